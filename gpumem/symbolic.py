@@ -1,0 +1,307 @@
+r"""The symbolic memory model: every formula gpumem uses, written once, in SymPy.
+
+Each :class:`Formula` gives one quantity in bytes (or bytes per element, or a count) per GPU
+as an expression in named symbols. Everything numeric is derived from these expressions:
+:mod:`gpumem.codegen` prints them as plain Python into ``gpumem/_generated/formulas.py``
+(so the CLI never imports SymPy), and the documentation renders them with :func:`latex`.
+
+The symbols are listed in :data:`SYMBOLS` with what they stand for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+
+class CeilDiv(sp.Function):
+    r"""``ceil(a / b)`` for positive integers, printed exactly (no floating point)."""
+
+    @classmethod
+    def eval(cls, a: sp.Expr, b: sp.Expr) -> sp.Expr | None:
+        if a.is_Integer and b.is_Integer:
+            return sp.Integer(-(-int(a) // int(b)))
+        if b == 1:
+            return a
+        return None
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        a, b = (printer._print(arg) for arg in self.args)
+        return rf"\left\lceil \frac{{{a}}}{{{b}}} \right\rceil"
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """A named input of the model: its SymPy symbol, LaTeX and meaning."""
+
+    name: str
+    latex: str
+    description: str
+    symbol: sp.Symbol
+
+
+SYMBOLS: dict[str, Symbol] = {}
+SYMBOL_LATEX: dict[sp.Symbol, str] = {}
+
+
+def _sym(name: str, latex: str, description: str, **assumptions: bool) -> sp.Symbol:
+    symbol = sp.Symbol(name, nonnegative=True, **assumptions)
+    SYMBOLS[name] = Symbol(name, latex, description, symbol)
+    SYMBOL_LATEX[symbol] = latex
+    return symbol
+
+
+# --- the model -------------------------------------------------------------------------------
+P = _sym("P", "P", "parameters of the whole model", integer=True)
+P_t = _sym("P_t", r"P_{\mathrm{train}}", "trainable parameters", integer=True)
+P_a = _sym("P_a", r"P_{\mathrm{active}}", "parameters used per token (all of them unless MoE)")
+L = _sym("L", "L", "transformer layers", integer=True)
+h = _sym("h", "h", "hidden size", integer=True)
+n_h = _sym("n_h", "n_h", "attention (query) heads", integer=True)
+n_kv = _sym("n_kv", r"n_{kv}", "key/value heads (= n_h for MHA, 1 for MQA)", integer=True)
+d_h = _sym("d_h", "d_h", "head dimension", integer=True)
+f = _sym("f", "f", "MLP width used per token (active experts for MoE)", integer=True)
+n_e = _sym("n_e", "n_e", "routed experts per MoE layer (0 if dense)", integer=True)
+V = _sym("V", "V", "vocabulary size", integer=True)
+c_kv = _sym("c_kv", "c_{kv}", "MLA latent width cached per token", integer=True)
+d_r = _sym("d_r", "d_r", "MLA decoupled RoPE key width cached per token", integer=True)
+L_w = _sym("L_w", "L_w", "layers with sliding-window attention", integer=True)
+w = _sym("w", "w", "sliding-window length (tokens)", integer=True)
+R = _sym("R", "R", "sum of rows + columns over trainable weight matrices", integer=True)
+F = _sym("F", "F", "sum of in + out features of the linear layers of one layer", integer=True)
+r = _sym("r", "r", "LoRA rank", integer=True)
+
+# --- the workload ----------------------------------------------------------------------------
+B = _sym("B", "B", "batch size (sequences per GPU per step)", integer=True)
+s = _sym("s", "s", "sequence length (tokens per sequence)", integer=True)
+s_l = _sym("s_l", r"s_{\mathrm{logits}}", "positions whose logits are kept", integer=True)
+
+# --- bytes per stored value ------------------------------------------------------------------
+b_w = _sym("b_w", "b_w", "bytes per weight")
+b_kv = _sym("b_kv", r"b_{kv}", "bytes per KV-cache value")
+b_a = _sym("b_a", "b_a", "bytes per activation value")
+b_g = _sym("b_g", "b_g", "bytes per gradient value")
+b_m = _sym("b_m", "b_m", "bytes per master-weight value (0 without a master copy)")
+b_o = _sym("b_o", "b_o", "bytes per optimizer-state value")
+n_o = _sym("n_o", "n_o", "optimizer-state values per trainable parameter (Adam: 2)")
+n_f = _sym("n_f", "n_f", "1 for a factored optimizer (Adafactor), else 0")
+t_o = _sym("t_o", "t_o", "parameter-sized temporaries of the optimizer step (foreach: 1)")
+
+# --- saved activations: bytes kept per element, by tensor shape ------------------------------
+c_a = _sym("c_a", "c_a", "tensors of a shape saved in the activation dtype", integer=True)
+c_32 = _sym("c_32", "c_{32}", "tensors of a shape saved in FP32", integer=True)
+c_1 = _sym("c_1", "c_1", "one-byte tensors of a shape saved (dropout masks)", integer=True)
+a_h = _sym("a_h", r"\alpha_h", "bytes saved per layer, per token and per hidden unit")
+a_q = _sym("a_q", r"\alpha_q", "bytes saved per layer, per token and per query channel")
+a_k = _sym("a_k", r"\alpha_{kv}", "bytes saved per layer, per token and per key/value channel")
+a_f = _sym("a_f", r"\alpha_f", "bytes saved per layer, per token and per MLP channel")
+a_n = _sym("a_n", r"\alpha_n", "bytes saved per layer, per token and per head")
+a_s = _sym("a_s", r"\alpha_s", "bytes saved per layer, per token, per head and per key (0 when fused)")
+a_e = _sym("a_e", r"\alpha_e", "bytes saved per layer, per token and per routed expert")
+a_i = _sym("a_i", r"\alpha_{\mathrm{in}}", "bytes per hidden unit of a checkpointed layer input")
+g_c = _sym("g_c", "g", "1 with activation checkpointing (recompute each layer), else 0", integer=True)
+l_f = _sym("l_f", r"\lambda_f", "bytes held per logit at the end of the forward pass")
+l_b = _sym("l_b", r"\lambda_b", "bytes held per logit at the start of the backward pass")
+l_i = _sym("l_i", r"\lambda_i", "bytes held per logit at inference")
+i_h = _sym("i_h", r"\iota_h", "bytes live per token and hidden unit inside one layer at inference")
+i_f = _sym("i_f", r"\iota_f", "bytes live per token and MLP channel inside one layer at inference")
+i_s = _sym("i_s", r"\iota_s", "bytes live per token, head and key at inference (0 when fused)")
+
+# --- parallelism -----------------------------------------------------------------------------
+N_dp = _sym("N_dp", r"N_{dp}", "data-parallel GPUs", integer=True)
+N_tp = _sym("N_tp", r"N_{tp}", "tensor-parallel GPUs", integer=True)
+N_pp = _sym("N_pp", r"N_{pp}", "pipeline-parallel stages", integer=True)
+z_1 = _sym("z_1", "z_1", "1 if ZeRO stage >= 1 (optimizer states sharded), else 0", integer=True)
+z_2 = _sym("z_2", "z_2", "1 if ZeRO stage >= 2 (gradients sharded), else 0", integer=True)
+z_3 = _sym("z_3", "z_3", "1 if ZeRO stage 3 / FSDP (weights sharded), else 0", integer=True)
+
+# --- hardware and overheads ------------------------------------------------------------------
+C = _sym("C", "C", "CUDA context and library workspaces (bytes)")
+rho = _sym("rho", r"\rho", "allocator reserve as a fraction of tensor memory")
+BW = _sym("BW", r"\mathrm{BW}", "memory bandwidth (bytes per second)")
+T_pk = _sym("T_pk", r"T_{\mathrm{peak}}", "dense peak throughput (FLOP per second)")
+k_r = _sym("k_r", "k", "multiplier of a rule of thumb")
+
+
+@dataclass(frozen=True)
+class Formula:
+    """One quantity of the model: ``lhs = rhs``."""
+
+    name: str
+    lhs: sp.Symbol
+    rhs: sp.Expr
+    description: str
+
+    @property
+    def arguments(self) -> tuple[str, ...]:
+        """Names the right-hand side depends on: inputs in :data:`SYMBOLS` order, then the
+        results of other formulas in :data:`FORMULAS` order."""
+        free = {sym.name for sym in self.rhs.free_symbols}
+        return tuple(name for name in [*SYMBOLS, *FORMULAS] if name in free)
+
+
+FORMULAS: dict[str, Formula] = {}
+
+
+def _formula(name: str, lhs_latex: str, rhs: sp.Expr, description: str) -> sp.Symbol:
+    lhs = sp.Symbol(name)
+    SYMBOL_LATEX[lhs] = lhs_latex
+    FORMULAS[name] = Formula(name, lhs, rhs, description)
+    return lhs
+
+# Shards: how many GPUs share one copy of each kind of state.
+_shard_weights = N_tp * N_pp * N_dp**z_3
+_shard_grads = N_tp * N_pp * N_dp**z_2
+_shard_optim = N_tp * N_pp * N_dp**z_1
+
+# --- persistent state ------------------------------------------------------------------------
+_formula("weights", "M_{W}", P * b_w / _shard_weights, "weights resident on one GPU")
+_formula(
+    "master_weights", "M_{W32}", P_t * b_m / _shard_optim, "FP32 master copy of trainable weights"
+)
+_formula("gradients", "M_{G}", P_t * b_g / _shard_grads, "gradients of the trainable weights")
+_formula(
+    "optimizer_states",
+    "M_{O}",
+    (n_o * P_t + n_f * R) * b_o / _shard_optim,
+    "optimizer states (Adam: two moments per trainable parameter)",
+)
+_formula(
+    "optimizer_temporaries",
+    "M_{T}",
+    t_o * P_t * b_o / _shard_optim,
+    "temporaries allocated during the optimizer step",
+)
+_formula("lora_parameters", "P_{\\mathrm{LoRA}}", r * L * F, "trainable LoRA adapter parameters")
+
+# --- KV cache --------------------------------------------------------------------------------
+_formula(
+    "kv_values_gqa",
+    "e_{kv}",
+    2 * CeilDiv(n_kv, N_tp) * d_h,
+    "KV-cache values per token and layer on one GPU: a key and a value per KV head",
+)
+_formula(
+    "kv_values_mla",
+    "e_{kv}",
+    c_kv + d_r,
+    "KV-cache values per token and layer with multi-head latent attention",
+)
+e_kv = _sym("e_kv", "e_{kv}", "KV-cache values per token and layer (see above)")
+_formula(
+    "kv_cache",
+    "M_{KV}",
+    B * b_kv * e_kv * (CeilDiv(L - L_w, N_pp) * s + CeilDiv(L_w, N_pp) * sp.Min(s, w)),
+    "keys and values of every cached token",
+)
+
+# --- activations kept for the backward pass --------------------------------------------------
+_formula(
+    "saved_bytes_per_element",
+    r"\alpha",
+    c_a * b_a + 4 * c_32 + c_1,
+    "bytes saved per element of one tensor shape",
+)
+layer_bytes_per_token = a_h * h + a_e * n_e + (
+    a_q * n_h * d_h + a_k * n_kv * d_h + a_f * f + a_n * n_h + a_s * n_h * s
+) / N_tp
+_formula(
+    "layer_activations",
+    "A_{\\ell}",
+    B * s * layer_bytes_per_token,
+    "activations one transformer layer saves for its backward pass",
+)
+A_l = sp.Symbol("layer_activations")
+_formula(
+    "activations_training",
+    "M_{A}",
+    (1 - g_c) * L * A_l + g_c * (L * B * s * a_i * h + A_l),
+    "activations saved during the forward pass (all layers; with checkpointing, the layer "
+    "inputs plus one layer recomputed during backward). With 1F1B pipelining the first stage "
+    "holds as many micro-batches as stages, hence L rather than L / N_pp.",
+)
+_formula("logits_forward", "M_{\\Lambda f}", B * s * V * l_f, "logits and loss at the end of forward")
+_formula("logits_backward", "M_{\\Lambda b}", B * s * V * l_b, "logit gradients as backward starts")
+
+# --- inference working set -------------------------------------------------------------------
+_formula(
+    "prefill_workspace",
+    "M_{P}",
+    B * s * (i_h * h + (i_f * f + i_s * n_h * s) / N_tp),
+    "tensors live inside one layer while the prompt is processed",
+)
+_formula("logits_inference", "M_{\\Lambda}", B * s_l * V * l_i, "logits of the kept positions")
+
+# --- phases and peaks ------------------------------------------------------------------------
+M_W, M_W32, M_G, M_O, M_T = (sp.Symbol(n) for n in (
+    "weights", "master_weights", "gradients", "optimizer_states", "optimizer_temporaries"))
+M_KV, M_A, M_Lf, M_Lb, M_P, M_L = (sp.Symbol(n) for n in (
+    "kv_cache", "activations_training", "logits_forward", "logits_backward",
+    "prefill_workspace", "logits_inference"))
+_persistent = M_W + M_W32 + M_O
+_formula("phase_forward", "M_{\\mathrm{fwd}}", _persistent + M_A + M_Lf, "end of forward")
+_formula(
+    "phase_backward",
+    "M_{\\mathrm{bwd}}",
+    _persistent + M_A + M_Lb,
+    "start of backward: saved activations plus logit gradients",
+)
+_formula(
+    "phase_optimizer",
+    "M_{\\mathrm{opt}}",
+    _persistent + M_G + M_T,
+    "optimizer step: every gradient is ready, activations are freed",
+)
+_formula(
+    "training_peak",
+    "M_{\\mathrm{train}}",
+    sp.Max(*(sp.Symbol(p) for p in ("phase_forward", "phase_backward", "phase_optimizer"))),
+    "peak of a training step: the largest of its phases",
+)
+_formula(
+    "inference_peak",
+    "M_{\\mathrm{infer}}",
+    M_W + M_KV + sp.Max(M_P, M_L),
+    "peak of a forward pass over the prompt with the KV cache filled",
+)
+M_tensors = _sym("M_tensors", r"M_{\mathrm{tensors}}", "bytes of live tensors at the peak")
+_formula(
+    "runtime_overhead",
+    "M_{\\mathrm{rt}}",
+    C + rho * M_tensors,
+    "CUDA context plus the allocator's reserve above the tensors",
+)
+
+# --- rules of thumb and speed ----------------------------------------------------------------
+_formula("rule_of_thumb", "M_{\\mathrm{rule}}", k_r * P * b_w, "parameters × bytes × multiplier")
+_formula(
+    "decode_tokens_per_second",
+    "\\tau",
+    BW / (P_a * b_w + M_KV),
+    "ceiling of decoding speed: every active weight and the KV cache are read once per step",
+)
+_formula(
+    "ridge_point",
+    "I^{*}",
+    T_pk / BW,
+    "arithmetic intensity (FLOP per byte) above which a kernel is compute-bound",
+)
+
+
+def latex(name: str) -> str:
+    """LaTeX of formula ``name`` as ``lhs = rhs``."""
+    formula = FORMULAS[name]
+    rhs = sp.latex(formula.rhs, symbol_names=SYMBOL_LATEX, mul_symbol="dot")
+    return f"{SYMBOL_LATEX[formula.lhs]} = {rhs}"
+
+
+def substitute(name: str, values: dict[str, object]) -> sp.Expr:
+    """Formula ``name`` with the symbols in ``values`` replaced by exact numbers.
+
+    Floats are converted through their decimal text so that ``0.5`` stays ``1/2``.
+    """
+    formula = FORMULAS[name]
+    subs = {SYMBOLS[k].symbol if k in SYMBOLS else sp.Symbol(k): sp.nsimplify(str(v))
+            for k, v in values.items()}
+    return formula.rhs.subs(subs)
