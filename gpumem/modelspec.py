@@ -7,6 +7,9 @@ directory (config plus safetensors headers), or from the built-in catalog.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -15,6 +18,13 @@ class ModelSpec:
 
     Sizes are counts (not bytes). MoE fields are zero for dense models, MLA fields are zero
     for models with ordinary multi-head / grouped-query attention.
+
+    ``parameters`` counts every weight of the model class a checkpoint loads into: all experts,
+    the LM head once if it is untied; for BERT the encoder with its pooler, without the
+    pretraining heads. ``active_parameters`` leaves out the routed experts a token does not
+    use (0 on input means "same as ``parameters``"). ``embedding_parameters`` counts the token,
+    position and token-type embeddings plus an untied LM head, which is a second vocabulary
+    matrix.
     """
 
     name: str
@@ -28,6 +38,8 @@ class ModelSpec:
     intermediate_size: int  # MLP width of dense layers
     vocab_size: int
     max_context: int  # max_position_embeddings
+    active_parameters: int = 0  # used per token; 0 means the same as ``parameters``
+    embedding_parameters: int = 0  # token/position/type embeddings and an untied LM head
     gated_mlp: bool = True  # SwiGLU/GeGLU: gate, up and down projections
     causal: bool = True  # decoder (False: encoder such as BERT, no KV cache)
     tie_word_embeddings: bool = False
@@ -37,7 +49,7 @@ class ModelSpec:
     moe_intermediate_size: int = 0
     n_shared_experts: int = 0  # shared experts, each of width shared_intermediate_size
     shared_intermediate_size: int = 0
-    n_dense_layers: int = 0  # leading layers with a dense MLP in an MoE model
+    n_dense_layers: int = 0  # layers with a dense MLP in an MoE model (DeepSeek: the first k)
     # Multi-head latent attention (DeepSeek-V2/V3)
     kv_lora_rank: int = 0
     qk_rope_head_dim: int = 0
@@ -50,6 +62,10 @@ class ModelSpec:
     checkpoint_dtype: str | None = None  # dtype stored in the checkpoint, when known
     extra: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        if self.active_parameters == 0:
+            object.__setattr__(self, "active_parameters", self.parameters)
+
     @property
     def is_moe(self) -> bool:
         """Whether the MLP of (some) layers is a mixture of experts."""
@@ -59,3 +75,346 @@ class ModelSpec:
     def uses_mla(self) -> bool:
         """Whether attention caches a compressed latent (MLA) instead of keys and values."""
         return self.kv_lora_rank > 0
+
+
+# --- Reading a Hugging Face ``config.json`` -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Family:
+    """How one Hugging Face ``model_type`` is built, as far as parameter counting goes."""
+
+    norm: str = "rms"  # "rms": one weight of size h; "layer": weight and bias, 2h
+    attention_bias: str = "config"  # "none", "qkv" (q, k, v only), "all", or "config": all if
+    #                                 the ``attention_bias`` key is true
+    layer_norms: int = 2  # norms per layer (Gemma 2 has four)
+    qk_norm: str = ""  # "head": RMSNorm over one head (Qwen3); "full": over all heads (OLMoE)
+    gated_mlp: bool = True
+    mlp_bias: bool = False  # read from ``mlp_bias`` when the family has that key (Llama)
+    tie_default: bool = False  # ``tie_word_embeddings`` when the key is absent
+    moe: str = ""  # "", "all" (every layer), "qwen" (decoder_sparse_step), "deepseek"
+    mla: bool = False
+    encoder: bool = False  # BERT: no causal mask, no LM head, token types and a pooler
+    learned_positions: bool = False
+    sliding: str = ""  # "", "all" (Mistral, Phi-3), "qwen" (use_sliding_window), "alternate"
+    keys: tuple[tuple[str, str], ...] = ()  # our name -> the family's key, where it differs
+
+
+_FAMILIES: dict[str, _Family] = {
+    "bert": _Family(
+        norm="layer", attention_bias="all", gated_mlp=False, encoder=True, learned_positions=True
+    ),
+    "deepseek_v2": _Family(mla=True, moe="deepseek"),
+    "deepseek_v3": _Family(mla=True, moe="deepseek"),
+    "gemma2": _Family(layer_norms=4, tie_default=True, sliding="alternate"),
+    "gpt2": _Family(
+        norm="layer",
+        attention_bias="all",
+        gated_mlp=False,
+        tie_default=True,
+        learned_positions=True,
+        keys=(
+            ("num_hidden_layers", "n_layer"),
+            ("hidden_size", "n_embd"),
+            ("num_attention_heads", "n_head"),
+            ("max_position_embeddings", "n_positions"),
+            ("intermediate_size", "n_inner"),
+        ),
+    ),
+    "llama": _Family(mlp_bias=True),
+    "mistral": _Family(attention_bias="none", sliding="all"),
+    "mixtral": _Family(
+        attention_bias="none",
+        moe="all",
+        sliding="all",
+        keys=(("num_experts", "num_local_experts"),),
+    ),
+    "olmoe": _Family(qk_norm="full", moe="all"),
+    "phi3": _Family(attention_bias="none", sliding="all"),
+    "qwen2": _Family(attention_bias="qkv", sliding="qwen"),
+    "qwen2_moe": _Family(attention_bias="qkv", moe="qwen", sliding="qwen"),
+    "qwen3": _Family(qk_norm="head", sliding="qwen"),
+    "qwen3_moe": _Family(qk_norm="head", moe="qwen", sliding="qwen"),
+}
+
+SUPPORTED_FAMILIES: tuple[str, ...] = tuple(sorted(_FAMILIES))
+"""The Hugging Face ``model_type`` values :func:`from_config` understands."""
+
+
+class _Reader:
+    """Typed access to a config dict; every problem becomes a :class:`ConfigError`."""
+
+    def __init__(self, config: dict[str, Any], family: _Family, where: str) -> None:
+        self.config = config
+        self.keys = dict(family.keys)
+        self.where = where
+
+    def key(self, name: str) -> str:
+        return self.keys.get(name, name)
+
+    def error(self, problem: str) -> ConfigError:
+        return ConfigError(self.where, problem)
+
+    def raw(self, name: str, default: Any = None) -> Any:
+        """The value as it is, or ``default`` when the key is absent."""
+        return self.config.get(self.key(name), default)
+
+    def integer(self, name: str, default: int | None = None, *, minimum: int = 1) -> int:
+        """A whole number >= ``minimum``; absent or ``null`` gives ``default`` (None: required)."""
+        key = self.key(name)
+        value = self.config.get(key)
+        if value is None:
+            if default is None:
+                raise self.error(f"missing key {key!r} (model_type {self.config['model_type']!r})")
+            return default
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.error(f"key {key!r} is {value!r}; expected an integer >= {minimum}")
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        """A boolean; absent or ``null`` gives ``default``."""
+        value = self.raw(name)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.error(f"key {self.key(name)!r} is {value!r}; expected true or false")
+        return value
+
+
+def from_config(config: dict[str, Any], *, name: str, source: str = "") -> ModelSpec:
+    """Build a :class:`ModelSpec` from the contents of a Hugging Face ``config.json``.
+
+    Parameters
+    ----------
+    config
+        The parsed JSON. No code from the model repository is run.
+    name
+        Display name of the model.
+    source
+        Where the config came from (path or URL); used in error messages and kept in the spec.
+
+    Raises
+    ------
+    ConfigError
+        Unsupported ``model_type``, a missing key or a value of the wrong type or range.
+    """
+    where = source or name
+    if not isinstance(config, dict):
+        raise ConfigError(where, f"expected a JSON object, got {type(config).__name__}")
+    model_type = config.get("model_type")
+    if model_type not in _FAMILIES:
+        found = "no 'model_type' key" if model_type is None else f"model_type {model_type!r}"
+        raise ConfigError(
+            where, f"{found} is not supported; supported: {', '.join(SUPPORTED_FAMILIES)}"
+        )
+    family = _FAMILIES[model_type]
+    read = _Reader(config, family, where)
+    shape = _shape(read, family)
+    total, active, embedding = _count(shape, family)
+    return ModelSpec(
+        name=name,
+        family=model_type,
+        parameters=total,
+        active_parameters=active,
+        embedding_parameters=embedding,
+        n_layers=shape["layers"],
+        hidden_size=shape["h"],
+        n_heads=shape["heads"],
+        n_kv_heads=shape["kv_heads"],
+        head_dim=shape["head_dim"],
+        intermediate_size=shape["inter"],
+        vocab_size=shape["vocab"],
+        max_context=shape["max_context"],
+        gated_mlp=family.gated_mlp,
+        causal=not family.encoder,
+        tie_word_embeddings=shape["tied"],
+        n_experts=shape["experts"],
+        n_experts_active=shape["experts_active"],
+        moe_intermediate_size=shape["moe_inter"],
+        n_shared_experts=shape["shared"],
+        shared_intermediate_size=shape["shared_inter"],
+        n_dense_layers=shape["layers"] - shape["moe_layers"] if shape["experts"] else 0,
+        kv_lora_rank=shape["kv_lora_rank"],
+        qk_rope_head_dim=shape["qk_rope"],
+        sliding_window=shape["window"] if shape["sliding_layers"] else 0,
+        n_sliding_layers=shape["sliding_layers"],
+        source=source,
+        extra=shape["extra"],
+    )
+
+
+def _shape(read: _Reader, family: _Family) -> dict[str, Any]:
+    """The sizes the count needs, read and checked once."""
+    h = read.integer("hidden_size")
+    layers = read.integer("num_hidden_layers")
+    heads = read.integer("num_attention_heads")
+    kv_heads = read.integer("num_key_value_heads", heads)
+    if heads % kv_heads:
+        raise read.error(f"{heads} attention heads are not a multiple of {kv_heads} KV heads")
+    s: dict[str, Any] = {
+        "h": h,
+        "layers": layers,
+        "heads": heads,
+        "kv_heads": kv_heads,
+        "vocab": read.integer("vocab_size"),
+        "max_context": read.integer("max_position_embeddings"),
+        "tied": not family.encoder and read.flag("tie_word_embeddings", family.tie_default),
+        "inter": read.integer("intermediate_size", None if family.gated_mlp else 4 * h),
+        "mlp_bias": family.mlp_bias and read.flag("mlp_bias", False),
+        "experts": 0,
+        "experts_active": 0,
+        "moe_inter": 0,
+        "shared": 0,
+        "shared_inter": 0,
+        "moe_layers": 0,
+        "kv_lora_rank": 0,
+        "qk_rope": 0,
+        "extra": {},
+    }
+    if family.mla:
+        _read_mla(read, s)
+    else:
+        s["head_dim"] = read.integer("head_dim", _even_split(read, h, heads))
+    bias = family.attention_bias
+    if bias == "config":
+        bias = "all" if read.flag("attention_bias", False) else "none"
+    s["attention_bias"] = bias
+    if family.encoder:
+        s["type_vocab"] = read.integer("type_vocab_size", minimum=0)
+        kind = read.raw("position_embedding_type", "absolute")
+        if kind != "absolute":
+            raise read.error(
+                f"key 'position_embedding_type' is {kind!r}; only 'absolute' is supported"
+            )
+    if family.moe:
+        _read_moe(read, family, s)
+    s["window"], s["sliding_layers"] = _sliding(read, family, layers)
+    return s
+
+
+def _even_split(read: _Reader, h: int, heads: int) -> int:
+    if h % heads:
+        raise read.error(f"hidden size {h} is not a multiple of {heads} heads and no head_dim")
+    return h // heads
+
+
+def _read_mla(read: _Reader, s: dict[str, Any]) -> None:
+    """Multi-head latent attention (DeepSeek-V2/V3)."""
+    if read.flag("attention_bias", False):
+        raise read.error("key 'attention_bias' is true; not supported with latent attention")
+    nope = read.integer("qk_nope_head_dim")
+    s["qk_rope"] = read.integer("qk_rope_head_dim")
+    s["head_dim"] = nope + s["qk_rope"]
+    s["kv_lora_rank"] = read.integer("kv_lora_rank")
+    s["extra"] = {
+        "q_lora_rank": read.integer("q_lora_rank", 0, minimum=0),
+        "qk_nope_head_dim": nope,
+        "v_head_dim": read.integer("v_head_dim"),
+    }
+
+
+def _read_moe(read: _Reader, family: _Family, s: dict[str, Any]) -> None:
+    """Experts, shared experts and which layers have them."""
+    layers = s["layers"]
+    if family.moe == "deepseek":
+        s["experts"] = read.integer("n_routed_experts")
+        s["moe_inter"] = read.integer("moe_intermediate_size")
+        s["shared"] = read.integer("n_shared_experts", 0, minimum=0)
+        s["shared_inter"] = s["moe_inter"] if s["shared"] else 0
+        first_dense = read.integer("first_k_dense_replace", 0, minimum=0)
+        every = read.integer("moe_layer_freq", 1)
+        moe = [i >= first_dense and i % every == 0 for i in range(layers)]
+        s["extra"]["router_bias"] = read.raw("topk_method", "greedy") == "noaux_tc"
+    elif family.moe == "qwen":
+        s["experts"] = read.integer("num_experts")
+        s["moe_inter"] = read.integer("moe_intermediate_size")
+        shared_inter = read.integer("shared_expert_intermediate_size", 0, minimum=0)
+        s["shared"], s["shared_inter"] = (1, shared_inter) if shared_inter else (0, 0)
+        every = read.integer("decoder_sparse_step", 1)
+        dense = read.raw("mlp_only_layers", [])
+        if not isinstance(dense, list) or not all(isinstance(i, int) for i in dense):
+            raise read.error(f"key 'mlp_only_layers' is {dense!r}; expected a list of integers")
+        moe = [i not in dense and (i + 1) % every == 0 for i in range(layers)]
+    else:
+        s["experts"] = read.integer("num_experts")
+        s["moe_inter"] = s["inter"]
+        moe = [True] * layers
+    s["experts_active"] = read.integer("num_experts_per_tok")
+    if s["experts_active"] > s["experts"]:
+        raise read.error(
+            f"num_experts_per_tok {s['experts_active']} exceeds the {s['experts']} experts"
+        )
+    s["moe_layers"] = sum(moe)
+
+
+def _sliding(read: _Reader, family: _Family, layers: int) -> tuple[int, int]:
+    """(window, number of layers that use it); ``(0, 0)`` without sliding-window attention."""
+    if not family.sliding:
+        return 0, 0
+    window = read.integer("sliding_window", 0, minimum=0)
+    if window == 0:
+        return 0, 0
+    if family.sliding == "alternate":  # Gemma 2: layers 0, 2, 4, … are local
+        return window, (layers + 1) // 2
+    if family.sliding == "qwen":  # layers from max_window_layers on, if enabled at all
+        if not read.flag("use_sliding_window", False):
+            return 0, 0
+        return window, max(0, layers - read.integer("max_window_layers", layers, minimum=0))
+    return window, layers
+
+
+def _count(s: dict[str, Any], family: _Family) -> tuple[int, int, int]:
+    """(total, active per token, embedding) parameters of the model described by ``s``."""
+    h, layers = s["h"], s["layers"]
+    norm = h if family.norm == "rms" else 2 * h
+    embedding = s["vocab"] * h * (1 if s["tied"] or family.encoder else 2)
+    if family.learned_positions:
+        embedding += s["max_context"] * h + s.get("type_vocab", 0) * h
+    other = norm  # final norm; for BERT, the embedding LayerNorm instead
+    if family.encoder:
+        other += h * h + h  # pooler
+    per_layer = family.layer_norms * norm + _attention(s, family)
+    mlp_dense = _mlp(h, s["inter"], family.gated_mlp, s["mlp_bias"] or not family.gated_mlp)
+    moe_layers = s["moe_layers"]
+    total = embedding + other + layers * per_layer + (layers - moe_layers) * mlp_dense
+    active = total
+    if moe_layers:
+        expert = _mlp(h, s["moe_inter"], True, False)
+        shared = s["shared"] * _mlp(h, s["shared_inter"], True, False)
+        router = h * s["experts"]
+        if family.moe == "qwen" and s["shared"]:
+            router += h  # shared_expert_gate
+        if s["extra"].get("router_bias"):
+            router += s["experts"]  # e_score_correction_bias
+        total += moe_layers * (s["experts"] * expert + shared + router)
+        active = total - moe_layers * (s["experts"] - s["experts_active"]) * expert
+    return total, active, embedding
+
+
+def _attention(s: dict[str, Any], family: _Family) -> int:
+    """Parameters of one attention block (projections, biases, q/k norms)."""
+    h, heads = s["h"], s["heads"]
+    if family.mla:
+        x = s["extra"]
+        q_out = heads * s["head_dim"]
+        rank = x["q_lora_rank"]
+        q = h * rank + rank + rank * q_out if rank else h * q_out
+        kv = (
+            h * (s["kv_lora_rank"] + s["qk_rope"])
+            + s["kv_lora_rank"]
+            + s["kv_lora_rank"] * heads * (x["qk_nope_head_dim"] + x["v_head_dim"])
+        )
+        return q + kv + heads * x["v_head_dim"] * h
+    q_out = heads * s["head_dim"]
+    kv_out = s["kv_heads"] * s["head_dim"]
+    weights = 2 * h * q_out + 2 * h * kv_out
+    bias = {"none": 0, "qkv": q_out + 2 * kv_out, "all": q_out + 2 * kv_out + h}
+    qk_norm = {"": 0, "head": 2 * s["head_dim"], "full": q_out + kv_out}
+    return weights + bias[s["attention_bias"]] + qk_norm[family.qk_norm]
+
+
+def _mlp(h: int, inter: int, gated: bool, bias: bool) -> int:
+    """Parameters of one MLP of width ``inter``: gate/up/down, or up/down for a plain MLP."""
+    if gated:
+        return 3 * h * inter + (2 * inter + h if bias else 0)
+    return 2 * h * inter + (inter + h if bias else 0)

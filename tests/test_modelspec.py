@@ -1,0 +1,205 @@
+"""Reading Hugging Face configs into :class:`ModelSpec` and counting parameters by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gpumem.errors import ConfigError
+from gpumem.modelspec import SUPPORTED_FAMILIES, ModelSpec, from_config
+
+MODELS = Path(__file__).resolve().parents[1] / "gpumem" / "data" / "models"
+
+
+def config(model_id: str) -> dict:
+    return json.loads((MODELS / f"{model_id}.json").read_text())["config"]
+
+
+def test_gpt2_count_by_hand() -> None:
+    # wte 50257*768 + wpe 1024*768 + 12 blocks of 7,087,872 + final LayerNorm 2*768
+    # block: 2 LayerNorms 2*1536, c_attn 768*2304+2304, attn c_proj 768*768+768,
+    #        c_fc 768*3072+3072, mlp c_proj 3072*768+768
+    block = 2 * 1536 + (768 * 2304 + 2304) + (768 * 768 + 768) + (768 * 3072 + 3072)
+    block += 3072 * 768 + 768
+    assert block == 7_087_872
+    spec = from_config(config("gpt2"), name="gpt2")
+    assert spec.parameters == 50257 * 768 + 1024 * 768 + 12 * block + 1536 == 124_439_808
+    assert spec.embedding_parameters == 50257 * 768 + 1024 * 768  # LM head tied to wte
+    assert spec.tie_word_embeddings and not spec.gated_mlp and spec.causal
+    assert (spec.n_layers, spec.hidden_size, spec.intermediate_size) == (12, 768, 3072)
+
+
+def test_bert_is_an_encoder_with_pooler_and_token_types() -> None:
+    spec = from_config(config("bert-base-uncased"), name="bert")
+    embeddings = 30522 * 768 + 512 * 768 + 2 * 768  # + LayerNorm 2*768 below
+    pooler = 768 * 768 + 768
+    assert spec.parameters == embeddings + 2 * 768 + 12 * 7_087_872 + pooler == 109_482_240
+    assert not spec.causal and spec.embedding_parameters == embeddings
+
+
+def test_llama_2_7b() -> None:
+    spec = from_config(config("llama-2-7b"), name="Llama-2-7B")
+    # 2 * 32000*4096 (untied) + 32 * (4*4096^2 + 3*4096*11008 + 2*4096) + 4096
+    assert (
+        spec.parameters
+        == 2 * 32000 * 4096 + 32 * (4 * 4096**2 + 3 * 4096 * 11008 + 2 * 4096) + 4096
+        == 6_738_415_616
+    )
+    assert spec.active_parameters == spec.parameters
+    assert (spec.n_heads, spec.n_kv_heads, spec.head_dim) == (32, 32, 128)
+    assert spec.sliding_window == 0 and not spec.is_moe and not spec.uses_mla
+
+
+def test_qwen2_has_qkv_bias_tied_embeddings_and_no_sliding_window() -> None:
+    spec = from_config(config("qwen2.5-0.5b"), name="Qwen2.5-0.5B")
+    # q 896*896+896, k and v 896*128+128 each, o 896*896, MLP 3*896*4864, 2 RMSNorms
+    layer = 896 * 896 + 896 + 2 * (896 * 128 + 128) + 896 * 896 + 3 * 896 * 4864 + 2 * 896
+    assert spec.parameters == 151936 * 896 + 24 * layer + 896 == 494_032_768
+    assert spec.tie_word_embeddings
+    assert (spec.sliding_window, spec.n_sliding_layers) == (0, 0)  # use_sliding_window false
+
+
+def test_qwen2_sliding_window_when_enabled() -> None:
+    cfg = config("qwen2.5-0.5b") | {"use_sliding_window": True, "max_window_layers": 20}
+    spec = from_config(cfg, name="x")
+    assert (spec.sliding_window, spec.n_sliding_layers) == (32768, 4)
+
+
+def test_mistral_slides_on_every_layer() -> None:
+    spec = from_config(config("mistral-7b-v0.1"), name="Mistral")
+    assert (spec.sliding_window, spec.n_sliding_layers, spec.n_kv_heads) == (4096, 32, 8)
+    assert spec.parameters == 7_241_732_096
+
+
+def test_gemma2_alternates_sliding_layers_and_has_four_norms() -> None:
+    spec = from_config(config("gemma-2-9b"), name="Gemma-2-9B")
+    assert spec.head_dim == 256 != spec.hidden_size // spec.n_heads
+    assert (spec.sliding_window, spec.n_sliding_layers) == (4096, 21)
+    # tied 256000*3584 + 42 * (q,o 3584*4096 each, k,v 3584*2048 each, MLP 3*3584*14336,
+    # four RMSNorms) + final norm
+    layer = 2 * 3584 * 4096 + 2 * 3584 * 2048 + 3 * 3584 * 14336 + 4 * 3584
+    assert spec.parameters == 256000 * 3584 + 42 * layer + 3584 == 9_241_705_984
+
+
+def test_mixtral_active_parameters() -> None:
+    spec = from_config(config("mixtral-8x7b"), name="Mixtral")
+    assert spec.parameters == 46_702_792_704
+    expert = 3 * 4096 * 14336
+    assert spec.active_parameters == spec.parameters - 32 * 6 * expert  # 2 of 8 experts used
+    assert (spec.n_experts, spec.n_experts_active, spec.moe_intermediate_size) == (8, 2, 14336)
+    assert spec.sliding_window == 0  # "sliding_window": null
+
+
+def test_olmoe_qk_norms_over_all_heads() -> None:
+    spec = from_config(config("olmoe-1b-7b"), name="OLMoE")
+    # per layer: 4*2048^2 attention, q_norm and k_norm 2*2048, 2 RMSNorms, router 2048*64,
+    # 64 experts 3*2048*1024
+    layer = 4 * 2048**2 + 2 * 2048 + 2 * 2048 + 2048 * 64 + 64 * 3 * 2048 * 1024
+    assert spec.parameters == 2 * 50304 * 2048 + 16 * layer + 2048 == 6_919_161_856
+    assert spec.active_parameters == spec.parameters - 16 * 56 * 3 * 2048 * 1024
+
+
+def test_qwen2_moe_shared_expert_and_gate() -> None:
+    spec = from_config(config("qwen1.5-moe-a2.7b"), name="Qwen-MoE")
+    assert (spec.n_shared_experts, spec.shared_intermediate_size) == (1, 5632)
+    assert spec.parameters == 14_315_784_192
+    assert spec.n_dense_layers == 0
+
+
+def test_qwen_moe_mlp_only_layers_are_dense() -> None:
+    base = config("qwen3-30b-a3b")
+    spec = from_config(base | {"mlp_only_layers": [0, 1]}, name="x")
+    moe = from_config(base, name="y")
+    expert, dense = 3 * 2048 * 768, 3 * 2048 * 6144
+    assert spec.n_dense_layers == 2
+    assert moe.parameters - spec.parameters == 2 * (128 * expert + 2048 * 128 - dense)
+
+
+def test_deepseek_v3_latent_attention_and_dense_first_layers() -> None:
+    spec = from_config(config("deepseek-v3"), name="DeepSeek-V3")
+    assert spec.uses_mla and (spec.kv_lora_rank, spec.qk_rope_head_dim) == (512, 64)
+    assert spec.n_dense_layers == 3 and spec.n_shared_experts == 1
+    h = 7168
+    attention = (
+        h * 1536
+        + 1536
+        + 1536 * 128 * 192  # q_a_proj, q_a_layernorm, q_b_proj
+        + h * (512 + 64)
+        + 512
+        + 512 * 128 * (128 + 128)  # kv_a (with rope), norm, kv_b
+        + 128 * 128 * h  # o_proj
+    )
+    layer = attention + 2 * h
+    moe = 256 * 3 * h * 2048 + 3 * h * 2048 + h * 256 + 256  # experts, shared, router, bias
+    expected = 2 * 129280 * h + 61 * layer + 3 * 3 * h * 18432 + 58 * moe + h
+    assert spec.parameters == expected == 671_026_419_200
+    assert 37e9 < spec.active_parameters < 38e9  # "37B activated" in the model card
+
+
+def test_phi3_fused_projections_count_the_same() -> None:
+    spec = from_config(config("phi-3-mini-4k"), name="Phi-3")
+    layer = 4 * 3072**2 + 3 * 3072 * 8192 + 2 * 3072
+    assert spec.parameters == 2 * 32064 * 3072 + 32 * layer + 3072 == 3_821_079_552
+
+
+def test_llama_attention_and_mlp_bias_follow_the_config() -> None:
+    base = from_config(config("llama-2-7b"), name="a")
+    biased = from_config(
+        config("llama-2-7b") | {"attention_bias": True, "mlp_bias": True}, name="b"
+    )
+    assert biased.parameters - base.parameters == 32 * (4 * 4096 + 2 * 11008 + 4096)
+
+
+def test_active_parameters_default_to_total() -> None:
+    spec = ModelSpec("m", "llama", 10, 1, 8, 1, 1, 8, 16, 4, 4)
+    assert spec.active_parameters == 10
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"model_type": "falcon"}, "model_type 'falcon' is not supported; supported: bert"),
+        ({"hidden_size": None}, "missing key 'hidden_size'"),
+        ({"num_hidden_layers": "32"}, "key 'num_hidden_layers' is '32'; expected an integer"),
+        ({"num_attention_heads": 0}, "key 'num_attention_heads' is 0"),
+        ({"num_key_value_heads": 5}, "32 attention heads are not a multiple of 5 KV heads"),
+        ({"tie_word_embeddings": "no"}, "key 'tie_word_embeddings' is 'no'; expected true"),
+        ({"vocab_size": 3.5}, "key 'vocab_size' is 3.5"),
+    ],
+)
+def test_bad_llama_configs(change: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")) as caught:
+        from_config(config("llama-2-7b") | change, name="bad", source="bad/config.json")
+    assert caught.value.path == "bad/config.json"
+
+
+def test_missing_model_type_lists_supported_families() -> None:
+    with pytest.raises(ConfigError, match="no 'model_type' key") as caught:
+        from_config({"hidden_size": 8}, name="x")
+    assert all(family in caught.value.problem for family in SUPPORTED_FAMILIES)
+
+
+def test_family_specific_key_names_in_errors() -> None:
+    cfg = config("gpt2")
+    del cfg["n_embd"]
+    with pytest.raises(ConfigError, match="missing key 'n_embd'"):
+        from_config(cfg, name="gpt2")
+
+
+def test_not_a_dict() -> None:
+    with pytest.raises(ConfigError, match="expected a JSON object, got list"):
+        from_config([], name="x")  # type: ignore[arg-type]
+
+
+def test_bert_relative_positions_rejected() -> None:
+    with pytest.raises(ConfigError, match="only 'absolute'"):
+        from_config(
+            config("bert-base-uncased") | {"position_embedding_type": "relative_key"}, name="b"
+        )
+
+
+def test_more_active_experts_than_experts_rejected() -> None:
+    with pytest.raises(ConfigError, match="num_experts_per_tok 9 exceeds the 8 experts"):
+        from_config(config("mixtral-8x7b") | {"num_experts_per_tok": 9}, name="m")
