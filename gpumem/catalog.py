@@ -1,0 +1,80 @@
+"""The built-in model catalog (``gpumem/data/models/<id>.json``) and model lookup.
+
+Each entry holds a real ``config.json`` with its source and the published parameter count.
+Entries are read on first use and cached.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .checkpoint import load_model_dir, read_config
+from .errors import ConfigError, UnknownNameError
+from .modelspec import ModelSpec, from_config
+
+_FOLDER = Path(__file__).parent / "data" / "models"
+_REQUIRED = ("id", "name", "hf_repo", "source", "published_parameters", "config")
+
+
+@cache
+def _entries() -> dict[str, dict[str, Any]]:
+    """Catalog entries by lower-case id."""
+    entries: dict[str, dict[str, Any]] = {}
+    for item in sorted(_FOLDER.glob("*.json")):
+        where = f"gpumem/data/models/{item.name}"
+        try:
+            entry = json.loads(item.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise ConfigError(where, f"not valid JSON: {error}") from None
+        missing = [key for key in _REQUIRED if not entry.get(key)]
+        if missing:
+            raise ConfigError(where, f"catalog entry lacks {', '.join(missing)}")
+        key = entry["id"].lower()
+        if key in entries:
+            raise ConfigError(where, f"duplicate catalog id {entry['id']!r}")
+        entries[key] = entry
+    return entries
+
+
+def model_names() -> list[str]:
+    """Ids of the catalog models, sorted."""
+    return sorted(entry["id"] for entry in _entries().values())
+
+
+def catalog_entry(name: str) -> dict[str, Any]:
+    """The raw catalog entry (config, source, published count) of a model id."""
+    try:
+        return _entries()[name.lower()]
+    except KeyError:
+        raise UnknownNameError("model", name, model_names()) from None
+
+
+@cache
+def _catalog_model(key: str) -> ModelSpec:
+    entry = _entries()[key]
+    return from_config(entry["config"], name=entry["name"], source=entry["source"])
+
+
+def load_model(name_or_path: str | os.PathLike[str]) -> ModelSpec:
+    """A model by catalog id (any case), path to a ``config.json``, or model directory.
+
+    Raises
+    ------
+    UnknownNameError
+        Neither a catalog id nor an existing path; suggests the closest ids.
+    ConfigError
+        The file or directory holds no usable configuration.
+    """
+    text = os.fspath(name_or_path)
+    if text.lower() in _entries():
+        return _catalog_model(text.lower())
+    path = Path(text)
+    if path.is_dir():
+        return load_model_dir(path)
+    if path.is_file():
+        return from_config(read_config(path), name=path.resolve().parent.name, source=text)
+    raise UnknownNameError("model", text, model_names())
