@@ -1,0 +1,195 @@
+"""The ``gpumem`` command.
+
+Data goes to stdout; a bad input gives one ``gpumem: error: …`` line on stderr and exit
+status 2. The command never imports SymPy or matplotlib: it runs on generated code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from .errors import GpumemError
+
+EPILOG_ESTIMATE = """\
+examples:
+  gpumem estimate llama-3.1-8b                          # inference, BF16, 2,048 tokens
+  gpumem estimate llama-3.1-8b --dtype q4_k_m --seq 32768 --kv-dtype fp8
+  gpumem estimate mistral-7b-v0.1 --mode training --batch 4 --grad-checkpointing
+  gpumem estimate llama-2-70b --mode training --lora-rank 16 --dtype nf4   # QLoRA
+  gpumem estimate path/to/config.json --json
+
+units: GB = 10^9 bytes (as GPU vendors print them), GiB = 2^30 bytes (as nvidia-smi and
+PyTorch report them). Totals include the CUDA context and the allocator reserve; set
+--cuda-context 0 --allocator-reserve 0 for tensor memory alone."""
+
+EPILOG_FIT = """\
+examples:
+  gpumem fit llama-3.1-70b --gpu h100-sxm --dtype fp8
+  gpumem fit qwen2.5-7b --gpu rtx-4090 --mode training --lora-rank 16 --dtype nf4"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error message instead of usage plus error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return value
+
+
+def _bytes_arg(text: str) -> int:
+    from .units import UNITS
+
+    for unit in sorted(UNITS, key=len, reverse=True):
+        if text.endswith(unit):
+            number, scale = text[: -len(unit)], UNITS[unit]
+            break
+    else:
+        number, scale = text, 1
+    try:
+        value = float(number) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a size such as 512MiB, 0.5GiB or 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a size >= 0, got {text!r}")
+    return round(value)
+
+
+def _add_workload_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="catalog id (see 'gpumem models'), a config.json or a model directory")
+    g = p.add_argument_group("workload")
+    g.add_argument("--mode", default="inference", metavar="MODE",
+                   help="inference (default) or training")
+    g.add_argument("--dtype", default="bf16",
+                   help="weight format (see 'gpumem formats'); for training fp32, fp16 or bf16 "
+                        "(default: bf16)")
+    g.add_argument("--kv-dtype", help="KV-cache format (default: the activation format)")
+    g.add_argument("--batch", type=_positive, default=1, help="sequences per GPU (default: 1)")
+    g.add_argument("--seq", type=_positive, default=2048,
+                   help="tokens per sequence, prompt plus output (default: 2048)")
+    g.add_argument("--attention", default="flash", help="flash (fused, default) or eager")
+    g.add_argument("--logits", help="inference: keep logits of the 'last' position (default) or 'all'")
+    t = p.add_argument_group("training")
+    t.add_argument("--precision", help="mixed (16-bit + FP32 master, default), pure or amp")
+    t.add_argument("--optimizer", help="adamw (default), adam, adamw_8bit, sgd, sgd_momentum, adafactor")
+    t.add_argument("--optimizer-impl", help="foreach (PyTorch's default) or fused")
+    t.add_argument("--grad-checkpointing", action="store_const", const="full",
+                   dest="checkpointing", help="recompute activations (full checkpointing)")
+    t.add_argument("--checkpointing", help="none, full or selective")
+    t.add_argument("--lora-rank", type=_positive, help="train LoRA adapters of this rank")
+    par = p.add_argument_group("parallelism (per-GPU memory is reported)")
+    par.add_argument("--dp", type=_positive, default=1, help="data-parallel GPUs")
+    par.add_argument("--tp", type=_positive, default=1, help="tensor-parallel GPUs")
+    par.add_argument("--pp", type=_positive, default=1, help="pipeline stages")
+    par.add_argument("--zero", type=int, default=0, help="ZeRO stage 0-3 (3 = FSDP)")
+    o = p.add_argument_group("runtime overhead")
+    o.add_argument("--cuda-context", type=_bytes_arg, default=None,
+                   help="CUDA context and workspaces, e.g. 512MiB (default) or 0")
+    o.add_argument("--allocator-reserve", type=_fraction, default=None,
+                   help="allocator reserve as a fraction of tensor memory (default: 0.05)")
+    p.add_argument("--json", action="store_true", help="print one JSON object (bytes)")
+
+
+def _workload(args: argparse.Namespace):
+    from .workload import Workload
+
+    names = ("mode", "dtype", "kv_dtype", "batch", "seq", "attention", "logits", "precision",
+             "optimizer", "optimizer_impl", "checkpointing", "lora_rank", "dp", "tp", "pp",
+             "zero", "cuda_context", "allocator_reserve")
+    given = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+    return Workload(**given)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used to document the CLI)."""
+    parser = _Parser(
+        prog="gpumem",
+        description="Estimate the GPU memory a transformer needs to run or train.",
+        epilog="Run 'gpumem COMMAND --help' for the options of a command.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser,
+                                required=True)
+    est = sub.add_parser("estimate", help="peak memory per GPU, by component",
+                         description="Peak memory per GPU of a model under a workload.",
+                         epilog=EPILOG_ESTIMATE,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_workload_options(est)
+    fit = sub.add_parser("fit", help="does it fit on a GPU; how many GPUs; largest batch/context",
+                         description="Check a model and workload against a GPU.",
+                         epilog=EPILOG_FIT, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_workload_options(fit)
+    fit.add_argument("--gpu", required=True, help="GPU id (see 'gpumem gpus')")
+    for name, text in (("models", "list the model catalog"), ("gpus", "list the GPU catalog"),
+                       ("formats", "list number formats and their bits per value")):
+        listing = sub.add_parser(name, help=text, description=text.capitalize() + ".")
+        listing.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def _estimate(args: argparse.Namespace) -> str:
+    from .estimate import estimate
+    from .report import estimate_json, estimate_text, to_json
+
+    result = estimate(args.model, _workload(args))
+    return to_json(estimate_json(result)) if args.json else estimate_text(result)
+
+
+def _fit(args: argparse.Namespace) -> str:
+    from .report import fit_json, fit_text, to_json
+    from .solve import fit
+
+    result = fit(args.model, args.gpu, _workload(args))
+    return to_json(fit_json(result)) if args.json else fit_text(result)
+
+
+def _listing(name: str):
+    def command(args: argparse.Namespace) -> str:
+        from . import report
+
+        rows = getattr(report, f"{name}_rows")()
+        return report.to_json(rows) if args.json else report.table(rows)
+
+    return command
+
+
+COMMANDS = {"estimate": _estimate, "fit": _fit, "models": _listing("models"),
+            "gpus": _listing("gpus"), "formats": _listing("formats")}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        text = COMMANDS[args.command](args)
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except GpumemError as error:
+        hint = f" ({error.hint})" if error.hint else ""
+        print(f"gpumem: error: {error.message}{hint}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return 0

@@ -1,0 +1,298 @@
+"""Peak GPU memory of a model under a workload: :func:`estimate`.
+
+This module maps a :class:`~gpumem.modelspec.ModelSpec` and a
+:class:`~gpumem.workload.Workload` onto the symbols of the memory model and evaluates the
+formulas generated from it (:mod:`gpumem._generated.formulas`). It holds no formula itself.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from ._generated import formulas as fx
+from .errors import ConfigError, InvalidValueError, ParallelismError, UnknownNameError
+from .modelspec import ModelSpec
+from .precision import get_format
+from .workload import Workload
+
+_PROFILES = "data/activation_profiles.json"
+_SHAPES = ("h", "q", "kv", "f", "heads", "scores", "experts")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Peak memory per GPU, with the components live at that peak.
+
+    Attributes
+    ----------
+    components
+        Bytes per component at the peak (``weights``, ``kv_cache``, ``activations``, …,
+        ``cuda_context``, ``allocator_reserve``). They add up to ``total_bytes``.
+    phase
+        When the peak occurs: ``"prefill"``, ``"forward"``, ``"backward"`` or ``"optimizer"``.
+    phases
+        Tensor bytes at the end of every phase of a training step (empty for inference).
+    """
+
+    model: ModelSpec
+    workload: Workload
+    components: dict[str, int]
+    phase: str
+    phases: dict[str, int]
+
+    @property
+    def total_bytes(self) -> int:
+        """Everything one GPU needs at the peak, runtime overhead included."""
+        return sum(self.components.values())
+
+    @property
+    def tensor_bytes(self) -> int:
+        """Bytes of live tensors at the peak (what ``torch.cuda.max_memory_allocated`` sees)."""
+        overhead = ("cuda_context", "allocator_reserve")
+        return sum(v for k, v in self.components.items() if k not in overhead)
+
+
+@cache
+def _profiles() -> dict[str, dict]:
+    raw = json.loads(resources.files("gpumem").joinpath(_PROFILES).read_text(encoding="utf-8"))
+    by_family: dict[str, dict] = {}
+    for profile in raw["profiles"]:
+        if not profile.get("source"):
+            raise ConfigError(_PROFILES, f"profile {profile['id']!r} has no source")
+        for family in profile["families"]:
+            by_family[family] = profile
+    return by_family
+
+
+def _bytes(counts: dict[str, int], b_a: float) -> float:
+    """Bytes per element of one shape, from tensor counts by dtype."""
+    return fx.saved_bytes_per_element(
+        b_a=b_a, c_a=counts.get("act", 0), c_32=counts.get("fp32", 0), c_1=counts.get("byte", 0)
+    )
+
+
+def _profile(model: ModelSpec) -> dict:
+    try:
+        return _profiles()[model.family]
+    except KeyError:
+        return _profiles()["llama"]
+
+
+def _linear_features(m: ModelSpec) -> int:
+    """Sum of in + out features over the linear layers of one (dense-equivalent) layer."""
+    q, kv = m.n_heads * m.head_dim, m.n_kv_heads * m.head_dim
+    attention = (m.hidden_size + q) * 2 + (m.hidden_size + kv) * 2
+    mlp = (3 if m.gated_mlp else 2) * (m.hidden_size + _mlp_width(m))
+    return attention + mlp
+
+
+def _mlp_width(m: ModelSpec) -> int:
+    """MLP channels a token passes through (active experts and shared experts for MoE)."""
+    if not m.is_moe:
+        return m.intermediate_size
+    return (
+        m.n_experts_active * m.moe_intermediate_size
+        + m.n_shared_experts * m.shared_intermediate_size
+    )
+
+
+def _check_against_model(m: ModelSpec, w: Workload) -> None:
+    if w.seq > m.max_context:
+        raise InvalidValueError(
+            "seq", w.seq, f"at most the context window of {m.name}, {m.max_context:,} tokens"
+        )
+    if m.n_heads % w.tp:
+        raise ParallelismError(
+            f"tp={w.tp} does not divide the {m.n_heads} attention heads of {m.name}",
+            hint=f"use a tp that divides {m.n_heads}",
+        )
+    if w.pp > m.n_layers:
+        raise ParallelismError(f"pp={w.pp} is more than the {m.n_layers} layers of {m.name}")
+
+
+def model_symbols(m: ModelSpec, w: Workload) -> dict[str, float]:
+    """Values of the model and workload symbols of :mod:`gpumem.symbolic`."""
+    _check_against_model(m, w)
+    act = get_format(w.dtype)
+    b_a = float(act.bytes_per_param) if act.kind == "float" and act.bits >= 16 else 2.0
+    kv_fmt = get_format(w.kv_dtype) if w.kv_dtype else None
+    values: dict[str, float] = {
+        "P": m.parameters,
+        "P_a": m.active_parameters,
+        "L": m.n_layers,
+        "h": m.hidden_size,
+        "n_h": m.n_heads,
+        "n_kv": m.n_kv_heads,
+        "d_h": m.head_dim,
+        "f": _mlp_width(m),
+        "n_e": m.n_experts if m.is_moe else 0,
+        "V": m.vocab_size,
+        "L_w": m.n_sliding_layers,
+        "w": m.sliding_window or 1,
+        "F": _linear_features(m),
+        "B": w.batch,
+        "s": w.seq,
+        "b_w": float(get_format(w.dtype).bytes_per_param),
+        "b_kv": float(kv_fmt.bytes_per_param) if kv_fmt else b_a,
+        "b_a": b_a,
+        "N_dp": w.dp,
+        "N_tp": w.tp,
+        "N_pp": w.pp,
+        "z_1": int(w.zero >= 1),
+        "z_2": int(w.zero >= 2),
+        "z_3": int(w.zero >= 3),
+    }
+    if m.causal:
+        values["e_kv"] = (
+            fx.kv_values_mla(c_kv=m.kv_lora_rank, d_r=m.qk_rope_head_dim)
+            if m.uses_mla
+            else fx.kv_values_gqa(n_kv=m.n_kv_heads, d_h=m.head_dim, N_tp=w.tp)
+        )
+    else:
+        values["e_kv"] = 0
+    return values
+
+
+def _activation_symbols(m: ModelSpec, w: Workload, b_a: float) -> dict[str, float]:
+    profile = _profile(m)
+    saved = profile["saved"]
+    fused = w.attention == "flash" or w.resolved_checkpointing == "selective"
+    alphas = {
+        f"a_{key}": _bytes(saved.get(shape, {}), b_a)
+        for key, shape in zip("hqkfnse", _SHAPES, strict=True)
+    }
+    if fused:
+        alphas["a_s"] = 0.0
+    return {
+        **alphas,
+        "a_i": _bytes(profile["checkpoint_input"], b_a),
+        "g_c": int(w.resolved_checkpointing == "full"),
+        "l_f": _bytes(profile["logits"]["forward"], b_a),
+        "l_b": _bytes(profile["logits"]["backward"], b_a),
+    }
+
+
+def _call(name: str, values: dict[str, float]) -> float:
+    """Evaluate generated formula ``name`` with its arguments taken from ``values``."""
+    function = getattr(fx, name)
+    code = function.__code__
+    return function(**{k: values[k] for k in code.co_varnames[: code.co_argcount]})
+
+
+def _inference(m: ModelSpec, w: Workload, v: dict[str, float]) -> tuple[dict[str, float], str]:
+    profile = _profile(m)["inference"]
+    b_a = v["b_a"]
+    v.update(
+        i_h=_bytes(profile["h"], b_a),
+        i_f=_bytes(profile["f"], b_a),
+        i_s=0.0 if w.attention == "flash" else _bytes(profile["scores"], b_a),
+        s_l=1 if w.resolved_logits == "last" else w.seq,
+        l_i=_bytes(_profile(m)["logits"]["inference"], b_a),
+    )
+    for name in ("weights", "kv_cache", "prefill_workspace", "logits_inference"):
+        v[name] = _call(name, v)
+    working = max(("prefill_workspace", "logits_inference"), key=lambda k: v[k])
+    components = {"weights": v["weights"], "kv_cache": v["kv_cache"], working: v[working]}
+    return components, "prefill"
+
+
+def _training(m: ModelSpec, w: Workload, v: dict[str, float]) -> tuple[dict[str, float], str, dict]:
+    precision = w.resolved_precision
+    optimizer = w.resolved_optimizer
+    b_dtype = float(get_format(w.dtype).bytes_per_param)
+    lora = w.lora_rank is not None
+    if lora:
+        v["r"] = w.lora_rank
+        trainable = _call("lora_parameters", v)
+        b_train = 4.0  # adapters are kept in FP32 (peft's default on a low-precision base)
+    else:
+        trainable = m.parameters
+        b_train = 4.0 if precision in ("mixed", "amp") else b_dtype
+    v.update(
+        P_t=trainable,
+        R=v["L"] * v["F"] + (0 if lora else m.vocab_size + m.hidden_size),
+        b_w=4.0 if precision == "amp" and not lora else v["b_w"],
+        b_g=b_train if lora or precision == "amp" else b_dtype,
+        b_m=4.0 if precision == "mixed" and not lora else 0.0,
+        b_o=optimizer.state_bytes if optimizer.state_bytes is not None else b_train,
+        n_o=optimizer.states_per_param,
+        n_f=int(optimizer.factored),
+        t_o=int((w.optimizer_impl or "foreach") == "foreach"),
+    )
+    v.update(_activation_symbols(m, w, v["b_a"]))
+    names = ("weights", "master_weights", "gradients", "optimizer_states",
+             "optimizer_temporaries", "layer_activations", "activations_training",
+             "logits_forward", "logits_backward", "phase_forward", "phase_backward",
+             "phase_optimizer")
+    for name in names:
+        v[name] = _call(name, v)
+    if lora:  # the adapters themselves, in FP32, beside the frozen base
+        v["adapter_weights"] = trainable * b_train / (w.tp * w.pp)
+        for phase in ("phase_forward", "phase_backward", "phase_optimizer"):
+            v[phase] += v["adapter_weights"]
+    phases = {p: v[f"phase_{p}"] for p in ("forward", "backward", "optimizer")}
+    phase = max(phases, key=phases.__getitem__)
+    persistent = ["weights", "adapter_weights", "master_weights", "optimizer_states"]
+    live = {
+        "forward": [*persistent, "activations_training", "logits_forward"],
+        "backward": [*persistent, "activations_training", "logits_backward"],
+        "optimizer": [*persistent, "gradients", "optimizer_temporaries"],
+    }[phase]
+    components = {_RENAME.get(k, k): v[k] for k in live if k in v}
+    return components, phase, phases
+
+
+_RENAME = {"activations_training": "activations", "logits_forward": "logits",
+           "logits_backward": "logits"}
+
+
+def estimate(model: ModelSpec | str, workload: Workload | None = None, **settings: object) -> Estimate:
+    """Peak memory one GPU needs to run ``model`` under ``workload``.
+
+    Parameters
+    ----------
+    model
+        A :class:`ModelSpec`, a catalog name, a ``config.json`` path or a model directory.
+    workload
+        A :class:`Workload`; or pass its fields as keyword arguments
+        (``estimate("llama-2-7b", mode="training", batch=4)``).
+
+    Raises
+    ------
+    GpumemError
+        For an unknown model or setting, or parallel sizes the model cannot use.
+    """
+    from .catalog import load_model
+
+    spec = model if isinstance(model, ModelSpec) else load_model(model)
+    work = workload.with_(**settings) if workload else Workload(**settings)
+    values = model_symbols(spec, work)
+    if work.training:
+        raw, phase, phases = _training(spec, work, values)
+    else:
+        (raw, phase), phases = _inference(spec, work, values), {}
+    components = {k: math.ceil(x) for k, x in raw.items() if x > 0}
+    tensors = sum(components.values())
+    if work.cuda_context:
+        components["cuda_context"] = work.cuda_context
+    reserve = fx.runtime_overhead(C=0, rho=work.allocator_reserve, M_tensors=tensors)
+    if reserve:
+        components["allocator_reserve"] = math.ceil(reserve)
+    return Estimate(spec, work, components, phase, {k: math.ceil(x) for k, x in phases.items()})
+
+
+def rule_of_thumb(parameters: int, dtype: str, mode: str) -> int:
+    """The popular shortcut: parameters × bytes × 1.2 for inference, × 2 for training.
+
+    A baseline to compare against, never an estimate.
+    """
+    multipliers = {"inference": 1.2, "training": 2.0}
+    if mode not in multipliers:
+        raise UnknownNameError("mode", str(mode), multipliers)
+    multiplier = multipliers[mode]
+    return math.ceil(fx.rule_of_thumb(
+        P=parameters, b_w=float(get_format(dtype).bytes_per_param), k_r=multiplier))

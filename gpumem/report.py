@@ -1,0 +1,171 @@
+"""Text and JSON views of estimates and catalogs, for the command line.
+
+Byte columns are always labelled with their unit: GB = 10**9 bytes, GiB = 2**30 bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+from .estimate import Estimate, rule_of_thumb
+from .units import to_unit
+
+if TYPE_CHECKING:
+    from .solve import Fit
+
+LABELS = {
+    "weights": "weights",
+    "adapter_weights": "LoRA adapters (FP32)",
+    "master_weights": "FP32 master weights",
+    "gradients": "gradients",
+    "optimizer_states": "optimizer states",
+    "optimizer_temporaries": "optimizer temporaries",
+    "activations": "activations",
+    "logits": "logits and loss",
+    "kv_cache": "KV cache",
+    "prefill_workspace": "prefill workspace",
+    "logits_inference": "logits",
+    "cuda_context": "CUDA context",
+    "allocator_reserve": "allocator reserve",
+}
+
+
+def to_json(data: object) -> str:
+    """Pretty JSON text ending with a newline."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def table(rows: Sequence[dict[str, object]], right: Sequence[str] = ()) -> str:
+    """Rows of equal keys as an aligned text table (numbers right-aligned)."""
+    if not rows:
+        return ""
+    headers = list(rows[0])
+    cells = [[_cell(row[h]) for h in headers] for row in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    numeric = [h in right or all(isinstance(r[h], int | float) for r in rows) for h in headers]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric)]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(headers), *(line(c) for c in cells)]) + "\n"
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def _byte_rows(components: dict[str, int], total: int) -> list[dict[str, object]]:
+    rows = [
+        {"component": LABELS.get(name, name), "GB": to_unit(n, "GB"), "GiB": to_unit(n, "GiB"),
+         "share": f"{n / total:.1%}"}
+        for name, n in components.items()
+    ]
+    rows.append({"component": "total", "GB": to_unit(total, "GB"), "GiB": to_unit(total, "GiB"),
+                 "share": "100.0%"})
+    return rows
+
+
+def _headline(e: Estimate) -> str:
+    w, m = e.workload, e.model
+    gpus = w.dp * w.tp * w.pp
+    parts = [m.name, w.mode, w.dtype, f"batch {w.batch} × {w.seq:,} tokens",
+             f"{gpus} GPU{'s' if gpus > 1 else ''}"]
+    if w.training:
+        parts.insert(3, f"{w.resolved_precision} precision, {w.resolved_optimizer.label}")
+    model = (f"model: {m.parameters:,} parameters ({m.parameters_source}), {m.n_layers} layers, "
+             f"hidden {m.hidden_size}, {m.n_heads} heads ({m.n_kv_heads} KV), vocab {m.vocab_size:,}")
+    return " · ".join(parts) + "\n" + model + "\n"
+
+
+def estimate_text(e: Estimate) -> str:
+    """Human-readable estimate: headline, component table, peak phase and rule of thumb."""
+    rule = rule_of_thumb(e.model.parameters, e.workload.dtype, e.workload.mode)
+    factor = "1.2" if e.workload.mode == "inference" else "2"
+    return (
+        _headline(e)
+        + "\n" + table(_byte_rows(e.components, e.total_bytes), right=("share",))
+        + f"\npeak per GPU during: {e.phase}"
+        + f"\nrule of thumb (parameters × bytes × {factor}): {to_unit(rule, 'GB'):,.2f} GB"
+        + f" = {to_unit(rule, 'GiB'):,.2f} GiB\n"
+    )
+
+
+def estimate_json(e: Estimate) -> dict[str, object]:
+    """Estimate as plain data: totals in bytes, components, phase, model and workload."""
+    model = {k: v for k, v in asdict(e.model).items() if k != "extra"}
+    return {
+        "total_bytes": e.total_bytes,
+        "tensor_bytes": e.tensor_bytes,
+        "components": e.components,
+        "phase": e.phase,
+        "phases": e.phases,
+        "units": "bytes",
+        "model": model,
+        "workload": e.workload.as_dict(),
+        "rule_of_thumb_bytes": rule_of_thumb(e.model.parameters, e.workload.dtype, e.workload.mode),
+    }
+
+
+def fit_text(result: Fit) -> str:
+    """Human-readable answer to "does it fit?"."""
+    gpu = result.gpu
+    verdict = "fits" if result.fits else "does NOT fit"
+    lead = "headroom" if result.fits else "missing"
+    return (
+        estimate_text(result.estimate)
+        + f"\n{gpu.name} ({to_unit(gpu.memory_bytes, 'GiB'):,.2f} GiB usable): {verdict};"
+        + f" {lead} {to_unit(abs(result.headroom_bytes), 'GiB'):,.2f} GiB"
+        + f" ({abs(result.headroom):.1%} of the GPU)\n"
+    )
+
+
+def fit_json(result: Fit) -> dict[str, object]:
+    """Fit as plain data."""
+    return {
+        "fits": result.fits,
+        "gpu": result.gpu.name,
+        "available_bytes": result.available_bytes,
+        "headroom_bytes": result.headroom_bytes,
+        "estimate": estimate_json(result.estimate),
+    }
+
+
+def models_rows() -> list[dict[str, object]]:
+    """The model catalog as table rows."""
+    from .catalog import load_model, model_names
+
+    rows = []
+    for name in model_names():
+        m = load_model(name)
+        rows.append({"id": name, "name": m.name, "family": m.family, "parameters": m.parameters,
+                     "layers": m.n_layers, "context": m.max_context})
+    return rows
+
+
+def gpus_rows() -> list[dict[str, object]]:
+    """The GPU catalog as table rows."""
+    from .hardware import get_gpu, gpu_names
+
+    rows = []
+    for name in gpu_names():
+        g = get_gpu(name)
+        rows.append({"id": name, "name": g.name, "memory GiB": to_unit(g.memory_bytes, "GiB"),
+                     "type": g.memory_type, "bandwidth GB/s": g.bandwidth_bytes_per_s / 1e9,
+                     "year": str(g.year)})
+    return rows
+
+
+def formats_rows() -> list[dict[str, object]]:
+    """Number formats as table rows."""
+    from .precision import format_names, get_format
+
+    return [{"id": n, "label": get_format(n).label, "kind": get_format(n).kind,
+             "bits/value": float(get_format(n).bits)} for n in format_names()]

@@ -1,0 +1,129 @@
+"""The questions users ask: does it fit, on how many GPUs, with what batch or context.
+
+Every answer comes from :func:`gpumem.estimate.estimate`, which is monotone in batch size and
+sequence length, so the largest value that fits is found by bisection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .estimate import Estimate, estimate
+from .hardware import GPU, get_gpu
+from .modelspec import ModelSpec
+from .workload import Workload
+
+#: GPUs per node for tensor parallelism (NVLink domain of a typical 8-GPU server).
+NODE_SIZE = 8
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Whether an estimate fits a GPU, and by how much.
+
+    ``headroom_bytes`` is the GPU's memory minus the estimate (negative when it does not
+    fit); ``headroom`` is that as a fraction of the GPU's memory.
+    """
+
+    estimate: Estimate
+    gpu: GPU
+
+    @property
+    def available_bytes(self) -> int:
+        """Memory of one GPU as the device reports it."""
+        return self.gpu.memory_bytes
+
+    @property
+    def headroom_bytes(self) -> int:
+        """Memory left over (negative: missing)."""
+        return self.available_bytes - self.estimate.total_bytes
+
+    @property
+    def headroom(self) -> float:
+        """Memory left over as a fraction of the GPU's memory."""
+        return self.headroom_bytes / self.available_bytes
+
+    @property
+    def fits(self) -> bool:
+        """Whether the estimate, overheads included, fits in the GPU's memory."""
+        return self.headroom_bytes >= 0
+
+
+def _resolve(model: ModelSpec | str, gpu: GPU | str) -> tuple[ModelSpec, GPU]:
+    from .catalog import load_model
+
+    spec = model if isinstance(model, ModelSpec) else load_model(model)
+    return spec, gpu if isinstance(gpu, GPU) else get_gpu(gpu)
+
+
+def fit(model: ModelSpec | str, gpu: GPU | str, workload: Workload | None = None,
+        **settings: object) -> Fit:
+    """Does ``model`` under ``workload`` fit on one ``gpu``?"""
+    spec, device = _resolve(model, gpu)
+    return Fit(estimate(spec, workload, **settings), device)
+
+
+def gpus_needed(model: ModelSpec | str, gpu: GPU | str, workload: Workload | None = None,
+                max_gpus: int = 4096, **settings: object) -> Fit | None:
+    """The smallest layout of ``gpu`` that holds the model, or ``None`` up to ``max_gpus``.
+
+    Inference grows tensor parallelism within a node (a divisor of the head count), then
+    pipeline stages across nodes. Training shards with ZeRO-3 (FSDP) over data-parallel GPUs
+    inside the same tensor/pipeline layout.
+    """
+    spec, device = _resolve(model, gpu)
+    base = workload.with_(**settings) if workload else Workload(**settings)
+    for layout in _layouts(spec, base, max_gpus):
+        result = Fit(estimate(spec, base.with_(**layout)), device)
+        if result.fits:
+            return result
+    return None
+
+
+def _layouts(spec: ModelSpec, base: Workload, max_gpus: int):
+    tps = [t for t in range(1, NODE_SIZE + 1) if spec.n_heads % t == 0]
+    if base.training:
+        n = 1
+        while n <= max_gpus:
+            yield {"dp": n, "zero": 3 if n > 1 else base.zero}
+            n *= 2
+        return
+    for tp in tps:
+        yield {"tp": tp}
+    for pp in range(2, spec.n_layers + 1):
+        if tps[-1] * pp > max_gpus:
+            return
+        yield {"tp": tps[-1], "pp": pp}
+
+
+def _largest(fits: Callable[[int], bool], low: int, high: int) -> int | None:
+    """Largest ``x`` in ``[low, high]`` with ``fits(x)``, for a monotone ``fits``."""
+    if not fits(low):
+        return None
+    while low < high:
+        mid = (low + high + 1) // 2
+        if fits(mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def max_batch(model: ModelSpec | str, gpu: GPU | str, workload: Workload | None = None,
+              limit: int = 2**20, **settings: object) -> int | None:
+    """Largest batch size that fits on ``gpu`` (``None`` if even 1 does not)."""
+    spec, device = _resolve(model, gpu)
+    base = workload.with_(**settings) if workload else Workload(**settings)
+    return _largest(lambda b: Fit(estimate(spec, base.with_(batch=b)), device).fits, 1, limit)
+
+
+def max_context(model: ModelSpec | str, gpu: GPU | str, workload: Workload | None = None,
+                **settings: object) -> int | None:
+    """Longest sequence, up to the model's context window, that fits on ``gpu``."""
+    spec, device = _resolve(model, gpu)
+    base = workload.with_(**settings) if workload else Workload(**settings)
+    return _largest(
+        lambda s: Fit(estimate(spec, base.with_(seq=s)), device).fits, 1, spec.max_context
+    )
+

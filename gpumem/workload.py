@@ -1,0 +1,226 @@
+"""What is being run: :class:`Workload` — mode, precision, batch, sequence, optimizer,
+parallelism and overheads — validated once, with errors that name the bad value."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields, replace
+from functools import cache
+from importlib import resources
+
+from .errors import ConfigError, InvalidValueError, UnknownNameError
+from .precision import get_format
+
+MODES = ("inference", "training")
+PRECISIONS = ("mixed", "pure", "amp")
+CHECKPOINTING = ("none", "full", "selective")
+ATTENTION = ("flash", "eager")
+LOGITS = ("last", "all")
+OPTIMIZER_IMPLS = ("foreach", "fused")
+TRAINING_DTYPES = ("fp32", "fp16", "bf16")
+
+#: The CUDA context plus cuBLAS/cuDNN workspaces: PyTorch 2.x with CUDA 12 on a data-centre
+#: GPU typically holds 0.3-0.6 GiB outside the caching allocator (lazy module loading).
+DEFAULT_CUDA_CONTEXT = 512 * 2**20
+#: Caching-allocator reserve above live tensors (block rounding, fragmentation).
+DEFAULT_ALLOCATOR_RESERVE = 0.05
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """An optimizer as far as memory goes (see ``data/optimizers.json``)."""
+
+    name: str
+    label: str
+    states_per_param: int
+    factored: bool
+    state_bytes: float | None  # None: follows the training precision
+    source: str
+
+
+@cache
+def _optimizers() -> dict[str, Optimizer]:
+    path = "data/optimizers.json"
+    raw = json.loads(resources.files("gpumem").joinpath(path).read_text(encoding="utf-8"))
+    table: dict[str, Optimizer] = {}
+    for row in raw["optimizers"]:
+        if not row.get("source") or row["id"] in table:
+            raise ConfigError(path, f"optimizer {row['id']!r} lacks a source or is duplicated")
+        fixed = row["state_bytes"]
+        table[row["id"]] = Optimizer(
+            row["id"], row["label"], row["states_per_param"], row["factored"],
+            None if fixed == "training" else float(fixed), row["source"],
+        )
+    return table
+
+
+def optimizer_names() -> list[str]:
+    """Identifiers of the known optimizers."""
+    return list(_optimizers())
+
+
+def get_optimizer(name: str) -> Optimizer:
+    """The optimizer called ``name`` (case-insensitive)."""
+    try:
+        return _optimizers()[str(name).lower()]
+    except KeyError:
+        raise UnknownNameError("optimizer", str(name), _optimizers()) from None
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Everything about a run except the model.
+
+    Parameters
+    ----------
+    mode
+        ``"inference"`` (prompt processing with a KV cache) or ``"training"`` (one step).
+    dtype
+        Weight format for inference (any of :func:`gpumem.precision.format_names`); compute
+        format for training (``fp32``, ``fp16`` or ``bf16``).
+    kv_dtype
+        KV-cache format; by default the activation format.
+    batch, seq
+        Sequences per GPU per step and tokens per sequence (prompt plus generated tokens).
+    precision
+        Training only. ``"mixed"``: weights and gradients in ``dtype`` plus an FP32 master copy
+        and FP32 optimizer states (Megatron/DeepSpeed; 16 bytes per parameter with Adam).
+        ``"pure"``: everything in ``dtype``. ``"amp"``: FP32 weights, gradients and states with
+        ``torch.autocast`` computing in ``dtype``. Default: mixed, or pure for FP32.
+    optimizer, optimizer_impl
+        Training only: see :func:`optimizer_names`; ``"foreach"`` (PyTorch's default on CUDA,
+        one parameter-sized temporary) or ``"fused"`` (none).
+    checkpointing
+        Training only: ``"none"``, ``"full"`` (keep each layer's input, recompute the rest) or
+        ``"selective"`` (recompute the attention scores only).
+    attention
+        ``"flash"`` (fused kernel, no score matrix) or ``"eager"`` (materialises the scores).
+    logits
+        Inference only: keep logits of the ``"last"`` position or of ``"all"`` positions.
+    lora_rank
+        Train LoRA adapters of this rank on every linear layer; the base stays frozen in
+        ``dtype`` (QLoRA when ``dtype`` is ``nf4``).
+    dp, tp, pp, zero
+        Data-, tensor- and pipeline-parallel sizes and the ZeRO stage (3 = FSDP full shard).
+    cuda_context, allocator_reserve
+        Runtime overhead: bytes outside the allocator, and the reserve as a fraction of tensor
+        memory. Set both to 0 to get tensor memory alone.
+    """
+
+    mode: str = "inference"
+    dtype: str = "bf16"
+    kv_dtype: str | None = None
+    batch: int = 1
+    seq: int = 2048
+    precision: str | None = None
+    optimizer: str | None = None
+    optimizer_impl: str | None = None
+    checkpointing: str | None = None
+    attention: str = "flash"
+    logits: str | None = None
+    lora_rank: int | None = None
+    dp: int = 1
+    tp: int = 1
+    pp: int = 1
+    zero: int = 0
+    cuda_context: int = DEFAULT_CUDA_CONTEXT
+    allocator_reserve: float = DEFAULT_ALLOCATOR_RESERVE
+
+    def __post_init__(self) -> None:
+        _choice("mode", self.mode, MODES)
+        get_format(self.dtype)
+        if self.kv_dtype is not None:
+            get_format(self.kv_dtype)
+        for name in ("batch", "seq", "dp", "tp", "pp"):
+            _positive_int(name, getattr(self, name))
+        if self.lora_rank is not None:
+            _positive_int("lora_rank", self.lora_rank)
+        if self.zero not in (0, 1, 2, 3) or isinstance(self.zero, bool):
+            raise InvalidValueError("zero", self.zero, "a ZeRO stage 0, 1, 2 or 3")
+        _choice("attention", self.attention, ATTENTION)
+        if not isinstance(self.cuda_context, int) or self.cuda_context < 0:
+            raise InvalidValueError("cuda_context", self.cuda_context, "bytes, an integer >= 0")
+        if not 0 <= self.allocator_reserve < 1:
+            raise InvalidValueError("allocator_reserve", self.allocator_reserve, "0 <= x < 1")
+        if self.mode == "training":
+            self._check_training()
+        else:
+            self._check_inference()
+
+    def _check_training(self) -> None:
+        base_is_training_dtype = get_format(self.dtype).name in TRAINING_DTYPES
+        if self.lora_rank is None and not base_is_training_dtype:
+            raise InvalidValueError(
+                "dtype", self.dtype,
+                f"one of {', '.join(TRAINING_DTYPES)} for training (a quantised base needs "
+                "lora_rank: QLoRA)",
+            )
+        if self.precision is not None:
+            _choice("precision", self.precision, PRECISIONS)
+            if self.precision != "pure" and get_format(self.dtype).name == "fp32":
+                raise InvalidValueError(
+                    "precision", self.precision, "'pure' with dtype fp32 (mixed and amp need "
+                    "a 16-bit dtype)")
+        if self.optimizer is not None:
+            get_optimizer(self.optimizer)
+        if self.optimizer_impl is not None:
+            _choice("optimizer_impl", self.optimizer_impl, OPTIMIZER_IMPLS)
+        if self.checkpointing is not None:
+            _choice("checkpointing", self.checkpointing, CHECKPOINTING)
+        if self.logits is not None:
+            raise InvalidValueError("logits", self.logits, "nothing in training (all are kept)")
+
+    def _check_inference(self) -> None:
+        for name in ("precision", "optimizer", "optimizer_impl", "checkpointing", "lora_rank"):
+            if getattr(self, name) is not None:
+                raise InvalidValueError(name, getattr(self, name), "nothing: it applies to training")
+        if self.zero:
+            raise InvalidValueError("zero", self.zero, "0 for inference (ZeRO shards training state)")
+        if self.logits is not None:
+            _choice("logits", self.logits, LOGITS)
+
+    # Resolved settings: what the defaults stand for in this mode.
+    @property
+    def training(self) -> bool:
+        """Whether this is a training step."""
+        return self.mode == "training"
+
+    @property
+    def resolved_precision(self) -> str:
+        """Training precision with its default applied."""
+        if self.precision is not None:
+            return self.precision
+        return "pure" if get_format(self.dtype).name == "fp32" else "mixed"
+
+    @property
+    def resolved_optimizer(self) -> Optimizer:
+        """Optimizer with its default (AdamW) applied."""
+        return get_optimizer(self.optimizer or "adamw")
+
+    @property
+    def resolved_checkpointing(self) -> str:
+        """Checkpointing with its default (none) applied."""
+        return self.checkpointing or "none"
+
+    @property
+    def resolved_logits(self) -> str:
+        """Kept logits with the default (last position, as ``generate`` does) applied."""
+        return self.logits or "last"
+
+    def with_(self, **changes: object) -> Workload:
+        """A copy with some fields changed (and validated again)."""
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict[str, object]:
+        """Fields as a plain dict (for JSON)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _positive_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidValueError(name, value, "a positive integer")
+
+
+def _choice(name: str, value: object, accepted: tuple[str, ...]) -> None:
+    if value not in accepted:
+        raise UnknownNameError(name, str(value), accepted)
