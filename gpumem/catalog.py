@@ -12,7 +12,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import load_model_dir, read_config
 from .errors import ConfigError, UnknownNameError
 from .modelspec import ModelSpec, from_config
 
@@ -72,6 +71,8 @@ def load_model(name_or_path: str | os.PathLike[str]) -> ModelSpec:
     text = os.fspath(name_or_path)
     if text.lower() in _entries():
         return _catalog_model(text.lower())
+    from .checkpoint import load_model_dir, read_config  # only needed for paths
+
     path = Path(text)
     if path.is_dir():
         return load_model_dir(path)

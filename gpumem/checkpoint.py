@@ -13,10 +13,10 @@ import json
 import os
 import struct
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from math import prod
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ConfigError
 from .modelspec import ModelSpec, from_config
@@ -44,8 +44,7 @@ DTYPES: dict[str, str] = {
 """Safetensors dtype codes and the names used for them here."""
 
 
-@dataclass(frozen=True)
-class CheckpointInfo:
+class CheckpointInfo(NamedTuple):
     """What the headers of one or more safetensors files say."""
 
     parameters: int  # elements over all tensors

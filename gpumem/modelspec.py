@@ -7,7 +7,7 @@ directory (config plus safetensors headers), or from the built-in catalog.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import ConfigError
 
@@ -80,8 +80,7 @@ class ModelSpec:
 # --- Reading a Hugging Face ``config.json`` -------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Family:
+class _Family(NamedTuple):
     """How one Hugging Face ``model_type`` is built, as far as parameter counting goes."""
 
     norm: str = "rms"  # "rms": one weight of size h; "layer": weight and bias, 2h
