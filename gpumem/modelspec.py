@@ -22,9 +22,10 @@ class ModelSpec:
     ``parameters`` counts every weight of the model class a checkpoint loads into: all experts,
     the LM head once if it is untied; for BERT the encoder with its pooler, without the
     pretraining heads. ``active_parameters`` leaves out the routed experts a token does not
-    use (0 on input means "same as ``parameters``"). ``embedding_parameters`` counts the token,
-    position and token-type embeddings plus an untied LM head, which is a second vocabulary
-    matrix.
+    use (0 on input means "same as ``parameters``"). DeepSeek-V3's router score-correction
+    bias, stored in its checkpoint, counts as a parameter. ``embedding_parameters`` counts the
+    token, position and token-type embeddings plus an untied LM head, which is a second
+    vocabulary matrix.
     """
 
     name: str
@@ -92,6 +93,7 @@ class _Family(NamedTuple):
     mlp_bias: bool = False  # read from ``mlp_bias`` when the family has that key (Llama)
     tie_default: bool = False  # ``tie_word_embeddings`` when the key is absent
     moe: str = ""  # "", "all" (every layer), "qwen" (decoder_sparse_step), "deepseek"
+    shared_expert: bool = False  # Qwen2-MoE: one gated shared expert beside the routed ones
     mla: bool = False
     encoder: bool = False  # BERT: no causal mask, no LM head, token types and a pooler
     learned_positions: bool = False
@@ -131,7 +133,7 @@ _FAMILIES: dict[str, _Family] = {
     "olmoe": _Family(qk_norm="full", moe="all"),
     "phi3": _Family(attention_bias="none", sliding="all"),
     "qwen2": _Family(attention_bias="qkv", sliding="qwen"),
-    "qwen2_moe": _Family(attention_bias="qkv", moe="qwen", sliding="qwen"),
+    "qwen2_moe": _Family(attention_bias="qkv", moe="qwen", shared_expert=True, sliding="qwen"),
     "qwen3": _Family(qk_norm="head", sliding="qwen"),
     "qwen3_moe": _Family(qk_norm="head", moe="qwen", sliding="qwen"),
 }
@@ -327,8 +329,8 @@ def _read_moe(read: _Reader, family: _Family, s: dict[str, Any]) -> None:
     elif family.moe == "qwen":
         s["experts"] = read.integer("num_experts")
         s["moe_inter"] = read.integer("moe_intermediate_size")
-        shared_inter = read.integer("shared_expert_intermediate_size", 0, minimum=0)
-        s["shared"], s["shared_inter"] = (1, shared_inter) if shared_inter else (0, 0)
+        if family.shared_expert:
+            s["shared"], s["shared_inter"] = 1, read.integer("shared_expert_intermediate_size")
         every = read.integer("decoder_sparse_step", 1)
         dense = read.raw("mlp_only_layers", [])
         if not isinstance(dense, list) or not all(isinstance(i, int) for i in dense):
@@ -381,7 +383,7 @@ def _count(s: dict[str, Any], family: _Family) -> tuple[int, int, int]:
         expert = _mlp(h, s["moe_inter"], True, False)
         shared = s["shared"] * _mlp(h, s["shared_inter"], True, False)
         router = h * s["experts"]
-        if family.moe == "qwen" and s["shared"]:
+        if family.shared_expert:
             router += h  # shared_expert_gate
         if s["extra"].get("router_bias"):
             router += s["experts"]  # e_score_correction_bias
