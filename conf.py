@@ -1,0 +1,88 @@
+"""Sphinx configuration of the gpumem site: English source, Simplified Chinese from catalogs.
+
+Build one language per process (``nox -s docs``): translations are process-global.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+project = "gpumem"
+author = "gpumem contributors"
+copyright = "gpumem contributors"
+release = version = "0.1"
+
+extensions = [
+    "myst_nb",
+    "sphinx_copybutton",
+    "sphinx_sitemap",
+    "sphinxext.opengraph",
+    "gpumem.sphinxext",
+]
+
+# Sources live in docs/ and this file at the repository root: sphinx-build -c . docs OUT.
+# templates_path and html_static_path are relative to this file, the others to docs/.
+templates_path = ["docs/_templates"]
+html_static_path = ["docs/_static"]
+exclude_patterns = ["locale", "_templates", "_static", "jieba.txt"]
+source_suffix = {".md": "myst-nb"}
+
+# --- languages -------------------------------------------------------------------------------
+language = "en"
+locale_dirs = ["locale"]  # relative to docs/
+gettext_compact = False
+gettext_uuid = False
+gettext_location = False  # MyST-NB reports made-up line numbers
+gettext_additional_targets: list[str] = []  # keep cell outputs out of the catalogs
+gpumem_languages = {"en": "English", "zh_CN": "简体中文"}
+gpumem_site_url = "https://gpumem.readthedocs.io/"  # each language lives under <site>/<code>/
+
+# --- MyST and notebooks ----------------------------------------------------------------------
+myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]
+myst_heading_anchors = 3
+nb_execution_mode = "cache"
+nb_execution_raise_on_error = True
+nb_execution_timeout = 120
+nitpicky = True
+
+# --- HTML ------------------------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = "gpumem"
+html_css_files = ["gpumem.css"]
+html_show_sourcelink = True
+html_theme_options = {
+    "navbar_end": ["language-switcher", "theme-switcher", "navbar-icon-links"],
+    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+    "show_toc_level": 2,
+    "footer_start": ["copyright"],
+    "footer_end": [],
+}
+html_search_options = {"dict": str(ROOT / "docs" / "jieba.txt")}  # words jieba would split
+
+sitemap_url_scheme = "{lang}{link}"
+sitemap_locales = list(gpumem_languages)
+ogp_site_name = "gpumem"
+ogp_enable_meta_description = True
+ogp_social_cards = {"enable": False}  # its cards draw Chinese titles as boxes
+
+
+def per_language(app: Sphinx, config: Config) -> None:
+    """Settings that depend on the language, which ``-D language=…`` sets after this file runs."""
+    language = config.language or "en"
+    config.site_url = config.gpumem_site_url  # sphinx-sitemap adds <code>/ itself
+    config.html_baseurl = f"{config.gpumem_site_url}{language}/"  # canonical links
+    config.ogp_site_url = config.html_baseurl
+    if not config.nb_execution_cache_path:  # MyST-NB keys its cache on code only
+        config.nb_execution_cache_path = str(ROOT / "_build" / "jupyter_cache" / language)
+
+
+def setup(app: Sphinx) -> None:
+    """Derive the per-language settings once the language is known."""
+    app.connect("config-inited", per_language)

@@ -1,0 +1,33 @@
+"""Sphinx extension: values, formulas, tables and charts computed by gpumem at build time.
+
+Add ``"gpumem.sphinxext"`` to ``extensions``. Each module below registers one thing.
+"""
+
+from __future__ import annotations
+
+from sphinx.application import Sphinx
+
+from .chart import setup_chart
+from .config import setup_config
+from .formula import setup_formula
+from .role import setup_role
+from .search import setup_search
+from .switcher import setup_switcher
+from .table import setup_table
+from .translation import setup_translation
+
+
+def setup(app: Sphinx) -> dict[str, object]:
+    """Register the extension's parts."""
+    for setup_part in (
+        setup_config,
+        setup_translation,
+        setup_search,
+        setup_switcher,
+        setup_role,
+        setup_formula,
+        setup_table,
+        setup_chart,
+    ):
+        setup_part(app)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

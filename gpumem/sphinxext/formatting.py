@@ -1,0 +1,61 @@
+"""Numbers written the way each page language writes them.
+
+English groups large counts in thousands (``7 billion``); Chinese in ten-thousands
+(``70 亿``). Byte amounts keep their unit symbol in every language, separated from the
+number by a no-break space.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from ..units import to_unit
+
+NBSP = "\u00a0"
+
+_SCALES: dict[str, tuple[tuple[int, str], ...]] = {
+    "en": ((10**12, " trillion"), (10**9, " billion"), (10**6, " million"), (10**3, " thousand")),
+    "zh": ((10**12, " 万亿"), (10**8, " 亿"), (10**4, " 万")),
+}
+
+
+def join_names(names: list[str], language: str) -> str:
+    """A list of names: ``"A100, H100"``; Chinese uses the enumeration comma ``"A100、H100"``."""
+    return ("、" if language.startswith("zh") else ", ").join(names)
+
+
+def significant(value: float, digits: int) -> str:
+    """``value`` rounded to ``digits`` significant digits, without trailing zeros."""
+    if value == 0:
+        return "0"
+    text = f"{value:,.{digits}g}" if abs(value) < 10**digits else f"{value:,.0f}"
+    if "e" in text:
+        text = f"{float(text):,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def format_count(count: float, language: str, digits: int = 4) -> str:
+    """A count such as a number of parameters: ``"405.9 billion"`` or ``"4059 亿"``."""
+    scales = _SCALES["zh" if language.startswith("zh") else "en"]
+    for size, word in scales:
+        if abs(count) >= size:
+            return significant(count / size, digits).replace(",", "") + word.replace(" ", NBSP)
+    return significant(count, digits)
+
+
+def format_amount(value: float, decimals: int | None = None) -> str:
+    """A measured value; ``decimals=None`` keeps 3–4 significant digits (``0.531``, ``13.04``)."""
+    if decimals is None:
+        decimals = (
+            0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2 if abs(value) >= 1 else 3
+        )
+    rounded = Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+    return f"{rounded:,.{decimals}f}"
+
+
+def format_size(n_bytes: float, unit: str, decimals: int = 2) -> str:
+    """A byte amount in ``unit``, trailing zeros dropped: ``"14 GB"``, ``"13.04 GiB"``."""
+    text = format_amount(to_unit(n_bytes, unit), decimals)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text}{NBSP}{unit}"
