@@ -71,32 +71,52 @@ def _bytes_arg(text: str) -> int:
         value = float(number) * scale
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected a size such as 512MiB, 0.5GiB or 0, got {text!r}") from None
+            f"expected a size such as 512MiB, 0.5GiB or 0, got {text!r}"
+        ) from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a size >= 0, got {text!r}")
     return round(value)
 
 
 def _add_workload_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help="catalog id (see 'gpumem models'), a config.json or a model directory")
+    p.add_argument(
+        "model", help="catalog id (see 'gpumem models'), a config.json or a model directory"
+    )
     g = p.add_argument_group("workload")
-    g.add_argument("--mode", default="inference", metavar="MODE",
-                   help="inference (default) or training")
-    g.add_argument("--dtype", default="bf16",
-                   help="weight format (see 'gpumem formats'); for training fp32, fp16 or bf16 "
-                        "(default: bf16)")
+    g.add_argument(
+        "--mode", default="inference", metavar="MODE", help="inference (default) or training"
+    )
+    g.add_argument(
+        "--dtype",
+        default="bf16",
+        help="weight format (see 'gpumem formats'); for training fp32, fp16 or bf16 "
+        "(default: bf16)",
+    )
     g.add_argument("--kv-dtype", help="KV-cache format (default: the activation format)")
     g.add_argument("--batch", type=_positive, default=1, help="sequences per GPU (default: 1)")
-    g.add_argument("--seq", type=_positive, default=2048,
-                   help="tokens per sequence, prompt plus output (default: 2048)")
+    g.add_argument(
+        "--seq",
+        type=_positive,
+        help="tokens per sequence, prompt plus output (default: 2048, or the "
+        "model's context window if shorter)",
+    )
     g.add_argument("--attention", default="flash", help="flash (fused, default) or eager")
-    g.add_argument("--logits", help="inference: keep logits of the 'last' position (default) or 'all'")
+    g.add_argument(
+        "--logits", help="inference: keep logits of the 'last' position (default) or 'all'"
+    )
     t = p.add_argument_group("training")
     t.add_argument("--precision", help="mixed (16-bit + FP32 master, default), pure or amp")
-    t.add_argument("--optimizer", help="adamw (default), adam, adamw_8bit, sgd, sgd_momentum, adafactor")
+    t.add_argument(
+        "--optimizer", help="adamw (default), adam, adamw_8bit, sgd, sgd_momentum, adafactor"
+    )
     t.add_argument("--optimizer-impl", help="foreach (PyTorch's default) or fused")
-    t.add_argument("--grad-checkpointing", action="store_const", const="full",
-                   dest="checkpointing", help="recompute activations (full checkpointing)")
+    t.add_argument(
+        "--grad-checkpointing",
+        action="store_const",
+        const="full",
+        dest="checkpointing",
+        help="recompute activations (full checkpointing)",
+    )
     t.add_argument("--checkpointing", help="none, full or selective")
     t.add_argument("--lora-rank", type=_positive, help="train LoRA adapters of this rank")
     par = p.add_argument_group("parallelism (per-GPU memory is reported)")
@@ -105,19 +125,44 @@ def _add_workload_options(p: argparse.ArgumentParser) -> None:
     par.add_argument("--pp", type=_positive, default=1, help="pipeline stages")
     par.add_argument("--zero", type=int, default=0, help="ZeRO stage 0-3 (3 = FSDP)")
     o = p.add_argument_group("runtime overhead")
-    o.add_argument("--cuda-context", type=_bytes_arg, default=None,
-                   help="CUDA context and workspaces, e.g. 512MiB (default) or 0")
-    o.add_argument("--allocator-reserve", type=_fraction, default=None,
-                   help="allocator reserve as a fraction of tensor memory (default: 0.05)")
+    o.add_argument(
+        "--cuda-context",
+        type=_bytes_arg,
+        default=None,
+        help="CUDA context and workspaces, e.g. 512MiB (default) or 0",
+    )
+    o.add_argument(
+        "--allocator-reserve",
+        type=_fraction,
+        default=None,
+        help="allocator reserve as a fraction of tensor memory (default: 0.05)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object (bytes)")
 
 
 def _workload(args: argparse.Namespace):
     from .workload import Workload
 
-    names = ("mode", "dtype", "kv_dtype", "batch", "seq", "attention", "logits", "precision",
-             "optimizer", "optimizer_impl", "checkpointing", "lora_rank", "dp", "tp", "pp",
-             "zero", "cuda_context", "allocator_reserve")
+    names = (
+        "mode",
+        "dtype",
+        "kv_dtype",
+        "batch",
+        "seq",
+        "attention",
+        "logits",
+        "precision",
+        "optimizer",
+        "optimizer_impl",
+        "checkpointing",
+        "lora_rank",
+        "dp",
+        "tp",
+        "pp",
+        "zero",
+        "cuda_context",
+        "allocator_reserve",
+    )
     given = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
     return Workload(**given)
 
@@ -129,20 +174,31 @@ def build_parser() -> argparse.ArgumentParser:
         description="Estimate the GPU memory a transformer needs to run or train.",
         epilog="Run 'gpumem COMMAND --help' for the options of a command.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser,
-                                required=True)
-    est = sub.add_parser("estimate", help="peak memory per GPU, by component",
-                         description="Peak memory per GPU of a model under a workload.",
-                         epilog=EPILOG_ESTIMATE,
-                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser, required=True
+    )
+    est = sub.add_parser(
+        "estimate",
+        help="peak memory per GPU, by component",
+        description="Peak memory per GPU of a model under a workload.",
+        epilog=EPILOG_ESTIMATE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_workload_options(est)
-    fit = sub.add_parser("fit", help="does it fit on a GPU; how many GPUs; largest batch/context",
-                         description="Check a model and workload against a GPU.",
-                         epilog=EPILOG_FIT, formatter_class=argparse.RawDescriptionHelpFormatter)
+    fit = sub.add_parser(
+        "fit",
+        help="does it fit on a GPU; how many GPUs; largest batch/context",
+        description="Check a model and workload against a GPU.",
+        epilog=EPILOG_FIT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_workload_options(fit)
     fit.add_argument("--gpu", required=True, help="GPU id (see 'gpumem gpus')")
-    for name, text in (("models", "list the model catalog"), ("gpus", "list the GPU catalog"),
-                       ("formats", "list number formats and their bits per value")):
+    for name, text in (
+        ("models", "list the model catalog"),
+        ("gpus", "list the GPU catalog"),
+        ("formats", "list number formats and their bits per value"),
+    ):
         listing = sub.add_parser(name, help=text, description=text.capitalize() + ".")
         listing.add_argument("--json", action="store_true", help="print JSON")
     return parser
@@ -174,8 +230,13 @@ def _listing(name: str):
     return command
 
 
-COMMANDS = {"estimate": _estimate, "fit": _fit, "models": _listing("models"),
-            "gpus": _listing("gpus"), "formats": _listing("formats")}
+COMMANDS = {
+    "estimate": _estimate,
+    "fit": _fit,
+    "models": _listing("models"),
+    "gpus": _listing("gpus"),
+    "formats": _listing("formats"),
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,7 @@ from ._generated import formulas as fx
 from .errors import ConfigError, InvalidValueError, ParallelismError, UnknownNameError
 from .modelspec import ModelSpec
 from .precision import get_format
-from .workload import Workload
+from .workload import DEFAULT_SEQ, Workload
 
 _PROFILES = "data/activation_profiles.json"
 _SHAPES = ("h", "q", "kv", "f", "heads", "scores", "experts")
@@ -176,81 +176,119 @@ def _activation_symbols(m: ModelSpec, w: Workload, b_a: float) -> dict[str, floa
     }
 
 
-def _call(name: str, values: dict[str, float]) -> float:
-    """Evaluate generated formula ``name`` with its arguments taken from ``values``."""
-    function = getattr(fx, name)
-    code = function.__code__
-    return function(**{k: values[k] for k in code.co_varnames[: code.co_argcount]})
+def _inference_symbols(m: ModelSpec, w: Workload, b_a: float) -> dict[str, float]:
+    profile = _profile(m)
+    work = profile["inference"]
+    return {
+        "i_h": _bytes(work["h"], b_a),
+        "i_f": _bytes(work["f"], b_a),
+        "i_s": 0.0 if w.attention == "flash" else _bytes(work["scores"], b_a),
+        "s_l": 1 if w.resolved_logits == "last" else w.seq,
+        "l_i": _bytes(profile["logits"]["inference"], b_a),
+    }
 
 
-def _inference(m: ModelSpec, w: Workload, v: dict[str, float]) -> tuple[dict[str, float], str]:
-    profile = _profile(m)["inference"]
-    b_a = v["b_a"]
-    v.update(
-        i_h=_bytes(profile["h"], b_a),
-        i_f=_bytes(profile["f"], b_a),
-        i_s=0.0 if w.attention == "flash" else _bytes(profile["scores"], b_a),
-        s_l=1 if w.resolved_logits == "last" else w.seq,
-        l_i=_bytes(_profile(m)["logits"]["inference"], b_a),
-    )
-    for name in ("weights", "kv_cache", "prefill_workspace", "logits_inference"):
-        v[name] = _call(name, v)
-    working = max(("prefill_workspace", "logits_inference"), key=lambda k: v[k])
-    components = {"weights": v["weights"], "kv_cache": v["kv_cache"], working: v[working]}
-    return components, "prefill"
+def _factored_rows_cols(m: ModelSpec, lora: bool) -> int:
+    """Rows plus columns of the trainable matrices (what Adafactor keeps)."""
+    embeddings = 0 if lora else m.vocab_size + m.hidden_size
+    return m.n_layers * _linear_features(m) + embeddings
 
 
-def _training(m: ModelSpec, w: Workload, v: dict[str, float]) -> tuple[dict[str, float], str, dict]:
-    precision = w.resolved_precision
-    optimizer = w.resolved_optimizer
+def _training_symbols(m: ModelSpec, w: Workload, v: dict[str, float]) -> dict[str, float]:
+    precision, optimizer = w.resolved_precision, w.resolved_optimizer
     b_dtype = float(get_format(w.dtype).bytes_per_param)
     lora = w.lora_rank is not None
-    if lora:
-        v["r"] = w.lora_rank
-        trainable = _call("lora_parameters", v)
-        b_train = 4.0  # adapters are kept in FP32 (peft's default on a low-precision base)
+    # LoRA adapters stay in FP32 on a low-precision base (peft's default); full training keeps
+    # FP32 trainable state for mixed precision and AMP, the dtype itself for pure training.
+    b_train = 4.0 if lora or precision in ("mixed", "amp") else b_dtype
+    trainable = fx.lora_parameters(L=m.n_layers, F=v["F"], r=w.lora_rank) if lora else m.parameters
+    return {
+        "P_t": trainable,
+        "R": _factored_rows_cols(m, lora),
+        "b_w": 4.0 if precision == "amp" and not lora else v["b_w"],
+        "b_l": b_train if lora else 0.0,
+        "b_g": b_train if lora or precision == "amp" else b_dtype,
+        "b_m": 4.0 if precision == "mixed" and not lora else 0.0,
+        "b_o": optimizer.state_bytes if optimizer.state_bytes is not None else b_train,
+        "n_o": optimizer.states_per_param,
+        "n_f": int(optimizer.factored),
+        "t_o": int((w.optimizer_impl or "foreach") == "foreach"),
+        **_activation_symbols(m, w, v["b_a"]),
+    }
+
+
+def symbol_values(m: ModelSpec, w: Workload) -> dict[str, float]:
+    """Every input symbol the formulas of ``w.mode`` need, for ``m`` under ``w``."""
+    values = model_symbols(m, w)
+    if w.training:
+        values.update(_training_symbols(m, w, values))
     else:
-        trainable = m.parameters
-        b_train = 4.0 if precision in ("mixed", "amp") else b_dtype
-    v.update(
-        P_t=trainable,
-        R=v["L"] * v["F"] + (0 if lora else m.vocab_size + m.hidden_size),
-        b_w=4.0 if precision == "amp" and not lora else v["b_w"],
-        b_g=b_train if lora or precision == "amp" else b_dtype,
-        b_m=4.0 if precision == "mixed" and not lora else 0.0,
-        b_o=optimizer.state_bytes if optimizer.state_bytes is not None else b_train,
-        n_o=optimizer.states_per_param,
-        n_f=int(optimizer.factored),
-        t_o=int((w.optimizer_impl or "foreach") == "foreach"),
-    )
-    v.update(_activation_symbols(m, w, v["b_a"]))
-    names = ("weights", "master_weights", "gradients", "optimizer_states",
-             "optimizer_temporaries", "layer_activations", "activations_training",
-             "logits_forward", "logits_backward", "phase_forward", "phase_backward",
-             "phase_optimizer")
+        values.update(_inference_symbols(m, w, values["b_a"]))
+    return values
+
+
+def evaluate(names: tuple[str, ...], values: dict[str, object]) -> dict[str, object]:
+    """Evaluate generated formulas in order, each result becoming an input of the next."""
+    values = dict(values)
     for name in names:
-        v[name] = _call(name, v)
-    if lora:  # the adapters themselves, in FP32, beside the frozen base
-        v["adapter_weights"] = trainable * b_train / (w.tp * w.pp)
-        for phase in ("phase_forward", "phase_backward", "phase_optimizer"):
-            v[phase] += v["adapter_weights"]
+        function = getattr(fx, name)
+        code = function.__code__
+        values[name] = function(**{k: values[k] for k in code.co_varnames[: code.co_argcount]})
+    return values
+
+
+INFERENCE = ("weights", "kv_cache", "prefill_workspace", "logits_inference", "inference_peak")
+TRAINING = (
+    "weights",
+    "adapter_weights",
+    "master_weights",
+    "gradients",
+    "optimizer_states",
+    "optimizer_temporaries",
+    "layer_activations",
+    "activations_training",
+    "logits_forward",
+    "logits_backward",
+    "phase_forward",
+    "phase_backward",
+    "phase_optimizer",
+    "training_peak",
+)
+_PERSISTENT = ("weights", "adapter_weights", "master_weights", "optimizer_states")
+#: Components live at the end of each phase, as named in :attr:`Estimate.components`.
+LIVE = {
+    "prefill": {"weights": "weights", "kv_cache": "kv_cache"},
+    "forward": {
+        **{k: k for k in _PERSISTENT},
+        "activations_training": "activations",
+        "logits_forward": "logits",
+    },
+    "backward": {
+        **{k: k for k in _PERSISTENT},
+        "activations_training": "activations",
+        "logits_backward": "logits",
+    },
+    "optimizer": {
+        **{k: k for k in _PERSISTENT},
+        "gradients": "gradients",
+        "optimizer_temporaries": "optimizer_temporaries",
+    },
+}
+
+
+def _components(v: dict[str, float], training: bool) -> tuple[dict[str, float], str, dict]:
+    if not training:
+        working = max(("prefill_workspace", "logits_inference"), key=v.__getitem__)
+        live = {**LIVE["prefill"], working: working}
+        return {name: v[key] for key, name in live.items()}, "prefill", {}
     phases = {p: v[f"phase_{p}"] for p in ("forward", "backward", "optimizer")}
     phase = max(phases, key=phases.__getitem__)
-    persistent = ["weights", "adapter_weights", "master_weights", "optimizer_states"]
-    live = {
-        "forward": [*persistent, "activations_training", "logits_forward"],
-        "backward": [*persistent, "activations_training", "logits_backward"],
-        "optimizer": [*persistent, "gradients", "optimizer_temporaries"],
-    }[phase]
-    components = {_RENAME.get(k, k): v[k] for k in live if k in v}
-    return components, phase, phases
+    return {name: v[key] for key, name in LIVE[phase].items()}, phase, phases
 
 
-_RENAME = {"activations_training": "activations", "logits_forward": "logits",
-           "logits_backward": "logits"}
-
-
-def estimate(model: ModelSpec | str, workload: Workload | None = None, **settings: object) -> Estimate:
+def estimate(
+    model: ModelSpec | str, workload: Workload | None = None, **settings: object
+) -> Estimate:
     """Peak memory one GPU needs to run ``model`` under ``workload``.
 
     Parameters
@@ -270,11 +308,10 @@ def estimate(model: ModelSpec | str, workload: Workload | None = None, **setting
 
     spec = model if isinstance(model, ModelSpec) else load_model(model)
     work = workload.with_(**settings) if workload else Workload(**settings)
-    values = model_symbols(spec, work)
-    if work.training:
-        raw, phase, phases = _training(spec, work, values)
-    else:
-        (raw, phase), phases = _inference(spec, work, values), {}
+    if work.seq is None:
+        work = work.with_(seq=min(DEFAULT_SEQ, spec.max_context))
+    values = evaluate(TRAINING if work.training else INFERENCE, symbol_values(spec, work))
+    raw, phase, phases = _components(values, work.training)
     components = {k: math.ceil(x) for k, x in raw.items() if x > 0}
     tensors = sum(components.values())
     if work.cuda_context:
@@ -294,5 +331,6 @@ def rule_of_thumb(parameters: int, dtype: str, mode: str) -> int:
     if mode not in multipliers:
         raise UnknownNameError("mode", str(mode), multipliers)
     multiplier = multipliers[mode]
-    return math.ceil(fx.rule_of_thumb(
-        P=parameters, b_w=float(get_format(dtype).bytes_per_param), k_r=multiplier))
+    return math.ceil(
+        fx.rule_of_thumb(P=parameters, b_w=float(get_format(dtype).bytes_per_param), k_r=multiplier)
+    )

@@ -48,7 +48,9 @@ def table(rows: Sequence[dict[str, object]], right: Sequence[str] = ()) -> str:
     numeric = [h in right or all(isinstance(r[h], int | float) for r in rows) for h in headers]
 
     def line(values: Sequence[str]) -> str:
-        parts = [v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric)]
+        parts = [
+            v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric, strict=True)
+        ]
         return "  ".join(parts).rstrip()
 
     return "\n".join([line(headers), *(line(c) for c in cells)]) + "\n"
@@ -64,24 +66,41 @@ def _cell(value: object) -> str:
 
 def _byte_rows(components: dict[str, int], total: int) -> list[dict[str, object]]:
     rows = [
-        {"component": LABELS.get(name, name), "GB": to_unit(n, "GB"), "GiB": to_unit(n, "GiB"),
-         "share": f"{n / total:.1%}"}
+        {
+            "component": LABELS.get(name, name),
+            "GB": to_unit(n, "GB"),
+            "GiB": to_unit(n, "GiB"),
+            "share": f"{n / total:.1%}",
+        }
         for name, n in components.items()
     ]
-    rows.append({"component": "total", "GB": to_unit(total, "GB"), "GiB": to_unit(total, "GiB"),
-                 "share": "100.0%"})
+    rows.append(
+        {
+            "component": "total",
+            "GB": to_unit(total, "GB"),
+            "GiB": to_unit(total, "GiB"),
+            "share": "100.0%",
+        }
+    )
     return rows
 
 
 def _headline(e: Estimate) -> str:
     w, m = e.workload, e.model
     gpus = w.dp * w.tp * w.pp
-    parts = [m.name, w.mode, w.dtype, f"batch {w.batch} × {w.seq:,} tokens",
-             f"{gpus} GPU{'s' if gpus > 1 else ''}"]
+    parts = [
+        m.name,
+        w.mode,
+        w.dtype,
+        f"batch {w.batch} × {w.seq:,} tokens",
+        f"{gpus} GPU{'s' if gpus > 1 else ''}",
+    ]
     if w.training:
         parts.insert(3, f"{w.resolved_precision} precision, {w.resolved_optimizer.label}")
-    model = (f"model: {m.parameters:,} parameters ({m.parameters_source}), {m.n_layers} layers, "
-             f"hidden {m.hidden_size}, {m.n_heads} heads ({m.n_kv_heads} KV), vocab {m.vocab_size:,}")
+    model = (
+        f"model: {m.parameters:,} parameters ({m.parameters_source}), {m.n_layers} layers, "
+        f"hidden {m.hidden_size}, {m.n_heads} heads ({m.n_kv_heads} KV), vocab {m.vocab_size:,}"
+    )
     return " · ".join(parts) + "\n" + model + "\n"
 
 
@@ -91,7 +110,8 @@ def estimate_text(e: Estimate) -> str:
     factor = "1.2" if e.workload.mode == "inference" else "2"
     return (
         _headline(e)
-        + "\n" + table(_byte_rows(e.components, e.total_bytes), right=("share",))
+        + "\n"
+        + table(_byte_rows(e.components, e.total_bytes), right=("share",))
         + f"\npeak per GPU during: {e.phase}"
         + f"\nrule of thumb (parameters × bytes × {factor}): {to_unit(rule, 'GB'):,.2f} GB"
         + f" = {to_unit(rule, 'GiB'):,.2f} GiB\n"
@@ -145,8 +165,16 @@ def models_rows() -> list[dict[str, object]]:
     rows = []
     for name in model_names():
         m = load_model(name)
-        rows.append({"id": name, "name": m.name, "family": m.family, "parameters": m.parameters,
-                     "layers": m.n_layers, "context": m.max_context})
+        rows.append(
+            {
+                "id": name,
+                "name": m.name,
+                "family": m.family,
+                "parameters": m.parameters,
+                "layers": m.n_layers,
+                "context": m.max_context,
+            }
+        )
     return rows
 
 
@@ -157,9 +185,16 @@ def gpus_rows() -> list[dict[str, object]]:
     rows = []
     for name in gpu_names():
         g = get_gpu(name)
-        rows.append({"id": name, "name": g.name, "memory GiB": to_unit(g.memory_bytes, "GiB"),
-                     "type": g.memory_type, "bandwidth GB/s": g.bandwidth_bytes_per_s / 1e9,
-                     "year": str(g.year)})
+        rows.append(
+            {
+                "id": name,
+                "name": g.name,
+                "memory GiB": to_unit(g.memory_bytes, "GiB"),
+                "type": g.memory_type,
+                "bandwidth GB/s": g.bandwidth_bytes_per_s / 1e9,
+                "year": str(g.year),
+            }
+        )
     return rows
 
 
@@ -167,5 +202,12 @@ def formats_rows() -> list[dict[str, object]]:
     """Number formats as table rows."""
     from .precision import format_names, get_format
 
-    return [{"id": n, "label": get_format(n).label, "kind": get_format(n).kind,
-             "bits/value": float(get_format(n).bits)} for n in format_names()]
+    return [
+        {
+            "id": n,
+            "label": get_format(n).label,
+            "kind": get_format(n).kind,
+            "bits/value": float(get_format(n).bits),
+        }
+        for n in format_names()
+    ]

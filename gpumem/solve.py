@@ -57,15 +57,21 @@ def _resolve(model: ModelSpec | str, gpu: GPU | str) -> tuple[ModelSpec, GPU]:
     return spec, gpu if isinstance(gpu, GPU) else get_gpu(gpu)
 
 
-def fit(model: ModelSpec | str, gpu: GPU | str, workload: Workload | None = None,
-        **settings: object) -> Fit:
+def fit(
+    model: ModelSpec | str, gpu: GPU | str, workload: Workload | None = None, **settings: object
+) -> Fit:
     """Does ``model`` under ``workload`` fit on one ``gpu``?"""
     spec, device = _resolve(model, gpu)
     return Fit(estimate(spec, workload, **settings), device)
 
 
-def gpus_needed(model: ModelSpec | str, gpu: GPU | str, workload: Workload | None = None,
-                max_gpus: int = 4096, **settings: object) -> Fit | None:
+def gpus_needed(
+    model: ModelSpec | str,
+    gpu: GPU | str,
+    workload: Workload | None = None,
+    max_gpus: int = 4096,
+    **settings: object,
+) -> Fit | None:
     """The smallest layout of ``gpu`` that holds the model, or ``None`` up to ``max_gpus``.
 
     Inference grows tensor parallelism within a node (a divisor of the head count), then
@@ -110,20 +116,25 @@ def _largest(fits: Callable[[int], bool], low: int, high: int) -> int | None:
     return low
 
 
-def max_batch(model: ModelSpec | str, gpu: GPU | str, workload: Workload | None = None,
-              limit: int = 2**20, **settings: object) -> int | None:
+def max_batch(
+    model: ModelSpec | str,
+    gpu: GPU | str,
+    workload: Workload | None = None,
+    limit: int = 2**20,
+    **settings: object,
+) -> int | None:
     """Largest batch size that fits on ``gpu`` (``None`` if even 1 does not)."""
     spec, device = _resolve(model, gpu)
     base = workload.with_(**settings) if workload else Workload(**settings)
     return _largest(lambda b: Fit(estimate(spec, base.with_(batch=b)), device).fits, 1, limit)
 
 
-def max_context(model: ModelSpec | str, gpu: GPU | str, workload: Workload | None = None,
-                **settings: object) -> int | None:
+def max_context(
+    model: ModelSpec | str, gpu: GPU | str, workload: Workload | None = None, **settings: object
+) -> int | None:
     """Longest sequence, up to the model's context window, that fits on ``gpu``."""
     spec, device = _resolve(model, gpu)
     base = workload.with_(**settings) if workload else Workload(**settings)
     return _largest(
         lambda s: Fit(estimate(spec, base.with_(seq=s)), device).fits, 1, spec.max_context
     )
-

@@ -82,6 +82,7 @@ b_w = _sym("b_w", "b_w", "bytes per weight")
 b_kv = _sym("b_kv", r"b_{kv}", "bytes per KV-cache value")
 b_a = _sym("b_a", "b_a", "bytes per activation value")
 b_g = _sym("b_g", "b_g", "bytes per gradient value")
+b_l = _sym("b_l", "b_l", "bytes per LoRA adapter value (0 without LoRA)")
 b_m = _sym("b_m", "b_m", "bytes per master-weight value (0 without a master copy)")
 b_o = _sym("b_o", "b_o", "bytes per optimizer-state value")
 n_o = _sym("n_o", "n_o", "optimizer-state values per trainable parameter (Adam: 2)")
@@ -97,10 +98,14 @@ a_q = _sym("a_q", r"\alpha_q", "bytes saved per layer, per token and per query c
 a_k = _sym("a_k", r"\alpha_{kv}", "bytes saved per layer, per token and per key/value channel")
 a_f = _sym("a_f", r"\alpha_f", "bytes saved per layer, per token and per MLP channel")
 a_n = _sym("a_n", r"\alpha_n", "bytes saved per layer, per token and per head")
-a_s = _sym("a_s", r"\alpha_s", "bytes saved per layer, per token, per head and per key (0 when fused)")
+a_s = _sym(
+    "a_s", r"\alpha_s", "bytes saved per layer, per token, per head and per key (0 when fused)"
+)
 a_e = _sym("a_e", r"\alpha_e", "bytes saved per layer, per token and per routed expert")
 a_i = _sym("a_i", r"\alpha_{\mathrm{in}}", "bytes per hidden unit of a checkpointed layer input")
-g_c = _sym("g_c", "g", "1 with activation checkpointing (recompute each layer), else 0", integer=True)
+g_c = _sym(
+    "g_c", "g", "1 with activation checkpointing (recompute each layer), else 0", integer=True
+)
 l_f = _sym("l_f", r"\lambda_f", "bytes held per logit at the end of the forward pass")
 l_b = _sym("l_b", r"\lambda_b", "bytes held per logit at the start of the backward pass")
 l_i = _sym("l_i", r"\lambda_i", "bytes held per logit at inference")
@@ -150,6 +155,7 @@ def _formula(name: str, lhs_latex: str, rhs: sp.Expr, description: str) -> sp.Sy
     FORMULAS[name] = Formula(name, lhs, rhs, description)
     return lhs
 
+
 # Shards: how many GPUs share one copy of each kind of state.
 _shard_weights = N_tp * N_pp * N_dp**z_3
 _shard_grads = N_tp * N_pp * N_dp**z_2
@@ -157,6 +163,12 @@ _shard_optim = N_tp * N_pp * N_dp**z_1
 
 # --- persistent state ------------------------------------------------------------------------
 _formula("weights", "M_{W}", P * b_w / _shard_weights, "weights resident on one GPU")
+_formula(
+    "adapter_weights",
+    r"M_{W\mathrm{LoRA}}",
+    P_t * b_l / (N_tp * N_pp),
+    "LoRA adapters beside the frozen base",
+)
 _formula(
     "master_weights", "M_{W32}", P_t * b_m / _shard_optim, "FP32 master copy of trainable weights"
 )
@@ -203,9 +215,11 @@ _formula(
     c_a * b_a + 4 * c_32 + c_1,
     "bytes saved per element of one tensor shape",
 )
-layer_bytes_per_token = a_h * h + a_e * n_e + (
-    a_q * n_h * d_h + a_k * n_kv * d_h + a_f * f + a_n * n_h + a_s * n_h * s
-) / N_tp
+layer_bytes_per_token = (
+    a_h * h
+    + a_e * n_e
+    + (a_q * n_h * d_h + a_k * n_kv * d_h + a_f * f + a_n * n_h + a_s * n_h * s) / N_tp
+)
 _formula(
     "layer_activations",
     "A_{\\ell}",
@@ -221,7 +235,9 @@ _formula(
     "inputs plus one layer recomputed during backward). With 1F1B pipelining the first stage "
     "holds as many micro-batches as stages, hence L rather than L / N_pp.",
 )
-_formula("logits_forward", "M_{\\Lambda f}", B * s * V * l_f, "logits and loss at the end of forward")
+_formula(
+    "logits_forward", "M_{\\Lambda f}", B * s * V * l_f, "logits and loss at the end of forward"
+)
 _formula("logits_backward", "M_{\\Lambda b}", B * s * V * l_b, "logit gradients as backward starts")
 
 # --- inference working set -------------------------------------------------------------------
@@ -234,12 +250,29 @@ _formula(
 _formula("logits_inference", "M_{\\Lambda}", B * s_l * V * l_i, "logits of the kept positions")
 
 # --- phases and peaks ------------------------------------------------------------------------
-M_W, M_W32, M_G, M_O, M_T = (sp.Symbol(n) for n in (
-    "weights", "master_weights", "gradients", "optimizer_states", "optimizer_temporaries"))
-M_KV, M_A, M_Lf, M_Lb, M_P, M_L = (sp.Symbol(n) for n in (
-    "kv_cache", "activations_training", "logits_forward", "logits_backward",
-    "prefill_workspace", "logits_inference"))
-_persistent = M_W + M_W32 + M_O
+M_W, M_Wl, M_W32, M_G, M_O, M_T = (
+    sp.Symbol(n)
+    for n in (
+        "weights",
+        "adapter_weights",
+        "master_weights",
+        "gradients",
+        "optimizer_states",
+        "optimizer_temporaries",
+    )
+)
+M_KV, M_A, M_Lf, M_Lb, M_P, M_L = (
+    sp.Symbol(n)
+    for n in (
+        "kv_cache",
+        "activations_training",
+        "logits_forward",
+        "logits_backward",
+        "prefill_workspace",
+        "logits_inference",
+    )
+)
+_persistent = M_W + M_Wl + M_W32 + M_O
 _formula("phase_forward", "M_{\\mathrm{fwd}}", _persistent + M_A + M_Lf, "end of forward")
 _formula(
     "phase_backward",
@@ -302,6 +335,8 @@ def substitute(name: str, values: dict[str, object]) -> sp.Expr:
     Floats are converted through their decimal text so that ``0.5`` stays ``1/2``.
     """
     formula = FORMULAS[name]
-    subs = {SYMBOLS[k].symbol if k in SYMBOLS else sp.Symbol(k): sp.nsimplify(str(v))
-            for k, v in values.items()}
+    subs = {
+        SYMBOLS[k].symbol if k in SYMBOLS else sp.Symbol(k): sp.nsimplify(str(v))
+        for k, v in values.items()
+    }
     return formula.rhs.subs(subs)

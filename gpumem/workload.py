@@ -19,6 +19,8 @@ LOGITS = ("last", "all")
 OPTIMIZER_IMPLS = ("foreach", "fused")
 TRAINING_DTYPES = ("fp32", "fp16", "bf16")
 
+#: Sequence length when none is given (capped by the model's context window).
+DEFAULT_SEQ = 2048
 #: The CUDA context plus cuBLAS/cuDNN workspaces: PyTorch 2.x with CUDA 12 on a data-centre
 #: GPU typically holds 0.3-0.6 GiB outside the caching allocator (lazy module loading).
 DEFAULT_CUDA_CONTEXT = 512 * 2**20
@@ -48,8 +50,12 @@ def _optimizers() -> dict[str, Optimizer]:
             raise ConfigError(path, f"optimizer {row['id']!r} lacks a source or is duplicated")
         fixed = row["state_bytes"]
         table[row["id"]] = Optimizer(
-            row["id"], row["label"], row["states_per_param"], row["factored"],
-            None if fixed == "training" else float(fixed), row["source"],
+            row["id"],
+            row["label"],
+            row["states_per_param"],
+            row["factored"],
+            None if fixed == "training" else float(fixed),
+            row["source"],
         )
     return table
 
@@ -82,6 +88,7 @@ class Workload:
         KV-cache format; by default the activation format.
     batch, seq
         Sequences per GPU per step and tokens per sequence (prompt plus generated tokens).
+        ``seq`` defaults to 2,048 tokens, or the model's context window if that is shorter.
     precision
         Training only. ``"mixed"``: weights and gradients in ``dtype`` plus an FP32 master copy
         and FP32 optimizer states (Megatron/DeepSpeed; 16 bytes per parameter with Adam).
@@ -111,7 +118,7 @@ class Workload:
     dtype: str = "bf16"
     kv_dtype: str | None = None
     batch: int = 1
-    seq: int = 2048
+    seq: int | None = None
     precision: str | None = None
     optimizer: str | None = None
     optimizer_impl: str | None = None
@@ -131,8 +138,10 @@ class Workload:
         get_format(self.dtype)
         if self.kv_dtype is not None:
             get_format(self.kv_dtype)
-        for name in ("batch", "seq", "dp", "tp", "pp"):
+        for name in ("batch", "dp", "tp", "pp"):
             _positive_int(name, getattr(self, name))
+        if self.seq is not None:
+            _positive_int("seq", self.seq)
         if self.lora_rank is not None:
             _positive_int("lora_rank", self.lora_rank)
         if self.zero not in (0, 1, 2, 3) or isinstance(self.zero, bool):
@@ -151,7 +160,8 @@ class Workload:
         base_is_training_dtype = get_format(self.dtype).name in TRAINING_DTYPES
         if self.lora_rank is None and not base_is_training_dtype:
             raise InvalidValueError(
-                "dtype", self.dtype,
+                "dtype",
+                self.dtype,
                 f"one of {', '.join(TRAINING_DTYPES)} for training (a quantised base needs "
                 "lora_rank: QLoRA)",
             )
@@ -159,8 +169,10 @@ class Workload:
             _choice("precision", self.precision, PRECISIONS)
             if self.precision != "pure" and get_format(self.dtype).name == "fp32":
                 raise InvalidValueError(
-                    "precision", self.precision, "'pure' with dtype fp32 (mixed and amp need "
-                    "a 16-bit dtype)")
+                    "precision",
+                    self.precision,
+                    "'pure' with dtype fp32 (mixed and amp need a 16-bit dtype)",
+                )
         if self.optimizer is not None:
             get_optimizer(self.optimizer)
         if self.optimizer_impl is not None:
@@ -173,9 +185,13 @@ class Workload:
     def _check_inference(self) -> None:
         for name in ("precision", "optimizer", "optimizer_impl", "checkpointing", "lora_rank"):
             if getattr(self, name) is not None:
-                raise InvalidValueError(name, getattr(self, name), "nothing: it applies to training")
+                raise InvalidValueError(
+                    name, getattr(self, name), "nothing: it applies to training"
+                )
         if self.zero:
-            raise InvalidValueError("zero", self.zero, "0 for inference (ZeRO shards training state)")
+            raise InvalidValueError(
+                "zero", self.zero, "0 for inference (ZeRO shards training state)"
+            )
         if self.logits is not None:
             _choice("logits", self.logits, LOGITS)
 

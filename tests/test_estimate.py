@@ -1,0 +1,237 @@
+"""Estimates against hand-computed byte totals and published figures."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gpumem import GpumemError, InvalidValueError, ParallelismError, estimate, rule_of_thumb
+from gpumem.catalog import load_model
+
+BARE = {"cuda_context": 0, "allocator_reserve": 0.0}  # tensor memory only
+GiB = 2**30
+
+
+def test_weights_llama_2_7b_fp16() -> None:
+    # Published count 6,738,415,616 parameters x 2 bytes.
+    e = estimate("llama-2-7b", dtype="fp16", **BARE)
+    assert e.components["weights"] == 6_738_415_616 * 2
+
+
+def test_kv_cache_mha_llama_2_7b() -> None:
+    # 2 (K and V) x 32 layers x 32 heads x 128 dims x 4096 tokens x 2 bytes = 2 GiB.
+    e = estimate("llama-2-7b", seq=4096, **BARE)
+    assert e.components["kv_cache"] == 2 * 32 * 32 * 128 * 4096 * 2 == 2 * GiB
+
+
+def test_kv_cache_gqa_llama_3_8b_and_its_own_dtype() -> None:
+    # 8 KV heads instead of 32: 2 x 32 x 8 x 128 x 2 bytes = 128 KiB per token.
+    e = estimate("llama-3-8b", seq=8192, **BARE)
+    assert e.components["kv_cache"] == 131_072 * 8192 == GiB
+    fp8 = estimate("llama-3-8b", seq=8192, kv_dtype="fp8_e4m3", **BARE)
+    assert fp8.components["kv_cache"] == GiB // 2
+    assert fp8.components["weights"] == e.components["weights"]  # weights stay BF16
+
+
+def test_kv_cache_mla_deepseek_v3() -> None:
+    # MLA caches the 512-wide latent plus the 64-wide RoPE key: (512 + 64) x 61 layers x 2 B.
+    e = estimate("deepseek-v3", seq=1, **BARE)
+    assert e.components["kv_cache"] == (512 + 64) * 61 * 2
+
+
+def test_sliding_window_caps_the_cache() -> None:
+    # Mistral-7B v0.1 attends to the last 4096 tokens in every layer.
+    long = estimate("mistral-7b-v0.1", seq=16384, **BARE).components["kv_cache"]
+    assert long == 2 * 32 * 8 * 128 * 4096 * 2
+    # Gemma-2-9B: 21 of 42 layers are local (4096), the others global.
+    gemma = estimate("gemma-2-9b", seq=8192, **BARE).components["kv_cache"]
+    assert gemma == 2 * 8 * 256 * 2 * (21 * 8192 + 21 * 4096)
+
+
+def test_tensor_parallel_splits_kv_heads_and_replicates_when_fewer() -> None:
+    # Qwen2.5-7B has 4 KV heads: tp=4 gives one each; tp=... 28 heads allow tp=7, which
+    # cannot split 4 KV heads, so each GPU keeps ceil(4/7) = 1 head.
+    one = estimate("qwen2.5-7b", seq=4096, **BARE).components["kv_cache"]
+    assert estimate("qwen2.5-7b", seq=4096, tp=4, **BARE).components["kv_cache"] == one // 4
+    assert estimate("qwen2.5-7b", seq=4096, tp=7, **BARE).components["kv_cache"] == one // 4
+
+
+def _synthetic(parameters: int):
+    """Llama-2-7B shapes with another parameter count (use with seq=1: tiny activations)."""
+    spec = load_model("llama-2-7b")
+    return dataclasses.replace(spec, parameters=parameters, active_parameters=parameters)
+
+
+@pytest.mark.parametrize(
+    ("zero", "expected_gb"),
+    # ZeRO paper (Rajbhandari et al. 2020, Fig. 1): 7.5B parameters, 64 GPUs, mixed-precision
+    # Adam (K = 12): 120 GB, 31.4 GB, 16.6 GB, 1.9 GB per GPU.
+    [(0, 120.0), (1, 31.4), (2, 16.6), (3, 1.875)],
+)
+def test_zero_paper_model_states(zero: int, expected_gb: float) -> None:
+    e = estimate(
+        _synthetic(7_500_000_000),
+        mode="training",
+        dtype="fp16",
+        optimizer_impl="fused",
+        dp=64,
+        zero=zero,
+        seq=1,
+        **BARE,
+    )
+    states = sum(
+        e.components[k] for k in ("weights", "gradients", "master_weights", "optimizer_states")
+    )
+    assert states / 1e9 == pytest.approx(expected_gb, rel=0.01)
+
+
+def test_mixed_precision_adam_is_16_bytes_per_parameter() -> None:
+    p = 1_000_000_000
+    e = estimate(
+        _synthetic(p), mode="training", dtype="bf16", optimizer_impl="fused", seq=1, **BARE
+    )
+    assert e.phase == "optimizer"
+    assert e.tensor_bytes == 16 * p
+    pure = estimate(
+        _synthetic(p),
+        mode="training",
+        dtype="bf16",
+        precision="pure",
+        optimizer_impl="fused",
+        seq=1,
+        **BARE,
+    )
+    assert pure.tensor_bytes == 8 * p  # 2 weights + 2 gradients + 2 x 2 moments
+
+
+def test_foreach_adamw_adds_one_state_sized_temporary() -> None:
+    p = 1_000_000_000
+    e = estimate(
+        _synthetic(p), mode="training", dtype="fp32", optimizer_impl="foreach", seq=1, **BARE
+    )
+    assert e.components["optimizer_temporaries"] == 4 * p
+    assert e.tensor_bytes == 20 * p
+
+
+def test_optimizers() -> None:
+    p = 1_000_000_000
+    states = {
+        name: estimate(
+            _synthetic(p),
+            mode="training",
+            dtype="fp32",
+            optimizer=name,
+            optimizer_impl="fused",
+            seq=1,
+            **BARE,
+        ).components.get("optimizer_states", 0)
+        for name in ("adamw", "sgd", "sgd_momentum", "adamw_8bit")
+    }
+    assert states["adamw"] == 8 * p
+    assert states["sgd"] == 0
+    assert states["sgd_momentum"] == 4 * p
+    assert states["adamw_8bit"] == pytest.approx(2 * p * (1 + 4 / 2048), rel=1e-6)
+
+
+def test_lora_parameters_llama_2_7b() -> None:
+    # LoRA r=8 on q, k, v, o, gate, up, down of Llama-2-7B: per layer
+    # 4 x (4096 + 4096) + 3 x (4096 + 11008) = 78,080, x 8 x 32 layers = 19,988,480
+    # (what peft prints as trainable parameters for this setting).
+    e = estimate("llama-2-7b", mode="training", lora_rank=8, optimizer_impl="fused", **BARE)
+    assert e.components["adapter_weights"] == 19_988_480 * 4
+    qlora = estimate("llama-2-7b", mode="training", lora_rank=8, dtype="nf4", **BARE)
+    assert qlora.components["weights"] < e.components["weights"] / 3.5
+
+
+def test_training_activations_grow_and_checkpointing_cuts_them() -> None:
+    full = estimate("llama-2-7b", mode="training", batch=8, seq=4096, **BARE)
+    ckpt = estimate("llama-2-7b", mode="training", batch=8, seq=4096, checkpointing="full", **BARE)
+    assert full.phase in ("forward", "backward")
+    assert ckpt.components.get("activations", 0) < full.components["activations"] / 5
+
+
+def test_eager_attention_adds_the_quadratic_term() -> None:
+    flash = estimate("llama-2-7b", mode="training", seq=4096, **BARE).phases["forward"]
+    eager = estimate("llama-2-7b", mode="training", seq=4096, attention="eager", **BARE).phases[
+        "forward"
+    ]
+    # the score matrix: 32 layers x 32 heads x 4096^2 x (2 + 4) bytes at least
+    assert eager - flash >= 32 * 32 * 4096**2 * 6
+
+
+def test_logits_last_vs_all() -> None:
+    last = estimate("qwen2.5-0.5b", seq=8192, **BARE)
+    every = estimate("qwen2.5-0.5b", seq=8192, logits="all", **BARE)
+    # 151,936-token vocabulary x 8192 positions in BF16 at least
+    assert every.tensor_bytes - last.tensor_bytes > 151_936 * 8192 * 2 * 0.9
+
+
+def test_overheads_are_explicit_components() -> None:
+    e = estimate("llama-2-7b")
+    assert e.components["cuda_context"] == 512 * 2**20
+    assert e.components["allocator_reserve"] == pytest.approx(0.05 * e.tensor_bytes, abs=1)
+    assert e.total_bytes == sum(e.components.values())
+
+
+def test_rule_of_thumb() -> None:
+    assert rule_of_thumb(7_000_000_000, "fp16", "inference") == 16_800_000_000
+    assert rule_of_thumb(7_000_000_000, "fp16", "training") == 28_000_000_000
+    with pytest.raises(GpumemError):
+        rule_of_thumb(7_000_000_000, "fp16", "serving")
+
+
+@pytest.mark.parametrize(
+    ("settings", "error", "words"),
+    [
+        ({"seq": 200_000}, InvalidValueError, "4,096"),
+        ({"tp": 3}, ParallelismError, "32 attention heads"),
+        ({"pp": 33}, ParallelismError, "32 layers"),
+        ({"batch": 0}, InvalidValueError, "positive integer"),
+        ({"batch": 2.5}, InvalidValueError, "positive integer"),
+        ({"optimizer": "adamw"}, InvalidValueError, "training"),
+        ({"zero": 3}, InvalidValueError, "ZeRO"),
+        ({"mode": "train"}, GpumemError, "training"),
+        ({"mode": "training", "dtype": "int4"}, InvalidValueError, "QLoRA"),
+        ({"mode": "training", "dtype": "fp32", "precision": "mixed"}, InvalidValueError, "pure"),
+        ({"mode": "training", "optimizer": "lion"}, GpumemError, "adamw"),
+        ({"mode": "training", "zero": 4}, InvalidValueError, "0, 1, 2 or 3"),
+    ],
+)
+def test_bad_settings_name_the_value(settings, error, words) -> None:
+    with pytest.raises(error) as info:
+        estimate("llama-2-7b", **settings)
+    assert isinstance(info.value, ValueError)
+    assert words in str(info.value) + (info.value.hint or "")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    batch=st.integers(1, 64),
+    seq=st.integers(1, 4096),
+    mode=st.sampled_from(["inference", "training"]),
+    ckpt=st.sampled_from(["none", "full"]),
+)
+def test_monotone_in_batch_and_sequence_and_never_negative(batch, seq, mode, ckpt) -> None:
+    extra = {"checkpointing": ckpt} if mode == "training" else {}
+    base = estimate("llama-3.2-1b", mode=mode, batch=batch, seq=seq, **extra)
+    assert all(v >= 0 for v in base.components.values())
+    assert (
+        estimate("llama-3.2-1b", mode=mode, batch=batch + 1, seq=seq, **extra).total_bytes
+        >= base.total_bytes
+    )
+    assert (
+        estimate("llama-3.2-1b", mode=mode, batch=batch, seq=seq + 1, **extra).total_bytes
+        >= base.total_bytes
+    )
+
+
+@settings(max_examples=30, deadline=None)
+@given(p=st.integers(10**6, 10**12), mode=st.sampled_from(["inference", "training"]))
+def test_monotone_in_parameters(p, mode) -> None:
+    assert (
+        estimate(_synthetic(p + 10**6), mode=mode).total_bytes
+        >= estimate(_synthetic(p), mode=mode).total_bytes
+    )
