@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import filecmp
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
 import nox
 
 nox.options.default_venv_backend = "venv"
@@ -29,5 +35,64 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Print the CLI's cold start time, the sweep time and the accuracy table."""
-    session.install("-e", ".[test]")
+    session.install(".[test]")  # not editable: the editable finder slows every start
     session.run("python", "benchmarks/bench.py", *session.posargs)
+
+
+# --- documentation: one sphinx-build process per language (translations are process-global) ---
+LANGUAGES = ("en", "zh_CN")
+SPHINX = "sphinx-build -c . -W --keep-going -n -q".split()
+GETTEXT = [*SPHINX, "-b", "gettext", "-D", "nb_execution_mode=off", "-d", "_build/doctrees/gettext"]
+PYBABEL = "pybabel {} -d gpumem/locale -D gpumem -l zh_CN"
+
+
+def _html(session: nox.Session, language: str, out: Path) -> None:
+    """Build ``language`` into ``out/html/<language>``."""
+    doctrees, html = out / "doctrees" / language, out / "html" / language
+    session.run(*SPHINX, "-b", "html", "-D", f"language={language}", "-d", doctrees, "docs", html)
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the site into _build/html/<language>/ after checking that the Chinese catalogs are
+    complete; ``-- --reproducible`` also rebuilds it from scratch and compares every byte."""
+    session.install("-e", ".[docs]", "pytest")
+    session.run("pytest", "-q", "tests/test_sphinxext.py", "tests/test_plotting.py")
+    start = time.perf_counter()
+    session.run(*GETTEXT, "docs", "_build/gettext")
+    session.run(
+        "python",
+        "-m",
+        "gpumem.sphinxext.catalogs",
+        "_build/gettext",
+        "docs/locale/zh_CN/LC_MESSAGES",
+    )
+    for language in LANGUAGES:
+        _html(session, language, Path("_build"))
+    shutil.copy("docs/_root/index.html", "_build/html/index.html")
+    session.log(f"docs: built {', '.join(LANGUAGES)} in {time.perf_counter() - start:.1f} s")
+    if "--reproducible" in session.posargs:
+        with tempfile.TemporaryDirectory() as fresh:
+            for language in LANGUAGES:
+                _html(session, language, Path(fresh))
+            fresh_html = Path(fresh, "html")
+            files = [str(p.relative_to(fresh_html)) for p in fresh_html.rglob("*") if p.is_file()]
+            _, differ, missing = filecmp.cmpfiles(fresh_html, "_build/html", files, shallow=False)
+            if differ or missing:
+                session.error(f"docs: not reproducible: {sorted(differ + missing)[:20]}")
+            session.log(f"docs: {len(files)} files identical in a fresh rebuild")
+
+
+@nox.session(python=PYTHON)
+def i18n(session: nox.Session) -> None:
+    """Update the Chinese catalogs from the English sources: the documents' (docs/locale) and
+    the extension's own labels (gpumem/locale, compiled to the .mo that ships)."""
+    session.install("-e", ".[docs]")
+    session.run(*GETTEXT, "docs", "_build/gettext")
+    session.run("sphinx-intl", "update", "-p", "_build/gettext", "-d", "docs/locale", "-l", "zh_CN")
+    extract = (
+        "pybabel extract -k _ --no-location --omit-header -o _build/gpumem.pot gpumem/sphinxext"
+    )
+    session.run(*extract.split())
+    session.run(*PYBABEL.format("update -i _build/gpumem.pot --no-fuzzy-matching").split())
+    session.run(*PYBABEL.format("compile").split())

@@ -1,0 +1,85 @@
+"""Benchmarks: the CLI's cold start, a 100,000-configuration sweep, and accuracy.
+
+Run with ``nox -s bench``. Figures are printed, never asserted: targets are
+``gpumem estimate`` <= 0.05 s cold and the sweep <= 1 s.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _wall(argv: list[str], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def bench_cli(runs: int = 30) -> None:
+    """Wall time of ``gpumem estimate`` in a fresh process, against bare Python."""
+    exe = shutil.which("gpumem", path=str(Path(sys.executable).parent)) or "gpumem"
+    python = _wall([sys.executable, "-c", "pass"], runs)
+    cli = _wall([exe, "estimate", "llama-3.1-8b", "--mode", "training", "--batch", "4"], runs)
+    cli_json = _wall([exe, "estimate", "llama-3.1-8b", "--json"], runs)
+    print(f"python -c pass              median {statistics.median(python):.3f} s")
+    print(
+        f"gpumem estimate (table)     median {statistics.median(cli):.3f} s"
+        f"  min {min(cli):.3f} s  max {max(cli):.3f} s  (target <= 0.050 s)"
+    )
+    print(f"gpumem estimate --json      median {statistics.median(cli_json):.3f} s")
+
+
+def bench_sweep() -> None:
+    """100,000 configurations: 10 models x 2 modes x 5,000 (batch, seq) pairs."""
+    from gpumem.catalog import load_model
+    from gpumem.sweep import peak_bytes
+    from gpumem.workload import Workload
+
+    names = [
+        "gpt2",
+        "llama-3.2-1b",
+        "llama-2-7b",
+        "llama-3.1-8b",
+        "mistral-7b-v0.1",
+        "qwen2.5-7b",
+        "gemma-2-9b",
+        "mixtral-8x7b",
+        "llama-3.1-70b",
+        "deepseek-v3",
+    ]
+    start = time.perf_counter()
+    count = 0
+    for name in names:
+        model = load_model(name)
+        seq_max = min(model.max_context, 8192)
+        batch = np.repeat(np.arange(1, 51), 100)
+        seq = np.tile(np.linspace(1, seq_max, 100).astype(int), 50)
+        for workload in (Workload(seq=seq_max), Workload(mode="training", seq=seq_max)):
+            count += peak_bytes(model, workload, batch, seq).size
+    elapsed = time.perf_counter() - start
+    print(
+        f"sweep of {count:,} configurations: {elapsed:.3f} s (target <= 1 s), "
+        f"{elapsed / count * 1e6:.2f} us per configuration"
+    )
+
+
+def main() -> None:
+    """Run every benchmark and print its figures."""
+    print("== CLI start-up ==")
+    bench_cli()
+    print("\n== Sweep ==")
+    bench_sweep()
+
+
+if __name__ == "__main__":
+    main()
