@@ -1,0 +1,125 @@
+"""The Sphinx extension: builds of a small test root in English, Chinese and gettext."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("myst_parser")
+from babel.messages.extract import extract_from_dir  # noqa: E402
+from babel.messages.mofile import read_mo  # noqa: E402
+from babel.messages.pofile import read_po  # noqa: E402
+from sphinx.errors import ExtensionError  # noqa: E402
+from sphinx.testing.fixtures import make_app, test_params  # noqa: E402, F401
+
+from gpumem.sphinxext import search  # noqa: E402
+from gpumem.sphinxext.quantities import compute  # noqa: E402
+from gpumem.sphinxext.translation import LOCALE_DIR  # noqa: E402
+
+ROOT = Path(__file__).parent / "roots" / "test-gpumem"
+
+
+@pytest.fixture
+def build(make_app, tmp_path):  # noqa: F811 (the fixture imported above)
+    """Build the test root (plus ``extra`` documents) and return (output dir, warnings)."""
+
+    def run(builder: str, language: str = "en", extra: dict[str, str] | None = None):
+        srcdir = tmp_path / "src"
+        shutil.copytree(ROOT, srcdir)
+        for name, text in (extra or {}).items():
+            (srcdir / name).write_text(text, encoding="utf-8")
+        app = make_app(builder, srcdir=srcdir, confoverrides={"language": language})
+        app.build()
+        return Path(app.outdir), app.warning.getvalue()
+
+    return run
+
+
+def test_english_page(build) -> None:
+    out, warnings = build("html")
+    assert warnings == ""
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "take 14\u00a0GB." in page
+    assert "405\u00a0billion" in page
+    assert r"\approx 13.04\ \mathrm{GiB}" in page
+    assert "<th" in page and "Parameters" in page and "FP16/BF16" in page
+    (svg,) = (out / "_images").glob("gpumem-*.svg")
+    assert f'src="_images/{svg.name}"' in page
+
+
+def test_chinese_page(build) -> None:
+    out, warnings = build("html", "zh_CN")
+    assert warnings == ""
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "占用 14\u00a0GB。" in page  # the role ran again on the translated paragraph
+    assert "4050\u00a0亿参数" in page
+    assert "参数量" in page and "权重显存（GB）" in page
+    assert 'alt="柱状图：' in page
+
+
+def test_catalog_holds_no_generated_text(build) -> None:
+    out, warnings = build("gettext")
+    assert warnings == ""
+    pot = (out / "index.pot").read_text(encoding="utf-8")
+    assert "{gpumem}`weights params=7e9 dtype=fp16 unit=GB`" in pot
+    assert "Weights against one GPU." in pot
+    for generated in ("14 GB", "Parameters", "FP16/BF16", "Memory of the weights", "M_{W}", "alt"):
+        assert generated not in pot
+
+
+def test_bad_arguments_warn_with_the_bad_value(build) -> None:
+    bad = """---
+orphan: true
+---
+# Bad
+
+{gpumem}`weights params=7e9 dtype=fp17` and {gpumem}`weight params=7e9` and {gpumem}`rm -rf`.
+
+```{gpumem-table} weights
+:dtypes: fp16/int4
+```
+
+```{gpumem-formula} weights
+:example: Q=1
+```
+"""
+    _, warnings = build("html", extra={"bad.md": bad})
+    for value in ("'fp17'", "did you mean 'fp16'", "'weight'", "'rm'", "'fp16/int4'", "'Q'"):
+        assert value in warnings
+    assert warnings.count("bad.md:") == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "en", "zh"),
+    [
+        ("weights params=7e9 dtype=fp16 unit=GiB", "13.04\u00a0GiB", "13.04\u00a0GiB"),
+        ("count n=6738415616", "6.738\u00a0billion", "67.38\u00a0亿"),
+        ("count n=1.5e12", "1.5\u00a0trillion", "1.5\u00a0万亿"),
+        ("bits dtype=mxfp4", "4.25", "4.25"),
+    ],
+)
+def test_role_values(text: str, en: str, zh: str) -> None:
+    assert compute(text, "en", "GB") == en
+    assert compute(text, "zh_CN", "GB") == zh
+
+
+def test_chinese_build_needs_jieba(monkeypatch) -> None:
+    monkeypatch.setattr(search.importlib.util, "find_spec", lambda name: None)
+    config = type("Config", (), {"language": "zh_CN"})()
+    with pytest.raises(ExtensionError, match="jieba"):
+        search.require_jieba(None, config)
+
+
+def test_label_catalog_is_complete_and_compiled() -> None:
+    """Every label in the code is translated, and the shipped .mo matches the .po."""
+    package = Path(__file__).parents[1] / "gpumem"
+    used = {m[2] for m in extract_from_dir(package / "sphinxext", keywords={"_": None})}
+    folder = LOCALE_DIR / "zh_CN" / "LC_MESSAGES"
+    with (folder / "gpumem.po").open("rb") as file:
+        po = {m.id: m.string for m in read_po(file) if m.id and m.string and not m.fuzzy}
+    with (folder / "gpumem.mo").open("rb") as file:
+        mo = {m.id: m.string for m in read_mo(file) if m.id}
+    assert used <= set(po), "translate the new labels: nox -s i18n, then edit gpumem.po"
+    assert mo == po, "recompile: nox -s i18n"
