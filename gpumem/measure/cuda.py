@@ -1,0 +1,48 @@
+"""CUDA allocator statistics for real-tensor runs on a GPU."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+
+
+def context_bytes() -> int:
+    """Device memory in use right after CUDA initialisation, before any tensor exists.
+
+    This is the CUDA context of this process (plus whatever other processes hold on the
+    device). Call it before anything else touches CUDA.
+    """
+    torch.cuda.init()
+    free, total = torch.cuda.mem_get_info()
+    return total - free - torch.cuda.memory_reserved()
+
+
+def non_allocator_bytes() -> int:
+    """Device memory in use outside PyTorch's caching allocator (context, library handles)."""
+    free, total = torch.cuda.mem_get_info()
+    return total - free - torch.cuda.memory_reserved()
+
+
+@contextmanager
+def allocator_peaks(device: torch.device) -> Iterator[dict[str, int]]:
+    """Yield a dict filled, on exit, with the allocator's peaks over the block.
+
+    Empty when ``device`` is not a CUDA device.
+    """
+    stats: dict[str, int] = {}
+    if device.type != "cuda":
+        yield stats
+        return
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    start = torch.cuda.memory_allocated(device)
+    yield stats
+    torch.cuda.synchronize(device)
+    stats.update(
+        memory_allocated_at_start=start,
+        max_memory_allocated=torch.cuda.max_memory_allocated(device),
+        max_memory_reserved=torch.cuda.max_memory_reserved(device),
+        non_allocator_bytes=non_allocator_bytes(),
+    )

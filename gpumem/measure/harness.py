@@ -1,0 +1,127 @@
+"""Measure the scenario grid for catalog models and assemble ``measurements.json``."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import transformers
+
+from . import cuda
+from .build import (
+    ATTN_IMPLEMENTATION,
+    attention_dropout_overrides,
+    build_model,
+    fake_mode,
+    is_encoder,
+)
+from .run import measure
+from .scenarios import Scenario, default_grid
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+MODELS_DIR = DATA / "models"
+DEFAULT_OUT = DATA / "measurements.json"
+DEFAULT_MODELS = (
+    "gpt2",
+    "bert-base-uncased",
+    "qwen2.5-0.5b",
+    "llama-2-7b",
+    "mistral-7b-v0.1",
+    "olmoe-1b-7b",
+    "mixtral-8x7b",
+)
+
+
+def load_config(model_id: str) -> dict[str, Any]:
+    """The Hugging Face config of catalog model ``model_id``."""
+    return json.loads((MODELS_DIR / f"{model_id}.json").read_text())["config"]
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def measure_model(model_id: str, device: str = "cpu") -> list[dict[str, Any]]:
+    """Records for every scenario of the default grid on catalog model ``model_id``.
+
+    On ``cpu`` tensors are fake; on ``cuda`` they are real and a scenario that runs out of
+    memory is recorded with an ``error``.
+    """
+    config = load_config(model_id)
+    max_seq = config.get("max_position_embeddings") or config["n_positions"]
+    grid = default_grid(decoder=not is_encoder(config), max_seq=max_seq)
+    records = []
+    for dtype in ("fp32", "bf16"):
+        for train in (False, True):
+            todo = [
+                sc
+                for sc in grid
+                if (sc.mode == "train") == train and ("fp32" if sc.amp else sc.dtype) == dtype
+            ]
+            if todo:
+                records += _measure_group(model_id, config, dtype, train, todo, device)
+    return records
+
+
+def _measure_group(
+    model_id: str,
+    config: dict[str, Any],
+    dtype: str,
+    train: bool,
+    scenarios: list[Scenario],
+    device: str,
+) -> list[dict[str, Any]]:
+    """Build the model once and measure ``scenarios`` on it."""
+    overrides = attention_dropout_overrides(config) if train else {}
+    records = []
+    with fake_mode(device == "cpu"):
+        model = build_model(config, dtype, overrides, device)
+        for sc in scenarios:
+            start = time.perf_counter()
+            record: dict[str, Any] = {"model": model_id, "scenario": sc.as_dict()}
+            if overrides:
+                record["config_overrides"] = overrides
+            try:
+                record.update(measure(model, sc))
+                result = f"peak {record['peak_bytes'] / 2**30:.2f} GiB"
+            except torch.cuda.OutOfMemoryError:
+                record["error"] = "out of memory"
+                result = "out of memory"
+                torch.cuda.empty_cache()
+            _log(f"{model_id}: {sc.label()}: {result} ({time.perf_counter() - start:.1f} s)")
+            records.append(record)
+        del model
+    return records
+
+
+def provenance(device: str) -> dict[str, Any]:
+    """Top-level description of how the records were obtained."""
+    info: dict[str, Any] = {
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "attn_implementation": ATTN_IMPLEMENTATION,
+        "date": datetime.date.today().isoformat(),
+    }
+    if device == "cpu":
+        info["method"] = "MemTracker under FakeTensorMode on CPU"
+    else:
+        info["method"] = "MemTracker and CUDA caching-allocator statistics, real tensors"
+        info["device_name"] = torch.cuda.get_device_name()
+    return info
+
+
+def run(models: list[str], out: Path, device: str = "cpu") -> dict[str, Any]:
+    """Measure ``models`` and write the result to ``out``."""
+    doc = {"provenance": {}, "records": []}
+    if device == "cuda":
+        doc["provenance"]["cuda_context_bytes"] = cuda.context_bytes()
+    for model_id in models:
+        doc["records"] += measure_model(model_id, device)
+    doc["provenance"] = provenance(device) | doc["provenance"]
+    out.write_text(json.dumps(doc, indent=1) + "\n")
+    return doc

@@ -1,0 +1,178 @@
+"""Run one :class:`~gpumem.measure.scenarios.Scenario` on a model and record its memory."""
+
+from __future__ import annotations
+
+import statistics
+from contextlib import nullcontext
+from typing import Any
+
+import torch
+from torch.distributed._tools.mem_tracker import _ModState
+from transformers import DynamicCache
+
+from .build import is_encoder
+from .cuda import allocator_peaks
+from .scenarios import Scenario
+from .tracker import PhaseTracker
+
+
+def _storage_bytes(tensors: list[torch.Tensor]) -> int:
+    """Bytes of the distinct storages behind ``tensors``."""
+    seen: dict[int, int] = {}
+    for t in tensors:
+        st = t.untyped_storage()
+        seen[id(st)] = st.nbytes()
+    return sum(seen.values())
+
+
+def _cache_bytes(cache: DynamicCache) -> int:
+    tensors = [t for layer in cache.layers for t in (layer.keys, layer.values) if t is not None]
+    return _storage_bytes(tensors)
+
+
+def _input_ids(model: torch.nn.Module, batch: int, seq: int) -> torch.Tensor:
+    device = next(model.parameters()).device
+    return torch.randint(0, model.config.vocab_size, (batch, seq), device=device)
+
+
+def _layers(model: torch.nn.Module) -> torch.nn.ModuleList:
+    """The stack of transformer blocks (the ModuleList with one entry per hidden layer)."""
+    n = model.config.num_hidden_layers
+    for module in model.modules():
+        if isinstance(module, torch.nn.ModuleList) and len(module) == n:
+            return module
+    raise LookupError("no ModuleList with one entry per layer")
+
+
+def _layer_activation_bytes(tracker: PhaseTracker, model: torch.nn.Module) -> int:
+    """Median over layers of the activation bytes a block keeps alive after its forward."""
+    deltas = []
+    for layer in _layers(model):
+        snaps = tracker.memory_tracking[layer].snapshots
+        pre, post = snaps[_ModState.PRE_FW][0], snaps[_ModState.POST_FW][0]
+        deltas.append(
+            sum(s.get("Activation", 0) for s in post.values())
+            - sum(s.get("Activation", 0) for s in pre.values())
+        )
+    return int(statistics.median(deltas))
+
+
+def _record(tracker: PhaseTracker, cuda: dict[str, int], **extra: Any) -> dict[str, Any]:
+    if cuda:
+        extra["cuda"] = cuda
+    return {
+        "peak_bytes": tracker.peak["total"],
+        "peak_breakdown": tracker.peak,
+        "phases": {
+            name: {
+                "start_bytes": tracker.phase_start[name]["total"],
+                "peak_bytes": tracker.phase_peak[name]["total"],
+                "end_bytes": tracker.phase_end[name]["total"],
+                "peak_breakdown": tracker.phase_peak[name],
+            }
+            for name in tracker.phase_peak
+        },
+        **extra,
+    }
+
+
+def measure_weights(model: torch.nn.Module) -> dict[str, Any]:
+    """Bytes of parameters and buffers."""
+    tracker = PhaseTracker()
+    tracker.track_external(model)
+    with tracker, tracker.phase("weights"):
+        pass
+    return _record(tracker, {})
+
+
+@torch.no_grad()
+def measure_inference(model: torch.nn.Module, sc: Scenario) -> dict[str, Any]:
+    """Prefill (and for ``generate``, ``new_tokens`` greedy decoding steps) with a KV cache."""
+    model.eval()
+    ids = _input_ids(model, sc.batch, sc.seq)
+    encoder = is_encoder(model.config.to_dict())
+    cache = None if encoder else DynamicCache(config=model.config)
+    kwargs: dict[str, Any] = {} if encoder else {"past_key_values": cache, "use_cache": True}
+    if sc.logits == "last":
+        kwargs["logits_to_keep"] = 1
+    tracker = PhaseTracker(None if encoder else lambda: _cache_bytes(cache))
+    tracker.track_external(model, ids)
+    with allocator_peaks(ids.device) as cuda, tracker:
+        with tracker.phase("prefill"):
+            out = model(input_ids=ids, **kwargs)
+            logits_bytes = _storage_bytes([out.logits])
+            token = out.logits[:, -1:].argmax(-1)
+            del out
+        if sc.new_tokens:
+            with tracker.phase("decode"):
+                for _ in range(sc.new_tokens):
+                    tracker.reset_mod_stats()  # module stats allow one call per root module
+                    out = model(input_ids=token, past_key_values=cache, use_cache=True)
+                    token = out.logits[:, -1:].argmax(-1)
+                    del out
+    extra: dict[str, Any] = {"logits_bytes": logits_bytes}
+    if cache is not None:
+        extra["kv_cache_bytes"] = _cache_bytes(cache)
+    return _record(tracker, cuda, **extra)
+
+
+def _optimizer(model: torch.nn.Module, impl: str) -> torch.optim.Optimizer:
+    return torch.optim.AdamW(
+        model.parameters(), lr=1e-5, foreach=impl == "foreach", fused=impl == "fused"
+    )
+
+
+def measure_train(model: torch.nn.Module, sc: Scenario) -> dict[str, Any]:
+    """One training step in steady state: the second step, after AdamW created its moments.
+
+    The loss is the model's own (``labels=input_ids``); the model outputs are dropped before
+    backward, keeping only the loss, as a training loop does.
+    """
+    model.train()
+    if sc.grad_checkpointing:
+        model.activation_checkpointing_enable()
+    ids = _input_ids(model, sc.batch, sc.seq)
+    opt = _optimizer(model, sc.optimizer or "foreach")
+    autocast = torch.autocast(ids.device.type, dtype=torch.bfloat16) if sc.amp else nullcontext()
+
+    def forward() -> torch.Tensor:
+        with autocast:
+            return model(input_ids=ids, labels=ids, use_cache=False).loss
+
+    try:
+        forward().backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        tracker = PhaseTracker()
+        tracker.track_external(model, opt, ids)
+        with allocator_peaks(ids.device) as cuda, tracker:
+            with tracker.phase("forward"):
+                loss = forward()
+            end_of_forward = tracker.current()
+            with tracker.phase("backward"):
+                loss.backward()
+                del loss
+            with tracker.phase("optimizer"):
+                opt.step()
+                opt.zero_grad(set_to_none=True)
+        layer_bytes = _layer_activation_bytes(tracker, model)
+    finally:
+        if sc.grad_checkpointing:
+            model.activation_checkpointing_disable()
+        del opt
+    return _record(
+        tracker,
+        cuda,
+        end_of_forward=end_of_forward,
+        layer_activation_bytes=layer_bytes,
+        parameter_copy_bytes=tracker.parameter_copy_bytes,
+    )
+
+
+def measure(model: torch.nn.Module, sc: Scenario) -> dict[str, Any]:
+    """Measure ``sc`` on ``model`` (whose weights must already have dtype ``sc.dtype``)."""
+    if sc.mode == "weights":
+        return measure_weights(model)
+    if sc.mode == "train":
+        return measure_train(model, sc)
+    return measure_inference(model, sc)

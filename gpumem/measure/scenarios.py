@@ -1,0 +1,89 @@
+"""The measured scenarios and the default grid."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Mode = Literal["weights", "prefill", "generate", "train"]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One measurement.
+
+    Attributes
+    ----------
+    mode
+        ``weights`` (model only), ``prefill`` (one forward with KV cache, no grad),
+        ``generate`` (greedy decoding: prefill keeping the last logits, then one-token steps),
+        ``train`` (forward, backward and AdamW step; the second step is measured).
+    dtype
+        Weight dtype, ``fp32`` or ``bf16``.
+    amp
+        Autocast dtype (``bf16``) for mixed-precision training of fp32 weights, else ``None``.
+    logits
+        ``all`` positions or only the ``last`` one (``logits_to_keep=1``).
+    optimizer
+        AdamW implementation, ``foreach`` or ``fused``.
+    """
+
+    mode: Mode
+    dtype: str = "bf16"
+    amp: str | None = None
+    batch: int = 0
+    seq: int = 0
+    logits: Literal["all", "last"] | None = None
+    new_tokens: int = 0
+    grad_checkpointing: bool = False
+    optimizer: Literal["foreach", "fused"] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """All parameters, as written to the records."""
+        return asdict(self)
+
+    def label(self) -> str:
+        """Short description naming the parameters that are set."""
+        return " ".join(f"{k}={v}" for k, v in asdict(self).items() if v not in (None, 0, False))
+
+
+def default_grid(decoder: bool, max_seq: int) -> list[Scenario]:
+    """Scenarios measured for one model; encoders get no KV cache or decoding.
+
+    Sequence lengths are capped at the model's ``max_seq`` positions (prompt plus new tokens).
+    """
+    new_tokens = 4
+    grid = [Scenario("weights", dtype) for dtype in ("fp32", "bf16")]
+    for batch in (1, 4):
+        for seq in (512, 2048):
+            grid.append(
+                Scenario("prefill", "bf16", batch=batch, seq=min(seq, max_seq), logits="all")
+            )
+            if decoder:
+                prompt = min(seq, max_seq - new_tokens)
+                grid.append(
+                    Scenario(
+                        "generate",
+                        "bf16",
+                        batch=batch,
+                        seq=prompt,
+                        logits="last",
+                        new_tokens=new_tokens,
+                    )
+                )
+    for dtype, amp in (("fp32", None), ("fp32", "bf16"), ("bf16", None)):
+        for ckpt in (False, True):
+            for opt in ("foreach", "fused"):
+                grid.append(
+                    Scenario(
+                        "train",
+                        dtype,
+                        amp,
+                        batch=4,
+                        seq=min(2048, max_seq),
+                        logits="all",
+                        grad_checkpointing=ckpt,
+                        optimizer=opt,
+                    )
+                )
+    return list(dict.fromkeys(grid))

@@ -1,0 +1,85 @@
+"""The measurement harness: fake-tensor runs match real ones to the byte."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from gpumem.measure.build import build_model, fake_mode  # noqa: E402
+from gpumem.measure.run import measure  # noqa: E402
+from gpumem.measure.scenarios import Scenario, default_grid  # noqa: E402
+
+# Grouped-query attention (2 KV heads for 4 query heads), where a spurious attention mask
+# on fake tensors would show; and GPT-2 with its tied embeddings, dropout and LayerNorm.
+TINY = {
+    "llama": dict(
+        model_type="llama",
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        vocab_size=256,
+        max_position_embeddings=256,
+    ),
+    "gpt2": dict(
+        model_type="gpt2", n_embd=64, n_layer=2, n_head=4, vocab_size=256, n_positions=256
+    ),
+}
+
+SCENARIOS = [
+    Scenario("prefill", "bf16", batch=2, seq=64, logits="all"),
+    Scenario("generate", "bf16", batch=2, seq=64, logits="last", new_tokens=2),
+    Scenario("train", "fp32", batch=2, seq=64, logits="all", optimizer="foreach"),
+    Scenario("train", "fp32", "bf16", batch=2, seq=64, logits="all", optimizer="fused"),
+    Scenario(
+        "train",
+        "bf16",
+        batch=2,
+        seq=64,
+        logits="all",
+        grad_checkpointing=True,
+        optimizer="foreach",
+    ),
+]
+
+
+def _measure(config: dict, sc: Scenario, fake: bool) -> dict:
+    torch.manual_seed(0)
+    with fake_mode(fake):
+        model = build_model(config, "fp32" if sc.amp else sc.dtype)
+        return measure(model, sc)
+
+
+@pytest.mark.parametrize("arch", sorted(TINY))
+@pytest.mark.parametrize("sc", SCENARIOS, ids=Scenario.label)
+def test_fake_equals_real(arch: str, sc: Scenario) -> None:
+    fake, real = _measure(TINY[arch], sc, True), _measure(TINY[arch], sc, False)
+    assert fake == real
+    assert fake["peak_bytes"] == max(p["peak_bytes"] for p in fake["phases"].values())
+
+
+def test_train_record_is_consistent() -> None:
+    sc = Scenario("train", "bf16", batch=2, seq=64, logits="all", optimizer="fused")
+    rec = _measure(TINY["llama"], sc, True)
+    eof = rec["end_of_forward"]
+    assert eof["gradients"] == 0 and eof["optimizer_state"] > 2 * eof["parameters"] - 1
+    assert 0 < rec["layer_activation_bytes"] < eof["activations"]
+    assert rec["phases"]["forward"]["start_bytes"] == rec["phases"]["optimizer"]["end_bytes"]
+
+
+def test_generate_records_kv_cache() -> None:
+    sc = Scenario("generate", "bf16", batch=2, seq=64, logits="last", new_tokens=2)
+    rec = _measure(TINY["llama"], sc, True)
+    # 2 layers x (K, V) x batch 2 x 2 KV heads x 66 positions x head_dim 16 x 2 bytes
+    assert rec["kv_cache_bytes"] == 2 * 2 * 2 * 2 * 66 * 16 * 2
+    assert rec["logits_bytes"] == 2 * 1 * 256 * 2
+
+
+def test_grid_respects_context_length() -> None:
+    grid = default_grid(decoder=True, max_seq=1024)
+    assert all(sc.seq + sc.new_tokens <= 1024 for sc in grid)
+    assert len(grid) == len(set(grid))
+    assert not [sc for sc in default_grid(decoder=False, max_seq=512) if sc.mode == "generate"]
