@@ -20,6 +20,7 @@ from ..errors import GpumemError, UnknownNameError
 from ..plotting import BarChart, write_svg
 from ..units import to_unit
 from .formatting import format_count, join_names
+from .freshness import depend_on_package
 from .options import report
 from .selection import OPTION_SPEC, Selection, dtype_label
 from .translation import gettext as _
@@ -71,6 +72,7 @@ class ChartDirective(SphinxDirective):
     has_content = True
 
     def run(self) -> list[nodes.Node]:
+        depend_on_package(self.env)
         kind = self.arguments[0]
         try:
             if kind not in CHARTS:

@@ -14,6 +14,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from ..errors import GpumemError, InvalidValueError, UnknownNameError
 from ..units import UNITS
+from .freshness import depend_on_package
 from .options import assignments, report, words
 from .quantities import number
 
@@ -96,6 +97,7 @@ class FormulaDirective(SphinxDirective):
     }
 
     def run(self) -> list[nodes.Node]:
+        depend_on_package(self.env)
         try:
             latex = steps(
                 self.arguments[0],

@@ -12,6 +12,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxRole
 
 from ..errors import GpumemError
+from .freshness import depend_on_package
 from .quantities import compute
 
 logger = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ class ValueRole(SphinxRole):
     """Replace ``quantity key=value …`` with the computed value."""
 
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        depend_on_package(self.env)
         try:
             text = compute(self.text, self.config.language or "en", self.config.gpumem_default_unit)
         except GpumemError as error:

@@ -15,6 +15,7 @@ from sphinx.util.docutils import SphinxDirective
 from ..errors import GpumemError, UnknownNameError
 from ..units import to_unit
 from .formatting import format_amount, format_count, significant
+from .freshness import depend_on_package
 from .options import report
 from .selection import OPTION_SPEC, Selection, dtype_label
 from .translation import gettext as _
@@ -93,6 +94,7 @@ class TableDirective(SphinxDirective):
     option_spec = OPTION_SPEC
 
     def run(self) -> list[nodes.Node]:
+        depend_on_package(self.env)
         kind = self.arguments[0]
         try:
             if kind not in TABLES:
