@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 import os
 from functools import cache
-from pathlib import Path
-from typing import Any
 
+from . import _data
 from .errors import ConfigError, UnknownNameError
 from .modelspec import ModelSpec, from_config
 
-_FOLDER = Path(__file__).parent / "data" / "models"
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+_FOLDER = _data.path("models")
 _REQUIRED = ("id", "name", "hf_repo", "source", "published_parameters", "config")
 
 
@@ -23,10 +26,10 @@ _REQUIRED = ("id", "name", "hf_repo", "source", "published_parameters", "config"
 def _entries() -> dict[str, dict[str, Any]]:
     """Catalog entries by lower-case id."""
     entries: dict[str, dict[str, Any]] = {}
-    for item in sorted(_FOLDER.glob("*.json")):
-        where = f"gpumem/data/models/{item.name}"
+    for item in sorted(name for name in os.listdir(_FOLDER) if name.endswith(".json")):
+        where = f"gpumem/data/models/{item}"
         try:
-            entry = json.loads(item.read_text(encoding="utf-8"))
+            entry = _data.load_json(os.path.join(_FOLDER, item))
         except json.JSONDecodeError as error:
             raise ConfigError(where, f"not valid JSON: {error}") from None
         missing = [key for key in _REQUIRED if not entry.get(key)]
@@ -71,7 +74,9 @@ def load_model(name_or_path: str | os.PathLike[str]) -> ModelSpec:
     text = os.fspath(name_or_path)
     if text.lower() in _entries():
         return _catalog_model(text.lower())
-    from .checkpoint import load_model_dir, read_config  # only needed for paths
+    from pathlib import Path  # only needed for paths, like the checkpoint reader
+
+    from .checkpoint import load_model_dir, read_config
 
     path = Path(text)
     if path.is_dir():

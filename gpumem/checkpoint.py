@@ -13,7 +13,6 @@ import json
 import os
 import struct
 from collections import Counter
-from dataclasses import replace
 from math import prod
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -158,8 +157,7 @@ def load_model_dir(path: str | os.PathLike[str]) -> ModelSpec:
         return spec
     info = read_checkpoint(list(shards))
     # Skipped experts are the same; whatever else the file holds counts as active.
-    return replace(
-        spec,
+    return spec.with_(
         parameters=info.parameters,
         active_parameters=spec.active_parameters - spec.parameters + info.parameters,
         parameters_source="safetensors",

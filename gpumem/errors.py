@@ -6,7 +6,9 @@ Every error a user can cause is a :class:`GpumemError`, which is also a :class:`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
 
 __all__ = [
     "GpumemError",

@@ -7,24 +7,22 @@ formulas generated from it (:mod:`gpumem._generated.formulas`). It holds no form
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
+from . import _data
 from ._generated import formulas as fx
+from ._record import Record
 from .errors import ConfigError, InvalidValueError, ParallelismError, UnknownNameError
 from .modelspec import ModelSpec
-from .precision import get_format
+from .precision import Format, get_format
 from .workload import DEFAULT_SEQ, Workload
 
 _PROFILES = "data/activation_profiles.json"
 _SHAPES = ("h", "q", "kv", "f", "heads", "scores", "experts")
 
 
-@dataclass(frozen=True)
-class Estimate:
+class Estimate(Record):
     """Peak memory per GPU, with the components live at that peak.
 
     Attributes
@@ -58,7 +56,7 @@ class Estimate:
 
 @cache
 def _profiles() -> dict[str, dict]:
-    raw = json.loads(resources.files("gpumem").joinpath(_PROFILES).read_text(encoding="utf-8"))
+    raw = _data.load_json(_data.path("activation_profiles.json"))
     by_family: dict[str, dict] = {}
     for profile in raw["profiles"]:
         if not profile.get("source"):
@@ -80,6 +78,12 @@ def _profile(model: ModelSpec) -> dict:
         return _profiles()[model.family]
     except KeyError:
         return _profiles()["llama"]
+
+
+def _bytes_per_value(fmt: Format) -> float:
+    """``float(fmt.bytes_per_param)``, without building a Fraction."""
+    numerator, denominator = fmt.bits_ratio
+    return numerator / (8 * denominator)
 
 
 def _linear_features(m: ModelSpec) -> int:
@@ -118,7 +122,8 @@ def model_symbols(m: ModelSpec, w: Workload) -> dict[str, float]:
     """Values of the model and workload symbols of :mod:`gpumem.symbolic`."""
     _check_against_model(m, w)
     act = get_format(w.dtype)
-    b_a = float(act.bytes_per_param) if act.kind == "float" and act.bits >= 16 else 2.0
+    bits, per = act.bits_ratio
+    b_a = _bytes_per_value(act) if act.kind == "float" and bits >= 16 * per else 2.0
     kv_fmt = get_format(w.kv_dtype) if w.kv_dtype else None
     values: dict[str, float] = {
         "P": m.parameters,
@@ -136,8 +141,8 @@ def model_symbols(m: ModelSpec, w: Workload) -> dict[str, float]:
         "F": _linear_features(m),
         "B": w.batch,
         "s": w.seq,
-        "b_w": float(get_format(w.dtype).bytes_per_param),
-        "b_kv": float(kv_fmt.bytes_per_param) if kv_fmt else b_a,
+        "b_w": _bytes_per_value(get_format(w.dtype)),
+        "b_kv": _bytes_per_value(kv_fmt) if kv_fmt else b_a,
         "b_a": b_a,
         "N_dp": w.dp,
         "N_tp": w.tp,
@@ -196,7 +201,7 @@ def _factored_rows_cols(m: ModelSpec, lora: bool) -> int:
 
 def _training_symbols(m: ModelSpec, w: Workload, v: dict[str, float]) -> dict[str, float]:
     precision, optimizer = w.resolved_precision, w.resolved_optimizer
-    b_dtype = float(get_format(w.dtype).bytes_per_param)
+    b_dtype = _bytes_per_value(get_format(w.dtype))
     lora = w.lora_rank is not None
     # LoRA adapters stay in FP32 on a low-precision base (peft's default); full training keeps
     # FP32 trainable state for mixed precision and AMP, the dtype itself for pure training.
@@ -332,5 +337,5 @@ def rule_of_thumb(parameters: int, dtype: str, mode: str) -> int:
         raise UnknownNameError("mode", str(mode), multipliers)
     multiplier = multipliers[mode]
     return math.ceil(
-        fx.rule_of_thumb(P=parameters, b_w=float(get_format(dtype).bytes_per_param), k_r=multiplier)
+        fx.rule_of_thumb(P=parameters, b_w=_bytes_per_value(get_format(dtype)), k_r=multiplier)
     )

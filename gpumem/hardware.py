@@ -9,20 +9,19 @@ matrix-engine peaks; ``None`` where the vendor publishes no figure or the format
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
 from functools import cache
-from pathlib import Path
 
+from . import _data
+from ._record import Record
 from .errors import ConfigError, UnknownNameError
 from .units import UNITS
 
-_DATA = Path(__file__).parent / "data" / "gpus.json"
+_DATA = _data.path("gpus.json")
 
 MEMORY_TYPES = ("HBM2", "HBM2e", "HBM3", "HBM3e", "GDDR6", "GDDR6X", "GDDR7")
 
 
-@dataclass(frozen=True)
-class GPU:
+class GPU(Record):
     """One accelerator model."""
 
     id: str
@@ -42,7 +41,7 @@ class GPU:
     note: str = ""
 
 
-_FIELDS = tuple(f.name for f in fields(GPU))
+_FIELDS = GPU._fields
 _REQUIRED = tuple(f for f in _FIELDS if f not in ("fp16_tflops", "bf16_tflops", "note"))
 
 
@@ -51,7 +50,7 @@ def _gpus() -> dict[str, GPU]:
     """Rows of ``gpus.json`` by lower-case id, checked."""
     where = "gpumem/data/gpus.json"
     try:
-        rows = json.loads(_DATA.read_text(encoding="utf-8"))["gpus"]
+        rows = _data.load_json(_DATA)["gpus"]
     except (json.JSONDecodeError, KeyError, TypeError) as error:
         raise ConfigError(where, f"expected an object with a 'gpus' list: {error}") from None
     gpus: dict[str, GPU] = {}

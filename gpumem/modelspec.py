@@ -6,14 +6,15 @@ directory (config plus safetensors headers), or from the built-in catalog.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
-
+from ._record import Factory, Record
 from .errors import ConfigError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-@dataclass(frozen=True)
-class ModelSpec:
+
+class ModelSpec(Record):
     """Architecture of a transformer, as far as memory is concerned.
 
     Sizes are counts (not bytes). MoE fields are zero for dense models, MLA fields are zero
@@ -61,7 +62,8 @@ class ModelSpec:
     source: str = ""
     parameters_source: str = "architecture"  # "architecture", "safetensors" or "catalog"
     checkpoint_dtype: str | None = None  # dtype stored in the checkpoint, when known
-    extra: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+    extra: dict[str, object] = Factory(dict)
+    _hidden = ("extra",)  # left out of ==, hash and repr
 
     def __post_init__(self) -> None:
         if self.active_parameters == 0:
@@ -81,7 +83,7 @@ class ModelSpec:
 # --- Reading a Hugging Face ``config.json`` -------------------------------------------------
 
 
-class _Family(NamedTuple):
+class _Family(Record):
     """How one Hugging Face ``model_type`` is built, as far as parameter counting goes."""
 
     norm: str = "rms"  # "rms": one weight of size h; "layer": weight and bias, 2h

@@ -8,19 +8,21 @@ mixes (``Q4_K_M`` …) keep some tensors at higher precision, so their cost is t
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from fractions import Fraction
 from functools import cache
-from importlib import resources
+from math import gcd
 
+from . import _data
+from ._record import Record
 from .errors import ConfigError, UnknownNameError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 _DATA = "data/precisions.json"
 
 
-@dataclass(frozen=True)
-class Format:
+class Format(Record):
     """One number format.
 
     Attributes
@@ -32,7 +34,8 @@ class Format:
     kind
         ``"float"``, ``"int"``, ``"block-scaled"`` or ``"gguf"``.
     bits
-        Average storage bits per value, scales included.
+        Average storage bits per value, scales included: an exact :class:`~fractions.Fraction`
+        (the constructor also takes an int or a ``(numerator, denominator)`` pair).
     derivation
         How ``bits`` follows from the source figures.
     source
@@ -46,15 +49,48 @@ class Format:
     derivation: str
     source: str
 
+    # ``bits`` is kept as an exact integer ratio and made a Fraction when asked for: the
+    # command line needs only its float value, and ``fractions`` takes milliseconds to import.
+    def __init__(
+        self,
+        name: str,
+        label: str,
+        kind: str,
+        bits: Fraction | int | tuple[int, int],
+        derivation: str,
+        source: str,
+    ) -> None:
+        numerator, denominator = bits if isinstance(bits, tuple) else bits.as_integer_ratio()
+        common = gcd(numerator, denominator)
+        self.__dict__.update(
+            name=name,
+            label=label,
+            kind=kind,
+            _ratio=(numerator // common, denominator // common),
+            derivation=derivation,
+            source=source,
+        )
+
+    @property
+    def bits(self) -> Fraction:
+        from fractions import Fraction
+
+        return Fraction(*self.bits_ratio)
+
     @property
     def bytes_per_param(self) -> Fraction:
         """Average bytes per stored value."""
         return self.bits / 8
 
+    @property
+    def bits_ratio(self) -> tuple[int, int]:
+        """``bits`` as ``(numerator, denominator)`` in lowest terms: exact, and cheap to get."""
+        return self._ratio
+
 
 @cache
 def _formats() -> tuple[dict[str, Format], dict[str, str]]:
-    raw = json.loads(resources.files("gpumem").joinpath(_DATA).read_text(encoding="utf-8"))
+    raw = _data.load_json(_data.path("precisions.json"))
     ref = raw["gguf_reference"]
     formats: dict[str, Format] = {}
     for row in raw["formats"]:
@@ -69,22 +105,36 @@ def _format_from_row(row: dict, ref: dict) -> Format:
     if not row.get("source"):
         raise ConfigError(_DATA, f"format {row.get('id')!r} has no source")
     kind = row["kind"]
-    if kind == "block-scaled":
-        element, block = Fraction(row["element_bits"]), Fraction(row["block_size"])
-        scale = Fraction(str(row["scale_bits"]))
-        bits = element + scale / block
+    if kind == "block-scaled":  # element + scale / block
+        element, block = _ratio(row, "element_bits"), _ratio(row, "block_size")
+        scale = _ratio(row, "scale_bits")
+        bits = (
+            element[0] * scale[1] * block[0] + scale[0] * element[1] * block[1],
+            element[1] * scale[1] * block[0],
+        )
         derivation = f"{row['element_bits']} + {row['scale_bits']} / {row['block_size']}"
-    elif kind == "gguf":
-        size = Fraction(row["file_gib_at_reference"])
-        bits = size * 2**30 * 8 / ref["parameters"]
+    elif kind == "gguf":  # size * 2**30 * 8 / parameters
+        size = _ratio(row, "file_gib_at_reference")
+        bits = (size[0] * 2**30 * 8, size[1] * ref["parameters"])
         derivation = (
             f"{row['file_gib_at_reference']} GiB × 2^30 × 8 / {ref['parameters']:,} parameters"
             f" ({ref['model']})"
         )
     else:
-        bits = Fraction(row["bits"])
-        derivation = f"{bits}"
+        bits = _ratio(row, "bits")
+        derivation = f"{row['bits']}"
     return Format(row["id"], row["label"], kind, bits, derivation, row["source"])
+
+
+def _ratio(row: dict, key: str) -> tuple[int, int]:
+    """A number of the data file (``8``, ``8.125``, ``"4.58"``) as an exact integer ratio."""
+    whole, _, decimals = str(row[key]).partition(".")
+    try:
+        return int(whole + decimals), 10 ** len(decimals)
+    except ValueError:
+        raise ConfigError(
+            _DATA, f"format {row['id']!r}: {key} {row[key]!r} is not a number"
+        ) from None
 
 
 def format_names() -> list[str]:
@@ -111,5 +161,5 @@ def get_format(name: str) -> Format:
 
 def weight_bytes(parameters: int, dtype: str) -> int:
     """Bytes to store ``parameters`` values in ``dtype``, rounded up to a whole byte."""
-    bits = get_format(dtype).bits
-    return -(-parameters * bits.numerator // (8 * bits.denominator))
+    numerator, denominator = get_format(dtype).bits_ratio
+    return -(-parameters * numerator // (8 * denominator))

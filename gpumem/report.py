@@ -6,14 +6,14 @@ Byte columns are always labelled with their unit: GB = 10**9 bytes, GiB = 2**30 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import asdict
-from typing import TYPE_CHECKING
 
 from .estimate import Estimate, rule_of_thumb
 from .units import to_unit
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from .solve import Fit
 
 LABELS = {
@@ -120,7 +120,7 @@ def estimate_text(e: Estimate) -> str:
 
 def estimate_json(e: Estimate) -> dict[str, object]:
     """Estimate as plain data: totals in bytes, components, phase, model and workload."""
-    model = {k: v for k, v in asdict(e.model).items() if k != "extra"}
+    model = {k: v for k, v in e.model.as_dict().items() if k != "extra"}
     return {
         "total_bytes": e.total_bytes,
         "tensor_bytes": e.tensor_bytes,

@@ -6,20 +6,21 @@ sequence length, so the largest value that fits is found by bisection.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
+from ._record import Record
 from .estimate import Estimate, estimate
 from .hardware import GPU, get_gpu
 from .modelspec import ModelSpec
 from .workload import Workload
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 #: GPUs per node for tensor parallelism (NVLink domain of a typical 8-GPU server).
 NODE_SIZE = 8
 
 
-@dataclass(frozen=True)
-class Fit:
+class Fit(Record):
     """Whether an estimate fits a GPU, and by how much.
 
     ``headroom_bytes`` is the GPU's memory minus the estimate (negative when it does not

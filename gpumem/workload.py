@@ -3,11 +3,10 @@ parallelism and overheads — validated once, with errors that name the bad valu
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, fields, replace
 from functools import cache
-from importlib import resources
 
+from . import _data
+from ._record import Record
 from .errors import ConfigError, InvalidValueError, UnknownNameError
 from .precision import get_format
 
@@ -28,8 +27,7 @@ DEFAULT_CUDA_CONTEXT = 512 * 2**20
 DEFAULT_ALLOCATOR_RESERVE = 0.05
 
 
-@dataclass(frozen=True)
-class Optimizer:
+class Optimizer(Record):
     """An optimizer as far as memory goes (see ``data/optimizers.json``)."""
 
     name: str
@@ -43,7 +41,7 @@ class Optimizer:
 @cache
 def _optimizers() -> dict[str, Optimizer]:
     path = "data/optimizers.json"
-    raw = json.loads(resources.files("gpumem").joinpath(path).read_text(encoding="utf-8"))
+    raw = _data.load_json(_data.path("optimizers.json"))
     table: dict[str, Optimizer] = {}
     for row in raw["optimizers"]:
         if not row.get("source") or row["id"] in table:
@@ -73,8 +71,7 @@ def get_optimizer(name: str) -> Optimizer:
         raise UnknownNameError("optimizer", str(name), _optimizers()) from None
 
 
-@dataclass(frozen=True)
-class Workload:
+class Workload(Record):
     """Everything about a run except the model.
 
     Parameters
@@ -225,11 +222,7 @@ class Workload:
 
     def with_(self, **changes: object) -> Workload:
         """A copy with some fields changed (and validated again)."""
-        return replace(self, **changes)
-
-    def as_dict(self) -> dict[str, object]:
-        """Fields as a plain dict (for JSON)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return super().with_(**changes)
 
 
 def _positive_int(name: str, value: object) -> None:

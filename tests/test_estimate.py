@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -62,7 +60,7 @@ def test_tensor_parallel_splits_kv_heads_and_replicates_when_fewer() -> None:
 def _synthetic(parameters: int):
     """Llama-2-7B shapes with another parameter count (use with seq=1: tiny activations)."""
     spec = load_model("llama-2-7b")
-    return dataclasses.replace(spec, parameters=parameters, active_parameters=parameters)
+    return spec.with_(parameters=parameters, active_parameters=parameters)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from gpumem import hardware
 from gpumem.errors import ConfigError, UnknownNameError
 from gpumem.hardware import get_gpu, gpu_names
 
-FIRST_ROW = json.loads(hardware._DATA.read_text())["gpus"][0]
+FIRST_ROW = json.loads(Path(hardware._DATA).read_text())["gpus"][0]
 REQUIRED = [
     "v100-16gb", "v100-32gb", "t4", "a10", "a100-40gb", "a100-80gb", "h100-sxm", "h100-pcie",
     "h200", "b200", "l4", "l40s", "rtx-3060-12gb", "rtx-3090", "rtx-4060-ti-16gb", "rtx-4090",
