@@ -31,7 +31,7 @@ extensions = [
 # templates_path and html_static_path are relative to this file, the others to docs/.
 templates_path = ["docs/_templates"]
 html_static_path = ["docs/_static"]
-exclude_patterns = ["locale", "_templates", "_static", "_root", "jieba.txt"]
+exclude_patterns = ["locale", "_templates", "_static", "_root", "jieba.txt", "CONTRIBUTING.md"]
 source_suffix = {".md": "myst-nb"}
 
 # --- languages -------------------------------------------------------------------------------

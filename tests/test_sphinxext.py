@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -103,6 +104,19 @@ orphan: true
 def test_role_values(text: str, en: str, zh: str) -> None:
     assert compute(text, "en", "GB") == en
     assert compute(text, "zh_CN", "GB") == zh
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "estimate model=llama-2-7b mode=training seq=2048 unit=GiB",
+        "estimate model=llama-2-7b component=kv_cache unit=MiB",
+        "gpu-memory gpu=h100-sxm unit=GB",
+        "weights model=llama-2-7b dtype=int4",
+    ],
+)
+def test_catalog_values_are_sizes(text: str) -> None:
+    assert re.fullmatch(r"[\d,]+(\.\d+)?\u00a0(GiB|MiB|GB)", compute(text, "en", "GB"))
 
 
 def test_chinese_build_needs_jieba(monkeypatch) -> None:

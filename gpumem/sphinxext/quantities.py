@@ -134,11 +134,13 @@ def estimate(
     """Total (or one ``component``) of :func:`gpumem.estimate`.
 
     ``estimate model=llama-2-7b mode=training seq=2048 unit=GiB``; the other keys are the
-    keyword arguments of :func:`gpumem.estimate`, numbers where they parse as numbers.
+    fields of :class:`gpumem.workload.Workload`, numbers where they parse as numbers.
     """
     import gpumem
 
-    accepted = [key for key in _keys(gpumem.estimate) if key != "model"]
+    from ..workload import Workload
+
+    accepted = list(Workload._fields)
     for key in options:
         if key not in accepted:
             raise UnknownNameError("argument of estimate", key, accepted)
