@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from functools import cache, partial
 
 from .errors import GpumemError
 
@@ -37,8 +38,31 @@ examples:
 class _Parser(argparse.ArgumentParser):
     """argparse with a one-line error message instead of usage plus error."""
 
+    def __init__(
+        self, *args: object, formatter_class: type = argparse.HelpFormatter, **kwargs: object
+    ) -> None:
+        # Left to itself, argparse's formatter imports shutil (and with it bz2, lzma and zlib)
+        # for the terminal width, which costs more than building the whole parser.
+        formatter = partial(formatter_class, width=_terminal_columns() - 2)
+        super().__init__(*args, formatter_class=formatter, **kwargs)  # type: ignore[arg-type]
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+@cache
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``: $COLUMNS, else the terminal's, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
 
 
 def _positive(text: str) -> int:

@@ -131,3 +131,29 @@ def test_help_teaches_units_and_examples() -> None:
     )
     assert result.returncode == 0
     assert "GiB = 2^30 bytes" in result.stdout and "examples:" in result.stdout
+
+
+def test_estimate_imports_only_cheap_modules() -> None:
+    """The command stays quick to start: none of these modules is imported on its way.
+
+    Modules the interpreter loaded before (site, an editable install's finder) do not count.
+    """
+    heavy = (
+        "dataclasses",
+        "pathlib",
+        "importlib.resources",
+        "fractions",
+        "typing",
+        "shutil",
+        "sympy",
+        "matplotlib",
+        "numpy",
+    )
+    probe = (
+        "import sys; before = set(sys.modules); from gpumem.cli import main;"
+        "main(['estimate', 'llama-3.1-8b']);"
+        f"print(sorted(m for m in {heavy!r} if m in set(sys.modules) - before), file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "[]"
