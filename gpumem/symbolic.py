@@ -322,11 +322,27 @@ _formula(
 )
 
 
+def to_latex(expr: sp.Expr, numbers: dict[str, str] | None = None) -> str:
+    """LaTeX of ``expr`` with the symbols' own names; ``numbers`` prints some symbols as given.
+
+    Sharding factors such as ``N_dp**(-z_3)`` are shown as :math:`N_{dp}^{z_3}` in the
+    denominator, where a reader expects them.
+    """
+    names = dict(SYMBOL_LATEX)
+    for z in (z_1, z_2, z_3):
+        shard = sp.Symbol(f"N_dp^{z.name}", positive=True)
+        names[shard] = rf"N_{{dp}}^{{{SYMBOL_LATEX[z]}}}"
+        expr = expr.subs(N_dp ** (-z), 1 / shard)
+    for symbol in expr.free_symbols:
+        if numbers and symbol.name in numbers:
+            names[symbol] = numbers[symbol.name]
+    return sp.latex(expr, symbol_names=names, mul_symbol="dot")
+
+
 def latex(name: str) -> str:
     """LaTeX of formula ``name`` as ``lhs = rhs``."""
     formula = FORMULAS[name]
-    rhs = sp.latex(formula.rhs, symbol_names=SYMBOL_LATEX, mul_symbol="dot")
-    return f"{SYMBOL_LATEX[formula.lhs]} = {rhs}"
+    return f"{SYMBOL_LATEX[formula.lhs]} = {to_latex(formula.rhs)}"
 
 
 def substitute(name: str, values: dict[str, object]) -> sp.Expr:

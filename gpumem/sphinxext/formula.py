@@ -32,8 +32,6 @@ def number_latex(value: int | float) -> str:
 
 def steps(name: str, where: dict[str, str], example: dict[str, str], units: list[str]) -> str:
     """LaTeX of the formula and the steps asked for, one ``&=`` line each."""
-    import sympy
-
     from .. import symbolic
 
     if name not in symbolic.FORMULAS:
@@ -47,13 +45,9 @@ def steps(name: str, where: dict[str, str], example: dict[str, str], units: list
     lines = [symbolic.latex(name).replace(f"{lhs} =", f"{lhs} &=", 1)]
     values = {key: number(value, key) for key, value in {**where, **example}.items()}
 
-    def show(expression: sympy.Expr, shown: dict[str, int | float]) -> str:
+    def show(expression: object, shown: dict[str, int | float]) -> str:
         """LaTeX of ``expression`` with the symbols in ``shown`` printed as their numbers."""
-        names = dict(symbolic.SYMBOL_LATEX)
-        for symbol in expression.free_symbols:
-            if symbol.name in shown:
-                names[symbol] = number_latex(shown[symbol.name])
-        return sympy.latex(expression, symbol_names=names, mul_symbol="dot")
+        return symbolic.to_latex(expression, {k: number_latex(v) for k, v in shown.items()})
 
     specialised = symbolic.substitute(name, {k: values[k] for k in where})
     if where:
