@@ -59,3 +59,39 @@ def format_size(n_bytes: float, unit: str, decimals: int = 2) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return f"{text}{NBSP}{unit}"
+
+
+def chinese(language: str) -> bool:
+    """Whether ``language`` is a Chinese variant."""
+    return language.startswith("zh")
+
+
+def format_int(value: int, language: str) -> str:
+    """A whole number such as a token count: ``"8,192"``; Chinese writes ``"8192"``."""
+    return f"{value:d}" if chinese(language) else f"{value:,d}"
+
+
+def format_rate(value: float, language: str, digits: int = 3) -> str:
+    """A rate such as tokens per second, to ``digits`` significant digits (``"248"``)."""
+    text = significant(value, digits)
+    return text.replace(",", "") if chinese(language) else text
+
+
+def format_bandwidth(bytes_per_s: float, unit: str | None = None) -> str:
+    """Bytes per second: ``"3.35 TB/s"`` (TB/s from 1 TB/s up, else GB/s unless ``unit``)."""
+    if unit is None:
+        unit = "TB" if bytes_per_s >= 10**12 else "GB"
+    return f"{significant(to_unit(bytes_per_s, unit), 4)}{NBSP}{unit}/s"
+
+
+def format_percent(fraction: float, language: str) -> str:
+    """A fraction as a percentage with at most one decimal: ``"42.5%"``."""
+    text = format_amount(100 * fraction, 1)
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return f"{'0' if text == '-0' else text}%"
+
+
+def signed_size(n_bytes: float, unit: str) -> str:
+    """A difference in bytes with its sign: ``"+3.2 GiB"``, ``"−1.5 GiB"`` (minus sign)."""
+    text = format_size(abs(n_bytes), unit)
+    return ("−" if n_bytes < 0 else "+") + text

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from ..errors import InvalidValueError, UnknownNameError
 from .formatting import format_count, format_size, significant
 
-__all__ = ["QUANTITIES", "compute", "number", "parse"]
+__all__ = ["QUANTITIES", "compute", "number", "number_or_text", "parse"]
 
 
 def parse(text: str) -> tuple[str, dict[str, str]]:
@@ -144,7 +144,7 @@ def estimate(
     for key in options:
         if key not in accepted:
             raise UnknownNameError("argument of estimate", key, accepted)
-    values = {key: _number_or_text(value, key) for key, value in options.items()}
+    values = {key: number_or_text(value, key) for key, value in options.items()}
     result = gpumem.estimate(model, **values)
     if component is None:
         n_bytes = result.total_bytes
@@ -155,7 +155,7 @@ def estimate(
     return format_size(n_bytes, unit, _digits(digits))
 
 
-def _number_or_text(value: str, name: str) -> int | float | str:
+def number_or_text(value: str, name: str) -> int | float | str:
     try:
         return number(value, name)
     except InvalidValueError:

@@ -18,9 +18,8 @@ from .formatting import format_amount, format_count, significant
 from .freshness import depend_on_package
 from .options import report
 from .selection import OPTION_SPEC, Selection, dtype_label
+from .table_kinds import KINDS, Table
 from .translation import gettext as _
-
-Table = tuple[str, list[str], list[list[str]]]
 
 
 def weights_table(selection: Selection, language: str) -> Table:
@@ -67,6 +66,7 @@ def formats_table(selection: Selection, language: str) -> Table:
 TABLES: dict[str, Callable[[Selection, str], Table]] = {
     "weights": weights_table,
     "formats": formats_table,
+    **KINDS,
 }
 
 
@@ -88,7 +88,7 @@ def table_node(title: str, header: list[str], rows: list[list[str]]) -> nodes.ta
 
 
 class TableDirective(SphinxDirective):
-    """``gpumem-table <kind>`` with ``:params:``, ``:dtypes:`` and ``:unit:`` options."""
+    """``gpumem-table <kind>`` with the options of :class:`Selection`."""
 
     required_arguments = 1
     option_spec = OPTION_SPEC
