@@ -9,9 +9,13 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from ..errors import InvalidValueError, UnknownNameError
-from .formatting import format_count, format_size, significant
+from .formatting import format_count, format_int, format_size, significant
+
+if TYPE_CHECKING:
+    from ..hardware import GPU
 
 __all__ = ["QUANTITIES", "compute", "number", "number_or_text", "parse"]
 
@@ -35,7 +39,7 @@ def compute(text: str, language: str, default_unit: str) -> str:
     name, arguments = parse(text)
     function = QUANTITIES[name]
     parameters = inspect.signature(function).parameters
-    if "unit" in parameters:
+    if "unit" in parameters and parameters["unit"].default is inspect.Parameter.empty:
         arguments.setdefault("unit", default_unit)
     open_ended = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
     accepted = _keys(function)
@@ -138,14 +142,7 @@ def estimate(
     """
     import gpumem
 
-    from ..workload import Workload
-
-    accepted = list(Workload._fields)
-    for key in options:
-        if key not in accepted:
-            raise UnknownNameError("argument of estimate", key, accepted)
-    values = {key: number_or_text(value, key) for key, value in options.items()}
-    result = gpumem.estimate(model, **values)
+    result = gpumem.estimate(model, **_workload("estimate", options))
     if component is None:
         n_bytes = result.total_bytes
     elif component in result.components:
@@ -160,6 +157,139 @@ def number_or_text(value: str, name: str) -> int | float | str:
         return number(value, name)
     except InvalidValueError:
         return value
+
+
+def _workload(quantity: str, options: dict[str, str]) -> dict[str, int | float | str]:
+    """Workload fields given as text, checked against :class:`gpumem.workload.Workload`."""
+    from ..workload import Workload
+
+    accepted = list(Workload._fields)
+    for key in options:
+        if key not in accepted:
+            raise UnknownNameError(f"argument of {quantity}", key, accepted)
+    return {key: number_or_text(value, key) for key, value in options.items()}
+
+
+def _tflops(gpu: GPU, dtype: str | None) -> float:
+    """Dense FP16/BF16 peak (the larger, or the one ``dtype`` names) in TFLOPS."""
+    peaks = {"fp16": gpu.fp16_tflops, "bf16": gpu.bf16_tflops}
+    if dtype is not None and dtype not in peaks:
+        raise UnknownNameError("dtype of gpu-tflops", dtype, peaks)
+    values = [v for k, v in peaks.items() if v is not None and dtype in (None, k)]
+    if not values:
+        raise InvalidValueError(
+            "gpu", gpu.id, f"a GPU with a published {dtype or 'FP16/BF16'} peak"
+        )
+    return max(values)
+
+
+def gpu_bandwidth(*, language: str, gpu: str, unit: str | None = None) -> str:
+    """Memory bandwidth: ``gpu-bandwidth gpu=h100-sxm`` → ``3.35 TB/s`` (``unit=GB``: 3,350)."""
+    from ..hardware import get_gpu
+    from .formatting import format_bandwidth
+
+    if unit is not None and unit not in ("KB", "MB", "GB", "TB"):
+        raise UnknownNameError("unit of gpu-bandwidth", unit, ("KB", "MB", "GB", "TB"))
+    text = format_bandwidth(get_gpu(gpu).bandwidth_bytes_per_s, unit)
+    return text.replace(",", "") if language.startswith("zh") else text
+
+
+def gpu_tflops(*, language: str, gpu: str, dtype: str | None = None) -> str:
+    """Dense FP16/BF16 tensor peak: ``gpu-tflops gpu=h100-sxm`` → ``989.4``."""
+    from ..hardware import get_gpu
+
+    return significant(_tflops(get_gpu(gpu), dtype), 4)
+
+
+def ridge(*, language: str, gpu: str, dtype: str | None = None) -> str:
+    """FLOP per byte at which a kernel turns compute-bound: ``ridge gpu=h100-sxm`` → ``295``."""
+    from .._generated.formulas import ridge_point
+    from ..hardware import get_gpu
+
+    device = get_gpu(gpu)
+    peak = _tflops(device, dtype) * 1e12
+    return significant(ridge_point(BW=device.bandwidth_bytes_per_s, T_pk=peak), 3)
+
+
+def decode(*, language: str, model: str, gpu: str, **options: str) -> str:
+    """Ceiling of decoding tokens/s per sequence: ``decode model=llama-2-7b gpu=h100-sxm``."""
+    from .formatting import format_rate
+    from .table_kinds import decode_rate
+
+    fields = _workload("decode", options)
+    if fields.get("mode", "inference") != "inference":
+        raise InvalidValueError("mode", fields["mode"], "inference for decode")
+    return format_rate(decode_rate(model, gpu, tuple(fields.items())), language)
+
+
+def max_context(*, language: str, model: str, gpu: str, **options: str) -> str:
+    """Longest context in tokens on one GPU: ``max-context model=llama-3.1-8b gpu=rtx-4090``."""
+    from ..solve import max_context as longest
+
+    fields = _workload("max-context", options)
+    fields.pop("seq", None)
+    tokens = longest(model, gpu, **fields)
+    if tokens is None:
+        raise InvalidValueError("model", model, f"a model that fits on {gpu} with 1 token")
+    return format_int(tokens, language)
+
+
+def kv_per_token(
+    *, language: str, model: str, unit: str = "KiB", digits: str = "2", **options: str
+) -> str:
+    """KV cache of one token: ``kv-per-token model=llama-2-7b`` → ``512 KiB``."""
+    from .table_kinds import kv_per_token as per_token
+
+    fields = _workload("kv-per-token", options)
+    return format_size(per_token(model, tuple(fields.items())), unit, _digits(digits))
+
+
+def rule(
+    *, language: str, model: str, mode: str, unit: str, dtype: str = "bf16", digits: str = "2"
+) -> str:
+    """The rule of thumb: ``rule model=llama-2-7b mode=training`` → ``26.95 GB``."""
+    from ..estimate import rule_of_thumb
+
+    return format_size(rule_of_thumb(_parameters(None, model), dtype, mode), unit, _digits(digits))
+
+
+def ratio(*, language: str, model: str, **options: str) -> str:
+    """Estimate ÷ rule of thumb: ``ratio model=llama-2-7b mode=training`` → ``×5.3``."""
+    import gpumem
+
+    from .table_kinds import ratio_text
+
+    result = gpumem.estimate(model, **_workload("ratio", options))
+    work = result.workload
+    return ratio_text(
+        result.total_bytes / gpumem.rule_of_thumb(result.model.parameters, work.dtype, work.mode)
+    )
+
+
+def saving(*, language: str, model: str, variant: str, **options: str) -> str:
+    """Share of the memory per GPU a technique saves: ``saving model=llama-2-7b variant=int4 …``."""
+    import gpumem
+
+    from .formatting import format_percent
+    from .techniques import apply
+
+    spec = tuple(_workload("saving", options).items())
+    base = gpumem.estimate(model, **dict(spec)).total_bytes
+    _label, other, changed = apply(variant, model, spec)
+    return format_percent(
+        (base - gpumem.estimate(other, **dict(changed)).total_bytes) / base, language
+    )
+
+
+def gpus_needed(*, language: str, model: str, gpu: str, **options: str) -> str:
+    """GPUs needed: ``gpus-needed model=llama-3.1-405b gpu=h100-sxm dtype=fp8`` → ``8``."""
+    from ..solve import gpus_needed as needed
+
+    result = needed(model, gpu, **_workload("gpus-needed", options))
+    if result is None:
+        raise InvalidValueError("model", model, f"a layout of at most 4,096 {gpu}")
+    w = result.estimate.workload
+    return format_int(w.dp * w.tp * w.pp, language)
 
 
 def _keys(function: Callable[..., object]) -> list[str]:
@@ -177,4 +307,14 @@ QUANTITIES: dict[str, Callable[..., str]] = {
     "bytes-per-param": bytes_per_param,
     "gpu-memory": gpu_memory,
     "estimate": estimate,
+    "gpu-bandwidth": gpu_bandwidth,
+    "gpu-tflops": gpu_tflops,
+    "ridge": ridge,
+    "decode": decode,
+    "max-context": max_context,
+    "kv-per-token": kv_per_token,
+    "rule": rule,
+    "ratio": ratio,
+    "saving": saving,
+    "gpus-needed": gpus_needed,
 }
