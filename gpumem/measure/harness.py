@@ -26,6 +26,23 @@ from .scenarios import Scenario, default_grid
 DATA = Path(__file__).resolve().parent.parent / "data"
 MODELS_DIR = DATA / "models"
 DEFAULT_OUT = DATA / "measurements.json"
+CONVENTIONS = [
+    "Bytes are live tensor storage bytes; CPU records exclude allocator rounding, caching and"
+    " the CUDA context.",
+    "Decoders are AutoModelForCausalLM, encoders AutoModelForMaskedLM; weights random.",
+    "Mixture-of-experts layers use transformers' default experts implementation (grouped_mm).",
+    "Training: labels = input_ids, use_cache=False, train mode with the config's hidden dropout"
+    " but attention-probability dropout set to 0 (see config_overrides); the model outputs are"
+    " dropped before backward, keeping the loss; the second step is measured (AdamW moments"
+    " exist); gradients are set to None after the step.",
+    "Gradient checkpointing: activation_checkpointing_enable() (non-reentrant torch checkpoint).",
+    "AMP: fp32 weights, torch.autocast(bfloat16); parameter_copy_bytes counts the bf16 weight"
+    " copies autocast makes, per phase.",
+    "Inference: eval mode, no_grad, DynamicCache; the kv_cache category is split off"
+    " activations; generate = prefill with logits_to_keep=1, then one-token greedy steps.",
+    "layer_activation_bytes: median over blocks of the activation bytes a block adds during its"
+    " forward; head_activation_bytes: added after the last block (norm, LM head, loss).",
+]
 DEFAULT_MODELS = (
     "gpt2",
     "bert-base-uncased",
@@ -49,8 +66,8 @@ def _log(message: str) -> None:
 def measure_model(model_id: str, device: str = "cpu") -> list[dict[str, Any]]:
     """Records for every scenario of the default grid on catalog model ``model_id``.
 
-    On ``cpu`` tensors are fake; on ``cuda`` they are real and a scenario that runs out of
-    memory is recorded with an ``error``.
+    On ``cpu`` tensors are fake; on ``cuda`` they are real. A scenario that fails (out of
+    memory, an operator that rejects the dtype) is recorded with an ``error``.
     """
     config = load_config(model_id)
     max_seq = config.get("max_position_embeddings") or config["n_positions"]
@@ -80,19 +97,25 @@ def _measure_group(
     overrides = attention_dropout_overrides(config) if train else {}
     records = []
     with fake_mode(device == "cpu"):
-        model = build_model(config, dtype, overrides, device)
+        try:
+            model = build_model(config, dtype, overrides, device)
+        except torch.cuda.OutOfMemoryError:
+            model = None
         for sc in scenarios:
             start = time.perf_counter()
             record: dict[str, Any] = {"model": model_id, "scenario": sc.as_dict()}
             if overrides:
                 record["config_overrides"] = overrides
             try:
+                if model is None:
+                    raise torch.cuda.OutOfMemoryError
                 record.update(measure(model, sc))
                 result = f"peak {record['peak_bytes'] / 2**30:.2f} GiB"
             except torch.cuda.OutOfMemoryError:
-                record["error"] = "out of memory"
-                result = "out of memory"
+                record["error"] = result = "out of memory"
                 torch.cuda.empty_cache()
+            except RuntimeError as err:  # e.g. grouped_mm experts take bf16 weights only
+                record["error"] = result = f"{type(err).__name__}: {str(err).splitlines()[0]}"
             _log(f"{model_id}: {sc.label()}: {result} ({time.perf_counter() - start:.1f} s)")
             records.append(record)
         del model
@@ -106,6 +129,7 @@ def provenance(device: str) -> dict[str, Any]:
         "transformers": transformers.__version__,
         "attn_implementation": ATTN_IMPLEMENTATION,
         "date": datetime.date.today().isoformat(),
+        "conventions": CONVENTIONS,
     }
     if device == "cpu":
         info["method"] = "MemTracker under FakeTensorMode on CPU"

@@ -44,17 +44,25 @@ def _layers(model: torch.nn.Module) -> torch.nn.ModuleList:
     raise LookupError("no ModuleList with one entry per layer")
 
 
-def _layer_activation_bytes(tracker: PhaseTracker, model: torch.nn.Module) -> int:
-    """Median over layers of the activation bytes a block keeps alive after its forward."""
+def _activations(snapshot: dict[torch.device, dict[str, int]]) -> int:
+    return sum(dev_snap.get("Activation", 0) for dev_snap in snapshot.values())
+
+
+def _forward_activations(
+    tracker: PhaseTracker, model: torch.nn.Module, end_of_forward: int
+) -> dict[str, int]:
+    """Activation bytes kept for backward: per block (median) and after the last block.
+
+    ``layer`` is what one block adds to live activations during its forward; ``head`` is what
+    the final norm, the output projection and the loss add (``end_of_forward`` minus the
+    activations live when the last block returns).
+    """
     deltas = []
     for layer in _layers(model):
         snaps = tracker.memory_tracking[layer].snapshots
-        pre, post = snaps[_ModState.PRE_FW][0], snaps[_ModState.POST_FW][0]
-        deltas.append(
-            sum(s.get("Activation", 0) for s in post.values())
-            - sum(s.get("Activation", 0) for s in pre.values())
-        )
-    return int(statistics.median(deltas))
+        post = _activations(snaps[_ModState.POST_FW][0])
+        deltas.append(post - _activations(snaps[_ModState.PRE_FW][0]))
+    return {"layer": int(statistics.median(deltas)), "head": end_of_forward - post}
 
 
 def _record(tracker: PhaseTracker, cuda: dict[str, int], **extra: Any) -> dict[str, Any]:
@@ -155,8 +163,9 @@ def measure_train(model: torch.nn.Module, sc: Scenario) -> dict[str, Any]:
             with tracker.phase("optimizer"):
                 opt.step()
                 opt.zero_grad(set_to_none=True)
-        layer_bytes = _layer_activation_bytes(tracker, model)
+        kept = _forward_activations(tracker, model, end_of_forward["activations"])
     finally:
+        model.zero_grad(set_to_none=True)
         if sc.grad_checkpointing:
             model.activation_checkpointing_disable()
         del opt
@@ -164,7 +173,8 @@ def measure_train(model: torch.nn.Module, sc: Scenario) -> dict[str, Any]:
         tracker,
         cuda,
         end_of_forward=end_of_forward,
-        layer_activation_bytes=layer_bytes,
+        layer_activation_bytes=kept["layer"],
+        head_activation_bytes=kept["head"],
         parameter_copy_bytes=tracker.parameter_copy_bytes,
     )
 
