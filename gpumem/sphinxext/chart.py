@@ -17,8 +17,9 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective, SphinxTranslator
 
 from ..errors import GpumemError, UnknownNameError
-from ..plotting import BarChart, write_svg
+from ..plotting import BarChart, Chart, write_svg
 from ..units import to_unit
+from .chart_kinds import KINDS
 from .formatting import format_count, join_names
 from .freshness import depend_on_package
 from .options import report
@@ -29,7 +30,8 @@ DEFAULT_GPUS = "rtx-4090 l40s a100-80gb h100-sxm h200 b200"
 
 
 class chart(nodes.General, nodes.Element):  # noqa: N801 (docutils names nodes in lower case)
-    """A chart to draw: ``node["chart"]`` is a :class:`BarChart`, ``node["alt"]`` describes it."""
+    """A chart to draw: ``node["chart"]`` is a chart of :mod:`gpumem.plotting`, ``node["alt"]``
+    describes it."""
 
 
 def weights_chart(selection: Selection, language: str) -> tuple[BarChart, str]:
@@ -58,11 +60,14 @@ def weights_chart(selection: Selection, language: str) -> tuple[BarChart, str]:
     return figure, alt
 
 
-CHARTS: dict[str, Callable[[Selection, str], tuple[BarChart, str]]] = {"weights": weights_chart}
+CHARTS: dict[str, Callable[[Selection, str], tuple[Chart, str]]] = {
+    "weights": weights_chart,
+    **KINDS,
+}
 
 
 class ChartDirective(SphinxDirective):
-    """``gpumem-chart <kind>`` with ``:params:``, ``:dtypes:``, ``:gpus:`` and ``:unit:``.
+    """``gpumem-chart <kind>`` with the options of :class:`Selection`.
 
     The directive's content, if any, is the figure's caption.
     """

@@ -1,0 +1,304 @@
+"""Charts about models, workloads and GPUs: the kinds of ``gpumem-chart`` beyond ``weights``.
+
+Each takes a :class:`Selection` and the page's language and returns the chart (labels in that
+language) and its alternative text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..errors import InvalidValueError
+from ..plotting import PALETTE, BarChart, Chart, LineChart, ScatterChart, StackedBarChart
+from ..units import to_unit
+from .formatting import format_int, join_names, significant
+from .labels import (
+    COMPONENT_COLOURS,
+    COMPONENTS,
+    bytes_per_value,
+    component_label,
+    model_spec,
+    run_estimate,
+    short_gpu_name,
+    workload_label,
+)
+from .selection import Selection, dtype_label
+from .table_kinds import gpu_ids, one_model, some_models, without
+from .translation import gettext as _
+
+#: NVIDIA data-centre GPUs, oldest first: the default of ``memory-wall``.
+DATA_CENTRE = ("v100-16gb", "a100-40gb", "h100-sxm", "h200", "b200")
+ROOFLINE_GPUS = ("rtx-4090", "a100-80gb", "h100-sxm", "b200")
+
+
+def _gpu_lines(selection: Selection, unit: str) -> tuple[tuple[str, float], ...]:
+    from ..hardware import get_gpu
+
+    return tuple((get_gpu(g).name, to_unit(get_gpu(g).memory_bytes, unit)) for g in selection.gpus)
+
+
+def breakdown_chart(selection: Selection, language: str) -> tuple[Chart, str]:
+    """Stacked components of one model's peak, one bar per workload."""
+    model, unit = one_model(selection), selection.unit
+    estimates = [run_estimate(model, spec) for spec in selection.workloads]
+    present = [c for c in COMPONENTS if any(c in e.components for e in estimates)]
+    pairs = zip(selection.workloads, estimates, strict=True)
+    figure = StackedBarChart(
+        categories=tuple(workload_label(s, language, e.workload) for s, e in pairs),
+        series=tuple(
+            (
+                component_label(c),
+                tuple(to_unit(e.components.get(c, 0), unit) for e in estimates),
+                COMPONENT_COLOURS[c],
+            )
+            for c in present
+        ),
+        lines=_gpu_lines(selection, unit),
+        ylabel=_("Memory per GPU ({unit})").format(unit=unit),
+    )
+    alt = _("Stacked bar chart of the memory of {model} by component for each workload.").format(
+        model=estimates[0].model.name
+    )
+    return figure, alt
+
+
+def _log_range(low: int, high: int) -> list[int]:
+    """Powers of two from ``low`` up to ``high``, ``high`` itself included."""
+    values, n = [], low
+    while n < high:
+        values.append(n)
+        n *= 2
+    return [*values, high]
+
+
+def _token_ticks(values: list[int], language: str) -> tuple[tuple[float, str], ...]:
+    """Ticks at every other power of two: ``1,024``, ``4,096``, …"""
+    powers = sorted({v for v in values if v & (v - 1) == 0})
+    return tuple((v, format_int(v, language)) for v in powers[::-1][::2][::-1])
+
+
+def kv_cache_chart(selection: Selection, language: str) -> tuple[Chart, str]:
+    """KV cache against context length per model (and per KV format), log x."""
+    unit, spec = selection.unit, without(selection.workload, "mode", "seq")
+    kv_formats = [g[0] for g in selection.dtypes] if "dtypes" in selection.given else [None]
+    series, styles, colours, every = [], [], [], []
+    for i, model in enumerate(some_models(selection)):
+        m = model_spec(model)
+        seqs = [s for s in selection.seqs if s <= m.max_context] or _log_range(512, m.max_context)
+        every += seqs
+        for j, kv in enumerate(kv_formats):
+            changes = {"kv_dtype": kv} if kv else {}
+            ys = tuple(
+                to_unit(
+                    run_estimate(model, spec, seq=s, **changes).components.get("kv_cache", 0), unit
+                )
+                for s in seqs
+            )
+            label = m.name if kv is None else f"{m.name}, {dtype_label((kv,))}"
+            series.append((label, tuple(float(s) for s in seqs), ys))
+            styles.append("--" if j else "-")
+            colours.append(PALETTE[i % len(PALETTE)])
+    figure = LineChart(
+        series=tuple(series),
+        xlabel=_("Context length (tokens)"),
+        ylabel=_("KV cache per sequence ({unit})").format(unit=unit),
+        logx=True,
+        styles=tuple(styles),
+        colours=tuple(colours),
+        xticks=_token_ticks(sorted(set(every)), language),
+    )
+    names = join_names([model_spec(m).name for m in selection.models], language)
+    alt = _("Line chart of the KV cache against context length for {models}.").format(models=names)
+    return figure, alt
+
+
+def activations_chart(selection: Selection, language: str) -> tuple[Chart, str]:
+    """Saved activations of one training step against sequence length, fused vs eager."""
+    from ..estimate import TRAINING, evaluate, symbol_values
+
+    model, unit = one_model(selection), selection.unit
+    spec = without(selection.workload, "seq", "attention", "mode")
+    m = model_spec(model)
+    top = min(m.max_context, 16384)
+    seqs = [s for s in selection.seqs if s <= m.max_context] or [top * k // 8 for k in range(1, 9)]
+    series = []
+    for attention, label in (("flash", _("Fused attention")), ("eager", _("Eager attention"))):
+        ys = []
+        for s in seqs:
+            result = run_estimate(model, spec, seq=s, attention=attention, mode="training")
+            values = evaluate(TRAINING, symbol_values(result.model, result.workload))
+            ys.append(to_unit(values["activations_training"], unit))
+        series.append((label, tuple(float(s) for s in seqs), tuple(ys)))
+    figure = LineChart(
+        series=tuple(series),
+        xlabel=_("Sequence length (tokens)"),
+        ylabel=_("Saved activations ({unit})").format(unit=unit),
+        styles=("o-", "o-"),
+        xticks=tuple((s, format_int(s, language)) for s in seqs[1::2]),
+    )
+    alt = _(
+        "Line chart of the activations {model} saves for the backward pass against sequence "
+        "length, with fused and with eager attention."
+    ).format(model=m.name)
+    return figure, alt
+
+
+def gpus_chart(selection: Selection, language: str) -> tuple[Chart, str]:
+    """Memory against bandwidth, one point per GPU, grouped by memory type."""
+    from ..hardware import get_gpu
+
+    gpus = [get_gpu(g) for g in gpu_ids(selection)]
+    figure = ScatterChart(
+        points=tuple(
+            (
+                short_gpu_name(g.name),
+                g.bandwidth_bytes_per_s / 1e12,
+                to_unit(g.memory_bytes, "GiB"),
+                g.memory_type,
+            )
+            for g in gpus
+        ),
+        xlabel=_("Memory bandwidth (TB/s)"),
+        ylabel=_("Memory (GiB)"),
+        logx=True,
+        logy=True,
+    )
+    alt = _("Scatter chart of the memory of {count} GPUs against their bandwidth.").format(
+        count=len(gpus)
+    )
+    return figure, alt
+
+
+def _peak(gpu) -> float | None:
+    peaks = [t for t in (gpu.fp16_tflops, gpu.bf16_tflops) if t is not None]
+    return max(peaks) if peaks else None
+
+
+def memory_wall_chart(selection: Selection, language: str) -> tuple[Chart, str]:
+    """Compute, bandwidth and capacity relative to the oldest GPU, and FLOP per byte."""
+    from .._generated.formulas import ridge_point
+    from ..hardware import get_gpu
+
+    gpus = sorted((get_gpu(g) for g in selection.gpus or DATA_CENTRE), key=lambda g: g.year)
+    gpus = [g for g in gpus if _peak(g)]
+    if len(gpus) < 2:
+        raise InvalidValueError("gpus", " ".join(selection.gpus), "two or more GPUs with a peak")
+    first = gpus[0]
+    xs = tuple(float(i) for i in range(len(gpus)))
+
+    def relative(value: Callable) -> tuple[float, ...]:
+        return tuple(value(g) / value(first) for g in gpus)
+
+    def ridge(g) -> float:
+        return ridge_point(BW=g.bandwidth_bytes_per_s, T_pk=_peak(g) * 1e12)
+
+    figure = LineChart(
+        series=(
+            (_("Dense FP16/BF16 compute"), xs, relative(_peak)),
+            (_("FLOP per byte (ridge point)"), xs, relative(ridge)),
+            (_("Memory bandwidth"), xs, relative(lambda g: g.bandwidth_bytes_per_s)),
+            (_("Memory capacity"), xs, relative(lambda g: g.memory_bytes)),
+        ),
+        xlabel=_("GPU and release year"),
+        ylabel=_("Relative to {gpu} (×)").format(gpu=short_gpu_name(first.name)),
+        logy=True,
+        styles=("o-", "o--", "o-", "o-"),
+        colours=(PALETTE[1], PALETTE[1], PALETTE[0], PALETTE[2]),
+        xticks=tuple(
+            (x, f"{short_gpu_name(g.name).split()[0]}\n{g.year}")
+            for x, g in zip(xs, gpus, strict=True)
+        ),
+    )
+    alt = _(
+        "Line chart by release year of the dense compute, memory bandwidth and capacity of "
+        "{gpus}, relative to the first: compute grows faster than bandwidth."
+    ).format(gpus=join_names([g.name for g in gpus], language))
+    return figure, alt
+
+
+def roofline_chart(selection: Selection, language: str) -> tuple[Chart, str]:
+    """Attainable TFLOPS against arithmetic intensity, with ridge points and batch-1 decoding."""
+    from .._generated.formulas import ridge_point
+    from ..hardware import get_gpu
+
+    gpus = [get_gpu(g) for g in selection.gpus or ROOFLINE_GPUS]
+    gpus = [g for g in gpus if _peak(g)]
+    low, high = 0.25, 4096.0
+    series, points = [], []
+    for g in gpus:
+        bandwidth, peak = g.bandwidth_bytes_per_s / 1e12, _peak(g)
+        ridge = ridge_point(BW=g.bandwidth_bytes_per_s, T_pk=peak * 1e12)
+        label = _("{gpu} (ridge at {ridge} FLOP/B)").format(
+            gpu=short_gpu_name(g.name), ridge=significant(ridge, 3)
+        )
+        series.append((label, (low, ridge, high), (bandwidth * low, peak, peak)))
+        points.append(("", ridge, peak))
+    batch = int(dict(selection.workload).get("batch", 1))
+    groups = selection.dtypes if "dtypes" in selection.given else (("bf16",), ("fp8",), ("int4",))
+    vlines = tuple(
+        (
+            _("decoding, {format}, batch {batch}").format(format=dtype_label(group), batch=batch),
+            2 * batch / bytes_per_value(group[0]),
+        )
+        for group in groups
+    )
+    figure = LineChart(
+        series=tuple(series),
+        xlabel=_("Arithmetic intensity (FLOP per byte of memory traffic)"),
+        ylabel=_("Attainable dense FP16/BF16 TFLOPS"),
+        logx=True,
+        logy=True,
+        points=tuple(points),
+        vlines=vlines,
+    )
+    alt = _(
+        "Roofline chart of {gpus}: attainable compute against arithmetic intensity, with the "
+        "ridge points and the intensity of decoding one sequence."
+    ).format(gpus=join_names([g.name for g in gpus], language))
+    return figure, alt
+
+
+def rule_of_thumb_chart(selection: Selection, language: str) -> tuple[Chart, str]:
+    """Per model: the rule of thumb and gpumem's estimate for each workload."""
+    from ..estimate import rule_of_thumb
+
+    unit, models = selection.unit, some_models(selection)
+    series, colours = [], []
+    for i, spec in enumerate(selection.workloads):
+        rules, estimates = [], []
+        for model in models:
+            result = run_estimate(model, spec)
+            work = result.workload
+            rules.append(
+                to_unit(rule_of_thumb(result.model.parameters, work.dtype, work.mode), unit)
+            )
+            estimates.append(to_unit(result.total_bytes, unit))
+        label = workload_label(spec, language)
+        series.append((_("Rule of thumb, {workload}").format(workload=label), tuple(rules)))
+        series.append((_("gpumem, {workload}").format(workload=label), tuple(estimates)))
+        colour = PALETTE[i % len(PALETTE)]
+        colours += [colour + "80", colour]  # the rule of thumb half transparent
+    figure = BarChart(
+        categories=tuple(model_spec(m).name for m in models),
+        series=tuple(series),
+        lines=_gpu_lines(selection, unit),
+        ylabel=_("Memory per GPU ({unit})").format(unit=unit),
+        log=False,
+        colours=tuple(colours),
+        legend_below=True,
+    )
+    alt = _("Bar chart of the rule of thumb against gpumem's estimate for {models}.").format(
+        models=join_names([model_spec(m).name for m in models], language)
+    )
+    return figure, alt
+
+
+KINDS: dict[str, Callable[[Selection, str], tuple[Chart, str]]] = {
+    "breakdown": breakdown_chart,
+    "kv-cache": kv_cache_chart,
+    "activations": activations_chart,
+    "gpus": gpus_chart,
+    "memory-wall": memory_wall_chart,
+    "roofline": roofline_chart,
+    "rule-of-thumb": rule_of_thumb_chart,
+}
