@@ -21,6 +21,8 @@ release = version = "0.1"
 
 extensions = [
     "myst_nb",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
     "sphinx_copybutton",
     "sphinx_sitemap",
     "sphinxext.opengraph",
@@ -51,6 +53,19 @@ nb_execution_mode = "cache"
 nb_execution_raise_on_error = True
 nb_execution_timeout = 120
 nitpicky = True
+
+# --- API reference (docs/reference/api.md): numpydoc docstrings, no intersphinx offline ---------
+autodoc_member_order = "bysource"
+autodoc_typehints = "signature"
+napoleon_google_docstring = False
+napoleon_use_rtype = False
+nitpick_ignore_regex = [
+    ("py:(class|exc|obj|data)", r"(collections\.abc|typing|os|fractions|numbers)\..*"),
+    ("py:(class|exc|obj|data)", r"(numpy|np|sympy|sp)(\..*)?"),
+    ("py:(class|exc|obj|data)", r"(int|float|str|bool|bytes|dict|list|tuple|set|object|None)"),
+    ("py:(class|exc|obj|data)", r"(ValueError|LookupError|KeyError|AttributeError|Fraction)"),
+]
+gpumem_examples_cache = str(ROOT / "_build" / "examples_cache")  # shared by both languages
 
 # --- HTML ------------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"

@@ -1,0 +1,189 @@
+"""The ``gpumem-sources`` directive: where every fact in the package's data files comes from.
+
+``gpumem-sources models`` (or ``gpus``, ``formats``, ``optimizers``, ``activations``,
+``measurements``) renders one table read from ``gpumem/data`` at build time, so a new row in a
+data file shows up with its source without anyone editing the page. Web addresses in the
+source texts become links. Headers are the extension's labels, in the page's language; cells
+are ``translatable=False`` and stay out of the documents' catalogs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+
+from .. import _data
+from ..errors import UnknownNameError
+from .formatting import join_names
+from .freshness import depend_on_package
+from .options import report
+from .translation import gettext as _
+
+URL = re.compile(r"https?://[^\s,;]+|arXiv:(\d{4}\.\d{4,5})")
+Cell = str | list[str]  # a list: one paragraph per item
+Table = tuple[str, list[str], list[list[Cell]]]
+
+
+def linked(text: str) -> list[nodes.Node]:
+    """``text`` as text and links: web addresses and arXiv numbers become references."""
+    result: list[nodes.Node] = []
+    position = 0
+    for match in URL.finditer(text):
+        shown = match.group()
+        while shown[-1] in ".'\")" and shown.count("(") < shown.count(")") + (shown[-1] != ")"):
+            shown = shown[:-1]  # punctuation after the address, not part of it
+        url = f"https://arxiv.org/abs/{match.group(1)}" if match.group(1) else shown
+        start, end = match.start(), match.start() + len(shown)
+        if start > position:
+            result.append(nodes.Text(text[position:start]))
+        result.append(nodes.reference(shown, shown, refuri=url))
+        position = end
+    if position < len(text):
+        result.append(nodes.Text(text[position:]))
+    return result
+
+
+def cell(value: Cell) -> nodes.entry:
+    """A table cell of one paragraph per item, none of them translatable."""
+    items = value if isinstance(value, list) else [value]
+    return nodes.entry(
+        "", *(nodes.paragraph(item, "", *linked(item), translatable=False) for item in items)
+    )
+
+
+def models_table(language: str) -> Table:
+    """Catalog models: the config they are read from and the published parameter count."""
+    from ..catalog import catalog_entry, model_names
+
+    rows: list[list[Cell]] = []
+    for name in model_names():
+        entry = catalog_entry(name)
+        count = f"{entry['published_parameters']:,}"
+        rows.append(
+            [
+                f"{entry['name']} ({name})",
+                entry["source"],
+                [count, entry["published_parameters_source"]],
+            ]
+        )
+    header = [_("Model"), _("Configuration"), _("Published parameter count")]
+    return _("Models"), header, rows
+
+
+def gpus_table(language: str) -> Table:
+    """GPUs: the vendor's page or datasheet, what the memory figure is, and notes."""
+    from ..hardware import gpu_names
+
+    raw = _data.load_json(_data.path("gpus.json"))
+    by_id = {row["id"]: row for row in raw["gpus"]}  # type: ignore[index]
+    rows: list[list[Cell]] = []
+    for name in gpu_names():
+        row = by_id[name]
+        notes = [row["memory_basis"], *([row["note"]] if row.get("note") else [])]
+        rows.append([f"{row['name']} ({name})", row["source"], notes])
+    return _("GPUs"), [_("GPU"), _("Source"), _("Memory and notes")], rows
+
+
+def formats_table(language: str) -> Table:
+    """Number formats: the specification or paper behind each size."""
+    raw = _data.load_json(_data.path("precisions.json"))
+    rows: list[list[Cell]] = [
+        [f"{row['label']} ({row['id']})", row["source"]]
+        for row in raw["formats"]  # type: ignore[index]
+    ]
+    reference = raw.get("gguf_reference")  # type: ignore[union-attr]
+    if reference:
+        rows.append([_("GGUF reference model"), f"{reference['model']}: {reference['source']}"])
+    return _("Number formats"), [_("Format"), _("Source")], rows
+
+
+def optimizers_table(language: str) -> Table:
+    """Optimizers: the paper and the implementation behind the state per parameter."""
+    raw = _data.load_json(_data.path("optimizers.json"))
+    rows: list[list[Cell]] = [
+        [f"{row['label']} ({row['id']})", row["source"]]
+        for row in raw["optimizers"]  # type: ignore[index]
+    ]
+    return _("Optimizers"), [_("Optimizer"), _("Source")], rows
+
+
+def activations_table(language: str) -> Table:
+    """Activation profiles: the model code that was read, tensor by tensor."""
+    raw = _data.load_json(_data.path("activation_profiles.json"))
+    rows: list[list[Cell]] = [
+        [row["id"], join_names(row["families"], language), [row["source"], row["derivation"]]]
+        for row in raw["profiles"]  # type: ignore[index]
+    ]
+    header = [_("Profile"), _("Model families"), _("Source and derivation")]
+    return _("Activation profiles"), header, rows
+
+
+def measurements_table(language: str) -> Table:
+    """Measurements: how the records in ``measurements.json`` were obtained."""
+    path = _data.path("measurements.json")
+    rows: list[list[Cell]] = []
+    if os.path.exists(path):
+        raw = _data.load_json(path)
+        records = raw.get("records", [])  # type: ignore[union-attr]
+        models = sorted({str(r.get("model")) for r in records if r.get("model")})
+        rows.append([_("Records"), f"{len(records):,}"])
+        if models:
+            rows.append([_("Models"), join_names(models, language)])
+        for key, value in raw.get("provenance", {}).items():  # type: ignore[union-attr]
+            shown = [str(v) for v in value] if isinstance(value, list) else str(value)
+            rows.append([key, shown])
+    else:
+        rows.append([_("Records"), "0"])
+    return _("Measurements"), [_("Field"), _("Value")], rows
+
+
+TABLES: dict[str, Callable[[str], Table]] = {
+    "models": models_table,
+    "gpus": gpus_table,
+    "formats": formats_table,
+    "optimizers": optimizers_table,
+    "activations": activations_table,
+    "measurements": measurements_table,
+}
+
+
+def table_node(title: str, header: list[str], rows: list[list[Cell]]) -> nodes.table:
+    """A docutils table whose texts stay out of the message catalogs."""
+
+    def row(cells: list[Cell]) -> nodes.row:
+        return nodes.row("", *(cell(c) for c in cells))
+
+    group = nodes.tgroup(cols=len(header))
+    group += [nodes.colspec(colwidth=1) for _ in header]
+    group += nodes.thead("", row(list(header)))
+    group += nodes.tbody("", *(row(cells) for cells in rows))
+    return nodes.table(
+        "", nodes.title(title, title, translatable=False), group, classes=["gpumem-sources"]
+    )
+
+
+class SourcesDirective(SphinxDirective):
+    """``gpumem-sources <kind>``: one of ``models``, ``gpus``, ``formats``, ``optimizers``,
+    ``activations`` or ``measurements``."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        depend_on_package(self.env)
+        kind = self.arguments[0]
+        if kind not in TABLES:
+            return report(self, UnknownNameError("source table", kind, TABLES))
+        title, header, rows = TABLES[kind](self.config.language or "en")
+        node = table_node(title, header, rows)
+        self.set_source_info(node)
+        return [node]
+
+
+def setup_sources(app: Sphinx) -> None:
+    """Register ``gpumem-sources``."""
+    app.add_directive("gpumem-sources", SourcesDirective)
