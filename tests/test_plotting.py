@@ -45,3 +45,29 @@ def test_file_is_named_after_its_content_and_reused(tmp_path) -> None:
     english = BarChart(CHART.categories, CHART.series, CHART.lines, "Parameters", CHART.ylabel)
     assert write_svg(english, tmp_path) != first
     assert [p.suffix for p in tmp_path.iterdir()] == [".svg", ".svg"]
+
+
+def test_other_chart_kinds_are_deterministic_and_draw_chinese() -> None:
+    from gpumem.plotting import LineChart, ScatterChart, StackedBarChart
+
+    charts = [
+        StackedBarChart(
+            ("推理，4096 个 token", "训练，批大小 1 × 4096 个 token，完全检查点"),
+            (("权重", (12.6, 12.6), "#3a87c8"), ("KV 缓存", (2.0, 0.0), "#2fa37a")),
+            lines=(("H100 SXM5 80GB", 79.6),),
+            ylabel="每个 GPU 的显存（GiB）",
+        ),
+        LineChart(
+            (("Llama-2-7B", (512.0, 4096.0), (0.25, 2.0)),),
+            xlabel="上下文长度",
+            logx=True,
+            points=(("拐点", 1024.0, 0.5),),
+            vlines=(("解码，BF16", 1000.0),),
+        ),
+        ScatterChart((("L40", 0.864, 44.4, "GDDR6"), ("L40S", 0.864, 44.4, "GDDR6")), "带宽"),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for chart in charts:
+            svg = render_svg(chart)
+            assert svg == render_svg(chart) and b"<text" not in svg
