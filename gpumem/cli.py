@@ -226,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("gpus", "list the GPU catalog"),
         ("formats", "list number formats and their bits per value"),
     ):
-        listing = sub.add_parser(name, help=text, description=text.capitalize() + ".")
+        listing = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
         listing.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
