@@ -270,6 +270,8 @@ def _wrap(label: str, width: int) -> str:
     space (a Chinese label also after its full-width comma)."""
     if _columns(label) <= width:
         return label
+    label = re.sub(r"(\d) 个 ", "\\1\u00a0个\u00a0", label)  # keep "4096 个 token" together
+    label = label.replace(" × ", " ×\u00a0")
     lines, line = [], ""
     for word in re.split(r"(?<=[,，、 ])", label):
         if line and _columns(line) + _columns(word) > width:

@@ -72,9 +72,11 @@ def _log_range(low: int, high: int) -> list[int]:
 
 
 def _token_ticks(values: list[int], language: str) -> tuple[tuple[float, str], ...]:
-    """Ticks at every other power of two: ``1,024``, ``4,096``, …"""
+    """Ticks at the powers of two (every other one when there are many): ``1,024``, …"""
     powers = sorted({v for v in values if v & (v - 1) == 0})
-    return tuple((v, format_int(v, language)) for v in powers[::-1][::2][::-1])
+    if len(powers) > 7:
+        powers = powers[::-1][::2][::-1]
+    return tuple((v, format_int(v, language)) for v in powers)
 
 
 def kv_cache_chart(selection: Selection, language: str) -> tuple[Chart, str]:
