@@ -36,6 +36,9 @@ CONVENTIONS = [
     " dropped before backward, keeping the loss; the second step is measured (AdamW moments"
     " exist); gradients are set to None after the step.",
     "Gradient checkpointing: activation_checkpointing_enable() (non-reentrant torch checkpoint).",
+    "Categories are MemTracker's: tensors created in backward count as temporaries until they"
+    " become gradients; those created in the optimizer step as optimizer_state, so the step's"
+    " temporaries are the optimizer phase's peak_bytes minus its start_bytes.",
     "AMP: fp32 weights, torch.autocast(bfloat16); parameter_copy_bytes counts the bf16 weight"
     " copies autocast makes, per phase.",
     "Inference: eval mode, no_grad, DynamicCache; the kv_cache category is split off"
