@@ -19,7 +19,17 @@ from .precision import Format, get_format
 from .workload import DEFAULT_SEQ, Workload
 
 _PROFILES = "data/activation_profiles.json"
-_SHAPES = ("h", "q", "kv", "f", "heads", "scores", "experts")
+#: Symbol suffix of each activation shape of a profile (``a_h`` for ``h`` …).
+_SHAPES = {
+    "h": "h",
+    "q": "q",
+    "kv": "k",
+    "f": "f",
+    "heads": "n",
+    "scores": "s",
+    "experts": "e",
+    "routed": "r",
+}
 
 
 class Estimate(Record):
@@ -57,19 +67,37 @@ class Estimate(Record):
 @cache
 def _profiles() -> dict[str, dict]:
     raw = _data.load_json(_data.path("activation_profiles.json"))
+    by_id: dict[str, dict] = {}
     by_family: dict[str, dict] = {}
     for profile in raw["profiles"]:
-        if not profile.get("source"):
-            raise ConfigError(_PROFILES, f"profile {profile['id']!r} has no source")
+        if not profile.get("source") or profile["id"] in by_id:
+            raise ConfigError(_PROFILES, f"profile {profile['id']!r} lacks a source or repeats")
+        if "extends" in profile:
+            profile = _extend(by_id[profile["extends"]], profile)
+        by_id[profile["id"]] = profile
         for family in profile["families"]:
             by_family[family] = profile
     return by_family
 
 
+def _extend(base: dict, profile: dict) -> dict:
+    """``profile`` on top of ``base``: a table of tables (``saved``, ``logits``) replaces the
+    base's entries one by one; anything else (a table of counts, a text) replaces it whole."""
+    merged = dict(base)
+    for key, value in profile.items():
+        nested = isinstance(value, dict) and all(isinstance(v, dict) for v in value.values())
+        merged[key] = {**base.get(key, {}), **value} if nested else value
+    return merged
+
+
 def _bytes(counts: dict[str, int], b_a: float) -> float:
     """Bytes per element of one shape, from tensor counts by dtype."""
     return fx.saved_bytes_per_element(
-        b_a=b_a, c_a=counts.get("act", 0), c_32=counts.get("fp32", 0), c_1=counts.get("byte", 0)
+        b_a=b_a,
+        c_a=counts.get("act", 0),
+        c_32=counts.get("fp32", 0),
+        c_1=counts.get("byte", 0),
+        c_u=counts.get("upcast", 0),
     )
 
 
@@ -135,6 +163,7 @@ def model_symbols(m: ModelSpec, w: Workload) -> dict[str, float]:
         "d_h": m.head_dim,
         "f": _mlp_width(m),
         "n_e": m.n_experts if m.is_moe else 0,
+        "k_e": m.n_experts_active if m.is_moe else 0,
         "V": m.vocab_size,
         "L_w": m.n_sliding_layers,
         "w": m.sliding_window or 1,
@@ -164,12 +193,12 @@ def model_symbols(m: ModelSpec, w: Workload) -> dict[str, float]:
 
 def _activation_symbols(m: ModelSpec, w: Workload, b_a: float) -> dict[str, float]:
     profile = _profile(m)
+    amp = w.resolved_precision == "amp" and w.lora_rank is None
+    if amp:
+        profile = _extend(profile, profile["amp"])
     saved = profile["saved"]
     fused = w.attention == "flash" or w.resolved_checkpointing == "selective"
-    alphas = {
-        f"a_{key}": _bytes(saved.get(shape, {}), b_a)
-        for key, shape in zip("hqkfnse", _SHAPES, strict=True)
-    }
+    alphas = {f"a_{key}": _bytes(saved.get(shape, {}), b_a) for shape, key in _SHAPES.items()}
     if fused:
         alphas["a_s"] = 0.0
     return {
@@ -178,6 +207,8 @@ def _activation_symbols(m: ModelSpec, w: Workload, b_a: float) -> dict[str, floa
         "g_c": int(w.resolved_checkpointing == "full"),
         "l_f": _bytes(profile["logits"]["forward"], b_a),
         "l_b": _bytes(profile["logits"]["backward"], b_a),
+        "P_m": m.parameters - m.embedding_parameters + m.vocab_size * m.hidden_size,
+        "b_c": b_a if amp else 0.0,
     }
 
 
@@ -187,6 +218,7 @@ def _inference_symbols(m: ModelSpec, w: Workload, b_a: float) -> dict[str, float
     return {
         "i_h": _bytes(work["h"], b_a),
         "i_f": _bytes(work["f"], b_a),
+        "i_r": _bytes(work.get("routed", {}), b_a),
         "i_s": 0.0 if w.attention == "flash" else _bytes(work["scores"], b_a),
         "s_l": 1 if w.resolved_logits == "last" else w.seq,
         "l_i": _bytes(profile["logits"]["inference"], b_a),
@@ -252,8 +284,11 @@ TRAINING = (
     "optimizer_temporaries",
     "layer_activations",
     "activations_training",
+    "autocast_copies",
     "logits_forward",
     "logits_backward",
+    "recomputed_layer",
+    "autocast_copies_kept",
     "phase_forward",
     "phase_backward",
     "phase_optimizer",
@@ -266,12 +301,13 @@ LIVE = {
     "forward": {
         **{k: k for k in _PERSISTENT},
         "activations_training": "activations",
+        "autocast_copies": "autocast_copies",
         "logits_forward": "logits",
     },
     "backward": {
         **{k: k for k in _PERSISTENT},
         "activations_training": "activations",
-        "logits_backward": "logits",
+        "autocast_copies_kept": "autocast_copies",
     },
     "optimizer": {
         **{k: k for k in _PERSISTENT},
@@ -281,14 +317,21 @@ LIVE = {
 }
 
 
+#: Phases whose peak holds the larger of two transient components (a ``Max`` in the model).
+LARGER_OF = {
+    "prefill": {"prefill_workspace": "prefill_workspace", "logits_inference": "logits"},
+    "backward": {"logits_backward": "logits", "recomputed_layer": "recomputed_layer"},
+}
+
+
 def _components(v: dict[str, float], training: bool) -> tuple[dict[str, float], str, dict]:
-    if not training:
-        working = max(("prefill_workspace", "logits_inference"), key=v.__getitem__)
-        live = {**LIVE["prefill"], working: working}
-        return {name: v[key] for key, name in live.items()}, "prefill", {}
-    phases = {p: v[f"phase_{p}"] for p in ("forward", "backward", "optimizer")}
-    phase = max(phases, key=phases.__getitem__)
-    return {name: v[key] for key, name in LIVE[phase].items()}, phase, phases
+    phases = {p: v[f"phase_{p}"] for p in ("forward", "backward", "optimizer")} if training else {}
+    phase = max(phases, key=phases.__getitem__) if training else "prefill"
+    live = dict(LIVE[phase])
+    if phase in LARGER_OF:
+        larger = max(LARGER_OF[phase], key=v.__getitem__)
+        live[larger] = LARGER_OF[phase][larger]
+    return {name: v[key] for key, name in live.items()}, phase, phases
 
 
 def estimate(

@@ -24,10 +24,11 @@ LABELS = {
     "optimizer_states": "optimizer states",
     "optimizer_temporaries": "optimizer temporaries",
     "activations": "activations",
-    "logits": "logits and loss",
+    "logits": "logits",
+    "autocast_copies": "autocast weight copies",
+    "recomputed_layer": "recomputed layer",
     "kv_cache": "KV cache",
     "prefill_workspace": "prefill workspace",
-    "logits_inference": "logits",
     "cuda_context": "CUDA context",
     "allocator_reserve": "allocator reserve",
 }

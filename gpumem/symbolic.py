@@ -55,6 +55,7 @@ def _sym(name: str, latex: str, description: str, **assumptions: bool) -> sp.Sym
 # --- the model -------------------------------------------------------------------------------
 P = _sym("P", "P", "parameters of the whole model", integer=True)
 P_t = _sym("P_t", r"P_{\mathrm{train}}", "trainable parameters", integer=True)
+P_m = _sym("P_m", r"P_{\mathrm{mm}}", "parameters that enter matrix multiplications", integer=True)
 P_a = _sym("P_a", r"P_{\mathrm{active}}", "parameters used per token (all of them unless MoE)")
 L = _sym("L", "L", "transformer layers", integer=True)
 h = _sym("h", "h", "hidden size", integer=True)
@@ -63,6 +64,7 @@ n_kv = _sym("n_kv", r"n_{kv}", "key/value heads (= n_h for MHA, 1 for MQA)", int
 d_h = _sym("d_h", "d_h", "head dimension", integer=True)
 f = _sym("f", "f", "MLP width used per token (active experts for MoE)", integer=True)
 n_e = _sym("n_e", "n_e", "routed experts per MoE layer (0 if dense)", integer=True)
+k_e = _sym("k_e", "k_e", "routed experts each token is sent to (0 if dense)", integer=True)
 V = _sym("V", "V", "vocabulary size", integer=True)
 c_kv = _sym("c_kv", "c_{kv}", "MLA latent width cached per token", integer=True)
 d_r = _sym("d_r", "d_r", "MLA decoupled RoPE key width cached per token", integer=True)
@@ -82,6 +84,7 @@ b_w = _sym("b_w", "b_w", "bytes per weight")
 b_kv = _sym("b_kv", r"b_{kv}", "bytes per KV-cache value")
 b_a = _sym("b_a", "b_a", "bytes per activation value")
 b_g = _sym("b_g", "b_g", "bytes per gradient value")
+b_c = _sym("b_c", "b_c", "bytes per weight copy made by autocast (0 without AMP)")
 b_l = _sym("b_l", "b_l", "bytes per LoRA adapter value (0 without LoRA)")
 b_m = _sym("b_m", "b_m", "bytes per master-weight value (0 without a master copy)")
 b_o = _sym("b_o", "b_o", "bytes per optimizer-state value")
@@ -93,6 +96,9 @@ t_o = _sym("t_o", "t_o", "parameter-sized temporaries of the optimizer step (for
 c_a = _sym("c_a", "c_a", "tensors of a shape saved in the activation dtype", integer=True)
 c_32 = _sym("c_32", "c_{32}", "tensors of a shape saved in FP32", integer=True)
 c_1 = _sym("c_1", "c_1", "one-byte tensors of a shape saved (dropout masks)", integer=True)
+c_u = _sym(
+    "c_u", "c_u", "FP32 copies made only when the activation dtype is narrower", integer=True
+)
 a_h = _sym("a_h", r"\alpha_h", "bytes saved per layer, per token and per hidden unit")
 a_q = _sym("a_q", r"\alpha_q", "bytes saved per layer, per token and per query channel")
 a_k = _sym("a_k", r"\alpha_{kv}", "bytes saved per layer, per token and per key/value channel")
@@ -102,6 +108,9 @@ a_s = _sym(
     "a_s", r"\alpha_s", "bytes saved per layer, per token, per head and per key (0 when fused)"
 )
 a_e = _sym("a_e", r"\alpha_e", "bytes saved per layer, per token and per routed expert")
+a_r = _sym(
+    "a_r", r"\alpha_r", "bytes saved per layer, per token and per hidden unit sent to an expert"
+)
 a_i = _sym("a_i", r"\alpha_{\mathrm{in}}", "bytes per hidden unit of a checkpointed layer input")
 g_c = _sym(
     "g_c", "g", "1 with activation checkpointing (recompute each layer), else 0", integer=True
@@ -111,6 +120,7 @@ l_b = _sym("l_b", r"\lambda_b", "bytes held per logit at the start of the backwa
 l_i = _sym("l_i", r"\lambda_i", "bytes held per logit at inference")
 i_h = _sym("i_h", r"\iota_h", "bytes live per token and hidden unit inside one layer at inference")
 i_f = _sym("i_f", r"\iota_f", "bytes live per token and MLP channel inside one layer at inference")
+i_r = _sym("i_r", r"\iota_r", "bytes live per token and hidden unit sent to an expert at inference")
 i_s = _sym("i_s", r"\iota_s", "bytes live per token, head and key at inference (0 when fused)")
 
 # --- parallelism -----------------------------------------------------------------------------
@@ -212,12 +222,13 @@ _formula(
 _formula(
     "saved_bytes_per_element",
     r"\alpha",
-    c_a * b_a + 4 * c_32 + c_1,
+    c_a * b_a + 4 * c_32 + c_1 + c_u * sp.Piecewise((4, b_a < 4), (0, True)),
     "bytes saved per element of one tensor shape",
 )
 layer_bytes_per_token = (
     a_h * h
     + a_e * n_e
+    + a_r * k_e * h
     + (a_q * n_h * d_h + a_k * n_kv * d_h + a_f * f + a_n * n_h + a_s * n_h * s) / N_tp
 )
 _formula(
@@ -230,10 +241,30 @@ A_l = sp.Symbol("layer_activations")
 _formula(
     "activations_training",
     "M_{A}",
-    (1 - g_c) * L * A_l + g_c * (L * B * s * a_i * h + A_l),
-    "activations saved during the forward pass (all layers; with checkpointing, the layer "
-    "inputs plus one layer recomputed during backward). With 1F1B pipelining the first stage "
-    "holds as many micro-batches as stages, hence L rather than L / N_pp.",
+    (1 - g_c) * L * A_l + g_c * L * B * s * a_i * h,
+    "activations saved during the forward pass: every layer's, or with checkpointing only "
+    "each layer's input. With 1F1B pipelining the first stage holds as many micro-batches as "
+    "there are stages, hence L rather than L / N_pp.",
+)
+_formula(
+    "recomputed_layer",
+    "M_{R}",
+    g_c * A_l,
+    "with checkpointing, one layer's activations recomputed during the backward pass",
+)
+M_C = sp.Symbol("autocast_copies")
+_formula(
+    "autocast_copies",
+    "M_{C}",
+    P_m * b_c / _shard_weights,
+    "low-precision copies of the weights that autocast keeps for the backward pass",
+)
+_formula(
+    "autocast_copies_kept",
+    "M_{C,\\mathrm{bwd}}",
+    (1 - g_c) * M_C,
+    "autocast's copies still held when backward starts: none with checkpointing, whose "
+    "forward pass keeps no tensors, so the copies go when autocast's cache is cleared",
 )
 _formula(
     "logits_forward", "M_{\\Lambda f}", B * s * V * l_f, "logits and loss at the end of forward"
@@ -244,7 +275,7 @@ _formula("logits_backward", "M_{\\Lambda b}", B * s * V * l_b, "logit gradients 
 _formula(
     "prefill_workspace",
     "M_{P}",
-    B * s * (i_h * h + (i_f * f + i_s * n_h * s) / N_tp),
+    B * s * (i_h * h + i_r * k_e * h + (i_f * f + i_s * n_h * s) / N_tp),
     "tensors live inside one layer while the prompt is processed",
 )
 _formula("logits_inference", "M_{\\Lambda}", B * s_l * V * l_i, "logits of the kept positions")
@@ -273,12 +304,16 @@ M_KV, M_A, M_Lf, M_Lb, M_P, M_L = (
     )
 )
 _persistent = M_W + M_Wl + M_W32 + M_O
-_formula("phase_forward", "M_{\\mathrm{fwd}}", _persistent + M_A + M_Lf, "end of forward")
+_formula("phase_forward", "M_{\\mathrm{fwd}}", _persistent + M_A + M_C + M_Lf, "end of forward")
 _formula(
     "phase_backward",
     "M_{\\mathrm{bwd}}",
-    _persistent + M_A + M_Lb,
-    "start of backward: saved activations plus logit gradients",
+    _persistent
+    + M_A
+    + sp.Symbol("autocast_copies_kept")
+    + sp.Max(M_Lb, sp.Symbol("recomputed_layer")),
+    "backward: saved activations plus the logit gradients or, with checkpointing, one "
+    "recomputed layer, whichever is larger",
 )
 _formula(
     "phase_optimizer",

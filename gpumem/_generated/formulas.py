@@ -79,19 +79,34 @@ def kv_cache(L, L_w, w, B, s, b_kv, N_pp, e_kv):
     return B*b_kv*e_kv*(s*_ceil_div(L - L_w, N_pp) + _ceil_div(L_w, N_pp)*_min(s, w))
 
 
-def saved_bytes_per_element(b_a, c_a, c_32, c_1):
+def saved_bytes_per_element(b_a, c_a, c_32, c_1, c_u):
     """bytes saved per element of one tensor shape"""
-    return b_a*c_a + c_1 + 4*c_32
+    return b_a*c_a + c_1 + 4*c_32 + c_u*((4) if (b_a < 4) else (0))
 
 
-def layer_activations(h, n_h, n_kv, d_h, f, n_e, B, s, a_h, a_q, a_k, a_f, a_n, a_s, a_e, N_tp):
+def layer_activations(h, n_h, n_kv, d_h, f, n_e, k_e, B, s, a_h, a_q, a_k, a_f, a_n, a_s, a_e, a_r, N_tp):
     """activations one transformer layer saves for its backward pass"""
-    return B*s*(a_e*n_e + a_h*h + (a_f*f + a_k*d_h*n_kv + a_n*n_h + a_q*d_h*n_h + a_s*n_h*s)/N_tp)
+    return B*s*(a_e*n_e + a_h*h + a_r*h*k_e + (a_f*f + a_k*d_h*n_kv + a_n*n_h + a_q*d_h*n_h + a_s*n_h*s)/N_tp)
 
 
 def activations_training(L, h, B, s, a_i, g_c, layer_activations):
-    """activations saved during the forward pass (all layers; with checkpointing, the layer inputs plus one layer recomputed during backward). With 1F1B pipelining the first stage holds as many micro-batches as stages, hence L rather than L / N_pp."""
-    return L*layer_activations*(1 - g_c) + g_c*(B*L*a_i*h*s + layer_activations)
+    """activations saved during the forward pass: every layer's, or with checkpointing only each layer's input. With 1F1B pipelining the first stage holds as many micro-batches as there are stages, hence L rather than L / N_pp."""
+    return B*L*a_i*g_c*h*s + L*layer_activations*(1 - g_c)
+
+
+def recomputed_layer(g_c, layer_activations):
+    """with checkpointing, one layer's activations recomputed during the backward pass"""
+    return g_c*layer_activations
+
+
+def autocast_copies(P_m, b_c, N_dp, N_tp, N_pp, z_3):
+    """low-precision copies of the weights that autocast keeps for the backward pass"""
+    return N_dp**(-z_3)*P_m*b_c/(N_pp*N_tp)
+
+
+def autocast_copies_kept(g_c, autocast_copies):
+    """autocast's copies still held when backward starts: none with checkpointing, whose forward pass keeps no tensors, so the copies go when autocast's cache is cleared"""
+    return autocast_copies*(1 - g_c)
 
 
 def logits_forward(V, B, s, l_f):
@@ -104,9 +119,9 @@ def logits_backward(V, B, s, l_b):
     return B*V*l_b*s
 
 
-def prefill_workspace(h, n_h, f, B, s, i_h, i_f, i_s, N_tp):
+def prefill_workspace(h, n_h, f, k_e, B, s, i_h, i_f, i_r, i_s, N_tp):
     """tensors live inside one layer while the prompt is processed"""
-    return B*s*(h*i_h + (f*i_f + i_s*n_h*s)/N_tp)
+    return B*s*(h*i_h + h*i_r*k_e + (f*i_f + i_s*n_h*s)/N_tp)
 
 
 def logits_inference(V, B, s_l, l_i):
@@ -114,14 +129,14 @@ def logits_inference(V, B, s_l, l_i):
     return B*V*l_i*s_l
 
 
-def phase_forward(weights, adapter_weights, master_weights, optimizer_states, activations_training, logits_forward):
+def phase_forward(weights, adapter_weights, master_weights, optimizer_states, activations_training, autocast_copies, logits_forward):
     """end of forward"""
-    return activations_training + adapter_weights + logits_forward + master_weights + optimizer_states + weights
+    return activations_training + adapter_weights + autocast_copies + logits_forward + master_weights + optimizer_states + weights
 
 
-def phase_backward(weights, adapter_weights, master_weights, optimizer_states, activations_training, logits_backward):
-    """start of backward: saved activations plus logit gradients"""
-    return activations_training + adapter_weights + logits_backward + master_weights + optimizer_states + weights
+def phase_backward(weights, adapter_weights, master_weights, optimizer_states, activations_training, recomputed_layer, autocast_copies_kept, logits_backward):
+    """backward: saved activations plus the logit gradients or, with checkpointing, one recomputed layer, whichever is larger"""
+    return activations_training + adapter_weights + autocast_copies_kept + master_weights + optimizer_states + weights + _max(logits_backward, recomputed_layer)
 
 
 def phase_optimizer(weights, adapter_weights, master_weights, gradients, optimizer_states, optimizer_temporaries):
