@@ -73,12 +73,37 @@ def bench_sweep() -> None:
     )
 
 
+def bench_accuracy() -> None:
+    """gpumem and the rules of thumb against the measured peaks (GiB = 2**30 bytes)."""
+    from gpumem.validation import comparisons, summary
+
+    rows = comparisons()
+    print(
+        f"{'model':<18} {'scenario':<58} {'measured':>9} {'gpumem':>9} {'error':>7} "
+        f"{'rule':>9} {'error':>7}"
+    )
+    for r in rows:
+        rule = "" if r.rule_bytes is None else f"{r.rule_bytes / 2**30:9.2f} {r.rule_error:+7.1%}"
+        print(
+            f"{r.model:<18} {r.scenario:<58} {r.measured_bytes / 2**30:9.2f} "
+            f"{r.estimate_bytes / 2**30:9.2f} {r.error:+7.1%} {rule}"
+        )
+    s = summary(rows)
+    print(
+        f"\n{len(rows)} scenarios. gpumem: median |error| {s['median']:.2%}, worst "
+        f"{s['worst']:.2%} (targets 1 % / 5 %). Rules of thumb (x1.2 inference, x2 training): "
+        f"median {s['rule_median']:.1%}, worst {s['rule_worst']:.1%}."
+    )
+
+
 def main() -> None:
     """Run every benchmark and print its figures."""
     print("== CLI start-up ==")
     bench_cli()
     print("\n== Sweep ==")
     bench_sweep()
+    print("\n== Accuracy against measured PyTorch peaks ==")
+    bench_accuracy()
 
 
 if __name__ == "__main__":
