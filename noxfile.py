@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import hashlib
 import shutil
 import tempfile
 import time
@@ -57,6 +58,23 @@ GETTEXT = [*SPHINX, "-b", "gettext", "-D", "nb_execution_mode=off", "-d", "_buil
 PYBABEL = "pybabel {} -d gpumem/locale -D gpumem -l zh_CN"
 
 
+#: What the site is built from; a build whose inputs have not changed is skipped.
+DOCS_INPUTS = ("conf.py", "pyproject.toml", "docs", "gpumem", "examples")
+DOCS_STAMP = Path("_build/.docs-inputs")
+
+
+def _docs_inputs_digest() -> str:
+    """Digest of every file the site is built from (compiled catalogs and caches excluded)."""
+    digest = hashlib.sha256()
+    for root in map(Path, DOCS_INPUTS):
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in files:
+            if "__pycache__" in path.parts or (path.suffix == ".mo" and path.parts[0] == "docs"):
+                continue
+            digest.update(str(path).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def _html(session: nox.Session, language: str, out: Path) -> None:
     """Build ``language`` into ``out/html/<language>``."""
     doctrees, html = out / "doctrees" / language, out / "html" / language
@@ -76,6 +94,10 @@ def docs(session: nox.Session) -> None:
         shutil.rmtree("_build/html", ignore_errors=True)
         shutil.rmtree("_build/doctrees", ignore_errors=True)
     start = time.perf_counter()
+    digest = _docs_inputs_digest()
+    if not reproducible and DOCS_STAMP.exists() and DOCS_STAMP.read_text() == digest:
+        session.log(f"docs: up to date, no input changed ({time.perf_counter() - start:.1f} s)")
+        return
     session.run(*GETTEXT, "docs", "_build/gettext")
     session.run(
         "python",
@@ -87,6 +109,7 @@ def docs(session: nox.Session) -> None:
     for language in LANGUAGES:
         _html(session, language, Path("_build"))
     shutil.copy("docs/_root/index.html", "_build/html/index.html")
+    DOCS_STAMP.write_text(digest)
     session.log(f"docs: built {', '.join(LANGUAGES)} in {time.perf_counter() - start:.1f} s")
     if reproducible:
         with tempfile.TemporaryDirectory() as fresh:
