@@ -241,9 +241,9 @@ def _estimate(args: argparse.Namespace) -> str:
 
 def _fit(args: argparse.Namespace) -> str:
     from .report import fit_json, fit_text, to_json
-    from .solve import fit
+    from .solve import answer
 
-    result = fit(args.model, args.gpu, _workload(args))
+    result = answer(args.model, args.gpu, _workload(args))
     return to_json(fit_json(result)) if args.json else fit_text(result)
 
 

@@ -135,26 +135,55 @@ def estimate_json(e: Estimate) -> dict[str, object]:
     }
 
 
-def fit_text(result: Fit) -> str:
-    """Human-readable answer to "does it fit?"."""
+def _layout(result: Fit) -> str:
+    w = result.estimate.workload
+    parts = [f"{name}={getattr(w, name)}" for name in ("tp", "pp", "dp") if getattr(w, name) > 1]
+    if w.zero:
+        parts.append(f"ZeRO-{w.zero}")
+    count = w.tp * w.pp * w.dp
+    return f"{count} × {result.gpu.name}" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def fit_text(answers: Answers) -> str:
+    """Human-readable answers: does it fit, on how many GPUs, largest batch and context."""
+    result, w = answers.fit, answers.fit.estimate.workload
     gpu = result.gpu
     verdict = "fits" if result.fits else "does NOT fit"
     lead = "headroom" if result.fits else "missing"
-    return (
-        estimate_text(result.estimate)
-        + f"\n{gpu.name} ({to_unit(gpu.memory_bytes, 'GiB'):,.2f} GiB usable): {verdict};"
-        + f" {lead} {to_unit(abs(result.headroom_bytes), 'GiB'):,.2f} GiB"
-        + f" ({abs(result.headroom):.1%} of the GPU)\n"
-    )
+    lines = [
+        f"{gpu.name} ({to_unit(gpu.memory_bytes, 'GiB'):,.2f} GiB usable): {verdict};"
+        f" {lead} {to_unit(abs(result.headroom_bytes), 'GiB'):,.2f} GiB"
+        f" ({abs(result.headroom):.1%} of the GPU)",
+        "smallest layout that fits: "
+        + (_layout(answers.layout) if answers.layout else "none up to 4,096 GPUs"),
+        f"largest batch at {w.seq:,} tokens on one GPU: "
+        + (f"{answers.max_batch:,}" if answers.max_batch else "none"),
+        f"longest sequence at batch {w.batch} on one GPU: "
+        + (f"{answers.max_context:,} tokens" if answers.max_context else "none")
+        + f" (context window {result.estimate.model.max_context:,})",
+    ]
+    return estimate_text(result.estimate) + "\n" + "\n".join(lines) + "\n"
 
 
-def fit_json(result: Fit) -> dict[str, object]:
-    """Fit as plain data."""
+def fit_json(answers: Answers) -> dict[str, object]:
+    """The answers as plain data (bytes and counts)."""
+    result, layout = answers.fit, answers.layout
     return {
         "fits": result.fits,
         "gpu": result.gpu.name,
         "available_bytes": result.available_bytes,
         "headroom_bytes": result.headroom_bytes,
+        "layout": None
+        if layout is None
+        else {
+            "gpus": layout.estimate.workload.tp
+            * layout.estimate.workload.pp
+            * layout.estimate.workload.dp,
+            **{k: getattr(layout.estimate.workload, k) for k in ("tp", "pp", "dp", "zero")},
+            "total_bytes_per_gpu": layout.estimate.total_bytes,
+        },
+        "max_batch": answers.max_batch,
+        "max_context": answers.max_context,
         "estimate": estimate_json(result.estimate),
     }
 

@@ -139,3 +139,27 @@ def max_context(
     return _largest(
         lambda s: Fit(estimate(spec, base.with_(seq=s)), device).fits, 1, spec.max_context
     )
+
+
+class Answers(Record):
+    """Everything ``gpumem fit`` reports about a model, a workload and a GPU."""
+
+    fit: Fit
+    layout: Fit | None  # the smallest layout of this GPU that holds it (None: none found)
+    max_batch: int | None  # at the workload's sequence length
+    max_context: int | None  # at the workload's batch size
+
+
+def answer(
+    model: ModelSpec | str, gpu: GPU | str, workload: Workload | None = None, **settings: object
+) -> Answers:
+    """Does it fit; if not, on how many GPUs; and the largest batch and context that fit."""
+    spec, device = _resolve(model, gpu)
+    first = fit(spec, device, workload, **settings)
+    work = first.estimate.workload
+    return Answers(
+        first,
+        first if first.fits else gpus_needed(spec, device, work),
+        max_batch(spec, device, work),
+        max_context(spec, device, work),
+    )

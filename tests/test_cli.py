@@ -65,7 +65,13 @@ def test_config_file_and_directory(capsys, tmp_path) -> None:
 
 def test_fit_and_listings(capsys) -> None:
     code, out, _ = run(capsys, "fit", "llama-2-7b", "--gpu", "rtx-4090", "--dtype", "q4_k_m")
-    assert code == 0 and "fits" in out
+    assert code == 0 and "fits" in out and "largest batch" in out
+    code, out, _ = run(capsys, "fit", "llama-2-70b", "--gpu", "rtx-4090", "--json")
+    data = json.loads(out)
+    # 68,976,648,192 BF16 parameters (138 GB) cannot fit in 24 GB; tensor parallelism over
+    # 8 cards holds 17 GB of weights each, so the smallest layout needs more than one GPU.
+    assert data["fits"] is False and data["max_batch"] is None
+    assert data["layout"]["gpus"] > 1 and data["layout"]["total_bytes_per_gpu"] < 24e9
     for listing in ("models", "gpus", "formats"):
         code, out, _ = run(capsys, listing)
         assert code == 0 and len(out.splitlines()) > 10
