@@ -14,7 +14,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from .solve import Fit
+    from .solve import Answers, Fit
 
 LABELS = {
     "weights": "weights",
