@@ -22,24 +22,41 @@ _FOLDER = _data.path("models")
 _REQUIRED = ("id", "name", "hf_repo", "source", "published_parameters", "config")
 
 
+def _read_entry(item: str) -> dict[str, Any]:
+    """The catalog entry in ``gpumem/data/models/<item>``, checked for its required keys."""
+    where = f"gpumem/data/models/{item}"
+    try:
+        entry = _data.load_json(os.path.join(_FOLDER, item))
+    except json.JSONDecodeError as error:
+        raise ConfigError(where, f"not valid JSON: {error}") from None
+    missing = [key for key in _REQUIRED if not entry.get(key)]
+    if missing:
+        raise ConfigError(where, f"catalog entry lacks {', '.join(missing)}")
+    return entry
+
+
 @cache
 def _entries() -> dict[str, dict[str, Any]]:
     """Catalog entries by lower-case id."""
     entries: dict[str, dict[str, Any]] = {}
     for item in sorted(name for name in os.listdir(_FOLDER) if name.endswith(".json")):
-        where = f"gpumem/data/models/{item}"
-        try:
-            entry = _data.load_json(os.path.join(_FOLDER, item))
-        except json.JSONDecodeError as error:
-            raise ConfigError(where, f"not valid JSON: {error}") from None
-        missing = [key for key in _REQUIRED if not entry.get(key)]
-        if missing:
-            raise ConfigError(where, f"catalog entry lacks {', '.join(missing)}")
+        entry = _read_entry(item)
         key = entry["id"].lower()
         if key in entries:
-            raise ConfigError(where, f"duplicate catalog id {entry['id']!r}")
+            raise ConfigError(f"gpumem/data/models/{item}", f"duplicate catalog id {entry['id']!r}")
         entries[key] = entry
     return entries
+
+
+def _lookup(key: str) -> dict[str, Any] | None:
+    """The entry of lower-case id ``key``: its own file when named after it (the command line
+    reads one file, not the catalog), else from the whole catalog; ``None`` if unknown."""
+    item = f"{key}.json"
+    if os.sep not in key and os.path.isfile(os.path.join(_FOLDER, item)):
+        entry = _read_entry(item)
+        if entry["id"].lower() == key:
+            return entry
+    return _entries().get(key)
 
 
 def model_names() -> list[str]:
@@ -49,15 +66,17 @@ def model_names() -> list[str]:
 
 def catalog_entry(name: str) -> dict[str, Any]:
     """The raw catalog entry (config, source, published count) of a model id."""
-    try:
-        return _entries()[name.lower()]
-    except KeyError:
-        raise UnknownNameError("model", name, model_names()) from None
+    entry = _lookup(name.lower())
+    if entry is None:
+        raise UnknownNameError("model", name, model_names())
+    return entry
 
 
 @cache
-def _catalog_model(key: str) -> ModelSpec:
-    entry = _entries()[key]
+def _catalog_model(key: str) -> ModelSpec | None:
+    entry = _lookup(key)
+    if entry is None:
+        return None
     return from_config(entry["config"], name=entry["name"], source=entry["source"])
 
 
@@ -72,8 +91,9 @@ def load_model(name_or_path: str | os.PathLike[str]) -> ModelSpec:
         The file or directory holds no usable configuration.
     """
     text = os.fspath(name_or_path)
-    if text.lower() in _entries():
-        return _catalog_model(text.lower())
+    spec = _catalog_model(text.lower())
+    if spec is not None:
+        return spec
     from pathlib import Path  # only needed for paths, like the checkpoint reader
 
     from .checkpoint import load_model_dir, read_config

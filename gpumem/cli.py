@@ -194,8 +194,19 @@ def _workload(args: argparse.Namespace):
     return Workload(**given)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (also used to document the CLI)."""
+LISTINGS = {
+    "models": "list the model catalog",
+    "gpus": "list the GPU catalog",
+    "formats": "list number formats and their bits per value",
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser (also used to document the CLI).
+
+    With ``only``, the parser knows that command alone: parsing a command line needs just the
+    command it names, and every parser and option costs start-up time.
+    """
     parser = _Parser(
         prog="gpumem",
         description="Estimate the GPU memory a transformer needs to run or train.",
@@ -204,31 +215,43 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=_Parser, required=True
     )
+    commands = {
+        "estimate": ("peak memory per GPU, by component", _add_estimate),
+        "fit": ("does it fit on a GPU; how many GPUs; largest batch/context", _add_fit),
+        **{name: (text, _add_listing) for name, text in LISTINGS.items()},
+    }
+    for name, (text, add_options) in commands.items():
+        if only is None or name == only:
+            add_options(sub, name, text)
+    return parser
+
+
+def _add_estimate(sub: argparse._SubParsersAction, name: str, text: str) -> None:
     est = sub.add_parser(
-        "estimate",
-        help="peak memory per GPU, by component",
+        name,
+        help=text,
         description="Peak memory per GPU of a model under a workload.",
         epilog=EPILOG_ESTIMATE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_workload_options(est)
+
+
+def _add_fit(sub: argparse._SubParsersAction, name: str, text: str) -> None:
     fit = sub.add_parser(
-        "fit",
-        help="does it fit on a GPU; how many GPUs; largest batch/context",
+        name,
+        help=text,
         description="Check a model and workload against a GPU.",
         epilog=EPILOG_FIT,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_workload_options(fit)
     fit.add_argument("--gpu", required=True, help="GPU id (see 'gpumem gpus')")
-    for name, text in (
-        ("models", "list the model catalog"),
-        ("gpus", "list the GPU catalog"),
-        ("formats", "list number formats and their bits per value"),
-    ):
-        listing = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
-        listing.add_argument("--json", action="store_true", help="print JSON")
-    return parser
+
+
+def _add_listing(sub: argparse._SubParsersAction, name: str, text: str) -> None:
+    listing = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+    listing.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _estimate(args: argparse.Namespace) -> str:
@@ -268,7 +291,8 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(only=argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
     try:
         text = COMMANDS[args.command](args)
         sys.stdout.write(text)
