@@ -40,6 +40,13 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench.py", *session.posargs)
 
 
+@nox.session(python=PYTHON, name="measure-check")
+def measure_check(session: nox.Session) -> None:
+    """Check the measurement harness: fake-tensor runs equal real runs (needs torch, CPU)."""
+    session.install("-e", ".[measure,test]")
+    session.run("pytest", "tests/test_measure.py", *session.posargs)
+
+
 @nox.session(python=PYTHON)
 def measure(session: nox.Session) -> None:
     """Measure what PyTorch allocates for the validation scenarios (many minutes, CPU).
