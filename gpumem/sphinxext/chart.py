@@ -19,6 +19,8 @@ from sphinx.util.docutils import SphinxDirective, SphinxTranslator
 from ..errors import GpumemError, UnknownNameError
 from ..plotting import BarChart, Chart, write_svg
 from ..units import to_unit
+from .accuracy import CHART_KINDS as ACCURACY_CHARTS
+from .accuracy import ErrorChart
 from .chart_kinds import KINDS
 from .formatting import format_count, join_names
 from .freshness import depend_on_package
@@ -60,9 +62,10 @@ def weights_chart(selection: Selection, language: str) -> tuple[BarChart, str]:
     return figure, alt
 
 
-CHARTS: dict[str, Callable[[Selection, str], tuple[Chart, str]]] = {
+CHARTS: dict[str, Callable[[Selection, str], tuple[Chart | ErrorChart, str]]] = {
     "weights": weights_chart,
     **KINDS,
+    **ACCURACY_CHARTS,
 }
 
 

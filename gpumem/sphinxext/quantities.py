@@ -292,6 +292,21 @@ def gpus_needed(*, language: str, model: str, gpu: str, **options: str) -> str:
     return format_int(w.dp * w.tp * w.pp, language)
 
 
+def accuracy(
+    *,
+    language: str,
+    stat: str,
+    kind: str | None = None,
+    model: str | None = None,
+    digits: str = "2",
+) -> str:
+    """A figure of the comparison with measurements: ``accuracy stat=median`` → ``0.2%``
+    (see :func:`gpumem.sphinxext.accuracy.accuracy`)."""
+    from .accuracy import accuracy as figure
+
+    return figure(language=language, stat=stat, kind=kind, model=model, digits=digits)
+
+
 def _keys(function: Callable[..., object]) -> list[str]:
     """Names of the keyword arguments ``function`` accepts, ``language`` left out."""
     parameters = inspect.signature(function).parameters.values()
@@ -317,4 +332,5 @@ QUANTITIES: dict[str, Callable[..., str]] = {
     "ratio": ratio,
     "saving": saving,
     "gpus-needed": gpus_needed,
+    "accuracy": accuracy,
 }

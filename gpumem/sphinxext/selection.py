@@ -3,7 +3,8 @@
 ``:params:`` parameter counts, ``:dtypes:`` precisions (``fp16/bf16`` share a column),
 ``:gpus:`` GPU ids, ``:unit:`` a byte unit, ``:models:`` catalog ids, ``:workloads:`` one or
 more workloads separated by ``|`` (each ``key=value`` fields of :class:`gpumem.Workload`),
-``:seqs:`` sequence lengths and ``:variants:`` ids of memory-saving techniques.
+``:seqs:`` sequence lengths, ``:variants:`` ids of memory-saving techniques and ``:kinds:``
+kinds of measured scenario (``weights prefill generate train``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ OPTION_SPEC = {
     "workloads": directives.unchanged,
     "seqs": directives.unchanged,
     "variants": directives.unchanged,
+    "kinds": directives.unchanged,
 }
 
 #: A workload as written: ``{"mode": "training", "seq": 4096}``.
@@ -47,6 +49,7 @@ class Selection:
     workloads: tuple[WorkloadSpec, ...] = ((),)
     seqs: tuple[int, ...] = ()
     variants: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
     given: frozenset[str] = frozenset()
 
     @classmethod
@@ -74,6 +77,7 @@ class Selection:
             workloads=parse_workloads(options.get("workloads")),
             seqs=seqs,
             variants=tuple(words(options.get("variants"))),
+            kinds=tuple(words(options.get("kinds"))),
             given=frozenset(key for key, value in options.items() if value is not None),
         )
 

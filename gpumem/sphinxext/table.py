@@ -14,6 +14,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from ..errors import GpumemError, UnknownNameError
 from ..units import to_unit
+from .accuracy import TABLE_KINDS as ACCURACY_TABLES
 from .formatting import format_amount, format_count, significant
 from .freshness import depend_on_package
 from .options import report
@@ -67,6 +68,7 @@ TABLES: dict[str, Callable[[Selection, str], Table]] = {
     "weights": weights_table,
     "formats": formats_table,
     **KINDS,
+    **ACCURACY_TABLES,
 }
 
 

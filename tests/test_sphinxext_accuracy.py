@@ -1,0 +1,130 @@
+"""The accuracy page's table, chart and role quantity, checked against the measurements file."""
+
+from __future__ import annotations
+
+import gettext
+import json
+import statistics
+
+import pytest
+
+pytest.importorskip("myst_parser")
+from sphinx import locale  # noqa: E402
+
+from gpumem._data import path  # noqa: E402
+from gpumem.errors import GpumemError  # noqa: E402
+from gpumem.estimate import estimate  # noqa: E402
+from gpumem.plotting import render_svg  # noqa: E402
+from gpumem.sphinxext.accuracy import ErrorChart, signed_percent  # noqa: E402
+from gpumem.sphinxext.chart import CHARTS  # noqa: E402
+from gpumem.sphinxext.quantities import compute  # noqa: E402
+from gpumem.sphinxext.selection import Selection  # noqa: E402
+from gpumem.sphinxext.table import TABLES  # noqa: E402
+from gpumem.sphinxext.translation import CATALOG, LOCALE_DIR  # noqa: E402
+from gpumem.validation import comparisons, summary  # noqa: E402
+
+RECORDS = json.loads(open(path("measurements.json"), encoding="utf-8").read())["records"]
+LLAMA_2_7B = 6_738_415_616  # parameters
+
+
+@pytest.fixture
+def chinese(monkeypatch):
+    translation = gettext.translation(CATALOG, str(LOCALE_DIR), ["zh_CN"])
+    monkeypatch.setitem(locale.translators, ("general", CATALOG), translation)
+
+
+def table(kind: str, language: str = "en", **options: str):
+    return TABLES[kind](Selection.from_options(options, "GB"), language)
+
+
+def test_one_training_row_from_the_json() -> None:
+    # Llama 2 7B, BF16, 4 x 2,048 tokens, fused AdamW: found by its scenario, recomputed here.
+    (record,) = [
+        r
+        for r in RECORDS
+        if r["model"] == "llama-2-7b"
+        and r["scenario"]["mode"] == "train"
+        and r["scenario"]["dtype"] == "bf16"
+        and r["scenario"]["optimizer"] == "fused"
+    ]
+    measured = record["peak_bytes"]
+    predicted = estimate(
+        "llama-2-7b",
+        mode="training",
+        dtype="bf16",
+        precision="pure",
+        batch=4,
+        seq=2048,
+        optimizer="adamw",
+        optimizer_impl="fused",
+        cuda_context=0,
+        allocator_reserve=0.0,
+    ).tensor_bytes
+    rule = LLAMA_2_7B * 2 * 2  # BF16 bytes x 2
+    _, header, rows = table("accuracy", models="llama-2-7b", kinds="train", unit="GiB")
+    assert header[2:5] == ["Measured (GiB)", "gpumem (GiB)", "Error"]
+    label = "Training, BF16, batch 4 × 2,048 tokens, fused AdamW"
+    (row,) = [r for r in rows if r[1] == label]
+    error = (predicted - measured) / measured
+    assert row[2] == f"{measured / 2**30:.1f}" and row[3] == f"{predicted / 2**30:.1f}"
+    assert row[4] == ("−" if error < 0 else "+") + f"{abs(100 * error):.2f}%"
+    assert row[5] == f"{rule / 2**30:.1f}"
+    assert row[6] == f"−{100 * (measured - rule) / measured:.1f}%"
+    assert rows[0][0] == "Llama-2-7B" and all(r[0] == "" for r in rows[1:])
+
+
+def test_table_groups_models_and_marks_runs_that_failed(chinese) -> None:
+    _, _, rows = table("accuracy", "zh_CN", models="mixtral-8x7b", kinds="train")
+    failed = [r for r in rows if r[2] == "未能运行"]
+    assert len(failed) == 6 and all(r[3:] == ["—"] * 4 for r in failed)
+    assert "训练，FP32 权重，BF16 自动混合精度，批大小 4 × 2048 个 token" in failed[3][1]
+
+
+def test_table_options() -> None:
+    _, _, rows = table("accuracy", kinds="weights generate")
+    assert len(rows) == sum(r["scenario"]["mode"] in ("weights", "generate") for r in RECORDS)
+    assert rows[0][1] == "Weights only, FP32" and rows[0][4] == "0%"  # GPT-2: exact
+    with pytest.raises(GpumemError, match="'decode'"):
+        table("accuracy", kinds="decode")
+    with pytest.raises(GpumemError, match="'llama-3.1-8b'"):
+        table("accuracy", models="llama-3.1-8b")
+
+
+def test_summary_agrees_with_validation() -> None:
+    rows = comparisons()
+    figures = summary(rows)
+    _, header, cells = table("accuracy-summary")
+    assert header[0] == "Kind of scenario" and cells[-1][0] == "All"
+    assert cells[-1][1] == f"{len(rows)}"
+    assert cells[-1][2] == compute("accuracy stat=median", "en", "GB")
+    assert compute("accuracy stat=count", "en", "GB") == str(len(rows))
+    assert compute("accuracy stat=failed", "en", "GB") == str(len(RECORDS) - len(rows))
+    for stat in ("median", "worst", "rule_median", "rule_worst"):
+        text = compute(f"accuracy stat={stat} digits=6", "en", "GB")
+        assert float(text.rstrip("%")) == pytest.approx(100 * figures[stat], rel=1e-5)
+    trains = [abs(r.rule_error) for r in rows if r.kind == "train"]
+    text = compute("accuracy stat=rule_median kind=train digits=6", "zh_CN", "GB")
+    assert float(text.rstrip("%")) == pytest.approx(100 * statistics.median(trains), rel=1e-5)
+    weights = dict(zip(header, cells[0], strict=True))
+    assert weights["Rule of thumb: median |error|"] == "—"  # no rule for weights alone
+    with pytest.raises(GpumemError, match="rule_median"):
+        compute("accuracy stat=rule_median kind=weights", "en", "GB")
+    with pytest.raises(GpumemError, match="'mean'"):
+        compute("accuracy stat=mean", "en", "GB")
+
+
+def test_signed_percent() -> None:
+    assert signed_percent(0, 2) == "0%"
+    assert signed_percent(-0.00004, 2) == "−0.00%"
+    assert signed_percent(0.0157, 2) == "+1.57%"
+    assert signed_percent(-0.883, 1) == "−88.3%"
+
+
+def test_chart_is_deterministic_and_complete(chinese) -> None:
+    figure, alt = CHARTS["accuracy"](Selection.from_options({"unit": "GiB"}, "GB"), "zh_CN")
+    assert isinstance(figure, ErrorChart)
+    rows = comparisons()
+    assert len(figure.points) == len(rows) + sum(r.rule_error is not None for r in rows)
+    assert figure.ylabel == "估算误差" and f"共 {len(rows)} 个场景" in alt
+    first = render_svg(figure)
+    assert first.startswith(b"<?xml") and render_svg(figure) == first
