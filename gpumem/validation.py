@@ -98,7 +98,8 @@ def compare(record: dict) -> Comparison:
     else:
         predicted = result.tensor_bytes
         mode = "training" if kind == "train" else "inference"
-        rule = rule_of_thumb(result.model.parameters, result.workload.dtype, mode)
+        # the rule multiplies the stored weights: FP32 under autocast, whatever it computes in
+        rule = rule_of_thumb(result.model.parameters, scenario["dtype"], mode)
     return Comparison(
         record["model"], _label(scenario), kind, record["peak_bytes"], predicted, rule
     )
