@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import shutil
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -13,29 +13,16 @@ from babel.messages.extract import extract_from_dir  # noqa: E402
 from babel.messages.mofile import read_mo  # noqa: E402
 from babel.messages.pofile import read_po  # noqa: E402
 from sphinx.errors import ExtensionError  # noqa: E402
-from sphinx.testing.fixtures import make_app, test_params  # noqa: E402, F401
 
 from gpumem.sphinxext import search  # noqa: E402
 from gpumem.sphinxext.quantities import compute  # noqa: E402
 from gpumem.sphinxext.translation import LOCALE_DIR  # noqa: E402
 
-ROOT = Path(__file__).parent / "roots" / "test-gpumem"
-
 
 @pytest.fixture
-def build(make_app, tmp_path):  # noqa: F811 (the fixture imported above)
-    """Build the test root (plus ``extra`` documents) and return (output dir, warnings)."""
-
-    def run(builder: str, language: str = "en", extra: dict[str, str] | None = None):
-        srcdir = tmp_path / "src"
-        shutil.copytree(ROOT, srcdir)
-        for name, text in (extra or {}).items():
-            (srcdir / name).write_text(text, encoding="utf-8")
-        app = make_app(builder, srcdir=srcdir, confoverrides={"language": language})
-        app.build()
-        return Path(app.outdir), app.warning.getvalue()
-
-    return run
+def build(build_root):
+    """Build this file's test root: ``build(builder, language="en", extra=None)``."""
+    return partial(build_root, "test-gpumem")
 
 
 def test_english_page(build) -> None:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import gettext
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("myst_parser")
 from sphinx import locale  # noqa: E402
-from sphinx.testing.fixtures import make_app, test_params  # noqa: E402, F401
 
 from gpumem.errors import GpumemError, InvalidValueError, UnknownNameError  # noqa: E402
 from gpumem.plotting import LineChart, ScatterChart, StackedBarChart, render_svg  # noqa: E402
@@ -21,7 +18,6 @@ from gpumem.sphinxext.selection import Selection  # noqa: E402
 from gpumem.sphinxext.table import TABLES  # noqa: E402
 from gpumem.sphinxext.translation import CATALOG, LOCALE_DIR  # noqa: E402
 
-ROOT = Path(__file__).parent / "roots" / "test-gpumem"
 NBSP = "\u00a0"
 H100_BANDWIDTH = 3.35e12  # bytes/s, NVIDIA's H100 SXM5 datasheet
 LLAMA_2_7B = 6_738_415_616  # parameters
@@ -241,16 +237,10 @@ orphan: true
 """
 
 
-def test_build_in_chinese_without_warnings(make_app, tmp_path) -> None:  # noqa: F811
-    srcdir = tmp_path / "src"
-    shutil.copytree(ROOT, srcdir)
-    (srcdir / "index.md").write_text(PAGE, encoding="utf-8")
-    (srcdir / "bad.md").write_text(BAD, encoding="utf-8")
-    app = make_app("html", srcdir=srcdir, confoverrides={"language": "zh_CN"})
-    app.build()
-    warnings = app.warning.getvalue()
+def test_build_in_chinese_without_warnings(build_root) -> None:
+    out, warnings = build_root("test-gpumem", "html", "zh_CN", {"index.md": PAGE, "bad.md": BAD})
     assert warnings.count("WARNING") == 1 and "bad.md" in warnings and "'lora'" in warnings
-    page = (Path(app.outdir) / "index.html").read_text(encoding="utf-8")
+    page = (out / "index.html").read_text(encoding="utf-8")
     for text in ("组成部分", "推理，4096 个 token", "LoRA，秩 16", "峰值出现于", 'alt="堆叠柱状图'):
         assert text in page
-    assert len(list((Path(app.outdir) / "_images").glob("gpumem-*.svg"))) == 1
+    assert len(list((out / "_images").glob("gpumem-*.svg"))) == 1

@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
+from functools import partial
 
 import pytest
 
 pytest.importorskip("myst_parser")
-from sphinx.testing.fixtures import make_app, test_params  # noqa: E402, F401
 
 from gpumem.sphinxext.cli_help import help_text  # noqa: E402
 from gpumem.sphinxext.sources import linked  # noqa: E402
 
-ROOT = Path(__file__).parent / "roots" / "test-gpumem-reference"
-
 
 @pytest.fixture
-def build(make_app, tmp_path):  # noqa: F811 (the fixture imported above)
-    """Build the test root (plus ``extra`` files) and return (output dir, warnings)."""
-
-    def run(builder: str, language: str = "en", extra: dict[str, str] | None = None):
-        srcdir = tmp_path / "src"
-        shutil.copytree(ROOT, srcdir)
-        for name, text in (extra or {}).items():
-            (srcdir / name).write_text(text, encoding="utf-8")
-        app = make_app(builder, srcdir=srcdir, confoverrides={"language": language})
-        app.build()
-        return Path(app.outdir), app.warning.getvalue()
-
-    return run
+def build(build_root):
+    """Build this file's test root: ``build(builder, language="en", extra=None)``."""
+    return partial(build_root, "test-gpumem-reference")
 
 
 def test_english_page(build) -> None:
