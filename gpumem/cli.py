@@ -227,26 +227,30 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def _add_estimate(sub: argparse._SubParsersAction, name: str, text: str) -> None:
-    est = sub.add_parser(
-        name,
-        help=text,
-        description="Peak memory per GPU of a model under a workload.",
-        epilog=EPILOG_ESTIMATE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    _add_workload_command(
+        sub, name, text, "Peak memory per GPU of a model under a workload.", EPILOG_ESTIMATE
     )
-    _add_workload_options(est)
 
 
 def _add_fit(sub: argparse._SubParsersAction, name: str, text: str) -> None:
-    fit = sub.add_parser(
+    fit = _add_workload_command(
+        sub, name, text, "Check a model and workload against a GPU.", EPILOG_FIT
+    )
+    fit.add_argument("--gpu", required=True, help="GPU id (see 'gpumem gpus')")
+
+
+def _add_workload_command(
+    sub: argparse._SubParsersAction, name: str, text: str, description: str, epilog: str
+) -> argparse.ArgumentParser:
+    command = sub.add_parser(
         name,
         help=text,
-        description="Check a model and workload against a GPU.",
-        epilog=EPILOG_FIT,
+        description=description,
+        epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_workload_options(fit)
-    fit.add_argument("--gpu", required=True, help="GPU id (see 'gpumem gpus')")
+    _add_workload_options(command)
+    return command
 
 
 def _add_listing(sub: argparse._SubParsersAction, name: str, text: str) -> None:
