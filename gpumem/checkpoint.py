@@ -17,7 +17,7 @@ from math import prod
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .errors import ConfigError
+from .errors import ConfigError, Text
 from .modelspec import ModelSpec, from_config
 
 MAX_HEADER_BYTES = 100 * 2**20
@@ -70,28 +70,39 @@ def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
             prefix = file.read(8)
             if len(prefix) < 8:
                 raise ConfigError(
-                    where, "too short for a safetensors file (no 8-byte header length)"
+                    where, Text("too short for a safetensors file (no 8-byte header length)")
                 )
             (length,) = struct.unpack("<Q", prefix)
             if length > MAX_HEADER_BYTES:
                 raise ConfigError(
                     where,
-                    f"header length {length} bytes exceeds {MAX_HEADER_BYTES} bytes; "
-                    "not a safetensors file?",
+                    Text(
+                        "header length {length} bytes exceeds {limit} bytes; "
+                        "not a safetensors file?",
+                        length=length,
+                        limit=MAX_HEADER_BYTES,
+                    ),
                 )
             raw = file.read(length)
     except OSError as error:
-        raise ConfigError(where, f"cannot read: {error.strerror or error}") from None
+        raise ConfigError(
+            where, Text("cannot read: {error}", error=error.strerror or error)
+        ) from None
     if len(raw) < length:
         raise ConfigError(
-            where, f"header announces {length} bytes but the file ends after {len(raw)}"
+            where,
+            Text(
+                "header announces {length} bytes but the file ends after {size}",
+                length=length,
+                size=len(raw),
+            ),
         )
     try:
         header = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ConfigError(where, f"header is not valid JSON: {error}") from None
+        raise ConfigError(where, Text("header is not valid JSON: {error}", error=error)) from None
     if not isinstance(header, dict):
-        raise ConfigError(where, "header is not a JSON object")
+        raise ConfigError(where, Text("header is not a JSON object"))
     for name, entry in header.items():
         if name != "__metadata__":
             _check_entry(where, name, entry)
@@ -100,23 +111,33 @@ def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def _check_entry(where: str, name: str, entry: object) -> None:
     if not isinstance(entry, dict):
-        raise ConfigError(where, f"tensor {name!r}: expected an object with dtype and shape")
+        raise ConfigError(
+            where, Text("tensor {name!r}: expected an object with dtype and shape", name=name)
+        )
     if entry.get("dtype") not in DTYPES:
         raise ConfigError(
             where,
-            f"tensor {name!r}: dtype {entry.get('dtype')!r} is not one of {', '.join(DTYPES)}",
+            Text(
+                "tensor {name!r}: dtype {dtype!r} is not one of {dtypes}",
+                name=name,
+                dtype=entry.get("dtype"),
+                dtypes=", ".join(DTYPES),
+            ),
         )
     shape = entry.get("shape")
     if not isinstance(shape, list) or not all(
         isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
     ):
-        raise ConfigError(where, f"tensor {name!r}: shape {shape!r} is not a list of sizes")
+        raise ConfigError(
+            where,
+            Text("tensor {name!r}: shape {shape!r} is not a list of sizes", name=name, shape=shape),
+        )
 
 
 def read_checkpoint(paths: list[str | os.PathLike[str]]) -> CheckpointInfo:
     """Parameter count and dtypes over the given safetensors files (the shards of one model)."""
     if not paths:
-        raise ConfigError("checkpoint", "no safetensors files given")
+        raise ConfigError("checkpoint", Text("no safetensors files given"))
     dtypes: Counter[str] = Counter()
     for path in paths:
         for name, entry in read_header(path).items():
@@ -130,13 +151,13 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(str(path), f"cannot read: {error}") from None
+        raise ConfigError(str(path), Text("cannot read: {error}", error=error)) from None
     try:
         config = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ConfigError(str(path), f"not valid JSON: {error}") from None
+        raise ConfigError(str(path), Text("not valid JSON: {error}", error=error)) from None
     if not isinstance(config, dict):
-        raise ConfigError(str(path), "expected a JSON object at the top level")
+        raise ConfigError(str(path), Text("expected a JSON object at the top level"))
     return config
 
 
@@ -148,7 +169,7 @@ def load_model_dir(path: str | os.PathLike[str]) -> ModelSpec:
     directory = Path(path)
     config_path = directory / "config.json"
     if not config_path.is_file():
-        raise ConfigError(str(directory), "no config.json in this directory")
+        raise ConfigError(str(directory), Text("no config.json in this directory"))
     spec = from_config(
         read_config(config_path), name=directory.resolve().name, source=str(config_path)
     )

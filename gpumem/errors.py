@@ -8,7 +8,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
 __all__ = [
     "GpumemError",
@@ -19,13 +19,61 @@ __all__ = [
 ]
 
 
+class Text(str):
+    """English text that remembers its template and arguments, so it can be translated.
+
+    ``Text("at most {n} tokens", n=4096)`` is the string ``"at most 4096 tokens"``; the command
+    line shows ``localized(gettext)`` instead: the template translated, then filled in (arguments
+    that are themselves :class:`Text` are translated too). Templates are marked for the message
+    catalog (``pybabel extract -k Text``).
+    """
+
+    template: str
+    args: dict[str, object]
+
+    def __new__(cls, template: str, **args: object) -> Text:
+        self = super().__new__(cls, template.format(**args) if args else template)
+        self.template, self.args = template, args
+        return self
+
+    def localized(self, gettext: Callable[[str], str]) -> str:
+        """The text in the language of ``gettext``."""
+        if not self.args:
+            return gettext(self.template)
+        args = {k: v.localized(gettext) if isinstance(v, Text) else v for k, v in self.args.items()}
+        return gettext(self.template).format(**args)
+
+
+def translate(text: str, gettext: Callable[[str], str]) -> str:
+    """``text`` in the language of ``gettext``: a :class:`Text`, or a plain message id."""
+    return text.localized(gettext) if isinstance(text, Text) else gettext(text)
+
+
+#: The kinds of :class:`UnknownNameError`, marked for the catalog; English shows them as they are.
+KINDS = (
+    Text("model"),
+    Text("gpu"),
+    Text("dtype"),
+    Text("optimizer"),
+    Text("unit"),
+    Text("mode"),
+    Text("attention"),
+    Text("precision"),
+    Text("optimizer_impl"),
+    Text("checkpointing"),
+    Text("logits"),
+    Text("command"),
+)
+
+
 class GpumemError(ValueError):
     """Base class of every error caused by user input.
 
     Parameters
     ----------
     message
-        One line that names the bad value and what is accepted.
+        One line that names the bad value and what is accepted (a :class:`Text` can be
+        translated: the command line shows it in the user's language).
     hint
         Optional second line: what to try instead.
     """
@@ -40,7 +88,14 @@ class InvalidValueError(GpumemError):
     """A value of the right kind but out of range, e.g. a batch size of 0."""
 
     def __init__(self, name: str, value: object, accepted: str) -> None:
-        super().__init__(f"invalid {name} {value!r}: expected {accepted}")
+        super().__init__(
+            Text(
+                "invalid {name} {value!r}: expected {accepted}",
+                name=name,
+                value=value,
+                accepted=_text(accepted),
+            )
+        )
         self.name = name
         self.value = value
         self.accepted = accepted
@@ -54,13 +109,25 @@ class UnknownNameError(GpumemError, LookupError):
         self.value = value
         self.accepted = tuple(accepted)
         self.suggestions = _closest(value, self.accepted)
-        message = f"unknown {kind} {value!r}"
+        label = Text(kind)
         if self.suggestions:
-            message += f"; did you mean {_or_list(self.suggestions)}?"
-        if len(self.accepted) <= 24:
-            hint = f"accepted: {', '.join(self.accepted)}"
+            message = Text(
+                "unknown {kind} {value!r}; did you mean {names}?",
+                kind=label,
+                value=value,
+                names=_or_list(self.suggestions),
+            )
         else:
-            hint = f"{len(self.accepted)} {kind}s are known; list them with `gpumem {kind}s`"
+            message = Text("unknown {kind} {value!r}", kind=label, value=value)
+        if len(self.accepted) <= 24:
+            hint = Text("accepted: {names}", names=", ".join(self.accepted))
+        else:
+            hint = Text(
+                "{n} {kind}s are known; list them with `{command}`",
+                n=len(self.accepted),
+                kind=label,
+                command=f"gpumem {kind}s",
+            )
         super().__init__(message, hint=hint)
 
 
@@ -68,7 +135,7 @@ class ConfigError(GpumemError):
     """A model configuration (``config.json``, safetensors header) that cannot be read or used."""
 
     def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
+        super().__init__(Text("{path}: {problem}", path=path, problem=_text(problem)))
         self.path = path
         self.problem = problem
 
@@ -85,6 +152,13 @@ def _closest(value: str, accepted: Sequence[str]) -> tuple[str, ...]:
     return tuple(lowered[name] for name in found)
 
 
+def _text(text: str) -> Text:
+    """``text`` as a :class:`Text` (a plain string is its own template)."""
+    return text if isinstance(text, Text) else Text(text)
+
+
 def _or_list(names: Sequence[str]) -> str:
     quoted = [repr(n) for n in names]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    if len(quoted) == 1:
+        return quoted[0]
+    return Text("{names} or {last}", names=", ".join(quoted[:-1]), last=quoted[-1])

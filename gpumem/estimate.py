@@ -13,7 +13,7 @@ from functools import cache
 from . import _data
 from ._generated import formulas as fx
 from ._record import Record
-from .errors import ConfigError, InvalidValueError, ParallelismError, UnknownNameError
+from .errors import ConfigError, InvalidValueError, ParallelismError, Text, UnknownNameError
 from .modelspec import ModelSpec
 from .precision import Format, get_format
 from .workload import DEFAULT_SEQ, Workload
@@ -135,15 +135,33 @@ def _mlp_width(m: ModelSpec) -> int:
 def _check_against_model(m: ModelSpec, w: Workload) -> None:
     if w.seq > m.max_context:
         raise InvalidValueError(
-            "seq", w.seq, f"at most the context window of {m.name}, {m.max_context:,} tokens"
+            "seq",
+            w.seq,
+            Text(
+                "at most the context window of {model}, {tokens:,} tokens",
+                model=m.name,
+                tokens=m.max_context,
+            ),
         )
     if m.n_heads % w.tp:
         raise ParallelismError(
-            f"tp={w.tp} does not divide the {m.n_heads} attention heads of {m.name}",
-            hint=f"use a tp that divides {m.n_heads}",
+            Text(
+                "tp={tp} does not divide the {heads} attention heads of {model}",
+                tp=w.tp,
+                heads=m.n_heads,
+                model=m.name,
+            ),
+            hint=Text("use a tp that divides {heads}", heads=m.n_heads),
         )
     if w.pp > m.n_layers:
-        raise ParallelismError(f"pp={w.pp} is more than the {m.n_layers} layers of {m.name}")
+        raise ParallelismError(
+            Text(
+                "pp={pp} is more than the {layers} layers of {model}",
+                pp=w.pp,
+                layers=m.n_layers,
+                model=m.name,
+            )
+        )
 
 
 def model_symbols(m: ModelSpec, w: Workload) -> dict[str, float]:

@@ -7,7 +7,7 @@ directory (config plus safetensors headers), or from the built-in catalog.
 from __future__ import annotations
 
 from ._record import Factory, Record
-from .errors import ConfigError
+from .errors import ConfigError, Text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -168,10 +168,23 @@ class _Reader:
         value = self.config.get(key)
         if value is None:
             if default is None:
-                raise self.error(f"missing key {key!r} (model_type {self.config['model_type']!r})")
+                raise self.error(
+                    Text(
+                        "missing key {key!r} (model_type {type!r})",
+                        key=key,
+                        type=self.config["model_type"],
+                    )
+                )
             return default
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.error(f"key {key!r} is {value!r}; expected an integer >= {minimum}")
+            raise self.error(
+                Text(
+                    "key {key!r} is {value!r}; expected an integer >= {minimum}",
+                    key=key,
+                    value=value,
+                    minimum=minimum,
+                )
+            )
         return value
 
     def flag(self, name: str, default: bool) -> bool:
@@ -180,7 +193,13 @@ class _Reader:
         if value is None:
             return default
         if not isinstance(value, bool):
-            raise self.error(f"key {self.key(name)!r} is {value!r}; expected true or false")
+            raise self.error(
+                Text(
+                    "key {key!r} is {value!r}; expected true or false",
+                    key=self.key(name),
+                    value=value,
+                )
+            )
         return value
 
 
@@ -203,13 +222,21 @@ def from_config(config: dict[str, Any], *, name: str, source: str = "") -> Model
     """
     where = source or name
     if not isinstance(config, dict):
-        raise ConfigError(where, f"expected a JSON object, got {type(config).__name__}")
+        raise ConfigError(
+            where, Text("expected a JSON object, got {type}", type=type(config).__name__)
+        )
     model_type = config.get("model_type")
     if model_type not in _FAMILIES:
-        found = "no 'model_type' key" if model_type is None else f"model_type {model_type!r}"
-        raise ConfigError(
-            where, f"{found} is not supported; supported: {', '.join(SUPPORTED_FAMILIES)}"
-        )
+        supported = ", ".join(SUPPORTED_FAMILIES)
+        if model_type is None:
+            problem = Text("no 'model_type' key; supported: {supported}", supported=supported)
+        else:
+            problem = Text(
+                "model_type {type!r} is not supported; supported: {supported}",
+                type=model_type,
+                supported=supported,
+            )
+        raise ConfigError(where, problem)
     family = _FAMILIES[model_type]
     read = _Reader(config, family, where)
     shape = _shape(read, family)
@@ -253,7 +280,13 @@ def _shape(read: _Reader, family: _Family) -> dict[str, Any]:
     heads = read.integer("num_attention_heads")
     kv_heads = read.integer("num_key_value_heads", heads)
     if heads % kv_heads:
-        raise read.error(f"{heads} attention heads are not a multiple of {kv_heads} KV heads")
+        raise read.error(
+            Text(
+                "{heads} attention heads are not a multiple of {kv_heads} KV heads",
+                heads=heads,
+                kv_heads=kv_heads,
+            )
+        )
     s: dict[str, Any] = {
         "h": h,
         "layers": layers,
@@ -287,7 +320,10 @@ def _shape(read: _Reader, family: _Family) -> dict[str, Any]:
         kind = read.raw("position_embedding_type", "absolute")
         if kind != "absolute":
             raise read.error(
-                f"key 'position_embedding_type' is {kind!r}; only 'absolute' is supported"
+                Text(
+                    "key 'position_embedding_type' is {kind!r}; only 'absolute' is supported",
+                    kind=kind,
+                )
             )
     if family.moe:
         _read_moe(read, family, s)
@@ -297,14 +333,20 @@ def _shape(read: _Reader, family: _Family) -> dict[str, Any]:
 
 def _even_split(read: _Reader, h: int, heads: int) -> int:
     if h % heads:
-        raise read.error(f"hidden size {h} is not a multiple of {heads} heads and no head_dim")
+        raise read.error(
+            Text(
+                "hidden size {h} is not a multiple of {heads} heads and no head_dim",
+                h=h,
+                heads=heads,
+            )
+        )
     return h // heads
 
 
 def _read_mla(read: _Reader, s: dict[str, Any]) -> None:
     """Multi-head latent attention (DeepSeek-V2/V3)."""
     if read.flag("attention_bias", False):
-        raise read.error("key 'attention_bias' is true; not supported with latent attention")
+        raise read.error(Text("key 'attention_bias' is true; not supported with latent attention"))
     nope = read.integer("qk_nope_head_dim")
     s["qk_rope"] = read.integer("qk_rope_head_dim")
     s["head_dim"] = nope + s["qk_rope"]
@@ -336,7 +378,9 @@ def _read_moe(read: _Reader, family: _Family, s: dict[str, Any]) -> None:
         every = read.integer("decoder_sparse_step", 1)
         dense = read.raw("mlp_only_layers", [])
         if not isinstance(dense, list) or not all(isinstance(i, int) for i in dense):
-            raise read.error(f"key 'mlp_only_layers' is {dense!r}; expected a list of integers")
+            raise read.error(
+                Text("key 'mlp_only_layers' is {value!r}; expected a list of integers", value=dense)
+            )
         moe = [i not in dense and (i + 1) % every == 0 for i in range(layers)]
     else:
         s["experts"] = read.integer("num_experts")
@@ -345,7 +389,11 @@ def _read_moe(read: _Reader, family: _Family, s: dict[str, Any]) -> None:
     s["experts_active"] = read.integer("num_experts_per_tok")
     if s["experts_active"] > s["experts"]:
         raise read.error(
-            f"num_experts_per_tok {s['experts_active']} exceeds the {s['experts']} experts"
+            Text(
+                "num_experts_per_tok {active} exceeds the {experts} experts",
+                active=s["experts_active"],
+                experts=s["experts"],
+            )
         )
     s["moe_layers"] = sum(moe)
 

@@ -7,7 +7,7 @@ from functools import cache
 
 from . import _data
 from ._record import Record
-from .errors import ConfigError, InvalidValueError, UnknownNameError
+from .errors import ConfigError, InvalidValueError, Text, UnknownNameError
 from .precision import get_format
 
 MODES = ("inference", "training")
@@ -142,12 +142,14 @@ class Workload(Record):
         if self.lora_rank is not None:
             _positive_int("lora_rank", self.lora_rank)
         if self.zero not in (0, 1, 2, 3) or isinstance(self.zero, bool):
-            raise InvalidValueError("zero", self.zero, "a ZeRO stage 0, 1, 2 or 3")
+            raise InvalidValueError("zero", self.zero, Text("a ZeRO stage 0, 1, 2 or 3"))
         _choice("attention", self.attention, ATTENTION)
         if not isinstance(self.cuda_context, int) or self.cuda_context < 0:
-            raise InvalidValueError("cuda_context", self.cuda_context, "bytes, an integer >= 0")
+            raise InvalidValueError(
+                "cuda_context", self.cuda_context, Text("bytes, an integer >= 0")
+            )
         if not 0 <= self.allocator_reserve < 1:
-            raise InvalidValueError("allocator_reserve", self.allocator_reserve, "0 <= x < 1")
+            raise InvalidValueError("allocator_reserve", self.allocator_reserve, Text("0 <= x < 1"))
         if self.mode == "training":
             self._check_training()
         else:
@@ -159,8 +161,10 @@ class Workload(Record):
             raise InvalidValueError(
                 "dtype",
                 self.dtype,
-                f"one of {', '.join(TRAINING_DTYPES)} for training (a quantised base needs "
-                "lora_rank: QLoRA)",
+                Text(
+                    "one of {dtypes} for training (a quantised base needs lora_rank: QLoRA)",
+                    dtypes=", ".join(TRAINING_DTYPES),
+                ),
             )
         if self.precision is not None:
             _choice("precision", self.precision, PRECISIONS)
@@ -168,7 +172,7 @@ class Workload(Record):
                 raise InvalidValueError(
                     "precision",
                     self.precision,
-                    "'pure' with dtype fp32 (mixed and amp need a 16-bit dtype)",
+                    Text("'pure' with dtype fp32 (mixed and amp need a 16-bit dtype)"),
                 )
         if self.optimizer is not None:
             get_optimizer(self.optimizer)
@@ -177,17 +181,19 @@ class Workload(Record):
         if self.checkpointing is not None:
             _choice("checkpointing", self.checkpointing, CHECKPOINTING)
         if self.logits is not None:
-            raise InvalidValueError("logits", self.logits, "nothing in training (all are kept)")
+            raise InvalidValueError(
+                "logits", self.logits, Text("nothing in training (all are kept)")
+            )
 
     def _check_inference(self) -> None:
         for name in ("precision", "optimizer", "optimizer_impl", "checkpointing", "lora_rank"):
             if getattr(self, name) is not None:
                 raise InvalidValueError(
-                    name, getattr(self, name), "nothing: it applies to training"
+                    name, getattr(self, name), Text("nothing: it applies to training")
                 )
         if self.zero:
             raise InvalidValueError(
-                "zero", self.zero, "0 for inference (ZeRO shards training state)"
+                "zero", self.zero, Text("0 for inference (ZeRO shards training state)")
             )
         if self.logits is not None:
             _choice("logits", self.logits, LOGITS)
@@ -227,7 +233,7 @@ class Workload(Record):
 
 def _positive_int(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidValueError(name, value, "a positive integer")
+        raise InvalidValueError(name, value, Text("a positive integer"))
 
 
 def _choice(name: str, value: object, accepted: tuple[str, ...]) -> None:
