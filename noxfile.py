@@ -63,6 +63,11 @@ LANGUAGES = ("en", "zh_CN")
 SPHINX = "sphinx-build -c . -W --keep-going -n -q".split()
 GETTEXT = [*SPHINX, "-b", "gettext", "-D", "nb_execution_mode=off", "-d", "_build/doctrees/gettext"]
 PYBABEL = "pybabel {} -d gpumem/locale -D gpumem -l zh_CN"
+#: The modules whose messages the command line shows (marked with _, N_ or Text).
+CLI_MESSAGES = [
+    f"gpumem/{name}.py"
+    for name in ("cli", "report", "errors", "workload", "estimate", "modelspec", "checkpoint")
+]
 
 
 #: What the site is built from; a build whose inputs have not changed is skipped.
@@ -135,13 +140,12 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def i18n(session: nox.Session) -> None:
     """Update the Chinese catalogs from the English sources: the documents' (docs/locale) and
-    the extension's own labels (gpumem/locale, compiled to the .mo that ships)."""
+    the extension's and the command line's own words (gpumem/locale, compiled to the .mo that
+    ships)."""
     session.install("-e", ".[docs]")
     session.run(*GETTEXT, "docs", "_build/gettext")
     session.run("sphinx-intl", "update", "-p", "_build/gettext", "-d", "docs/locale", "-l", "zh_CN")
-    extract = (
-        "pybabel extract -k _ --no-location --omit-header -o _build/gpumem.pot gpumem/sphinxext"
-    )
-    session.run(*extract.split())
+    extract = "pybabel extract -k _ -k N_ -k Text --no-location --omit-header -o _build/gpumem.pot"
+    session.run(*extract.split(), "gpumem/sphinxext", *CLI_MESSAGES)
     session.run(*PYBABEL.format("update -i _build/gpumem.pot --no-fuzzy-matching").split())
     session.run(*PYBABEL.format("compile").split())

@@ -1,7 +1,8 @@
 """The ``gpumem`` command.
 
 Data goes to stdout; a bad input gives one ``gpumem: error: …`` line on stderr and exit
-status 2. The command never imports SymPy or matplotlib: it runs on generated code.
+status 2. The command never imports SymPy or matplotlib: it runs on generated code. It speaks
+the user's language (:mod:`gpumem.i18n`): help, tables and errors; ``--json`` stays English.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import os
 import sys
 from functools import cache, partial
 
-from .errors import GpumemError
+from .errors import GpumemError, translate
+from .i18n import N_, _
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-EPILOG_ESTIMATE = """\
+EPILOG_ESTIMATE = N_("""\
 examples:
   gpumem estimate llama-3.1-8b                          # inference, BF16, 2,048 tokens
   gpumem estimate llama-3.1-8b --dtype q4_k_m --seq 32768 --kv-dtype fp8
@@ -27,12 +29,12 @@ examples:
 
 units: GB = 10^9 bytes (as GPU vendors print them), GiB = 2^30 bytes (as nvidia-smi and
 PyTorch report them). Totals include the CUDA context and the allocator reserve; set
---cuda-context 0 --allocator-reserve 0 for tensor memory alone."""
+--cuda-context 0 --allocator-reserve 0 for tensor memory alone.""")
 
-EPILOG_FIT = """\
+EPILOG_FIT = N_("""\
 examples:
   gpumem fit llama-3.1-70b --gpu h100-sxm --dtype fp8
-  gpumem fit qwen2.5-7b --gpu rtx-4090 --mode training --lora-rank 16 --dtype nf4"""
+  gpumem fit qwen2.5-7b --gpu rtx-4090 --mode training --lora-rank 16 --dtype nf4""")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,7 +49,13 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, formatter_class=formatter, **kwargs)  # type: ignore[arg-type]
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(
+            2,
+            _("{prog}: error: {message} (see '{prog} --help')").format(
+                prog=self.prog, message=message
+            )
+            + "\n",
+        )
 
 
 @cache
@@ -65,13 +73,17 @@ def _terminal_columns() -> int:
     return columns or 80
 
 
+def _type_error(message: str, text: str) -> argparse.ArgumentTypeError:
+    return argparse.ArgumentTypeError(_(message).format(text=text))
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+        raise _type_error(N_("expected a positive integer, got {text!r}"), text) from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        raise _type_error(N_("expected a positive integer, got {text!r}"), text)
     return value
 
 
@@ -79,9 +91,9 @@ def _fraction(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+        raise _type_error(N_("expected a number in [0, 1), got {text!r}"), text) from None
     if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+        raise _type_error(N_("expected a number in [0, 1), got {text!r}"), text)
     return value
 
 
@@ -97,74 +109,77 @@ def _bytes_arg(text: str) -> int:
     try:
         value = float(number) * scale
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a size such as 512MiB, 0.5GiB or 0, got {text!r}"
+        raise _type_error(
+            N_("expected a size such as 512MiB, 0.5GiB or 0, got {text!r}"), text
         ) from None
     if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a size >= 0, got {text!r}")
+        raise _type_error(N_("expected a size >= 0, got {text!r}"), text)
     return round(value)
 
 
 def _add_workload_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "model", help="catalog id (see 'gpumem models'), a config.json or a model directory"
+        "model", help=_("catalog id (see 'gpumem models'), a config.json or a model directory")
     )
-    g = p.add_argument_group("workload")
+    g = p.add_argument_group(_("workload"))
     g.add_argument(
-        "--mode", default="inference", metavar="MODE", help="inference (default) or training"
+        "--mode", default="inference", metavar="MODE", help=_("inference (default) or training")
     )
     g.add_argument(
         "--dtype",
         default="bf16",
-        help="weight format (see 'gpumem formats'); for training fp32, fp16 or bf16 "
-        "(default: bf16)",
+        help=_(
+            "weight format (see 'gpumem formats'); for training fp32, fp16 or bf16 (default: bf16)"
+        ),
     )
-    g.add_argument("--kv-dtype", help="KV-cache format (default: the activation format)")
-    g.add_argument("--batch", type=_positive, default=1, help="sequences per GPU (default: 1)")
+    g.add_argument("--kv-dtype", help=_("KV-cache format (default: the activation format)"))
+    g.add_argument("--batch", type=_positive, default=1, help=_("sequences per GPU (default: 1)"))
     g.add_argument(
         "--seq",
         type=_positive,
-        help="tokens per sequence, prompt plus output (default: 2048, or the "
-        "model's context window if shorter)",
+        help=_(
+            "tokens per sequence, prompt plus output (default: 2048, or the "
+            "model's context window if shorter)"
+        ),
     )
-    g.add_argument("--attention", default="flash", help="flash (fused, default) or eager")
+    g.add_argument("--attention", default="flash", help=_("flash (fused, default) or eager"))
     g.add_argument(
-        "--logits", help="inference: keep logits of the 'last' position (default) or 'all'"
+        "--logits", help=_("inference: keep logits of the 'last' position (default) or 'all'")
     )
-    t = p.add_argument_group("training")
-    t.add_argument("--precision", help="mixed (16-bit + FP32 master, default), pure or amp")
+    t = p.add_argument_group(_("training"))
+    t.add_argument("--precision", help=_("mixed (16-bit + FP32 master, default), pure or amp"))
     t.add_argument(
-        "--optimizer", help="adamw (default), adam, adamw_8bit, sgd, sgd_momentum, adafactor"
+        "--optimizer", help=_("adamw (default), adam, adamw_8bit, sgd, sgd_momentum, adafactor")
     )
-    t.add_argument("--optimizer-impl", help="foreach (PyTorch's default) or fused")
+    t.add_argument("--optimizer-impl", help=_("foreach (PyTorch's default) or fused"))
     t.add_argument(
         "--grad-checkpointing",
         action="store_const",
         const="full",
         dest="checkpointing",
-        help="recompute activations (full checkpointing)",
+        help=_("recompute activations (full checkpointing)"),
     )
-    t.add_argument("--checkpointing", help="none, full or selective")
-    t.add_argument("--lora-rank", type=_positive, help="train LoRA adapters of this rank")
-    par = p.add_argument_group("parallelism (per-GPU memory is reported)")
-    par.add_argument("--dp", type=_positive, default=1, help="data-parallel GPUs")
-    par.add_argument("--tp", type=_positive, default=1, help="tensor-parallel GPUs")
-    par.add_argument("--pp", type=_positive, default=1, help="pipeline stages")
-    par.add_argument("--zero", type=int, default=0, help="ZeRO stage 0-3 (3 = FSDP)")
-    o = p.add_argument_group("runtime overhead")
+    t.add_argument("--checkpointing", help=_("none, full or selective"))
+    t.add_argument("--lora-rank", type=_positive, help=_("train LoRA adapters of this rank"))
+    par = p.add_argument_group(_("parallelism (per-GPU memory is reported)"))
+    par.add_argument("--dp", type=_positive, default=1, help=_("data-parallel GPUs"))
+    par.add_argument("--tp", type=_positive, default=1, help=_("tensor-parallel GPUs"))
+    par.add_argument("--pp", type=_positive, default=1, help=_("pipeline stages"))
+    par.add_argument("--zero", type=int, default=0, help=_("ZeRO stage 0-3 (3 = FSDP)"))
+    o = p.add_argument_group(_("runtime overhead"))
     o.add_argument(
         "--cuda-context",
         type=_bytes_arg,
         default=None,
-        help="CUDA context and workspaces, e.g. 512MiB (default) or 0",
+        help=_("CUDA context and workspaces, e.g. 512MiB (default) or 0"),
     )
     o.add_argument(
         "--allocator-reserve",
         type=_fraction,
         default=None,
-        help="allocator reserve as a fraction of tensor memory (default: 0.05)",
+        help=_("allocator reserve as a fraction of tensor memory (default: 0.05)"),
     )
-    p.add_argument("--json", action="store_true", help="print one JSON object (bytes)")
+    p.add_argument("--json", action="store_true", help=_("print one JSON object (bytes)"))
 
 
 def _workload(args: argparse.Namespace):
@@ -194,11 +209,32 @@ def _workload(args: argparse.Namespace):
     return Workload(**given)
 
 
+#: The listing commands: the line in ``gpumem --help`` and the description of their own help.
 LISTINGS = {
-    "models": "list the model catalog",
-    "gpus": "list the GPU catalog",
-    "formats": "list number formats and their bits per value",
+    "models": (N_("list the model catalog"), N_("List the model catalog.")),
+    "gpus": (N_("list the GPU catalog"), N_("List the GPU catalog.")),
+    "formats": (
+        N_("list number formats and their bits per value"),
+        N_("List number formats and their bits per value."),
+    ),
 }
+
+#: argparse's own messages that a user of ``gpumem`` sees, for the catalog (argparse asks
+#: :func:`gettext.gettext`, which has no catalog for them; see :func:`_argparse_speaks`).
+ARGPARSE_MESSAGES = (
+    N_("usage: "),
+    N_("positional arguments"),
+    N_("options"),
+    N_("show this help message and exit"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("the following arguments are required: %s"),
+    N_("unrecognized arguments: %s"),
+    N_("expected one argument"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("ignored explicit argument %r"),
+)
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -209,16 +245,16 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """
     parser = _Parser(
         prog="gpumem",
-        description="Estimate the GPU memory a transformer needs to run or train.",
-        epilog="Run 'gpumem COMMAND --help' for the options of a command.",
+        description=_("Estimate the GPU memory a transformer needs to run or train."),
+        epilog=_("Run 'gpumem COMMAND --help' for the options of a command."),
     )
     sub = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=_Parser, required=True
     )
     commands = {
-        "estimate": ("peak memory per GPU, by component", _add_estimate),
-        "fit": ("does it fit on a GPU; how many GPUs; largest batch/context", _add_fit),
-        **{name: (text, _add_listing) for name, text in LISTINGS.items()},
+        "estimate": (_("peak memory per GPU, by component"), _add_estimate),
+        "fit": (_("does it fit on a GPU; how many GPUs; largest batch/context"), _add_fit),
+        **{name: (_(text), _add_listing) for name, (text, _d) in LISTINGS.items()},
     }
     for name, (text, add_options) in commands.items():
         if only is None or name == only:
@@ -228,15 +264,19 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def _add_estimate(sub: argparse._SubParsersAction, name: str, text: str) -> None:
     _add_workload_command(
-        sub, name, text, "Peak memory per GPU of a model under a workload.", EPILOG_ESTIMATE
+        sub,
+        name,
+        text,
+        _("Peak memory per GPU of a model under a workload."),
+        _(EPILOG_ESTIMATE),
     )
 
 
 def _add_fit(sub: argparse._SubParsersAction, name: str, text: str) -> None:
     fit = _add_workload_command(
-        sub, name, text, "Check a model and workload against a GPU.", EPILOG_FIT
+        sub, name, text, _("Check a model and workload against a GPU."), _(EPILOG_FIT)
     )
-    fit.add_argument("--gpu", required=True, help="GPU id (see 'gpumem gpus')")
+    fit.add_argument("--gpu", required=True, help=_("GPU id (see 'gpumem gpus')"))
 
 
 def _add_workload_command(
@@ -254,8 +294,8 @@ def _add_workload_command(
 
 
 def _add_listing(sub: argparse._SubParsersAction, name: str, text: str) -> None:
-    listing = sub.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
-    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing = sub.add_parser(name, help=text, description=_(LISTINGS[name][1]))
+    listing.add_argument("--json", action="store_true", help=_("print JSON"))
 
 
 def _estimate(args: argparse.Namespace) -> str:
@@ -296,16 +336,40 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(only=argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
+    with_argparse = _argparse_speaks()
+    try:
+        parser = build_parser(only=argv[0] if argv and argv[0] in COMMANDS else None)
+        args = parser.parse_args(argv)
+    finally:
+        _argparse_speaks(with_argparse)
     try:
         text = COMMANDS[args.command](args)
         sys.stdout.write(text)
         sys.stdout.flush()
     except GpumemError as error:
-        hint = f" ({error.hint})" if error.hint else ""
-        print(f"gpumem: error: {error.message}{hint}", file=sys.stderr)
+        print(error_line(error), file=sys.stderr)
         return 2
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     return 0
+
+
+def error_line(error: GpumemError) -> str:
+    """The line ``gpumem: error: MESSAGE (HINT)`` in the user's language."""
+    message = translate(error.message, _)
+    if error.hint:
+        message = _("{message} ({hint})").format(message=message, hint=translate(error.hint, _))
+    return _("{prog}: error: {message}").format(prog="gpumem", message=message)
+
+
+def _argparse_speaks(gettext=_):
+    """Let argparse's own messages (``usage:``, ``options``…) come from gpumem's catalog.
+
+    argparse looks its messages up with :func:`gettext.gettext`, in a domain that ships no
+    Chinese; the module's ``_`` is swapped while gpumem builds and runs its parser. Returns the
+    function it replaced, to put back with ``_argparse_speaks(previous)``.
+    """
+    previous = argparse._
+    argparse._ = gettext
+    return previous

@@ -1,6 +1,7 @@
 """Text and JSON views of estimates and catalogs, for the command line.
 
-Byte columns are always labelled with their unit: GB = 10**9 bytes, GiB = 2**30 bytes.
+Byte columns are always labelled with their unit: GB = 10**9 bytes, GiB = 2**30 bytes. The text
+views speak the user's language (:mod:`gpumem.i18n`); the JSON views are English data.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import json
 
 from .estimate import Estimate, rule_of_thumb
+from .i18n import N_, _, current_language
 from .units import to_unit
 
 TYPE_CHECKING = False
@@ -17,20 +19,72 @@ if TYPE_CHECKING:
     from .solve import Answers, Fit
 
 LABELS = {
-    "weights": "weights",
-    "adapter_weights": "LoRA adapters (FP32)",
-    "master_weights": "FP32 master weights",
-    "gradients": "gradients",
-    "optimizer_states": "optimizer states",
-    "optimizer_temporaries": "optimizer temporaries",
-    "activations": "activations",
-    "logits": "logits",
-    "autocast_copies": "autocast weight copies",
-    "recomputed_layer": "recomputed layer",
-    "kv_cache": "KV cache",
-    "prefill_workspace": "prefill workspace",
-    "cuda_context": "CUDA context",
-    "allocator_reserve": "allocator reserve",
+    "weights": N_("weights"),
+    "adapter_weights": N_("LoRA adapters (FP32)"),
+    "master_weights": N_("FP32 master weights"),
+    "gradients": N_("gradients"),
+    "optimizer_states": N_("optimizer states"),
+    "optimizer_temporaries": N_("optimizer temporaries"),
+    "activations": N_("activations"),
+    "logits": N_("logits"),
+    "autocast_copies": N_("autocast weight copies"),
+    "recomputed_layer": N_("recomputed layer"),
+    "kv_cache": N_("KV cache"),
+    "prefill_workspace": N_("prefill workspace"),
+    "cuda_context": N_("CUDA context"),
+    "allocator_reserve": N_("allocator reserve"),
+}
+
+#: Column headers and words of the text tables (the JSON keeps the English keys).
+WORDS = {
+    word: word
+    for word in (
+        N_("component"),
+        N_("share"),
+        N_("total"),
+        N_("id"),
+        N_("name"),
+        N_("family"),
+        N_("parameters"),
+        N_("layers"),
+        N_("context"),
+        N_("memory GiB"),
+        N_("type"),
+        N_("bandwidth GB/s"),
+        N_("year"),
+        N_("label"),
+        N_("kind"),
+        N_("bits/value"),
+    )
+}
+
+#: Cells that are names of kinds of number formats: the English table shows the id, another
+#: language its word for it (the site's).
+CELLS = {
+    "float": N_("floating point"),
+    "int": N_("integer"),
+    "block-scaled": N_("block-scaled"),
+    "gguf": N_("GGUF mix"),
+}
+
+#: When the peak happens (:attr:`Estimate.phase`), as the text says it.
+PHASES = {
+    "prefill": N_("prefill"),
+    "forward": N_("forward pass"),
+    "backward": N_("backward pass"),
+    "optimizer": N_("optimizer step"),
+}
+
+MODES = {"inference": N_("inference"), "training": N_("training")}
+PRECISIONS = {
+    "mixed": N_("mixed precision"),
+    "pure": N_("pure precision"),
+    "amp": N_("amp precision"),
+}
+SOURCES = {
+    "architecture": N_("architecture"),
+    "safetensors": N_("safetensors"),
+    "catalog": N_("catalog"),
 }
 
 
@@ -40,18 +94,21 @@ def to_json(data: object) -> str:
 
 
 def table(rows: Sequence[dict[str, object]], right: Sequence[str] = ()) -> str:
-    """Rows of equal keys as an aligned text table (numbers right-aligned)."""
+    """Rows of equal keys as an aligned text table (numbers right-aligned).
+
+    Headers, and cells that are words of :data:`WORDS`, are translated; columns are aligned by
+    the width a terminal gives the text (a Chinese character takes two columns).
+    """
     if not rows:
         return ""
-    headers = list(rows[0])
-    cells = [[_cell(row[h]) for h in headers] for row in rows]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
-    numeric = [h in right or all(isinstance(r[h], int | float) for r in rows) for h in headers]
+    keys = list(rows[0])
+    headers = [_(h) if h in WORDS else h for h in keys]
+    cells = [[_cell(row[h]) for h in keys] for row in rows]
+    widths = [max(_width(h), *(_width(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    numeric = [h in right or all(isinstance(r[h], int | float) for r in rows) for h in keys]
 
     def line(values: Sequence[str]) -> str:
-        parts = [
-            v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric, strict=True)
-        ]
+        parts = [_pad(v, w, n) for v, w, n in zip(values, widths, numeric, strict=True)]
         return "  ".join(parts).rstrip()
 
     return "\n".join([line(headers), *(line(c) for c in cells)]) + "\n"
@@ -62,13 +119,46 @@ def _cell(value: object) -> str:
         return f"{value:,.2f}"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
+    if value in CELLS and current_language() != "en":
+        return _(CELLS[value])
     return str(value)
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: two for CJK characters and full-width forms.
+
+    The ranges of the wide characters gpumem prints; :mod:`unicodedata` would cost more
+    start-up time than the whole table.
+    """
+    if text.isascii():
+        return len(text)
+    return sum(2 if any(lo <= c <= hi for lo, hi in _WIDE) else 1 for c in text)
+
+
+_WIDE = (
+    ("\u1100", "\u115f"),  # Hangul jamo
+    ("\u2e80", "\u303e"),  # CJK radicals, punctuation
+    ("\u3041", "\u33ff"),  # kana, CJK compatibility
+    ("\u3400", "\u4dbf"),  # CJK extension A
+    ("\u4e00", "\u9fff"),  # CJK unified ideographs
+    ("\ua960", "\ua97f"),  # Hangul jamo extended
+    ("\uac00", "\ud7a3"),  # Hangul syllables
+    ("\uf900", "\ufaff"),  # CJK compatibility ideographs
+    ("\ufe30", "\ufe4f"),  # CJK compatibility forms
+    ("\uff00", "\uff60"),  # full-width forms
+    ("\uffe0", "\uffe6"),  # full-width signs
+)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    space = " " * (width - _width(text))
+    return space + text if right else text + space
 
 
 def _byte_rows(components: dict[str, int], total: int) -> list[dict[str, object]]:
     rows = [
         {
-            "component": LABELS.get(name, name),
+            "component": _(LABELS[name]) if name in LABELS else name,
             "GB": to_unit(n, "GB"),
             "GiB": to_unit(n, "GiB"),
             "share": f"{n / total:.1%}",
@@ -77,7 +167,7 @@ def _byte_rows(components: dict[str, int], total: int) -> list[dict[str, object]
     ]
     rows.append(
         {
-            "component": "total",
+            "component": _("total"),
             "GB": to_unit(total, "GB"),
             "GiB": to_unit(total, "GiB"),
             "share": "100.0%",
@@ -91,16 +181,31 @@ def _headline(e: Estimate) -> str:
     gpus = w.dp * w.tp * w.pp
     parts = [
         m.name,
-        w.mode,
+        _(MODES[w.mode]),
         w.dtype,
-        f"batch {w.batch} × {w.seq:,} tokens",
-        f"{gpus} GPU{'s' if gpus > 1 else ''}",
+        _("batch {batch} × {seq} tokens").format(batch=w.batch, seq=f"{w.seq:,}"),
+        (_("{n} GPUs") if gpus > 1 else _("{n} GPU")).format(n=gpus),
     ]
     if w.training:
-        parts.insert(3, f"{w.resolved_precision} precision, {w.resolved_optimizer.label}")
-    model = (
-        f"model: {m.parameters:,} parameters ({m.parameters_source}), {m.n_layers} layers, "
-        f"hidden {m.hidden_size}, {m.n_heads} heads ({m.n_kv_heads} KV), vocab {m.vocab_size:,}"
+        precision = _(PRECISIONS[w.resolved_precision])
+        parts.insert(
+            3,
+            _("{precision}, {optimizer}").format(
+                precision=precision, optimizer=w.resolved_optimizer.label
+            ),
+        )
+    source = m.parameters_source
+    model = _(
+        "model: {parameters} parameters ({source}), {layers} layers, hidden {hidden}, "
+        "{heads} heads ({kv_heads} KV), vocab {vocab}"
+    ).format(
+        parameters=f"{m.parameters:,}",
+        source=_(SOURCES[source]) if source in SOURCES else source,
+        layers=m.n_layers,
+        hidden=m.hidden_size,
+        heads=m.n_heads,
+        kv_heads=m.n_kv_heads,
+        vocab=f"{m.vocab_size:,}",
     )
     return " · ".join(parts) + "\n" + model + "\n"
 
@@ -109,13 +214,18 @@ def estimate_text(e: Estimate) -> str:
     """Human-readable estimate: headline, component table, peak phase and rule of thumb."""
     rule = rule_of_thumb(e.model.parameters, e.workload.dtype, e.workload.mode)
     factor = "1.2" if e.workload.mode == "inference" else "2"
+    phase = _(PHASES[e.phase]) if e.phase in PHASES else e.phase
     return (
         _headline(e)
         + "\n"
         + table(_byte_rows(e.components, e.total_bytes), right=("share",))
-        + f"\npeak per GPU during: {e.phase}"
-        + f"\nrule of thumb (parameters × bytes × {factor}): {to_unit(rule, 'GB'):,.2f} GB"
-        + f" = {to_unit(rule, 'GiB'):,.2f} GiB\n"
+        + "\n"
+        + _("peak per GPU during: {phase}").format(phase=phase)
+        + "\n"
+        + _("rule of thumb (parameters × bytes × {factor}): {gb} GB = {gib} GiB").format(
+            factor=factor, gb=f"{to_unit(rule, 'GB'):,.2f}", gib=f"{to_unit(rule, 'GiB'):,.2f}"
+        )
+        + "\n"
     )
 
 
@@ -148,19 +258,35 @@ def fit_text(answers: Answers) -> str:
     """Human-readable answers: does it fit, on how many GPUs, largest batch and context."""
     result, w = answers.fit, answers.fit.estimate.workload
     gpu = result.gpu
-    verdict = "fits" if result.fits else "does NOT fit"
-    lead = "headroom" if result.fits else "missing"
+    if result.fits:
+        verdict = _("{gpu} ({memory} GiB usable): fits; headroom {gib} GiB ({share} of the GPU)")
+    else:
+        verdict = _(
+            "{gpu} ({memory} GiB usable): does NOT fit; missing {gib} GiB ({share} of the GPU)"
+        )
+    none = _("none")
     lines = [
-        f"{gpu.name} ({to_unit(gpu.memory_bytes, 'GiB'):,.2f} GiB usable): {verdict};"
-        f" {lead} {to_unit(abs(result.headroom_bytes), 'GiB'):,.2f} GiB"
-        f" ({abs(result.headroom):.1%} of the GPU)",
-        "smallest layout that fits: "
-        + (_layout(answers.layout) if answers.layout else "none up to 4,096 GPUs"),
-        f"largest batch at {w.seq:,} tokens on one GPU: "
-        + (f"{answers.max_batch:,}" if answers.max_batch else "none"),
-        f"longest sequence at batch {w.batch} on one GPU: "
-        + (f"{answers.max_context:,} tokens" if answers.max_context else "none")
-        + f" (context window {result.estimate.model.max_context:,})",
+        verdict.format(
+            gpu=gpu.name,
+            memory=f"{to_unit(gpu.memory_bytes, 'GiB'):,.2f}",
+            gib=f"{to_unit(abs(result.headroom_bytes), 'GiB'):,.2f}",
+            share=f"{abs(result.headroom):.1%}",
+        ),
+        _("smallest layout that fits: {layout}").format(
+            layout=_layout(answers.layout) if answers.layout else _("none up to 4,096 GPUs")
+        ),
+        _("largest batch at {seq} tokens on one GPU: {batch}").format(
+            seq=f"{w.seq:,}", batch=f"{answers.max_batch:,}" if answers.max_batch else none
+        ),
+        _(
+            "longest sequence at batch {batch} on one GPU: {tokens} (context window {window})"
+        ).format(
+            batch=w.batch,
+            tokens=_("{n} tokens").format(n=f"{answers.max_context:,}")
+            if answers.max_context
+            else none,
+            window=f"{result.estimate.model.max_context:,}",
+        ),
     ]
     return estimate_text(result.estimate) + "\n" + "\n".join(lines) + "\n"
 

@@ -3,7 +3,8 @@
 ``gpumem-cli`` shows ``gpumem --help``; ``gpumem-cli estimate`` shows ``gpumem estimate --help``.
 The text comes from :func:`gpumem.cli.build_parser` at a fixed width (``:width:``, default 100
 columns), so the page cannot drift from the command and two builds give the same bytes. The
-blocks are ``translatable=False``: the command speaks English in every language.
+blocks are ``translatable=False``: the command's own catalog gives the page's language, as a
+terminal with that locale would show it, whatever the locale of the build.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
 from ..errors import UnknownNameError
+from ..i18n import LANGUAGES
 from .freshness import depend_on_package
 from .options import report
 
@@ -31,20 +33,28 @@ def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
     return {}
 
 
-def help_text(command: str | None = None, width: int = WIDTH) -> str:
-    """``gpumem [COMMAND] --help`` as printed in a terminal ``width`` columns wide."""
-    from ..cli import build_parser
+def help_text(command: str | None = None, width: int = WIDTH, language: str = "en") -> str:
+    """``gpumem [COMMAND] --help`` as printed in a terminal ``width`` columns wide, in
+    ``language`` (``en`` or ``zh_CN``)."""
+    from ..cli import _argparse_speaks, build_parser
+    from ..i18n import use_language
 
-    parser = build_parser()
-    if command is not None:
-        commands = subcommands(parser)
-        if command not in commands:
-            raise UnknownNameError("command", command, commands)
-        parser = commands[command]
-    # The parser asks the terminal for its width; a page needs the same width everywhere.
-    # argparse calls formatter_class(prog=...); a later width= overrides an earlier one.
-    parser.formatter_class = functools.partial(parser.formatter_class, width=width - 2)
-    return parser.format_help().rstrip() + "\n"
+    previous = use_language(language if language in LANGUAGES else "en")
+    argparse_gettext = _argparse_speaks()
+    try:
+        parser = build_parser()
+        if command is not None:
+            commands = subcommands(parser)
+            if command not in commands:
+                raise UnknownNameError("command", command, commands)
+            parser = commands[command]
+        # The parser asks the terminal for its width; a page needs the same width everywhere.
+        # argparse calls formatter_class(prog=...); a later width= overrides an earlier one.
+        parser.formatter_class = functools.partial(parser.formatter_class, width=width - 2)
+        return parser.format_help().rstrip() + "\n"
+    finally:
+        _argparse_speaks(argparse_gettext)
+        use_language(previous)
 
 
 class CliHelpDirective(SphinxDirective):
@@ -57,7 +67,8 @@ class CliHelpDirective(SphinxDirective):
         depend_on_package(self.env)
         command = self.arguments[0] if self.arguments else None
         try:
-            text = help_text(command, self.options.get("width", WIDTH))
+            language = self.env.config.language or "en"
+            text = help_text(command, self.options.get("width", WIDTH), language)
         except UnknownNameError as error:
             return report(self, error)
         block = nodes.literal_block(text, text, language="text", translatable=False)
