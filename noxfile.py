@@ -63,11 +63,9 @@ LANGUAGES = ("en", "zh_CN")
 SPHINX = "sphinx-build -c . -W --keep-going -n -q".split()
 GETTEXT = [*SPHINX, "-b", "gettext", "-D", "nb_execution_mode=off", "-d", "_build/doctrees/gettext"]
 PYBABEL = "pybabel {} -d gpumem/locale -D gpumem -l zh_CN"
-#: The modules whose messages the command line shows (marked with _, N_ or Text).
-CLI_MESSAGES = [
-    f"gpumem/{name}.py"
-    for name in ("cli", "report", "errors", "workload", "estimate", "modelspec", "checkpoint")
-]
+#: The modules whose messages the command line shows (marked with _, N_ or Text): the
+#: package's own, outside its Sphinx extension.
+CLI_MESSAGES = sorted(str(path) for path in Path("gpumem").glob("*.py"))
 
 
 #: What the site is built from; a build whose inputs have not changed is skipped.

@@ -12,7 +12,7 @@ import os
 import sys
 from functools import cache, partial
 
-from .errors import GpumemError, translate
+from .errors import GpumemError, UnknownNameError, translate
 from .i18n import N_, _
 
 TYPE_CHECKING = False
@@ -238,11 +238,16 @@ ARGPARSE_MESSAGES = (
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The argument parser (also used to document the CLI).
+    """The argument parser.
 
     With ``only``, the parser knows that command alone: parsing a command line needs just the
     command it names, and every parser and option costs start-up time.
     """
+    return _parsers(only)[None]
+
+
+def _parsers(only: str | None = None) -> dict[str | None, argparse.ArgumentParser]:
+    """``gpumem``'s parser (key None) and those of its commands (all, or ``only``), by name."""
     parser = _Parser(
         prog="gpumem",
         description=_("Estimate the GPU memory a transformer needs to run or train."),
@@ -256,14 +261,38 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "fit": (_("does it fit on a GPU; how many GPUs; largest batch/context"), _add_fit),
         **{name: (_(text), _add_listing) for name, (text, _d) in LISTINGS.items()},
     }
+    parsers: dict[str | None, argparse.ArgumentParser] = {None: parser}
     for name, (text, add_options) in commands.items():
         if only is None or name == only:
-            add_options(sub, name, text)
-    return parser
+            parsers[name] = add_options(sub, name, text)
+    return parsers
 
 
-def _add_estimate(sub: argparse._SubParsersAction, name: str, text: str) -> None:
-    _add_workload_command(
+def help_text(command: str | None = None, language: str = "en", width: int = 100) -> str:
+    """``gpumem [COMMAND] --help`` as a terminal ``width`` columns wide shows it, in
+    ``language`` (one of :data:`gpumem.i18n.LANGUAGES`).
+
+    Raises :class:`~gpumem.errors.UnknownNameError` for a command ``gpumem`` does not have.
+    """
+    from .i18n import use_language
+
+    previous = use_language(language)
+    argparse_gettext = _argparse_speaks()
+    try:
+        parsers = _parsers()
+        if command not in parsers:
+            raise UnknownNameError("command", str(command), [c for c in parsers if c])
+        parser = parsers[command]
+        # argparse calls formatter_class(prog=...); a later width= overrides an earlier one.
+        parser.formatter_class = partial(parser.formatter_class, width=width - 2)
+        return parser.format_help().rstrip() + "\n"
+    finally:
+        _argparse_speaks(argparse_gettext)
+        use_language(previous)
+
+
+def _add_estimate(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
+    return _add_workload_command(
         sub,
         name,
         text,
@@ -272,11 +301,12 @@ def _add_estimate(sub: argparse._SubParsersAction, name: str, text: str) -> None
     )
 
 
-def _add_fit(sub: argparse._SubParsersAction, name: str, text: str) -> None:
+def _add_fit(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
     fit = _add_workload_command(
         sub, name, text, _("Check a model and workload against a GPU."), _(EPILOG_FIT)
     )
     fit.add_argument("--gpu", required=True, help=_("GPU id (see 'gpumem gpus')"))
+    return fit
 
 
 def _add_workload_command(
@@ -293,9 +323,10 @@ def _add_workload_command(
     return command
 
 
-def _add_listing(sub: argparse._SubParsersAction, name: str, text: str) -> None:
+def _add_listing(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
     listing = sub.add_parser(name, help=text, description=_(LISTINGS[name][1]))
     listing.add_argument("--json", action="store_true", help=_("print JSON"))
+    return listing
 
 
 def _estimate(args: argparse.Namespace) -> str:
@@ -336,10 +367,14 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:
+        argv = ["--help"]
     with_argparse = _argparse_speaks()
     try:
-        parser = build_parser(only=argv[0] if argv and argv[0] in COMMANDS else None)
+        parser = build_parser(only=argv[0] if argv[0] in COMMANDS else None)
         args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, or a usage error already printed
+        return done.code if isinstance(done.code, int) else 2
     finally:
         _argparse_speaks(with_argparse)
     try:

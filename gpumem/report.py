@@ -9,8 +9,17 @@ from __future__ import annotations
 import json
 
 from .estimate import Estimate, rule_of_thumb
-from .i18n import N_, _, current_language
+from .i18n import N_, _, columns, current_language
 from .units import to_unit
+from .vocabulary import (
+    COMPONENTS,
+    FORMAT_KINDS,
+    MODES,
+    PARAMETER_SOURCES,
+    PHASES,
+    WORKLOAD_OPTIONS,
+    label,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -18,24 +27,7 @@ if TYPE_CHECKING:
 
     from .solve import Answers, Fit
 
-LABELS = {
-    "weights": N_("weights"),
-    "adapter_weights": N_("LoRA adapters (FP32)"),
-    "master_weights": N_("FP32 master weights"),
-    "gradients": N_("gradients"),
-    "optimizer_states": N_("optimizer states"),
-    "optimizer_temporaries": N_("optimizer temporaries"),
-    "activations": N_("activations"),
-    "logits": N_("logits"),
-    "autocast_copies": N_("autocast weight copies"),
-    "recomputed_layer": N_("recomputed layer"),
-    "kv_cache": N_("KV cache"),
-    "prefill_workspace": N_("prefill workspace"),
-    "cuda_context": N_("CUDA context"),
-    "allocator_reserve": N_("allocator reserve"),
-}
-
-#: Column headers and words of the text tables (the JSON keeps the English keys).
+#: Column headers of the text tables (the JSON keeps the English keys).
 WORDS = {
     word: word
     for word in (
@@ -58,35 +50,6 @@ WORDS = {
     )
 }
 
-#: Cells that are names of kinds of number formats: the English table shows the id, another
-#: language its word for it (the site's).
-CELLS = {
-    "float": N_("floating point"),
-    "int": N_("integer"),
-    "block-scaled": N_("block-scaled"),
-    "gguf": N_("GGUF mix"),
-}
-
-#: When the peak happens (:attr:`Estimate.phase`), as the text says it.
-PHASES = {
-    "prefill": N_("prefill"),
-    "forward": N_("forward pass"),
-    "backward": N_("backward pass"),
-    "optimizer": N_("optimizer step"),
-}
-
-MODES = {"inference": N_("inference"), "training": N_("training")}
-PRECISIONS = {
-    "mixed": N_("mixed precision"),
-    "pure": N_("pure precision"),
-    "amp": N_("amp precision"),
-}
-SOURCES = {
-    "architecture": N_("architecture"),
-    "safetensors": N_("safetensors"),
-    "catalog": N_("catalog"),
-}
-
 
 def to_json(data: object) -> str:
     """Pretty JSON text ending with a newline."""
@@ -96,7 +59,8 @@ def to_json(data: object) -> str:
 def table(rows: Sequence[dict[str, object]], right: Sequence[str] = ()) -> str:
     """Rows of equal keys as an aligned text table (numbers right-aligned).
 
-    Headers, and cells that are words of :data:`WORDS`, are translated; columns are aligned by
+    Headers (words of :data:`WORDS`) and the kinds of number formats are translated; columns
+    are aligned by
     the width a terminal gives the text (a Chinese character takes two columns).
     """
     if not rows:
@@ -104,7 +68,7 @@ def table(rows: Sequence[dict[str, object]], right: Sequence[str] = ()) -> str:
     keys = list(rows[0])
     headers = [_(h) if h in WORDS else h for h in keys]
     cells = [[_cell(row[h]) for h in keys] for row in rows]
-    widths = [max(_width(h), *(_width(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    widths = [max(columns(h), *(columns(c[i]) for c in cells)) for i, h in enumerate(headers)]
     numeric = [h in right or all(isinstance(r[h], int | float) for r in rows) for h in keys]
 
     def line(values: Sequence[str]) -> str:
@@ -116,49 +80,30 @@ def table(rows: Sequence[dict[str, object]], right: Sequence[str] = ()) -> str:
 
 def _cell(value: object) -> str:
     if isinstance(value, float):
-        return f"{value:,.2f}"
+        return number(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    if value in CELLS and current_language() != "en":
-        return _(CELLS[value])
+    if value in FORMAT_KINDS and current_language() != "en":
+        return _(FORMAT_KINDS[value])
     return str(value)
 
 
-def _width(text: str) -> int:
-    """Columns ``text`` takes in a terminal: two for CJK characters and full-width forms.
-
-    The ranges of the wide characters gpumem prints; :mod:`unicodedata` would cost more
-    start-up time than the whole table.
-    """
-    if text.isascii():
-        return len(text)
-    return sum(2 if any(lo <= c <= hi for lo, hi in _WIDE) else 1 for c in text)
-
-
-_WIDE = (
-    ("\u1100", "\u115f"),  # Hangul jamo
-    ("\u2e80", "\u303e"),  # CJK radicals, punctuation
-    ("\u3041", "\u33ff"),  # kana, CJK compatibility
-    ("\u3400", "\u4dbf"),  # CJK extension A
-    ("\u4e00", "\u9fff"),  # CJK unified ideographs
-    ("\ua960", "\ua97f"),  # Hangul jamo extended
-    ("\uac00", "\ud7a3"),  # Hangul syllables
-    ("\uf900", "\ufaff"),  # CJK compatibility ideographs
-    ("\ufe30", "\ufe4f"),  # CJK compatibility forms
-    ("\uff00", "\uff60"),  # full-width forms
-    ("\uffe0", "\uffe6"),  # full-width signs
-)
+def number(value: float, digits: int = 2) -> str:
+    """``value`` with thousands separators and at most ``digits`` decimals, without trailing
+    zeros: ``32.0`` → ``"32"``, ``4.5`` → ``"4.5"``, ``1555.0`` → ``"1,555"``."""
+    text = f"{value:,.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _pad(text: str, width: int, right: bool) -> str:
-    space = " " * (width - _width(text))
+    space = " " * (width - columns(text))
     return space + text if right else text + space
 
 
 def _byte_rows(components: dict[str, int], total: int) -> list[dict[str, object]]:
     rows = [
         {
-            "component": _(LABELS[name]) if name in LABELS else name,
+            "component": label(COMPONENTS, name, _),
             "GB": to_unit(n, "GB"),
             "GiB": to_unit(n, "GiB"),
             "share": f"{n / total:.1%}",
@@ -181,13 +126,13 @@ def _headline(e: Estimate) -> str:
     gpus = w.dp * w.tp * w.pp
     parts = [
         m.name,
-        _(MODES[w.mode]),
+        label(MODES, w.mode, _),
         w.dtype,
         _("batch {batch} × {seq} tokens").format(batch=w.batch, seq=f"{w.seq:,}"),
         (_("{n} GPUs") if gpus > 1 else _("{n} GPU")).format(n=gpus),
     ]
     if w.training:
-        precision = _(PRECISIONS[w.resolved_precision])
+        precision = label(WORKLOAD_OPTIONS, ("precision", w.resolved_precision), _)
         parts.insert(
             3,
             _("{precision}, {optimizer}").format(
@@ -200,7 +145,7 @@ def _headline(e: Estimate) -> str:
         "{heads} heads ({kv_heads} KV), vocab {vocab}"
     ).format(
         parameters=f"{m.parameters:,}",
-        source=_(SOURCES[source]) if source in SOURCES else source,
+        source=label(PARAMETER_SOURCES, source, _),
         layers=m.n_layers,
         hidden=m.hidden_size,
         heads=m.n_heads,
@@ -214,7 +159,7 @@ def estimate_text(e: Estimate) -> str:
     """Human-readable estimate: headline, component table, peak phase and rule of thumb."""
     rule = rule_of_thumb(e.model.parameters, e.workload.dtype, e.workload.mode)
     factor = "1.2" if e.workload.mode == "inference" else "2"
-    phase = _(PHASES[e.phase]) if e.phase in PHASES else e.phase
+    phase = label(PHASES, e.phase, _)
     return (
         _headline(e)
         + "\n"
@@ -222,7 +167,10 @@ def estimate_text(e: Estimate) -> str:
         + "\n"
         + _("peak per GPU during: {phase}").format(phase=phase)
         + "\n"
-        + _("rule of thumb (parameters × bytes × {factor}): {gb} GB = {gib} GiB").format(
+        + _(
+            "rule of thumb (parameters × bytes × {factor}, blind to batch, context and "
+            "optimizer): {gb} GB = {gib} GiB"
+        ).format(
             factor=factor, gb=f"{to_unit(rule, 'GB'):,.2f}", gib=f"{to_unit(rule, 'GiB'):,.2f}"
         )
         + "\n"
@@ -258,20 +206,25 @@ def fit_text(answers: Answers) -> str:
     """Human-readable answers: does it fit, on how many GPUs, largest batch and context."""
     result, w = answers.fit, answers.fit.estimate.workload
     gpu = result.gpu
+    memory = f"{to_unit(gpu.memory_bytes, 'GiB'):,.2f}"
+    gib = f"{to_unit(abs(result.headroom_bytes), 'GiB'):,.2f}"
     if result.fits:
-        verdict = _("{gpu} ({memory} GiB usable): fits; headroom {gib} GiB ({share} of the GPU)")
+        verdict = _("{gpu} ({memory} GiB usable): fits, {gib} GiB to spare ({share} of it)").format(
+            gpu=gpu.name, memory=memory, gib=gib, share=f"{result.headroom:.1%}"
+        )
     else:
         verdict = _(
-            "{gpu} ({memory} GiB usable): does NOT fit; missing {gib} GiB ({share} of the GPU)"
+            "{gpu} ({memory} GiB usable): does NOT fit, {gib} GiB short "
+            "(the estimate is {ratio} × its memory)"
+        ).format(
+            gpu=gpu.name,
+            memory=memory,
+            gib=gib,
+            ratio=number(result.estimate.total_bytes / gpu.memory_bytes),
         )
     none = _("none")
     lines = [
-        verdict.format(
-            gpu=gpu.name,
-            memory=f"{to_unit(gpu.memory_bytes, 'GiB'):,.2f}",
-            gib=f"{to_unit(abs(result.headroom_bytes), 'GiB'):,.2f}",
-            share=f"{abs(result.headroom):.1%}",
-        ),
+        verdict,
         _("smallest layout that fits: {layout}").format(
             layout=_layout(answers.layout) if answers.layout else _("none up to 4,096 GPUs")
         ),
@@ -347,7 +300,7 @@ def gpus_rows() -> list[dict[str, object]]:
                 "name": g.name,
                 "memory GiB": to_unit(g.memory_bytes, "GiB"),
                 "type": g.memory_type,
-                "bandwidth GB/s": g.bandwidth_bytes_per_s / 1e9,
+                "bandwidth GB/s": g.bandwidth_bytes_per_s / 10**9,
                 "year": str(g.year),
             }
         )

@@ -23,7 +23,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 def test_estimate_table_states_units(capsys) -> None:
     code, out, err = run(capsys, "estimate", "llama-2-7b", "--dtype", "fp16")
     assert code == 0 and not err
-    assert "GB" in out and "GiB" in out and "weights" in out
+    assert "GB" in out and "GiB" in out and "Weights" in out
     assert "13.48" in out  # 6,738,415,616 x 2 bytes = 13.48 GB
 
 
@@ -163,3 +163,24 @@ def test_estimate_imports_only_cheap_modules() -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "[]"
+
+
+def test_bare_gpumem_prints_the_help(capsys) -> None:
+    code, out, err = run(capsys)
+    assert code == 0 and not err
+    assert out.startswith("usage: gpumem") and "estimate" in out and "fit" in out
+
+
+def test_help_text_of_each_command() -> None:
+    from gpumem.cli import help_text
+    from gpumem.errors import UnknownNameError
+
+    assert help_text(None).startswith("usage: gpumem [-h] COMMAND")
+    assert "--kv-dtype" in help_text("fit")
+    assert help_text("estimate", "zh_CN").startswith("用法：gpumem estimate")
+    options = help_text("estimate", width=70).split("examples:")[0]  # the epilog is as written
+    assert max(len(line) for line in options.splitlines()) <= 70
+    with pytest.raises(UnknownNameError, match="unknown command 'esimate'; did you mean"):
+        help_text("esimate")
+    with pytest.raises(UnknownNameError, match="unknown language 'fr'"):
+        help_text("fit", "fr")

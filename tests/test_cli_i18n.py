@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -108,7 +109,12 @@ def test_english_otherwise(env) -> None:
     [
         ({}, "en"),
         ({"LANG": "zh_CN.UTF-8"}, "zh_CN"),
-        ({"LANG": "zh_TW.UTF-8"}, "zh_CN"),
+        ({"LANG": "zh_TW.UTF-8"}, "en"),  # no Traditional catalog: English, not Simplified
+        ({"LANG": "zh_HK.UTF-8"}, "en"),
+        ({"LC_ALL": "zh_Hant_TW"}, "en"),
+        ({"GPUMEM_LANG": "zh-TW"}, "en"),
+        ({"LANGUAGE": "zh_TW:zh_CN"}, "zh_CN"),  # Simplified asked for as the fallback
+        ({"LANG": "zh_SG.UTF-8"}, "zh_CN"),
         ({"LC_ALL": "C", "LANG": "zh_CN.UTF-8"}, "en"),  # the first variable set decides
         ({"LANGUAGE": "fr:zh_CN", "LANG": "en_US.UTF-8"}, "zh_CN"),  # no French: next one
         ({"LANGUAGE": "en:zh_CN"}, "en"),
@@ -127,9 +133,17 @@ def test_chinese_table_columns_line_up(speak, capsys) -> None:
     assert main(["estimate", "llama-3.1-8b"]) == 0
     out = capsys.readouterr().out
     table = out.split("\n\n")[1].splitlines()
-    from gpumem.report import _width
 
-    assert len({_width(line) for line in table}) == 1  # every share ends in the same column
+    def width(line: str) -> int:  # as a terminal draws it (Unicode's East Asian Width)
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+    assert len({width(line) for line in table}) == 1  # every share ends in the same column
+
+
+@pytest.mark.parametrize("text", ["KV 缓存", "（FP32）", "ascii", "권한", "かな"])
+def test_columns_agree_with_unicode(text) -> None:
+    expected = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    assert i18n.columns(text) == expected
 
 
 def test_python_api_stays_english(speak) -> None:
@@ -158,11 +172,10 @@ def test_cli_catalog_is_complete() -> None:
     from babel.messages.pofile import read_po
 
     package = Path(__file__).parents[1] / "gpumem"
-    modules = ("cli", "report", "errors", "workload", "estimate", "modelspec", "checkpoint")
     keywords = {"_": None, "N_": None, "Text": None}
     used = set()
-    for module in modules:
-        with (package / f"{module}.py").open("rb") as file:
+    for module in package.glob("*.py"):  # all but the Sphinx extension's
+        with module.open("rb") as file:
             used |= {m[1] for m in babel.extract("python", file, keywords=keywords)}
     with (package / "locale" / "zh_CN" / "LC_MESSAGES" / "gpumem.po").open("rb") as file:
         po = {m.id: m.string for m in read_po(file) if m.id and m.string and not m.fuzzy}

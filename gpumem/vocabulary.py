@@ -1,0 +1,96 @@
+"""gpumem's words for users: components, phases, modes, workload options, format kinds.
+
+One table per kind of word, from an id (a key of :attr:`gpumem.estimate.Estimate.components`,
+a workload option's value…) to its English label, marked for the ``gpumem`` message catalog
+with :func:`~gpumem.i18n.N_`. The command line and the Sphinx extension translate the labels
+with their own gettext (``_(COMPONENTS["kv_cache"])``), so a word is written, and translated,
+once. An id without a label is shown as it is.
+
+This module sits next to :mod:`gpumem.errors` and :mod:`gpumem.units`: it imports nothing of
+the model.
+"""
+
+from __future__ import annotations
+
+from .i18n import N_
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+__all__ = [
+    "COMPONENTS",
+    "FORMAT_KINDS",
+    "MODES",
+    "PARAMETER_SOURCES",
+    "PHASES",
+    "WORKLOAD_OPTIONS",
+    "label",
+]
+
+#: The components of an estimate, in the order tables list them and charts stack them
+#: (bottom to top).
+COMPONENTS = {
+    "weights": N_("Weights"),
+    "adapter_weights": N_("LoRA adapters"),
+    "master_weights": N_("FP32 master weights"),
+    "gradients": N_("Gradients"),
+    "optimizer_states": N_("Optimizer states"),
+    "optimizer_temporaries": N_("Optimizer temporaries"),
+    "kv_cache": N_("KV cache"),
+    "activations": N_("Activations"),
+    "autocast_copies": N_("Autocast weight copies"),
+    "recomputed_layer": N_("Recomputed layer"),
+    "prefill_workspace": N_("Prefill workspace"),
+    "logits": N_("Logits"),
+    "cuda_context": N_("CUDA context"),
+    "allocator_reserve": N_("Allocator reserve"),
+}
+
+#: When the peak occurs (:attr:`gpumem.estimate.Estimate.phase`).
+PHASES = {
+    "prefill": N_("prefill"),
+    "forward": N_("forward pass"),
+    "backward": N_("backward pass"),
+    "optimizer": N_("optimizer step"),
+}
+
+#: What the model is used for.
+MODES = {"inference": N_("Inference"), "training": N_("Training")}
+
+#: Values of the workload's word-valued options, by ``(option, value)``.
+WORKLOAD_OPTIONS = {
+    ("precision", "mixed"): N_("mixed precision"),
+    ("precision", "pure"): N_("pure precision"),
+    ("precision", "amp"): N_("automatic mixed precision"),
+    ("optimizer_impl", "fused"): N_("fused optimizer"),
+    ("optimizer_impl", "foreach"): N_("foreach optimizer"),
+    ("checkpointing", "none"): N_("no checkpointing"),
+    ("checkpointing", "full"): N_("full checkpointing"),
+    ("checkpointing", "selective"): N_("selective recomputation"),
+    ("attention", "flash"): N_("fused attention"),
+    ("attention", "eager"): N_("eager attention"),
+    ("logits", "last"): N_("logits of the last position"),
+    ("logits", "all"): N_("logits of all positions"),
+}
+
+#: Kinds of number formats (:attr:`gpumem.precision.Format.kind`).
+FORMAT_KINDS = {
+    "float": N_("floating point"),
+    "int": N_("integer"),
+    "block-scaled": N_("block-scaled"),
+    "gguf": N_("GGUF mix"),
+}
+
+#: Where a model's parameter count comes from
+#: (:attr:`gpumem.modelspec.ModelSpec.parameters_source`).
+PARAMETER_SOURCES = {
+    "architecture": N_("derived from the architecture"),
+    "safetensors": N_("counted in the safetensors files"),
+    "catalog": N_("from the catalog"),
+}
+
+
+def label(table: Mapping[object, str], key: object, gettext: Callable[[str], str] = str) -> str:
+    """``key``'s label in ``table``, translated by ``gettext``; ``key`` itself if it has none."""
+    return gettext(table[key]) if key in table else str(key)
