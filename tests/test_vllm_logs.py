@@ -1,0 +1,156 @@
+"""The published vLLM startup logs: every row sourced, and the printed numbers consistent with
+each other and with KV bytes per token computed here by hand from each model's config.json."""
+
+from __future__ import annotations
+
+import pytest
+
+from gpumem.vllm_logs import logs
+
+GIB = 2**30
+BLOCK = 16  # vLLM's default block size on CUDA; no collected launch sets another
+
+#: KV-cache bytes per token of the whole model: layers x 2 (K and V) x KV heads x head_dim x
+#: 2 bytes (the checkpoints' bf16 activations; FP8 weights still keep a bf16 cache), from each
+#: model's config.json on Hugging Face (num_hidden_layers, num_key_value_heads, head_dim).
+LAYERS_KV_HEADS_HEAD_DIM = {
+    # huggingface.co/meta-llama/Llama-3.1-8B-Instruct/blob/main/config.json: 32 layers, 8 KV heads
+    "meta-llama/Llama-3.1-8B-Instruct": (32, 8, 128),
+    # huggingface.co/Qwen/Qwen3-14B/blob/main/config.json: 40 layers, 8 KV heads, head_dim 128
+    "Qwen/Qwen3-14B": (40, 8, 128),
+    # huggingface.co/Qwen/Qwen3-235B-A22B-FP8/blob/main/config.json: 94 layers, 4 KV heads
+    "Qwen/Qwen3-235B-A22B-FP8": (94, 4, 128),
+    # huggingface.co/Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8/blob/main/config.json: 62 layers, 8
+    "Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8": (62, 8, 128),
+}
+
+ROWS = logs()
+
+
+def _per_rank_bytes_per_token(row: dict) -> int:
+    layers, kv_heads, head_dim = LAYERS_KV_HEADS_HEAD_DIM[row["model"]]
+    tp = row["tensor_parallel_size"]
+    return layers * 2 * max(1, kv_heads // tp) * head_dim * 2
+
+
+def _rows(*fields: str) -> list[dict]:
+    return [row for row in ROWS if all(row["logged"].get(f) is not None for f in fields)]
+
+
+def test_per_token_bytes_by_hand() -> None:
+    # Llama-3.1-8B: 128 KiB per token in bf16, the figure every KV-cache explainer quotes.
+    assert 32 * 2 * 8 * 128 * 2 == 128 * 1024
+    # Qwen3-Coder-480B: 262,144 tokens need exactly 62 GiB, as vLLM printed (recipes#12).
+    layers, kv_heads, head_dim = LAYERS_KV_HEADS_HEAD_DIM["Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8"]
+    assert 262144 * layers * 2 * kv_heads * head_dim * 2 == 62 * GIB
+
+
+def test_every_row_has_a_source() -> None:
+    assert len(ROWS) >= 15
+    for row in ROWS:
+        assert row["source"].startswith("https://github.com/"), row["id"]
+        assert row["source_note"], row["id"]
+    current = [row for row in ROWS if row["generation"] == "v1-tokens"]
+    assert len(current) >= 7
+
+
+@pytest.mark.parametrize("row", _rows("kv_cache_tokens", "max_concurrency"), ids=lambda r: r["id"])
+def test_concurrency_is_tokens_over_max_model_len(row: dict) -> None:
+    # V1 prints num_blocks x block_size tokens and num_blocks / ceil(max_model_len / block_size)
+    # requests: for one full-attention group that is tokens / max_model_len to 2 decimals.
+    logged = row["logged"]
+    ratio = logged["kv_cache_tokens"] / logged["concurrency_tokens_per_request"]
+    assert ratio == pytest.approx(logged["max_concurrency"], abs=0.0051)
+
+
+@pytest.mark.parametrize("row", _rows("gpu_blocks", "max_concurrency"), ids=lambda r: r["id"])
+def test_concurrency_is_blocks_over_max_model_len(row: dict) -> None:
+    logged = row["logged"]
+    ratio = logged["gpu_blocks"] * BLOCK / logged["concurrency_tokens_per_request"]
+    assert ratio == pytest.approx(logged["max_concurrency"], abs=0.0051)
+    if "max_tokens_in_kv_cache" in logged:
+        assert logged["max_tokens_in_kv_cache"] == logged["gpu_blocks"] * BLOCK
+
+
+@pytest.mark.parametrize(
+    "row", _rows("total_gpu_memory_gib", "requested_gib"), ids=lambda r: r["id"]
+)
+def test_budget_is_total_times_utilization(row: dict) -> None:
+    logged = row["logged"]
+    requested = logged["total_gpu_memory_gib"] * row["args"]["gpu_memory_utilization"]
+    assert requested == pytest.approx(logged["requested_gib"], abs=0.011)
+
+
+@pytest.mark.parametrize("row", _rows("requested_gib", "available_kv_gib"), ids=lambda r: r["id"])
+def test_available_is_budget_minus_profile(row: dict) -> None:
+    logged = row["logged"]
+    used = logged["weights_gib"] + logged["non_torch_gib"] + logged["activation_peak_gib"]
+    assert logged["requested_gib"] - used == pytest.approx(logged["available_kv_gib"], abs=0.021)
+
+
+@pytest.mark.parametrize(
+    "row", _rows("peak_torch_memory_gib", "available_kv_gib"), ids=lambda r: r["id"]
+)
+def test_available_is_budget_minus_peak_v064(row: dict) -> None:
+    # The late-2024 line prints the torch peak with the weights in it.
+    logged = row["logged"]
+    budget = logged["total_gpu_memory_gib"] * row["args"]["gpu_memory_utilization"]
+    rest = budget - logged["peak_torch_memory_gib"] - logged["non_torch_gib"]
+    assert rest == pytest.approx(logged["available_kv_gib"], abs=0.011)
+
+
+def _logged_tokens(row: dict) -> int | None:
+    logged = row["logged"]
+    if logged.get("kv_cache_tokens") is not None:
+        return logged["kv_cache_tokens"]
+    if logged.get("gpu_blocks") is not None:
+        return logged["gpu_blocks"] * BLOCK
+    return None
+
+
+CAPACITY_ROWS = [
+    row
+    for row in _rows("available_kv_gib")
+    if row["model"] in LAYERS_KV_HEADS_HEAD_DIM and _logged_tokens(row) is not None
+]
+
+
+@pytest.mark.parametrize("row", CAPACITY_ROWS, ids=lambda r: r["id"])
+def test_tokens_are_available_memory_over_bytes_per_token(row: dict) -> None:
+    per_token = _per_rank_bytes_per_token(row)
+    blocks = int(row["logged"]["available_kv_gib"] * GIB // (per_token * BLOCK))
+    expected = blocks * BLOCK
+    logged = _logged_tokens(row)
+    if row["tensor_parallel_size"] == 1:
+        # the printed GiB has 2 decimals: +-0.005 GiB
+        assert logged == pytest.approx(expected, rel=0.005)
+    else:
+        # vLLM keeps the smallest block count over the ranks; the thread shows one rank's memory
+        assert 0.97 * expected <= logged <= 1.005 * expected
+
+
+@pytest.mark.parametrize(
+    "row",
+    [row for row in _rows("needed_kv_gib") if row["model"] in LAYERS_KV_HEADS_HEAD_DIM],
+    ids=lambda r: r["id"],
+)
+def test_needed_memory_and_estimated_length(row: dict) -> None:
+    logged = row["logged"]
+    per_token = _per_rank_bytes_per_token(row)
+    assert logged["needed_for_tokens"] * per_token / GIB == pytest.approx(
+        logged["needed_kv_gib"], abs=0.005
+    )
+    # the longest length whose blocks fit the available memory (binary search in vLLM)
+    fitting = int(logged["available_kv_gib"] * GIB // (per_token * BLOCK)) * BLOCK
+    assert logged["estimated_max_model_len"] == pytest.approx(fitting, rel=0.005)
+
+
+def test_same_launch_same_bytes_per_token() -> None:
+    # vllm#25350 names no model, but its two launches must agree on the bytes per token.
+    started = next(row for row in ROWS if row["id"] == "vllm-25350-fp8-100k")["logged"]
+    refused = next(row for row in ROWS if row["id"] == "vllm-25350-fp8-221k")["logged"]
+    per_token_started = started["available_kv_gib"] / started["kv_cache_tokens"]
+    per_token_refused = refused["needed_kv_gib"] / refused["needed_for_tokens"]
+    assert per_token_started == pytest.approx(per_token_refused, rel=0.005)
+    # 48 KiB per token: an fp8 cache of 48 layers x 4 KV heads x head_dim 128 (x 2 for K and V)
+    assert per_token_refused * GIB == pytest.approx(48 * 2 * 4 * 128 * 1, rel=0.005)
