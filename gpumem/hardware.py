@@ -1,9 +1,13 @@
 """Accelerators and their memory, bandwidth and dense FP16/BF16 peaks (``data/gpus.json``).
 
-Every row cites its source. ``memory_bytes`` is the total the device reports (e.g.
-``nvidia-smi`` ``memory.total``) where such a figure is on record, else the marketed capacity
-times 10**9; ``memory_basis`` says which. TFLOPS are dense (no 2:4 sparsity) tensor-core or
-matrix-engine peaks; ``None`` where the vendor publishes no figure or the format is unsupported.
+Every row cites its source. ``memory_bytes`` is what the device reports (``nvidia-smi``
+``memory.total`` or the vendor's equivalent) where a report is on record, else the binary
+capacity of its memory dies; ``memory_basis`` says which (:data:`MEMORY_BASES`),
+``memory_evidence`` quotes the figure and ``memory_source`` says where it was read. The vendor's
+marketed capacity stays apart in ``memory_marketed``; it is never turned into bytes.
+TFLOPS are dense (no 2:4 sparsity) tensor-core or matrix-engine peaks; ``None`` where the
+vendor publishes no figure or the format is unsupported; ``tflops_basis`` says whether they are
+printed by the vendor or derived (:data:`TFLOPS_BASES`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,16 @@ from .units import UNITS
 
 _DATA = _data.path("gpus.json")
 
-MEMORY_TYPES = ("HBM2", "HBM2e", "HBM3", "HBM3e", "GDDR6", "GDDR6X", "GDDR7")
+MEMORY_TYPES = (
+    "HBM2", "HBM2e", "HBM3", "HBM3e", "GDDR6", "GDDR6X", "GDDR7", "LPDDR5", "LPDDR5X",
+)  # fmt: skip
+
+MEMORY_BASES = ("reported", "dies")
+"""``reported``: the total a device reports; ``dies``: the binary capacity of its memory dies."""
+
+TFLOPS_BASES = ("datasheet", "derived", "none")
+"""``datasheet``: the vendor's figure (halved where it is marked with sparsity); ``derived``:
+computed from unit counts and clocks as the row's note says; ``none``: no figure published."""
 
 
 class GPU(Record):
@@ -29,13 +42,17 @@ class GPU(Record):
     vendor: str
     memory_marketed: float  # capacity as printed by the vendor, in memory_unit
     memory_unit: str  # "GB" (10**9 bytes) or "GiB"
-    memory_bytes: int  # total as reported by the device, or marketed capacity in bytes
-    memory_basis: str  # "reported: …" or "marketed: …"
+    memory_bytes: int  # reported by the device, or the binary capacity of its memory dies
+    memory_basis: str  # one of MEMORY_BASES
+    memory_evidence: str  # the reported figure, or the dies (count x GiB)
+    memory_source: str  # where the evidence was read
+    unified_memory: bool  # CPU and GPU share it (Apple M-series)
     memory_type: str
     bus_width_bits: int
     bandwidth_bytes_per_s: int
     fp16_tflops: float | None  # dense
     bf16_tflops: float | None  # dense
+    tflops_basis: str  # one of TFLOPS_BASES
     year: int
     source: str
     note: str = ""
@@ -43,6 +60,11 @@ class GPU(Record):
 
 _FIELDS = GPU._fields
 _REQUIRED = tuple(f for f in _FIELDS if f not in ("fp16_tflops", "bf16_tflops", "note"))
+_CHOICES = (
+    ("memory_type", MEMORY_TYPES),
+    ("memory_basis", MEMORY_BASES),
+    ("tflops_basis", TFLOPS_BASES),
+)
 
 
 @cache
@@ -60,10 +82,15 @@ def _gpus() -> dict[str, GPU]:
         unknown = sorted(set(row) - set(_FIELDS))
         if missing or unknown:
             raise ConfigError(label, f"missing {missing or 'nothing'}; unknown {unknown or 'none'}")
-        if row["memory_type"] not in MEMORY_TYPES:
-            raise ConfigError(
-                label, f"memory_type {row['memory_type']!r} is not one of {', '.join(MEMORY_TYPES)}"
-            )
+        for field, accepted in _CHOICES:
+            if row[field] not in accepted:
+                raise ConfigError(
+                    label, f"{field} {row[field]!r} is not one of {', '.join(accepted)}"
+                )
+        if row["memory_basis"] == "dies" and row["memory_bytes"] % 2**30:
+            raise ConfigError(label, "memory_bytes of memory_basis 'dies' is not a whole GiB")
+        if not isinstance(row["unified_memory"], bool):
+            raise ConfigError(label, "unified_memory is not true or false")
         if row["memory_unit"] not in UNITS:
             raise ConfigError(label, f"memory_unit {row['memory_unit']!r} is not a byte unit")
         key = row["id"].lower()

@@ -1,4 +1,4 @@
-"""The accelerator table: vendor figures, reported totals and error cases."""
+"""The accelerator table: vendor figures, reported totals, die capacities and error cases."""
 
 from __future__ import annotations
 
@@ -18,34 +18,76 @@ REQUIRED = [
     "h200", "b200", "l4", "l40s", "rtx-3060-12gb", "rtx-3090", "rtx-4060-ti-16gb", "rtx-4090",
     "rtx-5090", "rtx-a6000", "rtx-6000-ada", "mi250x", "mi300x", "mi325x", "rx-7900-xtx",
     "gaudi2", "gaudi3",
+    # bought in 2026
+    "b300", "rtx-pro-6000", "rtx-5060-ti-16gb", "mi355x", "arc-b580",
+    "m4-pro-64gb", "m4-max-128gb", "m3-ultra-512gb",
 ]  # fmt: skip
 
 
 def test_table_size_and_required_rows() -> None:
     names = gpu_names()
-    assert len(names) >= 28 and set(REQUIRED) <= set(names)
+    assert len(names) >= 36 and set(REQUIRED) <= set(names)
 
 
 @pytest.mark.parametrize("gpu_id", gpu_names())
 def test_rows_are_sane(gpu_id: str) -> None:
     gpu = get_gpu(gpu_id)
-    assert gpu.source.startswith("https://")
+    assert gpu.source.startswith("https://") and gpu.memory_source.startswith("https://")
     marketed = gpu.memory_marketed * 10**9
-    if gpu.memory_basis.startswith("reported"):
-        # what the device reports lies within a few percent of the marketed figure
+    if gpu.memory_basis == "reported":
+        # a total in MiB, quoted as the log prints it, a few percent off the marketed figure
+        mib = gpu.memory_bytes // 2**20
+        assert gpu.memory_bytes == mib * 2**20 and f"{mib:,} MiB" in gpu.memory_evidence
         assert 0.9 * marketed < gpu.memory_bytes < 1.1 * marketed
     else:
-        assert gpu.memory_basis.startswith("marketed") and gpu.memory_bytes == marketed
+        # whole dies of a binary size, never the marketed figure turned into bytes
+        assert gpu.memory_basis == "dies" and gpu.memory_bytes % 2**30 == 0
+        assert gpu.memory_bytes != marketed
+        count, gib = (int(n) for n in gpu.memory_evidence.split(" GiB")[0].split(" x "))
+        assert count * gib * 2**30 == gpu.memory_bytes
     assert 2017 <= gpu.year <= 2025
     assert 1e11 < gpu.bandwidth_bytes_per_s < 1e13
-    assert gpu.fp16_tflops or gpu.bf16_tflops
+    if gpu.tflops_basis == "none":
+        assert gpu.fp16_tflops is None and gpu.bf16_tflops is None
+    else:
+        assert gpu.fp16_tflops or gpu.bf16_tflops
+    if gpu.tflops_basis == "derived":
+        assert "derived" in gpu.note
 
 
 def test_reported_totals() -> None:
-    # nvidia-smi memory.total: A100 80GB 81920 MiB, H100 SXM 81559 MiB, H200 143771 MiB
+    # memory.total in the nvidia-smi logs each row cites
     assert get_gpu("a100-80gb").memory_bytes == 81920 * 2**20 == 85_899_345_920
     assert get_gpu("h100-sxm").memory_bytes == 81559 * 2**20
-    assert get_gpu("H200").memory_bytes == 143771 * 2**20
+    assert get_gpu("rtx-5090").memory_bytes == 32607 * 2**20
+    assert get_gpu("v100-32gb").memory_bytes == 32480 * 2**20
+    assert get_gpu("b200").memory_bytes == 183359 * 2**20
+    assert get_gpu("t4").memory_bytes == 15 * 2**30
+
+
+def test_capacity_of_dies() -> None:
+    # H200: six 24 GiB HBM3e stacks; RTX 4080: eight 16 Gb GDDR6X chips
+    assert get_gpu("h200").memory_bytes == 6 * 24 * 2**30
+    assert get_gpu("rtx-4080").memory_bytes == 8 * 2 * 2**30
+    assert get_gpu("h200").memory_basis == get_gpu("rtx-4080").memory_basis == "dies"
+
+
+def test_no_row_counts_marketed_gigabytes() -> None:
+    # the issue's examples: the same HBM2e as the SXM card, and a V100 unlike an RTX 5090
+    assert get_gpu("h100-pcie").memory_bytes == 80 * 2**30
+    assert get_gpu("v100-32gb").memory_bytes != get_gpu("rtx-5090").memory_bytes
+    assert all(get_gpu(n).memory_bytes % 10**9 for n in gpu_names())
+
+
+def test_unified_memory_flagged() -> None:
+    apple = {n for n in gpu_names() if get_gpu(n).vendor == "Apple"}
+    assert apple == {n for n in gpu_names() if get_gpu(n).unified_memory}
+    assert get_gpu("m4-max-128gb").memory_bytes == 128 * 2**30
+    assert get_gpu("m4-max-128gb").bandwidth_bytes_per_s == 546e9
+
+
+def test_t4_bandwidth_as_its_datasheet_prints() -> None:
+    assert get_gpu("t4").bandwidth_bytes_per_s == 300e9
 
 
 def test_dense_not_sparse_figures() -> None:
@@ -90,6 +132,18 @@ def test_duplicate_id_refused(fake_table: Path) -> None:
 def test_unknown_memory_type_refused(fake_table: Path) -> None:
     fake_table.write_text(json.dumps({"gpus": [row(memory_type="HBM9")]}))
     with pytest.raises(ConfigError, match="memory_type 'HBM9'"):
+        gpu_names()
+
+
+def test_unknown_memory_basis_refused(fake_table: Path) -> None:
+    fake_table.write_text(json.dumps({"gpus": [row(memory_basis="marketed")]}))
+    with pytest.raises(ConfigError, match="memory_basis 'marketed' is not one of reported, dies"):
+        gpu_names()
+
+
+def test_dies_not_whole_gib_refused(fake_table: Path) -> None:
+    fake_table.write_text(json.dumps({"gpus": [row(memory_basis="dies", memory_bytes=16 * 10**9)]}))
+    with pytest.raises(ConfigError, match="not a whole GiB"):
         gpu_names()
 
 
