@@ -12,13 +12,16 @@ import os
 import sys
 from functools import cache, partial
 
-from .errors import GpumemError, UnknownNameError, translate
-from .i18n import N_, _
+from .errors import GpumemError, Text, UnknownNameError, translate
+from .i18n import N_, _, current_language, use_language
+from .vocabulary import GOALS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
+    from typing import IO, TypeVar
 
+    T = TypeVar("T")
 EPILOG_ESTIMATE = N_("""\
 examples:
   gpumem estimate llama-3.1-8b                          # inference, BF16, 2,048 tokens
@@ -47,6 +50,10 @@ class _Parser(argparse.ArgumentParser):
         # for the terminal width, which costs more than building the whole parser.
         formatter = partial(formatter_class, width=_terminal_columns() - 2)
         super().__init__(*args, formatter_class=formatter, **kwargs)  # type: ignore[arg-type]
+
+    def print_help(self, file: IO[str] | None = None) -> None:
+        """Print the help; unlike argparse, let a failed write raise (see :func:`main`)."""
+        (file or sys.stdout).write(self.format_help())
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(
@@ -81,59 +88,85 @@ def _positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise _type_error(N_("expected a positive integer, got {text!r}"), text) from None
+        value = 0
     if value < 1:
         raise _type_error(N_("expected a positive integer, got {text!r}"), text)
     return value
+
+
+def _list(item: Callable[[str], T]) -> Callable[[str], list[T]]:
+    """A comma-separated list of ``item``: ``"bf16,q4_k_m"`` → ``["bf16", "q4_k_m"]``."""
+
+    def parse(text: str) -> list[T]:
+        parts = [part.strip() for part in text.split(",")]
+        if not all(parts):
+            raise _type_error(N_("expected a value or a comma-separated list, got {text!r}"), text)
+        return [item(part) for part in parts]
+
+    return parse
 
 
 def _fraction(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise _type_error(N_("expected a number in [0, 1), got {text!r}"), text) from None
-    if not 0 <= value < 1:
+        value = -1.0
+    if not 0 <= value < 1:  # NaN too
         raise _type_error(N_("expected a number in [0, 1), got {text!r}"), text)
     return value
 
 
-def _bytes_arg(text: str) -> int:
+def _size(text: str) -> int:
+    """A number of bytes written with its unit (``512MiB``, ``0.5GiB``, ``24GB``), or ``0``."""
     from .units import UNITS
 
+    number, scale = text.strip(), 0
     for unit in sorted(UNITS, key=len, reverse=True):
-        if text.endswith(unit):
-            number, scale = text[: -len(unit)], UNITS[unit]
+        if number.endswith(unit):
+            number, scale = number[: -len(unit)].strip(), UNITS[unit]
             break
-    else:
-        number, scale = text, 1
     try:
-        value = float(number) * scale
+        value = float(number)
     except ValueError:
+        value = -1.0
+    if value == 0 and not number.startswith("-"):
+        return 0
+    if not (scale and 0 <= value < float("inf")):  # a bare number, NaN, inf, negative
         raise _type_error(
-            N_("expected a size such as 512MiB, 0.5GiB or 0, got {text!r}"), text
-        ) from None
-    if value < 0:
-        raise _type_error(N_("expected a size >= 0, got {text!r}"), text)
-    return round(value)
+            N_("expected a size with its unit such as 512MiB, 0.5GiB or 24GB, or 0, got {text!r}"),
+            text,
+        )
+    return round(value * scale)
 
 
-def _add_workload_options(p: argparse.ArgumentParser) -> None:
+def _add_workload_options(p: argparse.ArgumentParser, lists: bool) -> None:
+    """The workload's options; with ``lists``, the formats and the batch size take
+    comma-separated lists."""
     p.add_argument(
         "model", help=_("catalog id (see 'gpumem models'), a config.json or a model directory")
     )
     g = p.add_argument_group(_("workload"))
-    g.add_argument(
-        "--mode", default="inference", metavar="MODE", help=_("inference (default) or training")
-    )
+    g.add_argument("--mode", metavar="MODE", help=_("inference (default) or training"))
     g.add_argument(
         "--dtype",
-        default="bf16",
+        type=_list(str) if lists else None,
         help=_(
             "weight format (see 'gpumem formats'); for training fp32, fp16 or bf16 (default: bf16)"
-        ),
+        )
+        + (_("; a comma-separated list compares them") if lists else ""),
     )
-    g.add_argument("--kv-dtype", help=_("KV-cache format (default: the activation format)"))
-    g.add_argument("--batch", type=_positive, default=1, help=_("sequences per GPU (default: 1)"))
+    g.add_argument(
+        "--kv-dtype",
+        type=_list(str) if lists else None,
+        help=_("inference: KV-cache format (default: the activation format)")
+        + (_("; a comma-separated list compares them") if lists else ""),
+    )
+    g.add_argument(
+        "--batch",
+        type=_list(_positive) if lists else _positive,
+        help=_("sequences per GPU (default: 1)")
+        + (_("; a comma-separated list compares them") if lists else ""),
+    )
     g.add_argument(
         "--seq",
         type=_positive,
@@ -142,7 +175,7 @@ def _add_workload_options(p: argparse.ArgumentParser) -> None:
             "model's context window if shorter)"
         ),
     )
-    g.add_argument("--attention", default="flash", help=_("flash (fused, default) or eager"))
+    g.add_argument("--attention", help=_("flash (fused, default) or eager"))
     g.add_argument(
         "--logits", help=_("inference: keep logits of the 'last' position (default) or 'all'")
     )
@@ -154,59 +187,85 @@ def _add_workload_options(p: argparse.ArgumentParser) -> None:
     t.add_argument("--optimizer-impl", help=_("foreach (PyTorch's default) or fused"))
     t.add_argument(
         "--grad-checkpointing",
-        action="store_const",
-        const="full",
-        dest="checkpointing",
-        help=_("recompute activations (full checkpointing)"),
+        action="store_true",
+        help=_("recompute activations: the same as --checkpointing full"),
     )
     t.add_argument("--checkpointing", help=_("none, full or selective"))
     t.add_argument("--lora-rank", type=_positive, help=_("train LoRA adapters of this rank"))
     par = p.add_argument_group(_("parallelism (per-GPU memory is reported)"))
-    par.add_argument("--dp", type=_positive, default=1, help=_("data-parallel GPUs"))
-    par.add_argument("--tp", type=_positive, default=1, help=_("tensor-parallel GPUs"))
-    par.add_argument("--pp", type=_positive, default=1, help=_("pipeline stages"))
-    par.add_argument("--zero", type=int, default=0, help=_("ZeRO stage 0-3 (3 = FSDP)"))
+    par.add_argument("--dp", type=_positive, help=_("data-parallel GPUs"))
+    par.add_argument("--tp", type=_positive, help=_("tensor-parallel GPUs"))
+    par.add_argument("--pp", type=_positive, help=_("pipeline stages"))
+    par.add_argument("--zero", type=int, help=_("ZeRO stage 0-3 (3 = FSDP)"))
     o = p.add_argument_group(_("runtime overhead"))
     o.add_argument(
         "--cuda-context",
-        type=_bytes_arg,
-        default=None,
-        help=_("CUDA context and workspaces, e.g. 512MiB (default) or 0"),
+        type=_size,
+        help=_(
+            "CUDA context and workspaces, a size with its unit (GB, GiB, MB, MiB…): "
+            "512MiB (default), 0.5GiB or 0"
+        ),
     )
     o.add_argument(
         "--allocator-reserve",
         type=_fraction,
-        default=None,
         help=_("allocator reserve as a fraction of tensor memory (default: 0.05)"),
     )
-    p.add_argument("--json", action="store_true", help=_("print one JSON object (bytes)"))
+    p.add_argument("--json", action="store_true", help=_("print JSON (bytes)"))
 
 
-def _workload(args: argparse.Namespace):
-    from .workload import Workload
+#: The options that make up a :class:`~gpumem.workload.Workload`, by attribute name.
+WORKLOAD_FIELDS = (
+    "mode",
+    "dtype",
+    "kv_dtype",
+    "batch",
+    "seq",
+    "attention",
+    "logits",
+    "precision",
+    "optimizer",
+    "optimizer_impl",
+    "checkpointing",
+    "lora_rank",
+    "dp",
+    "tp",
+    "pp",
+    "zero",
+    "cuda_context",
+    "allocator_reserve",
+)
 
-    names = (
-        "mode",
-        "dtype",
-        "kv_dtype",
-        "batch",
-        "seq",
-        "attention",
-        "logits",
-        "precision",
-        "optimizer",
-        "optimizer_impl",
-        "checkpointing",
-        "lora_rank",
-        "dp",
-        "tp",
-        "pp",
-        "zero",
-        "cuda_context",
-        "allocator_reserve",
+#: Options of ``gpumem fit`` that take a comma-separated list, to compare.
+LISTED = ("dtype", "kv_dtype", "batch")
+
+
+def _settings(args: argparse.Namespace) -> dict[str, object]:
+    """The workload options given on the command line (lists as they were parsed).
+
+    Two options that say different things are refused, never one silently dropped.
+    """
+    given = {n: getattr(args, n) for n in WORKLOAD_FIELDS if getattr(args, n) is not None}
+    if args.grad_checkpointing:
+        if "checkpointing" in given:
+            raise _conflict("--grad-checkpointing", f"--checkpointing {given['checkpointing']}")
+        given["checkpointing"] = "full"
+    gpus = getattr(args, "gpus", None)
+    if gpus is not None:
+        for name in ("dp", "tp", "pp", "zero"):
+            if name in given:
+                raise _conflict(f"--gpus {gpus}", f"--{name} {given[name]}")
+        if given.get("mode") == "training":
+            given.update(dp=gpus, zero=3 if gpus > 1 else 0)
+        else:
+            given["tp"] = gpus
+    return given
+
+
+def _conflict(first: str, second: str) -> GpumemError:
+    return GpumemError(
+        Text("{first} and {second} contradict each other; give one", first=first, second=second)
     )
-    given = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
-    return Workload(**given)
 
 
 #: The listing commands: the line in ``gpumem --help`` and the description of their own help.
@@ -274,8 +333,6 @@ def help_text(command: str | None = None, language: str = "en", width: int = 100
 
     Raises :class:`~gpumem.errors.UnknownNameError` for a command ``gpumem`` does not have.
     """
-    from .i18n import use_language
-
     previous = use_language(language)
     argparse_gettext = _argparse_speaks()
     try:
@@ -303,14 +360,71 @@ def _add_estimate(sub: argparse._SubParsersAction, name: str, text: str) -> argp
 
 def _add_fit(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
     fit = _add_workload_command(
-        sub, name, text, _("Check a model and workload against a GPU."), _(EPILOG_FIT)
+        sub, name, text, _("Check a model and workload against a GPU."), _(EPILOG_FIT), lists=True
     )
-    fit.add_argument("--gpu", required=True, help=_("GPU id (see 'gpumem gpus')"))
+    g = fit.add_argument_group(_("GPU"))
+    device = g.add_mutually_exclusive_group(required=True)
+    device.add_argument("--gpu", help=_("GPU id (see 'gpumem gpus')"))
+    device.add_argument(
+        "--vram",
+        type=_budget,
+        metavar="SIZE",
+        help=_("instead of --gpu: the memory of one GPU, with its unit (24GB, 16GiB)"),
+    )
+    g.add_argument(
+        "--gpus",
+        type=_positive,
+        metavar="N",
+        help=_("N such GPUs: tensor parallel for inference, ZeRO-3 data parallel for training"),
+    )
+    fit.add_argument(
+        "--goal",
+        choices=tuple(GOALS),
+        help=_(
+            "with lists: the row to mark best, the longest context (default) or the most "
+            "precise formats that fit"
+        ),
+    )
     return fit
 
 
+def _budget(text: str):
+    """``--vram``: a GPU that has this much memory and nothing else known."""
+    from .hardware import GPU
+    from .units import UNITS
+
+    size = _size(text)
+    if not size:
+        raise _type_error(
+            N_("expected a size with its unit such as 24GB or 16GiB, got {text!r}"), text
+        )
+    unit = next(u for u in sorted(UNITS, key=len, reverse=True) if text.strip().endswith(u))
+    amount = text.strip()[: -len(unit)].strip()
+    return GPU(
+        id=text,
+        name=f"{amount} {unit}",
+        vendor="",
+        memory_marketed=float(amount),
+        memory_unit=unit,
+        memory_bytes=size,
+        memory_basis=f"given: --vram {text}",
+        memory_type="",
+        bus_width_bits=0,
+        bandwidth_bytes_per_s=0,
+        fp16_tflops=None,
+        bf16_tflops=None,
+        year=0,
+        source="command line",
+    )
+
+
 def _add_workload_command(
-    sub: argparse._SubParsersAction, name: str, text: str, description: str, epilog: str
+    sub: argparse._SubParsersAction,
+    name: str,
+    text: str,
+    description: str,
+    epilog: str,
+    lists: bool = False,
 ) -> argparse.ArgumentParser:
     command = sub.add_parser(
         name,
@@ -319,7 +433,7 @@ def _add_workload_command(
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_workload_options(command)
+    _add_workload_options(command, lists)
     return command
 
 
@@ -332,16 +446,49 @@ def _add_listing(sub: argparse._SubParsersAction, name: str, text: str) -> argpa
 def _estimate(args: argparse.Namespace) -> str:
     from .estimate import estimate
     from .report import estimate_json, estimate_text, to_json
+    from .workload import Workload
 
-    result = estimate(args.model, _workload(args))
+    result = estimate(args.model, Workload(**_settings(args)))
     return to_json(estimate_json(result)) if args.json else estimate_text(result)
 
 
 def _fit(args: argparse.Namespace) -> str:
+    from .workload import Workload
+
+    settings = _settings(args)
+    lists = {name: settings.pop(name) for name in LISTED if name in settings}
+    gpu = args.gpu or args.vram
+    if any(len(values) > 1 for values in lists.values()):
+        from .compare import GOALS as goals
+        from .compare import best, compare
+        from .report import compare_json, compare_text, to_json
+
+        goal = args.goal or goals[0]
+        options = compare(
+            args.model,
+            gpu,
+            Workload(**settings),
+            dtypes=lists.get("dtype", ()),
+            kv_dtypes=lists.get("kv_dtype", ()),
+            batches=lists.get("batch", ()),
+        )
+        chosen = best(options, goal)
+        if args.json:
+            return to_json(compare_json(options, chosen))
+        return compare_text(options, chosen, goal, listed=tuple(lists))
+    if args.goal:
+        raise GpumemError(
+            Text(
+                "--goal {goal} picks a row of a comparison: give a comma-separated "
+                "--dtype, --kv-dtype or --batch",
+                goal=args.goal,
+            )
+        )
     from .report import fit_json, fit_text, to_json
     from .solve import answer
 
-    result = answer(args.model, args.gpu, _workload(args))
+    settings.update({name: values[0] for name, values in lists.items()})
+    result = answer(args.model, gpu, Workload(**settings))
     return to_json(fit_json(result)) if args.json else fit_text(result)
 
 
@@ -365,10 +512,30 @@ COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.
+
+    0: the answer is on stdout; 2: one ``gpumem: error: …`` line on stderr (a bad input, or
+    stdout that cannot be written); 1: the reader of stdout went away (a closed pipe).
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
-    if not argv:
-        argv = ["--help"]
+    _plain_output(sys.stdout)
+    try:
+        if sys.stdout is None:
+            raise OSError(_("standard output is closed"))
+        code = _run(_with_negative_values(argv) or ["--help"])
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+        return 1
+    except OSError as error:  # a full disk, a closed descriptor
+        _discard_stdout()
+        problem = Text("cannot write the output: {reason}", reason=error.strerror or str(error))
+        print(error_line(GpumemError(problem)), file=sys.stderr)
+        return 2
+    return code
+
+
+def _run(argv: list[str]) -> int:
     with_argparse = _argparse_speaks()
     try:
         parser = build_parser(only=argv[0] if argv[0] in COMMANDS else None)
@@ -379,15 +546,73 @@ def main(argv: Sequence[str] | None = None) -> int:
         _argparse_speaks(with_argparse)
     try:
         text = COMMANDS[args.command](args)
-        sys.stdout.write(text)
-        sys.stdout.flush()
     except GpumemError as error:
         print(error_line(error), file=sys.stderr)
         return 2
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+    sys.stdout.write(text)
     return 0
+
+
+#: Options that take no value: a word after them that starts with "-" is an option.
+_FLAGS = ("-h", "--help", "--json", "--grad-checkpointing")
+
+
+def _with_negative_values(argv: list[str]) -> list[str]:
+    """``--cuda-context -1GiB`` as ``--cuda-context=-1GiB``: argparse takes a word that starts
+    with "-" for an option unless it is a plain number, so a negative size would be reported
+    as a missing value instead of a bad one."""
+    joined: list[str] = []
+    for word in argv:
+        previous = joined[-1] if joined else ""
+        if (
+            word[:1] == "-"
+            and word[1:2] in "0123456789.,"
+            and word[1:2]
+            and previous.startswith("--")
+            and "=" not in previous
+            and previous not in _FLAGS
+        ):
+            joined[-1] = f"{previous}={word}"
+        else:
+            joined.append(word)
+    return joined
+
+
+#: Plain stand-ins for the few non-ASCII characters of the English output.
+_PLAIN = {"·": "-", "×": "x", "…": "...", "≤": "<=", "≥": ">=", "→": "->", "–": "-", "—": "-"}
+
+
+def _plain_output(stream: object) -> None:
+    """Let a stream whose encoding lacks a character print a stand-in (``·`` → ``-``, else
+    ``?``) instead of raising :class:`UnicodeEncodeError` (``PYTHONIOENCODING=ascii``); speak
+    English if it cannot show Chinese."""
+    import codecs
+
+    if getattr(stream, "errors", None) != "strict" or not hasattr(stream, "reconfigure"):
+        return
+    if current_language() != "en":
+        try:
+            "显存".encode(stream.encoding)
+        except (LookupError, UnicodeEncodeError):  # Chinese would print as "??"
+            use_language("en")
+
+    def plain(error: UnicodeError) -> tuple[str, int]:
+        if not isinstance(error, UnicodeEncodeError):
+            raise error
+        text = error.object[error.start : error.end]
+        return "".join(_PLAIN.get(c, "?") for c in text), error.end
+
+    codecs.register_error("gpumem.plain", plain)
+    stream.reconfigure(errors="gpumem.plain")
+
+
+def _discard_stdout() -> None:
+    """Point file descriptor 1 at /dev/null, so that the interpreter's last flush of what is
+    still buffered does not fail again on the way out."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # no stdout, or not a file
+        pass
 
 
 def error_line(error: GpumemError) -> str:

@@ -14,6 +14,7 @@ from .units import to_unit
 from .vocabulary import (
     COMPONENTS,
     FORMAT_KINDS,
+    GOALS,
     MODES,
     PARAMETER_SOURCES,
     PHASES,
@@ -25,6 +26,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from .compare import Option
     from .solve import Answers, Fit
 
 #: Column headers of the text tables (the JSON keeps the English keys).
@@ -47,6 +49,13 @@ WORDS = {
         N_("label"),
         N_("kind"),
         N_("bits/value"),
+        N_("weights"),
+        N_("KV cache"),
+        N_("batch"),
+        N_("total GiB"),
+        N_("fits"),
+        N_("headroom GiB"),
+        N_("longest context"),
     )
 }
 
@@ -101,24 +110,16 @@ def _pad(text: str, width: int, right: bool) -> str:
 
 
 def _byte_rows(components: dict[str, int], total: int) -> list[dict[str, object]]:
-    rows = [
-        {
-            "component": label(COMPONENTS, name, _),
-            "GB": to_unit(n, "GB"),
-            "GiB": to_unit(n, "GiB"),
-            "share": f"{n / total:.1%}",
-        }
-        for name, n in components.items()
+    rows = [(label(COMPONENTS, name, _), n) for name, n in components.items()]
+    return [
+        {"component": name, "GB": _in(n, "GB"), "GiB": _in(n, "GiB"), "share": f"{n / total:.1%}"}
+        for name, n in [*rows, (_("total"), total)]
     ]
-    rows.append(
-        {
-            "component": _("total"),
-            "GB": to_unit(total, "GB"),
-            "GiB": to_unit(total, "GiB"),
-            "share": "100.0%",
-        }
-    )
-    return rows
+
+
+def _in(n_bytes: float, unit: str) -> str:
+    """A byte amount in ``unit``, two decimals: ``"13.48"``."""
+    return f"{to_unit(n_bytes, unit):,.2f}"
 
 
 def _headline(e: Estimate) -> str:
@@ -163,16 +164,14 @@ def estimate_text(e: Estimate) -> str:
     return (
         _headline(e)
         + "\n"
-        + table(_byte_rows(e.components, e.total_bytes), right=("share",))
+        + table(_byte_rows(e.components, e.total_bytes), right=("GB", "GiB", "share"))
         + "\n"
         + _("peak per GPU during: {phase}").format(phase=phase)
         + "\n"
         + _(
             "rule of thumb (parameters × bytes × {factor}, blind to batch, context and "
             "optimizer): {gb} GB = {gib} GiB"
-        ).format(
-            factor=factor, gb=f"{to_unit(rule, 'GB'):,.2f}", gib=f"{to_unit(rule, 'GiB'):,.2f}"
-        )
+        ).format(factor=factor, gb=_in(rule, "GB"), gib=_in(rule, "GiB"))
         + "\n"
     )
 
@@ -206,8 +205,7 @@ def fit_text(answers: Answers) -> str:
     """Human-readable answers: does it fit, on how many GPUs, largest batch and context."""
     result, w = answers.fit, answers.fit.estimate.workload
     gpu = result.gpu
-    memory = f"{to_unit(gpu.memory_bytes, 'GiB'):,.2f}"
-    gib = f"{to_unit(abs(result.headroom_bytes), 'GiB'):,.2f}"
+    memory, gib = _in(gpu.memory_bytes, "GiB"), _in(abs(result.headroom_bytes), "GiB")
     if result.fits:
         verdict = _("{gpu} ({memory} GiB usable): fits, {gib} GiB to spare ({share} of it)").format(
             gpu=gpu.name, memory=memory, gib=gib, share=f"{result.headroom:.1%}"
@@ -265,6 +263,70 @@ def fit_json(answers: Answers) -> dict[str, object]:
         "max_context": answers.max_context,
         "estimate": estimate_json(result.estimate),
     }
+
+
+def compare_text(
+    options: Sequence[Option], best: int | None, goal: str, listed: Sequence[str]
+) -> str:
+    """Workloads side by side on one GPU: a headline, one row per option (the ``listed``
+    settings, total, fits, headroom, longest context), the ``best`` one marked, and what
+    best means for ``goal``."""
+    first = options[0].fit
+    w, gpu = first.estimate.workload, first.gpu
+    headline = " · ".join(
+        [
+            first.estimate.model.name,
+            label(MODES, w.mode, _),
+            _("{seq} tokens").format(seq=f"{w.seq:,}"),
+            _("{gpu} ({memory} GiB usable)").format(
+                gpu=gpu.name, memory=_in(gpu.memory_bytes, "GiB")
+            ),
+        ]
+    )
+    columns = {"dtype": "weights", "kv_dtype": "KV cache", "batch": "batch"}
+    shown = [name for name in columns if name in listed or name == "dtype"]
+    rows = []
+    for index, option in enumerate(options):
+        work, result = option.workload, option.fit
+        row: dict[str, object] = {columns[name]: str(getattr(work, name)) for name in shown}
+        row["total GiB"] = _in(result.estimate.total_bytes, "GiB")
+        row["fits"] = _("yes") if result.fits else _("no")
+        row["headroom GiB"] = _in(result.headroom_bytes, "GiB")
+        row["longest context"] = f"{option.max_context:,}" if option.max_context else _("none")
+        row[""] = _("best") if index == best else ""
+        rows.append(row)
+    right = (
+        "total GiB",
+        "headroom GiB",
+        "longest context",
+        *(["batch"] if "batch" in shown else []),
+    )
+    window = first.estimate.model.max_context
+    note = _(
+        "fits and headroom at {seq} tokens; longest context in tokens, up to the model's "
+        "window of {window}"
+    ).format(seq=f"{w.seq:,}", window=f"{window:,}")
+    note += "\n" + _("best: {goal}").format(goal=label(GOALS, goal, _))
+    return headline + "\n\n" + table(rows, right=right) + "\n" + note + "\n"
+
+
+def compare_json(options: Sequence[Option], best: int | None) -> list[dict[str, object]]:
+    """The options as plain data (bytes and tokens), the best one with ``"best": true``."""
+    return [
+        {
+            "dtype": option.workload.dtype,
+            "kv_dtype": option.workload.kv_dtype,
+            "batch": option.workload.batch,
+            "seq": option.workload.seq,
+            "fits": option.fit.fits,
+            "total_bytes": option.fit.estimate.total_bytes,
+            "available_bytes": option.fit.available_bytes,
+            "headroom_bytes": option.fit.headroom_bytes,
+            "max_context": option.max_context,
+            "best": index == best,
+        }
+        for index, option in enumerate(options)
+    ]
 
 
 def models_rows() -> list[dict[str, object]]:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COMPONENTS",
     "FORMAT_KINDS",
+    "GOALS",
     "MODES",
     "PARAMETER_SOURCES",
     "PHASES",
@@ -88,6 +89,12 @@ PARAMETER_SOURCES = {
     "architecture": N_("derived from the architecture"),
     "safetensors": N_("counted in the safetensors files"),
     "catalog": N_("from the catalog"),
+}
+
+#: What a comparison of workloads can favour when it marks the best row.
+GOALS = {
+    "context": N_("the longest context"),
+    "quality": N_("the most precise formats that fit"),
 }
 
 

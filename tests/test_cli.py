@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -12,12 +13,16 @@ from gpumem.cli import main
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:  # argparse exits on usage errors
-        code = exit_.code
+    code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def gpumem(*argv: str, **kwargs) -> subprocess.CompletedProcess:
+    """``python -m gpumem ARGV`` in a process of its own (for its real stdout)."""
+    return subprocess.run(
+        [sys.executable, "-m", "gpumem", *argv], capture_output=True, text=True, **kwargs
+    )
 
 
 def test_estimate_table_states_units(capsys) -> None:
@@ -93,6 +98,39 @@ def test_fit_and_listings(capsys) -> None:
         (["estimate", "llama-2-7b", "--optimizer", "adamw"], "applies to training"),
         (["estimate", "llama-2-7b", "--mode", "serve"], "training"),
         (["estimate", "llama-2-7b", "--cuda-context", "lots"], "512MiB"),
+        # Sizes need their unit: a bare 512 is not taken for 512 bytes (nor for MiB).
+        (["estimate", "gpt2", "--cuda-context", "512"], "with its unit"),
+        (["estimate", "gpt2", "--cuda-context", "inf"], "got 'inf'"),
+        (["estimate", "gpt2", "--cuda-context", "1e400"], "got '1e400'"),
+        (["estimate", "gpt2", "--cuda-context", "nan"], "got 'nan'"),
+        (["estimate", "gpt2", "--cuda-context", "-1GiB"], "got '-1GiB'"),
+        (["estimate", "gpt2", "--cuda-context", "nanGiB"], "got 'nanGiB'"),
+        (["estimate", "gpt2", "--allocator-reserve", "nan"], "got 'nan'"),
+        (["estimate", "gpt2", "--batch", "1" + "0" * 5000], "positive integer"),
+        # Two flags that say different things are refused, never one silently dropped.
+        (
+            [
+                "estimate",
+                "gpt2",
+                "--mode",
+                "training",
+                "--grad-checkpointing",
+                "--checkpointing",
+                "none",
+            ],
+            "--grad-checkpointing and --checkpointing none contradict each other",
+        ),
+        (["fit", "gpt2", "--gpu", "a10", "--gpus", "2", "--tp", "2"], "--gpus 2 and --tp 2"),
+        (["fit", "gpt2", "--gpu", "a10", "--vram", "24GB"], "not allowed with argument"),
+        (["fit", "gpt2"], "--gpu"),
+        (["fit", "gpt2", "--vram", "24"], "with its unit"),
+        (["fit", "gpt2", "--vram", "0GB"], "24GB"),
+        (["fit", "gpt2", "--gpu", "a10", "--goal", "quality"], "comma-separated"),
+        (["fit", "gpt2", "--gpu", "a10", "--goal", "speed"], "invalid choice"),
+        (["fit", "gpt2", "--gpu", "a10", "--dtype", "bf16,,q8_0"], "comma-separated list"),
+        (["fit", "gpt2", "--gpu", "a10", "--dtype", "bf16,fp9"], "unknown dtype 'fp9'"),
+        (["fit", "gpt2", "--gpu", "a10", "--batch", "1,0"], "positive integer, got '0'"),
+        (["estimate", "gpt2", "--dtype", "bf16,q8_0"], "unknown dtype 'bf16,q8_0'"),
         (["fit", "llama-2-7b", "--gpu", "h1000"], "gpu"),
         (["frobnicate"], "invalid choice"),
     ],
@@ -184,3 +222,127 @@ def test_help_text_of_each_command() -> None:
         help_text("esimate")
     with pytest.raises(UnknownNameError, match="unknown language 'fr'"):
         help_text("fit", "fr")
+
+
+def test_grad_checkpointing_is_full_checkpointing(capsys) -> None:
+    _, flag, _ = run(
+        capsys, "estimate", "gpt2", "--mode", "training", "--grad-checkpointing", "--json"
+    )
+    _, word, _ = run(
+        capsys, "estimate", "gpt2", "--mode", "training", "--checkpointing", "full", "--json"
+    )
+    assert flag == word and json.loads(flag)["workload"]["checkpointing"] == "full"
+
+
+def test_sizes_with_units_and_negative_values(capsys) -> None:
+    _, out, _ = run(capsys, "estimate", "gpt2", "--cuda-context", "0.5GiB", "--json")
+    assert json.loads(out)["components"]["cuda_context"] == 2**29
+    _, out, _ = run(capsys, "estimate", "gpt2", "--cuda-context", "0", "--json")
+    assert "cuda_context" not in json.loads(out)["components"]
+    # A negative number after an option is its (bad) value, not an unknown option.
+    code, _, err = run(capsys, "estimate", "gpt2", "--seq", "-5")
+    assert code == 2 and "positive integer, got '-5'" in err
+
+
+def test_vram_budget_instead_of_a_gpu(capsys) -> None:
+    code, out, _ = run(capsys, "fit", "llama-2-7b", "--vram", "16GiB", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["available_bytes"] == 16 * 2**30 and data["gpu"] == "16 GiB"
+    # 6,738,415,616 BF16 parameters = 13.48 GB of weights fit in 16 GiB = 17.18 GB.
+    assert data["fits"] is True
+
+
+def test_gpus_spreads_the_model(capsys) -> None:
+    _, out, _ = run(capsys, "fit", "llama-2-70b", "--gpu", "h100-sxm", "--gpus", "2", "--json")
+    inference = json.loads(out)["estimate"]["workload"]
+    assert (inference["tp"], inference["dp"]) == (2, 1)
+    argv = ("fit", "llama-2-7b", "--gpu", "h100-sxm", "--gpus", "4", "--mode", "training")
+    _, out, _ = run(capsys, *argv, "--json")
+    training = json.loads(out)["estimate"]["workload"]
+    assert (training["tp"], training["dp"], training["zero"]) == (1, 4, 3)
+
+
+def test_comparison_table(capsys) -> None:
+    argv = ["fit", "llama-2-7b", "--vram", "12GB", "--dtype", "bf16,q4_k_m", "--kv-dtype"]
+    code, out, err = run(capsys, *argv, "bf16,fp8_e4m3")
+    assert code == 0 and not err
+    lines = out.splitlines()
+    assert lines[0] == "Llama-2-7B · Inference · 2,048 tokens · 12 GB (11.18 GiB usable)"
+    header, *rows = lines[2 : 6 + 1]
+    assert header.split()[:3] == ["weights", "KV", "cache"]
+    # 13.48 GB of BF16 weights cannot fit in 12 GB; Q4_K_M (4.9 bits: 4.13 GB) fits, and its
+    # context reaches the model's window of 4,096 tokens with either KV-cache format.
+    assert [row.split()[:2] for row in rows] == [
+        ["bf16", "bf16"],
+        ["bf16", "fp8_e4m3"],
+        ["q4_k_m", "bf16"],
+        ["q4_k_m", "fp8_e4m3"],
+    ]
+    assert [" no " in row for row in rows] == [True, True, False, False]
+    assert rows[2].split()[5] == "4,096" and rows[3].split()[5] == "4,096"
+    assert rows[2].endswith("best")  # same context: the more precise KV cache wins
+    assert sum(row.endswith("best") for row in rows) == 1
+
+
+def test_comparison_json_is_the_api(capsys) -> None:
+    from gpumem.compare import best, compare
+    from gpumem.report import compare_json, to_json
+
+    argv = ["fit", "qwen2.5-7b", "--gpu", "rtx-4090", "--dtype", "bf16,q8_0", "--batch", "1,4"]
+    code, out, _ = run(capsys, *argv, "--seq", "8192", "--goal", "quality", "--json")
+    options = compare("qwen2.5-7b", "rtx-4090", seq=8192, dtypes=["bf16", "q8_0"], batches=[1, 4])
+    assert code == 0 and out == to_json(compare_json(options, best(options, "quality")))
+    rows = json.loads(out)
+    assert [(r["dtype"], r["batch"]) for r in rows] == [
+        ("bf16", 1),
+        ("bf16", 4),
+        ("q8_0", 1),
+        ("q8_0", 4),
+    ]
+    assert [r["best"] for r in rows].count(True) == 1
+
+
+def test_comparison_in_chinese(capsys) -> None:
+    argv = ["fit", "qwen2.5-7b", "--gpu", "rtx-4090", "--dtype", "bf16,q4_k_m"]
+    done = gpumem(*argv, env={**os.environ, "GPUMEM_LANG": "zh_CN"})
+    assert done.returncode == 0 and "最长上下文" in done.stdout and "最佳" in done.stdout
+
+
+def test_output_that_cannot_be_written() -> None:
+    with open("/dev/full", "w") as full:  # noqa: PTH123
+        done = subprocess.run(
+            [sys.executable, "-m", "gpumem", "estimate", "gpt2"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "gpumem: error: cannot write the output: No space left on device"
+    ]
+
+
+def test_closed_stdout_and_closed_pipe() -> None:
+    closed = subprocess.run(
+        [sys.executable, "-m", "gpumem", "estimate", "gpt2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert closed.returncode == 2 and len(closed.stderr.splitlines()) == 1
+    assert "standard output is closed" in closed.stderr
+    with subprocess.Popen(
+        [sys.executable, "-m", "gpumem", "models"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        process.stdout.close()  # the reader goes away before the first byte
+        assert process.wait(timeout=60) == 1
+        assert process.stderr.read() == b""
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_ascii_terminal(language) -> None:
+    env = {**os.environ, "PYTHONIOENCODING": "ascii", "GPUMEM_LANG": language}
+    done = gpumem("fit", "llama-3.1-8b", "--gpu", "rtx-4090", env=env)
+    assert done.returncode == 0 and not done.stderr
+    assert done.stdout.startswith("Llama-3.1-8B - Inference - bf16 - batch 1 x 2,048 tokens")
