@@ -22,10 +22,12 @@ import matplotlib
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
 
 __all__ = [
     "BarChart",
+    "ErrorChart",
     "LineChart",
     "ScatterChart",
     "StackedBarChart",
@@ -37,6 +39,7 @@ __all__ = [
 #: Mid-tone colours: enough contrast on a white and on a near-black page.
 PALETTE = ("#3a87c8", "#e0892b", "#2fa37a", "#c9609b", "#8b78e6", "#b3913a", "#5aa8a8")
 INK = "#7a7a7a"
+MINUS = "\u2212"
 CJK_FONT = "Noto Sans SC"
 
 STYLE: dict[str, object] = {
@@ -145,7 +148,23 @@ class ScatterChart:
     logy: bool = False
 
 
-Chart = BarChart | StackedBarChart | LineChart | ScatterChart
+@dataclass(frozen=True)
+class ErrorChart:
+    """Relative error (%) against a measured value, one point per case and estimator.
+
+    ``points`` are ``(measured, error_percent, estimator, kind)`` with ``estimator`` an index
+    into ``estimators`` (drawn in the palette's colours) and ``kind`` an index into ``kinds``
+    (``(label, marker)`` pairs).
+    """
+
+    points: tuple[tuple[float, float, int, int], ...]
+    estimators: tuple[str, ...]
+    kinds: tuple[tuple[str, str], ...]
+    xlabel: str = ""
+    ylabel: str = ""
+
+
+Chart = BarChart | StackedBarChart | LineChart | ScatterChart | ErrorChart
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
 
@@ -451,9 +470,64 @@ def _draw_scatter(chart: ScatterChart) -> Figure:
     return figure
 
 
+#: Ticks of the error axis (%), symmetric-logarithmic.
+ERROR_TICKS = (-100, -50, -20, -10, -5, -2, -1, -0.5, 0, 0.5, 1, 2, 5, 10, 20, 50, 100)
+
+
+def _draw_error_chart(chart: ErrorChart) -> Figure:
+    figure = Figure(figsize=(7.5, 5.4))
+    axes = figure.add_subplot()
+    axes.axhline(0, color=INK, linewidth=0.9, zorder=1)
+    for estimator in range(len(chart.estimators)):
+        for kind, (_label, marker) in enumerate(chart.kinds):
+            xs = [x for x, _, e, k in chart.points if e == estimator and k == kind]
+            ys = [y for _, y, e, k in chart.points if e == estimator and k == kind]
+            if xs:
+                axes.scatter(
+                    xs,
+                    ys,
+                    s=26,
+                    marker=marker,
+                    color=PALETTE[estimator],
+                    alpha=0.85,
+                    linewidths=0,
+                    zorder=3,
+                )
+    axes.set_xscale("log")
+    axes.xaxis.set_major_locator(LogLocator(base=10))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,g}"))
+    axes.xaxis.set_minor_formatter(NullFormatter())
+    axes.set_yscale("symlog", linthresh=1, linscale=1.0)
+    ys = [y for _, y, _, _ in chart.points] or [0.0]
+    low = max([t for t in ERROR_TICKS if t <= min(-1.0, *ys)], default=ERROR_TICKS[0])
+    high = min([t for t in ERROR_TICKS if t >= max(1.0, *ys)], default=ERROR_TICKS[-1])
+    axes.set_ylim(low * 1.3, high * 1.3)
+    axes.yaxis.set_major_locator(FixedLocator([t for t in ERROR_TICKS if low <= t <= high]))
+    axes.yaxis.set_minor_locator(FixedLocator([]))
+    axes.yaxis.set_major_formatter(
+        FuncFormatter(lambda v, _: f"{'+' if v > 0 else MINUS if v < 0 else ''}{abs(v):g}%")
+    )
+    axes.set_xlabel(chart.xlabel)
+    axes.set_ylabel(chart.ylabel)
+    axes.grid(color=INK, alpha=0.2, linewidth=0.6)
+    axes.set_axisbelow(True)
+    handles = [
+        Line2D([], [], marker="o", linestyle="none", color=colour, label=label)
+        for label, colour in zip(chart.estimators, PALETTE, strict=False)
+    ] + [
+        Line2D([], [], marker=marker, linestyle="none", color=INK, label=label)
+        for label, marker in chart.kinds
+    ]
+    axes.legend(
+        handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=3, fontsize=8.5
+    )
+    return figure
+
+
 DRAW = {
     BarChart: _draw,
     StackedBarChart: _draw_stacked,
     LineChart: _draw_line_chart,
     ScatterChart: _draw_scatter,
+    ErrorChart: _draw_error_chart,
 }

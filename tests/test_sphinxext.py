@@ -47,6 +47,14 @@ def test_chinese_page(build) -> None:
     assert 'alt="柱状图：' in page
 
 
+def test_charts_are_text_outside_html(build) -> None:
+    out, warnings = build("text")
+    assert warnings == ""
+    page = " ".join((out / "index.txt").read_text(encoding="utf-8").split())
+    assert "Bar chart of the memory of the weights by parameter count and precision" in page
+    assert "H100 SXM5 80GB." in page and "Weights against one GPU." in page
+
+
 def test_catalog_holds_no_generated_text(build) -> None:
     out, warnings = build("gettext")
     assert warnings == ""

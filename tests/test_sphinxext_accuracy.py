@@ -10,15 +10,15 @@ import pytest
 
 pytest.importorskip("myst_parser")
 from sphinx import locale  # noqa: E402
+from test_sphinxext_kinds import select  # noqa: E402
 
 from gpumem._data import path  # noqa: E402
 from gpumem.errors import GpumemError  # noqa: E402
 from gpumem.estimate import estimate  # noqa: E402
-from gpumem.plotting import render_svg  # noqa: E402
-from gpumem.sphinxext.accuracy import ErrorChart, signed_percent  # noqa: E402
+from gpumem.plotting import ErrorChart, render_svg  # noqa: E402
 from gpumem.sphinxext.chart import CHARTS  # noqa: E402
+from gpumem.sphinxext.formatting import signed_percent  # noqa: E402
 from gpumem.sphinxext.quantities import compute  # noqa: E402
-from gpumem.sphinxext.selection import Selection  # noqa: E402
 from gpumem.sphinxext.table import TABLES  # noqa: E402
 from gpumem.sphinxext.translation import CATALOG, LOCALE_DIR  # noqa: E402
 from gpumem.validation import comparisons, summary  # noqa: E402
@@ -34,7 +34,7 @@ def chinese(monkeypatch):
 
 
 def table(kind: str, language: str = "en", **options: str):
-    return TABLES[kind](Selection.from_options(options, "GB"), language)
+    return TABLES[kind](select(options, "GB"), language)
 
 
 def test_one_training_row_from_the_json() -> None:
@@ -121,7 +121,7 @@ def test_signed_percent() -> None:
 
 
 def test_chart_is_deterministic_and_complete(chinese) -> None:
-    figure, alt = CHARTS["accuracy"](Selection.from_options({"unit": "GiB"}, "GB"), "zh_CN")
+    figure, alt = CHARTS["accuracy"](select({"unit": "GiB"}, "GB"), "zh_CN")
     assert isinstance(figure, ErrorChart)
     rows = comparisons()
     assert len(figure.points) == len(rows) + sum(r.rule_error is not None for r in rows)

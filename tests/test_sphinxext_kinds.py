@@ -14,7 +14,7 @@ from gpumem.errors import GpumemError, InvalidValueError, UnknownNameError  # no
 from gpumem.plotting import LineChart, ScatterChart, StackedBarChart, render_svg  # noqa: E402
 from gpumem.sphinxext.chart import CHARTS  # noqa: E402
 from gpumem.sphinxext.quantities import compute  # noqa: E402
-from gpumem.sphinxext.selection import Selection  # noqa: E402
+from gpumem.sphinxext.selection import OPTION_SPEC, Selection  # noqa: E402
 from gpumem.sphinxext.table import TABLES  # noqa: E402
 from gpumem.sphinxext.translation import CATALOG, LOCALE_DIR  # noqa: E402
 
@@ -39,23 +39,29 @@ def language(monkeypatch):
     return switch
 
 
+def select(options: dict[str, str], default_unit: str = "GB") -> Selection:
+    """The selection of options written as in a directive."""
+    converted = {key: OPTION_SPEC[key](text) for key, text in options.items()}
+    return Selection.from_options(converted, default_unit)
+
+
 def table(kind: str, language: str = "en", **options: str):
-    return TABLES[kind](Selection.from_options(options, "GB"), language)
+    return TABLES[kind](select(options), language)
 
 
 def test_workloads_option_parses_several_workloads() -> None:
-    selection = Selection.from_options(
+    selection = select(
         {"workloads": "mode=inference seq=8192 | mode=training seq=4e3 checkpointing=full"}, "GB"
     )
     assert selection.workloads == (
         (("mode", "inference"), ("seq", 8192)),
         (("mode", "training"), ("seq", 4000), ("checkpointing", "full")),
     )
-    assert Selection.from_options({"seqs": "1e3 4096"}, "GB").seqs == (1000, 4096)
+    assert select({"seqs": "1e3 4096"}, "GB").seqs == (1000, 4096)
     with pytest.raises(UnknownNameError, match="'sequence'"):
-        Selection.from_options({"workloads": "sequence=5"}, "GB")
+        select({"workloads": "sequence=5"}, "GB")
     with pytest.raises(GpumemError, match="'infer'"):
-        Selection.from_options({"workloads": "mode=infer"}, "GB")
+        select({"workloads": "mode=infer"}, "GB")
 
 
 def test_breakdown_labels_components_and_phase(language) -> None:
@@ -183,21 +189,21 @@ CHART_OPTIONS = {
 
 @pytest.mark.parametrize("kind", sorted(CHART_OPTIONS))
 def test_chart_kinds_render(kind: str) -> None:
-    figure, alt = CHARTS[kind](Selection.from_options(CHART_OPTIONS[kind], "GB"), "en")
+    figure, alt = CHARTS[kind](select(CHART_OPTIONS[kind], "GB"), "en")
     assert alt.endswith(".") and render_svg(figure).startswith(b"<?xml")
 
 
 def test_chart_values() -> None:
-    figure, _ = CHARTS["kv-cache"](Selection.from_options(CHART_OPTIONS["kv-cache"], "GiB"), "en")
+    figure, _ = CHARTS["kv-cache"](select(CHART_OPTIONS["kv-cache"], "GiB"), "en")
     assert isinstance(figure, LineChart)
     label, xs, ys = figure.series[0]
     assert label == "Llama-2-7B, BF16" and xs[-1] == 4096 and ys[-1] == 2.0
     assert figure.series[1][2][-1] == 1.0  # the same model with an FP8 cache
-    figure, _ = CHARTS["breakdown"](Selection.from_options(CHART_OPTIONS["breakdown"], "GB"), "en")
+    figure, _ = CHARTS["breakdown"](select(CHART_OPTIONS["breakdown"], "GB"), "en")
     assert isinstance(figure, StackedBarChart) and figure.series[0][0] == "Weights"
-    figure, _ = CHARTS["gpus"](Selection.from_options(CHART_OPTIONS["gpus"], "GB"), "en")
+    figure, _ = CHARTS["gpus"](select(CHART_OPTIONS["gpus"], "GB"), "en")
     assert isinstance(figure, ScatterChart) and len(figure.points) == 4
-    figure, _ = CHARTS["roofline"](Selection.from_options(CHART_OPTIONS["roofline"], "GB"), "en")
+    figure, _ = CHARTS["roofline"](select(CHART_OPTIONS["roofline"], "GB"), "en")
     assert [x for _, x in figure.vlines] == [1.0, 4.0]  # 2 FLOP per parameter ÷ bytes
 
 

@@ -20,6 +20,8 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.transforms import SphinxTransform
 
+from .._record import Factory, Record
+
 
 class UntranslatedDescriptions(SphinxTransform):
     """Mark the text of object descriptions ``translatable=False``."""
@@ -75,8 +77,6 @@ def record_signature(
     default of fields made by a factory; show the fields' annotations, and a factory as the
     call that makes the default (``extra: dict[str, object] = dict()``).
     """
-    from .._record import Factory, Record
-
     if what not in {"class", "exception"} or not isinstance(obj, type):
         return None
     init = obj.__dict__.get("__init__")

@@ -1,45 +1,68 @@
-"""Charts about models, workloads and GPUs: the kinds of ``gpumem-chart`` beyond ``weights``.
-
-Each takes a :class:`Selection` and the page's language and returns the chart (labels in that
-language) and its alternative text.
+"""The kinds of ``gpumem-chart``: each takes a :class:`Selection` and the page's language and
+returns the chart (labels in that language) and its alternative text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from .._generated.formulas import ridge_point
+from ..catalog import load_model
 from ..errors import InvalidValueError
+from ..estimate import TRAINING, evaluate, rule_of_thumb, symbol_values
+from ..hardware import GPU, get_gpu
 from ..plotting import PALETTE, BarChart, Chart, LineChart, ScatterChart, StackedBarChart
+from ..precision import get_format, weight_bytes
 from ..units import to_unit
-from .formatting import format_int, join_names, significant
+from .formatting import format_count, format_int, join_names, significant
 from .labels import (
     COMPONENT_COLOURS,
     COMPONENTS,
-    bytes_per_value,
     component_label,
-    model_spec,
-    run_estimate,
+    dtype_label,
     short_gpu_name,
     workload_label,
 )
-from .selection import Selection, dtype_label
-from .table_kinds import gpu_ids, one_model, some_models, without
+from .options import without
+from .selection import Selection, run_estimate
 from .translation import gettext as _
 
+DEFAULT_GPUS = ("rtx-4090", "l40s", "a100-80gb", "h100-sxm", "h200", "b200")
 #: NVIDIA data-centre GPUs, oldest first: the default of ``memory-wall``.
 DATA_CENTRE = ("v100-16gb", "a100-40gb", "h100-sxm", "h200", "b200")
 ROOFLINE_GPUS = ("rtx-4090", "a100-80gb", "h100-sxm", "b200")
 
 
-def _gpu_lines(selection: Selection, unit: str) -> tuple[tuple[str, float], ...]:
-    from ..hardware import get_gpu
+def weights_chart(selection: Selection, language: str) -> tuple[Chart, str]:
+    """Memory of the weights per parameter count and precision, against the memory of GPUs."""
+    gpus = [get_gpu(name) for name in selection.gpus or DEFAULT_GPUS]
+    figure = BarChart(
+        categories=tuple(format_count(p, language) for p in selection.params),
+        series=tuple(
+            (
+                dtype_label(group),
+                tuple(to_unit(weight_bytes(p, group[0]), selection.unit) for p in selection.params),
+            )
+            for group in selection.dtypes
+        ),
+        lines=tuple((gpu.name, to_unit(gpu.memory_bytes, selection.unit)) for gpu in gpus),
+        xlabel=_("Parameters"),
+        ylabel=_("Memory of the weights ({unit})").format(unit=selection.unit),
+    )
+    alt = _(
+        "Bar chart of the memory of the weights by parameter count and precision, "
+        "with dashed lines at the memory of {gpus}."
+    ).format(gpus=join_names([g.name for g in gpus], language))
+    return figure, alt
 
+
+def _gpu_lines(selection: Selection, unit: str) -> tuple[tuple[str, float], ...]:
     return tuple((get_gpu(g).name, to_unit(get_gpu(g).memory_bytes, unit)) for g in selection.gpus)
 
 
 def breakdown_chart(selection: Selection, language: str) -> tuple[Chart, str]:
     """Stacked components of one model's peak, one bar per workload."""
-    model, unit = one_model(selection), selection.unit
+    model, unit = selection.one_model, selection.unit
     estimates = [run_estimate(model, spec) for spec in selection.workloads]
     present = [c for c in COMPONENTS if any(c in e.components for e in estimates)]
     pairs = zip(selection.workloads, estimates, strict=True)
@@ -84,8 +107,8 @@ def kv_cache_chart(selection: Selection, language: str) -> tuple[Chart, str]:
     unit, spec = selection.unit, without(selection.workload, "mode", "seq")
     kv_formats = [g[0] for g in selection.dtypes] if "dtypes" in selection.given else [None]
     series, styles, colours, every = [], [], [], []
-    for i, model in enumerate(some_models(selection)):
-        m = model_spec(model)
+    for i, model in enumerate(selection.some_models):
+        m = load_model(model)
         seqs = [s for s in selection.seqs if s <= m.max_context] or _log_range(512, m.max_context)
         every += seqs
         for j, kv in enumerate(kv_formats):
@@ -109,18 +132,16 @@ def kv_cache_chart(selection: Selection, language: str) -> tuple[Chart, str]:
         colours=tuple(colours),
         xticks=_token_ticks(sorted(set(every)), language),
     )
-    names = join_names([model_spec(m).name for m in selection.models], language)
+    names = join_names([load_model(m).name for m in selection.models], language)
     alt = _("Line chart of the KV cache against context length for {models}.").format(models=names)
     return figure, alt
 
 
 def activations_chart(selection: Selection, language: str) -> tuple[Chart, str]:
     """Saved activations of one training step against sequence length, fused vs eager."""
-    from ..estimate import TRAINING, evaluate, symbol_values
-
-    model, unit = one_model(selection), selection.unit
+    model, unit = selection.one_model, selection.unit
     spec = without(selection.workload, "seq", "attention", "mode")
-    m = model_spec(model)
+    m = load_model(model)
     top = min(m.max_context, 16384)
     seqs = [s for s in selection.seqs if s <= m.max_context] or [top * k // 8 for k in range(1, 9)]
     series = []
@@ -147,9 +168,7 @@ def activations_chart(selection: Selection, language: str) -> tuple[Chart, str]:
 
 def gpus_chart(selection: Selection, language: str) -> tuple[Chart, str]:
     """Memory against bandwidth, one point per GPU, grouped by memory type."""
-    from ..hardware import get_gpu
-
-    gpus = [get_gpu(g) for g in gpu_ids(selection)]
+    gpus = [get_gpu(g) for g in selection.gpu_ids()]
     figure = ScatterChart(
         points=tuple(
             (
@@ -171,16 +190,13 @@ def gpus_chart(selection: Selection, language: str) -> tuple[Chart, str]:
     return figure, alt
 
 
-def _peak(gpu) -> float | None:
+def _peak(gpu: GPU) -> float | None:
     peaks = [t for t in (gpu.fp16_tflops, gpu.bf16_tflops) if t is not None]
     return max(peaks) if peaks else None
 
 
 def memory_wall_chart(selection: Selection, language: str) -> tuple[Chart, str]:
     """Compute, bandwidth and capacity relative to the oldest GPU, and FLOP per byte."""
-    from .._generated.formulas import ridge_point
-    from ..hardware import get_gpu
-
     gpus = sorted((get_gpu(g) for g in selection.gpus or DATA_CENTRE), key=lambda g: g.year)
     gpus = [g for g in gpus if _peak(g)]
     if len(gpus) < 2:
@@ -191,7 +207,7 @@ def memory_wall_chart(selection: Selection, language: str) -> tuple[Chart, str]:
     def relative(value: Callable) -> tuple[float, ...]:
         return tuple(value(g) / value(first) for g in gpus)
 
-    def ridge(g) -> float:
+    def ridge(g: GPU) -> float:
         return ridge_point(BW=g.bandwidth_bytes_per_s, T_pk=_peak(g) * 1e12)
 
     figure = LineChart(
@@ -220,9 +236,6 @@ def memory_wall_chart(selection: Selection, language: str) -> tuple[Chart, str]:
 
 def roofline_chart(selection: Selection, language: str) -> tuple[Chart, str]:
     """Attainable TFLOPS against arithmetic intensity, with ridge points and batch-1 decoding."""
-    from .._generated.formulas import ridge_point
-    from ..hardware import get_gpu
-
     gpus = [get_gpu(g) for g in selection.gpus or ROOFLINE_GPUS]
     gpus = [g for g in gpus if _peak(g)]
     low, high = 0.25, 4096.0
@@ -240,7 +253,7 @@ def roofline_chart(selection: Selection, language: str) -> tuple[Chart, str]:
     vlines = tuple(
         (
             _("decoding, {format}, batch {batch}").format(format=dtype_label(group), batch=batch),
-            2 * batch / bytes_per_value(group[0]),
+            2 * batch / float(get_format(group[0]).bytes_per_param),
         )
         for group in groups
     )
@@ -262,9 +275,7 @@ def roofline_chart(selection: Selection, language: str) -> tuple[Chart, str]:
 
 def rule_of_thumb_chart(selection: Selection, language: str) -> tuple[Chart, str]:
     """Per model: the rule of thumb and gpumem's estimate for each workload."""
-    from ..estimate import rule_of_thumb
-
-    unit, models = selection.unit, some_models(selection)
+    unit, models = selection.unit, selection.some_models
     series, colours = [], []
     for i, spec in enumerate(selection.workloads):
         rules, estimates = [], []
@@ -281,7 +292,7 @@ def rule_of_thumb_chart(selection: Selection, language: str) -> tuple[Chart, str
         colour = PALETTE[i % len(PALETTE)]
         colours += [colour + "80", colour]  # the rule of thumb half transparent
     figure = BarChart(
-        categories=tuple(model_spec(m).name for m in models),
+        categories=tuple(load_model(m).name for m in models),
         series=tuple(series),
         lines=_gpu_lines(selection, unit),
         ylabel=_("Memory per GPU ({unit})").format(unit=unit),
@@ -290,12 +301,13 @@ def rule_of_thumb_chart(selection: Selection, language: str) -> tuple[Chart, str
         legend_below=True,
     )
     alt = _("Bar chart of the rule of thumb against gpumem's estimate for {models}.").format(
-        models=join_names([model_spec(m).name for m in models], language)
+        models=join_names([load_model(m).name for m in models], language)
     )
     return figure, alt
 
 
-KINDS: dict[str, Callable[[Selection, str], tuple[Chart, str]]] = {
+CHARTS: dict[str, Callable[[Selection, str], tuple[Chart, str]]] = {
+    "weights": weights_chart,
     "breakdown": breakdown_chart,
     "kv-cache": kv_cache_chart,
     "activations": activations_chart,

@@ -15,12 +15,11 @@ import functools
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
-from sphinx.util.docutils import SphinxDirective
 
+from ..cli import _argparse_speaks, build_parser
 from ..errors import UnknownNameError
-from ..i18n import LANGUAGES
-from .freshness import depend_on_package
-from .options import report
+from ..i18n import LANGUAGES, use_language
+from .directive import GpumemDirective
 
 WIDTH = 100
 
@@ -36,9 +35,6 @@ def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentP
 def help_text(command: str | None = None, width: int = WIDTH, language: str = "en") -> str:
     """``gpumem [COMMAND] --help`` as printed in a terminal ``width`` columns wide, in
     ``language`` (``en`` or ``zh_CN``)."""
-    from ..cli import _argparse_speaks, build_parser
-    from ..i18n import use_language
-
     previous = use_language(language if language in LANGUAGES else "en")
     argparse_gettext = _argparse_speaks()
     try:
@@ -57,23 +53,18 @@ def help_text(command: str | None = None, width: int = WIDTH, language: str = "e
         use_language(previous)
 
 
-class CliHelpDirective(SphinxDirective):
+class CliHelpDirective(GpumemDirective):
     """``gpumem-cli [COMMAND]`` with an optional ``:width:`` in columns."""
 
     optional_arguments = 1
     option_spec = {"width": directives.positive_int}
 
-    def run(self) -> list[nodes.Node]:
-        depend_on_package(self.env)
+    def render(self) -> list[nodes.Node]:
         command = self.arguments[0] if self.arguments else None
-        try:
-            language = self.env.config.language or "en"
-            text = help_text(command, self.options.get("width", WIDTH), language)
-        except UnknownNameError as error:
-            return report(self, error)
+        language = self.config.language or "en"
+        text = help_text(command, self.options.get("width", WIDTH), language)
         block = nodes.literal_block(text, text, language="text", translatable=False)
         block["classes"].append("gpumem-cli")
-        self.set_source_info(block)
         return [block]
 
 

@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from ..units import to_unit
 
 NBSP = "\u00a0"
+MINUS = "\u2212"
 
 _SCALES: dict[str, tuple[tuple[int, str], ...]] = {
     "en": ((10**12, " trillion"), (10**9, " billion"), (10**6, " million"), (10**3, " thousand")),
@@ -91,7 +92,33 @@ def format_percent(fraction: float, language: str) -> str:
     return f"{'0' if text == '-0' else text}%"
 
 
-def signed_size(n_bytes: float, unit: str) -> str:
-    """A difference in bytes with its sign: ``"+3.2 GiB"``, ``"−1.5 GiB"`` (minus sign)."""
-    text = format_size(abs(n_bytes), unit)
-    return ("−" if n_bytes < 0 else "+") + text
+def amount(n_bytes: float, unit: str) -> str:
+    """A table cell in ``unit``: 3–4 significant digits, ``"<0.001"`` for a tiny amount."""
+    value = to_unit(n_bytes, unit)
+    if value == 0:
+        return "0"
+    if 0 < value < 0.0005:
+        return "<0.001"
+    return format_amount(value)
+
+
+def ratio_text(ratio: float) -> str:
+    """``2.345`` → ``"×2.3"``."""
+    return "×" + significant(ratio, 2 if ratio < 10 else 3)
+
+
+def signed_percent(fraction: float, decimals: int) -> str:
+    """``-0.0045`` → ``"−0.45%"``, ``0.0002`` → ``"+0.02%"``; ``"0%"`` only when exact (a
+    tiny error keeps its sign: ``"−0.00%"``)."""
+    if fraction == 0:
+        return "0%"
+    text = f"{abs(100 * fraction):.{decimals}f}"
+    return f"{MINUS if fraction < 0 else '+'}{text}%"
+
+
+def percent(fraction: float, digits: int = 2) -> str:
+    """An absolute error to ``digits`` significant digits: ``0.00202`` → ``"0.2%"``; below
+    0.01 % (but not zero) ``"<0.01%"``."""
+    if 0 < abs(fraction) < 1e-4:
+        return "<0.01%"
+    return significant(100 * fraction, digits) + "%"

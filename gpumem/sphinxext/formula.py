@@ -8,15 +8,13 @@ and in each ``:unit:``.
 from __future__ import annotations
 
 from docutils import nodes
-from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
-from sphinx.util.docutils import SphinxDirective
 
-from ..errors import GpumemError, InvalidValueError, UnknownNameError
+from .. import symbolic
+from ..errors import InvalidValueError, UnknownNameError
 from ..units import UNITS
-from .freshness import depend_on_package
-from .options import assignments, report, words
-from .quantities import number
+from . import options
+from .directive import GpumemDirective
 
 
 def number_latex(value: int | float) -> str:
@@ -30,10 +28,8 @@ def number_latex(value: int | float) -> str:
     return f"{value:,}".replace(",", r"\,")
 
 
-def steps(name: str, where: dict[str, str], example: dict[str, str], units: list[str]) -> str:
+def steps(name: str, where: dict[str, str], example: dict[str, str], units: tuple[str, ...]) -> str:
     """LaTeX of the formula and the steps asked for, one ``&=`` line each."""
-    from .. import symbolic
-
     if name not in symbolic.FORMULAS:
         raise UnknownNameError("formula", name, symbolic.FORMULAS)
     formula = symbolic.FORMULAS[name]
@@ -43,7 +39,7 @@ def steps(name: str, where: dict[str, str], example: dict[str, str], units: list
             raise UnknownNameError(f"symbol of {name}", key, sorted(names))
     lhs = symbolic.SYMBOL_LATEX[formula.lhs]
     lines = [symbolic.latex(name).replace(f"{lhs} =", f"{lhs} &=", 1)]
-    values = {key: number(value, key) for key, value in {**where, **example}.items()}
+    values = {key: options.number(value, key) for key, value in {**where, **example}.items()}
 
     def show(expression: object, shown: dict[str, int | float]) -> str:
         """LaTeX of ``expression`` with the symbols in ``shown`` printed as their numbers."""
@@ -66,13 +62,11 @@ def steps(name: str, where: dict[str, str], example: dict[str, str], units: list
     return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
 
 
-def _result_latex(result: object, units: list[str]) -> str:
+def _result_latex(result: object, units: tuple[str, ...]) -> str:
     r"""Bytes, then each unit: ``&= 14 \times 10^{9}\ \mathrm{B} = 14\ \mathrm{GB}``."""
     n_bytes = int(result) if result.is_integer else float(result)
     text = rf"&= {number_latex(n_bytes)}\ \mathrm{{B}}"
     for unit in units:
-        if unit not in UNITS:
-            raise UnknownNameError("unit", unit, UNITS)
         value = n_bytes / UNITS[unit]
         rounded = round(value, 2)
         relation = "=" if rounded == value else r"\approx"
@@ -80,27 +74,23 @@ def _result_latex(result: object, units: list[str]) -> str:
     return text
 
 
-class FormulaDirective(SphinxDirective):
+class FormulaDirective(GpumemDirective):
     """``gpumem-formula <name>`` with ``:where:``, ``:example:`` and ``:unit:`` options."""
 
     required_arguments = 1
     option_spec = {
-        "where": directives.unchanged,
-        "example": directives.unchanged,
-        "unit": directives.unchanged,
+        "where": options.assignments,
+        "example": options.assignments,
+        "unit": options.units,
     }
 
-    def run(self) -> list[nodes.Node]:
-        depend_on_package(self.env)
-        try:
-            latex = steps(
-                self.arguments[0],
-                assignments(self.options.get("where")),
-                assignments(self.options.get("example")),
-                words(self.options.get("unit")),
-            )
-        except GpumemError as error:
-            return report(self, error)
+    def render(self) -> list[nodes.Node]:
+        latex = steps(
+            self.arguments[0],
+            self.options.get("where", {}),
+            self.options.get("example", {}),
+            self.options.get("unit", ()),
+        )
         node = nodes.math_block(
             latex,
             latex,
@@ -110,7 +100,6 @@ class FormulaDirective(SphinxDirective):
             docname=self.env.docname,
             translatable=False,
         )
-        self.set_source_info(node)
         return [node]
 
 

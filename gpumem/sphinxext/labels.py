@@ -1,19 +1,12 @@
-"""Names of components, phases and workloads in the page's language, and helpers shared by the
-table and chart kinds (running an estimate for a workload written in an option)."""
+"""Names of components, phases, workloads, formats and GPUs in the page's language."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from ..units import to_unit
-from .formatting import chinese, format_amount, format_int, format_percent, format_size
+from ..precision import get_format
+from ..workload import Workload, get_optimizer
+from .formatting import chinese, format_int, format_percent, format_size
+from .options import WorkloadSpec
 from .translation import gettext as _
-
-if TYPE_CHECKING:
-    from ..estimate import Estimate
-    from ..modelspec import ModelSpec
-    from ..workload import Workload
-    from .selection import WorkloadSpec
 
 #: Order of the components in tables and stacked bars (bottom to top).
 COMPONENTS = (
@@ -100,9 +93,6 @@ def workload_label(spec: WorkloadSpec, language: str, work: Workload | None = No
     ``work`` is the resolved workload (its sequence length filled in); without it the label
     says only what ``spec`` says.
     """
-    from ..precision import get_format
-    from ..workload import get_optimizer
-
     fields = dict(spec)
     mode = str(fields.get("mode", "inference"))
     batch = work.batch if work else fields.get("batch")
@@ -163,35 +153,9 @@ def workload_label(spec: WorkloadSpec, language: str, work: Workload | None = No
     return separator(language).join(parts)
 
 
-def run_estimate(model: str | ModelSpec, spec: WorkloadSpec, **changes: object) -> Estimate:
-    """:func:`gpumem.estimate` for a workload spec, with some fields changed."""
-    from ..estimate import estimate
-
-    return estimate(model, **{**dict(spec), **changes})
-
-
-def model_spec(name: str) -> ModelSpec:
-    """A catalog model."""
-    from ..catalog import load_model
-
-    return load_model(name)
-
-
-def amount(n_bytes: float, unit: str) -> str:
-    """A table cell in ``unit``: 3–4 significant digits, ``"<0.001"`` for a tiny amount."""
-    value = to_unit(n_bytes, unit)
-    if value == 0:
-        return "0"
-    if 0 < value < 0.0005:
-        return "<0.001"
-    return format_amount(value)
-
-
-def bytes_per_value(dtype: str) -> float:
-    """Average bytes per stored value of a format."""
-    from ..precision import get_format
-
-    return float(get_format(dtype).bytes_per_param)
+def dtype_label(group: tuple[str, ...]) -> str:
+    """Label of formats of equal size: ``("fp16", "bf16")`` → ``"FP16/BF16"``."""
+    return "/".join(get_format(name).label for name in group)
 
 
 def short_gpu_name(name: str) -> str:
@@ -199,3 +163,54 @@ def short_gpu_name(name: str) -> str:
     for prefix in ("GeForce ", "Tesla ", "Instinct ", "Radeon "):
         name = name.removeprefix(prefix)
     return name
+
+
+def kind_label(kind: str) -> str:
+    """A kind of measured scenario: ``"train"`` → ``"Training step"`` / ``"训练步"``."""
+    return {
+        "weights": _("Weights only"),
+        "prefill": _("Prefill"),
+        "generate": _("Generation"),
+        "train": _("Training step"),
+    }[kind]
+
+
+def scenario_label(scenario: dict, language: str) -> str:
+    """A measured scenario in words, e.g. ``"Training, BF16, batch 4 × 2,048 tokens, full
+    checkpointing, fused AdamW"``."""
+    kind = scenario["mode"]
+    dtype = get_format(scenario["dtype"]).label
+    if kind == "weights":
+        return separator(language).join([kind_label(kind), dtype])
+    parts = [mode_label("training") if kind == "train" else kind_label(kind)]
+    if scenario.get("amp"):
+        amp = get_format(scenario["amp"]).label
+        parts.append(_("{weights} weights, {format} autocast").format(weights=dtype, format=amp))
+    else:
+        parts.append(dtype)
+    parts.append(
+        _("batch {batch} × {seq} tokens").format(
+            batch=format_int(int(scenario["batch"]), language),
+            seq=format_int(int(scenario["seq"]), language),
+        )
+    )
+    if kind == "generate":
+        parts.append(
+            _("{n} new tokens").format(n=format_int(int(scenario["new_tokens"]), language))
+        )
+    if scenario.get("grad_checkpointing"):
+        parts.append(_("full checkpointing"))
+    optimizer = {"foreach": _("foreach AdamW"), "fused": _("fused AdamW")}
+    if scenario.get("optimizer"):
+        parts.append(optimizer.get(scenario["optimizer"], scenario["optimizer"]))
+    return separator(language).join(parts)
+
+
+def format_kind_label(kind: str) -> str:
+    """Kind of a number format: ``"block-scaled"`` → ``"block-scaled"`` / ``"块缩放"``."""
+    return {
+        "float": _("floating point"),
+        "int": _("integer"),
+        "block-scaled": _("block-scaled"),
+        "gguf": _("GGUF mix"),
+    }[kind]

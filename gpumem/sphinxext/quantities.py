@@ -8,16 +8,32 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING
 
+from .. import solve
+from .._generated.formulas import ridge_point
+from ..catalog import load_model
 from ..errors import InvalidValueError, UnknownNameError
-from .formatting import format_count, format_int, format_size, significant
+from ..estimate import rule_of_thumb
+from ..hardware import GPU, get_gpu
+from ..precision import get_format, weight_bytes
+from . import table_kinds
+from .accuracy import accuracy as accuracy_figure
+from .formatting import (
+    format_bandwidth,
+    format_count,
+    format_int,
+    format_percent,
+    format_rate,
+    format_size,
+    ratio_text,
+    significant,
+)
+from .options import assignments, number, workload_spec
+from .options import digits as digits_option
+from .selection import run_estimate
+from .techniques import apply
 
-if TYPE_CHECKING:
-    from ..hardware import GPU
-
-__all__ = ["QUANTITIES", "compute", "number", "number_or_text", "parse"]
+__all__ = ["QUANTITIES", "compute", "parse"]
 
 
 def parse(text: str) -> tuple[str, dict[str, str]]:
@@ -25,13 +41,7 @@ def parse(text: str) -> tuple[str, dict[str, str]]:
     name, *pairs = text.split() or [""]
     if name not in QUANTITIES:
         raise UnknownNameError("quantity", name, QUANTITIES)
-    arguments: dict[str, str] = {}
-    for pair in pairs:
-        key, _, value = pair.partition("=")
-        if not key or not value or key in arguments:
-            raise InvalidValueError("argument", pair, "key=value pairs, each key once")
-        arguments[key] = value
-    return name, arguments
+    return name, assignments(" ".join(pairs), "argument")
 
 
 def compute(text: str, language: str, default_unit: str) -> str:
@@ -52,30 +62,10 @@ def compute(text: str, language: str, default_unit: str) -> str:
     return function(language=language, **arguments)
 
 
-def number(value: str, name: str) -> int | float:
-    """``value`` as an exact int when it is whole (``"7e9"`` → 7000000000), else a float."""
-    try:
-        parsed = Decimal(value)
-    except InvalidOperation:
-        raise InvalidValueError(name, value, "a number such as 7e9 or 0.5") from None
-    if not parsed.is_finite() or parsed < 0:
-        raise InvalidValueError(name, value, "a finite number ≥ 0")
-    return int(parsed) if parsed == parsed.to_integral_value() else float(parsed)
-
-
-def _digits(value: str) -> int:
-    digits = number(value, "digits")
-    if not isinstance(digits, int) or digits > 12:
-        raise InvalidValueError("digits", value, "a whole number from 0 to 12")
-    return digits
-
-
 def _parameters(params: str | None, model: str | None) -> int:
     if (params is None) == (model is None):
         raise InvalidValueError("arguments", f"params={params} model={model}", "params or model")
     if model is not None:
-        from ..catalog import load_model
-
         return load_model(model).parameters
     return int(number(params, "params"))
 
@@ -90,40 +80,32 @@ def weights(
     digits: str = "2",
 ) -> str:
     """Memory of the weights: ``weights params=7e9 dtype=fp16 unit=GB`` → ``14 GB``."""
-    from ..precision import weight_bytes
-
-    return format_size(weight_bytes(_parameters(params, model), dtype), unit, _digits(digits))
+    return format_size(weight_bytes(_parameters(params, model), dtype), unit, digits_option(digits))
 
 
 def params(*, language: str, model: str, digits: str = "4") -> str:
     """Parameter count of a catalog model: ``params model=llama-3.1-405b`` → ``405.9 billion``."""
-    return format_count(_parameters(None, model), language, _digits(digits))
+    return format_count(_parameters(None, model), language, digits_option(digits))
 
 
 def count(*, language: str, n: str, digits: str = "4") -> str:
     """A count written in the page's language: ``count n=7e9`` → ``7 billion`` / ``70 亿``."""
-    return format_count(number(n, "n"), language, _digits(digits))
+    return format_count(number(n, "n"), language, digits_option(digits))
 
 
 def bits(*, language: str, dtype: str) -> str:
     """Storage bits per value, scales included: ``bits dtype=mxfp4`` → ``4.25``."""
-    from ..precision import get_format
-
     return significant(float(get_format(dtype).bits), 6)
 
 
 def bytes_per_param(*, language: str, dtype: str) -> str:
     """Bytes per value: ``bytes-per-param dtype=bf16`` → ``2``."""
-    from ..precision import get_format
-
     return significant(float(get_format(dtype).bytes_per_param), 6)
 
 
 def gpu_memory(*, language: str, gpu: str, unit: str, digits: str = "2") -> str:
     """Memory of a catalog GPU: ``gpu-memory gpu=h100-sxm unit=GB`` → ``80 GB``."""
-    from ..hardware import get_gpu
-
-    return format_size(get_gpu(gpu).memory_bytes, unit, _digits(digits))
+    return format_size(get_gpu(gpu).memory_bytes, unit, digits_option(digits))
 
 
 def estimate(
@@ -140,34 +122,19 @@ def estimate(
     ``estimate model=llama-2-7b mode=training seq=2048 unit=GiB``; the other keys are the
     fields of :class:`gpumem.workload.Workload`, numbers where they parse as numbers.
     """
-    import gpumem
-
-    result = gpumem.estimate(model, **_workload("estimate", options))
+    result = run_estimate(model, tuple(_workload("estimate", options).items()))
     if component is None:
         n_bytes = result.total_bytes
     elif component in result.components:
         n_bytes = result.components[component]
     else:
         raise UnknownNameError("component", component, result.components)
-    return format_size(n_bytes, unit, _digits(digits))
+    return format_size(n_bytes, unit, digits_option(digits))
 
 
-def number_or_text(value: str, name: str) -> int | float | str:
-    try:
-        return number(value, name)
-    except InvalidValueError:
-        return value
-
-
-def _workload(quantity: str, options: dict[str, str]) -> dict[str, int | float | str]:
+def _workload(quantity: str, fields: dict[str, str]) -> dict[str, int | float | str]:
     """Workload fields given as text, checked against :class:`gpumem.workload.Workload`."""
-    from ..workload import Workload
-
-    accepted = list(Workload._fields)
-    for key in options:
-        if key not in accepted:
-            raise UnknownNameError(f"argument of {quantity}", key, accepted)
-    return {key: number_or_text(value, key) for key, value in options.items()}
+    return dict(workload_spec(fields, f"argument of {quantity}"))
 
 
 def _tflops(gpu: GPU, dtype: str | None) -> float:
@@ -185,9 +152,6 @@ def _tflops(gpu: GPU, dtype: str | None) -> float:
 
 def gpu_bandwidth(*, language: str, gpu: str, unit: str | None = None) -> str:
     """Memory bandwidth: ``gpu-bandwidth gpu=h100-sxm`` → ``3.35 TB/s`` (``unit=GB``: 3,350)."""
-    from ..hardware import get_gpu
-    from .formatting import format_bandwidth
-
     if unit is not None and unit not in ("KB", "MB", "GB", "TB"):
         raise UnknownNameError("unit of gpu-bandwidth", unit, ("KB", "MB", "GB", "TB"))
     text = format_bandwidth(get_gpu(gpu).bandwidth_bytes_per_s, unit)
@@ -196,16 +160,11 @@ def gpu_bandwidth(*, language: str, gpu: str, unit: str | None = None) -> str:
 
 def gpu_tflops(*, language: str, gpu: str, dtype: str | None = None) -> str:
     """Dense FP16/BF16 tensor peak: ``gpu-tflops gpu=h100-sxm`` → ``989.4``."""
-    from ..hardware import get_gpu
-
     return significant(_tflops(get_gpu(gpu), dtype), 4)
 
 
 def ridge(*, language: str, gpu: str, dtype: str | None = None) -> str:
     """FLOP per byte at which a kernel turns compute-bound: ``ridge gpu=h100-sxm`` → ``295``."""
-    from .._generated.formulas import ridge_point
-    from ..hardware import get_gpu
-
     device = get_gpu(gpu)
     peak = _tflops(device, dtype) * 1e12
     return significant(ridge_point(BW=device.bandwidth_bytes_per_s, T_pk=peak), 3)
@@ -213,22 +172,17 @@ def ridge(*, language: str, gpu: str, dtype: str | None = None) -> str:
 
 def decode(*, language: str, model: str, gpu: str, **options: str) -> str:
     """Ceiling of decoding tokens/s per sequence: ``decode model=llama-2-7b gpu=h100-sxm``."""
-    from .formatting import format_rate
-    from .table_kinds import decode_rate
-
     fields = _workload("decode", options)
     if fields.get("mode", "inference") != "inference":
         raise InvalidValueError("mode", fields["mode"], "inference for decode")
-    return format_rate(decode_rate(model, gpu, tuple(fields.items())), language)
+    return format_rate(table_kinds.decode_rate(model, gpu, tuple(fields.items())), language)
 
 
 def max_context(*, language: str, model: str, gpu: str, **options: str) -> str:
     """Longest context in tokens on one GPU: ``max-context model=llama-3.1-8b gpu=rtx-4090``."""
-    from ..solve import max_context as longest
-
     fields = _workload("max-context", options)
     fields.pop("seq", None)
-    tokens = longest(model, gpu, **fields)
+    tokens = solve.max_context(model, gpu, **fields)
     if tokens is None:
         raise InvalidValueError("model", model, f"a model that fits on {gpu} with 1 token")
     return format_int(tokens, language)
@@ -238,73 +192,44 @@ def kv_per_token(
     *, language: str, model: str, unit: str = "KiB", digits: str = "2", **options: str
 ) -> str:
     """KV cache of one token: ``kv-per-token model=llama-2-7b`` → ``512 KiB``."""
-    from .table_kinds import kv_per_token as per_token
-
     fields = _workload("kv-per-token", options)
-    return format_size(per_token(model, tuple(fields.items())), unit, _digits(digits))
+    return format_size(
+        table_kinds.kv_per_token(model, tuple(fields.items())), unit, digits_option(digits)
+    )
 
 
 def rule(
     *, language: str, model: str, mode: str, unit: str, dtype: str = "bf16", digits: str = "2"
 ) -> str:
     """The rule of thumb: ``rule model=llama-2-7b mode=training`` → ``26.95 GB``."""
-    from ..estimate import rule_of_thumb
-
-    return format_size(rule_of_thumb(_parameters(None, model), dtype, mode), unit, _digits(digits))
+    n_bytes = rule_of_thumb(_parameters(None, model), dtype, mode)
+    return format_size(n_bytes, unit, digits_option(digits))
 
 
 def ratio(*, language: str, model: str, **options: str) -> str:
     """Estimate ÷ rule of thumb: ``ratio model=llama-2-7b mode=training`` → ``×5.3``."""
-    import gpumem
-
-    from .table_kinds import ratio_text
-
-    result = gpumem.estimate(model, **_workload("ratio", options))
+    result = run_estimate(model, tuple(_workload("ratio", options).items()))
     work = result.workload
     return ratio_text(
-        result.total_bytes / gpumem.rule_of_thumb(result.model.parameters, work.dtype, work.mode)
+        result.total_bytes / rule_of_thumb(result.model.parameters, work.dtype, work.mode)
     )
 
 
 def saving(*, language: str, model: str, variant: str, **options: str) -> str:
     """Share of the memory per GPU a technique saves: ``saving model=llama-2-7b variant=int4 …``."""
-    import gpumem
-
-    from .formatting import format_percent
-    from .techniques import apply
-
     spec = tuple(_workload("saving", options).items())
-    base = gpumem.estimate(model, **dict(spec)).total_bytes
+    base = run_estimate(model, spec).total_bytes
     _label, other, changed = apply(variant, model, spec)
-    return format_percent(
-        (base - gpumem.estimate(other, **dict(changed)).total_bytes) / base, language
-    )
+    return format_percent((base - run_estimate(other, changed).total_bytes) / base, language)
 
 
 def gpus_needed(*, language: str, model: str, gpu: str, **options: str) -> str:
     """GPUs needed: ``gpus-needed model=llama-3.1-405b gpu=h100-sxm dtype=fp8`` → ``8``."""
-    from ..solve import gpus_needed as needed
-
-    result = needed(model, gpu, **_workload("gpus-needed", options))
+    result = solve.gpus_needed(model, gpu, **_workload("gpus-needed", options))
     if result is None:
         raise InvalidValueError("model", model, f"a layout of at most 4,096 {gpu}")
     w = result.estimate.workload
     return format_int(w.dp * w.tp * w.pp, language)
-
-
-def accuracy(
-    *,
-    language: str,
-    stat: str,
-    kind: str | None = None,
-    model: str | None = None,
-    digits: str = "2",
-) -> str:
-    """A figure of the comparison with measurements: ``accuracy stat=median`` → ``0.2%``
-    (see :func:`gpumem.sphinxext.accuracy.accuracy`)."""
-    from .accuracy import accuracy as figure
-
-    return figure(language=language, stat=stat, kind=kind, model=model, digits=digits)
 
 
 def _keys(function: Callable[..., object]) -> list[str]:
@@ -332,5 +257,5 @@ QUANTITIES: dict[str, Callable[..., str]] = {
     "ratio": ratio,
     "saving": saving,
     "gpus-needed": gpus_needed,
-    "accuracy": accuracy,
+    "accuracy": accuracy_figure,
 }

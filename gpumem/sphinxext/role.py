@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from docutils import nodes
 from sphinx.application import Sphinx
-from sphinx.util import logging
 from sphinx.util.docutils import SphinxRole
 
 from ..errors import GpumemError
+from .directive import warn
 from .freshness import depend_on_package
 from .quantities import compute
-
-logger = logging.getLogger(__name__)
 
 
 class ValueRole(SphinxRole):
@@ -26,16 +24,7 @@ class ValueRole(SphinxRole):
         try:
             text = compute(self.text, self.config.language or "en", self.config.gpumem_default_unit)
         except GpumemError as error:
-            hint = f" ({error.hint})" if error.hint else ""
-            logger.warning(
-                "{gpumem}`%s`: %s%s",
-                self.text,
-                error.message,
-                hint,
-                location=self.get_location(),
-                type="gpumem",
-                subtype="role",
-            )
+            warn(error, f"{{gpumem}}`{self.text}`", self.get_location(), "role")
             return [nodes.literal(self.rawtext, self.text)], []
         return [nodes.Text(text)], []
 

@@ -1,4 +1,4 @@
-"""What a table or chart shows, read from directive options: one parser for every kind.
+"""What a table or chart shows, read from directive options: one set of options for every kind.
 
 ``:params:`` parameter counts, ``:dtypes:`` precisions (``fp16/bf16`` share a column),
 ``:gpus:`` GPU ids, ``:unit:`` a byte unit, ``:models:`` catalog ids, ``:workloads:`` one or
@@ -9,32 +9,34 @@ kinds of measured scenario (``weights prefill generate train``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from docutils.parsers.rst import directives
+from ..errors import InvalidValueError
+from ..estimate import Estimate, estimate
+from ..hardware import gpu_names
+from ..modelspec import ModelSpec
+from . import options
+from .options import WorkloadSpec
 
-from ..errors import InvalidValueError, UnknownNameError
-from ..units import UNITS
-from .options import assignments, words
-from .quantities import number, number_or_text
+#: What a table kind returns: its title, header and rows, every text in the page's language.
+Table = tuple[str, list[str], list[list[str]]]
 
 DEFAULT_PARAMS = "1e9 3e9 7e9 8e9 13e9 70e9 405e9"
 DEFAULT_DTYPES = "fp32 fp16/bf16 fp8 int8 int4 mxfp4"
 
-OPTION_SPEC = {
-    "params": directives.unchanged,
-    "dtypes": directives.unchanged,
-    "gpus": directives.unchanged,
-    "unit": directives.unchanged,
-    "models": directives.unchanged,
-    "workloads": directives.unchanged,
-    "seqs": directives.unchanged,
-    "variants": directives.unchanged,
-    "kinds": directives.unchanged,
+#: The options of ``gpumem-table`` and ``gpumem-chart``, converted and checked as they are read.
+OPTION_SPEC: dict[str, Callable[[str | None], object]] = {
+    "params": options.params,
+    "dtypes": options.dtype_groups,
+    "gpus": options.word_list,
+    "unit": options.unit,
+    "models": options.word_list,
+    "workloads": options.workloads,
+    "seqs": options.seqs,
+    "variants": options.word_list,
+    "kinds": options.word_list,
 }
-
-#: A workload as written: ``{"mode": "training", "seq": 4096}``.
-WorkloadSpec = tuple[tuple[str, int | float | str], ...]
 
 
 @dataclass(frozen=True)
@@ -53,33 +55,17 @@ class Selection:
     given: frozenset[str] = frozenset()
 
     @classmethod
-    def from_options(cls, options: dict[str, str], default_unit: str) -> Selection:
-        """Read and check every option; absent ones take their defaults."""
-        from ..precision import get_format
-
-        params = tuple(
-            int(number(p, "params")) for p in words(options.get("params", DEFAULT_PARAMS))
-        )
-        dtypes = tuple(tuple(g.split("/")) for g in words(options.get("dtypes", DEFAULT_DTYPES)))
-        for group in dtypes:
-            if len({get_format(name).bits for name in group}) > 1:
-                raise InvalidValueError("dtype group", "/".join(group), "formats of equal size")
-        unit = options.get("unit", default_unit)
-        if unit not in UNITS:
-            raise UnknownNameError("unit", unit, UNITS)
-        seqs = tuple(_whole(s, "seqs") for s in words(options.get("seqs")))
-        return cls(
-            params=params,
-            dtypes=dtypes,
-            gpus=tuple(words(options.get("gpus"))),
-            unit=unit,
-            models=tuple(words(options.get("models"))),
-            workloads=parse_workloads(options.get("workloads")),
-            seqs=seqs,
-            variants=tuple(words(options.get("variants"))),
-            kinds=tuple(words(options.get("kinds"))),
-            given=frozenset(key for key, value in options.items() if value is not None),
-        )
+    def from_options(cls, converted: dict[str, object], default_unit: str) -> Selection:
+        """The selection of options converted by :data:`OPTION_SPEC`; absent ones take their
+        defaults."""
+        chosen = {
+            "params": options.params(DEFAULT_PARAMS),
+            "dtypes": options.dtype_groups(DEFAULT_DTYPES),
+            "gpus": (),
+            "unit": default_unit,
+            **converted,
+        }
+        return cls(**chosen, given=frozenset(converted))  # type: ignore[arg-type]
 
     @property
     def workload(self) -> WorkloadSpec:
@@ -90,6 +76,24 @@ class Selection:
             )
         return self.workloads[0]
 
+    @property
+    def one_model(self) -> str:
+        """The single ``:models:`` id of kinds about one model."""
+        if len(self.models) != 1:
+            raise InvalidValueError("models", " ".join(self.models), "exactly one model id")
+        return self.models[0]
+
+    @property
+    def some_models(self) -> tuple[str, ...]:
+        """The ``:models:`` ids; at least one."""
+        if not self.models:
+            raise InvalidValueError("models", "", "one or more model ids")
+        return self.models
+
+    def gpu_ids(self, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        """The ``:gpus:`` ids, else ``default``, else every GPU of the catalog."""
+        return self.gpus or default or tuple(gpu_names())
+
     def dtype_names(self, workload: WorkloadSpec) -> tuple[tuple[str, ...], ...]:
         """``:dtypes:`` if given, else the workload's dtype (``bf16`` by default)."""
         if "dtypes" in self.given:
@@ -97,33 +101,6 @@ class Selection:
         return ((str(dict(workload).get("dtype", "bf16")),),)
 
 
-def _whole(value: str, name: str) -> int:
-    parsed = number(value, name)
-    if not isinstance(parsed, int) or parsed < 1:
-        raise InvalidValueError(name, value, "whole numbers ≥ 1 such as 4096 or 1e3")
-    return parsed
-
-
-def parse_workloads(text: str | None) -> tuple[WorkloadSpec, ...]:
-    """``"mode=inference seq=8192 | mode=training"`` → two checked workload specs."""
-    from ..workload import Workload
-
-    if not text or not text.strip():
-        return ((),)
-    specs = []
-    for part in text.split("|"):
-        fields = assignments(part)
-        for key in fields:
-            if key not in Workload._fields:
-                raise UnknownNameError("workload field", key, Workload._fields)
-        spec = tuple((key, number_or_text(value, key)) for key, value in fields.items())
-        Workload(**dict(spec))  # check the values now, with the option's text in the error
-        specs.append(spec)
-    return tuple(specs)
-
-
-def dtype_label(group: tuple[str, ...]) -> str:
-    """Column label of formats of equal size: ``("fp16", "bf16")`` → ``"FP16/BF16"``."""
-    from ..precision import get_format
-
-    return "/".join(get_format(name).label for name in group)
+def run_estimate(model: str | ModelSpec, spec: WorkloadSpec, **changes: object) -> Estimate:
+    """:func:`gpumem.estimate` for a workload spec, with some fields changed."""
+    return estimate(model, **{**dict(spec), **changes})

@@ -15,17 +15,16 @@ from collections.abc import Callable
 
 from docutils import nodes
 from sphinx.application import Sphinx
-from sphinx.util.docutils import SphinxDirective
 
 from .. import _data
+from ..catalog import catalog_entry, model_names
 from ..errors import UnknownNameError
+from ..hardware import gpu_names
+from .directive import Cell, GpumemDirective, table_node
 from .formatting import join_names
-from .freshness import depend_on_package
-from .options import report
 from .translation import gettext as _
 
 URL = re.compile(r"https?://[^\s,;]+|arXiv:(\d{4}\.\d{4,5})")
-Cell = str | list[str]  # a list: one paragraph per item
 Table = tuple[str, list[str], list[list[Cell]]]
 
 
@@ -48,18 +47,8 @@ def linked(text: str) -> list[nodes.Node]:
     return result
 
 
-def cell(value: Cell) -> nodes.entry:
-    """A table cell of one paragraph per item, none of them translatable."""
-    items = value if isinstance(value, list) else [value]
-    return nodes.entry(
-        "", *(nodes.paragraph(item, "", *linked(item), translatable=False) for item in items)
-    )
-
-
 def models_table(language: str) -> Table:
     """Catalog models: the config they are read from and the published parameter count."""
-    from ..catalog import catalog_entry, model_names
-
     rows: list[list[Cell]] = []
     for name in model_names():
         entry = catalog_entry(name)
@@ -77,8 +66,6 @@ def models_table(language: str) -> Table:
 
 def gpus_table(language: str) -> Table:
     """GPUs: the vendor's page or datasheet, what the memory figure is, and notes."""
-    from ..hardware import gpu_names
-
     raw = _data.load_json(_data.path("gpus.json"))
     by_id = {row["id"]: row for row in raw["gpus"]}  # type: ignore[index]
     rows: list[list[Cell]] = []
@@ -152,36 +139,18 @@ TABLES: dict[str, Callable[[str], Table]] = {
 }
 
 
-def table_node(title: str, header: list[str], rows: list[list[Cell]]) -> nodes.table:
-    """A docutils table whose texts stay out of the message catalogs."""
-
-    def row(cells: list[Cell]) -> nodes.row:
-        return nodes.row("", *(cell(c) for c in cells))
-
-    group = nodes.tgroup(cols=len(header))
-    group += [nodes.colspec(colwidth=1) for _ in header]
-    group += nodes.thead("", row(list(header)))
-    group += nodes.tbody("", *(row(cells) for cells in rows))
-    return nodes.table(
-        "", nodes.title(title, title, translatable=False), group, classes=["gpumem-sources"]
-    )
-
-
-class SourcesDirective(SphinxDirective):
+class SourcesDirective(GpumemDirective):
     """``gpumem-sources <kind>``: one of ``models``, ``gpus``, ``formats``, ``optimizers``,
     ``activations`` or ``measurements``."""
 
     required_arguments = 1
 
-    def run(self) -> list[nodes.Node]:
-        depend_on_package(self.env)
+    def render(self) -> list[nodes.Node]:
         kind = self.arguments[0]
         if kind not in TABLES:
-            return report(self, UnknownNameError("source table", kind, TABLES))
+            raise UnknownNameError("source table", kind, TABLES)
         title, header, rows = TABLES[kind](self.config.language or "en")
-        node = table_node(title, header, rows)
-        self.set_source_info(node)
-        return [node]
+        return [table_node(title, header, rows, "gpumem-sources", linked)]
 
 
 def setup_sources(app: Sphinx) -> None:

@@ -1,67 +1,81 @@
-"""Tables about models, workloads and GPUs: the kinds of ``gpumem-table`` beyond ``weights``
-and ``formats``. Each takes a :class:`Selection` and the page's language and returns
-``(title, header, rows)`` with every text already in that language."""
+"""The kinds of ``gpumem-table``: each takes a :class:`Selection` and the page's language and
+returns ``(title, header, rows)`` with every text already in that language."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from .._generated.formulas import decode_tokens_per_second, ridge_point
+from ..catalog import load_model
 from ..errors import InvalidValueError
+from ..estimate import rule_of_thumb
+from ..hardware import get_gpu
+from ..precision import get_format, weight_bytes
+from ..solve import fit, max_context
+from ..units import to_unit
 from .formatting import (
+    amount,
+    format_amount,
     format_bandwidth,
     format_count,
     format_int,
     format_percent,
     format_rate,
+    ratio_text,
     significant,
 )
 from .labels import (
     COMPONENTS,
-    amount,
-    bytes_per_value,
     component_label,
-    model_spec,
+    dtype_label,
+    format_kind_label,
     phase_label,
-    run_estimate,
+    separator,
     workload_label,
 )
-from .selection import Selection, WorkloadSpec, dtype_label
+from .options import WorkloadSpec, without
+from .selection import Selection, Table, run_estimate
+from .techniques import apply
 from .translation import gettext as _
 
-Table = tuple[str, list[str], list[list[str]]]
 DASH = "—"
 DEFAULT_SEQS = (4096, 32768, 131072)
 
 
-def one_model(selection: Selection) -> str:
-    """The single ``:models:`` id of kinds about one model."""
-    if len(selection.models) != 1:
-        raise InvalidValueError("models", " ".join(selection.models), "exactly one model id")
-    return selection.models[0]
+def weights_table(selection: Selection, language: str) -> Table:
+    """Memory of the weights: one row per parameter count, one column per precision."""
+    header = [_("Parameters"), *(dtype_label(group) for group in selection.dtypes)]
+    rows = [
+        [format_count(params, language)]
+        + [
+            format_amount(to_unit(weight_bytes(params, group[0]), selection.unit))
+            for group in selection.dtypes
+        ]
+        for params in selection.params
+    ]
+    return _("Memory of the weights ({unit})").format(unit=selection.unit), header, rows
 
 
-def some_models(selection: Selection) -> tuple[str, ...]:
-    """The ``:models:`` ids; at least one."""
-    if not selection.models:
-        raise InvalidValueError("models", "", "one or more model ids")
-    return selection.models
-
-
-def gpu_ids(selection: Selection, default: tuple[str, ...] | None = None) -> tuple[str, ...]:
-    """The ``:gpus:`` ids, else ``default``, else every GPU of the catalog."""
-    from ..hardware import gpu_names
-
-    return selection.gpus or default or tuple(gpu_names())
-
-
-def without(spec: WorkloadSpec, *keys: str) -> WorkloadSpec:
-    """``spec`` less some fields."""
-    return tuple((k, v) for k, v in spec if k not in keys)
+def formats_table(selection: Selection, language: str) -> Table:
+    """Storage cost of each precision: kind, bits and bytes per value."""
+    header = [_("Format"), _("Kind"), _("Bits per value"), _("Bytes per value")]
+    rows = []
+    for group in selection.dtypes:
+        fmt = get_format(group[0])
+        rows.append(
+            [
+                dtype_label(group),
+                format_kind_label(fmt.kind),
+                significant(float(fmt.bits), 4),
+                significant(float(fmt.bytes_per_param), 4),
+            ]
+        )
+    return _("Storage cost of number formats"), header, rows
 
 
 def breakdown_table(selection: Selection, language: str) -> Table:
     """Components of the peak of one model, one column per workload, with the total."""
-    model = one_model(selection)
+    model = selection.one_model
     estimates = [run_estimate(model, spec) for spec in selection.workloads]
     present = [c for c in COMPONENTS if any(c in e.components for e in estimates)]
     pairs = zip(selection.workloads, estimates, strict=True)
@@ -79,15 +93,8 @@ def breakdown_table(selection: Selection, language: str) -> Table:
     return title, header, rows
 
 
-def ratio_text(ratio: float) -> str:
-    """``2.345`` → ``"×2.3"``."""
-    return "×" + significant(ratio, 2 if ratio < 10 else 3)
-
-
 def rule_of_thumb_table(selection: Selection, language: str) -> Table:
     """The popular shortcut (parameters × bytes × 1.2 or × 2) against gpumem's estimate."""
-    from ..estimate import rule_of_thumb
-
     unit = selection.unit
     header = [
         _("Model"),
@@ -99,7 +106,7 @@ def rule_of_thumb_table(selection: Selection, language: str) -> Table:
         _("gpumem ÷ rule"),
     ]
     rows = []
-    for model in some_models(selection):
+    for model in selection.some_models:
         for spec in selection.workloads:
             result = run_estimate(model, spec)
             work = result.workload
@@ -121,23 +128,19 @@ def rule_of_thumb_table(selection: Selection, language: str) -> Table:
 
 def _model_dtype_rows(selection: Selection) -> list[tuple[str, tuple[str, ...]]]:
     spec = selection.workload
-    return [(m, group) for m in some_models(selection) for group in selection.dtype_names(spec)]
+    return [(m, group) for m in selection.some_models for group in selection.dtype_names(spec)]
 
 
 def _row_head(model: str, group: tuple[str, ...]) -> list[str]:
-    return [model_spec(model).name, dtype_label(group)]
+    return [load_model(model).name, dtype_label(group)]
 
 
 def _gpu_header(gpus: tuple[str, ...]) -> list[str]:
-    from ..hardware import get_gpu
-
     return [_("Model"), _("Format"), *(get_gpu(g).name for g in gpus)]
 
 
 def fit_cell(model: str, gpu: str, spec: WorkloadSpec, unit: str) -> str:
     """``"✓ +3.2"`` (headroom) or ``"✗ −12.5"`` (missing) in ``unit``."""
-    from ..solve import fit
-
     result = fit(model, gpu, **dict(spec))
     headroom = result.headroom_bytes
     if result.fits:
@@ -147,7 +150,7 @@ def fit_cell(model: str, gpu: str, spec: WorkloadSpec, unit: str) -> str:
 
 def fit_table(selection: Selection, language: str) -> Table:
     """Does each model in each format fit on one GPU, and with how much to spare."""
-    spec, gpus = selection.workload, gpu_ids(selection)
+    spec, gpus = selection.workload, selection.gpu_ids()
     rows = [
         _row_head(m, group)
         + [
@@ -164,20 +167,18 @@ def fit_table(selection: Selection, language: str) -> Table:
 
 def max_context_cell(model: str, gpu: str, spec: WorkloadSpec, language: str) -> str:
     """Longest context that fits, ``"—"`` if none, marked when the whole window fits."""
-    from ..solve import max_context
-
     tokens = max_context(model, gpu, **dict(without(spec, "seq")))
     if tokens is None:
         return DASH
     text = format_int(tokens, language)
-    if tokens >= model_spec(model).max_context:
+    if tokens >= load_model(model).max_context:
         return _("{tokens} (whole window)").format(tokens=text)
     return text
 
 
 def max_context_table(selection: Selection, language: str) -> Table:
     """Longest context (tokens) each model in each format can hold on one GPU."""
-    spec, gpus = selection.workload, gpu_ids(selection)
+    spec, gpus = selection.workload, selection.gpu_ids()
     rows = [
         _row_head(m, group)
         + [
@@ -194,14 +195,11 @@ def max_context_table(selection: Selection, language: str) -> Table:
 
 def decode_rate(model: str, gpu: str, spec: WorkloadSpec) -> float:
     """Ceiling of decoding speed per sequence (tokens/s): bandwidth ÷ bytes read per step."""
-    from .._generated.formulas import decode_tokens_per_second
-    from ..hardware import get_gpu
-
     fields = dict(spec)
     result = run_estimate(model, spec)
     return decode_tokens_per_second(
         P_a=result.model.active_parameters,
-        b_w=bytes_per_value(str(fields.get("dtype", "bf16"))),
+        b_w=float(get_format(str(fields.get("dtype", "bf16"))).bytes_per_param),
         BW=get_gpu(gpu).bandwidth_bytes_per_s,
         kv_cache=result.components.get("kv_cache", 0),
     )
@@ -209,7 +207,7 @@ def decode_rate(model: str, gpu: str, spec: WorkloadSpec) -> float:
 
 def decode_table(selection: Selection, language: str) -> Table:
     """Upper bound of tokens per second per sequence when decoding is bandwidth-bound."""
-    spec, gpus = selection.workload, gpu_ids(selection)
+    spec, gpus = selection.workload, selection.gpu_ids()
     rows = [
         _row_head(m, group)
         + [
@@ -227,9 +225,7 @@ def decode_table(selection: Selection, language: str) -> Table:
 
 def attention_kind(model: str, language: str) -> str:
     """MHA, GQA, MQA or MLA, with a note on sliding-window layers."""
-    from .labels import separator
-
-    m = model_spec(model)
+    m = load_model(model)
     if not m.causal:
         return _("bidirectional (no KV cache)")
     if m.uses_mla:
@@ -252,7 +248,7 @@ def attention_kind(model: str, language: str) -> str:
 
 def kv_heads(model: str) -> str:
     """KV heads per layer, or the width of MLA's cached latent."""
-    m = model_spec(model)
+    m = load_model(model)
     if not m.causal:
         return DASH
     if m.uses_mla:
@@ -281,8 +277,8 @@ def kv_cache_table(selection: Selection, language: str) -> Table:
         ),
     ]
     rows = []
-    for model in some_models(selection):
-        m = model_spec(model)
+    for model in selection.some_models:
+        m = load_model(model)
         cells = [
             m.name,
             attention_kind(model, language),
@@ -305,9 +301,6 @@ def kv_cache_table(selection: Selection, language: str) -> Table:
 
 def gpus_table(selection: Selection, language: str) -> Table:
     """The GPU catalog: memory, memory type, bandwidth, dense FP16/BF16 peak, FLOP per byte."""
-    from .._generated.formulas import ridge_point
-    from ..hardware import get_gpu
-
     header = [
         _("GPU"),
         _("Vendor"),
@@ -321,7 +314,7 @@ def gpus_table(selection: Selection, language: str) -> Table:
         _("FLOP per byte"),
     ]
     rows = []
-    for gpu in gpu_ids(selection):
+    for gpu in selection.gpu_ids():
         g = get_gpu(gpu)
         peaks = [t for t in (g.fp16_tflops, g.bf16_tflops) if t is not None]
         if not peaks:
@@ -355,9 +348,7 @@ def gpus_table(selection: Selection, language: str) -> Table:
 
 def savings_table(selection: Selection, language: str) -> Table:
     """What each technique saves per GPU against one baseline workload."""
-    from .techniques import apply
-
-    model, spec, unit = one_model(selection), selection.workload, selection.unit
+    model, spec, unit = selection.one_model, selection.workload, selection.unit
     if not selection.variants:
         raise InvalidValueError("variants", "", "one or more technique ids")
     base = run_estimate(model, spec)
@@ -393,7 +384,9 @@ def savings_table(selection: Selection, language: str) -> Table:
     return title, header, rows
 
 
-KINDS: dict[str, Callable[[Selection, str], Table]] = {
+TABLES: dict[str, Callable[[Selection, str], Table]] = {
+    "weights": weights_table,
+    "formats": formats_table,
     "breakdown": breakdown_table,
     "rule-of-thumb": rule_of_thumb_table,
     "fit": fit_table,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..catalog import load_model
 from ..errors import InvalidValueError, UnknownNameError
-from .labels import model_spec
-from .selection import WorkloadSpec
+from .options import WorkloadSpec
 from .translation import gettext as _
 
 INFERENCE = ("inference",)
@@ -87,7 +87,7 @@ def apply(variant: str, model: str, baseline: WorkloadSpec) -> tuple[str, str, W
     if colon:
         if prefix not in MODEL_PREFIXES or not other:
             raise UnknownNameError("variant", variant, technique_names())
-        name = model_spec(other).name
+        name = load_model(other).name
         label = _("{name} (distilled)").format(name=name) if prefix == "distilled" else name
         return label, other, baseline
     techniques = _techniques()
