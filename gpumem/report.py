@@ -15,6 +15,7 @@ from .vocabulary import (
     COMPONENTS,
     FORMAT_KINDS,
     GOALS,
+    MEMORY_BASES,
     MODES,
     PARAMETER_SOURCES,
     PHASES,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from .compare import Option
+    from .hardware import GPU
     from .solve import Answers, Fit
 
 #: Column headers of the text tables (the JSON keeps the English keys).
@@ -43,6 +45,7 @@ WORDS = {
         N_("layers"),
         N_("context"),
         N_("memory GiB"),
+        N_("memory basis"),
         N_("type"),
         N_("bandwidth GB/s"),
         N_("year"),
@@ -58,6 +61,11 @@ WORDS = {
         N_("longest context"),
     )
 }
+
+
+#: Cells that are ids of a kind (of number format, of memory figure): the English table shows
+#: the id, another language its word for it.
+CELLS = {**FORMAT_KINDS, "reported": N_("reported"), "dies": N_("dies")}
 
 
 def to_json(data: object) -> str:
@@ -92,8 +100,8 @@ def _cell(value: object) -> str:
         return number(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    if value in FORMAT_KINDS and current_language() != "en":
-        return _(FORMAT_KINDS[value])
+    if value in CELLS and current_language() != "en":
+        return _(CELLS[value])
     return str(value)
 
 
@@ -192,6 +200,16 @@ def estimate_json(e: Estimate) -> dict[str, object]:
     }
 
 
+def _device(gpu: GPU) -> str:
+    """A GPU and its memory in GiB, with what the figure is: ``"A10 (22.49 GiB, as the
+    device reports it)"``."""
+    return _("{gpu} ({memory} GiB, {basis})").format(
+        gpu=gpu.name,
+        memory=_in(gpu.memory_bytes, "GiB"),
+        basis=label(MEMORY_BASES, gpu.memory_basis, _),
+    )
+
+
 def _layout(result: Fit) -> str:
     w = result.estimate.workload
     parts = [f"{name}={getattr(w, name)}" for name in ("tp", "pp", "dp") if getattr(w, name) > 1]
@@ -205,20 +223,16 @@ def fit_text(answers: Answers) -> str:
     """Human-readable answers: does it fit, on how many GPUs, largest batch and context."""
     result, w = answers.fit, answers.fit.estimate.workload
     gpu = result.gpu
-    memory, gib = _in(gpu.memory_bytes, "GiB"), _in(abs(result.headroom_bytes), "GiB")
+    device, gib = _device(gpu), _in(abs(result.headroom_bytes), "GiB")
     if result.fits:
-        verdict = _("{gpu} ({memory} GiB usable): fits, {gib} GiB to spare ({share} of it)").format(
-            gpu=gpu.name, memory=memory, gib=gib, share=f"{result.headroom:.1%}"
+        verdict = _("{device}: fits, {gib} GiB to spare ({share} of it)").format(
+            device=device, gib=gib, share=f"{result.headroom:.1%}"
         )
     else:
         verdict = _(
-            "{gpu} ({memory} GiB usable): does NOT fit, {gib} GiB short "
-            "(the estimate is {ratio} × its memory)"
+            "{device}: does NOT fit, {gib} GiB short (the estimate is {ratio} × its memory)"
         ).format(
-            gpu=gpu.name,
-            memory=memory,
-            gib=gib,
-            ratio=number(result.estimate.total_bytes / gpu.memory_bytes),
+            device=device, gib=gib, ratio=number(result.estimate.total_bytes / gpu.memory_bytes)
         )
     none = _("none")
     lines = [
@@ -278,9 +292,7 @@ def compare_text(
             first.estimate.model.name,
             label(MODES, w.mode, _),
             _("{seq} tokens").format(seq=f"{w.seq:,}"),
-            _("{gpu} ({memory} GiB usable)").format(
-                gpu=gpu.name, memory=_in(gpu.memory_bytes, "GiB")
-            ),
+            _device(gpu),
         ]
     )
     columns = {"dtype": "weights", "kv_dtype": "KV cache", "batch": "batch"}
@@ -361,6 +373,7 @@ def gpus_rows() -> list[dict[str, object]]:
                 "id": name,
                 "name": g.name,
                 "memory GiB": to_unit(g.memory_bytes, "GiB"),
+                "memory basis": g.memory_basis,
                 "type": g.memory_type,
                 "bandwidth GB/s": g.bandwidth_bytes_per_s / 10**9,
                 "year": str(g.year),

@@ -22,6 +22,7 @@ __all__ = [
     "COMPONENTS",
     "FORMAT_KINDS",
     "GOALS",
+    "MEMORY_BASES",
     "MODES",
     "PARAMETER_SOURCES",
     "PHASES",
@@ -89,6 +90,14 @@ PARAMETER_SOURCES = {
     "architecture": N_("derived from the architecture"),
     "safetensors": N_("counted in the safetensors files"),
     "catalog": N_("from the catalog"),
+}
+
+#: What a GPU's memory figure is (:attr:`gpumem.hardware.GPU.memory_basis`; ``given``: a budget
+#: typed by the user).
+MEMORY_BASES = {
+    "reported": N_("as the device reports it"),
+    "dies": N_("the capacity of its memory dies"),
+    "given": N_("as given"),
 }
 
 #: What a comparison of workloads can favour when it marks the best row.

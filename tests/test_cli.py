@@ -267,7 +267,7 @@ def test_comparison_table(capsys) -> None:
     code, out, err = run(capsys, *argv, "bf16,fp8_e4m3")
     assert code == 0 and not err
     lines = out.splitlines()
-    assert lines[0] == "Llama-2-7B · Inference · 2,048 tokens · 12 GB (11.18 GiB usable)"
+    assert lines[0] == "Llama-2-7B · Inference · 2,048 tokens · 12 GB (11.18 GiB, as given)"
     header, *rows = lines[2 : 6 + 1]
     assert header.split()[:3] == ["weights", "KV", "cache"]
     # 13.48 GB of BF16 weights cannot fit in 12 GB; Q4_K_M (4.9 bits: 4.13 GB) fits, and its
