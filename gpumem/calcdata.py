@@ -1,0 +1,140 @@
+"""What the site's calculator needs besides the generated formulas: the catalogs and tables.
+
+:func:`calculator_data` exports the models, GPUs, number formats, optimizers and activation
+profiles from the package's own data, and the tables that say which formulas an estimate
+evaluates and which components are live in each phase. The calculator's JavaScript reads
+these instead of restating them. Counts that Python keeps as ints are JSON integers (all
+below 2**53), read back as BigInt.
+"""
+
+from __future__ import annotations
+
+from . import solve, workload
+from .catalog import load_model, model_names
+from .estimate import _SHAPES, INFERENCE, LARGER_OF, LIVE, TRAINING, _extend, _profiles
+from .hardware import get_gpu, gpu_names
+from .precision import _formats, format_names, get_format
+from .workload import get_optimizer, optimizer_names
+
+#: Model fields the calculator uses.
+MODEL_FIELDS = (
+    "name",
+    "family",
+    "parameters",
+    "active_parameters",
+    "embedding_parameters",
+    "n_layers",
+    "hidden_size",
+    "n_heads",
+    "n_kv_heads",
+    "head_dim",
+    "intermediate_size",
+    "vocab_size",
+    "max_context",
+    "gated_mlp",
+    "causal",
+    "n_experts",
+    "n_experts_active",
+    "moe_intermediate_size",
+    "n_shared_experts",
+    "shared_intermediate_size",
+    "kv_lora_rank",
+    "qk_rope_head_dim",
+    "sliding_window",
+    "n_sliding_layers",
+)
+_PROFILE_PARTS = ("saved", "checkpoint_input", "logits", "inference")
+
+
+def models() -> dict[str, dict[str, object]]:
+    """Catalog models by id: the fields of :data:`MODEL_FIELDS`."""
+    out = {}
+    for name in model_names():
+        spec = load_model(name).as_dict()
+        out[name] = {key: spec[key] for key in MODEL_FIELDS}
+    return out
+
+
+def gpus() -> dict[str, dict[str, object]]:
+    """GPUs by id: name, memory as the device reports it, and bandwidth."""
+    return {
+        name: {
+            "name": gpu.name,
+            "memory_bytes": gpu.memory_bytes,
+            "bandwidth_bytes_per_s": gpu.bandwidth_bytes_per_s,
+        }
+        for name in gpu_names()
+        for gpu in [get_gpu(name)]
+    }
+
+
+def formats() -> dict[str, object]:
+    """Number formats (label, kind, bits as an exact ratio) and their aliases."""
+    table = {
+        name: {"label": fmt.label, "kind": fmt.kind, "bits": list(fmt.bits_ratio)}
+        for name in format_names()
+        for fmt in [get_format(name)]
+    }
+    return {"formats": table, "aliases": _formats()[1]}
+
+
+def optimizers() -> dict[str, dict[str, object]]:
+    """Optimizers: label, states per parameter, factored, fixed state bytes (or None)."""
+    return {
+        name: {
+            "label": opt.label,
+            "states_per_param": opt.states_per_param,
+            "factored": opt.factored,
+            "state_bytes": opt.state_bytes,
+        }
+        for name in optimizer_names()
+        for opt in [get_optimizer(name)]
+    }
+
+
+def profiles() -> dict[str, dict[str, object]]:
+    """Activation profiles by model family, and under autocast (``amp``), resolved."""
+    out = {}
+    for family, profile in _profiles().items():
+        amp = _extend(profile, profile["amp"])
+        out[family] = {
+            "plain": {k: profile[k] for k in _PROFILE_PARTS},
+            "amp": {k: amp[k] for k in _PROFILE_PARTS},
+        }
+    return out
+
+
+def tables() -> dict[str, object]:
+    """How an estimate is put together (:mod:`gpumem.estimate`, :mod:`gpumem.solve`) and the
+    workload's choices and defaults (:mod:`gpumem.workload`)."""
+    return {
+        "shapes": _SHAPES,
+        "inference": INFERENCE,
+        "training": TRAINING,
+        "live": LIVE,
+        "larger_of": LARGER_OF,
+        "node_size": solve.NODE_SIZE,
+        "modes": workload.MODES,
+        "precisions": workload.PRECISIONS,
+        "checkpointing": workload.CHECKPOINTING,
+        "attention": workload.ATTENTION,
+        "logits": workload.LOGITS,
+        "optimizer_impls": workload.OPTIMIZER_IMPLS,
+        "training_dtypes": workload.TRAINING_DTYPES,
+        "default_seq": workload.DEFAULT_SEQ,
+        "default_cuda_context": workload.DEFAULT_CUDA_CONTEXT,
+        "default_allocator_reserve": workload.DEFAULT_ALLOCATOR_RESERVE,
+        "workload_fields": workload.Workload._fields,
+    }
+
+
+def calculator_data() -> dict[str, object]:
+    """Everything the calculator reads, as plain JSON-ready data."""
+    return {
+        "models": models(),
+        "gpus": gpus(),
+        **formats(),
+        "optimizers": optimizers(),
+        "profiles": profiles(),
+        "tables": tables(),
+    }

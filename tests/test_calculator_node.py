@@ -1,0 +1,182 @@
+"""The site's calculator (generated formulas + engine, run by Node) equals the Python package
+to the byte: every result of `gpumem fit --json` and `gpumem estimate --json`, with Python's
+number types, on random catalog models and workloads and on every model's defaults."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from gpumem._generated.formulas import decode_tokens_per_second
+from gpumem.calcdata import calculator_data
+from gpumem.catalog import load_model, model_names
+from gpumem.errors import GpumemError
+from gpumem.estimate import _bytes_per_value, estimate
+from gpumem.hardware import get_gpu, gpu_names
+from gpumem.precision import format_names, get_format
+from gpumem.report import estimate_json, fit_json
+from gpumem.solve import answer
+from gpumem.workload import Workload, optimizer_names
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNNER = ROOT / "tests" / "node" / "calculator_cases.js"
+NODE = shutil.which("node")
+RANDOM_CASES = 10_000
+
+pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js is not installed (apt-get nodejs)")
+
+
+def _python(case: dict) -> dict:
+    """What the Python package answers for ``case`` (the runner's output format)."""
+    try:
+        work = Workload(**case["settings"])
+        if case["what"] == "estimate":
+            data = estimate_json(estimate(case["model"], work))
+            del data["model"]
+            return data
+        result = answer(case["model"], case["gpu"], work)
+        data = fit_json(result)
+        del data["estimate"]["model"]
+        if work.mode == "inference":
+            e, gpu = result.fit.estimate, get_gpu(case["gpu"])
+            data["decode_tokens_per_second"] = decode_tokens_per_second(
+                P_a=e.model.active_parameters,
+                b_w=_bytes_per_value(get_format(work.dtype)),
+                BW=gpu.bandwidth_bytes_per_s,
+                kv_cache=e.components.get("kv_cache", 0),
+            )
+        return data
+    except GpumemError as error:
+        return {"error": str(error.message), "hint": str(error.hint) if error.hint else None}
+
+
+def _tagged(value: object) -> object:
+    """A setting for the runner: an int as ``{"int": digits}`` (JSON cannot tell 7 from 7.0)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"int": str(value)}
+    return value
+
+
+def _node(cases: list[dict]) -> tuple[list[dict], float]:
+    tagged = [
+        {**case, "settings": {k: _tagged(v) for k, v in case["settings"].items()}} for case in cases
+    ]
+    payload = json.dumps({"data": calculator_data(), "cases": tagged})
+    run = subprocess.run(
+        [NODE, str(RUNNER)], input=payload, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    timing = json.loads(run.stderr.strip().splitlines()[-1])
+    return [json.loads(line) for line in run.stdout.splitlines()], timing["ms"]
+
+
+def _same(a: object, b: object, where: str = "") -> str | None:
+    """Where ``a`` and ``b`` differ in value or Python type (int vs float), or None."""
+    if type(a) is not type(b):
+        return f"{where}: {a!r} ({type(a).__name__}) != {b!r} ({type(b).__name__})"
+    if isinstance(a, dict):
+        if list(a) != list(b):
+            return f"{where}: keys {list(a)} != {list(b)}"
+        for key in a:
+            found = _same(a[key], b[key], f"{where}.{key}")
+            if found:
+                return found
+        return None
+    return None if a == b else f"{where}: {a!r} != {b!r}"
+
+
+def _workload(rng: random.Random, context: int) -> dict:
+    """Random workload settings, most of them valid, some not (errors must agree too)."""
+    training = rng.random() < 0.45
+    s: dict[str, object] = {"mode": "training" if training else "inference"}
+    formats = format_names()
+    lora = training and rng.random() < 0.3
+    if training and not lora:
+        s["dtype"] = rng.choice(["bf16", "fp16", "fp32", "bf16", "bf16"])
+    else:
+        s["dtype"] = rng.choice(formats)
+    if rng.random() < 0.4:
+        s["kv_dtype"] = rng.choice(formats)
+    s["batch"] = rng.choice([1, 1, 2, 4, 8, rng.randint(1, 512), rng.randint(1, 5000)])
+    if rng.random() < 0.8:
+        longest = context if rng.random() < 0.95 else 2 * context  # a few too long
+        s["seq"] = rng.choice([rng.randint(1, min(4096, longest)), rng.randint(1, longest)])
+    s["attention"] = rng.choice(["flash", "flash", "eager"])
+    if training:
+        if rng.random() < 0.5:
+            precisions = ["pure"] if s["dtype"] == "fp32" else ["mixed", "pure", "amp"]
+            s["precision"] = rng.choice(precisions)
+        if rng.random() < 0.5:
+            s["optimizer"] = rng.choice(optimizer_names())
+        if rng.random() < 0.3:
+            s["optimizer_impl"] = rng.choice(["foreach", "fused"])
+        if rng.random() < 0.5:
+            s["checkpointing"] = rng.choice(["none", "full", "selective"])
+        if lora:
+            s["lora_rank"] = rng.choice([4, 8, 16, 64, 128])
+        s["zero"] = rng.choice([0, 0, 1, 2, 3])
+        s["dp"] = rng.choice([1, 1, 2, 8, 64])
+    elif rng.random() < 0.3:
+        s["logits"] = rng.choice(["last", "all"])
+    s["tp"] = rng.choice([1, 1, 1, 2, 4, 8]) if rng.random() < 0.97 else 3
+    s["pp"] = rng.choice([1, 1, 1, 2, 4])
+    if rng.random() < 0.3:
+        s["cuda_context"] = rng.choice([0, rng.randint(0, 2**31)])
+    if rng.random() < 0.3:
+        s["allocator_reserve"] = rng.choice([0.0, round(rng.random() * 0.3, 3), rng.random() / 2])
+    if rng.random() < 0.02:  # invalid on purpose
+        s[rng.choice(["zero", "batch", "precision"])] = rng.choice([0, 7, "turbo"])
+    return s
+
+
+def _cases() -> list[dict]:
+    rng = random.Random(20261129)
+    models, gpus = model_names(), gpu_names()
+    cases = []
+    for model in models:  # every model's defaults
+        for gpu in ("h100-sxm", "rtx-4090"):
+            cases.append({"model": model, "gpu": gpu, "settings": {}, "what": "answer"})
+            cases.append(
+                {"model": model, "gpu": gpu, "settings": {"mode": "training"}, "what": "answer"}
+            )
+        cases.append({"model": model, "gpu": gpus[0], "settings": {}, "what": "estimate"})
+    for _ in range(RANDOM_CASES):
+        model = rng.choice(models)
+        cases.append(
+            {
+                "model": model,
+                "gpu": rng.choice(gpus),
+                "settings": _workload(rng, load_model(model).max_context),
+                "what": rng.choice(["answer", "answer", "answer", "estimate"]),
+            }
+        )
+    return cases
+
+
+def test_node_engine_equals_python_to_the_byte() -> None:
+    cases = _cases()
+    started = time.perf_counter()
+    expected = [_python(case) for case in cases]
+    python_s = time.perf_counter() - started
+    got, node_ms = _node(cases)
+    assert len(got) == len(cases)
+    differences = [
+        (case, found)
+        for case, e, g in zip(cases, expected, got, strict=True)
+        if (found := _same(e, g))
+    ]
+    assert not differences, f"{len(differences)} differ; first: {differences[:3]}"
+    errors = sum("error" in e for e in expected)
+    answered = sum("fits" in e for e in expected)
+    # The cases must exercise what they claim to: mostly answers and estimates, some errors.
+    assert answered > len(cases) // 2 and 0 < errors < len(cases) // 8
+    print(
+        f"{len(cases)} cases ({answered} answers, {errors} errors) equal; "
+        f"Python {python_s:.1f} s, Node {node_ms / 1000:.1f} s"
+    )
