@@ -8,6 +8,7 @@ from gpumem.catalog import catalog_entry, load_model
 
 # safetensors.total of each Hugging Face repository (the model page's "Model size")
 PUBLISHED = {
+    "mistral-nemo-12b": 12_247_782_400,
     "qwen2.5-14b": 14_770_033_664,
     "qwen2.5-32b": 32_763_876_352,
     "qwen3-32b": 32_762_123_264,
