@@ -16,6 +16,8 @@ __all__ = [
     "UnknownNameError",
     "ConfigError",
     "ParallelismError",
+    "as_int",
+    "shown",
 ]
 
 
@@ -92,7 +94,7 @@ class InvalidValueError(GpumemError):
             Text(
                 "invalid {name} {value!r}: expected {accepted}",
                 name=name,
-                value=value,
+                value=shown(value),
                 accepted=_text(accepted),
             )
         )
@@ -114,11 +116,11 @@ class UnknownNameError(GpumemError, LookupError):
             message = Text(
                 "unknown {kind} {value!r}; did you mean {names}?",
                 kind=label,
-                value=value,
+                value=shown(value),
                 names=_or_list(self.suggestions),
             )
         else:
-            message = Text("unknown {kind} {value!r}", kind=label, value=value)
+            message = Text("unknown {kind} {value!r}", kind=label, value=shown(value))
         if len(self.accepted) <= 24:
             hint = Text("accepted: {names}", names=", ".join(self.accepted))
         else:
@@ -142,6 +144,57 @@ class ConfigError(GpumemError):
 
 class ParallelismError(GpumemError):
     """Parallel sizes that do not fit the model or each other (e.g. tp larger than the heads)."""
+
+
+def as_int(value: object) -> int | None:
+    """``value`` as an ``int`` if it is a whole number (``int``, NumPy integer), else ``None``.
+
+    Booleans, floats (even 4.0) and strings are not whole numbers here: a count is never
+    guessed from another type.
+    """
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return None
+    import operator
+
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+
+
+class _Shown(str):
+    """A value's representation, already made: ``{value!r}`` in a template shows it as it is."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """``repr(value)`` of bounded length, safe for anything a user or a file can hold.
+
+    Strings and containers are cut to about ``limit`` characters and three levels of nesting;
+    an integer of more than about ``limit`` digits (Python refuses to print those of more than
+    4,300) is shown by its magnitude, ``~1.0e+400``. For the ``{value!r}`` of an error message.
+    """
+    import reprlib
+
+    class Short(reprlib.Repr):
+        def repr_int(self, x: int, level: int) -> str:
+            return _int_repr(x, limit)
+
+    short = Short()
+    short.maxlevel, short.maxstring, short.maxother, short.maxlong = 3, limit, limit, limit
+    return _Shown(short.repr(value))
+
+
+def _int_repr(value: int, limit: int) -> str:
+    """The integer, or its magnitude (``~1.0e+400``) beyond about ``limit`` digits."""
+    if value.bit_length() <= 3 * limit:
+        return repr(value)
+    import math
+
+    log = math.log10(abs(value))
+    return f"{'-' if value < 0 else ''}~{10 ** (log - int(log)):.1f}e+{int(log)}"
 
 
 def _closest(value: str, accepted: Sequence[str]) -> tuple[str, ...]:

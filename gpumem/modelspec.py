@@ -7,11 +7,40 @@ directory (config plus safetensors headers), or from the built-in catalog.
 from __future__ import annotations
 
 from ._record import Factory, Record
-from .errors import ConfigError, Text
+from .errors import ConfigError, InvalidValueError, Text, as_int, shown
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+# Plausibility bounds, about a hundred times the largest published model's (DeepSeek-V3: 61
+# layers, 7,168 wide, 129,280 tokens, 256 experts; Llama-3.1-405B: 126 layers, 53,248-wide MLP;
+# Gemma 2: a 256,000-token vocabulary; Llama 4 Scout: a 10M-token context). A value beyond them is
+# a typo or a hostile file: it is refused by name, never computed into an absurd total.
+MAX_LAYERS = 10_000
+"""Most layers (and largest layer index or period) accepted."""
+MAX_WIDTH = 10**7
+"""Largest hidden, MLP, head and latent width, and most attention heads, accepted."""
+MAX_VOCAB = 10**9
+"""Largest vocabulary accepted."""
+MAX_EXPERTS = 10**6
+"""Most experts per MoE layer accepted."""
+MAX_CONTEXT = 2**40
+"""Largest context window (``max_position_embeddings``) and sliding window accepted."""
+MAX_PARAMETERS = 10**15
+"""Most parameters accepted (a thousand times DeepSeek-V3's 671 billion)."""
+PARAMS_FROM = ("config", "safetensors")
+"""Where a model directory's parameter count may be taken from (``params_from``)."""
+
+
+def check_params_from(value: object) -> None:
+    """Refuse a ``params_from`` that is neither ``None`` nor one of :data:`PARAMS_FROM`."""
+    if value is not None and value not in PARAMS_FROM:
+        raise InvalidValueError(
+            "params_from",
+            value,
+            Text("'config', 'safetensors' or None (safetensors when they agree)"),
+        )
 
 
 class ModelSpec(Record):
@@ -63,11 +92,32 @@ class ModelSpec(Record):
     parameters_source: str = "architecture"  # "architecture", "safetensors" or "catalog"
     checkpoint_dtype: str | None = None  # dtype stored in the checkpoint, when known
     extra: dict[str, object] = Factory(dict)
-    _hidden = ("extra",)  # left out of ==, hash and repr
+    # Where the reader found something legal but suspicious (a checkpoint far from the
+    # architecture's count, a missing shard): one sentence each, for the user to see.
+    warnings: tuple[Text, ...] = ()
+    _hidden = ("extra", "warnings")  # left out of ==, hash and repr
 
     def __post_init__(self) -> None:
+        for name in ("name", "family", "source", "parameters_source"):
+            if not isinstance(getattr(self, name), str):
+                raise InvalidValueError(name, getattr(self, name), Text("a string"))
+        for name, (low, high) in _RANGES.items():
+            _set_count(self, name, low, high)
+        _set_count(self, "n_kv_heads", 1, self.n_heads)
+        if self.n_heads % self.n_kv_heads:
+            raise InvalidValueError(
+                "n_kv_heads",
+                self.n_kv_heads,
+                Text("a divisor of the {heads} attention heads", heads=self.n_heads),
+            )
+        _set_count(self, "active_parameters", 0, self.parameters)
+        _set_count(self, "n_experts_active", 0, self.n_experts)
+        for name in ("n_dense_layers", "n_sliding_layers"):
+            _set_count(self, name, 0, self.n_layers)
         if self.active_parameters == 0:
             object.__setattr__(self, "active_parameters", self.parameters)
+        if not isinstance(self.warnings, tuple):
+            raise InvalidValueError("warnings", self.warnings, Text("a tuple of messages"))
 
     @property
     def is_moe(self) -> bool:
@@ -78,6 +128,40 @@ class ModelSpec(Record):
     def uses_mla(self) -> bool:
         """Whether attention caches a compressed latent (MLA) instead of keys and values."""
         return self.kv_lora_rank > 0
+
+
+#: Accepted range of each count of a :class:`ModelSpec` (the bounds above); the counts bounded by
+#: another field (KV heads by heads, active parameters by parameters…) are checked after these.
+_RANGES: dict[str, tuple[int, int]] = {
+    "parameters": (1, MAX_PARAMETERS),
+    "n_layers": (1, MAX_LAYERS),
+    "hidden_size": (1, MAX_WIDTH),
+    "n_heads": (1, MAX_WIDTH),
+    "head_dim": (1, MAX_WIDTH),
+    "intermediate_size": (0, MAX_WIDTH),
+    "vocab_size": (1, MAX_VOCAB),
+    "max_context": (1, MAX_CONTEXT),
+    "embedding_parameters": (0, MAX_PARAMETERS),
+    "n_experts": (0, MAX_EXPERTS),
+    "moe_intermediate_size": (0, MAX_WIDTH),
+    "n_shared_experts": (0, MAX_EXPERTS),
+    "shared_intermediate_size": (0, MAX_WIDTH),
+    "kv_lora_rank": (0, MAX_WIDTH),
+    "qk_rope_head_dim": (0, MAX_WIDTH),
+    "sliding_window": (0, MAX_CONTEXT),
+}
+
+
+def _set_count(spec: ModelSpec, name: str, low: int, high: int) -> None:
+    """Check that field ``name`` is a whole number in ``[low, high]``; store it as an ``int``
+    (a NumPy integer is accepted as the number it is)."""
+    value = getattr(spec, name)
+    number = as_int(value)
+    if number is None or not low <= number <= high:
+        raise InvalidValueError(
+            name, value, Text("an integer from {low} to {high}", low=low, high=high)
+        )
+    object.__setattr__(spec, name, number)
 
 
 # --- Reading a Hugging Face ``config.json`` -------------------------------------------------
@@ -162,8 +246,16 @@ class _Reader:
         """The value as it is, or ``default`` when the key is absent."""
         return self.config.get(self.key(name), default)
 
-    def integer(self, name: str, default: int | None = None, *, minimum: int = 1) -> int:
-        """A whole number >= ``minimum``; absent or ``null`` gives ``default`` (None: required)."""
+    def integer(
+        self,
+        name: str,
+        default: int | None = None,
+        *,
+        minimum: int = 1,
+        maximum: int = MAX_WIDTH,
+    ) -> int:
+        """A whole number in ``[minimum, maximum]``; absent or ``null`` gives ``default``
+        (None: the key is required)."""
         key = self.key(name)
         value = self.config.get(key)
         if value is None:
@@ -176,13 +268,14 @@ class _Reader:
                     )
                 )
             return default
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
             raise self.error(
                 Text(
-                    "key {key!r} is {value!r}; expected an integer >= {minimum}",
+                    "key {key!r} is {value!r}; expected an integer from {minimum} to {maximum}",
                     key=key,
-                    value=value,
+                    value=shown(value),
                     minimum=minimum,
+                    maximum=maximum,
                 )
             )
         return value
@@ -197,7 +290,7 @@ class _Reader:
                 Text(
                     "key {key!r} is {value!r}; expected true or false",
                     key=self.key(name),
-                    value=value,
+                    value=shown(value),
                 )
             )
         return value
@@ -226,14 +319,14 @@ def from_config(config: dict[str, Any], *, name: str, source: str = "") -> Model
             where, Text("expected a JSON object, got {type}", type=type(config).__name__)
         )
     model_type = config.get("model_type")
-    if model_type not in _FAMILIES:
+    if not isinstance(model_type, str) or model_type not in _FAMILIES:
         supported = ", ".join(SUPPORTED_FAMILIES)
         if model_type is None:
             problem = Text("no 'model_type' key; supported: {supported}", supported=supported)
         else:
             problem = Text(
                 "model_type {type!r} is not supported; supported: {supported}",
-                type=model_type,
+                type=shown(model_type),
                 supported=supported,
             )
         raise ConfigError(where, problem)
@@ -241,6 +334,14 @@ def from_config(config: dict[str, Any], *, name: str, source: str = "") -> Model
     read = _Reader(config, family, where)
     shape = _shape(read, family)
     total, active, embedding = _count(shape, family)
+    if total > MAX_PARAMETERS:
+        raise read.error(
+            Text(
+                "the configuration describes {n:.3g} parameters; at most {limit:.0e} are accepted",
+                n=float(total),
+                limit=float(MAX_PARAMETERS),
+            )
+        )
     return ModelSpec(
         name=name,
         family=model_type,
@@ -276,9 +377,9 @@ def from_config(config: dict[str, Any], *, name: str, source: str = "") -> Model
 def _shape(read: _Reader, family: _Family) -> dict[str, Any]:
     """The sizes the count needs, read and checked once."""
     h = read.integer("hidden_size")
-    layers = read.integer("num_hidden_layers")
+    layers = read.integer("num_hidden_layers", maximum=MAX_LAYERS)
     heads = read.integer("num_attention_heads")
-    kv_heads = read.integer("num_key_value_heads", heads)
+    kv_heads = read.integer("num_key_value_heads", heads, maximum=heads)
     if heads % kv_heads:
         raise read.error(
             Text(
@@ -292,8 +393,8 @@ def _shape(read: _Reader, family: _Family) -> dict[str, Any]:
         "layers": layers,
         "heads": heads,
         "kv_heads": kv_heads,
-        "vocab": read.integer("vocab_size"),
-        "max_context": read.integer("max_position_embeddings"),
+        "vocab": read.integer("vocab_size", maximum=MAX_VOCAB),
+        "max_context": read.integer("max_position_embeddings", maximum=MAX_CONTEXT),
         "tied": not family.encoder and read.flag("tie_word_embeddings", family.tie_default),
         "inter": read.integer("intermediate_size", None if family.gated_mlp else 4 * h),
         "mlp_bias": family.mlp_bias and read.flag("mlp_bias", False),
@@ -316,13 +417,13 @@ def _shape(read: _Reader, family: _Family) -> dict[str, Any]:
         bias = "all" if read.flag("attention_bias", False) else "none"
     s["attention_bias"] = bias
     if family.encoder:
-        s["type_vocab"] = read.integer("type_vocab_size", minimum=0)
+        s["type_vocab"] = read.integer("type_vocab_size", minimum=0, maximum=MAX_VOCAB)
         kind = read.raw("position_embedding_type", "absolute")
         if kind != "absolute":
             raise read.error(
                 Text(
                     "key 'position_embedding_type' is {kind!r}; only 'absolute' is supported",
-                    kind=kind,
+                    kind=shown(kind),
                 )
             )
     if family.moe:
@@ -359,34 +460,43 @@ def _read_mla(read: _Reader, s: dict[str, Any]) -> None:
 
 
 def _read_moe(read: _Reader, family: _Family, s: dict[str, Any]) -> None:
-    """Experts, shared experts and which layers have them."""
+    """Experts, shared experts and how many layers have them (counted, never enumerated: a
+    config may declare any number of layers)."""
     layers = s["layers"]
     if family.moe == "deepseek":
-        s["experts"] = read.integer("n_routed_experts")
+        s["experts"] = read.integer("n_routed_experts", maximum=MAX_EXPERTS)
         s["moe_inter"] = read.integer("moe_intermediate_size")
-        s["shared"] = read.integer("n_shared_experts", 0, minimum=0)
+        s["shared"] = read.integer("n_shared_experts", 0, minimum=0, maximum=MAX_EXPERTS)
         s["shared_inter"] = s["moe_inter"] if s["shared"] else 0
-        first_dense = read.integer("first_k_dense_replace", 0, minimum=0)
-        every = read.integer("moe_layer_freq", 1)
-        moe = [i >= first_dense and i % every == 0 for i in range(layers)]
+        first_dense = read.integer("first_k_dense_replace", 0, minimum=0, maximum=MAX_LAYERS)
+        every = read.integer("moe_layer_freq", 1, maximum=MAX_LAYERS)
+        # layers i >= first_dense with i % every == 0
+        moe = _multiples(every, layers - 1) - _multiples(every, min(first_dense, layers) - 1)
         s["extra"]["router_bias"] = read.raw("topk_method", "greedy") == "noaux_tc"
     elif family.moe == "qwen":
-        s["experts"] = read.integer("num_experts")
+        s["experts"] = read.integer("num_experts", maximum=MAX_EXPERTS)
         s["moe_inter"] = read.integer("moe_intermediate_size")
         if family.shared_expert:
             s["shared"], s["shared_inter"] = 1, read.integer("shared_expert_intermediate_size")
-        every = read.integer("decoder_sparse_step", 1)
+        every = read.integer("decoder_sparse_step", 1, maximum=MAX_LAYERS)
         dense = read.raw("mlp_only_layers", [])
-        if not isinstance(dense, list) or not all(isinstance(i, int) for i in dense):
+        if not isinstance(dense, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in dense
+        ):
             raise read.error(
-                Text("key 'mlp_only_layers' is {value!r}; expected a list of integers", value=dense)
+                Text(
+                    "key 'mlp_only_layers' is {value!r}; expected a list of integers",
+                    value=shown(dense),
+                )
             )
-        moe = [i not in dense and (i + 1) % every == 0 for i in range(layers)]
+        # layers i with (i + 1) % every == 0, except those listed as dense
+        listed = {i for i in dense if 0 <= i < layers and (i + 1) % every == 0}
+        moe = _multiples(every, layers) - 1 - len(listed)
     else:
-        s["experts"] = read.integer("num_experts")
+        s["experts"] = read.integer("num_experts", maximum=MAX_EXPERTS)
         s["moe_inter"] = s["inter"]
-        moe = [True] * layers
-    s["experts_active"] = read.integer("num_experts_per_tok")
+        moe = layers
+    s["experts_active"] = read.integer("num_experts_per_tok", maximum=MAX_EXPERTS)
     if s["experts_active"] > s["experts"]:
         raise read.error(
             Text(
@@ -395,14 +505,19 @@ def _read_moe(read: _Reader, family: _Family, s: dict[str, Any]) -> None:
                 experts=s["experts"],
             )
         )
-    s["moe_layers"] = sum(moe)
+    s["moe_layers"] = moe
+
+
+def _multiples(every: int, last: int) -> int:
+    """How many of 0, 1, …, ``last`` are multiples of ``every`` (none when ``last`` < 0)."""
+    return last // every + 1 if last >= 0 else 0
 
 
 def _sliding(read: _Reader, family: _Family, layers: int) -> tuple[int, int]:
     """(window, number of layers that use it); ``(0, 0)`` without sliding-window attention."""
     if not family.sliding:
         return 0, 0
-    window = read.integer("sliding_window", 0, minimum=0)
+    window = read.integer("sliding_window", 0, minimum=0, maximum=MAX_CONTEXT)
     if window == 0:
         return 0, 0
     if family.sliding == "alternate":  # Gemma 2: layers 0, 2, 4, … are local
@@ -410,7 +525,8 @@ def _sliding(read: _Reader, family: _Family, layers: int) -> tuple[int, int]:
     if family.sliding == "qwen":  # layers from max_window_layers on, if enabled at all
         if not read.flag("use_sliding_window", False):
             return 0, 0
-        return window, max(0, layers - read.integer("max_window_layers", layers, minimum=0))
+        first = read.integer("max_window_layers", layers, minimum=0, maximum=MAX_LAYERS)
+        return window, max(0, layers - first)
     return window, layers
 
 

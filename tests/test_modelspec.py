@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from gpumem.errors import ConfigError
+from gpumem.errors import ConfigError, InvalidValueError
 from gpumem.modelspec import SUPPORTED_FAMILIES, ModelSpec, from_config
 
 MODELS = Path(__file__).resolve().parents[1] / "gpumem" / "data" / "models"
@@ -203,3 +205,109 @@ def test_bert_relative_positions_rejected() -> None:
 def test_more_active_experts_than_experts_rejected() -> None:
     with pytest.raises(ConfigError, match="num_experts_per_tok 9 exceeds the 8 experts"):
         from_config(config("mixtral-8x7b") | {"num_experts_per_tok": 9}, name="m")
+
+
+# --- Hostile and malformed configs: one ConfigError naming the value, at once ----------------
+
+
+@pytest.mark.parametrize("model_type", [[], {}, 3, None, True, "x" * 10_000])
+def test_model_type_of_any_type(model_type: object) -> None:
+    with pytest.raises(ConfigError, match="model_type|no 'model_type'") as caught:
+        from_config(config("llama-2-7b") | {"model_type": model_type}, name="m")
+    assert len(str(caught.value)) < 400  # a long value is cut, not copied whole
+
+
+@pytest.mark.parametrize("model_id", ["qwen3-30b-a3b", "deepseek-v3", "mixtral-8x7b", "llama-2-7b"])
+@pytest.mark.parametrize("layers", [10**9, 10**12, 10**18])
+def test_absurd_layer_counts_are_refused_at_once(model_id: str, layers: int) -> None:
+    cfg = config(model_id) | {"num_hidden_layers": layers}
+    with pytest.raises(ConfigError, match=f"is {layers}; expected an integer from 1 to 10000"):
+        from_config(cfg, name="m")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "shown"),
+    [
+        ("vocab_size", 10**400, "~1.0e+400"),
+        ("max_position_embeddings", 10**400, "~1.0e+400"),
+        ("max_position_embeddings", 2**40 + 1, str(2**40 + 1)),
+        ("hidden_size", -4096, "-4096"),
+        ("num_attention_heads", 10**8, "100000000"),
+        ("intermediate_size", float("inf"), "inf"),
+        ("vocab_size", float("nan"), "nan"),
+    ],
+)
+def test_out_of_range_sizes_name_value_and_range(key: str, value: object, shown: str) -> None:
+    with pytest.raises(ConfigError, match="expected an integer from") as caught:
+        from_config(config("llama-2-7b") | {key: value}, name="m")
+    assert f"key '{key}' is {shown};" in str(caught.value)
+
+
+def test_total_beyond_the_parameter_bound_is_refused() -> None:
+    cfg = config("llama-2-7b") | {"vocab_size": 10**9, "hidden_size": 10**7, "head_dim": 128}
+    with pytest.raises(ConfigError, match="describes 2e\\+16 parameters; at most 1e\\+15"):
+        from_config(cfg, name="m")
+
+
+def moe_layers_by_enumeration(cfg: dict) -> int:
+    """MoE layers counted layer by layer, as transformers' modelling code decides them."""
+    layers = cfg["num_hidden_layers"]
+    if cfg["model_type"] == "deepseek_v3":
+        first, every = cfg.get("first_k_dense_replace", 0), cfg.get("moe_layer_freq", 1)
+        return sum(1 for i in range(layers) if i >= first and i % every == 0)
+    every, dense = cfg.get("decoder_sparse_step", 1), cfg.get("mlp_only_layers", [])
+    return sum(1 for i in range(layers) if i not in dense and (i + 1) % every == 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    layers=st.integers(1, 40),
+    first=st.integers(0, 50),
+    every=st.integers(1, 6),
+    dense=st.lists(st.integers(-3, 45), max_size=6),
+    model_id=st.sampled_from(["deepseek-v3", "qwen3-30b-a3b"]),
+)
+def test_moe_layers_are_counted_like_the_enumeration(layers, first, every, dense, model_id):
+    cfg = config(model_id) | {"num_hidden_layers": layers}
+    if model_id == "deepseek-v3":
+        cfg |= {"first_k_dense_replace": first, "moe_layer_freq": every}
+    else:
+        cfg |= {"decoder_sparse_step": every, "mlp_only_layers": dense}
+    spec = from_config(cfg, name="m")
+    assert spec.n_layers - spec.n_dense_layers == moe_layers_by_enumeration(cfg)
+
+
+# --- A ModelSpec made by hand is checked as a config is --------------------------------------
+
+SMALL = ModelSpec("m", "llama", 10, 1, 8, 2, 1, 4, 16, 4, 4).as_dict()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"parameters": -1e9}, "parameters"),
+        ({"parameters": float("nan")}, "parameters"),
+        ({"parameters": 7e9}, "parameters"),  # a float is not a count, even a whole one
+        ({"parameters": 10**16}, "parameters"),
+        ({"n_heads": 0}, "n_heads"),
+        ({"vocab_size": -5}, "vocab_size"),
+        ({"n_layers": True}, "n_layers"),
+        ({"n_kv_heads": 3}, "n_kv_heads"),
+        ({"n_kv_heads": 4}, "n_kv_heads"),
+        ({"active_parameters": 11}, "active_parameters"),
+        ({"n_experts_active": 1}, "n_experts_active"),
+        ({"n_sliding_layers": 2}, "n_sliding_layers"),
+        ({"name": None}, "name"),
+        ({"warnings": ["w"]}, "warnings"),
+    ],
+)
+def test_bad_model_spec_fields(change: dict, field: str) -> None:
+    with pytest.raises(InvalidValueError, match=f"invalid {field} ") as caught:
+        ModelSpec(**(SMALL | change))
+    assert caught.value.name == field
+
+
+def test_model_spec_takes_numpy_integers_as_ints() -> None:
+    np = pytest.importorskip("numpy")
+    spec = ModelSpec(**(SMALL | {"parameters": np.int64(10), "n_layers": np.int32(1)}))
+    assert spec == ModelSpec(**SMALL) and type(spec.parameters) is int
