@@ -11,8 +11,8 @@ import os
 from functools import cache
 
 from . import _data
-from .errors import ConfigError, UnknownNameError
-from .modelspec import ModelSpec, from_config
+from .errors import ConfigError, InvalidValueError, Text, UnknownNameError
+from .modelspec import ModelSpec, check_params_from, from_config
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def model_names() -> list[str]:
 
 def catalog_entry(name: str) -> dict[str, Any]:
     """The raw catalog entry (config, source, published count) of a model id."""
-    entry = _lookup(name.lower())
+    entry = _lookup(_name_text(name).lower())
     if entry is None:
         raise UnknownNameError("model", name, model_names())
     return entry
@@ -80,27 +80,83 @@ def _catalog_model(key: str) -> ModelSpec | None:
     return from_config(entry["config"], name=entry["name"], source=entry["source"])
 
 
-def load_model(name_or_path: str | os.PathLike[str]) -> ModelSpec:
+def _name_text(name: object) -> str:
+    """``name`` as a non-empty string; :class:`InvalidValueError` for anything else."""
+    text = os.fspath(name) if isinstance(name, (str, os.PathLike)) else None
+    if not isinstance(text, str):
+        raise InvalidValueError(
+            "model", name, Text("a catalog id, a config.json or a model directory, as a string")
+        )
+    if not text.strip():
+        raise InvalidValueError("model", text, Text("a non-empty catalog id or path"))
+    return text
+
+
+def _looks_like_path(text: str) -> bool:
+    """Whether a name that is neither a catalog id nor an existing path was meant as a path."""
+    separators = {os.sep, os.altsep or os.sep}
+    return (
+        any(sep in text for sep in separators)
+        or text.startswith((".", "~"))
+        or text.endswith(".json")
+    )
+
+
+def load_model(
+    name_or_path: str | os.PathLike[str], *, params_from: str | None = None
+) -> ModelSpec:
     """A model by catalog id (any case), path to a ``config.json``, or model directory.
+
+    Parameters
+    ----------
+    name_or_path
+        Catalog id, ``config.json`` path or model directory.
+    params_from
+        Where the parameter count of a model directory comes from: ``"config"``,
+        ``"safetensors"`` or ``None`` (the headers when they agree with the architecture); see
+        :func:`gpumem.checkpoint.load_model_dir`. Catalog models and ``config.json`` files count
+        from their configuration: ``"safetensors"`` is refused for them.
+
+    Anything suspicious the reader found is listed in the spec's ``warnings``.
 
     Raises
     ------
+    InvalidValueError
+        Not a string or path, or an empty one.
     UnknownNameError
-        Neither a catalog id nor an existing path; suggests the closest ids.
+        Not a catalog id (and not meant as a path); suggests the closest ids.
     ConfigError
-        The file or directory holds no usable configuration.
+        A path that does not exist, or holds no usable configuration.
     """
-    text = os.fspath(name_or_path)
+    text = _name_text(name_or_path)
+    check_params_from(params_from)
     spec = _catalog_model(text.lower())
-    if spec is not None:
-        return spec
+    if spec is None:
+        return _load_path(text, params_from)
+    if params_from == "safetensors":
+        raise ConfigError(text, _NO_SAFETENSORS)
+    return spec
+
+
+_NO_SAFETENSORS = Text(
+    "params_from is 'safetensors' but this is not a model directory with safetensors files"
+)
+
+
+def _load_path(text: str, params_from: str | None) -> ModelSpec:
     from pathlib import Path  # only needed for paths, like the checkpoint reader
 
     from .checkpoint import load_model_dir, read_config
 
-    path = Path(text)
-    if path.is_dir():
-        return load_model_dir(path)
-    if path.is_file():
-        return from_config(read_config(path), name=path.resolve().parent.name, source=text)
-    raise UnknownNameError("model", text, model_names())
+    is_dir = os.path.isdir(text)  # False, as lexists, for a name the OS cannot take
+    exists = is_dir or os.path.lexists(text)
+    if not exists:
+        if _looks_like_path(text):
+            raise ConfigError(text, Text("no such file or directory"))
+        raise UnknownNameError("model", text, model_names())
+    if is_dir:
+        return load_model_dir(text, params_from=params_from)
+    if params_from == "safetensors":
+        raise ConfigError(text, _NO_SAFETENSORS)
+    config = read_config(text)
+    return from_config(config, name=Path(text).resolve().parent.name, source=text)

@@ -10,7 +10,7 @@ import pytest
 
 from gpumem import catalog
 from gpumem.catalog import catalog_entry, load_model, model_names
-from gpumem.errors import ConfigError, UnknownNameError
+from gpumem.errors import ConfigError, InvalidValueError, UnknownNameError
 
 FIRST_MODELS = [
     "gpt2",
@@ -133,3 +133,37 @@ def test_malformed_entry_is_refused(fake_catalog: Path) -> None:
     (fake_catalog / "a.json").write_text("{")
     with pytest.raises(ConfigError, match="a.json: not valid JSON"):
         model_names()
+
+
+@pytest.mark.parametrize("name", ["", "   ", None, 123, b"gpt2", ["gpt2"]])
+def test_empty_or_non_string_names_are_refused(name: object) -> None:
+    with pytest.raises(InvalidValueError, match="invalid model") as caught:
+        load_model(name)  # type: ignore[arg-type]
+    expected = "non-empty" if isinstance(name, str) else "as a string"
+    assert expected in str(caught.value)
+
+
+def test_long_name_is_an_unknown_model_not_an_os_error() -> None:
+    with pytest.raises(UnknownNameError) as caught:
+        load_model("x" * 300)
+    assert len(str(caught.value)) < 200
+
+
+@pytest.mark.parametrize("path", ["/nonexistent/config.json", "./nope", "models/x", "my.json"])
+def test_missing_path_says_no_such_file(path: str) -> None:
+    with pytest.raises(ConfigError, match="no such file or directory") as caught:
+        load_model(path)
+    assert caught.value.path == path
+
+
+def test_params_from(tmp_path: Path) -> None:
+    assert load_model("gpt2", params_from="config") is load_model("gpt2")
+    with pytest.raises(ConfigError, match="not a model directory with safetensors files"):
+        load_model("gpt2", params_from="safetensors")
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(catalog_entry("gpt2")["config"]))
+    with pytest.raises(ConfigError, match="not a model directory with safetensors files"):
+        load_model(path, params_from="safetensors")
+    with pytest.raises(InvalidValueError, match="invalid params_from 'weights'"):
+        load_model("gpt2", params_from="weights")
+    assert load_model("gpt2").warnings == ()
