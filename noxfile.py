@@ -143,7 +143,8 @@ def i18n(session: nox.Session) -> None:
     session.install("-e", ".[docs]")
     session.run(*GETTEXT, "docs", "_build/gettext")
     session.run("sphinx-intl", "update", "-p", "_build/gettext", "-d", "docs/locale", "-l", "zh_CN")
-    extract = "pybabel extract -k _ -k N_ -k Text --no-location --omit-header -o _build/gpumem.pot"
-    session.run(*extract.split(), "gpumem/sphinxext", *CLI_MESSAGES)
+    extract = "pybabel extract -F pyproject.toml -k _ -k N_ -k Text --no-location --omit-header"
+    sources = ["gpumem/sphinxext", *CLI_MESSAGES, "gpumem/data"]  # data: the prose the site shows
+    session.run(*extract.split(), "-o", "_build/gpumem.pot", *sources)
     session.run(*PYBABEL.format("update -i _build/gpumem.pot --no-fuzzy-matching").split())
     session.run(*PYBABEL.format("compile").split())

@@ -25,6 +25,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
 
+from .i18n import columns
+
 __all__ = [
     "BarChart",
     "ErrorChart",
@@ -279,21 +281,16 @@ def _plain_ticks(axis) -> None:
     axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,g}"))
 
 
-def _columns(text: str) -> int:
-    """Display width: a CJK character is as wide as two Latin ones."""
-    return sum(2 if "\u2e80" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef" else 1 for c in text)
-
-
 def _wrap(label: str, width: int) -> str:
     """Break a long category label into lines of about ``width`` columns, after a comma or
     space (a Chinese label also after its full-width comma)."""
-    if _columns(label) <= width:
+    if columns(label) <= width:
         return label
     label = re.sub(r"(\d) 个 ", "\\1\u00a0个\u00a0", label)  # keep "4096 个 token" together
     label = label.replace(" × ", " ×\u00a0")
     lines, line = [], ""
     for word in re.split(r"(?<=[,，、 ])", label):
-        if line and _columns(line) + _columns(word) > width:
+        if line and columns(line) + columns(word) > width:
             lines.append(line.rstrip())
             line = ""
         line += word

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from functools import partial
 from pathlib import Path
@@ -14,7 +15,8 @@ from babel.messages.mofile import read_mo  # noqa: E402
 from babel.messages.pofile import read_po  # noqa: E402
 from sphinx.errors import ExtensionError  # noqa: E402
 
-from gpumem.sphinxext import search  # noqa: E402
+from gpumem._data import path  # noqa: E402
+from gpumem.sphinxext import datatext, search  # noqa: E402
 from gpumem.sphinxext.quantities import compute  # noqa: E402
 from gpumem.sphinxext.translation import LOCALE_DIR  # noqa: E402
 
@@ -131,4 +133,47 @@ def test_label_catalog_is_complete_and_compiled() -> None:
     with (folder / "gpumem.mo").open("rb") as file:
         mo = {m.id: m.string for m in read_mo(file) if m.id}
     assert used <= set(po), "translate the new labels: nox -s i18n, then edit gpumem.po"
+    missing = [text for text in datatext.texts() if text not in po]
+    assert not missing, "translate the data files' prose in gpumem.po (nox -s i18n)"
     assert mo == po, "recompile: nox -s i18n"
+
+
+def test_data_prose_is_extracted_from_the_files() -> None:
+    with open(path("gpus.json"), "rb") as file:
+        notes = [text for _, _, text, _ in datatext.extract(file, None, None, None)]
+    assert "Volta has no BF16 and no sparsity" in notes  # a note of the V100 rows, once
+    assert notes.count("Volta has no BF16 and no sparsity") == 1
+    assert "nvidia-smi memory.total 81,559 MiB" in notes  # the H100 SXM5's evidence
+    with open(path("measurements.json"), "rb") as file:
+        texts = [text for _, _, text, _ in datatext.extract(file, None, None, None)]
+    assert any(t.startswith("Decoders are AutoModelForCausalLM") for t in texts)
+    assert "2.13.0+cpu" not in texts  # versions are not prose
+
+
+#: The extension's layers, top first: a module imports only modules of the layers below it.
+LAYERS = (
+    ("__init__",),
+    ("table", "chart", "formula", "sources", "cli_help", "example", "role"),
+    ("apidoc", "search", "switcher", "config", "catalogs", "directive"),
+    ("quantities",),
+    ("table_kinds", "chart_kinds", "accuracy"),
+    ("techniques",),
+    ("labels", "selection", "datatext"),
+    ("options", "formatting", "translation", "freshness"),
+)
+
+
+def test_imports_go_down_the_layers() -> None:
+    folder = Path(__file__).parents[1] / "gpumem" / "sphinxext"
+    layer = {module: i for i, modules in enumerate(LAYERS) for module in modules}
+    assert set(layer) == {p.stem for p in folder.glob("*.py")}, "place the new module in LAYERS"
+    for name, index in layer.items():
+        tree = ast.parse((folder / f"{name}.py").read_text(encoding="utf-8"))
+        top = set(tree.body)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                assert node in top, f"{name}.py imports inside a function (line {node.lineno})"
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                targets = [node.module] if node.module else [a.name for a in node.names]
+                for target in (t.split(".")[0] for t in targets):
+                    assert layer[target] > index, f"{name}.py imports {target}.py"

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("myst_parser")
 
-from gpumem.sphinxext.cli_help import help_text  # noqa: E402
+from gpumem.cli import help_text  # noqa: E402
 from gpumem.sphinxext.sources import linked  # noqa: E402
 
 
@@ -40,12 +40,21 @@ def test_english_page(build) -> None:
     assert "to_unit" in page and "expressed in" in page
 
 
+DATA = "# Data\n\n```{gpumem-sources} gpus\n```\n\n```{gpumem-sources} measurements\n```\n"
+
+
 def test_chinese_labels(build) -> None:
-    out, warnings = build("html", "zh_CN")
+    out, warnings = build("html", "zh_CN", extra={"data.md": f"---\norphan: true\n---\n{DATA}"})
     assert warnings == ""
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "公布的参数量" in page and "下载" in page
     assert "hello: 248,879,616 bytes" in page  # the output is the script's, in any language
+    data = (out / "data.html").read_text(encoding="utf-8")
+    # the data files' notes and the measurements' conventions, in Chinese
+    assert "Volta 不支持 BF16，也不支持稀疏" in data and "Volta has no" not in data
+    assert "设备报告值：nvidia-smi memory.total 81,559 MiB" in data
+    assert "注意力实现" in data and "约定" in data and "权重随机" in data
+    assert "Decoders are" not in data and "attn_implementation" not in data
 
 
 def test_catalog_holds_no_generated_text(build) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .. import vocabulary
 from .._generated.formulas import ridge_point
 from ..catalog import load_model
 from ..errors import InvalidValueError
@@ -17,7 +18,6 @@ from ..units import to_unit
 from .formatting import format_count, format_int, join_names, significant
 from .labels import (
     COMPONENT_COLOURS,
-    COMPONENTS,
     component_label,
     dtype_label,
     short_gpu_name,
@@ -64,7 +64,7 @@ def breakdown_chart(selection: Selection, language: str) -> tuple[Chart, str]:
     """Stacked components of one model's peak, one bar per workload."""
     model, unit = selection.one_model, selection.unit
     estimates = [run_estimate(model, spec) for spec in selection.workloads]
-    present = [c for c in COMPONENTS if any(c in e.components for e in estimates)]
+    present = [c for c in vocabulary.COMPONENTS if any(c in e.components for e in estimates)]
     pairs = zip(selection.workloads, estimates, strict=True)
     figure = StackedBarChart(
         categories=tuple(workload_label(s, language, e.workload) for s, e in pairs),

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
+from .. import vocabulary
 from ..precision import get_format
+from ..vocabulary import label
 from ..workload import Workload, get_optimizer
 from .formatting import chinese, format_int, format_percent, format_size
 from .options import WorkloadSpec
 from .translation import gettext as _
-
-#: Order of the components in tables and stacked bars (bottom to top).
-COMPONENTS = (
-    "weights",
-    "adapter_weights",
-    "master_weights",
-    "gradients",
-    "optimizer_states",
-    "optimizer_temporaries",
-    "kv_cache",
-    "activations",
-    "autocast_copies",
-    "recomputed_layer",
-    "prefill_workspace",
-    "logits",
-    "cuda_context",
-    "allocator_reserve",
-)
 
 #: One colour per component, the same in every chart (mid-tones: legible on light and dark).
 COMPONENT_COLOURS = {
@@ -47,39 +31,17 @@ COMPONENT_COLOURS = {
 
 def component_label(name: str) -> str:
     """``"kv_cache"`` → ``"KV cache"`` / ``"KV 缓存"``."""
-    labels = {
-        "weights": _("Weights"),
-        "adapter_weights": _("LoRA adapters"),
-        "master_weights": _("FP32 master weights"),
-        "gradients": _("Gradients"),
-        "optimizer_states": _("Optimizer states"),
-        "optimizer_temporaries": _("Optimizer temporaries"),
-        "kv_cache": _("KV cache"),
-        "activations": _("Activations"),
-        "autocast_copies": _("Autocast weight copies"),
-        "recomputed_layer": _("Recomputed layer"),
-        "prefill_workspace": _("Prefill workspace"),
-        "logits": _("Logits"),
-        "cuda_context": _("CUDA context"),
-        "allocator_reserve": _("Allocator reserve"),
-    }
-    return labels.get(name, name)
+    return label(vocabulary.COMPONENTS, name, _)
 
 
 def phase_label(phase: str) -> str:
     """When the peak occurs: ``"backward"`` → ``"backward pass"`` / ``"反向传播"``."""
-    labels = {
-        "prefill": _("prefill"),
-        "forward": _("forward pass"),
-        "backward": _("backward pass"),
-        "optimizer": _("optimizer step"),
-    }
-    return labels.get(phase, phase)
+    return label(vocabulary.PHASES, phase, _)
 
 
 def mode_label(mode: str) -> str:
     """``"training"`` → ``"Training"`` / ``"训练"``."""
-    return {"inference": _("Inference"), "training": _("Training")}.get(mode, mode)
+    return label(vocabulary.MODES, mode, _)
 
 
 def separator(language: str) -> str:
@@ -110,25 +72,11 @@ def workload_label(spec: WorkloadSpec, language: str, work: Workload | None = No
         parts.append(_("{seq} tokens").format(seq=format_int(int(seq), language)))
     elif batch is not None:
         parts.append(_("batch {batch}").format(batch=format_int(int(batch), language)))
-    words = {
-        ("precision", "mixed"): _("mixed precision"),
-        ("precision", "pure"): _("pure precision"),
-        ("precision", "amp"): _("automatic mixed precision"),
-        ("optimizer_impl", "fused"): _("fused optimizer"),
-        ("optimizer_impl", "foreach"): _("foreach optimizer"),
-        ("checkpointing", "none"): _("no checkpointing"),
-        ("checkpointing", "full"): _("full checkpointing"),
-        ("checkpointing", "selective"): _("selective recomputation"),
-        ("attention", "flash"): _("fused attention"),
-        ("attention", "eager"): _("eager attention"),
-        ("logits", "last"): _("logits of the last position"),
-        ("logits", "all"): _("logits of all positions"),
-    }
     for key, value in spec:
         if key in ("mode", "batch", "seq"):
             continue
-        if (key, value) in words:
-            parts.append(words[key, value])
+        if (key, value) in vocabulary.WORKLOAD_OPTIONS:
+            parts.append(label(vocabulary.WORKLOAD_OPTIONS, (key, value), _))
         elif key == "dtype":
             parts.append(get_format(str(value)).label)
         elif key == "kv_dtype":
@@ -199,7 +147,7 @@ def scenario_label(scenario: dict, language: str) -> str:
             _("{n} new tokens").format(n=format_int(int(scenario["new_tokens"]), language))
         )
     if scenario.get("grad_checkpointing"):
-        parts.append(_("full checkpointing"))
+        parts.append(label(vocabulary.WORKLOAD_OPTIONS, ("checkpointing", "full"), _))
     optimizer = {"foreach": _("foreach AdamW"), "fused": _("fused AdamW")}
     if scenario.get("optimizer"):
         parts.append(optimizer.get(scenario["optimizer"], scenario["optimizer"]))
@@ -208,9 +156,4 @@ def scenario_label(scenario: dict, language: str) -> str:
 
 def format_kind_label(kind: str) -> str:
     """Kind of a number format: ``"block-scaled"`` → ``"block-scaled"`` / ``"块缩放"``."""
-    return {
-        "float": _("floating point"),
-        "int": _("integer"),
-        "block-scaled": _("block-scaled"),
-        "gguf": _("GGUF mix"),
-    }[kind]
+    return label(vocabulary.FORMAT_KINDS, kind, _)

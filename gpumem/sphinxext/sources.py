@@ -16,12 +16,14 @@ from collections.abc import Callable
 from docutils import nodes
 from sphinx.application import Sphinx
 
-from .. import _data
+from .. import _data, vocabulary
 from ..catalog import catalog_entry, model_names
 from ..errors import UnknownNameError
-from ..hardware import gpu_names
+from ..hardware import get_gpu, gpu_names
+from ..vocabulary import label
+from .datatext import translated
 from .directive import Cell, GpumemDirective, table_node
-from .formatting import join_names
+from .formatting import format_int, join_names
 from .translation import gettext as _
 
 URL = re.compile(r"https?://[^\s,;]+|arXiv:(\d{4}\.\d{4,5})")
@@ -66,13 +68,15 @@ def models_table(language: str) -> Table:
 
 def gpus_table(language: str) -> Table:
     """GPUs: the vendor's page or datasheet, what the memory figure is, and notes."""
-    raw = _data.load_json(_data.path("gpus.json"))
-    by_id = {row["id"]: row for row in raw["gpus"]}  # type: ignore[index]
     rows: list[list[Cell]] = []
     for name in gpu_names():
-        row = by_id[name]
-        notes = [row["memory_basis"], *([row["note"]] if row.get("note") else [])]
-        rows.append([f"{row['name']} ({name})", row["source"], notes])
+        gpu = get_gpu(name)
+        basis = label(vocabulary.MEMORY_BASES, gpu.memory_basis, _)
+        memory = _("{basis}: {evidence}").format(
+            basis=basis, evidence=translated(gpu.memory_evidence)
+        )
+        notes = [memory, gpu.memory_source, *([translated(gpu.note)] if gpu.note else [])]
+        rows.append([f"{gpu.name} ({name})", gpu.source, notes])
     return _("GPUs"), [_("GPU"), _("Source"), _("Memory and notes")], rows
 
 
@@ -110,6 +114,19 @@ def activations_table(language: str) -> Table:
     return _("Activation profiles"), header, rows
 
 
+def provenance_label(key: str) -> str:
+    """Name of a field of the measurements' provenance: ``"attn_implementation"`` →
+    ``"Attention implementation"`` / ``"注意力实现"``."""
+    return {
+        "torch": "PyTorch",
+        "transformers": "Transformers",
+        "attn_implementation": _("Attention implementation"),
+        "date": _("Date"),
+        "conventions": _("Conventions"),
+        "method": _("Method"),
+    }.get(key, key)
+
+
 def measurements_table(language: str) -> Table:
     """Measurements: how the records in ``measurements.json`` were obtained."""
     path = _data.path("measurements.json")
@@ -118,12 +135,13 @@ def measurements_table(language: str) -> Table:
         raw = _data.load_json(path)
         records = raw.get("records", [])  # type: ignore[union-attr]
         models = sorted({str(r.get("model")) for r in records if r.get("model")})
-        rows.append([_("Records"), f"{len(records):,}"])
+        rows.append([_("Records"), format_int(len(records), language)])
         if models:
             rows.append([_("Models"), join_names(models, language)])
         for key, value in raw.get("provenance", {}).items():  # type: ignore[union-attr]
-            shown = [str(v) for v in value] if isinstance(value, list) else str(value)
-            rows.append([key, shown])
+            texts = value if isinstance(value, list) else [value]
+            shown = [translated(str(text)) for text in texts]
+            rows.append([provenance_label(key), shown if isinstance(value, list) else shown[0]])
     else:
         rows.append([_("Records"), "0"])
     return _("Measurements"), [_("Field"), _("Value")], rows

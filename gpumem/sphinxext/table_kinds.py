@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .. import vocabulary
 from .._generated.formulas import decode_tokens_per_second, ridge_point
 from ..catalog import load_model
 from ..errors import InvalidValueError
@@ -25,7 +26,6 @@ from .formatting import (
     significant,
 )
 from .labels import (
-    COMPONENTS,
     component_label,
     dtype_label,
     format_kind_label,
@@ -77,7 +77,7 @@ def breakdown_table(selection: Selection, language: str) -> Table:
     """Components of the peak of one model, one column per workload, with the total."""
     model = selection.one_model
     estimates = [run_estimate(model, spec) for spec in selection.workloads]
-    present = [c for c in COMPONENTS if any(c in e.components for e in estimates)]
+    present = [c for c in vocabulary.COMPONENTS if any(c in e.components for e in estimates)]
     pairs = zip(selection.workloads, estimates, strict=True)
     header = [_("Component"), *(workload_label(s, language, e.workload) for s, e in pairs)]
     rows = [
