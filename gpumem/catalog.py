@@ -144,9 +144,7 @@ _NO_SAFETENSORS = Text(
 
 
 def _load_path(text: str, params_from: str | None) -> ModelSpec:
-    from pathlib import Path  # only needed for paths, like the checkpoint reader
-
-    from .checkpoint import load_model_dir, read_config
+    from .checkpoint import display_name, load_model_dir, read_config
 
     is_dir = os.path.isdir(text)  # False, as lexists, for a name the OS cannot take
     exists = is_dir or os.path.lexists(text)
@@ -159,4 +157,4 @@ def _load_path(text: str, params_from: str | None) -> ModelSpec:
     if params_from == "safetensors":
         raise ConfigError(text, _NO_SAFETENSORS)
     config = read_config(text)
-    return from_config(config, name=Path(text).resolve().parent.name, source=text)
+    return from_config(config, name=display_name(config, text), source=text)

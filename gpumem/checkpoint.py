@@ -165,6 +165,27 @@ def _read_json_object(path: str | os.PathLike[str], limit: int) -> dict[str, Any
     return data
 
 
+def display_name(config: dict[str, Any], path: str | os.PathLike[str]) -> str:
+    """What a model read from ``path`` (a config file or a model directory) is called.
+
+    The last part of the config's ``_name_or_path`` (the Hub id or folder it was saved from),
+    else the file's stem when it is not ``config.json``, else the folder's name as written (a
+    symbolic link is not followed: ``examples/Qwen2.5-0.5B`` stays ``Qwen2.5-0.5B``).
+    """
+    saved = config.get("_name_or_path")
+    if isinstance(saved, str):
+        last = saved.replace("\\", "/").rstrip("/").rpartition("/")[2]
+        if 0 < len(last) <= 200 and last.isprintable():
+            return last
+    full = os.path.abspath(path)
+    base = os.path.basename(full)
+    if base == "config.json":
+        base = os.path.basename(os.path.dirname(full))
+    elif not os.path.isdir(full):
+        base = os.path.splitext(base)[0]
+    return base or os.fspath(path)
+
+
 def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The parsed contents of a ``config.json`` (at most :data:`MAX_CONFIG_BYTES`);
     :class:`ConfigError` if unreadable, not a regular file, too large or not a JSON object."""
@@ -416,9 +437,8 @@ def load_model_dir(path: str | os.PathLike[str], *, params_from: str | None = No
     config_path = directory / "config.json"
     if not os.path.lexists(config_path):
         raise ConfigError(os.fspath(directory), Text("no config.json in this directory"))
-    spec = from_config(
-        read_config(config_path), name=directory.resolve().name, source=os.fspath(config_path)
-    )
+    config = read_config(config_path)
+    spec = from_config(config, name=display_name(config, directory), source=os.fspath(config_path))
     if params_from == "config":
         return spec
     shards = _find_shards(directory)

@@ -13,6 +13,7 @@ import pytest
 from gpumem import checkpoint
 from gpumem.checkpoint import (
     MAX_HEADER_BYTES,
+    display_name,
     load_model_dir,
     read_checkpoint,
     read_config,
@@ -412,3 +413,20 @@ def test_params_from_is_checked(tmp_path: Path) -> None:
         load_model_dir(folder, params_from="weights")
     with pytest.raises(ConfigError, match="no safetensors file"):
         load_model_dir(folder, params_from="safetensors")
+
+
+def test_display_name(tmp_path: Path) -> None:
+    folder = tmp_path / "Downloads"
+    folder.mkdir()
+    config = folder / "config.json"
+    config.write_text(json.dumps(TINY_LLAMA))
+    assert display_name(TINY_LLAMA, config) == "Downloads"
+    assert display_name(TINY_LLAMA, folder) == "Downloads"
+    assert display_name(TINY_LLAMA, folder / "llama-tiny.json") == "llama-tiny"
+    link = tmp_path / "Qwen2.5-0.5B"
+    link.symlink_to(folder)
+    assert display_name(TINY_LLAMA, link) == load_model_dir(link).name == "Qwen2.5-0.5B"
+    saved = TINY_LLAMA | {"_name_or_path": "Qwen/Qwen2.5-0.5B/"}
+    assert display_name(saved, config) == "Qwen2.5-0.5B"
+    for hostile in ("x" * 10_000, "", "a/\n", 7, ["a"]):
+        assert display_name(TINY_LLAMA | {"_name_or_path": hostile}, folder) == "Downloads"
