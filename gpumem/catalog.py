@@ -107,17 +107,20 @@ def load_model(
 ) -> ModelSpec:
     """A model by catalog id (any case), path to a ``config.json``, or model directory.
 
+    Whatever is legal but suspicious (a safetensors count far from the architecture's, a
+    missing shard) is said in the spec's ``warnings``, one sentence each, never passed over.
+
     Parameters
     ----------
     name_or_path
         Catalog id, ``config.json`` path or model directory.
     params_from
-        Where the parameter count of a model directory comes from: ``"config"``,
-        ``"safetensors"`` or ``None`` (the headers when they agree with the architecture); see
-        :func:`gpumem.checkpoint.load_model_dir`. Catalog models and ``config.json`` files count
-        from their configuration: ``"safetensors"`` is refused for them.
-
-    Anything suspicious the reader found is listed in the spec's ``warnings``.
+        Where the parameter count of a model directory comes from: ``"config"`` (the
+        architecture; the safetensors files are not read), ``"safetensors"`` (their headers,
+        exactly; refused when there are none or an index lists missing shards) or ``None``: the
+        headers when they are complete and within 10 % of the architecture's count, else the
+        architecture's count. Catalog models and ``config.json`` files count from their
+        configuration: ``"safetensors"`` is refused for them.
 
     Raises
     ------
