@@ -1,8 +1,14 @@
-"""Draw where the memory goes, for inference and training, as a stacked bar chart (SVG)."""
+"""Draw where the memory goes, for inference and training, as a stacked bar chart (SVG).
+
+Needs matplotlib: ``pip install '.[plot]'`` (or ``pip install 'gpumem[plot]'``).
+"""
 
 import sys
 
-import matplotlib
+try:
+    import matplotlib
+except ImportError:
+    sys.exit("This example draws with matplotlib: pip install '.[plot]'")
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

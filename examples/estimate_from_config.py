@@ -10,7 +10,7 @@ import gpumem
 from gpumem.units import format_bytes
 
 config = (
-    sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "qwen2.5-0.5b" / "config.json"
+    sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "Qwen2.5-0.5B" / "config.json"
 )
 
 for mode in ("inference", "training"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,4 +29,22 @@ def test_example_runs(script: Path, tmp_path: Path) -> None:
 def test_config_example_reads_the_shipped_config() -> None:
     script = EXAMPLES[0].parent / "estimate_from_config.py"
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True).stdout
-    assert out.startswith("qwen2.5-0.5b: inference")
+    assert out.startswith("Qwen2.5-0.5B: inference")  # the folder's name, as written
+
+
+def test_chart_example_names_the_extra_it_needs(tmp_path: Path) -> None:
+    """Without matplotlib (``pip install .``), the chart example says which extra to install."""
+    blocked = tmp_path / "matplotlib"
+    blocked.mkdir()
+    (blocked / "__init__.py").write_text("raise ImportError(\"No module named 'matplotlib'\")\n")
+    path = os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])
+    script = EXAMPLES[0].parent / "breakdown_chart.py"
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": path},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1 and not result.stdout
+    assert result.stderr == "This example draws with matplotlib: pip install '.[plot]'\n"
