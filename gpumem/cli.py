@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from typing import IO, TypeVar
 
     T = TypeVar("T")
+    G = TypeVar("G", bound=argparse._ActionsContainer)
 EPILOG_ESTIMATE = N_("""\
 examples:
   gpumem estimate llama-3.1-8b                          # inference, BF16, 2,048 tokens
@@ -40,16 +41,34 @@ examples:
   gpumem fit qwen2.5-7b --gpu rtx-4090 --mode training --lora-rank 16 --dtype nf4""")
 
 
+COMPLETION_EPILOG = N_("""\
+install (once; print it again after an upgrade):
+  gpumem completion bash > ~/.local/share/bash-completion/completions/gpumem
+  gpumem completion zsh > ~/.gpumem.zsh; echo 'source ~/.gpumem.zsh' >> ~/.zshrc""")
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse with a one-line error message instead of usage plus error."""
+    """argparse with a one-line error message instead of usage plus error, that keeps a list
+    of its arguments (``arguments``: the actions :meth:`add_argument` returned, those of its
+    groups included) for the shell completion."""
 
     def __init__(
         self, *args: object, formatter_class: type = argparse.HelpFormatter, **kwargs: object
     ) -> None:
+        self.arguments: list[argparse.Action] = []
         # Left to itself, argparse's formatter imports shutil (and with it bz2, lzma and zlib)
         # for the terminal width, which costs more than building the whole parser.
         formatter = partial(formatter_class, width=_terminal_columns() - 2)
         super().__init__(*args, formatter_class=formatter, **kwargs)  # type: ignore[arg-type]
+
+    def add_argument(self, *names: str, **options: object) -> argparse.Action:
+        return _noted(super().add_argument, self.arguments)(*names, **options)
+
+    def add_argument_group(self, *args: object, **kwargs: object) -> argparse._ArgumentGroup:
+        return _noting(super().add_argument_group(*args, **kwargs), self.arguments)
+
+    def add_mutually_exclusive_group(self, **kwargs: object) -> argparse._MutuallyExclusiveGroup:
+        return _noting(super().add_mutually_exclusive_group(**kwargs), self.arguments)
 
     def print_help(self, file: IO[str] | None = None) -> None:
         """Print the help; unlike argparse, let a failed write raise (see :func:`main`)."""
@@ -63,6 +82,25 @@ class _Parser(argparse.ArgumentParser):
             )
             + "\n",
         )
+
+
+def _noted(add_argument: Callable[..., argparse.Action], into: list[argparse.Action]):
+    """``add_argument`` that also appends the action it makes to ``into``."""
+
+    def add(*names: str, **options: object) -> argparse.Action:
+        action = add_argument(*names, **options)
+        into.append(action)
+        return action
+
+    return add
+
+
+def _noting(group: G, into: list[argparse.Action]) -> G:
+    """``group`` (an argument group) noting its arguments, and those of its own groups."""
+    add_group = group.add_mutually_exclusive_group
+    group.add_argument = _noted(group.add_argument, into)  # type: ignore[method-assign]
+    group.add_mutually_exclusive_group = lambda **kw: _noting(add_group(**kw), into)  # type: ignore[method-assign]
+    return group
 
 
 @cache
@@ -319,6 +357,7 @@ def _parsers(only: str | None = None) -> dict[str | None, argparse.ArgumentParse
         "estimate": (_("peak memory per GPU, by component"), _add_estimate),
         "fit": (_("does it fit on a GPU; how many GPUs; largest batch/context"), _add_fit),
         **{name: (_(text), _add_listing) for name, (text, _d) in LISTINGS.items()},
+        "completion": (_("print a shell completion script (bash or zsh)"), _add_completion),
     }
     parsers: dict[str | None, argparse.ArgumentParser] = {None: parser}
     for name, (text, add_options) in commands.items():
@@ -447,6 +486,32 @@ def _add_listing(sub: argparse._SubParsersAction, name: str, text: str) -> argpa
     return listing
 
 
+def _add_completion(
+    sub: argparse._SubParsersAction, name: str, text: str
+) -> argparse.ArgumentParser:
+    from .completion import SHELLS
+
+    completion = sub.add_parser(
+        name,
+        help=text,
+        description=_(
+            "Print a script that completes gpumem's commands, options, model and GPU ids and "
+            "formats in the shell."
+        ),
+        epilog=_(COMPLETION_EPILOG),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    completion.add_argument("shell", choices=SHELLS, help=_("bash or zsh"))
+    return completion
+
+
+def _completion(args: argparse.Namespace) -> str:
+    from .completion import script
+
+    commands = {name: parser for name, parser in _parsers().items() if name}
+    return script(args.shell, commands)
+
+
 def _estimate(args: argparse.Namespace) -> str:
     from .estimate import estimate
     from .report import estimate_json, estimate_text, to_json
@@ -512,6 +577,7 @@ COMMANDS = {
     "models": _listing("models"),
     "gpus": _listing("gpus"),
     "formats": _listing("formats"),
+    "completion": _completion,
 }
 
 
