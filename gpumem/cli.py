@@ -589,10 +589,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     _plain_output(sys.stdout)
+    args = _output(lambda: _parse(_with_negative_values(argv) or ["--help"]))
+    if isinstance(args, int):  # the help was printed, or an error
+        return args
+    try:
+        text = COMMANDS[args.command](args)
+    except GpumemError as error:
+        print(error_line(error), file=sys.stderr)
+        return 2
+    return _output(lambda: _print(text)) or 0
+
+
+def _parse(argv: list[str]) -> argparse.Namespace | int:
+    """The parsed command line, or the exit status once argparse has printed the help or an
+    error."""
+    with_argparse = _argparse_speaks()
+    try:
+        parser = build_parser(only=argv[0] if argv[0] in COMMANDS else None)
+        return parser.parse_args(argv)
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else 2
+    finally:
+        _argparse_speaks(with_argparse)
+
+
+def _print(text: str) -> None:
+    sys.stdout.write(text)
+
+
+def _output(step: Callable[[], T]) -> T | int:
+    """``step()``, which writes to stdout, and a flush; the exit status if writing failed."""
     try:
         if sys.stdout is None:
             raise OSError(_("standard output is closed"))
-        code = _run(_with_negative_values(argv) or ["--help"])
+        result = step()
         sys.stdout.flush()
     except BrokenPipeError:
         _discard_stdout()
@@ -602,25 +632,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         problem = Text("cannot write the output: {reason}", reason=error.strerror or str(error))
         print(error_line(GpumemError(problem)), file=sys.stderr)
         return 2
-    return code
-
-
-def _run(argv: list[str]) -> int:
-    with_argparse = _argparse_speaks()
-    try:
-        parser = build_parser(only=argv[0] if argv[0] in COMMANDS else None)
-        args = parser.parse_args(argv)
-    except SystemExit as done:  # --help, or a usage error already printed
-        return done.code if isinstance(done.code, int) else 2
-    finally:
-        _argparse_speaks(with_argparse)
-    try:
-        text = COMMANDS[args.command](args)
-    except GpumemError as error:
-        print(error_line(error), file=sys.stderr)
-        return 2
-    sys.stdout.write(text)
-    return 0
+    return result
 
 
 #: Options that take no value: a word after them that starts with "-" is an option.
