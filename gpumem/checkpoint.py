@@ -401,13 +401,22 @@ def _find_shards(directory: Path) -> _Shards:
     expected: dict[str, str] = {}
     for index in indexes:
         weight_map = _read_json_object(index, MAX_INDEX_BYTES).get("weight_map")
-        if not isinstance(weight_map, dict) or not all(
-            isinstance(shard, str) and shard not in ("", ".", "..") and Path(shard).name == shard
-            for shard in weight_map.values()
+        if (
+            not weight_map
+            or not isinstance(weight_map, dict)
+            or not all(
+                isinstance(shard, str)
+                and shard not in ("", ".", "..")
+                and Path(shard).name == shard
+                for shard in weight_map.values()
+            )
         ):
             raise ConfigError(
                 os.fspath(index),
-                Text("'weight_map' must map tensor names to file names in the same directory"),
+                Text(
+                    "'weight_map' must map tensor names (at least one) to file names in the "
+                    "same directory"
+                ),
             )
         expected.update(weight_map)
     names = sorted(set(expected.values()))

@@ -221,3 +221,26 @@ def test_totals_grow_with_the_parameters(name: str, key: str, factor: int, mode:
         estimate(large, mode=mode, seq=128).total_bytes
         >= estimate(small, mode=mode, seq=128).total_bytes
     )
+
+
+@settings(FAST, max_examples=60)
+@given(
+    weight_map=VALUES | st.dictionaries(st.text(max_size=6), st.text(max_size=12) | VALUES),
+    shards=st.lists(st.sampled_from(["a.safetensors", "b.safetensors"]), max_size=2, unique=True),
+)
+def test_model_directories_with_any_index(weight_map: object, shards: list) -> None:
+    """A directory with config, any ``weight_map`` and some shards: a spec whose warnings
+    explain any count it did not take from the files, or a GpumemError."""
+    config = CONFIGS["qwen2.5-0.5b"]
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "config.json").write_text(json.dumps(config))
+        index = json.dumps({"weight_map": weight_map})
+        (Path(folder) / "model.safetensors.index.json").write_text(index)
+        for shard in shards:
+            write_header(folder, VALID.replace(b'"a"', f'"{shard}"'.encode()), shard)
+        try:
+            spec = load_model(folder)
+        except GpumemError:
+            return
+    assert_sane(spec)
+    assert spec.parameters_source == "safetensors" or spec.warnings or not shards
