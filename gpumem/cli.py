@@ -14,6 +14,7 @@ from functools import cache, partial
 
 from .errors import GpumemError, Text, UnknownNameError, translate
 from .i18n import N_, _, current_language, use_language
+from .modelspec import PARAMS_FROM
 from .vocabulary import GOALS
 
 TYPE_CHECKING = False
@@ -182,6 +183,15 @@ def _add_workload_options(p: argparse.ArgumentParser, lists: bool) -> None:
     comma-separated lists."""
     p.add_argument(
         "model", help=_("catalog id (see 'gpumem models'), a config.json or a model directory")
+    )
+    p.add_argument(
+        "--params-from",
+        choices=PARAMS_FROM,
+        help=_(
+            "a model directory's parameter count: from config (the architecture) or "
+            "safetensors (the weights' headers); default: the headers when they agree "
+            "with the architecture"
+        ),
     )
     g = p.add_argument_group(_("workload"))
     g.add_argument("--mode", metavar="MODE", help=_("inference (default) or training"))
@@ -512,12 +522,24 @@ def _completion(args: argparse.Namespace) -> str:
     return script(args.shell, commands)
 
 
+def _model(args: argparse.Namespace):
+    """The model the command line names; what its reader found suspicious goes to stderr,
+    one ``gpumem: warning: …`` line each (``--json`` lists them under ``warnings``)."""
+    from .catalog import load_model
+
+    spec = load_model(args.model, params_from=args.params_from)
+    for warning in spec.warnings:
+        line = _("{prog}: warning: {message}").format(prog="gpumem", message=translate(warning, _))
+        print(line, file=sys.stderr)
+    return spec
+
+
 def _estimate(args: argparse.Namespace) -> str:
     from .estimate import estimate
     from .report import estimate_json, estimate_text, to_json
     from .workload import Workload
 
-    result = estimate(args.model, Workload(**_settings(args)))
+    result = estimate(_model(args), Workload(**_settings(args)))
     return to_json(estimate_json(result)) if args.json else estimate_text(result)
 
 
@@ -534,7 +556,7 @@ def _fit(args: argparse.Namespace) -> str:
 
         goal = args.goal or goals[0]
         options = compare(
-            args.model,
+            _model(args),
             gpu,
             Workload(**settings),
             dtypes=lists.get("dtype", ()),
@@ -557,7 +579,7 @@ def _fit(args: argparse.Namespace) -> str:
     from .solve import answer
 
     settings.update({name: values[0] for name, values in lists.items()})
-    result = answer(args.model, gpu, Workload(**settings))
+    result = answer(_model(args), gpu, Workload(**settings))
     return to_json(fit_json(result)) if args.json else fit_text(result)
 
 

@@ -197,6 +197,7 @@ def estimate_json(e: Estimate) -> dict[str, object]:
         "model": model,
         "workload": e.workload.as_dict(),
         "rule_of_thumb_bytes": rule_of_thumb(e.model.parameters, e.workload.dtype, e.workload.mode),
+        "warnings": [str(warning) for warning in e.model.warnings],
     }
 
 

@@ -346,3 +346,42 @@ def test_ascii_terminal(language) -> None:
     done = gpumem("fit", "llama-3.1-8b", "--gpu", "rtx-4090", env=env)
     assert done.returncode == 0 and not done.stderr
     assert done.stdout.startswith("Llama-3.1-8B - Inference - bf16 - batch 1 x 2,048 tokens")
+
+
+def _model_dir(tmp_path, shape: list[int]):
+    """gpt2's config.json next to a safetensors header holding one BF16 tensor of ``shape``."""
+    import struct
+
+    from gpumem.catalog import catalog_entry
+
+    (tmp_path / "config.json").write_text(json.dumps(catalog_entry("gpt2")["config"]))
+    size = 2 * shape[0]
+    header = json.dumps({"w": {"dtype": "BF16", "shape": shape, "data_offsets": [0, size]}})
+    data = header.encode()
+    body = struct.pack("<Q", len(data)) + data + bytes(size)
+    (tmp_path / "model.safetensors").write_bytes(body)
+    return tmp_path
+
+
+def test_suspicious_checkpoint_warns_on_stderr_and_in_json(capsys, tmp_path) -> None:
+    model = str(_model_dir(tmp_path, [10]))
+    code, out, err = run(capsys, "estimate", model, "--json")
+    data = json.loads(out)
+    # 10 values in the header, 124,439,808 by GPT-2's architecture: the architecture counts.
+    assert code == 0 and data["model"]["parameters"] == 124_439_808
+    assert len(data["warnings"]) == 1 and "10" in data["warnings"][0]
+    assert err.startswith("gpumem: warning: ") and len(err.splitlines()) == 1
+    code, out, err = run(capsys, "estimate", model, "--params-from", "safetensors", "--json")
+    assert code == 0 and json.loads(out)["model"]["parameters"] == 10
+    assert err.startswith("gpumem: warning: ")  # still far from the architecture
+    code, out, err = run(capsys, "estimate", model, "--params-from", "config", "--json")
+    assert code == 0 and json.loads(out)["model"]["parameters"] == 124_439_808
+    assert json.loads(out)["warnings"] == [] and not err
+
+
+def test_params_from_refused_where_there_is_nothing_to_choose(capsys) -> None:
+    code, out, err = run(capsys, "estimate", "gpt2", "--params-from", "safetensors")
+    assert code == 2 and not out and len(err.splitlines()) == 1
+    assert "params_from is 'safetensors'" in err
+    code, _, err = run(capsys, "estimate", "gpt2", "--params-from", "weights")
+    assert code == 2 and "invalid choice: 'weights'" in err
