@@ -185,7 +185,8 @@ def estimate_text(e: Estimate) -> str:
 
 
 def estimate_json(e: Estimate) -> dict[str, object]:
-    """Estimate as plain data: totals in bytes, components, phase, model and workload."""
+    """Estimate as plain data: totals in bytes, components, phase, model (with the ``warnings``
+    of its reader, English sentences) and workload."""
     model = {k: v for k, v in e.model.as_dict().items() if k != "extra"}
     return {
         "total_bytes": e.total_bytes,
@@ -197,7 +198,6 @@ def estimate_json(e: Estimate) -> dict[str, object]:
         "model": model,
         "workload": e.workload.as_dict(),
         "rule_of_thumb_bytes": rule_of_thumb(e.model.parameters, e.workload.dtype, e.workload.mode),
-        "warnings": [str(warning) for warning in e.model.warnings],
     }
 
 

@@ -369,14 +369,14 @@ def test_suspicious_checkpoint_warns_on_stderr_and_in_json(capsys, tmp_path) -> 
     data = json.loads(out)
     # 10 values in the header, 124,439,808 by GPT-2's architecture: the architecture counts.
     assert code == 0 and data["model"]["parameters"] == 124_439_808
-    assert len(data["warnings"]) == 1 and "10" in data["warnings"][0]
+    assert len(data["model"]["warnings"]) == 1 and "10" in data["model"]["warnings"][0]
     assert err.startswith("gpumem: warning: ") and len(err.splitlines()) == 1
     code, out, err = run(capsys, "estimate", model, "--params-from", "safetensors", "--json")
     assert code == 0 and json.loads(out)["model"]["parameters"] == 10
     assert err.startswith("gpumem: warning: ")  # still far from the architecture
     code, out, err = run(capsys, "estimate", model, "--params-from", "config", "--json")
     assert code == 0 and json.loads(out)["model"]["parameters"] == 124_439_808
-    assert json.loads(out)["warnings"] == [] and not err
+    assert json.loads(out)["model"]["warnings"] == [] and not err
 
 
 def test_params_from_refused_where_there_is_nothing_to_choose(capsys) -> None:
