@@ -2,14 +2,22 @@
 
 ``python -m gpumem.codegen`` rewrites ``gpumem/_generated/formulas.py``; a test fails when the
 committed file differs from what this module prints, so the two cannot drift apart.
-The printed code uses only arithmetic and three helpers, so it runs on ints, floats and
-NumPy arrays alike, and integer divisions stay exact.
+The printed code uses only arithmetic and three helpers, and integer divisions stay exact. It
+runs on ints and floats, and on NumPy arrays of the workload's batch and sequence length
+(:data:`SWEPT`): a condition of a ``Piecewise``, which Python evaluates as one truth value, may
+not depend on them, and this module refuses to print one that does.
+
+Beside the functions it prints the tables that the evaluation needs, read off the expression
+trees: the order in which to evaluate the formulas of each peak (:data:`ORDER`), the phases of
+each peak (:data:`PEAKS`), the terms each phase adds up (:data:`PHASES`) and the name of each
+term in a breakdown (:data:`COMPONENTS`).
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from pprint import pformat
 
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
@@ -17,6 +25,8 @@ from sympy.printing.pycode import PythonCodePrinter
 from .symbolic import FORMULAS, Formula
 
 TARGET = Path(__file__).parent / "_generated" / "formulas.py"
+#: Inputs that a sweep sets to NumPy arrays (:mod:`gpumem.sweep`).
+SWEPT = frozenset({"B", "s"})
 
 _HEADER = '''"""Formulas of the memory model as plain Python.
 
@@ -74,6 +84,10 @@ class _Printer(PythonCodePrinter):
     def _print_Piecewise(self, expr: sp.Expr) -> str:
         if expr.args[-1].cond is not sp.true:
             raise ValueError("a Piecewise needs a default branch")
+        for branch in expr.args:
+            swept = SWEPT & {symbol.name for symbol in branch.cond.free_symbols}
+            if swept:
+                raise ValueError(f"a Piecewise condition depends on {sorted(swept)}: {expr}")
         return super()._print_Piecewise(expr)
 
 
@@ -85,10 +99,81 @@ def render_function(formula: Formula) -> str:
     return f'\n\ndef {formula.name}({args}):\n    """{doc}"""\n    return {body}\n'
 
 
+def _uses(name: str) -> list[str]:
+    """The formulas whose results formula ``name`` takes as arguments."""
+    return [arg for arg in FORMULAS[name].arguments if arg in FORMULAS and arg != name]
+
+
+def order(name: str) -> tuple[str, ...]:
+    """Formula ``name`` and every formula it depends on, each after those it uses."""
+    needed, stack = set(), [name]
+    while stack:
+        current = stack.pop()
+        if current not in needed:
+            needed.add(current)
+            stack += _uses(current)
+    names = [n for n in FORMULAS if n in needed]
+    for i, current in enumerate(names):
+        if set(_uses(current)) - set(names[:i]):
+            raise ValueError(f"formula {current!r} is defined before a formula it uses")
+    return tuple(names)
+
+
+def phase_terms(formula: Formula) -> tuple[tuple[str, ...], ...]:
+    """The terms a phase adds up, in :data:`FORMULAS` order: one tuple per term, with several
+    names where the phase holds only the largest of them (a ``Max``)."""
+    slots = []
+    for term in sp.Add.make_args(formula.rhs):
+        names = term.args if isinstance(term, sp.Max) else (term,)
+        if not all(n.is_Symbol and n.name in FORMULAS for n in names):
+            raise ValueError(f"phase {formula.name!r}: {term} is not a formula or a Max of them")
+        slots.append(tuple(n for n in FORMULAS if sp.Symbol(n) in names))
+    # a Max takes the place of the last of its terms
+    return tuple(sorted(slots, key=lambda slot: list(FORMULAS).index(slot[-1])))
+
+
+def peaks() -> dict[str, tuple[str, ...]]:
+    """The phases of each peak: a phase that no peak contains, or the largest of several
+    phases (a ``Max``)."""
+    phase_of = {f.lhs: f.phase for f in FORMULAS.values() if f.phase}
+    used = {arg for f in FORMULAS.values() for arg in f.arguments}
+    found = {}
+    for formula in FORMULAS.values():
+        if formula.phase and formula.name not in used:
+            found[formula.name] = (formula.phase,)
+        elif isinstance(formula.rhs, sp.Max) and set(formula.rhs.args) <= set(phase_of):
+            found[formula.name] = tuple(
+                phase_of[sp.Symbol(n)] for n in FORMULAS if sp.Symbol(n) in formula.rhs.args
+            )
+    return found
+
+
+def render_tables() -> str:
+    """Source of the tables the evaluation needs (see the module's documentation)."""
+    phases = {f.phase: (f.name, phase_terms(f)) for f in FORMULAS.values() if f.phase}
+    terms = [name for _formula, slots in phases.values() for slot in slots for name in slot]
+    components = {n: FORMULAS[n].component or n for n in FORMULAS if n in terms}
+    tables = {
+        "ORDER": ("Formulas to evaluate for each peak, in order", {p: order(p) for p in peaks()}),
+        "PEAKS": ("The phases of each peak", peaks()),
+        "PHASES": (
+            "Each phase's formula and the terms it adds up: one tuple per term, several names "
+            "where only the largest of them is live",
+            phases,
+        ),
+        "COMPONENTS": ("The name of each term of a phase in a breakdown", components),
+    }
+    return "".join(
+        f"\n\n#: {doc}.\n{name} = {pformat(value, width=100, sort_dicts=False)}\n"
+        for name, (doc, value) in tables.items()
+    )
+
+
 def render() -> str:
     """Source of the whole generated module."""
     parts = [_HEADER.format(version=sp.__version__)]
     parts += [render_function(formula) for formula in FORMULAS.values()]
+    parts.append(render_tables())
     return "".join(parts)
 
 

@@ -72,14 +72,46 @@ L_w = _sym("L_w", "L_w", "layers with sliding-window attention", integer=True)
 w = _sym("w", "w", "sliding-window length (tokens)", integer=True)
 R = _sym("R", "R", "sum of rows + columns over trainable weight matrices", integer=True)
 F = _sym("F", "F", "sum of in + out features of the linear layers of one layer", integer=True)
-r = _sym("r", "r", "LoRA rank", integer=True)
+r = _sym("r", "r", "LoRA rank (0 without LoRA)", integer=True)
+P_e = _sym(
+    "P_e",
+    r"P_{\mathrm{emb}}",
+    "embedding parameters: token, position and type embeddings and an untied LM head",
+    integer=True,
+)
+f_d = _sym("f_d", "f_d", "MLP width of a dense layer (0 in a mixture of experts)", integer=True)
+f_e = _sym("f_e", "f_e", "MLP width of one routed expert", integer=True)
+n_s = _sym("n_s", "n_s", "shared experts per MoE layer", integer=True)
+f_s = _sym("f_s", "f_s", "MLP width of one shared expert", integer=True)
+m_g = _sym(
+    "m_g", "m_g", "weight matrices per MLP: 3 when gated (gate, up, down), else 2", integer=True
+)
+c_q = _sym("c_q", "c_q", "MLA query latent width (0: queries are not compressed)", integer=True)
+d_v = _sym("d_v", "d_v", "MLA value head dimension", integer=True)
+k_c = _sym(
+    "k_c", "k_c", "1 for a decoder, which caches keys and values; 0 for an encoder", integer=True
+)
 
 # --- the workload ----------------------------------------------------------------------------
 B = _sym("B", "B", "batch size (sequences per GPU per step)", integer=True)
 s = _sym("s", "s", "sequence length (tokens per sequence)", integer=True)
 s_l = _sym("s_l", r"s_{\mathrm{logits}}", "positions whose logits are kept", integer=True)
+x_l = _sym("x_l", "x_l", "1 to keep the logits of every position, 0 for the last one", integer=True)
+m_t = _sym("m_t", "m_t", "1 for a training step, 0 for inference", integer=True)
+u_l = _sym("u_l", "u_l", "1 when LoRA adapters are trained on a frozen base, else 0", integer=True)
+p_m = _sym("p_m", "p_m", "1 with mixed precision (an FP32 master copy), else 0", integer=True)
+p_a = _sym(
+    "p_a", "p_a", "1 with autocast (FP32 weights, low-precision compute), else 0", integer=True
+)
 
 # --- bytes per stored value ------------------------------------------------------------------
+b_d = _sym("b_d", "b_d", "bytes per value of the workload's dtype")
+x_f = _sym(
+    "x_f", "x_f", "1 if the workload's dtype is a floating-point format, else 0", integer=True
+)
+b_k = _sym("b_k", "b_k", "bytes per value of the KV-cache format (0: the activation format)")
+b_t = _sym("b_t", r"b_{\mathrm{train}}", "bytes per value of trainable state")
+b_s = _sym("b_s", "b_s", "bytes per optimizer-state value fixed by the optimizer (0: b_train)")
 b_w = _sym("b_w", "b_w", "bytes per weight")
 b_kv = _sym("b_kv", r"b_{kv}", "bytes per KV-cache value")
 b_a = _sym("b_a", "b_a", "bytes per activation value")
@@ -137,6 +169,7 @@ rho = _sym("rho", r"\rho", "allocator reserve as a fraction of tensor memory")
 BW = _sym("BW", r"\mathrm{BW}", "memory bandwidth (bytes per second)")
 T_pk = _sym("T_pk", r"T_{\mathrm{peak}}", "dense peak throughput (FLOP per second)")
 k_r = _sym("k_r", "k", "multiplier of a rule of thumb")
+I_a = _sym("I_a", "I", "arithmetic intensity (FLOP per byte of memory traffic)")
 
 
 @dataclass(frozen=True)
@@ -147,24 +180,83 @@ class Formula:
     lhs: sp.Symbol
     rhs: sp.Expr
     description: str
+    component: str = ""  # the name of its bytes in a breakdown, if it is a term of a phase
+    phase: str = ""  # the phase whose live bytes it sums, if it is one
 
     @property
     def arguments(self) -> tuple[str, ...]:
         """Names the right-hand side depends on: inputs in :data:`SYMBOLS` order, then the
         results of other formulas in :data:`FORMULAS` order."""
         free = {sym.name for sym in self.rhs.free_symbols}
-        return tuple(name for name in [*SYMBOLS, *FORMULAS] if name in free)
+        return tuple(name for name in dict.fromkeys([*SYMBOLS, *FORMULAS]) if name in free)
 
 
+#: Every formula by name. A formula named after a symbol of :data:`SYMBOLS` derives that
+#: input from others (``b_a`` from the dtype, ``F`` from the model's shapes …).
 FORMULAS: dict[str, Formula] = {}
 
 
-def _formula(name: str, lhs_latex: str, rhs: sp.Expr, description: str) -> sp.Symbol:
+def _formula(name: str, lhs_latex: str, rhs: sp.Expr, description: str, **roles: str) -> sp.Symbol:
     lhs = sp.Symbol(name)
     SYMBOL_LATEX[lhs] = lhs_latex
-    FORMULAS[name] = Formula(name, lhs, rhs, description)
+    FORMULAS[name] = Formula(name, lhs, rhs, description, **roles)
     return lhs
 
+
+def _derive(symbol: sp.Symbol, rhs: sp.Expr) -> None:
+    """``symbol`` (an input of other formulas) as a formula of more basic inputs."""
+    FORMULAS[symbol.name] = Formula(symbol.name, symbol, rhs, SYMBOLS[symbol.name].description)
+
+
+# --- inputs derived from the model's shapes, the workload and the formats ------------------
+_derive(P_m, P - P_e + V * h)
+_derive(f, f_d + k_e * f_e + n_s * f_s)
+_formula(
+    "attention_features_gqa",
+    r"F_{\mathrm{attn}}",
+    2 * (h + n_h * d_h) + 2 * (h + n_kv * d_h),
+    "in + out features of the query, key, value and output projections",
+)
+_formula(
+    "attention_features_mla",
+    r"F_{\mathrm{attn}}",
+    (h + c_q)
+    + (c_q + n_h * d_h)
+    + (h + c_kv + d_r)
+    + (c_kv + n_h * (d_h - d_r + d_v))
+    + (n_h * d_v + h),
+    "in + out features of the projections of multi-head latent attention: query down and "
+    "up (or one query projection when c_q = 0), the joint key/value down projection with the "
+    "RoPE key, key/value up, output",
+)
+_derive(
+    F,
+    sp.Piecewise(
+        (sp.Symbol("attention_features_mla"), c_kv > 0),
+        (sp.Symbol("attention_features_gqa"), True),
+    )
+    + m_g * (h + f),
+)
+_formula("lora_parameters", "P_{\\mathrm{LoRA}}", r * L * F, "trainable LoRA adapter parameters")
+_derive(P_t, u_l * sp.Symbol("lora_parameters") + (1 - u_l) * P)
+_derive(R, L * F + (1 - u_l) * (V + h))
+_derive(s_l, sp.Piecewise((s, x_l > 0), (1, True)))
+# Activations in the dtype when it is a float of 16 bits or more, else in 16 bits.
+_derive(b_a, sp.Max(2, x_f * b_d))
+_derive(b_kv, sp.Piecewise((b_k, b_k > 0), (b_a, True)))
+# Trainable state in FP32 for LoRA adapters (peft's default), mixed precision and autocast;
+# in the dtype itself for pure low-precision training.
+_derive(b_t, sp.Piecewise((4, (u_l > 0) | (p_m > 0) | (p_a > 0)), (b_d, True)))
+_autocast = p_a * (1 - u_l)  # autocast over the whole model (not over a frozen LoRA base)
+_derive(b_w, sp.Piecewise((4, _autocast > 0), (b_d, True)))
+_derive(b_l, u_l * b_t)
+_derive(b_g, sp.Piecewise((b_t, (u_l > 0) | (p_a > 0)), (b_d, True)))
+_derive(b_m, 4 * p_m * (1 - u_l))
+_derive(b_o, sp.Piecewise((b_s, b_s > 0), (b_t, True)))
+_derive(b_c, _autocast * b_a)
+_formula(
+    "gpu_count", "N", N_dp * N_tp * N_pp, "GPUs of a layout: data × tensor × pipeline parallel"
+)
 
 # Shards: how many GPUs share one copy of each kind of state.
 _shard_weights = N_tp * N_pp * N_dp**z_3
@@ -182,21 +274,19 @@ _formula(
 _formula(
     "master_weights", "M_{W32}", P_t * b_m / _shard_optim, "FP32 master copy of trainable weights"
 )
-_formula("gradients", "M_{G}", P_t * b_g / _shard_grads, "gradients of the trainable weights")
 _formula(
     "optimizer_states",
     "M_{O}",
     (n_o * P_t + n_f * R) * b_o / _shard_optim,
     "optimizer states (Adam: two moments per trainable parameter)",
 )
+_formula("gradients", "M_{G}", P_t * b_g / _shard_grads, "gradients of the trainable weights")
 _formula(
     "optimizer_temporaries",
     "M_{T}",
     t_o * P_t * b_o / _shard_optim,
     "temporaries allocated during the optimizer step",
 )
-_formula("lora_parameters", "P_{\\mathrm{LoRA}}", r * L * F, "trainable LoRA adapter parameters")
-
 # --- KV cache --------------------------------------------------------------------------------
 _formula(
     "kv_values_gqa",
@@ -210,7 +300,11 @@ _formula(
     c_kv + d_r,
     "KV-cache values per token and layer with multi-head latent attention",
 )
-e_kv = _sym("e_kv", "e_{kv}", "KV-cache values per token and layer (see above)")
+e_kv = _sym("e_kv", "e_{kv}", "KV-cache values per token and layer on one GPU")
+_derive(
+    e_kv,
+    k_c * sp.Piecewise((sp.Symbol("kv_values_mla"), c_kv > 0), (sp.Symbol("kv_values_gqa"), True)),
+)
 _formula(
     "kv_cache",
     "M_{KV}",
@@ -245,6 +339,7 @@ _formula(
     "activations saved during the forward pass: every layer's, or with checkpointing only "
     "each layer's input. With 1F1B pipelining the first stage holds as many micro-batches as "
     "there are stages, hence L rather than L / N_pp.",
+    component="activations",
 )
 _formula(
     "recomputed_layer",
@@ -265,11 +360,22 @@ _formula(
     (1 - g_c) * M_C,
     "autocast's copies still held when backward starts: none with checkpointing, whose "
     "forward pass keeps no tensors, so the copies go when autocast's cache is cleared",
+    component="autocast_copies",
 )
 _formula(
-    "logits_forward", "M_{\\Lambda f}", B * s * V * l_f, "logits and loss at the end of forward"
+    "logits_forward",
+    "M_{\\Lambda f}",
+    B * s * V * l_f,
+    "logits and loss at the end of forward",
+    component="logits",
 )
-_formula("logits_backward", "M_{\\Lambda b}", B * s * V * l_b, "logit gradients as backward starts")
+_formula(
+    "logits_backward",
+    "M_{\\Lambda b}",
+    B * s * V * l_b,
+    "logit gradients as backward starts",
+    component="logits",
+)
 
 # --- inference working set -------------------------------------------------------------------
 _formula(
@@ -278,7 +384,13 @@ _formula(
     B * s * (i_h * h + i_r * k_e * h + (i_f * f + i_s * n_h * s) / N_tp),
     "tensors live inside one layer while the prompt is processed",
 )
-_formula("logits_inference", "M_{\\Lambda}", B * s_l * V * l_i, "logits of the kept positions")
+_formula(
+    "logits_inference",
+    "M_{\\Lambda}",
+    B * s_l * V * l_i,
+    "logits of the kept positions",
+    component="logits",
+)
 
 # --- phases and peaks ------------------------------------------------------------------------
 M_W, M_Wl, M_W32, M_G, M_O, M_T = (
@@ -304,7 +416,13 @@ M_KV, M_A, M_Lf, M_Lb, M_P, M_L = (
     )
 )
 _persistent = M_W + M_Wl + M_W32 + M_O
-_formula("phase_forward", "M_{\\mathrm{fwd}}", _persistent + M_A + M_C + M_Lf, "end of forward")
+_formula(
+    "phase_forward",
+    "M_{\\mathrm{fwd}}",
+    _persistent + M_A + M_C + M_Lf,
+    "end of forward",
+    phase="forward",
+)
 _formula(
     "phase_backward",
     "M_{\\mathrm{bwd}}",
@@ -314,12 +432,14 @@ _formula(
     + sp.Max(M_Lb, sp.Symbol("recomputed_layer")),
     "backward: saved activations plus the logit gradients or, with checkpointing, one "
     "recomputed layer, whichever is larger",
+    phase="backward",
 )
 _formula(
     "phase_optimizer",
     "M_{\\mathrm{opt}}",
     _persistent + M_G + M_T,
     "optimizer step: every gradient is ready, activations are freed",
+    phase="optimizer",
 )
 _formula(
     "training_peak",
@@ -332,6 +452,7 @@ _formula(
     "M_{\\mathrm{infer}}",
     M_W + M_KV + sp.Max(M_P, M_L),
     "peak of a forward pass over the prompt with the KV cache filled",
+    phase="prefill",
 )
 M_tensors = _sym("M_tensors", r"M_{\mathrm{tensors}}", "bytes of live tensors at the peak")
 _formula(
@@ -342,6 +463,8 @@ _formula(
 )
 
 # --- rules of thumb and speed ----------------------------------------------------------------
+# The popular shortcut: × 1.2 for inference, × 2 for training.
+_derive(k_r, sp.Piecewise((2, m_t > 0), (sp.Rational(6, 5), True)))
 _formula("rule_of_thumb", "M_{\\mathrm{rule}}", k_r * P * b_w, "parameters × bytes × multiplier")
 _formula(
     "decode_tokens_per_second",
@@ -354,6 +477,19 @@ _formula(
     "I^{*}",
     T_pk / BW,
     "arithmetic intensity (FLOP per byte) above which a kernel is compute-bound",
+)
+_formula(
+    "attainable_throughput",
+    r"T",
+    sp.Min(BW * I_a, T_pk),
+    "roofline: FLOP per second a kernel of arithmetic intensity I can reach",
+)
+_formula(
+    "decode_intensity",
+    r"I_{\mathrm{decode}}",
+    2 * B / b_w,
+    "arithmetic intensity of decoding B sequences at once: 2 FLOP per weight and token, "
+    "each weight read once per step",
 )
 
 

@@ -29,6 +29,101 @@ def _max(*args):
     return max(args)
 
 
+def P_m(P, h, V, P_e):
+    """parameters that enter matrix multiplications"""
+    return P - P_e + V*h
+
+
+def f(k_e, f_d, f_e, n_s, f_s):
+    """MLP width used per token (active experts for MoE)"""
+    return f_d + f_e*k_e + f_s*n_s
+
+
+def attention_features_gqa(h, n_h, n_kv, d_h):
+    """in + out features of the query, key, value and output projections"""
+    return 2*d_h*n_h + 2*d_h*n_kv + 4*h
+
+
+def attention_features_mla(h, n_h, d_h, c_kv, d_r, c_q, d_v):
+    """in + out features of the projections of multi-head latent attention: query down and up (or one query projection when c_q = 0), the joint key/value down projection with the RoPE key, key/value up, output"""
+    return 2*c_kv + 2*c_q + d_h*n_h + d_r + d_v*n_h + 3*h + n_h*(d_h - d_r + d_v)
+
+
+def F(h, f, c_kv, m_g, attention_features_gqa, attention_features_mla):
+    """sum of in + out features of the linear layers of one layer"""
+    return m_g*(f + h) + ((attention_features_mla) if (c_kv > 0) else (attention_features_gqa))
+
+
+def lora_parameters(L, F, r):
+    """trainable LoRA adapter parameters"""
+    return F*L*r
+
+
+def P_t(P, u_l, lora_parameters):
+    """trainable parameters"""
+    return P*(1 - u_l) + lora_parameters*u_l
+
+
+def R(L, h, V, F, u_l):
+    """sum of rows + columns over trainable weight matrices"""
+    return F*L + (1 - u_l)*(V + h)
+
+
+def s_l(s, x_l):
+    """positions whose logits are kept"""
+    return ((s) if (x_l > 0) else (1))
+
+
+def b_a(b_d, x_f):
+    """bytes per activation value"""
+    return _max(2, b_d*x_f)
+
+
+def b_kv(b_k, b_a):
+    """bytes per KV-cache value"""
+    return ((b_k) if (b_k > 0) else (b_a))
+
+
+def b_t(u_l, p_m, p_a, b_d):
+    """bytes per value of trainable state"""
+    return ((4) if (p_a > 0) or (p_m > 0) or (u_l > 0) else (b_d))
+
+
+def b_w(u_l, p_a, b_d):
+    """bytes per weight"""
+    return ((4) if (p_a*(1 - u_l) > 0) else (b_d))
+
+
+def b_l(u_l, b_t):
+    """bytes per LoRA adapter value (0 without LoRA)"""
+    return b_t*u_l
+
+
+def b_g(u_l, p_a, b_d, b_t):
+    """bytes per gradient value"""
+    return ((b_t) if (p_a > 0) or (u_l > 0) else (b_d))
+
+
+def b_m(u_l, p_m):
+    """bytes per master-weight value (0 without a master copy)"""
+    return 4*p_m*(1 - u_l)
+
+
+def b_o(b_t, b_s):
+    """bytes per optimizer-state value"""
+    return ((b_s) if (b_s > 0) else (b_t))
+
+
+def b_c(u_l, p_a, b_a):
+    """bytes per weight copy made by autocast (0 without AMP)"""
+    return b_a*p_a*(1 - u_l)
+
+
+def gpu_count(N_dp, N_tp, N_pp):
+    """GPUs of a layout: data × tensor × pipeline parallel"""
+    return N_dp*N_pp*N_tp
+
+
 def weights(P, b_w, N_dp, N_tp, N_pp, z_3):
     """weights resident on one GPU"""
     return N_dp**(-z_3)*P*b_w/(N_pp*N_tp)
@@ -44,24 +139,19 @@ def master_weights(P_t, b_m, N_dp, N_tp, N_pp, z_1):
     return N_dp**(-z_1)*P_t*b_m/(N_pp*N_tp)
 
 
-def gradients(P_t, b_g, N_dp, N_tp, N_pp, z_2):
-    """gradients of the trainable weights"""
-    return N_dp**(-z_2)*P_t*b_g/(N_pp*N_tp)
-
-
 def optimizer_states(P_t, R, b_o, n_o, n_f, N_dp, N_tp, N_pp, z_1):
     """optimizer states (Adam: two moments per trainable parameter)"""
     return N_dp**(-z_1)*b_o*(P_t*n_o + R*n_f)/(N_pp*N_tp)
 
 
+def gradients(P_t, b_g, N_dp, N_tp, N_pp, z_2):
+    """gradients of the trainable weights"""
+    return N_dp**(-z_2)*P_t*b_g/(N_pp*N_tp)
+
+
 def optimizer_temporaries(P_t, b_o, t_o, N_dp, N_tp, N_pp, z_1):
     """temporaries allocated during the optimizer step"""
     return N_dp**(-z_1)*P_t*b_o*t_o/(N_pp*N_tp)
-
-
-def lora_parameters(L, F, r):
-    """trainable LoRA adapter parameters"""
-    return F*L*r
 
 
 def kv_values_gqa(n_kv, d_h, N_tp):
@@ -72,6 +162,11 @@ def kv_values_gqa(n_kv, d_h, N_tp):
 def kv_values_mla(c_kv, d_r):
     """KV-cache values per token and layer with multi-head latent attention"""
     return c_kv + d_r
+
+
+def e_kv(c_kv, k_c, kv_values_gqa, kv_values_mla):
+    """KV-cache values per token and layer on one GPU"""
+    return k_c*((kv_values_mla) if (c_kv > 0) else (kv_values_gqa))
 
 
 def kv_cache(L, L_w, w, B, s, b_kv, N_pp, e_kv):
@@ -139,7 +234,7 @@ def phase_backward(weights, adapter_weights, master_weights, optimizer_states, a
     return activations_training + adapter_weights + autocast_copies_kept + master_weights + optimizer_states + weights + _max(logits_backward, recomputed_layer)
 
 
-def phase_optimizer(weights, adapter_weights, master_weights, gradients, optimizer_states, optimizer_temporaries):
+def phase_optimizer(weights, adapter_weights, master_weights, optimizer_states, gradients, optimizer_temporaries):
     """optimizer step: every gradient is ready, activations are freed"""
     return adapter_weights + gradients + master_weights + optimizer_states + optimizer_temporaries + weights
 
@@ -159,6 +254,11 @@ def runtime_overhead(C, rho, M_tensors):
     return C + M_tensors*rho
 
 
+def k_r(m_t):
+    """multiplier of a rule of thumb"""
+    return ((2) if (m_t > 0) else ((6/5)))
+
+
 def rule_of_thumb(P, b_w, k_r):
     """parameters × bytes × multiplier"""
     return P*b_w*k_r
@@ -172,3 +272,112 @@ def decode_tokens_per_second(P_a, b_w, BW, kv_cache):
 def ridge_point(BW, T_pk):
     """arithmetic intensity (FLOP per byte) above which a kernel is compute-bound"""
     return T_pk/BW
+
+
+def attainable_throughput(BW, T_pk, I_a):
+    """roofline: FLOP per second a kernel of arithmetic intensity I can reach"""
+    return _min(T_pk, BW*I_a)
+
+
+def decode_intensity(B, b_w):
+    """arithmetic intensity of decoding B sequences at once: 2 FLOP per weight and token, each weight read once per step"""
+    return 2*B/b_w
+
+
+#: Formulas to evaluate for each peak, in order.
+ORDER = {'training_peak': ('P_m',
+                   'f',
+                   'attention_features_gqa',
+                   'attention_features_mla',
+                   'F',
+                   'lora_parameters',
+                   'P_t',
+                   'R',
+                   'b_a',
+                   'b_t',
+                   'b_w',
+                   'b_l',
+                   'b_g',
+                   'b_m',
+                   'b_o',
+                   'b_c',
+                   'weights',
+                   'adapter_weights',
+                   'master_weights',
+                   'optimizer_states',
+                   'gradients',
+                   'optimizer_temporaries',
+                   'layer_activations',
+                   'activations_training',
+                   'recomputed_layer',
+                   'autocast_copies',
+                   'autocast_copies_kept',
+                   'logits_forward',
+                   'logits_backward',
+                   'phase_forward',
+                   'phase_backward',
+                   'phase_optimizer',
+                   'training_peak'),
+ 'inference_peak': ('f',
+                    's_l',
+                    'b_a',
+                    'b_kv',
+                    'b_w',
+                    'weights',
+                    'kv_values_gqa',
+                    'kv_values_mla',
+                    'e_kv',
+                    'kv_cache',
+                    'prefill_workspace',
+                    'logits_inference',
+                    'inference_peak')}
+
+
+#: The phases of each peak.
+PEAKS = {'training_peak': ('forward', 'backward', 'optimizer'), 'inference_peak': ('prefill',)}
+
+
+#: Each phase's formula and the terms it adds up: one tuple per term, several names where only the largest of them is live.
+PHASES = {'forward': ('phase_forward',
+             (('weights',),
+              ('adapter_weights',),
+              ('master_weights',),
+              ('optimizer_states',),
+              ('activations_training',),
+              ('autocast_copies',),
+              ('logits_forward',))),
+ 'backward': ('phase_backward',
+              (('weights',),
+               ('adapter_weights',),
+               ('master_weights',),
+               ('optimizer_states',),
+               ('activations_training',),
+               ('autocast_copies_kept',),
+               ('recomputed_layer', 'logits_backward'))),
+ 'optimizer': ('phase_optimizer',
+               (('weights',),
+                ('adapter_weights',),
+                ('master_weights',),
+                ('optimizer_states',),
+                ('gradients',),
+                ('optimizer_temporaries',))),
+ 'prefill': ('inference_peak',
+             (('weights',), ('kv_cache',), ('prefill_workspace', 'logits_inference')))}
+
+
+#: The name of each term of a phase in a breakdown.
+COMPONENTS = {'weights': 'weights',
+ 'adapter_weights': 'adapter_weights',
+ 'master_weights': 'master_weights',
+ 'optimizer_states': 'optimizer_states',
+ 'gradients': 'gradients',
+ 'optimizer_temporaries': 'optimizer_temporaries',
+ 'kv_cache': 'kv_cache',
+ 'activations_training': 'activations',
+ 'recomputed_layer': 'recomputed_layer',
+ 'autocast_copies': 'autocast_copies',
+ 'autocast_copies_kept': 'autocast_copies',
+ 'logits_forward': 'logits',
+ 'logits_backward': 'logits',
+ 'prefill_workspace': 'prefill_workspace',
+ 'logits_inference': 'logits'}
