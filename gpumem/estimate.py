@@ -1,22 +1,26 @@
 """Peak GPU memory of a model under a workload: :func:`estimate`.
 
 This module maps a :class:`~gpumem.modelspec.ModelSpec` and a
-:class:`~gpumem.workload.Workload` onto the symbols of the memory model and evaluates the
-formulas generated from it (:mod:`gpumem._generated.formulas`). It holds no formula itself.
+:class:`~gpumem.workload.Workload` onto the inputs of the memory model (the model's sizes,
+the workload's flags, bytes per value, the activation profile of the family), evaluates the
+formulas generated from it (:mod:`gpumem._generated.formulas`) and assembles the breakdown
+from the tables printed with them: which terms each phase adds up. It holds no formula itself.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from functools import cache
 
 from . import _data
 from ._generated import formulas as fx
 from ._record import Record
+from .catalog import load_model
 from .errors import ConfigError, InvalidValueError, ParallelismError, Text, UnknownNameError
 from .modelspec import ModelSpec
-from .precision import Format, get_format
-from .workload import DEFAULT_SEQ, Workload
+from .precision import bytes_per_value, get_format
+from .workload import DEFAULT_SEQ, MODES, Workload
 
 _PROFILES = "data/activation_profiles.json"
 #: Symbol suffix of each activation shape of a profile (``a_h`` for ``h`` …).
@@ -39,11 +43,15 @@ class Estimate(Record):
     ----------
     components
         Bytes per component at the peak (``weights``, ``kv_cache``, ``activations``, …,
-        ``cuda_context``, ``allocator_reserve``). They add up to ``total_bytes``.
+        ``cuda_context``, ``allocator_reserve``); those that are zero are left out.
     phase
         When the peak occurs: ``"prefill"``, ``"forward"``, ``"backward"`` or ``"optimizer"``.
     phases
         Tensor bytes at the end of every phase of a training step (empty for inference).
+    tensor_bytes
+        Bytes of live tensors at the peak (what ``torch.cuda.max_memory_allocated`` sees).
+    total_bytes
+        Everything one GPU needs at the peak, runtime overhead included.
     """
 
     model: ModelSpec
@@ -51,17 +59,8 @@ class Estimate(Record):
     components: dict[str, int]
     phase: str
     phases: dict[str, int]
-
-    @property
-    def total_bytes(self) -> int:
-        """Everything one GPU needs at the peak, runtime overhead included."""
-        return sum(self.components.values())
-
-    @property
-    def tensor_bytes(self) -> int:
-        """Bytes of live tensors at the peak (what ``torch.cuda.max_memory_allocated`` sees)."""
-        overhead = ("cuda_context", "allocator_reserve")
-        return sum(v for k, v in self.components.items() if k not in overhead)
+    tensor_bytes: int
+    total_bytes: int
 
 
 @cache
@@ -108,30 +107,6 @@ def _profile(model: ModelSpec) -> dict:
         return _profiles()["llama"]
 
 
-def _bytes_per_value(fmt: Format) -> float:
-    """``float(fmt.bytes_per_param)``, without building a Fraction."""
-    numerator, denominator = fmt.bits_ratio
-    return numerator / (8 * denominator)
-
-
-def _linear_features(m: ModelSpec) -> int:
-    """Sum of in + out features over the linear layers of one (dense-equivalent) layer."""
-    q, kv = m.n_heads * m.head_dim, m.n_kv_heads * m.head_dim
-    attention = (m.hidden_size + q) * 2 + (m.hidden_size + kv) * 2
-    mlp = (3 if m.gated_mlp else 2) * (m.hidden_size + _mlp_width(m))
-    return attention + mlp
-
-
-def _mlp_width(m: ModelSpec) -> int:
-    """MLP channels a token passes through (active experts and shared experts for MoE)."""
-    if not m.is_moe:
-        return m.intermediate_size
-    return (
-        m.n_experts_active * m.moe_intermediate_size
-        + m.n_shared_experts * m.shared_intermediate_size
-    )
-
-
 def _check_against_model(m: ModelSpec, w: Workload) -> None:
     if w.seq > m.max_context:
         raise InvalidValueError(
@@ -141,6 +116,16 @@ def _check_against_model(m: ModelSpec, w: Workload) -> None:
                 "at most the context window of {model}, {tokens:,} tokens",
                 model=m.name,
                 tokens=m.max_context,
+            ),
+        )
+    if w.lora_rank is not None and w.lora_rank > m.hidden_size:
+        raise InvalidValueError(
+            "lora_rank",
+            w.lora_rank,
+            Text(
+                "at most the hidden size of {model}, {hidden:,}",
+                model=m.name,
+                hidden=m.hidden_size,
             ),
         )
     if m.n_heads % w.tp:
@@ -164,33 +149,55 @@ def _check_against_model(m: ModelSpec, w: Workload) -> None:
         )
 
 
-def model_symbols(m: ModelSpec, w: Workload) -> dict[str, float]:
-    """Values of the model and workload symbols of :mod:`gpumem.symbolic`."""
-    _check_against_model(m, w)
-    act = get_format(w.dtype)
-    bits, per = act.bits_ratio
-    b_a = _bytes_per_value(act) if act.kind == "float" and bits >= 16 * per else 2.0
-    kv_fmt = get_format(w.kv_dtype) if w.kv_dtype else None
-    values: dict[str, float] = {
+def _model_inputs(m: ModelSpec) -> dict[str, int]:
+    """The model's sizes, as the inputs of the memory model."""
+    return {
         "P": m.parameters,
         "P_a": m.active_parameters,
+        "P_e": m.embedding_parameters,
         "L": m.n_layers,
         "h": m.hidden_size,
         "n_h": m.n_heads,
         "n_kv": m.n_kv_heads,
         "d_h": m.head_dim,
-        "f": _mlp_width(m),
-        "n_e": m.n_experts if m.is_moe else 0,
-        "k_e": m.n_experts_active if m.is_moe else 0,
+        "f_d": 0 if m.is_moe else m.intermediate_size,
+        "f_e": m.moe_intermediate_size,
+        "n_s": m.n_shared_experts,
+        "f_s": m.shared_intermediate_size,
+        "m_g": 3 if m.gated_mlp else 2,
+        "n_e": m.n_experts,
+        "k_e": m.n_experts_active,
         "V": m.vocab_size,
+        "c_kv": m.kv_lora_rank,
+        "d_r": m.qk_rope_head_dim,
+        "c_q": int(m.extra.get("q_lora_rank", 0)),
+        "d_v": int(m.extra.get("v_head_dim", 0)),
+        "k_c": int(m.causal),
         "L_w": m.n_sliding_layers,
         "w": m.sliding_window or 1,
-        "F": _linear_features(m),
+    }
+
+
+def _workload_inputs(w: Workload) -> dict[str, float]:
+    """The workload's sizes, flags and bytes per value, as the inputs of the memory model."""
+    dtype = get_format(w.dtype)
+    optimizer = w.resolved_optimizer
+    return {
         "B": w.batch,
         "s": w.seq,
-        "b_w": _bytes_per_value(get_format(w.dtype)),
-        "b_kv": _bytes_per_value(kv_fmt) if kv_fmt else b_a,
-        "b_a": b_a,
+        "m_t": int(w.training),
+        "x_l": int(w.resolved_logits == "all"),
+        "r": w.lora_rank or 0,
+        "u_l": int(w.lora_rank is not None),
+        "p_m": int(w.training and w.resolved_precision == "mixed"),
+        "p_a": int(w.training and w.resolved_precision == "amp"),
+        "b_d": bytes_per_value(dtype.name),
+        "x_f": int(dtype.kind == "float"),
+        "b_k": bytes_per_value(w.kv_dtype) if w.kv_dtype else 0,
+        "b_s": optimizer.state_bytes or 0,
+        "n_o": optimizer.states_per_param,
+        "n_f": int(optimizer.factored),
+        "t_o": int((w.optimizer_impl or "foreach") == "foreach"),
         "N_dp": w.dp,
         "N_tp": w.tp,
         "N_pp": w.pp,
@@ -198,158 +205,121 @@ def model_symbols(m: ModelSpec, w: Workload) -> dict[str, float]:
         "z_2": int(w.zero >= 2),
         "z_3": int(w.zero >= 3),
     }
-    if m.causal:
-        values["e_kv"] = (
-            fx.kv_values_mla(c_kv=m.kv_lora_rank, d_r=m.qk_rope_head_dim)
-            if m.uses_mla
-            else fx.kv_values_gqa(n_kv=m.n_kv_heads, d_h=m.head_dim, N_tp=w.tp)
-        )
-    else:
-        values["e_kv"] = 0
-    return values
 
 
-def _activation_symbols(m: ModelSpec, w: Workload, b_a: float) -> dict[str, float]:
+def _activation_inputs(m: ModelSpec, w: Workload, b_a: float) -> dict[str, float]:
+    """Bytes per element of what the family keeps live: saved for the backward pass in
+    training, inside one layer at inference."""
     profile = _profile(m)
-    amp = w.resolved_precision == "amp" and w.lora_rank is None
-    if amp:
+    if w.training and w.resolved_precision == "amp" and w.lora_rank is None:
         profile = _extend(profile, profile["amp"])
     saved = profile["saved"]
     fused = w.attention == "flash" or w.resolved_checkpointing == "selective"
     alphas = {f"a_{key}": _bytes(saved.get(shape, {}), b_a) for shape, key in _SHAPES.items()}
-    if fused:
-        alphas["a_s"] = 0.0
+    work = profile["inference"]
     return {
         **alphas,
+        "a_s": 0.0 if fused else alphas["a_s"],
         "a_i": _bytes(profile["checkpoint_input"], b_a),
         "g_c": int(w.resolved_checkpointing == "full"),
         "l_f": _bytes(profile["logits"]["forward"], b_a),
         "l_b": _bytes(profile["logits"]["backward"], b_a),
-        "P_m": m.parameters - m.embedding_parameters + m.vocab_size * m.hidden_size,
-        "b_c": b_a if amp else 0.0,
-    }
-
-
-def _inference_symbols(m: ModelSpec, w: Workload, b_a: float) -> dict[str, float]:
-    profile = _profile(m)
-    work = profile["inference"]
-    return {
+        "l_i": _bytes(profile["logits"]["inference"], b_a),
         "i_h": _bytes(work["h"], b_a),
         "i_f": _bytes(work["f"], b_a),
         "i_r": _bytes(work.get("routed", {}), b_a),
         "i_s": 0.0 if w.attention == "flash" else _bytes(work["scores"], b_a),
-        "s_l": 1 if w.resolved_logits == "last" else w.seq,
-        "l_i": _bytes(profile["logits"]["inference"], b_a),
-    }
-
-
-def _factored_rows_cols(m: ModelSpec, lora: bool) -> int:
-    """Rows plus columns of the trainable matrices (what Adafactor keeps)."""
-    embeddings = 0 if lora else m.vocab_size + m.hidden_size
-    return m.n_layers * _linear_features(m) + embeddings
-
-
-def _training_symbols(m: ModelSpec, w: Workload, v: dict[str, float]) -> dict[str, float]:
-    precision, optimizer = w.resolved_precision, w.resolved_optimizer
-    b_dtype = _bytes_per_value(get_format(w.dtype))
-    lora = w.lora_rank is not None
-    # LoRA adapters stay in FP32 on a low-precision base (peft's default); full training keeps
-    # FP32 trainable state for mixed precision and AMP, the dtype itself for pure training.
-    b_train = 4.0 if lora or precision in ("mixed", "amp") else b_dtype
-    trainable = fx.lora_parameters(L=m.n_layers, F=v["F"], r=w.lora_rank) if lora else m.parameters
-    return {
-        "P_t": trainable,
-        "R": _factored_rows_cols(m, lora),
-        "b_w": 4.0 if precision == "amp" and not lora else v["b_w"],
-        "b_l": b_train if lora else 0.0,
-        "b_g": b_train if lora or precision == "amp" else b_dtype,
-        "b_m": 4.0 if precision == "mixed" and not lora else 0.0,
-        "b_o": optimizer.state_bytes if optimizer.state_bytes is not None else b_train,
-        "n_o": optimizer.states_per_param,
-        "n_f": int(optimizer.factored),
-        "t_o": int((w.optimizer_impl or "foreach") == "foreach"),
-        **_activation_symbols(m, w, v["b_a"]),
     }
 
 
 def symbol_values(m: ModelSpec, w: Workload) -> dict[str, float]:
-    """Every input symbol the formulas of ``w.mode`` need, for ``m`` under ``w``."""
-    values = model_symbols(m, w)
-    if w.training:
-        values.update(_training_symbols(m, w, values))
-    else:
-        values.update(_inference_symbols(m, w, values["b_a"]))
+    """Every input of the memory model, for ``m`` under ``w`` (``w.seq`` set)."""
+    _check_against_model(m, w)
+    values = {**_model_inputs(m), **_workload_inputs(w)}
+    values.update(_activation_inputs(m, w, fx.b_a(b_d=values["b_d"], x_f=values["x_f"])))
     return values
 
 
+#: Formulas whose results are bytes held in memory: rounded up to whole bytes.
+_WHOLE = frozenset({*fx.COMPONENTS, "runtime_overhead"})
+
+
 def evaluate(names: tuple[str, ...], values: dict[str, object]) -> dict[str, object]:
-    """Evaluate generated formulas in order, each result becoming an input of the next."""
+    """Evaluate generated formulas in order, each result becoming an input of the next.
+
+    The terms of the phases and the runtime overhead are rounded up to whole bytes (on
+    numbers and NumPy arrays alike), so that a phase is the sum of its components.
+    """
     values = dict(values)
     for name in names:
         function = getattr(fx, name)
         code = function.__code__
-        values[name] = function(**{k: values[k] for k in code.co_varnames[: code.co_argcount]})
+        result = function(**{k: values[k] for k in code.co_varnames[: code.co_argcount]})
+        values[name] = -(-result // 1) if name in _WHOLE else result
     return values
 
 
-INFERENCE = ("weights", "kv_cache", "prefill_workspace", "logits_inference", "inference_peak")
-TRAINING = (
-    "weights",
-    "adapter_weights",
-    "master_weights",
-    "gradients",
-    "optimizer_states",
-    "optimizer_temporaries",
-    "layer_activations",
-    "activations_training",
-    "autocast_copies",
-    "logits_forward",
-    "logits_backward",
-    "recomputed_layer",
-    "autocast_copies_kept",
-    "phase_forward",
-    "phase_backward",
-    "phase_optimizer",
-    "training_peak",
-)
-_PERSISTENT = ("weights", "adapter_weights", "master_weights", "optimizer_states")
-#: Components live at the end of each phase, as named in :attr:`Estimate.components`.
-LIVE = {
-    "prefill": {"weights": "weights", "kv_cache": "kv_cache"},
-    "forward": {
-        **{k: k for k in _PERSISTENT},
-        "activations_training": "activations",
-        "autocast_copies": "autocast_copies",
-        "logits_forward": "logits",
-    },
-    "backward": {
-        **{k: k for k in _PERSISTENT},
-        "activations_training": "activations",
-        "autocast_copies_kept": "autocast_copies",
-    },
-    "optimizer": {
-        **{k: k for k in _PERSISTENT},
-        "gradients": "gradients",
-        "optimizer_temporaries": "optimizer_temporaries",
-    },
-}
+def peak_formula(w: Workload) -> str:
+    """The formula of the peak of ``w``: ``"training_peak"`` or ``"inference_peak"``."""
+    return "training_peak" if w.training else "inference_peak"
 
 
-#: Phases whose peak holds the larger of two transient components (a ``Max`` in the model).
-LARGER_OF = {
-    "prefill": {"prefill_workspace": "prefill_workspace", "logits_inference": "logits"},
-    "backward": {"logits_backward": "logits", "recomputed_layer": "recomputed_layer"},
-}
+def peak_values(values: dict[str, object], w: Workload) -> dict[str, object]:
+    """Every formula of the peak of ``w`` and its runtime overhead, from the inputs ``values``
+    (numbers or NumPy arrays). The total is ``M_tensors + runtime_overhead``."""
+    peak = peak_formula(w)
+    values = evaluate(fx.ORDER[peak], values)
+    values.update(M_tensors=values[peak], C=w.cuda_context, rho=w.allocator_reserve)
+    return evaluate(("runtime_overhead",), values)
 
 
-def _components(v: dict[str, float], training: bool) -> tuple[dict[str, float], str, dict]:
-    phases = {p: v[f"phase_{p}"] for p in ("forward", "backward", "optimizer")} if training else {}
-    phase = max(phases, key=phases.__getitem__) if training else "prefill"
-    live = dict(LIVE[phase])
-    if phase in LARGER_OF:
-        larger = max(LARGER_OF[phase], key=v.__getitem__)
-        live[larger] = LARGER_OF[phase][larger]
-    return {name: v[key] for key, name in live.items()}, phase, phases
+# Kept for callers of the former names.
+INFERENCE = fx.ORDER["inference_peak"]
+TRAINING = fx.ORDER["training_peak"]
+
+
+def _live(values: dict[str, float], phase: str) -> dict[str, int]:
+    """Bytes of each component live at the end of ``phase`` (zeros left out)."""
+    live = {}
+    for slot in fx.PHASES[phase][1]:
+        term = max(slot, key=values.__getitem__)
+        if values[term] > 0:
+            live[fx.COMPONENTS[term]] = int(values[term])
+    return live
+
+
+def resolve_model(model: object) -> ModelSpec:
+    """``model`` as a :class:`ModelSpec`: itself, or loaded from a catalog id or a path."""
+    if isinstance(model, ModelSpec):
+        return model
+    if isinstance(model, (str, os.PathLike)):
+        return load_model(model)
+    raise InvalidValueError(
+        "model",
+        model,
+        Text("a ModelSpec, a catalog id, or the path of a config.json or a model directory"),
+    )
+
+
+def resolve_workload(
+    workload: Workload | None, settings: dict[str, object], spec: ModelSpec
+) -> Workload:
+    """``workload`` (or the default) with ``settings`` applied and the sequence length set."""
+    if workload is not None and not isinstance(workload, Workload):
+        raise InvalidValueError("workload", workload, Text("a Workload or None"))
+    for key in settings:
+        if key not in Workload._fields:
+            raise UnknownNameError("setting", str(key), Workload._fields)
+    work = workload.with_(**settings) if workload is not None else Workload(**settings)
+    if work.seq is None:
+        work = work.with_(seq=min(DEFAULT_SEQ, spec.max_context))
+    return work
+
+
+def formula_values(model: ModelSpec, workload: Workload) -> dict[str, float]:
+    """Every input and every formula of the peak of ``workload`` (its ``seq`` set), e.g.
+    ``formula_values(e.model, e.workload)["activations_training"]`` for an estimate ``e``."""
+    return peak_values(symbol_values(model, workload), workload)
 
 
 def estimate(
@@ -370,22 +340,33 @@ def estimate(
     GpumemError
         For an unknown model or setting, or parallel sizes the model cannot use.
     """
-    from .catalog import load_model
-
-    spec = model if isinstance(model, ModelSpec) else load_model(model)
-    work = workload.with_(**settings) if workload else Workload(**settings)
-    if work.seq is None:
-        work = work.with_(seq=min(DEFAULT_SEQ, spec.max_context))
-    values = evaluate(TRAINING if work.training else INFERENCE, symbol_values(spec, work))
-    raw, phase, phases = _components(values, work.training)
-    components = {k: math.ceil(x) for k, x in raw.items() if x > 0}
-    tensors = sum(components.values())
+    spec = resolve_model(model)
+    work = resolve_workload(workload, settings, spec)
+    values = formula_values(spec, work)
+    phases = {p: int(values[fx.PHASES[p][0]]) for p in fx.PEAKS[peak_formula(work)]}
+    phase = max(phases, key=phases.__getitem__)
+    components = _live(values, phase)
+    overhead = int(values["runtime_overhead"])
     if work.cuda_context:
         components["cuda_context"] = work.cuda_context
-    reserve = fx.runtime_overhead(C=0, rho=work.allocator_reserve, M_tensors=tensors)
-    if reserve:
-        components["allocator_reserve"] = math.ceil(reserve)
-    return Estimate(spec, work, components, phase, {k: math.ceil(x) for k, x in phases.items()})
+    if overhead > work.cuda_context:
+        components["allocator_reserve"] = overhead - work.cuda_context
+    tensors = int(values["M_tensors"])
+    return Estimate(
+        spec, work, components, phase, phases if work.training else {}, tensors, tensors + overhead
+    )
+
+
+def gpu_count(workload: Workload) -> int:
+    """GPUs of the workload's layout: data × tensor × pipeline parallel."""
+    return fx.gpu_count(N_dp=workload.dp, N_tp=workload.tp, N_pp=workload.pp)
+
+
+def rule_of_thumb_multiplier(mode: str) -> float:
+    """The multiplier of the rule of thumb: 1.2 for inference, 2 for training."""
+    if mode not in MODES:
+        raise UnknownNameError("mode", str(mode), MODES)
+    return fx.k_r(m_t=int(mode == "training"))
 
 
 def rule_of_thumb(parameters: int, dtype: str, mode: str) -> int:
@@ -393,10 +374,7 @@ def rule_of_thumb(parameters: int, dtype: str, mode: str) -> int:
 
     A baseline to compare against, never an estimate.
     """
-    multipliers = {"inference": 1.2, "training": 2.0}
-    if mode not in multipliers:
-        raise UnknownNameError("mode", str(mode), multipliers)
-    multiplier = multipliers[mode]
-    return math.ceil(
-        fx.rule_of_thumb(P=parameters, b_w=_bytes_per_value(get_format(dtype)), k_r=multiplier)
+    rule = fx.rule_of_thumb(
+        P=parameters, b_w=bytes_per_value(dtype), k_r=rule_of_thumb_multiplier(mode)
     )
+    return math.ceil(rule)

@@ -8,10 +8,11 @@ mixes (``Q4_K_M`` …) keep some tensors at higher precision, so their cost is t
 
 from __future__ import annotations
 
+import math
 from functools import cache
-from math import gcd
 
 from . import _data
+from ._generated.formulas import weights
 from ._record import Record
 from .errors import ConfigError, UnknownNameError
 
@@ -61,7 +62,7 @@ class Format(Record):
         source: str,
     ) -> None:
         numerator, denominator = bits if isinstance(bits, tuple) else bits.as_integer_ratio()
-        common = gcd(numerator, denominator)
+        common = math.gcd(numerator, denominator)
         self.__dict__.update(
             name=name,
             label=label,
@@ -159,7 +160,16 @@ def get_format(name: str) -> Format:
         raise UnknownNameError("dtype", str(name), formats) from None
 
 
-def weight_bytes(parameters: int, dtype: str) -> int:
-    """Bytes to store ``parameters`` values in ``dtype``, rounded up to a whole byte."""
+def bytes_per_value(dtype: str) -> float:
+    """Average bytes per stored value of ``dtype`` (a float, without building a Fraction)."""
     numerator, denominator = get_format(dtype).bits_ratio
-    return -(-parameters * numerator // (8 * denominator))
+    return numerator / (8 * denominator)
+
+
+def weight_bytes(parameters: int, dtype: str) -> int:
+    """Bytes to store ``parameters`` weights in ``dtype`` on one GPU (the ``weights`` formula,
+    exact), rounded up to a whole byte."""
+    exact = weights(
+        P=parameters, b_w=get_format(dtype).bytes_per_param, N_dp=1, N_tp=1, N_pp=1, z_3=0
+    )
+    return math.ceil(exact)

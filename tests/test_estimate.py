@@ -7,7 +7,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gpumem import GpumemError, InvalidValueError, ParallelismError, estimate, rule_of_thumb
-from gpumem.catalog import load_model
+from gpumem._generated import formulas as fx
+from gpumem.catalog import load_model, model_names
+from gpumem.estimate import (
+    INFERENCE,
+    TRAINING,
+    formula_values,
+    gpu_count,
+    rule_of_thumb_multiplier,
+)
 
 BARE = {"cuda_context": 0, "allocator_reserve": 0.0}  # tensor memory only
 GiB = 2**30
@@ -172,14 +180,49 @@ def test_overheads_are_explicit_components() -> None:
     e = estimate("llama-2-7b")
     assert e.components["cuda_context"] == 512 * 2**20
     assert e.components["allocator_reserve"] == pytest.approx(0.05 * e.tensor_bytes, abs=1)
-    assert e.total_bytes == sum(e.components.values())
+    assert e.total_bytes == e.tensor_bytes + 512 * 2**20 + e.components["allocator_reserve"]
+
+
+def test_lora_on_latent_attention_counts_its_own_projections() -> None:
+    # DeepSeek-V2-Lite, r=16 on every linear layer of the 27 layers: attention q (2048 -> 3072),
+    # kv_a (2048 -> 576), kv_b (512 -> 4096), o (2048 -> 2048); the MLP a token passes
+    # through, 6 routed + 2 shared experts of width 1408, gated: 3 x (2048 + 11,264).
+    per_layer = (2048 + 3072) + (2048 + 576) + (512 + 4096) + (2048 + 2048) + 3 * (2048 + 11_264)
+    e = estimate("deepseek-v2-lite", mode="training", lora_rank=16, **BARE)
+    assert e.components["adapter_weights"] == 16 * 27 * per_layer * 4  # FP32 adapters
 
 
 def test_rule_of_thumb() -> None:
     assert rule_of_thumb(7_000_000_000, "fp16", "inference") == 16_800_000_000
     assert rule_of_thumb(7_000_000_000, "fp16", "training") == 28_000_000_000
+    assert rule_of_thumb_multiplier("inference") == 1.2
+    assert rule_of_thumb_multiplier("training") == 2
     with pytest.raises(GpumemError):
         rule_of_thumb(7_000_000_000, "fp16", "serving")
+    with pytest.raises(GpumemError):
+        rule_of_thumb_multiplier(None)
+
+
+def test_gpu_count() -> None:
+    e = estimate("llama-2-7b", mode="training", dp=4, tp=2, pp=2, zero=3)
+    assert gpu_count(e.workload) == 16
+
+
+@pytest.mark.parametrize(
+    ("args", "settings", "words"),
+    [
+        ((None,), {}, "catalog id"),
+        ((123,), {}, "123"),
+        ((b"gpt2",), {}, "b'gpt2'"),
+        (("gpt2", "x"), {}, "Workload"),
+        (("gpt2",), {"btach": 2}, "'batch'"),
+        (("gpt2",), {"mode": "training", "lora_rank": 769}, "768"),
+    ],
+)
+def test_bad_arguments_are_gpumem_errors(args, settings, words) -> None:
+    with pytest.raises(GpumemError) as info:
+        estimate(*args, **settings)
+    assert words in str(info.value) + (info.value.hint or "")
 
 
 @pytest.mark.parametrize(
@@ -234,3 +277,58 @@ def test_monotone_in_parameters(p, mode) -> None:
         estimate(_synthetic(p + 10**6), mode=mode).total_bytes
         >= estimate(_synthetic(p), mode=mode).total_bytes
     )
+
+
+#: Workloads that together use every term, mode, optimizer and layout of the model.
+GRID = [
+    {},
+    {"batch": 3, "seq": 500, "logits": "all", "attention": "eager", "kv_dtype": "fp8_e4m3"},
+    {"dtype": "q4_k_m", "tp": 2, "pp": 2, "allocator_reserve": 0.1},
+    {"dtype": "fp32", "seq": 1, "cuda_context": 0},
+    *(
+        {"mode": "training", "batch": 2, "seq": 512, "optimizer": name}
+        for name in ("adamw", "adam", "adamw_8bit", "sgd", "sgd_momentum", "adafactor")
+    ),
+    {"mode": "training", "seq": 256, "checkpointing": "full", "precision": "amp"},
+    {"mode": "training", "seq": 256, "checkpointing": "selective", "attention": "eager"},
+    {"mode": "training", "seq": 128, "precision": "pure", "optimizer_impl": "fused", "zero": 1},
+    {"mode": "training", "seq": 128, "dp": 8, "zero": 2, "tp": 2},
+    {"mode": "training", "seq": 64, "dp": 4, "zero": 3, "pp": 2, "checkpointing": "full"},
+    {"mode": "training", "seq": 512, "lora_rank": 16, "dtype": "nf4"},
+    {"mode": "training", "seq": 512, "lora_rank": 8, "precision": "amp", "batch": 4},
+]
+
+
+@pytest.mark.parametrize("name", model_names())
+def test_components_add_up_to_the_peak_of_the_formulas(name: str) -> None:
+    for layout in layouts_of(name):
+        e = estimate(name, **layout)
+        values = formula_values(e.model, e.workload)
+        peak = "training_peak" if e.workload.training else "inference_peak"
+        phase_formula, slots = fx.PHASES[e.phase]
+        # the breakdown adds up to the peak, to the byte, and the peak is the largest phase
+        assert e.tensor_bytes == values[peak] == values[phase_formula], layout
+        assert sum(e.components.values()) == e.total_bytes, layout
+        assert e.total_bytes - e.tensor_bytes == values["runtime_overhead"], layout
+        assert all(e.phases[p] <= e.tensor_bytes for p in e.phases)
+        # whole bytes: each term rounded up by less than a byte
+        exact = fx.inference_peak if peak == "inference_peak" else fx.training_peak
+        unrounded = _unrounded(exact, values, e.workload.training)
+        assert 0 <= e.tensor_bytes - unrounded < len(slots), layout
+
+
+def layouts_of(name: str) -> list[dict]:
+    """:data:`GRID` with ``tp=2`` replaced by the smallest tensor-parallel size of the model."""
+    heads = load_model(name).n_heads
+    tp = next(t for t in range(2, heads + 1) if heads % t == 0)
+    return [{**s, "tp": tp} if "tp" in s else s for s in GRID]
+
+
+def _unrounded(peak, values: dict, training: bool) -> float:
+    """The peak from the formulas with no term rounded to a whole byte."""
+    values = dict(values)
+    for name in TRAINING if training else INFERENCE:
+        function = getattr(fx, name)
+        code = function.__code__
+        values[name] = function(**{k: values[k] for k in code.co_varnames[: code.co_argcount]})
+    return values[TRAINING[-1] if training else INFERENCE[-1]]

@@ -5,7 +5,7 @@ from fractions import Fraction
 import pytest
 
 from gpumem.errors import GpumemError, UnknownNameError
-from gpumem.precision import format_names, get_format, weight_bytes
+from gpumem.precision import bytes_per_value, format_names, get_format, weight_bytes
 
 
 @pytest.mark.parametrize(
@@ -42,6 +42,13 @@ def test_weight_bytes_7b_fp16_is_14_gb() -> None:
     assert weight_bytes(7_000_000_000, "fp16") == 14_000_000_000
     assert weight_bytes(7_000_000_000, "fp4") == 3_500_000_000
     assert weight_bytes(3, "int4") == 2  # rounded up to whole bytes
+    # NF4: 4.126953125 bits, exactly; 1,000,001 x 4.126953125 / 8 = 515,869.6… bytes
+    assert weight_bytes(1_000_001, "nf4") == 515_870
+
+
+def test_bytes_per_value() -> None:
+    assert bytes_per_value("bf16") == 2
+    assert bytes_per_value("mxfp4") == 4.25 / 8
 
 
 def test_aliases_and_case() -> None:
