@@ -1,16 +1,31 @@
 """Many estimates at once: the generated formulas evaluated over NumPy arrays.
 
-``peak_bytes(model, workload, batch=..., seq=...)`` gives the same totals as
-:func:`gpumem.estimate.estimate` for every (batch, seq) pair, without a Python loop.
+``peak_bytes(model, workload, batch=..., seq=...)`` gives the totals of
+:func:`gpumem.estimate.estimate` for every (batch, seq) pair, to the byte, without a Python loop.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .estimate import INFERENCE, TRAINING, evaluate, symbol_values
+from .errors import InvalidValueError, Text
+from .estimate import peak_values, symbol_values
 from .modelspec import ModelSpec
 from .workload import Workload
+
+
+def _counts(name: str, values: object) -> np.ndarray:
+    """``values`` as an array of positive integers, or an error naming the first bad one."""
+    array = np.asarray(values)
+    if array.size == 0:
+        raise InvalidValueError(name, values, Text("a non-empty array of positive integers"))
+    if array.dtype.kind not in "iuf" or array.dtype == np.bool_:
+        raise InvalidValueError(name, values, Text("an array of positive integers"))
+    bad = ~np.isfinite(array) | (array < 1) | (array != np.floor(array))
+    if bad.any():
+        first = array[bad].flat[0]
+        raise InvalidValueError(name, first.item(), Text("positive integers"))
+    return array.astype(np.int64)
 
 
 def peak_bytes(
@@ -18,15 +33,17 @@ def peak_bytes(
 ) -> np.ndarray:
     """Total bytes per GPU (overheads included) for each pair of ``batch`` and ``seq``.
 
-    ``workload.seq`` must be the largest sequence of ``seq``: it is what is validated against
-    the model's context window.
+    ``batch`` and ``seq`` are arrays of positive integers of the same shape (or that broadcast
+    together); the workload's own batch and sequence length are replaced by them.
+
+    Raises
+    ------
+    GpumemError
+        For a value that is not a positive integer, or a sequence longer than the model's
+        context window.
     """
-    values = symbol_values(model, workload.with_(seq=int(np.max(seq))))
-    values["B"] = np.asarray(batch, dtype=np.float64)
-    values["s"] = np.asarray(seq, dtype=np.float64)
-    if not workload.training and workload.resolved_logits == "all":
-        values["s_l"] = values["s"]
-    names = TRAINING if workload.training else INFERENCE
-    peak = evaluate(names, values)[names[-1]]
-    tensors = np.ceil(peak)
-    return tensors + workload.cuda_context + np.ceil(tensors * workload.allocator_reserve)
+    batches, seqs = _counts("batch", batch), _counts("seq", seq)
+    work = workload.with_(batch=int(batches.max()), seq=int(seqs.max()))
+    values = {**symbol_values(model, work), "B": batches, "s": seqs}
+    values = peak_values(values, work)
+    return (values["M_tensors"] + values["runtime_overhead"]).astype(np.int64)
