@@ -1,13 +1,16 @@
 """The questions users ask: does it fit, on how many GPUs, with what batch or context.
 
 Every answer comes from :func:`gpumem.estimate.estimate`, which is monotone in batch size and
-sequence length, so the largest value that fits is found by bisection.
+sequence length, so the largest value that fits is found by doubling, then bisection.
 """
 
 from __future__ import annotations
 
+import math
+
 from ._record import Record
-from .estimate import Estimate, estimate
+from .errors import InvalidValueError, Text
+from .estimate import Estimate, estimate, resolve_model, resolve_workload
 from .hardware import GPU, get_gpu
 from .modelspec import ModelSpec
 from .workload import Workload
@@ -52,10 +55,21 @@ class Fit(Record):
 
 
 def _resolve(model: ModelSpec | str, gpu: GPU | str) -> tuple[ModelSpec, GPU]:
-    from .catalog import load_model
+    if isinstance(gpu, GPU):
+        device = gpu
+    elif isinstance(gpu, str):
+        device = get_gpu(gpu)
+    else:
+        raise InvalidValueError("gpu", gpu, Text("a GPU or the id of one (see `gpumem gpus`)"))
+    return resolve_model(model), device
 
-    spec = model if isinstance(model, ModelSpec) else load_model(model)
-    return spec, gpu if isinstance(gpu, GPU) else get_gpu(gpu)
+
+def _count(name: str, value: object, unbounded: bool = False) -> None:
+    """Refuse a ``value`` that is not a positive integer (or ``math.inf`` if ``unbounded``)."""
+    if unbounded and value == math.inf:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidValueError(name, value, Text("a positive integer"))
 
 
 def fit(
@@ -73,14 +87,15 @@ def gpus_needed(
     max_gpus: int = 4096,
     **settings: object,
 ) -> Fit | None:
-    """The smallest layout of ``gpu`` that holds the model, or ``None`` up to ``max_gpus``.
+    """The smallest layout of at most ``max_gpus`` GPUs that holds the model, or ``None``.
 
     Inference grows tensor parallelism within a node (a divisor of the head count), then
     pipeline stages across nodes. Training shards with ZeRO-3 (FSDP) over data-parallel GPUs
     inside the same tensor/pipeline layout.
     """
+    _count("max_gpus", max_gpus)
     spec, device = _resolve(model, gpu)
-    base = workload.with_(**settings) if workload else Workload(**settings)
+    base = resolve_workload(workload, settings, spec)
     for layout in _layouts(spec, base, max_gpus):
         result = Fit(estimate(spec, base.with_(**layout)), device)
         if result.fits:
@@ -89,7 +104,7 @@ def gpus_needed(
 
 
 def _layouts(spec: ModelSpec, base: Workload, max_gpus: int):
-    tps = [t for t in range(1, NODE_SIZE + 1) if spec.n_heads % t == 0]
+    tps = [t for t in range(1, min(NODE_SIZE, max_gpus) + 1) if spec.n_heads % t == 0]
     if base.training:
         n = 1
         while n <= max_gpus:
@@ -104,10 +119,15 @@ def _layouts(spec: ModelSpec, base: Workload, max_gpus: int):
         yield {"tp": tps[-1], "pp": pp}
 
 
-def _largest(fits: Callable[[int], bool], low: int, high: int) -> int | None:
-    """Largest ``x`` in ``[low, high]`` with ``fits(x)``, for a monotone ``fits``."""
+def _largest(fits: Callable[[int], bool], low: int, high: int | float) -> int | None:
+    """Largest ``x`` in ``[low, high]`` with ``fits(x)``, for a monotone ``fits``; ``high``
+    may be ``math.inf``."""
     if not fits(low):
         return None
+    step = 1
+    while low + step <= high and fits(low + step):  # double until it no longer fits
+        low, step = low + step, step * 2
+    high = min(high, low + step - 1)
     while low < high:
         mid = (low + high + 1) // 2
         if fits(mid):
@@ -121,12 +141,14 @@ def max_batch(
     model: ModelSpec | str,
     gpu: GPU | str,
     workload: Workload | None = None,
-    limit: int = 2**20,
+    limit: int | float = math.inf,
     **settings: object,
 ) -> int | None:
-    """Largest batch size that fits on ``gpu`` (``None`` if even 1 does not)."""
+    """Largest batch size, up to ``limit`` (none by default), that fits on ``gpu``
+    (``None`` if even 1 does not)."""
+    _count("limit", limit, unbounded=True)
     spec, device = _resolve(model, gpu)
-    base = workload.with_(**settings) if workload else Workload(**settings)
+    base = resolve_workload(workload, settings, spec)
     return _largest(lambda b: Fit(estimate(spec, base.with_(batch=b)), device).fits, 1, limit)
 
 
@@ -135,7 +157,7 @@ def max_context(
 ) -> int | None:
     """Longest sequence, up to the model's context window, that fits on ``gpu``."""
     spec, device = _resolve(model, gpu)
-    base = workload.with_(**settings) if workload else Workload(**settings)
+    base = resolve_workload(workload, settings, spec)
     return _largest(
         lambda s: Fit(estimate(spec, base.with_(seq=s)), device).fits, 1, spec.max_context
     )

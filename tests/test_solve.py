@@ -1,16 +1,19 @@
-"""Answers to "does it fit?": consistent with the estimates they are solved from."""
+"""Answers to "does it fit?": each is the edge of what the estimates allow."""
 
 from __future__ import annotations
 
-from gpumem import estimate
+import pytest
+
+from gpumem import GpumemError, estimate
 from gpumem.hardware import get_gpu
 from gpumem.solve import answer, fit, gpus_needed, max_batch, max_context
 
 
-def test_fit_headroom_is_memory_minus_estimate() -> None:
-    result = fit("llama-2-7b", "h100-sxm", dtype="bf16")
-    assert result.fits
-    assert result.headroom_bytes == get_gpu("h100-sxm").memory_bytes - result.estimate.total_bytes
+def test_fit_of_a_model_larger_than_the_gpu() -> None:
+    # Llama 2 70B in BF16: 2 x 68,976,648,192 = 138 GB of weights against 85.9 GB on an A100.
+    result = fit("llama-2-70b", "a100-80gb", dtype="bf16")
+    assert not result.fits and result.headroom_bytes < -(138 - 86) * 10**9
+    assert fit("llama-2-7b", "a100-80gb", dtype="bf16").fits  # 13.5 GB of weights
 
 
 def test_max_context_is_the_edge() -> None:
@@ -27,6 +30,18 @@ def test_max_batch_is_the_edge() -> None:
     assert estimate("llama-2-7b", batch=batch + 1, seq=4096).total_bytes > memory
 
 
+def test_max_batch_has_no_hidden_cap() -> None:
+    # GPT-2 with one token per sequence: about 140 kB per sequence on a 256 GB MI325X,
+    # far more than the 2**20 sequences a search bounded there would stop at.
+    batch = max_batch("gpt2", "mi325x", seq=1)
+    memory = get_gpu("mi325x").memory_bytes
+    assert batch > 2**20
+    assert estimate("gpt2", batch=batch, seq=1).total_bytes <= memory
+    assert estimate("gpt2", batch=batch + 1, seq=1).total_bytes > memory
+    assert answer("gpt2", "mi325x", seq=1).max_batch == batch
+    assert max_batch("gpt2", "mi325x", seq=1, limit=1000) == 1000
+
+
 def test_nothing_fits_gives_none() -> None:
     assert max_batch("llama-3.1-405b", "rtx-3060-12gb") is None
     assert max_context("llama-3.1-405b", "rtx-3060-12gb") is None
@@ -38,9 +53,32 @@ def test_smallest_layout_for_inference_uses_tensor_parallelism() -> None:
     layout = gpus_needed("llama-2-70b", "a100-80gb", dtype="bf16")
     assert layout is not None and layout.fits
     assert layout.estimate.workload.tp == 2
+    assert gpus_needed("llama-2-70b", "a100-80gb", dtype="bf16", max_gpus=1) is None
 
 
 def test_answer_for_a_model_that_fits_reports_one_gpu() -> None:
     answers = answer("qwen2.5-7b", "rtx-4090", dtype="q4_k_m")
     assert answers.fit.fits and answers.layout == answers.fit
     assert answers.max_batch >= 1 and answers.max_context >= 2048
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda: fit("gpt2", None), "gpu None"),
+        (lambda: answer("gpt2", None), "gpu None"),
+        (lambda: fit(None, "h100-sxm"), "model None"),
+        *(
+            (lambda v=v: max_batch("gpt2", "h100-sxm", limit=v), "limit")
+            for v in (None, "10", 0, -5)
+        ),
+        *(
+            (lambda v=v: gpus_needed("gpt2", "h100-sxm", max_gpus=v), "max_gpus")
+            for v in (0, -1, None)
+        ),
+    ],
+)
+def test_bad_arguments_are_gpumem_errors(call, words) -> None:
+    with pytest.raises(GpumemError) as info:
+        call()
+    assert words in str(info.value)
