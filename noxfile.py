@@ -27,10 +27,11 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """Check style with ruff."""
-    session.install("ruff==0.17.*")
+    """Check style with ruff, and that imports go one way (pyproject.toml's import contract)."""
+    session.install("ruff==0.17.*", "import-linter==2.*")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")
 
 
 @nox.session(python=PYTHON)
