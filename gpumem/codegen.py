@@ -8,7 +8,8 @@ runs on ints and floats, and on NumPy arrays of the workload's batch and sequenc
 not depend on them, and this module refuses to print one that does.
 
 Beside the functions it prints the tables that the evaluation needs, read off the expression
-trees: the order in which to evaluate the formulas of each peak (:data:`ORDER`), the phases of
+trees: the order in which to evaluate the formulas of each peak (:data:`ORDER`), those that
+derive inputs of the others (:data:`DERIVED`), the phases of
 each peak (:data:`PEAKS`), the terms each phase adds up (:data:`PHASES`) and the name of each
 term in a breakdown (:data:`COMPONENTS`).
 """
@@ -22,7 +23,7 @@ from pprint import pformat
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
-from .symbolic import FORMULAS, Formula
+from .symbolic import FORMULAS, SYMBOLS, Formula
 
 TARGET = Path(__file__).parent / "_generated" / "formulas.py"
 #: Inputs that a sweep sets to NumPy arrays (:mod:`gpumem.sweep`).
@@ -77,6 +78,19 @@ class _Printer(PythonCodePrinter):
 
     def _print_Max(self, expr: sp.Expr) -> str:
         return "_max({})".format(", ".join(self._print(a) for a in expr.args))
+
+    def _print_Mul(self, expr: sp.Expr) -> str:
+        # A factor such as N_dp**(-z_3) goes to the denominator as N_dp**z_3, an int: the
+        # division stays one correctly rounded operation, which any language can mirror.
+        def divides(factor: sp.Expr) -> bool:
+            return factor.is_Pow and factor.exp.could_extract_minus_sign()
+
+        factors = expr.as_ordered_factors()
+        if not any(divides(f) and not f.exp.is_number for f in factors):
+            return super()._print_Mul(expr)
+        numerator = sp.Mul(*(f for f in factors if not divides(f)))
+        denominator = sp.Mul(*(sp.Pow(f.base, -f.exp) for f in factors if divides(f)))
+        return f"{self.parenthesize(numerator, 50, strict=True)}/({self._print(denominator)})"
 
     def _print_Rational(self, expr: sp.Rational) -> str:
         return f"({expr.p}/{expr.q})"
@@ -155,6 +169,10 @@ def render_tables() -> str:
     components = {n: FORMULAS[n].component or n for n in FORMULAS if n in terms}
     tables = {
         "ORDER": ("Formulas to evaluate for each peak, in order", {p: order(p) for p in peaks()}),
+        "DERIVED": (
+            "Formulas that derive an input of others (each named after it), and those they use",
+            tuple(n for n in FORMULAS if any(n in order(d) for d in FORMULAS if d in SYMBOLS)),
+        ),
         "PEAKS": ("The phases of each peak", peaks()),
         "PHASES": (
             "Each phase's formula and the terms it adds up: one tuple per term, several names "

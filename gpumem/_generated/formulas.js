@@ -139,9 +139,104 @@ function $truth(x) {
   return x != 0;
 }
 
+/** parameters that enter matrix multiplications */
+function P_m(P, h, V, P_e) {
+  return $add($sub(P, P_e), $mul(V, h));
+}
+
+/** MLP width used per token (active experts for MoE) */
+function f(k_e, f_d, f_e, n_s, f_s) {
+  return $add($add(f_d, $mul(f_e, k_e)), $mul(f_s, n_s));
+}
+
+/** in + out features of the query, key, value and output projections */
+function attention_features_gqa(h, n_h, n_kv, d_h) {
+  return $add($add($mul($mul(2n, d_h), n_h), $mul($mul(2n, d_h), n_kv)), $mul(4n, h));
+}
+
+/** in + out features of the projections of multi-head latent attention: query down and up (or one query projection when c_q = 0), the joint key/value down projection with the RoPE key, key/value up, output */
+function attention_features_mla(h, n_h, d_h, c_kv, d_r, c_q, d_v) {
+  return $add($add($add($add($add($add($mul(2n, c_kv), $mul(2n, c_q)), $mul(d_h, n_h)), d_r), $mul(d_v, n_h)), $mul(3n, h)), $mul(n_h, $add($sub(d_h, d_r), d_v)));
+}
+
+/** sum of in + out features of the linear layers of one layer */
+function F(h, f, c_kv, m_g, attention_features_gqa, attention_features_mla) {
+  return $add($mul(m_g, $add(f, h)), ((c_kv > 0n) ? attention_features_mla : attention_features_gqa));
+}
+
+/** trainable LoRA adapter parameters */
+function lora_parameters(L, F, r) {
+  return $mul($mul(F, L), r);
+}
+
+/** trainable parameters */
+function P_t(P, u_l, lora_parameters) {
+  return $add($mul(P, $sub(1n, u_l)), $mul(lora_parameters, u_l));
+}
+
+/** sum of rows + columns over trainable weight matrices */
+function R(L, h, V, F, u_l) {
+  return $add($mul(F, L), $mul($sub(1n, u_l), $add(V, h)));
+}
+
+/** positions whose logits are kept */
+function s_l(s, x_l) {
+  return ((x_l > 0n) ? s : 1n);
+}
+
+/** bytes per activation value */
+function b_a(b_d, x_f) {
+  return $max(2n, $mul(b_d, x_f));
+}
+
+/** bytes per KV-cache value */
+function b_kv(b_k, b_a) {
+  return ((b_k > 0n) ? b_k : b_a);
+}
+
+/** bytes per value of trainable state */
+function b_t(u_l, p_m, p_a, b_d) {
+  return (((p_a > 0n) || (p_m > 0n) || (u_l > 0n)) ? 4n : b_d);
+}
+
+/** bytes per weight */
+function b_w(u_l, p_a, b_d) {
+  return (($mul(p_a, $sub(1n, u_l)) > 0n) ? 4n : b_d);
+}
+
+/** bytes per LoRA adapter value (0 without LoRA) */
+function b_l(u_l, b_t) {
+  return $mul(b_t, u_l);
+}
+
+/** bytes per gradient value */
+function b_g(u_l, p_a, b_d, b_t) {
+  return (((p_a > 0n) || (u_l > 0n)) ? b_t : b_d);
+}
+
+/** bytes per master-weight value (0 without a master copy) */
+function b_m(u_l, p_m) {
+  return $mul($mul(4n, p_m), $sub(1n, u_l));
+}
+
+/** bytes per optimizer-state value */
+function b_o(b_t, b_s) {
+  return ((b_s > 0n) ? b_s : b_t);
+}
+
+/** bytes per weight copy made by autocast (0 without AMP) */
+function b_c(u_l, p_a, b_a) {
+  return $mul($mul(b_a, p_a), $sub(1n, u_l));
+}
+
+/** GPUs of a layout: data × tensor × pipeline parallel */
+function gpu_count(N_dp, N_tp, N_pp) {
+  return $mul($mul(N_dp, N_pp), N_tp);
+}
+
 /** weights resident on one GPU */
 function weights(P, b_w, N_dp, N_tp, N_pp, z_3) {
-  return $div($mul($mul($pow(N_dp, $neg(z_3)), P), b_w), $mul(N_pp, N_tp));
+  return $div($mul(P, b_w), $mul($mul($pow(N_dp, z_3), N_pp), N_tp));
 }
 
 /** LoRA adapters beside the frozen base */
@@ -151,27 +246,22 @@ function adapter_weights(P_t, b_l, N_tp, N_pp) {
 
 /** FP32 master copy of trainable weights */
 function master_weights(P_t, b_m, N_dp, N_tp, N_pp, z_1) {
-  return $div($mul($mul($pow(N_dp, $neg(z_1)), P_t), b_m), $mul(N_pp, N_tp));
-}
-
-/** gradients of the trainable weights */
-function gradients(P_t, b_g, N_dp, N_tp, N_pp, z_2) {
-  return $div($mul($mul($pow(N_dp, $neg(z_2)), P_t), b_g), $mul(N_pp, N_tp));
+  return $div($mul(P_t, b_m), $mul($mul($pow(N_dp, z_1), N_pp), N_tp));
 }
 
 /** optimizer states (Adam: two moments per trainable parameter) */
 function optimizer_states(P_t, R, b_o, n_o, n_f, N_dp, N_tp, N_pp, z_1) {
-  return $div($mul($mul($pow(N_dp, $neg(z_1)), b_o), $add($mul(P_t, n_o), $mul(R, n_f))), $mul(N_pp, N_tp));
+  return $div($mul(b_o, $add($mul(P_t, n_o), $mul(R, n_f))), $mul($mul($pow(N_dp, z_1), N_pp), N_tp));
+}
+
+/** gradients of the trainable weights */
+function gradients(P_t, b_g, N_dp, N_tp, N_pp, z_2) {
+  return $div($mul(P_t, b_g), $mul($mul($pow(N_dp, z_2), N_pp), N_tp));
 }
 
 /** temporaries allocated during the optimizer step */
 function optimizer_temporaries(P_t, b_o, t_o, N_dp, N_tp, N_pp, z_1) {
-  return $div($mul($mul($mul($pow(N_dp, $neg(z_1)), P_t), b_o), t_o), $mul(N_pp, N_tp));
-}
-
-/** trainable LoRA adapter parameters */
-function lora_parameters(L, F, r) {
-  return $mul($mul(F, L), r);
+  return $div($mul($mul(P_t, b_o), t_o), $mul($mul($pow(N_dp, z_1), N_pp), N_tp));
 }
 
 /** KV-cache values per token and layer on one GPU: a key and a value per KV head */
@@ -182,6 +272,11 @@ function kv_values_gqa(n_kv, d_h, N_tp) {
 /** KV-cache values per token and layer with multi-head latent attention */
 function kv_values_mla(c_kv, d_r) {
   return $add(c_kv, d_r);
+}
+
+/** KV-cache values per token and layer on one GPU */
+function e_kv(c_kv, k_c, kv_values_gqa, kv_values_mla) {
+  return $mul(k_c, ((c_kv > 0n) ? kv_values_mla : kv_values_gqa));
 }
 
 /** keys and values of every cached token */
@@ -211,7 +306,7 @@ function recomputed_layer(g_c, layer_activations) {
 
 /** low-precision copies of the weights that autocast keeps for the backward pass */
 function autocast_copies(P_m, b_c, N_dp, N_tp, N_pp, z_3) {
-  return $div($mul($mul($pow(N_dp, $neg(z_3)), P_m), b_c), $mul(N_pp, N_tp));
+  return $div($mul(P_m, b_c), $mul($mul($pow(N_dp, z_3), N_pp), N_tp));
 }
 
 /** autocast's copies still held when backward starts: none with checkpointing, whose forward pass keeps no tensors, so the copies go when autocast's cache is cleared */
@@ -250,7 +345,7 @@ function phase_backward(weights, adapter_weights, master_weights, optimizer_stat
 }
 
 /** optimizer step: every gradient is ready, activations are freed */
-function phase_optimizer(weights, adapter_weights, master_weights, gradients, optimizer_states, optimizer_temporaries) {
+function phase_optimizer(weights, adapter_weights, master_weights, optimizer_states, gradients, optimizer_temporaries) {
   return $add($add($add($add($add(adapter_weights, gradients), master_weights), optimizer_states), optimizer_temporaries), weights);
 }
 
@@ -269,6 +364,11 @@ function runtime_overhead(C, rho, M_tensors) {
   return $add(C, $mul(M_tensors, rho));
 }
 
+/** multiplier of a rule of thumb */
+function k_r(m_t) {
+  return ((m_t > 0n) ? 2n : $div(6n, 5n));
+}
+
 /** parameters × bytes × multiplier */
 function rule_of_thumb(P, b_w, k_r) {
   return $mul($mul(P, b_w), k_r);
@@ -284,19 +384,48 @@ function ridge_point(BW, T_pk) {
   return $div(T_pk, BW);
 }
 
+/** roofline: FLOP per second a kernel of arithmetic intensity I can reach */
+function attainable_throughput(BW, T_pk, I_a) {
+  return $min(T_pk, $mul(BW, I_a));
+}
+
+/** arithmetic intensity of decoding B sequences at once: 2 FLOP per weight and token, each weight read once per step */
+function decode_intensity(B, b_w) {
+  return $div($mul(2n, B), b_w);
+}
+
 return {
   sympy: "1.14.0",
   /** name: [function, names of its arguments] */
   formulas: {
+    P_m: [P_m, ["P", "h", "V", "P_e"]],
+    f: [f, ["k_e", "f_d", "f_e", "n_s", "f_s"]],
+    attention_features_gqa: [attention_features_gqa, ["h", "n_h", "n_kv", "d_h"]],
+    attention_features_mla: [attention_features_mla, ["h", "n_h", "d_h", "c_kv", "d_r", "c_q", "d_v"]],
+    F: [F, ["h", "f", "c_kv", "m_g", "attention_features_gqa", "attention_features_mla"]],
+    lora_parameters: [lora_parameters, ["L", "F", "r"]],
+    P_t: [P_t, ["P", "u_l", "lora_parameters"]],
+    R: [R, ["L", "h", "V", "F", "u_l"]],
+    s_l: [s_l, ["s", "x_l"]],
+    b_a: [b_a, ["b_d", "x_f"]],
+    b_kv: [b_kv, ["b_k", "b_a"]],
+    b_t: [b_t, ["u_l", "p_m", "p_a", "b_d"]],
+    b_w: [b_w, ["u_l", "p_a", "b_d"]],
+    b_l: [b_l, ["u_l", "b_t"]],
+    b_g: [b_g, ["u_l", "p_a", "b_d", "b_t"]],
+    b_m: [b_m, ["u_l", "p_m"]],
+    b_o: [b_o, ["b_t", "b_s"]],
+    b_c: [b_c, ["u_l", "p_a", "b_a"]],
+    gpu_count: [gpu_count, ["N_dp", "N_tp", "N_pp"]],
     weights: [weights, ["P", "b_w", "N_dp", "N_tp", "N_pp", "z_3"]],
     adapter_weights: [adapter_weights, ["P_t", "b_l", "N_tp", "N_pp"]],
     master_weights: [master_weights, ["P_t", "b_m", "N_dp", "N_tp", "N_pp", "z_1"]],
-    gradients: [gradients, ["P_t", "b_g", "N_dp", "N_tp", "N_pp", "z_2"]],
     optimizer_states: [optimizer_states, ["P_t", "R", "b_o", "n_o", "n_f", "N_dp", "N_tp", "N_pp", "z_1"]],
+    gradients: [gradients, ["P_t", "b_g", "N_dp", "N_tp", "N_pp", "z_2"]],
     optimizer_temporaries: [optimizer_temporaries, ["P_t", "b_o", "t_o", "N_dp", "N_tp", "N_pp", "z_1"]],
-    lora_parameters: [lora_parameters, ["L", "F", "r"]],
     kv_values_gqa: [kv_values_gqa, ["n_kv", "d_h", "N_tp"]],
     kv_values_mla: [kv_values_mla, ["c_kv", "d_r"]],
+    e_kv: [e_kv, ["c_kv", "k_c", "kv_values_gqa", "kv_values_mla"]],
     kv_cache: [kv_cache, ["L", "L_w", "w", "B", "s", "b_kv", "N_pp", "e_kv"]],
     saved_bytes_per_element: [saved_bytes_per_element, ["b_a", "c_a", "c_32", "c_1", "c_u"]],
     layer_activations: [layer_activations, ["h", "n_h", "n_kv", "d_h", "f", "n_e", "k_e", "B", "s", "a_h", "a_q", "a_k", "a_f", "a_n", "a_s", "a_e", "a_r", "N_tp"]],
@@ -310,13 +439,16 @@ return {
     logits_inference: [logits_inference, ["V", "B", "s_l", "l_i"]],
     phase_forward: [phase_forward, ["weights", "adapter_weights", "master_weights", "optimizer_states", "activations_training", "autocast_copies", "logits_forward"]],
     phase_backward: [phase_backward, ["weights", "adapter_weights", "master_weights", "optimizer_states", "activations_training", "recomputed_layer", "autocast_copies_kept", "logits_backward"]],
-    phase_optimizer: [phase_optimizer, ["weights", "adapter_weights", "master_weights", "gradients", "optimizer_states", "optimizer_temporaries"]],
+    phase_optimizer: [phase_optimizer, ["weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries"]],
     training_peak: [training_peak, ["phase_forward", "phase_backward", "phase_optimizer"]],
     inference_peak: [inference_peak, ["weights", "kv_cache", "prefill_workspace", "logits_inference"]],
     runtime_overhead: [runtime_overhead, ["C", "rho", "M_tensors"]],
+    k_r: [k_r, ["m_t"]],
     rule_of_thumb: [rule_of_thumb, ["P", "b_w", "k_r"]],
     decode_tokens_per_second: [decode_tokens_per_second, ["P_a", "b_w", "BW", "kv_cache"]],
     ridge_point: [ridge_point, ["BW", "T_pk"]],
+    attainable_throughput: [attainable_throughput, ["BW", "T_pk", "I_a"]],
+    decode_intensity: [decode_intensity, ["B", "b_w"]],
   },
   runtime: { "$float": $float, "$add": $add, "$sub": $sub, "$mul": $mul, "$neg": $neg, "$div": $div, "$floordiv": $floordiv, "$ceil_div": $ceil_div, "$pow": $pow, "$min": $min, "$max": $max, "$ceil": $ceil, "$floor": $floor },
 };

@@ -126,7 +126,7 @@ def gpu_count(N_dp, N_tp, N_pp):
 
 def weights(P, b_w, N_dp, N_tp, N_pp, z_3):
     """weights resident on one GPU"""
-    return N_dp**(-z_3)*P*b_w/(N_pp*N_tp)
+    return P*b_w/(N_dp**z_3*N_pp*N_tp)
 
 
 def adapter_weights(P_t, b_l, N_tp, N_pp):
@@ -136,22 +136,22 @@ def adapter_weights(P_t, b_l, N_tp, N_pp):
 
 def master_weights(P_t, b_m, N_dp, N_tp, N_pp, z_1):
     """FP32 master copy of trainable weights"""
-    return N_dp**(-z_1)*P_t*b_m/(N_pp*N_tp)
+    return P_t*b_m/(N_dp**z_1*N_pp*N_tp)
 
 
 def optimizer_states(P_t, R, b_o, n_o, n_f, N_dp, N_tp, N_pp, z_1):
     """optimizer states (Adam: two moments per trainable parameter)"""
-    return N_dp**(-z_1)*b_o*(P_t*n_o + R*n_f)/(N_pp*N_tp)
+    return b_o*(P_t*n_o + R*n_f)/(N_dp**z_1*N_pp*N_tp)
 
 
 def gradients(P_t, b_g, N_dp, N_tp, N_pp, z_2):
     """gradients of the trainable weights"""
-    return N_dp**(-z_2)*P_t*b_g/(N_pp*N_tp)
+    return P_t*b_g/(N_dp**z_2*N_pp*N_tp)
 
 
 def optimizer_temporaries(P_t, b_o, t_o, N_dp, N_tp, N_pp, z_1):
     """temporaries allocated during the optimizer step"""
-    return N_dp**(-z_1)*P_t*b_o*t_o/(N_pp*N_tp)
+    return P_t*b_o*t_o/(N_dp**z_1*N_pp*N_tp)
 
 
 def kv_values_gqa(n_kv, d_h, N_tp):
@@ -196,7 +196,7 @@ def recomputed_layer(g_c, layer_activations):
 
 def autocast_copies(P_m, b_c, N_dp, N_tp, N_pp, z_3):
     """low-precision copies of the weights that autocast keeps for the backward pass"""
-    return N_dp**(-z_3)*P_m*b_c/(N_pp*N_tp)
+    return P_m*b_c/(N_dp**z_3*N_pp*N_tp)
 
 
 def autocast_copies_kept(g_c, autocast_copies):
@@ -331,6 +331,31 @@ ORDER = {'training_peak': ('P_m',
                     'prefill_workspace',
                     'logits_inference',
                     'inference_peak')}
+
+
+#: Formulas that derive an input of others (each named after it), and those they use.
+DERIVED = ('P_m',
+ 'f',
+ 'attention_features_gqa',
+ 'attention_features_mla',
+ 'F',
+ 'lora_parameters',
+ 'P_t',
+ 'R',
+ 's_l',
+ 'b_a',
+ 'b_kv',
+ 'b_t',
+ 'b_w',
+ 'b_l',
+ 'b_g',
+ 'b_m',
+ 'b_o',
+ 'b_c',
+ 'kv_values_gqa',
+ 'kv_values_mla',
+ 'e_kv',
+ 'k_r')
 
 
 #: The phases of each peak.
