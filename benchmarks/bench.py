@@ -75,6 +75,7 @@ def bench_sweep() -> None:
 
 def bench_accuracy() -> None:
     """gpumem and the rules of thumb against the measured peaks (GiB = 2**30 bytes)."""
+    from gpumem.estimate import rule_of_thumb_multiplier
     from gpumem.validation import comparisons, summary
 
     rows = comparisons()
@@ -89,10 +90,11 @@ def bench_accuracy() -> None:
             f"{r.estimate_bytes / 2**30:9.2f} {r.error:+7.1%} {rule}"
         )
     s = summary(rows)
+    inference, training = map(rule_of_thumb_multiplier, ("inference", "training"))
     print(
         f"\n{len(rows)} scenarios. gpumem: median |error| {s['median']:.2%}, worst "
-        f"{s['worst']:.2%} (targets 1 % / 5 %). Rules of thumb (x1.2 inference, x2 training): "
-        f"median {s['rule_median']:.1%}, worst {s['rule_worst']:.1%}."
+        f"{s['worst']:.2%} (targets 1 % / 5 %). Rules of thumb (x{inference:g} inference, "
+        f"x{training:g} training): median {s['rule_median']:.1%}, worst {s['rule_worst']:.1%}."
     )
 
 

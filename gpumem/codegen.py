@@ -195,18 +195,23 @@ def render() -> str:
     return "".join(parts)
 
 
-def main() -> int:
-    """Rewrite the generated module; with ``--check``, exit 1 if it is out of date."""
-    text = render()
+def write_or_check(target: Path, text: str, command: str) -> int:
+    """Write ``text`` to ``target``; with ``--check`` on the command line, only compare and
+    return 1 (saying to run ``command``) when they differ."""
     if "--check" in sys.argv[1:]:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
         if current != text:
-            print(f"{TARGET.name} is out of date: run python -m gpumem.codegen", file=sys.stderr)
+            print(f"{target.name} is out of date: run {command}", file=sys.stderr)
             return 1
         return 0
-    TARGET.parent.mkdir(exist_ok=True)
-    TARGET.write_text(text, encoding="utf-8")
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(text, encoding="utf-8")
     return 0
+
+
+def main() -> int:
+    """Rewrite the generated module; with ``--check``, exit 1 if it is out of date."""
+    return write_or_check(TARGET, render(), "python -m gpumem.codegen")
 
 
 if __name__ == "__main__":
