@@ -149,7 +149,7 @@ def _check_against_model(m: ModelSpec, w: Workload) -> None:
         )
 
 
-def _model_inputs(m: ModelSpec) -> dict[str, int]:
+def model_inputs(m: ModelSpec) -> dict[str, int]:
     """The model's sizes, as the inputs of the memory model."""
     return {
         "P": m.parameters,
@@ -236,7 +236,7 @@ def symbol_values(m: ModelSpec, w: Workload) -> dict[str, float]:
     """Every input of the memory model for ``m`` under ``w`` (``w.seq`` set), those derived
     from others (:data:`~gpumem._generated.formulas.DERIVED`) included."""
     _check_against_model(m, w)
-    values = {**_model_inputs(m), **_workload_inputs(w)}
+    values = {**model_inputs(m), **_workload_inputs(w)}
     values.update(_activation_inputs(m, w, fx.b_a(b_d=values["b_d"], x_f=values["x_f"])))
     return evaluate(tuple(n for n in fx.ORDER[peak_formula(w)] if n in fx.DERIVED), values)
 
