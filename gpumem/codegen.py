@@ -8,10 +8,9 @@ runs on ints and floats, and on NumPy arrays of the workload's batch and sequenc
 not depend on them, and this module refuses to print one that does.
 
 Beside the functions it prints the tables that the evaluation needs, read off the expression
-trees: the order in which to evaluate the formulas of each peak (:data:`ORDER`), those that
-derive inputs of the others (:data:`DERIVED`), the phases of
-each peak (:data:`PEAKS`), the terms each phase adds up (:data:`PHASES`) and the name of each
-term in a breakdown (:data:`COMPONENTS`).
+trees: the order in which to evaluate the formulas of each peak (``ORDER``), those that derive
+inputs of the others (``DERIVED``), the phases of each peak (``PEAKS``), the terms each phase
+adds up (``PHASES``) and the name of each term in a breakdown (``COMPONENTS``).
 """
 
 from __future__ import annotations
