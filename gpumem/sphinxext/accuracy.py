@@ -15,10 +15,12 @@ from functools import cache
 
 from ..catalog import load_model
 from ..errors import InvalidValueError, UnknownNameError
+from ..estimate import rule_of_thumb_multiplier
 from ..plotting import ErrorChart
 from ..units import to_unit
 from ..validation import Comparison, compare, measurements
-from .formatting import amount, format_int, join_names, percent, signed_percent
+from ..workload import MODES
+from .formatting import amount, format_int, join_names, percent, signed_percent, significant
 from .labels import kind_label, scenario_label
 from .options import digits as digits_option
 from .selection import Selection, Table
@@ -193,6 +195,13 @@ def accuracy(
 MARKERS = {"weights": "D", "prefill": "o", "generate": "s", "train": "^"}
 
 
+def rule_label() -> str:
+    """The rule of thumb with its multipliers: ``"Rule of thumb (×1.2 inference, ×2 training)"``."""
+    return _("Rule of thumb (×{inference} inference, ×{training} training)").format(
+        **{mode: significant(rule_of_thumb_multiplier(mode), 2) for mode in MODES}
+    )
+
+
 def accuracy_chart(selection: Selection, language: str) -> tuple[ErrorChart, str]:
     """Error of gpumem and of the rule of thumb against the measured peak, per scenario."""
     unit = selection.unit
@@ -208,7 +217,7 @@ def accuracy_chart(selection: Selection, language: str) -> tuple[ErrorChart, str
                 points.append((x, round(100 * error, 6), estimator, kinds.index(entry.kind)))
     figure = ErrorChart(
         points=tuple(points),
-        estimators=("gpumem", _("Rule of thumb (×1.2 inference, ×2 training)")),
+        estimators=("gpumem", rule_label()),
         kinds=tuple((kind_label(k), MARKERS[k]) for k in kinds),
         xlabel=_("Measured peak ({unit})").format(unit=unit),
         ylabel=_("Error of the estimate"),

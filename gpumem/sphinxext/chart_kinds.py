@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .. import vocabulary
-from .._generated.formulas import ridge_point
 from ..catalog import load_model
 from ..errors import InvalidValueError
-from ..estimate import TRAINING, evaluate, rule_of_thumb, symbol_values
+from ..estimate import formula_values, rule_of_thumb
 from ..hardware import GPU, get_gpu
 from ..plotting import PALETTE, BarChart, Chart, LineChart, ScatterChart, StackedBarChart
-from ..precision import get_format, weight_bytes
+from ..precision import weight_bytes
+from ..speed import attainable_flops, decode_intensity, dense_peak_tflops, ridge_point
 from ..units import to_unit
 from .formatting import format_count, format_int, join_names, significant
 from .labels import (
@@ -149,7 +149,7 @@ def activations_chart(selection: Selection, language: str) -> tuple[Chart, str]:
         ys = []
         for s in seqs:
             result = run_estimate(model, spec, seq=s, attention=attention, mode="training")
-            values = evaluate(TRAINING, symbol_values(result.model, result.workload))
+            values = formula_values(result.model, result.workload)
             ys.append(to_unit(values["activations_training"], unit))
         series.append((label, tuple(float(s) for s in seqs), tuple(ys)))
     figure = LineChart(
@@ -190,15 +190,15 @@ def gpus_chart(selection: Selection, language: str) -> tuple[Chart, str]:
     return figure, alt
 
 
-def _peak(gpu: GPU) -> float | None:
-    peaks = [t for t in (gpu.fp16_tflops, gpu.bf16_tflops) if t is not None]
-    return max(peaks) if peaks else None
+def _with_peak(gpus: list[GPU]) -> list[GPU]:
+    """The GPUs with a published dense FP16/BF16 peak."""
+    return [g for g in gpus if g.tflops_basis != "none"]
 
 
 def memory_wall_chart(selection: Selection, language: str) -> tuple[Chart, str]:
     """Compute, bandwidth and capacity relative to the oldest GPU, and FLOP per byte."""
     gpus = sorted((get_gpu(g) for g in selection.gpus or DATA_CENTRE), key=lambda g: g.year)
-    gpus = [g for g in gpus if _peak(g)]
+    gpus = _with_peak(gpus)
     if len(gpus) < 2:
         raise InvalidValueError("gpus", " ".join(selection.gpus), "two or more GPUs with a peak")
     first = gpus[0]
@@ -207,13 +207,10 @@ def memory_wall_chart(selection: Selection, language: str) -> tuple[Chart, str]:
     def relative(value: Callable) -> tuple[float, ...]:
         return tuple(value(g) / value(first) for g in gpus)
 
-    def ridge(g: GPU) -> float:
-        return ridge_point(BW=g.bandwidth_bytes_per_s, T_pk=_peak(g) * 1e12)
-
     figure = LineChart(
         series=(
-            (_("Dense FP16/BF16 compute"), xs, relative(_peak)),
-            (_("FLOP per byte (ridge point)"), xs, relative(ridge)),
+            (_("Dense FP16/BF16 compute"), xs, relative(dense_peak_tflops)),
+            (_("FLOP per byte (ridge point)"), xs, relative(ridge_point)),
             (_("Memory bandwidth"), xs, relative(lambda g: g.bandwidth_bytes_per_s)),
             (_("Memory capacity"), xs, relative(lambda g: g.memory_bytes)),
         ),
@@ -236,24 +233,23 @@ def memory_wall_chart(selection: Selection, language: str) -> tuple[Chart, str]:
 
 def roofline_chart(selection: Selection, language: str) -> tuple[Chart, str]:
     """Attainable TFLOPS against arithmetic intensity, with ridge points and batch-1 decoding."""
-    gpus = [get_gpu(g) for g in selection.gpus or ROOFLINE_GPUS]
-    gpus = [g for g in gpus if _peak(g)]
+    gpus = _with_peak([get_gpu(g) for g in selection.gpus or ROOFLINE_GPUS])
     low, high = 0.25, 4096.0
     series, points = [], []
     for g in gpus:
-        bandwidth, peak = g.bandwidth_bytes_per_s / 1e12, _peak(g)
-        ridge = ridge_point(BW=g.bandwidth_bytes_per_s, T_pk=peak * 1e12)
+        ridge = ridge_point(g)
         label = _("{gpu} (ridge at {ridge} FLOP/B)").format(
             gpu=short_gpu_name(g.name), ridge=significant(ridge, 3)
         )
-        series.append((label, (low, ridge, high), (bandwidth * low, peak, peak)))
-        points.append(("", ridge, peak))
+        xs = (low, ridge, high)
+        series.append((label, xs, tuple(attainable_flops(g, x) / 1e12 for x in xs)))
+        points.append(("", ridge, dense_peak_tflops(g)))
     batch = int(dict(selection.workload).get("batch", 1))
     groups = selection.dtypes if "dtypes" in selection.given else (("bf16",), ("fp8",), ("int4",))
     vlines = tuple(
         (
             _("decoding, {format}, batch {batch}").format(format=dtype_label(group), batch=batch),
-            2 * batch / float(get_format(group[0]).bytes_per_param),
+            decode_intensity(group[0], batch),
         )
         for group in groups
     )

@@ -10,12 +10,12 @@ import inspect
 from collections.abc import Callable
 
 from .. import solve
-from .._generated.formulas import ridge_point
 from ..catalog import load_model
 from ..errors import InvalidValueError, UnknownNameError
-from ..estimate import rule_of_thumb
-from ..hardware import GPU, get_gpu
-from ..precision import get_format, weight_bytes
+from ..estimate import gpu_count, rule_of_thumb
+from ..hardware import get_gpu
+from ..precision import bytes_per_value, get_format, weight_bytes
+from ..speed import decode_ceiling, dense_peak_tflops, ridge_point
 from . import table_kinds
 from .accuracy import accuracy as accuracy_figure
 from .formatting import (
@@ -100,7 +100,7 @@ def bits(*, language: str, dtype: str) -> str:
 
 def bytes_per_param(*, language: str, dtype: str) -> str:
     """Bytes per value: ``bytes-per-param dtype=bf16`` → ``2``."""
-    return significant(float(get_format(dtype).bytes_per_param), 6)
+    return significant(bytes_per_value(dtype), 6)
 
 
 def gpu_memory(*, language: str, gpu: str, unit: str, digits: str = "2") -> str:
@@ -137,19 +137,6 @@ def _workload(quantity: str, fields: dict[str, str]) -> dict[str, int | float | 
     return dict(workload_spec(fields, f"argument of {quantity}"))
 
 
-def _tflops(gpu: GPU, dtype: str | None) -> float:
-    """Dense FP16/BF16 peak (the larger, or the one ``dtype`` names) in TFLOPS."""
-    peaks = {"fp16": gpu.fp16_tflops, "bf16": gpu.bf16_tflops}
-    if dtype is not None and dtype not in peaks:
-        raise UnknownNameError("dtype of gpu-tflops", dtype, peaks)
-    values = [v for k, v in peaks.items() if v is not None and dtype in (None, k)]
-    if not values:
-        raise InvalidValueError(
-            "gpu", gpu.id, f"a GPU with a published {dtype or 'FP16/BF16'} peak"
-        )
-    return max(values)
-
-
 def gpu_bandwidth(*, language: str, gpu: str, unit: str | None = None) -> str:
     """Memory bandwidth: ``gpu-bandwidth gpu=h100-sxm`` → ``3.35 TB/s`` (``unit=GB``: 3,350)."""
     if unit is not None and unit not in ("KB", "MB", "GB", "TB"):
@@ -160,22 +147,17 @@ def gpu_bandwidth(*, language: str, gpu: str, unit: str | None = None) -> str:
 
 def gpu_tflops(*, language: str, gpu: str, dtype: str | None = None) -> str:
     """Dense FP16/BF16 tensor peak: ``gpu-tflops gpu=h100-sxm`` → ``989.4``."""
-    return significant(_tflops(get_gpu(gpu), dtype), 4)
+    return significant(dense_peak_tflops(gpu, dtype), 4)
 
 
 def ridge(*, language: str, gpu: str, dtype: str | None = None) -> str:
     """FLOP per byte at which a kernel turns compute-bound: ``ridge gpu=h100-sxm`` → ``295``."""
-    device = get_gpu(gpu)
-    peak = _tflops(device, dtype) * 1e12
-    return significant(ridge_point(BW=device.bandwidth_bytes_per_s, T_pk=peak), 3)
+    return significant(ridge_point(gpu, dtype), 3)
 
 
 def decode(*, language: str, model: str, gpu: str, **options: str) -> str:
     """Ceiling of decoding tokens/s per sequence: ``decode model=llama-2-7b gpu=h100-sxm``."""
-    fields = _workload("decode", options)
-    if fields.get("mode", "inference") != "inference":
-        raise InvalidValueError("mode", fields["mode"], "inference for decode")
-    return format_rate(table_kinds.decode_rate(model, gpu, tuple(fields.items())), language)
+    return format_rate(decode_ceiling(model, gpu, **_workload("decode", options)), language)
 
 
 def max_context(*, language: str, model: str, gpu: str, **options: str) -> str:
@@ -228,8 +210,7 @@ def gpus_needed(*, language: str, model: str, gpu: str, **options: str) -> str:
     result = solve.gpus_needed(model, gpu, **_workload("gpus-needed", options))
     if result is None:
         raise InvalidValueError("model", model, f"a layout of at most 4,096 {gpu}")
-    w = result.estimate.workload
-    return format_int(w.dp * w.tp * w.pp, language)
+    return format_int(gpu_count(result.estimate.workload), language)
 
 
 def _keys(function: Callable[..., object]) -> list[str]:

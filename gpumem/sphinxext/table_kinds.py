@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .. import vocabulary
-from .._generated.formulas import decode_tokens_per_second, ridge_point
 from ..catalog import load_model
 from ..errors import InvalidValueError
-from ..estimate import rule_of_thumb
+from ..estimate import rule_of_thumb, rule_of_thumb_multiplier
 from ..hardware import get_gpu
 from ..precision import get_format, weight_bytes
 from ..solve import fit, max_context
+from ..speed import decode_ceiling, ridge_point
 from ..units import to_unit
 from .formatting import (
     amount,
@@ -116,7 +116,7 @@ def rule_of_thumb_table(selection: Selection, language: str) -> Table:
                     result.model.name,
                     workload_label(spec, language, work),
                     format_count(result.model.parameters, language),
-                    "×1.2" if work.mode == "inference" else "×2",
+                    "×" + significant(rule_of_thumb_multiplier(work.mode), 2),
                     amount(rule, unit),
                     amount(result.total_bytes, unit),
                     ratio_text(result.total_bytes / rule),
@@ -193,25 +193,13 @@ def max_context_table(selection: Selection, language: str) -> Table:
     return title, _gpu_header(gpus), rows
 
 
-def decode_rate(model: str, gpu: str, spec: WorkloadSpec) -> float:
-    """Ceiling of decoding speed per sequence (tokens/s): bandwidth ÷ bytes read per step."""
-    fields = dict(spec)
-    result = run_estimate(model, spec)
-    return decode_tokens_per_second(
-        P_a=result.model.active_parameters,
-        b_w=float(get_format(str(fields.get("dtype", "bf16"))).bytes_per_param),
-        BW=get_gpu(gpu).bandwidth_bytes_per_s,
-        kv_cache=result.components.get("kv_cache", 0),
-    )
-
-
 def decode_table(selection: Selection, language: str) -> Table:
     """Upper bound of tokens per second per sequence when decoding is bandwidth-bound."""
     spec, gpus = selection.workload, selection.gpu_ids()
     rows = [
         _row_head(m, group)
         + [
-            format_rate(decode_rate(m, g, (*without(spec, "dtype"), ("dtype", group[0]))), language)
+            format_rate(decode_ceiling(m, g, **{**dict(spec), "dtype": group[0]}), language)
             for g in gpus
         ]
         for m, group in _model_dtype_rows(selection)
@@ -323,11 +311,7 @@ def gpus_table(selection: Selection, language: str) -> Table:
             tflops = significant(peaks[0], 4)
         else:
             tflops = " / ".join(significant(t, 4) for t in peaks)
-        ridge = (
-            significant(ridge_point(BW=g.bandwidth_bytes_per_s, T_pk=max(peaks) * 1e12), 3)
-            if peaks
-            else DASH
-        )
+        ridge = significant(ridge_point(g), 3) if peaks else DASH
         reported = amount(g.memory_bytes, "GiB") if g.memory_basis.startswith("reported") else DASH
         rows.append(
             [
