@@ -32,14 +32,16 @@ examples:
   gpumem estimate llama-2-70b --mode training --lora-rank 16 --dtype nf4   # QLoRA
   gpumem estimate path/to/config.json --json
 
-units: GB = 10^9 bytes (as GPU vendors print them), GiB = 2^30 bytes (as nvidia-smi and
-PyTorch report them). Totals include the CUDA context and the allocator reserve; set
---cuda-context 0 --allocator-reserve 0 for tensor memory alone.""")
+units: GB = 10^9 bytes, GiB = 2^30 bytes (as nvidia-smi and PyTorch report them). Totals
+include the CUDA context and the allocator reserve; set --cuda-context 0
+--allocator-reserve 0 for tensor memory alone.""")
 
 EPILOG_FIT = N_("""\
 examples:
   gpumem fit llama-3.1-70b --gpu h100-sxm --dtype fp8
-  gpumem fit qwen2.5-7b --gpu rtx-4090 --mode training --lora-rank 16 --dtype nf4""")
+  gpumem fit qwen2.5-7b --gpu rtx-4090 --mode training --lora-rank 16 --dtype nf4
+  gpumem fit qwen2.5-32b --gpu rtx-4090 --dtype bf16,fp8_e4m3,q8_0,q4_k_m --kv-dtype bf16,fp8
+  gpumem fit llama-3.1-8b --vram 12GB --dtype q8_0,q4_k_m --batch 1,4   # a card by its memory""")
 
 
 COMPLETION_EPILOG = N_("""\

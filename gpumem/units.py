@@ -1,5 +1,5 @@
-"""Byte units. GB is 10**9 bytes (what vendors print on the box), GiB is 2**30 bytes
-(what ``nvidia-smi`` and PyTorch report). The two are never mixed."""
+"""Byte units. GB is 10**9 bytes, GiB is 2**30 bytes (what ``nvidia-smi`` and PyTorch report).
+The two are never mixed."""
 
 from __future__ import annotations
 
