@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from .estimate import Estimate, rule_of_thumb
+from .estimate import Estimate, rule_of_thumb, rule_of_thumb_multiplier
 from .i18n import N_, _, columns, current_language
 from .units import to_unit
 from .vocabulary import (
@@ -167,7 +167,7 @@ def _headline(e: Estimate) -> str:
 def estimate_text(e: Estimate) -> str:
     """Human-readable estimate: headline, component table, peak phase and rule of thumb."""
     rule = rule_of_thumb(e.model.parameters, e.workload.dtype, e.workload.mode)
-    factor = "1.2" if e.workload.mode == "inference" else "2"
+    factor = number(rule_of_thumb_multiplier(e.workload.mode))
     phase = label(PHASES, e.phase, _)
     return (
         _headline(e)
