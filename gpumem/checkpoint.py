@@ -456,62 +456,69 @@ def load_model_dir(path: str | os.PathLike[str], *, params_from: str | None = No
         raise ConfigError(
             where, Text("params_from is 'safetensors' but there is no safetensors file")
         )
-    problems = [_missing_shards(shards.missing)] if shards.missing else []
-    if not shards.present:
-        return spec.with_(warnings=_warnings(where, problems))
-    tensors = _read_tensors(list(shards.present))
-    info = _summary(tensors, list(shards.present))
-    listed = {t for t, shard in shards.expected.items() if directory / shard in shards.present}
-    absent = sorted(listed - set(tensors))
-    if absent:
-        problems.append(
-            Text(
-                "{n} tensors the index lists are not in the safetensors files (first: {name!r})",
-                n=len(absent),
-                name=shown(absent[0]),
+    problems = [_missing_shards(shards)] if shards.missing else []
+    arch, counted, dtype, far = spec.parameters, 0, None, False
+    if shards.present:
+        tensors = _read_tensors(list(shards.present))
+        listed = {t for t, shard in shards.expected.items() if directory / shard in shards.present}
+        absent = sorted(listed - set(tensors))
+        if absent:
+            problems.append(
+                Text(
+                    "{n} tensors the index lists are not in the safetensors files "
+                    "(first: {name!r})",
+                    n=len(absent),
+                    name=shown(absent[0]),
+                )
             )
-        )
-    if problems and params_from == "safetensors":
-        raise ConfigError(where, problems[0])
-    arch, counted = spec.parameters, info.parameters
-    far = abs(counted - arch) > TOLERANCE * arch
-    use_file = params_from == "safetensors" or (not problems and not far)
-    if far:
-        numbers = {"counted": counted, "change": counted / arch - 1, "arch": arch}
+        if problems and params_from == "safetensors":
+            raise ConfigError(where, problems[0])
+        info = _summary(tensors, list(shards.present))
+        counted, dtype = info.parameters, info.dtype
+        far = abs(counted - arch) > TOLERANCE * arch
+    use_file = bool(shards.present) and (params_from == "safetensors" or (not problems and not far))
+    numbers = {"counted": counted, "change": counted / arch - 1, "arch": arch}
+    if far and use_file:
         problems.append(
             Text(
                 "the safetensors files hold {counted:,} parameters, {change:+.1%} from the "
                 "{arch:,} of the architecture; the safetensors count is used (params_from)",
                 **numbers,
             )
-            if use_file
-            else Text(
+        )
+    elif far:
+        problems.append(
+            Text(
                 "the safetensors files hold {counted:,} parameters, {change:+.1%} from the "
                 "{arch:,} of the architecture (packed quantized weights, extra tensors or "
                 "another model?); the architecture's count is used (params_from)",
                 **numbers,
             )
         )
+    elif problems:
+        problems.append(
+            Text("the architecture's count of {arch:,} parameters is used (params_from)", arch=arch)
+        )
     warnings = _warnings(where, problems)
     if not use_file:
-        return spec.with_(checkpoint_dtype=info.dtype, warnings=warnings)
+        return spec.with_(checkpoint_dtype=dtype, warnings=warnings)
     inactive = spec.parameters - spec.active_parameters  # experts a token skips: the same
     active = counted - inactive if counted > inactive else counted * spec.active_parameters // arch
     return spec.with_(
         parameters=counted,
         active_parameters=max(1, active),
         parameters_source="safetensors",
-        checkpoint_dtype=info.dtype,
+        checkpoint_dtype=dtype,
         warnings=warnings,
     )
 
 
-def _missing_shards(missing: list[str]) -> Text:
+def _missing_shards(shards: _Shards) -> Text:
     return Text(
-        "the index lists {n} safetensors files that are missing ({names}); "
-        "the parameter count is the architecture's",
-        n=len(missing),
-        names=", ".join(missing[:3]) + (", …" if len(missing) > 3 else ""),
+        "{n} of the {total} safetensors files the index lists are missing ({names})",
+        n=len(shards.missing),
+        total=len(set(shards.expected.values())),
+        names=", ".join(shards.missing[:3]) + (", …" if len(shards.missing) > 3 else ""),
     )
 
 

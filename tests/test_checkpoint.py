@@ -385,9 +385,23 @@ def test_missing_shard_is_said_never_undercounted(tmp_path: Path) -> None:
     (folder / "model-2.safetensors").unlink()
     spec = load_model_dir(folder)
     assert spec.parameters == 760 and spec.parameters_source == "architecture"
-    assert "lists 1 safetensors files that are missing (model-2.safetensors)" in spec.warnings[0]
+    missing = "1 of the 2 safetensors files the index lists are missing (model-2.safetensors)"
+    assert missing in spec.warnings[0]
+    assert "the architecture's count is used" in spec.warnings[1]
     with pytest.raises(ConfigError, match="missing"):
         load_model_dir(folder, params_from="safetensors")
+
+
+def test_missing_shard_with_a_close_count_is_said_too(tmp_path: Path) -> None:
+    folder = tiny_llama_dir(tmp_path)
+    weight_map = sharded_tiny_llama(folder)
+    write_index(folder, weight_map | {"extra.bias": "model-3.safetensors"})
+    spec = load_model_dir(folder)  # the two shards hold all 760: within tolerance
+    assert spec.parameters == 760 and spec.parameters_source == "architecture"
+    assert "1 of the 3 safetensors files the index lists are missing" in spec.warnings[0]
+    assert spec.warnings[1].endswith(
+        "the architecture's count of 760 parameters is used (params_from)"
+    )
 
 
 def test_tensor_missing_from_its_shard_is_said(tmp_path: Path) -> None:
