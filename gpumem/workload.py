@@ -3,11 +3,12 @@ parallelism and overheads — validated once, with errors that name the bad valu
 
 from __future__ import annotations
 
+import numbers
 from functools import cache
 
 from . import _data
 from ._record import Record
-from .errors import ConfigError, InvalidValueError, Text, UnknownNameError
+from .errors import ConfigError, InvalidValueError, Text, UnknownNameError, as_int
 from .precision import get_format
 
 MODES = ("inference", "training")
@@ -25,6 +26,9 @@ DEFAULT_SEQ = 2048
 DEFAULT_CUDA_CONTEXT = 512 * 2**20
 #: Caching-allocator reserve above live tensors (block rounding, fragmentation).
 DEFAULT_ALLOCATOR_RESERVE = 0.05
+#: Largest count (batch, sequence, parallel sizes, LoRA rank) and CUDA context in bytes
+#: accepted: 2**53, beyond which a float no longer holds every integer.
+MAX_COUNT = 2**53
 
 
 class Optimizer(Record):
@@ -73,6 +77,17 @@ def get_optimizer(name: str) -> Optimizer:
 
 class Workload(Record):
     """Everything about a run except the model.
+
+    Every field is checked when the workload is made. Counts (``batch``, ``seq``, ``dp``,
+    ``tp``, ``pp``, ``lora_rank``, ``cuda_context``) are whole numbers — ``int`` or NumPy
+    integers, stored as ``int`` — from 1 (0 for ``cuda_context``) to 2**53 (``MAX_COUNT``);
+    ``zero`` is a whole number 0 to 3; ``allocator_reserve`` is a real number in [0, 1), not
+    NaN; names are strings. A field that does not apply to the mode is refused, in both
+    modes: training takes no ``kv_dtype`` and no ``logits``; inference takes no
+    ``precision``, ``optimizer``, ``optimizer_impl``, ``checkpointing``, ``lora_rank`` or
+    ZeRO stage. Errors are :class:`~gpumem.errors.InvalidValueError` naming the field, the
+    value and what is accepted, or :class:`~gpumem.errors.UnknownNameError` for an unknown
+    name.
 
     Parameters
     ----------
@@ -131,29 +146,48 @@ class Workload(Record):
     allocator_reserve: float = DEFAULT_ALLOCATOR_RESERVE
 
     def __post_init__(self) -> None:
+        for name in _TEXT_FIELDS:
+            value = getattr(self, name)
+            if not isinstance(value, str) and (value is not None or name in _REQUIRED_TEXT):
+                raise InvalidValueError(name, value, Text("a string"))
         _choice("mode", self.mode, MODES)
         get_format(self.dtype)
         if self.kv_dtype is not None:
             get_format(self.kv_dtype)
         for name in ("batch", "dp", "tp", "pp"):
-            _positive_int(name, getattr(self, name))
-        if self.seq is not None:
-            _positive_int("seq", self.seq)
-        if self.lora_rank is not None:
-            _positive_int("lora_rank", self.lora_rank)
-        if self.zero not in (0, 1, 2, 3) or isinstance(self.zero, bool):
+            self._count(name, 1)
+        for name in ("seq", "lora_rank"):
+            if getattr(self, name) is not None:
+                self._count(name, 1)
+        self._count("cuda_context", 0, Text("bytes, an integer from 0 to {high}", high=MAX_COUNT))
+        zero = as_int(self.zero)
+        if zero not in (0, 1, 2, 3):
             raise InvalidValueError("zero", self.zero, Text("a ZeRO stage 0, 1, 2 or 3"))
+        object.__setattr__(self, "zero", zero)
         _choice("attention", self.attention, ATTENTION)
-        if not isinstance(self.cuda_context, int) or self.cuda_context < 0:
-            raise InvalidValueError(
-                "cuda_context", self.cuda_context, Text("bytes, an integer >= 0")
-            )
-        if not 0 <= self.allocator_reserve < 1:
-            raise InvalidValueError("allocator_reserve", self.allocator_reserve, Text("0 <= x < 1"))
+        self._fraction("allocator_reserve")
         if self.mode == "training":
             self._check_training()
         else:
             self._check_inference()
+
+    def _count(self, name: str, low: int, accepted: Text | None = None) -> None:
+        """Check that field ``name`` is a whole number in ``[low, MAX_COUNT]`` (``accepted``
+        says so; by default for ``low`` = 1); store it as an ``int``."""
+        value = getattr(self, name)
+        number = as_int(value)
+        if number is None or not low <= number <= MAX_COUNT:
+            if accepted is None:
+                accepted = Text("a positive integer up to {high}", high=MAX_COUNT)
+            raise InvalidValueError(name, value, accepted)
+        object.__setattr__(self, name, number)
+
+    def _fraction(self, name: str) -> None:
+        """Check that field ``name`` is a real number in [0, 1) (not NaN); store a float."""
+        value = getattr(self, name)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+            raise InvalidValueError(name, value, Text("a number from 0 up to (not including) 1"))
+        object.__setattr__(self, name, float(value))
 
     def _check_training(self) -> None:
         base_is_training_dtype = get_format(self.dtype).name in TRAINING_DTYPES
@@ -183,6 +217,10 @@ class Workload(Record):
         if self.logits is not None:
             raise InvalidValueError(
                 "logits", self.logits, Text("nothing in training (all are kept)")
+            )
+        if self.kv_dtype is not None:
+            raise InvalidValueError(
+                "kv_dtype", self.kv_dtype, Text("nothing in training (there is no KV cache)")
             )
 
     def _check_inference(self) -> None:
@@ -231,9 +269,19 @@ class Workload(Record):
         return super().with_(**changes)
 
 
-def _positive_int(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidValueError(name, value, Text("a positive integer"))
+#: The fields that hold names; the first three are required, the others may be None.
+_TEXT_FIELDS = (
+    "mode",
+    "dtype",
+    "attention",
+    "kv_dtype",
+    "precision",
+    "optimizer",
+    "optimizer_impl",
+    "checkpointing",
+    "logits",
+)
+_REQUIRED_TEXT = _TEXT_FIELDS[:3]
 
 
 def _choice(name: str, value: object, accepted: tuple[str, ...]) -> None:
