@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gpumem.errors import GpumemError, InvalidValueError, UnknownNameError
 from gpumem.workload import MAX_COUNT, Workload
@@ -102,3 +104,35 @@ def test_training_fields_are_refused_in_inference(change: dict) -> None:
 def test_defaults_are_valid_in_both_modes() -> None:
     assert Workload().allocator_reserve == 0.05
     assert Workload(mode="training").zero == 0
+
+
+ANY = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.sampled_from([2**53, 2**53 + 1, 10**400, -(10**400)]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=6),
+    st.sampled_from(["training", "inference", "bf16", "fp8", "full", "adamw", "all", "mixed"]),
+    st.lists(st.integers(), max_size=2),
+    st.builds(np.int64, st.integers(-3, 3)),
+)
+FIELDS = [
+    "mode", "dtype", "kv_dtype", "batch", "seq", "precision", "optimizer", "optimizer_impl",
+    "checkpointing", "attention", "logits", "lora_rank", "dp", "tp", "pp", "zero",
+    "cuda_context", "allocator_reserve",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(fields=st.dictionaries(st.sampled_from(FIELDS), ANY, max_size=4))
+def test_any_fields_give_a_valid_workload_or_a_gpumem_error(fields: dict) -> None:
+    try:
+        work = Workload(**fields)
+    except GpumemError as error:
+        assert str(error)
+        return
+    for name in ("batch", "dp", "tp", "pp", "zero", "cuda_context"):
+        assert type(getattr(work, name)) is int and 0 <= getattr(work, name) <= MAX_COUNT
+    assert type(work.allocator_reserve) is float and 0 <= work.allocator_reserve < 1
+    assert work.kv_dtype is None or not work.training
