@@ -493,6 +493,111 @@ _formula(
 )
 
 
+# --- serving: how an inference engine sizes its paged KV cache (vLLM V1) ---------------------
+class FloorDiv(sp.Function):
+    r"""``floor(a / b)`` for ``a >= 0`` and ``b > 0``, printed exactly (``a // b``)."""
+
+    @classmethod
+    def eval(cls, a: sp.Expr, b: sp.Expr) -> sp.Expr | None:
+        if a.is_Integer and b.is_Integer:
+            return sp.Integer(int(a) // int(b))
+        if b == 1 and a.is_integer:
+            return a
+        return None
+
+    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
+        a, b = (printer._print(arg) for arg in self.args)
+        return rf"\left\lfloor \frac{{{a}}}{{{b}}} \right\rfloor"
+
+    def _pythoncode(self, printer: sp.printing.pycode.PythonCodePrinter) -> str:
+        a, b = (printer._print(arg) for arg in self.args)
+        return f"(({a}) // ({b}))"
+
+
+M_gpu = _sym("M_gpu", r"M_{\mathrm{GPU}}", "memory the device reports to CUDA (bytes)")
+u = _sym("u", "u", "share of the device memory the engine may use (gpu_memory_utilization)")
+T_b = _sym(
+    "T_b",
+    r"T_{\mathrm{batch}}",
+    "tokens of the engine's largest forward pass (max_num_batched_tokens)",
+    integer=True,
+)
+N_s = _sym("N_s", r"N_{\mathrm{seq}}", "sequences sampled in one step (max_num_seqs)", integer=True)
+l_s = _sym("l_s", r"\lambda_s", "bytes the sampler holds per logit")
+M_nt = _sym(
+    "M_nt",
+    r"M_{\mathrm{nt}}",
+    "memory allocated outside PyTorch while the engine starts (NCCL, cuBLAS workspaces)",
+)
+M_cg = _sym(
+    "M_cg",
+    r"M_{\mathrm{cg}}",
+    "CUDA-graph memory set aside before the cache is sized (0 before vLLM 0.21)",
+)
+s_b = _sym("s_b", "s_b", "tokens per KV-cache block (block_size)", integer=True)
+L_g = _sym("L_g", "L_g", "layers on one GPU sharing a block table (per group)", integer=True)
+n_g = _sym("n_g", "n_g", "KV-cache groups (1 unless layers differ in attention type)", integer=True)
+n_gw = _sym("n_gw", r"n_{g,w}", "KV-cache groups of sliding-window layers", integer=True)
+N_r = _sym("N_r", r"N_{\mathrm{req}}", "requests to hold at once", integer=True)
+
+_formula(
+    "sampler_logits",
+    r"M_{\Lambda s}",
+    N_s * V * l_s,
+    "logits and sampling buffers of one step over N_s sequences",
+)
+_formula(
+    "engine_profile_peak",
+    r"M_{\mathrm{prof}}",
+    sp.Max(M_P, sp.Symbol("sampler_logits")),
+    "peak of the engine's dummy run: a forward pass over T_b tokens (the prefill working set "
+    "at B s = T_b), then the sampler over N_s sequences",
+)
+_formula("serve_budget", r"M_{\mathrm{req}}", u * M_gpu, "memory the engine may use on one GPU")
+_formula(
+    "kv_available",
+    r"M_{KV,\mathrm{avail}}",
+    sp.Symbol("serve_budget") - M_W - sp.Symbol("engine_profile_peak") - M_nt - M_cg,
+    "memory left for the KV cache: the budget minus the weights, the profiled peak, memory "
+    "outside PyTorch and CUDA graphs",
+)
+_formula("kv_page", r"S_{\mathrm{page}}", s_b * e_kv * b_kv, "bytes of one block of one layer")
+S_page = sp.Symbol("kv_page")
+_formula(
+    "kv_blocks",
+    r"N_{\mathrm{blk}}",
+    FloorDiv(sp.Symbol("kv_available"), S_page * L_g),
+    "KV-cache blocks: each holds one page for every layer of a group",
+)
+N_blk = sp.Symbol("kv_blocks")
+_formula(
+    "kv_tokens",
+    r"N_{\mathrm{tok}}",
+    FloorDiv(N_blk, n_g) * s_b,
+    "the 'GPU KV cache size' vLLM prints: blocks per group times the block size",
+)
+_formula(
+    "blocks_per_request",
+    r"n_{\mathrm{blk}}",
+    (n_g - n_gw) * CeilDiv(s, s_b) + n_gw * (CeilDiv(sp.Min(w - 1 + T_b, s), s_b) + 1),
+    "blocks one request of s tokens holds: every token in full-attention groups; the window, "
+    "one batch and one more block in sliding-window groups",
+)
+n_blk = sp.Symbol("blocks_per_request")
+_formula(
+    "max_concurrency",
+    "X",
+    N_blk / n_blk,
+    "requests of s tokens the cache holds at once (vLLM's 'Maximum concurrency')",
+)
+_formula(
+    "kv_memory_for_requests",
+    r"M_{KV}(N_{\mathrm{req}})",
+    N_r * n_blk * S_page * L_g,
+    "KV-cache memory that holds N_req requests of s tokens (a --kv-cache-memory value)",
+)
+
+
 def to_latex(expr: sp.Expr, numbers: dict[str, str] | None = None) -> str:
     """LaTeX of ``expr`` with the symbols' own names; ``numbers`` prints some symbols as given.
 

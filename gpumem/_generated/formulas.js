@@ -394,6 +394,56 @@ function decode_intensity(B, b_w) {
   return $div($mul(2n, B), b_w);
 }
 
+/** logits and sampling buffers of one step over N_s sequences */
+function sampler_logits(V, N_s, l_s) {
+  return $mul($mul(N_s, V), l_s);
+}
+
+/** peak of the engine's dummy run: a forward pass over T_b tokens (the prefill working set at B s = T_b), then the sampler over N_s sequences */
+function engine_profile_peak(prefill_workspace, sampler_logits) {
+  return $max(prefill_workspace, sampler_logits);
+}
+
+/** memory the engine may use on one GPU */
+function serve_budget(M_gpu, u) {
+  return $mul(M_gpu, u);
+}
+
+/** memory left for the KV cache: the budget minus the weights, the profiled peak, memory outside PyTorch and CUDA graphs */
+function kv_available(M_nt, M_cg, weights, engine_profile_peak, serve_budget) {
+  return $sub($add($sub($sub($neg(M_cg), M_nt), engine_profile_peak), serve_budget), weights);
+}
+
+/** bytes of one block of one layer */
+function kv_page(b_kv, e_kv, s_b) {
+  return $mul($mul(b_kv, e_kv), s_b);
+}
+
+/** KV-cache blocks: each holds one page for every layer of a group */
+function kv_blocks(L_g, kv_available, kv_page) {
+  return $floordiv(kv_available, $mul(L_g, kv_page));
+}
+
+/** the 'GPU KV cache size' vLLM prints: blocks per group times the block size */
+function kv_tokens(s_b, n_g, kv_blocks) {
+  return $mul(s_b, $floordiv(kv_blocks, n_g));
+}
+
+/** blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups */
+function blocks_per_request(w, s, T_b, s_b, n_g, n_gw) {
+  return $add($mul(n_gw, $add($ceil_div($min(s, $sub($add(T_b, w), 1n)), s_b), 1n)), $mul($sub(n_g, n_gw), $ceil_div(s, s_b)));
+}
+
+/** requests of s tokens the cache holds at once (vLLM's 'Maximum concurrency') */
+function max_concurrency(kv_blocks, blocks_per_request) {
+  return $div(kv_blocks, blocks_per_request);
+}
+
+/** KV-cache memory that holds N_req requests of s tokens (a --kv-cache-memory value) */
+function kv_memory_for_requests(L_g, N_r, kv_page, blocks_per_request) {
+  return $mul($mul($mul(L_g, N_r), blocks_per_request), kv_page);
+}
+
 return {
   sympy: "1.14.0",
   /** name: [function, names of its arguments] */
@@ -449,6 +499,16 @@ return {
     ridge_point: [ridge_point, ["BW", "T_pk"]],
     attainable_throughput: [attainable_throughput, ["BW", "T_pk", "I_a"]],
     decode_intensity: [decode_intensity, ["B", "b_w"]],
+    sampler_logits: [sampler_logits, ["V", "N_s", "l_s"]],
+    engine_profile_peak: [engine_profile_peak, ["prefill_workspace", "sampler_logits"]],
+    serve_budget: [serve_budget, ["M_gpu", "u"]],
+    kv_available: [kv_available, ["M_nt", "M_cg", "weights", "engine_profile_peak", "serve_budget"]],
+    kv_page: [kv_page, ["b_kv", "e_kv", "s_b"]],
+    kv_blocks: [kv_blocks, ["L_g", "kv_available", "kv_page"]],
+    kv_tokens: [kv_tokens, ["s_b", "n_g", "kv_blocks"]],
+    blocks_per_request: [blocks_per_request, ["w", "s", "T_b", "s_b", "n_g", "n_gw"]],
+    max_concurrency: [max_concurrency, ["kv_blocks", "blocks_per_request"]],
+    kv_memory_for_requests: [kv_memory_for_requests, ["L_g", "N_r", "kv_page", "blocks_per_request"]],
   },
   runtime: { "$float": $float, "$add": $add, "$sub": $sub, "$mul": $mul, "$neg": $neg, "$div": $div, "$floordiv": $floordiv, "$ceil_div": $ceil_div, "$pow": $pow, "$min": $min, "$max": $max, "$ceil": $ceil, "$floor": $floor },
 };

@@ -284,6 +284,56 @@ def decode_intensity(B, b_w):
     return 2*B/b_w
 
 
+def sampler_logits(V, N_s, l_s):
+    """logits and sampling buffers of one step over N_s sequences"""
+    return N_s*V*l_s
+
+
+def engine_profile_peak(prefill_workspace, sampler_logits):
+    """peak of the engine's dummy run: a forward pass over T_b tokens (the prefill working set at B s = T_b), then the sampler over N_s sequences"""
+    return _max(prefill_workspace, sampler_logits)
+
+
+def serve_budget(M_gpu, u):
+    """memory the engine may use on one GPU"""
+    return M_gpu*u
+
+
+def kv_available(M_nt, M_cg, weights, engine_profile_peak, serve_budget):
+    """memory left for the KV cache: the budget minus the weights, the profiled peak, memory outside PyTorch and CUDA graphs"""
+    return -M_cg - M_nt - engine_profile_peak + serve_budget - weights
+
+
+def kv_page(b_kv, e_kv, s_b):
+    """bytes of one block of one layer"""
+    return b_kv*e_kv*s_b
+
+
+def kv_blocks(L_g, kv_available, kv_page):
+    """KV-cache blocks: each holds one page for every layer of a group"""
+    return ((kv_available) // (L_g*kv_page))
+
+
+def kv_tokens(s_b, n_g, kv_blocks):
+    """the 'GPU KV cache size' vLLM prints: blocks per group times the block size"""
+    return s_b*((kv_blocks) // (n_g))
+
+
+def blocks_per_request(w, s, T_b, s_b, n_g, n_gw):
+    """blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups"""
+    return n_gw*(_ceil_div(_min(s, T_b + w - 1), s_b) + 1) + (n_g - n_gw)*_ceil_div(s, s_b)
+
+
+def max_concurrency(kv_blocks, blocks_per_request):
+    """requests of s tokens the cache holds at once (vLLM's 'Maximum concurrency')"""
+    return kv_blocks/blocks_per_request
+
+
+def kv_memory_for_requests(L_g, N_r, kv_page, blocks_per_request):
+    """KV-cache memory that holds N_req requests of s tokens (a --kv-cache-memory value)"""
+    return L_g*N_r*blocks_per_request*kv_page
+
+
 #: Formulas to evaluate for each peak, in order.
 ORDER = {'training_peak': ('P_m',
                    'f',

@@ -1,0 +1,289 @@
+"""Serving capacity: what vLLM reserves at startup, computed before renting the GPU.
+
+:func:`serve` follows vLLM's V1 accounting (the files named in ``data/serving.json``): the
+engine may use the device's total times ``gpu_memory_utilization``; the KV cache gets what the
+weights, the peak of a dummy run and memory outside PyTorch leave of it; blocks, tokens and the
+concurrency follow from the page size of the KV-cache groups. Every formula is in
+:mod:`gpumem.symbolic`. Two terms are models, not copies of vLLM: the profiled peak (gpumem's
+prefill working set and a sampler term) and the memory outside PyTorch; both, and vLLM's
+defaults, live in ``data/serving.json``, so a new vLLM release is a change there.
+:func:`capacity` is the exact part: what vLLM derives from a known available memory.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from . import _data
+from ._record import Record
+from .errors import InvalidValueError, Text
+from .estimate import evaluate, symbol_values
+from .hardware import GPU, get_gpu
+from .modelspec import ModelSpec
+from .workload import Workload
+
+#: Formulas evaluated for the budget, then for the cache.
+_BUDGET = ("weights", "prefill_workspace", "sampler_logits", "engine_profile_peak", "serve_budget")
+_CACHE = ("kv_page", "kv_blocks", "kv_tokens", "blocks_per_request", "max_concurrency")
+
+
+@cache
+def engine(name: str = "vllm") -> dict:
+    """The engine's row of ``data/serving.json``: defaults and modelled terms."""
+    rows = _data.load_json(_data.path("serving.json"))["engines"]
+    return next(row for row in rows if row["id"] == name)
+
+
+class Serving(Record):
+    """What vLLM prints at startup for one launch, and what follows from it.
+
+    Byte counts are per GPU. ``budget_bytes``, ``weights_bytes``, ``profile_peak_bytes`` and
+    ``non_torch_bytes`` are ``None`` when the available memory was given (:func:`capacity`).
+    """
+
+    model: ModelSpec
+    available_kv_bytes: int  # "Available KV cache memory"
+    page_bytes: int  # one block of one layer
+    layers_per_group: int
+    groups: int
+    sliding_groups: int
+    blocks: int
+    kv_tokens: int  # "GPU KV cache size: N tokens"
+    max_model_len: int
+    max_concurrency: float  # "Maximum concurrency for max_model_len tokens per request"
+    longest_request: int  # the longest request the cache holds (vLLM's auto max_model_len)
+    budget_bytes: int | None = None
+    weights_bytes: int | None = None  # "Model loading took"
+    profile_peak_bytes: int | None = None
+    non_torch_bytes: int | None = None
+    values: dict = None  # symbol values, for concurrency at other lengths
+    _hidden = ("values",)
+
+    @property
+    def fits(self) -> bool:
+        """Whether one request of ``max_model_len`` tokens fits (vLLM refuses to start if not)."""
+        return self.longest_request >= self.max_model_len
+
+    def concurrency(self, length: int) -> float:
+        """Requests of ``length`` tokens the cache holds at once."""
+        values = evaluate(("blocks_per_request", "max_concurrency"), {**self.values, "s": length})
+        return values["max_concurrency"]
+
+    def kv_cache_memory(self, requests: int, length: int | None = None) -> int:
+        """KV-cache bytes that hold ``requests`` requests of ``length`` tokens (default:
+        ``max_model_len``): the ``--kv-cache-memory`` to pass for that concurrency."""
+        values = {**self.values, "s": length or self.max_model_len, "N_r": requests}
+        needed = evaluate(("blocks_per_request", "kv_memory_for_requests"), values)
+        return int(needed["kv_memory_for_requests"])
+
+
+def _groups(model: ModelSpec, pp: int) -> dict[str, int]:
+    """vLLM's KV-cache groups (``kv_cache_utils.get_kv_cache_groups``): one group of every
+    layer, or, with sliding-window and full-attention layers, groups of ``g`` layers each,
+    ``g`` the smaller layer count (the larger if it is under 1.5 times the smaller)."""
+    sliding, full = model.n_sliding_layers, model.n_layers - model.n_sliding_layers
+    if not sliding or not full:
+        size, groups, windowed = model.n_layers, 1, int(bool(sliding))
+    else:
+        small, large = sorted((sliding, full))
+        size = large if large < 1.5 * small else small
+        windowed = -(-sliding // size)
+        groups = windowed + -(-full // size)
+    return {"L_g": -(-size // pp), "n_g": groups, "n_gw": windowed}
+
+
+def _positive(name: str, value: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise InvalidValueError(name, value, Text("a positive integer"))
+    return value
+
+
+def _given(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
+def _settings(
+    model: ModelSpec,
+    total: int,
+    gpu_name: str,
+    max_model_len: int | str | None,
+    max_num_seqs: int | None,
+    max_num_batched_tokens: int | None,
+    block_size: int | None,
+) -> dict[str, int]:
+    """Launch settings with vLLM's defaults filled in."""
+    row = engine()
+    batch = next(
+        d
+        for d in row["batch_defaults"]
+        if total >= d["min_device_bytes"]
+        and not (d["unless_name_contains"] and d["unless_name_contains"] in gpu_name.lower())
+    )
+    if max_model_len not in (None, "auto"):
+        _positive("max_model_len", max_model_len)
+        if max_model_len > model.max_context:
+            raise InvalidValueError(
+                "max_model_len",
+                max_model_len,
+                Text(
+                    "at most the context window of {model}, {tokens:,} tokens",
+                    model=model.name,
+                    tokens=model.max_context,
+                ),
+            )
+    return {
+        "max_model_len": model.max_context if max_model_len in (None, "auto") else max_model_len,
+        "max_num_seqs": _positive("max_num_seqs", _given(max_num_seqs, batch["max_num_seqs"])),
+        "max_num_batched_tokens": _positive(
+            "max_num_batched_tokens",
+            _given(max_num_batched_tokens, batch["max_num_batched_tokens"]),
+        ),
+        "block_size": _positive("block_size", _given(block_size, row["block_size"])),
+    }
+
+
+def _longest_request(values: dict) -> int:
+    """The longest request whose blocks fit the cache: vLLM's binary search for the auto
+    ``max_model_len`` (``kv_cache_utils._estimate_max_model_len_from_groups``)."""
+
+    def fits(length: int) -> bool:
+        needed = evaluate(("blocks_per_request",), {**values, "s": length})
+        return needed["blocks_per_request"] <= values["kv_blocks"]
+
+    low, high = 0, values["s"]
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle - 1)
+    return low
+
+
+def _cache(model: ModelSpec, values: dict, max_model_len: int, auto: bool) -> dict:
+    """Blocks, tokens, concurrency and the longest request, from ``kv_available``."""
+    values = evaluate(_CACHE, {**values, "s": model.max_context})
+    longest = _longest_request(values)
+    length = min(longest, model.max_context) if auto else max_model_len
+    values = evaluate(_CACHE, {**values, "s": length})
+    return {
+        "model": model,
+        "available_kv_bytes": int(values["kv_available"]),
+        "page_bytes": int(values["kv_page"]),
+        "layers_per_group": values["L_g"],
+        "groups": values["n_g"],
+        "sliding_groups": values["n_gw"],
+        "blocks": max(int(values["kv_blocks"]), 0),
+        "kv_tokens": max(int(values["kv_tokens"]), 0),
+        "max_model_len": length,
+        "max_concurrency": max(values["max_concurrency"], 0.0),
+        "longest_request": longest,
+        "values": values,
+    }
+
+
+def _symbols(model: ModelSpec, tp: int, pp: int, dtype: str | None, kv_dtype: str | None) -> dict:
+    """Model symbols under a one-token inference workload (the lengths are set later)."""
+    work = Workload(seq=1, tp=tp, pp=pp, attention="flash", cuda_context=0, allocator_reserve=0)
+    work = work.with_(dtype=dtype) if dtype else work
+    work = work.with_(kv_dtype=kv_dtype) if kv_dtype else work
+    if not model.causal:
+        raise InvalidValueError("model", model.name, Text("a decoder (a model with a KV cache)"))
+    values = symbol_values(model, work)
+    values.update(_groups(model, pp))
+    return values
+
+
+def capacity(
+    model: ModelSpec | str,
+    available_kv_bytes: int,
+    *,
+    tp: int = 1,
+    pp: int = 1,
+    dtype: str | None = None,
+    kv_dtype: str | None = None,
+    max_model_len: int | str | None = None,
+    max_num_batched_tokens: int = 2048,
+    block_size: int | None = None,
+) -> Serving:
+    """What vLLM derives from ``available_kv_bytes`` per GPU: blocks, the printed token count
+    and concurrency, and the longest request (vLLM's own arithmetic, nothing modelled)."""
+    from .catalog import load_model
+
+    spec = model if isinstance(model, ModelSpec) else load_model(model)
+    settings = _settings(spec, 0, "", max_model_len, 1, max_num_batched_tokens, block_size)
+    values = _symbols(spec, tp, pp, dtype, kv_dtype)
+    values.update(
+        kv_available=available_kv_bytes,
+        s_b=settings["block_size"],
+        T_b=settings["max_num_batched_tokens"],
+    )
+    return Serving(**_cache(spec, values, settings["max_model_len"], max_model_len == "auto"))
+
+
+def serve(
+    model: ModelSpec | str,
+    gpu: GPU | str,
+    *,
+    tp: int = 1,
+    pp: int = 1,
+    dtype: str | None = None,
+    kv_dtype: str | None = None,
+    gpu_memory_utilization: float | None = None,
+    max_model_len: int | str | None = None,
+    max_num_seqs: int | None = None,
+    max_num_batched_tokens: int | None = None,
+    block_size: int | None = None,
+    kv_cache_memory: int | None = None,
+) -> Serving:
+    """The figures vLLM prints when it starts ``model`` on ``gpu`` (per GPU, tp x pp GPUs).
+
+    Parameters
+    ----------
+    model, gpu
+        Catalog names (or a :class:`ModelSpec` / :class:`GPU`).
+    gpu_memory_utilization
+        Share of the device the engine may use (vLLM's default 0.9).
+    max_model_len
+        Tokens per request; default the model's context window; ``"auto"``: the longest that
+        fits, as vLLM's ``--max-model-len -1``.
+    max_num_seqs, max_num_batched_tokens, block_size
+        vLLM's defaults for the device when not given.
+    kv_cache_memory
+        Bytes for the KV cache per GPU, as vLLM's ``--kv-cache-memory`` (skips the budget).
+
+    Raises
+    ------
+    GpumemError
+        For an unknown model or GPU, or a setting out of range.
+    """
+    from .catalog import load_model
+
+    spec = model if isinstance(model, ModelSpec) else load_model(model)
+    device = gpu if isinstance(gpu, GPU) else get_gpu(gpu)
+    row = engine()
+    util = (
+        row["gpu_memory_utilization"] if gpu_memory_utilization is None else gpu_memory_utilization
+    )
+    if not isinstance(util, (int, float)) or isinstance(util, bool) or not 0 < util <= 1:
+        raise InvalidValueError("gpu_memory_utilization", util, Text("a number in (0, 1]"))
+    total = device.memory_bytes - row["driver_reserved_bytes"]
+    settings = _settings(
+        spec, total, device.name, max_model_len, max_num_seqs, max_num_batched_tokens, block_size
+    )
+    values = _symbols(spec, tp, pp, dtype, kv_dtype)
+    # the dummy run: one forward pass over the batch's tokens, then the sampler
+    tokens, seqs = settings["max_num_batched_tokens"], settings["max_num_seqs"]
+    values.update(B=1, s=tokens, T_b=tokens, N_s=min(seqs, tokens), s_b=settings["block_size"])
+    values.update(M_gpu=total, u=util, l_s=row["sampler_bytes_per_logit"])
+    values.update(M_nt=row["non_torch_bytes"], M_cg=row["cudagraph_bytes"])
+    values = evaluate(_BUDGET, values)
+    if kv_cache_memory is not None:
+        _positive("kv_cache_memory", kv_cache_memory)
+        values["kv_available"] = kv_cache_memory
+    else:
+        values = evaluate(("kv_available",), values)
+    return Serving(
+        **_cache(spec, values, settings["max_model_len"], max_model_len == "auto"),
+        budget_bytes=int(values["serve_budget"]),
+        weights_bytes=int(values["weights"]),
+        profile_peak_bytes=int(values["engine_profile_peak"]),
+        non_torch_bytes=values["M_nt"],
+    )
