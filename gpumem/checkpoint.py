@@ -27,7 +27,7 @@ from math import prod
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .errors import ConfigError, Text, shown
+from .errors import ConfigError, InvalidValueError, Text, shown
 from .modelspec import ModelSpec, check_params_from, from_config
 
 MAX_HEADER_BYTES = 100_000_000
@@ -107,10 +107,19 @@ def _not_regular(where: str) -> ConfigError:
     )
 
 
+def _path(path: object, name: str = "path") -> str:
+    """``path`` as a string: a ``str`` or ``os.PathLike`` (never bytes, never a file
+    descriptor number, which ``os.stat`` would take)."""
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else None
+    if not isinstance(text, str) or not text:
+        raise InvalidValueError(name, path, Text("a non-empty file path (str or os.PathLike)"))
+    return text
+
+
 def _open_regular(path: str | os.PathLike[str]) -> tuple[Any, int]:
     """``(binary file, size)`` of a regular file; anything else is refused before it can block
     (``stat`` first, then a non-blocking open checked again with ``fstat``)."""
-    where = os.fspath(path)
+    where = path = _path(path)
     try:
         mode = os.stat(path).st_mode
     except (OSError, ValueError) as error:
@@ -204,8 +213,8 @@ def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
         Unreadable or non-regular file, absurd header length, malformed JSON, no tensors, or a
         tensor entry with an unknown dtype, a bad shape or offsets that do not match it.
     """
-    where = os.fspath(path)
-    file, size = _open_regular(path)
+    where = _path(path)
+    file, size = _open_regular(where)
     with file:
         prefix = file.read(8)
         if len(prefix) < 8:
@@ -327,6 +336,8 @@ def read_checkpoint(paths: list[str | os.PathLike[str]]) -> CheckpointInfo:
 
 def _read_tensors(paths: list[str | os.PathLike[str]]) -> dict[str, tuple[str, list[int]]]:
     """``{tensor name: (dtype code, shape)}`` over the headers of ``paths``."""
+    if isinstance(paths, (str, bytes, os.PathLike)) or not isinstance(paths, (list, tuple)):
+        raise InvalidValueError("paths", paths, Text("a list of safetensors file paths"))
     if not paths:
         raise ConfigError("checkpoint", Text("no safetensors files given"))
     tensors: dict[str, tuple[str, list[int]]] = {}
@@ -442,7 +453,7 @@ def load_model_dir(path: str | os.PathLike[str], *, params_from: str | None = No
     from the architecture's — is said in :attr:`ModelSpec.warnings`, never passed over.
     """
     check_params_from(params_from)
-    directory = Path(path)
+    directory = Path(_path(path))
     config_path = directory / "config.json"
     if not os.path.lexists(config_path):
         raise ConfigError(os.fspath(directory), Text("no config.json in this directory"))

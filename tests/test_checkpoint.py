@@ -447,3 +447,17 @@ def test_display_name(tmp_path: Path) -> None:
     assert display_name(saved, config) == "Qwen2.5-0.5B"
     for hostile in ("x" * 10_000, "", "a/\n", 7, ["a"]):
         assert display_name(TINY_LLAMA | {"_name_or_path": hostile}, folder) == "Downloads"
+
+
+@pytest.mark.parametrize("path", [None, 3, b"/etc/hostname", "", ["x"]])
+def test_paths_must_be_paths(path: object) -> None:
+    """Not a str or os.PathLike is refused (an int would be taken as a file descriptor)."""
+    for read in (read_config, read_header, load_model_dir, lambda p: read_checkpoint([p])):
+        with pytest.raises(InvalidValueError, match="expected a non-empty file path"):
+            read(path)
+
+
+@pytest.mark.parametrize("paths", ["model.safetensors", Path("model.safetensors"), None, 3])
+def test_checkpoint_paths_are_a_list(paths: object) -> None:
+    with pytest.raises(InvalidValueError, match="expected a list of safetensors file paths"):
+        read_checkpoint(paths)  # type: ignore[arg-type]
