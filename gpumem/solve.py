@@ -13,7 +13,7 @@ from .errors import InvalidValueError, Text
 from .estimate import Estimate, estimate, resolve_model, resolve_workload
 from .hardware import GPU, get_gpu
 from .modelspec import ModelSpec
-from .workload import Workload
+from .workload import MAX_COUNT, Workload
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -121,9 +121,10 @@ def _layouts(spec: ModelSpec, base: Workload, max_gpus: int):
 
 def _largest(fits: Callable[[int], bool], low: int, high: int | float) -> int | None:
     """Largest ``x`` in ``[low, high]`` with ``fits(x)``, for a monotone ``fits``; ``high``
-    may be ``math.inf``."""
+    may be ``math.inf`` (the search then stops at the largest count a workload takes)."""
     if not fits(low):
         return None
+    high = min(high, MAX_COUNT)
     step = 1
     while low + step <= high and fits(low + step):  # double until it no longer fits
         low, step = low + step, step * 2

@@ -110,13 +110,14 @@ def comparisons() -> list[Comparison]:
     return [compare(r) for r in measurements()["records"] if r.get("peak_bytes")]
 
 
-def summary(rows: list[Comparison]) -> dict[str, float]:
-    """Median and worst absolute relative error, of gpumem and of the rule of thumb."""
+def summary(rows: list[Comparison]) -> dict[str, float | None]:
+    """Median, worst and best absolute relative error of gpumem (``median``, ``worst``,
+    ``best``) and of the rule of thumb (``rule_median`` …); ``None`` where no row has one."""
     errors = [abs(r.error) for r in rows]
     rules = [abs(r.rule_error) for r in rows if r.rule_error is not None]
-    return {
-        "median": statistics.median(errors),
-        "worst": max(errors),
-        "rule_median": statistics.median(rules),
-        "rule_worst": max(rules),
-    }
+    figures: dict[str, float | None] = {}
+    for prefix, values in (("", errors), ("rule_", rules)):
+        figures[prefix + "median"] = statistics.median(values) if values else None
+        figures[prefix + "worst"] = max(values) if values else None
+        figures[prefix + "best"] = min(values) if values else None
+    return figures
