@@ -107,6 +107,14 @@ def test_fit_and_listings(capsys) -> None:
         (["estimate", "gpt2", "--cuda-context", "nanGiB"], "got 'nanGiB'"),
         (["estimate", "gpt2", "--allocator-reserve", "nan"], "got 'nan'"),
         (["estimate", "gpt2", "--batch", "1" + "0" * 5000], "positive integer"),
+        # Counts of any size: one line, not an OverflowError.
+        (["estimate", "gpt2", "--batch", "1" + "0" * 400], "invalid batch ~1.0e+400"),
+        (["fit", "gpt2", "--gpu", "a10", "--seq", "9" * 40], "up to 9007199254740992"),
+        (["estimate", "gpt2", "--cuda-context", "1e30GiB"], "invalid cuda_context"),
+        # Options of the other mode are refused in both modes.
+        (["estimate", "gpt2", "--mode", "training", "--kv-dtype", "fp8"], "no KV cache"),
+        (["estimate", "gpt2", "--mode", "training", "--logits", "all"], "invalid logits"),
+        (["estimate", "gpt2", "--checkpointing", "full"], "applies to training"),
         # Two flags that say different things are refused, never one silently dropped.
         (
             [
