@@ -25,15 +25,14 @@ import tempfile
 from pathlib import Path
 
 from docutils import nodes
-from docutils.parsers.rst import directives
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import SphinxError
 from sphinx.transforms.post_transforms import SphinxPostTransform
-from sphinx.util.docutils import SphinxDirective
 
-from .freshness import depend_on_package, package_files
+from .directive import GpumemDirective
+from .freshness import package_files
 from .translation import gettext as _
 
 TIMEOUT = 300  # seconds per script
@@ -124,51 +123,63 @@ def labelled(text: str, name: str, node: nodes.Node) -> nodes.paragraph:
     return paragraph
 
 
-class ExampleDirective(SphinxDirective):
+def file_name(text: str | None) -> str:
+    """Converter of ``:image:``: a file name without a folder."""
+    if not text or posixpath.basename(text) != text:
+        raise ValueError(f"a file name without a folder, got {text!r}")
+    return text
+
+
+def code_listing(script: Path, shown: str) -> nodes.container:
+    """The script's code as highlighted Python, captioned with its path ``shown``."""
+    code = script.read_text(encoding="utf-8")
+    literal = nodes.literal_block(code, code, language="python", translatable=False)
+    caption = nodes.caption(shown, shown, translatable=False)
+    listing = nodes.container("", caption, literal, literal_block=True)
+    listing["classes"] += ["literal-block-wrapper", "gpumem-example-code"]
+    return listing
+
+
+def download_link(script: Path, doc_dir: Path, docname: str) -> addnodes.download_reference:
+    """A link that downloads the script."""
+    return addnodes.download_reference(
+        "",
+        "",
+        nodes.literal(script.name, script.name, classes=["xref", "download"]),
+        reftarget=os.path.relpath(script, doc_dir),
+        refdoc=docname,
+        refdomain="",
+        reftype="download",
+        refexplicit=True,
+        refwarn=False,
+    )
+
+
+class ExampleDirective(GpumemDirective):
     """``gpumem-example NAME`` with an optional ``:image: FILE`` the script writes."""
 
     required_arguments = 1
-    option_spec = {"image": directives.unchanged_required}
+    option_spec = {"image": file_name}
 
-    def run(self) -> list[nodes.Node]:
-        name = self.arguments[0]
+    def render(self) -> list[nodes.Node]:
         folder = Path(self.config.gpumem_examples_dir)
-        script = (folder / f"{name}.py").resolve()
+        script = (folder / f"{self.arguments[0]}.py").resolve()
         if not script.is_file():
-            raise self.error(f"gpumem-example: no script {name}.py in {folder}")
-        image = self.options.get("image")
-        if image is not None and (not image or posixpath.basename(image) != image):
-            raise self.error(f"gpumem-example: :image: takes a file name, got {image!r}")
+            raise self.error(f"gpumem-example: no script {script.name} in {folder}")
         for path in example_files(script):
             self.env.note_dependency(str(path))
-        depend_on_package(self.env)
-
         cache = Path(self.config.gpumem_examples_cache)
         cache.mkdir(parents=True, exist_ok=True)
-        output, written = run_example(script, image, cache)
-
+        output, written = run_example(script, self.options.get("image"), cache)
         doc_dir = Path(self.env.doc2path(self.env.docname)).parent
-        shown = posixpath.join(Path(self.config.gpumem_examples_dir).name, script.name)
-        code = script.read_text(encoding="utf-8")
-        literal = nodes.literal_block(code, code, language="python", translatable=False)
-        caption = nodes.caption(shown, shown, translatable=False)
-        listing = nodes.container("", caption, literal, literal_block=True)
-        listing["classes"] += ["literal-block-wrapper", "gpumem-example-code"]
-
-        download = addnodes.download_reference(
-            "",
-            "",
-            nodes.literal(script.name, script.name, classes=["xref", "download"]),
-            reftarget=os.path.relpath(script, doc_dir),
-            refdoc=self.env.docname,
-            refdomain="",
-            reftype="download",
-            refexplicit=True,
-            refwarn=False,
-        )
+        shown = posixpath.join(folder.name, script.name)
         result: list[nodes.Node] = [
-            listing,
-            labelled(_("Download {script}"), script.name, download),
+            code_listing(script, shown),
+            labelled(
+                _("Download {script}"),
+                script.name,
+                download_link(script, doc_dir, self.env.docname),
+            ),
             labelled(_("Output of {script}:"), script.name, nodes.literal(shown, shown)),
             nodes.literal_block(output, output, language="text", translatable=False),
         ]
@@ -176,11 +187,9 @@ class ExampleDirective(SphinxDirective):
             picture = nodes.image(uri=os.path.relpath(written, doc_dir), classes=["gpumem-example"])
             picture["gpumem_alt"] = _("Image written by {script}").format(script=shown)
             result.append(picture)
-        block = nodes.container("", *result, classes=["gpumem-example"])
-        self.set_source_info(block)
         for node in result:
             self.set_source_info(node)
-        return [block]
+        return [nodes.container("", *result, classes=["gpumem-example"])]
 
 
 class ExampleAltText(SphinxPostTransform):
