@@ -10,13 +10,14 @@ from pathlib import Path
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.locale import _
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 project = "gpumem"
 author = "gpumem contributors"
-copyright = "gpumem contributors"
+copyright = author  # translated per language below
 release = version = "0.1"
 
 extensions = [
@@ -27,6 +28,7 @@ extensions = [
     "sphinx_sitemap",
     "sphinxext.opengraph",
     "gpumem.sphinxext",
+    "gpumem.sphinxext.mathml",
 ]
 
 # Sources live in docs/ and this file at the repository root: sphinx-build -c . docs OUT.
@@ -70,12 +72,18 @@ gpumem_examples_cache = str(ROOT / "_build" / "examples_cache")  # shared by bot
 # --- HTML ------------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = "gpumem"
+html_favicon = "docs/_static/favicon.svg"
 html_css_files = ["gpumem.css"]
+html_js_files = ["gpumem.js"]
+html_math_renderer = "mathml"  # formulas written as MathML at build time: no script, no CDN
 html_show_sourcelink = True
+html_sidebars = {"**": []}  # every page is in the top bar: no empty "Section Navigation"
+html_context = {"default_mode": "auto"}  # the theme's colour mode before a reader picks one
 html_theme_options = {
     "navbar_end": ["language-switcher", "theme-switcher", "navbar-icon-links"],
     "secondary_sidebar_items": ["page-toc", "sourcelink"],
     "show_toc_level": 2,
+    "header_links_before_dropdown": 3,  # long page titles: more would wrap the top bar
     "footer_start": ["copyright"],
     "footer_end": [],
 }
@@ -94,6 +102,14 @@ def per_language(app: Sphinx, config: Config) -> None:
     config.site_url = config.gpumem_site_url  # sphinx-sitemap adds <code>/ itself
     config.html_baseurl = f"{config.gpumem_site_url}{language}/"  # canonical links
     config.ogp_site_url = config.html_baseurl
+    # Words the theme takes from its options, not its catalog: translated by docs/locale's
+    # sphinx.po, which the theme's own templates read too.
+    config.copyright = str(_(config.author))
+    config.html_theme_options = {
+        **config.html_theme_options,
+        "header_dropdown_text": str(_("More")),
+        "search_bar_text": str(_("Search the docs ...")),
+    }
     if not config.nb_execution_cache_path:  # MyST-NB keys its cache on code only
         config.nb_execution_cache_path = str(ROOT / "_build" / "jupyter_cache" / language)
 
