@@ -1,4 +1,5 @@
-"""Developer commands: ``nox -s tests``, ``nox -s docs``, ``nox -s lint``, ``nox -s bench``."""
+"""Developer commands: ``nox -s tests``, ``nox -s docs``, ``nox -s browser``, ``nox -s lint``,
+``nox -s bench``."""
 
 from __future__ import annotations
 
@@ -18,17 +19,32 @@ nox.options.sessions = ["tests"]
 PYTHON = "3.11"
 
 
+def _install(session: nox.Session, *args: str) -> None:
+    """``pip install`` that says what it installs, shows pip's progress, and is skipped when
+    the same request already went into this session's environment."""
+    stamp = Path(session.virtualenv.location, ".gpumem-install")
+    request = " ".join(args) + "\0" + Path("pyproject.toml").read_text()
+    # a copy of this checkout goes stale with the code; an editable install or a release does not
+    copies_checkout = args[0] != "-e" and any(arg.startswith(".") for arg in args)
+    if not copies_checkout and stamp.exists() and stamp.read_text() == request:
+        session.log(f"installed: {' '.join(args)} (pyproject.toml unchanged)")
+        return
+    session.log(f"installing {' '.join(args)}: the first time takes a few minutes")
+    session.install(*args, silent=False)
+    stamp.write_text(request)
+
+
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Run the test suite (the Sphinx extension's tests included)."""
-    session.install("-e", ".[test,docs]")
+    _install(session, "-e", ".[test,docs]")
     session.run("pytest", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     """Check style with ruff, and that imports go one way (pyproject.toml's import contract)."""
-    session.install("ruff==0.17.*", "import-linter==2.*")
+    _install(session, "ruff==0.17.*", "import-linter==2.*")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("lint-imports")
@@ -37,14 +53,14 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Print the CLI's cold start time, the sweep time and the accuracy table."""
-    session.install(".[test]")  # not editable: the editable finder slows every start
+    _install(session, ".[test]")  # not editable: the editable finder slows every start
     session.run("python", "benchmarks/bench.py", *session.posargs)
 
 
 @nox.session(python=PYTHON, name="measure-check")
 def measure_check(session: nox.Session) -> None:
     """Check the measurement harness: fake-tensor runs equal real runs (needs torch, CPU)."""
-    session.install("-e", ".[measure,test]")
+    _install(session, "-e", ".[measure,test]")
     session.run("pytest", "tests/test_measure.py", *session.posargs)
 
 
@@ -55,7 +71,7 @@ def measure(session: nox.Session) -> None:
     Rewrites gpumem/data/measurements.json; arguments after ``--`` go to
     ``python -m gpumem.measure`` (e.g. ``-- --models gpt2``).
     """
-    session.install("-e", ".[measure]")
+    _install(session, "-e", ".[measure]")
     session.run("python", "-m", "gpumem.measure", *session.posargs)
 
 
@@ -86,20 +102,33 @@ def _docs_inputs_digest() -> str:
     return digest.hexdigest()
 
 
+#: The notebooks' IPython kernels: their own profile, reporting errors only. jupyter_client
+#: starts them on local TCP, and each says so in a warning that tells a reader nothing.
+IPYTHONDIR = Path("_build/ipython")
+KERNEL_CONFIG = 'c.IPKernelApp.log_level = "ERROR"\n'
+
+
 def _html(session: nox.Session, language: str, out: Path) -> None:
     """Build ``language`` into ``out/html/<language>``."""
     doctrees, html = out / "doctrees" / language, out / "html" / language
+    kernel_config = IPYTHONDIR / "profile_default" / "ipython_kernel_config.py"
+    kernel_config.parent.mkdir(parents=True, exist_ok=True)
+    kernel_config.write_text(KERNEL_CONFIG)
     # -a: write every page, or sphinx-sitemap lists only the pages written this time
     session.run(
-        *SPHINX, "-b", "html", "-a", "-D", f"language={language}", "-d", doctrees, "docs", html
+        *SPHINX,
+        *("-b", "html", "-a", "-D", f"language={language}", "-d", doctrees, "docs", html),
+        env={"IPYTHONDIR": str(IPYTHONDIR.resolve())},
     )
+    # MyST-NB writes the executed notebooks next to the language folders; none is a page
+    shutil.rmtree(out / "html" / "jupyter_execute", ignore_errors=True)
 
 
 @nox.session(python=PYTHON)
 def docs(session: nox.Session) -> None:
     """Build the site into _build/html/<language>/ after checking that the Chinese catalogs are
     complete; ``-- --reproducible`` also rebuilds it from scratch and compares every byte."""
-    session.install("-e", ".[docs]")
+    _install(session, "-e", ".[docs]")
     reproducible = "--reproducible" in session.posargs
     if reproducible:  # compare two builds from scratch
         shutil.rmtree("_build/html", ignore_errors=True)
@@ -137,11 +166,23 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def browser(session: nox.Session) -> None:
+    """Check the built site (``nox -s docs`` first) in Debian's Chromium, ``apt-get install -y
+    chromium``: every page of both languages over http and from disk, offline — console,
+    formulas, table widths, axe-core, language switcher — and search; screenshots go to
+    ``_build/screenshots/``. Arguments after ``--`` go to pytest."""
+    _install(session, "-e", ".[browser]")
+    session.log("installing axe-core from npm (tests/browser/package-lock.json)")
+    session.run("npm", "ci", "--prefix", "tests/browser", "--no-audit", "--no-fund", external=True)
+    session.run("pytest", "tests/browser", "--durations=5", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def i18n(session: nox.Session) -> None:
     """Update the Chinese catalogs from the English sources: the documents' (docs/locale) and
     the extension's and the command line's own words (gpumem/locale, compiled to the .mo that
     ships)."""
-    session.install("-e", ".[docs]")
+    _install(session, "-e", ".[docs]")
     session.run(*GETTEXT, "docs", "_build/gettext")
     session.run("sphinx-intl", "update", "-p", "_build/gettext", "-d", "docs/locale", "-l", "zh_CN")
     extract = "pybabel extract -F pyproject.toml -k _ -k N_ -k Text --no-location --omit-header"
