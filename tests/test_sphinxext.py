@@ -154,7 +154,7 @@ def test_data_prose_is_extracted_from_the_files() -> None:
 LAYERS = (
     ("__init__",),
     ("table", "chart", "formula", "sources", "cli_help", "example", "role"),
-    ("apidoc", "search", "switcher", "config", "catalogs", "directive"),
+    ("apidoc", "search", "switcher", "mathml", "config", "catalogs", "directive"),
     ("quantities",),
     ("table_kinds", "chart_kinds", "accuracy"),
     ("techniques",),

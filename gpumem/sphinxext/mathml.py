@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from docutils import nodes
+from latex2mathml.converter import convert
 from sphinx.application import Sphinx
 from sphinx.locale import get_translation
 from sphinx.util import logging
@@ -30,8 +31,6 @@ _UNCONVERTED = re.compile(r"<mi>&</mi>|<merror|\\[A-Za-z]")
 
 def to_mathml(tex: str, display: bool) -> str:
     """MathML of ``tex``; several lines (``\\\\``) of a display become an aligned table."""
-    from latex2mathml.converter import convert
-
     tex = _UPRIGHT_LETTER.sub(r"\\text{\1}", _ALIGNED.sub(r"\\\1{split}", tex.strip()))
     if display and r"\\" in tex and r"\begin{" not in tex:
         tex = r"\begin{split}" + tex + r"\end{split}"

@@ -20,16 +20,21 @@ from sphinx.config import Config
 from sphinx.errors import ExtensionError
 
 
+def _warnings_only(record: logging.LogRecord) -> bool:
+    """Whether a log record is a warning or worse."""
+    return record.levelno >= logging.WARNING
+
+
 def require_jieba(app: Sphinx, config: Config) -> None:
-    """Fail a Chinese build when jieba cannot be imported; keep its loading messages out of
-    the build's output."""
+    """Fail a Chinese build when jieba cannot be imported; keep its progress messages (it
+    logs them at debug level, to stderr, on import) out of the build's output."""
     if not (config.language or "").startswith("zh"):
         return
     if importlib.util.find_spec("jieba") is None:
         raise ExtensionError("jieba is not installed: the Chinese search index would be empty")
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
+    jieba_log = logging.getLogger("jieba")
+    if _warnings_only not in jieba_log.filters:
+        jieba_log.addFilter(_warnings_only)
 
 
 def _search_language(language: str) -> type | None:
