@@ -346,41 +346,35 @@ def models_rows() -> list[dict[str, object]]:
     """The model catalog as table rows."""
     from .catalog import load_model, model_names
 
-    rows = []
-    for name in model_names():
-        m = load_model(name)
-        rows.append(
-            {
-                "id": name,
-                "name": m.name,
-                "family": m.family,
-                "parameters": m.parameters,
-                "layers": m.n_layers,
-                "context": m.max_context,
-            }
-        )
-    return rows
+    return [
+        {
+            "id": name,
+            "name": m.name,
+            "family": m.family,
+            "parameters": m.parameters,
+            "layers": m.n_layers,
+            "context": m.max_context,
+        }
+        for name, m in ((n, load_model(n)) for n in model_names())
+    ]
 
 
 def gpus_rows() -> list[dict[str, object]]:
     """The GPU catalog as table rows."""
     from .hardware import get_gpu, gpu_names
 
-    rows = []
-    for name in gpu_names():
-        g = get_gpu(name)
-        rows.append(
-            {
-                "id": name,
-                "name": g.name,
-                "memory GiB": to_unit(g.memory_bytes, "GiB"),
-                "memory basis": g.memory_basis,
-                "type": g.memory_type,
-                "bandwidth GB/s": g.bandwidth_bytes_per_s / 10**9,
-                "year": str(g.year),
-            }
-        )
-    return rows
+    return [
+        {
+            "id": name,
+            "name": g.name,
+            "memory GiB": to_unit(g.memory_bytes, "GiB"),
+            "memory basis": g.memory_basis,
+            "type": g.memory_type,
+            "bandwidth GB/s": g.bandwidth_bytes_per_s / 10**9,
+            "year": str(g.year),
+        }
+        for name, g in ((n, get_gpu(n)) for n in gpu_names())
+    ]
 
 
 def formats_rows() -> list[dict[str, object]]:
