@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from .estimate import Estimate, rule_of_thumb, rule_of_thumb_multiplier
+from .estimate import Estimate, gpu_count, rule_of_thumb, rule_of_thumb_multiplier
 from .i18n import N_, _, columns, current_language
 from .units import to_unit
 from .vocabulary import (
@@ -132,7 +132,7 @@ def _in(n_bytes: float, unit: str) -> str:
 
 def _headline(e: Estimate) -> str:
     w, m = e.workload, e.model
-    gpus = w.dp * w.tp * w.pp
+    gpus = gpu_count(w)
     parts = [
         m.name,
         label(MODES, w.mode, _),
@@ -216,8 +216,7 @@ def _layout(result: Fit) -> str:
     parts = [f"{name}={getattr(w, name)}" for name in ("tp", "pp", "dp") if getattr(w, name) > 1]
     if w.zero:
         parts.append(f"ZeRO-{w.zero}")
-    count = w.tp * w.pp * w.dp
-    return f"{count} × {result.gpu.name}" + (f" ({', '.join(parts)})" if parts else "")
+    return f"{gpu_count(w)} × {result.gpu.name}" + (f" ({', '.join(parts)})" if parts else "")
 
 
 def fit_text(answers: Answers) -> str:
@@ -268,9 +267,7 @@ def fit_json(answers: Answers) -> dict[str, object]:
         "layout": None
         if layout is None
         else {
-            "gpus": layout.estimate.workload.tp
-            * layout.estimate.workload.pp
-            * layout.estimate.workload.dp,
+            "gpus": gpu_count(layout.estimate.workload),
             **{k: getattr(layout.estimate.workload, k) for k in ("tp", "pp", "dp", "zero")},
             "total_bytes_per_gpu": layout.estimate.total_bytes,
         },
