@@ -281,6 +281,16 @@ def _plain_ticks(axis) -> None:
     axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,g}"))
 
 
+def _log_axes(axes, logx: bool, logy: bool) -> None:
+    """Logarithmic x and/or y axes, their ticks written as plain numbers."""
+    if logx:
+        axes.set_xscale("log")
+        _plain_ticks(axes.xaxis)
+    if logy:
+        axes.set_yscale("log")
+        _plain_ticks(axes.yaxis)
+
+
 def _wrap(label: str, width: int) -> str:
     """Break a long category label into lines of about ``width`` columns, after a comma or
     space (a Chinese label also after its full-width comma)."""
@@ -397,12 +407,7 @@ def _draw_line_chart(chart: LineChart) -> Figure:
             linewidth=1.6,
             label=label,
         )
-    if chart.logx:
-        axes.set_xscale("log")
-        _plain_ticks(axes.xaxis)
-    if chart.logy:
-        axes.set_yscale("log")
-        _plain_ticks(axes.yaxis)
+    _log_axes(axes, chart.logx, chart.logy)
     if chart.xticks:
         axes.set_xticks([x for x, _ in chart.xticks], [t for _, t in chart.xticks])
         axes.xaxis.set_minor_locator(NullLocator())
@@ -448,12 +453,7 @@ def _draw_scatter(chart: ScatterChart) -> Figure:
             label=group,
             zorder=3,
         )
-    if chart.logx:
-        axes.set_xscale("log")
-        _plain_ticks(axes.xaxis)
-    if chart.logy:
-        axes.set_yscale("log")
-        _plain_ticks(axes.yaxis)
+    _log_axes(axes, chart.logx, chart.logy)
     axes.set_xlabel(chart.xlabel)
     axes.set_ylabel(chart.ylabel)
     axes.grid(color=INK, alpha=0.2, linewidth=0.6)

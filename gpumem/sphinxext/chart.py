@@ -18,11 +18,10 @@ from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxTranslator
 
-from ..errors import UnknownNameError
 from ..plotting import Chart, write_svg
 from . import accuracy, chart_kinds
-from .directive import GpumemDirective
-from .selection import OPTION_SPEC, Selection
+from .directive import KindDirective
+from .selection import Selection
 
 CHARTS: dict[str, Callable[[Selection, str], tuple[Chart, str]]] = {
     **chart_kinds.CHARTS,
@@ -35,22 +34,18 @@ class chart(nodes.General, nodes.Element):  # noqa: N801 (docutils names nodes i
     describes it."""
 
 
-class ChartDirective(GpumemDirective):
+class ChartDirective(KindDirective):
     """``gpumem-chart <kind>`` with the options of :class:`Selection`.
 
     The directive's content, if any, is the figure's caption.
     """
 
-    required_arguments = 1
-    option_spec = OPTION_SPEC
+    what = "chart"
+    kinds = CHARTS
     has_content = True
 
     def render(self) -> list[nodes.Node]:
-        kind = self.arguments[0]
-        if kind not in CHARTS:
-            raise UnknownNameError("chart", kind, CHARTS)
-        selection = Selection.from_options(self.options, self.config.gpumem_default_unit)
-        figure, alt = CHARTS[kind](selection, self.config.language or "en")
+        figure, alt = self.computed()
         result = nodes.figure("", chart(chart=figure, alt=alt), classes=["gpumem-chart"])
         if self.content:
             text = " ".join(self.content)

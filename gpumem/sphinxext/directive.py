@@ -10,14 +10,15 @@ notes that the page depends on the package, reports a
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from docutils import nodes
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from ..errors import GpumemError
+from ..errors import GpumemError, UnknownNameError
 from .freshness import depend_on_package
+from .selection import OPTION_SPEC, Selection
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,25 @@ class GpumemDirective(SphinxDirective):
         for node in result:
             self.set_source_info(node)
         return result
+
+
+class KindDirective(GpumemDirective):
+    """A directive whose argument names a kind (a table, a chart) of :attr:`kinds`, computed
+    from the options of :class:`~gpumem.sphinxext.selection.Selection`."""
+
+    required_arguments = 1
+    option_spec = OPTION_SPEC
+    #: What a kind is called in an error ("table", "chart").
+    what: ClassVar[str]
+    kinds: ClassVar[dict[str, Callable[[Selection, str], Any]]]
+
+    def computed(self) -> Any:
+        """What the kind named by the argument computes for the options, in the page's language."""
+        kind = self.arguments[0]
+        if kind not in self.kinds:
+            raise UnknownNameError(self.what, kind, self.kinds)
+        selection = Selection.from_options(self.options, self.config.gpumem_default_unit)
+        return self.kinds[kind](selection, self.config.language or "en")
 
 
 def warn(error: GpumemError, source: str, location: str, subtype: str) -> None:

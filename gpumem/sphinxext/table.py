@@ -11,26 +11,21 @@ from collections.abc import Callable
 from docutils import nodes
 from sphinx.application import Sphinx
 
-from ..errors import UnknownNameError
 from . import accuracy, table_kinds
-from .directive import GpumemDirective, table_node
-from .selection import OPTION_SPEC, Selection, Table
+from .directive import KindDirective, table_node
+from .selection import Selection, Table
 
 TABLES: dict[str, Callable[[Selection, str], Table]] = {**table_kinds.TABLES, **accuracy.TABLES}
 
 
-class TableDirective(GpumemDirective):
+class TableDirective(KindDirective):
     """``gpumem-table <kind>`` with the options of :class:`Selection`."""
 
-    required_arguments = 1
-    option_spec = OPTION_SPEC
+    what = "table"
+    kinds = TABLES
 
     def render(self) -> list[nodes.Node]:
-        kind = self.arguments[0]
-        if kind not in TABLES:
-            raise UnknownNameError("table", kind, TABLES)
-        selection = Selection.from_options(self.options, self.config.gpumem_default_unit)
-        title, header, rows = TABLES[kind](selection, self.config.language or "en")
+        title, header, rows = self.computed()
         return [table_node(title, header, rows, "gpumem-table")]
 
 
