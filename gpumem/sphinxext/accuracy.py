@@ -8,7 +8,6 @@ Errors are relative, ``(estimate − measured) ÷ measured``: negative means the
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -18,7 +17,7 @@ from ..errors import InvalidValueError, UnknownNameError
 from ..estimate import rule_of_thumb_multiplier
 from ..plotting import ErrorChart
 from ..units import to_unit
-from ..validation import Comparison, compare, measurements
+from ..validation import Comparison, compare, measurements, summary
 from ..workload import MODES
 from .formatting import amount, format_int, join_names, percent, signed_percent, significant
 from .labels import kind_label, scenario_label
@@ -118,18 +117,12 @@ def accuracy_table(selection: Selection, language: str) -> Table:
 
 def _figures(chosen: list[Entry]) -> dict[str, float | int | None]:
     ran = [e.comparison for e in chosen if e.comparison is not None]
-    errors = [abs(c.error) for c in ran]
-    rules = [abs(c.rule_error) for c in ran if c.rule_error is not None]
-    figures: dict[str, float | int | None] = {
+    return {
         "count": len(ran),
         "failed": len(chosen) - len(ran),
         "exact": sum(c.estimate_bytes == c.measured_bytes for c in ran),
+        **summary(ran),
     }
-    for prefix, values in (("", errors), ("rule_", rules)):
-        figures[prefix + "median"] = statistics.median(values) if values else None
-        figures[prefix + "worst"] = max(values) if values else None
-        figures[prefix + "best"] = min(values) if values else None
-    return figures
 
 
 def accuracy_summary_table(selection: Selection, language: str) -> Table:
