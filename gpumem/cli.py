@@ -44,6 +44,18 @@ examples:
   gpumem fit llama-3.1-8b --vram 12GB --dtype q8_0,q4_k_m --batch 1,4   # a card by its memory""")
 
 
+EPILOG_SERVE = N_("""\
+examples:
+  gpumem serve qwen2.5-7b --gpu h100-sxm
+  gpumem serve llama-3.1-8b --gpu rtx-4090 --max-model-len auto
+  gpumem serve llama-3.1-70b --gpu h100-sxm --tp 4 --kv-dtype fp8 --json""")
+
+PARAMS_FROM_HELP = N_(
+    "a model directory's parameter count: from config (the architecture) or "
+    "safetensors (the weights' headers); default: the headers when they agree "
+    "with the architecture"
+)
+
 COMPLETION_EPILOG = N_("""\
 install (once; print it again after an upgrade):
   gpumem completion bash > ~/.local/share/bash-completion/completions/gpumem
@@ -186,15 +198,7 @@ def _add_workload_options(p: argparse.ArgumentParser, lists: bool) -> None:
     p.add_argument(
         "model", help=_("catalog id (see 'gpumem models'), a config.json or a model directory")
     )
-    p.add_argument(
-        "--params-from",
-        choices=PARAMS_FROM,
-        help=_(
-            "a model directory's parameter count: from config (the architecture) or "
-            "safetensors (the weights' headers); default: the headers when they agree "
-            "with the architecture"
-        ),
-    )
+    p.add_argument("--params-from", choices=PARAMS_FROM, help=_(PARAMS_FROM_HELP))
     g = p.add_argument_group(_("workload"))
     g.add_argument("--mode", metavar="MODE", help=_("inference (default) or training"))
     g.add_argument(
@@ -369,6 +373,7 @@ def _parsers(only: str | None = None) -> dict[str | None, argparse.ArgumentParse
         "estimate": (_("peak memory per GPU, by component"), _add_estimate),
         "fit": (_("does it fit on a GPU; how many GPUs; largest batch/context"), _add_fit),
         **{name: (_(text), _add_listing) for name, (text, _d) in LISTINGS.items()},
+        "serve": (_("what vLLM reserves at startup: KV cache, tokens, concurrency"), _add_serve),
         "completion": (_("print a shell completion script (bash or zsh)"), _add_completion),
     }
     parsers: dict[str | None, argparse.ArgumentParser] = {None: parser}
@@ -413,15 +418,7 @@ def _add_fit(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.
     fit = _add_workload_command(
         sub, name, text, _("Check a model and workload against a GPU."), _(EPILOG_FIT), lists=True
     )
-    g = fit.add_argument_group(_("GPU"))
-    device = g.add_mutually_exclusive_group(required=True)
-    device.add_argument("--gpu", help=_("GPU id (see 'gpumem gpus')"))
-    device.add_argument(
-        "--vram",
-        type=_budget,
-        metavar="SIZE",
-        help=_("instead of --gpu: the memory of one GPU, with its unit (24GB, 16GiB)"),
-    )
+    g = _add_device(fit)
     g.add_argument(
         "--gpus",
         type=_positive,
@@ -437,6 +434,72 @@ def _add_fit(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.
         ),
     )
     return fit
+
+
+def _add_device(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """The GPU options: ``--gpu`` or ``--vram``, one of them required."""
+    g = parser.add_argument_group(_("GPU"))
+    device = g.add_mutually_exclusive_group(required=True)
+    device.add_argument("--gpu", help=_("GPU id (see 'gpumem gpus')"))
+    device.add_argument(
+        "--vram",
+        type=_budget,
+        metavar="SIZE",
+        help=_("instead of --gpu: the memory of one GPU, with its unit (24GB, 16GiB)"),
+    )
+    return g
+
+
+def _add_serve(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
+    serve = _add_command(
+        sub,
+        name,
+        text,
+        _(
+            "What vLLM reports when it starts a model: the weights' memory, the KV cache's "
+            "memory and tokens, and how many requests of a length it holds at once."
+        ),
+        _(EPILOG_SERVE),
+    )
+    serve.add_argument(
+        "model", help=_("catalog id (see 'gpumem models'), a config.json or a model directory")
+    )
+    serve.add_argument("--params-from", choices=PARAMS_FROM, help=_(PARAMS_FROM_HELP))
+    _add_device(serve)
+    e = serve.add_argument_group(_("engine"))
+    e.add_argument("--tp", type=_positive, help=_("tensor-parallel GPUs"))
+    e.add_argument("--pp", type=_positive, help=_("pipeline stages"))
+    e.add_argument("--dtype", help=_("weight format (see 'gpumem formats'; default: bf16)"))
+    e.add_argument("--kv-dtype", help=_("KV-cache format (default: the activation format)"))
+    e.add_argument(
+        "--gpu-memory-utilization",
+        type=float,
+        metavar="U",
+        help=_("share of the GPU the engine may use, in (0, 1] (vLLM's default: 0.9)"),
+    )
+    e.add_argument(
+        "--max-model-len",
+        type=_tokens_or_auto,
+        metavar="N",
+        help=_("tokens per request (default: the model's window); auto: the longest that fits"),
+    )
+    e.add_argument("--max-num-seqs", type=_positive, help=_("requests per step (vLLM's default)"))
+    e.add_argument(
+        "--max-num-batched-tokens", type=_positive, help=_("tokens per step (vLLM's default)")
+    )
+    e.add_argument("--block-size", type=_positive, help=_("tokens per KV-cache block"))
+    e.add_argument(
+        "--kv-cache-memory",
+        type=_size,
+        metavar="SIZE",
+        help=_("KV-cache memory per GPU, with its unit, instead of what the budget leaves"),
+    )
+    serve.add_argument("--json", action="store_true", help=_("print JSON (bytes)"))
+    return serve
+
+
+def _tokens_or_auto(text: str) -> int | str:
+    return "auto" if text == "auto" else _positive(text)
 
 
 def _budget(text: str):
@@ -481,15 +544,22 @@ def _add_workload_command(
     epilog: str,
     lists: bool = False,
 ) -> argparse.ArgumentParser:
-    command = sub.add_parser(
+    command = _add_command(sub, name, text, description, epilog)
+    _add_workload_options(command, lists)
+    return command
+
+
+def _add_command(
+    sub: argparse._SubParsersAction, name: str, text: str, description: str, epilog: str
+) -> argparse.ArgumentParser:
+    """A command whose epilog (examples) is printed as written."""
+    return sub.add_parser(
         name,
         help=text,
         description=description,
         epilog=epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_workload_options(command, lists)
-    return command
 
 
 def _add_listing(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
@@ -503,15 +573,15 @@ def _add_completion(
 ) -> argparse.ArgumentParser:
     from .completion import SHELLS
 
-    completion = sub.add_parser(
+    completion = _add_command(
+        sub,
         name,
-        help=text,
-        description=_(
+        text,
+        _(
             "Print a script that completes gpumem's commands, options, model and GPU ids and "
             "formats in the shell."
         ),
-        epilog=_(COMPLETION_EPILOG),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        _(COMPLETION_EPILOG),
     )
     completion.add_argument("shell", choices=SHELLS, help=_("bash or zsh"))
     return completion
@@ -534,6 +604,29 @@ def _model(args: argparse.Namespace):
         line = _("{prog}: warning: {message}").format(prog="gpumem", message=translate(warning, _))
         print(line, file=sys.stderr)
     return spec
+
+
+def _serve(args: argparse.Namespace) -> str:
+    from .hardware import get_gpu
+    from .report import serve_json, serve_text, to_json
+    from .serve import serve
+
+    names = (
+        "tp",
+        "pp",
+        "dtype",
+        "kv_dtype",
+        "gpu_memory_utilization",
+        "max_model_len",
+        "max_num_seqs",
+        "max_num_batched_tokens",
+        "block_size",
+        "kv_cache_memory",
+    )
+    given = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+    gpu = args.vram or get_gpu(args.gpu)
+    result = serve(_model(args), gpu, **given)
+    return to_json(serve_json(result)) if args.json else serve_text(result, gpu, given)
 
 
 def _estimate(args: argparse.Namespace) -> str:
@@ -601,6 +694,7 @@ COMMANDS = {
     "models": _listing("models"),
     "gpus": _listing("gpus"),
     "formats": _listing("formats"),
+    "serve": _serve,
     "completion": _completion,
 }
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from .compare import Option
     from .hardware import GPU
+    from .serve import Serving
     from .solve import Answers, Fit
 
 #: Column headers of the text tables (the JSON keeps the English keys).
@@ -337,6 +338,56 @@ def compare_json(options: Sequence[Option], best: int | None) -> list[dict[str, 
         }
         for index, option in enumerate(options)
     ]
+
+
+#: Request lengths whose concurrency ``gpumem serve`` lists (those below ``max_model_len``).
+SERVE_LENGTHS = (1024, 4096, 16384, 65536)
+
+
+def serve_text(s: Serving, gpu: GPU, settings: dict[str, object]) -> str:
+    """What vLLM prints at startup (its own wording), whether the engine starts, and the
+    requests the cache holds at a few lengths."""
+    tp, pp = settings.get("tp", 1), settings.get("pp", 1)
+    lines = [
+        " · ".join([s.model.name, "vLLM", _device(gpu), f"tp={tp}, pp={pp}"]),
+        "",
+        _("Model loading took {gib} GiB").format(gib=_in(s.weights_bytes, "GiB")),
+        _("Available KV cache memory: {gib} GiB").format(gib=_in(s.available_kv_bytes, "GiB")),
+        _("GPU KV cache size: {tokens} tokens").format(tokens=f"{s.kv_tokens:,}"),
+        _("Maximum concurrency for {tokens} tokens per request: {x}x").format(
+            tokens=f"{s.max_model_len:,}", x=f"{s.max_concurrency:.2f}"
+        ),
+        "",
+    ]
+    if s.fits:
+        lines.append(
+            _("starts: the cache holds requests of up to {longest} tokens").format(
+                longest=f"{s.longest_request:,}"
+            )
+        )
+        held = [
+            _("{tokens} tokens: {n}").format(tokens=f"{n:,}", n=number(s.concurrency(n)))
+            for n in SERVE_LENGTHS
+            if n < s.max_model_len
+        ]
+        if held:
+            lines.append(_("requests held at once: {list}").format(list=", ".join(held)))
+    elif s.longest_request:
+        lines.append(
+            _(
+                "does NOT start: a request of {tokens} tokens needs more KV cache than there "
+                "is; --max-model-len {longest} (or auto) fits"
+            ).format(tokens=f"{s.max_model_len:,}", longest=s.longest_request)
+        )
+    else:
+        lines.append(_("does NOT start: the weights and the profile run leave no KV cache"))
+    return "\n".join(lines) + "\n"
+
+
+def serve_json(s: Serving) -> dict[str, object]:
+    """The startup figures as plain data (bytes, tokens), with ``fits``."""
+    data = {k: v for k, v in s.as_dict().items() if k not in ("model", "values")}
+    return {"model": s.model.name, **data, "fits": s.fits, "units": "bytes"}
 
 
 def models_rows() -> list[dict[str, object]]:

@@ -393,3 +393,42 @@ def test_params_from_refused_where_there_is_nothing_to_choose(capsys) -> None:
     assert "params_from is 'safetensors'" in err
     code, _, err = run(capsys, "estimate", "gpt2", "--params-from", "weights")
     assert code == 2 and "invalid choice: 'weights'" in err
+
+
+def test_serve_prints_vllm_startup_figures(capsys) -> None:
+    code, out, err = run(capsys, "serve", "llama-3.1-8b", "--gpu", "rtx-4090")
+    assert code == 0 and not err
+    # 8,030,261,248 BF16 parameters = 16,060,522,496 bytes = 14.96 GiB of weights.
+    assert "Model loading took 14.96 GiB" in out
+    assert "GPU KV cache size: " in out and "Maximum concurrency for 131,072 tokens" in out
+    assert "does NOT start" in out and "--max-model-len" in out  # 24 GB holds no 128k request
+
+
+def test_serve_json_is_the_api(capsys) -> None:
+    from gpumem.report import serve_json, to_json
+    from gpumem.serve import serve
+
+    argv = ("serve", "qwen2.5-7b", "--gpu", "h100-sxm", "--max-model-len", "auto", "--json")
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and out == to_json(
+        serve_json(serve("qwen2.5-7b", "h100-sxm", max_model_len="auto"))
+    )
+    data = json.loads(out)
+    # A block of 16 tokens holds K and V of 4 KV heads x 128 values in BF16 per layer:
+    # 16 x 2 x 4 x 128 x 2 = 32,768 bytes; the cache holds whole blocks of 16 tokens.
+    assert data["page_bytes"] == 32_768 and data["kv_tokens"] == 16 * data["blocks"]
+    assert data["fits"] is True
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["serve", "gpt2", "--gpu", "a10", "--gpu-memory-utilization", "nan"], "(0, 1]"),
+        (["serve", "gpt2", "--gpu", "a10", "--max-model-len", "many"], "positive integer"),
+        (["serve", "gpt2", "--gpu", "a10", "--kv-cache-memory", "4"], "with its unit"),
+        (["serve", "gpt2"], "--gpu"),
+    ],
+)
+def test_serve_bad_input(capsys, argv, words) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and not out and len(err.splitlines()) == 1 and words in err

@@ -73,20 +73,26 @@ OPTIONS: dict[str, st.SearchStrategy[str] | None] = {
     "--gpus": integers,
     "--goal": st.sampled_from(["context", "quality", "speed"]),
     "--params-from": st.sampled_from(["config", "safetensors", "header"]),
+    "--gpu-memory-utilization": mostly(st.sampled_from(["0.9", "0.5", "1"]), st.just("1.5")),
+    "--max-model-len": mostly(st.sampled_from(["auto", "4096", "131072"]), integers),
+    "--max-num-seqs": integers,
+    "--max-num-batched-tokens": integers,
+    "--block-size": integers,
+    "--kv-cache-memory": sizes,
     "--json": None,
 }
 
 
 @st.composite
 def argvs(draw) -> list[str]:
-    command = draw(st.sampled_from(["estimate", "estimate", "fit", "fit", "models", "gpus", "x"]))
-    if command not in ("estimate", "fit"):
+    command = draw(st.sampled_from(["estimate", "fit", "fit", "serve", "models", "gpus", "x"]))
+    if command not in ("estimate", "fit", "serve"):
         return [command, *draw(st.lists(st.sampled_from(["--json", "--help", "-1"]), max_size=2))]
     argv = [command, draw(mostly(st.sampled_from(MODELS)))]
     for option in draw(st.lists(st.sampled_from(sorted(OPTIONS)), max_size=5, unique=True)):
         value = OPTIONS[option]
         argv += [option] if value is None else [option, draw(value)]
-    if command == "fit" and "--gpu" not in argv and "--vram" not in argv:
+    if command in ("fit", "serve") and "--gpu" not in argv and "--vram" not in argv:
         argv += draw(st.sampled_from([["--gpu", g] for g in GPUS] + [[]]))
     return argv
 
