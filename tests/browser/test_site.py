@@ -16,6 +16,18 @@ RAW_TEX = re.compile(
 )
 #: What a reader of each language searches for; each is on several pages.
 QUERIES = {"en": ("KV cache", "quantization"), "zh_CN": ("显存", "量化", "KV cache")}
+#: Names that the Chinese site shows as they are.
+NAMES = {"gpumem", "Python API", "English", "Ctrl", "K", "+"}
+#: The words of the page around the text (the theme's): tooltips, labels, buttons, footer.
+CHROME_WORDS = """() => {
+  const outside = (el) => !el.closest("article") && el.tagName !== "A";
+  const labels = [...document.querySelectorAll("[title], [aria-label], [placeholder]")]
+    .filter(outside)
+    .flatMap((el) => ["title", "aria-label", "placeholder"].map((a) => el.getAttribute(a)));
+  const texts = [...document.querySelectorAll("header button, footer p, header kbd")]
+    .map((el) => el.innerText);
+  return [...labels, ...texts].filter(Boolean).map((text) => text.trim()).filter(Boolean);
+}"""
 #: axe impacts that fail a page.
 SERIOUS = ("serious", "critical")
 
@@ -35,6 +47,11 @@ AXE_SERIOUS = """async (impacts) => {
 }"""
 
 
+def english_ok(text: str) -> bool:
+    """Whether ``text`` of the Chinese site's chrome is Chinese or a name shown as it is."""
+    return bool(re.search(r"[\u4e00-\u9fff]", text)) or text in NAMES
+
+
 def other(language: str) -> str:
     """The other language of the site."""
     return LANGUAGES[1 - LANGUAGES.index(language)]
@@ -51,6 +68,9 @@ def test_page(page: Page, root_url: str, axe: Path, language: str, name: str) ->
     text = page.inner_text("body")
     problems += [f"raw TeX: …{m.group()}…" for m in RAW_TEX.finditer(text)][:3]
     problems += page.evaluate(TABLES_WIDER_THAN_COLUMN)
+    if language == "zh_CN":
+        words = page.evaluate(CHROME_WORDS)
+        problems += [f"English on the Chinese page: {w!r}" for w in words if not english_ok(w)]
     if root_url.startswith("http"):
         page.add_script_tag(path=str(axe))
         problems += page.evaluate(AXE_SERIOUS, list(SERIOUS))
