@@ -61,6 +61,7 @@ def gpus() -> dict[str, dict[str, object]]:
         name: {
             "name": gpu.name,
             "memory_bytes": gpu.memory_bytes,
+            "memory_basis": gpu.memory_basis,
             "bandwidth_bytes_per_s": gpu.bandwidth_bytes_per_s,
         }
         for name in gpu_names()

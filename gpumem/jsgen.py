@@ -53,9 +53,10 @@ _COMPARISONS = {
     ast.NotEq: "!=",
 }
 _RESERVED = set(
-    "break case catch class const continue debugger default delete do else enum export extends "
-    "false finally for function if import in instanceof let new null return super switch this "
-    "throw true try typeof var void while with yield await arguments eval undefined NaN Infinity".split()
+    """break case catch class const continue debugger default delete do else enum export extends
+    false finally for function if import in instanceof let new null return super switch this
+    throw true try typeof var void while with yield await arguments eval undefined NaN
+    Infinity""".split()
 )
 
 #: Python's number semantics in JavaScript: BigInt for int, Number for float.

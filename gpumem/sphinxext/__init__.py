@@ -8,6 +8,7 @@ from __future__ import annotations
 from sphinx.application import Sphinx
 
 from .apidoc import setup_apidoc
+from .calculator import setup_calculator
 from .chart import setup_chart
 from .cli_help import setup_cli_help
 from .config import setup_config
@@ -36,6 +37,7 @@ def setup(app: Sphinx) -> dict[str, object]:
         setup_sources,
         setup_example,
         setup_apidoc,
+        setup_calculator,
     ):
         setup_part(app)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

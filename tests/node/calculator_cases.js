@@ -8,7 +8,7 @@ const fs = require("fs");
 
 const root = path.resolve(__dirname, "..", "..");
 const fx = require(path.join(root, "gpumem", "_generated", "formulas.js"));
-const makeEngine = require(path.join(root, "docs", "_static", "calculator", "engine.js"));
+const makeEngine = require(path.join(root, "gpumem", "web", "engine.js"));
 
 const input = JSON.parse(fs.readFileSync(0, "utf8"));
 const engine = makeEngine(fx, input.data);

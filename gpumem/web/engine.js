@@ -262,6 +262,7 @@
     return {
       id: found,
       name: g.name,
+      memory_basis: g.memory_basis,
       memory_bytes: int(g.memory_bytes),
       bandwidth_bytes_per_s: int(g.bandwidth_bytes_per_s),
     };
@@ -603,6 +604,11 @@
     });
   }
 
+  /** ``gpumem.units.to_unit``: bytes in units of ``size`` bytes (10n ** 9n for GB). */
+  function toUnit(bytes, size) {
+    return rt.$div(bytes, size);
+  }
+
   // --- JSON as the command line writes it (gpumem.report) ----------------------------------
   function estimateJson(e) {
     return {
@@ -681,6 +687,7 @@
     estimateJson: estimateJson,
     fitJson: fitJson,
     toJson: toJson,
+    toUnit: toUnit,
     pyNumber: pyNumber,
   };
 });

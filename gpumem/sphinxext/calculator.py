@@ -1,0 +1,225 @@
+"""The reader's calculator: the ``calculator`` directive places its form on a page, and every
+HTML build writes what the form's script reads next to it.
+
+``_static/calculator/`` receives the formulas generated from the symbolic model
+(``gpumem/_generated/formulas.js``), the engine that evaluates them as ``gpumem estimate`` and
+``gpumem fit`` do (``gpumem/web/engine.js``) and ``data.js``: the catalogs and tables exported by
+:mod:`gpumem.calcdata` plus the calculator's words in the build's language, from the same
+``gpumem`` catalog as every other label of the site. The form's glue (``docs/_static/calculator``)
+only reads inputs and shows what the engine returns.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html import escape
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+
+from ..i18n import N_
+from ..jsgen import TARGET as FORMULAS
+from ..vocabulary import COMPONENTS, MEMORY_BASES, MODES, PHASES, WORKLOAD_OPTIONS
+from .translation import gettext as _
+
+MARKER = "gpumem-calculator"
+ENGINE = Path(__file__).resolve().parent.parent / "web" / "engine.js"
+SCRIPTS = ("formulas.js", "engine.js", "data.js", "ui.js")
+#: The engine's error templates (``text("…")`` in engine.js) are translated for data.js.
+_TEMPLATES = re.compile(r'\btext\(\s*"((?:[^"\\]|\\.)*)"')
+
+#: Words of the form and the answer that are the calculator's own; the others are the
+#: command line's (:mod:`gpumem.vocabulary` and the sentences of :mod:`gpumem.report`).
+WORDS = {
+    "calculator": N_("GPU memory calculator"),
+    "model": N_("Model"),
+    "gpu": N_("GPU"),
+    "mode": N_("Mode"),
+    "dtype": N_("Weight format"),
+    "kv_dtype": N_("KV-cache format"),
+    "default": N_("default: {value}"),
+    "kv_same": N_("the activations' format"),
+    "batch": N_("Batch (sequences per GPU)"),
+    "seq": N_("Context (tokens per sequence)"),
+    "seq_default": N_("default: 2,048 or the model's window"),
+    "attention": N_("Attention"),
+    "logits": N_("Logits kept"),
+    "training": N_("Training"),
+    "precision": N_("Precision"),
+    "optimizer": N_("Optimizer"),
+    "optimizer_impl": N_("Optimizer step"),
+    "checkpointing": N_("Activation checkpointing"),
+    "lora_rank": N_("LoRA rank (empty: train every weight)"),
+    "parallelism": N_("Parallelism"),
+    "tp": N_("Tensor-parallel GPUs (tp)"),
+    "pp": N_("Pipeline stages (pp)"),
+    "dp": N_("Data-parallel GPUs (dp)"),
+    "zero": N_("ZeRO stage"),
+    "overhead": N_("Runtime overhead"),
+    "cuda_context": N_("CUDA context (MiB)"),
+    "allocator_reserve": N_("Allocator reserve (fraction of tensor memory)"),
+    "answer": N_("Answer"),
+    "peak": N_("Peak memory per GPU: {gb} GB = {gib} GiB"),
+    "decode": N_("decoding ceiling on one GPU: {rate} tokens/s per sequence"),
+    "command": N_("The same with the command line"),
+    "copy": N_("Copy"),
+    "copied": N_("Copied"),
+    "share_note": N_("The page's address holds these inputs: copy it to share the answer."),
+    "noscript": N_("The calculator needs JavaScript."),
+    # The command line's sentences (gpumem.report, gpumem.cli).
+    "phase": N_("peak per GPU during: {phase}"),
+    "component": N_("component"),
+    "share": N_("share"),
+    "total": N_("total"),
+    "device": N_("{gpu} ({memory} GiB, {basis})"),
+    "fits": N_("{device}: fits, {gib} GiB to spare ({share} of it)"),
+    "misses": N_("{device}: does NOT fit, {gib} GiB short (the estimate is {ratio} × its memory)"),
+    "layout": N_("smallest layout that fits: {layout}"),
+    "no_layout": N_("none up to 4,096 GPUs"),
+    "max_batch": N_("largest batch at {seq} tokens on one GPU: {batch}"),
+    "max_context": N_(
+        "longest sequence at batch {batch} on one GPU: {tokens} (context window {window})"
+    ),
+    "tokens": N_("{n} tokens"),
+    "none": N_("none"),
+    "rule": N_(
+        "rule of thumb (parameters × bytes × {factor}, blind to batch, context and "
+        "optimizer): {gb} GB = {gib} GiB"
+    ),
+    "not_integer": N_("expected a positive integer, got {text!r}"),
+    "not_fraction": N_("expected a number in [0, 1), got {text!r}"),
+    "not_size": N_("expected a size >= 0, got {text!r}"),
+    "error": N_("{prog}: error: {message}"),
+    "error_hint": N_("{message} ({hint})"),
+}
+
+
+def words() -> dict[str, object]:
+    """The calculator's words in the build's language."""
+    templates = _TEMPLATES.findall(ENGINE.read_text(encoding="utf-8"))
+    options: dict[str, dict[str, str]] = {}
+    for (option, value), text in WORKLOAD_OPTIONS.items():
+        options.setdefault(option, {})[value] = _(text)
+    return {
+        "words": {key: _(text) for key, text in WORDS.items()},
+        "components": {key: _(text) for key, text in COMPONENTS.items()},
+        "phases": {key: _(text) for key, text in PHASES.items()},
+        "modes": {key: _(text) for key, text in MODES.items()},
+        "options": options,
+        "memory_bases": {key: _(text) for key, text in MEMORY_BASES.items()},
+        "templates": {t: _(t) for t in [*templates, *WORDS.values()]},
+    }
+
+
+def _word(key: str) -> str:
+    """Word ``key`` of :data:`WORDS` in the build's language, escaped for HTML."""
+    return escape(_(WORDS[key]))
+
+
+def _field(key: str, control: str) -> str:
+    label = _word(key)
+    return f'<div class="gc-field"><label for="gc-{key}">{label}</label>{control}</div>'
+
+
+def _select(key: str) -> str:
+    return _field(key, f'<select id="gc-{key}" name="{key}"></select>')
+
+
+def _number(key: str, placeholder: str = "", mode: str = "numeric") -> str:
+    """A text box for a number: what the reader types is checked, never dropped."""
+    hint = f' placeholder="{escape(placeholder)}"' if placeholder else ""
+    control = f'<input id="gc-{key}" name="{key}" type="text" inputmode="{mode}"{hint}>'
+    return _field(key, control)
+
+
+def _fieldset(legend: str, body: str, css: str) -> str:
+    return f'<fieldset class="{css}"><legend>{_word(legend)}</legend>{body}</fieldset>'
+
+
+def form_html() -> str:
+    """The calculator's markup: labelled inputs and the regions the script fills."""
+    seq_default = WORDS["seq_default"]
+    main = "".join(
+        [
+            _select("model"),
+            _select("gpu"),
+            _select("mode"),
+            _select("dtype"),
+            _select("kv_dtype"),
+            _number("batch", "1"),
+            _number("seq", _(seq_default)),
+            _select("attention"),
+            _select("logits"),
+        ]
+    )
+    training = "".join(
+        _select(key) for key in ("precision", "optimizer", "optimizer_impl", "checkpointing")
+    ) + _number("lora_rank")
+    parallel = _number("tp", "1") + _number("pp", "1") + _number("dp", "1") + _select("zero")
+    overhead = _number("cuda_context", "512", "decimal") + _number(
+        "allocator_reserve", "0.05", "decimal"
+    )
+    title = _word("calculator")
+    return (
+        f'<section class="{MARKER}" aria-label="{title}">'
+        f"<noscript><p>{_word('noscript')}</p></noscript>"
+        '<form class="gc-form" autocomplete="off">'
+        f'<div class="gc-main">{main}</div>'
+        + _fieldset("training", training, "gc-training")
+        + _fieldset("parallelism", parallel, "gc-parallel")
+        + _fieldset("overhead", overhead, "gc-overhead")
+        + "</form>"
+        f'<div class="gc-answer" aria-live="polite" aria-label="{_word("answer")}">'
+        '<p class="gc-error" role="alert" hidden></p>'
+        '<div class="gc-result"></div></div>'
+        "</section>"
+    )
+
+
+class CalculatorDirective(SphinxDirective):
+    """``{calculator}``: the reader's calculator (no arguments)."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        return [nodes.raw("", form_html(), format="html")]
+
+
+def add_scripts(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree: object
+) -> None:
+    """Load the calculator's scripts, in order, on the pages that show it."""
+    if MARKER in context.get("body", ""):
+        for name in SCRIPTS:
+            app.add_js_file(f"calculator/{name}", loading_method="defer")
+        app.add_css_file("calculator/calculator.css")
+
+
+def write_data(app: Sphinx, exception: Exception | None) -> None:
+    """Write the generated formulas and ``data.js`` beside the static calculator files."""
+    if exception is not None or app.builder.format != "html":
+        return
+    from ..calcdata import calculator_data
+
+    folder = Path(app.outdir) / "_static" / "calculator"
+    folder.mkdir(parents=True, exist_ok=True)
+    for script in (FORMULAS, ENGINE):
+        shutil.copyfile(script, folder / script.name)
+    payload = {**calculator_data(), **words(), "language": app.config.language}
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    (folder / "data.js").write_text(
+        "/* The calculator's catalogs, tables and words; written by the docs build. */\n"
+        f"var gpumemCalculatorData = {text};\n",
+        encoding="utf-8",
+    )
+
+
+def setup_calculator(app: Sphinx) -> None:
+    """Register the directive and the build steps that give it its scripts and data."""
+    app.add_directive("calculator", CalculatorDirective)
+    app.connect("html-page-context", add_scripts)
+    app.connect("build-finished", write_data)
