@@ -153,7 +153,7 @@ def test_data_prose_is_extracted_from_the_files() -> None:
 #: The extension's layers, top first: a module imports only modules of the layers below it.
 LAYERS = (
     ("__init__",),
-    ("table", "chart", "formula", "sources", "cli_help", "example", "role"),
+    ("table", "chart", "formula", "sources", "cli_help", "example", "role", "calculator"),
     ("apidoc", "search", "switcher", "mathml", "config", "catalogs", "directive"),
     ("quantities",),
     ("table_kinds", "chart_kinds", "accuracy"),

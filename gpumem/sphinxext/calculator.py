@@ -21,6 +21,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
+from ..calcdata import calculator_data
 from ..i18n import N_
 from ..jsgen import TARGET as FORMULAS
 from ..vocabulary import COMPONENTS, MEMORY_BASES, MODES, PHASES, WORKLOAD_OPTIONS
@@ -203,8 +204,6 @@ def write_data(app: Sphinx, exception: Exception | None) -> None:
     """Write the generated formulas and ``data.js`` beside the static calculator files."""
     if exception is not None or app.builder.format != "html":
         return
-    from ..calcdata import calculator_data
-
     folder = Path(app.outdir) / "_static" / "calculator"
     folder.mkdir(parents=True, exist_ok=True)
     for script in (FORMULAS, ENGINE):
