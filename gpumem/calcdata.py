@@ -11,48 +11,36 @@ from __future__ import annotations
 
 from . import solve, workload
 from .catalog import load_model, model_names
-from .estimate import _SHAPES, INFERENCE, LARGER_OF, LIVE, TRAINING, _extend, _profiles
+from .estimate import _SHAPES, _extend, _profiles, model_inputs
 from .hardware import get_gpu, gpu_names
+from .modelspec import ModelSpec
 from .precision import _formats, format_names, get_format
 from .workload import get_optimizer, optimizer_names
 
-#: Model fields the calculator uses.
+#: Model fields the calculator shows or checks a workload against, besides its inputs.
 MODEL_FIELDS = (
     "name",
     "family",
     "parameters",
     "active_parameters",
-    "embedding_parameters",
     "n_layers",
     "hidden_size",
     "n_heads",
-    "n_kv_heads",
-    "head_dim",
-    "intermediate_size",
-    "vocab_size",
     "max_context",
-    "gated_mlp",
-    "causal",
-    "n_experts",
-    "n_experts_active",
-    "moe_intermediate_size",
-    "n_shared_experts",
-    "shared_intermediate_size",
-    "kv_lora_rank",
-    "qk_rope_head_dim",
-    "sliding_window",
-    "n_sliding_layers",
 )
 _PROFILE_PARTS = ("saved", "checkpoint_input", "logits", "inference")
 
 
+def model_entry(spec: ModelSpec) -> dict[str, object]:
+    """What the calculator knows of a model: :data:`MODEL_FIELDS` and the inputs of the
+    memory model (:func:`gpumem.estimate.model_inputs`)."""
+    fields = spec.as_dict()
+    return {**{key: fields[key] for key in MODEL_FIELDS}, "inputs": model_inputs(spec)}
+
+
 def models() -> dict[str, dict[str, object]]:
-    """Catalog models by id: the fields of :data:`MODEL_FIELDS`."""
-    out = {}
-    for name in model_names():
-        spec = load_model(name).as_dict()
-        out[name] = {key: spec[key] for key in MODEL_FIELDS}
-    return out
+    """Catalog models by id (see :func:`model_entry`)."""
+    return {name: model_entry(load_model(name)) for name in model_names()}
 
 
 def gpus() -> dict[str, dict[str, object]]:
@@ -106,14 +94,11 @@ def profiles() -> dict[str, dict[str, object]]:
 
 
 def tables() -> dict[str, object]:
-    """How an estimate is put together (:mod:`gpumem.estimate`, :mod:`gpumem.solve`) and the
-    workload's choices and defaults (:mod:`gpumem.workload`)."""
+    """The activation shapes of a profile (:mod:`gpumem.estimate`), the node size of
+    :mod:`gpumem.solve` and the workload's choices and defaults (:mod:`gpumem.workload`); the
+    order of evaluation and the phases come with the generated formulas."""
     return {
         "shapes": _SHAPES,
-        "inference": INFERENCE,
-        "training": TRAINING,
-        "live": LIVE,
-        "larger_of": LARGER_OF,
         "node_size": solve.NODE_SIZE,
         "modes": workload.MODES,
         "precisions": workload.PRECISIONS,
@@ -126,6 +111,8 @@ def tables() -> dict[str, object]:
         "default_cuda_context": workload.DEFAULT_CUDA_CONTEXT,
         "default_allocator_reserve": workload.DEFAULT_ALLOCATOR_RESERVE,
         "workload_fields": workload.Workload._fields,
+        "text_fields": workload._TEXT_FIELDS,
+        "max_count": workload.MAX_COUNT,
     }
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-import sys
 from pathlib import Path
 
 import sympy as sp
@@ -150,19 +149,15 @@ function $ceil_div(a, b) {
   return $neg($floordiv($neg(a), b));
 }
 
-/** a ** b: int ** int >= 0 stays an int; otherwise C's pow of two doubles, for the exponents
- * the model uses (0, 1 and -1, where pow is exact or the correctly rounded 1 / x). */
+/** a ** b for an int exponent >= 0 (the model raises N_dp to a ZeRO flag): an int stays an
+ * int; a float to the power 0 or 1 is exact, as C's pow is. Other powers are refused: C's pow
+ * is not correctly rounded, so no other language can promise its last bit. */
 function $pow(a, b) {
   if ($isInt(a) && $isInt(b) && b >= 0n) return a ** b;
-  const x = $float(a);
   const y = $float(b);
   if (y === 0) return 1;
-  if (y === 1) return x;
-  if (y === -1) {
-    if (x === 0) throw $zeroDivision();
-    return 1 / x;
-  }
-  throw new Error(`pow(${x}, ${y}): only the exponents 0, 1 and -1 are mirrored exactly`);
+  if (y === 1) return $float(a);
+  throw new Error(`pow(${a}, ${b}): only int ** int >= 0 and exponents 0 and 1 are mirrored`);
 }
 
 function $min(a, b) {
@@ -318,6 +313,17 @@ def _functions(module: ast.Module) -> list[ast.FunctionDef]:
     return functions
 
 
+def _tables(module: ast.Module) -> list[tuple[str, ast.expr]]:
+    """The module-level tables of generated Python (``ORDER = {...}``): name and value."""
+    return [
+        (node.targets[0].id, node.value)
+        for node in module.body
+        if isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+    ]
+
+
 def _is_docstring(node: ast.stmt) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
 
@@ -333,11 +339,15 @@ def render_function(node: ast.FunctionDef) -> str:
 
 def render() -> str:
     """Source of the whole generated JavaScript module."""
-    functions = _functions(ast.parse(codegen.render()))
+    module = ast.parse(codegen.render())
+    functions = _functions(module)
     parts = [_HEADER.format(version=sp.__version__), RUNTIME]
     parts += [render_function(node) for node in functions]
     table = ",\n".join(
         f"    {n.name}: [{n.name}, {json.dumps([a.arg for a in n.args.args])}]" for n in functions
+    )
+    tables = ",\n".join(
+        f"    {_identifier(name)}: {_Translator().expr(value)}" for name, value in _tables(module)
     )
     runtime = ", ".join(f'"{name}": {name}' for name in _RUNTIME_EXPORTS)
     parts.append(
@@ -345,6 +355,8 @@ def render() -> str:
         f'  sympy: "{sp.__version__}",\n'
         "  /** name: [function, names of its arguments] */\n"
         f"  formulas: {{\n{table},\n  }},\n"
+        "  /** The tables printed with the formulas (evaluation order, phases, components). */\n"
+        f"  tables: {{\n{tables},\n  }},\n"
         f"  runtime: {{ {runtime} }},\n"
         "};\n});\n"
     )
@@ -353,16 +365,7 @@ def render() -> str:
 
 def main() -> int:
     """Rewrite the generated module; with ``--check``, exit 1 if it is out of date."""
-    text = render()
-    if "--check" in sys.argv[1:]:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
-        if current != text:
-            print(f"{TARGET.name} is out of date: run python -m gpumem.jsgen", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.parent.mkdir(exist_ok=True)
-    TARGET.write_text(text, encoding="utf-8")
-    return 0
+    return codegen.write_or_check(TARGET, render(), "python -m gpumem.jsgen")
 
 
 if __name__ == "__main__":

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from gpumem._generated.formulas import decode_tokens_per_second
 from gpumem.calcdata import calculator_data
 from gpumem.catalog import load_model, model_names
 from gpumem.errors import GpumemError
-from gpumem.estimate import _bytes_per_value, estimate
-from gpumem.hardware import get_gpu, gpu_names
-from gpumem.precision import format_names, get_format
+from gpumem.estimate import estimate
+from gpumem.hardware import gpu_names
+from gpumem.precision import format_names
 from gpumem.report import estimate_json, fit_json
 from gpumem.solve import answer
+from gpumem.speed import decode_ceiling
 from gpumem.workload import Workload, optimizer_names
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,12 +44,8 @@ def _python(case: dict) -> dict:
         data = fit_json(result)
         del data["estimate"]["model"]
         if work.mode == "inference":
-            e, gpu = result.fit.estimate, get_gpu(case["gpu"])
-            data["decode_tokens_per_second"] = decode_tokens_per_second(
-                P_a=e.model.active_parameters,
-                b_w=_bytes_per_value(get_format(work.dtype)),
-                BW=gpu.bandwidth_bytes_per_s,
-                kv_cache=e.components.get("kv_cache", 0),
+            data["decode_tokens_per_second"] = decode_ceiling(
+                case["model"], case["gpu"], result.fit.estimate.workload
             )
         return data
     except GpumemError as error:
@@ -101,7 +97,7 @@ def _workload(rng: random.Random, context: int) -> dict:
         s["dtype"] = rng.choice(["bf16", "fp16", "fp32", "bf16", "bf16"])
     else:
         s["dtype"] = rng.choice(formats)
-    if rng.random() < 0.4:
+    if not training and rng.random() < 0.4:
         s["kv_dtype"] = rng.choice(formats)
     s["batch"] = rng.choice([1, 1, 2, 4, 8, rng.randint(1, 512), rng.randint(1, 5000)])
     if rng.random() < 0.8:

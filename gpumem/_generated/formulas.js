@@ -99,19 +99,15 @@ function $ceil_div(a, b) {
   return $neg($floordiv($neg(a), b));
 }
 
-/** a ** b: int ** int >= 0 stays an int; otherwise C's pow of two doubles, for the exponents
- * the model uses (0, 1 and -1, where pow is exact or the correctly rounded 1 / x). */
+/** a ** b for an int exponent >= 0 (the model raises N_dp to a ZeRO flag): an int stays an
+ * int; a float to the power 0 or 1 is exact, as C's pow is. Other powers are refused: C's pow
+ * is not correctly rounded, so no other language can promise its last bit. */
 function $pow(a, b) {
   if ($isInt(a) && $isInt(b) && b >= 0n) return a ** b;
-  const x = $float(a);
   const y = $float(b);
   if (y === 0) return 1;
-  if (y === 1) return x;
-  if (y === -1) {
-    if (x === 0) throw $zeroDivision();
-    return 1 / x;
-  }
-  throw new Error(`pow(${x}, ${y}): only the exponents 0, 1 and -1 are mirrored exactly`);
+  if (y === 1) return $float(a);
+  throw new Error(`pow(${a}, ${b}): only int ** int >= 0 and exponents 0 and 1 are mirrored`);
 }
 
 function $min(a, b) {
@@ -509,6 +505,14 @@ return {
     blocks_per_request: [blocks_per_request, ["w", "s", "T_b", "s_b", "n_g", "n_gw"]],
     max_concurrency: [max_concurrency, ["kv_blocks", "blocks_per_request"]],
     kv_memory_for_requests: [kv_memory_for_requests, ["L_g", "N_r", "kv_page", "blocks_per_request"]],
+  },
+  /** The tables printed with the formulas (evaluation order, phases, components). */
+  tables: {
+    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_parameters", "P_t", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "phase_forward", "phase_backward", "phase_optimizer", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache", "prefill_workspace", "logits_inference", "inference_peak"]},
+    DERIVED: ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_parameters", "P_t", "R", "s_l", "b_a", "b_kv", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "kv_values_gqa", "kv_values_mla", "e_kv", "k_r"],
+    PEAKS: {"training_peak": ["forward", "backward", "optimizer"], "inference_peak": ["prefill"]},
+    PHASES: {"forward": ["phase_forward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies"], ["logits_forward"]]], "backward": ["phase_backward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies_kept"], ["recomputed_layer", "logits_backward"]]], "optimizer": ["phase_optimizer", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gradients"], ["optimizer_temporaries"]]], "prefill": ["inference_peak", [["weights"], ["kv_cache"], ["prefill_workspace", "logits_inference"]]]},
+    COMPONENTS: {"weights": "weights", "adapter_weights": "adapter_weights", "master_weights": "master_weights", "optimizer_states": "optimizer_states", "gradients": "gradients", "optimizer_temporaries": "optimizer_temporaries", "kv_cache": "kv_cache", "activations_training": "activations", "recomputed_layer": "recomputed_layer", "autocast_copies": "autocast_copies", "autocast_copies_kept": "autocast_copies", "logits_forward": "logits", "logits_backward": "logits", "prefill_workspace": "prefill_workspace", "logits_inference": "logits"},
   },
   runtime: { "$float": $float, "$add": $add, "$sub": $sub, "$mul": $mul, "$neg": $neg, "$div": $div, "$floordiv": $floordiv, "$ceil_div": $ceil_div, "$pow": $pow, "$min": $min, "$max": $max, "$ceil": $ceil, "$floor": $floor },
 };

@@ -93,7 +93,9 @@ WORDS = {
     ),
     "not_integer": N_("expected a positive integer, got {text!r}"),
     "not_fraction": N_("expected a number in [0, 1), got {text!r}"),
-    "not_size": N_("expected a size >= 0, got {text!r}"),
+    "not_size": N_(
+        "expected a size with its unit such as 512MiB, 0.5GiB or 24GB, or 0, got {text!r}"
+    ),
     "error": N_("{prog}: error: {message}"),
     "error_hint": N_("{message} ({hint})"),
 }
@@ -107,6 +109,7 @@ def words() -> dict[str, object]:
         options.setdefault(option, {})[value] = _(text)
     return {
         "words": {key: _(text) for key, text in WORDS.items()},
+        "english": WORDS,
         "components": {key: _(text) for key, text in COMPONENTS.items()},
         "phases": {key: _(text) for key, text in PHASES.items()},
         "modes": {key: _(text) for key, text in MODES.items()},

@@ -144,11 +144,21 @@
     if (!accepted.includes(value)) throw unknownName(name, String(value), accepted);
   }
 
-  function positiveInt(name, value) {
-    if (typeof value !== "bigint" || value < 1n) {
-      throw invalidValue(name, value, text("a positive integer"));
+  const MAX_COUNT = int(T.max_count);
+
+  /** ``Workload._count``: a whole number from ``low`` to 2**53. */
+  function count(w, name, low, accepted) {
+    const value = w[name];
+    if (typeof value !== "bigint" || value < low || value > MAX_COUNT) {
+      throw invalidValue(
+        name,
+        value,
+        accepted || text("a positive integer up to {high}", { high: MAX_COUNT }),
+      );
     }
   }
+
+  const TEXT_FIELDS = T.text_fields;
 
   /** ``Workload(**settings)``: the fields with their defaults, checked. */
   function workload(settings) {
@@ -166,22 +176,37 @@
   }
 
   function checkWorkload(w) {
+    TEXT_FIELDS.forEach((name, i) => {
+      const value = w[name];
+      if (typeof value !== "string" && (value !== null || i < 3)) {
+        throw invalidValue(name, value, text("a string"));
+      }
+    });
     choice("mode", w.mode, T.modes);
     getFormat(w.dtype);
     if (w.kv_dtype !== null) getFormat(w.kv_dtype);
-    for (const name of ["batch", "dp", "tp", "pp"]) positiveInt(name, w[name]);
-    if (w.seq !== null) positiveInt("seq", w.seq);
-    if (w.lora_rank !== null) positiveInt("lora_rank", w.lora_rank);
+    for (const name of ["batch", "dp", "tp", "pp"]) count(w, name, 1n);
+    for (const name of ["seq", "lora_rank"]) if (w[name] !== null) count(w, name, 1n);
+    count(
+      w,
+      "cuda_context",
+      0n,
+      text("bytes, an integer from 0 to {high}", { high: MAX_COUNT }),
+    );
     if (typeof w.zero !== "bigint" || w.zero < 0n || w.zero > 3n) {
       throw invalidValue("zero", w.zero, text("a ZeRO stage 0, 1, 2 or 3"));
     }
     choice("attention", w.attention, T.attention);
-    if (typeof w.cuda_context !== "bigint" || w.cuda_context < 0n) {
-      throw invalidValue("cuda_context", w.cuda_context, text("bytes, an integer >= 0"));
+    const reserve = w.allocator_reserve;
+    const real = typeof reserve === "number" || typeof reserve === "bigint";
+    if (!real || !(reserve >= 0 && reserve < 1)) {
+      throw invalidValue(
+        "allocator_reserve",
+        reserve,
+        text("a number from 0 up to (not including) 1"),
+      );
     }
-    if (!(w.allocator_reserve >= 0 && w.allocator_reserve < 1)) {
-      throw invalidValue("allocator_reserve", w.allocator_reserve, text("0 <= x < 1"));
-    }
+    w.allocator_reserve = Number(reserve);
     if (w.mode === "training") checkTraining(w);
     else checkInference(w);
   }
@@ -213,6 +238,9 @@
     if (w.logits !== null) {
       throw invalidValue("logits", w.logits, text("nothing in training (all are kept)"));
     }
+    if (w.kv_dtype !== null) {
+      throw invalidValue("kv_dtype", w.kv_dtype, text("nothing in training (there is no KV cache)"));
+    }
   }
 
   function checkInference(w) {
@@ -234,16 +262,16 @@
   const resolvedLogits = (w) => w.logits || "last";
 
   // --- models --------------------------------------------------------------------------------
-  /** A model spec with its counts as BigInt (from the catalog or a parsed config): every
-   * number of a model is a count. */
-  function modelSpec(fields) {
-    const m = Object.assign({}, fields);
-    for (const [key, value] of Object.entries(fields)) {
+  /** A model with its counts as BigInt: the fields the calculator shows and checks, and the
+   * inputs of the memory model (gpumem.estimate.model_inputs), from the catalog or a config. */
+  function modelSpec(entry) {
+    const m = Object.assign({}, entry);
+    for (const [key, value] of Object.entries(entry)) {
       if (typeof value === "number") m[key] = int(value);
     }
+    m.inputs = {};
+    for (const [key, value] of Object.entries(entry.inputs)) m.inputs[key] = int(value);
     if (m.active_parameters === 0n) m.active_parameters = m.parameters;
-    m.is_moe = m.n_experts > 0n;
-    m.uses_mla = m.kv_lora_rank > 0n;
     return Object.freeze(m);
   }
 
@@ -269,6 +297,10 @@
   }
 
   // --- the estimate (gpumem.estimate) ------------------------------------------------------
+  const G = fx.tables;
+  /** Formulas whose results are bytes held in memory: rounded up to whole bytes. */
+  const WHOLE = new Set([...Object.keys(G.COMPONENTS), "runtime_overhead"]);
+
   function call(name, values) {
     const [fn, args] = fx.formulas[name];
     return fn(
@@ -277,6 +309,18 @@
         return values[k];
       }),
     );
+  }
+
+  /** Python's int() of an int or a float (truncated). */
+  function toInt(x) {
+    return typeof x === "bigint" ? x : BigInt(Math.trunc(x));
+  }
+
+  /** Python's ``max(keys, key=table.__getitem__)``: the first key of the largest value. */
+  function argmax(keys, table) {
+    let best = keys[0];
+    for (const k of keys.slice(1)) if (table[k] > table[best]) best = k;
+    return best;
   }
 
   function bytesOf(counts, b_a) {
@@ -290,27 +334,6 @@
     });
   }
 
-  function profile(m, amp) {
-    const p = data.profiles[m.family] || data.profiles.llama;
-    return amp ? p.amp : p.plain;
-  }
-
-  function mlpWidth(m) {
-    if (!m.is_moe) return m.intermediate_size;
-    return (
-      m.n_experts_active * m.moe_intermediate_size +
-      m.n_shared_experts * m.shared_intermediate_size
-    );
-  }
-
-  function linearFeatures(m) {
-    const q = m.n_heads * m.head_dim;
-    const kv = m.n_kv_heads * m.head_dim;
-    const attention = (m.hidden_size + q) * 2n + (m.hidden_size + kv) * 2n;
-    const mlp = (m.gated_mlp ? 3n : 2n) * (m.hidden_size + mlpWidth(m));
-    return attention + mlp;
-  }
-
   function checkAgainstModel(m, w) {
     if (w.seq > m.max_context) {
       throw invalidValue(
@@ -319,6 +342,16 @@
         text("at most the context window of {model}, {tokens:,} tokens", {
           model: m.name,
           tokens: m.max_context,
+        }),
+      );
+    }
+    if (w.lora_rank !== null && w.lora_rank > m.hidden_size) {
+      throw invalidValue(
+        "lora_rank",
+        w.lora_rank,
+        text("at most the hidden size of {model}, {hidden:,}", {
+          model: m.name,
+          hidden: m.hidden_size,
         }),
       );
     }
@@ -343,187 +376,133 @@
     }
   }
 
-  function modelSymbols(m, w) {
-    checkAgainstModel(m, w);
-    const act = getFormat(w.dtype);
-    const [bits, per] = act.ratio;
-    const b_a = act.kind === "float" && bits >= 16n * per ? bytesPerValue(act) : 2.0;
-    const kv = w.kv_dtype !== null ? getFormat(w.kv_dtype) : null;
-    const v = {
-      P: m.parameters,
-      P_a: m.active_parameters,
-      L: m.n_layers,
-      h: m.hidden_size,
-      n_h: m.n_heads,
-      n_kv: m.n_kv_heads,
-      d_h: m.head_dim,
-      f: mlpWidth(m),
-      n_e: m.is_moe ? m.n_experts : 0n,
-      k_e: m.is_moe ? m.n_experts_active : 0n,
-      V: m.vocab_size,
-      L_w: m.n_sliding_layers,
-      w: m.sliding_window || 1n,
-      F: linearFeatures(m),
+  const flag = (condition) => (condition ? 1n : 0n);
+
+  /** ``_workload_inputs``: the workload's sizes, flags and bytes per value. */
+  function workloadInputs(w) {
+    const dtype = getFormat(w.dtype);
+    const optimizer = resolvedOptimizer(w);
+    const training = w.mode === "training";
+    return {
       B: w.batch,
       s: w.seq,
-      b_w: bytesPerValue(getFormat(w.dtype)),
-      b_kv: kv ? bytesPerValue(kv) : b_a,
-      b_a: b_a,
+      m_t: flag(training),
+      x_l: flag(resolvedLogits(w) === "all"),
+      r: w.lora_rank || 0n,
+      u_l: flag(w.lora_rank !== null),
+      p_m: flag(training && resolvedPrecision(w) === "mixed"),
+      p_a: flag(training && resolvedPrecision(w) === "amp"),
+      b_d: bytesPerValue(dtype),
+      x_f: flag(dtype.kind === "float"),
+      b_k: w.kv_dtype ? bytesPerValue(getFormat(w.kv_dtype)) : 0n,
+      b_s: optimizer.state_bytes ? optimizer.state_bytes : 0n,
+      n_o: optimizer.states_per_param,
+      n_f: flag(optimizer.factored),
+      t_o: flag((w.optimizer_impl || "foreach") === "foreach"),
       N_dp: w.dp,
       N_tp: w.tp,
       N_pp: w.pp,
-      z_1: w.zero >= 1n ? 1n : 0n,
-      z_2: w.zero >= 2n ? 1n : 0n,
-      z_3: w.zero >= 3n ? 1n : 0n,
+      z_1: flag(w.zero >= 1n),
+      z_2: flag(w.zero >= 2n),
+      z_3: flag(w.zero >= 3n),
     };
-    if (m.causal) {
-      v.e_kv = m.uses_mla
-        ? call("kv_values_mla", { c_kv: m.kv_lora_rank, d_r: m.qk_rope_head_dim })
-        : call("kv_values_gqa", { n_kv: m.n_kv_heads, d_h: m.head_dim, N_tp: w.tp });
-    } else {
-      v.e_kv = 0n;
-    }
-    return v;
   }
 
-  function activationSymbols(m, w, b_a) {
-    const amp = resolvedPrecision(w) === "amp" && w.lora_rank === null;
-    const p = profile(m, amp);
+  /** ``_activation_inputs``: bytes per element of what the family keeps live. */
+  function activationInputs(m, w, b_a) {
+    const amp = w.mode === "training" && resolvedPrecision(w) === "amp" && w.lora_rank === null;
+    const p = (data.profiles[m.family] || data.profiles.llama)[amp ? "amp" : "plain"];
     const fused = w.attention === "flash" || resolvedCheckpointing(w) === "selective";
     const out = {};
     for (const [shape, key] of Object.entries(T.shapes)) {
       out[`a_${key}`] = bytesOf(p.saved[shape] || {}, b_a);
     }
-    if (fused) out.a_s = 0.0;
-    out.a_i = bytesOf(p.checkpoint_input, b_a);
-    out.g_c = resolvedCheckpointing(w) === "full" ? 1n : 0n;
-    out.l_f = bytesOf(p.logits.forward, b_a);
-    out.l_b = bytesOf(p.logits.backward, b_a);
-    out.P_m = m.parameters - m.embedding_parameters + m.vocab_size * m.hidden_size;
-    out.b_c = amp ? b_a : 0.0;
-    return out;
-  }
-
-  function inferenceSymbols(m, w, b_a) {
-    const p = profile(m, false);
     const work = p.inference;
-    return {
+    return Object.assign(out, {
+      a_s: fused ? 0.0 : out.a_s,
+      a_i: bytesOf(p.checkpoint_input, b_a),
+      g_c: flag(resolvedCheckpointing(w) === "full"),
+      l_f: bytesOf(p.logits.forward, b_a),
+      l_b: bytesOf(p.logits.backward, b_a),
+      l_i: bytesOf(p.logits.inference, b_a),
       i_h: bytesOf(work.h, b_a),
       i_f: bytesOf(work.f, b_a),
       i_r: bytesOf(work.routed || {}, b_a),
       i_s: w.attention === "flash" ? 0.0 : bytesOf(work.scores, b_a),
-      s_l: resolvedLogits(w) === "last" ? 1n : w.seq,
-      l_i: bytesOf(p.logits.inference, b_a),
-    };
+    });
   }
 
-  function trainingSymbols(m, w, v) {
-    const precision = resolvedPrecision(w);
-    const optimizer = resolvedOptimizer(w);
-    const b_dtype = bytesPerValue(getFormat(w.dtype));
-    const lora = w.lora_rank !== null;
-    const b_train = lora || precision === "mixed" || precision === "amp" ? 4.0 : b_dtype;
-    const trainable = lora
-      ? call("lora_parameters", { L: m.n_layers, F: v.F, r: w.lora_rank })
-      : m.parameters;
-    return Object.assign(
-      {
-        P_t: trainable,
-        R: m.n_layers * linearFeatures(m) + (lora ? 0n : m.vocab_size + m.hidden_size),
-        b_w: precision === "amp" && !lora ? 4.0 : v.b_w,
-        b_l: lora ? b_train : 0.0,
-        b_g: lora || precision === "amp" ? b_train : b_dtype,
-        b_m: precision === "mixed" && !lora ? 4.0 : 0.0,
-        b_o: optimizer.state_bytes !== null ? optimizer.state_bytes : b_train,
-        n_o: optimizer.states_per_param,
-        n_f: optimizer.factored ? 1n : 0n,
-        t_o: (w.optimizer_impl || "foreach") === "foreach" ? 1n : 0n,
-      },
-      activationSymbols(m, w, v.b_a),
-    );
+  const peakFormula = (w) => (w.mode === "training" ? "training_peak" : "inference_peak");
+
+  /** ``evaluate``: formulas in order, each result an input of the next; bytes held in
+   * memory rounded up to whole bytes, as ``-(-x // 1)``. */
+  function evaluate(names, values) {
+    const v = Object.assign({}, values);
+    for (const name of names) {
+      const result = call(name, v);
+      v[name] = WHOLE.has(name) ? rt.$neg(rt.$floordiv(rt.$neg(result), 1n)) : result;
+    }
+    return v;
   }
 
   function symbolValues(m, w) {
-    const v = modelSymbols(m, w);
-    const training = w.mode === "training";
-    Object.assign(v, training ? trainingSymbols(m, w, v) : inferenceSymbols(m, w, v.b_a));
-    return v;
+    checkAgainstModel(m, w);
+    const v = Object.assign({}, m.inputs, workloadInputs(w));
+    Object.assign(v, activationInputs(m, w, call("b_a", { b_d: v.b_d, x_f: v.x_f })));
+    return evaluate(
+      G.ORDER[peakFormula(w)].filter((n) => G.DERIVED.includes(n)),
+      v,
+    );
   }
 
-  function evaluate(names, values) {
-    const v = Object.assign({}, values);
-    for (const name of names) v[name] = call(name, v);
-    return v;
+  /** ``formula_values``: every input and formula of the peak, and the runtime overhead. */
+  function formulaValues(m, w) {
+    const peak = peakFormula(w);
+    const v = evaluate(G.ORDER[peak], symbolValues(m, w));
+    Object.assign(v, { M_tensors: v[peak], C: w.cuda_context, rho: w.allocator_reserve });
+    return evaluate(["runtime_overhead"], v);
   }
 
-  /** Python's ``max(keys, key=table.__getitem__)``: the first key of the largest value. */
-  function argmax(keys, table) {
-    let best = keys[0];
-    for (const k of keys.slice(1)) if (table[k] > table[best]) best = k;
-    return best;
-  }
-
-  function components(v, training) {
-    const phases = {};
-    if (training) for (const p of ["forward", "backward", "optimizer"]) phases[p] = v[`phase_${p}`];
-    const phase = training ? argmax(Object.keys(phases), phases) : "prefill";
-    const live = Object.assign({}, T.live[phase]);
-    if (phase in T.larger_of) {
-      const larger = argmax(Object.keys(T.larger_of[phase]), v);
-      live[larger] = T.larger_of[phase][larger];
+  function resolveWorkload(m, w) {
+    if (w.seq === null) {
+      const seq = rt.$min(int(T.default_seq), m.max_context);
+      return withChanges(w, { seq: seq });
     }
-    const raw = {};
-    for (const [key, name] of Object.entries(live)) raw[name] = v[key];
-    return [raw, phase, phases];
-  }
-
-  function sum(values) {
-    return values.reduce((a, b) => rt.$add(a, b), 0n);
+    return w;
   }
 
   /** ``gpumem.estimate.estimate``: components, phase, phases and totals. */
   function estimate(m, w) {
-    if (w.seq === null) {
-      w = withChanges(w, { seq: rt.$min(int(T.default_seq), m.max_context) });
-    }
-    const training = w.mode === "training";
-    const values = evaluate(training ? T.training : T.inference, symbolValues(m, w));
-    const [raw, phase, phases] = components(values, training);
+    w = resolveWorkload(m, w);
+    const values = formulaValues(m, w);
+    const phases = {};
+    for (const p of G.PEAKS[peakFormula(w)]) phases[p] = toInt(values[G.PHASES[p][0]]);
+    const phase = argmax(Object.keys(phases), phases);
     const comps = {};
-    for (const [k, x] of Object.entries(raw)) if (x > 0) comps[k] = rt.$ceil(x);
-    const tensors = sum(Object.values(comps));
+    for (const slot of G.PHASES[phase][1]) {
+      const term = argmax(slot, values);
+      if (values[term] > 0) comps[G.COMPONENTS[term]] = toInt(values[term]);
+    }
+    const overhead = toInt(values.runtime_overhead);
     if (w.cuda_context) comps.cuda_context = w.cuda_context;
-    const reserve = call("runtime_overhead", {
-      C: 0n,
-      rho: w.allocator_reserve,
-      M_tensors: tensors,
-    });
-    if (reserve != 0) comps.allocator_reserve = rt.$ceil(reserve);
-    const ceiled = {};
-    for (const [k, x] of Object.entries(phases)) ceiled[k] = rt.$ceil(x);
-    const total = sum(Object.values(comps));
-    const overhead = ["cuda_context", "allocator_reserve"];
-    const tensorBytes = sum(
-      Object.entries(comps)
-        .filter(([k]) => !overhead.includes(k))
-        .map(([, x]) => x),
-    );
+    if (overhead > w.cuda_context) comps.allocator_reserve = overhead - w.cuda_context;
+    const tensors = toInt(values.M_tensors);
     return {
       model: m,
       workload: w,
       components: comps,
       phase: phase,
-      phases: ceiled,
-      total_bytes: total,
-      tensor_bytes: tensorBytes,
+      phases: w.mode === "training" ? phases : {},
+      tensor_bytes: tensors,
+      total_bytes: tensors + overhead,
     };
   }
 
   function ruleOfThumb(parameters, dtype, mode) {
-    const multipliers = { inference: 1.2, training: 2.0 };
-    if (!(mode in multipliers)) throw unknownName("mode", String(mode), Object.keys(multipliers));
+    if (!T.modes.includes(mode)) throw unknownName("mode", String(mode), T.modes);
+    const k_r = call("k_r", { m_t: flag(mode === "training") });
     const b_w = bytesPerValue(getFormat(dtype));
-    return rt.$ceil(call("rule_of_thumb", { P: parameters, b_w: b_w, k_r: multipliers[mode] }));
+    return rt.$ceil(call("rule_of_thumb", { P: parameters, b_w: b_w, k_r: k_r }));
   }
 
   // --- does it fit (gpumem.solve) ------------------------------------------------------------
@@ -541,16 +520,17 @@
 
   function* layouts(m, base, maxGpus) {
     const tps = [];
-    for (let t = 1n; t <= int(T.node_size); t++) if (m.n_heads % t === 0n) tps.push(t);
+    const widest = int(T.node_size) < maxGpus ? int(T.node_size) : maxGpus;
+    for (let t = 1n; t <= widest; t++) if (m.n_heads % t === 0n) tps.push(t);
     if (base.mode === "training") {
       for (let n = 1n; n <= maxGpus; n *= 2n) yield { dp: n, zero: n > 1n ? 3n : base.zero };
       return;
     }
     for (const tp of tps) yield { tp: tp };
-    const widest = tps[tps.length - 1];
+    const last = tps[tps.length - 1];
     for (let pp = 2n; pp <= m.n_layers; pp++) {
-      if (widest * pp > maxGpus) return;
-      yield { tp: widest, pp: pp };
+      if (last * pp > maxGpus) return;
+      yield { tp: last, pp: pp };
     }
   }
 
@@ -562,8 +542,17 @@
     return null;
   }
 
+  /** ``_largest``: the largest x in [low, high] that fits (fits is monotone), doubling from
+   * low until it no longer fits, then bisecting; high may be Infinity. */
   function largest(fits, low, high) {
     if (!fits(low)) return null;
+    let step = 1n;
+    while (low + step <= high && fits(low + step)) {
+      low = low + step;
+      step = step * 2n;
+    }
+    const reach = low + step - 1n;
+    high = reach < high ? reach : high;
     while (low < high) {
       const mid = (low + high + 1n) / 2n;
       if (fits(mid)) low = mid;
@@ -574,7 +563,7 @@
 
   function maxBatch(m, gpu, base, limit) {
     const fits = (b) => fitOf(estimate(m, withChanges(base, { batch: b })), gpu).fits;
-    return largest(fits, 1n, limit === undefined ? 2n ** 20n : limit);
+    return largest(fits, 1n, limit === undefined ? Infinity : limit);
   }
 
   function maxContext(m, gpu, base) {
@@ -594,19 +583,26 @@
     };
   }
 
-  /** Ceiling of decoding speed (tokens/s per sequence): bandwidth over bytes read per step. */
+  /** ``gpumem.speed.decode_ceiling``: tokens/s per sequence, bandwidth over the bytes read
+   * at each step (active weights and the KV cache). */
   function decodeTokensPerSecond(e, gpu) {
+    const values = formulaValues(e.model, e.workload);
     return call("decode_tokens_per_second", {
-      P_a: e.model.active_parameters,
-      b_w: bytesPerValue(getFormat(e.workload.dtype)),
+      P_a: values.P_a,
+      b_w: values.b_w,
       BW: gpu.bandwidth_bytes_per_s,
-      kv_cache: e.components.kv_cache === undefined ? 0n : e.components.kv_cache,
+      kv_cache: values.kv_cache,
     });
   }
 
   /** ``gpumem.units.to_unit``: bytes in units of ``size`` bytes (10n ** 9n for GB). */
   function toUnit(bytes, size) {
     return rt.$div(bytes, size);
+  }
+
+  /** ``gpumem.estimate.gpu_count``. */
+  function gpuCount(w) {
+    return call("gpu_count", { N_dp: w.dp, N_tp: w.tp, N_pp: w.pp });
   }
 
   // --- JSON as the command line writes it (gpumem.report) ----------------------------------
@@ -684,6 +680,7 @@
     maxContext: maxContext,
     answer: answer,
     decodeTokensPerSecond: decodeTokensPerSecond,
+    gpuCount: gpuCount,
     estimateJson: estimateJson,
     fitJson: fitJson,
     toJson: toJson,

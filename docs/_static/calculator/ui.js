@@ -7,6 +7,7 @@
   const data = window.gpumemCalculatorData;
   const engine = window.gpumemEngine(window.gpumemFormulas, data);
   const W = data.words;
+  const W_EN = data.english; // message ids: the engine's errors are translated from English
   const T = data.tables;
   const OPTIONAL = ["kv_dtype", "logits", "precision", "optimizer", "optimizer_impl", "checkpointing"];
   const TRAINING = ["precision", "optimizer", "optimizer_impl", "checkpointing", "lora_rank"];
@@ -123,14 +124,15 @@
     const out = { mode: state.mode, dtype: state.dtype, attention: state.attention };
     const training = state.mode === "training";
     for (const name of OPTIONAL) {
-      if (state[name] !== "" && (training ? name !== "logits" : !TRAINING.includes(name))) {
+      const other = training ? ["logits", "kv_dtype"].includes(name) : TRAINING.includes(name);
+      if (state[name] !== "" && !other) {
         out[name] = state[name];
       }
     }
     for (const name of COUNTS) {
       if (state[name] === "" || (!training && name === "lora_rank")) continue;
       if (!/^\+?\d+$/.test(state[name]) || BigInt(state[name]) < 1n) {
-        throw inputError("expected a positive integer, got {text!r}", state[name]);
+        throw inputError(W_EN.not_integer, state[name]);
       }
       out[name] = BigInt(state[name]);
     }
@@ -138,13 +140,13 @@
     if (state.cuda_context !== "") {
       const mib = Number(state.cuda_context);
       if (!Number.isFinite(mib) || mib < 0) {
-        throw inputError("expected a size >= 0, got {text!r}", state.cuda_context + "MiB");
+        throw inputError(W_EN.not_size, state.cuda_context + "MiB");
       }
       out.cuda_context = BigInt(roundEven(mib * MIB));
     }
     if (state.allocator_reserve !== "") {
       const x = Number(state.allocator_reserve);
-      if (!(x >= 0 && x < 1)) throw inputError("expected a number in [0, 1), got {text!r}", state.allocator_reserve);
+      if (!(x >= 0 && x < 1)) throw inputError(W_EN.not_fraction, state.allocator_reserve);
       out.allocator_reserve = x;
     }
     return out;
@@ -287,6 +289,7 @@
     const training = state.mode === "training";
     root.querySelector(".gc-training").disabled = !training;
     root.querySelector('[name="logits"]').disabled = training;
+    root.querySelector('[name="kv_dtype"]').disabled = training;
     const error = root.querySelector(".gc-error");
     try {
       const given = settings(state);
