@@ -9,7 +9,7 @@ below 2**53), read back as BigInt.
 
 from __future__ import annotations
 
-from . import solve, workload
+from . import modelspec, solve, workload
 from .catalog import load_model, model_names
 from .estimate import _SHAPES, _extend, _profiles, model_inputs
 from .hardware import get_gpu, gpu_names
@@ -93,6 +93,17 @@ def profiles() -> dict[str, dict[str, object]]:
     return out
 
 
+def families() -> dict[str, dict[str, object]]:
+    """How :func:`gpumem.modelspec.from_config` reads each ``model_type`` (its ``_Family``)."""
+    return {name: family.as_dict() for name, family in modelspec._FAMILIES.items()}
+
+
+def model_bounds() -> dict[str, int]:
+    """The plausibility bounds of :mod:`gpumem.modelspec` on a config's values."""
+    names = ("MAX_LAYERS", "MAX_WIDTH", "MAX_VOCAB", "MAX_EXPERTS", "MAX_CONTEXT", "MAX_PARAMETERS")
+    return {name: getattr(modelspec, name) for name in names}
+
+
 def tables() -> dict[str, object]:
     """The activation shapes of a profile (:mod:`gpumem.estimate`), the node size of
     :mod:`gpumem.solve` and the workload's choices and defaults (:mod:`gpumem.workload`); the
@@ -124,5 +135,7 @@ def calculator_data() -> dict[str, object]:
         **formats(),
         "optimizers": optimizers(),
         "profiles": profiles(),
+        "families": families(),
+        "model_bounds": model_bounds(),
         "tables": tables(),
     }

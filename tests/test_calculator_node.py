@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from gpumem.calcdata import calculator_data
-from gpumem.catalog import load_model, model_names
+from gpumem.calcdata import calculator_data, model_entry
+from gpumem.catalog import catalog_entry, load_model, model_names
 from gpumem.errors import GpumemError
 from gpumem.estimate import estimate
 from gpumem.hardware import gpu_names
+from gpumem.modelspec import from_config
 from gpumem.precision import format_names
 from gpumem.report import estimate_json, fit_json
 from gpumem.solve import answer
@@ -176,3 +177,47 @@ def test_node_engine_equals_python_to_the_byte() -> None:
         f"{len(cases)} cases ({answered} answers, {errors} errors) equal; "
         f"Python {python_s:.1f} s, Node {node_ms / 1000:.1f} s"
     )
+
+
+def _python_config(text: str) -> dict:
+    try:
+        return model_entry(from_config(json.loads(text), name="m", source="config.json"))
+    except GpumemError as error:
+        return {"error": str(error.message)}
+
+
+def _config_cases() -> list[str]:
+    """Every catalog config, and each with one key removed or set to a wrong value."""
+    rng = random.Random(404)
+    wrong = ["x", 4096.5, -1, 0, True, None, 10**13, [1, "a"], {"a": 1}, 2.0, 3]
+    cases = []
+    for name in model_names():
+        config = catalog_entry(name)["config"]
+        cases.append(json.dumps(config))
+        for key in config:
+            cases.append(json.dumps({k: v for k, v in config.items() if k != key}))
+            for value in rng.sample(wrong, 3):
+                cases.append(json.dumps({**config, key: value}))
+    cases += [json.dumps(v) for v in ([], "config", 3, {"model_type": "nope"}, {})]
+    return cases
+
+
+def test_pasted_configs_are_read_as_python_reads_them() -> None:
+    cases = _config_cases()
+    payload = json.dumps({"data": calculator_data(), "cases": cases})
+    run = subprocess.run(
+        [NODE, str(ROOT / "tests" / "node" / "config_cases.js")],
+        input=payload,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    got = [json.loads(line) for line in run.stdout.splitlines()]
+    differences = [
+        (text, found)
+        for text, g in zip(cases, got, strict=True)
+        if (found := _same(_python_config(text), g))
+    ]
+    assert not differences, f"{len(differences)} of {len(cases)} differ; first: {differences[:3]}"
+    assert sum("error" in g for g in got) > len(cases) // 4

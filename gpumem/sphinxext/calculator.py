@@ -28,8 +28,9 @@ from ..vocabulary import COMPONENTS, MEMORY_BASES, MODES, PHASES, WORKLOAD_OPTIO
 from .translation import gettext as _
 
 MARKER = "gpumem-calculator"
-ENGINE = Path(__file__).resolve().parent.parent / "web" / "engine.js"
-SCRIPTS = ("formulas.js", "engine.js", "data.js", "ui.js")
+WEB = Path(__file__).resolve().parent.parent / "web"
+ENGINE = WEB / "engine.js"
+SCRIPTS = ("formulas.js", "engine.js", "config.js", "data.js", "ui.js")
 #: The engine's error templates (``text("…")`` in engine.js) are translated for data.js.
 _TEMPLATES = re.compile(r'\btext\(\s*"((?:[^"\\]|\\.)*)"')
 
@@ -38,6 +39,7 @@ _TEMPLATES = re.compile(r'\btext\(\s*"((?:[^"\\]|\\.)*)"')
 WORDS = {
     "calculator": N_("GPU memory calculator"),
     "model": N_("Model"),
+    "config": N_("Or paste a config.json (it takes the place of the model above)"),
     "gpu": N_("GPU"),
     "mode": N_("Mode"),
     "dtype": N_("Weight format"),
@@ -103,7 +105,11 @@ WORDS = {
 
 def words() -> dict[str, object]:
     """The calculator's words in the build's language."""
-    templates = _TEMPLATES.findall(ENGINE.read_text(encoding="utf-8"))
+    templates = [
+        t
+        for path in (ENGINE, WEB / "config.js")
+        for t in _TEMPLATES.findall(path.read_text("utf-8"))
+    ]
     options: dict[str, dict[str, str]] = {}
     for (option, value), text in WORKLOAD_OPTIONS.items():
         options.setdefault(option, {})[value] = _(text)
@@ -164,6 +170,11 @@ def form_html() -> str:
         _select(key) for key in ("precision", "optimizer", "optimizer_impl", "checkpointing")
     ) + _number("lora_rank")
     parallel = _number("tp", "1") + _number("pp", "1") + _number("dp", "1") + _select("zero")
+    config = _field(
+        "config",
+        '<textarea id="gc-config" name="config" rows="4" spellcheck="false"'
+        ' placeholder="{&quot;model_type&quot;: …}"></textarea>',
+    )
     overhead = _number("cuda_context", "512", "decimal") + _number(
         "allocator_reserve", "0.05", "decimal"
     )
@@ -173,6 +184,7 @@ def form_html() -> str:
         f"<noscript><p>{_word('noscript')}</p></noscript>"
         '<form class="gc-form" autocomplete="off">'
         f'<div class="gc-main">{main}</div>'
+        f'<div class="gc-config">{config}</div>'
         + _fieldset("training", training, "gc-training")
         + _fieldset("parallelism", parallel, "gc-parallel")
         + _fieldset("overhead", overhead, "gc-overhead")
@@ -209,7 +221,7 @@ def write_data(app: Sphinx, exception: Exception | None) -> None:
         return
     folder = Path(app.outdir) / "_static" / "calculator"
     folder.mkdir(parents=True, exist_ok=True)
-    for script in (FORMULAS, ENGINE):
+    for script in (FORMULAS, ENGINE, WEB / "config.js"):
         shutil.copyfile(script, folder / script.name)
     payload = {**calculator_data(), **words(), "language": app.config.language}
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))

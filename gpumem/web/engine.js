@@ -49,16 +49,31 @@
     return String(value);
   }
 
-  /** A template filled in as str.format does, for {x}, {x!r} and {x:,}; the template and
-   * Text arguments are translated with ``gettext`` first. */
+  /** A template filled in as str.format does, for {x}, {x!r}, {x:,}, {x:.3g} and {x:.0e};
+   * the template and Text arguments are translated with ``gettext`` first. */
   function format(t, gettext) {
-    return gettext(t.template).replace(/\{(\w+)(!r)?(:,)?\}/g, (_m, name, r, comma) => {
+    return gettext(t.template).replace(/\{(\w+)(!r)?(?::([^}]*))?\}/g, (_m, name, r, spec) => {
       const value = t.args[name];
       if (value && typeof value === "object" && "template" in value) return format(value, gettext);
+      if (value && typeof value === "object" && "shown" in value) return value.shown;
       if (r) return repr(value);
-      if (comma) return groupDigits(value);
+      if (spec === ",") return groupDigits(value);
+      if (spec) return formatSpec(Number(value), spec);
       return typeof value === "string" ? value : pyNumber(value);
     });
+  }
+
+  /** Python's ``format(x, ".Ng")`` and ``format(x, ".Ne")``. */
+  function formatSpec(x, spec) {
+    const [, digits, kind] = /^\.(\d+)([ge])$/.exec(spec);
+    const exponential = (d) =>
+      x.toExponential(d).replace(/e([+-])(\d)$/, "e$10$2");
+    if (kind === "e") return exponential(Number(digits));
+    const p = Math.max(Number(digits), 1);
+    const exp = x === 0 ? 0 : Math.floor(Math.log10(Math.abs(Number(x.toPrecision(p)))));
+    const strip = (t) => (t.includes(".") ? t.replace(/0+(e|$)/, "$1").replace(/\.(e|$)/, "$1") : t);
+    if (exp < -4 || exp >= p) return strip(exponential(p - 1));
+    return strip(x.toFixed(Math.max(p - 1 - exp, 0)));
   }
 
   function groupDigits(value) {
@@ -662,6 +677,9 @@
 
   return {
     GpumemError: GpumemError,
+    error: (message, hint) => new GpumemError(message, hint),
+    text: text,
+    repr: repr,
     format: format,
     getFormat: getFormat,
     getOptimizer: getOptimizer,

@@ -6,6 +6,7 @@
   "use strict";
   const data = window.gpumemCalculatorData;
   const engine = window.gpumemEngine(window.gpumemFormulas, data);
+  const reader = window.gpumemConfig(engine, data);
   const W = data.words;
   const W_EN = data.english; // message ids: the engine's errors are translated from English
   const T = data.tables;
@@ -13,7 +14,7 @@
   const TRAINING = ["precision", "optimizer", "optimizer_impl", "checkpointing", "lora_rank"];
   const COUNTS = ["batch", "seq", "lora_rank", "tp", "pp", "dp"];
   const FIELDS = [
-    "model", "gpu", "mode", "dtype", "kv_dtype", "batch", "seq", "attention", "logits",
+    "model", "config", "gpu", "mode", "dtype", "kv_dtype", "batch", "seq", "attention", "logits",
     ...TRAINING, "tp", "pp", "dp", "zero", "cuda_context", "allocator_reserve",
   ];
   const MIB = 2 ** 20;
@@ -154,7 +155,8 @@
 
   /** The equivalent `gpumem fit` command line. */
   function commandLine(state, given) {
-    const parts = ["gpumem", "fit", state.model, "--gpu", state.gpu];
+    const model = state.config ? "config.json" : state.model;
+    const parts = ["gpumem", "fit", model, "--gpu", state.gpu];
     for (const [name, value] of Object.entries(given)) {
       if (name === "mode" && value === "inference") continue;
       if (name === "dtype" && value === "bf16") continue;
@@ -290,10 +292,13 @@
     root.querySelector(".gc-training").disabled = !training;
     root.querySelector('[name="logits"]').disabled = training;
     root.querySelector('[name="kv_dtype"]').disabled = training;
+    root.querySelector('[name="model"]').disabled = state.config !== "";
     const error = root.querySelector(".gc-error");
     try {
       const given = settings(state);
-      const model = engine.getModel(state.model);
+      const model = state.config
+        ? engine.modelSpec(reader.readConfig(state.config, "config.json"))
+        : engine.getModel(state.model);
       const gpu = engine.getGpu(state.gpu);
       const w = engine.workload(given);
       render(root, model, gpu, w, state, given);

@@ -1,0 +1,512 @@
+/* A pasted config.json read as gpumem.modelspec.from_config reads it: the same keys per
+ * family (exported from the package), the same checks and bounds, the same parameter count
+ * and the same error messages. Whole numbers are BigInt, as Python's ints; the JSON is read
+ * by a parser that keeps 4096 and 4096.0 apart, as Python's json does.
+ */
+(function (root, factory) {
+  if (typeof module === "object" && module.exports) module.exports = factory;
+  else root.gpumemConfig = factory;
+})(typeof self !== "undefined" ? self : this, function (engine, data) {
+  "use strict";
+  const B = data.model_bounds;
+  const MAX = {
+    layers: BigInt(B.MAX_LAYERS),
+    width: BigInt(B.MAX_WIDTH),
+    vocab: BigInt(B.MAX_VOCAB),
+    experts: BigInt(B.MAX_EXPERTS),
+    context: BigInt(B.MAX_CONTEXT),
+    parameters: BigInt(B.MAX_PARAMETERS),
+  };
+
+  // --- JSON with Python's types -----------------------------------------------------------
+  /** ``json.loads``: objects, arrays, strings, booleans, null; an integer literal is a
+   * BigInt, a number with a fraction or an exponent a float. */
+  function parseJson(textIn) {
+    const s = String(textIn);
+    let i = 0;
+    const fail = (what) => {
+      throw new SyntaxError(`${what}: line ${s.slice(0, i).split("\n").length} column ${i - s.lastIndexOf("\n", i - 1)} (char ${i})`);
+    };
+    const space = () => {
+      while (i < s.length && " \t\n\r".includes(s[i])) i++;
+    };
+    function value() {
+      space();
+      const c = s[i];
+      if (c === "{") return object();
+      if (c === "[") return array();
+      if (c === '"') return string();
+      const literal = /^(?:true|false|null|NaN|Infinity|-Infinity)/.exec(s.slice(i, i + 9));
+      if (literal) {
+        i += literal[0].length;
+        const literals = { true: true, false: false, null: null, NaN: NaN, Infinity: Infinity };
+        return literal[0] === "-Infinity" ? -Infinity : literals[literal[0]];
+      }
+      const number = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?/.exec(s.slice(i));
+      if (!number) fail("Expecting value");
+      i += number[0].length;
+      return number[1] || number[2] ? Number(number[0]) : BigInt(number[0]);
+    }
+    function string() {
+      const match = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/.exec(s.slice(i));
+      if (!match) fail("Unterminated string starting at");
+      i += match[0].length;
+      return JSON.parse(match[0]);
+    }
+    function array() {
+      i++;
+      const out = [];
+      space();
+      if (s[i] === "]") return i++, out;
+      for (;;) {
+        out.push(value());
+        space();
+        if (s[i] === ",") i++;
+        else if (s[i] === "]") return i++, out;
+        else fail("Expecting ',' delimiter");
+      }
+    }
+    function object() {
+      i++;
+      const out = Object.create(null);
+      space();
+      if (s[i] === "}") return i++, out;
+      for (;;) {
+        space();
+        if (s[i] !== '"') fail("Expecting property name enclosed in double quotes");
+        const key = string();
+        space();
+        if (s[i] !== ":") fail("Expecting ':' delimiter");
+        i++;
+        out[key] = value();
+        space();
+        if (s[i] === ",") i++;
+        else if (s[i] === "}") return i++, out;
+        else fail("Expecting ',' delimiter");
+      }
+    }
+    const result = value();
+    space();
+    if (i < s.length) fail("Extra data");
+    return result;
+  }
+
+  // --- Python's repr, bounded as gpumem.errors.shown bounds it ---------------------------
+  const LIMIT = 60;
+
+  function reprStr(x) {
+    const plain = engine.repr(x.slice(0, LIMIT));
+    if (plain.length <= LIMIT) return plain;
+    const i = Math.max(0, Math.floor((LIMIT - 3) / 2));
+    const j = Math.max(0, LIMIT - 3 - i);
+    const cut = engine.repr(x.slice(0, i) + x.slice(x.length - j));
+    return cut.slice(0, i) + "..." + cut.slice(cut.length - j);
+  }
+
+  function shown(value, level) {
+    level = level === undefined ? 3 : level;
+    if (value === null) return "None";
+    if (value === true) return "True";
+    if (value === false) return "False";
+    if (typeof value === "string") return reprStr(value);
+    if (typeof value === "bigint" || typeof value === "number") {
+      if (typeof value === "number" && !Number.isFinite(value)) {
+        return Number.isNaN(value) ? "nan" : value > 0 ? "inf" : "-inf";
+      }
+      return engine.pyNumber(value);
+    }
+    if (Array.isArray(value)) {
+      if (!value.length) return "[]";
+      if (level <= 0) return "[...]";
+      const items = value.slice(0, 6).map((v) => shown(v, level - 1));
+      if (value.length > 6) items.push("...");
+      return "[" + items.join(", ") + "]";
+    }
+    const keys = Object.keys(value);
+    if (!keys.length) return "{}";
+    if (level <= 0) return "{...}";
+    const items = keys
+      .slice(0, 4)
+      .map((k) => `${shown(k, level - 1)}: ${shown(value[k], level - 1)}`);
+    if (keys.length > 4) items.push("...");
+    return "{" + items.join(", ") + "}";
+  }
+
+  /** A value shown in an error (``{value!r}`` of a ``shown`` value prints it as made). */
+  const asShown = (value) => ({ shown: shown(value) });
+
+  function typeName(value) {
+    if (value === null) return "NoneType";
+    if (typeof value === "boolean") return "bool";
+    if (typeof value === "bigint") return "int";
+    if (typeof value === "number") return "float";
+    if (typeof value === "string") return "str";
+    return Array.isArray(value) ? "list" : "dict";
+  }
+
+  const isInt = (v) => typeof v === "bigint";
+  const isDict = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+
+  // --- from_config ---------------------------------------------------------------------------
+  function configError(where, problem) {
+    return engine.error(
+      engine.text("{path}: {problem}", { path: where, problem: problem }),
+    );
+  }
+
+  function reader(config, family, where) {
+    const keys = Object.fromEntries(family.keys);
+    const key = (name) => keys[name] || name;
+    const error = (problem) => configError(where, problem);
+    const raw = (name, fallback) => {
+      const k = key(name);
+      return Object.prototype.hasOwnProperty.call(config, k) ? config[k] : fallback;
+    };
+    return {
+      error: error,
+      raw: raw,
+      integer(name, fallback, minimum, maximum) {
+        minimum = minimum === undefined ? 1n : minimum;
+        maximum = maximum === undefined ? MAX.width : maximum;
+        const k = key(name);
+        const value = raw(name, null);
+        if (value === null) {
+          if (fallback === null || fallback === undefined) {
+            throw error(
+              engine.text("missing key {key!r} (model_type {type!r})", {
+                key: k,
+                type: config.model_type,
+              }),
+            );
+          }
+          return fallback;
+        }
+        if (!isInt(value) || value < minimum || value > maximum) {
+          throw error(
+            engine.text(
+              "key {key!r} is {value!r}; expected an integer from {minimum} to {maximum}",
+              { key: k, value: asShown(value), minimum: minimum, maximum: maximum },
+            ),
+          );
+        }
+        return value;
+      },
+      flag(name, fallback) {
+        const value = raw(name, null);
+        if (value === null) return fallback;
+        if (typeof value !== "boolean") {
+          throw error(
+            engine.text("key {key!r} is {value!r}; expected true or false", {
+              key: key(name),
+              value: asShown(value),
+            }),
+          );
+        }
+        return value;
+      },
+    };
+  }
+
+  function shape(read, family) {
+    const h = read.integer("hidden_size");
+    const layers = read.integer("num_hidden_layers", null, 1n, MAX.layers);
+    const heads = read.integer("num_attention_heads");
+    const kvHeads = read.integer("num_key_value_heads", heads, 1n, heads);
+    if (heads % kvHeads) {
+      throw read.error(
+        engine.text("{heads} attention heads are not a multiple of {kv_heads} KV heads", {
+          heads: heads,
+          kv_heads: kvHeads,
+        }),
+      );
+    }
+    const s = {
+      h: h,
+      layers: layers,
+      heads: heads,
+      kv_heads: kvHeads,
+      vocab: read.integer("vocab_size", null, 1n, MAX.vocab),
+      max_context: read.integer("max_position_embeddings", null, 1n, MAX.context),
+      tied: !family.encoder && read.flag("tie_word_embeddings", family.tie_default),
+      inter: read.integer("intermediate_size", family.gated_mlp ? null : 4n * h),
+      mlp_bias: family.mlp_bias && read.flag("mlp_bias", false),
+      experts: 0n,
+      experts_active: 0n,
+      moe_inter: 0n,
+      shared: 0n,
+      shared_inter: 0n,
+      moe_layers: 0n,
+      kv_lora_rank: 0n,
+      qk_rope: 0n,
+      extra: {},
+    };
+    if (family.mla) readMla(read, s);
+    else s.head_dim = read.integer("head_dim", evenSplit(read, h, heads));
+    let bias = family.attention_bias;
+    if (bias === "config") bias = read.flag("attention_bias", false) ? "all" : "none";
+    s.attention_bias = bias;
+    if (family.encoder) {
+      s.type_vocab = read.integer("type_vocab_size", null, 0n, MAX.vocab);
+      const kind = read.raw("position_embedding_type", "absolute");
+      if (kind !== "absolute") {
+        throw read.error(
+          engine.text(
+            "key 'position_embedding_type' is {kind!r}; only 'absolute' is supported",
+            { kind: asShown(kind) },
+          ),
+        );
+      }
+    }
+    if (family.moe) readMoe(read, family, s);
+    [s.window, s.sliding_layers] = sliding(read, family, layers);
+    return s;
+  }
+
+  function evenSplit(read, h, heads) {
+    if (h % heads) {
+      throw read.error(
+        engine.text("hidden size {h} is not a multiple of {heads} heads and no head_dim", {
+          h: h,
+          heads: heads,
+        }),
+      );
+    }
+    return h / heads;
+  }
+
+  function readMla(read, s) {
+    if (read.flag("attention_bias", false)) {
+      throw read.error(
+        engine.text("key 'attention_bias' is true; not supported with latent attention"),
+      );
+    }
+    const nope = read.integer("qk_nope_head_dim");
+    s.qk_rope = read.integer("qk_rope_head_dim");
+    s.head_dim = nope + s.qk_rope;
+    s.kv_lora_rank = read.integer("kv_lora_rank");
+    s.extra = {
+      q_lora_rank: read.integer("q_lora_rank", 0n, 0n),
+      qk_nope_head_dim: nope,
+      v_head_dim: read.integer("v_head_dim"),
+    };
+  }
+
+  /** How many of 0, 1, …, last are multiples of every (none when last < 0). */
+  const multiples = (every, last) => (last >= 0n ? last / every + 1n : 0n);
+
+  function readMoe(read, family, s) {
+    const layers = s.layers;
+    let moe;
+    if (family.moe === "deepseek") {
+      s.experts = read.integer("n_routed_experts", null, 1n, MAX.experts);
+      s.moe_inter = read.integer("moe_intermediate_size");
+      s.shared = read.integer("n_shared_experts", 0n, 0n, MAX.experts);
+      s.shared_inter = s.shared ? s.moe_inter : 0n;
+      const firstDense = read.integer("first_k_dense_replace", 0n, 0n, MAX.layers);
+      const every = read.integer("moe_layer_freq", 1n, 1n, MAX.layers);
+      const first = firstDense < layers ? firstDense : layers;
+      moe = multiples(every, layers - 1n) - multiples(every, first - 1n);
+      s.extra.router_bias = read.raw("topk_method", "greedy") === "noaux_tc";
+    } else if (family.moe === "qwen") {
+      s.experts = read.integer("num_experts", null, 1n, MAX.experts);
+      s.moe_inter = read.integer("moe_intermediate_size");
+      if (family.shared_expert) {
+        s.shared = 1n;
+        s.shared_inter = read.integer("shared_expert_intermediate_size");
+      }
+      const every = read.integer("decoder_sparse_step", 1n, 1n, MAX.layers);
+      const dense = read.raw("mlp_only_layers", []);
+      if (!Array.isArray(dense) || !dense.every(isInt)) {
+        throw read.error(
+          engine.text("key 'mlp_only_layers' is {value!r}; expected a list of integers", {
+            value: asShown(dense),
+          }),
+        );
+      }
+      const listed = new Set(
+        dense.filter((i) => i >= 0n && i < layers && (i + 1n) % every === 0n).map(String),
+      );
+      moe = multiples(every, layers) - 1n - BigInt(listed.size);
+    } else {
+      s.experts = read.integer("num_experts", null, 1n, MAX.experts);
+      s.moe_inter = s.inter;
+      moe = layers;
+    }
+    s.experts_active = read.integer("num_experts_per_tok", null, 1n, MAX.experts);
+    if (s.experts_active > s.experts) {
+      throw read.error(
+        engine.text("num_experts_per_tok {active} exceeds the {experts} experts", {
+          active: s.experts_active,
+          experts: s.experts,
+        }),
+      );
+    }
+    s.moe_layers = moe;
+  }
+
+  function sliding(read, family, layers) {
+    if (!family.sliding) return [0n, 0n];
+    const window = read.integer("sliding_window", 0n, 0n, MAX.context);
+    if (window === 0n) return [0n, 0n];
+    if (family.sliding === "alternate") return [window, (layers + 1n) / 2n];
+    if (family.sliding === "qwen") {
+      if (!read.flag("use_sliding_window", false)) return [0n, 0n];
+      const first = read.integer("max_window_layers", layers, 0n, MAX.layers);
+      return [window, layers - first > 0n ? layers - first : 0n];
+    }
+    return [window, layers];
+  }
+
+  function mlp(h, inter, gated, bias) {
+    if (gated) return 3n * h * inter + (bias ? 2n * inter + h : 0n);
+    return 2n * h * inter + (bias ? inter + h : 0n);
+  }
+
+  function attention(s, family) {
+    const h = s.h;
+    const heads = s.heads;
+    if (family.mla) {
+      const x = s.extra;
+      const qOut = heads * s.head_dim;
+      const rank = x.q_lora_rank;
+      const q = rank ? h * rank + rank + rank * qOut : h * qOut;
+      const kv =
+        h * (s.kv_lora_rank + s.qk_rope) +
+        s.kv_lora_rank +
+        s.kv_lora_rank * heads * (x.qk_nope_head_dim + x.v_head_dim);
+      return q + kv + heads * x.v_head_dim * h;
+    }
+    const qOut = heads * s.head_dim;
+    const kvOut = s.kv_heads * s.head_dim;
+    const weights = 2n * h * qOut + 2n * h * kvOut;
+    const bias = { none: 0n, qkv: qOut + 2n * kvOut, all: qOut + 2n * kvOut + h };
+    const qkNorm = { "": 0n, head: 2n * s.head_dim, full: qOut + kvOut };
+    return weights + bias[s.attention_bias] + qkNorm[family.qk_norm];
+  }
+
+  function count(s, family) {
+    const h = s.h;
+    const layers = s.layers;
+    const norm = family.norm === "rms" ? h : 2n * h;
+    let embedding = s.vocab * h * (s.tied || family.encoder ? 1n : 2n);
+    if (family.learned_positions) embedding += s.max_context * h + (s.type_vocab || 0n) * h;
+    let other = norm;
+    if (family.encoder) other += h * h + h;
+    const perLayer = BigInt(family.layer_norms) * norm + attention(s, family);
+    const dense = mlp(h, s.inter, family.gated_mlp, s.mlp_bias || !family.gated_mlp);
+    const moeLayers = s.moe_layers;
+    let total = embedding + other + layers * perLayer + (layers - moeLayers) * dense;
+    let active = total;
+    if (moeLayers) {
+      const expert = mlp(h, s.moe_inter, true, false);
+      const shared = s.shared * mlp(h, s.shared_inter, true, false);
+      let router = h * s.experts;
+      if (family.shared_expert) router += h;
+      if (s.extra.router_bias) router += s.experts;
+      total += moeLayers * (s.experts * expert + shared + router);
+      active = total - moeLayers * (s.experts - s.experts_active) * expert;
+    }
+    return [total, active, embedding];
+  }
+
+  /** ``from_config`` followed by ``gpumem.calcdata.model_entry``: the model as the
+   * calculator knows it (fields and the memory model's inputs). */
+  function fromConfig(config, name, source) {
+    const where = source || name;
+    if (!isDict(config)) {
+      throw configError(
+        where,
+        engine.text("expected a JSON object, got {type}", { type: typeName(config) }),
+      );
+    }
+    const modelType = Object.prototype.hasOwnProperty.call(config, "model_type")
+      ? config.model_type
+      : null;
+    const known =
+      typeof modelType === "string" &&
+      Object.prototype.hasOwnProperty.call(data.families, modelType);
+    if (!known) {
+      const supported = Object.keys(data.families).sort().join(", ");
+      const problem =
+        modelType === null
+          ? engine.text("no 'model_type' key; supported: {supported}", { supported: supported })
+          : engine.text("model_type {type!r} is not supported; supported: {supported}", {
+              type: asShown(modelType),
+              supported: supported,
+            });
+      throw configError(where, problem);
+    }
+    const family = data.families[modelType];
+    const read = reader(config, family, where);
+    const s = shape(read, family);
+    const [total, active, embedding] = count(s, family);
+    if (total > MAX.parameters) {
+      throw read.error(
+        engine.text(
+          "the configuration describes {n:.3g} parameters; at most {limit:.0e} are accepted",
+          { n: Number(total), limit: Number(MAX.parameters) },
+        ),
+      );
+    }
+    const slidingLayers = s.sliding_layers;
+    const moe = s.experts > 0n;
+    return {
+      name: name,
+      family: modelType,
+      parameters: total,
+      active_parameters: active,
+      n_layers: s.layers,
+      hidden_size: s.h,
+      n_heads: s.heads,
+      max_context: s.max_context,
+      inputs: {
+        P: total,
+        P_a: active,
+        P_e: embedding,
+        L: s.layers,
+        h: s.h,
+        n_h: s.heads,
+        n_kv: s.kv_heads,
+        d_h: s.head_dim,
+        f_d: moe ? 0n : s.inter,
+        f_e: s.moe_inter,
+        n_s: s.shared,
+        f_s: s.shared_inter,
+        m_g: family.gated_mlp ? 3n : 2n,
+        n_e: s.experts,
+        k_e: s.experts_active,
+        V: s.vocab,
+        c_kv: s.kv_lora_rank,
+        d_r: s.qk_rope,
+        c_q: s.extra.q_lora_rank || 0n,
+        d_v: s.extra.v_head_dim || 0n,
+        k_c: family.encoder ? 0n : 1n,
+        L_w: slidingLayers,
+        w: (slidingLayers ? s.window : 0n) || 1n,
+      },
+    };
+  }
+
+  /** The model of a pasted config.json: ``{model}`` (for the engine) or a GpumemError. */
+  function readConfig(textIn, source) {
+    let config;
+    try {
+      config = parseJson(textIn);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      throw configError(
+        source,
+        engine.text("not valid JSON: {error}", { error: error.message }),
+      );
+    }
+    let name = "config";
+    const saved = isDict(config) ? config._name_or_path : undefined;
+    if (typeof saved === "string") {
+      const last = saved.replace(/\\/g, "/").replace(/\/+$/, "").split("/").pop();
+      if (last.length > 0 && last.length <= 200) name = last;
+    }
+    return fromConfig(config, name, source);
+  }
+
+  return { parseJson: parseJson, fromConfig: fromConfig, readConfig: readConfig, shown: shown };
+});
