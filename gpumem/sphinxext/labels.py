@@ -49,6 +49,44 @@ def separator(language: str) -> str:
     return "，" if chinese(language) else ", "
 
 
+def _size_label(seq: object, batch: object, mode: str, language: str) -> str | None:
+    """The batch and sequence part of a workload's label, if it has one."""
+    if seq is not None and (batch not in (None, 1) or mode == "training"):
+        return _("batch {batch} × {seq} tokens").format(
+            batch=format_int(int(batch or 1), language), seq=format_int(int(seq), language)
+        )
+    if seq == 1:
+        return _("1 token")
+    if seq is not None:
+        return _("{seq} tokens").format(seq=format_int(int(seq), language))
+    if batch is not None:
+        return _("batch {batch}").format(batch=format_int(int(batch), language))
+    return None
+
+
+def _field_label(key: str, value: object, language: str) -> str | None:
+    """A field of a workload (other than mode, batch and sequence) in words, if it has any."""
+    if (key, value) in vocabulary.WORKLOAD_OPTIONS:
+        return label(vocabulary.WORKLOAD_OPTIONS, (key, value), _)
+    words = {
+        "dtype": lambda: get_format(str(value)).label,
+        "kv_dtype": lambda: _("{format} KV cache").format(format=get_format(str(value)).label),
+        "optimizer": lambda: get_optimizer(str(value)).label,
+        "lora_rank": lambda: _("LoRA rank {rank}").format(rank=value),
+        "dp": lambda: _("{n} data-parallel GPUs").format(n=value),
+        "tp": lambda: _("tensor parallel over {n} GPUs").format(n=value),
+        "pp": lambda: _("{n} pipeline stages").format(n=value),
+        "zero": lambda: _("ZeRO stage {stage}").format(stage=value) if value else None,
+        "cuda_context": lambda: _("CUDA context {size}").format(
+            size=format_size(float(value), "GiB", 2)  # type: ignore[arg-type]
+        ),
+        "allocator_reserve": lambda: _("allocator reserve {percent}").format(
+            percent=format_percent(float(value), language)  # type: ignore[arg-type]
+        ),
+    }
+    return words[key]() if key in words else None
+
+
 def workload_label(spec: WorkloadSpec, language: str, work: Workload | None = None) -> str:
     """A workload in words, e.g. ``"Training, batch 1 × 4,096 tokens, full checkpointing"``.
 
@@ -59,46 +97,9 @@ def workload_label(spec: WorkloadSpec, language: str, work: Workload | None = No
     mode = str(fields.get("mode", "inference"))
     batch = work.batch if work else fields.get("batch")
     seq = work.seq if work else fields.get("seq")
-    parts = [mode_label(mode)]
-    if seq is not None and (batch not in (None, 1) or mode == "training"):
-        parts.append(
-            _("batch {batch} × {seq} tokens").format(
-                batch=format_int(int(batch or 1), language), seq=format_int(int(seq), language)
-            )
-        )
-    elif seq == 1:
-        parts.append(_("1 token"))
-    elif seq is not None:
-        parts.append(_("{seq} tokens").format(seq=format_int(int(seq), language)))
-    elif batch is not None:
-        parts.append(_("batch {batch}").format(batch=format_int(int(batch), language)))
-    for key, value in spec:
-        if key in ("mode", "batch", "seq"):
-            continue
-        if (key, value) in vocabulary.WORKLOAD_OPTIONS:
-            parts.append(label(vocabulary.WORKLOAD_OPTIONS, (key, value), _))
-        elif key == "dtype":
-            parts.append(get_format(str(value)).label)
-        elif key == "kv_dtype":
-            parts.append(_("{format} KV cache").format(format=get_format(str(value)).label))
-        elif key == "optimizer":
-            parts.append(get_optimizer(str(value)).label)
-        elif key == "lora_rank":
-            parts.append(_("LoRA rank {rank}").format(rank=value))
-        elif key == "dp":
-            parts.append(_("{n} data-parallel GPUs").format(n=value))
-        elif key == "tp":
-            parts.append(_("tensor parallel over {n} GPUs").format(n=value))
-        elif key == "pp":
-            parts.append(_("{n} pipeline stages").format(n=value))
-        elif key == "zero" and value:
-            parts.append(_("ZeRO stage {stage}").format(stage=value))
-        elif key == "cuda_context":
-            parts.append(_("CUDA context {size}").format(size=format_size(float(value), "GiB", 2)))
-        elif key == "allocator_reserve":
-            reserve = format_percent(float(value), language)
-            parts.append(_("allocator reserve {percent}").format(percent=reserve))
-    return separator(language).join(parts)
+    parts = [mode_label(mode), _size_label(seq, batch, mode, language)]
+    parts += [_field_label(k, v, language) for k, v in spec if k not in ("mode", "batch", "seq")]
+    return separator(language).join(part for part in parts if part)
 
 
 def dtype_label(group: tuple[str, ...]) -> str:
