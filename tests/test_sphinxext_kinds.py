@@ -13,6 +13,7 @@ from gpumem.errors import GpumemError, InvalidValueError, UnknownNameError  # no
 from gpumem.estimate import estimate  # noqa: E402
 from gpumem.plotting import LineChart, ScatterChart, StackedBarChart  # noqa: E402
 from gpumem.sphinxext.chart import CHARTS  # noqa: E402
+from gpumem.sphinxext.labels import workload_label  # noqa: E402
 from gpumem.sphinxext.quantities import compute  # noqa: E402
 from gpumem.sphinxext.selection import OPTION_SPEC, Selection  # noqa: E402
 from gpumem.sphinxext.table import TABLES  # noqa: E402
@@ -80,6 +81,23 @@ def test_breakdown_labels_components_and_phase(language) -> None:
     _, header, rows = table("breakdown", language("zh_CN"), **options)
     assert header[1:] == ["推理，4096 个 token", "训练，批大小 1 × 2048 个 token，完全检查点"]
     assert rows[-1] == ["峰值出现于", "预填充", "优化器更新"]
+
+
+def test_workload_label_names_every_field() -> None:
+    spec = (
+        *(("mode", "training"), ("batch", 4), ("seq", 4096), ("dtype", "bf16")),
+        *(("optimizer", "adamw_8bit"), ("lora_rank", 16), ("dp", 8), ("tp", 2), ("pp", 4)),
+        *(("zero", 3), ("zero", 0), ("checkpointing", "full")),
+        *(("cuda_context", 2**29), ("allocator_reserve", 0.05)),
+    )
+    assert workload_label(spec, "en") == (
+        "Training, batch 4 × 4,096 tokens, BF16, AdamW 8-bit, LoRA rank 16, 8 data-parallel "
+        "GPUs, tensor parallel over 2 GPUs, 4 pipeline stages, ZeRO stage 3, full "
+        f"checkpointing, CUDA context 0.5{NBSP}GiB, allocator reserve 5%"
+    )  # ZeRO stage 0 is no ZeRO: not named
+    assert workload_label((("kv_dtype", "fp8"), ("seq", 1)), "en") == (
+        "Inference, 1 token, FP8 (E4M3) KV cache"
+    )
 
 
 def test_kv_cache_table() -> None:
