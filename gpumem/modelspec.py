@@ -87,6 +87,13 @@ class ModelSpec(Record):
     # Sliding-window attention: how many layers see only the last ``sliding_window`` tokens
     sliding_window: int = 0
     n_sliding_layers: int = 0
+    # Chunked attention (Llama 4): layers that see only their own ``attention_chunk`` tokens
+    attention_chunk: int = 0
+    n_chunked_layers: int = 0
+    # Recurrent layers (linear attention, state-space): a state of ``recurrent_state`` values per
+    # layer and sequence that does not grow with the context, instead of keys and values
+    n_recurrent_layers: int = 0
+    recurrent_state: int = 0
     # Where the numbers came from
     source: str = ""
     parameters_source: str = "architecture"  # "architecture", "safetensors" or "catalog"
@@ -112,8 +119,20 @@ class ModelSpec(Record):
             )
         _set_count(self, "active_parameters", 0, self.parameters)
         _set_count(self, "n_experts_active", 0, self.n_experts)
-        for name in ("n_dense_layers", "n_sliding_layers"):
+        for name in _LAYER_COUNTS:
             _set_count(self, name, 0, self.n_layers)
+        windowed = self.n_sliding_layers + self.n_chunked_layers + self.n_recurrent_layers
+        if windowed > self.n_layers:
+            raise InvalidValueError(
+                "n_recurrent_layers",
+                self.n_recurrent_layers,
+                Text(
+                    "at most {free} layers: sliding, chunked and recurrent layers are among the "
+                    "{layers}",
+                    free=max(0, self.n_layers - self.n_sliding_layers - self.n_chunked_layers),
+                    layers=self.n_layers,
+                ),
+            )
         if self.active_parameters == 0:
             object.__setattr__(self, "active_parameters", self.parameters)
         if not isinstance(self.warnings, tuple):
@@ -128,6 +147,28 @@ class ModelSpec(Record):
     def uses_mla(self) -> bool:
         """Whether attention caches a compressed latent (MLA) instead of keys and values."""
         return self.kv_lora_rank > 0
+
+    @property
+    def layer_types(self) -> dict[str, int]:
+        """How many layers of each kind of cache: ``full`` (keys and values of every token),
+        ``sliding`` (the last ``sliding_window``), ``chunked`` (the current ``attention_chunk``),
+        ``latent`` (MLA: one compressed latent per token) and ``recurrent`` (a fixed state).
+        An encoder caches nothing: every count is 0."""
+        if not self.causal:
+            return dict.fromkeys(LAYER_TYPES, 0)
+        attending = self.n_layers - self.n_recurrent_layers
+        unbounded = attending - self.n_sliding_layers - self.n_chunked_layers
+        return {
+            "full": 0 if self.uses_mla else unbounded,
+            "sliding": self.n_sliding_layers,
+            "chunked": self.n_chunked_layers,
+            "latent": unbounded if self.uses_mla else 0,
+            "recurrent": self.n_recurrent_layers,
+        }
+
+
+LAYER_TYPES = ("full", "sliding", "chunked", "latent", "recurrent")
+"""The kinds of per-layer cache :attr:`ModelSpec.layer_types` counts."""
 
 
 #: Accepted range of each count of a :class:`ModelSpec` (the bounds above); the counts bounded by
@@ -149,7 +190,13 @@ _RANGES: dict[str, tuple[int, int]] = {
     "kv_lora_rank": (0, MAX_WIDTH),
     "qk_rope_head_dim": (0, MAX_WIDTH),
     "sliding_window": (0, MAX_CONTEXT),
+    "attention_chunk": (0, MAX_CONTEXT),
+    "recurrent_state": (0, MAX_PARAMETERS),
 }
+
+
+#: Counts of layers of one kind, each at most the number of layers.
+_LAYER_COUNTS = ("n_dense_layers", "n_sliding_layers", "n_chunked_layers", "n_recurrent_layers")
 
 
 def _set_count(spec: ModelSpec, name: str, low: int, high: int) -> None:
@@ -171,10 +218,11 @@ class _Family(Record):
     """How one Hugging Face ``model_type`` is built, as far as parameter counting goes."""
 
     norm: str = "rms"  # "rms": one weight of size h; "layer": weight and bias, 2h
-    attention_bias: str = "config"  # "none", "qkv" (q, k, v only), "all", or "config": all if
-    #                                 the ``attention_bias`` key is true
+    attention_bias: str = "config"  # "none", "qkv" (q, k, v only), "all", or "config": all
+    #                         ("config_qkv": q, k, v) if the ``attention_bias`` key is true
     layer_norms: int = 2  # norms per layer (Gemma 2 has four)
-    qk_norm: str = ""  # "head": RMSNorm over one head (Qwen3); "full": over all heads (OLMoE)
+    qk_norm: str = ""  # "head": RMSNorm over one head (Qwen3); "full": over all heads (OLMoE);
+    #                    "config": "head" if the ``use_qk_norm`` key is true
     gated_mlp: bool = True
     mlp_bias: bool = False  # read from ``mlp_bias`` when the family has that key (Llama)
     tie_default: bool = False  # ``tie_word_embeddings`` when the key is absent
@@ -183,8 +231,17 @@ class _Family(Record):
     mla: bool = False
     encoder: bool = False  # BERT: no causal mask, no LM head, token types and a pooler
     learned_positions: bool = False
-    sliding: str = ""  # "", "all" (Mistral, Phi-3), "qwen" (use_sliding_window), "alternate"
+    sliding: str = ""  # "", "all" (Mistral, Phi-3), "qwen" (use_sliding_window), "alternate",
+    #                    "pattern": ``layer_types``, else every ``full_every``-th layer is full
+    full_every: int = 0  # default of ``sliding_window_pattern`` for "pattern"
+    sinks: bool = False  # gpt-oss: one learned attention-sink logit per head and layer
+    expert_bias: bool = False  # gpt-oss: biases on the expert projections
+    router_bias: bool = False  # a per-expert router bias in every MoE layer (GLM-4.5, gpt-oss)
+    linear_attention: bool = False  # Qwen3-Next: gated DeltaNet layers between full ones, whose
+    #                                 query projection also yields an output gate
+    vision: bool = False  # Gemma 3: a language model in ``text_config`` and a SigLIP tower
     keys: tuple[tuple[str, str], ...] = ()  # our name -> the family's key, where it differs
+    defaults: tuple[tuple[str, object], ...] = ()  # values of absent keys (the family's class)
 
 
 _FAMILIES: dict[str, _Family] = {
@@ -194,6 +251,36 @@ _FAMILIES: dict[str, _Family] = {
     "deepseek_v2": _Family(mla=True, moe="deepseek"),
     "deepseek_v3": _Family(mla=True, moe="deepseek"),
     "gemma2": _Family(layer_norms=4, tie_default=True, sliding="alternate"),
+    "gemma3": _Family(vision=True),
+    "gemma3_text": _Family(
+        layer_norms=4,
+        qk_norm="head",
+        tie_default=True,
+        sliding="pattern",
+        full_every=6,
+        # transformers' Gemma3TextConfig, for the keys Google's configs leave out
+        defaults=(
+            ("num_attention_heads", 8),
+            ("num_key_value_heads", 4),
+            ("head_dim", 256),
+            ("vocab_size", 262_208),
+            ("max_position_embeddings", 131_072),
+            ("sliding_window", 4096),
+        ),
+    ),
+    "glm4_moe": _Family(
+        attention_bias="config_qkv", qk_norm="config", moe="deepseek", router_bias=True
+    ),
+    "gpt_oss": _Family(
+        attention_bias="all",
+        moe="all",
+        sliding="pattern",
+        full_every=2,
+        sinks=True,
+        expert_bias=True,
+        router_bias=True,
+        keys=(("num_experts", "num_local_experts"),),
+    ),
     "gpt2": _Family(
         norm="layer",
         attention_bias="all",
@@ -222,6 +309,7 @@ _FAMILIES: dict[str, _Family] = {
     "qwen2_moe": _Family(attention_bias="qkv", moe="qwen", shared_expert=True, sliding="qwen"),
     "qwen3": _Family(qk_norm="head", sliding="qwen"),
     "qwen3_moe": _Family(qk_norm="head", moe="qwen", sliding="qwen"),
+    "qwen3_next": _Family(qk_norm="head", moe="qwen", shared_expert=True, linear_attention=True),
 }
 
 SUPPORTED_FAMILIES: tuple[str, ...] = tuple(sorted(_FAMILIES))
@@ -234,6 +322,7 @@ class _Reader:
     def __init__(self, config: dict[str, Any], family: _Family, where: str) -> None:
         self.config = config
         self.keys = dict(family.keys)
+        self.defaults = dict(family.defaults)
         self.where = where
 
     def key(self, name: str) -> str:
@@ -244,7 +333,7 @@ class _Reader:
 
     def raw(self, name: str, default: Any = None) -> Any:
         """The value as it is, or ``default`` when the key is absent."""
-        return self.config.get(self.key(name), default)
+        return self.config.get(self.key(name), self.defaults.get(name, default))
 
     def integer(
         self,
@@ -258,6 +347,8 @@ class _Reader:
         (None: the key is required)."""
         key = self.key(name)
         value = self.config.get(key)
+        if value is None:
+            value = self.defaults.get(name)
         if value is None:
             if default is None:
                 raise self.error(
@@ -331,9 +422,16 @@ def from_config(config: dict[str, Any], *, name: str, source: str = "") -> Model
             )
         raise ConfigError(where, problem)
     family = _FAMILIES[model_type]
+    vision = 0
+    if family.vision:
+        config, vision = _language_model(config, where)
+        family = _FAMILIES["gemma3_text"]
     read = _Reader(config, family, where)
     shape = _shape(read, family)
     total, active, embedding = _count(shape, family)
+    if vision:
+        total, active = total + vision, active + vision
+        shape["extra"]["vision_parameters"] = vision
     if total > MAX_PARAMETERS:
         raise read.error(
             Text(
@@ -369,9 +467,50 @@ def from_config(config: dict[str, Any], *, name: str, source: str = "") -> Model
         qk_rope_head_dim=shape["qk_rope"],
         sliding_window=shape["window"] if shape["sliding_layers"] else 0,
         n_sliding_layers=shape["sliding_layers"],
+        n_recurrent_layers=shape["recurrent_layers"],
+        recurrent_state=shape["recurrent_state"],
         source=source,
         extra=shape["extra"],
     )
+
+
+def _language_model(config: dict[str, Any], where: str) -> tuple[dict[str, Any], int]:
+    """Gemma 3's language model (its ``text_config``) and the parameters of its SigLIP vision
+    tower with the projection into the language model, which the checkpoint also holds."""
+    text, tower = config.get("text_config"), config.get("vision_config")
+    for key, value in (("text_config", text), ("vision_config", tower)):
+        if not isinstance(value, dict):
+            raise ConfigError(
+                where,
+                Text(
+                    "key {key!r} is {value!r}; expected a JSON object", key=key, value=shown(value)
+                ),
+            )
+    inner = text.get("model_type", "gemma3_text")
+    if inner != "gemma3_text":
+        raise ConfigError(
+            where,
+            Text(
+                "text_config model_type {type!r} is not supported; supported: gemma3_text",
+                type=shown(inner),
+            ),
+        )
+    read = _Reader(tower, _Family(defaults=_SIGLIP), where)
+    if read.flag("vision_use_head", False):
+        raise read.error(Text("key 'vision_use_head' is true; not supported"))
+    h, inner_width = read.integer("hidden_size"), read.integer("intermediate_size")
+    layers = read.integer("num_hidden_layers", maximum=MAX_LAYERS)
+    patch, image = read.integer("patch_size"), read.integer("image_size")
+    layer = 4 * (h * h + h) + 2 * h * inner_width + inner_width + h + 4 * h  # + 2 LayerNorms
+    patches = (image // patch) ** 2
+    embed = read.integer("num_channels") * patch * patch * h + h + patches * h
+    text_width = _Reader(text, _FAMILIES["gemma3_text"], where).integer("hidden_size")
+    projector = h * text_width + h  # projection and its RMSNorm
+    return {**text, "model_type": "gemma3_text"}, embed + layers * layer + 2 * h + projector
+
+
+#: transformers' SiglipVisionConfig, for the keys a config leaves out
+_SIGLIP: tuple[tuple[str, object], ...] = (("num_channels", 3),)
 
 
 def _shape(read: _Reader, family: _Family) -> dict[str, Any]:
@@ -411,11 +550,16 @@ def _shape(read: _Reader, family: _Family) -> dict[str, Any]:
     if family.mla:
         _read_mla(read, s)
     else:
-        s["head_dim"] = read.integer("head_dim", _even_split(read, h, heads))
+        given = read.raw("head_dim") is not None
+        s["head_dim"] = read.integer("head_dim") if given else _even_split(read, h, heads)
     bias = family.attention_bias
-    if bias == "config":
-        bias = "all" if read.flag("attention_bias", False) else "none"
+    if bias.startswith("config"):
+        on = read.flag("attention_bias", False)
+        bias = ("qkv" if bias == "config_qkv" else "all") if on else "none"
     s["attention_bias"] = bias
+    s["qk_norm"] = family.qk_norm
+    if family.qk_norm == "config":
+        s["qk_norm"] = "head" if read.flag("use_qk_norm", False) else ""
     if family.encoder:
         s["type_vocab"] = read.integer("type_vocab_size", minimum=0, maximum=MAX_VOCAB)
         kind = read.raw("position_embedding_type", "absolute")
@@ -429,7 +573,67 @@ def _shape(read: _Reader, family: _Family) -> dict[str, Any]:
     if family.moe:
         _read_moe(read, family, s)
     s["window"], s["sliding_layers"] = _sliding(read, family, layers)
+    s["recurrent_layers"], s["recurrent_state"] = 0, 0
+    if family.linear_attention:
+        _read_linear_attention(read, s)
     return s
+
+
+def _layer_types(read: _Reader, layers: int, other: str) -> dict[str, int] | None:
+    """How many layers of each kind the ``layer_types`` list names (None when absent); a kind
+    other than ``full_attention`` and ``other`` is refused."""
+    kinds = read.raw("layer_types")
+    if kinds is None:
+        return None
+    if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+        raise read.error(
+            Text("key 'layer_types' is {value!r}; expected a list of strings", value=shown(kinds))
+        )
+    if len(kinds) != layers:
+        raise read.error(
+            Text(
+                "key 'layer_types' lists {n} layers; num_hidden_layers is {layers}",
+                n=len(kinds),
+                layers=layers,
+            )
+        )
+    unknown = set(kinds) - {other, "full_attention"}
+    if unknown:
+        raise read.error(
+            Text(
+                "key 'layer_types' names {kinds}; expected {other!r} or 'full_attention'",
+                kinds=", ".join(sorted(unknown)),
+                other=other,
+            )
+        )
+    return {kind: kinds.count(kind) for kind in (other, "full_attention")}
+
+
+def _read_linear_attention(read: _Reader, s: dict[str, Any]) -> None:
+    """Qwen3-Next's gated DeltaNet layers: how many, their sizes and the state each keeps."""
+    layers = s["layers"]
+    kinds = _layer_types(read, layers, "linear_attention")
+    if kinds is None:  # every ``full_attention_interval``-th layer is full
+        every = read.integer("full_attention_interval", 4, maximum=MAX_LAYERS)
+        recurrent = layers - layers // every
+    else:
+        recurrent = kinds["linear_attention"]
+    k_heads, v_heads = read.integer("linear_num_key_heads"), read.integer("linear_num_value_heads")
+    k_dim, v_dim = read.integer("linear_key_head_dim"), read.integer("linear_value_head_dim")
+    kernel = read.integer("linear_conv_kernel_dim", 4)
+    keys, values = k_heads * k_dim, v_heads * v_dim
+    conv = 2 * keys + values  # channels of the short convolution: queries, keys, values
+    s["recurrent_layers"] = recurrent
+    # per sequence: the (v_dim x k_dim) state of each value head, and the convolution's window
+    s["recurrent_state"] = v_heads * k_dim * v_dim + (kernel - 1) * conv
+    s["linear"] = (
+        s["h"] * (2 * keys + 2 * values)  # in_proj_qkvz: queries, keys, values, output gate z
+        + s["h"] * 2 * v_heads  # in_proj_ba: beta and the decay's input a
+        + conv * kernel  # depthwise convolution, no bias
+        + 2 * v_heads  # dt_bias, A_log
+        + v_dim  # gated RMSNorm over one value head
+        + values * s["h"]  # out_proj
+    )
 
 
 def _even_split(read: _Reader, h: int, heads: int) -> int:
@@ -472,7 +676,9 @@ def _read_moe(read: _Reader, family: _Family, s: dict[str, Any]) -> None:
         every = read.integer("moe_layer_freq", 1, maximum=MAX_LAYERS)
         # layers i >= first_dense with i % every == 0
         moe = _multiples(every, layers - 1) - _multiples(every, min(first_dense, layers) - 1)
-        s["extra"]["router_bias"] = read.raw("topk_method", "greedy") == "noaux_tc"
+        s["extra"]["router_bias"] = (
+            family.router_bias or read.raw("topk_method", "greedy") == "noaux_tc"
+        )
     elif family.moe == "qwen":
         s["experts"] = read.integer("num_experts", maximum=MAX_EXPERTS)
         s["moe_inter"] = read.integer("moe_intermediate_size")
@@ -495,6 +701,7 @@ def _read_moe(read: _Reader, family: _Family, s: dict[str, Any]) -> None:
     else:
         s["experts"] = read.integer("num_experts", maximum=MAX_EXPERTS)
         s["moe_inter"] = s["inter"]
+        s["extra"]["router_bias"] = family.router_bias
         moe = layers
     s["experts_active"] = read.integer("num_experts_per_tok", maximum=MAX_EXPERTS)
     if s["experts_active"] > s["experts"]:
@@ -522,6 +729,12 @@ def _sliding(read: _Reader, family: _Family, layers: int) -> tuple[int, int]:
         return 0, 0
     if family.sliding == "alternate":  # Gemma 2: layers 0, 2, 4, … are local
         return window, (layers + 1) // 2
+    if family.sliding == "pattern":  # as listed, else every full_every-th layer is full
+        kinds = _layer_types(read, layers, "sliding_attention")
+        if kinds is None:
+            every = read.integer("sliding_window_pattern", family.full_every, maximum=MAX_LAYERS)
+            return window, layers - layers // every
+        return window, kinds["sliding_attention"]
     if family.sliding == "qwen":  # layers from max_window_layers on, if enabled at all
         if not read.flag("use_sliding_window", False):
             return 0, 0
@@ -540,13 +753,15 @@ def _count(s: dict[str, Any], family: _Family) -> tuple[int, int, int]:
     other = norm  # final norm; for BERT, the embedding LayerNorm instead
     if family.encoder:
         other += h * h + h  # pooler
-    per_layer = family.layer_norms * norm + _attention(s, family)
+    recurrent = s["recurrent_layers"]
+    attention = (layers - recurrent) * _attention(s, family) + recurrent * s.get("linear", 0)
     mlp_dense = _mlp(h, s["inter"], family.gated_mlp, s["mlp_bias"] or not family.gated_mlp)
     moe_layers = s["moe_layers"]
-    total = embedding + other + layers * per_layer + (layers - moe_layers) * mlp_dense
+    total = embedding + other + layers * family.layer_norms * norm + attention
+    total += (layers - moe_layers) * mlp_dense
     active = total
     if moe_layers:
-        expert = _mlp(h, s["moe_inter"], True, False)
+        expert = _mlp(h, s["moe_inter"], True, family.expert_bias)
         shared = s["shared"] * _mlp(h, s["shared_inter"], True, False)
         router = h * s["experts"]
         if family.shared_expert:
@@ -574,10 +789,12 @@ def _attention(s: dict[str, Any], family: _Family) -> int:
         return q + kv + heads * x["v_head_dim"] * h
     q_out = heads * s["head_dim"]
     kv_out = s["kv_heads"] * s["head_dim"]
-    weights = 2 * h * q_out + 2 * h * kv_out
+    gate = q_out if family.linear_attention else 0  # the query projection's second half
+    weights = 2 * h * q_out + h * gate + 2 * h * kv_out
     bias = {"none": 0, "qkv": q_out + 2 * kv_out, "all": q_out + 2 * kv_out + h}
     qk_norm = {"": 0, "head": 2 * s["head_dim"], "full": q_out + kv_out}
-    return weights + bias[s["attention_bias"]] + qk_norm[family.qk_norm]
+    sinks = heads if family.sinks else 0
+    return weights + bias[s["attention_bias"]] + qk_norm[s["qk_norm"]] + sinks
 
 
 def _mlp(h: int, inter: int, gated: bool, bias: bool) -> int:

@@ -311,3 +311,101 @@ def test_model_spec_takes_numpy_integers_as_ints() -> None:
     np = pytest.importorskip("numpy")
     spec = ModelSpec(**(SMALL | {"parameters": np.int64(10), "n_layers": np.int32(1)}))
     assert spec == ModelSpec(**SMALL) and type(spec.parameters) is int
+
+
+def test_gpt_oss_20b_by_hand() -> None:
+    # 24 layers of 2,880; attention 64 x 64 queries, 8 x 64 keys and values, biases on all four
+    # projections and one sink logit per head; 32 experts of 2,880 with biases (gate/up 2 x 2880,
+    # down 2880) and a router with a bias; two RMSNorms a layer; untied 201,088 x 2,880 tables.
+    h, q, kv = 2880, 64 * 64, 8 * 64
+    attention = 2 * h * q + q + h + 2 * (h * kv + kv) + 64
+    experts = 32 * (3 * h * h + 2 * h + h) + h * 32 + 32
+    total = 2 * 201_088 * h + h + 24 * (attention + experts + 2 * h)
+    spec = from_config(config("gpt-oss-20b"), name="gpt-oss-20b")
+    assert spec.parameters == total == 20_914_757_184
+    assert spec.active_parameters == total - 24 * 28 * (3 * h * h + 3 * h)
+
+
+def test_gpt_oss_without_layer_types_alternates_from_a_sliding_layer() -> None:
+    cfg = {k: v for k, v in config("gpt-oss-20b").items() if k != "layer_types"}
+    spec = from_config(cfg | {"num_hidden_layers": 5}, name="x")
+    assert (spec.layer_types["sliding"], spec.layer_types["full"]) == (3, 2)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"layer_types": ["sliding_attention"] * 3}, "lists 3 layers"),
+        ({"layer_types": "full"}, "a list of strings"),
+        ({"layer_types": ["sliding_attention", "chunked_attention"] * 12}, "chunked_attention"),
+    ],
+)
+def test_bad_layer_types(change: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        from_config(config("gpt-oss-20b") | change, name="x")
+
+
+def test_gemma_3_text_config_alone_counts_the_language_model() -> None:
+    text = config("gemma-3-27b")["text_config"]
+    spec = from_config(text, name="gemma-3-27b text")
+    # 62 layers of 5,376: queries 32 x 128, keys and values 16 x 128, q/k norms over one head,
+    # four RMSNorms, a gated MLP of 21,504; one tied 262,208-token table.
+    layer = 2 * 5376 * 4096 + 2 * 5376 * 2048 + 2 * 128 + 4 * 5376 + 3 * 5376 * 21504
+    assert spec.parameters == 262_208 * 5376 + 5376 + 62 * layer == 27_009_346_304
+    assert spec.max_context == 131_072  # transformers' default: the key is absent
+
+
+def test_gemma_3_needs_both_configs() -> None:
+    cfg = config("gemma-3-4b")
+    with pytest.raises(ConfigError, match="vision_config"):
+        from_config({k: v for k, v in cfg.items() if k != "vision_config"}, name="x")
+    with pytest.raises(ConfigError, match="gemma3_text"):
+        from_config(cfg | {"text_config": {"model_type": "llama"}}, name="x")
+
+
+def hub_config(name: str) -> dict:
+    """A model's ``config.json`` kept beside the tests (its address is in the file)."""
+    return json.loads((Path(__file__).parent / "configs" / f"{name}.json").read_text())["config"]
+
+
+def test_glm_4_5_air_first_dense_layer_shared_expert_and_router_bias() -> None:
+    spec = from_config(hub_config("glm-4.5-air"), name="GLM-4.5-Air")
+    h = 4096
+    attention = 2 * h * 96 * 128 + 96 * 128 + 2 * (h * 8 * 128 + 8 * 128)  # q, k, v biases only
+    expert = 3 * h * 1408
+    moe = 128 * expert + expert + h * 128 + 128  # routed, shared, router and its bias
+    total = 2 * 151_552 * h + h + 46 * (attention + 2 * h) + 3 * h * 10944 + 45 * moe
+    assert spec.parameters == total == 106_852_251_264
+    # The model card says 106B total and 12B active, in whole billions (active: without the two
+    # vocabulary tables).
+    assert spec.parameters // 10**9 == 106
+    assert (spec.active_parameters - 2 * 151_552 * h) // 10**9 == 12
+    # The checkpoint (safetensors.total 110,468,824,832) also holds layer 46, the
+    # multi-token-prediction module with its own embedding and head, which the model class skips:
+    mtp = 2 * h + 2 * h * h + h + attention + 2 * h + moe + 2 * 151_552 * h
+    assert total + mtp == 110_468_824_832
+    assert spec.layer_types["full"] == 46
+
+
+def test_qwen3_next_gated_deltanet_layers_and_their_state() -> None:
+    spec = from_config(hub_config("qwen3-next-80b-a3b"), name="Qwen3-Next")
+    h = 2048
+    # every 4th layer is gated full attention: the query projection doubles (query + gate)
+    full = 2 * h * 16 * 256 + h * 16 * 256 + 2 * h * 2 * 256 + 2 * 256
+    # gated DeltaNet: qkvz 2 x 16 x 128 + 2 x 32 x 128, ba 2 x 32, a 4-wide convolution over
+    # 2 x 2048 + 4096 channels, dt_bias and A_log, a norm of 128, out 4096 -> 2048
+    linear = h * 12288 + h * 64 + 8192 * 4 + 64 + 128 + 4096 * h
+    moe = 512 * 3 * h * 512 + 3 * h * 512 + h * 512 + h  # experts, shared, router, shared gate
+    total = 2 * 151_936 * h + h + 48 * (2 * h + moe) + 12 * full + 36 * linear
+    assert spec.parameters == total == 79_674_391_296
+    assert round(spec.parameters / 1e9) == 80  # model card: 80B total
+    assert (spec.layer_types["full"], spec.layer_types["recurrent"]) == (12, 36)
+    # per layer and sequence: 32 value heads of a 128 x 128 state, and the convolution's last
+    # 3 inputs of 8,192 channels
+    assert spec.recurrent_state == 32 * 128 * 128 + 3 * 8192 == 548_864
+
+
+def test_qwen3_next_layer_types_list_agrees_with_the_interval() -> None:
+    kinds = (["linear_attention"] * 3 + ["full_attention"]) * 12
+    cfg = hub_config("qwen3-next-80b-a3b")
+    assert from_config(cfg | {"layer_types": kinds}, name="x") == from_config(cfg, name="x")
