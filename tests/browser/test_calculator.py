@@ -1,0 +1,284 @@
+"""The calculator as a reader uses it: inputs typed into the page give what `gpumem fit --json`
+gives, the page address carries the inputs, errors read as the command line's, both languages,
+served and from disk; a screenshot of each language."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import Page
+
+from gpumem.catalog import catalog_entry
+
+from .conftest import LANGUAGES, REPOSITORY, SCREENSHOTS
+
+#: Twenty readers' questions: what they type (field: value), alternately in either language.
+COMBINATIONS = [
+    {"model": "llama-3.1-8b", "gpu": "rtx-4090"},
+    {"model": "qwen2.5-7b", "gpu": "rtx-4090", "dtype": "q4_k_m", "seq": "32768"},
+    {"model": "llama-3.1-70b", "gpu": "h100-sxm", "dtype": "fp8_e4m3", "kv_dtype": "fp8_e4m3"},
+    {"model": "mistral-7b-v0.1", "gpu": "a100-80gb", "mode": "training", "batch": "4"},
+    {
+        "model": "llama-2-70b",
+        "gpu": "a100-80gb",
+        "mode": "training",
+        "dtype": "nf4",
+        "lora_rank": "16",
+    },
+    {"model": "mixtral-8x7b", "gpu": "h100-sxm", "batch": "8", "seq": "4096"},
+    {"model": "deepseek-v3", "gpu": "h200", "dtype": "fp8_e4m3", "tp": "8"},
+    {"model": "gemma-2-9b", "gpu": "rtx-4090", "attention": "eager", "seq": "8192"},
+    {
+        "model": "gpt2-xl",
+        "gpu": "rtx-4090",
+        "mode": "training",
+        "batch": "8",
+        "checkpointing": "full",
+    },
+    {
+        "model": "llama-3.2-3b",
+        "gpu": "rtx-4090",
+        "mode": "training",
+        "precision": "amp",
+        "optimizer": "adamw_8bit",
+    },
+    {"model": "qwen3-30b-a3b", "gpu": "h100-sxm", "logits": "all", "seq": "1024"},
+    {"model": "llama-3.1-405b", "gpu": "h100-sxm", "tp": "8", "pp": "2"},
+    {"model": "llama-3-8b", "gpu": "a100-80gb", "mode": "training", "dp": "8", "zero": "3"},
+    {"model": "phi-3-mini-4k", "gpu": "rtx-4090", "cuda_context": "0", "allocator_reserve": "0"},
+    {
+        "model": "olmoe-1b-7b",
+        "gpu": "rtx-4090",
+        "mode": "training",
+        "optimizer": "sgd",
+        "optimizer_impl": "fused",
+    },
+    {"model": "qwen2.5-72b", "gpu": "h100-sxm", "dtype": "int4", "batch": "16"},
+    {"model": "bert-base-uncased", "gpu": "rtx-4090", "batch": "64", "seq": "512"},
+    {
+        "model": "deepseek-v2-lite",
+        "gpu": "rtx-4090",
+        "mode": "training",
+        "dtype": "bf16",
+        "checkpointing": "selective",
+        "precision": "pure",
+    },
+    {
+        "model": "llama-3.2-1b",
+        "gpu": "rtx-4090",
+        "cuda_context": "1024",
+        "allocator_reserve": "0.1",
+    },
+    {
+        "model": "gemma-2-27b",
+        "gpu": "h100-sxm",
+        "mode": "training",
+        "lora_rank": "8",
+        "dtype": "bf16",
+        "batch": "2",
+    },
+]
+SELECTS = (
+    "model",
+    "gpu",
+    "mode",
+    "dtype",
+    "kv_dtype",
+    "attention",
+    "logits",
+    "precision",
+    "optimizer",
+    "optimizer_impl",
+    "checkpointing",
+    "zero",
+)
+
+READ_ANSWER = """(root) => {
+  const q = (s) => root.querySelector(s);
+  const components = {};
+  for (const row of root.querySelectorAll("tr[data-component]")) {
+    components[row.dataset.component] = row.dataset.bytes;
+  }
+  const value = (s, a) => (q(s) ? q(s).getAttribute(a) : null);
+  return {
+    error: q(".gc-error").hidden ? null : q(".gc-error").textContent,
+    total_bytes: value(".gc-total", "data-bytes"),
+    components: components,
+    phase: value(".gc-phase", "data-phase"),
+    fits: value(".gc-verdict", "data-fits"),
+    headroom_bytes: value(".gc-verdict", "data-headroom"),
+    layout_gpus: value(".gc-layout", "data-gpus"),
+    max_batch: value(".gc-max-batch", "data-value"),
+    max_context: value(".gc-max-context", "data-value"),
+    command: q(".gc-command code") ? q(".gc-command code").textContent : null,
+    update_ms: Number(root.dataset.updateMs),
+  };
+}"""
+
+
+def _open(page: Page, root_url: str, language: str, state: str = "") -> None:
+    page.goto(f"{root_url}{language}/calculator.html{state}")
+    page.wait_for_selector(".gc-total, .gc-error:not([hidden])")
+
+
+def _type(page: Page, inputs: dict[str, str]) -> None:
+    """Set the fields as a reader does: choose in lists, type in boxes."""
+    form = page.locator(".gpumem-calculator form")
+    mode = inputs.get("mode", "inference")
+    form.locator("[name=mode]").select_option(mode)
+    for name, value in inputs.items():
+        field = form.locator(f"[name={name}]")
+        if name in SELECTS:
+            field.select_option(value)
+        else:
+            field.fill("")
+            field.type(value)
+
+
+def _answer(page: Page) -> dict:
+    return page.locator(".gpumem-calculator").evaluate(READ_ANSWER)
+
+
+def _cli(command: str, language: str = "en", cwd: object = None) -> subprocess.CompletedProcess:
+    """Run a `gpumem …` command line with this checkout's package."""
+    args = shlex.split(command)
+    assert args[0] == "gpumem"
+    env = {**os.environ, "GPUMEM_LANG": language, "PYTHONPATH": str(REPOSITORY)}
+    return subprocess.run(
+        [sys.executable, "-m", "gpumem", *args[1:]],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+    )
+
+
+def _expected(command: str) -> dict:
+    run = _cli(command + " --json")
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    e = data["estimate"]
+    layout = data["layout"]
+    return {
+        "error": None,
+        "total_bytes": str(e["total_bytes"]),
+        "components": {k: str(v) for k, v in e["components"].items()},
+        "phase": e["phase"],
+        "fits": str(data["fits"]).lower(),
+        "headroom_bytes": str(data["headroom_bytes"]),
+        "layout_gpus": "" if layout is None else str(layout["gpus"]),
+        "max_batch": "" if data["max_batch"] is None else str(data["max_batch"]),
+        "max_context": "" if data["max_context"] is None else str(data["max_context"]),
+    }
+
+
+def _command_for(inputs: dict[str, str]) -> str:
+    """The command line a reader would type for ``inputs`` (independent of the page's own)."""
+    parts = ["gpumem", "fit", inputs["model"], "--gpu", inputs["gpu"]]
+    for name, value in inputs.items():
+        if name not in ("model", "gpu"):
+            suffix = "MiB" if name == "cuda_context" else ""
+            parts += [f"--{name.replace('_', '-')}", value + suffix]
+    return " ".join(parts)
+
+
+@pytest.mark.parametrize("index", range(len(COMBINATIONS)))
+def test_typed_inputs_equal_the_command_line(page: Page, http_url: str, index: int) -> None:
+    """Served over http; the tests below open the page from disk too."""
+    inputs = COMBINATIONS[index]
+    language = LANGUAGES[index % 2]
+    _open(page, http_url, language)
+    _type(page, inputs)
+    got = _answer(page)
+    expected = _expected(_command_for(inputs))
+    assert {k: got[k] for k in expected} == expected
+    # The page's own command line gives the same answer.
+    assert _expected(got["command"]) == expected
+    assert not page.problems, "\n".join(page.problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_address_round_trip(page: Page, root_url: str, language: str) -> None:
+    _open(page, root_url, language)
+    _type(page, COMBINATIONS[4])
+    first, address = _answer(page), page.url
+    assert "lora_rank=16" in address and "model=llama-2-70b" in address
+    page.goto("about:blank")
+    page.goto(address)
+    page.wait_for_selector(".gc-total")
+    assert page.locator("[name=lora_rank]").input_value() == "16"
+    assert page.locator("[name=dtype]").input_value() == "nf4"
+    again = _answer(page)
+    assert {k: v for k, v in again.items() if k != "update_ms"} == {
+        k: v for k, v in first.items() if k != "update_ms"
+    }
+    assert not page.problems, "\n".join(page.problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_errors_read_as_the_command_line_s(page: Page, root_url: str, language: str) -> None:
+    """A workload the model cannot take shows the command line's own error line."""
+    _open(page, root_url, language)
+    inputs = {"model": "llama-3.1-8b", "gpu": "rtx-4090", "tp": "3"}
+    _type(page, inputs)
+    got = _answer(page)
+    run = _cli(_command_for(inputs), language)
+    assert run.returncode == 2
+    assert got["error"] == run.stderr.strip()
+    # What argparse refuses, the page refuses too, naming the text it was given.
+    _type(page, {"model": "llama-3.1-8b", "gpu": "rtx-4090", "batch": "x"})
+    assert "'x'" in _answer(page)["error"]
+    assert _cli("gpumem fit llama-3.1-8b --gpu rtx-4090 --batch x", language).returncode == 2
+
+
+def test_update_within_a_frame(page: Page, http_url: str) -> None:
+    """One update for the heaviest models takes less than a frame (16 ms), after warm-up."""
+    _open(page, http_url, "en")
+    times = []
+    for model, mode in [("llama-3.1-405b", "inference"), ("deepseek-v3", "training")]:
+        _type(page, {"model": model, "gpu": "rtx-4090", "mode": mode})
+        for batch in range(1, 12):
+            page.locator("[name=batch]").fill(str(batch))
+            times.append(_answer(page)["update_ms"])
+    median = statistics.median(times[2:])
+    print(f"calculator update: median {median:.2f} ms, max {max(times):.2f} ms")
+    assert median <= 16
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_screenshot(page: Page, http_url: str, language: str) -> None:
+    _open(page, http_url, language, "#model=qwen2.5-7b&gpu=rtx-4090&dtype=q4_k_m&seq=32768")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"calculator-{language}.png", full_page=True)
+    assert not page.problems, "\n".join(page.problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_pasted_config(page: Page, root_url: str, language: str, tmp_path) -> None:
+    """A pasted config.json gives what `gpumem fit config.json` gives, and a broken one the
+    command line's error line."""
+    config = catalog_entry("qwen2.5-7b")["config"]
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    _open(page, root_url, language)
+    _type(page, {"gpu": "rtx-4090", "dtype": "q4_k_m", "seq": "8192"})
+    page.locator("[name=config]").fill(json.dumps(config, indent=1))
+    got = _answer(page)
+    assert got["command"].startswith("gpumem fit config.json --gpu rtx-4090")
+    run = _cli(got["command"] + " --json", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    expected = json.loads(run.stdout)
+    assert got["total_bytes"] == str(expected["estimate"]["total_bytes"])
+    assert got["max_context"] == str(expected["max_context"])
+    del config["hidden_size"]
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    page.locator("[name=config]").fill(json.dumps(config))
+    run = _cli("gpumem fit config.json --gpu rtx-4090", language, cwd=tmp_path)
+    assert run.returncode == 2
+    assert _answer(page)["error"] == run.stderr.strip()
+    assert not page.problems, "\n".join(page.problems)
