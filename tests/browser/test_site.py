@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from .conftest import LANGUAGES, PAGES
@@ -76,8 +77,10 @@ def test_page(page: Page, root_url: str, axe: Path, language: str, name: str) ->
         problems += page.evaluate(AXE_SERIOUS, list(SERIOUS))
     target = other(language)
     page.click(f".gpumem-languages a[hreflang='{target.replace('_', '-')}']")
-    page.wait_for_load_state()
-    if page.url != f"{root_url}{target}/{name}":
+    try:
+        page.wait_for_url(f"{root_url}{target}/{name}", wait_until="domcontentloaded")
+        assert page.get_attribute("html", "lang") == target.replace("_", "-")
+    except (PlaywrightError, AssertionError):
         problems.append(f"language switcher went to {page.url}")
     assert not problems, "\n".join(problems)
 
