@@ -19,7 +19,7 @@ from ._record import Record
 from .catalog import load_model
 from .errors import ConfigError, InvalidValueError, ParallelismError, Text, UnknownNameError
 from .modelspec import ModelSpec
-from .precision import Format, bytes_per_value, get_format
+from .precision import bytes_per_value, get_format
 from .workload import DEFAULT_SEQ, MODES, Workload
 
 _PROFILES = "data/activation_profiles.json"
@@ -272,34 +272,6 @@ def peak_values(values: dict[str, object], w: Workload) -> dict[str, object]:
     values = evaluate(fx.ORDER[peak], values)
     values.update(M_tensors=values[peak], C=w.cuda_context, rho=w.allocator_reserve)
     return evaluate(("runtime_overhead",), values)
-
-
-def _after_inputs(peak: str) -> tuple[str, ...]:
-    return tuple(n for n in fx.ORDER[peak] if n not in fx.DERIVED)
-
-
-#: The formulas of each peak to evaluate on :func:`symbol_values`, in order.
-INFERENCE = _after_inputs("inference_peak")
-TRAINING = _after_inputs("training_peak")
-
-
-# The phase tables in the shape of the former LIVE and LARGER_OF (components live at the end
-# of each phase; those of which only the larger is), for the calculator's data.
-LIVE = {
-    phase: {t: fx.COMPONENTS[t] for slot in slots if len(slot) == 1 for t in slot}
-    for phase, (_formula, slots) in fx.PHASES.items()
-}
-LARGER_OF = {
-    phase: {t: fx.COMPONENTS[t] for t in slot}
-    for phase, (_formula, slots) in fx.PHASES.items()
-    for slot in slots
-    if len(slot) > 1
-}
-
-
-def _bytes_per_value(fmt: Format) -> float:
-    """Bytes per value of ``fmt`` (kept for the calculator's tests: :func:`bytes_per_value`)."""
-    return bytes_per_value(fmt.name)
 
 
 def _live(values: dict[str, float], phase: str) -> dict[str, int]:

@@ -9,13 +9,7 @@ from hypothesis import strategies as st
 from gpumem import GpumemError, InvalidValueError, ParallelismError, estimate, rule_of_thumb
 from gpumem._generated import formulas as fx
 from gpumem.catalog import load_model, model_names
-from gpumem.estimate import (
-    INFERENCE,
-    TRAINING,
-    formula_values,
-    gpu_count,
-    rule_of_thumb_multiplier,
-)
+from gpumem.estimate import formula_values, gpu_count, rule_of_thumb_multiplier
 
 BARE = {"cuda_context": 0, "allocator_reserve": 0.0}  # tensor memory only
 GiB = 2**30
@@ -312,9 +306,7 @@ def test_components_add_up_to_the_peak_of_the_formulas(name: str) -> None:
         assert e.total_bytes - e.tensor_bytes == values["runtime_overhead"], layout
         assert all(e.phases[p] <= e.tensor_bytes for p in e.phases)
         # whole bytes: each term rounded up by less than a byte
-        exact = fx.inference_peak if peak == "inference_peak" else fx.training_peak
-        unrounded = _unrounded(exact, values, e.workload.training)
-        assert 0 <= e.tensor_bytes - unrounded < len(slots), layout
+        assert 0 <= e.tensor_bytes - _unrounded(peak, values) < len(slots), layout
 
 
 def layouts_of(name: str) -> list[dict]:
@@ -324,11 +316,11 @@ def layouts_of(name: str) -> list[dict]:
     return [{**s, "tp": tp} if "tp" in s else s for s in GRID]
 
 
-def _unrounded(peak, values: dict, training: bool) -> float:
-    """The peak from the formulas with no term rounded to a whole byte."""
+def _unrounded(peak: str, values: dict) -> float:
+    """``peak`` from the formulas with no term rounded to a whole byte."""
     values = dict(values)
-    for name in TRAINING if training else INFERENCE:
+    for name in fx.ORDER[peak]:
         function = getattr(fx, name)
         code = function.__code__
         values[name] = function(**{k: values[k] for k in code.co_varnames[: code.co_argcount]})
-    return values[TRAINING[-1] if training else INFERENCE[-1]]
+    return values[peak]
