@@ -136,6 +136,7 @@ def calculator_data() -> dict[str, object]:
         "optimizers": optimizers(),
         "profiles": profiles(),
         "families": families(),
+        "siglip_defaults": modelspec._SIGLIP,
         "model_bounds": model_bounds(),
         "tables": tables(),
     }

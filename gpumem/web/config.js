@@ -145,6 +145,7 @@
   }
 
   const isInt = (v) => typeof v === "bigint";
+  const int = (v) => (typeof v === "number" && Number.isInteger(v) ? BigInt(v) : v);
   const isDict = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 
   // --- from_config ---------------------------------------------------------------------------
@@ -156,11 +157,19 @@
 
   function reader(config, family, where) {
     const keys = Object.fromEntries(family.keys);
+    const defaults = Object.fromEntries(family.defaults);
     const key = (name) => keys[name] || name;
     const error = (problem) => configError(where, problem);
+    const has = (object, k) => Object.prototype.hasOwnProperty.call(object, k);
     const raw = (name, fallback) => {
       const k = key(name);
-      return Object.prototype.hasOwnProperty.call(config, k) ? config[k] : fallback;
+      if (has(config, k)) return config[k];
+      return has(defaults, name) ? defaults[name] : fallback;
+    };
+    const given = (name) => {
+      const value = has(config, key(name)) ? config[key(name)] : null;
+      if (value !== null) return value;
+      return has(defaults, name) ? int(defaults[name]) : null;
     };
     return {
       error: error,
@@ -169,7 +178,7 @@
         minimum = minimum === undefined ? 1n : minimum;
         maximum = maximum === undefined ? MAX.width : maximum;
         const k = key(name);
-        const value = raw(name, null);
+        const value = given(name);
         if (value === null) {
           if (fallback === null || fallback === undefined) {
             throw error(
@@ -241,10 +250,16 @@
       extra: {},
     };
     if (family.mla) readMla(read, s);
-    else s.head_dim = read.integer("head_dim", evenSplit(read, h, heads));
+    else if (read.raw("head_dim", null) !== null) s.head_dim = read.integer("head_dim");
+    else s.head_dim = evenSplit(read, h, heads);
     let bias = family.attention_bias;
-    if (bias === "config") bias = read.flag("attention_bias", false) ? "all" : "none";
+    if (bias.startsWith("config")) {
+      const on = read.flag("attention_bias", false);
+      bias = on ? (bias === "config_qkv" ? "qkv" : "all") : "none";
+    }
     s.attention_bias = bias;
+    s.qk_norm = family.qk_norm;
+    if (family.qk_norm === "config") s.qk_norm = read.flag("use_qk_norm", false) ? "head" : "";
     if (family.encoder) {
       s.type_vocab = read.integer("type_vocab_size", null, 0n, MAX.vocab);
       const kind = read.raw("position_embedding_type", "absolute");
@@ -259,7 +274,72 @@
     }
     if (family.moe) readMoe(read, family, s);
     [s.window, s.sliding_layers] = sliding(read, family, layers);
+    s.recurrent_layers = 0n;
+    s.recurrent_state = 0n;
+    if (family.linear_attention) readLinearAttention(read, s);
     return s;
+  }
+
+  /** ``_layer_types``: how many layers of each kind ``layer_types`` lists (null if absent). */
+  function layerTypes(read, layers, other) {
+    const kinds = read.raw("layer_types", null);
+    if (kinds === null) return null;
+    if (!Array.isArray(kinds) || !kinds.every((k) => typeof k === "string")) {
+      throw read.error(
+        engine.text("key 'layer_types' is {value!r}; expected a list of strings", {
+          value: asShown(kinds),
+        }),
+      );
+    }
+    if (BigInt(kinds.length) !== layers) {
+      throw read.error(
+        engine.text("key 'layer_types' lists {n} layers; num_hidden_layers is {layers}", {
+          n: BigInt(kinds.length),
+          layers: layers,
+        }),
+      );
+    }
+    const unknown = [...new Set(kinds.filter((k) => k !== other && k !== "full_attention"))];
+    if (unknown.length) {
+      throw read.error(
+        engine.text("key 'layer_types' names {kinds}; expected {other!r} or 'full_attention'", {
+          kinds: unknown.sort().join(", "),
+          other: other,
+        }),
+      );
+    }
+    const counted = (kind) => BigInt(kinds.filter((k) => k === kind).length);
+    return { [other]: counted(other), full_attention: counted("full_attention") };
+  }
+
+  /** ``_read_linear_attention``: Qwen3-Next's gated DeltaNet layers. */
+  function readLinearAttention(read, s) {
+    const layers = s.layers;
+    const kinds = layerTypes(read, layers, "linear_attention");
+    let recurrent;
+    if (kinds === null) {
+      const every = read.integer("full_attention_interval", 4n, 1n, MAX.layers);
+      recurrent = layers - layers / every;
+    } else {
+      recurrent = kinds.linear_attention;
+    }
+    const kHeads = read.integer("linear_num_key_heads");
+    const vHeads = read.integer("linear_num_value_heads");
+    const kDim = read.integer("linear_key_head_dim");
+    const vDim = read.integer("linear_value_head_dim");
+    const kernel = read.integer("linear_conv_kernel_dim", 4n);
+    const keysWidth = kHeads * kDim;
+    const values = vHeads * vDim;
+    const conv = 2n * keysWidth + values;
+    s.recurrent_layers = recurrent;
+    s.recurrent_state = vHeads * kDim * vDim + (kernel - 1n) * conv;
+    s.linear =
+      s.h * (2n * keysWidth + 2n * values) +
+      s.h * 2n * vHeads +
+      conv * kernel +
+      2n * vHeads +
+      vDim +
+      values * s.h;
   }
 
   function evenSplit(read, h, heads) {
@@ -306,7 +386,8 @@
       const every = read.integer("moe_layer_freq", 1n, 1n, MAX.layers);
       const first = firstDense < layers ? firstDense : layers;
       moe = multiples(every, layers - 1n) - multiples(every, first - 1n);
-      s.extra.router_bias = read.raw("topk_method", "greedy") === "noaux_tc";
+      s.extra.router_bias =
+        family.router_bias || read.raw("topk_method", "greedy") === "noaux_tc";
     } else if (family.moe === "qwen") {
       s.experts = read.integer("num_experts", null, 1n, MAX.experts);
       s.moe_inter = read.integer("moe_intermediate_size");
@@ -331,6 +412,7 @@
       s.experts = read.integer("num_experts", null, 1n, MAX.experts);
       s.moe_inter = s.inter;
       moe = layers;
+      s.extra.router_bias = family.router_bias;
     }
     s.experts_active = read.integer("num_experts_per_tok", null, 1n, MAX.experts);
     if (s.experts_active > s.experts) {
@@ -349,6 +431,14 @@
     const window = read.integer("sliding_window", 0n, 0n, MAX.context);
     if (window === 0n) return [0n, 0n];
     if (family.sliding === "alternate") return [window, (layers + 1n) / 2n];
+    if (family.sliding === "pattern") {
+      const kinds = layerTypes(read, layers, "sliding_attention");
+      if (kinds === null) {
+        const every = read.integer("sliding_window_pattern", int(family.full_every), 1n, MAX.layers);
+        return [window, layers - layers / every];
+      }
+      return [window, kinds.sliding_attention];
+    }
     if (family.sliding === "qwen") {
       if (!read.flag("use_sliding_window", false)) return [0n, 0n];
       const first = read.integer("max_window_layers", layers, 0n, MAX.layers);
@@ -378,10 +468,12 @@
     }
     const qOut = heads * s.head_dim;
     const kvOut = s.kv_heads * s.head_dim;
-    const weights = 2n * h * qOut + 2n * h * kvOut;
+    const gate = family.linear_attention ? qOut : 0n;
+    const weights = 2n * h * qOut + h * gate + 2n * h * kvOut;
     const bias = { none: 0n, qkv: qOut + 2n * kvOut, all: qOut + 2n * kvOut + h };
     const qkNorm = { "": 0n, head: 2n * s.head_dim, full: qOut + kvOut };
-    return weights + bias[s.attention_bias] + qkNorm[family.qk_norm];
+    const sinks = family.sinks ? heads : 0n;
+    return weights + bias[s.attention_bias] + qkNorm[s.qk_norm] + sinks;
   }
 
   function count(s, family) {
@@ -392,13 +484,15 @@
     if (family.learned_positions) embedding += s.max_context * h + (s.type_vocab || 0n) * h;
     let other = norm;
     if (family.encoder) other += h * h + h;
-    const perLayer = BigInt(family.layer_norms) * norm + attention(s, family);
+    const recurrent = s.recurrent_layers;
+    const attending = (layers - recurrent) * attention(s, family) + recurrent * (s.linear || 0n);
     const dense = mlp(h, s.inter, family.gated_mlp, s.mlp_bias || !family.gated_mlp);
     const moeLayers = s.moe_layers;
-    let total = embedding + other + layers * perLayer + (layers - moeLayers) * dense;
+    let total = embedding + other + layers * BigInt(family.layer_norms) * norm + attending;
+    total += (layers - moeLayers) * dense;
     let active = total;
     if (moeLayers) {
-      const expert = mlp(h, s.moe_inter, true, false);
+      const expert = mlp(h, s.moe_inter, true, family.expert_bias);
       const shared = s.shared * mlp(h, s.shared_inter, true, false);
       let router = h * s.experts;
       if (family.shared_expert) router += h;
@@ -407,6 +501,54 @@
       active = total - moeLayers * (s.experts - s.experts_active) * expert;
     }
     return [total, active, embedding];
+  }
+
+  /** ``_language_model``: Gemma 3's language model (its text_config) and the parameters of
+   * its SigLIP vision tower with the projection into the language model. */
+  function languageModel(config, where) {
+    const text = config.text_config;
+    const tower = config.vision_config;
+    for (const [key, value] of [
+      ["text_config", text],
+      ["vision_config", tower],
+    ]) {
+      if (!isDict(value)) {
+        throw configError(
+          where,
+          engine.text("key {key!r} is {value!r}; expected a JSON object", {
+            key: key,
+            value: asShown(value === undefined ? null : value),
+          }),
+        );
+      }
+    }
+    const inner = Object.prototype.hasOwnProperty.call(text, "model_type")
+      ? text.model_type
+      : "gemma3_text";
+    if (inner !== "gemma3_text") {
+      throw configError(
+        where,
+        engine.text("text_config model_type {type!r} is not supported; supported: gemma3_text", {
+          type: asShown(inner),
+        }),
+      );
+    }
+    const read = reader(tower, { keys: [], defaults: data.siglip_defaults }, where);
+    if (read.flag("vision_use_head", false)) {
+      throw read.error(engine.text("key 'vision_use_head' is true; not supported"));
+    }
+    const h = read.integer("hidden_size");
+    const width = read.integer("intermediate_size");
+    const layers = read.integer("num_hidden_layers", null, 1n, MAX.layers);
+    const patch = read.integer("patch_size");
+    const image = read.integer("image_size");
+    const layer = 4n * (h * h + h) + 2n * h * width + width + h + 4n * h;
+    const patches = (image / patch) ** 2n;
+    const embed = read.integer("num_channels") * patch * patch * h + h + patches * h;
+    const textWidth = reader(text, data.families.gemma3_text, where).integer("hidden_size");
+    const projector = h * textWidth + h;
+    const language = Object.assign(Object.create(null), text, { model_type: "gemma3_text" });
+    return [language, embed + layers * layer + 2n * h + projector];
   }
 
   /** ``from_config`` followed by ``gpumem.calcdata.model_entry``: the model as the
@@ -436,10 +578,19 @@
             });
       throw configError(where, problem);
     }
-    const family = data.families[modelType];
+    let family = data.families[modelType];
+    let vision = 0n;
+    if (family.vision) {
+      [config, vision] = languageModel(config, where);
+      family = data.families.gemma3_text;
+    }
     const read = reader(config, family, where);
     const s = shape(read, family);
-    const [total, active, embedding] = count(s, family);
+    let [total, active, embedding] = count(s, family);
+    if (vision) {
+      total += vision;
+      active += vision;
+    }
     if (total > MAX.parameters) {
       throw read.error(
         engine.text(
