@@ -15,10 +15,10 @@ from functools import cache
 
 from . import _data
 from ._generated import formulas as fx
-from ._record import Record
+from ._record import Factory, Record
 from .catalog import load_model
 from .errors import ConfigError, InvalidValueError, ParallelismError, Text, UnknownNameError
-from .modelspec import ModelSpec
+from .modelspec import LAYER_TYPES, ModelSpec
 from .precision import bytes_per_value, get_format
 from .workload import DEFAULT_SEQ, MODES, Workload
 
@@ -52,6 +52,10 @@ class Estimate(Record):
         Bytes of live tensors at the peak (what ``torch.cuda.max_memory_allocated`` sees).
     total_bytes
         Everything one GPU needs at the peak, runtime overhead included.
+    kv_cache_layers
+        Bytes of the KV cache by kind of layer (``full``, ``sliding``, ``chunked``, ``latent``,
+        ``recurrent``: see :attr:`ModelSpec.layer_types`), the kinds the model has; empty in
+        training, which keeps no cache.
     """
 
     model: ModelSpec
@@ -61,6 +65,7 @@ class Estimate(Record):
     phases: dict[str, int]
     tensor_bytes: int
     total_bytes: int
+    kv_cache_layers: dict[str, int] = Factory(dict)
 
 
 @cache
@@ -175,6 +180,10 @@ def model_inputs(m: ModelSpec) -> dict[str, int]:
         "k_c": int(m.causal),
         "L_w": m.n_sliding_layers,
         "w": m.sliding_window or 1,
+        "L_c": m.n_chunked_layers,
+        "w_c": m.attention_chunk or 1,
+        "L_r": m.n_recurrent_layers,
+        "e_r": m.recurrent_state,
     }
 
 
@@ -349,8 +358,23 @@ def estimate(
         components["allocator_reserve"] = overhead - work.cuda_context
     tensors = int(values["M_tensors"])
     return Estimate(
-        spec, work, components, phase, phases if work.training else {}, tensors, tensors + overhead
+        spec,
+        work,
+        components,
+        phase,
+        phases if work.training else {},
+        tensors,
+        tensors + overhead,
+        _kv_cache_layers(spec, values),
     )
+
+
+def _kv_cache_layers(spec: ModelSpec, values: dict[str, object]) -> dict[str, int]:
+    """The KV cache's bytes by kind of layer, for the kinds ``spec`` has (see ``Estimate``)."""
+    if "kv_cache" not in values:
+        return {}
+    formula = {k: f"kv_cache_{k}" for k in LAYER_TYPES} | {"latent": "kv_cache_full"}
+    return {kind: math.ceil(values[formula[kind]]) for kind, n in spec.layer_types.items() if n}
 
 
 def gpu_count(workload: Workload) -> int:

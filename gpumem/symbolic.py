@@ -70,6 +70,10 @@ c_kv = _sym("c_kv", "c_{kv}", "MLA latent width cached per token", integer=True)
 d_r = _sym("d_r", "d_r", "MLA decoupled RoPE key width cached per token", integer=True)
 L_w = _sym("L_w", "L_w", "layers with sliding-window attention", integer=True)
 w = _sym("w", "w", "sliding-window length (tokens)", integer=True)
+L_c = _sym("L_c", "L_c", "layers with chunked attention", integer=True)
+w_c = _sym("w_c", "w_c", "attention chunk length (tokens)", integer=True)
+L_r = _sym("L_r", "L_r", "recurrent layers (linear attention, state space)", integer=True)
+e_r = _sym("e_r", "e_r", "values of a recurrent layer's state per sequence", integer=True)
 R = _sym("R", "R", "sum of rows + columns over trainable weight matrices", integer=True)
 F = _sym("F", "F", "sum of in + out features of the linear layers of one layer", integer=True)
 r = _sym("r", "r", "LoRA rank (0 without LoRA)", integer=True)
@@ -305,11 +309,36 @@ _derive(
     e_kv,
     k_c * sp.Piecewise((sp.Symbol("kv_values_mla"), c_kv > 0), (sp.Symbol("kv_values_gqa"), True)),
 )
+# The cache as a sum over kinds of layer; each stage of a pipeline holds its share of each kind.
+_formula(
+    "kv_cache_full",
+    r"M_{KV,\mathrm{full}}",
+    B * b_kv * e_kv * CeilDiv(L - L_w - L_c - L_r, N_pp) * s,
+    "keys and values (or latents) of every token, in layers that attend to the whole context",
+)
+_formula(
+    "kv_cache_sliding",
+    r"M_{KV,\mathrm{window}}",
+    B * b_kv * e_kv * CeilDiv(L_w, N_pp) * sp.Min(s, w),
+    "keys and values of the last w tokens, in sliding-window layers",
+)
+_formula(
+    "kv_cache_chunked",
+    r"M_{KV,\mathrm{chunk}}",
+    B * b_kv * e_kv * CeilDiv(L_c, N_pp) * sp.Min(s, w_c),
+    "keys and values of the current chunk of at most w_c tokens, in chunked-attention layers",
+)
+_formula(
+    "kv_cache_recurrent",
+    r"M_{\mathrm{state}}",
+    B * b_kv * k_c * CeilDiv(L_r, N_pp) * CeilDiv(e_r, N_tp),
+    "the fixed-size state of each recurrent layer: it does not grow with the context",
+)
 _formula(
     "kv_cache",
     "M_{KV}",
-    B * b_kv * e_kv * (CeilDiv(L - L_w, N_pp) * s + CeilDiv(L_w, N_pp) * sp.Min(s, w)),
-    "keys and values of every cached token",
+    sum(sp.Symbol(f"kv_cache_{kind}") for kind in ("full", "sliding", "chunked", "recurrent")),
+    "keys and values of every cached token, and the recurrent layers' state",
 )
 
 # --- activations kept for the backward pass --------------------------------------------------

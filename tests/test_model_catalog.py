@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from gpumem.catalog import catalog_entry, load_model
+from gpumem.estimate import estimate
+from gpumem.modelspec import from_config
 
 # safetensors.total of each Hugging Face repository (the model page's "Model size")
 PUBLISHED = {
@@ -67,3 +72,49 @@ def test_gpt_oss_counts_and_alternating_windows(model_id: str, billions: float, 
     assert round(spec.parameters / 1e9, 2) == billions
     assert spec.vocab_size == 201_088 and spec.sliding_window == 128
     assert spec.layer_types["sliding"] == spec.layer_types["full"] == layers // 2
+
+
+# The KV cache as a sum over kinds of layer, by hand, in BF16 (2 bytes a value), one sequence.
+def _kv(model_id: str, seq: int) -> tuple[int, dict[str, int]]:
+    e = estimate(model_id, mode="inference", seq=seq, dtype="bf16")
+    return e.components["kv_cache"], e.kv_cache_layers
+
+
+def test_kv_cache_full_and_sliding_layers_of_gpt_oss_20b() -> None:
+    # 12 sliding layers keep min(8192, 128) tokens, 12 full layers all 8,192; per token and
+    # layer a key and a value for 8 KV heads of 64: 2 x 8 x 64 x 2 bytes = 2,048 bytes.
+    total, layers = _kv("gpt-oss-20b", 8192)
+    assert layers == {"full": 12 * 8192 * 2048, "sliding": 12 * 128 * 2048}
+    assert total == 12 * (8192 + 128) * 2048 == 204_472_320
+
+
+def test_kv_cache_of_gemma_3_27b_keeps_a_1024_token_window_on_52_layers() -> None:
+    # 16 KV heads of 128: 2 x 16 x 128 x 2 = 8,192 bytes per token and layer
+    total, layers = _kv("gemma-3-27b", 32_768)
+    assert layers == {"full": 10 * 32_768 * 8192, "sliding": 52 * 1024 * 8192}
+    assert total == 3_120_562_176
+
+
+def test_kv_cache_of_latent_attention() -> None:
+    # DeepSeek-V3: 61 layers cache a latent of 512 and a RoPE key of 64 per token
+    total, layers = _kv("deepseek-v3", 4096)
+    assert layers == {"latent": total} and total == 61 * 4096 * (512 + 64) * 2
+
+
+def test_kv_cache_of_chunked_layers() -> None:
+    # A Llama-3.1-8B made to chunk 24 of its 32 layers at 8,192 tokens (Llama 4's scheme); per
+    # token and layer a key and a value for 8 KV heads of 128: 2 x 8 x 128 x 2 = 4,096 bytes.
+    spec = load_model("llama-3.1-8b").with_(attention_chunk=8192, n_chunked_layers=24)
+    e = estimate(spec, mode="inference", seq=32_768, dtype="bf16")
+    assert e.kv_cache_layers == {"full": 8 * 32_768 * 4096, "chunked": 24 * 8192 * 4096}
+
+
+@pytest.mark.parametrize("seq", [1024, 262_144])
+def test_kv_cache_of_recurrent_layers_does_not_grow(seq: int) -> None:
+    # Qwen3-Next-80B-A3B: 36 gated DeltaNet layers keep 32 x 128 x 128 + 3 x 8,192 = 548,864
+    # values each, whatever the context; 12 full layers cache 2 x 2 x 256 values per token.
+    path = Path(__file__).parent / "configs" / "qwen3-next-80b-a3b.json"
+    spec = from_config(json.loads(path.read_text())["config"], name="Qwen3-Next-80B-A3B")
+    e = estimate(spec, mode="inference", seq=seq, dtype="bf16")
+    assert e.kv_cache_layers == {"full": 12 * seq * 1024 * 2, "recurrent": 36 * 548_864 * 2}
+    assert e.kv_cache_layers["recurrent"] == 39_518_208

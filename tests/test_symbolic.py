@@ -52,8 +52,18 @@ def test_generated_code_equals_symbolic_form(P, L, tp, pp, dp, s, w, n_kv, z) ->
     cases = {
         "weights": {"P": P, "b_w": 2, "N_dp": dp, "N_tp": tp, "N_pp": pp, "z_3": z},
         "kv_values_gqa": {"n_kv": n_kv, "d_h": 128, "N_tp": tp},
-        "kv_cache": {
+        "kv_cache_full": {
             "L": L,
+            "L_w": L // 2,
+            "L_c": 0,
+            "L_r": 1,
+            "B": 3,
+            "s": s,
+            "b_kv": 2,
+            "N_pp": pp,
+            "e_kv": 256,
+        },
+        "kv_cache_sliding": {
             "L_w": L // 2,
             "w": w,
             "B": 3,
@@ -61,6 +71,15 @@ def test_generated_code_equals_symbolic_form(P, L, tp, pp, dp, s, w, n_kv, z) ->
             "b_kv": 2,
             "N_pp": pp,
             "e_kv": 256,
+        },
+        "kv_cache_recurrent": {
+            "L_r": 1,
+            "e_r": 548_864,
+            "k_c": 1,
+            "B": 3,
+            "b_kv": 2,
+            "N_tp": tp,
+            "N_pp": pp,
         },
         "gpu_count": {"N_dp": dp, "N_tp": tp, "N_pp": pp},
         "b_t": {"u_l": 0, "p_m": z, "p_a": 0, "b_d": 2},
@@ -83,10 +102,10 @@ def test_every_formula_is_generated_with_its_arguments() -> None:
 
 def test_generated_code_runs_on_arrays_of_batch_and_sequence() -> None:
     batch, seq = np.array([1, 2, 5]), np.array([7, 4096, 9000])
-    values = {"L": 32, "L_w": 16, "w": 4096, "b_kv": 2, "N_pp": 1, "e_kv": 2048}
-    swept = fx.kv_cache(B=batch, s=seq, **values)
+    values = {"L_w": 16, "w": 4096, "b_kv": 2, "N_pp": 1, "e_kv": 2048}
+    swept = fx.kv_cache_sliding(B=batch, s=seq, **values)
     assert list(swept) == [
-        fx.kv_cache(B=int(b), s=int(n), **values) for b, n in zip(batch, seq, strict=True)
+        fx.kv_cache_sliding(B=int(b), s=int(n), **values) for b, n in zip(batch, seq, strict=True)
     ]
     assert list(fx.s_l(s=seq, x_l=1)) == list(seq)
 

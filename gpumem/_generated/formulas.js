@@ -275,9 +275,29 @@ function e_kv(c_kv, k_c, kv_values_gqa, kv_values_mla) {
   return $mul(k_c, ((c_kv > 0n) ? kv_values_mla : kv_values_gqa));
 }
 
-/** keys and values of every cached token */
-function kv_cache(L, L_w, w, B, s, b_kv, N_pp, e_kv) {
-  return $mul($mul($mul(B, b_kv), e_kv), $add($mul(s, $ceil_div($sub(L, L_w), N_pp)), $mul($ceil_div(L_w, N_pp), $min(s, w))));
+/** keys and values (or latents) of every token, in layers that attend to the whole context */
+function kv_cache_full(L, L_w, L_c, L_r, B, s, b_kv, N_pp, e_kv) {
+  return $mul($mul($mul($mul(B, b_kv), e_kv), s), $ceil_div($sub($sub($sub(L, L_c), L_r), L_w), N_pp));
+}
+
+/** keys and values of the last w tokens, in sliding-window layers */
+function kv_cache_sliding(L_w, w, B, s, b_kv, N_pp, e_kv) {
+  return $mul($mul($mul($mul(B, b_kv), e_kv), $ceil_div(L_w, N_pp)), $min(s, w));
+}
+
+/** keys and values of the current chunk of at most w_c tokens, in chunked-attention layers */
+function kv_cache_chunked(L_c, w_c, B, s, b_kv, N_pp, e_kv) {
+  return $mul($mul($mul($mul(B, b_kv), e_kv), $ceil_div(L_c, N_pp)), $min(s, w_c));
+}
+
+/** the fixed-size state of each recurrent layer: it does not grow with the context */
+function kv_cache_recurrent(L_r, e_r, k_c, B, b_kv, N_tp, N_pp) {
+  return $mul($mul($mul($mul(B, b_kv), k_c), $ceil_div(L_r, N_pp)), $ceil_div(e_r, N_tp));
+}
+
+/** keys and values of every cached token, and the recurrent layers' state */
+function kv_cache(kv_cache_full, kv_cache_sliding, kv_cache_chunked, kv_cache_recurrent) {
+  return $add($add($add(kv_cache_chunked, kv_cache_full), kv_cache_recurrent), kv_cache_sliding);
 }
 
 /** bytes saved per element of one tensor shape */
@@ -472,7 +492,11 @@ return {
     kv_values_gqa: [kv_values_gqa, ["n_kv", "d_h", "N_tp"]],
     kv_values_mla: [kv_values_mla, ["c_kv", "d_r"]],
     e_kv: [e_kv, ["c_kv", "k_c", "kv_values_gqa", "kv_values_mla"]],
-    kv_cache: [kv_cache, ["L", "L_w", "w", "B", "s", "b_kv", "N_pp", "e_kv"]],
+    kv_cache_full: [kv_cache_full, ["L", "L_w", "L_c", "L_r", "B", "s", "b_kv", "N_pp", "e_kv"]],
+    kv_cache_sliding: [kv_cache_sliding, ["L_w", "w", "B", "s", "b_kv", "N_pp", "e_kv"]],
+    kv_cache_chunked: [kv_cache_chunked, ["L_c", "w_c", "B", "s", "b_kv", "N_pp", "e_kv"]],
+    kv_cache_recurrent: [kv_cache_recurrent, ["L_r", "e_r", "k_c", "B", "b_kv", "N_tp", "N_pp"]],
+    kv_cache: [kv_cache, ["kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent"]],
     saved_bytes_per_element: [saved_bytes_per_element, ["b_a", "c_a", "c_32", "c_1", "c_u"]],
     layer_activations: [layer_activations, ["h", "n_h", "n_kv", "d_h", "f", "n_e", "k_e", "B", "s", "a_h", "a_q", "a_k", "a_f", "a_n", "a_s", "a_e", "a_r", "N_tp"]],
     activations_training: [activations_training, ["L", "h", "B", "s", "a_i", "g_c", "layer_activations"]],
@@ -508,7 +532,7 @@ return {
   },
   /** The tables printed with the formulas (evaluation order, phases, components). */
   tables: {
-    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_parameters", "P_t", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "phase_forward", "phase_backward", "phase_optimizer", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache", "prefill_workspace", "logits_inference", "inference_peak"]},
+    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_parameters", "P_t", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "phase_forward", "phase_backward", "phase_optimizer", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "prefill_workspace", "logits_inference", "inference_peak"]},
     DERIVED: ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_parameters", "P_t", "R", "s_l", "b_a", "b_kv", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "kv_values_gqa", "kv_values_mla", "e_kv", "k_r"],
     PEAKS: {"training_peak": ["forward", "backward", "optimizer"], "inference_peak": ["prefill"]},
     PHASES: {"forward": ["phase_forward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies"], ["logits_forward"]]], "backward": ["phase_backward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies_kept"], ["recomputed_layer", "logits_backward"]]], "optimizer": ["phase_optimizer", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gradients"], ["optimizer_temporaries"]]], "prefill": ["inference_peak", [["weights"], ["kv_cache"], ["prefill_workspace", "logits_inference"]]]},

@@ -169,9 +169,29 @@ def e_kv(c_kv, k_c, kv_values_gqa, kv_values_mla):
     return k_c*((kv_values_mla) if (c_kv > 0) else (kv_values_gqa))
 
 
-def kv_cache(L, L_w, w, B, s, b_kv, N_pp, e_kv):
-    """keys and values of every cached token"""
-    return B*b_kv*e_kv*(s*_ceil_div(L - L_w, N_pp) + _ceil_div(L_w, N_pp)*_min(s, w))
+def kv_cache_full(L, L_w, L_c, L_r, B, s, b_kv, N_pp, e_kv):
+    """keys and values (or latents) of every token, in layers that attend to the whole context"""
+    return B*b_kv*e_kv*s*_ceil_div(L - L_c - L_r - L_w, N_pp)
+
+
+def kv_cache_sliding(L_w, w, B, s, b_kv, N_pp, e_kv):
+    """keys and values of the last w tokens, in sliding-window layers"""
+    return B*b_kv*e_kv*_ceil_div(L_w, N_pp)*_min(s, w)
+
+
+def kv_cache_chunked(L_c, w_c, B, s, b_kv, N_pp, e_kv):
+    """keys and values of the current chunk of at most w_c tokens, in chunked-attention layers"""
+    return B*b_kv*e_kv*_ceil_div(L_c, N_pp)*_min(s, w_c)
+
+
+def kv_cache_recurrent(L_r, e_r, k_c, B, b_kv, N_tp, N_pp):
+    """the fixed-size state of each recurrent layer: it does not grow with the context"""
+    return B*b_kv*k_c*_ceil_div(L_r, N_pp)*_ceil_div(e_r, N_tp)
+
+
+def kv_cache(kv_cache_full, kv_cache_sliding, kv_cache_chunked, kv_cache_recurrent):
+    """keys and values of every cached token, and the recurrent layers' state"""
+    return kv_cache_chunked + kv_cache_full + kv_cache_recurrent + kv_cache_sliding
 
 
 def saved_bytes_per_element(b_a, c_a, c_32, c_1, c_u):
@@ -377,6 +397,10 @@ ORDER = {'training_peak': ('P_m',
                     'kv_values_gqa',
                     'kv_values_mla',
                     'e_kv',
+                    'kv_cache_full',
+                    'kv_cache_sliding',
+                    'kv_cache_chunked',
+                    'kv_cache_recurrent',
                     'kv_cache',
                     'prefill_workspace',
                     'logits_inference',
