@@ -355,7 +355,7 @@ class _Reader:
                     Text(
                         "missing key {key!r} (model_type {type!r})",
                         key=key,
-                        type=self.config["model_type"],
+                        type=shown(self.config.get("model_type")),
                     )
                 )
             return default

@@ -184,7 +184,7 @@
             throw error(
               engine.text("missing key {key!r} (model_type {type!r})", {
                 key: k,
-                type: config.model_type,
+                type: asShown(Object.hasOwn(config, "model_type") ? config.model_type : null),
               }),
             );
           }
@@ -634,6 +634,10 @@
         k_c: family.encoder ? 0n : 1n,
         L_w: slidingLayers,
         w: (slidingLayers ? s.window : 0n) || 1n,
+        L_c: 0n,
+        w_c: 1n,
+        L_r: s.recurrent_layers,
+        e_r: s.recurrent_state,
       },
     };
   }
