@@ -50,6 +50,16 @@ examples:
   gpumem serve llama-3.1-8b --gpu rtx-4090 --max-model-len auto
   gpumem serve llama-3.1-70b --gpu h100-sxm --tp 4 --kv-dtype fp8 --json""")
 
+EPILOG_OFFLOAD = N_("""\
+examples:
+  gpumem offload qwen3-30b-a3b --gpu rtx-4070 --ram 32GB --ctx 16384
+  gpumem offload llama-3.1-70b --gpu rtx-4090 --gpu rtx-3090 --ram 64GB --kv-dtype q8_0
+  gpumem offload model.gguf --gpu m4-pro-64gb --ctx 32768 --json
+
+llama.cpp's conventions: -ngl counts the output layer (the last of L+1 slots), layers are
+offloaded from the last backwards, the input embedding stays on the CPU, --n-cpu-moe keeps
+the experts of the first N layers in system memory. Speeds are ceilings (bytes / bandwidth).""")
+
 PARAMS_FROM_HELP = N_(
     "a model directory's parameter count: from config (the architecture) or "
     "safetensors (the weights' headers); default: the headers when they agree "
@@ -374,6 +384,7 @@ def _parsers(only: str | None = None) -> dict[str | None, argparse.ArgumentParse
         "fit": (_("does it fit on a GPU; how many GPUs; largest batch/context"), _add_fit),
         **{name: (_(text), _add_listing) for name, (text, _d) in LISTINGS.items()},
         "serve": (_("what vLLM reserves at startup: KV cache, tokens, concurrency"), _add_serve),
+        "offload": (_("llama.cpp on GPUs and the CPU: layers, bytes, flags, speed"), _add_offload),
         "completion": (_("print a shell completion script (bash or zsh)"), _add_completion),
     }
     parsers: dict[str | None, argparse.ArgumentParser] = {None: parser}
@@ -496,6 +507,66 @@ def _add_serve(sub: argparse._SubParsersAction, name: str, text: str) -> argpars
     )
     serve.add_argument("--json", action="store_true", help=_("print JSON (bytes)"))
     return serve
+
+
+def _add_offload(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
+    offload = _add_command(
+        sub,
+        name,
+        text,
+        _(
+            "Where llama.cpp puts a model's layers, experts and KV cache across GPUs and the "
+            "CPU, the bytes on each device, the flags that do it and the speed ceilings."
+        ),
+        _(EPILOG_OFFLOAD),
+    )
+    offload.add_argument(
+        "model", help=_("catalog id (see 'gpumem models'), a config.json or a .gguf file")
+    )
+    offload.add_argument(
+        "--gpu", action="append", required=True, help=_("GPU id; repeat for several GPUs")
+    )
+    offload.add_argument(
+        "--ram", type=_size, metavar="SIZE", help=_("system memory for what stays on the CPU")
+    )
+    offload.add_argument("--ctx", type=_positive, metavar="N", help=_("context (default 4096)"))
+    offload.add_argument("--kv-dtype", metavar="TYPE", help=_("-ctk/-ctv: f16, q8_0, q4_0 …"))
+    offload.add_argument("--batch", type=_positive, metavar="N", help="-b")
+    offload.add_argument("--ubatch", type=_positive, metavar="N", help="-ub")
+    offload.add_argument(
+        "--dtype", help=_("GGUF format of a model given without a .gguf file (default q4_k_m)")
+    )
+    offload.add_argument("--ngl", type=int, metavar="N", help=_("layers to offload (-ngl)"))
+    offload.add_argument("--n-cpu-moe", type=int, metavar="N", help="--n-cpu-moe")
+    offload.add_argument("--no-flash-attn", action="store_true", help="-fa off")
+    offload.add_argument(
+        "--ram-bandwidth",
+        type=_size,
+        metavar="SIZE",
+        help=_("system memory bandwidth per second (default 89.6GB: DDR5-5600, two channels)"),
+    )
+    offload.add_argument("--json", action="store_true", help=_("print JSON (bytes)"))
+    return offload
+
+
+def _offload(args: argparse.Namespace) -> str:
+    from .offload import plan
+    from .report import offload_json, offload_text, to_json
+
+    names = (
+        "ram",
+        "ctx",
+        "kv_dtype",
+        "batch",
+        "ubatch",
+        "dtype",
+        "ngl",
+        "n_cpu_moe",
+        "ram_bandwidth",
+    )
+    given = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+    result = plan(args.model, args.gpu, flash_attn=not args.no_flash_attn, **given)
+    return to_json(offload_json(result)) if args.json else offload_text(result)
 
 
 def _tokens_or_auto(text: str) -> int | str:
@@ -695,6 +766,7 @@ COMMANDS = {
     "gpus": _listing("gpus"),
     "formats": _listing("formats"),
     "serve": _serve,
+    "offload": _offload,
     "completion": _completion,
 }
 

@@ -56,10 +56,14 @@ class GPU(Record):
     year: int
     source: str
     note: str = ""
+    gpu_working_set_bytes: int | None = None  # unified memory: Metal's default GPU limit
+    gpu_working_set_evidence: str = ""  # the figure as reported, and on which machine
+    gpu_working_set_source: str = ""
 
 
 _FIELDS = GPU._fields
-_REQUIRED = tuple(f for f in _FIELDS if f not in ("fp16_tflops", "bf16_tflops", "note"))
+_OPTIONAL = ("fp16_tflops", "bf16_tflops", "note", *(f for f in _FIELDS if "working_set" in f))
+_REQUIRED = tuple(f for f in _FIELDS if f not in _OPTIONAL)
 _CHOICES = (
     ("memory_type", MEMORY_TYPES),
     ("memory_basis", MEMORY_BASES),
@@ -91,6 +95,8 @@ def _gpus() -> dict[str, GPU]:
             raise ConfigError(label, "memory_bytes of memory_basis 'dies' is not a whole GiB")
         if not isinstance(row["unified_memory"], bool):
             raise ConfigError(label, "unified_memory is not true or false")
+        if row["unified_memory"] and not row.get("gpu_working_set_source"):
+            raise ConfigError(label, "unified memory without gpu_working_set_bytes and its source")
         if row["memory_unit"] not in UNITS:
             raise ConfigError(label, f"memory_unit {row['memory_unit']!r} is not a byte unit")
         key = row["id"].lower()

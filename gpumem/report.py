@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from .compare import Option
     from .hardware import GPU
+    from .offload import Placement
     from .serve import Serving
     from .solve import Answers, Fit
 
@@ -388,6 +389,68 @@ def serve_json(s: Serving) -> dict[str, object]:
     """The startup figures as plain data (bytes, tokens), with ``fits``."""
     data = {k: v for k, v in s.as_dict().items() if k not in ("model", "values")}
     return {"model": s.model.name, **data, "fits": s.fits, "units": "bytes"}
+
+
+def offload_text(p: Placement) -> str:
+    """The placement in llama.cpp's terms: devices, bytes, flags, speed ceilings."""
+    L = len(p.devices[0].layers) + sum(len(d.layers) for d in p.devices[1:])
+    lines = [
+        " · ".join([p.model, "llama.cpp", f"-c {p.ctx:,}", f"KV {p.kv_dtype}"]),
+        "",
+        _("-ngl {ngl} of {slots}: the last {n} of {layers} layers and the output layer").format(
+            ngl=p.ngl, slots=L + 1, n=max(p.ngl - 1, 0), layers=L
+        )
+        if p.ngl
+        else _("-ngl 0: everything on the CPU"),
+    ]
+    if p.n_cpu_moe:
+        lines.append(
+            _("routed experts of layers 0-{last} in system memory (--n-cpu-moe {n})").format(
+                last=p.n_cpu_moe - 1, n=p.n_cpu_moe
+            )
+        )
+    rows = []
+    for d in p.devices:
+        span = f"{d.layers[0]}-{d.layers[-1]}" if d.layers else "—"
+        rows.append(
+            {
+                _("device"): d.name,
+                _("layers"): span + (" +out" if d.output else ""),
+                _("weights GiB"): _in(d.weights_bytes, "GiB"),
+                _("KV GiB"): _in(d.kv_bytes, "GiB"),
+                _("compute GiB"): _in(d.compute_bytes, "GiB"),
+                _("reserve GiB"): _in(d.reserve_bytes, "GiB"),
+                _("total GiB"): _in(d.total_bytes, "GiB"),
+                _("capacity GiB"): "—"
+                if d.capacity_bytes is None
+                else _in(d.capacity_bytes, "GiB"),
+            }
+        )
+    lines += ["", table(rows, right=list(rows[0])[2:]).rstrip("\n"), ""]
+    lines.append(
+        (_("fits") if p.fits else _("does NOT fit"))
+        + " · "
+        + _("largest context with this placement: {n} tokens").format(n=f"{p.max_ctx:,}")
+    )
+    lines.append("llama-cli -m MODEL.gguf " + " ".join(p.flags))
+    if p.override_tensor:
+        lines.append(_('or, instead of --n-cpu-moe: -ot "{ot}"').format(ot=p.override_tensor))
+    prefill = "—" if p.prefill_ceiling is None else f"{p.prefill_ceiling:,.0f}"
+    lines.append(
+        _("ceilings: decode {decode} tokens/s, prompt {prefill} tokens/s").format(
+            decode=f"{p.decode_ceiling:,.1f}", prefill=prefill
+        )
+    )
+    if not p.exact:
+        lines.append(_("weights from the model's shapes at the format's average bytes per value"))
+    return "\n".join(lines) + "\n"
+
+
+def offload_json(p: Placement) -> dict[str, object]:
+    """The placement as plain data (bytes, tokens/s)."""
+    data = p.as_dict()
+    data["devices"] = [{**d.as_dict(), "total_bytes": d.total_bytes} for d in p.devices]
+    return {**data, "fits": p.fits, "flags": p.flags, "override_tensor": p.override_tensor}
 
 
 def models_rows() -> list[dict[str, object]]:

@@ -661,3 +661,66 @@ def substitute(name: str, values: dict[str, object]) -> sp.Expr:
         for k, v in values.items()
     }
     return formula.rhs.subs(subs)
+
+
+# --- local inference with llama.cpp: layers split between GPUs and the CPU ---------------------
+n_u = _sym("n_u", r"n_{\mathrm{ub}}", "tokens of one micro-batch (llama.cpp -ub)", integer=True)
+o_L = _sym("o_L", r"o_{\mathrm{out}}", "1 on the device that holds the output layer, else 0")
+a_fa = _sym("a_fa", r"a_{\mathrm{FA}}", "1 with flash attention (-fa on), else 0")
+W_rd = _sym("W_rd", r"W_{\mathrm{read}}", "weight bytes one device reads per generated token")
+M_Kd = _sym("M_Kd", r"M_{KV,d}", "KV-cache bytes held on one device")
+t_tok = _sym("t_tok", r"t_{\mathrm{tok}}", "seconds per generated token, summed over devices")
+P_ad = _sym("P_ad", r"P_{a,d}", "parameters one device multiplies per token")
+W_x = _sym("W_x", r"W_{\times}", "weight bytes in system memory copied to the GPU per micro-batch")
+BW_x = _sym("BW_x", r"\mathrm{BW}_{\times}", "host-to-GPU link bandwidth (bytes per second)")
+t_c = _sym("t_c", "t_c", "seconds of compute per micro-batch")
+t_x = _sym("t_x", r"t_{\times}", "seconds of weight transfer per micro-batch")
+n_ch = _sym("n_ch", r"n_{\mathrm{ch}}", "memory channels", integer=True)
+w_ch = _sym("w_ch", r"w_{\mathrm{ch}}", "bits per memory channel", integer=True)
+r_mt = _sym("r_mt", r"r_{\mathrm{MT}}", "transfers per second of the memory (MT/s × 10⁶)")
+
+_formula(
+    "channel_bandwidth",
+    r"\mathrm{BW}_{\mathrm{RAM}}",
+    n_ch * w_ch * r_mt / 8,
+    "peak bandwidth of system memory: channels × bits per channel × transfers per second",
+)
+_formula(
+    "offload_compute_buffer",
+    r"M_{\mathrm{cb}}",
+    4 * n_u * (o_L * V + 2 * f + 4 * h) + (1 - a_fa) * 4 * n_u * n_h * s,
+    "compute buffer of one device (an approximation): FP32 logits of a micro-batch where the "
+    "output layer is, the widest intermediates of a layer, and without flash attention the "
+    "attention scores over the whole context",
+)
+_formula(
+    "device_token_seconds",
+    r"t_d",
+    (W_rd + M_Kd) / BW,
+    "seconds one device needs per generated token to read its weights and KV cache once",
+)
+_formula(
+    "offload_decode_ceiling",
+    r"\tau_{\mathrm{split}}",
+    1 / t_tok,
+    "ceiling of decoding speed across devices that run one after the other",
+)
+_formula(
+    "prefill_compute_seconds",
+    r"t_{c,d}",
+    2 * P_ad * n_u / T_pk,
+    "seconds of compute for one micro-batch on one device: 2 FLOP per parameter and token",
+)
+_formula(
+    "prefill_transfer_seconds",
+    r"t_{\times}",
+    W_x / BW_x,
+    "seconds to copy the weights held in system memory to the GPU once per micro-batch",
+)
+_formula(
+    "prefill_ceiling",
+    r"\pi",
+    n_u / sp.Max(t_c, t_x),
+    "ceiling of prompt-processing speed: a micro-batch takes at least its compute or its "
+    "weight transfer, whichever is longer",
+)

@@ -460,6 +460,41 @@ function kv_memory_for_requests(L_g, N_r, kv_page, blocks_per_request) {
   return $mul($mul($mul(L_g, N_r), blocks_per_request), kv_page);
 }
 
+/** peak bandwidth of system memory: channels × bits per channel × transfers per second */
+function channel_bandwidth(n_ch, w_ch, r_mt) {
+  return $mul($mul($mul($div(1n, 8n), n_ch), r_mt), w_ch);
+}
+
+/** compute buffer of one device (an approximation): FP32 logits of a micro-batch where the output layer is, the widest intermediates of a layer, and without flash attention the attention scores over the whole context */
+function offload_compute_buffer(h, n_h, f, V, s, n_u, o_L, a_fa) {
+  return $add($mul($mul($mul(n_h, n_u), s), $sub(4n, $mul(4n, a_fa))), $mul($mul(4n, n_u), $add($add($mul(V, o_L), $mul(2n, f)), $mul(4n, h))));
+}
+
+/** seconds one device needs per generated token to read its weights and KV cache once */
+function device_token_seconds(BW, W_rd, M_Kd) {
+  return $div($add(M_Kd, W_rd), BW);
+}
+
+/** ceiling of decoding speed across devices that run one after the other */
+function offload_decode_ceiling(t_tok) {
+  return $div(1n, t_tok);
+}
+
+/** seconds of compute for one micro-batch on one device: 2 FLOP per parameter and token */
+function prefill_compute_seconds(T_pk, n_u, P_ad) {
+  return $div($mul($mul(2n, P_ad), n_u), T_pk);
+}
+
+/** seconds to copy the weights held in system memory to the GPU once per micro-batch */
+function prefill_transfer_seconds(W_x, BW_x) {
+  return $div(W_x, BW_x);
+}
+
+/** ceiling of prompt-processing speed: a micro-batch takes at least its compute or its weight transfer, whichever is longer */
+function prefill_ceiling(n_u, t_c, t_x) {
+  return $div(n_u, $max(t_c, t_x));
+}
+
 return {
   sympy: "1.14.0",
   /** name: [function, names of its arguments] */
@@ -529,6 +564,13 @@ return {
     blocks_per_request: [blocks_per_request, ["w", "s", "T_b", "s_b", "n_g", "n_gw"]],
     max_concurrency: [max_concurrency, ["kv_blocks", "blocks_per_request"]],
     kv_memory_for_requests: [kv_memory_for_requests, ["L_g", "N_r", "kv_page", "blocks_per_request"]],
+    channel_bandwidth: [channel_bandwidth, ["n_ch", "w_ch", "r_mt"]],
+    offload_compute_buffer: [offload_compute_buffer, ["h", "n_h", "f", "V", "s", "n_u", "o_L", "a_fa"]],
+    device_token_seconds: [device_token_seconds, ["BW", "W_rd", "M_Kd"]],
+    offload_decode_ceiling: [offload_decode_ceiling, ["t_tok"]],
+    prefill_compute_seconds: [prefill_compute_seconds, ["T_pk", "n_u", "P_ad"]],
+    prefill_transfer_seconds: [prefill_transfer_seconds, ["W_x", "BW_x"]],
+    prefill_ceiling: [prefill_ceiling, ["n_u", "t_c", "t_x"]],
   },
   /** The tables printed with the formulas (evaluation order, phases, components). */
   tables: {

@@ -354,6 +354,41 @@ def kv_memory_for_requests(L_g, N_r, kv_page, blocks_per_request):
     return L_g*N_r*blocks_per_request*kv_page
 
 
+def channel_bandwidth(n_ch, w_ch, r_mt):
+    """peak bandwidth of system memory: channels × bits per channel × transfers per second"""
+    return ((1/8))*n_ch*r_mt*w_ch
+
+
+def offload_compute_buffer(h, n_h, f, V, s, n_u, o_L, a_fa):
+    """compute buffer of one device (an approximation): FP32 logits of a micro-batch where the output layer is, the widest intermediates of a layer, and without flash attention the attention scores over the whole context"""
+    return n_h*n_u*s*(4 - 4*a_fa) + 4*n_u*(V*o_L + 2*f + 4*h)
+
+
+def device_token_seconds(BW, W_rd, M_Kd):
+    """seconds one device needs per generated token to read its weights and KV cache once"""
+    return (M_Kd + W_rd)/BW
+
+
+def offload_decode_ceiling(t_tok):
+    """ceiling of decoding speed across devices that run one after the other"""
+    return 1/t_tok
+
+
+def prefill_compute_seconds(T_pk, n_u, P_ad):
+    """seconds of compute for one micro-batch on one device: 2 FLOP per parameter and token"""
+    return 2*P_ad*n_u/T_pk
+
+
+def prefill_transfer_seconds(W_x, BW_x):
+    """seconds to copy the weights held in system memory to the GPU once per micro-batch"""
+    return W_x/BW_x
+
+
+def prefill_ceiling(n_u, t_c, t_x):
+    """ceiling of prompt-processing speed: a micro-batch takes at least its compute or its weight transfer, whichever is longer"""
+    return n_u/_max(t_c, t_x)
+
+
 #: Formulas to evaluate for each peak, in order.
 ORDER = {'training_peak': ('P_m',
                    'f',

@@ -1,0 +1,541 @@
+"""Running a model with llama.cpp on GPUs and the CPU: where each layer, expert and KV slice
+lives, the bytes on every device, the flags that realise the placement, and speed ceilings.
+
+The placement follows llama.cpp's ``llama_model::load_tensors`` (``src/llama-model.cpp``):
+the input layer (token embedding) always stays on the CPU; ``-ngl N`` offloads the *last*
+``N`` of the ``L + 1`` slots (the ``L`` repeating layers, then the output layer), so ``-ngl 1``
+offloads the output layer alone and ``-ngl L+1`` everything; the offloaded slots are split
+between GPUs at the cumulative, normalised ``-ts`` fractions (``std::upper_bound`` on
+``(il - i_gpu_start) / act_gpu_layers``, in single precision). ``--n-cpu-moe N`` keeps the
+routed-expert tensors of layers ``0 … N-1`` in system memory (``common/arg.cpp``, pattern
+``blk\\.i\\.ffn_(up|down|gate|gate_up)_(ch|)exps``). The KV cache of a layer lives where the
+layer is (``offload_kqv``, the default). A model's tied embedding is loaded a second time as
+the output layer, as llama.cpp does.
+
+Weight bytes come from a GGUF file's tensor infos when ``model`` is a ``.gguf`` path (exact),
+else from the model's shapes at the average bytes per value of a GGUF format (``q4_k_m``).
+Every number is a formula of :mod:`gpumem.symbolic`, evaluated by its generated code.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import struct
+from collections.abc import Sequence
+
+from ._generated import formulas as fx
+from ._record import Record
+from .errors import InvalidValueError, Text, UnknownNameError, as_int, shown
+from .hardware import GPU, get_gpu
+from .modelspec import ModelSpec
+from .precision import bytes_per_value
+from .workload import DEFAULT_CUDA_CONTEXT
+
+#: Types llama.cpp accepts for ``-ctk`` / ``-ctv`` (``common/arg.cpp``, ``kv_cache_types``).
+KV_TYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1")
+#: llama.cpp's defaults: ``-c 4096``, ``-b 2048``, ``-ub 512`` (``common/common.h``).
+DEFAULT_CTX, DEFAULT_BATCH, DEFAULT_UBATCH = 4096, 2048, 512
+DEFAULT_WEIGHTS = "q4_k_m"
+#: DDR5-5600 in two 64-bit channels (a typical desktop): 2 × 64 bit × 5600 MT/s.
+RAM_CHANNELS, RAM_CHANNEL_BITS, RAM_TRANSFERS = 2, 64, 5600e6
+#: PCIe 4.0 ×16: 16 GT/s per lane, 16 lanes, 128b/130b encoding, one direction.
+PCIE_BYTES_PER_S = 16e9 * 16 * 128 / 130 / 8
+_BLOCK = re.compile(r"^blk\.(\d+)\.")
+_EXPERTS = re.compile(r"\.ffn_(up|down|gate|gate_up)_(ch|)exps\.")
+
+
+def default_ram_bandwidth() -> float:
+    """Peak bandwidth (bytes/s) assumed for system memory: DDR5-5600, two channels."""
+    return fx.channel_bandwidth(n_ch=RAM_CHANNELS, w_ch=RAM_CHANNEL_BITS, r_mt=RAM_TRANSFERS)
+
+
+class Weights(Record):
+    """Weight bytes and parameters of a model in llama.cpp's slots."""
+
+    input_bytes: int  # token embedding: always on the CPU
+    layer_bytes: tuple[int, ...]  # per repeating layer, routed experts left out
+    expert_bytes: tuple[int, ...]  # per repeating layer, routed-expert tensors
+    output_bytes: int  # output norm + LM head (the embedding again when tied)
+    layer_params: tuple[int, ...]
+    expert_params: tuple[int, ...]
+    output_params: int
+    exact: bool  # read from a GGUF file
+
+
+class DeviceUse(Record):
+    """What one device holds and reads."""
+
+    name: str  # GPU id, or "cpu"
+    layers: tuple[int, ...]  # repeating layers (and KV slices) on it
+    output: bool  # holds the output layer
+    expert_layers: tuple[int, ...]  # layers whose routed experts are on it
+    weights_bytes: int
+    kv_bytes: int
+    compute_bytes: int
+    reserve_bytes: int
+    capacity_bytes: int | None  # None: not checked (system memory without --ram)
+    bandwidth: float
+    read_bytes: int  # weight bytes read per generated token
+    token_seconds: float
+
+    @property
+    def total_bytes(self) -> int:
+        """Weights + KV cache + compute buffer + reserve."""
+        return self.weights_bytes + self.kv_bytes + self.compute_bytes + self.reserve_bytes
+
+    @property
+    def fits(self) -> bool:
+        """Whether the total is within the capacity (always, when none is given)."""
+        return self.capacity_bytes is None or self.total_bytes <= self.capacity_bytes
+
+
+class Placement(Record):
+    """A placement, its bytes per device, llama.cpp's flags and the speed ceilings."""
+
+    model: str
+    ctx: int
+    ngl: int
+    n_cpu_moe: int
+    split: tuple[int, ...]  # -ts weights, one per GPU
+    kv_dtype: str
+    flash_attn: bool
+    batch: int
+    ubatch: int
+    devices: tuple[DeviceUse, ...]  # the GPUs in order, then the CPU
+    decode_ceiling: float  # tokens/s
+    prefill_ceiling: float | None  # tokens/s; None without a published GPU peak
+    max_ctx: int  # largest context that fits with this placement (0: none)
+    unified: bool
+    exact: bool
+
+    @property
+    def fits(self) -> bool:
+        """Every device within its capacity."""
+        return all(d.fits for d in self.devices)
+
+    @property
+    def flags(self) -> list[str]:
+        """The llama.cpp command-line options that realise the placement."""
+        out = ["-ngl", str(self.ngl), "-c", str(self.ctx), "-b", str(self.batch)]
+        out += ["-ub", str(self.ubatch), "-ctk", self.kv_dtype, "-ctv", self.kv_dtype]
+        out += ["-fa", "on" if self.flash_attn else "off"]
+        if self.n_cpu_moe:
+            out += ["--n-cpu-moe", str(self.n_cpu_moe)]
+        if len(self.split) > 1:
+            out += ["-ts", ",".join(map(str, self.split))]
+        return out
+
+    @property
+    def override_tensor(self) -> str:
+        """The ``-ot`` equivalent of ``--n-cpu-moe`` ("" when no experts stay on the CPU)."""
+        if not self.n_cpu_moe:
+            return ""
+        layers = "|".join(str(i) for i in range(self.n_cpu_moe))
+        return rf"blk\.({layers})\.ffn_(up|down|gate|gate_up)_(ch|)exps=CPU"
+
+
+# --- weights ---------------------------------------------------------------------------------
+
+
+def weights_from_gguf(model: object) -> Weights:
+    """Exact bytes per slot from a :class:`gpumem.gguf.GGUFModel`'s tensor infos."""
+    layers = int(model.metadata[f"{model.architecture}.block_count"])  # type: ignore[attr-defined]
+    dense, experts = [0] * layers, [0] * layers
+    dense_p, experts_p = [0] * layers, [0] * layers
+    names = {t.name for t in model.tensors}  # type: ignore[attr-defined]
+    inp = out = out_p = 0
+    for t in model.tensors:  # type: ignore[attr-defined]
+        m = _BLOCK.match(t.name)
+        if m and int(m[1]) < layers:
+            i = int(m[1])
+            if _EXPERTS.search(t.name + "."):
+                experts[i] += t.nbytes
+                experts_p[i] += t.elements
+            else:
+                dense[i] += t.nbytes
+                dense_p[i] += t.elements
+        elif t.name.startswith("output") or (
+            t.name == "token_embd.weight" and "output.weight" not in names
+        ):
+            out += t.nbytes
+            out_p += t.elements
+            inp += t.nbytes if t.name == "token_embd.weight" else 0
+        else:
+            inp += t.nbytes
+    return Weights(
+        inp, tuple(dense), tuple(experts), out, tuple(dense_p), tuple(experts_p), out_p, True
+    )
+
+
+def weights_from_spec(spec: ModelSpec, dtype: str = DEFAULT_WEIGHTS) -> Weights:
+    """Bytes per slot from the model's shapes at ``dtype``'s average bytes per value.
+
+    Per MoE layer the routed experts hold ``n_e · (3 or 2) · h · f_e`` parameters; the rest of
+    the non-embedding parameters is spread evenly over the layers.
+    """
+    b = bytes_per_value(dtype)
+    L, h, V = spec.n_layers, spec.hidden_size, spec.vocab_size
+    per_expert = (3 if spec.gated_mlp else 2) * h * spec.moe_intermediate_size
+    moe_layers = L - spec.n_dense_layers if spec.n_experts else 0
+    experts = spec.n_experts * per_expert
+    body = spec.parameters - spec.embedding_parameters - h - moe_layers * experts
+    layer_p = [body // L + (1 if i < body % L else 0) for i in range(L)]
+    expert_p = [experts if i >= L - moe_layers else 0 for i in range(L)]
+    out_p = V * h + h
+
+    def size(p: int) -> int:
+        return math.ceil(p * b)
+
+    return Weights(
+        size(V * h),
+        tuple(map(size, layer_p)),
+        tuple(map(size, expert_p)),
+        size(out_p),
+        tuple(layer_p),
+        tuple(expert_p),
+        out_p,
+        False,
+    )
+
+
+# --- devices ---------------------------------------------------------------------------------
+
+
+def working_set_bytes(gpu: GPU) -> int:
+    """Memory the GPU may use: Metal's default working set on unified memory, else all."""
+    return gpu.gpu_working_set_bytes if gpu.unified_memory else gpu.memory_bytes
+
+
+def _f32(x: float) -> float:
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+def layer_devices(n_layers: int, ngl: int, split: Sequence[float]) -> list[int]:
+    """Device of each of the ``n_layers + 1`` slots (layers, then output): a GPU index, or
+    ``-1`` for the CPU — llama.cpp's ``get_layer_buft_list``, in single precision."""
+    total, cumulative = 0.0, []
+    for weight in split:
+        total = _f32(total + weight)
+        cumulative.append(total)
+    cumulative = [_f32(c / total) for c in cumulative]
+    start = max(n_layers + 1 - ngl, 0)
+    active = min(ngl, n_layers + 1) if split else 0
+    out = []
+    for il in range(n_layers + 1):
+        if il < start or il - start >= active:
+            out.append(-1)
+            continue
+        x = _f32(_f32(il - start) / active)
+        out.append(min(sum(1 for c in cumulative if c <= x), len(split) - 1))
+    return out
+
+
+def _sliding(spec: ModelSpec) -> list[bool]:
+    n, L = spec.n_sliding_layers, spec.n_layers
+    return [(i + 1) * n // L > i * n // L for i in range(L)]
+
+
+def _kv_per_token_layer(spec: ModelSpec) -> int:
+    if spec.kv_lora_rank:
+        return fx.kv_values_mla(c_kv=spec.kv_lora_rank, d_r=spec.qk_rope_head_dim)
+    return fx.kv_values_gqa(n_kv=spec.n_kv_heads, d_h=spec.head_dim, N_tp=1)
+
+
+def _kv_type_bytes(kv_dtype: str) -> float:
+    from .gguf import ggml_type
+
+    kind = ggml_type(kv_dtype)
+    return kind.size / kind.block
+
+
+def _check_count(name: str, value: object, low: int, high: int) -> int:
+    number = as_int(value)
+    if number is None or not low <= number <= high:
+        raise InvalidValueError(
+            name, shown(value), Text("an integer from {low} to {high}", low=low, high=high)
+        )
+    return number
+
+
+# --- planning --------------------------------------------------------------------------------
+
+
+def _resolve(model: ModelSpec | str | os.PathLike[str], dtype: str | None):
+    """The spec and the weights of ``model`` (catalog id, config path or ``.gguf`` file)."""
+    if isinstance(model, ModelSpec):
+        return model, weights_from_spec(model, dtype or DEFAULT_WEIGHTS)
+    if str(model).lower().endswith(".gguf"):
+        from . import gguf
+
+        if dtype is not None:
+            raise InvalidValueError(
+                "dtype", dtype, Text("nothing for a GGUF file (its tensors give their types)")
+            )
+        read = gguf.read_model(model)
+        return ModelSpec(**gguf.spec_fields(read)), weights_from_gguf(read)
+    from .catalog import load_model
+
+    spec = load_model(str(model))
+    return spec, weights_from_spec(spec, dtype or DEFAULT_WEIGHTS)
+
+
+class _Setup(Record):
+    spec: ModelSpec
+    weights: Weights
+    gpus: tuple[GPU, ...]
+    ram: int | None
+    ram_bandwidth: float
+    pcie_bandwidth: float
+    kv_dtype: str
+    flash_attn: bool
+    batch: int
+    ubatch: int
+    cuda_reserve: int
+
+
+def _evaluate(
+    setup: _Setup, ctx: int, ngl: int, n_cpu_moe: int, split: tuple[int, ...]
+) -> tuple[DeviceUse, ...]:
+    spec, w = setup.spec, setup.weights
+    L = spec.n_layers
+    slots = layer_devices(L, ngl, split)
+    experts_at = [-1 if i < n_cpu_moe else slots[i] for i in range(L)]
+    sliding, e_kv, b_kv = _sliding(spec), _kv_per_token_layer(spec), _kv_type_bytes(setup.kv_dtype)
+    window = min(ctx, spec.sliding_window + setup.ubatch) if spec.sliding_window else ctx
+    share = spec.n_experts_active / spec.n_experts if spec.n_experts else 0.0
+    f_tok = max(
+        spec.intermediate_size if (spec.n_dense_layers or not spec.n_experts) else 0,
+        spec.n_experts_active * spec.moe_intermediate_size
+        + spec.n_shared_experts * spec.shared_intermediate_size,
+    )
+    unified = any(g.unified_memory for g in setup.gpus)
+    out = []
+    for d in [*range(len(setup.gpus)), -1]:
+        layers = tuple(i for i in range(L) if slots[i] == d)
+        experts = tuple(i for i in range(L) if experts_at[i] == d)
+        has_output = slots[L] == d
+        weights = sum(w.layer_bytes[i] for i in layers) + sum(w.expert_bytes[i] for i in experts)
+        weights += w.output_bytes if has_output else 0
+        weights += w.input_bytes if d == -1 else 0
+        n_w = sum(sliding[i] for i in layers)
+        kv = math.ceil(
+            fx.kv_cache(L=len(layers), L_w=n_w, w=window, B=1, s=ctx, b_kv=b_kv, N_pp=1, e_kv=e_kv)
+        )
+        busy = bool(layers or has_output or (d == -1 and experts))
+        compute = (
+            math.ceil(
+                fx.offload_compute_buffer(
+                    h=spec.hidden_size,
+                    n_h=spec.n_heads,
+                    f=f_tok,
+                    V=spec.vocab_size,
+                    s=ctx,
+                    n_u=setup.ubatch,
+                    o_L=int(has_output),
+                    a_fa=int(setup.flash_attn),
+                )
+            )
+            if busy
+            else 0
+        )
+        read = sum(w.layer_bytes[i] for i in layers) + (w.output_bytes if has_output else 0)
+        read += round(share * sum(w.expert_bytes[i] for i in experts))
+        if d >= 0:
+            gpu = setup.gpus[d]
+            name, bw = gpu.id, float(gpu.bandwidth_bytes_per_s)
+            capacity = working_set_bytes(gpu)
+            reserve = 0 if gpu.unified_memory else setup.cuda_reserve
+        else:
+            name, reserve = "cpu", 0
+            bw = float(setup.gpus[0].bandwidth_bytes_per_s) if unified else setup.ram_bandwidth
+            capacity = setup.ram
+            if unified:  # one pool: what the GPU does not hold
+                pool = setup.gpus[0].memory_bytes
+                capacity = pool - sum(u.total_bytes for u in out)
+        seconds = fx.device_token_seconds(BW=bw, W_rd=read, M_Kd=kv)
+        out.append(
+            DeviceUse(
+                name,
+                layers,
+                has_output,
+                experts,
+                weights,
+                kv,
+                compute,
+                reserve,
+                capacity,
+                bw,
+                read,
+                seconds,
+            )  # fmt: skip
+        )
+    return tuple(out)
+
+
+def _fits(devices: tuple[DeviceUse, ...]) -> bool:
+    return all(d.fits for d in devices)
+
+
+def _largest(low: int, high: int, ok) -> int:
+    """The largest ``x`` in ``[low, high]`` with ``ok(x)`` (monotone), or ``low - 1``."""
+    if high < low or not ok(low):
+        return low - 1
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if ok(mid) else (low, mid - 1)
+    return low
+
+
+def _search(setup: _Setup, ctx: int, split: tuple[int, ...]) -> tuple[int, int]:
+    """llama.cpp-style choice: all layers on the GPUs, then routed experts of the first
+    layers to the CPU (the fewest that fit), then fewer offloaded layers (the most that fit).
+    Only the GPUs are held to their memory here; whether system memory holds the rest is
+    reported by the placement."""
+    L = setup.spec.n_layers
+    moe_layers = [i for i in range(L) if setup.weights.expert_bytes[i]]
+    if not setup.gpus:
+        return 0, 0
+
+    def fit(ngl: int, ncm: int) -> bool:  # the GPUs; system memory is reported, not chosen
+        return _fits(_evaluate(setup, ctx, ngl, ncm, split)[:-1])
+
+    if moe_layers:
+        last = moe_layers[-1] + 1
+        n = _largest(0, last, lambda k: not fit(L + 1, k)) + 1
+        if n <= last:
+            return L + 1, n
+        ngl = _largest(0, L + 1, lambda g: fit(g, last))
+        return max(ngl, 0), last
+    return max(_largest(0, L + 1, lambda g: fit(g, 0)), 0), 0
+
+
+def plan(
+    model: ModelSpec | str | os.PathLike[str],
+    gpus: Sequence[GPU | str],
+    *,
+    ram: int | None = None,
+    ctx: int | None = None,
+    kv_dtype: str = "f16",
+    batch: int = DEFAULT_BATCH,
+    ubatch: int = DEFAULT_UBATCH,
+    flash_attn: bool = True,
+    dtype: str | None = None,
+    ngl: int | None = None,
+    n_cpu_moe: int | None = None,
+    split: Sequence[int] | None = None,
+    ram_bandwidth: float | None = None,
+    pcie_bandwidth: float = PCIE_BYTES_PER_S,
+) -> Placement:
+    """Place ``model`` on ``gpus`` and the CPU as llama.cpp would, for a context of ``ctx``.
+
+    Without ``ngl`` / ``n_cpu_moe`` the placement is chosen: everything on the GPUs if it
+    fits, else the routed experts of the first layers in system memory (MoE), else the most
+    layers that fit. ``split`` (``-ts``) defaults to each GPU's usable memory in MiB.
+    ``ram`` is the system memory for weights and KV cache left on the CPU (not checked when
+    ``None``; refused with unified memory, which is one pool).
+
+    Raises
+    ------
+    GpumemError
+        An unknown model, GPU or KV type, a bad count, or ``ram`` with unified memory.
+    """
+    spec, weights = _resolve(model, dtype)
+    devices = tuple(g if isinstance(g, GPU) else get_gpu(g) for g in gpus)
+    if not devices:
+        raise InvalidValueError("gpus", "[]", Text("one GPU or more"))
+    if len(devices) > 1 and any(g.unified_memory for g in devices):
+        raise InvalidValueError(
+            "gpus", ", ".join(g.id for g in devices), Text("one unified-memory device alone")
+        )
+    if kv_dtype not in KV_TYPES:
+        raise UnknownNameError("kv_dtype", shown(kv_dtype), KV_TYPES)
+    if kv_dtype not in ("f32", "f16", "bf16") and not flash_attn:
+        raise InvalidValueError(
+            "kv_dtype", kv_dtype, Text("f32, f16 or bf16 without flash attention")
+        )
+    unified = devices[0].unified_memory
+    if unified and ram is not None:
+        raise InvalidValueError(
+            "ram", ram, Text("nothing with unified memory (the GPU and CPU share one pool)")
+        )
+    ctx = _check_count("ctx", DEFAULT_CTX if ctx is None else ctx, 1, spec.max_context)
+    batch = _check_count("batch", batch, 1, 2**31 - 1)
+    ubatch = _check_count("ubatch", ubatch, 1, batch)
+    if ram is not None:
+        ram = _check_count("ram", ram, 0, 2**62)
+    if split is None:
+        split = tuple(working_set_bytes(g) // 2**20 for g in devices)
+    split = tuple(_check_count("split", s, 0, 2**40) for s in split)
+    if len(split) != len(devices) or not any(split):
+        raise InvalidValueError("split", shown(split), Text("one weight per GPU, not all zero"))
+    setup = _Setup(
+        spec,
+        weights,
+        devices,
+        ram,
+        default_ram_bandwidth() if ram_bandwidth is None else float(ram_bandwidth),
+        float(pcie_bandwidth),
+        kv_dtype,
+        bool(flash_attn),
+        batch,
+        ubatch,
+        DEFAULT_CUDA_CONTEXT,
+    )
+    L = spec.n_layers
+    if ngl is None or n_cpu_moe is None:
+        chosen_ngl, chosen_ncm = _search(setup, ctx, split)
+        ngl = chosen_ngl if ngl is None else ngl
+        n_cpu_moe = chosen_ncm if n_cpu_moe is None else n_cpu_moe
+    ngl = _check_count("ngl", ngl, 0, L + 1)
+    n_cpu_moe = _check_count("n_cpu_moe", n_cpu_moe, 0, L)
+    used = _evaluate(setup, ctx, ngl, n_cpu_moe, split)
+    max_ctx = _largest(
+        1, spec.max_context, lambda c: _fits(_evaluate(setup, c, ngl, n_cpu_moe, split))
+    )
+    return Placement(
+        spec.name,
+        ctx,
+        ngl,
+        n_cpu_moe,
+        split,
+        kv_dtype,
+        bool(flash_attn),
+        batch,
+        ubatch,
+        used,
+        fx.offload_decode_ceiling(t_tok=sum(d.token_seconds for d in used)),
+        _prefill(setup, used),
+        max(max_ctx, 0),
+        unified,
+        weights.exact,
+    )
+
+
+def _prefill(setup: _Setup, used: tuple[DeviceUse, ...]) -> float | None:
+    """Prompt-processing ceiling: each GPU's share of the compute at its dense peak, the
+    parameters in system memory computed on the first GPU (batches of 32 tokens or more)
+    after their bytes cross the link (not with unified memory)."""
+    from .speed import dense_peak_tflops
+
+    w, spec = setup.weights, setup.spec
+    share = spec.n_experts_active / spec.n_experts if spec.n_experts else 0.0
+    cpu = used[-1]
+    seconds = 0.0
+    for i, (gpu, d) in enumerate(zip(setup.gpus, used, strict=False)):
+        if gpu.fp16_tflops is None and gpu.bf16_tflops is None:
+            return None
+        held = [d] + ([cpu] if i == 0 else [])
+        params = sum(
+            sum(w.layer_params[j] for j in u.layers)
+            + share * sum(w.expert_params[j] for j in u.expert_layers)
+            + (w.output_params if u.output else 0)
+            for u in held
+        )
+        seconds += fx.prefill_compute_seconds(
+            T_pk=dense_peak_tflops(gpu) * 1e12, n_u=setup.ubatch, P_ad=params
+        )
+    moved = 0 if setup.gpus[0].unified_memory else cpu.weights_bytes - w.input_bytes
+    transfer = fx.prefill_transfer_seconds(W_x=moved, BW_x=setup.pcie_bandwidth)
+    return fx.prefill_ceiling(n_u=setup.ubatch, t_c=seconds, t_x=transfer)

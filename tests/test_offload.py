@@ -1,0 +1,181 @@
+"""The llama.cpp placement planner, against values computed by hand from llama.cpp's rules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from gpumem.errors import GpumemError, InvalidValueError, UnknownNameError
+from gpumem.hardware import get_gpu
+from gpumem.modelspec import ModelSpec
+from gpumem.offload import layer_devices, plan, weights_from_spec, working_set_bytes
+
+MiB, GiB = 2**20, 2**30
+RESERVE = 512 * MiB  # the CUDA context counted on each discrete GPU
+
+
+def test_ngl_counts_the_output_layer_and_offloads_from_the_last_layer() -> None:
+    # i_gpu_start = max(L + 1 - ngl, 0): with 4 layers, -ngl 1 is the output layer alone,
+    # -ngl 2 adds layer 3, -ngl 5 is everything; -1 is the CPU.
+    assert layer_devices(4, 0, [1]) == [-1, -1, -1, -1, -1]
+    assert layer_devices(4, 1, [1]) == [-1, -1, -1, -1, 0]
+    assert layer_devices(4, 2, [1]) == [-1, -1, -1, 0, 0]
+    assert layer_devices(4, 99, [1]) == [0, 0, 0, 0, 0]
+
+
+def test_tensor_split_takes_the_first_device_whose_cumulative_share_exceeds_the_position() -> None:
+    # -ts 1,1 over 5 slots: positions 0, .2, .4, .6, .8 against split points .5, 1.0.
+    assert layer_devices(4, 5, [1, 1]) == [0, 0, 0, 1, 1]
+    # -ts 3,1 over 4 slots (-ngl 4): positions 0, .25, .5, .75 against .75, 1.0.
+    assert layer_devices(4, 4, [3, 1]) == [-1, 0, 0, 0, 1]
+
+
+def _toy() -> ModelSpec:
+    h, V, per_layer = 64, 100, 50_000
+    return ModelSpec(
+        name="toy",
+        family="llama",
+        parameters=2 * V * h + h + 2 * per_layer,  # untied embedding + head, final norm, 2 layers
+        embedding_parameters=2 * V * h,
+        n_layers=2,
+        hidden_size=h,
+        n_heads=4,
+        n_kv_heads=2,
+        head_dim=16,
+        intermediate_size=128,
+        vocab_size=V,
+        max_context=4096,
+    )
+
+
+def test_a_two_layer_toy_by_hand() -> None:
+    w = weights_from_spec(_toy(), "fp16")
+    assert w.input_bytes == 100 * 64 * 2
+    assert w.layer_bytes == (100_000, 100_000)
+    assert w.output_bytes == (100 * 64 + 64) * 2
+    p = plan(_toy(), ["rtx-4090"], ctx=256, ubatch=32, batch=32, dtype="fp16", ngl=2)
+    gpu, cpu = p.devices
+    assert gpu.layers == (1,) and gpu.output and cpu.layers == (0,) and not cpu.output
+    kv_layer = 2 * 2 * 16 * 256 * 2  # K and V, 2 heads of 16, 256 tokens, 2 bytes
+    assert gpu.kv_bytes == cpu.kv_bytes == kv_layer
+    assert gpu.weights_bytes == 100_000 + 12_928
+    assert cpu.weights_bytes == 100_000 + 12_800
+    # FP32 logits of 32 tokens + two 128-wide and four 64-wide intermediates per token
+    assert gpu.compute_bytes == 4 * 32 * (100 + 2 * 128 + 4 * 64)
+    assert cpu.compute_bytes == 4 * 32 * (2 * 128 + 4 * 64)
+    assert gpu.reserve_bytes == RESERVE and cpu.reserve_bytes == 0
+    assert p.flags[:2] == ["-ngl", "2"]
+
+
+# Llama-3.1-8B in FP16: per layer 4096² × 2 + 1024 × 4096 × 2 (attention) + 3 × 4096 × 14,336
+# (MLP) + 2 × 4096 (norms) = 218,112,000 parameters.
+LAYER = 218_112_000 * 2
+EMBED = 128_256 * 4096 * 2
+OUTPUT = (128_256 * 4096 + 4096) * 2
+KV_16K = 2 * 8 * 128 * 16_384 * 2  # per layer, f16
+COMPUTE = 4 * 512 * (128_256 + 2 * 14_336 + 4 * 4096)  # the device with the output layer
+
+
+def test_llama_8b_on_a_16gb_card_at_16k_keeps_two_layers_on_the_cpu() -> None:
+    p = plan("llama-3.1-8b", ["rtx-4060-ti-16gb"], ram=32 * 10**9, ctx=16_384, dtype="fp16")
+    gpu, cpu = p.devices
+    # 33 slots need 32 × (LAYER + KV) + OUTPUT + COMPUTE + RESERVE = 18.0 GB > 17,175,674,880;
+    # two layers fewer fit: -ngl 31.
+    assert 32 * (LAYER + KV_16K) + OUTPUT + COMPUTE + RESERVE > 17_175_674_880
+    assert 30 * (LAYER + KV_16K) + OUTPUT + COMPUTE + RESERVE <= 17_175_674_880
+    assert p.ngl == 31 and gpu.layers == tuple(range(2, 32)) and cpu.layers == (0, 1)
+    assert gpu.weights_bytes == 30 * LAYER + OUTPUT
+    assert gpu.kv_bytes == 30 * KV_16K
+    assert cpu.weights_bytes == 2 * LAYER + EMBED
+    assert cpu.kv_bytes == 2 * KV_16K
+    assert gpu.total_bytes == 30 * (LAYER + KV_16K) + OUTPUT + COMPUTE + RESERVE
+    assert p.flags == ("-ngl 31 -c 16384 -b 2048 -ub 512 -ctk f16 -ctv f16 -fa on".split())
+    # decode: the GPU reads its weights and KV at 288 GB/s, the CPU its own at 89.6 GB/s
+    seconds = (30 * (LAYER + KV_16K) + OUTPUT) / 288e9 + 2 * (LAYER + KV_16K) / 89.6e9
+    assert p.decode_ceiling == pytest.approx(1 / seconds)
+
+
+def test_moe_experts_of_the_first_layers_go_to_the_cpu() -> None:
+    p = plan("qwen3-30b-a3b", ["rtx-4090"], ctx=4096, dtype="fp16", n_cpu_moe=5, ngl=49)
+    gpu, cpu = p.devices
+    experts = 128 * 3 * 2048 * 768 * 2  # 128 experts of gate, up, down; FP16
+    assert cpu.expert_layers == (0, 1, 2, 3, 4) and gpu.layers == tuple(range(48))
+    assert cpu.weights_bytes == 5 * experts + 151_936 * 2048 * 2
+    assert "--n-cpu-moe" in p.flags and p.flags[p.flags.index("--n-cpu-moe") + 1] == "5"
+    assert p.override_tensor.startswith(r"blk\.(0|1|2|3|4)\.ffn_(up|down|gate|gate_up)")
+
+
+def test_a_model_that_fits_keeps_everything_on_the_gpu_and_the_largest_context_fits() -> None:
+    p = plan("llama-3.1-8b", ["rtx-4090"], ctx=8192, dtype="fp16")
+    assert p.ngl == 33 and p.n_cpu_moe == 0 and p.fits
+    same = {"ngl": 33, "n_cpu_moe": 0, "dtype": "fp16"}
+    assert 8192 < p.max_ctx < 131_072
+    assert plan("llama-3.1-8b", ["rtx-4090"], ctx=p.max_ctx, **same).fits
+    assert not plan("llama-3.1-8b", ["rtx-4090"], ctx=p.max_ctx + 1, **same).fits
+
+
+def test_unified_memory_is_one_pool_with_metals_working_set() -> None:
+    mac = get_gpu("m4-pro-64gb")
+    assert working_set_bytes(mac) == 49_152 * MiB  # recommendedMaxWorkingSetSize, 64 GB Mac
+    p = plan("qwen3-30b-a3b", ["m4-pro-64gb"], ctx=32_768)
+    gpu, cpu = p.devices
+    assert gpu.reserve_bytes == 0 and gpu.capacity_bytes == 49_152 * MiB
+    assert cpu.capacity_bytes == 64 * GiB - gpu.total_bytes
+    assert p.prefill_ceiling is None  # Apple publishes no GPU FLOPS
+    with pytest.raises(InvalidValueError, match="ram"):
+        plan("qwen3-30b-a3b", ["m4-pro-64gb"], ram=64 * 10**9)
+
+
+def test_bad_input_is_refused_by_name() -> None:
+    with pytest.raises(UnknownNameError, match="kv_dtype"):
+        plan("llama-3.1-8b", ["rtx-4090"], kv_dtype="fp8")
+    with pytest.raises(InvalidValueError, match="kv_dtype"):
+        plan("llama-3.1-8b", ["rtx-4090"], kv_dtype="q8_0", flash_attn=False)
+    with pytest.raises(InvalidValueError, match="ctx"):
+        plan("llama-3.1-8b", ["rtx-4090"], ctx=10**9)
+    with pytest.raises(InvalidValueError, match="ngl"):
+        plan("llama-3.1-8b", ["rtx-4090"], ngl=34)
+    with pytest.raises(GpumemError):
+        plan("llama-3.1-8b", [])
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gpumem", "offload", *args], capture_output=True, text=True
+    )
+
+
+def test_cli_prints_flags_and_json_and_one_line_errors() -> None:
+    out = _cli("llama-3.1-8b", "--gpu", "rtx-4060-ti-16gb", "--ctx", "16384", "--dtype", "fp16")
+    assert out.returncode == 0 and "-ngl 31 -c 16384" in out.stdout
+    data = json.loads(_cli("qwen3-30b-a3b", "--gpu", "rtx-4090", "--ram", "32GB", "--json").stdout)
+    assert data["flags"][:2] == ["-ngl", "49"] and data["devices"][-1]["name"] == "cpu"
+    bad = _cli("llama-3.1-8b", "--gpu", "rtx-4090", "--kv-dtype", "fp8")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "kv_dtype" in bad.stderr
+
+
+def test_cli_leaves_sympy_out() -> None:
+    code = (
+        "import sys; from gpumem.cli import main; "
+        "main(['offload', 'qwen3-30b-a3b', '--gpu', 'rtx-4070']); "
+        "assert 'sympy' not in sys.modules and 'numpy' not in sys.modules"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def test_a_gguf_file_gives_exact_bytes_per_slot(tmp_path) -> None:
+    from test_gguf import _EMBED, _LAYER, _llama
+
+    path = tmp_path / "tiny.gguf"
+    _llama(path, tied=True)
+    p = plan(path, ["rtx-4090"], ctx=128, ngl=2)  # layer 1 and the output layer
+    gpu, cpu = p.devices
+    assert p.exact and gpu.layers == (1,) and cpu.layers == (0,)
+    # the tied embedding is loaded again as the output layer, with the output norm (64 f32)
+    assert gpu.weights_bytes == _LAYER + _EMBED + 64 * 4
+    assert cpu.weights_bytes == _LAYER + _EMBED
+    with pytest.raises(InvalidValueError, match="dtype"):
+        plan(path, ["rtx-4090"], dtype="q4_k_m")
