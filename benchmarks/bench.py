@@ -74,28 +74,38 @@ def bench_sweep() -> None:
 
 
 def bench_accuracy() -> None:
-    """gpumem and the rules of thumb against the measured peaks (GiB = 2**30 bytes)."""
+    """gpumem and the rules of thumb against the measured peaks (GiB = 2**30 bytes), per
+    family of scenario, on the split the coefficients were fitted on and on the held-out one."""
     from gpumem.estimate import rule_of_thumb_multiplier
-    from gpumem.validation import comparisons, summary
+    from gpumem.validation import FITTED, by_family, comparisons, summary
 
     rows = comparisons()
     print(
-        f"{'model':<18} {'scenario':<58} {'measured':>9} {'gpumem':>9} {'error':>7} "
-        f"{'rule':>9} {'error':>7}"
+        f"{'model':<18} {'scenario':<52} {'split':<8} {'measured':>9} {'gpumem':>9} "
+        f"{'error':>7} {'rule':>9} {'error':>7}"
     )
     for r in rows:
         rule = "" if r.rule_bytes is None else f"{r.rule_bytes / 2**30:9.2f} {r.rule_error:+7.1%}"
         print(
-            f"{r.model:<18} {r.scenario:<58} {r.measured_bytes / 2**30:9.2f} "
+            f"{r.model:<18} {r.scenario:<52} {r.split:<8} {r.measured_bytes / 2**30:9.2f} "
             f"{r.estimate_bytes / 2**30:9.2f} {r.error:+7.1%} {rule}"
         )
-    s = summary(rows)
+    print(f"\n{'family':<10} {'split':<9} {'count':>5} {'median':>7} {'worst':>7}")
+    for (family, split), group in by_family(rows).items():
+        s = summary(group)
+        print(f"{family:<10} {split:<9} {len(group):>5} {s['median']:7.2%} {s['worst']:7.2%}")
+    for family in ("LoRA", "FSDP2"):
+        print(f"{family:<10} {'—':<9} {0:>5} (not measured)")
+    held = summary(comparisons("held_out"))
     inference, training = map(rule_of_thumb_multiplier, ("inference", "training"))
     print(
-        f"\n{len(rows)} scenarios. gpumem: median |error| {s['median']:.2%}, worst "
-        f"{s['worst']:.2%} (targets 1 % / 5 %). Rules of thumb (x{inference:g} inference, "
-        f"x{training:g} training): median {s['rule_median']:.1%}, worst {s['rule_worst']:.1%}."
+        f"\nheld out: median |error| {held['median']:.2%}, worst {held['worst']:.2%} "
+        f"(targets 1 % / 5 %). Rules of thumb (x{inference:g} inference, x{training:g} "
+        f"training): median {held['rule_median']:.1%}, worst {held['rule_worst']:.1%}."
     )
+    print(f"fitted, not counted ({len(FITTED)} activation-profile coefficients):")
+    for (profile, where), what in FITTED.items():
+        print(f"  {profile}.{where}: {what}")
 
 
 def main() -> None:

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from gpumem.validation import Comparison, comparisons, measurements, summary
+from gpumem.errors import UnknownNameError
+from gpumem.estimate import _profiles
+from gpumem.validation import (
+    FITTED,
+    SPLITS,
+    Comparison,
+    by_family,
+    comparisons,
+    measurements,
+    summary,
+)
 
 ROWS = comparisons()
+HELD_OUT = comparisons("held_out")
 
 #: Largest relative error allowed per kind of scenario.
 BOUNDS = {"weights": 0.001, "prefill": 0.03, "generate": 0.03, "train": 0.05}
@@ -19,15 +30,54 @@ def test_measurements_have_provenance() -> None:
     assert len(ROWS) >= 100
 
 
-@pytest.mark.parametrize("row", ROWS, ids=lambda r: f"{r.model}:{r.scenario}")
-def test_estimate_within_bound(row) -> None:
+def test_every_record_is_in_one_split() -> None:
+    records = measurements()["records"]
+    assert {r["split"] for r in records} == set(SPLITS)
+    fitted = {r["model"] for r in records if r["split"] == "fitted"}
+    held = {r["model"] for r in records if r["split"] == "held_out"}
+    # held out by family: models (and families) the coefficients never saw ...
+    assert {"qwen3-8b", "llama-3.2-1b"} <= held - fitted
+
+    # ... and by shape: no held-out record repeats a fitted one's model, mode and batch x seq
+    def shape(r):
+        sc = r["scenario"]
+        return r["model"], sc["mode"], sc["batch"], sc["seq"]
+
+    fitted_shapes = {shape(r) for r in records if r["split"] == "fitted"}
+    held_shapes = {shape(r) for r in records if r["split"] == "held_out"}
+    assert not fitted_shapes & held_shapes
+    assert fitted & held  # the fitted models held out at new shapes
+
+
+@pytest.mark.parametrize("row", HELD_OUT, ids=lambda r: f"{r.model}:{r.scenario}")
+def test_held_out_estimate_within_bound(row) -> None:
     assert abs(row.error) <= BOUNDS[row.kind], (row.estimate_bytes, row.measured_bytes)
 
 
-def test_overall_error() -> None:
-    figures = summary(ROWS)
+@pytest.mark.parametrize("family", ["inference", "decoding", "training"])
+def test_held_out_error_per_family(family) -> None:
+    figures = summary(by_family(HELD_OUT)[family, "held_out"])
     assert figures["median"] <= 0.01
     assert figures["worst"] <= 0.05
+
+
+def test_fitted_estimate_within_bound() -> None:
+    # the fit itself; no accuracy claim rests on it
+    assert all(abs(r.error) <= BOUNDS[r.kind] for r in comparisons("fitted"))
+
+
+def test_fitted_coefficients_are_profile_entries() -> None:
+    profiles = _profiles()
+    for profile, where in FITTED:
+        value = profiles[profile]
+        for key in where.split("."):
+            value = value[key]
+        assert isinstance(value, int) and value > 0
+
+
+def test_unknown_split() -> None:
+    with pytest.raises(UnknownNameError, match="held-out"):
+        comparisons("held-out")
 
 
 def test_rules_of_thumb_are_far_off() -> None:
@@ -36,6 +86,22 @@ def test_rules_of_thumb_are_far_off() -> None:
     assert figures["rule_median"] > 0.2
     trains = [r for r in ROWS if r.kind == "train"]
     assert all(r.rule_error < -0.4 for r in trains)  # training needs far more than 2x
+
+
+def test_by_family_of_hand_made_rows() -> None:
+    rows = [
+        Comparison("m", "a", "prefill", 100, 110, 50, "held_out"),
+        Comparison("m", "b", "weights", 100, 100, None, "held_out"),
+        Comparison("m", "c", "train", 100, 90, 50, "fitted"),
+        Comparison("m", "d", "generate", 100, 101, 50, "fitted"),
+    ]
+    groups = by_family(rows)
+    assert list(groups) == [
+        ("inference", "held_out"),
+        ("decoding", "fitted"),
+        ("training", "fitted"),
+    ]
+    assert groups["inference", "held_out"] == rows[:2]
 
 
 def test_summary_of_hand_made_rows() -> None:

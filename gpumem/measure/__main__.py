@@ -23,8 +23,14 @@ def main(argv: list[str] | None = None) -> None:
         default="cpu",
         help="cpu: fake tensors, any model size; cuda: real tensors on the GPU",
     )
+    parser.add_argument(
+        "--grid", choices=("default", "held-out"), default="default", help="scenario grid"
+    )
+    parser.add_argument(
+        "--append", action="store_true", help="add the records to those the output file holds"
+    )
     args = parser.parse_args(argv)
-    run(args.models, args.out, args.device)
+    run(args.models, args.out, args.device, args.grid, args.append)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from .build import (
     is_encoder,
 )
 from .run import measure
-from .scenarios import Scenario, default_grid
+from .scenarios import Scenario, default_grid, held_out_grid
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 MODELS_DIR = DATA / "models"
@@ -46,6 +46,10 @@ CONVENTIONS = [
     "layer_activation_bytes: median over blocks of the activation bytes a block adds during its"
     " forward; head_activation_bytes: added after the last block (norm, LM head, loss).",
 ]
+#: Scenario grids: the default grid's records are the set the memory model's coefficients were
+#: counted and fitted on; the held-out grid's shapes were never used to choose a coefficient.
+GRIDS = {"default": default_grid, "held-out": held_out_grid}
+SPLITS = {"default": "fitted", "held-out": "held_out"}
 DEFAULT_MODELS = (
     "gpt2",
     "bert-base-uncased",
@@ -66,25 +70,29 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def measure_model(model_id: str, device: str = "cpu") -> list[dict[str, Any]]:
-    """Records for every scenario of the default grid on catalog model ``model_id``.
+def measure_model(
+    model_id: str, device: str = "cpu", grid: str = "default"
+) -> list[dict[str, Any]]:
+    """Records for every scenario of ``grid`` (a key of :data:`GRIDS`) on ``model_id``.
 
     On ``cpu`` tensors are fake; on ``cuda`` they are real. A scenario that fails (out of
     memory, an operator that rejects the dtype) is recorded with an ``error``.
     """
     config = load_config(model_id)
     max_seq = config.get("max_position_embeddings") or config["n_positions"]
-    grid = default_grid(decoder=not is_encoder(config), max_seq=max_seq)
+    scenarios = GRIDS[grid](decoder=not is_encoder(config), max_seq=max_seq)
     records = []
     for dtype in ("fp32", "bf16"):
         for train in (False, True):
             todo = [
                 sc
-                for sc in grid
+                for sc in scenarios
                 if (sc.mode == "train") == train and ("fp32" if sc.amp else sc.dtype) == dtype
             ]
             if todo:
-                records += _measure_group(model_id, config, dtype, train, todo, device)
+                records += _measure_group(
+                    model_id, config, dtype, train, todo, device, SPLITS[grid]
+                )
     return records
 
 
@@ -95,8 +103,9 @@ def _measure_group(
     train: bool,
     scenarios: list[Scenario],
     device: str,
+    split: str,
 ) -> list[dict[str, Any]]:
-    """Build the model once and measure ``scenarios`` on it."""
+    """Build the model once and measure ``scenarios`` on it, recording their ``split``."""
     overrides = attention_dropout_overrides(config) if train else {}
     records = []
     with fake_mode(device == "cpu"):
@@ -106,7 +115,11 @@ def _measure_group(
             model = None
         for sc in scenarios:
             start = time.perf_counter()
-            record: dict[str, Any] = {"model": model_id, "scenario": sc.as_dict()}
+            record: dict[str, Any] = {
+                "model": model_id,
+                "scenario": sc.as_dict(),
+                "split": split,
+            }
             if overrides:
                 record["config_overrides"] = overrides
             try:
@@ -142,13 +155,18 @@ def provenance(device: str) -> dict[str, Any]:
     return info
 
 
-def run(models: list[str], out: Path, device: str = "cpu") -> dict[str, Any]:
-    """Measure ``models`` and write the result to ``out``."""
-    doc = {"provenance": {}, "records": []}
+def run(
+    models: list[str], out: Path, device: str = "cpu", grid: str = "default", append: bool = False
+) -> dict[str, Any]:
+    """Measure ``models`` on ``grid`` and write the result to ``out``.
+
+    With ``append`` the records are added to those ``out`` already holds (same provenance).
+    """
+    doc = json.loads(out.read_text()) if append else {"provenance": {}, "records": []}
     if device == "cuda":
         doc["provenance"]["cuda_context_bytes"] = cuda.context_bytes()
     for model_id in models:
-        doc["records"] += measure_model(model_id, device)
+        doc["records"] += measure_model(model_id, device, grid)
     doc["provenance"] = provenance(device) | doc["provenance"]
     out.write_text(json.dumps(doc, indent=1) + "\n")
     return doc

@@ -87,3 +87,39 @@ def default_grid(decoder: bool, max_seq: int) -> list[Scenario]:
                 )
             )
     return list(dict.fromkeys(grid))
+
+
+def held_out_grid(decoder: bool, max_seq: int) -> list[Scenario]:
+    """Scenarios at shapes the default grid never measured, for out-of-sample validation.
+
+    Batch x sequence 1 x 128, 2 x 1024 and 1 x 8192 (capped at ``max_seq``) for inference;
+    1 x 512 and 2 x 1024 for training, in BF16, under autocast and with checkpointing. A shape
+    that the cap makes equal to one of :func:`default_grid` is left out.
+    """
+    seen = {(sc.mode, sc.batch, sc.seq) for sc in default_grid(decoder, max_seq)}
+    grid = []
+    for batch, seq in ((1, 128), (2, 1024), (1, 8192)):
+        grid.append(Scenario("prefill", "bf16", batch=batch, seq=min(seq, max_seq), logits="all"))
+        if decoder:
+            prompt = min(seq, max_seq) - 4
+            grid.append(
+                Scenario("generate", "bf16", batch=batch, seq=prompt, logits="last", new_tokens=4)
+            )
+    for dtype, amp, batch, seq, ckpt in (
+        ("bf16", None, 1, 512, False),
+        ("fp32", "bf16", 2, 1024, False),
+        ("bf16", None, 2, 1024, True),
+    ):
+        grid.append(
+            Scenario(
+                "train",
+                dtype,
+                amp,
+                batch=batch,
+                seq=min(seq, max_seq),
+                logits="all",
+                grad_checkpointing=ckpt,
+                optimizer="foreach",
+            )
+        )
+    return [sc for sc in dict.fromkeys(grid) if (sc.mode, sc.batch, sc.seq) not in seen]
