@@ -240,6 +240,9 @@ class _Family(Record):
     linear_attention: bool = False  # Qwen3-Next: gated DeltaNet layers between full ones, whose
     #                                 query projection also yields an output gate
     vision: bool = False  # Gemma 3: a language model in ``text_config`` and a SigLIP tower
+    text: str = ""  # Llama 4: the family of the language model in ``text_config`` (its vision
+    #                 encoder is not counted)
+    chunked: bool = False  # Llama 4: RoPE layers attend within chunks, NoPE layers to everything
     keys: tuple[tuple[str, str], ...] = ()  # our name -> the family's key, where it differs
     defaults: tuple[tuple[str, object], ...] = ()  # values of absent keys (the family's class)
 
@@ -296,6 +299,16 @@ _FAMILIES: dict[str, _Family] = {
         ),
     ),
     "llama": _Family(mlp_bias=True),
+    "llama4": _Family(text="llama4_text"),
+    "llama4_text": _Family(
+        moe="llama4",
+        chunked=True,
+        keys=(
+            ("intermediate_size", "intermediate_size_mlp"),
+            ("moe_intermediate_size", "intermediate_size"),
+            ("num_experts", "num_local_experts"),
+        ),
+    ),
     "mistral": _Family(attention_bias="none", sliding="all"),
     "mixtral": _Family(
         attention_bias="none",
@@ -426,6 +439,9 @@ def from_config(config: dict[str, Any], *, name: str, source: str = "") -> Model
     if family.vision:
         config, vision = _language_model(config, where)
         family = _FAMILIES["gemma3_text"]
+    elif family.text:
+        config = _text_config(config, where, family.text)
+        family = _FAMILIES[family.text]
     read = _Reader(config, family, where)
     shape = _shape(read, family)
     total, active, embedding = _count(shape, family)
@@ -467,6 +483,8 @@ def from_config(config: dict[str, Any], *, name: str, source: str = "") -> Model
         qk_rope_head_dim=shape["qk_rope"],
         sliding_window=shape["window"] if shape["sliding_layers"] else 0,
         n_sliding_layers=shape["sliding_layers"],
+        attention_chunk=shape["chunk"] if shape["chunked_layers"] else 0,
+        n_chunked_layers=shape["chunked_layers"],
         n_recurrent_layers=shape["recurrent_layers"],
         recurrent_state=shape["recurrent_state"],
         source=source,
@@ -477,24 +495,8 @@ def from_config(config: dict[str, Any], *, name: str, source: str = "") -> Model
 def _language_model(config: dict[str, Any], where: str) -> tuple[dict[str, Any], int]:
     """Gemma 3's language model (its ``text_config``) and the parameters of its SigLIP vision
     tower with the projection into the language model, which the checkpoint also holds."""
-    text, tower = config.get("text_config"), config.get("vision_config")
-    for key, value in (("text_config", text), ("vision_config", tower)):
-        if not isinstance(value, dict):
-            raise ConfigError(
-                where,
-                Text(
-                    "key {key!r} is {value!r}; expected a JSON object", key=key, value=shown(value)
-                ),
-            )
-    inner = text.get("model_type", "gemma3_text")
-    if inner != "gemma3_text":
-        raise ConfigError(
-            where,
-            Text(
-                "text_config model_type {type!r} is not supported; supported: gemma3_text",
-                type=shown(inner),
-            ),
-        )
+    text = _text_config(config, where, "gemma3_text")
+    tower = _json_object(config, "vision_config", where)
     read = _Reader(tower, _Family(defaults=_SIGLIP), where)
     if read.flag("vision_use_head", False):
         raise read.error(Text("key 'vision_use_head' is true; not supported"))
@@ -506,7 +508,34 @@ def _language_model(config: dict[str, Any], where: str) -> tuple[dict[str, Any],
     embed = read.integer("num_channels") * patch * patch * h + h + patches * h
     text_width = _Reader(text, _FAMILIES["gemma3_text"], where).integer("hidden_size")
     projector = h * text_width + h  # projection and its RMSNorm
-    return {**text, "model_type": "gemma3_text"}, embed + layers * layer + 2 * h + projector
+    return text, embed + layers * layer + 2 * h + projector
+
+
+def _json_object(config: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    """``config[key]``, which must be a JSON object."""
+    value = config.get(key)
+    if not isinstance(value, dict):
+        raise ConfigError(
+            where,
+            Text("key {key!r} is {value!r}; expected a JSON object", key=key, value=shown(value)),
+        )
+    return value
+
+
+def _text_config(config: dict[str, Any], where: str, model_type: str) -> dict[str, Any]:
+    """The language model's config nested in a multimodal one (its ``text_config``)."""
+    text = _json_object(config, "text_config", where)
+    inner = text.get("model_type", model_type)
+    if inner != model_type:
+        raise ConfigError(
+            where,
+            Text(
+                "text_config model_type {type!r} is not supported; supported: {supported}",
+                type=shown(inner),
+                supported=model_type,
+            ),
+        )
+    return {**text, "model_type": model_type}
 
 
 #: transformers' SiglipVisionConfig, for the keys a config leaves out
@@ -573,6 +602,7 @@ def _shape(read: _Reader, family: _Family) -> dict[str, Any]:
     if family.moe:
         _read_moe(read, family, s)
     s["window"], s["sliding_layers"] = _sliding(read, family, layers)
+    s["chunk"], s["chunked_layers"] = _chunked(read, family, layers)
     s["recurrent_layers"], s["recurrent_state"] = 0, 0
     if family.linear_attention:
         _read_linear_attention(read, s)
@@ -589,14 +619,7 @@ def _layer_types(read: _Reader, layers: int, other: str) -> dict[str, int] | Non
         raise read.error(
             Text("key 'layer_types' is {value!r}; expected a list of strings", value=shown(kinds))
         )
-    if len(kinds) != layers:
-        raise read.error(
-            Text(
-                "key 'layer_types' lists {n} layers; num_hidden_layers is {layers}",
-                n=len(kinds),
-                layers=layers,
-            )
-        )
+    _one_per_layer(read, "layer_types", kinds, layers)
     unknown = set(kinds) - {other, "full_attention"}
     if unknown:
         raise read.error(
@@ -607,6 +630,41 @@ def _layer_types(read: _Reader, layers: int, other: str) -> dict[str, int] | Non
             )
         )
     return {kind: kinds.count(kind) for kind in (other, "full_attention")}
+
+
+def _one_per_layer(read: _Reader, key: str, items: list[Any], layers: int) -> None:
+    """Refuse a per-layer list of another length than the number of layers."""
+    n = len(items)
+    if n != layers:
+        raise read.error(
+            Text("key {key!r} has {n} entries for {layers} layers", key=key, n=n, layers=layers)
+        )
+
+
+def _chunked(read: _Reader, family: _Family, layers: int) -> tuple[int, int]:
+    """(chunk, number of layers attending within chunks); Llama 4 chunks its RoPE layers and
+    leaves every ``no_rope_layer_interval``-th layer (NoPE) to attend to the whole context."""
+    if not family.chunked:
+        return 0, 0
+    chunk = read.integer("attention_chunk_size", 0, minimum=0, maximum=MAX_CONTEXT)
+    if chunk == 0:
+        return 0, 0
+    kinds = _layer_types(read, layers, "chunked_attention")
+    if kinds is not None:
+        return chunk, kinds["chunked_attention"]
+    rope = read.raw("no_rope_layers", [])
+    if not isinstance(rope, list) or not all(type(i) is int and i in (0, 1) for i in rope):
+        raise read.error(
+            Text(
+                "key 'no_rope_layers' is {value!r}; expected a list of 0 and 1",
+                value=shown(rope),
+            )
+        )
+    if rope:
+        _one_per_layer(read, "no_rope_layers", rope, layers)
+        return chunk, rope.count(1)
+    every = read.integer("no_rope_layer_interval", 4, maximum=MAX_LAYERS)
+    return chunk, layers - layers // every
 
 
 def _read_linear_attention(read: _Reader, s: dict[str, Any]) -> None:
@@ -698,6 +756,12 @@ def _read_moe(read: _Reader, family: _Family, s: dict[str, Any]) -> None:
         # layers i with (i + 1) % every == 0, except those listed as dense
         listed = {i for i in dense if 0 <= i < layers and (i + 1) % every == 0}
         moe = _multiples(every, layers) - 1 - len(listed)
+    elif family.moe == "llama4":  # a shared expert as wide as the routed ones
+        s["experts"] = read.integer("num_experts", maximum=MAX_EXPERTS)
+        s["moe_inter"] = s["shared_inter"] = read.integer("moe_intermediate_size")
+        s["shared"] = 1
+        every = read.integer("interleave_moe_layer_step", 1, maximum=MAX_LAYERS)
+        moe = layers // every  # layers every-1, 2·every-1, …
     else:
         s["experts"] = read.integer("num_experts", maximum=MAX_EXPERTS)
         s["moe_inter"] = s["inter"]

@@ -118,3 +118,12 @@ def test_kv_cache_of_recurrent_layers_does_not_grow(seq: int) -> None:
     e = estimate(spec, mode="inference", seq=seq, dtype="bf16")
     assert e.kv_cache_layers == {"full": 12 * seq * 1024 * 2, "recurrent": 36 * 548_864 * 2}
     assert e.kv_cache_layers["recurrent"] == 39_518_208
+
+
+def test_kv_cache_of_llama_4_scout_chunks_36_layers() -> None:
+    # 36 chunked layers keep min(32768, 8192) tokens, 12 NoPE layers all of them; 8 KV heads of
+    # 128: 2 x 8 x 128 x 2 = 4,096 bytes per token and layer
+    path = Path(__file__).parent / "configs" / "llama-4-scout.json"
+    spec = from_config(json.loads(path.read_text())["config"], name="Llama-4-Scout")
+    e = estimate(spec, mode="inference", seq=32_768, dtype="bf16")
+    assert e.kv_cache_layers == {"full": 12 * 32_768 * 4096, "chunked": 36 * 8192 * 4096}

@@ -335,7 +335,7 @@ def test_gpt_oss_without_layer_types_alternates_from_a_sliding_layer() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"layer_types": ["sliding_attention"] * 3}, "lists 3 layers"),
+        ({"layer_types": ["sliding_attention"] * 3}, "has 3 entries for 24 layers"),
         ({"layer_types": "full"}, "a list of strings"),
         ({"layer_types": ["sliding_attention", "chunked_attention"] * 12}, "chunked_attention"),
     ],
@@ -409,3 +409,48 @@ def test_qwen3_next_layer_types_list_agrees_with_the_interval() -> None:
     kinds = (["linear_attention"] * 3 + ["full_attention"]) * 12
     cfg = hub_config("qwen3-next-80b-a3b")
     assert from_config(cfg | {"layer_types": kinds}, name="x") == from_config(cfg, name="x")
+
+
+def test_llama_4_scout_counts_its_language_model_with_chunked_layers() -> None:
+    spec = from_config(hub_config("llama-4-scout"), name="Llama-4-Scout")
+    h = 5120
+    # every layer: 40 x 128 queries, 8 x 128 keys and values (L2 q/k norms have no weights),
+    # 16 routed experts and one shared expert of 8,192, a router without bias, two RMSNorms
+    attention = 2 * h * 40 * 128 + 2 * h * 8 * 128
+    moe = 17 * 3 * h * 8192 + h * 16
+    total = 2 * 202_048 * h + h + 48 * (attention + moe + 2 * h)
+    assert spec.parameters == total == 107_769_861_120
+    # the model card's 109B total also counts the vision encoder, which is not read here
+    assert spec.active_parameters // 10**9 == 17  # model card: 17B active
+    # RoPE layers attend within chunks of 8,192 tokens; every 4th layer (NoPE) to everything
+    assert (spec.layer_types["chunked"], spec.layer_types["full"]) == (36, 12)
+    assert spec.attention_chunk == 8192
+
+
+@pytest.mark.parametrize(
+    ("change", "chunked"),
+    [
+        ({"no_rope_layers": [1, 1, 0] * 16}, 32),
+        ({"no_rope_layer_interval": 2}, 24),
+        ({"layer_types": ["chunked_attention", "full_attention"] * 24}, 24),
+        ({"attention_chunk_size": None}, 0),
+    ],
+)
+def test_llama_4_chunked_layers_from_each_key(change: dict, chunked: int) -> None:
+    cfg = hub_config("llama-4-scout")
+    spec = from_config(cfg | {"text_config": cfg["text_config"] | change}, name="x")
+    assert spec.n_chunked_layers == chunked
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"no_rope_layers": [1, True]}, "a list of 0 and 1"),
+        ({"no_rope_layers": [1, 0]}, "has 2 entries for 48 layers"),
+        ({"model_type": "llama"}, "supported: llama4_text"),
+    ],
+)
+def test_bad_llama_4_text_configs(change: dict, message: str) -> None:
+    cfg = hub_config("llama-4-scout")
+    with pytest.raises(ConfigError, match=message):
+        from_config(cfg | {"text_config": cfg["text_config"] | change}, name="x")

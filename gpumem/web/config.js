@@ -274,10 +274,47 @@
     }
     if (family.moe) readMoe(read, family, s);
     [s.window, s.sliding_layers] = sliding(read, family, layers);
+    [s.chunk, s.chunked_layers] = chunked(read, family, layers);
     s.recurrent_layers = 0n;
     s.recurrent_state = 0n;
     if (family.linear_attention) readLinearAttention(read, s);
     return s;
+  }
+
+  /** ``_one_per_layer``: refuse a per-layer list of another length than the layers. */
+  function onePerLayer(read, key, items, layers) {
+    if (BigInt(items.length) !== layers) {
+      throw read.error(
+        engine.text("key {key!r} has {n} entries for {layers} layers", {
+          key: key,
+          n: BigInt(items.length),
+          layers: layers,
+        }),
+      );
+    }
+  }
+
+  /** ``_chunked``: Llama 4's chunk and how many of its layers attend within chunks. */
+  function chunked(read, family, layers) {
+    if (!family.chunked) return [0n, 0n];
+    const chunk = read.integer("attention_chunk_size", 0n, 0n, MAX.context);
+    if (chunk === 0n) return [0n, 0n];
+    const kinds = layerTypes(read, layers, "chunked_attention");
+    if (kinds !== null) return [chunk, kinds.chunked_attention];
+    const rope = read.raw("no_rope_layers", []);
+    if (!Array.isArray(rope) || !rope.every((i) => i === 0n || i === 1n)) {
+      throw read.error(
+        engine.text("key 'no_rope_layers' is {value!r}; expected a list of 0 and 1", {
+          value: asShown(rope),
+        }),
+      );
+    }
+    if (rope.length) {
+      onePerLayer(read, "no_rope_layers", rope, layers);
+      return [chunk, BigInt(rope.filter((i) => i === 1n).length)];
+    }
+    const every = read.integer("no_rope_layer_interval", 4n, 1n, MAX.layers);
+    return [chunk, layers - layers / every];
   }
 
   /** ``_layer_types``: how many layers of each kind ``layer_types`` lists (null if absent). */
@@ -291,14 +328,7 @@
         }),
       );
     }
-    if (BigInt(kinds.length) !== layers) {
-      throw read.error(
-        engine.text("key 'layer_types' lists {n} layers; num_hidden_layers is {layers}", {
-          n: BigInt(kinds.length),
-          layers: layers,
-        }),
-      );
-    }
+    onePerLayer(read, "layer_types", kinds, layers);
     const unknown = [...new Set(kinds.filter((k) => k !== other && k !== "full_attention"))];
     if (unknown.length) {
       throw read.error(
@@ -408,6 +438,12 @@
         dense.filter((i) => i >= 0n && i < layers && (i + 1n) % every === 0n).map(String),
       );
       moe = multiples(every, layers) - 1n - BigInt(listed.size);
+    } else if (family.moe === "llama4") {
+      s.experts = read.integer("num_experts", null, 1n, MAX.experts);
+      s.moe_inter = read.integer("moe_intermediate_size");
+      s.shared_inter = s.moe_inter;
+      s.shared = 1n;
+      moe = layers / read.integer("interleave_moe_layer_step", 1n, 1n, MAX.layers);
     } else {
       s.experts = read.integer("num_experts", null, 1n, MAX.experts);
       s.moe_inter = s.inter;
@@ -506,33 +542,8 @@
   /** ``_language_model``: Gemma 3's language model (its text_config) and the parameters of
    * its SigLIP vision tower with the projection into the language model. */
   function languageModel(config, where) {
-    const text = config.text_config;
-    const tower = config.vision_config;
-    for (const [key, value] of [
-      ["text_config", text],
-      ["vision_config", tower],
-    ]) {
-      if (!isDict(value)) {
-        throw configError(
-          where,
-          engine.text("key {key!r} is {value!r}; expected a JSON object", {
-            key: key,
-            value: asShown(value === undefined ? null : value),
-          }),
-        );
-      }
-    }
-    const inner = Object.prototype.hasOwnProperty.call(text, "model_type")
-      ? text.model_type
-      : "gemma3_text";
-    if (inner !== "gemma3_text") {
-      throw configError(
-        where,
-        engine.text("text_config model_type {type!r} is not supported; supported: gemma3_text", {
-          type: asShown(inner),
-        }),
-      );
-    }
+    const text = textConfig(config, where, "gemma3_text");
+    const tower = jsonObject(config, "vision_config", where);
     const read = reader(tower, { keys: [], defaults: data.siglip_defaults }, where);
     if (read.flag("vision_use_head", false)) {
       throw read.error(engine.text("key 'vision_use_head' is true; not supported"));
@@ -547,8 +558,40 @@
     const embed = read.integer("num_channels") * patch * patch * h + h + patches * h;
     const textWidth = reader(text, data.families.gemma3_text, where).integer("hidden_size");
     const projector = h * textWidth + h;
-    const language = Object.assign(Object.create(null), text, { model_type: "gemma3_text" });
-    return [language, embed + layers * layer + 2n * h + projector];
+    return [text, embed + layers * layer + 2n * h + projector];
+  }
+
+  /** ``_json_object``: config[key], which must be a JSON object. */
+  function jsonObject(config, key, where) {
+    const value = Object.prototype.hasOwnProperty.call(config, key) ? config[key] : null;
+    if (!isDict(value)) {
+      throw configError(
+        where,
+        engine.text("key {key!r} is {value!r}; expected a JSON object", {
+          key: key,
+          value: asShown(value),
+        }),
+      );
+    }
+    return value;
+  }
+
+  /** ``_text_config``: the language model's config nested in a multimodal one. */
+  function textConfig(config, where, modelType) {
+    const text = jsonObject(config, "text_config", where);
+    const inner = Object.prototype.hasOwnProperty.call(text, "model_type")
+      ? text.model_type
+      : modelType;
+    if (inner !== modelType) {
+      throw configError(
+        where,
+        engine.text(
+          "text_config model_type {type!r} is not supported; supported: {supported}",
+          { type: asShown(inner), supported: modelType },
+        ),
+      );
+    }
+    return Object.assign(Object.create(null), text, { model_type: modelType });
   }
 
   /** ``from_config`` followed by ``gpumem.calcdata.model_entry``: the model as the
@@ -583,6 +626,9 @@
     if (family.vision) {
       [config, vision] = languageModel(config, where);
       family = data.families.gemma3_text;
+    } else if (family.text) {
+      config = textConfig(config, where, family.text);
+      family = data.families[family.text];
     }
     const read = reader(config, family, where);
     const s = shape(read, family);
@@ -634,8 +680,8 @@
         k_c: family.encoder ? 0n : 1n,
         L_w: slidingLayers,
         w: (slidingLayers ? s.window : 0n) || 1n,
-        L_c: 0n,
-        w_c: 1n,
+        L_c: s.chunked_layers,
+        w_c: (s.chunked_layers ? s.chunk : 0n) || 1n,
         L_r: s.recurrent_layers,
         e_r: s.recurrent_state,
       },
