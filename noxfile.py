@@ -75,6 +75,20 @@ def measure(session: nox.Session) -> None:
     session.run("python", "-m", "gpumem.measure", *session.posargs)
 
 
+@nox.session(python=PYTHON)
+def llamacpp(session: nox.Session) -> None:
+    """Record what llama.cpp reports loading GGUF files of catalog models (CPU; building
+    llama.cpp from source takes 10-30 min, the loads a few more; about 10 GB of disk).
+
+    Rewrites gpumem/data/llamacpp_measurements.json, then checks gpumem against it; arguments
+    after ``--`` go to ``python -m gpumem.measure.llamacpp`` (e.g. ``-- --workdir /tmp/gguf``).
+    """
+    session.env["CMAKE_ARGS"] = "-DGGML_NATIVE=OFF"
+    _install(session, "-e", ".[llamacpp]", "pytest>=8")
+    session.run("python", "-m", "gpumem.measure.llamacpp", *session.posargs)
+    session.run("pytest", "tests/test_llamacpp_records.py")
+
+
 # --- documentation: one sphinx-build process per language (translations are process-global) ---
 LANGUAGES = ("en", "zh_CN")
 SPHINX = "sphinx-build -c . -W --keep-going -n -q".split()
