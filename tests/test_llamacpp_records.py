@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gpumem._generated.formulas import kv_cache, kv_values_gqa
+from gpumem._generated import formulas as fx
 from gpumem.catalog import load_model
 from gpumem.gguf import ggml_type, tensor_bytes
 from gpumem.measure.llamacpp import CONTEXTS, MODELS, held_out, layout, storage
@@ -84,10 +84,9 @@ def test_weights_to_the_byte(record):
         assert set(buffers) == {"CPU_Mapped"}
 
 
-def _kv_formula(**values: float) -> float:
-    """gpumem's ``kv_cache`` formula; inputs it has beyond these (layer kinds) are 0."""
-    names = inspect.signature(kv_cache).parameters
-    return kv_cache(**{name: values.get(name, 0) for name in names})
+def _call(formula, **values: float) -> float:
+    """A generated formula with these inputs; those it has beyond them (layer kinds) are 0."""
+    return formula(**{name: values.get(name, 0) for name in inspect.signature(formula).parameters})
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=_id)
@@ -95,11 +94,18 @@ def test_kv_cache_as_printed(record):
     """gpumem's KV formula with the cache type's ggml bytes per value (f16: 2, q8_0: 34/32)."""
     spec = load_model(record["model"])
     kind = ggml_type(record["kv_type"])
-    values = kv_values_gqa(n_kv=spec.n_kv_heads, d_h=spec.head_dim, N_tp=1)
+    values = fx.kv_values_gqa(n_kv=spec.n_kv_heads, d_h=spec.head_dim, N_tp=1)
     kv = record["kv_cache"]
-    total = _kv_formula(
-        L=spec.n_layers, B=1, s=kv["cells"], b_kv=kind.size / kind.block, N_pp=1, e_kv=values
+    full = _call(
+        fx.kv_cache_full,
+        L=spec.n_layers,
+        B=1,
+        s=kv["cells"],
+        b_kv=kind.size / kind.block,
+        N_pp=1,
+        e_kv=values,
     )
+    total = _call(fx.kv_cache, kv_cache_full=full)  # every layer attends to the whole context
     assert kv["cells"] == record["n_ctx"] and kv["layers"] == spec.n_layers
     assert (kv["k_type"], kv["v_type"]) == (record["kv_type"], record["kv_type"])
     assert _printed(total) == f"{kv['mib']:.2f}"
