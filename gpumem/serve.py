@@ -287,3 +287,85 @@ def serve(
         profile_peak_bytes=int(values["engine_profile_peak"]),
         non_torch_bytes=values["M_nt"],
     )
+
+
+class LogCheck(Record):
+    """One published vLLM launch (``data/vllm_startup_logs.json``) against :func:`serve`,
+    predicted from the catalog model and GPU and the launch's arguments alone."""
+
+    log: str  # the row's id
+    split: str  # "fit" (used to fit a modelled term) or "held-out"
+    generation: str  # the log format, vllm_logs.GENERATIONS
+    model: str  # catalog id
+    gpu: str  # catalog id
+    tp: int
+    max_model_len: int
+    logged_tokens: int
+    predicted_tokens: int
+    logged_concurrency: float | None
+    predicted_concurrency: float
+
+    @property
+    def token_error(self) -> float:
+        """(predicted − logged) ÷ logged KV-cache tokens."""
+        return self.predicted_tokens / self.logged_tokens - 1
+
+    @property
+    def concurrency_error(self) -> float | None:
+        """(predicted − logged) ÷ logged maximum concurrency; None when not logged."""
+        if not self.logged_concurrency:
+            return None
+        return self.predicted_concurrency / self.logged_concurrency - 1
+
+
+def _logged_tokens(logged: dict) -> int | None:
+    """The tokens the cache holds, as printed: V1 prints them; older logs print blocks of 16."""
+    if logged.get("kv_cache_tokens"):
+        return logged["kv_cache_tokens"]
+    if logged.get("gpu_blocks"):
+        return logged["gpu_blocks"] * engine()["block_size"]
+    return logged.get("max_tokens_in_kv_cache")
+
+
+def check_log(row: dict) -> LogCheck:
+    """``row`` of the published logs predicted by :func:`serve` from its catalog entries."""
+    args = row["args"]
+    result = serve(
+        row["catalog_model"],
+        row["catalog_gpu"],
+        tp=row["tensor_parallel_size"],
+        kv_dtype="fp8_e4m3" if args.get("kv_cache_dtype") == "fp8" else None,
+        gpu_memory_utilization=args.get("gpu_memory_utilization"),
+        max_model_len=args["max_model_len"],
+        max_num_seqs=args.get("max_num_seqs"),
+        max_num_batched_tokens=args.get("max_num_batched_tokens"),
+    )
+    logged = row["logged"]
+    return LogCheck(
+        log=row["id"],
+        split=row["split"],
+        generation=row["generation"],
+        model=row["catalog_model"],
+        gpu=row["catalog_gpu"],
+        tp=row["tensor_parallel_size"],
+        max_model_len=result.max_model_len,
+        logged_tokens=_logged_tokens(logged),
+        predicted_tokens=result.kv_tokens,
+        logged_concurrency=logged.get("max_concurrency"),
+        predicted_concurrency=result.max_concurrency,
+    )
+
+
+def check_logs(generations: tuple[str, ...] = ("v1-tokens",)) -> tuple[LogCheck, ...]:
+    """Every published launch of ``generations`` that gpumem can predict from scratch: its
+    model and GPU are in the catalog, and the log prints the KV-cache size."""
+    from .vllm_logs import logs
+
+    return tuple(
+        check_log(row)
+        for row in logs()
+        if row["generation"] in generations
+        and row.get("catalog_model")
+        and row.get("catalog_gpu")
+        and _logged_tokens(row["logged"])
+    )

@@ -8,7 +8,7 @@ from gpumem._generated import formulas as fx
 from gpumem.catalog import load_model
 from gpumem.errors import InvalidValueError, UnknownNameError
 from gpumem.modelspec import ModelSpec
-from gpumem.serve import capacity, serve
+from gpumem.serve import capacity, check_logs, serve
 from gpumem.vllm_logs import logs
 
 GIB = 2**30
@@ -148,28 +148,57 @@ def test_enough_rows_are_checked() -> None:
     assert len(ACCOUNTED) + len(REFUSED) >= 6
 
 
-# --- the modelled part: the available memory itself -----------------------------------------
-#: Launches whose device, weights and printed KV figures gpumem can predict from scratch, with
-#: the bound held: both rows also fitted the memory outside PyTorch (data/serving.json), so the
-#: bound is in-sample.
-END_TO_END = {
-    "vllm-17327-qwen3-30b-a3b-4xa10": ("qwen3-30b-a3b", "a10", 0.06),
-    "lmcache-1739-qwen3-14b-a100-40gb": (SPECS["Qwen/Qwen3-14B"], "a100-40gb", 0.06),
-}
+# --- the modelled part: launches predicted from scratch ------------------------------------
+#: Launches of the current log format predicted by ``serve`` from the catalog model and GPU
+#: alone (check_logs), split as data/vllm_startup_logs.json records it. "fit" rows also fitted
+#: the memory outside PyTorch (data/serving.json), so their bound is in-sample: the measured
+#: worst is 5.6 % (tokens and concurrency of the 4 x A10 launch).
+CHECKS = check_logs()
+FIT_BOUND = 0.06
+#: The issue's target for held-out launches; no held-out launch of the current format has a
+#: catalog model and GPU yet, so this bound holds over an empty set (the count test says so).
+HELD_OUT_BOUND = 0.03
 
 
-@pytest.mark.parametrize("row_id", END_TO_END)
-def test_serve_predicts_logged_tokens(row_id: str) -> None:
-    row = next(r for r in logs() if r["id"] == row_id)
-    model, gpu, bound = END_TO_END[row_id]
-    result = serve(
-        model, gpu, tp=row["tensor_parallel_size"], max_model_len=row["args"]["max_model_len"]
-    )
-    assert result.kv_tokens == pytest.approx(row["logged"]["kv_cache_tokens"], rel=bound)
-    if "model_loading_gib" in row["logged"]:
-        assert result.weights_bytes / GIB == pytest.approx(
-            row["logged"]["model_loading_gib"], rel=0.01
-        )
+def test_the_split_is_recorded_for_every_log() -> None:
+    assert {row["split"] for row in logs()} <= {"fit", "held-out"}
+    fitted = {row["id"] for row in logs() if row["split"] == "fit"}
+    assert fitted == {"vllm-17327-qwen3-30b-a3b-4xa10", "lmcache-1739-qwen3-14b-a100-40gb"}
+
+
+def test_launches_predicted_from_scratch_are_counted() -> None:
+    splits = [c.split for c in CHECKS]
+    assert splits.count("fit") == 2
+    assert splits.count("held-out") == 0  # the 3 % target is not demonstrated yet
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.log)
+def test_serve_predicts_logged_tokens_and_concurrency(check) -> None:
+    bound = FIT_BOUND if check.split == "fit" else HELD_OUT_BOUND
+    assert abs(check.token_error) <= bound
+    if check.concurrency_error is not None:
+        assert abs(check.concurrency_error) <= bound
+
+
+def test_weights_match_model_loading() -> None:
+    # Qwen3-30B-A3B on 4 x A10: vLLM printed "Model loading took 14.2474 GiB" per rank
+    result = serve("qwen3-30b-a3b", "a10", tp=4, max_model_len=8192)
+    assert result.weights_bytes / GIB == pytest.approx(14.2474, rel=0.01)
+
+
+def test_logged_token_counts_of_the_fit_rows() -> None:
+    # the printed "GPU KV cache size" lines of the two fitted launches, copied by hand
+    logged = {c.log: c.logged_tokens for c in CHECKS}
+    assert logged["lmcache-1739-qwen3-14b-a100-40gb"] == 42656
+    assert logged["vllm-17327-qwen3-30b-a3b-4xa10"] == 198784
+
+
+def test_older_format_launches_are_reported_apart() -> None:
+    older = check_logs(("v0-blocks",))
+    assert {c.generation for c in older} == {"v0-blocks"}
+    # V0 profiled a whole max_model_len request and counted the CUDA context: V1 accounting
+    # predicts more tokens than these logs print
+    assert all(c.token_error > 0 for c in older)
 
 
 # --- the API -----------------------------------------------------------------------------------

@@ -156,7 +156,7 @@ LAYERS = (
     ("table", "chart", "formula", "sources", "cli_help", "example", "role", "calculator"),
     ("apidoc", "search", "switcher", "mathml", "config", "catalogs", "directive"),
     ("quantities",),
-    ("table_kinds", "chart_kinds", "accuracy"),
+    ("table_kinds", "chart_kinds", "accuracy", "serving"),
     ("techniques",),
     ("labels", "selection", "datatext"),
     ("options", "formatting", "translation", "freshness"),

@@ -31,6 +31,7 @@ from .formatting import (
 from .options import assignments, number, workload_spec
 from .options import digits as digits_option
 from .selection import run_estimate
+from .serving import QUANTITIES as SERVING_QUANTITIES
 from .techniques import apply
 
 __all__ = ["QUANTITIES", "compute", "parse"]
@@ -239,4 +240,5 @@ QUANTITIES: dict[str, Callable[..., str]] = {
     "saving": saving,
     "gpus-needed": gpus_needed,
     "accuracy": accuracy_figure,
+    **SERVING_QUANTITIES,
 }

@@ -11,11 +11,15 @@ from collections.abc import Callable
 from docutils import nodes
 from sphinx.application import Sphinx
 
-from . import accuracy, table_kinds
+from . import accuracy, serving, table_kinds
 from .directive import KindDirective, table_node
 from .selection import Selection, Table
 
-TABLES: dict[str, Callable[[Selection, str], Table]] = {**table_kinds.TABLES, **accuracy.TABLES}
+TABLES: dict[str, Callable[[Selection, str], Table]] = {
+    **table_kinds.TABLES,
+    **accuracy.TABLES,
+    **serving.TABLES,
+}
 
 
 class TableDirective(KindDirective):

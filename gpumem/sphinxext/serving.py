@@ -1,0 +1,222 @@
+"""Serving capacity on the site: the ``serving-logs`` and ``serving-concurrency`` table kinds
+and the ``serve`` and ``serving-check`` role quantities.
+
+Everything is computed by :mod:`gpumem.serve`: the published vLLM launches against gpumem's
+prediction from the catalog model and GPU alone, and vLLM's figures for any launch. Errors are
+relative, ``(predicted − logged) ÷ logged``: negative means gpumem predicts fewer tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from statistics import median
+
+from ..catalog import load_model
+from ..errors import InvalidValueError, UnknownNameError
+from ..hardware import get_gpu
+from ..serve import LogCheck, Serving, check_logs, serve
+from ..vllm_logs import GENERATIONS, logs
+from .formatting import format_int, format_size, percent, signed_percent, significant
+from .labels import short_gpu_name
+from .options import digits as digits_option
+from .options import number, whole
+from .selection import Selection, Table
+from .translation import gettext as _
+
+DASH = "—"
+SPLITS = ("held-out", "fit", "all")
+MEASURES = ("tokens", "concurrency")
+STATS = ("median", "worst", "count")
+
+
+def _split_label(split: str) -> str:
+    return {"fit": _("fitted"), "held-out": _("held out")}[split]
+
+
+def _source(log_id: str) -> str:
+    """``https://github.com/vllm-project/vllm/issues/17327`` → ``vllm-project/vllm#17327``."""
+    url = next(row["source"] for row in logs() if row["id"] == log_id)
+    owner, repo, _kind, number = url.removeprefix("https://github.com/").split("/")[:4]
+    return f"{owner}/{repo}#{number}"
+
+
+def _checks(generations: tuple[str, ...]) -> tuple[LogCheck, ...]:
+    for generation in generations:
+        if generation not in GENERATIONS:
+            raise UnknownNameError("log generation", generation, GENERATIONS)
+    return check_logs(generations or ("v1-tokens",))
+
+
+def _gpus(gpu: str, tp: int) -> str:
+    """``"4 × A10"``, or the GPU's short name alone for one GPU."""
+    name = short_gpu_name(get_gpu(gpu).name)
+    return name if tp == 1 else f"{tp} × {name}"
+
+
+def serving_logs_table(selection: Selection, language: str) -> Table:
+    """One row per published launch gpumem can predict (``:kinds:`` log generations, default
+    the current one): logged and predicted KV-cache tokens and concurrency, and the set."""
+    header = [
+        _("Launch"),
+        _("Model"),
+        _("GPUs"),
+        _("Tokens per request"),
+        _("KV-cache tokens logged"),
+        _("gpumem"),
+        _("Error"),
+        _("Concurrency logged"),
+        _("gpumem"),
+        _("Error"),
+        _("Set"),
+    ]
+    rows = []
+    checks = _checks(selection.kinds)
+    for c in checks:
+        concurrency = c.concurrency_error
+        rows.append(
+            [
+                _source(c.log),
+                load_model(c.model).name,
+                _gpus(c.gpu, c.tp),
+                format_int(c.max_model_len, "en"),
+                format_int(c.logged_tokens, "en"),
+                format_int(c.predicted_tokens, "en"),
+                signed_percent(c.token_error, 1),
+                DASH if concurrency is None else significant(c.logged_concurrency, 4),
+                significant(c.predicted_concurrency, 4),
+                DASH if concurrency is None else signed_percent(concurrency, 1),
+                _split_label(c.split),
+            ]
+        )
+    if all(c.generation == "v1-tokens" for c in checks):
+        title = _("Published vLLM launches against gpumem serve")
+    else:
+        title = _("Published vLLM launches of the older log format against gpumem serve")
+    return title, header, rows
+
+
+def _launch(model: str, gpu: str, settings: dict[str, object]) -> Serving:
+    return serve(model, gpu, **settings)  # type: ignore[arg-type]
+
+
+def serving_concurrency_table(selection: Selection, language: str) -> Table:
+    """Requests of each length (``:seqs:``) one model (``:models:``) holds at once on each GPU
+    (``:gpus:``), with vLLM's defaults and the workload's ``tp`` and ``kv_dtype``."""
+    model = selection.one_model
+    gpus = selection.gpu_ids()
+    fields = dict(selection.workload)
+    unknown = set(fields) - {"tp", "kv_dtype"}
+    if unknown:
+        raise InvalidValueError("workloads", " ".join(sorted(unknown)), "tp and kv_dtype only")
+    launches = [_launch(model, gpu, fields) for gpu in gpus]
+    header = [_("Tokens per request")] + [_gpus(gpu, int(fields.get("tp", 1))) for gpu in gpus]
+    rows = [
+        [format_int(length, "en")]
+        + [significant(launch.concurrency(length), 3) for launch in launches]
+        for length in selection.seqs
+    ]
+    title = _("Requests of {model} held at once, by request length").format(
+        model=load_model(model).name
+    )
+    return title, header, rows
+
+
+TABLES: dict[str, Callable[[Selection, str], Table]] = {
+    "serving-logs": serving_logs_table,
+    "serving-concurrency": serving_concurrency_table,
+}
+
+
+# Role quantities -------------------------------------------------------------------------------
+
+
+def serving_check(
+    *,
+    language: str,
+    stat: str,
+    split: str = "held-out",
+    measure: str = "tokens",
+    generation: str = "v1-tokens",
+    digits: str = "2",
+) -> str:
+    """A figure of the launches against gpumem: ``serving-check stat=median`` → ``4.2%``.
+
+    ``stat`` is ``median`` or ``worst`` absolute error, or ``count`` (launches compared);
+    ``split`` ``held-out`` (default), ``fit`` or ``all``; ``measure`` ``tokens`` or
+    ``concurrency``.
+    """
+    for name, value, accepted in (
+        ("stat", stat, STATS),
+        ("split", split, SPLITS),
+        ("measure", measure, MEASURES),
+    ):
+        if value not in accepted:
+            raise UnknownNameError(name, value, accepted)
+    chosen = [c for c in _checks((generation,)) if split in ("all", c.split)]
+    errors = [
+        abs(e)
+        for e in (c.token_error if measure == "tokens" else c.concurrency_error for c in chosen)
+        if e is not None
+    ]
+    if stat == "count":
+        return format_int(len(errors), language)
+    if not errors:
+        raise InvalidValueError("split", split, "a set with launches to compare")
+    value = median(errors) if stat == "median" else max(errors)
+    return percent(value, digits_option(digits, high=6, low=1))
+
+
+#: What the ``serve`` quantity can print: a field of :class:`gpumem.serve.Serving`.
+_SIZES = {
+    "available": "available_kv_bytes",
+    "weights": "weights_bytes",
+    "budget": "budget_bytes",
+    "peak": "profile_peak_bytes",
+    "page": "page_bytes",
+}
+_COUNTS = {"tokens": "kv_tokens", "longest": "longest_request", "blocks": "blocks"}
+
+
+def serve_figure(
+    *,
+    language: str,
+    model: str,
+    gpu: str,
+    what: str,
+    unit: str,
+    tp: str = "1",
+    kv_dtype: str | None = None,
+    max_model_len: str | None = None,
+    gpu_memory_utilization: str | None = None,
+    length: str | None = None,
+    digits: str = "2",
+) -> str:
+    """A figure vLLM prints for a launch: ``serve model=llama-3.1-8b gpu=h100-sxm what=tokens``.
+
+    ``what`` is ``tokens`` (KV-cache size), ``longest`` (the longest request that fits),
+    ``blocks``, ``concurrency`` (at ``length``, default ``max_model_len``), or a size in
+    ``unit``: ``available`` (KV-cache memory), ``weights``, ``budget`` (the share the engine
+    may use), ``peak`` (the profiled peak) or ``page``.
+    """
+    settings: dict[str, object] = {"tp": whole(tp, "tp"), "kv_dtype": kv_dtype}
+    if max_model_len is not None:
+        settings["max_model_len"] = whole(max_model_len, "max_model_len")
+    if gpu_memory_utilization is not None:
+        settings["gpu_memory_utilization"] = number(
+            gpu_memory_utilization, "gpu_memory_utilization"
+        )
+    result = _launch(model, gpu, settings)
+    if what in _COUNTS:
+        return format_int(getattr(result, _COUNTS[what]), language)
+    if what in _SIZES:
+        return format_size(getattr(result, _SIZES[what]), unit, digits_option(digits))
+    if what == "concurrency":
+        size = result.max_model_len if length is None else whole(length, "length")
+        return significant(result.concurrency(size), digits_option(digits, high=6, low=1) + 1)
+    raise UnknownNameError("what", what, (*_COUNTS, *_SIZES, "concurrency"))
+
+
+QUANTITIES: dict[str, Callable[..., str]] = {
+    "serve": serve_figure,
+    "serving-check": serving_check,
+}
