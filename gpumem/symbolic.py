@@ -724,3 +724,16 @@ _formula(
     "ceiling of prompt-processing speed: a micro-batch takes at least its compute or its "
     "weight transfer, whichever is longer",
 )
+_formula(
+    "llamacpp_compute_buffer",
+    r"M_{\mathrm{cb}}^{\mathrm{llama.cpp}}",
+    sp.Max(
+        4 * n_u * (o_L * V + 2 * h),
+        (1 - a_fa) * 4 * n_u * s * (n_h + 1) + 22 * n_u * h,
+    ),
+    "compute buffer llama.cpp reserves for its worst-case micro-batch of n_u = min(context, "
+    "-ub) tokens, the larger of two moments: the end of the graph (FP32 logits of every token "
+    "where the output layer is, two FP32 hidden states per token) and, without flash "
+    "attention, the FP32 scores of every head over the s cells with the FP32 mask (5.5 hidden "
+    "states per token beside them)",
+)

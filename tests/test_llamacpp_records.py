@@ -122,23 +122,21 @@ def test_output_buffer_holds_one_row_of_logits(record):
 
 
 def compute_buffer(record: dict) -> int:
-    """A simple model of llama.cpp's CPU compute buffer, the larger of two moments of the
-    worst-case graph (n_t = min(n_ctx, n_ubatch) tokens, n_out = min(n_t, n_batch) outputs):
+    """gpumem's ``llamacpp_compute_buffer`` for a record (one device, which holds the output).
 
-    - the end: f32 logits of every output plus two f32 hidden states per token;
-    - attention without flash attention: the f32 scores of every head over all n_kv cells and
-      the f32 mask, plus 5.5 f32 hidden states per token (with flash attention only these).
-
-    The 2 and 5.5 hidden states were read off fitted records (Qwen2.5-0.5B, Llama-3.2-1B at
-    512 and 4,096 tokens), not the held-out ones.
+    Its two coefficients (2 and 5.5 hidden states per token) were read off the fitted records
+    (Qwen2.5-0.5B and Llama-3.2-1B at 512 and 4,096 tokens), not the held-out ones.
     """
     spec = load_model(record["model"])
-    n_t = min(record["n_ctx"], record["n_ubatch"])
-    n_out = min(n_t, record["n_batch"])
-    n_kv, h = record["kv_cache"]["cells"], spec.hidden_size
-    end = 4 * n_out * spec.vocab_size + 8 * n_t * h
-    scores = 0 if record["flash_attn"] else 4 * n_t * n_kv * (spec.n_heads + 1)
-    return max(end, scores + 22 * n_t * h)
+    return fx.llamacpp_compute_buffer(
+        h=spec.hidden_size,
+        n_h=spec.n_heads,
+        V=spec.vocab_size,
+        s=record["kv_cache"]["cells"],
+        n_u=min(record["n_ctx"], record["n_ubatch"], record["n_batch"]),
+        o_L=1,
+        a_fa=int(record["flash_attn"]),
+    )
 
 
 def _error(record: dict) -> float:

@@ -389,6 +389,11 @@ def prefill_ceiling(n_u, t_c, t_x):
     return n_u/_max(t_c, t_x)
 
 
+def llamacpp_compute_buffer(h, n_h, V, s, n_u, o_L, a_fa):
+    """compute buffer llama.cpp reserves for its worst-case micro-batch of n_u = min(context, -ub) tokens, the larger of two moments: the end of the graph (FP32 logits of every token where the output layer is, two FP32 hidden states per token) and, without flash attention, the FP32 scores of every head over the s cells with the FP32 mask (5.5 hidden states per token beside them)"""
+    return _max(4*n_u*(V*o_L + 2*h), 22*h*n_u + n_u*s*(4 - 4*a_fa)*(n_h + 1))
+
+
 #: Formulas to evaluate for each peak, in order.
 ORDER = {'training_peak': ('P_m',
                    'f',
