@@ -235,8 +235,16 @@ def _add_workload_options(p: argparse.ArgumentParser, lists: bool) -> None:
         "--seq",
         type=_positive,
         help=_(
-            "tokens per sequence, prompt plus output (default: 2048, or the "
-            "model's context window if shorter)"
+            "tokens per sequence, prompt plus output, or the prompt alone with --new-tokens "
+            "(default: 2048, or the model's context window if shorter)"
+        ),
+    )
+    g.add_argument(
+        "--new-tokens",
+        type=_positive,
+        help=_(
+            "inference: tokens generated one at a time after the prompt; the peak is the "
+            "larger of the prompt's forward pass and the last decoding step"
         ),
     )
     g.add_argument("--attention", help=_("flash (fused, default) or eager"))
@@ -285,6 +293,7 @@ WORKLOAD_FIELDS = (
     "kv_dtype",
     "batch",
     "seq",
+    "new_tokens",
     "attention",
     "logits",
     "precision",

@@ -123,6 +123,18 @@ def _check_against_model(m: ModelSpec, w: Workload) -> None:
                 tokens=m.max_context,
             ),
         )
+    if w.new_tokens is not None and w.seq + w.new_tokens > m.max_context:
+        raise InvalidValueError(
+            "new_tokens",
+            w.new_tokens,
+            Text(
+                "at most {room:,}: the prompt and the new tokens must fit the context window "
+                "of {model}, {tokens:,} tokens",
+                room=m.max_context - w.seq,
+                model=m.name,
+                tokens=m.max_context,
+            ),
+        )
     if w.lora_rank is not None and w.lora_rank > m.hidden_size:
         raise InvalidValueError(
             "lora_rank",
@@ -194,6 +206,7 @@ def _workload_inputs(w: Workload) -> dict[str, float]:
     return {
         "B": w.batch,
         "s": w.seq,
+        "n_t": w.new_tokens or 0,
         "m_t": int(w.training),
         "x_l": int(w.resolved_logits == "all"),
         "r": w.lora_rank or 0,

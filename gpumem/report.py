@@ -142,6 +142,8 @@ def _headline(e: Estimate) -> str:
         _("batch {batch} × {seq} tokens").format(batch=w.batch, seq=f"{w.seq:,}"),
         (_("{n} GPUs") if gpus > 1 else _("{n} GPU")).format(n=gpus),
     ]
+    if w.new_tokens:
+        parts.insert(4, _("then {n} new tokens").format(n=f"{w.new_tokens:,}"))
     if w.training:
         precision = label(WORKLOAD_OPTIONS, ("precision", w.resolved_precision), _)
         parts.insert(

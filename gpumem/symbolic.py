@@ -100,6 +100,9 @@ k_c = _sym(
 B = _sym("B", "B", "batch size (sequences per GPU per step)", integer=True)
 s = _sym("s", "s", "sequence length (tokens per sequence)", integer=True)
 s_l = _sym("s_l", r"s_{\mathrm{logits}}", "positions whose logits are kept", integer=True)
+n_t = _sym(
+    "n_t", "n_t", "tokens generated after a prompt of s tokens (0: no decoding)", integer=True
+)
 x_l = _sym("x_l", "x_l", "1 to keep the logits of every position, 0 for the last one", integer=True)
 m_t = _sym("m_t", "m_t", "1 for a training step, 0 for inference", integer=True)
 u_l = _sym("u_l", "u_l", "1 when LoRA adapters are trained on a frozen base, else 0", integer=True)
@@ -421,6 +424,33 @@ _formula(
     component="logits",
 )
 
+# --- decoding: the last of n_t one-token steps after the prompt ------------------------------
+_s_end = s + n_t  # tokens in the cache at the last step
+_formula(
+    "kv_cache_decode",
+    r"M_{KV,\mathrm{dec}}",
+    sum(
+        FORMULAS[f"kv_cache_{kind}"].rhs.subs(s, _s_end)
+        for kind in ("full", "sliding", "chunked", "recurrent")
+    ),
+    "the cache of the prompt and of every generated token at the last decoding step: each "
+    "kind of layer's cache with s + n_t tokens",
+    component="kv_cache",
+)
+_formula(
+    "decode_workspace",
+    r"M_{D}",
+    B * (i_h * h + i_r * k_e * h + (i_f * f + i_s * n_h * _s_end) / N_tp),
+    "tensors live inside one layer while one new token per sequence is processed",
+)
+_formula(
+    "logits_decode",
+    r"M_{\Lambda,\mathrm{dec}}",
+    B * V * l_i,
+    "logits of the last position at a decoding step",
+    component="logits",
+)
+
 # --- phases and peaks ------------------------------------------------------------------------
 M_W, M_Wl, M_W32, M_G, M_O, M_T = (
     sp.Symbol(n)
@@ -477,11 +507,27 @@ _formula(
     "peak of a training step: the largest of its phases",
 )
 _formula(
+    "phase_prefill",
+    "M_{\\mathrm{prefill}}",
+    M_W + M_KV + sp.Max(M_P, M_L),
+    "forward pass over the prompt with the KV cache filled",
+    phase="prefill",
+)
+_formula(
+    "phase_decode",
+    "M_{\\mathrm{decode}}",
+    M_W
+    + sp.Symbol("kv_cache_decode")
+    + sp.Max(sp.Symbol("decode_workspace"), sp.Symbol("logits_decode")),
+    "last decoding step: the cache full at the prompt plus the new tokens, one token's "
+    "working set, the logits of the last position",
+    phase="decode",
+)
+_formula(
     "inference_peak",
     "M_{\\mathrm{infer}}",
-    M_W + M_KV + sp.Max(M_P, M_L),
-    "peak of a forward pass over the prompt with the KV cache filled",
-    phase="prefill",
+    sp.Max(sp.Symbol("phase_prefill"), sp.Symbol("phase_decode")),
+    "peak of inference: the prompt's forward pass or the last decoding step, whichever is larger",
 )
 M_tensors = _sym("M_tensors", r"M_{\mathrm{tensors}}", "bytes of live tensors at the peak")
 _formula(

@@ -116,11 +116,11 @@ def workload(scenario: dict) -> Workload:
     """The workload a measured scenario ran (runtime overhead excluded)."""
     kind = scenario["mode"]
     if kind in ("weights", "prefill", "generate"):
-        seq = scenario["seq"] + scenario["new_tokens"] if kind != "weights" else 1
         return Workload(
             dtype=scenario["dtype"],
             batch=max(scenario["batch"], 1),
-            seq=seq,
+            seq=scenario["seq"] or 1,
+            new_tokens=scenario["new_tokens"] or None,
             logits=scenario["logits"],
             **_BARE,
         )

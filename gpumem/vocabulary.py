@@ -44,6 +44,7 @@ COMPONENTS = {
     "autocast_copies": N_("Autocast weight copies"),
     "recomputed_layer": N_("Recomputed layer"),
     "prefill_workspace": N_("Prefill workspace"),
+    "decode_workspace": N_("Decoding workspace"),
     "logits": N_("Logits"),
     "cuda_context": N_("CUDA context"),
     "allocator_reserve": N_("Allocator reserve"),
@@ -52,6 +53,7 @@ COMPONENTS = {
 #: When the peak occurs (:attr:`gpumem.estimate.Estimate.phase`).
 PHASES = {
     "prefill": N_("prefill"),
+    "decode": N_("last decoding step"),
     "forward": N_("forward pass"),
     "backward": N_("backward pass"),
     "optimizer": N_("optimizer step"),

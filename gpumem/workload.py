@@ -83,7 +83,7 @@ class Workload(Record):
     integers, stored as ``int`` — from 1 (0 for ``cuda_context``) to 2**53 (``MAX_COUNT``);
     ``zero`` is a whole number 0 to 3; ``allocator_reserve`` is a real number in [0, 1), not
     NaN; names are strings. A field that does not apply to the mode is refused, in both
-    modes: training takes no ``kv_dtype`` and no ``logits``; inference takes no
+    modes: training takes no ``kv_dtype``, ``new_tokens`` or ``logits``; inference takes no
     ``precision``, ``optimizer``, ``optimizer_impl``, ``checkpointing``, ``lora_rank`` or
     ZeRO stage. Errors are :class:`~gpumem.errors.InvalidValueError` naming the field, the
     value and what is accepted, or :class:`~gpumem.errors.UnknownNameError` for an unknown
@@ -99,8 +99,13 @@ class Workload(Record):
     kv_dtype
         KV-cache format; by default the activation format.
     batch, seq
-        Sequences per GPU per step and tokens per sequence (prompt plus generated tokens).
-        ``seq`` defaults to 2,048 tokens, or the model's context window if that is shorter.
+        Sequences per GPU per step and tokens per sequence (prompt plus generated tokens, or
+        the prompt alone when ``new_tokens`` is given). ``seq`` defaults to 2,048 tokens, or
+        the model's context window if that is shorter.
+    new_tokens
+        Inference only: tokens generated one at a time after a prompt of ``seq`` tokens; the
+        peak is then the larger of the prompt's forward pass and the last decoding step (the
+        KV cache holding ``seq + new_tokens`` tokens, the logits of the last position).
     precision
         Training only. ``"mixed"``: weights and gradients in ``dtype`` plus an FP32 master copy
         and FP32 optimizer states (Megatron/DeepSpeed; 16 bytes per parameter with Adam).
@@ -131,6 +136,7 @@ class Workload(Record):
     kv_dtype: str | None = None
     batch: int = 1
     seq: int | None = None
+    new_tokens: int | None = None
     precision: str | None = None
     optimizer: str | None = None
     optimizer_impl: str | None = None
@@ -156,7 +162,7 @@ class Workload(Record):
             get_format(self.kv_dtype)
         for name in ("batch", "dp", "tp", "pp"):
             self._count(name, 1)
-        for name in ("seq", "lora_rank"):
+        for name in ("seq", "new_tokens", "lora_rank"):
             if getattr(self, name) is not None:
                 self._count(name, 1)
         self._count("cuda_context", 0, Text("bytes, an integer from 0 to {high}", high=MAX_COUNT))
@@ -218,10 +224,11 @@ class Workload(Record):
             raise InvalidValueError(
                 "logits", self.logits, Text("nothing in training (all are kept)")
             )
-        if self.kv_dtype is not None:
-            raise InvalidValueError(
-                "kv_dtype", self.kv_dtype, Text("nothing in training (there is no KV cache)")
-            )
+        for name in ("kv_dtype", "new_tokens"):
+            if getattr(self, name) is not None:
+                raise InvalidValueError(
+                    name, getattr(self, name), Text("nothing in training (there is no KV cache)")
+                )
 
     def _check_inference(self) -> None:
         for name in ("precision", "optimizer", "optimizer_impl", "checkpointing", "lora_rank"):

@@ -32,6 +32,21 @@ def test_estimate_table_states_units(capsys) -> None:
     assert "13.48" in out  # 6,738,415,616 x 2 bytes = 13.48 GB
 
 
+def test_estimate_new_tokens(capsys) -> None:
+    # 1,000-token prompt + 1,000 new tokens on Llama 3.1 8B: 2,000 tokens x 131,072 bytes of
+    # KV cache at the last decoding step = 0.26 GB
+    code, out, err = run(
+        capsys, "estimate", "llama-3.1-8b", "--seq", "1000", "--new-tokens", "1000", "--json"
+    )
+    assert code == 0 and not err
+    data = json.loads(out)
+    assert data["components"]["kv_cache"] == 262_144_000 and data["phase"] == "decode"
+    code, _, err = run(
+        capsys, "estimate", "llama-3.1-8b", "--mode", "training", "--new-tokens", "8"
+    )
+    assert code == 2 and err.startswith("gpumem: error: invalid new_tokens 8")
+
+
 def test_estimate_json(capsys) -> None:
     code, out, _ = run(
         capsys,

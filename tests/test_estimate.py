@@ -324,3 +324,24 @@ def _unrounded(peak: str, values: dict) -> float:
         code = function.__code__
         values[name] = function(**{k: values[k] for k in code.co_varnames[: code.co_argcount]})
     return values[peak]
+
+
+def test_new_tokens_peak_is_the_last_decoding_step() -> None:
+    # Llama 3.1 8B in BF16: 32 layers x 8 KV heads x 128 x 2 (K, V) x 2 bytes = 131,072 bytes
+    # of cache per token. A 1,000-token prompt then 1,000 new tokens: the last step holds
+    # 2,000 tokens (262,144,000 bytes) and the logits of one position, 128,256 x 2 bytes,
+    # larger than one token's working set (4 x 2 x 4,096 + 3 x 2 x 14,336 = 118,784 bytes).
+    bare = {"cuda_context": 0, "allocator_reserve": 0}
+    e = estimate("llama-3.1-8b", seq=1000, new_tokens=1000, **bare)
+    assert e.phase == "decode"
+    assert e.components["kv_cache"] == 262_144_000
+    assert e.components["logits"] == 256_512
+    # without new tokens, the prompt's forward pass: 1,000 tokens of cache, the workspace
+    prompt = estimate("llama-3.1-8b", seq=1000, **bare)
+    assert prompt.phase == "prefill" and prompt.components["kv_cache"] == 131_072_000
+    assert prompt.components["prefill_workspace"] == 1000 * 118_784
+
+
+def test_new_tokens_must_fit_the_context_window() -> None:
+    with pytest.raises(InvalidValueError, match="new_tokens .*at most 96"):
+        estimate("llama-2-7b", seq=4000, new_tokens=97)

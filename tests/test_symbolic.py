@@ -126,11 +126,15 @@ def test_phase_tables_hold_the_terms_of_each_phase() -> None:
     persistent = ("weights", "adapter_weights", "master_weights", "optimizer_states")
     assert fx.PEAKS == {
         "training_peak": ("forward", "backward", "optimizer"),
-        "inference_peak": ("prefill",),
+        "inference_peak": ("prefill", "decode"),
     }
     assert fx.PHASES["prefill"] == (
-        "inference_peak",
+        "phase_prefill",
         (("weights",), ("kv_cache",), ("prefill_workspace", "logits_inference")),
+    )
+    assert fx.PHASES["decode"] == (
+        "phase_decode",
+        (("weights",), ("kv_cache_decode",), ("decode_workspace", "logits_decode")),
     )
     backward = {name for slot in fx.PHASES["backward"][1] for name in slot}
     assert backward == {*persistent, "activations_training", "autocast_copies_kept"} | {

@@ -36,6 +36,8 @@ def test_numpy_integers_for_training_fields() -> None:
         ("batch", True, "a positive integer"),
         ("batch", None, "a positive integer"),
         ("seq", -1, "a positive integer"),
+        ("new_tokens", 0, "a positive integer"),
+        ("new_tokens", 2.5, "a positive integer"),
         ("tp", np.float64(2), "a positive integer"),
         ("cuda_context", -1, "bytes, an integer from 0 to"),
         ("cuda_context", float("inf"), "bytes, an integer from 0 to"),
@@ -78,6 +80,7 @@ def test_unknown_names_suggest() -> None:
     [
         ({"kv_dtype": "fp8"}, "kv_dtype"),
         ({"logits": "all"}, "logits"),
+        ({"new_tokens": 16}, "new_tokens"),
     ],
 )
 def test_inference_fields_are_refused_in_training(change: dict, field: str) -> None:

@@ -350,6 +350,21 @@ function logits_inference(V, B, s_l, l_i) {
   return $mul($mul($mul(B, V), l_i), s_l);
 }
 
+/** the cache of the prompt and of every generated token at the last decoding step: each kind of layer's cache with s + n_t tokens */
+function kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, k_c, B, s, n_t, b_kv, N_tp, N_pp, e_kv) {
+  return $add($add($add($mul($mul($mul($mul(B, b_kv), e_kv), $add(n_t, s)), $ceil_div($sub($sub($sub(L, L_c), L_r), L_w), N_pp)), $mul($mul($mul($mul(B, b_kv), e_kv), $ceil_div(L_c, N_pp)), $min(w_c, $add(n_t, s)))), $mul($mul($mul($mul(B, b_kv), e_kv), $ceil_div(L_w, N_pp)), $min(w, $add(n_t, s)))), $mul($mul($mul($mul(B, b_kv), k_c), $ceil_div(L_r, N_pp)), $ceil_div(e_r, N_tp)));
+}
+
+/** tensors live inside one layer while one new token per sequence is processed */
+function decode_workspace(h, n_h, f, k_e, B, s, n_t, i_h, i_f, i_r, i_s, N_tp) {
+  return $mul(B, $add($add($mul(h, i_h), $mul($mul(h, i_r), k_e)), $div($add($mul(f, i_f), $mul($mul(i_s, n_h), $add(n_t, s))), N_tp)));
+}
+
+/** logits of the last position at a decoding step */
+function logits_decode(V, B, l_i) {
+  return $mul($mul(B, V), l_i);
+}
+
 /** end of forward */
 function phase_forward(weights, adapter_weights, master_weights, optimizer_states, activations_training, autocast_copies, logits_forward) {
   return $add($add($add($add($add($add(activations_training, adapter_weights), autocast_copies), logits_forward), master_weights), optimizer_states), weights);
@@ -370,9 +385,19 @@ function training_peak(phase_forward, phase_backward, phase_optimizer) {
   return $max(phase_backward, phase_forward, phase_optimizer);
 }
 
-/** peak of a forward pass over the prompt with the KV cache filled */
-function inference_peak(weights, kv_cache, prefill_workspace, logits_inference) {
+/** forward pass over the prompt with the KV cache filled */
+function phase_prefill(weights, kv_cache, prefill_workspace, logits_inference) {
   return $add($add(kv_cache, weights), $max(logits_inference, prefill_workspace));
+}
+
+/** last decoding step: the cache full at the prompt plus the new tokens, one token's working set, the logits of the last position */
+function phase_decode(weights, kv_cache_decode, decode_workspace, logits_decode) {
+  return $add($add(kv_cache_decode, weights), $max(decode_workspace, logits_decode));
+}
+
+/** peak of inference: the prompt's forward pass or the last decoding step, whichever is larger */
+function inference_peak(phase_prefill, phase_decode) {
+  return $max(phase_decode, phase_prefill);
 }
 
 /** CUDA context plus the allocator's reserve above the tensors */
@@ -547,11 +572,16 @@ return {
     logits_backward: [logits_backward, ["V", "B", "s", "l_b"]],
     prefill_workspace: [prefill_workspace, ["h", "n_h", "f", "k_e", "B", "s", "i_h", "i_f", "i_r", "i_s", "N_tp"]],
     logits_inference: [logits_inference, ["V", "B", "s_l", "l_i"]],
+    kv_cache_decode: [kv_cache_decode, ["L", "L_w", "w", "L_c", "w_c", "L_r", "e_r", "k_c", "B", "s", "n_t", "b_kv", "N_tp", "N_pp", "e_kv"]],
+    decode_workspace: [decode_workspace, ["h", "n_h", "f", "k_e", "B", "s", "n_t", "i_h", "i_f", "i_r", "i_s", "N_tp"]],
+    logits_decode: [logits_decode, ["V", "B", "l_i"]],
     phase_forward: [phase_forward, ["weights", "adapter_weights", "master_weights", "optimizer_states", "activations_training", "autocast_copies", "logits_forward"]],
     phase_backward: [phase_backward, ["weights", "adapter_weights", "master_weights", "optimizer_states", "activations_training", "recomputed_layer", "autocast_copies_kept", "logits_backward"]],
     phase_optimizer: [phase_optimizer, ["weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries"]],
     training_peak: [training_peak, ["phase_forward", "phase_backward", "phase_optimizer"]],
-    inference_peak: [inference_peak, ["weights", "kv_cache", "prefill_workspace", "logits_inference"]],
+    phase_prefill: [phase_prefill, ["weights", "kv_cache", "prefill_workspace", "logits_inference"]],
+    phase_decode: [phase_decode, ["weights", "kv_cache_decode", "decode_workspace", "logits_decode"]],
+    inference_peak: [inference_peak, ["phase_prefill", "phase_decode"]],
     runtime_overhead: [runtime_overhead, ["C", "rho", "M_tensors"]],
     k_r: [k_r, ["m_t"]],
     rule_of_thumb: [rule_of_thumb, ["P", "b_w", "k_r"]],
@@ -580,11 +610,11 @@ return {
   },
   /** The tables printed with the formulas (evaluation order, phases, components). */
   tables: {
-    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_parameters", "P_t", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "phase_forward", "phase_backward", "phase_optimizer", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "prefill_workspace", "logits_inference", "inference_peak"]},
+    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_parameters", "P_t", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "phase_forward", "phase_backward", "phase_optimizer", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "prefill_workspace", "logits_inference", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
     DERIVED: ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_parameters", "P_t", "R", "s_l", "b_a", "b_kv", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "kv_values_gqa", "kv_values_mla", "e_kv", "k_r"],
-    PEAKS: {"training_peak": ["forward", "backward", "optimizer"], "inference_peak": ["prefill"]},
-    PHASES: {"forward": ["phase_forward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies"], ["logits_forward"]]], "backward": ["phase_backward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies_kept"], ["recomputed_layer", "logits_backward"]]], "optimizer": ["phase_optimizer", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gradients"], ["optimizer_temporaries"]]], "prefill": ["inference_peak", [["weights"], ["kv_cache"], ["prefill_workspace", "logits_inference"]]]},
-    COMPONENTS: {"weights": "weights", "adapter_weights": "adapter_weights", "master_weights": "master_weights", "optimizer_states": "optimizer_states", "gradients": "gradients", "optimizer_temporaries": "optimizer_temporaries", "kv_cache": "kv_cache", "activations_training": "activations", "recomputed_layer": "recomputed_layer", "autocast_copies": "autocast_copies", "autocast_copies_kept": "autocast_copies", "logits_forward": "logits", "logits_backward": "logits", "prefill_workspace": "prefill_workspace", "logits_inference": "logits"},
+    PEAKS: {"training_peak": ["forward", "backward", "optimizer"], "inference_peak": ["prefill", "decode"]},
+    PHASES: {"forward": ["phase_forward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies"], ["logits_forward"]]], "backward": ["phase_backward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies_kept"], ["recomputed_layer", "logits_backward"]]], "optimizer": ["phase_optimizer", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gradients"], ["optimizer_temporaries"]]], "prefill": ["phase_prefill", [["weights"], ["kv_cache"], ["prefill_workspace", "logits_inference"]]], "decode": ["phase_decode", [["weights"], ["kv_cache_decode"], ["decode_workspace", "logits_decode"]]]},
+    COMPONENTS: {"weights": "weights", "adapter_weights": "adapter_weights", "master_weights": "master_weights", "optimizer_states": "optimizer_states", "gradients": "gradients", "optimizer_temporaries": "optimizer_temporaries", "kv_cache": "kv_cache", "activations_training": "activations", "recomputed_layer": "recomputed_layer", "autocast_copies": "autocast_copies", "autocast_copies_kept": "autocast_copies", "logits_forward": "logits", "logits_backward": "logits", "prefill_workspace": "prefill_workspace", "logits_inference": "logits", "kv_cache_decode": "kv_cache", "decode_workspace": "decode_workspace", "logits_decode": "logits"},
   },
   runtime: { "$float": $float, "$add": $add, "$sub": $sub, "$mul": $mul, "$neg": $neg, "$div": $div, "$floordiv": $floordiv, "$ceil_div": $ceil_div, "$pow": $pow, "$min": $min, "$max": $max, "$ceil": $ceil, "$floor": $floor },
 };

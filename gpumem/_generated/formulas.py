@@ -244,6 +244,21 @@ def logits_inference(V, B, s_l, l_i):
     return B*V*l_i*s_l
 
 
+def kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, k_c, B, s, n_t, b_kv, N_tp, N_pp, e_kv):
+    """the cache of the prompt and of every generated token at the last decoding step: each kind of layer's cache with s + n_t tokens"""
+    return B*b_kv*e_kv*(n_t + s)*_ceil_div(L - L_c - L_r - L_w, N_pp) + B*b_kv*e_kv*_ceil_div(L_c, N_pp)*_min(w_c, n_t + s) + B*b_kv*e_kv*_ceil_div(L_w, N_pp)*_min(w, n_t + s) + B*b_kv*k_c*_ceil_div(L_r, N_pp)*_ceil_div(e_r, N_tp)
+
+
+def decode_workspace(h, n_h, f, k_e, B, s, n_t, i_h, i_f, i_r, i_s, N_tp):
+    """tensors live inside one layer while one new token per sequence is processed"""
+    return B*(h*i_h + h*i_r*k_e + (f*i_f + i_s*n_h*(n_t + s))/N_tp)
+
+
+def logits_decode(V, B, l_i):
+    """logits of the last position at a decoding step"""
+    return B*V*l_i
+
+
 def phase_forward(weights, adapter_weights, master_weights, optimizer_states, activations_training, autocast_copies, logits_forward):
     """end of forward"""
     return activations_training + adapter_weights + autocast_copies + logits_forward + master_weights + optimizer_states + weights
@@ -264,9 +279,19 @@ def training_peak(phase_forward, phase_backward, phase_optimizer):
     return _max(phase_backward, phase_forward, phase_optimizer)
 
 
-def inference_peak(weights, kv_cache, prefill_workspace, logits_inference):
-    """peak of a forward pass over the prompt with the KV cache filled"""
+def phase_prefill(weights, kv_cache, prefill_workspace, logits_inference):
+    """forward pass over the prompt with the KV cache filled"""
     return kv_cache + weights + _max(logits_inference, prefill_workspace)
+
+
+def phase_decode(weights, kv_cache_decode, decode_workspace, logits_decode):
+    """last decoding step: the cache full at the prompt plus the new tokens, one token's working set, the logits of the last position"""
+    return kv_cache_decode + weights + _max(decode_workspace, logits_decode)
+
+
+def inference_peak(phase_prefill, phase_decode):
+    """peak of inference: the prompt's forward pass or the last decoding step, whichever is larger"""
+    return _max(phase_decode, phase_prefill)
 
 
 def runtime_overhead(C, rho, M_tensors):
@@ -444,6 +469,11 @@ ORDER = {'training_peak': ('P_m',
                     'kv_cache',
                     'prefill_workspace',
                     'logits_inference',
+                    'kv_cache_decode',
+                    'decode_workspace',
+                    'logits_decode',
+                    'phase_prefill',
+                    'phase_decode',
                     'inference_peak')}
 
 
@@ -473,7 +503,7 @@ DERIVED = ('P_m',
 
 
 #: The phases of each peak.
-PEAKS = {'training_peak': ('forward', 'backward', 'optimizer'), 'inference_peak': ('prefill',)}
+PEAKS = {'training_peak': ('forward', 'backward', 'optimizer'), 'inference_peak': ('prefill', 'decode')}
 
 
 #: Each phase's formula and the terms it adds up: one tuple per term, several names where only the largest of them is live.
@@ -500,8 +530,10 @@ PHASES = {'forward': ('phase_forward',
                 ('optimizer_states',),
                 ('gradients',),
                 ('optimizer_temporaries',))),
- 'prefill': ('inference_peak',
-             (('weights',), ('kv_cache',), ('prefill_workspace', 'logits_inference')))}
+ 'prefill': ('phase_prefill',
+             (('weights',), ('kv_cache',), ('prefill_workspace', 'logits_inference'))),
+ 'decode': ('phase_decode',
+            (('weights',), ('kv_cache_decode',), ('decode_workspace', 'logits_decode')))}
 
 
 #: The name of each term of a phase in a breakdown.
@@ -519,4 +551,7 @@ COMPONENTS = {'weights': 'weights',
  'logits_forward': 'logits',
  'logits_backward': 'logits',
  'prefill_workspace': 'prefill_workspace',
- 'logits_inference': 'logits'}
+ 'logits_inference': 'logits',
+ 'kv_cache_decode': 'kv_cache',
+ 'decode_workspace': 'decode_workspace',
+ 'logits_decode': 'logits'}

@@ -140,6 +140,7 @@
     kv_dtype: null,
     batch: 1n,
     seq: null,
+    new_tokens: null,
     precision: null,
     optimizer: null,
     optimizer_impl: null,
@@ -401,6 +402,7 @@
     return {
       B: w.batch,
       s: w.seq,
+      n_t: w.new_tokens || 0n,
       m_t: flag(training),
       x_l: flag(resolvedLogits(w) === "all"),
       r: w.lora_rank || 0n,
