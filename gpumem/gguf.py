@@ -655,6 +655,11 @@ def spec_fields(model: GGUFModel) -> dict[str, Any]:
         int(m[1]) for name in tensors if (m := _BLOCK.match(name)) and ".ffn_gate_inp." in name
     }
     expert_values = sum(t.elements for t in model.tensors if "_exps." in t.name)
+    # Shared experts: Qwen2-MoE files store one without a count; DeepSeek's are stacked
+    # (rows = count x width) and counted by expert_shared_count
+    shexp = next((t for t in model.tensors if t.name.endswith(".ffn_up_shexp.weight")), None)
+    shared = read.integer("expert_shared_count", int(shexp is not None), low=0, high=MAX_EXPERTS)
+    shared_width = shexp.shape[-1] // shared if shexp is not None and shared else 0
     family = ARCHITECTURES[arch]
     if family == "llama" and experts:
         family = "mixtral"
@@ -685,9 +690,9 @@ def spec_fields(model: GGUFModel) -> dict[str, Any]:
         )
         if experts
         else 0,
-        "n_shared_experts": read.integer("expert_shared_count", 0, low=0, high=MAX_EXPERTS),
+        "n_shared_experts": shared,
         "shared_intermediate_size": read.integer(
-            "expert_shared_feed_forward_length", 0, low=0, high=MAX_WIDTH
+            "expert_shared_feed_forward_length", shared_width, low=0, high=MAX_WIDTH
         ),
         "n_dense_layers": layers - len(moe_layers) if experts else 0,
         "kv_lora_rank": read.integer("attention.kv_lora_rank", 0, low=0, high=MAX_WIDTH),
@@ -711,8 +716,6 @@ def spec_fields(model: GGUFModel) -> dict[str, Any]:
         )
     if experts and not fields["moe_intermediate_size"]:  # Mixtral: experts as wide as the MLP
         fields["moe_intermediate_size"] = fields["intermediate_size"]
-    if fields["n_shared_experts"] and not fields["shared_intermediate_size"]:  # DeepSeek
-        fields["shared_intermediate_size"] = fields["moe_intermediate_size"]
     window = read.integer("attention.sliding_window", 0, low=0, high=MAX_CONTEXT)
     if window and arch in ("gemma2", "phi3"):  # Gemma 2: layers 0, 2, 4, … are local
         fields["sliding_window"] = window

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from math import prod
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,44 @@ def test_compute_buffer_simple_model(record):
     assert low <= error <= high, f"{error:+.2%}"
     if not record["held_out"] and record["model"] not in OPEN:
         assert abs(error) <= 0.016  # the records the two coefficients were read from
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_files_have_the_published_parameter_count(model):
+    """The tensors written for llama.cpp hold exactly the catalog's published count."""
+    published = json.loads(
+        (Path(__file__).parents[1] / "gpumem" / "data" / "models" / f"{model}.json").read_text()
+    )["published_parameters"]
+    assert sum(prod(shape) for _, shape in layout(load_model(model))) == published
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_written_file_reads_back(tmp_path, model):
+    """A file the harness writes (shrunk: 2 layers, small vocabulary and MLPs) reads back into
+    the spec it was written from."""
+    pytest.importorskip("gguf")
+    from gpumem.gguf import read_model, spec_fields
+    from gpumem.measure.llamacpp import write_gguf
+
+    spec = load_model(model)
+    small = {"n_layers": 2, "vocab_size": 320, "intermediate_size": 256}
+    if spec.is_moe:
+        small |= {"n_experts": 8, "moe_intermediate_size": 64, "n_dense_layers": 0}
+        if spec.n_shared_experts:
+            small["shared_intermediate_size"] = 128
+        if spec.family == "olmoe":
+            small["intermediate_size"] = 64
+    spec = spec.with_(**small)
+    path = tmp_path / "m.gguf"
+    written = write_gguf(spec, "q8_0", path)
+    model_file = read_model(path)
+    fields = spec_fields(model_file)
+    assert model_file.tensor_bytes == written
+    assert fields["parameters"] == sum(prod(shape) for _, shape in layout(spec))
+    for name in (
+        "family", "n_layers", "hidden_size", "n_heads", "n_kv_heads", "head_dim",
+        "intermediate_size", "vocab_size", "max_context", "tie_word_embeddings", "n_experts",
+        "n_experts_active", "moe_intermediate_size", "n_shared_experts",
+        "shared_intermediate_size", "n_dense_layers",
+    ):  # fmt: skip
+        assert fields[name] == getattr(spec, name), name
