@@ -124,6 +124,8 @@ def tables() -> dict[str, object]:
         "workload_fields": workload.Workload._fields,
         "text_fields": workload._TEXT_FIELDS,
         "max_count": workload.MAX_COUNT,
+        "all_linear": workload.ALL_LINEAR,
+        "lora_targets": workload.LORA_TARGETS,
     }
 
 

@@ -264,6 +264,13 @@ def _add_workload_options(p: argparse.ArgumentParser, lists: bool) -> None:
     )
     t.add_argument("--checkpointing", help=_("none, full or selective"))
     t.add_argument("--lora-rank", type=_positive, help=_("train LoRA adapters of this rank"))
+    t.add_argument(
+        "--lora-targets",
+        help=_(
+            "with --lora-rank: the modules adapted, in peft's names: all-linear (default) or a "
+            "comma-separated list such as q_proj,v_proj"
+        ),
+    )
     par = p.add_argument_group(_("parallelism (per-GPU memory is reported)"))
     par.add_argument("--dp", type=_positive, help=_("data-parallel GPUs"))
     par.add_argument("--tp", type=_positive, help=_("tensor-parallel GPUs"))
@@ -301,6 +308,7 @@ WORKLOAD_FIELDS = (
     "optimizer_impl",
     "checkpointing",
     "lora_rank",
+    "lora_targets",
     "dp",
     "tp",
     "pp",

@@ -20,7 +20,7 @@ from .catalog import load_model
 from .errors import ConfigError, InvalidValueError, ParallelismError, Text, UnknownNameError
 from .modelspec import LAYER_TYPES, ModelSpec
 from .precision import bytes_per_value, get_format
-from .workload import DEFAULT_SEQ, MODES, Workload
+from .workload import DEFAULT_SEQ, LORA_TARGETS, MODES, Workload
 
 _PROFILES = "data/activation_profiles.json"
 #: Symbol suffix of each activation shape of a profile (``a_h`` for ``h`` …).
@@ -112,6 +112,12 @@ def _profile(model: ModelSpec) -> dict:
         return _profiles()["llama"]
 
 
+#: Dense families whose layers hold q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj and
+#: down_proj (transformers' modeling_llama.py, modeling_mistral.py, modeling_qwen2.py,
+#: modeling_qwen3.py, modeling_gemma2.py, modeling_gemma3.py): LoRA may target a subset.
+LLAMA_NAMED = frozenset({"llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3", "gemma3_text"})
+
+
 def _check_against_model(m: ModelSpec, w: Workload) -> None:
     if w.seq > m.max_context:
         raise InvalidValueError(
@@ -133,6 +139,16 @@ def _check_against_model(m: ModelSpec, w: Workload) -> None:
                 room=m.max_context - w.seq,
                 model=m.name,
                 tokens=m.max_context,
+            ),
+        )
+    if w.adapted is not None and m.family not in LLAMA_NAMED:
+        raise InvalidValueError(
+            "lora_targets",
+            w.lora_targets,
+            Text(
+                "all-linear for {model}: its linear layers are not named as in Llama "
+                "(q_proj … down_proj)",
+                model=m.name,
             ),
         )
     if w.lora_rank is not None and w.lora_rank > m.hidden_size:
@@ -211,6 +227,8 @@ def _workload_inputs(w: Workload) -> dict[str, float]:
         "x_l": int(w.resolved_logits == "all"),
         "r": w.lora_rank or 0,
         "u_l": int(w.lora_rank is not None),
+        "y_a": int(w.adapted is None),
+        **{f"j_{name[0]}": int(name in (w.adapted or ())) for name in LORA_TARGETS},
         "p_m": int(w.training and w.resolved_precision == "mixed"),
         "p_a": int(w.training and w.resolved_precision == "amp"),
         "b_d": bytes_per_value(dtype.name),

@@ -106,6 +106,15 @@ n_t = _sym(
 x_l = _sym("x_l", "x_l", "1 to keep the logits of every position, 0 for the last one", integer=True)
 m_t = _sym("m_t", "m_t", "1 for a training step, 0 for inference", integer=True)
 u_l = _sym("u_l", "u_l", "1 when LoRA adapters are trained on a frozen base, else 0", integer=True)
+y_a = _sym("y_a", "y_a", "1 when LoRA adapts every linear layer (all-linear), else 0", integer=True)
+j_q, j_k, j_v, j_o, j_g, j_u, j_d = (
+    _sym(f"j_{key}", f"j_{{{key}}}", f"1 if LoRA adapts {name}, else 0", integer=True)
+    for key, name in zip(
+        "qkvogud",
+        ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
+        strict=True,
+    )
+)
 p_m = _sym("p_m", "p_m", "1 with mixed precision (an FP32 master copy), else 0", integer=True)
 p_a = _sym(
     "p_a", "p_a", "1 with autocast (FP32 weights, low-precision compute), else 0", integer=True
@@ -244,9 +253,30 @@ _derive(
     )
     + m_g * (h + f),
 )
-_formula("lora_parameters", "P_{\\mathrm{LoRA}}", r * L * F, "trainable LoRA adapter parameters")
+_formula(
+    "lora_features",
+    r"F_{\mathrm{LoRA}}",
+    sp.Piecewise(
+        (F, y_a > 0),
+        (
+            j_q * (h + n_h * d_h)
+            + (j_k + j_v) * (h + n_kv * d_h)
+            + j_o * (n_h * d_h + h)
+            + (j_g + j_u + j_d) * (h + f),
+            True,
+        ),
+    ),
+    "in + out features of the linear layers of one layer that LoRA adapts: all of them "
+    "(peft's all-linear), or the named projections (e.g. q_proj and v_proj)",
+)
+_formula(
+    "lora_parameters",
+    "P_{\\mathrm{LoRA}}",
+    r * L * sp.Symbol("lora_features"),
+    "trainable LoRA adapter parameters",
+)
 _derive(P_t, u_l * sp.Symbol("lora_parameters") + (1 - u_l) * P)
-_derive(R, L * F + (1 - u_l) * (V + h))
+_derive(R, L * sp.Symbol("lora_features") + (1 - u_l) * (V + h))
 _derive(s_l, sp.Piecewise((s, x_l > 0), (1, True)))
 # Activations in the dtype when it is a float of 16 bits or more, else in 16 bits.
 _derive(b_a, sp.Max(2, x_f * b_d))

@@ -16,6 +16,10 @@ PRECISIONS = ("mixed", "pure", "amp")
 CHECKPOINTING = ("none", "full", "selective")
 ATTENTION = ("flash", "eager")
 LOGITS = ("last", "all")
+#: LoRA on every linear layer but the LM head (peft's ``target_modules="all-linear"``).
+ALL_LINEAR = "all-linear"
+#: Modules LoRA can be restricted to, by peft's names for them (Llama-style models).
+LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 OPTIMIZER_IMPLS = ("foreach", "fused")
 TRAINING_DTYPES = ("fp32", "fp16", "bf16")
 
@@ -122,8 +126,12 @@ class Workload(Record):
     logits
         Inference only: keep logits of the ``"last"`` position or of ``"all"`` positions.
     lora_rank
-        Train LoRA adapters of this rank on every linear layer; the base stays frozen in
-        ``dtype`` (QLoRA when ``dtype`` is ``nf4``).
+        Train LoRA adapters of this rank; the base stays frozen in ``dtype`` (QLoRA when
+        ``dtype`` is ``nf4``).
+    lora_targets
+        With ``lora_rank``: the modules adapted, in peft's names: ``"all-linear"`` (every
+        linear layer but the LM head, the default) or a comma-separated list of
+        :data:`LORA_TARGETS` such as ``"q_proj,v_proj"``.
     dp, tp, pp, zero
         Data-, tensor- and pipeline-parallel sizes and the ZeRO stage (3 = FSDP full shard).
     cuda_context, allocator_reserve
@@ -144,6 +152,7 @@ class Workload(Record):
     attention: str = "flash"
     logits: str | None = None
     lora_rank: int | None = None
+    lora_targets: str | None = None
     dp: int = 1
     tp: int = 1
     pp: int = 1
@@ -220,6 +229,8 @@ class Workload(Record):
             _choice("optimizer_impl", self.optimizer_impl, OPTIMIZER_IMPLS)
         if self.checkpointing is not None:
             _choice("checkpointing", self.checkpointing, CHECKPOINTING)
+        if self.lora_targets is not None:
+            self._check_lora_targets()
         if self.logits is not None:
             raise InvalidValueError(
                 "logits", self.logits, Text("nothing in training (all are kept)")
@@ -231,7 +242,14 @@ class Workload(Record):
                 )
 
     def _check_inference(self) -> None:
-        for name in ("precision", "optimizer", "optimizer_impl", "checkpointing", "lora_rank"):
+        for name in (
+            "precision",
+            "optimizer",
+            "optimizer_impl",
+            "checkpointing",
+            "lora_rank",
+            "lora_targets",
+        ):
             if getattr(self, name) is not None:
                 raise InvalidValueError(
                     name, getattr(self, name), Text("nothing: it applies to training")
@@ -242,6 +260,23 @@ class Workload(Record):
             )
         if self.logits is not None:
             _choice("logits", self.logits, LOGITS)
+
+    def _check_lora_targets(self) -> None:
+        if self.lora_rank is None:
+            raise InvalidValueError(
+                "lora_targets", self.lora_targets, Text("nothing without lora_rank")
+            )
+        if self.lora_targets == ALL_LINEAR:
+            return
+        names = self.lora_targets.split(",")
+        for name in names:
+            _choice("lora_targets", name, (ALL_LINEAR, *LORA_TARGETS))
+        if ALL_LINEAR in names or len(set(names)) < len(names):
+            raise InvalidValueError(
+                "lora_targets",
+                self.lora_targets,
+                Text("'all-linear' or a comma-separated list of module names, each once"),
+            )
 
     # Resolved settings: what the defaults stand for in this mode.
     @property
@@ -271,6 +306,13 @@ class Workload(Record):
         """Kept logits with the default (last position, as ``generate`` does) applied."""
         return self.logits or "last"
 
+    @property
+    def adapted(self) -> tuple[str, ...] | None:
+        """The modules LoRA adapts, or None for all linear layers (and without LoRA)."""
+        if self.lora_targets in (None, ALL_LINEAR):
+            return None
+        return tuple(self.lora_targets.split(","))
+
     def with_(self, **changes: object) -> Workload:
         """A copy with some fields changed (and validated again)."""
         return super().with_(**changes)
@@ -287,6 +329,7 @@ _TEXT_FIELDS = (
     "optimizer_impl",
     "checkpointing",
     "logits",
+    "lora_targets",
 )
 _REQUIRED_TEXT = _TEXT_FIELDS[:3]
 

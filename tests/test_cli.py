@@ -47,6 +47,15 @@ def test_estimate_new_tokens(capsys) -> None:
     assert code == 2 and err.startswith("gpumem: error: invalid new_tokens 8")
 
 
+def test_estimate_lora_targets(capsys) -> None:
+    # Llama 2 7B, rank 8 on q_proj and v_proj: 4,194,304 FP32 adapter parameters
+    argv = ("estimate", "llama-2-7b", "--mode", "training", "--lora-rank", "8", "--json")
+    code, out, _ = run(capsys, *argv, "--lora-targets", "q_proj,v_proj")
+    assert code == 0 and json.loads(out)["components"]["adapter_weights"] == 4 * 4_194_304
+    code, _, err = run(capsys, *argv, "--lora-targets", "qproj")
+    assert code == 2 and err.startswith("gpumem: error: unknown lora_targets 'qproj'")
+
+
 def test_estimate_json(capsys) -> None:
     code, out, _ = run(
         capsys,

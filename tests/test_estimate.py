@@ -345,3 +345,24 @@ def test_new_tokens_peak_is_the_last_decoding_step() -> None:
 def test_new_tokens_must_fit_the_context_window() -> None:
     with pytest.raises(InvalidValueError, match="new_tokens .*at most 96"):
         estimate("llama-2-7b", seq=4000, new_tokens=97)
+
+
+@pytest.mark.parametrize(
+    ("targets", "adapters"),
+    [
+        # peft's print_trainable_parameters for Llama 2 7B at rank 8: 8 x 32 layers x
+        # (q: 4,096 + 4,096, v: 4,096 + 4,096) = 4,194,304 ...
+        ("q_proj,v_proj", 4_194_304),
+        # ... and with every linear layer: 8 x 32 x (4 x 8,192 + 3 x (4,096 + 11,008))
+        ("all-linear", 19_988_480),
+        (None, 19_988_480),
+    ],
+)
+def test_lora_parameters_over_the_targets(targets, adapters) -> None:
+    e = estimate("llama-2-7b", mode="training", lora_rank=8, lora_targets=targets)
+    assert e.components["adapter_weights"] == 4 * adapters  # FP32 adapters
+
+
+def test_lora_targets_need_llama_names() -> None:
+    with pytest.raises(InvalidValueError, match="lora_targets .*all-linear for GPT-2"):
+        estimate("gpt2", mode="training", lora_rank=8, lora_targets="q_proj")

@@ -139,3 +139,26 @@ def test_any_fields_give_a_valid_workload_or_a_gpumem_error(fields: dict) -> Non
         assert type(getattr(work, name)) is int and 0 <= getattr(work, name) <= MAX_COUNT
     assert type(work.allocator_reserve) is float and 0 <= work.allocator_reserve < 1
     assert work.kv_dtype is None or not work.training
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"lora_targets": "q_proj"}, "invalid lora_targets 'q_proj': expected nothing: it applies"),
+        ({"mode": "training", "lora_targets": "q_proj"}, "expected nothing without lora_rank"),
+        ({"mode": "training", "lora_rank": 8, "lora_targets": "q_prj"}, "did you mean 'q_proj'"),
+        ({"mode": "training", "lora_rank": 8, "lora_targets": "q_proj,q_proj"}, "each once"),
+        ({"mode": "training", "lora_rank": 8, "lora_targets": "all-linear,q_proj"}, "each once"),
+        ({"mode": "training", "lora_rank": 8, "lora_targets": ["q_proj"]}, "expected a string"),
+    ],
+)
+def test_bad_lora_targets(fields: dict, message: str) -> None:
+    with pytest.raises(GpumemError, match=message):
+        Workload(**fields)
+
+
+def test_lora_targets() -> None:
+    lora = {"mode": "training", "lora_rank": 8}
+    assert Workload(**lora, lora_targets="v_proj,q_proj").adapted == ("v_proj", "q_proj")
+    assert Workload(**lora, lora_targets="all-linear").adapted is None
+    assert Workload(**lora).adapted is None

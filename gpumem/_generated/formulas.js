@@ -160,9 +160,14 @@ function F(h, f, c_kv, m_g, attention_features_gqa, attention_features_mla) {
   return $add($mul(m_g, $add(f, h)), ((c_kv > 0n) ? attention_features_mla : attention_features_gqa));
 }
 
+/** in + out features of the linear layers of one layer that LoRA adapts: all of them (peft's all-linear), or the named projections (e.g. q_proj and v_proj) */
+function lora_features(h, n_h, n_kv, d_h, f, F, y_a, j_q, j_k, j_v, j_o, j_g, j_u, j_d) {
+  return ((y_a > 0n) ? F : $add($add($add($mul(j_o, $add($mul(d_h, n_h), h)), $mul(j_q, $add($mul(d_h, n_h), h))), $mul($add(f, h), $add($add(j_d, j_g), j_u))), $mul($add(j_k, j_v), $add($mul(d_h, n_kv), h))));
+}
+
 /** trainable LoRA adapter parameters */
-function lora_parameters(L, F, r) {
-  return $mul($mul(F, L), r);
+function lora_parameters(L, r, lora_features) {
+  return $mul($mul(L, lora_features), r);
 }
 
 /** trainable parameters */
@@ -171,8 +176,8 @@ function P_t(P, u_l, lora_parameters) {
 }
 
 /** sum of rows + columns over trainable weight matrices */
-function R(L, h, V, F, u_l) {
-  return $add($mul(F, L), $mul($sub(1n, u_l), $add(V, h)));
+function R(L, h, V, u_l, lora_features) {
+  return $add($mul(L, lora_features), $mul($sub(1n, u_l), $add(V, h)));
 }
 
 /** positions whose logits are kept */
@@ -534,9 +539,10 @@ return {
     attention_features_gqa: [attention_features_gqa, ["h", "n_h", "n_kv", "d_h"]],
     attention_features_mla: [attention_features_mla, ["h", "n_h", "d_h", "c_kv", "d_r", "c_q", "d_v"]],
     F: [F, ["h", "f", "c_kv", "m_g", "attention_features_gqa", "attention_features_mla"]],
-    lora_parameters: [lora_parameters, ["L", "F", "r"]],
+    lora_features: [lora_features, ["h", "n_h", "n_kv", "d_h", "f", "F", "y_a", "j_q", "j_k", "j_v", "j_o", "j_g", "j_u", "j_d"]],
+    lora_parameters: [lora_parameters, ["L", "r", "lora_features"]],
     P_t: [P_t, ["P", "u_l", "lora_parameters"]],
-    R: [R, ["L", "h", "V", "F", "u_l"]],
+    R: [R, ["L", "h", "V", "u_l", "lora_features"]],
     s_l: [s_l, ["s", "x_l"]],
     b_a: [b_a, ["b_d", "x_f"]],
     b_kv: [b_kv, ["b_k", "b_a"]],
@@ -610,8 +616,8 @@ return {
   },
   /** The tables printed with the formulas (evaluation order, phases, components). */
   tables: {
-    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_parameters", "P_t", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "phase_forward", "phase_backward", "phase_optimizer", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "prefill_workspace", "logits_inference", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
-    DERIVED: ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_parameters", "P_t", "R", "s_l", "b_a", "b_kv", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "kv_values_gqa", "kv_values_mla", "e_kv", "k_r"],
+    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "P_t", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "phase_forward", "phase_backward", "phase_optimizer", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "prefill_workspace", "logits_inference", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
+    DERIVED: ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "P_t", "R", "s_l", "b_a", "b_kv", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "kv_values_gqa", "kv_values_mla", "e_kv", "k_r"],
     PEAKS: {"training_peak": ["forward", "backward", "optimizer"], "inference_peak": ["prefill", "decode"]},
     PHASES: {"forward": ["phase_forward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies"], ["logits_forward"]]], "backward": ["phase_backward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies_kept"], ["recomputed_layer", "logits_backward"]]], "optimizer": ["phase_optimizer", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gradients"], ["optimizer_temporaries"]]], "prefill": ["phase_prefill", [["weights"], ["kv_cache"], ["prefill_workspace", "logits_inference"]]], "decode": ["phase_decode", [["weights"], ["kv_cache_decode"], ["decode_workspace", "logits_decode"]]]},
     COMPONENTS: {"weights": "weights", "adapter_weights": "adapter_weights", "master_weights": "master_weights", "optimizer_states": "optimizer_states", "gradients": "gradients", "optimizer_temporaries": "optimizer_temporaries", "kv_cache": "kv_cache", "activations_training": "activations", "recomputed_layer": "recomputed_layer", "autocast_copies": "autocast_copies", "autocast_copies_kept": "autocast_copies", "logits_forward": "logits", "logits_backward": "logits", "prefill_workspace": "prefill_workspace", "logits_inference": "logits", "kv_cache_decode": "kv_cache", "decode_workspace": "decode_workspace", "logits_decode": "logits"},

@@ -54,9 +54,14 @@ def F(h, f, c_kv, m_g, attention_features_gqa, attention_features_mla):
     return m_g*(f + h) + ((attention_features_mla) if (c_kv > 0) else (attention_features_gqa))
 
 
-def lora_parameters(L, F, r):
+def lora_features(h, n_h, n_kv, d_h, f, F, y_a, j_q, j_k, j_v, j_o, j_g, j_u, j_d):
+    """in + out features of the linear layers of one layer that LoRA adapts: all of them (peft's all-linear), or the named projections (e.g. q_proj and v_proj)"""
+    return ((F) if (y_a > 0) else (j_o*(d_h*n_h + h) + j_q*(d_h*n_h + h) + (f + h)*(j_d + j_g + j_u) + (j_k + j_v)*(d_h*n_kv + h)))
+
+
+def lora_parameters(L, r, lora_features):
     """trainable LoRA adapter parameters"""
-    return F*L*r
+    return L*lora_features*r
 
 
 def P_t(P, u_l, lora_parameters):
@@ -64,9 +69,9 @@ def P_t(P, u_l, lora_parameters):
     return P*(1 - u_l) + lora_parameters*u_l
 
 
-def R(L, h, V, F, u_l):
+def R(L, h, V, u_l, lora_features):
     """sum of rows + columns over trainable weight matrices"""
-    return F*L + (1 - u_l)*(V + h)
+    return L*lora_features + (1 - u_l)*(V + h)
 
 
 def s_l(s, x_l):
@@ -425,6 +430,7 @@ ORDER = {'training_peak': ('P_m',
                    'attention_features_gqa',
                    'attention_features_mla',
                    'F',
+                   'lora_features',
                    'lora_parameters',
                    'P_t',
                    'R',
@@ -483,6 +489,7 @@ DERIVED = ('P_m',
  'attention_features_gqa',
  'attention_features_mla',
  'F',
+ 'lora_features',
  'lora_parameters',
  'P_t',
  'R',

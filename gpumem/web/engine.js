@@ -148,6 +148,7 @@
     attention: "flash",
     logits: null,
     lora_rank: null,
+    lora_targets: null,
     dp: 1n,
     tp: 1n,
     pp: 1n,
@@ -399,6 +400,8 @@
     const dtype = getFormat(w.dtype);
     const optimizer = resolvedOptimizer(w);
     const training = w.mode === "training";
+    const adapted =
+      w.lora_targets === null || w.lora_targets === T.all_linear ? null : w.lora_targets.split(",");
     return {
       B: w.batch,
       s: w.seq,
@@ -407,6 +410,13 @@
       x_l: flag(resolvedLogits(w) === "all"),
       r: w.lora_rank || 0n,
       u_l: flag(w.lora_rank !== null),
+      y_a: flag(adapted === null),
+      ...Object.fromEntries(
+        T.lora_targets.map((name) => [
+          `j_${name[0]}`,
+          flag(adapted !== null && adapted.includes(name)),
+        ]),
+      ),
       p_m: flag(training && resolvedPrecision(w) === "mixed"),
       p_a: flag(training && resolvedPrecision(w) === "amp"),
       b_d: bytesPerValue(dtype),
