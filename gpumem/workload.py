@@ -16,6 +16,11 @@ PRECISIONS = ("mixed", "pure", "amp")
 CHECKPOINTING = ("none", "full", "selective")
 ATTENTION = ("flash", "eager")
 LOGITS = ("last", "all")
+#: Fields that apply to training only.
+TRAINING_ONLY = (
+    *("precision", "optimizer", "optimizer_impl", "checkpointing"),
+    *("lora_rank", "lora_targets"),
+)
 #: LoRA on every linear layer but the LM head (peft's ``target_modules="all-linear"``).
 ALL_LINEAR = "all-linear"
 #: Modules LoRA can be restricted to, by peft's names for them (Llama-style models).
@@ -242,14 +247,7 @@ class Workload(Record):
                 )
 
     def _check_inference(self) -> None:
-        for name in (
-            "precision",
-            "optimizer",
-            "optimizer_impl",
-            "checkpointing",
-            "lora_rank",
-            "lora_targets",
-        ):
+        for name in TRAINING_ONLY:
             if getattr(self, name) is not None:
                 raise InvalidValueError(
                     name, getattr(self, name), Text("nothing: it applies to training")
