@@ -268,7 +268,7 @@ class _Cursor:
             )
         if end > self.start + len(self.buffer):
             self.file.seek(self.pos)
-            self.buffer = self.file.read(max(n, _CHUNK))
+            self.buffer = self.file.read(min(max(n, _CHUNK), MAX_HEADER_BYTES - self.pos))
             self.start = self.pos
             if len(self.buffer) < n:  # the file shrank since it was measured
                 raise self.error(
@@ -298,6 +298,18 @@ class _Cursor:
         else:
             self._need(n)
             self.pos += n
+
+    def skip_strings(self, n: int, what: str) -> None:
+        """Step over ``n`` strings (a vocabulary): inside the buffer without a call each."""
+        unpack = _U64.unpack_from
+        for _ in range(n):
+            at = self.pos - self.start
+            if at + 8 <= len(self.buffer):
+                length = unpack(self.buffer, at)[0]
+                if length <= MAX_STRING_BYTES and at + 8 + length <= len(self.buffer):
+                    self.pos += 8 + length
+                    continue
+            self.string(what, keep=False)  # at the buffer's end, or refused with its reason
 
     def count(self, what: str, limit: int, least: int) -> int:
         """A u64 count of items of at least ``least`` bytes each, at most ``limit`` and no more
@@ -362,9 +374,7 @@ def _value(cur: _Cursor, kind: int, key: str) -> Any:
     if element_fmt is not None:
         cur.skip(n * least)
     else:
-        what = Text("a string in array {key!r}", key=shown(key))
-        for _ in range(n):
-            cur.string(what, keep=False)
+        cur.skip_strings(n, Text("a string in array {key!r}", key=shown(key)))
     return Array(element_name, n)
 
 

@@ -319,3 +319,54 @@ def test_unsupported_architecture_named(tmp_path):
     raw = _file([_ARCH, _kv_u32("llama.block_count", 0)], [], 0)
     with pytest.raises(ConfigError, match="llama.block_count"):
         gguf.spec_fields(gguf.read_model(_write(tmp_path, raw)))
+
+
+def _strings(key: str, items: list[bytes]) -> bytes:
+    return _string(key) + struct.pack("<IIQ", 9, 8, len(items)) + b"".join(map(_string, items))
+
+
+def test_long_string_arrays_kept_by_length(tmp_path):
+    tokens = [b"t%d" % i for i in range(300_000)]  # > 1 MiB: crosses the read buffer
+    raw = _file([_ARCH, _strings("tokenizer.ggml.tokens", tokens)], [_info("a", (4,), 0, 0)], 16)
+    model = gguf.read_model(_write(tmp_path, raw))
+    assert model.metadata["tokenizer.ggml.tokens"] == gguf.Array("string", 300_000)
+    assert [t.name for t in model.tensors] == ["a"]
+    hostile = tokens[:5000] + [b"x"]
+    raw = _file([_ARCH, _strings("k", hostile)], [], 0)
+    cut = raw.rindex(_string(b"x"))
+    raw = raw[:cut] + struct.pack("<Q", 2**40) + raw[cut + 8 :]
+    _fast(lambda: gguf.read_model(_write(tmp_path, raw)), "a string in array 'k'")
+
+
+def test_deepseek_shared_experts_from_stacked_rows(tmp_path):
+    # two shared experts of width 48 stored as one 64 x 96 matrix; latent attention sizes
+    entries = [
+        _kv_str("general.architecture", "deepseek2"),
+        *(
+            _kv_u32(f"deepseek2.{k}", v)
+            for k, v in [
+                ("block_count", 1), ("embedding_length", 64), ("attention.head_count", 4),
+                ("context_length", 128), ("expert_count", 4), ("expert_used_count", 2),
+                ("expert_feed_forward_length", 48), ("expert_shared_count", 2),
+                ("attention.kv_lora_rank", 32), ("rope.dimension_count", 16),
+                ("attention.key_length", 48), ("attention.value_length", 32),
+            ]
+        ),
+    ]  # fmt: skip
+    raw = _file(
+        entries,
+        [
+            _info("token_embd.weight", (64, 10), 0, 0),
+            _info("blk.0.ffn_gate_inp.weight", (64, 4), 0, 2560),
+            _info("blk.0.ffn_up_shexp.weight", (64, 96), 0, 3584),
+        ],
+        3584 + 64 * 96 * 4,
+    )
+    fields = gguf.spec_fields(gguf.read_model(_write(tmp_path, raw)))
+    assert (fields["family"], fields["n_shared_experts"], fields["shared_intermediate_size"]) == (
+        "deepseek_v2",
+        2,
+        48,
+    )
+    assert (fields["kv_lora_rank"], fields["qk_rope_head_dim"], fields["head_dim"]) == (32, 16, 48)
+    assert fields["extra"]["qk_nope_head_dim"] == 32 and fields["extra"]["v_head_dim"] == 32
