@@ -304,6 +304,7 @@ class LogCheck(Record):
     predicted_tokens: int
     logged_concurrency: float | None
     predicted_concurrency: float
+    exact_tokens: int | None = None  # from the KV-cache memory the log printed (capacity)
 
     @property
     def token_error(self) -> float:
@@ -317,6 +318,15 @@ class LogCheck(Record):
             return None
         return self.predicted_concurrency / self.logged_concurrency - 1
 
+    @property
+    def exact_error(self) -> float | None:
+        """(tokens from the printed KV-cache memory − logged) ÷ logged; None when the log
+        prints no memory. With tensor parallelism vLLM keeps the smallest count over its
+        workers, and a thread shows one worker's memory."""
+        if self.exact_tokens is None:
+            return None
+        return self.exact_tokens / self.logged_tokens - 1
+
 
 def _logged_tokens(logged: dict) -> int | None:
     """The tokens the cache holds, as printed: V1 prints them; older logs print blocks of 16."""
@@ -329,18 +339,24 @@ def _logged_tokens(logged: dict) -> int | None:
 
 def check_log(row: dict) -> LogCheck:
     """``row`` of the published logs predicted by :func:`serve` from its catalog entries."""
-    args = row["args"]
+    args, logged = row["args"], row["logged"]
+    launch = {
+        "tp": row["tensor_parallel_size"],
+        "kv_dtype": "fp8_e4m3" if args.get("kv_cache_dtype") == "fp8" else None,
+        "max_model_len": args["max_model_len"],
+    }
     result = serve(
         row["catalog_model"],
         row["catalog_gpu"],
-        tp=row["tensor_parallel_size"],
-        kv_dtype="fp8_e4m3" if args.get("kv_cache_dtype") == "fp8" else None,
         gpu_memory_utilization=args.get("gpu_memory_utilization"),
-        max_model_len=args["max_model_len"],
         max_num_seqs=args.get("max_num_seqs"),
         max_num_batched_tokens=args.get("max_num_batched_tokens"),
+        **launch,
     )
-    logged = row["logged"]
+    printed = logged.get("available_kv_gib")
+    exact = None
+    if printed and printed > 0:
+        exact = capacity(row["catalog_model"], int(printed * 2**30), **launch).kv_tokens
     return LogCheck(
         log=row["id"],
         split=row["split"],
@@ -353,6 +369,7 @@ def check_log(row: dict) -> LogCheck:
         predicted_tokens=result.kv_tokens,
         logged_concurrency=logged.get("max_concurrency"),
         predicted_concurrency=result.max_concurrency,
+        exact_tokens=exact,
     )
 
 

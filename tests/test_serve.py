@@ -180,6 +180,20 @@ def test_serve_predicts_logged_tokens_and_concurrency(check) -> None:
         assert abs(check.concurrency_error) <= bound
 
 
+@pytest.mark.parametrize(
+    "check",
+    [c for c in check_logs(("v1-tokens", "v0-blocks")) if c.exact_tokens is not None],
+    ids=lambda c: c.log,
+)
+def test_tokens_from_the_printed_memory(check) -> None:
+    # vLLM's arithmetic from the memory the log printed (two decimals of GiB); with tensor
+    # parallelism vLLM keeps the smallest count over its workers and the thread shows one
+    if check.tp == 1:
+        assert abs(check.exact_error) <= 0.005
+    else:
+        assert check.logged_tokens <= check.exact_tokens * 1.005
+
+
 def test_weights_match_model_loading() -> None:
     # Qwen3-30B-A3B on 4 x A10: vLLM printed "Model loading took 14.2474 GiB" per rank
     result = serve("qwen3-30b-a3b", "a10", tp=4, max_model_len=8192)

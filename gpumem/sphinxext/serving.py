@@ -25,7 +25,7 @@ from .translation import gettext as _
 
 DASH = "—"
 SPLITS = ("held-out", "fit", "all")
-MEASURES = ("tokens", "concurrency")
+MEASURES = ("tokens", "concurrency", "exact")
 STATS = ("median", "worst", "count")
 
 
@@ -67,12 +67,14 @@ def serving_logs_table(selection: Selection, language: str) -> Table:
         _("Concurrency logged"),
         _("gpumem"),
         _("Error"),
+        _("From the printed KV memory"),
+        _("Error"),
         _("Set"),
     ]
     rows = []
     checks = _checks(selection.kinds)
     for c in checks:
-        concurrency = c.concurrency_error
+        concurrency, exact = c.concurrency_error, c.exact_error
         rows.append(
             [
                 _source(c.log),
@@ -85,6 +87,8 @@ def serving_logs_table(selection: Selection, language: str) -> Table:
                 DASH if concurrency is None else significant(c.logged_concurrency, 4),
                 significant(c.predicted_concurrency, 4),
                 DASH if concurrency is None else signed_percent(concurrency, 1),
+                DASH if exact is None else format_int(c.exact_tokens, "en"),
+                DASH if exact is None else signed_percent(exact, 2),
                 _split_label(c.split),
             ]
         )
@@ -143,7 +147,8 @@ def serving_check(
 
     ``stat`` is ``median`` or ``worst`` absolute error, or ``count`` (launches compared);
     ``split`` ``held-out`` (default), ``fit`` or ``all``; ``measure`` ``tokens`` or
-    ``concurrency``.
+    ``concurrency`` (predicted from scratch) or ``exact`` (tokens from the KV-cache memory the
+    log printed, single-GPU launches); ``generation`` a log format or ``all``.
     """
     for name, value, accepted in (
         ("stat", stat, STATS),
@@ -152,12 +157,16 @@ def serving_check(
     ):
         if value not in accepted:
             raise UnknownNameError(name, value, accepted)
-    chosen = [c for c in _checks((generation,)) if split in ("all", c.split)]
-    errors = [
-        abs(e)
-        for e in (c.token_error if measure == "tokens" else c.concurrency_error for c in chosen)
-        if e is not None
-    ]
+    generations = GENERATIONS if generation == "all" else (generation,)
+    chosen = [c for c in _checks(generations) if split in ("all", c.split)]
+    if measure == "exact":  # with tensor parallelism a thread shows one worker's memory
+        chosen = [c for c in chosen if c.tp == 1]
+    error = {
+        "tokens": lambda c: c.token_error,
+        "concurrency": lambda c: c.concurrency_error,
+        "exact": lambda c: c.exact_error,
+    }[measure]
+    errors = [abs(e) for e in map(error, chosen) if e is not None]
     if stat == "count":
         return format_int(len(errors), language)
     if not errors:
