@@ -212,6 +212,7 @@ def model_inputs(m: ModelSpec) -> dict[str, int]:
         "w_c": m.attention_chunk or 1,
         "L_r": m.n_recurrent_layers,
         "e_r": m.recurrent_state,
+        "L_n": m.n_mlp_layers,
     }
 
 

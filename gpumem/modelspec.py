@@ -94,6 +94,8 @@ class ModelSpec(Record):
     # layer and sequence that does not grow with the context, instead of keys and values
     n_recurrent_layers: int = 0
     recurrent_state: int = 0
+    # Layers that cache nothing: the MLP blocks of Nemotron-H, which has no MLP in its other blocks
+    n_mlp_layers: int = 0
     # Where the numbers came from
     source: str = ""
     parameters_source: str = "architecture"  # "architecture", "safetensors" or "catalog"
@@ -121,18 +123,21 @@ class ModelSpec(Record):
         _set_count(self, "n_experts_active", 0, self.n_experts)
         for name in _LAYER_COUNTS:
             _set_count(self, name, 0, self.n_layers)
-        windowed = self.n_sliding_layers + self.n_chunked_layers + self.n_recurrent_layers
-        if windowed > self.n_layers:
-            raise InvalidValueError(
-                "n_recurrent_layers",
-                self.n_recurrent_layers,
-                Text(
-                    "at most {free} layers: sliding, chunked and recurrent layers are among the "
-                    "{layers}",
-                    free=max(0, self.n_layers - self.n_sliding_layers - self.n_chunked_layers),
-                    layers=self.n_layers,
-                ),
-            )
+        used = 0  # layers of the kinds that exclude each other
+        for name in _LAYER_COUNTS[1:]:
+            count = getattr(self, name)
+            if used + count > self.n_layers:
+                raise InvalidValueError(
+                    name,
+                    count,
+                    Text(
+                        "at most {free}: sliding, chunked, recurrent and MLP-only layers are "
+                        "among the {layers} layers",
+                        free=self.n_layers - used,
+                        layers=self.n_layers,
+                    ),
+                )
+            used += count
         if self.active_parameters == 0:
             object.__setattr__(self, "active_parameters", self.parameters)
         if not isinstance(self.warnings, tuple):
@@ -156,7 +161,7 @@ class ModelSpec(Record):
         An encoder caches nothing: every count is 0."""
         if not self.causal:
             return dict.fromkeys(LAYER_TYPES, 0)
-        attending = self.n_layers - self.n_recurrent_layers
+        attending = self.n_layers - self.n_recurrent_layers - self.n_mlp_layers
         unbounded = attending - self.n_sliding_layers - self.n_chunked_layers
         return {
             "full": 0 if self.uses_mla else unbounded,
@@ -196,7 +201,13 @@ _RANGES: dict[str, tuple[int, int]] = {
 
 
 #: Counts of layers of one kind, each at most the number of layers.
-_LAYER_COUNTS = ("n_dense_layers", "n_sliding_layers", "n_chunked_layers", "n_recurrent_layers")
+_LAYER_COUNTS = (
+    "n_dense_layers",
+    "n_sliding_layers",
+    "n_chunked_layers",
+    "n_recurrent_layers",
+    "n_mlp_layers",
+)
 
 
 def _set_count(spec: ModelSpec, name: str, low: int, high: int) -> None:
@@ -237,6 +248,7 @@ class _Family(Record):
     sinks: bool = False  # gpt-oss: one learned attention-sink logit per head and layer
     expert_bias: bool = False  # gpt-oss: biases on the expert projections
     router_bias: bool = False  # a per-expert router bias in every MoE layer (GLM-4.5, gpt-oss)
+    hybrid: bool = False  # Nemotron-H: Mamba-2, attention or MLP blocks (hybrid_override_pattern)
     linear_attention: bool = False  # Qwen3-Next: gated DeltaNet layers between full ones, whose
     #                                 query projection also yields an output gate
     vision: bool = False  # Gemma 3: a language model in ``text_config`` and a SigLIP tower
@@ -316,6 +328,7 @@ _FAMILIES: dict[str, _Family] = {
         sliding="all",
         keys=(("num_experts", "num_local_experts"),),
     ),
+    "nemotron_h": _Family(layer_norms=1, gated_mlp=False, hybrid=True),
     "olmoe": _Family(qk_norm="full", moe="all"),
     "phi3": _Family(attention_bias="none", sliding="all"),
     "qwen2": _Family(attention_bias="qkv", sliding="qwen"),
@@ -486,6 +499,7 @@ def from_config(config: dict[str, Any], *, name: str, source: str = "") -> Model
         attention_chunk=shape["chunk"] if shape["chunked_layers"] else 0,
         n_chunked_layers=shape["chunked_layers"],
         n_recurrent_layers=shape["recurrent_layers"],
+        n_mlp_layers=shape["mlp_only"],
         recurrent_state=shape["recurrent_state"],
         source=source,
         extra=shape["extra"],
@@ -604,8 +618,11 @@ def _shape(read: _Reader, family: _Family) -> dict[str, Any]:
     s["window"], s["sliding_layers"] = _sliding(read, family, layers)
     s["chunk"], s["chunked_layers"] = _chunked(read, family, layers)
     s["recurrent_layers"], s["recurrent_state"] = 0, 0
+    s["mlp_only"] = 0  # blocks that hold only an MLP (Nemotron-H)
     if family.linear_attention:
         _read_linear_attention(read, s)
+    if family.hybrid:
+        _read_hybrid(read, s)
     return s
 
 
@@ -665,6 +682,38 @@ def _chunked(read: _Reader, family: _Family, layers: int) -> tuple[int, int]:
         return chunk, rope.count(1)
     every = read.integer("no_rope_layer_interval", 4, maximum=MAX_LAYERS)
     return chunk, layers - layers // every
+
+
+def _read_hybrid(read: _Reader, s: dict[str, Any]) -> None:
+    """Nemotron-H's blocks, one letter each in ``hybrid_override_pattern``: ``M`` a Mamba-2
+    mixer (a fixed state), ``*`` attention, ``-`` an MLP (no cache); their Mamba-2 sizes."""
+    pattern = read.raw("hybrid_override_pattern")
+    if not isinstance(pattern, str) or set(pattern) - set("M*-"):
+        raise read.error(
+            Text(
+                "key 'hybrid_override_pattern' is {value!r}; expected a string of M, * and -",
+                value=shown(pattern),
+            )
+        )
+    _one_per_layer(read, "hybrid_override_pattern", pattern, s["layers"])
+    heads, head_dim = read.integer("mamba_num_heads"), read.integer("mamba_head_dim")
+    groups, state = read.integer("n_groups"), read.integer("ssm_state_size")
+    kernel = read.integer("conv_kernel", 4)
+    inner = heads * head_dim
+    conv = inner + 2 * groups * state  # channels of the convolution: x, B and C
+    bias = read.flag("use_bias", False)
+    s["recurrent_layers"], s["mlp_only"] = pattern.count("M"), pattern.count("-")
+    s["recurrent_state"] = heads * head_dim * state + (kernel - 1) * conv
+    s["linear"] = (
+        s["h"] * (inner + conv + heads)
+        + (inner + conv + heads if bias else 0)  # in_proj
+        + conv * kernel
+        + (conv if read.flag("use_conv_bias", True) else 0)  # depthwise conv
+        + 3 * heads  # dt_bias, A_log, D
+        + inner  # gated RMSNorm
+        + inner * s["h"]
+        + (s["h"] if bias else 0)  # out_proj
+    )
 
 
 def _read_linear_attention(read: _Reader, s: dict[str, Any]) -> None:
@@ -818,11 +867,14 @@ def _count(s: dict[str, Any], family: _Family) -> tuple[int, int, int]:
     if family.encoder:
         other += h * h + h  # pooler
     recurrent = s["recurrent_layers"]
-    attention = (layers - recurrent) * _attention(s, family) + recurrent * s.get("linear", 0)
-    mlp_dense = _mlp(h, s["inter"], family.gated_mlp, s["mlp_bias"] or not family.gated_mlp)
+    attending = layers - recurrent - s["mlp_only"]
+    attention = attending * _attention(s, family) + recurrent * s.get("linear", 0)
+    mlps = s["mlp_only"] if family.hybrid else layers  # Nemotron-H: only its MLP blocks
+    plain_bias = not family.gated_mlp and not family.hybrid  # GPT-2, BERT
+    mlp_dense = _mlp(h, s["inter"], family.gated_mlp, s["mlp_bias"] or plain_bias)
     moe_layers = s["moe_layers"]
     total = embedding + other + layers * family.layer_norms * norm + attention
-    total += (layers - moe_layers) * mlp_dense
+    total += (mlps - moe_layers) * mlp_dense
     active = total
     if moe_layers:
         expert = _mlp(h, s["moe_inter"], True, family.expert_bias)

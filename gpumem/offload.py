@@ -322,7 +322,7 @@ def _evaluate(
         n_w = sum(sliding[i] for i in layers)
         same = {"B": 1, "s": ctx, "b_kv": b_kv, "N_pp": 1, "e_kv": e_kv}
         kv = math.ceil(
-            fx.kv_cache_full(L=len(layers), L_w=n_w, L_c=0, L_r=0, **same)
+            fx.kv_cache_full(L=len(layers), L_w=n_w, L_c=0, L_r=0, L_n=0, **same)
             + fx.kv_cache_sliding(L_w=n_w, w=window, **same)
         )
         busy = bool(layers or has_output or (d == -1 and experts))

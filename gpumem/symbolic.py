@@ -74,6 +74,7 @@ L_c = _sym("L_c", "L_c", "layers with chunked attention", integer=True)
 w_c = _sym("w_c", "w_c", "attention chunk length (tokens)", integer=True)
 L_r = _sym("L_r", "L_r", "recurrent layers (linear attention, state space)", integer=True)
 e_r = _sym("e_r", "e_r", "values of a recurrent layer's state per sequence", integer=True)
+L_n = _sym("L_n", "L_n", "layers that cache nothing (the MLP blocks of a hybrid)", integer=True)
 R = _sym("R", "R", "sum of rows + columns over trainable weight matrices", integer=True)
 F = _sym("F", "F", "sum of in + out features of the linear layers of one layer", integer=True)
 r = _sym("r", "r", "LoRA rank (0 without LoRA)", integer=True)
@@ -346,7 +347,7 @@ _derive(
 _formula(
     "kv_cache_full",
     r"M_{KV,\mathrm{full}}",
-    B * b_kv * e_kv * CeilDiv(L - L_w - L_c - L_r, N_pp) * s,
+    B * b_kv * e_kv * CeilDiv(L - L_w - L_c - L_r - L_n, N_pp) * s,
     "keys and values (or latents) of every token, in layers that attend to the whole context",
 )
 _formula(

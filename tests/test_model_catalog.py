@@ -9,7 +9,7 @@ import pytest
 
 from gpumem.catalog import catalog_entry, load_model
 from gpumem.estimate import estimate
-from gpumem.modelspec import from_config
+from gpumem.modelspec import ModelSpec, from_config
 
 # safetensors.total of each Hugging Face repository (the model page's "Model size")
 PUBLISHED = {
@@ -74,6 +74,12 @@ def test_gpt_oss_counts_and_alternating_windows(model_id: str, billions: float, 
     assert spec.layer_types["sliding"] == spec.layer_types["full"] == layers // 2
 
 
+def hub_spec(name: str) -> ModelSpec:
+    """A model whose ``config.json`` is kept beside the tests (its address is in the file)."""
+    path = Path(__file__).parent / "configs" / f"{name}.json"
+    return from_config(json.loads(path.read_text())["config"], name=name)
+
+
 # The KV cache as a sum over kinds of layer, by hand, in BF16 (2 bytes a value), one sequence.
 def _kv(model_id: str, seq: int) -> tuple[int, dict[str, int]]:
     e = estimate(model_id, mode="inference", seq=seq, dtype="bf16")
@@ -113,8 +119,7 @@ def test_kv_cache_of_chunked_layers() -> None:
 def test_kv_cache_of_recurrent_layers_does_not_grow(seq: int) -> None:
     # Qwen3-Next-80B-A3B: 36 gated DeltaNet layers keep 32 x 128 x 128 + 3 x 8,192 = 548,864
     # values each, whatever the context; 12 full layers cache 2 x 2 x 256 values per token.
-    path = Path(__file__).parent / "configs" / "qwen3-next-80b-a3b.json"
-    spec = from_config(json.loads(path.read_text())["config"], name="Qwen3-Next-80B-A3B")
+    spec = hub_spec("qwen3-next-80b-a3b")
     e = estimate(spec, mode="inference", seq=seq, dtype="bf16")
     assert e.kv_cache_layers == {"full": 12 * seq * 1024 * 2, "recurrent": 36 * 548_864 * 2}
     assert e.kv_cache_layers["recurrent"] == 39_518_208
@@ -123,7 +128,15 @@ def test_kv_cache_of_recurrent_layers_does_not_grow(seq: int) -> None:
 def test_kv_cache_of_llama_4_scout_chunks_36_layers() -> None:
     # 36 chunked layers keep min(32768, 8192) tokens, 12 NoPE layers all of them; 8 KV heads of
     # 128: 2 x 8 x 128 x 2 = 4,096 bytes per token and layer
-    path = Path(__file__).parent / "configs" / "llama-4-scout.json"
-    spec = from_config(json.loads(path.read_text())["config"], name="Llama-4-Scout")
+    spec = hub_spec("llama-4-scout")
     e = estimate(spec, mode="inference", seq=32_768, dtype="bf16")
     assert e.kv_cache_layers == {"full": 12 * 32_768 * 4096, "chunked": 36 * 8192 * 4096}
+
+
+@pytest.mark.parametrize("seq", [4096, 131_072])
+def test_kv_cache_of_nemotron_h_four_attention_blocks_and_27_states(seq: int) -> None:
+    # 4 attention blocks cache 2 x 8 x 128 values per token; 27 Mamba-2 blocks keep 1,347,584
+    # values each; the 25 MLP blocks cache nothing
+    spec = hub_spec("nemotron-nano-9b-v2")
+    e = estimate(spec, mode="inference", seq=seq, dtype="bf16")
+    assert e.kv_cache_layers == {"full": 4 * seq * 2048 * 2, "recurrent": 27 * 1_347_584 * 2}

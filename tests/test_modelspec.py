@@ -454,3 +454,35 @@ def test_bad_llama_4_text_configs(change: dict, message: str) -> None:
     cfg = hub_config("llama-4-scout")
     with pytest.raises(ConfigError, match=message):
         from_config(cfg | {"text_config": cfg["text_config"] | change}, name="x")
+
+
+def test_nemotron_h_mamba_attention_and_mlp_blocks() -> None:
+    spec = from_config(hub_config("nemotron-nano-9b-v2"), name="Nemotron-Nano-9B-v2")
+    h = 4480
+    # 27 Mamba-2 blocks: 128 heads of 80 (10,240 wide), 8 groups of a 128-value state;
+    # in_proj to x, z, B, C and dt; a 4-wide convolution with bias over 10,240 + 2 x 8 x 128;
+    # dt_bias, A_log, D; a gated RMSNorm; out_proj
+    conv = 10240 + 2 * 8 * 128
+    mamba = h * (10240 + conv + 128) + conv * 4 + conv + 3 * 128 + 10240 + 10240 * h
+    attention = 2 * h * 40 * 128 + 2 * h * 8 * 128  # 4 blocks
+    mlp = 2 * h * 15680  # 25 blocks: up and down, squared ReLU, no bias
+    total = 2 * 131_072 * h + h + 56 * h + 27 * mamba + 4 * attention + 25 * mlp
+    assert spec.parameters == total == 8_888_227_328
+    assert round(spec.parameters / 1e8) == 89  # model card: 8.9 x 10^9 parameters
+    assert spec.layer_types == {"full": 4, "sliding": 0, "chunked": 0, "latent": 0, "recurrent": 27}
+    assert spec.n_mlp_layers == 25
+    # per block and sequence: the 128 x 80 x 128 state and the convolution's last 3 inputs
+    assert spec.recurrent_state == 128 * 80 * 128 + 3 * conv == 1_347_584
+
+
+@pytest.mark.parametrize("pattern", ["M*", "M*X" + "-" * 53, 56])
+def test_bad_nemotron_h_patterns(pattern: object) -> None:
+    with pytest.raises(ConfigError, match="hybrid_override_pattern"):
+        cfg = hub_config("nemotron-nano-9b-v2") | {"hybrid_override_pattern": pattern}
+        from_config(cfg, name="x")
+
+
+def test_layer_kinds_cannot_exceed_the_layers() -> None:
+    spec = from_config(hub_config("nemotron-nano-9b-v2"), name="x")
+    with pytest.raises(InvalidValueError, match="n_mlp_layers"):
+        spec.with_(n_mlp_layers=30)

@@ -57,6 +57,7 @@ def test_generated_code_equals_symbolic_form(P, L, tp, pp, dp, s, w, n_kv, z) ->
             "L_w": L // 2,
             "L_c": 0,
             "L_r": 1,
+            "L_n": 2,
             "B": 3,
             "s": s,
             "b_kv": 2,

@@ -281,8 +281,8 @@ function e_kv(c_kv, k_c, kv_values_gqa, kv_values_mla) {
 }
 
 /** keys and values (or latents) of every token, in layers that attend to the whole context */
-function kv_cache_full(L, L_w, L_c, L_r, B, s, b_kv, N_pp, e_kv) {
-  return $mul($mul($mul($mul(B, b_kv), e_kv), s), $ceil_div($sub($sub($sub(L, L_c), L_r), L_w), N_pp));
+function kv_cache_full(L, L_w, L_c, L_r, L_n, B, s, b_kv, N_pp, e_kv) {
+  return $mul($mul($mul($mul(B, b_kv), e_kv), s), $ceil_div($sub($sub($sub($sub(L, L_c), L_n), L_r), L_w), N_pp));
 }
 
 /** keys and values of the last w tokens, in sliding-window layers */
@@ -563,7 +563,7 @@ return {
     kv_values_gqa: [kv_values_gqa, ["n_kv", "d_h", "N_tp"]],
     kv_values_mla: [kv_values_mla, ["c_kv", "d_r"]],
     e_kv: [e_kv, ["c_kv", "k_c", "kv_values_gqa", "kv_values_mla"]],
-    kv_cache_full: [kv_cache_full, ["L", "L_w", "L_c", "L_r", "B", "s", "b_kv", "N_pp", "e_kv"]],
+    kv_cache_full: [kv_cache_full, ["L", "L_w", "L_c", "L_r", "L_n", "B", "s", "b_kv", "N_pp", "e_kv"]],
     kv_cache_sliding: [kv_cache_sliding, ["L_w", "w", "B", "s", "b_kv", "N_pp", "e_kv"]],
     kv_cache_chunked: [kv_cache_chunked, ["L_c", "w_c", "B", "s", "b_kv", "N_pp", "e_kv"]],
     kv_cache_recurrent: [kv_cache_recurrent, ["L_r", "e_r", "k_c", "B", "b_kv", "N_tp", "N_pp"]],

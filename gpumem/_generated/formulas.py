@@ -174,9 +174,9 @@ def e_kv(c_kv, k_c, kv_values_gqa, kv_values_mla):
     return k_c*((kv_values_mla) if (c_kv > 0) else (kv_values_gqa))
 
 
-def kv_cache_full(L, L_w, L_c, L_r, B, s, b_kv, N_pp, e_kv):
+def kv_cache_full(L, L_w, L_c, L_r, L_n, B, s, b_kv, N_pp, e_kv):
     """keys and values (or latents) of every token, in layers that attend to the whole context"""
-    return B*b_kv*e_kv*s*_ceil_div(L - L_c - L_r - L_w, N_pp)
+    return B*b_kv*e_kv*s*_ceil_div(L - L_c - L_n - L_r - L_w, N_pp)
 
 
 def kv_cache_sliding(L_w, w, B, s, b_kv, N_pp, e_kv):

@@ -277,7 +277,9 @@
     [s.chunk, s.chunked_layers] = chunked(read, family, layers);
     s.recurrent_layers = 0n;
     s.recurrent_state = 0n;
+    s.mlp_only = 0n;
     if (family.linear_attention) readLinearAttention(read, s);
+    if (family.hybrid) readHybrid(read, s);
     return s;
   }
 
@@ -292,6 +294,39 @@
         }),
       );
     }
+  }
+
+  /** ``_read_hybrid``: Nemotron-H's blocks (M Mamba-2, * attention, - MLP) and sizes. */
+  function readHybrid(read, s) {
+    const pattern = read.raw("hybrid_override_pattern", null);
+    if (typeof pattern !== "string" || [...pattern].some((c) => !"M*-".includes(c))) {
+      throw read.error(
+        engine.text(
+          "key 'hybrid_override_pattern' is {value!r}; expected a string of M, * and -",
+          { value: asShown(pattern) },
+        ),
+      );
+    }
+    onePerLayer(read, "hybrid_override_pattern", [...pattern], s.layers);
+    const sizes = ["mamba_num_heads", "mamba_head_dim", "n_groups", "ssm_state_size"];
+    const [heads, headDim, groups, state] = sizes.map((k) => read.integer(k));
+    const kernel = read.integer("conv_kernel", 4n);
+    const inner = heads * headDim;
+    const conv = inner + 2n * groups * state;
+    const bias = read.flag("use_bias", false);
+    const letters = (c) => BigInt([...pattern].filter((x) => x === c).length);
+    s.recurrent_layers = letters("M");
+    s.mlp_only = letters("-");
+    s.recurrent_state = heads * headDim * state + (kernel - 1n) * conv;
+    s.linear =
+      s.h * (inner + conv + heads) +
+      (bias ? inner + conv + heads : 0n) +
+      conv * kernel +
+      (read.flag("use_conv_bias", true) ? conv : 0n) +
+      3n * heads +
+      inner +
+      inner * s.h +
+      (bias ? s.h : 0n);
   }
 
   /** ``_chunked``: Llama 4's chunk and how many of its layers attend within chunks. */
@@ -521,11 +556,14 @@
     let other = norm;
     if (family.encoder) other += h * h + h;
     const recurrent = s.recurrent_layers;
-    const attending = (layers - recurrent) * attention(s, family) + recurrent * (s.linear || 0n);
-    const dense = mlp(h, s.inter, family.gated_mlp, s.mlp_bias || !family.gated_mlp);
+    const attention_ = (layers - recurrent - s.mlp_only) * attention(s, family);
+    const attending = attention_ + recurrent * (s.linear || 0n);
+    const mlps = family.hybrid ? s.mlp_only : layers;
+    const plainBias = !family.gated_mlp && !family.hybrid;
+    const dense = mlp(h, s.inter, family.gated_mlp, s.mlp_bias || plainBias);
     const moeLayers = s.moe_layers;
     let total = embedding + other + layers * BigInt(family.layer_norms) * norm + attending;
-    total += (layers - moeLayers) * dense;
+    total += (mlps - moeLayers) * dense;
     let active = total;
     if (moeLayers) {
       const expert = mlp(h, s.moe_inter, true, family.expert_bias);
@@ -684,6 +722,7 @@
         w_c: (s.chunked_layers ? s.chunk : 0n) || 1n,
         L_r: s.recurrent_layers,
         e_r: s.recurrent_state,
+        L_n: s.mlp_only,
       },
     };
   }
