@@ -356,8 +356,8 @@ function logits_inference(V, B, s_l, l_i) {
 }
 
 /** the cache of the prompt and of every generated token at the last decoding step: each kind of layer's cache with s + n_t tokens */
-function kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, k_c, B, s, n_t, b_kv, N_tp, N_pp, e_kv) {
-  return $add($add($add($mul($mul($mul($mul(B, b_kv), e_kv), $add(n_t, s)), $ceil_div($sub($sub($sub(L, L_c), L_r), L_w), N_pp)), $mul($mul($mul($mul(B, b_kv), e_kv), $ceil_div(L_c, N_pp)), $min(w_c, $add(n_t, s)))), $mul($mul($mul($mul(B, b_kv), e_kv), $ceil_div(L_w, N_pp)), $min(w, $add(n_t, s)))), $mul($mul($mul($mul(B, b_kv), k_c), $ceil_div(L_r, N_pp)), $ceil_div(e_r, N_tp)));
+function kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, L_n, k_c, B, s, n_t, b_kv, N_tp, N_pp, e_kv) {
+  return $add($add($add($mul($mul($mul($mul(B, b_kv), e_kv), $add(n_t, s)), $ceil_div($sub($sub($sub($sub(L, L_c), L_n), L_r), L_w), N_pp)), $mul($mul($mul($mul(B, b_kv), e_kv), $ceil_div(L_c, N_pp)), $min(w_c, $add(n_t, s)))), $mul($mul($mul($mul(B, b_kv), e_kv), $ceil_div(L_w, N_pp)), $min(w, $add(n_t, s)))), $mul($mul($mul($mul(B, b_kv), k_c), $ceil_div(L_r, N_pp)), $ceil_div(e_r, N_tp)));
 }
 
 /** tensors live inside one layer while one new token per sequence is processed */
@@ -578,7 +578,7 @@ return {
     logits_backward: [logits_backward, ["V", "B", "s", "l_b"]],
     prefill_workspace: [prefill_workspace, ["h", "n_h", "f", "k_e", "B", "s", "i_h", "i_f", "i_r", "i_s", "N_tp"]],
     logits_inference: [logits_inference, ["V", "B", "s_l", "l_i"]],
-    kv_cache_decode: [kv_cache_decode, ["L", "L_w", "w", "L_c", "w_c", "L_r", "e_r", "k_c", "B", "s", "n_t", "b_kv", "N_tp", "N_pp", "e_kv"]],
+    kv_cache_decode: [kv_cache_decode, ["L", "L_w", "w", "L_c", "w_c", "L_r", "e_r", "L_n", "k_c", "B", "s", "n_t", "b_kv", "N_tp", "N_pp", "e_kv"]],
     decode_workspace: [decode_workspace, ["h", "n_h", "f", "k_e", "B", "s", "n_t", "i_h", "i_f", "i_r", "i_s", "N_tp"]],
     logits_decode: [logits_decode, ["V", "B", "l_i"]],
     phase_forward: [phase_forward, ["weights", "adapter_weights", "master_weights", "optimizer_states", "activations_training", "autocast_copies", "logits_forward"]],

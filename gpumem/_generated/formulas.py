@@ -249,9 +249,9 @@ def logits_inference(V, B, s_l, l_i):
     return B*V*l_i*s_l
 
 
-def kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, k_c, B, s, n_t, b_kv, N_tp, N_pp, e_kv):
+def kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, L_n, k_c, B, s, n_t, b_kv, N_tp, N_pp, e_kv):
     """the cache of the prompt and of every generated token at the last decoding step: each kind of layer's cache with s + n_t tokens"""
-    return B*b_kv*e_kv*(n_t + s)*_ceil_div(L - L_c - L_r - L_w, N_pp) + B*b_kv*e_kv*_ceil_div(L_c, N_pp)*_min(w_c, n_t + s) + B*b_kv*e_kv*_ceil_div(L_w, N_pp)*_min(w, n_t + s) + B*b_kv*k_c*_ceil_div(L_r, N_pp)*_ceil_div(e_r, N_tp)
+    return B*b_kv*e_kv*(n_t + s)*_ceil_div(L - L_c - L_n - L_r - L_w, N_pp) + B*b_kv*e_kv*_ceil_div(L_c, N_pp)*_min(w_c, n_t + s) + B*b_kv*e_kv*_ceil_div(L_w, N_pp)*_min(w, n_t + s) + B*b_kv*k_c*_ceil_div(L_r, N_pp)*_ceil_div(e_r, N_tp)
 
 
 def decode_workspace(h, n_h, f, k_e, B, s, n_t, i_h, i_f, i_r, i_s, N_tp):
