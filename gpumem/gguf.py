@@ -726,8 +726,11 @@ def spec_fields(model: GGUFModel) -> dict[str, Any]:
         )
     if experts and not fields["moe_intermediate_size"]:  # Mixtral: experts as wide as the MLP
         fields["moe_intermediate_size"] = fields["intermediate_size"]
+    # Sliding windows as llama.cpp applies them: Gemma 2's layers 0, 2, 4, … are local; Phi-3's
+    # window is read but disabled (src/models/phi3.cpp: "Phi SWA is currently disabled"), so
+    # its cache holds the whole context
     window = read.integer("attention.sliding_window", 0, low=0, high=MAX_CONTEXT)
-    if window and arch in ("gemma2", "phi3"):  # Gemma 2: layers 0, 2, 4, … are local
+    if window and arch == "gemma2":
         fields["sliding_window"] = window
-        fields["n_sliding_layers"] = (layers + 1) // 2 if arch == "gemma2" else layers
+        fields["n_sliding_layers"] = (layers + 1) // 2
     return fields

@@ -370,3 +370,15 @@ def test_deepseek_shared_experts_from_stacked_rows(tmp_path):
     )
     assert (fields["kv_lora_rank"], fields["qk_rope_head_dim"], fields["head_dim"]) == (32, 16, 48)
     assert fields["extra"]["qk_nope_head_dim"] == 32 and fields["extra"]["v_head_dim"] == 32
+
+
+@pytest.mark.parametrize(("arch", "sliding"), [("gemma2", (4096, 21)), ("phi3", (0, 0))])
+def test_sliding_windows_as_llama_cpp_applies_them(tmp_path, arch, sliding):
+    """Gemma 2 (42 layers): every other layer local; Phi-3: llama.cpp disables its window."""
+    keys = [("block_count", 42), ("embedding_length", 64), ("attention.head_count", 4)]
+    keys += [("context_length", 8192), ("attention.sliding_window", 4096)]
+    entries = [_kv_str("general.architecture", arch)]
+    entries += [_kv_u32(f"{arch}.{k}", v) for k, v in keys]
+    raw = _file(entries, [_info("token_embd.weight", (64, 10), 0, 0)], 2560)
+    fields = gguf.spec_fields(gguf.read_model(_write(tmp_path, raw)))
+    assert (fields.get("sliding_window", 0), fields.get("n_sliding_layers", 0)) == sliding
