@@ -29,7 +29,7 @@ from ._generated import formulas as fx
 from ._record import Record
 from .errors import InvalidValueError, Text, UnknownNameError, as_int, shown
 from .hardware import GPU, get_gpu
-from .modelspec import ModelSpec
+from .modelspec import MAX_CONTEXT, ModelSpec
 from .precision import bytes_per_value
 from .workload import DEFAULT_CUDA_CONTEXT
 
@@ -305,11 +305,6 @@ def _evaluate(
     sliding, e_kv, b_kv = _sliding(spec), _kv_per_token_layer(spec), _kv_type_bytes(setup.kv_dtype)
     window = min(ctx, spec.sliding_window + setup.ubatch) if spec.sliding_window else ctx
     share = spec.n_experts_active / spec.n_experts if spec.n_experts else 0.0
-    f_tok = max(
-        spec.intermediate_size if (spec.n_dense_layers or not spec.n_experts) else 0,
-        spec.n_experts_active * spec.moe_intermediate_size
-        + spec.n_shared_experts * spec.shared_intermediate_size,
-    )
     unified = any(g.unified_memory for g in setup.gpus)
     out = []
     for d in [*range(len(setup.gpus)), -1]:
@@ -328,13 +323,12 @@ def _evaluate(
         busy = bool(layers or has_output or (d == -1 and experts))
         compute = (
             math.ceil(
-                fx.offload_compute_buffer(
+                fx.llamacpp_compute_buffer(
                     h=spec.hidden_size,
                     n_h=spec.n_heads,
-                    f=f_tok,
                     V=spec.vocab_size,
                     s=ctx,
-                    n_u=setup.ubatch,
+                    n_u=min(ctx, setup.ubatch),
                     o_L=int(has_output),
                     a_fa=int(setup.flash_attn),
                 )
@@ -462,7 +456,9 @@ def plan(
         raise InvalidValueError(
             "ram", ram, Text("nothing with unified memory (the GPU and CPU share one pool)")
         )
-    ctx = _check_count("ctx", DEFAULT_CTX if ctx is None else ctx, 1, spec.max_context)
+    # llama.cpp runs past the trained context with a warning; the search for the largest
+    # context stops at the trained one
+    ctx = _check_count("ctx", DEFAULT_CTX if ctx is None else ctx, 1, MAX_CONTEXT)
     batch = _check_count("batch", batch, 1, 2**31 - 1)
     ubatch = _check_count("ubatch", ubatch, 1, batch)
     if ram is not None:

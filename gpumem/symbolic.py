@@ -763,14 +763,6 @@ _formula(
     "peak bandwidth of system memory: channels × bits per channel × transfers per second",
 )
 _formula(
-    "offload_compute_buffer",
-    r"M_{\mathrm{cb}}",
-    4 * n_u * (o_L * V + 2 * f + 4 * h) + (1 - a_fa) * 4 * n_u * n_h * s,
-    "compute buffer of one device (an approximation): FP32 logits of a micro-batch where the "
-    "output layer is, the widest intermediates of a layer, and without flash attention the "
-    "attention scores over the whole context",
-)
-_formula(
     "device_token_seconds",
     r"t_d",
     (W_rd + M_Kd) / BW,

@@ -156,7 +156,7 @@ LAYERS = (
     ("table", "chart", "formula", "sources", "cli_help", "example", "role", "calculator"),
     ("apidoc", "search", "switcher", "mathml", "config", "catalogs", "directive"),
     ("quantities",),
-    ("table_kinds", "chart_kinds", "accuracy", "serving"),
+    ("table_kinds", "chart_kinds", "accuracy", "serving", "local"),
     ("techniques",),
     ("labels", "selection", "datatext"),
     ("options", "formatting", "translation", "freshness"),

@@ -495,11 +495,6 @@ function channel_bandwidth(n_ch, w_ch, r_mt) {
   return $mul($mul($mul($div(1n, 8n), n_ch), r_mt), w_ch);
 }
 
-/** compute buffer of one device (an approximation): FP32 logits of a micro-batch where the output layer is, the widest intermediates of a layer, and without flash attention the attention scores over the whole context */
-function offload_compute_buffer(h, n_h, f, V, s, n_u, o_L, a_fa) {
-  return $add($mul($mul($mul(n_h, n_u), s), $sub(4n, $mul(4n, a_fa))), $mul($mul(4n, n_u), $add($add($mul(V, o_L), $mul(2n, f)), $mul(4n, h))));
-}
-
 /** seconds one device needs per generated token to read its weights and KV cache once */
 function device_token_seconds(BW, W_rd, M_Kd) {
   return $div($add(M_Kd, W_rd), BW);
@@ -606,7 +601,6 @@ return {
     max_concurrency: [max_concurrency, ["kv_blocks", "blocks_per_request"]],
     kv_memory_for_requests: [kv_memory_for_requests, ["L_g", "N_r", "kv_page", "blocks_per_request"]],
     channel_bandwidth: [channel_bandwidth, ["n_ch", "w_ch", "r_mt"]],
-    offload_compute_buffer: [offload_compute_buffer, ["h", "n_h", "f", "V", "s", "n_u", "o_L", "a_fa"]],
     device_token_seconds: [device_token_seconds, ["BW", "W_rd", "M_Kd"]],
     offload_decode_ceiling: [offload_decode_ceiling, ["t_tok"]],
     prefill_compute_seconds: [prefill_compute_seconds, ["T_pk", "n_u", "P_ad"]],

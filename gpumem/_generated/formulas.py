@@ -389,11 +389,6 @@ def channel_bandwidth(n_ch, w_ch, r_mt):
     return ((1/8))*n_ch*r_mt*w_ch
 
 
-def offload_compute_buffer(h, n_h, f, V, s, n_u, o_L, a_fa):
-    """compute buffer of one device (an approximation): FP32 logits of a micro-batch where the output layer is, the widest intermediates of a layer, and without flash attention the attention scores over the whole context"""
-    return n_h*n_u*s*(4 - 4*a_fa) + 4*n_u*(V*o_L + 2*f + 4*h)
-
-
 def device_token_seconds(BW, W_rd, M_Kd):
     """seconds one device needs per generated token to read its weights and KV cache once"""
     return (M_Kd + W_rd)/BW

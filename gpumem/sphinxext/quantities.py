@@ -28,6 +28,7 @@ from .formatting import (
     ratio_text,
     significant,
 )
+from .local import QUANTITIES as LOCAL_QUANTITIES
 from .options import assignments, number, workload_spec
 from .options import digits as digits_option
 from .selection import run_estimate
@@ -241,4 +242,5 @@ QUANTITIES: dict[str, Callable[..., str]] = {
     "gpus-needed": gpus_needed,
     "accuracy": accuracy_figure,
     **SERVING_QUANTITIES,
+    **LOCAL_QUANTITIES,
 }

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from docutils import nodes
 from sphinx.application import Sphinx
 
-from . import accuracy, serving, table_kinds
+from . import accuracy, local, serving, table_kinds
 from .directive import KindDirective, table_node
 from .selection import Selection, Table
 
@@ -19,6 +19,7 @@ TABLES: dict[str, Callable[[Selection, str], Table]] = {
     **table_kinds.TABLES,
     **accuracy.TABLES,
     **serving.TABLES,
+    **local.TABLES,
 }
 
 
