@@ -101,8 +101,7 @@ def bench_accuracy() -> None:
             f"{family:<10} {split:<9} {len(group):>5} {s['median']:7.2%} {s['worst']:7.2%} "
             f"{aside:26.2%}"
         )
-    for family in ("LoRA", "FSDP2"):
-        print(f"{family:<10} {'—':<9} {0:>5} (not measured)")
+    print(f"{'FSDP2':<10} {'—':<9} {0:>5} (not measured)")
     held = summary(comparisons("held_out"))
     inference, training = map(rule_of_thumb_multiplier, ("inference", "training"))
     print(

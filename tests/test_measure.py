@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -9,7 +11,7 @@ pytest.importorskip("transformers")
 
 from gpumem.measure.build import build_model, fake_mode  # noqa: E402
 from gpumem.measure.run import measure  # noqa: E402
-from gpumem.measure.scenarios import Scenario, default_grid  # noqa: E402
+from gpumem.measure.scenarios import Scenario, default_grid, lora_grid  # noqa: E402
 
 # Grouped-query attention (2 KV heads for 4 query heads), where a spurious attention mask
 # on fake tensors would show; and GPT-2 with its tied embeddings, dropout and LayerNorm.
@@ -44,6 +46,11 @@ SCENARIOS = [
         optimizer="foreach",
     ),
 ]
+
+
+# The LoRA grid at the tiny model's size: q_proj,v_proj and all-linear, with and without
+# checkpointing.
+LORA = [replace(sc, batch=2, seq=64, lora_rank=4) for sc in lora_grid(True, 256)]
 
 
 def _measure(config: dict, sc: Scenario, fake: bool) -> dict:
@@ -85,3 +92,10 @@ def test_grid_respects_context_length() -> None:
     assert all(sc.seq + sc.new_tokens <= 1024 for sc in grid)
     assert len(grid) == len(set(grid))
     assert not [sc for sc in default_grid(decoder=False, max_seq=512) if sc.mode == "generate"]
+
+
+@pytest.mark.parametrize("sc", LORA, ids=Scenario.label)
+def test_lora_fake_equals_real(sc: Scenario) -> None:
+    pytest.importorskip("peft")
+    fake, real = _measure(TINY["llama"], sc, True), _measure(TINY["llama"], sc, False)
+    assert fake == real

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> None:
         help="cpu: fake tensors, any model size; cuda: real tensors on the GPU",
     )
     parser.add_argument(
-        "--grid", choices=("default", "held-out"), default="default", help="scenario grid"
+        "--grid", choices=("default", "held-out", "lora"), default="default", help="scenario grid"
     )
     parser.add_argument(
         "--append", action="store_true", help="add the records to those the output file holds"

@@ -21,7 +21,7 @@ from .build import (
     is_encoder,
 )
 from .run import measure
-from .scenarios import Scenario, default_grid, held_out_grid
+from .scenarios import Scenario, default_grid, held_out_grid, lora_grid
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 MODELS_DIR = DATA / "models"
@@ -48,8 +48,8 @@ CONVENTIONS = [
 ]
 #: Scenario grids: the default grid's records are the set the memory model's coefficients were
 #: counted and fitted on; the held-out grid's shapes were never used to choose a coefficient.
-GRIDS = {"default": default_grid, "held-out": held_out_grid}
-SPLITS = {"default": "fitted", "held-out": "held_out"}
+GRIDS = {"default": default_grid, "held-out": held_out_grid, "lora": lora_grid}
+SPLITS = {"default": "fitted", "held-out": "held_out", "lora": "held_out"}
 DEFAULT_MODELS = (
     "gpt2",
     "bert-base-uncased",

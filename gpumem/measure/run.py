@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from contextlib import nullcontext
 from typing import Any
+from unittest import mock
 
 import torch
 from torch.distributed._tools.mem_tracker import _ModState
@@ -125,9 +126,37 @@ def measure_inference(model: torch.nn.Module, sc: Scenario) -> dict[str, Any]:
 
 
 def _optimizer(model: torch.nn.Module, impl: str) -> torch.optim.Optimizer:
-    return torch.optim.AdamW(
-        model.parameters(), lr=1e-5, foreach=impl == "foreach", fused=impl == "fused"
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    return torch.optim.AdamW(trainable, lr=1e-5, foreach=impl == "foreach", fused=impl == "fused")
+
+
+def _with_lora(model: torch.nn.Module, sc: Scenario) -> torch.nn.Module:
+    """``model`` with peft LoRA adapters of ``sc``: the base frozen, the adapters in FP32
+    (peft's default ``autocast_adapter_dtype``), no dropout."""
+    from peft import LoraConfig, LoraModel, get_peft_model
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    targets = sc.lora_targets or "all-linear"
+    config = LoraConfig(
+        r=sc.lora_rank,
+        target_modules=targets if targets == "all-linear" else targets.split(","),
+        lora_dropout=0.0,
     )
+    # peft moves each new adapter to its base layer's device and dtype before casting it to
+    # FP32; a fake parameter cannot be swapped, so the adapters stay as created: FP32, on the
+    # device they were made on (the base's), which is where peft leaves them too.
+    with (
+        mock.patch.object(BaseTunerLayer, "_move_adapter_to_device_of_base_layer"),
+        mock.patch.object(LoraModel, "_replace_module", _put),
+    ):
+        return get_peft_model(model, config)
+
+
+def _put(
+    self: object, parent: torch.nn.Module, name: str, new: torch.nn.Module, old: object
+) -> None:
+    """peft's ``_replace_module`` without its move to the base layer's device."""
+    setattr(parent, name, new)
 
 
 def measure_train(model: torch.nn.Module, sc: Scenario) -> dict[str, Any]:
@@ -136,10 +165,13 @@ def measure_train(model: torch.nn.Module, sc: Scenario) -> dict[str, Any]:
     The loss is the model's own (``labels=input_ids``); the model outputs are dropped before
     backward, keeping only the loss, as a training loop does.
     """
+    base = model
+    if sc.lora_rank:
+        model = _with_lora(model, sc)
     model.train()
     if sc.grad_checkpointing:
-        model.activation_checkpointing_enable()
-    ids = _input_ids(model, sc.batch, sc.seq)
+        base.activation_checkpointing_enable()
+    ids = _input_ids(base, sc.batch, sc.seq)
     opt = _optimizer(model, sc.optimizer or "foreach")
     autocast = torch.autocast(ids.device.type, dtype=torch.bfloat16) if sc.amp else nullcontext()
 
@@ -163,12 +195,14 @@ def measure_train(model: torch.nn.Module, sc: Scenario) -> dict[str, Any]:
             with tracker.phase("optimizer"):
                 opt.step()
                 opt.zero_grad(set_to_none=True)
-        kept = _forward_activations(tracker, model, end_of_forward["activations"])
+        kept = _forward_activations(tracker, base, end_of_forward["activations"])
     finally:
         model.zero_grad(set_to_none=True)
         if sc.grad_checkpointing:
-            model.activation_checkpointing_disable()
+            base.activation_checkpointing_disable()
         del opt
+        if sc.lora_rank:
+            model.unload()  # the base without its adapters, for the next scenario
     return _record(
         tracker,
         cuda,

@@ -26,6 +26,9 @@ class Scenario:
         ``all`` positions or only the ``last`` one (``logits_to_keep=1``).
     optimizer
         AdamW implementation, ``foreach`` or ``fused``.
+    lora_rank, lora_targets
+        Train peft LoRA adapters of this rank on a frozen base (0: full training), on
+        ``lora_targets`` (peft's ``all-linear`` or a comma-separated list of module names).
     """
 
     mode: Mode
@@ -37,6 +40,8 @@ class Scenario:
     new_tokens: int = 0
     grad_checkpointing: bool = False
     optimizer: Literal["foreach", "fused"] | None = None
+    lora_rank: int = 0
+    lora_targets: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """All parameters, as written to the records."""
@@ -123,3 +128,25 @@ def held_out_grid(decoder: bool, max_seq: int) -> list[Scenario]:
             )
         )
     return [sc for sc in dict.fromkeys(grid) if (sc.mode, sc.batch, sc.seq) not in seen]
+
+
+def lora_grid(decoder: bool, max_seq: int) -> list[Scenario]:
+    """LoRA on a frozen BF16 base: rank 16 on q_proj and v_proj or on every linear layer,
+    with and without checkpointing, 4 x 512 tokens (decoders only)."""
+    if not decoder:
+        return []
+    return [
+        Scenario(
+            "train",
+            "bf16",
+            batch=4,
+            seq=min(512, max_seq),
+            logits="all",
+            grad_checkpointing=ckpt,
+            optimizer="foreach",
+            lora_rank=16,
+            lora_targets=targets,
+        )
+        for targets in ("q_proj,v_proj", "all-linear")
+        for ckpt in (False, True)
+    ]

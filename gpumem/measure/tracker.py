@@ -32,6 +32,16 @@ def _breakdown(snapshot: dict[torch.device, dict[str, int]]) -> Breakdown:
     return out
 
 
+class _NoHook:
+    """Stands for a hook handle where none was registered."""
+
+    def remove(self) -> None:
+        """Nothing to remove."""
+
+
+_NO_HOOK = _NoHook()
+
+
 class PhaseTracker(MemTracker):
     """Track live tensor bytes by category, with a peak per named phase.
 
@@ -54,6 +64,16 @@ class PhaseTracker(MemTracker):
         self.phase_end: dict[str, Breakdown] = {}
         self.peak: Breakdown = {}
         self.parameter_copy_bytes: dict[str, int] = {}
+
+    def _track_module_params_and_buffers(
+        self, module: torch.nn.Module, install_grad_hooks: bool = True
+    ) -> tuple[int, int]:
+        """MemTracker's, except that frozen parameters (a LoRA base) get no gradient hooks,
+        which PyTorch refuses on tensors that do not require a gradient."""
+        for param in module.parameters():
+            if not param.requires_grad:
+                self._param_to_grad_hook_handles.setdefault(param, (_NO_HOOK, _NO_HOOK))
+        return super()._track_module_params_and_buffers(module, install_grad_hooks)
 
     def current(self) -> Breakdown:
         """Live bytes now, by category."""
