@@ -14,6 +14,8 @@ from gpumem.modelspec import ModelSpec, from_config
 # safetensors.total of each Hugging Face repository (the model page's "Model size")
 PUBLISHED = {
     "mistral-nemo-12b": 12_247_782_400,
+    "phi-4": 14_659_507_200,
+    "qwen3-235b-a22b": 235_093_634_560,
     "qwen2.5-14b": 14_770_033_664,
     "qwen2.5-32b": 32_763_876_352,
     "qwen3-32b": 32_762_123_264,
