@@ -348,6 +348,7 @@ def check_log(row: dict) -> LogCheck:
     result = serve(
         row["catalog_model"],
         row["catalog_gpu"],
+        dtype=row.get("catalog_dtype"),
         gpu_memory_utilization=args.get("gpu_memory_utilization"),
         max_num_seqs=args.get("max_num_seqs"),
         max_num_batched_tokens=args.get("max_num_batched_tokens"),

@@ -155,9 +155,12 @@ def test_enough_rows_are_checked() -> None:
 #: worst is 5.6 % (tokens and concurrency of the 4 x A10 launch).
 CHECKS = check_logs()
 FIT_BOUND = 0.06
-#: The issue's target for held-out launches; no held-out launch of the current format has a
-#: catalog model and GPU yet, so this bound holds over an empty set (the count test says so).
+#: The target for held-out launches. It is not met: the one held-out launch of the current
+#: format whose model and GPU are in the catalog (Qwen3-235B-A22B-FP8 on 4 x H100, vllm#21348,
+#: with LMCache's connector) logged 178,880 tokens; gpumem predicts 305,424 (+70.7 %), because
+#: vLLM's budget left 8.11 GiB where gpumem's leaves 13.7 GiB. The exact part holds on it.
 HELD_OUT_BOUND = 0.03
+HELD_OUT_MEASURED = {"vllm-21348-qwen3-235b-fp8-4xh100": 0.707}
 
 
 def test_the_split_is_recorded_for_every_log() -> None:
@@ -169,15 +172,26 @@ def test_the_split_is_recorded_for_every_log() -> None:
 def test_launches_predicted_from_scratch_are_counted() -> None:
     splits = [c.split for c in CHECKS]
     assert splits.count("fit") == 2
-    assert splits.count("held-out") == 0  # the 3 % target is not demonstrated yet
+    assert splits.count("held-out") == len(HELD_OUT_MEASURED) == 1
 
 
-@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.log)
-def test_serve_predicts_logged_tokens_and_concurrency(check) -> None:
-    bound = FIT_BOUND if check.split == "fit" else HELD_OUT_BOUND
-    assert abs(check.token_error) <= bound
+@pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "fit"], ids=lambda c: c.log)
+def test_fitted_launches_within_their_in_sample_bound(check) -> None:
+    assert abs(check.token_error) <= FIT_BOUND
     if check.concurrency_error is not None:
-        assert abs(check.concurrency_error) <= bound
+        assert abs(check.concurrency_error) <= FIT_BOUND
+
+
+@pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "held-out"], ids=lambda c: c.log)
+def test_held_out_launches_measured_error(check) -> None:
+    # the figure reported on the site, held here so that a change shows
+    assert check.token_error == pytest.approx(HELD_OUT_MEASURED[check.log], abs=0.005)
+
+
+@pytest.mark.xfail(strict=True, reason="held-out target not met: +70.7 % on vllm#21348")
+def test_held_out_launches_within_the_target() -> None:
+    held_out = [c for c in CHECKS if c.split == "held-out"]
+    assert held_out and all(abs(c.token_error) <= HELD_OUT_BOUND for c in held_out)
 
 
 @pytest.mark.parametrize(
