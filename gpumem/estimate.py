@@ -54,7 +54,7 @@ class Estimate(Record):
         Everything one GPU needs at the peak, runtime overhead included.
     kv_cache_layers
         Bytes of the KV cache by kind of layer (``full``, ``sliding``, ``chunked``, ``latent``,
-        ``recurrent``: see :attr:`ModelSpec.layer_types`), the kinds the model has; empty in
+        ``recurrent``: see :attr:`~gpumem.modelspec.ModelSpec.layer_types`), the kinds the model has; empty in
         training, which keeps no cache.
     """
 
