@@ -136,7 +136,7 @@ class Workload(Record):
     lora_targets
         With ``lora_rank``: the modules adapted, in peft's names: ``"all-linear"`` (every
         linear layer but the LM head, the default) or a comma-separated list of
-        :data:`LORA_TARGETS` such as ``"q_proj,v_proj"``.
+        ``LORA_TARGETS`` such as ``"q_proj,v_proj"``.
     dp, tp, pp, zero
         Data-, tensor- and pipeline-parallel sizes and the ZeRO stage (3 = FSDP full shard).
     cuda_context, allocator_reserve
