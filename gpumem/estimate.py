@@ -54,8 +54,8 @@ class Estimate(Record):
         Everything one GPU needs at the peak, runtime overhead included.
     kv_cache_layers
         Bytes of the KV cache by kind of layer (``full``, ``sliding``, ``chunked``, ``latent``,
-        ``recurrent``: see :attr:`~gpumem.modelspec.ModelSpec.layer_types`), the kinds the model has; empty in
-        training, which keeps no cache.
+        ``recurrent``: see :attr:`~gpumem.modelspec.ModelSpec.layer_types`), the kinds the
+        model has; empty in training, which keeps no cache.
     """
 
     model: ModelSpec

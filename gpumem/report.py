@@ -196,6 +196,7 @@ def estimate_json(e: Estimate) -> dict[str, object]:
         "total_bytes": e.total_bytes,
         "tensor_bytes": e.tensor_bytes,
         "components": e.components,
+        "kv_cache_layers": e.kv_cache_layers,
         "phase": e.phase,
         "phases": e.phases,
         "units": "bytes",

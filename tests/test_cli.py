@@ -316,6 +316,16 @@ def test_comparison_table(capsys) -> None:
     assert sum(row.endswith("best") for row in rows) == 1
 
 
+def test_json_gives_the_cache_of_each_kind_of_layer(capsys) -> None:
+    # gpt-oss-20b: 12 full and 12 sliding-window (128-token) layers, 8 KV heads of 64 values,
+    # a key and a value each, 2 bytes per value in BF16: 2,048 bytes per token and layer.
+    code, out, _ = run(capsys, "estimate", "gpt-oss-20b", "--seq", "8192", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert data["kv_cache_layers"] == {"full": 12 * 8192 * 2048, "sliding": 12 * 128 * 2048}
+    assert data["components"]["kv_cache"] == 204_472_320
+
+
 def test_comparison_json_is_the_api(capsys) -> None:
     from gpumem.compare import best, compare
     from gpumem.report import compare_json, to_json
