@@ -18,7 +18,7 @@ from ._generated import formulas as fx
 from ._record import Factory, Record
 from .catalog import load_model
 from .errors import ConfigError, InvalidValueError, ParallelismError, Text, UnknownNameError
-from .modelspec import LAYER_TYPES, ModelSpec
+from .modelspec import ModelSpec
 from .precision import bytes_per_value, get_format
 from .workload import DEFAULT_SEQ, LORA_TARGETS, MODES, Workload
 
@@ -397,16 +397,23 @@ def estimate(
         phases if work.training else {},
         tensors,
         tensors + overhead,
-        _kv_cache_layers(spec, values),
+        _kv_cache_layers(values),
     )
 
 
-def _kv_cache_layers(spec: ModelSpec, values: dict[str, object]) -> dict[str, int]:
-    """The KV cache's bytes by kind of layer, for the kinds ``spec`` has (see ``Estimate``)."""
+#: The terms ``kv_cache`` sums, by the kind of layer they cache for.
+_KV_CACHE_KINDS = ("full", "sliding", "chunked", "recurrent")
+
+
+def _kv_cache_layers(values: dict[str, object]) -> dict[str, int]:
+    """The KV cache's bytes by kind of layer, for the kinds the model has (see ``Estimate``):
+    the terms of ``kv_cache`` that hold anything; full-attention layers that cache a latent
+    (``c_kv > 0``) are called ``latent``."""
     if "kv_cache" not in values:
         return {}
-    formula = {k: f"kv_cache_{k}" for k in LAYER_TYPES} | {"latent": "kv_cache_full"}
-    return {kind: math.ceil(values[formula[kind]]) for kind, n in spec.layer_types.items() if n}
+    full = "latent" if values["c_kv"] else "full"
+    terms = {kind: values[f"kv_cache_{kind}"] for kind in _KV_CACHE_KINDS}
+    return {(full if k == "full" else k): math.ceil(x) for k, x in terms.items() if x > 0}
 
 
 def gpu_count(workload: Workload) -> int:

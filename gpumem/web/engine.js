@@ -522,7 +522,20 @@
       phases: w.mode === "training" ? phases : {},
       tensor_bytes: tensors,
       total_bytes: tensors + overhead,
+      kv_cache_layers: kvCacheLayers(values),
     };
+  }
+
+  /** ``gpumem.estimate._kv_cache_layers``: the terms of ``kv_cache`` that hold anything. */
+  function kvCacheLayers(values) {
+    const out = {};
+    if (!("kv_cache" in values)) return out;
+    const full = values.c_kv > 0 ? "latent" : "full";
+    for (const kind of ["full", "sliding", "chunked", "recurrent"]) {
+      const x = values["kv_cache_" + kind];
+      if (x > 0) out[kind === "full" ? full : kind] = rt.$ceil(x);
+    }
+    return out;
   }
 
   function ruleOfThumb(parameters, dtype, mode) {
@@ -638,6 +651,7 @@
       total_bytes: e.total_bytes,
       tensor_bytes: e.tensor_bytes,
       components: e.components,
+      kv_cache_layers: e.kv_cache_layers,
       phase: e.phase,
       phases: e.phases,
       units: "bytes",
