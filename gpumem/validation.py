@@ -28,6 +28,7 @@ from ._data import load_json, path
 from ._record import Record
 from .errors import UnknownNameError
 from .estimate import estimate, rule_of_thumb
+from .i18n import N_
 from .workload import Workload
 
 _BARE = {"cuda_context": 0, "allocator_reserve": 0.0}
@@ -46,17 +47,17 @@ FAMILIES = {
 #: Activation-profile coefficients treated as fitted to the measurements: their profile's
 #: derivation does not trace each of these tensors to the code. (profile id, path) -> what.
 FITTED = {
-    ("llama", "saved.h.act"): "a third h-sized tensor per layer beyond the two norm outputs",
-    ("llama", "amp.saved.h.fp32"): "FP32 residual copies under autocast (5)",
-    ("llama", "amp.saved.h.act"): "BF16 copies under autocast (2)",
-    ("llama", "logits.backward.fp32"): "a third FP32 logit-sized tensor in backward",
-    ("llama", "inference.h.act"): "the residual stream's four h-sized tensors at the peak",
-    ("gpt2", "saved.h.act"): "seven h-sized tensors per layer",
-    ("gpt2", "saved.f.act"): "five f-sized GELU intermediates",
-    ("gpt2", "inference.f.act"): "four f-sized temporaries at the inference peak",
-    ("gpt2", "amp.saved.h.fp32"): "FP32 copies under autocast (4)",
-    ("bert", "saved.h.act"): "seven h-sized tensors per layer",
-    ("bert", "amp.saved.h.fp32"): "FP32 copies under autocast (6)",
+    ("llama", "saved.h.act"): N_("a third h-sized tensor per layer beyond the two norm outputs"),
+    ("llama", "amp.saved.h.fp32"): N_("FP32 residual copies under autocast (5)"),
+    ("llama", "amp.saved.h.act"): N_("BF16 copies under autocast (2)"),
+    ("llama", "logits.backward.fp32"): N_("a third FP32 logit-sized tensor in backward"),
+    ("llama", "inference.h.act"): N_("the residual stream's four h-sized tensors at the peak"),
+    ("gpt2", "saved.h.act"): N_("seven h-sized tensors per layer"),
+    ("gpt2", "saved.f.act"): N_("five f-sized GELU intermediates"),
+    ("gpt2", "inference.f.act"): N_("four f-sized temporaries at the inference peak"),
+    ("gpt2", "amp.saved.h.fp32"): N_("FP32 copies under autocast (4)"),
+    ("bert", "saved.h.act"): N_("seven h-sized tensors per layer"),
+    ("bert", "amp.saved.h.fp32"): N_("FP32 copies under autocast (6)"),
 }
 
 
@@ -64,9 +65,11 @@ FITTED = {
 #: (model, scenario label) -> the mechanism. The bounds apply to the other held-out records.
 KNOWN_MISSES = (
     {
-        (model, label): "sliding-window cache after a prompt longer than the window: transformers "
-        "keeps the last w - 1 positions as a view of the whole prompt's keys and values, so the "
-        "whole prompt stays allocated until the next step; gpumem counts w positions"
+        (model, label): N_(
+            "sliding-window cache after a prompt longer than the window: transformers keeps the "
+            "last w - 1 positions as a view of the whole prompt's keys and values, so the whole "
+            "prompt stays allocated until the next step; gpumem counts w positions"
+        )
         for model, label in (
             ("phi-3-mini-4k", "prefill bf16 1x4096 logits=all"),
             ("phi-3-mini-4k", "generate bf16 1x4092+4 logits=last"),
@@ -75,17 +78,19 @@ KNOWN_MISSES = (
         )
     }
     | {
-        ("deepseek-v2-lite", label): "not yet explained: at 8,192 tokens the gap (7.9 GB) is the "
-        "size of about eight bytes per head and key pair for its 16 heads, as if score "
-        "matrices were kept (query/key heads of 192 values, value heads of 128); gpumem assumes "
-        "a fused attention kernel"
+        ("deepseek-v2-lite", label): N_(
+            "not yet explained: at 8,192 tokens the gap (7.9 GB) is the size of about eight bytes "
+            "per head and key pair for its 16 heads, as if score matrices were kept (query/key "
+            "heads of 192 values, value heads of 128); gpumem assumes a fused attention kernel"
+        )
         for label in ("prefill bf16 1x8192 logits=all", "generate bf16 1x8188+4 logits=last")
     }
     | {
-        (model, f"train bf16 4x512 logits=all LoRA r=16 {targets} foreach"): "LoRA without "
-        "checkpointing: gpumem uses full fine-tuning's activation profile, but a frozen base saves "
-        "no inputs for its weights' gradients, while peft casts each adapted module's input to "
-        "FP32 and lora_A saves that copy"
+        (model, f"train bf16 4x512 logits=all LoRA r=16 {targets} foreach"): N_(
+            "LoRA without checkpointing: gpumem uses full fine-tuning's activation profile, but a "
+            "frozen base saves no inputs for its weights' gradients, while peft casts each adapted "
+            "module's input to FP32 and lora_A saves that copy"
+        )
         for model in ("qwen2.5-0.5b", "llama-3.2-1b")
         for targets in ("q_proj,v_proj", "all-linear")
     }

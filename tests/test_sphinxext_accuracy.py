@@ -21,7 +21,7 @@ from gpumem.sphinxext.formatting import signed_percent  # noqa: E402
 from gpumem.sphinxext.quantities import compute  # noqa: E402
 from gpumem.sphinxext.table import TABLES  # noqa: E402
 from gpumem.sphinxext.translation import CATALOG, LOCALE_DIR  # noqa: E402
-from gpumem.validation import comparisons, summary  # noqa: E402
+from gpumem.validation import FITTED, KNOWN_MISSES, comparisons, summary  # noqa: E402
 
 RECORDS = json.loads(open(path("measurements.json"), encoding="utf-8").read())["records"]
 LLAMA_2_7B = 6_738_415_616  # parameters
@@ -128,3 +128,58 @@ def test_chart_is_deterministic_and_complete(chinese) -> None:
     assert figure.ylabel == "估算误差" and f"共 {len(rows)} 个场景" in alt
     first = render_svg(figure)
     assert first.startswith(b"<?xml") and render_svg(figure) == first
+
+
+def test_split_selects_records_and_claims_rest_on_held_out() -> None:
+    held = [r for r in RECORDS if r["split"] == "held_out" and r.get("peak_bytes")]
+    errors = sorted(
+        abs(c.error) for c in comparisons() if c.split == "held_out"
+    )  # the same records, by the other door
+    assert compute("accuracy stat=count split=held_out", "en", "GB") == str(len(held))
+    assert len(errors) == len(held)
+    text = compute("accuracy stat=worst split=held_out digits=6", "en", "GB")
+    assert float(text.rstrip("%")) == pytest.approx(100 * errors[-1], rel=1e-5)
+    models = {r["model"] for r in RECORDS if r["split"] == "fitted" and r.get("peak_bytes")}
+    assert compute("accuracy stat=models split=fitted", "en", "GB") == str(len(models))
+    _, _, rows = table("accuracy", kinds="train", split="held_out")
+    assert len(rows) == sum(r["scenario"]["mode"] == "train" for r in held)
+    with pytest.raises(GpumemError, match="'test'"):
+        compute("accuracy stat=median split=test", "en", "GB")
+    with pytest.raises(GpumemError, match="'some'"):
+        compute("accuracy stat=median misses=some", "en", "GB")
+
+
+def test_worst_without_known_misses() -> None:
+    # every held-out record except the (model, label) pairs named in KNOWN_MISSES
+    rows = [c for c in comparisons("held_out") if (c.model, c.scenario) not in KNOWN_MISSES]
+    worst = max(abs(c.error) for c in rows)
+    text = compute("accuracy stat=worst split=held_out misses=without digits=6", "en", "GB")
+    assert float(text.rstrip("%")) == pytest.approx(100 * worst, rel=1e-5)
+    assert worst < float(compute("accuracy stat=worst split=held_out digits=6", "en", "GB")[:-1])
+
+
+def test_family_table_counts_each_family_and_split() -> None:
+    _, header, rows = table("accuracy-families")
+    assert header[:3] == ["Kind of scenario", "Split", "Scenarios compared"]
+    lora = [
+        r
+        for r in RECORDS
+        if r["scenario"].get("lora_rank") and r["split"] == "held_out" and r.get("peak_bytes")
+    ]
+    (row,) = [r for r in rows if r[0] == "LoRA training step"]
+    assert row[1] == "Held out" and row[2] == str(len(lora))
+    assert sum(int(r[2]) for r in rows) == len(comparisons())
+    _, _, held = table("accuracy-families", split="held_out")
+    assert {r[1] for r in held} == {"Held out"}
+
+
+def test_fitted_and_misses_are_listed_in_both_languages(chinese) -> None:
+    _, _, fitted = table("accuracy-fitted", "zh_CN")
+    assert [(r[0], r[1]) for r in fitted] == list(FITTED)
+    _, _, misses = table("accuracy-misses", "zh_CN")
+    assert len(misses) == len(KNOWN_MISSES)
+    po = open(LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / f"{CATALOG}.po", encoding="utf-8").read()
+    for text in {*FITTED.values(), *KNOWN_MISSES.values()}:
+        assert f'msgid "{text}"' in po.replace('"\n"', "")
+        assert text not in {r[2] for r in fitted} | {r[3] for r in misses}  # shown translated
+    assert any("LoRA 秩 16" in r[1] for r in misses)

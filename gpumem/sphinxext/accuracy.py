@@ -1,9 +1,12 @@
 """How close gpumem comes to measured memory: the ``accuracy`` table and chart kinds, the
-``accuracy-summary`` table and the ``accuracy`` role quantity.
+``accuracy-summary``, ``accuracy-families``, ``accuracy-fitted`` and ``accuracy-misses``
+tables and the ``accuracy`` role quantity.
 
 Everything is read from :mod:`gpumem.validation` (the committed measurements and the
 comparison of each with the estimate and the rule of thumb), so the page follows the data.
 Errors are relative, ``(estimate − measured) ÷ measured``: negative means the estimate is short.
+Every selection takes a split (``fitted``, ``held_out``; both by default): claims rest on the
+held-out one.
 """
 
 from __future__ import annotations
@@ -17,8 +20,18 @@ from ..errors import InvalidValueError, UnknownNameError
 from ..estimate import rule_of_thumb_multiplier
 from ..plotting import ErrorChart
 from ..units import to_unit
-from ..validation import Comparison, compare, measurements, summary
+from ..validation import (
+    FITTED,
+    KNOWN_MISSES,
+    SPLITS,
+    Comparison,
+    by_family,
+    compare,
+    measurements,
+    summary,
+)
 from ..workload import MODES
+from .datatext import translated
 from .formatting import amount, format_int, join_names, percent, signed_percent, significant
 from .labels import kind_label, scenario_label
 from .options import digits as digits_option
@@ -29,7 +42,9 @@ from .translation import gettext as _
 KINDS = ("weights", "prefill", "generate", "train")
 DASH = "—"
 STATS = ("median", "worst", "best", "rule_median", "rule_worst", "rule_best")
-COUNTS = ("count", "failed", "exact")
+COUNTS = ("count", "failed", "exact", "models")
+#: Which measurements a figure counts: every one, or all but the :data:`KNOWN_MISSES`.
+MISSES = ("with", "without")
 
 
 @dataclass(frozen=True)
@@ -40,6 +55,8 @@ class Entry:
     scenario: dict
     comparison: Comparison | None  # None when the run failed
 
+    split: str
+
     @property
     def kind(self) -> str:
         return str(self.scenario["mode"])
@@ -48,7 +65,7 @@ class Entry:
 @cache
 def _all_entries() -> tuple[Entry, ...]:
     return tuple(
-        Entry(r["model"], r["scenario"], compare(r) if r.get("peak_bytes") else None)
+        Entry(r["model"], r["scenario"], compare(r) if r.get("peak_bytes") else None, r["split"])
         for r in measurements()["records"]
     )
 
@@ -60,20 +77,24 @@ def _check(name: str, values: Iterable[str], accepted: Iterable[str]) -> None:
             raise UnknownNameError(name, value, accepted)
 
 
-def entries(models: Iterable[str] = (), kinds: Iterable[str] = ()) -> list[Entry]:
-    """Measured records of ``models`` (default: all, in the data's order) and ``kinds``,
-    grouped by model and ordered by kind within each model."""
+def entries(
+    models: Iterable[str] = (), kinds: Iterable[str] = (), splits: Iterable[str] = ()
+) -> list[Entry]:
+    """Measured records of ``models`` (default: all, in the data's order), ``kinds`` and
+    ``splits`` (default: both), grouped by model and ordered by kind within each model."""
     everything = _all_entries()
     measured = list(dict.fromkeys(e.model for e in everything))
     models, kinds = tuple(models) or tuple(measured), tuple(kinds) or KINDS
+    splits = tuple(splits) or SPLITS
     _check("measured model", models, measured)
     _check("scenario kind", kinds, KINDS)
-    chosen = [e for e in everything if e.model in models and e.kind in kinds]
+    _check("split", splits, SPLITS)
+    chosen = [e for e in everything if e.model in models and e.kind in kinds and e.split in splits]
     return sorted(chosen, key=lambda e: (models.index(e.model), KINDS.index(e.kind)))
 
 
 def _selected(selection: Selection) -> list[Entry]:
-    return entries(selection.models, selection.kinds)
+    return entries(selection.models, selection.kinds, selection.split)
 
 
 def accuracy_table(selection: Selection, language: str) -> Table:
@@ -115,12 +136,15 @@ def accuracy_table(selection: Selection, language: str) -> Table:
     return title, header, rows
 
 
-def _figures(chosen: list[Entry]) -> dict[str, float | int | None]:
+def _figures(chosen: list[Entry], misses: str = "with") -> dict[str, float | int | None]:
     ran = [e.comparison for e in chosen if e.comparison is not None]
+    if misses == "without":
+        ran = [c for c in ran if not c.known_miss]
     return {
         "count": len(ran),
         "failed": len(chosen) - len(ran),
         "exact": sum(c.estimate_bytes == c.measured_bytes for c in ran),
+        "models": len({c.model for c in ran}),
         **summary(ran),
     }
 
@@ -152,10 +176,60 @@ def accuracy_summary_table(selection: Selection, language: str) -> Table:
     return _("Absolute relative error of the estimates"), header, rows
 
 
-def statistic(stat: str, models: Iterable[str] = (), kinds: Iterable[str] = ()) -> float | int:
-    """One figure of the comparison (see :data:`STATS` and :data:`COUNTS`)."""
+def family_label(family: str) -> str:
+    """A family of scenario (:data:`gpumem.validation.FAMILIES`, ``LoRA``) in words."""
+    return {
+        "inference": _("Inference (weights, prefill)"),
+        "decoding": _("Generation"),
+        "training": _("Training step"),
+        "LoRA": _("LoRA training step"),
+    }[family]
+
+
+def split_label(split: str) -> str:
+    """A split of the measurements in words: ``"held_out"`` → ``"Held out"``."""
+    return {"fitted": _("Fitted"), "held_out": _("Held out")}[split]
+
+
+def accuracy_families_table(selection: Selection, language: str) -> Table:
+    """Per family of scenario and split: scenarios compared, median and worst absolute error
+    of gpumem, and the worst without the known misses."""
+    ran = [e.comparison for e in _selected(selection) if e.comparison is not None]
+    header = [
+        _("Kind of scenario"),
+        _("Split"),
+        _("Scenarios compared"),
+        _("gpumem: median |error|"),
+        _("gpumem: worst |error|"),
+        _("Worst without the known misses"),
+    ]
+    rows = []
+    for (family, split), group in by_family(ran).items():
+        worst = [summary(g)["worst"] for g in (group, [c for c in group if not c.known_miss])]
+        rows.append(
+            [
+                family_label(family),
+                split_label(split),
+                format_int(len(group), language),
+                percent(float(summary(group)["median"])),  # type: ignore[arg-type]
+                *(DASH if w is None else percent(w) for w in worst),
+            ]
+        )
+    return _("Absolute relative error by kind of scenario and split"), header, rows
+
+
+def statistic(
+    stat: str,
+    models: Iterable[str] = (),
+    kinds: Iterable[str] = (),
+    splits: Iterable[str] = (),
+    misses: str = "with",
+) -> float | int:
+    """One figure of the comparison (see :data:`STATS` and :data:`COUNTS`); ``misses``
+    ``"without"`` leaves the :data:`KNOWN_MISSES` out."""
     _check("statistic", [stat], STATS + COUNTS)
-    value = _figures(entries(models, kinds))[stat]
+    _check("misses", [misses], MISSES)
+    value = _figures(entries(models, kinds, splits), misses)[stat]
     if value is None:
         raise InvalidValueError("stat", stat, "a statistic the selected scenarios have")
     return value
@@ -167,19 +241,48 @@ def accuracy(
     stat: str,
     kind: str | None = None,
     model: str | None = None,
+    split: str | None = None,
+    misses: str = "with",
     digits: str = "2",
 ) -> str:
     """A figure of the comparison with measurements: ``accuracy stat=median`` → ``0.2%``.
 
     ``stat`` is ``median``, ``worst`` or ``best`` (absolute error of gpumem), the same with
     ``rule_`` in front (of the rule of thumb), ``count`` (scenarios compared), ``failed``
-    (scenarios that did not run) or ``exact`` (estimates equal to the byte); ``kind`` and
-    ``model`` narrow the scenarios; ``digits`` are significant digits.
+    (scenarios that did not run), ``exact`` (estimates equal to the byte) or ``models``
+    (models compared); ``kind`` and
+    ``model`` narrow the scenarios, ``split`` (``fitted`` or ``held_out``) too; ``misses=without``
+    leaves the known misses out; ``digits`` are significant digits.
     """
-    value = statistic(stat, [model] if model else [], [kind] if kind else [])
+    value = statistic(
+        stat, [model] if model else [], [kind] if kind else [], [split] if split else [], misses
+    )
     if stat in COUNTS:
         return format_int(int(value), language)
     return percent(float(value), digits_option(digits, high=6, low=1))
+
+
+def fitted_table(selection: Selection, language: str) -> Table:
+    """The activation coefficients fitted to the measurements rather than counted."""
+    header = [_("Activation profile"), _("Coefficient"), _("What it stands for")]
+    rows = [[profile, key, translated(what)] for (profile, key), what in FITTED.items()]
+    return _("Coefficients fitted to the fitted split"), header, rows
+
+
+def misses_table(selection: Selection, language: str) -> Table:
+    """The held-out scenarios gpumem is known to miss, with the error and its cause."""
+    header = [_("Model"), _("Scenario"), _("Error"), _("Cause")]
+    rows = [
+        [
+            load_model(e.model).name,
+            scenario_label(e.scenario, language),
+            signed_percent(e.comparison.error, 1),
+            translated(KNOWN_MISSES[e.model, e.comparison.scenario]),
+        ]
+        for e in _all_entries()
+        if e.comparison is not None and e.comparison.known_miss
+    ]
+    return _("Known misses among the held-out scenarios"), header, rows
 
 
 # The chart ------------------------------------------------------------------------------------
@@ -226,6 +329,9 @@ def accuracy_chart(selection: Selection, language: str) -> tuple[ErrorChart, str
 TABLES: dict[str, Callable[[Selection, str], Table]] = {
     "accuracy": accuracy_table,
     "accuracy-summary": accuracy_summary_table,
+    "accuracy-families": accuracy_families_table,
+    "accuracy-fitted": fitted_table,
+    "accuracy-misses": misses_table,
 }
 CHARTS: dict[str, Callable[[Selection, str], tuple[ErrorChart, str]]] = {
     "accuracy": accuracy_chart,

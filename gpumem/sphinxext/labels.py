@@ -147,6 +147,14 @@ def scenario_label(scenario: dict, language: str) -> str:
         parts.append(
             _("{n} new tokens").format(n=format_int(int(scenario["new_tokens"]), language))
         )
+    if scenario.get("lora_rank"):
+        targets = scenario["lora_targets"]
+        parts.append(
+            _("LoRA rank {rank} on {targets}").format(
+                rank=format_int(int(scenario["lora_rank"]), language),
+                targets=_("all linear layers") if targets == "all-linear" else targets,
+            )
+        )
     if scenario.get("grad_checkpointing"):
         parts.append(label(vocabulary.WORKLOAD_OPTIONS, ("checkpointing", "full"), _))
     optimizer = {"foreach": _("foreach AdamW"), "fused": _("fused AdamW")}

@@ -4,7 +4,8 @@
 ``:gpus:`` GPU ids, ``:unit:`` a byte unit, ``:models:`` catalog ids, ``:workloads:`` one or
 more workloads separated by ``|`` (each ``key=value`` fields of :class:`gpumem.Workload`),
 ``:seqs:`` sequence lengths, ``:variants:`` ids of memory-saving techniques and ``:kinds:``
-kinds of measured scenario (``weights prefill generate train``).
+kinds of measured scenario (``weights prefill generate train``), ``:split:`` splits of the
+measurements (``fitted held_out``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ OPTION_SPEC: dict[str, Callable[[str | None], object]] = {
     "seqs": options.seqs,
     "variants": options.word_list,
     "kinds": options.word_list,
+    "split": options.word_list,
 }
 
 
@@ -52,6 +54,7 @@ class Selection:
     seqs: tuple[int, ...] = ()
     variants: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
+    split: tuple[str, ...] = ()
     given: frozenset[str] = frozenset()
 
     @classmethod
