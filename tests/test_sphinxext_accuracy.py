@@ -183,3 +183,21 @@ def test_fitted_and_misses_are_listed_in_both_languages(chinese) -> None:
         assert f'msgid "{text}"' in po.replace('"\n"', "")
         assert text not in {r[2] for r in fitted} | {r[3] for r in misses}  # shown translated
     assert any("LoRA 秩 16" in r[1] for r in misses)
+
+
+def test_llamacpp_figures_follow_the_records(chinese) -> None:
+    from test_llamacpp_records import RECORDS as LOADS
+    from test_llamacpp_records import _error
+
+    assert compute("llamacpp stat=count", "en", "GB") == str(len(LOADS))
+    # weights from shapes and block sizes, KV from the formula: all equal (test_llamacpp_records)
+    assert compute("llamacpp stat=weights_exact", "en", "GB") == str(len(LOADS))
+    assert compute("llamacpp stat=kv_exact", "en", "GB") == str(len(LOADS))
+    for split, held in (("held_out", True), ("fitted", False)):
+        worst = max(abs(_error(r)) for r in LOADS if r["held_out"] == held)
+        text = compute(f"llamacpp stat=compute_worst split={split} digits=6", "en", "GB")
+        assert float(text.rstrip("%")) == pytest.approx(100 * worst, rel=1e-3)
+    _, header, rows = table("llamacpp-summary", "zh_CN", split="held_out")
+    assert header[0] == "数据集划分" and [r[0] for r in rows] == ["留出集"]
+    with pytest.raises(GpumemError, match="'mean'"):
+        compute("llamacpp stat=mean", "en", "GB")

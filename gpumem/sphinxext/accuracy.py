@@ -11,13 +11,18 @@ held-out one.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 
+from .._data import load_json, path
 from ..catalog import load_model
 from ..errors import InvalidValueError, UnknownNameError
 from ..estimate import rule_of_thumb_multiplier
+from ..gguf import ggml_type, tensor_bytes
+from ..measure.llamacpp import layout, storage
+from ..offload import plan
 from ..plotting import ErrorChart
 from ..units import to_unit
 from ..validation import (
@@ -326,12 +331,125 @@ def accuracy_chart(selection: Selection, language: str) -> tuple[ErrorChart, str
     return figure, alt
 
 
+# llama.cpp's own buffers ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LlamaCppCheck:
+    """One load by llama.cpp (``data/llamacpp_measurements.json``) next to gpumem's figures."""
+
+    record: dict
+    weights_bytes: int  # from the tensors' shapes and ggml block sizes
+    kv_bytes: int  # offload.plan with every layer on the CPU
+    compute_bytes: int
+
+    @property
+    def split(self) -> str:
+        return "held_out" if self.record["held_out"] else "fitted"
+
+    @property
+    def weights_exact(self) -> bool:
+        """Equal to ``llama_model_size()``, to the byte."""
+        return self.weights_bytes == self.record["model_size"]
+
+    @property
+    def kv_exact(self) -> bool:
+        """Equal to the KV cache llama.cpp prints, in MiB to two decimals."""
+        return f"{self.kv_bytes / 2**20:.2f}" == f"{self.record['kv_cache']['mib']:.2f}"
+
+    @property
+    def compute_error(self) -> float:
+        """Relative error of the compute buffer against the figure printed to four decimals."""
+        return self.compute_bytes / (self.record["compute_buffer_exact"]["CPU"] * 2**20) - 1
+
+
+@cache
+def llamacpp_checks() -> tuple[LlamaCppCheck, ...]:
+    """Every llama.cpp record, checked."""
+    checks = []
+    for r in load_json(path("llamacpp_measurements.json"))["records"]:
+        tensors = layout(load_model(r["model"]))
+        weights = sum(tensor_bytes(ggml_type(storage(n, r["weights"])), s) for n, s in tensors)
+        cpu = plan(  # -ngl 0: the CPU holds everything, the GPU named is left empty
+            r["model"],
+            ["rtx-4090"],
+            ctx=r["n_ctx"],
+            batch=r["n_batch"],
+            ubatch=r["n_ubatch"],
+            kv_dtype=r["kv_type"],
+            flash_attn=r["flash_attn"],
+            dtype="fp16",
+            ngl=0,
+            n_cpu_moe=0,
+        ).devices[-1]
+        checks.append(LlamaCppCheck(r, weights, cpu.kv_bytes, cpu.compute_bytes))
+    return tuple(checks)
+
+
+#: Figures of the llama.cpp comparison: loads compared, weights and KV caches equal to
+#: llama.cpp's, median and worst absolute error of the compute buffer.
+LLAMACPP_STATS = ("count", "weights_exact", "kv_exact", "compute_median", "compute_worst")
+
+
+def _llamacpp_figures(checks: list[LlamaCppCheck]) -> dict[str, int | float]:
+    errors = [abs(c.compute_error) for c in checks]
+    return {
+        "count": len(checks),
+        "weights_exact": sum(c.weights_exact for c in checks),
+        "kv_exact": sum(c.kv_exact for c in checks),
+        "compute_median": statistics.median(errors),
+        "compute_worst": max(errors),
+    }
+
+
+def _llamacpp_selected(splits: Iterable[str]) -> list[LlamaCppCheck]:
+    splits = tuple(splits) or SPLITS
+    _check("split", splits, SPLITS)
+    return [c for c in llamacpp_checks() if c.split in splits]
+
+
+def llamacpp_table(selection: Selection, language: str) -> Table:
+    """Per split: llama.cpp loads compared, weights and KV caches equal to what llama.cpp
+    reports, and the median and worst error of the compute buffer."""
+    header = [
+        _("Split"),
+        _("Loads compared"),
+        _("Weights equal to the byte"),
+        _("KV cache equal to the MiB printed"),
+        _("Compute buffer: median |error|"),
+        _("Compute buffer: worst |error|"),
+    ]
+    rows = []
+    for split in selection.split or SPLITS:
+        f = _llamacpp_figures(_llamacpp_selected([split]))
+        rows.append(
+            [
+                split_label(split),
+                *(format_int(int(f[key]), language) for key in LLAMACPP_STATS[:3]),
+                percent(float(f["compute_median"])),
+                percent(float(f["compute_worst"])),
+            ]
+        )
+    return _("gpumem against the buffers llama.cpp reports"), header, rows
+
+
+def llamacpp(*, language: str, stat: str, split: str | None = None, digits: str = "2") -> str:
+    """A figure of the comparison with llama.cpp's own buffers: ``llamacpp stat=count`` → ``40``;
+    ``stat`` is one of :data:`LLAMACPP_STATS`, ``split`` narrows the loads."""
+    _check("statistic", [stat], LLAMACPP_STATS)
+    value = _llamacpp_figures(_llamacpp_selected([split] if split else []))[stat]
+    if stat.startswith("compute"):
+        return percent(float(value), digits_option(digits, high=6, low=1))
+    return format_int(int(value), language)
+
+
 TABLES: dict[str, Callable[[Selection, str], Table]] = {
     "accuracy": accuracy_table,
     "accuracy-summary": accuracy_summary_table,
     "accuracy-families": accuracy_families_table,
     "accuracy-fitted": fitted_table,
     "accuracy-misses": misses_table,
+    "llamacpp-summary": llamacpp_table,
 }
 CHARTS: dict[str, Callable[[Selection, str], tuple[ErrorChart, str]]] = {
     "accuracy": accuracy_chart,

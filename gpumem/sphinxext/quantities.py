@@ -18,6 +18,7 @@ from ..precision import bytes_per_value, get_format, weight_bytes
 from ..speed import decode_ceiling, dense_peak_tflops, ridge_point
 from . import table_kinds
 from .accuracy import accuracy as accuracy_figure
+from .accuracy import llamacpp
 from .formatting import (
     format_bandwidth,
     format_count,
@@ -241,6 +242,7 @@ QUANTITIES: dict[str, Callable[..., str]] = {
     "saving": saving,
     "gpus-needed": gpus_needed,
     "accuracy": accuracy_figure,
+    "llamacpp": llamacpp,
     **SERVING_QUANTITIES,
     **LOCAL_QUANTITIES,
 }
