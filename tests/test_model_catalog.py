@@ -25,6 +25,17 @@ PUBLISHED = {
 # safetensors.total as recalled, not quoted by a public file: Llama-3.3-70B-Instruct has the
 # architecture of Llama-3.1-70B and the same 70,553,706,496 parameters (BF16, 141.1 GB / 2).
 PUBLISHED["llama-3.3-70b"] = 70_553_706_496
+# Qwen3-1.7B: metadata.total_parameters of a public copy's model.safetensors.index.json (the
+# entry's published_parameters_source); the index's total_size 3,441,149,952 bytes / 2 bytes a
+# BF16 value gives the same count. The Hub's own checkpoint also stores the tied output matrix
+# (151,936 x 2,048 more), so its safetensors.total reads 2,031,739,904.
+PUBLISHED["qwen3-1.7b"] = 1_720_574_976
+
+
+def test_qwen3_1_7b_count_from_the_index_bytes_less_the_stored_output_copy() -> None:
+    spec = load_model("qwen3-1.7b")
+    assert spec.parameters == 3_441_149_952 // 2 == 2_031_739_904 - 151_936 * 2048
+    assert spec.tie_word_embeddings and spec.layer_types["full"] == 28
 
 
 @pytest.mark.parametrize(("model_id", "parameters"), sorted(PUBLISHED.items()))
