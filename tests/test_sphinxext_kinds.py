@@ -192,6 +192,43 @@ def test_role_quantities(text: str, en: str, zh: str) -> None:
     assert compute(text, "zh_CN", "GB") == zh
 
 
+@pytest.mark.parametrize(
+    ("text", "en", "zh"),
+    [
+        # config.json values: Llama 2 7B 32 layers x 32 heads of 128; Mistral 7B 8 KV heads and a
+        # 4,096-token window; Llama 3.1 max_position_embeddings 131,072; Qwen2.5-0.5B vocab_size
+        ("model-fact model=llama-2-7b field=layers", "32", "32"),
+        ("model-fact model=llama-2-7b field=kv-heads", "32", "32"),
+        ("model-fact model=llama-2-7b field=head-dim", "128", "128"),
+        ("model-fact model=mistral-7b-v0.1 field=kv-heads", "8", "8"),
+        ("model-fact model=mistral-7b-v0.1 field=sliding-window", "4,096", "4096"),
+        ("model-fact model=llama-3.1-8b field=context", "131,072", "131072"),
+        ("model-fact model=qwen2.5-0.5b field=vocabulary", "151,936", "151936"),
+        # keys and values of 32 heads of 128: 2 x 32 x 128
+        ("model-fact model=llama-2-7b field=kv-values", "8,192", "8192"),
+        # DeepSeek-V3: kv_lora_rank 512 + qk_rope_head_dim 64
+        ("model-fact model=deepseek-v3 field=layers", "61", "61"),
+        ("model-fact model=deepseek-v3 field=kv-values", "576", "576"),
+        ("gpu-fact gpu=v100-32gb field=year", "2018", "2018"),
+        ("gpu-fact gpu=rtx-a6000 field=year", "2020", "2020"),
+        ("gpu-fact gpu=h100-sxm field=marketed", f"80{NBSP}GB", f"80{NBSP}GB"),
+        ("gpu-fact gpu=rtx-4090 field=bus-width", "384", "384"),
+    ],
+)
+def test_role_model_and_gpu_facts(text: str, en: str, zh: str) -> None:
+    assert compute(text, "en", "GB") == en
+    assert compute(text, "zh_CN", "GB") == zh
+
+
+def test_role_facts_refuse_what_is_not_there() -> None:
+    with pytest.raises(UnknownNameError, match="'width'"):
+        compute("model-fact model=llama-2-7b field=width", "en", "GB")
+    with pytest.raises(InvalidValueError, match="sliding-window"):
+        compute("model-fact model=llama-2-7b field=sliding-window", "en", "GB")
+    with pytest.raises(UnknownNameError, match="'pcie'"):
+        compute("gpu-fact gpu=h100-sxm field=pcie", "en", "GB")
+
+
 def test_role_ratio_and_saving() -> None:
     assert compute("ratio model=llama-2-7b mode=training", "en", "GB") == "×5.3"
     # INT4 stores half a byte per parameter instead of two; the reserve is 5 % of the tensors

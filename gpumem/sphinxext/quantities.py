@@ -10,16 +10,19 @@ import inspect
 from collections.abc import Callable
 
 from .. import solve
+from .._generated.formulas import kv_values_gqa, kv_values_mla
 from ..catalog import load_model
 from ..errors import InvalidValueError, UnknownNameError
 from ..estimate import gpu_count, rule_of_thumb
-from ..hardware import get_gpu
+from ..hardware import GPU, get_gpu
+from ..modelspec import ModelSpec
 from ..precision import bytes_per_value, get_format, weight_bytes
 from ..speed import decode_ceiling, dense_peak_tflops, ridge_point
 from . import table_kinds
 from .accuracy import accuracy as accuracy_figure
 from .accuracy import llamacpp
 from .formatting import (
+    NBSP,
     format_bandwidth,
     format_count,
     format_int,
@@ -109,6 +112,55 @@ def bytes_per_param(*, language: str, dtype: str) -> str:
 def gpu_memory(*, language: str, gpu: str, unit: str, digits: str = "2") -> str:
     """Memory of a catalog GPU: ``gpu-memory gpu=h100-sxm unit=GB`` → ``80 GB``."""
     return format_size(get_gpu(gpu).memory_bytes, unit, digits_option(digits))
+
+
+def _kv_values(m: ModelSpec) -> int:
+    """Values one token caches in one layer: the latent and its rotary part, or K and V heads."""
+    if m.uses_mla:
+        return int(kv_values_mla(m.kv_lora_rank, m.qk_rope_head_dim))
+    return int(kv_values_gqa(m.n_kv_heads, m.head_dim, 1))
+
+
+MODEL_FACTS: dict[str, Callable[[ModelSpec], int]] = {
+    "layers": lambda m: m.n_layers,
+    "heads": lambda m: m.n_heads,
+    "kv-heads": lambda m: m.n_kv_heads,
+    "head-dim": lambda m: m.head_dim,
+    "hidden": lambda m: m.hidden_size,
+    "vocabulary": lambda m: m.vocab_size,
+    "context": lambda m: m.max_context,
+    "sliding-window": lambda m: m.sliding_window,
+    "sliding-layers": lambda m: m.n_sliding_layers,
+    "experts": lambda m: m.n_experts,
+    "experts-active": lambda m: m.n_experts_active,
+    "kv-values": _kv_values,
+}
+"""What ``model-fact field=`` reads from a catalog model's configuration."""
+
+
+def model_fact(*, language: str, model: str, field: str) -> str:
+    """A count from a model's config: ``model-fact model=llama-2-7b field=layers`` → ``32``."""
+    if field not in MODEL_FACTS:
+        raise UnknownNameError("field of model-fact", field, MODEL_FACTS)
+    value = MODEL_FACTS[field](load_model(model))
+    if value == 0:
+        raise InvalidValueError("model", model, f"a model whose {field} is not 0")
+    return format_int(value, language)
+
+
+GPU_FACTS: dict[str, Callable[[GPU], str]] = {
+    "year": lambda g: str(g.year),
+    "marketed": lambda g: f"{significant(g.memory_marketed, 6)}{NBSP}{g.memory_unit}",
+    "bus-width": lambda g: str(g.bus_width_bits),
+}
+"""What ``gpu-fact field=`` reads from the GPU catalog."""
+
+
+def gpu_fact(*, language: str, gpu: str, field: str) -> str:
+    """A catalog fact of a GPU: ``gpu-fact gpu=v100-32gb field=year`` → ``2018``."""
+    if field not in GPU_FACTS:
+        raise UnknownNameError("field of gpu-fact", field, GPU_FACTS)
+    return GPU_FACTS[field](get_gpu(gpu))
 
 
 def estimate(
@@ -230,6 +282,8 @@ QUANTITIES: dict[str, Callable[..., str]] = {
     "bits": bits,
     "bytes-per-param": bytes_per_param,
     "gpu-memory": gpu_memory,
+    "model-fact": model_fact,
+    "gpu-fact": gpu_fact,
     "estimate": estimate,
     "gpu-bandwidth": gpu_bandwidth,
     "gpu-tflops": gpu_tflops,
