@@ -98,14 +98,19 @@ def _looks_like_path(text: str) -> bool:
     return (
         any(sep in text for sep in separators)
         or text.startswith((".", "~"))
-        or text.endswith(".json")
+        or text.lower().endswith((".json", ".gguf"))
     )
 
 
 def load_model(
     name_or_path: str | os.PathLike[str], *, params_from: str | None = None
 ) -> ModelSpec:
-    """A model by catalog id (any case), path to a ``config.json``, or model directory.
+    """A model by catalog id (any case), path to a ``config.json``, model directory or GGUF file.
+
+    A path ending in ``.gguf`` (one file, or any part of a split set
+    ``NAME-00001-of-0000N.gguf``) is read by its header and tensor infos only
+    (``gpumem.gguf``): the spec counts the file's tensors (``parameters_source`` is
+    ``"gguf"``) and carries their exact bytes, which the estimate takes as the weights.
 
     Whatever is legal but suspicious (a safetensors count far from the architecture's, a
     missing shard) is said in the spec's ``warnings``, one sentence each, never passed over.
@@ -113,14 +118,15 @@ def load_model(
     Parameters
     ----------
     name_or_path
-        Catalog id, ``config.json`` path or model directory.
+        Catalog id, ``config.json`` path, model directory or ``.gguf`` file.
     params_from
         Where the parameter count of a model directory comes from: ``"config"`` (the
         architecture; the safetensors files are not read), ``"safetensors"`` (their headers,
         exactly; refused when there are none or an index lists missing shards) or ``None``: the
         headers when they are complete and within 10 % of the architecture's count, else the
         architecture's count. Catalog models and ``config.json`` files count from their
-        configuration: ``"safetensors"`` is refused for them.
+        configuration: ``"safetensors"`` is refused for them. A GGUF file counts its tensors:
+        any ``params_from`` is refused for it.
 
     Raises
     ------
@@ -129,7 +135,8 @@ def load_model(
     UnknownNameError
         Not a catalog id (and not meant as a path); suggests the closest ids.
     ConfigError
-        A path that does not exist, or holds no usable configuration.
+        A path that does not exist, or holds no usable configuration (for a GGUF file: any
+        problem ``gpumem.gguf.read_model`` or ``spec_fields`` finds).
     """
     text = _name_text(name_or_path)
     check_params_from(params_from)
@@ -157,7 +164,26 @@ def _load_path(text: str, params_from: str | None) -> ModelSpec:
         raise UnknownNameError("model", text, model_names())
     if is_dir:
         return load_model_dir(text, params_from=params_from)
+    if text.lower().endswith(".gguf"):
+        return _load_gguf(text, params_from)
     if params_from == "safetensors":
         raise ConfigError(text, _NO_SAFETENSORS)
     config = read_config(text)
     return from_config(config, name=display_name(config, text), source=text)
+
+
+def _load_gguf(text: str, params_from: str | None) -> ModelSpec:
+    """The spec of a GGUF file (or split set): its tensors counted, their bytes in ``extra``."""
+    from . import gguf
+
+    if params_from is not None:
+        raise ConfigError(
+            text,
+            Text(
+                "params_from is {value!r} but a GGUF file's parameters are counted in its "
+                "tensors; leave it unset",
+                value=params_from,
+            ),
+        )
+    fields = gguf.spec_fields(gguf.read_model(text))
+    return ModelSpec(**fields, parameters_source="gguf")

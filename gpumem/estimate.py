@@ -119,6 +119,8 @@ LLAMA_NAMED = frozenset({"llama", "mistral", "qwen2", "qwen3", "gemma2", "gemma3
 
 
 def _check_against_model(m: ModelSpec, w: Workload) -> None:
+    if m.extra.get("tensor_bytes"):
+        _check_against_file(w)
     if w.seq > m.max_context:
         raise InvalidValueError(
             "seq",
@@ -182,6 +184,28 @@ def _check_against_model(m: ModelSpec, w: Workload) -> None:
         )
 
 
+#: Formats of the activations a GGUF file's model may be estimated with (llama.cpp computes in
+#: 16 bits); the weights are the file's own bytes whatever the workload's dtype.
+_GGUF_DTYPES = ("fp16", "bf16")
+
+
+def _check_against_file(w: Workload) -> None:
+    """A model read from a GGUF file is estimated for inference, its weights as stored."""
+    if w.training:
+        raise InvalidValueError(
+            "mode", w.mode, Text("inference for a GGUF file (its weights are stored quantised)")
+        )
+    if get_format(w.dtype).name not in _GGUF_DTYPES:
+        raise InvalidValueError(
+            "dtype",
+            w.dtype,
+            Text(
+                "fp16 or bf16 for a GGUF file: its weights are counted as stored in the file; "
+                "the dtype sets only the activations"
+            ),
+        )
+
+
 def model_inputs(m: ModelSpec) -> dict[str, int]:
     """The model's sizes, as the inputs of the memory model."""
     return {
@@ -213,6 +237,7 @@ def model_inputs(m: ModelSpec) -> dict[str, int]:
         "L_r": m.n_recurrent_layers,
         "e_r": m.recurrent_state,
         "L_n": m.n_mlp_layers,
+        "W_f": int(m.extra.get("tensor_bytes", 0)),
     }
 
 

@@ -170,6 +170,6 @@ def weight_bytes(parameters: int, dtype: str) -> int:
     """Bytes to store ``parameters`` weights in ``dtype`` on one GPU (the ``weights`` formula,
     exact), rounded up to a whole byte."""
     exact = weights(
-        P=parameters, b_w=get_format(dtype).bytes_per_param, N_dp=1, N_tp=1, N_pp=1, z_3=0
+        P=parameters, W_f=0, b_w=get_format(dtype).bytes_per_param, N_dp=1, N_tp=1, N_pp=1, z_3=0
     )
     return math.ceil(exact)

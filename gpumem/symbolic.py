@@ -96,6 +96,12 @@ d_v = _sym("d_v", "d_v", "MLA value head dimension", integer=True)
 k_c = _sym(
     "k_c", "k_c", "1 for a decoder, which caches keys and values; 0 for an encoder", integer=True
 )
+W_f = _sym(
+    "W_f",
+    r"W_{\mathrm{file}}",
+    "bytes of the weights as stored in a GGUF file (0: parameters × bytes per weight)",
+    integer=True,
+)
 
 # --- the workload ----------------------------------------------------------------------------
 B = _sym("B", "B", "batch size (sequences per GPU per step)", integer=True)
@@ -302,7 +308,13 @@ _shard_grads = N_tp * N_pp * N_dp**z_2
 _shard_optim = N_tp * N_pp * N_dp**z_1
 
 # --- persistent state ------------------------------------------------------------------------
-_formula("weights", "M_{W}", P * b_w / _shard_weights, "weights resident on one GPU")
+_formula(
+    "weights",
+    "M_{W}",
+    sp.Piecewise((W_f, W_f > 0), (P * b_w, True)) / _shard_weights,
+    "weights resident on one GPU: the file's exact bytes when it gives them, else parameters "
+    "× bytes per weight",
+)
 _formula(
     "adapter_weights",
     r"M_{W\mathrm{LoRA}}",

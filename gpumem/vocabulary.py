@@ -92,6 +92,7 @@ PARAMETER_SOURCES = {
     "architecture": N_("derived from the architecture"),
     "safetensors": N_("counted in the safetensors files"),
     "catalog": N_("from the catalog"),
+    "gguf": N_("counted in the GGUF file's tensors; weights as stored in it"),
 }
 
 #: What a GPU's memory figure is (:attr:`gpumem.hardware.GPU.memory_basis`; ``given``: a budget

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gpumem import catalog
@@ -167,3 +168,82 @@ def test_params_from(tmp_path: Path) -> None:
     with pytest.raises(InvalidValueError, match="invalid params_from 'weights'"):
         load_model("gpt2", params_from="weights")
     assert load_model("gpt2").warnings == ()
+
+
+# --- GGUF files -----------------------------------------------------------------------------
+
+#: ggml bytes per block of 32 values (ggml-common.h: block_q4_0 = 2 + 16, block_q8_0 = 2 + 32).
+Q4_0, Q8_0 = 18, 34
+
+
+def write_toy_gguf(path: Path) -> int:
+    """A 2-layer Llama-shaped GGUF (64 wide, 4 heads, 2 KV heads of 16, MLP 96, 128 tokens)
+    written by llama.cpp's gguf package: embedding q4_0, attention and LM head q8_0, MLP f16,
+    norms f32. Returns the bytes of its tensors, counted by hand from shapes and block sizes."""
+    gguf_writer = pytest.importorskip("gguf")
+    w = gguf_writer.GGUFWriter(str(path), "llama")
+    for add, value in (
+        (w.add_name, "toy"),
+        (w.add_block_count, 2),
+        (w.add_context_length, 4096),
+        (w.add_embedding_length, 64),
+        (w.add_feed_forward_length, 96),
+        (w.add_head_count, 4),
+        (w.add_head_count_kv, 2),
+    ):
+        add(value)
+    types = gguf_writer.GGMLQuantizationType
+
+    def quantized(name: str, rows: int, row: int, kind: object, block: int) -> None:
+        w.add_tensor(name, np.zeros((rows, row // 32 * block), np.uint8), raw_dtype=kind)
+
+    quantized("token_embd.weight", 128, 64, types.Q4_0, Q4_0)
+    for i in range(2):
+        w.add_tensor(f"blk.{i}.attn_norm.weight", np.ones(64, np.float32))
+        for part, rows in (("q", 64), ("k", 32), ("v", 32), ("output", 64)):
+            quantized(f"blk.{i}.attn_{part}.weight", rows, 64, types.Q8_0, Q8_0)
+        w.add_tensor(f"blk.{i}.ffn_norm.weight", np.ones(64, np.float32))
+        for part, shape in (("gate", (96, 64)), ("up", (96, 64)), ("down", (64, 96))):
+            w.add_tensor(f"blk.{i}.ffn_{part}.weight", np.zeros(shape, np.float16))
+    w.add_tensor("output_norm.weight", np.ones(64, np.float32))
+    quantized("output.weight", 128, 64, types.Q8_0, Q8_0)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    embedding = 128 * 2 * Q4_0
+    attention = (64 + 32 + 32 + 64) * 2 * Q8_0
+    layer = 2 * 64 * 4 + attention + 3 * 96 * 64 * 2
+    return embedding + 2 * layer + 64 * 4 + 128 * 2 * Q8_0
+
+
+def test_gguf_file_is_a_model(tmp_path: Path) -> None:
+    path = tmp_path / "toy.gguf"
+    exact = write_toy_gguf(path)
+    spec = load_model(path)
+    assert spec.parameters_source == "gguf"
+    assert (spec.family, spec.n_layers, spec.n_heads, spec.n_kv_heads, spec.head_dim) == (
+        "llama", 2, 4, 2, 16,
+    )  # fmt: skip
+    per_layer = 2 * 64 + (64 + 32 + 32 + 64) * 64 + 3 * 96 * 64
+    assert spec.parameters == 2 * 128 * 64 + 2 * per_layer + 64
+    assert spec.extra["tensor_bytes"] == exact == 114_432
+    with pytest.raises(ConfigError, match="counted in its tensors"):
+        load_model(path, params_from="config")
+    upper = tmp_path / "TOY.GGUF"
+    path.rename(upper)
+    assert load_model(upper) == spec.with_(source=str(upper))
+
+
+def test_gguf_missing_split_part_and_hostile_file(tmp_path: Path) -> None:
+    path = tmp_path / "toy-00001-of-00002.gguf"
+    write_toy_gguf(path)
+    raw = path.read_bytes()
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ConfigError, match="past the end of the file|truncated"):
+        load_model(cut)
+    with pytest.raises(ConfigError, match="no such file or directory"):
+        load_model(tmp_path / "absent.gguf")
+    with pytest.raises(ConfigError, match="missing part of a split GGUF model"):
+        load_model(path)

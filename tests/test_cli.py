@@ -466,3 +466,33 @@ def test_serve_json_is_the_api(capsys) -> None:
 def test_serve_bad_input(capsys, argv, words) -> None:
     code, out, err = run(capsys, *argv)
     assert code == 2 and not out and len(err.splitlines()) == 1 and words in err
+
+
+def test_estimate_gguf_file(capsys, tmp_path) -> None:
+    from test_catalog import write_toy_gguf
+
+    path = tmp_path / "toy.gguf"
+    exact = write_toy_gguf(path)
+    code, out, err = run(capsys, "estimate", str(path), "--json")
+    assert code == 0 and not err
+    result = json.loads(out)
+    assert result["components"]["weights"] == exact
+    # K and V: 2 layers x 2 KV heads x 16 values x 2,048 tokens x 2 bytes (f16)
+    assert result["components"]["kv_cache"] == 2 * 2 * 2 * 16 * 2048 * 2
+    assert result["model"]["parameters_source"] == "gguf"
+    raw = path.read_bytes()
+    path.write_bytes(raw[:100])
+    code, out, err = run(capsys, "estimate", str(path))
+    assert code == 2 and not out
+    assert err.count("\n") == 1 and err.startswith(f"gpumem: error: {path}: ")
+
+
+@pytest.mark.parametrize(("option", "value"), [("--dtype", "q4_k_m"), ("--mode", "training")])
+def test_gguf_file_refuses_what_it_cannot_honour(capsys, tmp_path, option, value) -> None:
+    from test_catalog import write_toy_gguf
+
+    path = tmp_path / "toy.gguf"
+    write_toy_gguf(path)
+    code, out, err = run(capsys, "estimate", str(path), option, value)
+    assert code == 2 and not out
+    assert err.startswith("gpumem: error: ") and "GGUF file" in err and err.count("\n") == 1

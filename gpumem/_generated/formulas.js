@@ -235,9 +235,9 @@ function gpu_count(N_dp, N_tp, N_pp) {
   return $mul($mul(N_dp, N_pp), N_tp);
 }
 
-/** weights resident on one GPU */
-function weights(P, b_w, N_dp, N_tp, N_pp, z_3) {
-  return $div($mul(P, b_w), $mul($mul($pow(N_dp, z_3), N_pp), N_tp));
+/** weights resident on one GPU: the file's exact bytes when it gives them, else parameters × bytes per weight */
+function weights(P, W_f, b_w, N_dp, N_tp, N_pp, z_3) {
+  return $div(((W_f > 0n) ? W_f : $mul(P, b_w)), $mul($mul($pow(N_dp, z_3), N_pp), N_tp));
 }
 
 /** LoRA adapters beside the frozen base */
@@ -549,7 +549,7 @@ return {
     b_o: [b_o, ["b_t", "b_s"]],
     b_c: [b_c, ["u_l", "p_a", "b_a"]],
     gpu_count: [gpu_count, ["N_dp", "N_tp", "N_pp"]],
-    weights: [weights, ["P", "b_w", "N_dp", "N_tp", "N_pp", "z_3"]],
+    weights: [weights, ["P", "W_f", "b_w", "N_dp", "N_tp", "N_pp", "z_3"]],
     adapter_weights: [adapter_weights, ["P_t", "b_l", "N_tp", "N_pp"]],
     master_weights: [master_weights, ["P_t", "b_m", "N_dp", "N_tp", "N_pp", "z_1"]],
     optimizer_states: [optimizer_states, ["P_t", "R", "b_o", "n_o", "n_f", "N_dp", "N_tp", "N_pp", "z_1"]],

@@ -129,9 +129,9 @@ def gpu_count(N_dp, N_tp, N_pp):
     return N_dp*N_pp*N_tp
 
 
-def weights(P, b_w, N_dp, N_tp, N_pp, z_3):
-    """weights resident on one GPU"""
-    return P*b_w/(N_dp**z_3*N_pp*N_tp)
+def weights(P, W_f, b_w, N_dp, N_tp, N_pp, z_3):
+    """weights resident on one GPU: the file's exact bytes when it gives them, else parameters × bytes per weight"""
+    return ((W_f) if (W_f > 0) else (P*b_w))/(N_dp**z_3*N_pp*N_tp)
 
 
 def adapter_weights(P_t, b_l, N_tp, N_pp):

@@ -723,6 +723,7 @@
         L_r: s.recurrent_layers,
         e_r: s.recurrent_state,
         L_n: s.mlp_only,
+        W_f: 0n,
       },
     };
   }
