@@ -31,6 +31,22 @@ PUBLISHED["llama-3.3-70b"] = 70_553_706_496
 # (151,936 x 2,048 more), so its safetensors.total reads 2,031,739,904.
 PUBLISHED["qwen3-1.7b"] = 1_720_574_976
 
+# safetensors.total of Qwen/Qwen2.5-3B and Qwen/Qwen3-4B as recalled (no public file quotes them);
+# both tie the output matrix and their checkpoints store it once. Checked by hand below too.
+PUBLISHED["qwen2.5-3b"] = 3_085_938_688
+PUBLISHED["qwen3-4b"] = 4_022_468_096
+
+
+def test_qwen2_5_3b_and_qwen3_4b_by_hand() -> None:
+    # Qwen2.5-3B: 36 layers of q/k/v with biases (2048 -> 2048, 256, 256), o 2048², a SwiGLU
+    # MLP 3 x 2048 x 11008, two norms; a tied 151,936 x 2048 embedding; a final norm
+    layer = 2048 * 2048 + 2048 + 2 * (2048 * 256 + 256) + 2048**2 + 3 * 2048 * 11008 + 2 * 2048
+    assert 36 * layer + 151_936 * 2048 + 2048 == PUBLISHED["qwen2.5-3b"]
+    # Qwen3-4B: 36 layers of q 2560 -> 4096, k/v 2560 -> 1024, o 4096 -> 2560, q/k norms of
+    # 128, an MLP 3 x 2560 x 9728, two norms; a tied 151,936 x 2560 embedding; a final norm
+    layer = 2 * 2560 * 4096 + 2 * 2560 * 1024 + 2 * 128 + 3 * 2560 * 9728 + 2 * 2560
+    assert 36 * layer + 151_936 * 2560 + 2560 == PUBLISHED["qwen3-4b"]
+
 
 def test_qwen3_1_7b_count_from_the_index_bytes_less_the_stored_output_copy() -> None:
     spec = load_model("qwen3-1.7b")
