@@ -213,6 +213,7 @@ def test_role_quantities(text: str, en: str, zh: str) -> None:
         ("gpu-fact gpu=rtx-a6000 field=year", "2020", "2020"),
         ("gpu-fact gpu=h100-sxm field=marketed", f"80{NBSP}GB", f"80{NBSP}GB"),
         ("gpu-fact gpu=rtx-4090 field=bus-width", "384", "384"),
+        ("gpu-fact gpu=h100-sxm field=bus-width", "5,120", "5120"),
     ],
 )
 def test_role_model_and_gpu_facts(text: str, en: str, zh: str) -> None:

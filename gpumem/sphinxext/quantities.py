@@ -148,10 +148,10 @@ def model_fact(*, language: str, model: str, field: str) -> str:
     return format_int(value, language)
 
 
-GPU_FACTS: dict[str, Callable[[GPU], str]] = {
-    "year": lambda g: str(g.year),
-    "marketed": lambda g: f"{significant(g.memory_marketed, 6)}{NBSP}{g.memory_unit}",
-    "bus-width": lambda g: str(g.bus_width_bits),
+GPU_FACTS: dict[str, Callable[[GPU, str], str]] = {
+    "year": lambda g, _language: str(g.year),
+    "marketed": lambda g, _language: f"{significant(g.memory_marketed, 6)}{NBSP}{g.memory_unit}",
+    "bus-width": lambda g, language: format_int(g.bus_width_bits, language),
 }
 """What ``gpu-fact field=`` reads from the GPU catalog."""
 
@@ -160,7 +160,7 @@ def gpu_fact(*, language: str, gpu: str, field: str) -> str:
     """A catalog fact of a GPU: ``gpu-fact gpu=v100-32gb field=year`` → ``2018``."""
     if field not in GPU_FACTS:
         raise UnknownNameError("field of gpu-fact", field, GPU_FACTS)
-    return GPU_FACTS[field](get_gpu(gpu))
+    return GPU_FACTS[field](get_gpu(gpu), language)
 
 
 def estimate(
