@@ -137,7 +137,9 @@ def page(browser: Browser) -> Iterator[Page]:
             problems.append(f"console {message.type}: {message.text}")
 
     def failed(request: Request) -> None:
-        if _is_local(request.url):
+        # A load the page itself cancels (the icon of a page left by a new address) is
+        # net::ERR_ABORTED; a file that is missing fails with another reason.
+        if _is_local(request.url) and request.failure != "net::ERR_ABORTED":
             problems.append(f"failed to load {request.url}: {request.failure}")
 
     context.route("**/*", route)
