@@ -17,8 +17,8 @@ import pytest
 
 from gpumem._generated import formulas as fx
 from gpumem.catalog import load_model
-from gpumem.gguf import ggml_type, tensor_bytes
-from gpumem.measure.llamacpp import CONTEXTS, MODELS, held_out, layout, storage
+from gpumem.gguf import ggml_type, layout, storage, tensor_bytes
+from gpumem.measure.llamacpp import CONTEXTS, MODELS, held_out
 
 DATA = json.loads(
     (Path(__file__).parents[1] / "gpumem" / "data" / "llamacpp_measurements.json").read_text(

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog import load_model
-from ..gguf import ARCHITECTURES, ggml_type, tensor_bytes
+from ..gguf import ARCHITECTURES, ggml_type, layout, storage, tensor_bytes
 from ..modelspec import ModelSpec
 
 OUT = Path(__file__).parents[1] / "data" / "llamacpp_measurements.json"
@@ -68,64 +68,6 @@ def settings(model: str, weights: str) -> list[dict[str, Any]]:
 
 
 # --- GGUF files with a catalog model's shapes ----------------------------------------------
-
-
-def layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
-    """(name, shape in ggml order) of every tensor llama.cpp loads for ``spec``'s family."""
-    h, hd, vocab = spec.hidden_size, spec.head_dim, spec.vocab_size
-    q, kv = spec.n_heads * hd, spec.n_kv_heads * hd
-    out: list[tuple[str, tuple[int, ...]]] = [("token_embd.weight", (h, vocab))]
-    for i in range(spec.n_layers):
-        b = f"blk.{i}."
-        out += [
-            (b + "attn_norm.weight", (h,)),
-            (b + "attn_q.weight", (h, q)),
-            (b + "attn_k.weight", (h, kv)),
-            (b + "attn_v.weight", (h, kv)),
-            (b + "attn_output.weight", (q, h)),
-            (b + "ffn_norm.weight", (h,)),
-        ]
-        if spec.family in ("qwen2", "qwen2_moe"):
-            out += [
-                (b + "attn_q.bias", (q,)),
-                (b + "attn_k.bias", (kv,)),
-                (b + "attn_v.bias", (kv,)),
-            ]
-        if spec.family == "olmoe":
-            out += [(b + "attn_q_norm.weight", (q,)), (b + "attn_k_norm.weight", (kv,))]
-        if spec.is_moe:
-            e, ff = spec.n_experts, spec.moe_intermediate_size
-            out += [
-                (b + "ffn_gate_inp.weight", (h, e)),
-                (b + "ffn_gate_exps.weight", (h, ff, e)),
-                (b + "ffn_up_exps.weight", (h, ff, e)),
-                (b + "ffn_down_exps.weight", (ff, h, e)),
-            ]
-            if spec.n_shared_experts:
-                fs = spec.shared_intermediate_size
-                out += [
-                    (b + "ffn_gate_inp_shexp.weight", (h,)),
-                    (b + "ffn_gate_shexp.weight", (h, fs)),
-                    (b + "ffn_up_shexp.weight", (h, fs)),
-                    (b + "ffn_down_shexp.weight", (fs, h)),
-                ]
-        else:
-            ff = spec.intermediate_size
-            out += [
-                (b + "ffn_gate.weight", (h, ff)),
-                (b + "ffn_up.weight", (h, ff)),
-                (b + "ffn_down.weight", (ff, h)),
-            ]
-    out.append(("output_norm.weight", (h,)))
-    if not spec.tie_word_embeddings:
-        out.append(("output.weight", (h, vocab)))
-    return out
-
-
-def storage(name: str, weights: str) -> str:
-    """The ggml type a tensor is written in: vectors and the router in f32 (as llama.cpp's
-    converter keeps them), every other matrix in ``weights``."""
-    return "f32" if name.endswith(".bias") or "norm" in name or "gate_inp" in name else weights
 
 
 def write_gguf(spec: ModelSpec, weights: str, path: Path, seed: int = 0) -> int:

@@ -20,8 +20,7 @@ from .._data import load_json, path
 from ..catalog import load_model
 from ..errors import InvalidValueError, UnknownNameError
 from ..estimate import rule_of_thumb_multiplier
-from ..gguf import ggml_type, tensor_bytes
-from ..measure.llamacpp import layout, storage
+from ..gguf import ggml_type, layout, storage, tensor_bytes
 from ..offload import plan
 from ..plotting import ErrorChart
 from ..units import to_unit
