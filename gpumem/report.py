@@ -135,10 +135,11 @@ def _in(n_bytes: float, unit: str) -> str:
 def _headline(e: Estimate) -> str:
     w, m = e.workload, e.model
     gpus = gpu_count(w)
+    stored = m.parameters_source == "gguf"  # the file's own formats; dtype is the activations'
     parts = [
         m.name,
         label(MODES, w.mode, _),
-        w.dtype,
+        _("weights as stored, {dtype} activations").format(dtype=w.dtype) if stored else w.dtype,
         _("batch {batch} × {seq} tokens").format(batch=w.batch, seq=f"{w.seq:,}"),
         (_("{n} GPUs") if gpus > 1 else _("{n} GPU")).format(n=gpus),
     ]

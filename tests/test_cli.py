@@ -480,6 +480,8 @@ def test_estimate_gguf_file(capsys, tmp_path) -> None:
     # K and V: 2 layers x 2 KV heads x 16 values x 2,048 tokens x 2 bytes (f16)
     assert result["components"]["kv_cache"] == 2 * 2 * 2 * 16 * 2048 * 2
     assert result["model"]["parameters_source"] == "gguf"
+    code, out, _ = run(capsys, "estimate", str(path))
+    assert code == 0 and "weights as stored, bf16 activations" in out.splitlines()[0]
     raw = path.read_bytes()
     path.write_bytes(raw[:100])
     code, out, err = run(capsys, "estimate", str(path))
