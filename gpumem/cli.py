@@ -566,6 +566,11 @@ def _add_offload(sub: argparse._SubParsersAction, name: str, text: str) -> argpa
     return offload
 
 
+def _given(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, object]:
+    """The options among ``names`` the user gave (an option left out stays at the API's default)."""
+    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+
+
 def _offload(args: argparse.Namespace) -> str:
     from .offload import plan
     from .report import offload_json, offload_text, to_json
@@ -581,7 +586,7 @@ def _offload(args: argparse.Namespace) -> str:
         "n_cpu_moe",
         "ram_bandwidth",
     )
-    given = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+    given = _given(args, names)
     result = plan(args.model, args.gpu, flash_attn=not args.no_flash_attn, **given)
     return to_json(offload_json(result)) if args.json else offload_text(result)
 
@@ -711,7 +716,7 @@ def _serve(args: argparse.Namespace) -> str:
         "block_size",
         "kv_cache_memory",
     )
-    given = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+    given = _given(args, names)
     gpu = args.vram or get_gpu(args.gpu)
     result = serve(_model(args), gpu, **given)
     return to_json(serve_json(result)) if args.json else serve_text(result, gpu, given)
