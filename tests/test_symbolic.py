@@ -112,7 +112,7 @@ def test_generated_code_runs_on_arrays_of_batch_and_sequence() -> None:
 
 
 def test_codegen_refuses_conditions_on_swept_inputs_and_missing_defaults() -> None:
-    B, s = symbolic.B, symbolic.s
+    B, s = symbolic.SYMBOLS["B"].symbol, symbolic.SYMBOLS["s"].symbol
     with pytest.raises(ValueError, match="depends on"):
         codegen._Printer().doprint(sp.Piecewise((1, s > 4), (2, True)))
     with pytest.raises(ValueError, match="default"):

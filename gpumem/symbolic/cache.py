@@ -1,0 +1,77 @@
+"""The KV cache, a sum over kinds of layer (full, sliding window, chunked, recurrent)."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from .core import CeilDiv, define, derive, sym
+from .inputs import (
+    B,
+    L,
+    L_c,
+    L_n,
+    L_r,
+    L_w,
+    N_pp,
+    N_tp,
+    b_kv,
+    c_kv,
+    d_h,
+    d_r,
+    e_r,
+    k_c,
+    n_kv,
+    s,
+    w,
+    w_c,
+)
+
+# --- KV cache --------------------------------------------------------------------------------
+define(
+    "kv_values_gqa",
+    "e_{kv}",
+    2 * CeilDiv(n_kv, N_tp) * d_h,
+    "KV-cache values per token and layer on one GPU: a key and a value per KV head",
+)
+define(
+    "kv_values_mla",
+    "e_{kv}",
+    c_kv + d_r,
+    "KV-cache values per token and layer with multi-head latent attention",
+)
+e_kv = sym("e_kv", "e_{kv}", "KV-cache values per token and layer on one GPU")
+derive(
+    e_kv,
+    k_c * sp.Piecewise((sp.Symbol("kv_values_mla"), c_kv > 0), (sp.Symbol("kv_values_gqa"), True)),
+)
+# The cache as a sum over kinds of layer; each stage of a pipeline holds its share of each kind.
+define(
+    "kv_cache_full",
+    r"M_{KV,\mathrm{full}}",
+    B * b_kv * e_kv * CeilDiv(L - L_w - L_c - L_r - L_n, N_pp) * s,
+    "keys and values (or latents) of every token, in layers that attend to the whole context",
+)
+define(
+    "kv_cache_sliding",
+    r"M_{KV,\mathrm{window}}",
+    B * b_kv * e_kv * CeilDiv(L_w, N_pp) * sp.Min(s, w),
+    "keys and values of the last w tokens, in sliding-window layers",
+)
+define(
+    "kv_cache_chunked",
+    r"M_{KV,\mathrm{chunk}}",
+    B * b_kv * e_kv * CeilDiv(L_c, N_pp) * sp.Min(s, w_c),
+    "keys and values of the current chunk of at most w_c tokens, in chunked-attention layers",
+)
+define(
+    "kv_cache_recurrent",
+    r"M_{\mathrm{state}}",
+    B * b_kv * k_c * CeilDiv(L_r, N_pp) * CeilDiv(e_r, N_tp),
+    "the fixed-size state of each recurrent layer: it does not grow with the context",
+)
+define(
+    "kv_cache",
+    "M_{KV}",
+    sum(sp.Symbol(f"kv_cache_{kind}") for kind in ("full", "sliding", "chunked", "recurrent")),
+    "keys and values of every cached token, and the recurrent layers' state",
+)

@@ -1,0 +1,75 @@
+"""Local inference with llama.cpp: layers split between devices, speed ceilings and buffers."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from .core import define, sym
+from .inputs import BW, T_pk, V, h, n_h, s
+
+# --- local inference with llama.cpp: layers split between GPUs and the CPU ---------------------
+n_u = sym("n_u", r"n_{\mathrm{ub}}", "tokens of one micro-batch (llama.cpp -ub)", integer=True)
+o_L = sym("o_L", r"o_{\mathrm{out}}", "1 on the device that holds the output layer, else 0")
+a_fa = sym("a_fa", r"a_{\mathrm{FA}}", "1 with flash attention (-fa on), else 0")
+W_rd = sym("W_rd", r"W_{\mathrm{read}}", "weight bytes one device reads per generated token")
+M_Kd = sym("M_Kd", r"M_{KV,d}", "KV-cache bytes held on one device")
+t_tok = sym("t_tok", r"t_{\mathrm{tok}}", "seconds per generated token, summed over devices")
+P_ad = sym("P_ad", r"P_{a,d}", "parameters one device multiplies per token")
+W_x = sym("W_x", r"W_{\times}", "weight bytes in system memory copied to the GPU per micro-batch")
+BW_x = sym("BW_x", r"\mathrm{BW}_{\times}", "host-to-GPU link bandwidth (bytes per second)")
+t_c = sym("t_c", "t_c", "seconds of compute per micro-batch")
+t_x = sym("t_x", r"t_{\times}", "seconds of weight transfer per micro-batch")
+n_ch = sym("n_ch", r"n_{\mathrm{ch}}", "memory channels", integer=True)
+w_ch = sym("w_ch", r"w_{\mathrm{ch}}", "bits per memory channel", integer=True)
+r_mt = sym("r_mt", r"r_{\mathrm{MT}}", "transfers per second of the memory (MT/s × 10⁶)")
+
+define(
+    "channel_bandwidth",
+    r"\mathrm{BW}_{\mathrm{RAM}}",
+    n_ch * w_ch * r_mt / 8,
+    "peak bandwidth of system memory: channels × bits per channel × transfers per second",
+)
+define(
+    "device_token_seconds",
+    r"t_d",
+    (W_rd + M_Kd) / BW,
+    "seconds one device needs per generated token to read its weights and KV cache once",
+)
+define(
+    "offload_decode_ceiling",
+    r"\tau_{\mathrm{split}}",
+    1 / t_tok,
+    "ceiling of decoding speed across devices that run one after the other",
+)
+define(
+    "prefill_compute_seconds",
+    r"t_{c,d}",
+    2 * P_ad * n_u / T_pk,
+    "seconds of compute for one micro-batch on one device: 2 FLOP per parameter and token",
+)
+define(
+    "prefill_transfer_seconds",
+    r"t_{\times}",
+    W_x / BW_x,
+    "seconds to copy the weights held in system memory to the GPU once per micro-batch",
+)
+define(
+    "prefill_ceiling",
+    r"\pi",
+    n_u / sp.Max(t_c, t_x),
+    "ceiling of prompt-processing speed: a micro-batch takes at least its compute or its "
+    "weight transfer, whichever is longer",
+)
+define(
+    "llamacpp_compute_buffer",
+    r"M_{\mathrm{cb}}^{\mathrm{llama.cpp}}",
+    sp.Max(
+        4 * n_u * (o_L * V + 2 * h),
+        (1 - a_fa) * 4 * n_u * s * (n_h + 1) + 22 * n_u * h,
+    ),
+    "compute buffer llama.cpp reserves for its worst-case micro-batch of n_u = min(context, "
+    "-ub) tokens, the larger of two moments: the end of the graph (FP32 logits of every token "
+    "where the output layer is, two FP32 hidden states per token) and, without flash "
+    "attention, the FP32 scores of every head over the s cells with the FP32 mask (5.5 hidden "
+    "states per token beside them)",
+)

@@ -1,0 +1,95 @@
+"""The phases of a training or inference step, their live bytes and their peaks."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from .activations import M_C
+from .core import define, sym
+from .inputs import C, rho
+
+# --- phases and peaks ------------------------------------------------------------------------
+M_W, M_Wl, M_W32, M_G, M_O, M_T = (
+    sp.Symbol(n)
+    for n in (
+        "weights",
+        "adapter_weights",
+        "master_weights",
+        "gradients",
+        "optimizer_states",
+        "optimizer_temporaries",
+    )
+)
+M_KV, M_A, M_Lf, M_Lb, M_P, M_L = (
+    sp.Symbol(n)
+    for n in (
+        "kv_cache",
+        "activations_training",
+        "logits_forward",
+        "logits_backward",
+        "prefill_workspace",
+        "logits_inference",
+    )
+)
+persistent = M_W + M_Wl + M_W32 + M_O
+define(
+    "phase_forward",
+    "M_{\\mathrm{fwd}}",
+    persistent + M_A + M_C + M_Lf,
+    "end of forward",
+    phase="forward",
+)
+define(
+    "phase_backward",
+    "M_{\\mathrm{bwd}}",
+    persistent
+    + M_A
+    + sp.Symbol("autocast_copies_kept")
+    + sp.Max(M_Lb, sp.Symbol("recomputed_layer")),
+    "backward: saved activations plus the logit gradients or, with checkpointing, one "
+    "recomputed layer, whichever is larger",
+    phase="backward",
+)
+define(
+    "phase_optimizer",
+    "M_{\\mathrm{opt}}",
+    persistent + M_G + M_T,
+    "optimizer step: every gradient is ready, activations are freed",
+    phase="optimizer",
+)
+define(
+    "training_peak",
+    "M_{\\mathrm{train}}",
+    sp.Max(*(sp.Symbol(p) for p in ("phase_forward", "phase_backward", "phase_optimizer"))),
+    "peak of a training step: the largest of its phases",
+)
+define(
+    "phase_prefill",
+    "M_{\\mathrm{prefill}}",
+    M_W + M_KV + sp.Max(M_P, M_L),
+    "forward pass over the prompt with the KV cache filled",
+    phase="prefill",
+)
+define(
+    "phase_decode",
+    "M_{\\mathrm{decode}}",
+    M_W
+    + sp.Symbol("kv_cache_decode")
+    + sp.Max(sp.Symbol("decode_workspace"), sp.Symbol("logits_decode")),
+    "last decoding step: the cache full at the prompt plus the new tokens, one token's "
+    "working set, the logits of the last position",
+    phase="decode",
+)
+define(
+    "inference_peak",
+    "M_{\\mathrm{infer}}",
+    sp.Max(sp.Symbol("phase_prefill"), sp.Symbol("phase_decode")),
+    "peak of inference: the prompt's forward pass or the last decoding step, whichever is larger",
+)
+M_tensors = sym("M_tensors", r"M_{\mathrm{tensors}}", "bytes of live tensors at the peak")
+define(
+    "runtime_overhead",
+    "M_{\\mathrm{rt}}",
+    C + rho * M_tensors,
+    "CUDA context plus the allocator's reserve above the tensors",
+)

@@ -1,0 +1,94 @@
+"""How an inference engine sizes its paged KV cache, after vLLM V1."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from .cache import e_kv
+from .core import CeilDiv, FloorDiv, define, sym
+from .inputs import V, b_kv, s, w
+from .phases import M_P, M_W
+
+# --- serving: how an inference engine sizes its paged KV cache (vLLM V1) ---------------------
+M_gpu = sym("M_gpu", r"M_{\mathrm{GPU}}", "memory the device reports to CUDA (bytes)")
+u = sym("u", "u", "share of the device memory the engine may use (gpu_memory_utilization)")
+T_b = sym(
+    "T_b",
+    r"T_{\mathrm{batch}}",
+    "tokens of the engine's largest forward pass (max_num_batched_tokens)",
+    integer=True,
+)
+N_s = sym("N_s", r"N_{\mathrm{seq}}", "sequences sampled in one step (max_num_seqs)", integer=True)
+l_s = sym("l_s", r"\lambda_s", "bytes the sampler holds per logit")
+M_nt = sym(
+    "M_nt",
+    r"M_{\mathrm{nt}}",
+    "memory allocated outside PyTorch while the engine starts (NCCL, cuBLAS workspaces)",
+)
+M_cg = sym(
+    "M_cg",
+    r"M_{\mathrm{cg}}",
+    "CUDA-graph memory set aside before the cache is sized (0 before vLLM 0.21)",
+)
+s_b = sym("s_b", "s_b", "tokens per KV-cache block (block_size)", integer=True)
+L_g = sym("L_g", "L_g", "layers on one GPU sharing a block table (per group)", integer=True)
+n_g = sym("n_g", "n_g", "KV-cache groups (1 unless layers differ in attention type)", integer=True)
+n_gw = sym("n_gw", r"n_{g,w}", "KV-cache groups of sliding-window layers", integer=True)
+N_r = sym("N_r", r"N_{\mathrm{req}}", "requests to hold at once", integer=True)
+
+define(
+    "sampler_logits",
+    r"M_{\Lambda s}",
+    N_s * V * l_s,
+    "logits and sampling buffers of one step over N_s sequences",
+)
+define(
+    "engine_profile_peak",
+    r"M_{\mathrm{prof}}",
+    sp.Max(M_P, sp.Symbol("sampler_logits")),
+    "peak of the engine's dummy run: a forward pass over T_b tokens (the prefill working set "
+    "at B s = T_b), then the sampler over N_s sequences",
+)
+define("serve_budget", r"M_{\mathrm{req}}", u * M_gpu, "memory the engine may use on one GPU")
+define(
+    "kv_available",
+    r"M_{KV,\mathrm{avail}}",
+    sp.Symbol("serve_budget") - M_W - sp.Symbol("engine_profile_peak") - M_nt - M_cg,
+    "memory left for the KV cache: the budget minus the weights, the profiled peak, memory "
+    "outside PyTorch and CUDA graphs",
+)
+define("kv_page", r"S_{\mathrm{page}}", s_b * e_kv * b_kv, "bytes of one block of one layer")
+S_page = sp.Symbol("kv_page")
+define(
+    "kv_blocks",
+    r"N_{\mathrm{blk}}",
+    FloorDiv(sp.Symbol("kv_available"), S_page * L_g),
+    "KV-cache blocks: each holds one page for every layer of a group",
+)
+N_blk = sp.Symbol("kv_blocks")
+define(
+    "kv_tokens",
+    r"N_{\mathrm{tok}}",
+    FloorDiv(N_blk, n_g) * s_b,
+    "the 'GPU KV cache size' vLLM prints: blocks per group times the block size",
+)
+define(
+    "blocks_per_request",
+    r"n_{\mathrm{blk}}",
+    (n_g - n_gw) * CeilDiv(s, s_b) + n_gw * (CeilDiv(sp.Min(w - 1 + T_b, s), s_b) + 1),
+    "blocks one request of s tokens holds: every token in full-attention groups; the window, "
+    "one batch and one more block in sliding-window groups",
+)
+n_blk = sp.Symbol("blocks_per_request")
+define(
+    "max_concurrency",
+    "X",
+    N_blk / n_blk,
+    "requests of s tokens the cache holds at once (vLLM's 'Maximum concurrency')",
+)
+define(
+    "kv_memory_for_requests",
+    r"M_{KV}(N_{\mathrm{req}})",
+    N_r * n_blk * S_page * L_g,
+    "KV-cache memory that holds N_req requests of s tokens (a --kv-cache-memory value)",
+)
