@@ -331,6 +331,9 @@ def _evaluate(
                     n_u=min(ctx, setup.ubatch),
                     o_L=int(has_output),
                     a_fa=int(setup.flash_attn),
+                    n_e=spec.n_experts,
+                    k_e=spec.n_experts_active,
+                    a_sh=int(spec.n_shared_experts > 0),
                 )
             )
             if busy
