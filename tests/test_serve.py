@@ -155,12 +155,18 @@ def test_enough_rows_are_checked() -> None:
 #: worst is 5.6 % (tokens and concurrency of the 4 x A10 launch).
 CHECKS = check_logs()
 FIT_BOUND = 0.06
-#: The target for held-out launches. It is not met: the one held-out launch of the current
-#: format whose model and GPU are in the catalog (Qwen3-235B-A22B-FP8 on 4 x H100, vllm#21348,
-#: with LMCache's connector) logged 178,880 tokens; gpumem predicts 305,424 (+70.7 %), because
-#: vLLM's budget left 8.11 GiB where gpumem's leaves 13.7 GiB. The exact part holds on it.
+#: The target for held-out launches. It is met on Qwen3-30B-A3B over two H100 nodes
+#: (vllm#21524: logged 878,416 tokens and 21.45x, gpumem 883,280 and 21.56x) and not on
+#: Qwen3-235B-A22B-FP8 over four H100s of one node with LMCache's connector (vllm#21348): logged
+#: 178,880 tokens, gpumem 305,424 (+70.7 %), because vLLM's budget left 8.11 GiB where gpumem's
+#: leaves 13.7 GiB (NCCL, custom all-reduce and the connector, started after vLLM's first
+#: memory snapshot in that version, are not modelled). The exact part holds on both.
 HELD_OUT_BOUND = 0.03
-HELD_OUT_MEASURED = {"vllm-21348-qwen3-235b-fp8-4xh100": 0.707}
+HELD_OUT_MEASURED = {
+    "vllm-21348-qwen3-235b-fp8-4xh100": 0.707,
+    "vllm-21524-qwen3-30b-a3b-2xh100": 0.0055,
+}
+MISSED = {"vllm-21348-qwen3-235b-fp8-4xh100"}
 
 
 def test_the_split_is_recorded_for_every_log() -> None:
@@ -172,7 +178,7 @@ def test_the_split_is_recorded_for_every_log() -> None:
 def test_launches_predicted_from_scratch_are_counted() -> None:
     splits = [c.split for c in CHECKS]
     assert splits.count("fit") == 2
-    assert splits.count("held-out") == len(HELD_OUT_MEASURED) == 1
+    assert splits.count("held-out") == len(HELD_OUT_MEASURED) == 2
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "fit"], ids=lambda c: c.log)
@@ -188,10 +194,33 @@ def test_held_out_launches_measured_error(check) -> None:
     assert check.token_error == pytest.approx(HELD_OUT_MEASURED[check.log], abs=0.005)
 
 
-@pytest.mark.xfail(strict=True, reason="held-out target not met: +70.7 % on vllm#21348")
-def test_held_out_launches_within_the_target() -> None:
-    held_out = [c for c in CHECKS if c.split == "held-out"]
-    assert held_out and all(abs(c.token_error) <= HELD_OUT_BOUND for c in held_out)
+@pytest.mark.parametrize(
+    "check",
+    [
+        pytest.param(
+            c,
+            marks=pytest.mark.xfail(strict=True, reason="held-out target not met: +70.7 %")
+            if c.log in MISSED
+            else (),
+        )
+        for c in CHECKS
+        if c.split == "held-out"
+    ],
+    ids=lambda c: c.log,
+)
+def test_held_out_launches_within_the_target(check) -> None:
+    assert abs(check.token_error) <= HELD_OUT_BOUND
+    if check.concurrency_error is not None:
+        assert abs(check.concurrency_error) <= HELD_OUT_BOUND
+
+
+def test_held_out_two_node_launch_by_hand() -> None:
+    # vllm#21524 printed 878,416 tokens and 21.45x for 40,960-token requests; a page of
+    # Qwen3-30B-A3B at TP 2 is 16 x 2 x 2 KV heads x 128 x 2 B = 16 KiB over 48 layers
+    result = serve("qwen3-30b-a3b", "h100-sxm", tp=2, gpu_memory_utilization=0.9)
+    assert result.page_bytes == 16384 and result.layers_per_group == 48
+    assert result.kv_tokens == pytest.approx(878416, rel=HELD_OUT_BOUND)
+    assert result.max_concurrency == pytest.approx(21.45, rel=HELD_OUT_BOUND)
 
 
 @pytest.mark.parametrize(
