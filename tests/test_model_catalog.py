@@ -174,3 +174,62 @@ def test_kv_cache_of_nemotron_h_four_attention_blocks_and_27_states(seq: int) ->
     spec = hub_spec("nemotron-nano-9b-v2")
     e = estimate(spec, mode="inference", seq=seq, dtype="bf16")
     assert e.kv_cache_layers == {"full": 4 * seq * 2048 * 2, "recurrent": 27 * 1_347_584 * 2}
+
+
+# Published figures read in public files (each entry's published_parameters_source): a copy of
+# the Hub's model record (safetensors.total), keras-hub's preset list, or the Hub's API.
+PUBLISHED_2026 = {
+    "qwen3-0.6b": 596_049_920,  # keras-hub qwen3_0.6b_en
+    "gemma-3-1b": 999_885_952,  # safetensors.total of google/gemma-3-1b-it
+    "phi-4-mini": 3_836_021_760,  # safetensors.total of microsoft/Phi-4-mini-instruct
+    "deepseek-r1-distill-qwen-32b": 32_763_876_352,  # safetensors.total
+}
+
+
+@pytest.mark.parametrize(("model_id", "parameters"), sorted(PUBLISHED_2026.items()))
+def test_new_catalog_counts_equal_published_totals(model_id: str, parameters: int) -> None:
+    assert load_model(model_id).parameters == parameters
+    assert catalog_entry(model_id)["published_parameters"] == parameters
+
+
+def test_qwen3_0_6b_by_hand_and_the_hub_copy_of_its_output_matrix() -> None:
+    # 28 layers: q 1024 -> 2048, k/v 1024 -> 1024, o 2048 -> 1024, q/k norms of 128, an MLP
+    # 3 x 1024 x 3072, two norms; a tied 151,936 x 1024 embedding; a final norm
+    layer = 2 * 1024 * 2048 + 2 * 1024 * 1024 + 2 * 128 + 3 * 1024 * 3072 + 2 * 1024
+    assert 28 * layer + 151_936 * 1024 + 1024 == PUBLISHED_2026["qwen3-0.6b"]
+    # the Hub checkpoint's safetensors.total (751,632,384) stores the tied matrix twice
+    assert PUBLISHED_2026["qwen3-0.6b"] + 151_936 * 1024 == 751_632_384
+
+
+def test_phi_4_mini_by_hand() -> None:
+    # 32 layers of fused qkv 3072 -> 3072 + 2 x 8 x 128, o 3072², a fused gate/up
+    # 3072 -> 2 x 8192 and down 8192 -> 3072, two norms; a tied 200,064 x 3072 embedding
+    layer = 3072 * (3072 + 2 * 1024) + 3072**2 + 3 * 3072 * 8192 + 2 * 3072
+    assert 32 * layer + 200_064 * 3072 + 3072 == PUBLISHED_2026["phi-4-mini"]
+
+
+def test_gemma_3_1b_one_global_layer_in_six_and_a_512_window() -> None:
+    spec = load_model("gemma-3-1b")
+    assert spec.layer_types["full"] == 26 // 6 and spec.n_sliding_layers == 22
+    assert (spec.sliding_window, spec.vocab_size) == (512, 262_144)
+
+
+def test_r1_distill_qwen_32b_has_the_shapes_of_qwen2_5_32b() -> None:
+    distill = catalog_entry("deepseek-r1-distill-qwen-32b")["config"]
+    assert distill == catalog_entry("qwen2.5-32b")["config"]
+
+
+def test_qwen3_next_published_total_less_its_mtp_module() -> None:
+    # safetensors.total of Qwen/Qwen3-Next-80B-A3B-Instruct, 81,324,862,720, holds mtp.*: one
+    # gated full-attention layer (q and gate 2 x 16 x 256, k/v 2 x 2 x 256, o 16 x 256 -> 2048,
+    # q/k norms of 256) with its MoE block (512 experts and a shared one of 3 x 2048 x 512, the
+    # router, the shared expert's gate) and two norms, a 2 x 2048 -> 2048 projection and three
+    # norms (embedding and hidden state before it, the output after)
+    h = 2048
+    attention = 2 * h * 16 * 256 + 16 * 256 * h + 2 * h * 2 * 256 + 2 * 256
+    moe = 512 * 3 * h * 512 + 3 * h * 512 + h * 512 + h
+    mtp = attention + moe + 2 * h + 2 * h * h + 3 * h
+    entry = catalog_entry("qwen3-next-80b-a3b")
+    assert entry["published_parameters"] == 81_324_862_720
+    assert entry["uncounted_parameters"] == mtp == 1_650_471_424
+    assert load_model("qwen3-next-80b-a3b").parameters == 81_324_862_720 - mtp
