@@ -10,7 +10,7 @@ import pytest
 
 from gpumem import hardware
 from gpumem.errors import ConfigError, UnknownNameError
-from gpumem.hardware import get_gpu, gpu_names
+from gpumem.hardware import get_gpu, get_link, gpu_names, link_names
 
 FIRST_ROW = json.loads(Path(hardware._DATA).read_text())["gpus"][0]
 REQUIRED = [
@@ -62,14 +62,15 @@ def test_reported_totals() -> None:
     assert get_gpu("rtx-5090").memory_bytes == 32607 * 2**20
     assert get_gpu("v100-32gb").memory_bytes == 32480 * 2**20
     assert get_gpu("b200").memory_bytes == 183359 * 2**20
+    assert get_gpu("h200").memory_bytes == 143771 * 2**20
     assert get_gpu("t4").memory_bytes == 15 * 2**30
 
 
 def test_capacity_of_dies() -> None:
-    # H200: six 24 GiB HBM3e stacks; RTX 4080: eight 16 Gb GDDR6X chips
-    assert get_gpu("h200").memory_bytes == 6 * 24 * 2**30
+    # B300: eight 36 GiB HBM3e stacks; RTX 4080: eight 16 Gb GDDR6X chips
+    assert get_gpu("b300").memory_bytes == 8 * 36 * 2**30
     assert get_gpu("rtx-4080").memory_bytes == 8 * 2 * 2**30
-    assert get_gpu("h200").memory_basis == get_gpu("rtx-4080").memory_basis == "dies"
+    assert get_gpu("b300").memory_basis == get_gpu("rtx-4080").memory_basis == "dies"
 
 
 def test_no_row_counts_marketed_gigabytes() -> None:
@@ -151,3 +152,33 @@ def test_malformed_table_refused(fake_table: Path) -> None:
     fake_table.write_text("[")
     with pytest.raises(ConfigError, match="'gpus' list"):
         gpu_names()
+
+
+@pytest.mark.parametrize("link_id", link_names())
+def test_link_rows_are_sane(link_id: str) -> None:
+    link = get_link(link_id)
+    assert link.source.startswith("https://") and link.kind in ("pcie", "nvlink")
+    assert (link.lanes == 16) == (link.kind == "pcie")  # PCI Express figures are for x16
+    # the bandwidth as the row's evidence quotes it, in GB/s or TB/s
+    compact = link.evidence.replace(" ", "")
+    gb, tb = link.bandwidth_bytes_per_s / 1e9, link.bandwidth_bytes_per_s / 1e12
+    assert f"{gb:g}GB/s" in compact or f"{tb:g}TB/s" in compact
+
+
+def test_link_figures_as_their_sources_print_them() -> None:
+    # each PCI Express generation doubles the rate a lane: x16 of 5.0 is 32 GT/s x 16 lanes,
+    # 128 GB/s in both directions together; NVLink: 300, 600, 900 GB/s, then 18 x 100 GB/s
+    assert get_link("pcie-5.0").bandwidth_bytes_per_s == 128 * 10**9
+    assert get_link("pcie-5.0").transfer_rate_gt_per_s == 32
+    assert (
+        get_link("pcie-6.0").bandwidth_bytes_per_s == 2 * get_link("pcie-5.0").bandwidth_bytes_per_s
+    )
+    assert get_link("pcie-4.0").bandwidth_bytes_per_s == 64 * 10**9
+    nvlink = [get_link(f"nvlink-{n}").bandwidth_bytes_per_s for n in (2, 3, 4, 5)]
+    assert nvlink == [300e9, 600e9, 900e9, 18 * 100e9]
+
+
+def test_unknown_link_suggests() -> None:
+    with pytest.raises(UnknownNameError) as caught:
+        get_link("pcie-5")
+    assert "pcie-5.0" in caught.value.suggestions
