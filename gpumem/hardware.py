@@ -1,4 +1,5 @@
-"""Accelerators and their memory, bandwidth and dense FP16/BF16 peaks (``data/gpus.json``).
+"""Accelerators and their memory, bandwidth and dense FP16/BF16 peaks (``data/gpus.json``), and
+the links that join them.
 
 Every row cites its source. ``memory_bytes`` is what the device reports (``nvidia-smi``
 ``memory.total`` or the vendor's equivalent) where a report is on record, else the binary
@@ -8,11 +9,15 @@ marketed capacity stays apart in ``memory_marketed``; it is never turned into by
 TFLOPS are dense (no 2:4 sparsity) tensor-core or matrix-engine peaks; ``None`` where the
 vendor publishes no figure or the format is unsupported; ``tflops_basis`` says whether they are
 printed by the vendor or derived (:data:`TFLOPS_BASES`).
+
+The links between a GPU and its host or other GPUs (``data/links.json``: PCI Express and NVLink
+generations) carry their peak bandwidth for both directions together, as their sources print it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from functools import cache
 
 from . import _data
@@ -20,7 +25,14 @@ from ._record import Record
 from .errors import ConfigError, UnknownNameError
 from .units import UNITS
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    _Row = TypeVar("_Row", "GPU", "Link")
+
 _DATA = _data.path("gpus.json")
+_LINKS = _data.path("links.json")
 
 MEMORY_TYPES = (
     "HBM2", "HBM2e", "HBM3", "HBM3e", "GDDR6", "GDDR6X", "GDDR7", "LPDDR5", "LPDDR5X",
@@ -28,6 +40,9 @@ MEMORY_TYPES = (
 
 MEMORY_BASES = ("reported", "dies")
 """``reported``: the total a device reports; ``dies``: the binary capacity of its memory dies."""
+
+LINK_KINDS = ("pcie", "nvlink")
+"""``pcie``: a GPU's x16 link to its host; ``nvlink``: NVIDIA's GPU-to-GPU links, all of one GPU."""
 
 TFLOPS_BASES = ("datasheet", "derived", "none")
 """``datasheet``: the vendor's figure (halved where it is marked with sparsity); ``derived``:
@@ -61,36 +76,68 @@ class GPU(Record):
     gpu_working_set_source: str = ""
 
 
-_FIELDS = GPU._fields
-_OPTIONAL = ("fp16_tflops", "bf16_tflops", "note", *(f for f in _FIELDS if "working_set" in f))
-_REQUIRED = tuple(f for f in _FIELDS if f not in _OPTIONAL)
-_CHOICES = (
+class Link(Record):
+    """A GPU's link to its host (PCI Express) or to other GPUs (NVLink), ``data/links.json``."""
+
+    id: str
+    name: str
+    kind: str  # one of LINK_KINDS
+    bandwidth_bytes_per_s: int  # both directions together, as the source prints it
+    evidence: str  # the figures as the source prints them
+    source: str
+    lanes: int | None = None  # PCI Express: the lanes the bandwidth is for
+    transfer_rate_gt_per_s: float | None = None  # PCI Express: per lane
+
+
+_Choices = tuple[tuple[str, tuple[str, ...]], ...]
+_GPU_OPTIONAL = (
+    "fp16_tflops",
+    "bf16_tflops",
+    "note",
+    *(f for f in GPU._fields if "working_set" in f),
+)
+_GPU_CHOICES: _Choices = (
     ("memory_type", MEMORY_TYPES),
     ("memory_basis", MEMORY_BASES),
     ("tflops_basis", TFLOPS_BASES),
 )
 
 
-@cache
-def _gpus() -> dict[str, GPU]:
-    """Rows of ``gpus.json`` by lower-case id, checked."""
-    where = "gpumem/data/gpus.json"
+def _rows(
+    file: str, key: str, record: type[Record], optional: tuple[str, ...], choices: _Choices
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Rows of the list ``key`` in the data file ``file`` by lower-case id, each with a label
+    for errors; :class:`ConfigError` for a missing or unknown field, a value not among its
+    ``choices`` or a duplicate id."""
+    where = f"gpumem/data/{os.path.basename(file)}"
     try:
-        rows = _data.load_json(_DATA)["gpus"]
+        rows = _data.load_json(file)[key]
     except (json.JSONDecodeError, KeyError, TypeError) as error:
-        raise ConfigError(where, f"expected an object with a 'gpus' list: {error}") from None
-    gpus: dict[str, GPU] = {}
+        raise ConfigError(where, f"expected an object with a {key!r} list: {error}") from None
+    required = [f for f in record._fields if f not in optional]
+    checked: dict[str, tuple[str, dict[str, Any]]] = {}
     for row in rows:
         label = f"{where} row {row.get('id')!r}"
-        missing = [key for key in _REQUIRED if row.get(key) in (None, "")]
-        unknown = sorted(set(row) - set(_FIELDS))
+        missing = [field for field in required if row.get(field) in (None, "")]
+        unknown = sorted(set(row) - set(record._fields))
         if missing or unknown:
             raise ConfigError(label, f"missing {missing or 'nothing'}; unknown {unknown or 'none'}")
-        for field, accepted in _CHOICES:
+        for field, accepted in choices:
             if row[field] not in accepted:
                 raise ConfigError(
                     label, f"{field} {row[field]!r} is not one of {', '.join(accepted)}"
                 )
+        if row["id"].lower() in checked:
+            raise ConfigError(label, "duplicate id")
+        checked[row["id"].lower()] = (label, row)
+    return checked
+
+
+@cache
+def _gpus() -> dict[str, GPU]:
+    """Rows of ``gpus.json`` by lower-case id, checked."""
+    gpus: dict[str, GPU] = {}
+    for key, (label, row) in _rows(_DATA, "gpus", GPU, _GPU_OPTIONAL, _GPU_CHOICES).items():
         if row["memory_basis"] == "dies" and row["memory_bytes"] % 2**30:
             raise ConfigError(label, "memory_bytes of memory_basis 'dies' is not a whole GiB")
         if not isinstance(row["unified_memory"], bool):
@@ -99,11 +146,15 @@ def _gpus() -> dict[str, GPU]:
             raise ConfigError(label, "unified memory without gpu_working_set_bytes and its source")
         if row["memory_unit"] not in UNITS:
             raise ConfigError(label, f"memory_unit {row['memory_unit']!r} is not a byte unit")
-        key = row["id"].lower()
-        if key in gpus:
-            raise ConfigError(label, "duplicate id")
         gpus[key] = GPU(**row)
     return gpus
+
+
+def _find(rows: dict[str, _Row], kind: str, name: str) -> _Row:
+    """The row of id ``name`` (any case); :class:`UnknownNameError` suggests close ids."""
+    if name.lower() not in rows:
+        raise UnknownNameError(kind, name, sorted(row.id for row in rows.values()))
+    return rows[name.lower()]
 
 
 def gpu_names() -> list[str]:
@@ -113,7 +164,22 @@ def gpu_names() -> list[str]:
 
 def get_gpu(name: str) -> GPU:
     """An accelerator by id, ignoring case; :class:`UnknownNameError` suggests close ids."""
-    try:
-        return _gpus()[name.lower()]
-    except KeyError:
-        raise UnknownNameError("gpu", name, gpu_names()) from None
+    return _find(_gpus(), "gpu", name)
+
+
+@cache
+def _links() -> dict[str, Link]:
+    """Rows of ``links.json`` by lower-case id, checked."""
+    optional = ("lanes", "transfer_rate_gt_per_s")
+    rows = _rows(_LINKS, "links", Link, optional, (("kind", LINK_KINDS),))
+    return {key: Link(**row) for key, (_label, row) in rows.items()}
+
+
+def link_names() -> list[str]:
+    """Ids of the known links, sorted."""
+    return sorted(link.id for link in _links().values())
+
+
+def get_link(name: str) -> Link:
+    """A link by id, ignoring case; :class:`UnknownNameError` suggests close ids."""
+    return _find(_links(), "link", name)

@@ -230,6 +230,28 @@ def test_role_facts_refuse_what_is_not_there() -> None:
         compute("gpu-fact gpu=h100-sxm field=pcie", "en", "GB")
 
 
+@pytest.mark.parametrize(
+    ("text", "en", "zh"),
+    [
+        # PCI-SIG's 5.0 release: 32 GT/s a lane, 128 GB/s over x16 in both directions together
+        ("link-fact link=pcie-5.0 field=bandwidth", f"128{NBSP}GB/s", f"128{NBSP}GB/s"),
+        ("link-fact link=pcie-5.0 field=transfer-rate", f"32{NBSP}GT/s", f"32{NBSP}GT/s"),
+        ("link-fact link=pcie-4.0 field=lanes", "16", "16"),
+        # NVIDIA's NVLink page: 18 links of 100 GB/s on a Blackwell GPU
+        ("link-fact link=nvlink-5 field=bandwidth unit=GB", f"1,800{NBSP}GB/s", f"1800{NBSP}GB/s"),
+    ],
+)
+def test_role_link_facts(text: str, en: str, zh: str) -> None:
+    assert (compute(text, "en", "GB"), compute(text, "zh_CN", "GB")) == (en, zh)
+
+
+def test_role_link_fact_a_source_does_not_give() -> None:
+    with pytest.raises(InvalidValueError, match="transfer-rate"):
+        compute("link-fact link=nvlink-4 field=transfer-rate", "en", "GB")
+    with pytest.raises(UnknownNameError, match="pcie-5.0"):
+        compute("link-fact link=pcie-5 field=lanes", "en", "GB")
+
+
 def test_role_ratio_and_saving() -> None:
     assert compute("ratio model=llama-2-7b mode=training", "en", "GB") == "×5.3"
     # INT4 stores half a byte per parameter instead of two; the reserve is 5 % of the tensors

@@ -14,7 +14,7 @@ from .._generated.formulas import kv_values_gqa, kv_values_mla
 from ..catalog import load_model
 from ..errors import InvalidValueError, UnknownNameError
 from ..estimate import gpu_count, rule_of_thumb
-from ..hardware import GPU, get_gpu
+from ..hardware import GPU, Link, get_gpu, get_link
 from ..modelspec import ModelSpec
 from ..precision import bytes_per_value, get_format, weight_bytes
 from ..speed import decode_ceiling, dense_peak_tflops, ridge_point
@@ -192,12 +192,41 @@ def _workload(quantity: str, fields: dict[str, str]) -> dict[str, int | float | 
     return dict(workload_spec(fields, f"argument of {quantity}"))
 
 
+def _bandwidth(bytes_per_s: float, unit: str | None, language: str, quantity: str) -> str:
+    """Bytes per second in the page's way: TB/s or GB/s, or ``unit``; no comma in Chinese."""
+    if unit is not None and unit not in ("KB", "MB", "GB", "TB"):
+        raise UnknownNameError(f"unit of {quantity}", unit, ("KB", "MB", "GB", "TB"))
+    text = format_bandwidth(bytes_per_s, unit)
+    return text.replace(",", "") if language.startswith("zh") else text
+
+
 def gpu_bandwidth(*, language: str, gpu: str, unit: str | None = None) -> str:
     """Memory bandwidth: ``gpu-bandwidth gpu=h100-sxm`` → ``3.35 TB/s`` (``unit=GB``: 3,350)."""
-    if unit is not None and unit not in ("KB", "MB", "GB", "TB"):
-        raise UnknownNameError("unit of gpu-bandwidth", unit, ("KB", "MB", "GB", "TB"))
-    text = format_bandwidth(get_gpu(gpu).bandwidth_bytes_per_s, unit)
-    return text.replace(",", "") if language.startswith("zh") else text
+    return _bandwidth(get_gpu(gpu).bandwidth_bytes_per_s, unit, language, "gpu-bandwidth")
+
+
+LINK_FACTS: dict[str, Callable[[Link], float | None]] = {
+    "bandwidth": lambda link: link.bandwidth_bytes_per_s,
+    "transfer-rate": lambda link: link.transfer_rate_gt_per_s,
+    "lanes": lambda link: link.lanes,
+}
+"""What ``link-fact field=`` reads from the link catalog (``data/links.json``)."""
+
+
+def link_fact(*, language: str, link: str, field: str, unit: str | None = None) -> str:
+    """A figure of a host or GPU-to-GPU link: ``link-fact link=pcie-5.0 field=bandwidth`` →
+    ``128 GB/s`` (both directions; ``unit=`` as for ``gpu-bandwidth``), ``field=transfer-rate``
+    → ``32 GT/s`` (per lane), ``field=lanes`` → ``16``."""
+    if field not in LINK_FACTS:
+        raise UnknownNameError("field of link-fact", field, LINK_FACTS)
+    value = LINK_FACTS[field](get_link(link))
+    if value is None:
+        raise InvalidValueError("link", link, f"a link whose source gives its {field}")
+    if field == "bandwidth":
+        return _bandwidth(value, unit, language, "link-fact")
+    if field == "transfer-rate":
+        return f"{significant(value, 6)}{NBSP}GT/s"
+    return format_int(int(value), language)
 
 
 def gpu_tflops(*, language: str, gpu: str, dtype: str | None = None) -> str:
@@ -286,6 +315,7 @@ QUANTITIES: dict[str, Callable[..., str]] = {
     "gpu-fact": gpu_fact,
     "estimate": estimate,
     "gpu-bandwidth": gpu_bandwidth,
+    "link-fact": link_fact,
     "gpu-tflops": gpu_tflops,
     "ridge": ridge,
     "decode": decode,
