@@ -51,6 +51,29 @@ def test_sliding_window_caps_the_cache() -> None:
     assert gemma == 2 * 8 * 256 * 2 * (21 * 8192 + 21 * 4096)
 
 
+def test_transformers_sliding_window_layers_hold_the_whole_prompt() -> None:
+    # Mistral-7B v0.1, window 4,096, after an 8,192-token prompt: transformers' cache layers
+    # still hold all 8,192 positions, 4,096 past the window at 32 x 8 x 128 x 2 (K, V) x 2
+    # bytes = 131,072 bytes per token; sdpa gets one boolean 8,192 x 8,192 mask.
+    e = estimate("mistral-7b-v0.1", seq=8192, **BARE)
+    assert e.components["kv_cache"] == e.components["kv_cache_overhang"] == 4096 * 131_072
+    assert e.components["attention_masks"] == 8192 * 8192
+    # a prompt shorter than the window needs neither
+    short = estimate("mistral-7b-v0.1", seq=4095, **BARE).components
+    assert "kv_cache_overhang" not in short and "attention_masks" not in short
+
+
+def test_eager_attention_peaks_in_its_softmax() -> None:
+    # Gemma-2-9B, eager, 8,192 tokens: a BF16 mask for each kind of layer (2 x 8,192^2 x 2 B);
+    # in one layer, per token, 4 residual-stream tensors (4 x 2 x 3,584 B) and attention's
+    # 16 heads x (8,192 scores x (2 + 4 + 4) B + query, repeated keys and values 3 x 256 x 2 B),
+    # more than the MLP's 3 x 2 x 14,336 B.
+    e = estimate("gemma-2-9b", seq=8192, attention="eager", **BARE)
+    assert e.components["attention_masks"] == 2 * 8192**2 * 2
+    per_token = 4 * 2 * 3584 + 16 * (8192 * 10 + 3 * 256 * 2)
+    assert e.components["prefill_workspace"] == 8192 * per_token
+
+
 def test_tensor_parallel_splits_kv_heads_and_replicates_when_fewer() -> None:
     # Qwen2.5-7B has 4 KV heads: tp=4 gives one each; tp=... 28 heads allow tp=7, which
     # cannot split 4 KV heads, so each GPU keeps ceil(4/7) = 1 head.

@@ -131,7 +131,13 @@ def test_phase_tables_hold_the_terms_of_each_phase() -> None:
     }
     assert fx.PHASES["prefill"] == (
         "phase_prefill",
-        (("weights",), ("kv_cache",), ("prefill_workspace", "logits_inference")),
+        (
+            ("weights",),
+            ("kv_cache",),
+            ("kv_cache_overhang",),
+            ("prefill_workspace", "logits_inference"),
+            ("attention_masks",),
+        ),
     )
     assert fx.PHASES["decode"] == (
         "phase_decode",

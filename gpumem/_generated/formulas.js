@@ -305,6 +305,11 @@ function kv_cache(kv_cache_full, kv_cache_sliding, kv_cache_chunked, kv_cache_re
   return $add($add($add(kv_cache_chunked, kv_cache_full), kv_cache_recurrent), kv_cache_sliding);
 }
 
+/** keys and values of the prompt beyond the window, still held by transformers' sliding-window cache layers after the prompt (a view of the last w - 1 positions keeps the whole prompt's tensor alive) */
+function kv_cache_overhang(L_w, w, B, s, b_kv, N_pp, e_kv) {
+  return $mul($mul($mul($mul(B, b_kv), e_kv), $sub(s, $min(s, w))), $ceil_div(L_w, N_pp));
+}
+
 /** bytes saved per element of one tensor shape */
 function saved_bytes_per_element(b_a, c_a, c_32, c_1, c_u) {
   return $add($add($add($mul(b_a, c_a), c_1), $mul(4n, c_32)), $mul(c_u, ((b_a < 4n) ? 4n : 0n)));
@@ -346,13 +351,18 @@ function logits_backward(V, B, s, l_b) {
 }
 
 /** tensors live inside one layer while the prompt is processed */
-function prefill_workspace(h, n_h, f, k_e, B, s, i_h, i_f, i_r, i_s, N_tp) {
-  return $mul($mul(B, s), $add($add($mul(h, i_h), $mul($mul(h, i_r), k_e)), $div($add($mul(f, i_f), $mul($mul(i_s, n_h), s)), N_tp)));
+function prefill_workspace(h, n_h, n_kv, d_h, f, k_e, B, s, b_a, i_h, i_f, i_r, i_s, N_tp) {
+  return $mul($mul(B, s), $add($add($mul(h, i_h), $mul($mul(h, i_r), k_e)), $div($max($mul(f, i_f), $mul(n_h, $add($mul(d_h, ((i_s > 0n) ? $mul(b_a, ((n_h > n_kv) ? 3n : 1n)) : 0n)), $mul(i_s, s)))), N_tp)));
 }
 
 /** logits of the kept positions */
 function logits_inference(V, B, s_l, l_i) {
   return $mul($mul($mul(B, V), l_i), s_l);
+}
+
+/** attention masks of the prompt's forward pass: one per kind of layer with eager attention, a boolean one for sliding-window layers when the prompt reaches the window with a fused kernel */
+function attention_masks(L, L_w, w, L_c, L_r, L_n, B, s, b_a, i_s) {
+  return $mul($pow(s, 2n), ((i_s > 0n) ? $mul($mul(B, b_a), $add(((L_w > 0n) ? 1n : 0n), (($add($add($add($add($neg(L), L_c), L_n), L_r), L_w) < 0n) ? 1n : 0n))) : $mul(((L_w > 0n) ? 1n : 0n), $min(1n, $max(0n, $add($sub(s, w), 1n))))));
 }
 
 /** the cache of the prompt and of every generated token at the last decoding step: each kind of layer's cache with s + n_t tokens */
@@ -361,8 +371,8 @@ function kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, L_n, k_c, B, s, n_t, b_k
 }
 
 /** tensors live inside one layer while one new token per sequence is processed */
-function decode_workspace(h, n_h, f, k_e, B, s, n_t, i_h, i_f, i_r, i_s, N_tp) {
-  return $mul(B, $add($add($mul(h, i_h), $mul($mul(h, i_r), k_e)), $div($add($mul(f, i_f), $mul($mul(i_s, n_h), $add(n_t, s))), N_tp)));
+function decode_workspace(h, n_h, n_kv, d_h, f, k_e, B, s, n_t, b_a, i_h, i_f, i_r, i_s, N_tp) {
+  return $mul(B, $add($add($mul(h, i_h), $mul($mul(h, i_r), k_e)), $div($max($mul(f, i_f), $mul(n_h, $add($mul(d_h, ((i_s > 0n) ? $mul(b_a, ((n_h > n_kv) ? 3n : 1n)) : 0n)), $mul(i_s, $add(n_t, s))))), N_tp)));
 }
 
 /** logits of the last position at a decoding step */
@@ -390,9 +400,9 @@ function training_peak(phase_forward, phase_backward, phase_optimizer) {
   return $max(phase_backward, phase_forward, phase_optimizer);
 }
 
-/** forward pass over the prompt with the KV cache filled */
-function phase_prefill(weights, kv_cache, prefill_workspace, logits_inference) {
-  return $add($add(kv_cache, weights), $max(logits_inference, prefill_workspace));
+/** forward pass over the prompt with the KV cache filled, transformers' sliding-window layers still holding the whole prompt, and the attention masks */
+function phase_prefill(weights, kv_cache, kv_cache_overhang, prefill_workspace, logits_inference, attention_masks) {
+  return $add($add($add($add(attention_masks, kv_cache), kv_cache_overhang), weights), $max(logits_inference, prefill_workspace));
 }
 
 /** last decoding step: the cache full at the prompt plus the new tokens, one token's working set, the logits of the last position */
@@ -563,6 +573,7 @@ return {
     kv_cache_chunked: [kv_cache_chunked, ["L_c", "w_c", "B", "s", "b_kv", "N_pp", "e_kv"]],
     kv_cache_recurrent: [kv_cache_recurrent, ["L_r", "e_r", "k_c", "B", "b_kv", "N_tp", "N_pp"]],
     kv_cache: [kv_cache, ["kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent"]],
+    kv_cache_overhang: [kv_cache_overhang, ["L_w", "w", "B", "s", "b_kv", "N_pp", "e_kv"]],
     saved_bytes_per_element: [saved_bytes_per_element, ["b_a", "c_a", "c_32", "c_1", "c_u"]],
     layer_activations: [layer_activations, ["h", "n_h", "n_kv", "d_h", "f", "n_e", "k_e", "B", "s", "a_h", "a_q", "a_k", "a_f", "a_n", "a_s", "a_e", "a_r", "N_tp"]],
     activations_training: [activations_training, ["L", "h", "B", "s", "a_i", "g_c", "layer_activations"]],
@@ -571,16 +582,17 @@ return {
     autocast_copies_kept: [autocast_copies_kept, ["g_c", "autocast_copies"]],
     logits_forward: [logits_forward, ["V", "B", "s", "l_f"]],
     logits_backward: [logits_backward, ["V", "B", "s", "l_b"]],
-    prefill_workspace: [prefill_workspace, ["h", "n_h", "f", "k_e", "B", "s", "i_h", "i_f", "i_r", "i_s", "N_tp"]],
+    prefill_workspace: [prefill_workspace, ["h", "n_h", "n_kv", "d_h", "f", "k_e", "B", "s", "b_a", "i_h", "i_f", "i_r", "i_s", "N_tp"]],
     logits_inference: [logits_inference, ["V", "B", "s_l", "l_i"]],
+    attention_masks: [attention_masks, ["L", "L_w", "w", "L_c", "L_r", "L_n", "B", "s", "b_a", "i_s"]],
     kv_cache_decode: [kv_cache_decode, ["L", "L_w", "w", "L_c", "w_c", "L_r", "e_r", "L_n", "k_c", "B", "s", "n_t", "b_kv", "N_tp", "N_pp", "e_kv"]],
-    decode_workspace: [decode_workspace, ["h", "n_h", "f", "k_e", "B", "s", "n_t", "i_h", "i_f", "i_r", "i_s", "N_tp"]],
+    decode_workspace: [decode_workspace, ["h", "n_h", "n_kv", "d_h", "f", "k_e", "B", "s", "n_t", "b_a", "i_h", "i_f", "i_r", "i_s", "N_tp"]],
     logits_decode: [logits_decode, ["V", "B", "l_i"]],
     phase_forward: [phase_forward, ["weights", "adapter_weights", "master_weights", "optimizer_states", "activations_training", "autocast_copies", "logits_forward"]],
     phase_backward: [phase_backward, ["weights", "adapter_weights", "master_weights", "optimizer_states", "activations_training", "recomputed_layer", "autocast_copies_kept", "logits_backward"]],
     phase_optimizer: [phase_optimizer, ["weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries"]],
     training_peak: [training_peak, ["phase_forward", "phase_backward", "phase_optimizer"]],
-    phase_prefill: [phase_prefill, ["weights", "kv_cache", "prefill_workspace", "logits_inference"]],
+    phase_prefill: [phase_prefill, ["weights", "kv_cache", "kv_cache_overhang", "prefill_workspace", "logits_inference", "attention_masks"]],
     phase_decode: [phase_decode, ["weights", "kv_cache_decode", "decode_workspace", "logits_decode"]],
     inference_peak: [inference_peak, ["phase_prefill", "phase_decode"]],
     runtime_overhead: [runtime_overhead, ["C", "rho", "M_tensors"]],
@@ -610,11 +622,11 @@ return {
   },
   /** The tables printed with the formulas (evaluation order, phases, components). */
   tables: {
-    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "P_t", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "phase_forward", "phase_backward", "phase_optimizer", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "prefill_workspace", "logits_inference", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
+    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "P_t", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "phase_forward", "phase_backward", "phase_optimizer", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "kv_cache_overhang", "prefill_workspace", "logits_inference", "attention_masks", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
     DERIVED: ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "P_t", "R", "s_l", "b_a", "b_kv", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "kv_values_gqa", "kv_values_mla", "e_kv", "k_r"],
     PEAKS: {"training_peak": ["forward", "backward", "optimizer"], "inference_peak": ["prefill", "decode"]},
-    PHASES: {"forward": ["phase_forward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies"], ["logits_forward"]]], "backward": ["phase_backward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies_kept"], ["recomputed_layer", "logits_backward"]]], "optimizer": ["phase_optimizer", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gradients"], ["optimizer_temporaries"]]], "prefill": ["phase_prefill", [["weights"], ["kv_cache"], ["prefill_workspace", "logits_inference"]]], "decode": ["phase_decode", [["weights"], ["kv_cache_decode"], ["decode_workspace", "logits_decode"]]]},
-    COMPONENTS: {"weights": "weights", "adapter_weights": "adapter_weights", "master_weights": "master_weights", "optimizer_states": "optimizer_states", "gradients": "gradients", "optimizer_temporaries": "optimizer_temporaries", "kv_cache": "kv_cache", "activations_training": "activations", "recomputed_layer": "recomputed_layer", "autocast_copies": "autocast_copies", "autocast_copies_kept": "autocast_copies", "logits_forward": "logits", "logits_backward": "logits", "prefill_workspace": "prefill_workspace", "logits_inference": "logits", "kv_cache_decode": "kv_cache", "decode_workspace": "decode_workspace", "logits_decode": "logits"},
+    PHASES: {"forward": ["phase_forward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies"], ["logits_forward"]]], "backward": ["phase_backward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies_kept"], ["recomputed_layer", "logits_backward"]]], "optimizer": ["phase_optimizer", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gradients"], ["optimizer_temporaries"]]], "prefill": ["phase_prefill", [["weights"], ["kv_cache"], ["kv_cache_overhang"], ["prefill_workspace", "logits_inference"], ["attention_masks"]]], "decode": ["phase_decode", [["weights"], ["kv_cache_decode"], ["decode_workspace", "logits_decode"]]]},
+    COMPONENTS: {"weights": "weights", "adapter_weights": "adapter_weights", "master_weights": "master_weights", "optimizer_states": "optimizer_states", "gradients": "gradients", "optimizer_temporaries": "optimizer_temporaries", "kv_cache": "kv_cache", "kv_cache_overhang": "kv_cache_overhang", "activations_training": "activations", "recomputed_layer": "recomputed_layer", "autocast_copies": "autocast_copies", "autocast_copies_kept": "autocast_copies", "logits_forward": "logits", "logits_backward": "logits", "prefill_workspace": "prefill_workspace", "logits_inference": "logits", "attention_masks": "attention_masks", "kv_cache_decode": "kv_cache", "decode_workspace": "decode_workspace", "logits_decode": "logits"},
   },
   runtime: { "$float": $float, "$add": $add, "$sub": $sub, "$mul": $mul, "$neg": $neg, "$div": $div, "$floordiv": $floordiv, "$ceil_div": $ceil_div, "$pow": $pow, "$min": $min, "$max": $max, "$ceil": $ceil, "$floor": $floor },
 };

@@ -199,6 +199,11 @@ def kv_cache(kv_cache_full, kv_cache_sliding, kv_cache_chunked, kv_cache_recurre
     return kv_cache_chunked + kv_cache_full + kv_cache_recurrent + kv_cache_sliding
 
 
+def kv_cache_overhang(L_w, w, B, s, b_kv, N_pp, e_kv):
+    """keys and values of the prompt beyond the window, still held by transformers' sliding-window cache layers after the prompt (a view of the last w - 1 positions keeps the whole prompt's tensor alive)"""
+    return B*b_kv*e_kv*(s - _min(s, w))*_ceil_div(L_w, N_pp)
+
+
 def saved_bytes_per_element(b_a, c_a, c_32, c_1, c_u):
     """bytes saved per element of one tensor shape"""
     return b_a*c_a + c_1 + 4*c_32 + c_u*((4) if (b_a < 4) else (0))
@@ -239,9 +244,9 @@ def logits_backward(V, B, s, l_b):
     return B*V*l_b*s
 
 
-def prefill_workspace(h, n_h, f, k_e, B, s, i_h, i_f, i_r, i_s, N_tp):
+def prefill_workspace(h, n_h, n_kv, d_h, f, k_e, B, s, b_a, i_h, i_f, i_r, i_s, N_tp):
     """tensors live inside one layer while the prompt is processed"""
-    return B*s*(h*i_h + h*i_r*k_e + (f*i_f + i_s*n_h*s)/N_tp)
+    return B*s*(h*i_h + h*i_r*k_e + _max(f*i_f, n_h*(d_h*((b_a*((3) if (n_h > n_kv) else (1))) if (i_s > 0) else (0)) + i_s*s))/N_tp)
 
 
 def logits_inference(V, B, s_l, l_i):
@@ -249,14 +254,19 @@ def logits_inference(V, B, s_l, l_i):
     return B*V*l_i*s_l
 
 
+def attention_masks(L, L_w, w, L_c, L_r, L_n, B, s, b_a, i_s):
+    """attention masks of the prompt's forward pass: one per kind of layer with eager attention, a boolean one for sliding-window layers when the prompt reaches the window with a fused kernel"""
+    return s**2*((B*b_a*(((1) if (L_w > 0) else (0)) + ((1) if (-L + L_c + L_n + L_r + L_w < 0) else (0)))) if (i_s > 0) else (((1) if (L_w > 0) else (0))*_min(1, _max(0, s - w + 1))))
+
+
 def kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, L_n, k_c, B, s, n_t, b_kv, N_tp, N_pp, e_kv):
     """the cache of the prompt and of every generated token at the last decoding step: each kind of layer's cache with s + n_t tokens"""
     return B*b_kv*e_kv*(n_t + s)*_ceil_div(L - L_c - L_n - L_r - L_w, N_pp) + B*b_kv*e_kv*_ceil_div(L_c, N_pp)*_min(w_c, n_t + s) + B*b_kv*e_kv*_ceil_div(L_w, N_pp)*_min(w, n_t + s) + B*b_kv*k_c*_ceil_div(L_r, N_pp)*_ceil_div(e_r, N_tp)
 
 
-def decode_workspace(h, n_h, f, k_e, B, s, n_t, i_h, i_f, i_r, i_s, N_tp):
+def decode_workspace(h, n_h, n_kv, d_h, f, k_e, B, s, n_t, b_a, i_h, i_f, i_r, i_s, N_tp):
     """tensors live inside one layer while one new token per sequence is processed"""
-    return B*(h*i_h + h*i_r*k_e + (f*i_f + i_s*n_h*(n_t + s))/N_tp)
+    return B*(h*i_h + h*i_r*k_e + _max(f*i_f, n_h*(d_h*((b_a*((3) if (n_h > n_kv) else (1))) if (i_s > 0) else (0)) + i_s*(n_t + s)))/N_tp)
 
 
 def logits_decode(V, B, l_i):
@@ -284,9 +294,9 @@ def training_peak(phase_forward, phase_backward, phase_optimizer):
     return _max(phase_backward, phase_forward, phase_optimizer)
 
 
-def phase_prefill(weights, kv_cache, prefill_workspace, logits_inference):
-    """forward pass over the prompt with the KV cache filled"""
-    return kv_cache + weights + _max(logits_inference, prefill_workspace)
+def phase_prefill(weights, kv_cache, kv_cache_overhang, prefill_workspace, logits_inference, attention_masks):
+    """forward pass over the prompt with the KV cache filled, transformers' sliding-window layers still holding the whole prompt, and the attention masks"""
+    return attention_masks + kv_cache + kv_cache_overhang + weights + _max(logits_inference, prefill_workspace)
 
 
 def phase_decode(weights, kv_cache_decode, decode_workspace, logits_decode):
@@ -468,8 +478,10 @@ ORDER = {'training_peak': ('P_m',
                     'kv_cache_chunked',
                     'kv_cache_recurrent',
                     'kv_cache',
+                    'kv_cache_overhang',
                     'prefill_workspace',
                     'logits_inference',
+                    'attention_masks',
                     'kv_cache_decode',
                     'decode_workspace',
                     'logits_decode',
@@ -533,7 +545,11 @@ PHASES = {'forward': ('phase_forward',
                 ('gradients',),
                 ('optimizer_temporaries',))),
  'prefill': ('phase_prefill',
-             (('weights',), ('kv_cache',), ('prefill_workspace', 'logits_inference'))),
+             (('weights',),
+              ('kv_cache',),
+              ('kv_cache_overhang',),
+              ('prefill_workspace', 'logits_inference'),
+              ('attention_masks',))),
  'decode': ('phase_decode',
             (('weights',), ('kv_cache_decode',), ('decode_workspace', 'logits_decode')))}
 
@@ -546,6 +562,7 @@ COMPONENTS = {'weights': 'weights',
  'gradients': 'gradients',
  'optimizer_temporaries': 'optimizer_temporaries',
  'kv_cache': 'kv_cache',
+ 'kv_cache_overhang': 'kv_cache_overhang',
  'activations_training': 'activations',
  'recomputed_layer': 'recomputed_layer',
  'autocast_copies': 'autocast_copies',
@@ -554,6 +571,7 @@ COMPONENTS = {'weights': 'weights',
  'logits_backward': 'logits',
  'prefill_workspace': 'prefill_workspace',
  'logits_inference': 'logits',
+ 'attention_masks': 'attention_masks',
  'kv_cache_decode': 'kv_cache',
  'decode_workspace': 'decode_workspace',
  'logits_decode': 'logits'}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .harness import DEFAULT_MODELS, DEFAULT_OUT, run
+from .harness import DEFAULT_MODELS, DEFAULT_OUT, GRIDS, run
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,9 +23,7 @@ def main(argv: list[str] | None = None) -> None:
         default="cpu",
         help="cpu: fake tensors, any model size; cuda: real tensors on the GPU",
     )
-    parser.add_argument(
-        "--grid", choices=("default", "held-out", "lora"), default="default", help="scenario grid"
-    )
+    parser.add_argument("--grid", choices=tuple(GRIDS), default="default", help="scenario grid")
     parser.add_argument(
         "--append", action="store_true", help="add the records to those the output file holds"
     )

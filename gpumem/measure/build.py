@@ -12,8 +12,12 @@ import transformers
 from torch._subclasses.fake_tensor import FakeTensorMode
 from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForMaskedLM
 
-#: Attention implementation every model is built with.
+#: Attention implementation every model is built with, except those of :data:`EAGER_ONLY`.
 ATTN_IMPLEMENTATION = "sdpa"
+
+#: Model types transformers 5.23 refuses to build with sdpa (``_supports_sdpa`` is false:
+#: Gemma 2 caps its attention logits, which sdpa cannot); they are built with ``eager``.
+EAGER_ONLY = frozenset({"gemma2"})
 
 #: Config keys of attention-probability dropout. PyTorch's CPU flash-attention kernel does not
 #: take dropout, so sdpa would fall back to the math kernel and store the (b, h, s, s)
@@ -26,6 +30,11 @@ DTYPES: dict[str, torch.dtype] = {"fp32": torch.float32, "bf16": torch.bfloat16}
 def is_encoder(config: dict[str, Any]) -> bool:
     """Whether the config describes an encoder-only (BERT-like) model."""
     return config.get("model_type") in {"bert", "roberta", "distilbert", "deberta-v2"}
+
+
+def attn_implementation(config: dict[str, Any]) -> str:
+    """The attention implementation a model of ``config`` is built with."""
+    return "eager" if config.get("model_type") in EAGER_ONLY else ATTN_IMPLEMENTATION
 
 
 def attention_dropout_overrides(config: dict[str, Any]) -> dict[str, float]:
@@ -64,7 +73,7 @@ def build_model(
     auto = AutoModelForMaskedLM if is_encoder(config) else AutoModelForCausalLM
     with torch.device(device):
         return auto.from_config(
-            hf_config, dtype=DTYPES[dtype], attn_implementation=ATTN_IMPLEMENTATION
+            hf_config, dtype=DTYPES[dtype], attn_implementation=attn_implementation(config)
         )
 
 

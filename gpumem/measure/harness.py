@@ -16,12 +16,13 @@ from . import cuda
 from .build import (
     ATTN_IMPLEMENTATION,
     attention_dropout_overrides,
+    attn_implementation,
     build_model,
     fake_mode,
     is_encoder,
 )
 from .run import measure
-from .scenarios import Scenario, default_grid, held_out_grid, lora_grid
+from .scenarios import Scenario, default_grid, held_out_grid, inference_grid, lora_grid
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 MODELS_DIR = DATA / "models"
@@ -41,6 +42,7 @@ CONVENTIONS = [
     " temporaries are the optimizer phase's peak_bytes minus its start_bytes.",
     "AMP: fp32 weights, torch.autocast(bfloat16); parameter_copy_bytes counts the bf16 weight"
     " copies autocast makes, per phase.",
+    "Models whose record names an attn_implementation (Gemma 2: eager) were built with it.",
     "Inference: eval mode, no_grad, DynamicCache; the kv_cache category is split off"
     " activations; generate = prefill with logits_to_keep=1, then one-token greedy steps.",
     "layer_activation_bytes: median over blocks of the activation bytes a block adds during its"
@@ -48,8 +50,13 @@ CONVENTIONS = [
 ]
 #: Scenario grids: the default grid's records are the set the memory model's coefficients were
 #: counted and fitted on; the held-out grid's shapes were never used to choose a coefficient.
-GRIDS = {"default": default_grid, "held-out": held_out_grid, "lora": lora_grid}
-SPLITS = {"default": "fitted", "held-out": "held_out", "lora": "held_out"}
+GRIDS = {
+    "default": default_grid,
+    "held-out": held_out_grid,
+    "lora": lora_grid,
+    "inference": inference_grid,
+}
+SPLITS = {"default": "fitted", "held-out": "held_out", "lora": "held_out", "inference": "held_out"}
 DEFAULT_MODELS = (
     "gpt2",
     "bert-base-uncased",
@@ -122,6 +129,8 @@ def _measure_group(
             }
             if overrides:
                 record["config_overrides"] = overrides
+            if attn_implementation(config) != ATTN_IMPLEMENTATION:
+                record["attn_implementation"] = attn_implementation(config)
             try:
                 if model is None:
                     raise torch.cuda.OutOfMemoryError

@@ -150,3 +150,16 @@ def lora_grid(decoder: bool, max_seq: int) -> list[Scenario]:
         for targets in ("q_proj,v_proj", "all-linear")
         for ckpt in (False, True)
     ]
+
+
+def inference_grid(decoder: bool, max_seq: int) -> list[Scenario]:
+    """Inference alone at a short and the longest prompt: prefill of 1 x 512 and 1 x 8,192
+    tokens (capped at ``max_seq``), each also as 4 new tokens after a prompt 4 shorter."""
+    grid = []
+    for seq in (512, min(8192, max_seq)):
+        grid.append(Scenario("prefill", "bf16", batch=1, seq=seq, logits="all"))
+        if decoder:
+            grid.append(
+                Scenario("generate", "bf16", batch=1, seq=seq - 4, logits="last", new_tokens=4)
+            )
+    return list(dict.fromkeys(grid))

@@ -45,10 +45,11 @@ derive(
     k_c * sp.Piecewise((sp.Symbol("kv_values_mla"), c_kv > 0), (sp.Symbol("kv_values_gqa"), True)),
 )
 # The cache as a sum over kinds of layer; each stage of a pipeline holds its share of each kind.
+L_full = L - L_w - L_c - L_r - L_n  # layers that attend to the whole context
 define(
     "kv_cache_full",
     r"M_{KV,\mathrm{full}}",
-    B * b_kv * e_kv * CeilDiv(L - L_w - L_c - L_r - L_n, N_pp) * s,
+    B * b_kv * e_kv * CeilDiv(L_full, N_pp) * s,
     "keys and values (or latents) of every token, in layers that attend to the whole context",
 )
 define(
@@ -74,4 +75,19 @@ define(
     "M_{KV}",
     sum(sp.Symbol(f"kv_cache_{kind}") for kind in ("full", "sliding", "chunked", "recurrent")),
     "keys and values of every cached token, and the recurrent layers' state",
+)
+
+# An engine's own way of holding the sliding-window cache, read by transformers' prefill only
+# (engines that page their cache allocate the window alone): DynamicSlidingWindowLayer.update
+# (cache_utils.py) keeps the last w - 1 positions as a view of the keys and values it was given,
+# so after the prompt each sliding-window layer still holds the storage of the whole prompt,
+# until the first decoding step replaces it with a tensor of w positions.
+define(
+    "kv_cache_overhang",
+    r"M_{KV,\mathrm{over}}",
+    B * b_kv * e_kv * CeilDiv(L_w, N_pp) * (s - sp.Min(s, w)),
+    "keys and values of the prompt beyond the window, still held by transformers' "
+    "sliding-window cache layers after the prompt (a view of the last w - 1 positions keeps "
+    "the whole prompt's tensor alive)",
+    component="kv_cache_overhang",
 )

@@ -66,8 +66,9 @@ define(
 define(
     "phase_prefill",
     "M_{\\mathrm{prefill}}",
-    M_W + M_KV + sp.Max(M_P, M_L),
-    "forward pass over the prompt with the KV cache filled",
+    M_W + M_KV + sp.Symbol("kv_cache_overhang") + sp.Symbol("attention_masks") + sp.Max(M_P, M_L),
+    "forward pass over the prompt with the KV cache filled, transformers' sliding-window "
+    "layers still holding the whole prompt, and the attention masks",
     phase="prefill",
 )
 define(
