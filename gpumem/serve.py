@@ -77,19 +77,30 @@ class Serving(Record):
         return int(needed["kv_memory_for_requests"])
 
 
+#: Kinds of attention layer that vLLM keeps in separate KV-cache groups (MLA counts as full).
+_GROUPED = ("full", "sliding", "chunked")
+
+
 def _groups(model: ModelSpec, pp: int) -> dict[str, int]:
     """vLLM's KV-cache groups (``kv_cache_utils.get_kv_cache_groups``): one group of every
-    layer, or, with sliding-window and full-attention layers, groups of ``g`` layers each,
-    ``g`` the smaller layer count (the larger if it is under 1.5 times the smaller)."""
-    sliding, full = model.n_sliding_layers, model.n_layers - model.n_sliding_layers
-    if not sliding or not full:
-        size, groups, windowed = model.n_layers, 1, int(bool(sliding))
+    layer when all layers attend alike; otherwise groups of ``g`` layers for each kind (full,
+    sliding window, chunked), ``g`` the smallest kind's count (the largest's if it is under 1.5
+    times the smallest), ``ceil(count / g)`` groups per kind."""
+    types = model.layer_types
+    counts = {kind: types[kind] + (types["latent"] if kind == "full" else 0) for kind in _GROUPED}
+    present = {kind: count for kind, count in counts.items() if count}
+    small, large = min(present.values()), max(present.values())
+    if len(present) == 1:
+        size = large
     else:
-        small, large = sorted((sliding, full))
         size = large if large < 1.5 * small else small
-        windowed = -(-sliding // size)
-        groups = windowed + -(-full // size)
-    return {"L_g": -(-size // pp), "n_g": groups, "n_gw": windowed}
+    groups = {kind: -(-count // size) for kind, count in present.items()}
+    return {
+        "L_g": -(-size // pp),
+        "n_g": sum(groups.values()),
+        "n_gw": groups.get("sliding", 0),
+        "n_gc": groups.get("chunked", 0),
+    }
 
 
 def _positive(name: str, value: int) -> int:
@@ -161,7 +172,8 @@ def _cache(model: ModelSpec, values: dict, max_model_len: int, auto: bool) -> di
     """Blocks, tokens, concurrency and the longest request, from ``kv_available``."""
     values = evaluate(_CACHE, {**values, "s": model.max_context})
     longest = _longest_request(values)
-    length = min(longest, model.max_context) if auto else max_model_len
+    # vLLM's auto length is the longest request that fits; when none does, it cannot start
+    length = min(longest, model.max_context) if auto and longest else max_model_len
     values = evaluate(_CACHE, {**values, "s": length})
     return {
         "model": model,
@@ -186,6 +198,12 @@ def _symbols(model: ModelSpec, tp: int, pp: int, dtype: str | None, kv_dtype: st
     work = work.with_(kv_dtype=kv_dtype) if kv_dtype else work
     if not model.causal:
         raise InvalidValueError("model", model.name, Text("a decoder (a model with a KV cache)"))
+    if model.n_recurrent_layers:
+        raise InvalidValueError(
+            "model",
+            model.name,
+            Text("a model without recurrent layers (vLLM's hybrid Mamba cache is not modelled)"),
+        )
     values = symbol_values(model, work)
     values.update(_groups(model, pp))
     return values
@@ -232,6 +250,7 @@ def serve(
     max_num_batched_tokens: int | None = None,
     block_size: int | None = None,
     kv_cache_memory: int | None = None,
+    cudagraph_memory: int | None = None,
 ) -> Serving:
     """The figures vLLM prints when it starts ``model`` on ``gpu`` (per GPU, tp x pp GPUs).
 
@@ -248,6 +267,10 @@ def serve(
         vLLM's defaults for the device when not given.
     kv_cache_memory
         Bytes for the KV cache per GPU, as vLLM's ``--kv-cache-memory`` (skips the budget).
+    cudagraph_memory
+        Bytes of CUDA graphs per GPU set aside before the cache is sized. vLLM 0.21 and later
+        subtract their estimate (the "Estimated CUDA graph memory" line of the log); earlier
+        versions capture the graphs afterwards, above the budget (the default, 0).
 
     Raises
     ------
@@ -273,7 +296,10 @@ def serve(
     tokens, seqs = settings["max_num_batched_tokens"], settings["max_num_seqs"]
     values.update(B=1, s=tokens, T_b=tokens, N_s=min(seqs, tokens), s_b=settings["block_size"])
     values.update(M_gpu=total, u=util, l_s=row["sampler_bytes_per_logit"])
-    values.update(M_nt=row["non_torch_bytes"], M_cg=row["cudagraph_bytes"])
+    graphs = row["cudagraph_bytes"] if cudagraph_memory is None else cudagraph_memory
+    if not isinstance(graphs, int) or isinstance(graphs, bool) or graphs < 0:
+        raise InvalidValueError("cudagraph_memory", graphs, Text("a number of bytes, at least 0"))
+    values.update(M_nt=row["non_torch_bytes"], M_cg=graphs)
     values = evaluate(_BUDGET, values)
     if kv_cache_memory is not None:
         _positive("kv_cache_memory", kv_cache_memory)

@@ -113,6 +113,39 @@ def test_mla_page_by_hand() -> None:
     assert result.blocks == 10 * GIB // (16 * 576 * 2 * 61)
 
 
+def test_chunked_attention_groups_by_hand() -> None:
+    # Llama 3.1 8B with 24 of its 32 layers made chunked (8,192-token chunks, as Llama 4): groups
+    # of 8 (24 is not under 1.5 x 8), 3 chunked and 1 full; a page is 16 x 2 x 8 x 128 x 2 bytes
+    spec = load_model("llama-3.1-8b").with_(attention_chunk=8192, n_chunked_layers=24)
+    result = capacity(spec, 10 * GIB, max_model_len=131072, max_num_batched_tokens=8192)
+    assert (result.groups, result.layers_per_group, result.page_bytes) == (4, 8, 65536)
+    assert result.blocks == 10 * GIB // (65536 * 8)  # 20480
+    assert result.kv_tokens == 20480 // 4 * 16
+    # per request: 8192 blocks for the full group, 3 x (8192 + 8192) / 16 for the chunked ones
+    assert result.max_concurrency == pytest.approx(20480 / (8192 + 3 * 1024))
+
+
+def test_recurrent_layers_are_refused() -> None:
+    # vLLM pads Mamba-state pages and raises the attention block size: not modelled
+    spec = load_model("qwen3-8b").with_(n_recurrent_layers=27, recurrent_state=65536)
+    with pytest.raises(InvalidValueError, match="recurrent"):
+        capacity(spec, GIB)
+
+
+def test_cuda_graphs_come_out_of_the_budget() -> None:
+    # vLLM 0.21 and later subtract their CUDA-graph estimate before sizing the cache
+    plain = serve("qwen3-8b", "a100-40gb")
+    graphs = serve("qwen3-8b", "a100-40gb", cudagraph_memory=2 * GIB)
+    assert plain.available_kv_bytes - graphs.available_kv_bytes == pytest.approx(2 * GIB, abs=1)
+
+
+def test_auto_length_when_nothing_fits() -> None:
+    # 70B in 16-bit on a 12 GB card: no request fits, so vLLM could not start
+    result = serve("llama-3.1-70b", "rtx-4070", max_model_len="auto")
+    assert not result.fits
+    assert result.kv_tokens == 0 and result.max_concurrency == 0.0
+
+
 # --- the exact part against the logs -----------------------------------------------------------
 @pytest.mark.parametrize("row", ACCOUNTED, ids=lambda r: r["id"])
 def test_tokens_from_logged_available_memory(row: dict) -> None:
@@ -295,6 +328,7 @@ def test_kv_cache_memory_round_trip() -> None:
         {"max_num_seqs": -1},
         {"block_size": 0},
         {"kv_cache_memory": 0},
+        {"cudagraph_memory": -1},
     ],
 )
 def test_bad_settings_are_refused(settings: dict) -> None:

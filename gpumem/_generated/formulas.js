@@ -485,9 +485,9 @@ function kv_tokens(s_b, n_g, kv_blocks) {
   return $mul(s_b, $floordiv(kv_blocks, n_g));
 }
 
-/** blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups */
-function blocks_per_request(w, s, T_b, s_b, n_g, n_gw) {
-  return $add($mul(n_gw, $add($ceil_div($min(s, $sub($add(T_b, w), 1n)), s_b), 1n)), $mul($sub(n_g, n_gw), $ceil_div(s, s_b)));
+/** blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups */
+function blocks_per_request(w, w_c, s, T_b, s_b, n_g, n_gw, n_gc) {
+  return $add($add($mul(n_gc, $ceil_div($min(s, $add(T_b, w_c)), s_b)), $mul(n_gw, $add($ceil_div($min(s, $sub($add(T_b, w), 1n)), s_b), 1n))), $mul($sub($sub(n_g, n_gc), n_gw), $ceil_div(s, s_b)));
 }
 
 /** requests of s tokens the cache holds at once (vLLM's 'Maximum concurrency') */
@@ -609,7 +609,7 @@ return {
     kv_page: [kv_page, ["b_kv", "e_kv", "s_b"]],
     kv_blocks: [kv_blocks, ["L_g", "kv_available", "kv_page"]],
     kv_tokens: [kv_tokens, ["s_b", "n_g", "kv_blocks"]],
-    blocks_per_request: [blocks_per_request, ["w", "s", "T_b", "s_b", "n_g", "n_gw"]],
+    blocks_per_request: [blocks_per_request, ["w", "w_c", "s", "T_b", "s_b", "n_g", "n_gw", "n_gc"]],
     max_concurrency: [max_concurrency, ["kv_blocks", "blocks_per_request"]],
     kv_memory_for_requests: [kv_memory_for_requests, ["L_g", "N_r", "kv_page", "blocks_per_request"]],
     channel_bandwidth: [channel_bandwidth, ["n_ch", "w_ch", "r_mt"]],

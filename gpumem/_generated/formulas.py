@@ -379,9 +379,9 @@ def kv_tokens(s_b, n_g, kv_blocks):
     return s_b*((kv_blocks) // (n_g))
 
 
-def blocks_per_request(w, s, T_b, s_b, n_g, n_gw):
-    """blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups"""
-    return n_gw*(_ceil_div(_min(s, T_b + w - 1), s_b) + 1) + (n_g - n_gw)*_ceil_div(s, s_b)
+def blocks_per_request(w, w_c, s, T_b, s_b, n_g, n_gw, n_gc):
+    """blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups"""
+    return n_gc*_ceil_div(_min(s, T_b + w_c), s_b) + n_gw*(_ceil_div(_min(s, T_b + w - 1), s_b) + 1) + (n_g - n_gc - n_gw)*_ceil_div(s, s_b)
 
 
 def max_concurrency(kv_blocks, blocks_per_request):

@@ -6,7 +6,7 @@ import sympy as sp
 
 from .cache import e_kv
 from .core import CeilDiv, FloorDiv, define, sym
-from .inputs import V, b_kv, s, w
+from .inputs import V, b_kv, s, w, w_c
 from .phases import M_P, M_W
 
 # --- serving: how an inference engine sizes its paged KV cache (vLLM V1) ---------------------
@@ -34,6 +34,7 @@ s_b = sym("s_b", "s_b", "tokens per KV-cache block (block_size)", integer=True)
 L_g = sym("L_g", "L_g", "layers on one GPU sharing a block table (per group)", integer=True)
 n_g = sym("n_g", "n_g", "KV-cache groups (1 unless layers differ in attention type)", integer=True)
 n_gw = sym("n_gw", r"n_{g,w}", "KV-cache groups of sliding-window layers", integer=True)
+n_gc = sym("n_gc", r"n_{g,c}", "KV-cache groups of chunked-attention layers", integer=True)
 N_r = sym("N_r", r"N_{\mathrm{req}}", "requests to hold at once", integer=True)
 
 define(
@@ -75,9 +76,12 @@ define(
 define(
     "blocks_per_request",
     r"n_{\mathrm{blk}}",
-    (n_g - n_gw) * CeilDiv(s, s_b) + n_gw * (CeilDiv(sp.Min(w - 1 + T_b, s), s_b) + 1),
+    (n_g - n_gw - n_gc) * CeilDiv(s, s_b)
+    + n_gw * (CeilDiv(sp.Min(w - 1 + T_b, s), s_b) + 1)
+    + n_gc * CeilDiv(sp.Min(w_c + T_b, s), s_b),
     "blocks one request of s tokens holds: every token in full-attention groups; the window, "
-    "one batch and one more block in sliding-window groups",
+    "one batch and one more block in sliding-window groups; the chunk and one batch in "
+    "chunked-attention groups",
 )
 n_blk = sp.Symbol("blocks_per_request")
 define(
