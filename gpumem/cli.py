@@ -556,6 +556,7 @@ def _add_offload(sub: argparse._SubParsersAction, name: str, text: str) -> argpa
     offload.add_argument("--ngl", type=int, metavar="N", help=_("layers to offload (-ngl)"))
     offload.add_argument("--n-cpu-moe", type=int, metavar="N", help="--n-cpu-moe")
     offload.add_argument("--no-flash-attn", action="store_true", help="-fa off")
+    offload.add_argument("--swa-full", action="store_true", help="--swa-full")
     offload.add_argument(
         "--ram-bandwidth",
         type=_size,
@@ -587,7 +588,9 @@ def _offload(args: argparse.Namespace) -> str:
         "ram_bandwidth",
     )
     given = _given(args, names)
-    result = plan(args.model, args.gpu, flash_attn=not args.no_flash_attn, **given)
+    result = plan(
+        args.model, args.gpu, flash_attn=not args.no_flash_attn, swa_full=args.swa_full, **given
+    )
     return to_json(offload_json(result)) if args.json else offload_text(result)
 
 

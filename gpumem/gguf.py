@@ -580,6 +580,8 @@ ARCHITECTURES: dict[str, str] = {
     "bert": "bert",
     "deepseek2": "deepseek_v2",
     "gemma2": "gemma2",
+    "gemma3": "gemma3_text",
+    "gpt-oss": "gpt_oss",
     "gpt2": "gpt2",
     "llama": "llama",
     "olmoe": "olmoe",
@@ -726,14 +728,31 @@ def spec_fields(model: GGUFModel) -> dict[str, Any]:
         )
     if experts and not fields["moe_intermediate_size"]:  # Mixtral: experts as wide as the MLP
         fields["moe_intermediate_size"] = fields["intermediate_size"]
-    # Sliding windows as llama.cpp applies them: Gemma 2's layers 0, 2, 4, … are local; Phi-3's
-    # window is read but disabled (src/models/phi3.cpp: "Phi SWA is currently disabled"), so
-    # its cache holds the whole context
+    # Sliding windows as llama.cpp applies them (its set_swa_pattern); Phi-3's window is read but
+    # disabled (src/models/phi3.cpp: "Phi SWA is currently disabled"), so its cache holds the
+    # whole context
     window = read.integer("attention.sliding_window", 0, low=0, high=MAX_CONTEXT)
-    if window and arch == "gemma2":
+    if window and arch in SWA_PATTERN:
+        pattern = model.metadata.get(f"{arch}.attention.sliding_window_pattern")
+        if isinstance(pattern, tuple):  # one flag per layer
+            sliding = sum(bool(flag) for flag in pattern[:layers])
+        else:
+            every = read.integer("attention.sliding_window_pattern", SWA_PATTERN[arch], high=layers)
+            sliding = sum(sliding_layer(i, every) for i in range(layers))
         fields["sliding_window"] = window
-        fields["n_sliding_layers"] = (layers + 1) // 2
+        fields["n_sliding_layers"] = sliding
     return fields
+
+
+#: llama.cpp's default sliding-window pattern per architecture (``load_swa_pattern(ml, n)`` in
+#: src/models/gemma2.cpp, gemma3.cpp, openai-moe.cpp), used when the file gives none.
+SWA_PATTERN = {"gemma2": 2, "gemma3": 6, "gpt-oss": 2}
+
+
+def sliding_layer(index: int, every: int) -> bool:
+    """Whether layer ``index`` is a windowed one under llama.cpp's pattern of ``every`` layers
+    (``llama_hparams::set_swa_pattern``: all but the last layer of each group of ``every``)."""
+    return index % every < every - 1
 
 
 # --- a model's tensors as llama.cpp names and stores them --------------------------------
@@ -752,7 +771,11 @@ def layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
             (b + "attn_k.weight", (h, kv)),
             (b + "attn_v.weight", (h, kv)),
             (b + "attn_output.weight", (q, h)),
-            (b + "ffn_norm.weight", (h,)),
+            # gpt-oss normalises the FFN input with its post-attention norm
+            (
+                b + ("post_attention_norm" if spec.family == "gpt_oss" else "ffn_norm") + ".weight",
+                (h,),
+            ),
         ]
         if spec.family in ("qwen2", "qwen2_moe"):
             out += [
@@ -762,6 +785,25 @@ def layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
             ]
         if spec.family == "olmoe":
             out += [(b + "attn_q_norm.weight", (q,)), (b + "attn_k_norm.weight", (kv,))]
+        if spec.family in GEMMA3:
+            out += [
+                (b + "attn_q_norm.weight", (hd,)),
+                (b + "attn_k_norm.weight", (hd,)),
+                (b + "post_attention_norm.weight", (h,)),
+                (b + "post_ffw_norm.weight", (h,)),
+            ]
+        if spec.family == "gpt_oss":
+            out += [
+                (b + "attn_q.bias", (q,)),
+                (b + "attn_k.bias", (kv,)),
+                (b + "attn_v.bias", (kv,)),
+                (b + "attn_output.bias", (h,)),
+                (b + "attn_sinks.weight", (spec.n_heads,)),
+                (b + "ffn_gate_inp.bias", (spec.n_experts,)),
+                (b + "ffn_gate_exps.bias", (spec.moe_intermediate_size, spec.n_experts)),
+                (b + "ffn_up_exps.bias", (spec.moe_intermediate_size, spec.n_experts)),
+                (b + "ffn_down_exps.bias", (h, spec.n_experts)),
+            ]
         if spec.is_moe:
             e, ff = spec.n_experts, spec.moe_intermediate_size
             out += [
@@ -791,7 +833,12 @@ def layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
     return out
 
 
+#: Gemma 3's families: the multimodal checkpoint and its language model (GGUF ``gemma3``).
+GEMMA3 = ("gemma3", "gemma3_text")
+
+
 def storage(name: str, weights: str) -> str:
-    """The ggml type a tensor is written in: vectors and the router in f32 (as llama.cpp's
-    converter keeps them), every other matrix in ``weights``."""
-    return "f32" if name.endswith(".bias") or "norm" in name or "gate_inp" in name else weights
+    """The ggml type a tensor is written in: vectors, attention sinks and the router in f32 (as
+    llama.cpp's converter keeps them), every other matrix in ``weights``."""
+    vector = name.endswith(".bias") or "norm" in name or "gate_inp" in name or "sinks" in name
+    return "f32" if vector else weights

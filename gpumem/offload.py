@@ -109,6 +109,7 @@ class Placement(Record):
     max_ctx: int  # largest context that fits with this placement (0: none)
     unified: bool
     exact: bool
+    swa_full: bool = False  # windowed layers cache the whole context (--swa-full)
 
     @property
     def fits(self) -> bool:
@@ -125,6 +126,8 @@ class Placement(Record):
             out += ["--n-cpu-moe", str(self.n_cpu_moe)]
         if len(self.split) > 1:
             out += ["-ts", ",".join(map(str, self.split))]
+        if self.swa_full:
+            out += ["--swa-full"]
         return out
 
     @property
@@ -232,9 +235,46 @@ def layer_devices(n_layers: int, ngl: int, split: Sequence[float]) -> list[int]:
     return out
 
 
-def _sliding(spec: ModelSpec) -> list[bool]:
-    n, L = spec.n_sliding_layers, spec.n_layers
-    return [(i + 1) * n // L > i * n // L for i in range(L)]
+#: Families whose windowed layers llama.cpp keeps windowed (an interleaved SWA cache); it
+#: ignores Mistral's window and disables Phi-3's (src/models/phi3.cpp), whose caches hold the
+#: whole context. Llama 4's chunked layers use the same cache, the chunk as window.
+SLIDING_FAMILIES = ("gemma2", "gemma3", "gemma3_text", "gpt_oss")
+CHUNKED_FAMILIES = ("llama4", "llama4_text")
+#: Bytes per value of a recurrent layer's state: llama.cpp keeps it in F32 whatever -ctk/-ctv
+#: (recurrent_type_k/v = GGML_TYPE_F32 in llama_model::create_memory).
+RECURRENT_STATE_BYTES = 4
+
+
+def _pattern(count: int, n_layers: int) -> list[bool]:
+    """Which layers of ``n_layers`` are the ``count`` of one kind: llama.cpp's pattern (all but
+    the last layer of each group, ``llama_hparams::set_swa_pattern``) where a group size gives
+    the count, else spread evenly."""
+    from .gguf import sliding_layer
+
+    for every in range(2, n_layers + 1):
+        flags = [sliding_layer(i, every) for i in range(n_layers)]
+        if sum(flags) == count:
+            return flags
+    return [(i + 1) * count // n_layers > i * count // n_layers for i in range(n_layers)]
+
+
+def layer_kinds(spec: ModelSpec) -> tuple[str, ...]:
+    """The cache of each layer as llama.cpp keeps it: ``full`` (every cell of the context),
+    ``sliding`` or ``chunked`` (the window plus a micro-batch), ``recurrent`` (a fixed F32
+    state) or ``none`` (a layer without attention or state)."""
+    L = spec.n_layers
+    kinds = ["full"] * L
+    counts = (
+        ("sliding", spec.n_sliding_layers if spec.family in SLIDING_FAMILIES else 0),
+        ("chunked", spec.n_chunked_layers if spec.family in CHUNKED_FAMILIES else 0),
+        ("recurrent", spec.n_recurrent_layers),
+        ("none", spec.n_mlp_layers),
+    )
+    for kind, count in counts:
+        free = [i for i in range(L) if kinds[i] == "full"]
+        for i, chosen in zip(free, _pattern(count, len(free)) if count else [], strict=False):
+            kinds[i] = kind if chosen else "full"
+    return tuple(kinds)
 
 
 def _kv_per_token_layer(spec: ModelSpec) -> int:
@@ -293,6 +333,8 @@ class _Setup(Record):
     batch: int
     ubatch: int
     cuda_reserve: int
+    swa_full: bool
+    kinds: tuple[str, ...]  # each layer's cache (layer_kinds)
 
 
 def _evaluate(
@@ -302,8 +344,15 @@ def _evaluate(
     L = spec.n_layers
     slots = layer_devices(L, ngl, split)
     experts_at = [-1 if i < n_cpu_moe else slots[i] for i in range(L)]
-    sliding, e_kv, b_kv = _sliding(spec), _kv_per_token_layer(spec), _kv_type_bytes(setup.kv_dtype)
-    window = min(ctx, spec.sliding_window + setup.ubatch) if spec.sliding_window else ctx
+    kinds, e_kv, b_kv = setup.kinds, _kv_per_token_layer(spec), _kv_type_bytes(setup.kv_dtype)
+    n_u = min(ctx, setup.batch, setup.ubatch)
+    cells = {
+        "full": fx.llamacpp_cells(s=ctx),
+        "sliding": fx.llamacpp_window_cells(s=ctx, w=spec.sliding_window, n_u=n_u),
+        "chunked": fx.llamacpp_window_cells(s=ctx, w=spec.attention_chunk, n_u=n_u),
+    }
+    if setup.swa_full:
+        cells["sliding"] = cells["chunked"] = cells["full"]
     share = spec.n_experts_active / spec.n_experts if spec.n_experts else 0.0
     unified = any(g.unified_memory for g in setup.gpus)
     out = []
@@ -314,12 +363,7 @@ def _evaluate(
         weights = sum(w.layer_bytes[i] for i in layers) + sum(w.expert_bytes[i] for i in experts)
         weights += w.output_bytes if has_output else 0
         weights += w.input_bytes if d == -1 else 0
-        n_w = sum(sliding[i] for i in layers)
-        same = {"B": 1, "s": ctx, "b_kv": b_kv, "N_pp": 1, "e_kv": e_kv}
-        kv = math.ceil(
-            fx.kv_cache_full(L=len(layers), L_w=n_w, L_c=0, L_r=0, L_n=0, **same)
-            + fx.kv_cache_sliding(L_w=n_w, w=window, **same)
-        )
+        kv, s_d = _kv_bytes(spec, [kinds[i] for i in layers], cells, e_kv, b_kv)
         busy = bool(layers or has_output or (d == -1 and experts))
         compute = (
             math.ceil(
@@ -327,8 +371,8 @@ def _evaluate(
                     h=spec.hidden_size,
                     n_h=spec.n_heads,
                     V=spec.vocab_size,
-                    s=ctx,
-                    n_u=min(ctx, setup.ubatch),
+                    s=s_d,
+                    n_u=n_u,
                     o_L=int(has_output),
                     a_fa=int(setup.flash_attn),
                     n_e=spec.n_experts,
@@ -371,6 +415,30 @@ def _evaluate(
             )  # fmt: skip
         )
     return tuple(out)
+
+
+def _kv_bytes(
+    spec: ModelSpec, kinds: list[str], cells: dict[str, int], e_kv: int, b_kv: float
+) -> tuple[int, int]:
+    """KV-cache bytes of layers of these kinds, and the most cells one of them attends to."""
+    n = {kind: kinds.count(kind) for kind in ("full", "sliding", "chunked", "recurrent")}
+    same = {"B": 1, "s": cells["full"], "b_kv": b_kv, "N_pp": 1, "e_kv": e_kv}
+    total = (
+        fx.kv_cache_full(L=n["full"], L_w=0, L_c=0, L_r=0, L_n=0, **same)
+        + fx.kv_cache_sliding(L_w=n["sliding"], w=cells["sliding"], **same)
+        + fx.kv_cache_chunked(L_c=n["chunked"], w_c=cells["chunked"], **same)
+        + fx.kv_cache_recurrent(
+            B=1,
+            b_kv=RECURRENT_STATE_BYTES,
+            k_c=1,
+            L_r=n["recurrent"],
+            N_pp=1,
+            N_tp=1,
+            e_r=spec.recurrent_state,
+        )  # fmt: skip
+    )
+    attended = max((cells[kind] for kind in cells if n[kind]), default=0)
+    return math.ceil(total), attended
 
 
 def _fits(devices: tuple[DeviceUse, ...]) -> bool:
@@ -426,6 +494,7 @@ def plan(
     split: Sequence[int] | None = None,
     ram_bandwidth: float | None = None,
     pcie_bandwidth: float = PCIE_BYTES_PER_S,
+    swa_full: bool = False,
 ) -> Placement:
     """Place ``model`` on ``gpus`` and the CPU as llama.cpp would, for a context of ``ctx``.
 
@@ -433,7 +502,9 @@ def plan(
     fits, else the routed experts of the first layers in system memory (MoE), else the most
     layers that fit. ``split`` (``-ts``) defaults to each GPU's usable memory in MiB.
     ``ram`` is the system memory for weights and KV cache left on the CPU (not checked when
-    ``None``; refused with unified memory, which is one pool).
+    ``None``; refused with unified memory, which is one pool). Windowed layers (Gemma 2/3,
+    gpt-oss; Llama 4's chunks) cache their window plus one micro-batch, as llama.cpp's
+    command line does, or the whole context with ``swa_full`` (``--swa-full``).
 
     Raises
     ------
@@ -483,6 +554,8 @@ def plan(
         batch,
         ubatch,
         DEFAULT_CUDA_CONTEXT,
+        bool(swa_full),
+        layer_kinds(spec),
     )
     L = spec.n_layers
     if ngl is None or n_cpu_moe is None:
@@ -511,6 +584,7 @@ def plan(
         max(max_ctx, 0),
         unified,
         weights.exact,
+        bool(swa_full),
     )
 
 

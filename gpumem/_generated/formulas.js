@@ -530,6 +530,16 @@ function prefill_ceiling(n_u, t_c, t_x) {
   return $div(n_u, $max(t_c, t_x));
 }
 
+/** cells of llama.cpp's KV cache for a context of s tokens: the context padded to 256 */
+function llamacpp_cells(s) {
+  return $mul(256n, $ceil_div(s, 256n));
+}
+
+/** cells of a windowed layer's cache without --swa-full: the window w plus one micro-batch of n_u tokens, at most the context, padded to 256 */
+function llamacpp_window_cells(w, s, n_u) {
+  return $mul(256n, $ceil_div($min(s, $add(n_u, w)), 256n));
+}
+
 /** compute buffer llama.cpp reserves for its worst-case micro-batch of n_u = min(context, -ub) tokens, the larger of two moments: the end of the graph (FP32 logits of every token where the output layer is, above two FP32 hidden states per token, or with a shared expert above the routed experts' stacked outputs and their sum) and, without flash attention, the FP32 scores of every head over the s cells with the FP32 mask (5.5 hidden states per token beside them) */
 function llamacpp_compute_buffer(h, n_h, n_e, k_e, V, s, n_u, o_L, a_fa, a_sh) {
   return $max($add($mul($mul(22n, h), n_u), $mul($mul($mul(n_u, s), $sub(4n, $mul(4n, a_fa))), $add(n_h, 1n))), $mul($mul(4n, n_u), $add($add($mul(V, o_L), $mul(a_sh, $add($add($add($mul(h, $add(k_e, 2n)), k_e), $mul(2n, n_e)), 1n))), $mul(2n, h))));
@@ -618,6 +628,8 @@ return {
     prefill_compute_seconds: [prefill_compute_seconds, ["T_pk", "n_u", "P_ad"]],
     prefill_transfer_seconds: [prefill_transfer_seconds, ["W_x", "BW_x"]],
     prefill_ceiling: [prefill_ceiling, ["n_u", "t_c", "t_x"]],
+    llamacpp_cells: [llamacpp_cells, ["s"]],
+    llamacpp_window_cells: [llamacpp_window_cells, ["w", "s", "n_u"]],
     llamacpp_compute_buffer: [llamacpp_compute_buffer, ["h", "n_h", "n_e", "k_e", "V", "s", "n_u", "o_L", "a_fa", "a_sh"]],
   },
   /** The tables printed with the formulas (evaluation order, phases, components). */

@@ -424,6 +424,16 @@ def prefill_ceiling(n_u, t_c, t_x):
     return n_u/_max(t_c, t_x)
 
 
+def llamacpp_cells(s):
+    """cells of llama.cpp's KV cache for a context of s tokens: the context padded to 256"""
+    return 256*_ceil_div(s, 256)
+
+
+def llamacpp_window_cells(w, s, n_u):
+    """cells of a windowed layer's cache without --swa-full: the window w plus one micro-batch of n_u tokens, at most the context, padded to 256"""
+    return 256*_ceil_div(_min(s, n_u + w), 256)
+
+
 def llamacpp_compute_buffer(h, n_h, n_e, k_e, V, s, n_u, o_L, a_fa, a_sh):
     """compute buffer llama.cpp reserves for its worst-case micro-batch of n_u = min(context, -ub) tokens, the larger of two moments: the end of the graph (FP32 logits of every token where the output layer is, above two FP32 hidden states per token, or with a shared expert above the routed experts' stacked outputs and their sum) and, without flash attention, the FP32 scores of every head over the s cells with the FP32 mask (5.5 hidden states per token beside them)"""
     return _max(22*h*n_u + n_u*s*(4 - 4*a_fa)*(n_h + 1), 4*n_u*(V*o_L + a_sh*(h*(k_e + 2) + k_e + 2*n_e + 1) + 2*h))

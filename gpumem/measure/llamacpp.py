@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog import load_model
-from ..gguf import ARCHITECTURES, ggml_type, layout, storage, tensor_bytes
+from ..gguf import ARCHITECTURES, GEMMA3, ggml_type, layout, storage, tensor_bytes
 from ..modelspec import ModelSpec
 
 OUT = Path(__file__).parents[1] / "data" / "llamacpp_measurements.json"
@@ -40,6 +40,15 @@ MODELS: dict[str, tuple[str, ...]] = {
     "llama-3.2-1b": ("f16", "q8_0", "q4_K"),
     "olmoe-1b-7b": ("q4_0",),
     "qwen1.5-moe-a2.7b": ("q4_0",),
+    "gemma-3-4b": ("q8_0",),
+    "gpt-oss-20b": ("q8_0",),
+}
+#: Models written with fewer layers than published (their other shapes as published), small
+#: enough to load on a CPU yet with both kinds of layer: Gemma 3's five windowed layers and one
+#: full-attention layer, gpt-oss's alternating pair.
+SHAPES: dict[str, dict[str, int]] = {
+    "gemma-3-4b": {"n_layers": 6, "n_sliding_layers": 5},
+    "gpt-oss-20b": {"n_layers": 2, "n_sliding_layers": 1},
 }
 CONTEXTS = (512, 4096, 16384)
 #: (n_ctx, n_batch, n_ubatch, K/V cache type, flash attention) loaded for every file: each
@@ -51,7 +60,9 @@ VARIANTS = (
     (4096, 2048, 2048, "f16", False),
     (4096, 512, 128, "f16", False),
 )
-HELD_OUT_MODELS = ("olmoe-1b-7b",)
+#: With a sliding window, also the cache llama.cpp's library allocates by default (--swa-full).
+SWA_FULL = ((4096, 512, 512, "f16", False, True),)
+HELD_OUT_MODELS = ("olmoe-1b-7b", "gemma-3-4b", "gpt-oss-20b")
 HELD_OUT_CONTEXTS = (16384,)
 
 
@@ -60,10 +71,16 @@ def held_out(model: str, n_ctx: int) -> bool:
     return model in HELD_OUT_MODELS or n_ctx in HELD_OUT_CONTEXTS
 
 
+def spec_of(model: str) -> ModelSpec:
+    """The catalog model with the shapes its files are written with."""
+    return load_model(model).with_(**SHAPES.get(model, {}))
+
+
 def settings(model: str, weights: str) -> list[dict[str, Any]]:
     """The loads of one file."""
-    grid = BASE + (VARIANTS if weights == MODELS[model][0] else ())
-    keys = ("n_ctx", "n_batch", "n_ubatch", "kv_type", "flash_attn")
+    grid = [(*row, False) for row in BASE + (VARIANTS if weights == MODELS[model][0] else ())]
+    grid += list(SWA_FULL) if spec_of(model).sliding_window else []
+    keys = ("n_ctx", "n_batch", "n_ubatch", "kv_type", "flash_attn", "swa_full")
     return [dict(zip(keys, row, strict=True)) for row in grid]
 
 
@@ -75,7 +92,8 @@ def write_gguf(spec: ModelSpec, weights: str, path: Path, seed: int = 0) -> int:
     import gguf
     import numpy as np
 
-    arch = {family: arch for arch, family in ARCHITECTURES.items()}[spec.family]
+    family = "gemma3_text" if spec.family in GEMMA3 else spec.family
+    arch = {family: arch for arch, family in ARCHITECTURES.items()}[family]
     w = gguf.GGUFWriter(os.fspath(path), arch)
     w.add_name(spec.name)
     w.add_tokenizer_model("none")
@@ -92,6 +110,8 @@ def write_gguf(spec: ModelSpec, weights: str, path: Path, seed: int = 0) -> int:
     w.add_value_length(spec.head_dim)
     w.add_layer_norm_rms_eps(1e-6)
     w.add_rope_freq_base(10000.0)
+    if spec.sliding_window:
+        w.add_sliding_window(spec.sliding_window)
     if spec.is_moe:
         w.add_expert_count(spec.n_experts)
         w.add_expert_used_count(spec.n_experts_active)
@@ -124,7 +144,8 @@ s = json.loads(sys.argv[1])
 kv = getattr(llama_cpp, "GGML_TYPE_" + s["kv_type"].upper())
 llm = llama_cpp.Llama(
     s["path"], n_ctx=s["n_ctx"], n_batch=s["n_batch"], n_ubatch=s["n_ubatch"], n_gpu_layers=0,
-    type_k=kv, type_v=kv, flash_attn=s["flash_attn"], n_threads=2, verbose=True,
+    type_k=kv, type_v=kv, flash_attn=s["flash_attn"], swa_full=s["swa_full"],
+    n_threads=2, verbose=True,
 )
 print(json.dumps({
     "model_size": llama_cpp.llama_model_size(llm._model.model),
@@ -158,7 +179,9 @@ def parse(log: str) -> dict[str, Any]:
             found["lines"].append(line.strip())
             if what == "kv_cache":
                 size, cells, layers, seqs, _, k_type, k_mib, v_type, v_mib = m.groups()
-                found["kv_cache"] = {
+                # an interleaved sliding-window cache prints its full-attention part, then the
+                # windowed one (src/llama-kv-cache-iswa.cpp)
+                found["kv_cache_swa" if "kv_cache" in found else "kv_cache"] = {
                     "mib": float(size),
                     "cells": int(cells),
                     "layers": int(layers),
@@ -209,7 +232,8 @@ def provenance() -> dict[str, Any]:
         "machine": platform.machine(),
         "command": "python -m gpumem.measure.llamacpp",
         "loader": "llama_cpp.Llama(path, n_ctx, n_batch, n_ubatch, n_gpu_layers=0, type_k=type_v"
-        "=GGML_TYPE_<kv_type>, flash_attn, n_threads=2, verbose=True); use_mmap default (True)",
+        "=GGML_TYPE_<kv_type>, flash_attn, swa_full (False unless a record says True, as"
+        " llama.cpp's command line), n_threads=2, verbose=True); use_mmap default (True)",
         "date": time.strftime("%Y-%m-%d", time.gmtime()),
         "conventions": [
             "Weights are random bytes in the real tensor shapes of the catalog model; vectors and"
@@ -222,6 +246,8 @@ def provenance() -> dict[str, Any]:
             "compute_buffer_exact is the figure llama.cpp prints with 4 decimals when the"
             " context is freed.",
             "held_out records (by model and context) were fixed before any formula was fitted.",
+            "Records with a 'shape' were written with those fields of the catalog model changed"
+            " (fewer layers; every other shape as published), small enough to load on a CPU.",
         ],
     }
 
@@ -231,7 +257,7 @@ def measure(workdir: Path, models: dict[str, tuple[str, ...]] = MODELS) -> list[
     workdir.mkdir(parents=True, exist_ok=True)
     records = []
     for model, types in models.items():
-        spec = load_model(model)
+        spec = spec_of(model)
         for weights in types:
             path = workdir / f"{model}-{weights}.gguf"
             nbytes = write_gguf(spec, weights, path)
@@ -239,6 +265,8 @@ def measure(workdir: Path, models: dict[str, tuple[str, ...]] = MODELS) -> list[
                 for setting in settings(model, weights):
                     print(f"{model} {weights} {setting}", file=sys.stderr, flush=True)
                     record = {"model": model, "weights": weights, **setting}
+                    if model in SHAPES:
+                        record["shape"] = SHAPES[model]
                     record["held_out"] = held_out(model, setting["n_ctx"])
                     record["tensor_bytes"] = nbytes
                     record.update(load(path, setting))
@@ -255,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="*", default=list(MODELS))
     args = parser.parse_args(argv)
     records = measure(args.workdir, {m: MODELS[m] for m in args.models})
+    if args.out.exists():  # the records of the models not measured again are kept
+        kept = json.loads(args.out.read_text(encoding="utf-8"))["records"]
+        records = [r for r in kept if r["model"] not in args.models] + records
     data = {"provenance": provenance(), "records": records}
     args.out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return 0

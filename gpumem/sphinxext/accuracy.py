@@ -354,7 +354,10 @@ class LlamaCppCheck:
     @property
     def kv_exact(self) -> bool:
         """Equal to the KV cache llama.cpp prints, in MiB to two decimals."""
-        return f"{self.kv_bytes / 2**20:.2f}" == f"{self.record['kv_cache']['mib']:.2f}"
+        printed = sum(
+            self.record[k]["mib"] for k in ("kv_cache", "kv_cache_swa") if k in self.record
+        )
+        return f"{self.kv_bytes / 2**20:.2f}" == f"{printed:.2f}"
 
     @property
     def compute_error(self) -> float:
@@ -367,16 +370,18 @@ def llamacpp_checks() -> tuple[LlamaCppCheck, ...]:
     """Every llama.cpp record, checked."""
     checks = []
     for r in load_json(path("llamacpp_measurements.json"))["records"]:
-        tensors = layout(load_model(r["model"]))
+        spec = load_model(r["model"]).with_(**r.get("shape", {}))  # as the file was written
+        tensors = layout(spec)
         weights = sum(tensor_bytes(ggml_type(storage(n, r["weights"])), s) for n, s in tensors)
         cpu = plan(  # -ngl 0: the CPU holds everything, the GPU named is left empty
-            r["model"],
+            spec,
             ["rtx-4090"],
             ctx=r["n_ctx"],
             batch=r["n_batch"],
             ubatch=r["n_ubatch"],
             kv_dtype=r["kv_type"],
             flash_attn=r["flash_attn"],
+            swa_full=r.get("swa_full", False),
             dtype="fp16",
             ngl=0,
             n_cpu_moe=0,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .core import define, sym
-from .inputs import BW, T_pk, V, h, k_e, n_e, n_h, s
+from .core import CeilDiv, define, sym
+from .inputs import BW, T_pk, V, h, k_e, n_e, n_h, s, w
 
 # --- local inference with llama.cpp: layers split between GPUs and the CPU ---------------------
 n_u = sym("n_u", r"n_{\mathrm{ub}}", "tokens of one micro-batch (llama.cpp -ub)", integer=True)
@@ -61,6 +61,24 @@ define(
     "ceiling of prompt-processing speed: a micro-batch takes at least its compute or its "
     "weight transfer, whichever is longer",
 )
+# The cache's cells: llama_context pads the context to 256 (src/llama-context.cpp,
+# GGML_PAD(n_ctx, 256)); without --swa-full the windowed layers of Gemma 2/3, gpt-oss (and
+# Llama 4's chunked ones, whose chunk is their window) keep only the window plus one
+# micro-batch, padded to 256 (src/llama-kv-cache-iswa.cpp, size_swa; one sequence).
+define(
+    "llamacpp_cells",
+    r"n_{\mathrm{cells}}",
+    256 * CeilDiv(s, 256),
+    "cells of llama.cpp's KV cache for a context of s tokens: the context padded to 256",
+)
+define(
+    "llamacpp_window_cells",
+    r"n_{\mathrm{cells},w}",
+    256 * CeilDiv(sp.Min(s, w + n_u), 256),
+    "cells of a windowed layer's cache without --swa-full: the window w plus one micro-batch "
+    "of n_u tokens, at most the context, padded to 256",
+)
+
 # The compute buffer is ggml-alloc's high-water mark over llama.cpp's worst-case graph
 # (ggml/src/ggml-alloc.c: tensors placed in graph order, best fit among freed blocks, freed
 # after their last use, element-wise ops done in place). Two moments decide it. At the end, the
