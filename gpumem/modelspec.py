@@ -310,6 +310,7 @@ _FAMILIES: dict[str, _Family] = {
             ("intermediate_size", "n_inner"),
         ),
     ),
+    "kimi_k2": _Family(mla=True, moe="deepseek"),  # DeepSeek-V3's architecture, Moonshot's type
     "llama": _Family(mlp_bias=True),
     "llama4": _Family(text="llama4_text"),
     "llama4_text": _Family(

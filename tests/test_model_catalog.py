@@ -233,3 +233,28 @@ def test_qwen3_next_published_total_less_its_mtp_module() -> None:
     assert entry["published_parameters"] == 81_324_862_720
     assert entry["uncounted_parameters"] == mtp == 1_650_471_424
     assert load_model("qwen3-next-80b-a3b").parameters == 81_324_862_720 - mtp
+
+
+def test_kimi_k2_is_deepseek_v3_with_64_heads_and_384_experts() -> None:
+    # DeepSeek-V3's layer at 7168 wide with 64 heads (q_lora 1536, kv_lora 512, heads of
+    # 128 + 64 for queries and keys, 128 for values), one dense layer of 18,432, then 60 MoE
+    # layers of 384 routed experts and a shared one of 3 x 7168 x 2048, a router without bias;
+    # vocabulary 163,840, not tied
+    h, heads = 7168, 64
+    attention = (
+        h * 1536
+        + 1536
+        + 1536 * heads * 192  # q_a, its norm, q_b
+        + h * (512 + 64)
+        + 512
+        + 512 * heads * (128 + 128)  # kv_a, its norm, kv_b
+        + heads * 128 * h  # o
+    )
+    expert = 3 * h * 2048
+    moe = 385 * expert + 384 * h
+    total = 2 * 163_840 * h + h + 61 * (attention + 2 * h) + 3 * h * 18_432 + 60 * moe
+    spec = load_model("kimi-k2")
+    assert spec.parameters == total == 1_026_408_209_408
+    # the model card: 1T total, 32B activated (eight routed experts and the shared one)
+    assert round(total / 1e12) == 1 and spec.active_parameters // 10**9 == 32
+    assert spec.layer_types["latent"] == 61 and spec.kv_lora_rank + spec.qk_rope_head_dim == 576

@@ -140,6 +140,14 @@ def test_deepseek_v3_latent_attention_and_dense_first_layers() -> None:
     assert 37e9 < spec.active_parameters < 38e9  # "37B activated" in the model card
 
 
+def test_kimi_k2_type_reads_as_deepseek_v3() -> None:
+    # Moonshot ships DeepSeek-V3's architecture (DeepseekV3ForCausalLM) as model_type kimi_k2
+    cfg = config("deepseek-v3")
+    kimi = from_config(cfg | {"model_type": "kimi_k2"}, name="x")
+    assert kimi.with_(family="deepseek_v3") == from_config(cfg, name="x")
+    assert "kimi_k2" in SUPPORTED_FAMILIES
+
+
 def test_phi3_fused_projections_count_the_same() -> None:
     spec = from_config(config("phi-3-mini-4k"), name="Phi-3")
     layer = 4 * 3072**2 + 3 * 3072 * 8192 + 2 * 3072
