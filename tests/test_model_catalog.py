@@ -177,12 +177,14 @@ def test_kv_cache_of_nemotron_h_four_attention_blocks_and_27_states(seq: int) ->
 
 
 # Published figures read in public files (each entry's published_parameters_source): a copy of
-# the Hub's model record (safetensors.total), keras-hub's preset list, or the Hub's API.
+# the Hub's model record (safetensors.total), keras-hub's preset list, or a copy of the
+# checkpoint's model.safetensors.index.json (total_size bytes / 2 bytes a BF16 value).
 PUBLISHED_2026 = {
     "qwen3-0.6b": 596_049_920,  # keras-hub qwen3_0.6b_en
     "gemma-3-1b": 999_885_952,  # safetensors.total of google/gemma-3-1b-it
-    "phi-4-mini": 3_836_021_760,  # safetensors.total of microsoft/Phi-4-mini-instruct
+    "phi-4-mini": 7_672_043_520 // 2,  # total_size of the index
     "deepseek-r1-distill-qwen-32b": 32_763_876_352,  # safetensors.total
+    "mistral-small-24b": 47_144_806_400 // 2,  # total_size of the index
 }
 
 
@@ -206,6 +208,14 @@ def test_phi_4_mini_by_hand() -> None:
     # 3072 -> 2 x 8192 and down 8192 -> 3072, two norms; a tied 200,064 x 3072 embedding
     layer = 3072 * (3072 + 2 * 1024) + 3072**2 + 3 * 3072 * 8192 + 2 * 3072
     assert 32 * layer + 200_064 * 3072 + 3072 == PUBLISHED_2026["phi-4-mini"]
+
+
+def test_mistral_small_24b_by_hand() -> None:
+    # 40 layers: q 5120 -> 32 x 128, k/v 5120 -> 8 x 128, o back to 5120, an MLP
+    # 3 x 5120 x 32,768, two norms; untied 131,072 x 5120 embedding and output; a final norm
+    layer = 2 * 5120 * 4096 + 2 * 5120 * 1024 + 3 * 5120 * 32_768 + 2 * 5120
+    assert 40 * layer + 2 * 131_072 * 5120 + 5120 == PUBLISHED_2026["mistral-small-24b"]
+    assert load_model("mistral-small-24b").n_sliding_layers == 0
 
 
 def test_gemma_3_1b_one_global_layer_in_six_and_a_512_window() -> None:
