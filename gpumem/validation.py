@@ -153,6 +153,15 @@ def workload(scenario: dict) -> Workload:
     )
 
 
+def record_workload(record: dict) -> Workload:
+    """The workload of a measured record: its scenario's, with the attention it was built with
+    (eager where transformers refuses sdpa)."""
+    work = workload(record["scenario"])
+    if record.get("attn_implementation") == "eager":
+        work = work.with_(attention="eager")
+    return work
+
+
 def _label(scenario: dict) -> str:
     parts = [scenario["mode"], scenario["dtype"]]
     if scenario["amp"]:
@@ -175,10 +184,7 @@ def compare(record: dict) -> Comparison:
     """gpumem's estimate and the rule of thumb for one measured record."""
     scenario = record["scenario"]
     kind = scenario["mode"]
-    work = workload(scenario)
-    if record.get("attn_implementation") == "eager":  # built so where sdpa is refused
-        work = work.with_(attention="eager")
-    result = estimate(record["model"], work)
+    result = estimate(record["model"], record_workload(record))
     if kind == "weights":
         predicted = result.components["weights"]
         rule = None

@@ -352,17 +352,30 @@ def _unrounded(peak: str, values: dict) -> float:
 def test_new_tokens_peak_is_the_last_decoding_step() -> None:
     # Llama 3.1 8B in BF16: 32 layers x 8 KV heads x 128 x 2 (K, V) x 2 bytes = 131,072 bytes
     # of cache per token. A 1,000-token prompt then 1,000 new tokens: the last step holds
-    # 2,000 tokens (262,144,000 bytes) and the logits of one position, 128,256 x 2 bytes,
-    # larger than one token's working set (4 x 2 x 4,096 + 3 x 2 x 14,336 = 118,784 bytes).
+    # 2,000 tokens (262,144,000 bytes); while a layer appends to its keys, the grown copy of
+    # 2,000 x 8 x 128 x 2 bytes is live too, with one token's working set (4 x 2 x 4,096 +
+    # 3 x 2 x 14,336 = 118,784 bytes): more than the last position's logits (128,256 x 2).
     bare = {"cuda_context": 0, "allocator_reserve": 0}
     e = estimate("llama-3.1-8b", seq=1000, new_tokens=1000, **bare)
     assert e.phase == "decode"
     assert e.components["kv_cache"] == 262_144_000
-    assert e.components["logits"] == 256_512
+    assert e.components["decode_workspace"] == 2000 * 8 * 128 * 2 + 118_784 > 128_256 * 2
     # without new tokens, the prompt's forward pass: 1,000 tokens of cache, the workspace
     prompt = estimate("llama-3.1-8b", seq=1000, **bare)
     assert prompt.phase == "prefill" and prompt.components["kv_cache"] == 131_072_000
     assert prompt.components["prefill_workspace"] == 1000 * 118_784
+
+
+def test_latent_attention_decompresses_the_cache_at_each_step() -> None:
+    # DeepSeek-V2-Lite, 8,192 tokens at the last step: kv_b_proj turns each cached latent into
+    # 16 heads x (128 + 128) values and the keys are assembled as 16 x 192, in BF16; the cache
+    # grows by a copy of one layer's 512-wide latents; the residual stream (4 x 2,048) and the
+    # copies for 6 routed experts (3 x 6 x 2,048) of the one new token, 2 bytes each.
+    e = estimate("deepseek-v2-lite", seq=8188, new_tokens=4, **BARE)
+    expanded = 8192 * 16 * (256 + 192) * 2
+    grown = 8192 * 512 * 2
+    token = 2 * (4 * 2048 + 3 * 6 * 2048)
+    assert formula_values(e.model, e.workload)["decode_workspace"] == expanded + grown + token
 
 
 def test_new_tokens_must_fit_the_context_window() -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from gpumem.catalog import load_model
 from gpumem.errors import UnknownNameError
-from gpumem.estimate import _profiles
+from gpumem.estimate import _profiles, formula_values
 from gpumem.validation import (
     FITTED,
     KNOWN_MISSES,
@@ -14,6 +15,7 @@ from gpumem.validation import (
     by_family,
     comparisons,
     measurements,
+    record_workload,
     summary,
 )
 
@@ -70,6 +72,19 @@ def test_known_misses_still_miss() -> None:
     misses = [r for r in HELD_OUT if r.known_miss]
     assert len(misses) == len(KNOWN_MISSES)
     assert all(abs(r.error) > BOUNDS[r.kind] for r in misses)
+
+
+def test_decoding_step_within_one_percent() -> None:
+    # The peak inside the decoding steps alone (the overall peak of these records is the
+    # prompt's): the cache of the step that holds the most, one layer's keys copied as it
+    # grows, one token's working set or the last position's logits.
+    for record in measurements()["records"]:
+        if record["split"] != "held_out" or "decode" not in record.get("phases", {}):
+            continue
+        work = record_workload(record)
+        predicted = formula_values(load_model(record["model"]), work)["phase_decode"]
+        measured = record["phases"]["decode"]["peak_bytes"]
+        assert abs(predicted - measured) <= 0.01 * measured, record["scenario"]
 
 
 def test_fitted_estimate_within_bound() -> None:

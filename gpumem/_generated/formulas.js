@@ -351,8 +351,8 @@ function logits_backward(V, B, s, l_b) {
 }
 
 /** tensors live inside one layer while the prompt is processed */
-function prefill_workspace(h, n_h, n_kv, d_h, f, k_e, B, s, b_a, i_h, i_f, i_r, i_s, N_tp) {
-  return $mul($mul(B, s), $add($add($mul(h, i_h), $mul($mul(h, i_r), k_e)), $div($max($mul(f, i_f), $mul(n_h, $add($mul(d_h, ((i_s > 0n) ? $mul(b_a, ((n_h > n_kv) ? 3n : 1n)) : 0n)), $mul(i_s, s)))), N_tp)));
+function prefill_workspace(h, n_h, n_kv, d_h, f, k_e, c_kv, d_r, d_v, B, s, b_a, i_h, i_f, i_r, i_s, N_tp) {
+  return $mul(B, $add($mul(s, $add($mul(h, i_h), $mul($mul(h, i_r), k_e))), $div($max($mul($mul(f, i_f), s), $mul(n_h, $add($mul(s, $add($mul(d_h, ((i_s > 0n) ? b_a : 0n)), $mul(i_s, s))), $mul(s, $add($mul(d_h, (((i_s > 0n) && (n_h > n_kv)) ? $mul(2n, b_a) : 0n)), ((c_kv > 0n) ? $mul(b_a, $add($sub($mul(2n, d_h), d_r), d_v)) : 0n)))))), N_tp)));
 }
 
 /** logits of the kept positions */
@@ -365,14 +365,14 @@ function attention_masks(L, L_w, w, L_c, L_r, L_n, B, s, b_a, i_s) {
   return $mul($pow(s, 2n), ((i_s > 0n) ? $mul($mul(B, b_a), $add(((L_w > 0n) ? 1n : 0n), (($add($add($add($add($neg(L), L_c), L_n), L_r), L_w) < 0n) ? 1n : 0n))) : $mul(((L_w > 0n) ? 1n : 0n), $min(1n, $max(0n, $add($sub(s, w), 1n))))));
 }
 
-/** the cache of the prompt and of every generated token at the last decoding step: each kind of layer's cache with s + n_t tokens */
-function kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, L_n, k_c, B, s, n_t, b_kv, N_tp, N_pp, e_kv) {
-  return $add($add($add($mul($mul($mul($mul(B, b_kv), e_kv), $add(n_t, s)), $ceil_div($sub($sub($sub($sub(L, L_c), L_n), L_r), L_w), N_pp)), $mul($mul($mul($mul(B, b_kv), e_kv), $ceil_div(L_c, N_pp)), $min(w_c, $add(n_t, s)))), $mul($mul($mul($mul(B, b_kv), e_kv), $ceil_div(L_w, N_pp)), $min(w, $add(n_t, s)))), $mul($mul($mul($mul(B, b_kv), k_c), $ceil_div(L_r, N_pp)), $ceil_div(e_r, N_tp)));
+/** the cache at the decoding step that holds the most: the last, with s + n_t tokens in each kind of layer, or the first, whose sliding-window layers still hold the prompt */
+function kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, L_n, k_c, B, s, n_t, b_kv, N_tp, N_pp, e_kv, kv_cache, kv_cache_overhang) {
+  return $max($add(kv_cache, kv_cache_overhang), $add($add($add($mul($mul($mul($mul(B, b_kv), e_kv), $add(n_t, s)), $ceil_div($sub($sub($sub($sub(L, L_c), L_n), L_r), L_w), N_pp)), $mul($mul($mul($mul(B, b_kv), e_kv), $ceil_div(L_c, N_pp)), $min(w_c, $add(n_t, s)))), $mul($mul($mul($mul(B, b_kv), e_kv), $ceil_div(L_w, N_pp)), $min(w, $add(n_t, s)))), $mul($mul($mul($mul(B, b_kv), k_c), $ceil_div(L_r, N_pp)), $ceil_div(e_r, N_tp))));
 }
 
-/** tensors live inside one layer while one new token per sequence is processed */
-function decode_workspace(h, n_h, n_kv, d_h, f, k_e, B, s, n_t, b_a, i_h, i_f, i_r, i_s, N_tp) {
-  return $mul(B, $add($add($mul(h, i_h), $mul($mul(h, i_r), k_e)), $div($max($mul(f, i_f), $mul(n_h, $add($mul(d_h, ((i_s > 0n) ? $mul(b_a, ((n_h > n_kv) ? 3n : 1n)) : 0n)), $mul(i_s, $add(n_t, s))))), N_tp)));
+/** tensors live inside one layer while one new token per sequence is processed: one layer's keys copied as the cache grows, and the layer's working set */
+function decode_workspace(L, h, n_h, n_kv, d_h, f, k_e, c_kv, d_r, L_w, w, L_c, L_r, L_n, d_v, k_c, B, s, n_t, b_kv, b_a, i_h, i_f, i_r, i_s, N_tp) {
+  return $add($mul($mul($mul($mul(B, b_kv), k_c), ((c_kv > 0n) ? c_kv : $mul(d_h, $ceil_div(n_kv, N_tp)))), $max(((L_w > 0n) ? $mul(2n, $min(w, $add(n_t, s))) : 0n), (($add($add($add($add($neg(L), L_c), L_n), L_r), L_w) < 0n) ? $add(n_t, s) : 0n))), $mul(B, $add($add($mul(h, i_h), $mul($mul(h, i_r), k_e)), $div($max($mul(f, i_f), $mul(n_h, $add($add($mul(d_h, ((i_s > 0n) ? b_a : 0n)), $mul(i_s, $add(n_t, s))), $mul($add(n_t, s), $add($mul(d_h, (((i_s > 0n) && (n_h > n_kv)) ? $mul(2n, b_a) : 0n)), ((c_kv > 0n) ? $mul(b_a, $add($sub($mul(2n, d_h), d_r), d_v)) : 0n)))))), N_tp))));
 }
 
 /** logits of the last position at a decoding step */
@@ -592,11 +592,11 @@ return {
     autocast_copies_kept: [autocast_copies_kept, ["g_c", "autocast_copies"]],
     logits_forward: [logits_forward, ["V", "B", "s", "l_f"]],
     logits_backward: [logits_backward, ["V", "B", "s", "l_b"]],
-    prefill_workspace: [prefill_workspace, ["h", "n_h", "n_kv", "d_h", "f", "k_e", "B", "s", "b_a", "i_h", "i_f", "i_r", "i_s", "N_tp"]],
+    prefill_workspace: [prefill_workspace, ["h", "n_h", "n_kv", "d_h", "f", "k_e", "c_kv", "d_r", "d_v", "B", "s", "b_a", "i_h", "i_f", "i_r", "i_s", "N_tp"]],
     logits_inference: [logits_inference, ["V", "B", "s_l", "l_i"]],
     attention_masks: [attention_masks, ["L", "L_w", "w", "L_c", "L_r", "L_n", "B", "s", "b_a", "i_s"]],
-    kv_cache_decode: [kv_cache_decode, ["L", "L_w", "w", "L_c", "w_c", "L_r", "e_r", "L_n", "k_c", "B", "s", "n_t", "b_kv", "N_tp", "N_pp", "e_kv"]],
-    decode_workspace: [decode_workspace, ["h", "n_h", "n_kv", "d_h", "f", "k_e", "B", "s", "n_t", "b_a", "i_h", "i_f", "i_r", "i_s", "N_tp"]],
+    kv_cache_decode: [kv_cache_decode, ["L", "L_w", "w", "L_c", "w_c", "L_r", "e_r", "L_n", "k_c", "B", "s", "n_t", "b_kv", "N_tp", "N_pp", "e_kv", "kv_cache", "kv_cache_overhang"]],
+    decode_workspace: [decode_workspace, ["L", "h", "n_h", "n_kv", "d_h", "f", "k_e", "c_kv", "d_r", "L_w", "w", "L_c", "L_r", "L_n", "d_v", "k_c", "B", "s", "n_t", "b_kv", "b_a", "i_h", "i_f", "i_r", "i_s", "N_tp"]],
     logits_decode: [logits_decode, ["V", "B", "l_i"]],
     phase_forward: [phase_forward, ["weights", "adapter_weights", "master_weights", "optimizer_states", "activations_training", "autocast_copies", "logits_forward"]],
     phase_backward: [phase_backward, ["weights", "adapter_weights", "master_weights", "optimizer_states", "activations_training", "recomputed_layer", "autocast_copies_kept", "logits_backward"]],

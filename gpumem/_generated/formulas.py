@@ -244,9 +244,9 @@ def logits_backward(V, B, s, l_b):
     return B*V*l_b*s
 
 
-def prefill_workspace(h, n_h, n_kv, d_h, f, k_e, B, s, b_a, i_h, i_f, i_r, i_s, N_tp):
+def prefill_workspace(h, n_h, n_kv, d_h, f, k_e, c_kv, d_r, d_v, B, s, b_a, i_h, i_f, i_r, i_s, N_tp):
     """tensors live inside one layer while the prompt is processed"""
-    return B*s*(h*i_h + h*i_r*k_e + _max(f*i_f, n_h*(d_h*((b_a*((3) if (n_h > n_kv) else (1))) if (i_s > 0) else (0)) + i_s*s))/N_tp)
+    return B*(s*(h*i_h + h*i_r*k_e) + _max(f*i_f*s, n_h*(s*(d_h*((b_a) if (i_s > 0) else (0)) + i_s*s) + s*(d_h*((2*b_a) if (i_s > 0) and (n_h > n_kv) else (0)) + ((b_a*(2*d_h - d_r + d_v)) if (c_kv > 0) else (0)))))/N_tp)
 
 
 def logits_inference(V, B, s_l, l_i):
@@ -259,14 +259,14 @@ def attention_masks(L, L_w, w, L_c, L_r, L_n, B, s, b_a, i_s):
     return s**2*((B*b_a*(((1) if (L_w > 0) else (0)) + ((1) if (-L + L_c + L_n + L_r + L_w < 0) else (0)))) if (i_s > 0) else (((1) if (L_w > 0) else (0))*_min(1, _max(0, s - w + 1))))
 
 
-def kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, L_n, k_c, B, s, n_t, b_kv, N_tp, N_pp, e_kv):
-    """the cache of the prompt and of every generated token at the last decoding step: each kind of layer's cache with s + n_t tokens"""
-    return B*b_kv*e_kv*(n_t + s)*_ceil_div(L - L_c - L_n - L_r - L_w, N_pp) + B*b_kv*e_kv*_ceil_div(L_c, N_pp)*_min(w_c, n_t + s) + B*b_kv*e_kv*_ceil_div(L_w, N_pp)*_min(w, n_t + s) + B*b_kv*k_c*_ceil_div(L_r, N_pp)*_ceil_div(e_r, N_tp)
+def kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, L_n, k_c, B, s, n_t, b_kv, N_tp, N_pp, e_kv, kv_cache, kv_cache_overhang):
+    """the cache at the decoding step that holds the most: the last, with s + n_t tokens in each kind of layer, or the first, whose sliding-window layers still hold the prompt"""
+    return _max(kv_cache + kv_cache_overhang, B*b_kv*e_kv*(n_t + s)*_ceil_div(L - L_c - L_n - L_r - L_w, N_pp) + B*b_kv*e_kv*_ceil_div(L_c, N_pp)*_min(w_c, n_t + s) + B*b_kv*e_kv*_ceil_div(L_w, N_pp)*_min(w, n_t + s) + B*b_kv*k_c*_ceil_div(L_r, N_pp)*_ceil_div(e_r, N_tp))
 
 
-def decode_workspace(h, n_h, n_kv, d_h, f, k_e, B, s, n_t, b_a, i_h, i_f, i_r, i_s, N_tp):
-    """tensors live inside one layer while one new token per sequence is processed"""
-    return B*(h*i_h + h*i_r*k_e + _max(f*i_f, n_h*(d_h*((b_a*((3) if (n_h > n_kv) else (1))) if (i_s > 0) else (0)) + i_s*(n_t + s)))/N_tp)
+def decode_workspace(L, h, n_h, n_kv, d_h, f, k_e, c_kv, d_r, L_w, w, L_c, L_r, L_n, d_v, k_c, B, s, n_t, b_kv, b_a, i_h, i_f, i_r, i_s, N_tp):
+    """tensors live inside one layer while one new token per sequence is processed: one layer's keys copied as the cache grows, and the layer's working set"""
+    return B*b_kv*k_c*((c_kv) if (c_kv > 0) else (d_h*_ceil_div(n_kv, N_tp)))*_max(((2*_min(w, n_t + s)) if (L_w > 0) else (0)), ((n_t + s) if (-L + L_c + L_n + L_r + L_w < 0) else (0))) + B*(h*i_h + h*i_r*k_e + _max(f*i_f, n_h*(d_h*((b_a) if (i_s > 0) else (0)) + i_s*(n_t + s) + (n_t + s)*(d_h*((2*b_a) if (i_s > 0) and (n_h > n_kv) else (0)) + ((b_a*(2*d_h - d_r + d_v)) if (c_kv > 0) else (0)))))/N_tp)
 
 
 def logits_decode(V, B, l_i):

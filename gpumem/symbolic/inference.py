@@ -5,20 +5,25 @@ from __future__ import annotations
 import sympy as sp
 
 from .cache import L_full
-from .core import FORMULAS, define
+from .core import FORMULAS, CeilDiv, define
 from .inputs import (
     B,
     L_w,
     N_tp,
     V,
     b_a,
+    b_kv,
+    c_kv,
     d_h,
+    d_r,
+    d_v,
     f,
     h,
     i_f,
     i_h,
     i_r,
     i_s,
+    k_c,
     k_e,
     l_i,
     n_h,
@@ -31,23 +36,32 @@ from .inputs import (
 
 # Eager attention (i_s > 0) holds the scores; it also holds the query and, with grouped KV
 # heads, the keys and values repeated to every query head (transformers' eager_attention_forward
-# calls repeat_kv): bytes per token and query channel. A fused kernel holds neither.
+# calls repeat_kv): bytes per query channel, of a query and of a key. A fused kernel holds
+# neither.
 eager = i_s > 0
-qkv_eager = sp.Piecewise((b_a * sp.Piecewise((3, n_kv < n_h), (1, True)), eager), (0, True))
+query_eager = sp.Piecewise((b_a, eager), (0, True))
+keys_eager = sp.Piecewise((2 * b_a, eager & (n_kv < n_h)), (0, True))
+# Multi-head latent attention in transformers (DeepseekV2Attention.expand_kv, as V3's)
+# decompresses the cached latents of every key into per-head keys and values: kv_b_proj's
+# output (d_h - d_r + d_v per head) and the keys it assembles (d_h per head), bytes per key.
+mla_expanded = sp.Piecewise((b_a * (2 * d_h - d_r + d_v), c_kv > 0), (0, True))
 
 
-def _layer_peak(keys: sp.Expr) -> sp.Expr:
-    """Bytes live per token inside one layer, attending over ``keys`` positions: the residual
-    stream and the routed copies, then the MLP's temporaries or attention's, whichever is
-    larger (the two are never live together)."""
-    return i_h * h + i_r * k_e * h + sp.Max(i_f * f, n_h * (i_s * keys + qkv_eager * d_h)) / N_tp
+def _layer_peak(queries: sp.Expr, keys: sp.Expr) -> sp.Expr:
+    """Bytes live inside one layer per sequence, ``queries`` tokens attending over ``keys``
+    positions: the residual stream and the routed copies, then the MLP's temporaries or
+    attention's, whichever is larger (the two are never live together)."""
+    attention = n_h * (
+        queries * (i_s * keys + query_eager * d_h) + keys * (keys_eager * d_h + mla_expanded)
+    )
+    return queries * (i_h * h + i_r * k_e * h) + sp.Max(queries * i_f * f, attention) / N_tp
 
 
 # --- inference working set -------------------------------------------------------------------
 define(
     "prefill_workspace",
     "M_{P}",
-    B * s * _layer_peak(s),
+    B * _layer_peak(s, s),
     "tensors live inside one layer while the prompt is processed",
 )
 define(
@@ -82,19 +96,32 @@ s_end = s + n_t  # tokens in the cache at the last step
 define(
     "kv_cache_decode",
     r"M_{KV,\mathrm{dec}}",
-    sum(
-        FORMULAS[f"kv_cache_{kind}"].rhs.subs(s, s_end)
-        for kind in ("full", "sliding", "chunked", "recurrent")
+    sp.Max(
+        sum(
+            FORMULAS[f"kv_cache_{kind}"].rhs.subs(s, s_end)
+            for kind in ("full", "sliding", "chunked", "recurrent")
+        ),
+        sp.Symbol("kv_cache") + sp.Symbol("kv_cache_overhang"),
     ),
-    "the cache of the prompt and of every generated token at the last decoding step: each "
-    "kind of layer's cache with s + n_t tokens",
+    "the cache at the decoding step that holds the most: the last, with s + n_t tokens in "
+    "each kind of layer, or the first, whose sliding-window layers still hold the prompt",
     component="kv_cache",
+)
+# transformers appends a step's keys and values with torch.cat, writing the grown tensor while
+# the old one is live (cache_utils.py): DynamicLayer.update replaces the keys, then the values
+# (MLA: its two latents), one at a time; DynamicSlidingWindowLayer.update concatenates both
+# before it lets the old ones go.
+kv_step_values = k_c * sp.Piecewise((c_kv, c_kv > 0), (CeilDiv(n_kv, N_tp) * d_h, True))
+kv_step_tokens = sp.Max(
+    sp.Piecewise((s_end, L_full > 0), (0, True)),
+    sp.Piecewise((2 * sp.Min(s_end, w), L_w > 0), (0, True)),
 )
 define(
     "decode_workspace",
     r"M_{D}",
-    B * _layer_peak(s_end),
-    "tensors live inside one layer while one new token per sequence is processed",
+    B * b_kv * kv_step_values * kv_step_tokens + B * _layer_peak(1, s_end),
+    "tensors live inside one layer while one new token per sequence is processed: one "
+    "layer's keys copied as the cache grows, and the layer's working set",
 )
 define(
     "logits_decode",
