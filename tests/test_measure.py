@@ -68,6 +68,31 @@ def test_fake_equals_real(arch: str, sc: Scenario) -> None:
     assert fake["peak_bytes"] == max(p["peak_bytes"] for p in fake["phases"].values())
 
 
+# A sliding window shorter than the prompt: Mistral with sdpa, and Gemma 2, built with eager
+# attention (its every other layer slides), both with grouped KV heads.
+WINDOWED = {
+    "mistral": {**TINY["llama"], "model_type": "mistral", "sliding_window": 16},
+    "gemma2": {
+        **TINY["llama"],
+        "model_type": "gemma2",
+        "head_dim": 16,
+        "query_pre_attn_scalar": 16,
+        "sliding_window": 16,
+    },
+}
+
+
+@pytest.mark.parametrize("arch", sorted(WINDOWED))
+@pytest.mark.parametrize("sc", SCENARIOS[:2], ids=Scenario.label)
+def test_fake_equals_real_past_the_window(arch: str, sc: Scenario) -> None:
+    fake, real = _measure(WINDOWED[arch], sc, True), _measure(WINDOWED[arch], sc, False)
+    assert fake == real
+    if sc.mode == "prefill":
+        # all 64 positions still cached after the prompt, not the window's 16: 2 layers x
+        # (K, V) x 2 sequences x 2 KV heads x 64 x 16 values x 2 bytes
+        assert fake["kv_cache_bytes"] == 2 * 2 * 2 * 2 * 64 * 16 * 2
+
+
 def test_train_record_is_consistent() -> None:
     sc = Scenario("train", "bf16", batch=2, seq=64, logits="all", optimizer="fused")
     rec = _measure(TINY["llama"], sc, True)
