@@ -12,7 +12,7 @@ import os
 import sys
 from functools import cache, partial
 
-from .errors import GpumemError, Text, UnknownNameError, translate
+from .errors import GpumemError, InvalidValueError, Text, UnknownNameError, translate
 from .i18n import N_, _, current_language, use_language
 from .modelspec import PARAMS_FROM
 from .vocabulary import GOALS
@@ -206,7 +206,10 @@ def _add_workload_options(p: argparse.ArgumentParser, lists: bool) -> None:
     """The workload's options; with ``lists``, the formats and the batch size take
     comma-separated lists."""
     p.add_argument(
-        "model", help=_("catalog id (see 'gpumem models'), a config.json or a model directory")
+        "model",
+        help=_(
+            "catalog id (see 'gpumem models'), a config.json, a model directory or a .gguf file"
+        ),
     )
     p.add_argument("--params-from", choices=PARAMS_FROM, help=_(PARAMS_FROM_HELP))
     g = p.add_argument_group(_("workload"))
@@ -738,6 +741,8 @@ def _fit(args: argparse.Namespace) -> str:
     from .workload import Workload
 
     settings = _settings(args)
+    if args.model.lower().endswith(".gguf"):
+        return _fit_gguf(args, settings)
     lists = {name: settings.pop(name) for name in LISTED if name in settings}
     gpu = args.gpu or args.vram
     if any(len(values) > 1 for values in lists.values()):
@@ -772,6 +777,30 @@ def _fit(args: argparse.Namespace) -> str:
     settings.update({name: values[0] for name, values in lists.items()})
     result = answer(_model(args), gpu, Workload(**settings))
     return to_json(fit_json(result)) if args.json else fit_text(result)
+
+
+def _fit_gguf(args: argparse.Namespace, settings: dict[str, object]) -> str:
+    """A GGUF file answers as llama.cpp runs it: every layer on the GPU (-ngl all), the KV
+    cache, compute buffer and CUDA context beside it, and the largest context that fits."""
+    from .offload import plan, plan_options
+    from .report import offload_json, offload_text, to_json
+
+    if args.gpus is not None:  # N GPUs: llama.cpp splits the layers (-ts), not the tensors
+        settings.pop("tp")
+    for name in LISTED:
+        if name in settings:
+            values = settings[name]
+            if len(values) > 1:  # type: ignore[arg-type]
+                raise InvalidValueError(
+                    name, ",".join(map(str, values)), Text("one value for a GGUF file")
+                )
+            settings[name] = values[0]  # type: ignore[index]
+    if args.goal:
+        raise InvalidValueError("goal", args.goal, Text("nothing for a GGUF file"))
+    spec = _model(args)
+    gpus = [args.vram or args.gpu] * (args.gpus or 1)
+    result = plan(spec, gpus, ngl=spec.n_layers + 1, n_cpu_moe=0, **plan_options(settings))
+    return to_json(offload_json(result)) if args.json else offload_text(result)
 
 
 def _listing(name: str):

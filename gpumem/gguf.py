@@ -714,6 +714,7 @@ def spec_fields(model: GGUFModel) -> dict[str, Any]:
             "gguf_architecture": arch,
             "tensor_bytes": model.tensor_bytes,
             "bytes_by_type": model.bytes_by_type,
+            "llamacpp_slots": llamacpp_slots(model, layers),
         },
     }
     if fields["kv_lora_rank"]:  # latent attention: per-head sizes under the *_mla keys
@@ -742,6 +743,44 @@ def spec_fields(model: GGUFModel) -> dict[str, Any]:
         fields["sliding_window"] = window
         fields["n_sliding_layers"] = sliding
     return fields
+
+
+_EXPERTS = re.compile(r"\.ffn_(up|down|gate|gate_up)_(ch|)exps\.")
+
+
+def llamacpp_slots(model: GGUFModel, layers: int) -> dict[str, Any]:
+    """Bytes and values of a file's tensors in llama.cpp's slots (``llama_model::load_tensors``):
+    the input (token embedding), each repeating layer without and with only its routed experts
+    (``--n-cpu-moe`` moves those), and the output layer; a tied embedding is loaded again as the
+    output layer, so it counts in both the input and the output."""
+    names = {t.name for t in model.tensors}
+    dense, experts = [0] * layers, [0] * layers
+    dense_p, experts_p = [0] * layers, [0] * layers
+    inp = out = out_p = 0
+    for t in model.tensors:
+        m = _BLOCK.match(t.name)
+        if m and int(m[1]) < layers:
+            i = int(m[1])
+            routed = _EXPERTS.search(t.name + ".")
+            (experts if routed else dense)[i] += t.nbytes
+            (experts_p if routed else dense_p)[i] += t.elements
+        elif t.name.startswith("output") or (
+            t.name == "token_embd.weight" and "output.weight" not in names
+        ):
+            out += t.nbytes
+            out_p += t.elements
+            inp += t.nbytes if t.name == "token_embd.weight" else 0
+        else:
+            inp += t.nbytes
+    return {
+        "input_bytes": inp,
+        "layer_bytes": tuple(dense),
+        "expert_bytes": tuple(experts),
+        "output_bytes": out,
+        "layer_params": tuple(dense_p),
+        "expert_params": tuple(experts_p),
+        "output_params": out_p,
+    }
 
 
 #: llama.cpp's default sliding-window pattern per architecture (``load_swa_pattern(ml, n)`` in

@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import struct
 from collections.abc import Sequence
 
 from ._generated import formulas as fx
 from ._record import Record
-from .errors import InvalidValueError, Text, UnknownNameError, as_int, shown
+from .errors import GpumemError, InvalidValueError, Text, UnknownNameError, as_int, shown
 from .hardware import GPU, get_gpu
 from .modelspec import MAX_CONTEXT, ModelSpec
 from .precision import bytes_per_value
@@ -42,8 +41,6 @@ DEFAULT_WEIGHTS = "q4_k_m"
 RAM_CHANNELS, RAM_CHANNEL_BITS, RAM_TRANSFERS = 2, 64, 5600e6
 #: PCIe 4.0 ×16: 16 GT/s per lane, 16 lanes, 128b/130b encoding, one direction.
 PCIE_BYTES_PER_S = 16e9 * 16 * 128 / 130 / 8
-_BLOCK = re.compile(r"^blk\.(\d+)\.")
-_EXPERTS = re.compile(r"\.ffn_(up|down|gate|gate_up)_(ch|)exps\.")
 
 
 def default_ram_bandwidth() -> float:
@@ -142,42 +139,16 @@ class Placement(Record):
 # --- weights ---------------------------------------------------------------------------------
 
 
-def weights_from_gguf(model: object) -> Weights:
-    """Exact bytes per slot from a :class:`gpumem.gguf.GGUFModel`'s tensor infos."""
-    layers = int(model.metadata[f"{model.architecture}.block_count"])  # type: ignore[attr-defined]
-    dense, experts = [0] * layers, [0] * layers
-    dense_p, experts_p = [0] * layers, [0] * layers
-    names = {t.name for t in model.tensors}  # type: ignore[attr-defined]
-    inp = out = out_p = 0
-    for t in model.tensors:  # type: ignore[attr-defined]
-        m = _BLOCK.match(t.name)
-        if m and int(m[1]) < layers:
-            i = int(m[1])
-            if _EXPERTS.search(t.name + "."):
-                experts[i] += t.nbytes
-                experts_p[i] += t.elements
-            else:
-                dense[i] += t.nbytes
-                dense_p[i] += t.elements
-        elif t.name.startswith("output") or (
-            t.name == "token_embd.weight" and "output.weight" not in names
-        ):
-            out += t.nbytes
-            out_p += t.elements
-            inp += t.nbytes if t.name == "token_embd.weight" else 0
-        else:
-            inp += t.nbytes
-    return Weights(
-        inp, tuple(dense), tuple(experts), out, tuple(dense_p), tuple(experts_p), out_p, True
-    )
-
-
 def weights_from_spec(spec: ModelSpec, dtype: str = DEFAULT_WEIGHTS) -> Weights:
-    """Bytes per slot from the model's shapes at ``dtype``'s average bytes per value.
+    """Bytes per slot: a GGUF file's own (exact, read with its header); else from the model's
+    shapes at ``dtype``'s average bytes per value.
 
     Per MoE layer the routed experts hold ``n_e · (3 or 2) · h · f_e`` parameters; the rest of
     the non-embedding parameters is spread evenly over the layers.
     """
+    slots = spec.extra.get("llamacpp_slots")
+    if slots:
+        return Weights(**slots, exact=True)
     b = bytes_per_value(dtype)
     L, h, V = spec.n_layers, spec.hidden_size, spec.vocab_size
     per_expert = (3 if spec.gated_mlp else 2) * h * spec.moe_intermediate_size
@@ -303,22 +274,17 @@ def _check_count(name: str, value: object, low: int, high: int) -> int:
 
 
 def _resolve(model: ModelSpec | str | os.PathLike[str], dtype: str | None):
-    """The spec and the weights of ``model`` (catalog id, config path or ``.gguf`` file)."""
-    if isinstance(model, ModelSpec):
-        return model, weights_from_spec(model, dtype or DEFAULT_WEIGHTS)
-    if str(model).lower().endswith(".gguf"):
-        from . import gguf
+    """The spec and the weights of ``model`` (a spec, catalog id, config path or ``.gguf``
+    file, read by :func:`gpumem.catalog.load_model`)."""
+    if not isinstance(model, ModelSpec):
+        from .catalog import load_model
 
-        if dtype is not None:
-            raise InvalidValueError(
-                "dtype", dtype, Text("nothing for a GGUF file (its tensors give their types)")
-            )
-        read = gguf.read_model(model)
-        return ModelSpec(**gguf.spec_fields(read)), weights_from_gguf(read)
-    from .catalog import load_model
-
-    spec = load_model(str(model))
-    return spec, weights_from_spec(spec, dtype or DEFAULT_WEIGHTS)
+        model = load_model(os.fspath(model))
+    if model.extra.get("llamacpp_slots") and dtype is not None:
+        raise InvalidValueError(
+            "dtype", dtype, Text("nothing for a GGUF file (its tensors give their types)")
+        )
+    return model, weights_from_spec(model, dtype or DEFAULT_WEIGHTS)
 
 
 class _Setup(Record):
@@ -586,6 +552,48 @@ def plan(
         weights.exact,
         bool(swa_full),
     )
+
+
+#: gpumem's names of 16- and 32-bit formats, as llama.cpp's -ctk/-ctv spell them.
+_KV_NAMES = {"fp16": "f16", "fp32": "f32"}
+
+
+def plan_options(settings: dict[str, object]) -> dict[str, object]:
+    """:func:`plan`'s options for a workload's settings (``gpumem fit`` on a GGUF file):
+    ``seq`` is the context (``-c``), ``kv_dtype`` the cache type (``-ctk/-ctv``), ``attention``
+    flash or not (``-fa``); llama.cpp runs a GGUF file for inference, one sequence, with its
+    tensors' own formats, so any other setting is refused by name.
+
+    Raises
+    ------
+    GpumemError
+        Training, or a setting that has no meaning for llama.cpp's run of a GGUF file.
+    """
+    out: dict[str, object] = {}
+    for name, value in settings.items():
+        if name == "mode" and value == "training":
+            raise GpumemError(
+                Text(
+                    "a GGUF file holds weights for inference with llama.cpp; training needs "
+                    "the model's config.json"
+                )
+            )
+        if name == "seq":
+            out["ctx"] = value
+        elif name == "kv_dtype":
+            out["kv_dtype"] = _KV_NAMES.get(str(value), value)
+        elif name == "attention" and value in ("flash", "eager"):
+            out["flash_attn"] = value == "flash"
+        elif not (name == "mode" or (name == "batch" and value == 1)):
+            raise InvalidValueError(
+                name,
+                value,
+                Text(
+                    "nothing for a GGUF file, which llama.cpp runs for one sequence with its "
+                    "tensors' own formats (see 'gpumem offload')"
+                ),
+            )
+    return out
 
 
 def _prefill(setup: _Setup, used: tuple[DeviceUse, ...]) -> float | None:

@@ -180,6 +180,43 @@ def test_a_gguf_file_gives_exact_bytes_per_slot(tmp_path) -> None:
     assert cpu.weights_bytes == _LAYER + _EMBED
     with pytest.raises(InvalidValueError, match="dtype"):
         plan(path, ["rtx-4090"], dtype="q4_k_m")
+    # one path: the catalog's reader gives the same slots, and a spec read once plans the same
+    spec = load_model(str(path))
+    assert spec.extra["llamacpp_slots"]["layer_bytes"] == (_LAYER, _LAYER)
+    assert plan(spec, ["rtx-4090"], ctx=128, ngl=2).devices == p.devices
+
+
+def _gpumem(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "gpumem", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_fit_on_a_gguf_file_answers_with_llamacpps_conventions(tmp_path) -> None:
+    from test_gguf import _LAYER, _llama
+
+    path = tmp_path / "tiny.gguf"
+    _llama(path, tied=False)
+    done = _gpumem("fit", str(path), "--gpu", "rtx-4090", "--seq", "128", "--json")
+    data = json.loads(done.stdout)
+    # every slot on the GPU (-ngl 3 of 2 layers + output), -c from --seq, the CUDA context
+    assert data["ngl"] == 3 and data["ctx"] == 128 and data["fits"]
+    gpu = data["devices"][0]
+    assert gpu["layers"] == [0, 1] and gpu["output"] and gpu["reserve_bytes"] == RESERVE
+    assert gpu["weights_bytes"] > 2 * _LAYER and data["devices"][1]["weights_bytes"] > 0
+    two = _gpumem("fit", str(path), "--gpu", "rtx-4070", "--gpus", "2", "--kv-dtype", "fp16")
+    assert two.returncode == 0 and "-ts 12288,12288" in two.stdout and "-ctk f16" in two.stdout
+    for refused, word in (
+        (["--mode", "training"], "training"),
+        (["--batch", "4"], "batch"),
+        (["--dtype", "q4_0"], "dtype"),
+        (["--tp", "2"], "tp"),
+        (["--kv-dtype", "fp16,q8_0"], "kv_dtype"),
+    ):
+        done = _gpumem("fit", str(path), "--gpu", "rtx-4090", *refused)
+        assert done.returncode == 2 and done.stdout == ""
+        assert done.stderr.startswith("gpumem: error: ") and word in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
 
 
 def _records() -> list[dict]:
