@@ -325,6 +325,7 @@ class LogCheck(Record):
     model: str  # catalog id
     gpu: str  # catalog id
     tp: int
+    pp: int
     max_model_len: int
     logged_tokens: int
     predicted_tokens: int
@@ -347,8 +348,8 @@ class LogCheck(Record):
     @property
     def exact_error(self) -> float | None:
         """(tokens from the printed KV-cache memory − logged) ÷ logged; None when the log
-        prints no memory. With tensor parallelism vLLM keeps the smallest count over its
-        workers, and a thread shows one worker's memory."""
+        prints no memory. With tensor or pipeline parallelism vLLM keeps the smallest count
+        over its workers, and a log shows one worker's memory."""
         if self.exact_tokens is None:
             return None
         return self.exact_tokens / self.logged_tokens - 1
@@ -368,6 +369,7 @@ def check_log(row: dict) -> LogCheck:
     args, logged = row["args"], row["logged"]
     launch = {
         "tp": row["tensor_parallel_size"],
+        "pp": row.get("pipeline_parallel_size", 1),
         "kv_dtype": "fp8_e4m3" if args.get("kv_cache_dtype") == "fp8" else None,
         "max_model_len": args["max_model_len"],
     }
@@ -390,7 +392,8 @@ def check_log(row: dict) -> LogCheck:
         generation=row["generation"],
         model=row["catalog_model"],
         gpu=row["catalog_gpu"],
-        tp=row["tensor_parallel_size"],
+        tp=launch["tp"],
+        pp=launch["pp"],
         max_model_len=result.max_model_len,
         logged_tokens=_logged_tokens(logged),
         predicted_tokens=result.kv_tokens,

@@ -56,6 +56,7 @@ def _capacity(row: dict, max_model_len: int | None = None):
         _spec(row),
         int(logged["available_kv_gib"] * GIB),
         tp=row["tensor_parallel_size"],
+        pp=row.get("pipeline_parallel_size", 1),
         kv_dtype="fp8_e4m3" if args["kv_cache_dtype"] == "fp8" else None,
         max_model_len=max_model_len or args["max_model_len"],
     )
@@ -150,7 +151,7 @@ def test_auto_length_when_nothing_fits() -> None:
 @pytest.mark.parametrize("row", ACCOUNTED, ids=lambda r: r["id"])
 def test_tokens_from_logged_available_memory(row: dict) -> None:
     predicted, logged = _capacity(row).kv_tokens, _logged_tokens(row)
-    if row["tensor_parallel_size"] == 1:
+    if row["tensor_parallel_size"] * row.get("pipeline_parallel_size", 1) == 1:
         # the printed GiB has two decimals
         assert logged == pytest.approx(predicted, rel=0.005)
     else:
@@ -162,9 +163,12 @@ def test_tokens_from_logged_available_memory(row: dict) -> None:
     "row", [r for r in ACCOUNTED if r["logged"].get("max_concurrency")], ids=lambda r: r["id"]
 )
 def test_concurrency_from_logged_available_memory(row: dict) -> None:
-    assert _capacity(row).max_concurrency == pytest.approx(
-        row["logged"]["max_concurrency"], rel=0.005, abs=0.006
-    )
+    predicted, logged = _capacity(row).max_concurrency, row["logged"]["max_concurrency"]
+    if row["tensor_parallel_size"] * row.get("pipeline_parallel_size", 1) == 1:
+        assert predicted == pytest.approx(logged, rel=0.005, abs=0.006)
+    else:
+        # the smallest count over the workers; the log shows one worker's memory
+        assert logged <= predicted * 1.005 + 0.006
 
 
 @pytest.mark.parametrize("row", REFUSED, ids=lambda r: r["id"])
@@ -188,22 +192,25 @@ def test_enough_rows_are_checked() -> None:
 #: worst is 5.6 % (tokens and concurrency of the 4 x A10 launch).
 CHECKS = check_logs()
 FIT_BOUND = 0.06
-#: The target for held-out launches. It is met on Qwen3-30B-A3B over two H100 nodes
-#: (vllm#21524: logged 878,416 tokens and 21.45x, gpumem 883,280 and 21.56x) and on Qwen3-8B on
-#: one A100 40GB under vLLM 0.9.2 and 0.19.1 (gpumem 138,464 tokens either way), not on
-#: Qwen3-235B-A22B-FP8 over four H100s of one node with LMCache's connector (vllm#21348): logged
-#: 178,880 tokens, gpumem 305,424 (+70.7 %), because vLLM's budget left 8.11 GiB where gpumem's
-#: leaves 13.7 GiB (NCCL, custom all-reduce and the connector, started after vLLM's first
-#: memory snapshot in that version, are not modelled). The exact part holds on both.
+#: The target for held-out launches: tokens and concurrency within 3 % of the log. Every
+#: held-out launch meets it except these, held here at their measured token error so that a
+#: change shows (each is explained on the serving page):
 HELD_OUT_BOUND = 0.03
-HELD_OUT_MEASURED = {
+MISSED = {
+    # Qwen3-235B-A22B-FP8, 4 x H100 with LMCache's connector (vLLM of July 2025): NCCL, custom
+    # all-reduce and the connector started after vLLM's first memory snapshot
     "vllm-21348-qwen3-235b-fp8-4xh100": 0.707,
-    "vllm-21524-qwen3-30b-a3b-2xh100": 0.0055,
-    # Qwen3-8B on one A100 40GB, vLLM 0.9.2 and 0.19.1: logged 136,080 and 140,960 tokens
-    "tokenkaki-qwen3-8b-a100-40gb-v0.9.2": 0.0175,
-    "tokenkaki-qwen3-8b-a100-40gb-v0.19.1": -0.0177,
+    # vLLM 0.19.0 on H100s (llm-d-planner's sweep): memory outside PyTorch is 2.1-2.2 GiB per
+    # GPU under tensor parallelism (0.96 GiB modelled); a MoE forward pass above the sampler
+    "llmd-planner-v0.19.0-qwen-qwen3-30b-a3b-tp1pp1dp1-8192": 0.036,
+    "llmd-planner-v0.19.0-qwen-qwen2-5-72b-instruc-tp2pp1dp1-8192": 0.683,
+    "llmd-planner-v0.19.0-mistralai-mixtral-8x7b-i-tp2pp1dp1-8192": 0.037,
+    "llmd-planner-v0.19.0-fp8dyn-llama-3-3-70b-tp4pp1dp1-8192": 0.047,
+    # the vision tower of Gemma 3 is not in the catalog's text model; gpt-oss's experts load
+    # in MXFP4 while the catalog counts BF16 weights
+    "llmd-planner-v0.19.0-google-gemma-3-27b-it-tp1pp1dp1-8192": 0.059,
+    "llmd-planner-v0.19.0-openai-gpt-oss-20b-tp2pp1dp1-8192": -0.175,
 }
-MISSED = {"vllm-21348-qwen3-235b-fp8-4xh100"}
 
 
 def test_the_split_is_recorded_for_every_log() -> None:
@@ -215,7 +222,7 @@ def test_the_split_is_recorded_for_every_log() -> None:
 def test_launches_predicted_from_scratch_are_counted() -> None:
     splits = [c.split for c in CHECKS]
     assert splits.count("fit") == 2
-    assert splits.count("held-out") == len(HELD_OUT_MEASURED) == 4
+    assert splits.count("held-out") == 27
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "fit"], ids=lambda c: c.log)
@@ -225,10 +232,16 @@ def test_fitted_launches_within_their_in_sample_bound(check) -> None:
         assert abs(check.concurrency_error) <= FIT_BOUND
 
 
-@pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "held-out"], ids=lambda c: c.log)
-def test_held_out_launches_measured_error(check) -> None:
-    # the figure reported on the site, held here so that a change shows
-    assert check.token_error == pytest.approx(HELD_OUT_MEASURED[check.log], abs=0.005)
+@pytest.mark.parametrize("check", [c for c in CHECKS if c.log in MISSED], ids=lambda c: c.log)
+def test_held_out_misses_measured_error(check) -> None:
+    # the figures reported on the site, held here so that a change shows
+    assert check.token_error == pytest.approx(MISSED[check.log], abs=0.005)
+
+
+def test_most_held_out_launches_meet_the_target() -> None:
+    held_out = [c for c in CHECKS if c.split == "held-out"]
+    within = [c for c in held_out if abs(c.token_error) <= HELD_OUT_BOUND]
+    assert len(held_out) - len(within) == len(MISSED)  # 20 of 27
 
 
 @pytest.mark.parametrize(
@@ -236,7 +249,7 @@ def test_held_out_launches_measured_error(check) -> None:
     [
         pytest.param(
             c,
-            marks=pytest.mark.xfail(strict=True, reason="held-out target not met: +70.7 %")
+            marks=pytest.mark.xfail(strict=True, reason="held-out target not met")
             if c.log in MISSED
             else (),
         )
@@ -268,7 +281,7 @@ def test_held_out_two_node_launch_by_hand() -> None:
 def test_tokens_from_the_printed_memory(check) -> None:
     # vLLM's arithmetic from the memory the log printed (two decimals of GiB); with tensor
     # parallelism vLLM keeps the smallest count over its workers and the thread shows one
-    if check.tp == 1:
+    if check.tp * check.pp == 1:
         assert abs(check.exact_error) <= 0.005
     else:
         assert check.logged_tokens <= check.exact_tokens * 1.005

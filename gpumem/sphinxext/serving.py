@@ -26,7 +26,9 @@ from .translation import gettext as _
 DASH = "—"
 SPLITS = ("held-out", "fit", "all")
 MEASURES = ("tokens", "concurrency", "exact")
-STATS = ("median", "worst", "count")
+STATS = ("median", "worst", "count", "within")
+#: The issue's target for launches predicted from scratch (``stat=within`` counts them).
+TARGET = 0.03
 
 
 def _split_label(split: str) -> str:
@@ -151,7 +153,8 @@ def serving_check(
 ) -> str:
     """A figure of the launches against gpumem: ``serving-check stat=median`` → ``4.2%``.
 
-    ``stat`` is ``median`` or ``worst`` absolute error, or ``count`` (launches compared);
+    ``stat`` is ``median`` or ``worst`` absolute error, ``count`` (launches compared) or
+    ``within`` (launches within :data:`TARGET`);
     ``split`` ``held-out`` (default), ``fit`` or ``all``; ``measure`` ``tokens`` or
     ``concurrency`` (predicted from scratch) or ``exact`` (tokens from the KV-cache memory the
     log printed, single-GPU launches); ``generation`` a log format or ``all``.
@@ -166,7 +169,7 @@ def serving_check(
     generations = GENERATIONS if generation == "all" else (generation,)
     chosen = [c for c in _checks(generations) if split in ("all", c.split)]
     if measure == "exact":  # with tensor parallelism a thread shows one worker's memory
-        chosen = [c for c in chosen if c.tp == 1]
+        chosen = [c for c in chosen if c.tp * c.pp == 1]
     error = {
         "tokens": lambda c: c.token_error,
         "concurrency": lambda c: c.concurrency_error,
@@ -175,6 +178,8 @@ def serving_check(
     errors = [abs(e) for e in map(error, chosen) if e is not None]
     if stat == "count":
         return format_int(len(errors), language)
+    if stat == "within":
+        return format_int(sum(error <= TARGET for error in errors), language)
     if not errors:
         raise InvalidValueError("split", split, "a set with launches to compare")
     value = median(errors) if stat == "median" else max(errors)
