@@ -201,3 +201,20 @@ def test_llamacpp_figures_follow_the_records(chinese) -> None:
     assert header[0] == "数据集划分" and [r[0] for r in rows] == ["留出集"]
     with pytest.raises(GpumemError, match="'mean'"):
         compute("llamacpp stat=mean", "en", "GB")
+
+
+def test_llamacpp_rows_by_model_name_the_layers_written(chinese) -> None:
+    from test_llamacpp_records import RECORDS as LOADS
+
+    _, header, rows = table("llamacpp-models", "zh_CN", split="held_out")
+    assert header[:2] == ["模型", "数据集划分"]
+    by_name = {r[0]: r for r in rows}
+    # gpt-oss-20b written with 2 of its 24 layers (one windowed, one full), all 8 loads held out
+    assert by_name["gpt-oss-20b，2 层"][2] == "8"
+    assert sum(int(r[2]) for r in rows) == sum(r["held_out"] for r in LOADS)
+    _, _, rows = table("llamacpp-models", "zh_CN", split="fitted")
+    assert {r[0] for r in rows} == {
+        "Qwen2.5-0.5B，24 层",
+        "Llama-3.2-1B，16 层",
+        "Qwen1.5-MoE-A2.7B，24 层",
+    }

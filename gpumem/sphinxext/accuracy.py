@@ -437,6 +437,40 @@ def llamacpp_table(selection: Selection, language: str) -> Table:
     return _("gpumem against the buffers llama.cpp reports"), header, rows
 
 
+def llamacpp_models_table(selection: Selection, language: str) -> Table:
+    """Per model (as its files were written, layers shown) and split: the same figures as
+    :func:`llamacpp_table`."""
+    header = [
+        _("Model"),
+        _("Split"),
+        _("Loads compared"),
+        _("Weights equal to the byte"),
+        _("KV cache equal to the MiB printed"),
+        _("Compute buffer: median |error|"),
+        _("Compute buffer: worst |error|"),
+    ]
+    groups: dict[tuple[str, str], list[LlamaCppCheck]] = {}
+    for check in llamacpp_checks():
+        if check.split in (selection.split or SPLITS):
+            groups.setdefault((check.record["model"], check.split), []).append(check)
+    rows = []
+    for (model, split), checks in groups.items():
+        spec = load_model(model).with_(**checks[0].record.get("shape", {}))
+        f = _llamacpp_figures(checks)
+        rows.append(
+            [
+                _("{name}, {n} layers").format(
+                    name=spec.name, n=format_int(spec.n_layers, language)
+                ),
+                split_label(split),
+                *(format_int(int(f[key]), language) for key in LLAMACPP_STATS[:3]),
+                percent(float(f["compute_median"])),
+                percent(float(f["compute_worst"])),
+            ]
+        )
+    return _("gpumem against the buffers llama.cpp reports, by model"), header, rows
+
+
 def llamacpp(*, language: str, stat: str, split: str | None = None, digits: str = "2") -> str:
     """A figure of the comparison with llama.cpp's own buffers: ``llamacpp stat=count`` → ``40``;
     ``stat`` is one of :data:`LLAMACPP_STATS`, ``split`` narrows the loads."""
@@ -454,6 +488,7 @@ TABLES: dict[str, Callable[[Selection, str], Table]] = {
     "accuracy-fitted": fitted_table,
     "accuracy-misses": misses_table,
     "llamacpp-summary": llamacpp_table,
+    "llamacpp-models": llamacpp_models_table,
 }
 CHARTS: dict[str, Callable[[Selection, str], tuple[ErrorChart, str]]] = {
     "accuracy": accuracy_chart,
