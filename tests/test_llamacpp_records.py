@@ -165,10 +165,11 @@ def _error(record: dict) -> float:
     return compute_buffer(record) / reported - 1
 
 
-#: Known misses, with their cause. gpt-oss at 512 tokens (the logits decide): ggml's allocator
-#: places the last layer's output above the four stacked expert outputs, as with a shared
-#: expert (an address trace shows it 6 h + 198 values per token below the logits); the formula
-#: counts 2 h for a mixture of experts without a shared one.
+#: Known misses, with their cause. gpt-oss at 512 tokens (the logits decide): an address trace
+#: of ggml's allocator shows the last layer's output 6 h + 198 values per token below the logits,
+#: not 2 h: the FFN input's norm, freed once the experts have read it, merges with the freed
+#: gate and up outputs, the four stacked expert outputs take that block and their sum goes above
+#: them (in OLMoE the router's values sit between the two blocks, and the sum takes the norm's).
 MISSES = {("gpt-oss-20b", 512): (-0.07, -0.06)}
 
 
