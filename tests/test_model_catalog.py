@@ -185,6 +185,8 @@ PUBLISHED_2026 = {
     "phi-4-mini": 7_672_043_520 // 2,  # total_size of the index
     "deepseek-r1-distill-qwen-32b": 32_763_876_352,  # safetensors.total
     "mistral-small-24b": 47_144_806_400 // 2,  # total_size of the index
+    "deepseek-r1-distill-llama-8b": 8_030_261_248,  # safetensors.total
+    "qwen2.5-1.5b": 1_543_714_304,  # safetensors.total of Qwen/Qwen2.5-1.5B-Instruct
 }
 
 
@@ -224,9 +226,22 @@ def test_gemma_3_1b_one_global_layer_in_six_and_a_512_window() -> None:
     assert (spec.sliding_window, spec.vocab_size) == (512, 262_144)
 
 
-def test_r1_distill_qwen_32b_has_the_shapes_of_qwen2_5_32b() -> None:
-    distill = catalog_entry("deepseek-r1-distill-qwen-32b")["config"]
-    assert distill == catalog_entry("qwen2.5-32b")["config"]
+@pytest.mark.parametrize(
+    ("distill", "base"),
+    [
+        ("deepseek-r1-distill-qwen-32b", "qwen2.5-32b"),
+        ("deepseek-r1-distill-llama-8b", "llama-3.1-8b"),
+    ],
+)
+def test_r1_distills_have_the_configs_of_their_bases(distill: str, base: str) -> None:
+    assert catalog_entry(distill)["config"] == catalog_entry(base)["config"]
+
+
+def test_qwen2_5_1_5b_by_hand() -> None:
+    # 28 layers: q/k/v with biases (1536 -> 1536, 256, 256), o 1536², an MLP 3 x 1536 x 8960,
+    # two norms; a tied 151,936 x 1536 embedding stored once; a final norm
+    layer = 1536**2 + 1536 + 2 * (1536 * 256 + 256) + 1536**2 + 3 * 1536 * 8960 + 2 * 1536
+    assert 28 * layer + 151_936 * 1536 + 1536 == PUBLISHED_2026["qwen2.5-1.5b"]
 
 
 def test_qwen3_next_published_total_less_its_mtp_module() -> None:
