@@ -153,7 +153,7 @@ def test_kv_cache_of_chunked_layers() -> None:
 def test_kv_cache_of_recurrent_layers_does_not_grow(seq: int) -> None:
     # Qwen3-Next-80B-A3B: 36 gated DeltaNet layers keep 32 x 128 x 128 + 3 x 8,192 = 548,864
     # values each, whatever the context; 12 full layers cache 2 x 2 x 256 values per token.
-    spec = hub_spec("qwen3-next-80b-a3b")
+    spec = load_model("qwen3-next-80b-a3b")
     e = estimate(spec, mode="inference", seq=seq, dtype="bf16")
     assert e.kv_cache_layers == {"full": 12 * seq * 1024 * 2, "recurrent": 36 * 548_864 * 2}
     assert e.kv_cache_layers["recurrent"] == 39_518_208

@@ -396,7 +396,7 @@ def test_glm_4_5_air_first_dense_layer_shared_expert_and_router_bias() -> None:
 
 
 def test_qwen3_next_gated_deltanet_layers_and_their_state() -> None:
-    spec = from_config(hub_config("qwen3-next-80b-a3b"), name="Qwen3-Next")
+    spec = from_config(config("qwen3-next-80b-a3b"), name="Qwen3-Next")
     h = 2048
     # every 4th layer is gated full attention: the query projection doubles (query + gate)
     full = 2 * h * 16 * 256 + h * 16 * 256 + 2 * h * 2 * 256 + 2 * 256
@@ -415,7 +415,7 @@ def test_qwen3_next_gated_deltanet_layers_and_their_state() -> None:
 
 def test_qwen3_next_layer_types_list_agrees_with_the_interval() -> None:
     kinds = (["linear_attention"] * 3 + ["full_attention"]) * 12
-    cfg = hub_config("qwen3-next-80b-a3b")
+    cfg = config("qwen3-next-80b-a3b")
     assert from_config(cfg | {"layer_types": kinds}, name="x") == from_config(cfg, name="x")
 
 
