@@ -35,7 +35,11 @@ def model_entry(spec: ModelSpec) -> dict[str, object]:
     """What the calculator knows of a model: :data:`MODEL_FIELDS` and the inputs of the
     memory model (:func:`gpumem.estimate.model_inputs`)."""
     fields = spec.as_dict()
-    return {**{key: fields[key] for key in MODEL_FIELDS}, "inputs": model_inputs(spec)}
+    return {
+        **{key: fields[key] for key in MODEL_FIELDS},
+        "quantization": spec.extra.get("quantization"),
+        "inputs": model_inputs(spec),
+    }
 
 
 def models() -> dict[str, dict[str, object]]:
@@ -138,6 +142,11 @@ def calculator_data() -> dict[str, object]:
         "optimizers": optimizers(),
         "profiles": profiles(),
         "families": families(),
+        "shipped": {
+            "formats": modelspec.SHIPPED_FORMATS,
+            "never_quantized": modelspec.NEVER_QUANTIZED,
+            "kept_modules": modelspec.KEPT_MODULES,
+        },
         "siglip_defaults": modelspec._SIGLIP,
         "model_bounds": model_bounds(),
         "tables": tables(),

@@ -250,6 +250,16 @@ def _add_workload_options(p: argparse.ArgumentParser, lists: bool) -> None:
             "larger of the prompt's forward pass and the last decoding step"
         ),
     )
+    g.add_argument(
+        "--weights-as-shipped",
+        action="store_const",
+        const=True,
+        help=_(
+            "inference: count the weights as the checkpoint ships them, the modules its "
+            "quantization_config quantizes (MXFP4 experts, FP8 linear layers) in that format "
+            "with their scales and the rest in --dtype (default: every weight in --dtype)"
+        ),
+    )
     g.add_argument("--attention", help=_("flash (fused, default) or eager"))
     g.add_argument(
         "--logits", help=_("inference: keep logits of the 'last' position (default) or 'all'")
@@ -312,6 +322,7 @@ WORKLOAD_FIELDS = (
     "checkpointing",
     "lora_rank",
     "lora_targets",
+    "weights_as_shipped",
     "dp",
     "tp",
     "pp",

@@ -18,7 +18,7 @@ from ._generated import formulas as fx
 from ._record import Factory, Record
 from .catalog import load_model
 from .errors import ConfigError, InvalidValueError, ParallelismError, Text, UnknownNameError
-from .modelspec import ModelSpec
+from .modelspec import ModelSpec, final_norm_parameters
 from .precision import bytes_per_value, get_format
 from .workload import DEFAULT_SEQ, LORA_TARGETS, MODES, Workload
 
@@ -52,6 +52,10 @@ class Estimate(Record):
         Bytes of live tensors at the peak (what ``torch.cuda.max_memory_allocated`` sees).
     total_bytes
         Everything one GPU needs at the peak, runtime overhead included.
+    pipeline_stage
+        With pipeline parallelism, the stage whose GPU the estimate is for, the one holding the
+        most parameters: ``heaviest`` (``"first"``: the input embeddings; ``"last"``: the LM
+        head and the final norm), its ``layers`` and its ``parameters``; empty without it.
     kv_cache_layers
         Bytes of the KV cache by kind of layer (``full``, ``sliding``, ``chunked``, ``latent``,
         ``recurrent``: see :attr:`~gpumem.modelspec.ModelSpec.layer_types`), the kinds the
@@ -66,6 +70,7 @@ class Estimate(Record):
     tensor_bytes: int
     total_bytes: int
     kv_cache_layers: dict[str, int] = Factory(dict)
+    pipeline_stage: dict[str, object] = Factory(dict)
 
 
 @cache
@@ -195,6 +200,12 @@ def _check_against_file(w: Workload) -> None:
         raise InvalidValueError(
             "mode", w.mode, Text("inference for a GGUF file (its weights are stored quantised)")
         )
+    if w.weights_as_shipped:
+        raise InvalidValueError(
+            "weights_as_shipped",
+            True,
+            Text("false for a GGUF file: its weights are counted as stored in the file"),
+        )
     if get_format(w.dtype).name not in _GGUF_DTYPES:
         raise InvalidValueError(
             "dtype",
@@ -208,6 +219,9 @@ def _check_against_file(w: Workload) -> None:
 
 def model_inputs(m: ModelSpec) -> dict[str, int]:
     """The model's sizes, as the inputs of the memory model."""
+    moe_layers = m.n_layers - m.n_dense_layers if m.is_moe else 0
+    shipped = m.extra.get("quantization") or {}
+    quantized = shipped.get("quantized", ())
     return {
         "P": m.parameters,
         "P_a": m.active_parameters,
@@ -238,7 +252,47 @@ def model_inputs(m: ModelSpec) -> dict[str, int]:
         "e_r": m.recurrent_state,
         "L_n": m.n_mlp_layers,
         "W_f": int(m.extra.get("tensor_bytes", 0)),
+        "t_w": int(m.tie_word_embeddings),
+        "P_n": final_norm_parameters(m),
+        "L_e": moe_layers,
+        "L_d": m.n_mlp_layers or m.n_layers - moe_layers,
+        "f_x": m.intermediate_size,
+        "q_a": int("attention" in quantized),
+        "q_m": int("dense" in quantized),
+        "q_e": int("experts" in quantized),
+        "q_s": int("shared" in quantized),
     }
+
+
+def _shipped_inputs(m: ModelSpec, w: Workload) -> dict[str, float]:
+    """Whether the weights are counted as the checkpoint ships them, and the bytes per weight
+    of its quantized format; refused for a model whose checkpoint gpumem cannot count so."""
+    if not w.weights_as_shipped:
+        return {"x_s": 0, "b_q": 0}
+    shipped = m.extra.get("quantization")
+    if shipped is None:
+        problem = Text(
+            "false for {model}: its config.json has no quantization_config, so every weight "
+            "is in the dtype",
+            model=m.name,
+        )
+    elif shipped["format"] is None:
+        problem = Text(
+            "false for {model}: its quant_method {method!r} is not one gpumem counts (mxfp4; "
+            "fp8 in 128 × 128 blocks of e4m3)",
+            model=m.name,
+            method=shipped["method"],
+        )
+    elif shipped["unplaced"]:
+        problem = Text(
+            "false for {model}: its modules_to_not_convert names {modules}, which gpumem "
+            "does not count apart",
+            model=m.name,
+            modules=", ".join(shipped["unplaced"]),
+        )
+    else:
+        return {"x_s": 1, "b_q": bytes_per_value(shipped["format"])}
+    raise InvalidValueError("weights_as_shipped", True, problem)
 
 
 def _workload_inputs(w: Workload) -> dict[str, float]:
@@ -302,7 +356,7 @@ def symbol_values(m: ModelSpec, w: Workload) -> dict[str, float]:
     """Every input of the memory model for ``m`` under ``w`` (``w.seq`` set), those derived
     from others (:data:`~gpumem._generated.formulas.DERIVED`) included."""
     _check_against_model(m, w)
-    values = {**model_inputs(m), **_workload_inputs(w)}
+    values = {**model_inputs(m), **_workload_inputs(w), **_shipped_inputs(m, w)}
     values.update(_activation_inputs(m, w, fx.b_a(b_d=values["b_d"], x_f=values["x_f"])))
     return evaluate(tuple(n for n in fx.ORDER[peak_formula(w)] if n in fx.DERIVED), values)
 
@@ -423,7 +477,20 @@ def estimate(
         tensors,
         tensors + overhead,
         _kv_cache_layers(values),
+        _pipeline_stage(values),
     )
+
+
+def _pipeline_stage(values: dict[str, object]) -> dict[str, object]:
+    """The heaviest pipeline stage (see ``Estimate``), or nothing without pipelining."""
+    if values["N_pp"] <= 1:
+        return {}
+    first, last = values["stage_first_parameters"], values["stage_last_parameters"]
+    return {
+        "heaviest": "last" if last >= first else "first",
+        "layers": int(values["L_s"]),
+        "parameters": int(-(-values["P_s"] // 1)),
+    }
 
 
 #: The terms ``kv_cache`` sums, by the kind of layer they cache for.

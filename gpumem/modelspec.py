@@ -449,6 +449,7 @@ def from_config(config: dict[str, Any], *, name: str, source: str = "") -> Model
             )
         raise ConfigError(where, problem)
     family = _FAMILIES[model_type]
+    quantization = _quantization(config, where)
     vision = 0
     if family.vision:
         config, vision = _language_model(config, where)
@@ -462,6 +463,8 @@ def from_config(config: dict[str, Any], *, name: str, source: str = "") -> Model
     if vision:
         total, active = total + vision, active + vision
         shape["extra"]["vision_parameters"] = vision
+    if quantization is not None:
+        shape["extra"]["quantization"] = quantization
     if total > MAX_PARAMETERS:
         raise read.error(
             Text(
@@ -505,6 +508,96 @@ def from_config(config: dict[str, Any], *, name: str, source: str = "") -> Model
         source=source,
         extra=shape["extra"],
     )
+
+
+#: The modules of a layer whose weight matrices a checkpoint may ship quantized: ``attention``
+#: (its projections), ``dense`` (a dense MLP), ``experts`` (routed), ``shared`` (shared experts).
+QUANTIZABLE = ("attention", "dense", "experts", "shared")
+#: The quantized formats of Hugging Face checkpoints gpumem can count: their format in
+#: ``data/precisions.json`` and the modules they quantize. transformers' MXFP4 integration
+#: replaces gpt-oss's expert modules only; its fine-grained FP8 replaces every linear layer
+#: (DeepSeek-V3's router is no linear layer, and gpumem keeps routers in the dtype).
+SHIPPED_FORMATS = {
+    "mxfp4": ("mxfp4", ("experts",)),
+    "fp8": ("fp8_block128", QUANTIZABLE),
+}
+#: Modules a ``modules_to_not_convert`` entry may name that are never counted as quantized.
+NEVER_QUANTIZED = ("embed_tokens", "lm_head", "router", "gate", "norm")
+#: The modules an entry of ``modules_to_not_convert`` keeps in the dtype, by its last name.
+KEPT_MODULES = {
+    "self_attn": ("attention",),
+    "attn": ("attention",),
+    "experts": ("experts",),
+    "shared_expert": ("shared",),
+    "shared_experts": ("shared",),
+    "mlp": ("dense", "experts", "shared"),
+}
+
+
+def _quantization(config: dict[str, Any], where: str) -> dict[str, Any] | None:
+    """What a config's ``quantization_config`` says of the weights as shipped: its
+    ``method``, the ``format`` gpumem counts them in (None when it cannot), the modules
+    ``quantized`` and the ``unplaced`` entries of ``modules_to_not_convert`` (those naming one
+    layer, or a module gpumem does not count apart)."""
+    if config.get("quantization_config") is None:
+        return None
+    q = _json_object(config, "quantization_config", where)
+    method = q.get("quant_method")
+    if not isinstance(method, str):
+        raise ConfigError(
+            where,
+            Text("key 'quant_method' is {value!r}; expected a string", value=shown(method)),
+        )
+    skipped = q.get("modules_to_not_convert")
+    skipped = [] if skipped is None else skipped
+    if not isinstance(skipped, list) or not all(isinstance(m, str) for m in skipped):
+        raise ConfigError(
+            where,
+            Text(
+                "key 'modules_to_not_convert' is {value!r}; expected a list of strings",
+                value=shown(skipped),
+            ),
+        )
+    fmt, quantized = SHIPPED_FORMATS.get(method, (None, ()))
+    if method == "fp8" and (
+        q.get("weight_block_size", [128, 128]) != [128, 128] or q.get("fmt", "e4m3") != "e4m3"
+    ):
+        fmt = None  # other blocks or element formats than DeepSeek-V3's and Qwen3's
+    unplaced = []
+    for pattern in skipped:
+        kept = _kept_modules(pattern)
+        if kept is None:
+            unplaced.append(pattern)
+        else:
+            quantized = tuple(m for m in quantized if m not in kept)
+    return {
+        "method": method,
+        "format": fmt,
+        "quantized": list(quantized) if fmt else [],
+        "unplaced": unplaced,
+    }
+
+
+def _kept_modules(pattern: str) -> tuple[str, ...] | None:
+    """The modules of :data:`QUANTIZABLE` that a ``modules_to_not_convert`` entry keeps in
+    the dtype (none for an embedding, LM head, router or norm); None when it names one layer
+    (``model.layers.3.mlp``) or a module gpumem does not count apart (``q_proj``)."""
+    names = [n for n in pattern.split(".") if n not in ("", "*")]
+    if not names:
+        return None
+    last = names[-1]
+    if last in NEVER_QUANTIZED or last.endswith("norm"):
+        return ()
+    if any(n.isascii() and n.isdigit() for n in names):
+        return None
+    return KEPT_MODULES.get(last)
+
+
+def final_norm_parameters(spec: ModelSpec) -> int:
+    """Parameters of the norm after the last layer: ``h`` for an RMSNorm, ``2h`` (weight and
+    bias) for a LayerNorm (GPT-2; BERT's embedding LayerNorm)."""
+    family = _FAMILIES.get(spec.family, _Family())
+    return spec.hidden_size * (2 if family.norm == "layer" else 1)
 
 
 def _language_model(config: dict[str, Any], where: str) -> tuple[dict[str, Any], int]:

@@ -168,8 +168,16 @@ def bytes_per_value(dtype: str) -> float:
 
 def weight_bytes(parameters: int, dtype: str) -> int:
     """Bytes to store ``parameters`` weights in ``dtype`` on one GPU (the ``weights`` formula,
-    exact), rounded up to a whole byte."""
+    exact, every weight in the one format), rounded up to a whole byte."""
     exact = weights(
-        P=parameters, W_f=0, b_w=get_format(dtype).bytes_per_param, N_dp=1, N_tp=1, N_pp=1, z_3=0
+        P_s=parameters,
+        P_q=0,
+        W_f=0,
+        b_w=get_format(dtype).bytes_per_param,
+        b_q=0,
+        N_dp=1,
+        N_tp=1,
+        N_pp=1,
+        z_3=0,
     )
     return math.ceil(exact)

@@ -10,6 +10,7 @@ import json
 
 from .estimate import Estimate, gpu_count, rule_of_thumb, rule_of_thumb_multiplier
 from .i18n import N_, _, columns, current_language
+from .precision import get_format
 from .units import to_unit
 from .vocabulary import (
     COMPONENTS,
@@ -132,14 +133,52 @@ def _in(n_bytes: float, unit: str) -> str:
     return f"{to_unit(n_bytes, unit):,.2f}"
 
 
+#: The stages of a pipeline the estimate may be for, with what sets them apart.
+STAGES = {
+    "first": N_("the first, with the embeddings"),
+    "last": N_("the last, with the LM head and the final norm"),
+}
+
+
+def _formats(e: Estimate) -> str:
+    """The weights' formats: the dtype, the file's own for a GGUF file, or the checkpoint's
+    quantized format beside the dtype when counted as shipped."""
+    w, m = e.workload, e.model
+    if m.parameters_source == "gguf":  # the file's own formats; dtype is the activations'
+        return _("weights as stored, {dtype} activations").format(dtype=w.dtype)
+    if w.weights_as_shipped:
+        shipped = get_format(m.extra["quantization"]["format"]).label
+        return _("{dtype}, quantized modules as shipped ({format})").format(
+            dtype=w.dtype, format=shipped
+        )
+    return w.dtype
+
+
+def _stage(e: Estimate) -> str:
+    """Which pipeline stage the estimate is for (nothing without pipelining)."""
+    stage = e.pipeline_stage
+    if not stage:
+        return ""
+    return (
+        _(
+            "heaviest pipeline stage: {stage}; {layers} of {total} layers, {parameters} parameters"
+        ).format(
+            stage=label(STAGES, stage["heaviest"], _),
+            layers=stage["layers"],
+            total=e.model.n_layers,
+            parameters=f"{stage['parameters']:,}",
+        )
+        + "\n"
+    )
+
+
 def _headline(e: Estimate) -> str:
     w, m = e.workload, e.model
     gpus = gpu_count(w)
-    stored = m.parameters_source == "gguf"  # the file's own formats; dtype is the activations'
     parts = [
         m.name,
         label(MODES, w.mode, _),
-        _("weights as stored, {dtype} activations").format(dtype=w.dtype) if stored else w.dtype,
+        _formats(e),
         _("batch {batch} × {seq} tokens").format(batch=w.batch, seq=f"{w.seq:,}"),
         (_("{n} GPUs") if gpus > 1 else _("{n} GPU")).format(n=gpus),
     ]
@@ -181,6 +220,7 @@ def estimate_text(e: Estimate) -> str:
         + "\n"
         + _("peak per GPU during: {phase}").format(phase=phase)
         + "\n"
+        + _stage(e)
         + _(
             "rule of thumb (parameters × bytes × {factor}, blind to batch, context and "
             "optimizer): {gb} GB = {gib} GiB"
@@ -198,6 +238,7 @@ def estimate_json(e: Estimate) -> dict[str, object]:
         "tensor_bytes": e.tensor_bytes,
         "components": e.components,
         "kv_cache_layers": e.kv_cache_layers,
+        "pipeline_stage": e.pipeline_stage,
         "phase": e.phase,
         "phases": e.phases,
         "units": "bytes",

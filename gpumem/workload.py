@@ -137,8 +137,17 @@ class Workload(Record):
         With ``lora_rank``: the modules adapted, in peft's names: ``"all-linear"`` (every
         linear layer but the LM head, the default) or a comma-separated list of
         ``LORA_TARGETS`` such as ``"q_proj,v_proj"``.
+    weights_as_shipped
+        Inference only: count the weights as the checkpoint ships them, the modules its
+        ``quantization_config`` quantizes (gpt-oss's MXFP4 experts; the FP8 linear layers of
+        DeepSeek-V3 and Qwen3-FP8) in that format, scales included, and the rest in
+        ``dtype``, which must be a floating-point format. Off by default: every weight is in
+        ``dtype``.
     dp, tp, pp, zero
         Data-, tensor- and pipeline-parallel sizes and the ZeRO stage (3 = FSDP full shard).
+        With ``pp`` stages each GPU holds its stage's ⌈L / pp⌉ layers; the first stage also
+        holds the embeddings, the last the final norm and the LM head (a copy of the
+        embedding matrix when tied), and the estimate is for the heavier of the two.
     cuda_context, allocator_reserve
         Runtime overhead: bytes outside the allocator, and the reserve as a fraction of tensor
         memory. Set both to 0 to get tensor memory alone.
@@ -158,6 +167,7 @@ class Workload(Record):
     logits: str | None = None
     lora_rank: int | None = None
     lora_targets: str | None = None
+    weights_as_shipped: bool = False
     dp: int = 1
     tp: int = 1
     pp: int = 1
@@ -186,6 +196,12 @@ class Workload(Record):
         object.__setattr__(self, "zero", zero)
         _choice("attention", self.attention, ATTENTION)
         self._fraction("allocator_reserve")
+        if not isinstance(self.weights_as_shipped, bool):
+            raise InvalidValueError(
+                "weights_as_shipped", self.weights_as_shipped, Text("true or false")
+            )
+        if self.weights_as_shipped:
+            self._check_shipped()
         if self.mode == "training":
             self._check_training()
         else:
@@ -258,6 +274,23 @@ class Workload(Record):
             )
         if self.logits is not None:
             _choice("logits", self.logits, LOGITS)
+
+    def _check_shipped(self) -> None:
+        if self.mode == "training":
+            raise InvalidValueError(
+                "weights_as_shipped",
+                True,
+                Text("false in training (the shipped quantized weights are not trained)"),
+            )
+        if get_format(self.dtype).kind != "float":
+            raise InvalidValueError(
+                "dtype",
+                self.dtype,
+                Text(
+                    "a floating-point format with weights_as_shipped: it is the format of the "
+                    "weights the checkpoint ships unquantized"
+                ),
+            )
 
     def _check_lora_targets(self) -> None:
         if self.lora_rank is None:

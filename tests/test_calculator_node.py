@@ -121,6 +121,8 @@ def _workload(rng: random.Random, context: int) -> dict:
         s["dp"] = rng.choice([1, 1, 2, 8, 64])
     elif rng.random() < 0.3:
         s["logits"] = rng.choice(["last", "all"])
+    if rng.random() < 0.05:  # refused in training and for most models; counted for gpt-oss
+        s["weights_as_shipped"] = True
     s["tp"] = rng.choice([1, 1, 1, 2, 4, 8]) if rng.random() < 0.97 else 3
     s["pp"] = rng.choice([1, 1, 1, 2, 4])
     if rng.random() < 0.3:
@@ -136,6 +138,9 @@ def _cases() -> list[dict]:
     rng = random.Random(20261129)
     models, gpus = model_names(), gpu_names()
     cases = []
+    for model in ("gpt-oss-20b", "gpt-oss-120b", "deepseek-v3"):  # weights as shipped
+        settings = {"weights_as_shipped": True, "pp": 4}
+        cases.append({"model": model, "gpu": "h100-sxm", "settings": settings, "what": "estimate"})
     for model in models:  # every model's defaults
         for gpu in ("h100-sxm", "rtx-4090"):
             cases.append({"model": model, "gpu": gpu, "settings": {}, "what": "answer"})

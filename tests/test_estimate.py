@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from gpumem import GpumemError, InvalidValueError, ParallelismError, estimate, rule_of_thumb
 from gpumem._generated import formulas as fx
-from gpumem.catalog import load_model, model_names
+from gpumem.catalog import catalog_entry, load_model, model_names
 from gpumem.estimate import formula_values, gpu_count, rule_of_thumb_multiplier
+from gpumem.modelspec import from_config
 
 BARE = {"cuda_context": 0, "allocator_reserve": 0.0}  # tensor memory only
 GiB = 2**30
@@ -402,3 +403,157 @@ def test_lora_parameters_over_the_targets(targets, adapters) -> None:
 def test_lora_targets_need_llama_names() -> None:
     with pytest.raises(InvalidValueError, match="lora_targets .*all-linear for GPT-2"):
         estimate("gpt2", mode="training", lora_rank=8, lora_targets="q_proj")
+
+
+# --- pipeline stages: embeddings on the first, LM head and final norm on the last ------------
+# Llama 3.1 8B by hand: one layer is q, o (4096 x 4096), k, v (4096 x 1024), gate, up, down
+# (4096 x 14336) and two RMSNorms = 41,943,040 + 176,160,768 + 8,192 = 218,112,000 parameters;
+# the embedding and the untied LM head are 128,256 x 4096 = 525,336,576 each; the final norm
+# 4,096. 32 layers + both matrices + the norm = 8,030,261,248, the published count.
+LLAMA_LAYER, LLAMA_MATRIX, LLAMA_NORM = 218_112_000, 525_336_576, 4_096
+
+
+def test_llama_3_1_8b_layer_counts_add_up_to_the_published_total() -> None:
+    assert 32 * LLAMA_LAYER + 2 * LLAMA_MATRIX + LLAMA_NORM == 8_030_261_248
+
+
+@pytest.mark.parametrize(
+    ("pp", "layers", "weights"),
+    [
+        # the last stage is the heaviest: ⌈32 / pp⌉ layers, the LM head and the final norm
+        (2, 16, 2 * (16 * LLAMA_LAYER + LLAMA_MATRIX + LLAMA_NORM)),  # 8,030,265,344
+        (4, 8, 2 * (8 * LLAMA_LAYER + LLAMA_MATRIX + LLAMA_NORM)),  # 4,540,473,344
+        (32, 1, 2 * (LLAMA_LAYER + LLAMA_MATRIX + LLAMA_NORM)),  # 1,486,905,344, not P / 32
+    ],
+)
+def test_pipeline_stage_weights_llama_3_1_8b(pp: int, layers: int, weights: int) -> None:
+    e = estimate("llama-3.1-8b", pp=pp, seq=4096, **BARE)
+    assert e.components["weights"] == weights
+    assert e.pipeline_stage == {"heaviest": "last", "layers": layers, "parameters": weights // 2}
+    # the KV cache of the stage's own layers: 2 x 8 KV heads x 128 x 2 bytes per token and layer
+    assert e.components["kv_cache"] == layers * 4096 * 2 * 8 * 128 * 2
+
+
+def test_pipeline_stage_training_state_follows_the_stage() -> None:
+    # mixed precision with AdamW at pp = 32: BF16 gradients (2 bytes), an FP32 master copy
+    # (4) and two FP32 moments (8) of the last stage's 743,452,672 parameters
+    stage = LLAMA_LAYER + LLAMA_MATRIX + LLAMA_NORM
+    e = estimate("llama-3.1-8b", mode="training", pp=32, seq=512, **BARE)
+    values = formula_values(e.model, e.workload)
+    assert values["gradients"] == 2 * stage
+    assert values["master_weights"] == 4 * stage
+    assert values["optimizer_states"] == 8 * stage
+    # LoRA adapters on the stage's own layer only: r x (in + out) over its seven projections
+    lora = estimate("llama-3.1-8b", mode="training", pp=32, lora_rank=8, seq=512, **BARE)
+    features = 2 * (4096 + 4096) + 2 * (4096 + 1024) + 3 * (4096 + 14336)
+    assert formula_values(lora.model, lora.workload)["adapter_weights"] == 8 * features * 4
+
+
+def test_pipeline_tied_embeddings_leave_a_copy_on_the_last_stage() -> None:
+    # Llama 3.2 1B ties its LM head to the 128,256 x 2048 embedding: with 2 stages the first
+    # holds the embedding, the last a copy of it and the final norm, as Megatron-LM does
+    m = load_model("llama-3.2-1b")
+    assert m.tie_word_embeddings
+    matrix, layers = 128_256 * 2048, (m.parameters - 128_256 * 2048 - 2048) // 16
+    e = estimate(m, pp=2, **BARE)
+    assert e.pipeline_stage["parameters"] == matrix + 2048 + 8 * layers
+    assert estimate(m, **BARE).components["weights"] == 2 * m.parameters  # one copy on one GPU
+
+
+# --- weights as the checkpoint ships them ----------------------------------------------------
+def _shipped(experts: int, layers: int, total: int) -> int:
+    """gpt-oss by hand: the experts' gate, up and down matrices (3 x 2880 x 2880 each) in MXFP4,
+    4.25 bits (4 + one 8-bit scale per 32 values); every other parameter in BF16."""
+    mxfp4 = layers * experts * 3 * 2880 * 2880
+    return mxfp4 * 17 // 32 + (total - mxfp4) * 2
+
+
+@pytest.mark.parametrize(
+    ("model", "experts", "layers", "published"),
+    [
+        # model.safetensors.index.json, metadata.total_size, of openai/gpt-oss-20b and -120b
+        ("gpt-oss-20b", 32, 24, 13_761_264_768),
+        ("gpt-oss-120b", 128, 36, 65_248_815_744),
+    ],
+)
+def test_gpt_oss_weights_as_shipped_equal_the_published_files(
+    model: str, experts: int, layers: int, published: int
+) -> None:
+    m = load_model(model)
+    e = estimate(m, weights_as_shipped=True, **BARE)
+    assert e.components["weights"] == _shipped(experts, layers, m.parameters) == published
+    # asked for nothing, every weight is in the dtype: 41.8 GB for the 20b model in BF16
+    assert estimate(m, **BARE).components["weights"] == 2 * m.parameters
+
+
+def test_fp8_block_scaled_weights_as_shipped_deepseek_v3() -> None:
+    # DeepSeek-V3 ships every linear layer of its 61 layers in e4m3 with one FP32 scale per
+    # 128 x 128 block: 1 + 4 / 16,384 bytes per weight; embeddings, norms, routers and the LM
+    # head in BF16. Its layers: 3 dense (18,432 wide), 58 MoE with 256 routed experts and one
+    # shared expert (2,048 wide), and MLA projections of 187,105,280 weights each.
+    h, attention = 7168, 7168 * 1536 + 1536 * 128 * 192 + 7168 * 576 + 512 * 128 * 256
+    attention += 128 * 128 * 7168
+    assert attention == 187_105_280
+    fp8 = 61 * attention + 3 * 3 * h * 18_432 + 58 * (256 + 1) * 3 * h * 2048
+    m = load_model("deepseek-v3")
+    e = estimate(m, weights_as_shipped=True, **BARE)
+    assert e.components["weights"] == -(-(fp8 * (1 + 4 / 16_384) + (m.parameters - fp8) * 2) // 1)
+
+
+def test_weights_as_shipped_per_pipeline_stage() -> None:
+    # gpt-oss-20b on 4 stages: the last holds 6 layers (their experts in MXFP4), the LM head
+    # (201,088 x 2880) and the final norm in BF16
+    m = load_model("gpt-oss-20b")
+    e = estimate(m, weights_as_shipped=True, pp=4, **BARE)
+    matrix, experts = 201_088 * 2880, 32 * 3 * 2880 * 2880
+    layer = (m.parameters - 2 * matrix - 2880) // 24
+    assert e.components["weights"] == (
+        6 * experts * 17 // 32 + (6 * (layer - experts) + matrix + 2880) * 2
+    )
+
+
+@pytest.mark.parametrize(
+    ("model", "settings", "words"),
+    [
+        ("llama-3.1-8b", {}, "no quantization_config"),
+        ("gpt-oss-20b", {"mode": "training"}, "not trained"),
+        ("gpt-oss-20b", {"dtype": "int8"}, "floating-point"),
+    ],
+)
+def test_weights_as_shipped_refused_where_it_cannot_count(
+    model: str, settings: dict, words: str
+) -> None:
+    with pytest.raises(InvalidValueError, match=words):
+        estimate(model, weights_as_shipped=True, **settings)
+
+
+@pytest.mark.parametrize(
+    ("quantization", "words"),
+    [
+        ({"quant_method": "gptq", "bits": 4}, "quant_method 'gptq'"),
+        ({"quant_method": "fp8", "weight_block_size": [64, 64]}, "quant_method 'fp8'"),
+        (
+            {"quant_method": "fp8", "modules_to_not_convert": ["model.layers.0.self_attn"]},
+            "model.layers.0.self_attn",
+        ),
+    ],
+)
+def test_weights_as_shipped_refused_for_a_checkpoint_gpumem_cannot_place(
+    quantization: dict, words: str
+) -> None:
+    config = {**catalog_entry("llama-3.1-8b")["config"], "quantization_config": quantization}
+    m = from_config(config, name="m")
+    assert estimate(m).components["weights"] == estimate("llama-3.1-8b").components["weights"]
+    with pytest.raises(InvalidValueError, match=words):
+        estimate(m, weights_as_shipped=True)
+
+
+def test_fp8_checkpoint_keeps_what_modules_to_not_convert_names() -> None:
+    # a Llama 3.1 8B in FP8 blocks with its attention left in BF16: only the 32 MLPs
+    # (3 x 4096 x 14336 each) are FP8
+    q = {"quant_method": "fp8", "weight_block_size": [128, 128]}
+    q["modules_to_not_convert"] = ["lm_head", "model.layers.*.self_attn", "model.layers.*.mlp.gate"]
+    m = from_config({**catalog_entry("llama-3.1-8b")["config"], "quantization_config": q}, name="m")
+    fp8 = 32 * 3 * 4096 * 14_336
+    e = estimate(m, weights_as_shipped=True, **BARE)
+    assert e.components["weights"] == -(-(fp8 * (1 + 4 / 16_384) + (m.parameters - fp8) * 2) // 1)

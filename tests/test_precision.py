@@ -23,6 +23,8 @@ from gpumem.precision import bytes_per_value, format_names, get_format, weight_b
         ("mxfp8", Fraction(33, 4)),
         # NVFP4: 16 elements share an FP8 scale -> 4 + 8/16
         ("nvfp4", Fraction(9, 2)),
+        # DeepSeek-V3's FP8: one FP32 scale per 128 x 128 block -> 8 + 32/16384 = 8.001953125
+        ("fp8_block128", Fraction(8) + Fraction(32, 128 * 128)),
         # QLoRA NF4 with double quantisation: 4 + 8/64 + 32/(64*256) = 4.126953125
         ("nf4", Fraction(4) + Fraction(8, 64) + Fraction(32, 64 * 256)),
     ],

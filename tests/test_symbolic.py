@@ -50,7 +50,9 @@ sizes = st.integers(min_value=1, max_value=10**6)
 )
 def test_generated_code_equals_symbolic_form(P, L, tp, pp, dp, s, w, n_kv, z) -> None:
     cases = {
-        "weights": {"P": P, "W_f": 0, "b_w": 2, "N_dp": dp, "N_tp": tp, "N_pp": pp, "z_3": z},
+        "weights": {"P_s": P, "P_q": P // 3, "W_f": 0, "b_w": 2, "b_q": 0.53125}
+        | {"N_dp": dp, "N_tp": tp, "N_pp": pp, "z_3": z},
+        "L_s": {"L": L, "N_pp": pp},
         "kv_values_gqa": {"n_kv": n_kv, "d_h": 128, "N_tp": tp},
         "kv_cache_full": {
             "L": L,
@@ -218,12 +220,23 @@ def test_latex_uses_symbol_names() -> None:
 def test_substitute_worked_example_7b_fp16() -> None:
     # 7 billion parameters × 2 bytes = 14 GB, one GPU.
     value = symbolic.substitute(
-        "weights", {"P": 7 * 10**9, "W_f": 0, "b_w": 2, "N_dp": 1, "N_tp": 1, "N_pp": 1, "z_3": 0}
+        "weights",
+        {"P_s": 7 * 10**9, "P_q": 0, "W_f": 0, "b_w": 2, "b_q": 0, "N_dp": 1, "N_tp": 1, "N_pp": 1}
+        | {"z_3": 0},
     )
     assert value == 14 * 10**9
 
 
 def test_weights_of_a_file_are_its_bytes() -> None:
     # a GGUF file's 4,683,072,512 tensor bytes stay exact, whatever the parameters x bytes
-    values = {"P": 7 * 10**9, "b_w": 2, "N_dp": 1, "N_tp": 1, "N_pp": 1, "z_3": 0}
+    values = {
+        "P_s": 7 * 10**9,
+        "P_q": 0,
+        "b_w": 2,
+        "b_q": 0,
+        "N_dp": 1,
+        "N_tp": 1,
+        "N_pp": 1,
+        "z_3": 0,
+    }
     assert fx.weights(W_f=4_683_072_512, **values) == 4_683_072_512

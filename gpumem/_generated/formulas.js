@@ -170,11 +170,6 @@ function lora_parameters(L, r, lora_features) {
   return $mul($mul(L, lora_features), r);
 }
 
-/** trainable parameters */
-function P_t(P, u_l, lora_parameters) {
-  return $add($mul(P, $sub(1n, u_l)), $mul(lora_parameters, u_l));
-}
-
 /** sum of rows + columns over trainable weight matrices */
 function R(L, h, V, u_l, lora_features) {
   return $add($mul(L, lora_features), $mul($sub(1n, u_l), $add(V, h)));
@@ -235,34 +230,79 @@ function gpu_count(N_dp, N_tp, N_pp) {
   return $mul($mul(N_dp, N_pp), N_tp);
 }
 
-/** weights resident on one GPU: the file's exact bytes when it gives them, else parameters × bytes per weight */
-function weights(P, W_f, b_w, N_dp, N_tp, N_pp, z_3) {
-  return $div(((W_f > 0n) ? W_f : $mul(P, b_w)), $mul($mul($pow(N_dp, z_3), N_pp), N_tp));
+/** parameters of the weight matrices of one attention block: query, key, value and output projections, or the down and up projections of multi-head latent attention */
+function attention_weights(h, n_h, n_kv, d_h, c_kv, d_r, c_q, d_v) {
+  return ((c_kv > 0n) ? $add($add($add($mul($mul(c_kv, n_h), $add($sub(d_h, d_r), d_v)), $mul($mul(d_v, h), n_h)), $mul(h, $add(c_kv, d_r))), ((c_q > 0n) ? $add($mul($mul(c_q, d_h), n_h), $mul(c_q, h)) : $mul($mul(d_h, h), n_h))) : $add($mul($mul($mul(2n, d_h), h), n_h), $mul($mul($mul(2n, d_h), h), n_kv)));
+}
+
+/** parameters the checkpoint ships in its quantized format: the weight matrices of the modules its quantization config covers (biases, norms, routers, embeddings and the LM head stay in the dtype) */
+function shipped_parameters(L, h, n_e, L_r, L_n, f_e, n_s, f_s, m_g, L_e, L_d, f_x, q_a, q_m, q_e, q_s, x_s, attention_weights) {
+  return $mul(x_s, $add($mul($mul(attention_weights, q_a), $sub($sub(L, L_n), L_r)), $mul($mul(h, m_g), $add($mul($mul(L_d, f_x), q_m), $mul(L_e, $add($mul($mul(f_e, n_e), q_e), $mul($mul(f_s, n_s), q_s)))))));
+}
+
+/** transformer layers of one pipeline stage */
+function L_s(L, N_pp) {
+  return $ceil_div(L, N_pp);
+}
+
+/** parameters of the L transformer layers: all but the embeddings, the LM head and the final norm */
+function layer_parameters(P, P_e, P_n) {
+  return $sub($sub(P, P_e), P_n);
+}
+
+/** parameters of the first pipeline stage: the input embeddings and L_s layers */
+function stage_first_parameters(L, h, V, P_e, k_c, t_w, L_s, layer_parameters) {
+  return $add($sub(P_e, $mul($mul($mul(V, h), k_c), $sub(1n, t_w))), $div($mul(L_s, layer_parameters), L));
+}
+
+/** parameters of the last pipeline stage: L_s layers, the final norm and the LM head (with tied embeddings a copy of the embedding matrix, which Megatron-LM keeps on the last stage) */
+function stage_last_parameters(L, h, V, k_c, P_n, L_s, layer_parameters) {
+  return $add($add(P_n, $mul($mul(V, h), k_c)), $div($mul(L_s, layer_parameters), L));
+}
+
+/** parameters of the heaviest pipeline stage (all without pipelining) */
+function P_s(P, N_pp, stage_first_parameters, stage_last_parameters) {
+  return ((N_pp <= 1n) ? P : $max(stage_first_parameters, stage_last_parameters));
+}
+
+/** parameters of that stage shipped quantized (0 unless as shipped) */
+function P_q(L, L_s, shipped_parameters) {
+  return $div($mul(L_s, shipped_parameters), L);
+}
+
+/** trainable parameters of the heaviest pipeline stage (all of them without pipelining) */
+function P_t(L, u_l, L_s, P_s, lora_parameters) {
+  return $add($mul(P_s, $sub(1n, u_l)), $div($mul($mul(L_s, lora_parameters), u_l), L));
+}
+
+/** weights resident on one GPU: the file's exact bytes when it gives them, else the parameters of the heaviest pipeline stage × bytes per weight, those the checkpoint ships quantized at the bytes of their format */
+function weights(W_f, b_w, b_q, N_dp, N_tp, N_pp, P_s, P_q, z_3) {
+  return $div(((W_f > 0n) ? $div(W_f, N_pp) : $add($mul(P_q, b_q), $mul(b_w, $add($neg(P_q), P_s)))), $mul($pow(N_dp, z_3), N_tp));
 }
 
 /** LoRA adapters beside the frozen base */
-function adapter_weights(P_t, b_l, N_tp, N_pp) {
-  return $div($mul(P_t, b_l), $mul(N_pp, N_tp));
+function adapter_weights(P_t, b_l, N_tp) {
+  return $div($mul(P_t, b_l), N_tp);
 }
 
 /** FP32 master copy of trainable weights */
-function master_weights(P_t, b_m, N_dp, N_tp, N_pp, z_1) {
-  return $div($mul(P_t, b_m), $mul($mul($pow(N_dp, z_1), N_pp), N_tp));
+function master_weights(P_t, b_m, N_dp, N_tp, z_1) {
+  return $div($mul(P_t, b_m), $mul($pow(N_dp, z_1), N_tp));
 }
 
 /** optimizer states (Adam: two moments per trainable parameter) */
-function optimizer_states(P_t, R, b_o, n_o, n_f, N_dp, N_tp, N_pp, z_1) {
-  return $div($mul(b_o, $add($mul(P_t, n_o), $mul(R, n_f))), $mul($mul($pow(N_dp, z_1), N_pp), N_tp));
+function optimizer_states(P_t, L, R, b_o, n_o, n_f, N_dp, N_tp, L_s, z_1) {
+  return $div($mul(b_o, $add($mul(P_t, n_o), $div($mul($mul(L_s, R), n_f), L))), $mul($pow(N_dp, z_1), N_tp));
 }
 
 /** gradients of the trainable weights */
-function gradients(P_t, b_g, N_dp, N_tp, N_pp, z_2) {
-  return $div($mul(P_t, b_g), $mul($mul($pow(N_dp, z_2), N_pp), N_tp));
+function gradients(P_t, b_g, N_dp, N_tp, z_2) {
+  return $div($mul(P_t, b_g), $mul($pow(N_dp, z_2), N_tp));
 }
 
 /** temporaries allocated during the optimizer step */
-function optimizer_temporaries(P_t, b_o, t_o, N_dp, N_tp, N_pp, z_1) {
-  return $div($mul($mul(P_t, b_o), t_o), $mul($mul($pow(N_dp, z_1), N_pp), N_tp));
+function optimizer_temporaries(P_t, b_o, t_o, N_dp, N_tp, z_1) {
+  return $div($mul($mul(P_t, b_o), t_o), $mul($pow(N_dp, z_1), N_tp));
 }
 
 /** KV-cache values per token and layer on one GPU: a key and a value per KV head */
@@ -556,7 +596,6 @@ return {
     F: [F, ["h", "f", "c_kv", "m_g", "attention_features_gqa", "attention_features_mla"]],
     lora_features: [lora_features, ["h", "n_h", "n_kv", "d_h", "f", "F", "y_a", "j_q", "j_k", "j_v", "j_o", "j_g", "j_u", "j_d"]],
     lora_parameters: [lora_parameters, ["L", "r", "lora_features"]],
-    P_t: [P_t, ["P", "u_l", "lora_parameters"]],
     R: [R, ["L", "h", "V", "u_l", "lora_features"]],
     s_l: [s_l, ["s", "x_l"]],
     b_a: [b_a, ["b_d", "x_f"]],
@@ -569,12 +608,21 @@ return {
     b_o: [b_o, ["b_t", "b_s"]],
     b_c: [b_c, ["u_l", "p_a", "b_a"]],
     gpu_count: [gpu_count, ["N_dp", "N_tp", "N_pp"]],
-    weights: [weights, ["P", "W_f", "b_w", "N_dp", "N_tp", "N_pp", "z_3"]],
-    adapter_weights: [adapter_weights, ["P_t", "b_l", "N_tp", "N_pp"]],
-    master_weights: [master_weights, ["P_t", "b_m", "N_dp", "N_tp", "N_pp", "z_1"]],
-    optimizer_states: [optimizer_states, ["P_t", "R", "b_o", "n_o", "n_f", "N_dp", "N_tp", "N_pp", "z_1"]],
-    gradients: [gradients, ["P_t", "b_g", "N_dp", "N_tp", "N_pp", "z_2"]],
-    optimizer_temporaries: [optimizer_temporaries, ["P_t", "b_o", "t_o", "N_dp", "N_tp", "N_pp", "z_1"]],
+    attention_weights: [attention_weights, ["h", "n_h", "n_kv", "d_h", "c_kv", "d_r", "c_q", "d_v"]],
+    shipped_parameters: [shipped_parameters, ["L", "h", "n_e", "L_r", "L_n", "f_e", "n_s", "f_s", "m_g", "L_e", "L_d", "f_x", "q_a", "q_m", "q_e", "q_s", "x_s", "attention_weights"]],
+    L_s: [L_s, ["L", "N_pp"]],
+    layer_parameters: [layer_parameters, ["P", "P_e", "P_n"]],
+    stage_first_parameters: [stage_first_parameters, ["L", "h", "V", "P_e", "k_c", "t_w", "L_s", "layer_parameters"]],
+    stage_last_parameters: [stage_last_parameters, ["L", "h", "V", "k_c", "P_n", "L_s", "layer_parameters"]],
+    P_s: [P_s, ["P", "N_pp", "stage_first_parameters", "stage_last_parameters"]],
+    P_q: [P_q, ["L", "L_s", "shipped_parameters"]],
+    P_t: [P_t, ["L", "u_l", "L_s", "P_s", "lora_parameters"]],
+    weights: [weights, ["W_f", "b_w", "b_q", "N_dp", "N_tp", "N_pp", "P_s", "P_q", "z_3"]],
+    adapter_weights: [adapter_weights, ["P_t", "b_l", "N_tp"]],
+    master_weights: [master_weights, ["P_t", "b_m", "N_dp", "N_tp", "z_1"]],
+    optimizer_states: [optimizer_states, ["P_t", "L", "R", "b_o", "n_o", "n_f", "N_dp", "N_tp", "L_s", "z_1"]],
+    gradients: [gradients, ["P_t", "b_g", "N_dp", "N_tp", "z_2"]],
+    optimizer_temporaries: [optimizer_temporaries, ["P_t", "b_o", "t_o", "N_dp", "N_tp", "z_1"]],
     kv_values_gqa: [kv_values_gqa, ["n_kv", "d_h", "N_tp"]],
     kv_values_mla: [kv_values_mla, ["c_kv", "d_r"]],
     e_kv: [e_kv, ["c_kv", "k_c", "kv_values_gqa", "kv_values_mla"]],
@@ -634,8 +682,8 @@ return {
   },
   /** The tables printed with the formulas (evaluation order, phases, components). */
   tables: {
-    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "P_t", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "phase_forward", "phase_backward", "phase_optimizer", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "kv_cache_overhang", "prefill_workspace", "logits_inference", "attention_masks", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
-    DERIVED: ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "P_t", "R", "s_l", "b_a", "b_kv", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "kv_values_gqa", "kv_values_mla", "e_kv", "k_r"],
+    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "phase_forward", "phase_backward", "phase_optimizer", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "kv_cache_overhang", "prefill_workspace", "logits_inference", "attention_masks", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
+    DERIVED: ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "s_l", "b_a", "b_kv", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "kv_values_gqa", "kv_values_mla", "e_kv", "k_r"],
     PEAKS: {"training_peak": ["forward", "backward", "optimizer"], "inference_peak": ["prefill", "decode"]},
     PHASES: {"forward": ["phase_forward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies"], ["logits_forward"]]], "backward": ["phase_backward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies_kept"], ["recomputed_layer", "logits_backward"]]], "optimizer": ["phase_optimizer", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gradients"], ["optimizer_temporaries"]]], "prefill": ["phase_prefill", [["weights"], ["kv_cache"], ["kv_cache_overhang"], ["prefill_workspace", "logits_inference"], ["attention_masks"]]], "decode": ["phase_decode", [["weights"], ["kv_cache_decode"], ["decode_workspace", "logits_decode"]]]},
     COMPONENTS: {"weights": "weights", "adapter_weights": "adapter_weights", "master_weights": "master_weights", "optimizer_states": "optimizer_states", "gradients": "gradients", "optimizer_temporaries": "optimizer_temporaries", "kv_cache": "kv_cache", "kv_cache_overhang": "kv_cache_overhang", "activations_training": "activations", "recomputed_layer": "recomputed_layer", "autocast_copies": "autocast_copies", "autocast_copies_kept": "autocast_copies", "logits_forward": "logits", "logits_backward": "logits", "prefill_workspace": "prefill_workspace", "logits_inference": "logits", "attention_masks": "attention_masks", "kv_cache_decode": "kv_cache", "decode_workspace": "decode_workspace", "logits_decode": "logits"},

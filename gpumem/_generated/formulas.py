@@ -64,11 +64,6 @@ def lora_parameters(L, r, lora_features):
     return L*lora_features*r
 
 
-def P_t(P, u_l, lora_parameters):
-    """trainable parameters"""
-    return P*(1 - u_l) + lora_parameters*u_l
-
-
 def R(L, h, V, u_l, lora_features):
     """sum of rows + columns over trainable weight matrices"""
     return L*lora_features + (1 - u_l)*(V + h)
@@ -129,34 +124,79 @@ def gpu_count(N_dp, N_tp, N_pp):
     return N_dp*N_pp*N_tp
 
 
-def weights(P, W_f, b_w, N_dp, N_tp, N_pp, z_3):
-    """weights resident on one GPU: the file's exact bytes when it gives them, else parameters × bytes per weight"""
-    return ((W_f) if (W_f > 0) else (P*b_w))/(N_dp**z_3*N_pp*N_tp)
+def attention_weights(h, n_h, n_kv, d_h, c_kv, d_r, c_q, d_v):
+    """parameters of the weight matrices of one attention block: query, key, value and output projections, or the down and up projections of multi-head latent attention"""
+    return ((c_kv*n_h*(d_h - d_r + d_v) + d_v*h*n_h + h*(c_kv + d_r) + ((c_q*d_h*n_h + c_q*h) if (c_q > 0) else (d_h*h*n_h))) if (c_kv > 0) else (2*d_h*h*n_h + 2*d_h*h*n_kv))
 
 
-def adapter_weights(P_t, b_l, N_tp, N_pp):
+def shipped_parameters(L, h, n_e, L_r, L_n, f_e, n_s, f_s, m_g, L_e, L_d, f_x, q_a, q_m, q_e, q_s, x_s, attention_weights):
+    """parameters the checkpoint ships in its quantized format: the weight matrices of the modules its quantization config covers (biases, norms, routers, embeddings and the LM head stay in the dtype)"""
+    return x_s*(attention_weights*q_a*(L - L_n - L_r) + h*m_g*(L_d*f_x*q_m + L_e*(f_e*n_e*q_e + f_s*n_s*q_s)))
+
+
+def L_s(L, N_pp):
+    """transformer layers of one pipeline stage"""
+    return _ceil_div(L, N_pp)
+
+
+def layer_parameters(P, P_e, P_n):
+    """parameters of the L transformer layers: all but the embeddings, the LM head and the final norm"""
+    return P - P_e - P_n
+
+
+def stage_first_parameters(L, h, V, P_e, k_c, t_w, L_s, layer_parameters):
+    """parameters of the first pipeline stage: the input embeddings and L_s layers"""
+    return P_e - V*h*k_c*(1 - t_w) + L_s*layer_parameters/L
+
+
+def stage_last_parameters(L, h, V, k_c, P_n, L_s, layer_parameters):
+    """parameters of the last pipeline stage: L_s layers, the final norm and the LM head (with tied embeddings a copy of the embedding matrix, which Megatron-LM keeps on the last stage)"""
+    return P_n + V*h*k_c + L_s*layer_parameters/L
+
+
+def P_s(P, N_pp, stage_first_parameters, stage_last_parameters):
+    """parameters of the heaviest pipeline stage (all without pipelining)"""
+    return ((P) if (N_pp <= 1) else (_max(stage_first_parameters, stage_last_parameters)))
+
+
+def P_q(L, L_s, shipped_parameters):
+    """parameters of that stage shipped quantized (0 unless as shipped)"""
+    return L_s*shipped_parameters/L
+
+
+def P_t(L, u_l, L_s, P_s, lora_parameters):
+    """trainable parameters of the heaviest pipeline stage (all of them without pipelining)"""
+    return P_s*(1 - u_l) + L_s*lora_parameters*u_l/L
+
+
+def weights(W_f, b_w, b_q, N_dp, N_tp, N_pp, P_s, P_q, z_3):
+    """weights resident on one GPU: the file's exact bytes when it gives them, else the parameters of the heaviest pipeline stage × bytes per weight, those the checkpoint ships quantized at the bytes of their format"""
+    return ((W_f/N_pp) if (W_f > 0) else (P_q*b_q + b_w*(-P_q + P_s)))/(N_dp**z_3*N_tp)
+
+
+def adapter_weights(P_t, b_l, N_tp):
     """LoRA adapters beside the frozen base"""
-    return P_t*b_l/(N_pp*N_tp)
+    return P_t*b_l/N_tp
 
 
-def master_weights(P_t, b_m, N_dp, N_tp, N_pp, z_1):
+def master_weights(P_t, b_m, N_dp, N_tp, z_1):
     """FP32 master copy of trainable weights"""
-    return P_t*b_m/(N_dp**z_1*N_pp*N_tp)
+    return P_t*b_m/(N_dp**z_1*N_tp)
 
 
-def optimizer_states(P_t, R, b_o, n_o, n_f, N_dp, N_tp, N_pp, z_1):
+def optimizer_states(P_t, L, R, b_o, n_o, n_f, N_dp, N_tp, L_s, z_1):
     """optimizer states (Adam: two moments per trainable parameter)"""
-    return b_o*(P_t*n_o + R*n_f)/(N_dp**z_1*N_pp*N_tp)
+    return b_o*(P_t*n_o + L_s*R*n_f/L)/(N_dp**z_1*N_tp)
 
 
-def gradients(P_t, b_g, N_dp, N_tp, N_pp, z_2):
+def gradients(P_t, b_g, N_dp, N_tp, z_2):
     """gradients of the trainable weights"""
-    return P_t*b_g/(N_dp**z_2*N_pp*N_tp)
+    return P_t*b_g/(N_dp**z_2*N_tp)
 
 
-def optimizer_temporaries(P_t, b_o, t_o, N_dp, N_tp, N_pp, z_1):
+def optimizer_temporaries(P_t, b_o, t_o, N_dp, N_tp, z_1):
     """temporaries allocated during the optimizer step"""
-    return P_t*b_o*t_o/(N_dp**z_1*N_pp*N_tp)
+    return P_t*b_o*t_o/(N_dp**z_1*N_tp)
 
 
 def kv_values_gqa(n_kv, d_h, N_tp):
@@ -447,7 +487,6 @@ ORDER = {'training_peak': ('P_m',
                    'F',
                    'lora_features',
                    'lora_parameters',
-                   'P_t',
                    'R',
                    'b_a',
                    'b_t',
@@ -457,6 +496,15 @@ ORDER = {'training_peak': ('P_m',
                    'b_m',
                    'b_o',
                    'b_c',
+                   'attention_weights',
+                   'shipped_parameters',
+                   'L_s',
+                   'layer_parameters',
+                   'stage_first_parameters',
+                   'stage_last_parameters',
+                   'P_s',
+                   'P_q',
+                   'P_t',
                    'weights',
                    'adapter_weights',
                    'master_weights',
@@ -479,6 +527,14 @@ ORDER = {'training_peak': ('P_m',
                     'b_a',
                     'b_kv',
                     'b_w',
+                    'attention_weights',
+                    'shipped_parameters',
+                    'L_s',
+                    'layer_parameters',
+                    'stage_first_parameters',
+                    'stage_last_parameters',
+                    'P_s',
+                    'P_q',
                     'weights',
                     'kv_values_gqa',
                     'kv_values_mla',
@@ -508,7 +564,6 @@ DERIVED = ('P_m',
  'F',
  'lora_features',
  'lora_parameters',
- 'P_t',
  'R',
  's_l',
  'b_a',
@@ -520,6 +575,15 @@ DERIVED = ('P_m',
  'b_m',
  'b_o',
  'b_c',
+ 'attention_weights',
+ 'shipped_parameters',
+ 'L_s',
+ 'layer_parameters',
+ 'stage_first_parameters',
+ 'stage_last_parameters',
+ 'P_s',
+ 'P_q',
+ 'P_t',
  'kv_values_gqa',
  'kv_values_mla',
  'e_kv',

@@ -16,7 +16,7 @@ from ..units import UNITS
 from ..workload import Workload
 
 #: A workload as written: ``(("mode", "training"), ("seq", 4096))``.
-WorkloadSpec = tuple[tuple[str, int | float | str], ...]
+WorkloadSpec = tuple[tuple[str, bool | int | float | str], ...]
 
 
 def words(text: str | None) -> list[str]:
@@ -107,12 +107,16 @@ def dtype_groups(text: str | None) -> tuple[tuple[str, ...], ...]:
 
 
 def workload_spec(fields: dict[str, str], what: str = "workload field") -> WorkloadSpec:
-    """Workload fields given as text, checked: numbers where they read as numbers; ``what``
-    names a field in an error."""
+    """Workload fields given as text, checked: numbers where they read as numbers, ``true``
+    and ``false`` as booleans; ``what`` names a field in an error."""
     for key in fields:
         if key not in Workload._fields:
             raise UnknownNameError(what, key, Workload._fields)
-    spec = tuple((key, number_or_text(value, key)) for key, value in fields.items())
+    truth = {"true": True, "false": False}
+    spec = tuple(
+        (key, truth[value] if value in truth else number_or_text(value, key))
+        for key, value in fields.items()
+    )
     Workload(**dict(spec))  # check the values now, with the option's text in the error
     return spec
 

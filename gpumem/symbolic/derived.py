@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .core import define, derive
+from .core import CeilDiv, define, derive
 from .inputs import (
     F,
     L,
+    L_d,
+    L_e,
+    L_n,
+    L_r,
+    L_s,
     N_dp,
     N_pp,
     N_tp,
     P,
     P_e,
     P_m,
+    P_n,
+    P_q,
+    P_s,
     P_t,
     R,
     V,
@@ -40,6 +48,7 @@ from .inputs import (
     f_d,
     f_e,
     f_s,
+    f_x,
     h,
     j_d,
     j_g,
@@ -48,19 +57,27 @@ from .inputs import (
     j_q,
     j_u,
     j_v,
+    k_c,
     k_e,
     m_g,
+    n_e,
     n_h,
     n_kv,
     n_s,
     p_a,
     p_m,
+    q_a,
+    q_e,
+    q_m,
+    q_s,
     r,
     s,
     s_l,
+    t_w,
     u_l,
     x_f,
     x_l,
+    x_s,
     y_a,
     z_1,
     z_2,
@@ -118,7 +135,6 @@ define(
     r * L * sp.Symbol("lora_features"),
     "trainable LoRA adapter parameters",
 )
-derive(P_t, u_l * sp.Symbol("lora_parameters") + (1 - u_l) * P)
 derive(R, L * sp.Symbol("lora_features") + (1 - u_l) * (V + h))
 derive(s_l, sp.Piecewise((s, x_l > 0), (1, True)))
 # Activations in the dtype when it is a float of 16 bits or more, else in 16 bits.
@@ -136,7 +152,73 @@ derive(b_o, sp.Piecewise((b_s, b_s > 0), (b_t, True)))
 derive(b_c, autocast * b_a)
 define("gpu_count", "N", N_dp * N_tp * N_pp, "GPUs of a layout: data × tensor × pipeline parallel")
 
-# Shards: how many GPUs share one copy of each kind of state.
+# --- weights as the checkpoint ships them ----------------------------------------------------
+q_out = n_h * d_h  # width of the query heads
+define(
+    "attention_weights",
+    r"P_{\mathrm{attn}}",
+    sp.Piecewise(
+        (
+            sp.Piecewise((h * c_q + c_q * q_out, c_q > 0), (h * q_out, True))
+            + h * (c_kv + d_r)
+            + c_kv * n_h * (d_h - d_r + d_v)
+            + n_h * d_v * h,
+            c_kv > 0,
+        ),
+        (2 * h * q_out + 2 * h * n_kv * d_h, True),
+    ),
+    "parameters of the weight matrices of one attention block: query, key, value and output "
+    "projections, or the down and up projections of multi-head latent attention",
+)
+define(
+    "shipped_parameters",
+    r"P_{\mathrm{quant}}",
+    x_s
+    * (
+        q_a * (L - L_r - L_n) * sp.Symbol("attention_weights")
+        + m_g * h * (q_m * L_d * f_x + L_e * (q_e * n_e * f_e + q_s * n_s * f_s))
+    ),
+    "parameters the checkpoint ships in its quantized format: the weight matrices of the "
+    "modules its quantization config covers (biases, norms, routers, embeddings and the LM "
+    "head stay in the dtype)",
+)
+
+# --- pipeline stages: embeddings on the first, the LM head and final norm on the last -------
+derive(L_s, CeilDiv(L, N_pp))
+define(
+    "layer_parameters",
+    r"P_{\mathrm{layers}}",
+    P - P_e - P_n,
+    "parameters of the L transformer layers: all but the embeddings, the LM head and the "
+    "final norm",
+)
+P_layer_stage = sp.Symbol("layer_parameters") * L_s / L
+define(
+    "stage_first_parameters",
+    r"P_{\mathrm{first}}",
+    P_e - k_c * (1 - t_w) * V * h + P_layer_stage,
+    "parameters of the first pipeline stage: the input embeddings and L_s layers",
+)
+define(
+    "stage_last_parameters",
+    r"P_{\mathrm{last}}",
+    k_c * V * h + P_n + P_layer_stage,
+    "parameters of the last pipeline stage: L_s layers, the final norm and the LM head (with "
+    "tied embeddings a copy of the embedding matrix, which Megatron-LM keeps on the last stage)",
+)
+derive(
+    P_s,
+    sp.Piecewise(
+        (P, N_pp <= 1),
+        (sp.Max(sp.Symbol("stage_first_parameters"), sp.Symbol("stage_last_parameters")), True),
+    ),
+)
+derive(P_q, sp.Symbol("shipped_parameters") * L_s / L)
+derive(P_t, u_l * sp.Symbol("lora_parameters") * L_s / L + (1 - u_l) * P_s)
+
+# Shards: how many GPUs of one pipeline stage share one copy of each kind of state; the
+# weights of a whole model (autocast's copies) are also split over the stages.
 shard_weights = N_tp * N_pp * N_dp**z_3
-shard_grads = N_tp * N_pp * N_dp**z_2
-shard_optim = N_tp * N_pp * N_dp**z_1
+stage_shard_weights = N_tp * N_dp**z_3
+stage_shard_grads = N_tp * N_dp**z_2
+stage_shard_optim = N_tp * N_dp**z_1

@@ -8,7 +8,11 @@ from .core import sym
 
 # --- the model -------------------------------------------------------------------------------
 P = sym("P", "P", "parameters of the whole model", integer=True)
-P_t = sym("P_t", r"P_{\mathrm{train}}", "trainable parameters", integer=True)
+P_t = sym(
+    "P_t",
+    r"P_{\mathrm{train}}",
+    "trainable parameters of the heaviest pipeline stage (all of them without pipelining)",
+)
 P_m = sym("P_m", r"P_{\mathrm{mm}}", "parameters that enter matrix multiplications", integer=True)
 P_a = sym("P_a", r"P_{\mathrm{active}}", "parameters used per token (all of them unless MoE)")
 L = sym("L", "L", "transformer layers", integer=True)
@@ -56,6 +60,25 @@ W_f = sym(
     "bytes of the weights as stored in a GGUF file (0: parameters × bytes per weight)",
     integer=True,
 )
+t_w = sym("t_w", "t_w", "1 if the LM head is the token embedding's matrix (tied)", integer=True)
+P_n = sym("P_n", r"P_{\mathrm{norm}}", "parameters of the norm after the last layer", integer=True)
+L_e = sym("L_e", "L_e", "layers whose MLP is a mixture of experts", integer=True)
+L_d = sym("L_d", "L_d", "layers with a dense MLP", integer=True)
+f_x = sym("f_x", "f_x", "MLP width of the layers with a dense MLP", integer=True)
+q_a, q_m, q_e, q_s = (
+    sym(
+        f"q_{key}",
+        f"q_{{{key}}}",
+        f"1 if the checkpoint ships {what} in its quantized format, else 0",
+        integer=True,
+    )
+    for key, what in (
+        ("a", "the attention projections"),
+        ("m", "the dense MLPs"),
+        ("e", "the routed experts"),
+        ("s", "the shared experts"),
+    )
+)
 
 # --- the workload ----------------------------------------------------------------------------
 B = sym("B", "B", "batch size (sequences per GPU per step)", integer=True)
@@ -81,6 +104,14 @@ p_a = sym(
     "p_a", "p_a", "1 with autocast (FP32 weights, low-precision compute), else 0", integer=True
 )
 
+x_s = sym(
+    "x_s",
+    "x_s",
+    "1 to count the weights as the checkpoint ships them (its quantized modules in their "
+    "format), else 0",
+    integer=True,
+)
+
 # --- bytes per stored value ------------------------------------------------------------------
 b_d = sym("b_d", "b_d", "bytes per value of the workload's dtype")
 x_f = sym(
@@ -90,6 +121,9 @@ b_k = sym("b_k", "b_k", "bytes per value of the KV-cache format (0: the activati
 b_t = sym("b_t", r"b_{\mathrm{train}}", "bytes per value of trainable state")
 b_s = sym("b_s", "b_s", "bytes per optimizer-state value fixed by the optimizer (0: b_train)")
 b_w = sym("b_w", "b_w", "bytes per weight")
+b_q = sym(
+    "b_q", "b_q", "bytes per weight of the checkpoint's quantized format, block scales included"
+)
 b_kv = sym("b_kv", r"b_{kv}", "bytes per KV-cache value")
 b_a = sym("b_a", "b_a", "bytes per activation value")
 b_g = sym("b_g", "b_g", "bytes per gradient value")
@@ -134,6 +168,9 @@ i_s = sym("i_s", r"\iota_s", "bytes live per token, head and key at inference (0
 N_dp = sym("N_dp", r"N_{dp}", "data-parallel GPUs", integer=True)
 N_tp = sym("N_tp", r"N_{tp}", "tensor-parallel GPUs", integer=True)
 N_pp = sym("N_pp", r"N_{pp}", "pipeline-parallel stages", integer=True)
+L_s = sym("L_s", "L_s", "transformer layers of one pipeline stage", integer=True)
+P_s = sym("P_s", "P_s", "parameters of the heaviest pipeline stage (all without pipelining)")
+P_q = sym("P_q", "P_q", "parameters of that stage shipped quantized (0 unless as shipped)")
 z_1 = sym("z_1", "z_1", "1 if ZeRO stage >= 1 (optimizer states sharded), else 0", integer=True)
 z_2 = sym("z_2", "z_2", "1 if ZeRO stage >= 2 (gradients sharded), else 0", integer=True)
 z_3 = sym("z_3", "z_3", "1 if ZeRO stage 3 / FSDP (weights sharded), else 0", integer=True)

@@ -614,6 +614,59 @@
     return value;
   }
 
+  const own = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
+
+  /** ``_quantization``: what a config's quantization_config says of the weights as shipped. */
+  function quantization(config, where) {
+    if (!own(config, "quantization_config") || config.quantization_config === null) return null;
+    const q = jsonObject(config, "quantization_config", where);
+    const method = own(q, "quant_method") ? q.quant_method : null;
+    if (typeof method !== "string") {
+      throw configError(
+        where,
+        engine.text("key 'quant_method' is {value!r}; expected a string", {
+          value: asShown(method),
+        }),
+      );
+    }
+    let skipped = own(q, "modules_to_not_convert") ? q.modules_to_not_convert : null;
+    if (skipped === null) skipped = [];
+    if (!Array.isArray(skipped) || !skipped.every((m) => typeof m === "string")) {
+      throw configError(
+        where,
+        engine.text("key 'modules_to_not_convert' is {value!r}; expected a list of strings", {
+          value: asShown(skipped),
+        }),
+      );
+    }
+    const shipped = data.shipped.formats;
+    let [fmt, quantized] = own(shipped, method) ? shipped[method] : [null, []];
+    const block = own(q, "weight_block_size") ? q.weight_block_size : [128n, 128n];
+    const blocks128 =
+      Array.isArray(block) &&
+      block.length === 2 &&
+      block.every((x) => (typeof x === "bigint" || typeof x === "number") && x == 128);
+    const element = own(q, "fmt") ? q.fmt : "e4m3";
+    if (method === "fp8" && !(blocks128 && element === "e4m3")) fmt = null;
+    const unplaced = [];
+    for (const pattern of skipped) {
+      const kept = keptModules(pattern);
+      if (kept === null) unplaced.push(pattern);
+      else quantized = quantized.filter((m) => !kept.includes(m));
+    }
+    return { method: method, format: fmt, quantized: fmt ? quantized : [], unplaced: unplaced };
+  }
+
+  /** ``_kept_modules``: what a modules_to_not_convert entry keeps in the dtype, or null. */
+  function keptModules(pattern) {
+    const names = pattern.split(".").filter((n) => n !== "" && n !== "*");
+    if (!names.length) return null;
+    const last = names[names.length - 1];
+    if (data.shipped.never_quantized.includes(last) || last.endsWith("norm")) return [];
+    if (names.some((n) => /^[0-9]+$/.test(n))) return null;
+    return own(data.shipped.kept_modules, last) ? data.shipped.kept_modules[last] : null;
+  }
+
   /** ``_text_config``: the language model's config nested in a multimodal one. */
   function textConfig(config, where, modelType) {
     const text = jsonObject(config, "text_config", where);
@@ -660,6 +713,7 @@
       throw configError(where, problem);
     }
     let family = data.families[modelType];
+    const shipped = quantization(config, where);
     let vision = 0n;
     if (family.vision) {
       [config, vision] = languageModel(config, where);
@@ -685,6 +739,9 @@
     }
     const slidingLayers = s.sliding_layers;
     const moe = s.experts > 0n;
+    const moeLayers = moe ? s.moe_layers : 0n;
+    const quantized = shipped === null ? [] : shipped.quantized;
+    const flag = (condition) => (condition ? 1n : 0n);
     return {
       name: name,
       family: modelType,
@@ -694,6 +751,7 @@
       hidden_size: s.h,
       n_heads: s.heads,
       max_context: s.max_context,
+      quantization: shipped,
       inputs: {
         P: total,
         P_a: active,
@@ -724,6 +782,15 @@
         e_r: s.recurrent_state,
         L_n: s.mlp_only,
         W_f: 0n,
+        t_w: s.tied ? 1n : 0n,
+        P_n: data.families[modelType].norm === "layer" ? 2n * s.h : s.h,
+        L_e: moeLayers,
+        L_d: s.mlp_only || s.layers - moeLayers,
+        f_x: s.inter,
+        q_a: flag(quantized.includes("attention")),
+        q_m: flag(quantized.includes("dense")),
+        q_e: flag(quantized.includes("experts")),
+        q_s: flag(quantized.includes("shared")),
       },
     };
   }

@@ -30,8 +30,9 @@
     return t;
   }
 
-  /** Python's repr of a str, an int or a float. */
+  /** Python's repr of a str, a bool, an int or a float. */
   function repr(value) {
+    if (typeof value === "boolean") return value ? "True" : "False";
     if (typeof value === "string") {
       const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
       return quote + value.replace(/\\/g, "\\\\").split(quote).join("\\" + quote) + quote;
@@ -149,6 +150,7 @@
     logits: null,
     lora_rank: null,
     lora_targets: null,
+    weights_as_shipped: false,
     dp: 1n,
     tp: 1n,
     pp: 1n,
@@ -224,8 +226,33 @@
       );
     }
     w.allocator_reserve = Number(reserve);
+    if (typeof w.weights_as_shipped !== "boolean") {
+      throw invalidValue("weights_as_shipped", w.weights_as_shipped, text("true or false"));
+    }
+    if (w.weights_as_shipped) checkShipped(w);
     if (w.mode === "training") checkTraining(w);
     else checkInference(w);
+  }
+
+  /** ``Workload._check_shipped``. */
+  function checkShipped(w) {
+    if (w.mode === "training") {
+      throw invalidValue(
+        "weights_as_shipped",
+        true,
+        text("false in training (the shipped quantized weights are not trained)"),
+      );
+    }
+    if (getFormat(w.dtype).kind !== "float") {
+      throw invalidValue(
+        "dtype",
+        w.dtype,
+        text(
+          "a floating-point format with weights_as_shipped: it is the format of the " +
+            "weights the checkpoint ships unquantized",
+        ),
+      );
+    }
   }
 
   function checkTraining(w) {
@@ -435,6 +462,35 @@
     };
   }
 
+  /** ``_shipped_inputs``: the weights as the checkpoint ships them, or refused. */
+  function shippedInputs(m, w) {
+    if (!w.weights_as_shipped) return { x_s: 0n, b_q: 0n };
+    const q = m.quantization;
+    let problem;
+    if (q === null) {
+      problem = text(
+        "false for {model}: its config.json has no quantization_config, so every weight " +
+          "is in the dtype",
+        { model: m.name },
+      );
+    } else if (q.format === null) {
+      problem = text(
+        "false for {model}: its quant_method {method!r} is not one gpumem counts (mxfp4; " +
+          "fp8 in 128 × 128 blocks of e4m3)",
+        { model: m.name, method: q.method },
+      );
+    } else if (q.unplaced.length) {
+      problem = text(
+        "false for {model}: its modules_to_not_convert names {modules}, which gpumem " +
+          "does not count apart",
+        { model: m.name, modules: q.unplaced.join(", ") },
+      );
+    } else {
+      return { x_s: 1n, b_q: bytesPerValue(getFormat(q.format)) };
+    }
+    throw invalidValue("weights_as_shipped", true, problem);
+  }
+
   /** ``_activation_inputs``: bytes per element of what the family keeps live. */
   function activationInputs(m, w, b_a) {
     const amp = w.mode === "training" && resolvedPrecision(w) === "amp" && w.lora_rank === null;
@@ -474,7 +530,7 @@
 
   function symbolValues(m, w) {
     checkAgainstModel(m, w);
-    const v = Object.assign({}, m.inputs, workloadInputs(w));
+    const v = Object.assign({}, m.inputs, workloadInputs(w), shippedInputs(m, w));
     Object.assign(v, activationInputs(m, w, call("b_a", { b_d: v.b_d, x_f: v.x_f })));
     return evaluate(
       G.ORDER[peakFormula(w)].filter((n) => G.DERIVED.includes(n)),
@@ -523,6 +579,19 @@
       tensor_bytes: tensors,
       total_bytes: tensors + overhead,
       kv_cache_layers: kvCacheLayers(values),
+      pipeline_stage: pipelineStage(values),
+    };
+  }
+
+  /** ``gpumem.estimate._pipeline_stage``: the heaviest stage, or nothing without pipelining. */
+  function pipelineStage(values) {
+    if (values.N_pp <= 1n) return {};
+    const first = values.stage_first_parameters;
+    const last = values.stage_last_parameters;
+    return {
+      heaviest: last >= first ? "last" : "first",
+      layers: toInt(values.L_s),
+      parameters: toInt(rt.$neg(rt.$floordiv(rt.$neg(values.P_s), 1n))),
     };
   }
 
@@ -652,6 +721,7 @@
       tensor_bytes: e.tensor_bytes,
       components: e.components,
       kv_cache_layers: e.kv_cache_layers,
+      pipeline_stage: e.pipeline_stage,
       phase: e.phase,
       phases: e.phases,
       units: "bytes",
