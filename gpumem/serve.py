@@ -16,7 +16,7 @@ from functools import cache
 
 from . import _data
 from ._record import Record
-from .errors import InvalidValueError, Text
+from .errors import InvalidValueError, Text, UnknownNameError
 from .estimate import evaluate, symbol_values
 from .hardware import GPU, get_gpu
 from .modelspec import ModelSpec
@@ -29,9 +29,38 @@ _CACHE = ("kv_page", "kv_blocks", "kv_tokens", "blocks_per_request", "max_concur
 
 @cache
 def engine(name: str = "vllm") -> dict:
-    """The engine's row of ``data/serving.json``: defaults and modelled terms."""
+    """The engine's row of ``data/serving.json``: defaults and modelled terms of one
+    generation of vLLM (``vllm``: 0.17 and later; ``vllm-0.8``: 0.8.5 to 0.16)."""
     rows = _data.load_json(_data.path("serving.json"))["engines"]
-    return next(row for row in rows if row["id"] == name)
+    for row in rows:
+        if row["id"] == name:
+            return row
+    raise UnknownNameError("engine", name, [row["id"] for row in rows])
+
+
+def engine_for(version: str | None) -> str:
+    """The ``data/serving.json`` row of a vLLM release: ``vllm`` from 0.17, ``vllm-0.8``
+    before (and for a launch whose version is unknown, as the threads of 2025 are)."""
+    if not version:
+        return "vllm-0.8"
+    major, minor = (int(part) for part in version.split(".")[:2])
+    return "vllm" if (major, minor) >= (0, 17) else "vllm-0.8"
+
+
+def _device_total(row: dict, device: GPU) -> int:
+    """What the device reports to vLLM: logged for GPUs in the row's ``device_totals``, else
+    the catalog capacity less the driver's share."""
+    for total in row.get("device_totals", ()):
+        if total["gpu"] == device.id:
+            return total["bytes"]
+    return device.memory_bytes - row["driver_reserved_bytes"]
+
+
+def _non_torch(row: dict, tp: int) -> int:
+    """Memory outside PyTorch that grows while vLLM profiles: more with tensor parallelism."""
+    if tp > 1:
+        return row.get("non_torch_bytes_tensor_parallel", row["non_torch_bytes"])
+    return row["non_torch_bytes"]
 
 
 class Serving(Record):
@@ -114,6 +143,7 @@ def _given(value: int | None, default: int) -> int:
 
 
 def _settings(
+    row: dict,
     model: ModelSpec,
     total: int,
     gpu_name: str,
@@ -123,7 +153,6 @@ def _settings(
     block_size: int | None,
 ) -> dict[str, int]:
     """Launch settings with vLLM's defaults filled in."""
-    row = engine()
     batch = next(
         d
         for d in row["batch_defaults"]
@@ -226,7 +255,9 @@ def capacity(
     from .catalog import load_model
 
     spec = model if isinstance(model, ModelSpec) else load_model(model)
-    settings = _settings(spec, 0, "", max_model_len, 1, max_num_batched_tokens, block_size)
+    settings = _settings(
+        engine(), spec, 0, "", max_model_len, 1, max_num_batched_tokens, block_size
+    )
     values = _symbols(spec, tp, pp, dtype, kv_dtype)
     values.update(
         kv_available=available_kv_bytes,
@@ -251,6 +282,7 @@ def serve(
     block_size: int | None = None,
     kv_cache_memory: int | None = None,
     cudagraph_memory: int | None = None,
+    engine_id: str = "vllm",
 ) -> Serving:
     """The figures vLLM prints when it starts ``model`` on ``gpu`` (per GPU, tp x pp GPUs).
 
@@ -271,6 +303,9 @@ def serve(
         Bytes of CUDA graphs per GPU set aside before the cache is sized. vLLM 0.21 and later
         subtract their estimate (the "Estimated CUDA graph memory" line of the log); earlier
         versions capture the graphs afterwards, above the budget (the default, 0).
+    engine_id
+        The generation of vLLM whose accounting to follow: ``vllm`` (0.17 and later, the
+        default) or ``vllm-0.8`` (0.8.5 to 0.16), rows of ``data/serving.json``.
 
     Raises
     ------
@@ -281,15 +316,22 @@ def serve(
 
     spec = model if isinstance(model, ModelSpec) else load_model(model)
     device = gpu if isinstance(gpu, GPU) else get_gpu(gpu)
-    row = engine()
+    row = engine(engine_id)
     util = (
         row["gpu_memory_utilization"] if gpu_memory_utilization is None else gpu_memory_utilization
     )
     if not isinstance(util, (int, float)) or isinstance(util, bool) or not 0 < util <= 1:
         raise InvalidValueError("gpu_memory_utilization", util, Text("a number in (0, 1]"))
-    total = device.memory_bytes - row["driver_reserved_bytes"]
+    total = _device_total(row, device)
     settings = _settings(
-        spec, total, device.name, max_model_len, max_num_seqs, max_num_batched_tokens, block_size
+        row,
+        spec,
+        total,
+        device.name,
+        max_model_len,
+        max_num_seqs,
+        max_num_batched_tokens,
+        block_size,
     )
     values = _symbols(spec, tp, pp, dtype, kv_dtype)
     # the dummy run: one forward pass over the batch's tokens, then the sampler
@@ -299,7 +341,7 @@ def serve(
     graphs = row["cudagraph_bytes"] if cudagraph_memory is None else cudagraph_memory
     if not isinstance(graphs, int) or isinstance(graphs, bool) or graphs < 0:
         raise InvalidValueError("cudagraph_memory", graphs, Text("a number of bytes, at least 0"))
-    values.update(M_nt=row["non_torch_bytes"], M_cg=graphs)
+    values.update(M_nt=_non_torch(row, tp), M_cg=graphs)
     values = evaluate(_BUDGET, values)
     if kv_cache_memory is not None:
         _positive("kv_cache_memory", kv_cache_memory)
@@ -378,6 +420,7 @@ def check_log(row: dict) -> LogCheck:
         row["catalog_gpu"],
         dtype=row.get("catalog_dtype"),
         gpu_memory_utilization=args.get("gpu_memory_utilization"),
+        engine_id=engine_for(row.get("vllm_version")),
         max_num_seqs=args.get("max_num_seqs"),
         max_num_batched_tokens=args.get("max_num_batched_tokens"),
         **launch,
