@@ -9,9 +9,9 @@ Every record names its ``split``. ``fitted``: the default grid (:mod:`gpumem.mea
 first seven models measured, which the activation coefficients were counted and fitted on.
 ``held_out``: scenarios measured before any coefficient was chosen or changed with them in
 view, by model family (Qwen3, Phi-3, DeepSeek-V2-Lite, Qwen1.5-MoE, Llama 3.2, Gemma 2 and
-Gemma 3 at inference, never measured before) and by shape (1 x 128, 2 x 1024, 1 x 8192 at inference, 1 x 512 and
-2 x 1024 in training, on the models of the fitted set too). Accuracy claims rest on the
-held-out split; the fitted split only shows the fit.
+Gemma 3 at inference, never measured before) and by shape (1 x 128, 2 x 1024, 1 x 8192 at
+inference, 1 x 512 and 2 x 1024 in training, on the models of the fitted set too). Accuracy
+claims rest on the held-out split; the fitted split only shows the fit.
 
 What is counted and what is fitted: weights, gradients, optimizer states, master weights,
 KV cache and logits follow from the model's sizes and the dtypes with no free coefficient.
