@@ -121,7 +121,7 @@ def _workload(rng: random.Random, context: int) -> dict:
         s["dp"] = rng.choice([1, 1, 2, 8, 64])
     elif rng.random() < 0.3:
         s["logits"] = rng.choice(["last", "all"])
-    if rng.random() < 0.05:  # refused in training and for most models; counted for gpt-oss
+    if rng.random() < 0.02:  # refused in training and for most models; counted for gpt-oss
         s["weights_as_shipped"] = True
     s["tp"] = rng.choice([1, 1, 1, 2, 4, 8]) if rng.random() < 0.97 else 3
     s["pp"] = rng.choice([1, 1, 1, 2, 4])
@@ -209,6 +209,29 @@ def _config_cases() -> list[str]:
             for value in rng.sample(wrong, 3):
                 cases.append(json.dumps({**config, key: value}))
     cases += [json.dumps(v) for v in ([], "config", 3, {"model_type": "nope"}, {})]
+    fp8 = {"quant_method": "fp8", "weight_block_size": [128, 128]}
+    for quantization in (  # the quantization_config read for weights as shipped
+        None,
+        "x",
+        [],
+        {},
+        {"quant_method": 5},
+        {"quant_method": "gptq", "bits": 4},
+        {"quant_method": "mxfp4", "modules_to_not_convert": [1]},
+        {"quant_method": "mxfp4", "modules_to_not_convert": "lm_head"},
+        {"quant_method": "fp8"},
+        fp8,
+        {**fp8, "weight_block_size": [64, 64]},
+        {**fp8, "weight_block_size": [128.0, 128]},
+        {**fp8, "weight_block_size": None},
+        {**fp8, "fmt": "e5m2"},
+        {**fp8, "modules_to_not_convert": ["model.layers.3.mlp", "q_proj", "*", ""]},
+        {**fp8, "modules_to_not_convert": ["model.layers.*.mlp", "model.norm", "lm_head"]},
+        {**fp8, "modules_to_not_convert": ["model.layers.*.self_attn", "mlp.shared_experts"]},
+    ):
+        for name in ("gpt-oss-20b", "deepseek-v3", "qwen3-30b-a3b"):
+            config = catalog_entry(name)["config"]
+            cases.append(json.dumps({**config, "quantization_config": quantization}))
     return cases
 
 
