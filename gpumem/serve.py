@@ -221,9 +221,14 @@ def _cache(model: ModelSpec, values: dict, max_model_len: int, auto: bool) -> di
 
 
 def _symbols(model: ModelSpec, tp: int, pp: int, dtype: str | None, kv_dtype: str | None) -> dict:
-    """Model symbols under a one-token inference workload (the lengths are set later)."""
+    """Model symbols under a one-token inference workload (the lengths are set later). vLLM
+    loads a checkpoint as it ships (gpt-oss's MXFP4 experts, DeepSeek-V3's FP8 blocks) unless
+    another weight format is asked for."""
     work = Workload(seq=1, tp=tp, pp=pp, attention="flash", cuda_context=0, allocator_reserve=0)
-    work = work.with_(dtype=dtype) if dtype else work
+    if dtype:
+        work = work.with_(dtype=dtype)
+    elif model.extra.get("quantization"):
+        work = work.with_(weights_as_shipped=True)
     work = work.with_(kv_dtype=kv_dtype) if kv_dtype else work
     if not model.causal:
         raise InvalidValueError("model", model.name, Text("a decoder (a model with a KV cache)"))
