@@ -187,6 +187,8 @@ PUBLISHED_2026 = {
     "mistral-small-24b": 47_144_806_400 // 2,  # total_size of the index
     "deepseek-r1-distill-llama-8b": 8_030_261_248,  # safetensors.total
     "qwen2.5-1.5b": 1_543_714_304,  # safetensors.total of Qwen/Qwen2.5-1.5B-Instruct
+    "gemma-2-2b": 2_614_341_888,  # keras-hub gemma2_instruct_2b_en
+    "tinyllama-1.1b": 1_100_048_384,  # safetensors.total of TinyLlama-1.1B-Chat-v1.0
 }
 
 
@@ -235,6 +237,20 @@ def test_gemma_3_1b_one_global_layer_in_six_and_a_512_window() -> None:
 )
 def test_r1_distills_have_the_configs_of_their_bases(distill: str, base: str) -> None:
     assert catalog_entry(distill)["config"] == catalog_entry(base)["config"]
+
+
+def test_gemma_2_2b_and_tinyllama_by_hand() -> None:
+    # Gemma 2 2B: 26 layers of 8 query and 4 KV heads of 256 on 2304, an MLP 3 x 2304 x 9216,
+    # four norms; a tied 256,000 x 2304 embedding; a final norm
+    layer = 2 * 2304 * 8 * 256 + 2 * 2304 * 4 * 256 + 3 * 2304 * 9216 + 4 * 2304
+    assert 26 * layer + 256_000 * 2304 + 2304 == PUBLISHED_2026["gemma-2-2b"]
+    # TinyLlama: 22 layers of 2048 with 4 KV heads of 64, an MLP 3 x 2048 x 5632, two norms;
+    # 32,000 x 2048 embedding and output; a final norm
+    layer = 2 * 2048**2 + 2 * 2048 * 256 + 3 * 2048 * 5632 + 2 * 2048
+    assert 22 * layer + 2 * 32_000 * 2048 + 2048 == PUBLISHED_2026["tinyllama-1.1b"]
+    # Gemma 2 alternates a 4,096-token window with global layers: 13 of each
+    spec = load_model("gemma-2-2b")
+    assert (spec.n_sliding_layers, spec.layer_types["full"], spec.sliding_window) == (13, 13, 4096)
 
 
 def test_qwen2_5_1_5b_by_hand() -> None:
