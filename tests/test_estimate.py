@@ -557,3 +557,18 @@ def test_fp8_checkpoint_keeps_what_modules_to_not_convert_names() -> None:
     fp8 = 32 * 3 * 4096 * 14_336
     e = estimate(m, weights_as_shipped=True, **BARE)
     assert e.components["weights"] == -(-(fp8 * (1 + 4 / 16_384) + (m.parameters - fp8) * 2) // 1)
+
+
+def test_pipeline_stage_holds_moe_layers_not_the_average_deepseek_v3() -> None:
+    # DeepSeek-V3's first 3 layers are dense, the other 58 MoE; on 4 stages the last holds 16
+    # MoE layers. One MoE layer by hand: MLA projections 187,105,280 with their two latent norms
+    # (1,536 + 512) and the layer's two norms (2 x 7,168); 256 routed and 1 shared expert of
+    # 3 x 7,168 x 2,048; the 7,168 x 256 router and its 256 correction biases.
+    h = 7168
+    moe_layer = 187_105_280 + 1536 + 512 + 2 * h + 257 * 3 * h * 2048 + h * 256 + 256
+    m = load_model("deepseek-v3")
+    e = estimate(m, pp=4, **BARE)
+    stage = 16 * moe_layer + 129_280 * h + h  # + the LM head and the final norm
+    assert e.pipeline_stage["heaviest"] == "last"
+    assert e.pipeline_stage["parameters"] == pytest.approx(stage, abs=16 * 256)  # biases: no
+    assert e.components["weights"] == pytest.approx(2 * stage, abs=2 * 16 * 256)

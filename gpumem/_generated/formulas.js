@@ -250,14 +250,19 @@ function layer_parameters(P, P_e, P_n) {
   return $sub($sub(P, P_e), P_n);
 }
 
+/** parameters a mixture-of-experts layer holds beyond a dense one: routed and shared experts and the router in place of a dense MLP */
+function moe_layer_excess(h, n_e, f_e, n_s, f_s, m_g, f_x) {
+  return $add($mul($mul(h, m_g), $sub($add($mul(f_e, n_e), $mul(f_s, n_s)), f_x)), $mul(h, n_e));
+}
+
 /** parameters of the first pipeline stage: the input embeddings and L_s layers */
-function stage_first_parameters(L, h, V, P_e, k_c, t_w, L_s, layer_parameters) {
-  return $add($sub(P_e, $mul($mul($mul(V, h), k_c), $sub(1n, t_w))), $div($mul(L_s, layer_parameters), L));
+function stage_first_parameters(L, h, V, P_e, k_c, t_w, L_e, L_s, layer_parameters, moe_layer_excess) {
+  return $add($add($sub(P_e, $mul($mul($mul(V, h), k_c), $sub(1n, t_w))), $mul(moe_layer_excess, $sub($min(L_e, L_s), $div($mul(L_e, L_s), L)))), $div($mul(L_s, layer_parameters), L));
 }
 
 /** parameters of the last pipeline stage: L_s layers, the final norm and the LM head (with tied embeddings a copy of the embedding matrix, which Megatron-LM keeps on the last stage) */
-function stage_last_parameters(L, h, V, k_c, P_n, L_s, layer_parameters) {
-  return $add($add(P_n, $mul($mul(V, h), k_c)), $div($mul(L_s, layer_parameters), L));
+function stage_last_parameters(L, h, V, k_c, P_n, L_e, L_s, layer_parameters, moe_layer_excess) {
+  return $add($add($add(P_n, $mul($mul(V, h), k_c)), $mul(moe_layer_excess, $sub($min(L_e, L_s), $div($mul(L_e, L_s), L)))), $div($mul(L_s, layer_parameters), L));
 }
 
 /** parameters of the heaviest pipeline stage (all without pipelining) */
@@ -612,8 +617,9 @@ return {
     shipped_parameters: [shipped_parameters, ["L", "h", "n_e", "L_r", "L_n", "f_e", "n_s", "f_s", "m_g", "L_e", "L_d", "f_x", "q_a", "q_m", "q_e", "q_s", "x_s", "attention_weights"]],
     L_s: [L_s, ["L", "N_pp"]],
     layer_parameters: [layer_parameters, ["P", "P_e", "P_n"]],
-    stage_first_parameters: [stage_first_parameters, ["L", "h", "V", "P_e", "k_c", "t_w", "L_s", "layer_parameters"]],
-    stage_last_parameters: [stage_last_parameters, ["L", "h", "V", "k_c", "P_n", "L_s", "layer_parameters"]],
+    moe_layer_excess: [moe_layer_excess, ["h", "n_e", "f_e", "n_s", "f_s", "m_g", "f_x"]],
+    stage_first_parameters: [stage_first_parameters, ["L", "h", "V", "P_e", "k_c", "t_w", "L_e", "L_s", "layer_parameters", "moe_layer_excess"]],
+    stage_last_parameters: [stage_last_parameters, ["L", "h", "V", "k_c", "P_n", "L_e", "L_s", "layer_parameters", "moe_layer_excess"]],
     P_s: [P_s, ["P", "N_pp", "stage_first_parameters", "stage_last_parameters"]],
     P_q: [P_q, ["L", "L_s", "shipped_parameters"]],
     P_t: [P_t, ["L", "u_l", "L_s", "P_s", "lora_parameters"]],
@@ -682,8 +688,8 @@ return {
   },
   /** The tables printed with the formulas (evaluation order, phases, components). */
   tables: {
-    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "phase_forward", "phase_backward", "phase_optimizer", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "kv_cache_overhang", "prefill_workspace", "logits_inference", "attention_masks", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
-    DERIVED: ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "s_l", "b_a", "b_kv", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "kv_values_gqa", "kv_values_mla", "e_kv", "k_r"],
+    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "phase_forward", "phase_backward", "phase_optimizer", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "kv_cache_overhang", "prefill_workspace", "logits_inference", "attention_masks", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
+    DERIVED: ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "s_l", "b_a", "b_kv", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "kv_values_gqa", "kv_values_mla", "e_kv", "k_r"],
     PEAKS: {"training_peak": ["forward", "backward", "optimizer"], "inference_peak": ["prefill", "decode"]},
     PHASES: {"forward": ["phase_forward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies"], ["logits_forward"]]], "backward": ["phase_backward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies_kept"], ["recomputed_layer", "logits_backward"]]], "optimizer": ["phase_optimizer", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gradients"], ["optimizer_temporaries"]]], "prefill": ["phase_prefill", [["weights"], ["kv_cache"], ["kv_cache_overhang"], ["prefill_workspace", "logits_inference"], ["attention_masks"]]], "decode": ["phase_decode", [["weights"], ["kv_cache_decode"], ["decode_workspace", "logits_decode"]]]},
     COMPONENTS: {"weights": "weights", "adapter_weights": "adapter_weights", "master_weights": "master_weights", "optimizer_states": "optimizer_states", "gradients": "gradients", "optimizer_temporaries": "optimizer_temporaries", "kv_cache": "kv_cache", "kv_cache_overhang": "kv_cache_overhang", "activations_training": "activations", "recomputed_layer": "recomputed_layer", "autocast_copies": "autocast_copies", "autocast_copies_kept": "autocast_copies", "logits_forward": "logits", "logits_backward": "logits", "prefill_workspace": "prefill_workspace", "logits_inference": "logits", "attention_masks": "attention_masks", "kv_cache_decode": "kv_cache", "decode_workspace": "decode_workspace", "logits_decode": "logits"},

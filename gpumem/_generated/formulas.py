@@ -144,14 +144,19 @@ def layer_parameters(P, P_e, P_n):
     return P - P_e - P_n
 
 
-def stage_first_parameters(L, h, V, P_e, k_c, t_w, L_s, layer_parameters):
+def moe_layer_excess(h, n_e, f_e, n_s, f_s, m_g, f_x):
+    """parameters a mixture-of-experts layer holds beyond a dense one: routed and shared experts and the router in place of a dense MLP"""
+    return h*m_g*(f_e*n_e + f_s*n_s - f_x) + h*n_e
+
+
+def stage_first_parameters(L, h, V, P_e, k_c, t_w, L_e, L_s, layer_parameters, moe_layer_excess):
     """parameters of the first pipeline stage: the input embeddings and L_s layers"""
-    return P_e - V*h*k_c*(1 - t_w) + L_s*layer_parameters/L
+    return P_e - V*h*k_c*(1 - t_w) + moe_layer_excess*(_min(L_e, L_s) - L_e*L_s/L) + L_s*layer_parameters/L
 
 
-def stage_last_parameters(L, h, V, k_c, P_n, L_s, layer_parameters):
+def stage_last_parameters(L, h, V, k_c, P_n, L_e, L_s, layer_parameters, moe_layer_excess):
     """parameters of the last pipeline stage: L_s layers, the final norm and the LM head (with tied embeddings a copy of the embedding matrix, which Megatron-LM keeps on the last stage)"""
-    return P_n + V*h*k_c + L_s*layer_parameters/L
+    return P_n + V*h*k_c + moe_layer_excess*(_min(L_e, L_s) - L_e*L_s/L) + L_s*layer_parameters/L
 
 
 def P_s(P, N_pp, stage_first_parameters, stage_last_parameters):
@@ -500,6 +505,7 @@ ORDER = {'training_peak': ('P_m',
                    'shipped_parameters',
                    'L_s',
                    'layer_parameters',
+                   'moe_layer_excess',
                    'stage_first_parameters',
                    'stage_last_parameters',
                    'P_s',
@@ -531,6 +537,7 @@ ORDER = {'training_peak': ('P_m',
                     'shipped_parameters',
                     'L_s',
                     'layer_parameters',
+                    'moe_layer_excess',
                     'stage_first_parameters',
                     'stage_last_parameters',
                     'P_s',
@@ -579,6 +586,7 @@ DERIVED = ('P_m',
  'shipped_parameters',
  'L_s',
  'layer_parameters',
+ 'moe_layer_excess',
  'stage_first_parameters',
  'stage_last_parameters',
  'P_s',

@@ -192,7 +192,18 @@ define(
     "parameters of the L transformer layers: all but the embeddings, the LM head and the "
     "final norm",
 )
-P_layer_stage = sp.Symbol("layer_parameters") * L_s / L
+define(
+    "moe_layer_excess",
+    r"\Delta_{\mathrm{MoE}}",
+    m_g * h * (n_e * f_e + n_s * f_s - f_x) + h * n_e,
+    "parameters a mixture-of-experts layer holds beyond a dense one: routed and shared "
+    "experts and the router in place of a dense MLP",
+)
+# The stage's layers: as many of the MoE layers as it can hold, the rest dense (the average
+# layer when every layer is of one kind); an upper bound where MoE layers alternate.
+P_layer_stage = sp.Symbol("layer_parameters") * L_s / L + sp.Symbol("moe_layer_excess") * (
+    sp.Min(L_s, L_e) - L_s * L_e / L
+)
 define(
     "stage_first_parameters",
     r"P_{\mathrm{first}}",
