@@ -3,18 +3,22 @@
 :func:`calculator_data` exports the models, GPUs, number formats, optimizers and activation
 profiles from the package's own data, and the tables that say which formulas an estimate
 evaluates and which components are live in each phase. The calculator's JavaScript reads
-these instead of restating them. Counts that Python keeps as ints are JSON integers (all
-below 2**53), read back as BigInt.
+these instead of restating them; :func:`offload_tables` gives the conventions and defaults
+of the llama.cpp planner (:mod:`gpumem.offload`) the same way. Counts that Python keeps as
+ints are JSON integers (all below 2**53), read back as BigInt.
 """
 
 from __future__ import annotations
 
-from . import modelspec, solve, workload
+from . import modelspec, offload, solve, workload
 from .catalog import load_model, model_names
 from .estimate import _SHAPES, _extend, _profiles, model_inputs
-from .hardware import get_gpu, gpu_names
+from .gguf import ggml_type
+from .hardware import GPU, get_gpu, gpu_names
 from .modelspec import ModelSpec
 from .precision import _formats, format_names, get_format
+from .speed import dense_peak_tflops
+from .units import UNITS
 from .workload import get_optimizer, optimizer_names
 
 #: Model fields the calculator shows or checks a workload against, besides its inputs.
@@ -27,6 +31,8 @@ MODEL_FIELDS = (
     "hidden_size",
     "n_heads",
     "max_context",
+    "n_dense_layers",
+    "sliding_window",
 )
 _PROFILE_PARTS = ("saved", "checkpoint_input", "logits", "inference")
 
@@ -48,17 +54,27 @@ def models() -> dict[str, dict[str, object]]:
 
 
 def gpus() -> dict[str, dict[str, object]]:
-    """GPUs by id: name, memory as the device reports it, and bandwidth."""
+    """GPUs by id: name, memory as the device reports it, bandwidth, whether the memory is
+    unified with the CPU's (and the GPU's default share of it), and the dense FP16/BF16 peak
+    (``None`` where none is published)."""
     return {
         name: {
             "name": gpu.name,
             "memory_bytes": gpu.memory_bytes,
             "memory_basis": gpu.memory_basis,
             "bandwidth_bytes_per_s": gpu.bandwidth_bytes_per_s,
+            "unified_memory": gpu.unified_memory,
+            "gpu_working_set_bytes": gpu.gpu_working_set_bytes,
+            "dense_peak_tflops": _peak(gpu),
         }
         for name in gpu_names()
         for gpu in [get_gpu(name)]
     }
+
+
+def _peak(gpu: GPU) -> float | None:
+    """:func:`gpumem.speed.dense_peak_tflops`, or ``None`` without a published peak."""
+    return None if gpu.fp16_tflops is None and gpu.bf16_tflops is None else dense_peak_tflops(gpu)
 
 
 def formats() -> dict[str, object]:
@@ -133,6 +149,27 @@ def tables() -> dict[str, object]:
     }
 
 
+def offload_tables() -> dict[str, object]:
+    """The llama.cpp planner's conventions (:mod:`gpumem.offload`): its KV-cache types with
+    their ggml block (bytes, values), its defaults, the system memory assumed and the link, and
+    the units a size is written in (``--ram 64GB``)."""
+    return {
+        "kv_types": {
+            name: [kind.size, kind.block] for name in offload.KV_TYPES for kind in [ggml_type(name)]
+        },
+        "default_ctx": offload.DEFAULT_CTX,
+        "default_batch": offload.DEFAULT_BATCH,
+        "default_ubatch": offload.DEFAULT_UBATCH,
+        "default_weights": offload.DEFAULT_WEIGHTS,
+        "ram_channels": offload.RAM_CHANNELS,
+        "ram_channel_bits": offload.RAM_CHANNEL_BITS,
+        "ram_transfers": offload.RAM_TRANSFERS,
+        "pcie_bytes_per_s": offload.PCIE_BYTES_PER_S,
+        "max_context": modelspec.MAX_CONTEXT,
+        "size_units": UNITS,
+    }
+
+
 def calculator_data() -> dict[str, object]:
     """Everything the calculator reads, as plain JSON-ready data."""
     return {
@@ -150,4 +187,5 @@ def calculator_data() -> dict[str, object]:
         "siglip_defaults": modelspec._SIGLIP,
         "model_bounds": model_bounds(),
         "tables": tables(),
+        "offload": offload_tables(),
     }

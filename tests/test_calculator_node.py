@@ -1,6 +1,7 @@
 """The site's calculator (generated formulas + engine, run by Node) equals the Python package
-to the byte: every result of `gpumem fit --json` and `gpumem estimate --json`, with Python's
-number types, on random catalog models and workloads and on every model's defaults."""
+to the byte: every result of `gpumem fit --json`, `gpumem estimate --json` and
+`gpumem offload --json`, with Python's number types, on random catalog models, workloads and
+placements and on every model's defaults."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import random
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,10 +19,11 @@ from gpumem.calcdata import calculator_data, model_entry
 from gpumem.catalog import catalog_entry, load_model, model_names
 from gpumem.errors import GpumemError
 from gpumem.estimate import estimate
-from gpumem.hardware import gpu_names
+from gpumem.hardware import get_gpu, gpu_names
 from gpumem.modelspec import from_config
-from gpumem.precision import format_names
-from gpumem.report import estimate_json, fit_json
+from gpumem.offload import KV_TYPES, plan
+from gpumem.precision import format_names, get_format
+from gpumem.report import estimate_json, fit_json, offload_json, to_json
 from gpumem.solve import answer
 from gpumem.speed import decode_ceiling
 from gpumem.workload import Workload, optimizer_names
@@ -60,13 +63,14 @@ def _tagged(value: object) -> object:
     return value
 
 
-def _node(cases: list[dict]) -> tuple[list[dict], float]:
-    tagged = [
-        {**case, "settings": {k: _tagged(v) for k, v in case["settings"].items()}} for case in cases
-    ]
+def _node(
+    cases: list[dict], runner: Path = RUNNER, key: str = "settings"
+) -> tuple[list[dict], float]:
+    """What ``runner`` answers for ``cases`` (their ``key`` holds the options), and its time."""
+    tagged = [{**case, key: {k: _tagged(v) for k, v in case[key].items()}} for case in cases]
     payload = json.dumps({"data": calculator_data(), "cases": tagged})
     run = subprocess.run(
-        [NODE, str(RUNNER)], input=payload, capture_output=True, text=True, check=False
+        [NODE, str(runner)], input=payload, capture_output=True, text=True, check=False
     )
     assert run.returncode == 0, run.stderr[-3000:]
     timing = json.loads(run.stderr.strip().splitlines()[-1])
@@ -161,12 +165,14 @@ def _cases() -> list[dict]:
     return cases
 
 
-def test_node_engine_equals_python_to_the_byte() -> None:
-    cases = _cases()
+def _both(
+    cases: list[dict], python: Callable[[dict], dict], runner: Path = RUNNER, key: str = "settings"
+) -> tuple[list[dict], float, float]:
+    """Python's answers to ``cases``, checked equal to Node's; the seconds and ms each took."""
     started = time.perf_counter()
-    expected = [_python(case) for case in cases]
+    expected = [python(case) for case in cases]
     python_s = time.perf_counter() - started
-    got, node_ms = _node(cases)
+    got, node_ms = _node(cases, runner, key)
     assert len(got) == len(cases)
     differences = [
         (case, found)
@@ -174,6 +180,12 @@ def test_node_engine_equals_python_to_the_byte() -> None:
         if (found := _same(e, g))
     ]
     assert not differences, f"{len(differences)} differ; first: {differences[:3]}"
+    return expected, python_s, node_ms
+
+
+def test_node_engine_equals_python_to_the_byte() -> None:
+    cases = _cases()
+    expected, python_s, node_ms = _both(cases, _python)
     errors = sum("error" in e for e in expected)
     answered = sum("fits" in e for e in expected)
     estimated = sum("total_bytes" in e for e in expected)
@@ -254,3 +266,89 @@ def test_pasted_configs_are_read_as_python_reads_them() -> None:
     ]
     assert not differences, f"{len(differences)} of {len(cases)} differ; first: {differences[:3]}"
     assert sum("error" in g for g in got) > len(cases) // 4
+
+
+# --- the llama.cpp planner (gpumem.offload) --------------------------------------------------
+OFFLOAD_CASES = 3_000
+#: GGUF formats a local user picks, and the 16-bit ones llama.cpp also loads.
+LOCAL_DTYPES = [n for n in format_names() if get_format(n).kind == "gguf"] + ["fp16", "bf16"]
+
+
+def _python_offload(case: dict) -> dict:
+    try:
+        placement = plan(case["model"], case["gpus"], **case["options"])
+        return json.loads(to_json(offload_json(placement)))
+    except GpumemError as error:
+        return {"error": str(error.message), "hint": str(error.hint) if error.hint else None}
+
+
+def _offload_options(rng: random.Random, layers: int, context: int) -> dict:
+    """Random planner options, most valid, some not (the errors must agree too)."""
+    o: dict[str, object] = {}
+    if rng.random() < 0.8:
+        o["dtype"] = rng.choice(LOCAL_DTYPES)
+    if rng.random() < 0.8:
+        o["ctx"] = rng.choice([512, 4096, 8192, 16384, 32768, rng.randint(1, context)])
+    if rng.random() < 0.6:
+        o["kv_dtype"] = rng.choice(KV_TYPES)
+    if rng.random() < 0.15:
+        o["flash_attn"] = False
+    if rng.random() < 0.2:
+        o["batch"] = rng.choice([512, 1024, 4096])
+    if rng.random() < 0.2:
+        o["ubatch"] = rng.choice([1, 128, 256, 512])
+    if rng.random() < 0.5:
+        o["ram"] = rng.choice([16, 32, 64, 128]) * 10**9 + rng.choice([0, rng.randint(0, 2**30)])
+    if rng.random() < 0.25:
+        o["ngl"] = rng.randint(0, layers + 1) if rng.random() < 0.97 else layers + 2
+    if rng.random() < 0.25:
+        o["n_cpu_moe"] = rng.randint(0, layers) if rng.random() < 0.97 else -1
+    if rng.random() < 0.1:
+        o["ram_bandwidth"] = rng.choice([51_200_000_000, 120 * 10**9])
+    return o
+
+
+def _offload_cases() -> list[dict]:
+    rng = random.Random(20261130)
+    models = model_names()
+    discrete = [g for g in gpu_names() if not get_gpu(g).unified_memory]
+    unified = [g for g in gpu_names() if get_gpu(g).unified_memory]
+    cases = [{"model": m, "gpus": ["rtx-4090"], "options": {}} for m in models]
+    cases += [{"model": m, "gpus": [unified[0]], "options": {}} for m in models]
+    for _ in range(OFFLOAD_CASES):
+        model = rng.choice(models)
+        spec = load_model(model)
+        roll = rng.random()
+        if roll < 0.2:
+            gpus = [rng.choice(unified)] + ([rng.choice(discrete)] if rng.random() < 0.1 else [])
+        else:
+            gpus = [rng.choice(discrete) for _ in range(rng.choice([1, 1, 1, 2, 2, 3]))]
+        options = _offload_options(rng, spec.n_layers, spec.max_context)
+        if gpus[0] in unified and rng.random() < 0.9:
+            options.pop("ram", None)
+        cases.append({"model": model, "gpus": gpus, "options": options})
+    return cases
+
+
+def test_node_planner_equals_python_to_the_byte() -> None:
+    """Every figure of `gpumem offload --json` (bytes per device, flags, ceilings, largest
+    context), and every error, from the page's planner as from the package's."""
+    cases = _offload_cases()
+    runner = ROOT / "tests" / "node" / "offload_cases.js"
+    expected, python_s, node_ms = _both(cases, _python_offload, runner, "options")
+    placed = [e for e in expected if "error" not in e]
+    errors = len(expected) - len(placed)
+    # The cases cover what they claim: fitting and failing placements, experts on the CPU,
+    # several GPUs, unified memory, offloads of part of the layers, and some errors.
+    assert sum(e["fits"] for e in placed) > len(placed) // 5
+    assert sum(not e["fits"] for e in placed) > len(placed) // 20
+    assert sum(e["n_cpu_moe"] > 0 for e in placed) > 50
+    assert sum(len(e["split"]) > 1 for e in placed) > len(placed) // 5
+    assert sum(e["unified"] for e in placed) > len(placed) // 10
+    layers = [sum(len(d["layers"]) for d in e["devices"]) for e in placed]
+    assert sum(0 < e["ngl"] <= n for e, n in zip(placed, layers, strict=True)) > 50
+    assert 0 < errors < len(cases) // 5
+    print(
+        f"{len(cases)} placements ({errors} errors) equal; "
+        f"Python {python_s:.1f} s, Node {node_ms / 1000:.1f} s"
+    )

@@ -751,6 +751,8 @@
       hidden_size: s.h,
       n_heads: s.heads,
       max_context: s.max_context,
+      n_dense_layers: moe ? s.layers - s.moe_layers : 0n,
+      sliding_window: slidingLayers ? s.window : 0n,
       quantization: shipped,
       inputs: {
         P: total,

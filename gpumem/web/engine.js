@@ -337,6 +337,9 @@
       memory_basis: g.memory_basis,
       memory_bytes: int(g.memory_bytes),
       bandwidth_bytes_per_s: int(g.bandwidth_bytes_per_s),
+      unified_memory: g.unified_memory,
+      gpu_working_set_bytes: g.gpu_working_set_bytes === null ? null : int(g.gpu_working_set_bytes),
+      dense_peak_tflops: g.dense_peak_tflops,
     };
   }
 
@@ -775,6 +778,10 @@
     GpumemError: GpumemError,
     error: (message, hint) => new GpumemError(message, hint),
     text: text,
+    invalidValue: invalidValue,
+    unknownName: unknownName,
+    call: call,
+    bytesPerValue: bytesPerValue,
     repr: repr,
     format: format,
     getFormat: getFormat,
