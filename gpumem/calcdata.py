@@ -10,7 +10,7 @@ ints are JSON integers (all below 2**53), read back as BigInt.
 
 from __future__ import annotations
 
-from . import modelspec, offload, solve, workload
+from . import modelspec, offload, serve, solve, workload
 from .catalog import load_model, model_names
 from .estimate import _SHAPES, _extend, _profiles, model_inputs
 from .gguf import ggml_type
@@ -170,6 +170,24 @@ def offload_tables() -> dict[str, object]:
     }
 
 
+#: What :func:`gpumem.serve.serve` reads of the engine's row (``data/serving.json``).
+SERVING_FIELDS = (
+    "gpu_memory_utilization",
+    "block_size",
+    "batch_defaults",
+    "sampler_bytes_per_logit",
+    "driver_reserved_bytes",
+    "cudagraph_bytes",
+    "non_torch_bytes",
+)
+
+
+def serving() -> dict[str, object]:
+    """vLLM's defaults and the modelled terms of :mod:`gpumem.serve`."""
+    row = serve.engine()
+    return {"engine": {key: row[key] for key in SERVING_FIELDS}}
+
+
 def calculator_data() -> dict[str, object]:
     """Everything the calculator reads, as plain JSON-ready data."""
     return {
@@ -188,4 +206,5 @@ def calculator_data() -> dict[str, object]:
         "model_bounds": model_bounds(),
         "tables": tables(),
         "offload": offload_tables(),
+        "serving": serving(),
     }

@@ -1,7 +1,7 @@
 """The site's calculator (generated formulas + engine, run by Node) equals the Python package
 to the byte: every result of `gpumem fit --json`, `gpumem estimate --json` and
-`gpumem offload --json`, with Python's number types, on random catalog models, workloads and
-placements and on every model's defaults."""
+`gpumem offload --json` and `gpumem serve --json`, with Python's number types, on random
+catalog models, workloads, placements and launches and on every model's defaults."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from gpumem.hardware import get_gpu, gpu_names
 from gpumem.modelspec import from_config
 from gpumem.offload import KV_TYPES, plan
 from gpumem.precision import format_names, get_format
-from gpumem.report import estimate_json, fit_json, offload_json, to_json
+from gpumem.report import estimate_json, fit_json, offload_json, serve_json, to_json
+from gpumem.serve import serve
 from gpumem.solve import answer
 from gpumem.speed import decode_ceiling
 from gpumem.workload import Workload, optimizer_names
@@ -350,5 +351,76 @@ def test_node_planner_equals_python_to_the_byte() -> None:
     assert 0 < errors < len(cases) // 5
     print(
         f"{len(cases)} placements ({errors} errors) equal; "
+        f"Python {python_s:.1f} s, Node {node_ms / 1000:.1f} s"
+    )
+
+
+# --- vLLM's startup figures (gpumem.serve) -----------------------------------------------------
+SERVE_CASES = 2_000
+
+
+def _python_serve(case: dict) -> dict:
+    try:
+        result = serve(case["model"], case["gpu"], **case["options"])
+        data = json.loads(to_json(serve_json(result)))
+        data["concurrency"] = [result.concurrency(n) for n in case["lengths"]]
+        return data
+    except ZeroDivisionError:  # max_model_len "auto" when no length fits: a known bug of serve
+        return {"crash": "division by zero"}
+    except GpumemError as error:
+        return {"error": str(error.message), "hint": str(error.hint) if error.hint else None}
+
+
+def _serve_options(rng: random.Random, context: int) -> dict:
+    """Random launch settings, most valid, some not (the errors must agree too)."""
+    o: dict[str, object] = {}
+    if rng.random() < 0.5:
+        o["tp"] = rng.choice([1, 2, 4, 8]) if rng.random() < 0.97 else 3
+    if rng.random() < 0.2:
+        o["pp"] = rng.choice([1, 2])
+    if rng.random() < 0.5:
+        o["dtype"] = rng.choice(["bf16", "fp16", "fp8_e4m3", "int4", "int8", "mxfp4"])
+    if rng.random() < 0.3:
+        o["kv_dtype"] = rng.choice(["fp8_e4m3", "fp16", "bf16"])
+    if rng.random() < 0.3:
+        o["gpu_memory_utilization"] = rng.choice([0.5, 0.8, 0.95, 1.0, rng.random(), 1.5])
+    if rng.random() < 0.6:
+        longest = context if rng.random() < 0.95 else 2 * context
+        o["max_model_len"] = rng.choice(["auto", 2048, 8192, rng.randint(1, longest)])
+    if rng.random() < 0.2:
+        o["max_num_seqs"] = rng.choice([1, 16, 256, 512])
+    if rng.random() < 0.2:
+        o["max_num_batched_tokens"] = rng.choice([512, 2048, 8192, 16384])
+    if rng.random() < 0.15:
+        o["block_size"] = rng.choice([16, 32, 64])
+    if rng.random() < 0.1:
+        o["kv_cache_memory"] = rng.choice([2**30, 20 * 2**30, rng.randint(0, 2**36)])
+    return o
+
+
+def test_node_serving_equals_python_to_the_byte() -> None:
+    """Every figure of `gpumem serve --json` (budget, weights, profiled peak, KV-cache memory,
+    blocks, tokens, concurrency, the longest request) and the concurrency at other lengths,
+    from the page's code as from the package's; errors too."""
+    rng = random.Random(20261131)
+    models, gpus = model_names(), gpu_names()
+    lengths = [1024, 4096, 16384, 65536]
+    cases = [{"model": m, "gpu": "h100-sxm", "options": {}, "lengths": lengths} for m in models]
+    for _ in range(SERVE_CASES):
+        model = rng.choice(models)
+        options = _serve_options(rng, load_model(model).max_context)
+        cases.append(
+            {"model": model, "gpu": rng.choice(gpus), "options": options, "lengths": lengths}
+        )
+    runner = ROOT / "tests" / "node" / "serve_cases.js"
+    expected, python_s, node_ms = _both(cases, _python_serve, runner, "options")
+    started = [e for e in expected if "error" not in e and "crash" not in e]
+    errors = len(expected) - len(started)
+    assert sum(e["fits"] for e in started) > len(started) // 3
+    assert sum(not e["fits"] for e in started) > len(started) // 20
+    assert sum(e["sliding_groups"] > 0 for e in started) > 20
+    assert 0 < errors < len(cases) // 4
+    print(
+        f"{len(cases)} launches ({errors} errors) equal; "
         f"Python {python_s:.1f} s, Node {node_ms / 1000:.1f} s"
     )

@@ -1,0 +1,205 @@
+/* The calculator's serving figures: gpumem.serve.serve step for step, on the formulas
+ * generated from the symbolic model (formulas.js) through the engine's evaluation
+ * (engine.js), with vLLM's defaults and modelled terms exported by gpumem.calcdata
+ * (data.serving). It holds no formula: the budget, blocks, tokens and concurrency are
+ * generated formulas; the defaults, vLLM's KV-cache groups and its search for the longest
+ * request are the control flow of gpumem.serve.
+ *
+ * Numbers keep Python's types, as in engine.js: an int is a BigInt, a float a Number.
+ */
+(function (root, factory) {
+  if (typeof module === "object" && module.exports) module.exports = factory;
+  else root.gpumemServe = factory;
+})(typeof self !== "undefined" ? self : this, function (fx, data, engine) {
+  "use strict";
+  const rt = fx.runtime;
+  const E = data.serving.engine;
+  const int = (x) => BigInt(x);
+  const BUDGET = ["weights", "prefill_workspace", "sampler_logits", "engine_profile_peak", "serve_budget"];
+  const CACHE = ["kv_page", "kv_blocks", "kv_tokens", "blocks_per_request", "max_concurrency"];
+
+  /** ``_groups``: vLLM's KV-cache groups (one, or groups of g layers each when sliding-window
+   * and full-attention layers mix). */
+  function groups(m, pp) {
+    const L = m.n_layers;
+    const sliding = m.inputs.L_w;
+    const full = L - sliding;
+    let size, count, windowed;
+    if (!sliding || !full) {
+      [size, count, windowed] = [L, 1n, sliding ? 1n : 0n];
+    } else {
+      const [small, large] = sliding < full ? [sliding, full] : [full, sliding];
+      size = Number(large) < 1.5 * Number(small) ? large : small;
+      windowed = rt.$ceil_div(sliding, size);
+      count = windowed + rt.$ceil_div(full, size);
+    }
+    return { L_g: rt.$ceil_div(size, pp), n_g: count, n_gw: windowed };
+  }
+
+  function positive(name, value) {
+    if (typeof value !== "bigint" || value < 1n) {
+      throw engine.invalidValue(name, value, engine.text("a positive integer"));
+    }
+    return value;
+  }
+
+  /** ``_settings``: the launch's settings with vLLM's defaults filled in. */
+  function settings(m, total, gpuName, o) {
+    const batch = E.batch_defaults.find(
+      (d) =>
+        total >= int(d.min_device_bytes) &&
+        !(d.unless_name_contains && gpuName.toLowerCase().includes(d.unless_name_contains)),
+    );
+    const length = o.max_model_len;
+    if (length !== null && length !== "auto") {
+      positive("max_model_len", length);
+      if (length > m.max_context) {
+        throw engine.invalidValue(
+          "max_model_len",
+          length,
+          engine.text("at most the context window of {model}, {tokens:,} tokens", {
+            model: m.name,
+            tokens: m.max_context,
+          }),
+        );
+      }
+    }
+    const given = (value, byDefault) => (value === null ? int(byDefault) : value);
+    return {
+      max_model_len: length === null || length === "auto" ? m.max_context : length,
+      max_num_seqs: positive("max_num_seqs", given(o.max_num_seqs, batch.max_num_seqs)),
+      max_num_batched_tokens: positive(
+        "max_num_batched_tokens",
+        given(o.max_num_batched_tokens, batch.max_num_batched_tokens),
+      ),
+      block_size: positive("block_size", given(o.block_size, E.block_size)),
+    };
+  }
+
+  /** ``_longest_request``: vLLM's binary search for the longest request the cache holds. */
+  function longestRequest(values) {
+    const fits = (length) =>
+      engine.evaluate(["blocks_per_request"], Object.assign({}, values, { s: length }))
+        .blocks_per_request <= values.kv_blocks;
+    let low = 0n;
+    let high = values.s;
+    while (low < high) {
+      const middle = (low + high + 1n) / 2n;
+      if (fits(middle)) low = middle;
+      else high = middle - 1n;
+    }
+    return low;
+  }
+
+  /** ``_cache``: blocks, tokens, concurrency and the longest request. */
+  function cache(m, values, maxModelLen, auto) {
+    values = engine.evaluate(CACHE, Object.assign({}, values, { s: m.max_context }));
+    const longest = longestRequest(values);
+    const length = auto ? rt.$min(longest, m.max_context) : maxModelLen;
+    values = engine.evaluate(CACHE, Object.assign({}, values, { s: length }));
+    return {
+      model: m.name,
+      available_kv_bytes: engine.toInt(values.kv_available),
+      page_bytes: engine.toInt(values.kv_page),
+      layers_per_group: values.L_g,
+      groups: values.n_g,
+      sliding_groups: values.n_gw,
+      blocks: rt.$max(engine.toInt(values.kv_blocks), 0n),
+      kv_tokens: rt.$max(engine.toInt(values.kv_tokens), 0n),
+      max_model_len: length,
+      max_concurrency: rt.$max(values.max_concurrency, 0.0),
+      longest_request: longest,
+      values: values,
+    };
+  }
+
+  /** ``_symbols``: the model's values under a one-token inference workload. */
+  function symbols(m, tp, pp, dtype, kvDtype) {
+    let w = engine.workload({
+      seq: 1n,
+      tp: tp,
+      pp: pp,
+      attention: "flash",
+      cuda_context: 0n,
+      allocator_reserve: 0n,
+    });
+    if (dtype) w = engine.withChanges(w, { dtype: dtype });
+    if (kvDtype) w = engine.withChanges(w, { kv_dtype: kvDtype });
+    if (!m.inputs.k_c) {
+      throw engine.invalidValue("model", m.name, engine.text("a decoder (a model with a KV cache)"));
+    }
+    return Object.assign(engine.symbolValues(m, w), groups(m, pp));
+  }
+
+  /** ``gpumem.serve.serve``: what vLLM prints when it starts ``m`` on ``gpu``; options as
+   * the API's, ints as BigInt, null for vLLM's default. */
+  function serve(m, gpu, options) {
+    const o = Object.assign(
+      {
+        tp: 1n,
+        pp: 1n,
+        dtype: null,
+        kv_dtype: null,
+        gpu_memory_utilization: null,
+        max_model_len: null,
+        max_num_seqs: null,
+        max_num_batched_tokens: null,
+        block_size: null,
+        kv_cache_memory: null,
+      },
+      options,
+    );
+    const util = o.gpu_memory_utilization === null ? E.gpu_memory_utilization : o.gpu_memory_utilization;
+    const real = typeof util === "number" || typeof util === "bigint";
+    if (!real || !(util > 0 && util <= 1)) {
+      throw engine.invalidValue("gpu_memory_utilization", util, engine.text("a number in (0, 1]"));
+    }
+    const total = gpu.memory_bytes - int(E.driver_reserved_bytes);
+    const s = settings(m, total, gpu.name, o);
+    let values = symbols(m, o.tp, o.pp, o.dtype, o.kv_dtype);
+    const tokens = s.max_num_batched_tokens;
+    Object.assign(values, {
+      B: 1n,
+      s: tokens,
+      T_b: tokens,
+      N_s: rt.$min(s.max_num_seqs, tokens),
+      s_b: s.block_size,
+      M_gpu: total,
+      u: util,
+      l_s: int(E.sampler_bytes_per_logit),
+      M_nt: int(E.non_torch_bytes),
+      M_cg: int(E.cudagraph_bytes),
+    });
+    values = engine.evaluate(BUDGET, values);
+    if (o.kv_cache_memory !== null) {
+      positive("kv_cache_memory", o.kv_cache_memory);
+      values.kv_available = o.kv_cache_memory;
+    } else {
+      values = engine.evaluate(["kv_available"], values);
+    }
+    return Object.assign(cache(m, values, s.max_model_len, o.max_model_len === "auto"), {
+      budget_bytes: engine.toInt(values.serve_budget),
+      weights_bytes: engine.toInt(values.weights),
+      profile_peak_bytes: engine.toInt(values.engine_profile_peak),
+      non_torch_bytes: values.M_nt,
+    });
+  }
+
+  /** ``Serving.fits``: one request of max_model_len tokens fits (else vLLM does not start). */
+  const fits = (r) => r.longest_request >= r.max_model_len;
+
+  /** ``Serving.concurrency``: requests of ``length`` tokens the cache holds at once. */
+  function concurrency(r, length) {
+    const names = ["blocks_per_request", "max_concurrency"];
+    return engine.evaluate(names, Object.assign({}, r.values, { s: length })).max_concurrency;
+  }
+
+  /** ``gpumem.report.serve_json``: the startup figures as plain data. */
+  function serveJson(r) {
+    const out = Object.assign({}, r, { fits: fits(r), units: "bytes" });
+    delete out.values;
+    return out;
+  }
+
+  return { serve: serve, fits: fits, concurrency: concurrency, serveJson: serveJson };
+});
