@@ -3,6 +3,7 @@ writes (generated formulas, catalogs, words in the page's language)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from functools import partial
@@ -37,7 +38,8 @@ def test_form_scripts_and_data(build) -> None:
     # Every input has a label, and the scripts come in order on this page only.
     for key in ("model", "gpu", "mode", "dtype", "batch", "seq", "tp", "lora_rank"):
         assert f'<label for="gc-{key}">' in page and f'id="gc-{key}"' in page
-    scripts = [page.index(f"calculator/{name}") for name in ("formulas", "engine", "data", "ui")]
+    names = ("formulas", "engine", "config", "offload", "data", "ui")
+    scripts = [page.index(f"calculator/{name}.js") for name in names]
     assert scripts == sorted(scripts)
     assert "calculator/ui.js" not in (out / "index.html").read_text(encoding="utf-8")
     static = out / "_static" / "calculator"
@@ -49,6 +51,14 @@ def test_form_scripts_and_data(build) -> None:
     assert data["gpus"]["h100-sxm"]["memory_bytes"] == 81_559 * 2**20  # nvidia-smi total
     assert data["formats"]["bf16"]["bits"] == [16, 1]
     assert data["words"]["copy"] == "Copy"
+    # The local question: its fields, and the planner's conventions from the package.
+    for key in ("view", "gpus", "gguf", "ram", "ctx", "ctk", "ngl", "n_cpu_moe"):
+        assert f'<label for="gc-{key}">' in page
+    assert data["offload"]["kv_types"]["q8_0"] == [34, 32]  # ggml's block_q8_0: 32 values
+    assert data["gpus"]["m4-pro-64gb"]["unified_memory"] is True
+    # What a reader downloads for the calculator stays small: 150 KB at most, compressed.
+    compressed = sum(len(gzip.compress(p.read_bytes(), 9)) for p in static.iterdir())
+    assert compressed <= 150_000, compressed
 
 
 def test_chinese_words(build) -> None:
@@ -58,11 +68,12 @@ def test_chinese_words(build) -> None:
     assert '<label for="gc-dtype">权重格式</label>' in page
     data = _data(out)
     assert data["language"] == "zh_CN"
-    # No word of the calculator is left in English (placeholders and acronyms such as GPU aside).
+    # No word of the calculator is left in English (placeholders, acronyms such as GPU and the
+    # unit GiB aside).
     english = [
         k
         for k, v in data["words"].items()
-        if v == WORDS[k] and any(c.islower() for c in re.sub(r"\{[^}]*\}", "", v))
+        if v == WORDS[k] and any(c.islower() for c in re.sub(r"\{[^}]*\}|GiB", "", v))
     ]
     assert english == [], english
     assert data["components"]["kv_cache"] == "KV 缓存"

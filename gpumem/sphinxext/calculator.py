@@ -3,7 +3,9 @@ HTML build writes what the form's script reads next to it.
 
 ``_static/calculator/`` receives the formulas generated from the symbolic model
 (``gpumem/_generated/formulas.js``), the engine that evaluates them as ``gpumem estimate`` and
-``gpumem fit`` do (``gpumem/web/engine.js``) and ``data.js``: the catalogs and tables exported by
+``gpumem fit`` do (``gpumem/web/engine.js``), the llama.cpp planner of ``gpumem offload``
+(``gpumem/web/offload.js``), vLLM's startup figures of ``gpumem serve``
+(``gpumem/web/serve.js``) and ``data.js``: the catalogs and tables exported by
 :mod:`gpumem.calcdata` plus the calculator's words in the build's language, from the same
 ``gpumem`` catalog as every other label of the site. The form's glue (``docs/_static/calculator``)
 only reads inputs and shows what the engine returns.
@@ -24,13 +26,15 @@ from sphinx.util.docutils import SphinxDirective
 from ..calcdata import calculator_data
 from ..i18n import N_
 from ..jsgen import TARGET as FORMULAS
+from ..report import SERVE_LENGTHS
 from ..vocabulary import COMPONENTS, MEMORY_BASES, MODES, PHASES, WORKLOAD_OPTIONS
 from .translation import gettext as _
 
 MARKER = "gpumem-calculator"
 WEB = Path(__file__).resolve().parent.parent / "web"
-ENGINE = WEB / "engine.js"
-SCRIPTS = ("formulas.js", "engine.js", "config.js", "data.js", "ui.js")
+SCRIPTS = ("formulas.js", "engine.js", "config.js", "offload.js", "serve.js", "data.js", "ui.js")
+#: The scripts of gpumem/web copied into the build beside the generated formulas.
+WEB_SCRIPTS = tuple(WEB / name for name in ("engine.js", "config.js", "offload.js", "serve.js"))
 #: The engine's error templates (``text("…")`` in engine.js) are translated for data.js.
 _TEMPLATES = re.compile(r'\btext\(\s*"((?:[^"\\]|\\.)*)"')
 
@@ -38,6 +42,10 @@ _TEMPLATES = re.compile(r'\btext\(\s*"((?:[^"\\]|\\.)*)"')
 #: command line's (:mod:`gpumem.vocabulary` and the sentences of :mod:`gpumem.report`).
 WORDS = {
     "calculator": N_("GPU memory calculator"),
+    "view": N_("Question"),
+    "view_estimate": N_("Memory to run or train a model on GPUs"),
+    "view_offload": N_("Local: llama.cpp on GPUs and the CPU (offload)"),
+    "view_serve": N_("Serving: what vLLM reserves when it starts"),
     "model": N_("Model"),
     "config": N_("Or paste a config.json (it takes the place of the model above)"),
     "gpu": N_("GPU"),
@@ -73,6 +81,60 @@ WORDS = {
     "copied": N_("Copied"),
     "share_note": N_("The page's address holds these inputs: copy it to share the answer."),
     "noscript": N_("The calculator needs JavaScript."),
+    # The local (llama.cpp) question.
+    "local": N_("Local inference (llama.cpp)"),
+    "gpus": N_("More GPUs (ids, comma-separated)"),
+    "gguf": N_("GGUF weight format"),
+    "ram": N_("System memory (24GB, 64GiB; empty: not checked)"),
+    "ctx": N_("Context (-c)"),
+    "ctk": N_("KV-cache type (-ctk, -ctv)"),
+    "fa": N_("Flash attention (-fa)"),
+    "on": N_("on"),
+    "off": N_("off"),
+    "ngl": N_("Layers on the GPUs (-ngl; empty: the most that fit)"),
+    "n_cpu_moe": N_("MoE layers with experts on the CPU (--n-cpu-moe; empty: the fewest)"),
+    "b": N_("Logical batch (-b)"),
+    "ub": N_("Micro-batch (-ub)"),
+    "llama_flags": N_("llama.cpp's flags for this placement"),
+    # The serving question (vLLM).
+    "serving": N_("Serving with vLLM"),
+    "gpu_memory_utilization": N_("Share of the GPU for vLLM (default 0.9)"),
+    "max_model_len": N_("Tokens per request (--max-model-len: a number or auto)"),
+    "max_num_seqs": N_("Requests per step (--max-num-seqs)"),
+    "max_num_batched_tokens": N_("Tokens per step (--max-num-batched-tokens)"),
+    "block_size": N_("Tokens per KV-cache block (--block-size)"),
+    "kv_cache_memory": N_("KV-cache memory per GPU instead of the budget (20GiB)"),
+    # The command line's words for a launch (gpumem.report.serve_text).
+    "loading": N_("Model loading took {gib} GiB"),
+    "available_kv": N_("Available KV cache memory: {gib} GiB"),
+    "kv_size": N_("GPU KV cache size: {tokens} tokens"),
+    "concurrency": N_("Maximum concurrency for {tokens} tokens per request: {x}x"),
+    "starts": N_("starts: the cache holds requests of up to {longest} tokens"),
+    "no_start": N_(
+        "does NOT start: a request of {tokens} tokens needs more KV cache than there is; "
+        "--max-model-len {longest} (or auto) fits"
+    ),
+    "no_kv": N_("does NOT start: the weights and the profile run leave no KV cache"),
+    "held": N_("requests held at once: {list}"),
+    "held_at": N_("{tokens} tokens: {n}"),
+    # The command line's words for a placement (gpumem.report.offload_text).
+    "ngl_line": N_("-ngl {ngl} of {slots}: the last {n} of {layers} layers and the output layer"),
+    "ngl_zero": N_("-ngl 0: everything on the CPU"),
+    "cpu_moe_line": N_("routed experts of layers 0-{last} in system memory (--n-cpu-moe {n})"),
+    "col_device": N_("device"),
+    "col_layers": N_("layers"),
+    "col_weights": N_("weights GiB"),
+    "col_kv": N_("KV GiB"),
+    "col_compute": N_("compute GiB"),
+    "col_reserve": N_("reserve GiB"),
+    "col_total": N_("total GiB"),
+    "col_capacity": N_("capacity GiB"),
+    "placed": N_("fits"),
+    "not_placed": N_("does NOT fit"),
+    "max_ctx": N_("largest context with this placement: {n} tokens"),
+    "override": N_('or, instead of --n-cpu-moe: -ot "{ot}"'),
+    "ceilings": N_("ceilings: decode {decode} tokens/s, prompt {prefill} tokens/s"),
+    "inexact": N_("weights from the model's shapes at the format's average bytes per value"),
     # The command line's sentences (gpumem.report, gpumem.cli).
     "phase": N_("peak per GPU during: {phase}"),
     "component": N_("component"),
@@ -105,11 +167,7 @@ WORDS = {
 
 def words() -> dict[str, object]:
     """The calculator's words in the build's language."""
-    templates = [
-        t
-        for path in (ENGINE, WEB / "config.js")
-        for t in _TEMPLATES.findall(path.read_text("utf-8"))
-    ]
+    templates = [t for path in WEB_SCRIPTS for t in _TEMPLATES.findall(path.read_text("utf-8"))]
     options: dict[str, dict[str, str]] = {}
     for (option, value), text in WORKLOAD_OPTIONS.items():
         options.setdefault(option, {})[value] = _(text)
@@ -178,16 +236,43 @@ def form_html() -> str:
     overhead = _number("cuda_context", "512", "decimal") + _number(
         "allocator_reserve", "0.05", "decimal"
     )
+    local = "".join(
+        [
+            _number("gpus", "rtx-3090, rtx-4090", "text"),
+            _select("gguf"),
+            _number("ram", "64GB", "text"),
+            _number("ctx", "4096"),
+            _select("ctk"),
+            _select("fa"),
+            _number("ngl"),
+            _number("n_cpu_moe"),
+            _number("b", "2048"),
+            _number("ub", "512"),
+        ]
+    )
+    serving = "".join(
+        [
+            _number("gpu_memory_utilization", "0.9", "decimal"),
+            _number("max_model_len", "auto", "text"),
+            _number("max_num_seqs"),
+            _number("max_num_batched_tokens"),
+            _number("block_size", "16"),
+            _number("kv_cache_memory", "20GiB", "text"),
+        ]
+    )
     title = _word("calculator")
     return (
         f'<section class="{MARKER}" aria-label="{title}">'
         f"<noscript><p>{_word('noscript')}</p></noscript>"
         '<form class="gc-form" autocomplete="off">'
+        f'<div class="gc-view">{_select("view")}</div>'
         f'<div class="gc-main">{main}</div>'
         f'<div class="gc-config">{config}</div>'
         + _fieldset("training", training, "gc-training")
         + _fieldset("parallelism", parallel, "gc-parallel")
         + _fieldset("overhead", overhead, "gc-overhead")
+        + _fieldset("local", local, "gc-local")
+        + _fieldset("serving", serving, "gc-serving")
         + "</form>"
         f'<div class="gc-answer" aria-live="polite" aria-label="{_word("answer")}">'
         '<p class="gc-error" role="alert" hidden></p>'
@@ -221,9 +306,14 @@ def write_data(app: Sphinx, exception: Exception | None) -> None:
         return
     folder = Path(app.outdir) / "_static" / "calculator"
     folder.mkdir(parents=True, exist_ok=True)
-    for script in (FORMULAS, ENGINE, WEB / "config.js"):
+    for script in (FORMULAS, *WEB_SCRIPTS):
         shutil.copyfile(script, folder / script.name)
-    payload = {**calculator_data(), **words(), "language": app.config.language}
+    payload = {
+        **calculator_data(),
+        **words(),
+        "serve_lengths": SERVE_LENGTHS,
+        "language": app.config.language,
+    }
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     (folder / "data.js").write_text(
         "/* The calculator's catalogs, tables and words; written by the docs build. */\n"

@@ -282,3 +282,154 @@ def test_pasted_config(page: Page, root_url: str, language: str, tmp_path) -> No
     assert run.returncode == 2
     assert _answer(page)["error"] == run.stderr.strip()
     assert not page.problems, "\n".join(page.problems)
+
+
+# --- the local question: llama.cpp on GPUs and the CPU ---------------------------------------
+#: What a reader types in the local view, and the `gpumem offload` command that says the same.
+LOCAL = [
+    (
+        {"model": "qwen3-30b-a3b", "gpu": "rtx-4070", "ram": "32GB", "ctx": "16384", "ctk": "q8_0"},
+        "gpumem offload qwen3-30b-a3b --gpu rtx-4070 --ram 32GB --ctx 16384 --kv-dtype q8_0",
+    ),
+    (
+        {
+            "model": "llama-3.1-70b",
+            "gpu": "rtx-4090",
+            "gpus": "rtx-3090",
+            "ram": "64GB",
+            "gguf": "q4_0",
+            "ngl": "60",
+        },
+        "gpumem offload llama-3.1-70b --gpu rtx-4090 --gpu rtx-3090 --ram 64GB --dtype q4_0 "
+        "--ngl 60",
+    ),
+    (
+        {"model": "gpt-oss-20b", "gpu": "m4-pro-64gb", "ctx": "32768", "fa": "off"},
+        "gpumem offload gpt-oss-20b --gpu m4-pro-64gb --ctx 32768 --no-flash-attn",
+    ),
+]
+LOCAL_SELECTS = ("model", "gpu", "gguf", "ctk", "fa")
+
+READ_PLACEMENT = """(root) => {
+  const q = (s) => root.querySelector(s);
+  const data = (s, key) => (q(s) ? q(s).dataset[key] : null);
+  const command = q(".gc-command:not(.gc-llama) code");
+  const devices = [...root.querySelectorAll("tr[data-device]")].map((row) => ({
+    name: row.dataset.device,
+    weights_bytes: row.dataset.weights,
+    kv_bytes: row.dataset.kv,
+    compute_bytes: row.dataset.compute,
+    reserve_bytes: row.dataset.reserve,
+    total_bytes: row.dataset.total,
+    capacity_bytes: row.dataset.capacity,
+  }));
+  return {
+    error: q(".gc-error").hidden ? null : q(".gc-error").textContent,
+    devices: devices,
+    ngl: data(".gc-ngl", "ngl"),
+    n_cpu_moe: data(".gc-ngl", "nCpuMoe"),
+    fits: data(".gc-verdict", "fits"),
+    max_ctx: data(".gc-verdict", "maxCtx"),
+    flags: q(".gc-flags") ? q(".gc-flags").textContent : null,
+    decode: data(".gc-ceilings", "decode"),
+    prefill: data(".gc-ceilings", "prefill"),
+    command: command ? command.textContent : null,
+  };
+}"""
+
+
+def _type_local(page: Page, inputs: dict[str, str]) -> None:
+    form = page.locator(".gpumem-calculator form")
+    form.locator("[name=view]").select_option("offload")
+    for name, value in inputs.items():
+        field = form.locator(f"[name={name}]")
+        if name in LOCAL_SELECTS:
+            field.select_option(value)
+        else:
+            field.fill(value)
+
+
+def _placement(page: Page) -> dict:
+    return page.locator(".gpumem-calculator").evaluate(READ_PLACEMENT)
+
+
+def _expected_placement(command: str) -> dict:
+    run = _cli(command + " --json")
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    keys = ("weights_bytes", "kv_bytes", "compute_bytes", "reserve_bytes", "total_bytes")
+    return {
+        "error": None,
+        "devices": [
+            {
+                "name": d["name"],
+                **{k: str(d[k]) for k in keys},
+                "capacity_bytes": "" if d["capacity_bytes"] is None else str(d["capacity_bytes"]),
+            }
+            for d in data["devices"]
+        ],
+        "ngl": str(data["ngl"]),
+        "n_cpu_moe": str(data["n_cpu_moe"]),
+        "fits": str(data["fits"]).lower(),
+        "max_ctx": str(data["max_ctx"]),
+        "flags": "llama-cli -m MODEL.gguf " + " ".join(data["flags"]),
+        "decode": data["decode_ceiling"],
+        "prefill": data["prefill_ceiling"],
+    }
+
+
+def _same_placement(got: dict, expected: dict) -> None:
+    assert {k: got[k] for k in expected if k not in ("decode", "prefill")} == {
+        k: v for k, v in expected.items() if k not in ("decode", "prefill")
+    }
+    assert float(got["decode"]) == expected["decode"]
+    prefill = expected["prefill"]
+    assert (got["prefill"] == "") if prefill is None else float(got["prefill"]) == prefill
+
+
+@pytest.mark.parametrize("index", range(len(LOCAL)))
+def test_local_placement_equals_the_command_line(page: Page, http_url: str, index: int) -> None:
+    """The local question gives what `gpumem offload --json` gives: bytes per device, -ngl
+    and --n-cpu-moe, the flags, the largest context and the ceilings; so does its command."""
+    inputs, command = LOCAL[index]
+    _open(page, http_url, LANGUAGES[index % 2])
+    _type_local(page, inputs)
+    got = _placement(page)
+    expected = _expected_placement(command)
+    _same_placement(got, expected)
+    _same_placement(got, _expected_placement(got["command"]))
+    assert not page.problems, "\n".join(page.problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_local_address_and_errors(page: Page, root_url: str, language: str) -> None:
+    """The local question's inputs live in the address; a bad one reads as the command line's
+    error, in the page's language."""
+    inputs, _command = LOCAL[0]
+    _open(page, root_url, language)
+    _type_local(page, inputs)
+    first, address = _placement(page), page.url
+    assert "view=offload" in address and "ctk=q8_0" in address and "mode=" not in address
+    page.goto("about:blank")
+    page.goto(address)
+    page.wait_for_selector(".gc-devices")
+    assert page.locator("[name=mode]").is_hidden()
+    assert _placement(page) == first
+    _type_local(page, {"model": "llama-3.1-8b", "ngl": "99"})
+    run = _cli(
+        "gpumem offload llama-3.1-8b --gpu rtx-4070 --ram 32GB --ctx 16384 "
+        "--kv-dtype q8_0 --ngl 99",
+        language,
+    )
+    assert run.returncode == 2
+    assert _placement(page)["error"] == run.stderr.strip()
+    assert not page.problems, "\n".join(page.problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_local_screenshot(page: Page, http_url: str, language: str) -> None:
+    state = "#view=offload&model=qwen3-30b-a3b&gpu=rtx-4070&ram=32GB&ctx=16384&ctk=q8_0"
+    _open(page, http_url, language, state)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"calculator-local-{language}.png", full_page=True)
+    assert not page.problems, "\n".join(page.problems)

@@ -1,22 +1,42 @@
 /* The calculator's form: reads the inputs, asks the engine (gpumem/web/engine.js, on the
- * formulas generated from the symbolic model) and shows its answer. It computes nothing
- * itself. The inputs live in the page address (#model=…&gpu=…), so an answer can be shared.
+ * formulas generated from the symbolic model) or the llama.cpp planner (gpumem/web/offload.js)
+ * and shows its answer. It computes nothing itself. The inputs live in the page address
+ * (#model=…&gpu=…), so an answer can be shared.
  */
 (function () {
   "use strict";
   const data = window.gpumemCalculatorData;
   const engine = window.gpumemEngine(window.gpumemFormulas, data);
   const reader = window.gpumemConfig(engine, data);
+  const planner = window.gpumemOffload(window.gpumemFormulas, data, engine);
+  const vllm = window.gpumemServe(window.gpumemFormulas, data, engine);
   const W = data.words;
   const W_EN = data.english; // message ids: the engine's errors are translated from English
   const T = data.tables;
   const OPTIONAL = ["kv_dtype", "logits", "precision", "optimizer", "optimizer_impl", "checkpointing"];
   const TRAINING = ["precision", "optimizer", "optimizer_impl", "checkpointing", "lora_rank"];
   const COUNTS = ["batch", "seq", "lora_rank", "tp", "pp", "dp"];
-  const FIELDS = [
+  const ESTIMATE = [
     "model", "config", "gpu", "mode", "dtype", "kv_dtype", "batch", "seq", "attention", "logits",
     ...TRAINING, "tp", "pp", "dp", "zero", "cuda_context", "allocator_reserve",
   ];
+  // The local question: model and GPU, then llama.cpp's settings.
+  const LOCAL = ["gpus", "gguf", "ram", "ctx", "ctk", "fa", "ngl", "n_cpu_moe", "b", "ub"];
+  // The serving question: model, GPU and formats, tp and pp, then vLLM's settings.
+  const SERVING = [
+    "gpu_memory_utilization", "max_model_len", "max_num_seqs", "max_num_batched_tokens",
+    "block_size", "kv_cache_memory",
+  ];
+  const FIELDS = ["view", ...ESTIMATE, ...LOCAL, ...SERVING];
+  /** The fields each question reads (and the address keeps). */
+  const SHOWN = {
+    estimate: ["view", ...ESTIMATE],
+    offload: ["view", "model", "config", "gpu", ...LOCAL],
+    serve: ["view", "model", "config", "gpu", "dtype", "kv_dtype", "tp", "pp", ...SERVING],
+  };
+  const VIEWS = Object.keys(SHOWN);
+  /** GGUF weights a local user picks: llama.cpp's quantisations, and its 16-bit files. */
+  const GGUF = [...Object.keys(data.formats).filter((f) => data.formats[f].kind === "gguf"), "fp16", "bf16"];
   const MIB = 2 ** 20;
 
   // --- words ----------------------------------------------------------------------------
@@ -69,6 +89,10 @@
       optimizer_impl: T.optimizer_impls.map((i) => [i, O.optimizer_impl[i]]),
       checkpointing: T.checkpointing.map((c) => [c, O.checkpointing[c]]),
       zero: ["0", "1", "2", "3"].map((z) => [z, z]),
+      view: VIEWS.map((v) => [v, W["view_" + v]]),
+      gguf: GGUF.map((f) => [f, fmt(f)]),
+      ctk: planner.KV_TYPES.map((k) => [k, k]),
+      fa: ["on", "off"].map((v) => [v, W[v]]),
     };
     const byDefault = {
       kv_dtype: W.kv_same,
@@ -87,7 +111,10 @@
     }
   }
 
-  const START = { model: "llama-3.1-8b", gpu: "rtx-4090", mode: "inference", dtype: "bf16" };
+  const START = {
+    view: "estimate", model: "llama-3.1-8b", gpu: "rtx-4090", mode: "inference", dtype: "bf16",
+    gguf: data.offload.default_weights, ctk: "f16", fa: "on",
+  };
 
   function setState(root, state) {
     for (const name of FIELDS) {
@@ -120,6 +147,30 @@
     return new engine.GpumemError({ template: template, args: { text: text }, text: fill(template, { text: text }) });
   }
 
+  /** A count typed in a box: a positive integer, as the command line's type checks it. */
+  function positive(text) {
+    if (!/^\+?\d+$/.test(text) || BigInt(text) < 1n) throw inputError(W_EN.not_integer, text);
+    return BigInt(text);
+  }
+
+  const UNITS = data.offload.size_units;
+  const BY_LENGTH = Object.keys(UNITS).sort((a, b) => b.length - a.length);
+
+  /** ``gpumem.cli._size``: bytes written with their unit (64GB, 0.5GiB), or 0. */
+  function size(text) {
+    let number = text.trim();
+    let scale = 0;
+    const unit = BY_LENGTH.find((u) => number.endsWith(u));
+    if (unit !== undefined) {
+      number = number.slice(0, -unit.length).trim();
+      scale = UNITS[unit];
+    }
+    const value = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(number) ? Number(number) : -1;
+    if (value === 0 && !number.startsWith("-")) return 0n;
+    if (!(scale && value >= 0 && value < Infinity)) throw inputError(W_EN.not_size, text);
+    return BigInt(roundEven(value * scale));
+  }
+
   /** The workload's settings from the form: what the command line would be given. */
   function settings(state) {
     const out = { mode: state.mode, dtype: state.dtype, attention: state.attention };
@@ -132,10 +183,7 @@
     }
     for (const name of COUNTS) {
       if (state[name] === "" || (!training && name === "lora_rank")) continue;
-      if (!/^\+?\d+$/.test(state[name]) || BigInt(state[name]) < 1n) {
-        throw inputError(W_EN.not_integer, state[name]);
-      }
-      out[name] = BigInt(state[name]);
+      out[name] = positive(state[name]);
     }
     if (state.zero !== "0") out.zero = BigInt(state.zero);
     if (state.cuda_context !== "") {
@@ -269,39 +317,227 @@
     lines.push(
       el("p", { class: "gc-rule", "data-bytes": rule }, fill(W.rule, { factor: w.mode === "inference" ? "1.2" : "2", gb: gb(rule), gib: gib(rule) })),
     );
-    const command = commandLine(state, given);
+    lines.push(commandBlock(commandLine(state, given)));
+    root.querySelector(".gc-result").replaceChildren(...lines);
+  }
+
+  /** The gpumem command line that gives the same answer, with a button that copies it. */
+  function commandBlock(command) {
     const copy = el("button", { type: "button", class: "gc-copy" }, W.copy);
     copy.addEventListener("click", () => {
       navigator.clipboard.writeText(command).then(() => (copy.textContent = W.copied), () => {});
     });
+    return el("div", { class: "gc-command" }, [
+      el("p", {}, W.command),
+      el("pre", {}, el("code", {}, command)),
+      copy,
+      el("p", { class: "gc-share" }, W.share_note),
+    ]);
+  }
+
+  // --- the local question: llama.cpp on GPUs and the CPU ------------------------------------
+  const gpusOf = (state) => [state.gpu, ...state.gpus.split(",").map((g) => g.trim()).filter(Boolean)];
+
+  /** The planner's options from the form: what `gpumem offload` would be given. */
+  function localOptions(state) {
+    const out = { dtype: state.gguf, kv_dtype: state.ctk, flash_attn: state.fa !== "off" };
+    for (const [name, key] of [["ctx", "ctx"], ["b", "batch"], ["ub", "ubatch"]]) {
+      if (state[name] !== "") out[key] = positive(state[name]);
+    }
+    for (const name of ["ngl", "n_cpu_moe"]) {
+      if (state[name] === "") continue;
+      if (!/^[+-]?\d+$/.test(state[name])) throw inputError(W_EN.not_integer, state[name]);
+      out[name] = BigInt(state[name]);
+    }
+    if (state.ram !== "") out.ram = size(state.ram);
+    return out;
+  }
+
+  /** The equivalent `gpumem offload` command line. */
+  function localCommand(state, gpus) {
+    const model = state.config ? "config.json" : state.model;
+    const parts = ["gpumem", "offload", model, ...gpus.flatMap((g) => ["--gpu", g])];
+    if (state.gguf !== data.offload.default_weights) parts.push("--dtype", state.gguf);
+    if (state.ram !== "") parts.push("--ram", state.ram.replace(/\s+/g, ""));
+    const counts = [["ctx", "--ctx"], ["b", "--batch"], ["ub", "--ubatch"], ["ngl", "--ngl"], ["n_cpu_moe", "--n-cpu-moe"]];
+    for (const [name, flag] of counts) if (state[name] !== "") parts.push(flag, state[name]);
+    if (state.ctk !== "f16") parts.push("--kv-dtype", state.ctk);
+    if (state.fa === "off") parts.push("--no-flash-attn");
+    return parts.join(" ");
+  }
+
+  /** Bytes per device, as `gpumem offload` prints them (each row keeps its bytes). */
+  function deviceTable(p) {
+    const columns = ["device", "layers", "weights", "kv", "compute", "reserve", "total", "capacity"];
+    const head = el("tr", {}, columns.map((c) => el("th", { scope: "col" }, W["col_" + c])));
+    const rows = p.devices.map((d) => {
+      const last = d.layers.length - 1;
+      const span = (last >= 0 ? `${d.layers[0]}-${d.layers[last]}` : "—") + (d.output ? " +out" : "");
+      const total = planner.totalBytes(d);
+      const held = [d.weights_bytes, d.kv_bytes, d.compute_bytes, d.reserve_bytes, total];
+      const capacity = d.capacity_bytes === null ? "" : d.capacity_bytes;
+      return el(
+        "tr",
+        {
+          "data-device": d.name, "data-layers": d.layers.length, "data-output": d.output,
+          "data-weights": d.weights_bytes, "data-kv": d.kv_bytes, "data-compute": d.compute_bytes,
+          "data-reserve": d.reserve_bytes, "data-total": total, "data-capacity": capacity,
+          "data-fits": planner.deviceFits(d),
+        },
+        [
+          el("th", { scope: "row" }, d.name),
+          el("td", {}, span),
+          ...held.map((b) => el("td", {}, gib(b))),
+          el("td", {}, capacity === "" ? "—" : gib(capacity)),
+        ],
+      );
+    });
+    return el("table", { class: "gc-table gc-devices" }, [el("thead", {}, head), el("tbody", {}, rows)]);
+  }
+
+  function renderLocal(root, state) {
+    const gpus = gpusOf(state);
+    const model = modelOf(state);
+    const p = planner.plan(model, gpus, localOptions(state));
+    const L = model.n_layers;
+    const fits = planner.fits(p);
+    const lines = [
+      el("p", { class: "gc-local-head" }, [p.model, "llama.cpp", `-c ${grouped(p.ctx)}`, `KV ${p.kv_dtype}`].join(" · ")),
+      el(
+        "p",
+        { class: "gc-ngl", "data-ngl": p.ngl, "data-n-cpu-moe": p.n_cpu_moe },
+        p.ngl ? fill(W.ngl_line, { ngl: p.ngl, slots: L + 1n, n: p.ngl > 1n ? p.ngl - 1n : 0n, layers: L }) : W.ngl_zero,
+      ),
+    ];
+    if (p.n_cpu_moe) {
+      lines.push(el("p", { class: "gc-cpu-moe" }, fill(W.cpu_moe_line, { last: p.n_cpu_moe - 1n, n: p.n_cpu_moe })));
+    }
     lines.push(
-      el("div", { class: "gc-command" }, [
-        el("p", {}, W.command),
-        el("pre", {}, el("code", {}, command)),
-        copy,
-        el("p", { class: "gc-share" }, W.share_note),
+      deviceTable(p),
+      el(
+        "p",
+        { class: fits ? "gc-verdict gc-fits" : "gc-verdict gc-misses", "data-fits": fits, "data-max-ctx": p.max_ctx },
+        (fits ? W.placed : W.not_placed) + " · " + fill(W.max_ctx, { n: grouped(p.max_ctx) }),
+      ),
+      el("div", { class: "gc-command gc-llama" }, [
+        el("p", {}, W.llama_flags),
+        el("pre", {}, el("code", { class: "gc-flags" }, "llama-cli -m MODEL.gguf " + planner.flags(p).join(" "))),
       ]),
     );
+    const ot = planner.overrideTensor(p);
+    if (ot) lines.push(el("p", { class: "gc-ot", "data-ot": ot }, fill(W.override, { ot: ot })));
+    const prefill = p.prefill_ceiling === null ? "—" : fixed(p.prefill_ceiling, 0);
+    lines.push(
+      el(
+        "p",
+        { class: "gc-ceilings", "data-decode": p.decode_ceiling, "data-prefill": p.prefill_ceiling === null ? "" : p.prefill_ceiling },
+        fill(W.ceilings, { decode: fixed(p.decode_ceiling, 1), prefill: prefill }),
+      ),
+    );
+    if (!p.exact) lines.push(el("p", { class: "gc-inexact" }, W.inexact));
+    lines.push(commandBlock(localCommand(state, gpus)));
     root.querySelector(".gc-result").replaceChildren(...lines);
+  }
+
+  // --- the serving question: what vLLM reserves at startup ---------------------------------
+  /** vLLM's settings from the form: what `gpumem serve` would be given. */
+  function serveOptions(state) {
+    const out = { dtype: state.dtype, kv_dtype: state.kv_dtype || null };
+    for (const name of ["tp", "pp", "max_num_seqs", "max_num_batched_tokens", "block_size"]) {
+      if (state[name] !== "") out[name] = positive(state[name]);
+    }
+    const length = state.max_model_len;
+    if (length !== "") out.max_model_len = length === "auto" ? "auto" : positive(length);
+    if (state.gpu_memory_utilization !== "") out.gpu_memory_utilization = Number(state.gpu_memory_utilization);
+    if (state.kv_cache_memory !== "") out.kv_cache_memory = size(state.kv_cache_memory);
+    return out;
+  }
+
+  /** The equivalent `gpumem serve` command line. */
+  function serveCommand(state) {
+    const model = state.config ? "config.json" : state.model;
+    const parts = ["gpumem", "serve", model, "--gpu", state.gpu];
+    for (const name of ["tp", "pp", "dtype", "kv_dtype", ...SERVING]) {
+      const value = state[name].replace(/\s+/g, "");
+      if (value === "" || (name === "dtype" && value === "bf16")) continue;
+      parts.push("--" + name.replace(/_/g, "-"), value);
+    }
+    return parts.join(" ");
+  }
+
+  function renderServe(root, state) {
+    const model = modelOf(state);
+    const gpu = engine.getGpu(state.gpu);
+    const o = serveOptions(state);
+    let r = null;
+    try {
+      r = vllm.serve(model, gpu, o);
+    } catch (failure) {
+      // --max-model-len auto with no length that fits divides by zero blocks: no KV cache
+      if (!(failure instanceof RangeError)) throw failure;
+    }
+    const device = fill(W.device, {
+      gpu: gpu.name,
+      memory: gib(gpu.memory_bytes),
+      basis: data.memory_bases[gpu.memory_basis] || gpu.memory_basis,
+    });
+    const layout = `tp=${o.tp || 1n}, pp=${o.pp || 1n}`;
+    const lines = [el("p", { class: "gc-serve-head" }, [model.name, "vLLM", device, layout].join(" · "))];
+    if (r === null) {
+      lines.push(el("p", { class: "gc-verdict gc-misses", "data-fits": false }, W.no_kv));
+    } else {
+      const fits = vllm.fits(r);
+      const printed = [
+        ["weights", W.loading, { gib: gib(r.weights_bytes) }, r.weights_bytes],
+        ["available", W.available_kv, { gib: gib(r.available_kv_bytes) }, r.available_kv_bytes],
+        ["tokens", W.kv_size, { tokens: grouped(r.kv_tokens) }, r.kv_tokens],
+        ["concurrency", W.concurrency, { tokens: grouped(r.max_model_len), x: r.max_concurrency.toFixed(2) }, r.max_concurrency],
+      ];
+      const log = printed.map(([key, template, args, value]) => el("span", { class: "gc-log-" + key, "data-value": value }, fill(template, args) + "\n"));
+      lines.push(el("pre", { class: "gc-log" }, log));
+      let verdict;
+      if (fits) verdict = fill(W.starts, { longest: grouped(r.longest_request) });
+      else if (r.longest_request) verdict = fill(W.no_start, { tokens: grouped(r.max_model_len), longest: r.longest_request });
+      else verdict = W.no_kv;
+      lines.push(
+        el("p", { class: fits ? "gc-verdict gc-fits" : "gc-verdict gc-misses", "data-fits": fits, "data-longest": r.longest_request }, verdict),
+      );
+      const held = data.serve_lengths
+        .filter((n) => fits && BigInt(n) < r.max_model_len)
+        .map((n) => fill(W.held_at, { tokens: grouped(n), n: number(vllm.concurrency(r, BigInt(n))) }));
+      if (held.length) lines.push(el("p", { class: "gc-held" }, fill(W.held, { list: held.join(", ") })));
+    }
+    lines.push(commandBlock(serveCommand(state)));
+    root.querySelector(".gc-result").replaceChildren(...lines);
+  }
+
+  /** Each question shows its own fields, and the boxes that hold any of them. */
+  function showView(root, view) {
+    const shown = SHOWN[view];
+    for (const name of FIELDS) {
+      root.querySelector(`[name="${name}"]`).closest(".gc-field").hidden = !shown.includes(name);
+    }
+    for (const part of root.querySelectorAll("fieldset, .gc-config")) {
+      part.hidden = ![...part.querySelectorAll("[name]")].some((f) => shown.includes(f.name));
+    }
   }
 
   function update(root) {
     const started = performance.now();
     const state = readState(root);
-    const training = state.mode === "training";
+    const view = SHOWN[state.view] ? state.view : "estimate";
+    const local = view === "offload";
+    showView(root, view);
+    const training = view === "estimate" && state.mode === "training";
     root.querySelector(".gc-training").disabled = !training;
     root.querySelector('[name="logits"]').disabled = training;
     root.querySelector('[name="kv_dtype"]').disabled = training;
     root.querySelector('[name="model"]').disabled = state.config !== "";
     const error = root.querySelector(".gc-error");
     try {
-      const given = settings(state);
-      const model = state.config
-        ? engine.modelSpec(reader.readConfig(state.config, "config.json"))
-        : engine.getModel(state.model);
-      const gpu = engine.getGpu(state.gpu);
-      const w = engine.workload(given);
-      render(root, model, gpu, w, state, given);
+      if (local) renderLocal(root, state);
+      else if (view === "serve") renderServe(root, state);
+      else answer(root, state);
       error.hidden = true;
       root.classList.remove("gc-failed");
     } catch (failure) {
@@ -314,6 +550,22 @@
     root.dataset.updateMs = (performance.now() - started).toFixed(2);
   }
 
+  /** The catalog model chosen, or the model of the pasted config.json. */
+  function modelOf(state) {
+    return state.config
+      ? engine.modelSpec(reader.readConfig(state.config, "config.json"))
+      : engine.getModel(state.model);
+  }
+
+  /** The memory question: `gpumem fit`'s answer. */
+  function answer(root, state) {
+    const given = settings(state);
+    const model = modelOf(state);
+    const gpu = engine.getGpu(state.gpu);
+    const w = engine.workload(given);
+    render(root, model, gpu, w, state, given);
+  }
+
   // --- the address ------------------------------------------------------------------------
   function readAddress() {
     const state = {};
@@ -324,7 +576,12 @@
 
   function writeAddress(state) {
     const params = new URLSearchParams();
-    for (const name of FIELDS) if (state[name] !== "") params.set(name, state[name]);
+    const view = SHOWN[state.view] ? state.view : "estimate";
+    for (const name of SHOWN[view]) {
+      if (state[name] !== "" && !(name === "view" && view === "estimate")) {
+        params.set(name, state[name]);
+      }
+    }
     const hash = "#" + params.toString();
     if (window.location.hash === hash) return;
     try {
