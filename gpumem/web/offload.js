@@ -180,6 +180,9 @@
               n_u: rt.$min(ctx, S.ubatch),
               o_L: hasOutput ? 1n : 0n,
               a_fa: S.flash_attn ? 1n : 0n,
+              n_e: x.n_e,
+              k_e: x.k_e,
+              a_sh: x.n_s > 0n ? 1n : 0n,
             }),
           )
         : 0n;
