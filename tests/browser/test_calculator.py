@@ -124,7 +124,7 @@ READ_ANSWER = """(root) => {
 
 def _open(page: Page, root_url: str, language: str, state: str = "") -> None:
     page.goto(f"{root_url}{language}/calculator.html{state}")
-    page.wait_for_selector(".gc-total, .gc-error:not([hidden])")
+    page.wait_for_selector(".gc-total, .gc-devices, .gc-log, .gc-error:not([hidden])")
 
 
 def _type(page: Page, inputs: dict[str, str]) -> None:
@@ -338,15 +338,20 @@ READ_PLACEMENT = """(root) => {
 }"""
 
 
-def _type_local(page: Page, inputs: dict[str, str]) -> None:
+def _type_view(page: Page, view: str, inputs: dict[str, str], selects: tuple[str, ...]) -> None:
+    """Choose the question ``view``, then set its fields: lists by choice, boxes by text."""
     form = page.locator(".gpumem-calculator form")
-    form.locator("[name=view]").select_option("offload")
+    form.locator("[name=view]").select_option(view)
     for name, value in inputs.items():
         field = form.locator(f"[name={name}]")
-        if name in LOCAL_SELECTS:
+        if name in selects:
             field.select_option(value)
         else:
             field.fill(value)
+
+
+def _type_local(page: Page, inputs: dict[str, str]) -> None:
+    _type_view(page, "offload", inputs, LOCAL_SELECTS)
 
 
 def _placement(page: Page) -> dict:
@@ -432,4 +437,63 @@ def test_local_screenshot(page: Page, http_url: str, language: str) -> None:
     _open(page, http_url, language, state)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"calculator-local-{language}.png", full_page=True)
+    assert not page.problems, "\n".join(page.problems)
+
+
+# --- the serving question: what vLLM reserves at startup ---------------------------------------
+SERVE = [
+    (
+        {
+            "model": "llama-3.1-70b",
+            "gpu": "h100-sxm",
+            "tp": "2",
+            "max_model_len": "8192",
+            "kv_dtype": "fp8_e4m3",
+        },
+        "gpumem serve llama-3.1-70b --gpu h100-sxm --tp 2 --max-model-len 8192 --kv-dtype fp8_e4m3",
+    ),
+    (
+        {
+            "model": "gemma-2-9b",
+            "gpu": "rtx-4090",
+            "max_model_len": "auto",
+            "gpu_memory_utilization": "0.85",
+        },
+        "gpumem serve gemma-2-9b --gpu rtx-4090 --max-model-len auto --gpu-memory-utilization 0.85",
+    ),
+]
+SERVE_SELECTS = ("model", "gpu", "dtype", "kv_dtype")
+
+READ_LAUNCH = """(root) => {
+  const q = (s) => root.querySelector(s);
+  const value = (s, key) => (q(s) ? q(s).dataset[key] : null);
+  return {
+    error: q(".gc-error").hidden ? null : q(".gc-error").textContent,
+    weights_bytes: value(".gc-log-weights", "value"),
+    available_kv_bytes: value(".gc-log-available", "value"),
+    kv_tokens: value(".gc-log-tokens", "value"),
+    max_concurrency: value(".gc-log-concurrency", "value"),
+    fits: value(".gc-verdict", "fits"),
+    longest_request: value(".gc-verdict", "longest"),
+    command: q(".gc-command code") ? q(".gc-command code").textContent : null,
+  };
+}"""
+
+
+@pytest.mark.parametrize("index", range(len(SERVE)))
+def test_serving_equals_the_command_line(page: Page, http_url: str, index: int) -> None:
+    """The serving question gives what `gpumem serve --json` gives; so does its command."""
+    inputs, command = SERVE[index]
+    _open(page, http_url, LANGUAGES[index % 2])
+    _type_view(page, "serve", inputs, SERVE_SELECTS)
+    got = page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)
+    for line in (command, got["command"]):
+        run = _cli(line + " --json")
+        assert run.returncode == 0, run.stderr
+        data = json.loads(run.stdout)
+        keys = ("weights_bytes", "available_kv_bytes", "kv_tokens", "longest_request")
+        assert {k: got[k] for k in keys} == {k: str(data[k]) for k in keys}
+        assert float(got["max_concurrency"]) == data["max_concurrency"]
+        assert got["fits"] == str(data["fits"]).lower()
+    assert got["error"] is None
     assert not page.problems, "\n".join(page.problems)

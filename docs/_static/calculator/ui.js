@@ -513,6 +513,8 @@
 
   /** Each question shows its own fields, and the boxes that hold any of them. */
   function showView(root, view) {
+    if (root.dataset.view === view) return;
+    root.dataset.view = view;
     const shown = SHOWN[view];
     for (const name of FIELDS) {
       root.querySelector(`[name="${name}"]`).closest(".gc-field").hidden = !shown.includes(name);
