@@ -33,6 +33,7 @@ MODEL_FIELDS = (
     "max_context",
     "n_dense_layers",
     "sliding_window",
+    "attention_chunk",
 )
 _PROFILE_PARTS = ("saved", "checkpoint_input", "logits", "inference")
 
@@ -151,8 +152,9 @@ def tables() -> dict[str, object]:
 
 def offload_tables() -> dict[str, object]:
     """The llama.cpp planner's conventions (:mod:`gpumem.offload`): its KV-cache types with
-    their ggml block (bytes, values), its defaults, the system memory assumed and the link, and
-    the units a size is written in (``--ram 64GB``)."""
+    their ggml block (bytes, values), its defaults, the system memory assumed and the link, the
+    families whose windowed layers llama.cpp keeps windowed, the bytes of a recurrent state,
+    and the units a size is written in (``--ram 64GB``)."""
     return {
         "kv_types": {
             name: [kind.size, kind.block] for name in offload.KV_TYPES for kind in [ggml_type(name)]
@@ -166,6 +168,9 @@ def offload_tables() -> dict[str, object]:
         "ram_transfers": offload.RAM_TRANSFERS,
         "pcie_bytes_per_s": offload.PCIE_BYTES_PER_S,
         "max_context": modelspec.MAX_CONTEXT,
+        "sliding_families": offload.SLIDING_FAMILIES,
+        "chunked_families": offload.CHUNKED_FAMILIES,
+        "recurrent_state_bytes": offload.RECURRENT_STATE_BYTES,
         "size_units": UNITS,
     }
 

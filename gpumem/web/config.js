@@ -753,6 +753,7 @@
       max_context: s.max_context,
       n_dense_layers: moe ? s.layers - s.moe_layers : 0n,
       sliding_window: slidingLayers ? s.window : 0n,
+      attention_chunk: s.chunked_layers ? s.chunk : 0n,
       quantization: shipped,
       inputs: {
         P: total,

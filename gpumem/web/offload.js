@@ -100,12 +100,64 @@
     return out;
   }
 
-  function slidingLayers(m) {
-    const n = m.inputs.L_w;
-    const L = m.n_layers;
+  /** ``_pattern``: which of ``n`` layers are the ``count`` of one kind: llama.cpp's pattern
+   * (all but the last layer of each group of ``every``) where a group size gives the count,
+   * else spread evenly. */
+  function pattern(count, n) {
+    for (let every = 2n; every <= n; every++) {
+      const flags = [];
+      for (let i = 0n; i < n; i++) flags.push(i % every < every - 1n);
+      if (int(flags.filter(Boolean).length) === count) return flags;
+    }
     const out = [];
-    for (let i = 0n; i < L; i++) out.push(((i + 1n) * n) / L > (i * n) / L);
+    for (let i = 0n; i < n; i++) out.push(((i + 1n) * count) / n > (i * count) / n);
     return out;
+  }
+
+  /** ``layer_kinds``: each layer's cache as llama.cpp keeps it (full, sliding, chunked,
+   * recurrent or none). */
+  function layerKinds(m) {
+    const x = m.inputs;
+    const kinds = Array(Number(m.n_layers)).fill("full");
+    const counts = [
+      ["sliding", O.sliding_families.includes(m.family) ? x.L_w : 0n],
+      ["chunked", O.chunked_families.includes(m.family) ? x.L_c : 0n],
+      ["recurrent", x.L_r],
+      ["none", x.L_n],
+    ];
+    for (const [kind, count] of counts) {
+      const free = [];
+      kinds.forEach((k, i) => k === "full" && free.push(i));
+      const flags = count ? pattern(count, int(free.length)) : [];
+      flags.forEach((chosen, j) => (kinds[free[j]] = chosen ? kind : "full"));
+    }
+    return kinds;
+  }
+
+  /** ``_kv_bytes``: KV-cache bytes of layers of these kinds, and the most cells one of them
+   * attends to. */
+  function kvBytes(m, kinds, cells, eKv, bKv) {
+    const n = { full: 0n, sliding: 0n, chunked: 0n, recurrent: 0n };
+    for (const kind of kinds) if (kind in n) n[kind] += 1n;
+    const same = { B: 1n, s: cells.full, b_kv: bKv, N_pp: 1n, e_kv: eKv };
+    let total = call("kv_cache_full", { L: n.full, L_w: 0n, L_c: 0n, L_r: 0n, L_n: 0n, ...same });
+    total = rt.$add(total, call("kv_cache_sliding", { L_w: n.sliding, w: cells.sliding, ...same }));
+    total = rt.$add(total, call("kv_cache_chunked", { L_c: n.chunked, w_c: cells.chunked, ...same }));
+    const state = {
+      B: 1n,
+      b_kv: int(O.recurrent_state_bytes),
+      k_c: 1n,
+      L_r: n.recurrent,
+      N_pp: 1n,
+      N_tp: 1n,
+      e_r: m.inputs.e_r,
+    };
+    total = rt.$add(total, call("kv_cache_recurrent", state));
+    let attended = null;
+    for (const kind of Object.keys(cells)) {
+      if (n[kind] && (attended === null || cells[kind] > attended)) attended = cells[kind];
+    }
+    return [rt.$ceil(total), attended === null ? 0n : attended];
   }
 
   function kvPerTokenLayer(m) {
@@ -143,10 +195,15 @@
     const L = m.n_layers;
     const slots = layerDevices(L, ngl, split);
     const expertsAt = slots.slice(0, Number(L)).map((d, i) => (BigInt(i) < nCpuMoe ? -1 : d));
-    const sliding = slidingLayers(m);
     const eKv = kvPerTokenLayer(m);
     const bKv = kvTypeBytes(S.kv_dtype);
-    const window = m.sliding_window ? rt.$min(ctx, m.sliding_window + S.ubatch) : ctx;
+    const nU = rt.$min(rt.$min(ctx, S.batch), S.ubatch);
+    const cells = {
+      full: call("llamacpp_cells", { s: ctx }),
+      sliding: call("llamacpp_window_cells", { s: ctx, w: m.sliding_window, n_u: nU }),
+      chunked: call("llamacpp_window_cells", { s: ctx, w: m.attention_chunk, n_u: nU }),
+    };
+    if (S.swa_full) cells.sliding = cells.chunked = cells.full;
     const share = x.n_e ? rt.$div(x.k_e, x.n_e) : 0.0;
     const unified = S.gpus.some((g) => g.unified_memory);
     const out = [];
@@ -161,14 +218,7 @@
       let weights = rt.$add(sum(at(w.layer_bytes, layers)), sum(at(w.expert_bytes, experts)));
       weights = rt.$add(weights, hasOutput ? w.output_bytes : 0n);
       weights = rt.$add(weights, d === -1 ? w.input_bytes : 0n);
-      const nW = sum(at(sliding, layers).map((s) => (s ? 1n : 0n)));
-      const same = { B: 1n, s: ctx, b_kv: bKv, N_pp: 1n, e_kv: eKv };
-      const kv = rt.$ceil(
-        rt.$add(
-          call("kv_cache_full", { L: int(layers.length), L_w: nW, L_c: 0n, L_r: 0n, L_n: 0n, ...same }),
-          call("kv_cache_sliding", { L_w: nW, w: window, ...same }),
-        ),
-      );
+      const [kv, attended] = kvBytes(m, at(S.kinds, layers), cells, eKv, bKv);
       const busy = layers.length > 0 || hasOutput || (d === -1 && experts.length > 0);
       const compute = busy
         ? rt.$ceil(
@@ -176,8 +226,8 @@
               h: x.h,
               n_h: x.n_h,
               V: x.V,
-              s: ctx,
-              n_u: rt.$min(ctx, S.ubatch),
+              s: attended,
+              n_u: nU,
               o_L: hasOutput ? 1n : 0n,
               a_fa: S.flash_attn ? 1n : 0n,
               n_e: x.n_e,
@@ -265,6 +315,7 @@
         ngl: null,
         n_cpu_moe: null,
         ram_bandwidth: null,
+        swa_full: false,
       },
       options,
     );
@@ -324,6 +375,8 @@
       batch: batch,
       ubatch: ubatch,
       cuda_reserve: int(data.tables.default_cuda_context),
+      swa_full: Boolean(o.swa_full),
+      kinds: layerKinds(m),
     };
     const L = m.n_layers;
     let ngl = o.ngl;
@@ -353,6 +406,7 @@
       max_ctx: rt.$max(maxCtx, 0n),
       unified: unified,
       exact: weights.exact,
+      swa_full: S.swa_full,
     };
   }
 
@@ -403,6 +457,7 @@
     out.push("-fa", p.flash_attn ? "on" : "off");
     if (p.n_cpu_moe) out.push("--n-cpu-moe", String(p.n_cpu_moe));
     if (p.split.length > 1) out.push("-ts", p.split.join(","));
+    if (p.swa_full) out.push("--swa-full");
     return out;
   }
 

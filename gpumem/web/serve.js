@@ -18,22 +18,25 @@
   const BUDGET = ["weights", "prefill_workspace", "sampler_logits", "engine_profile_peak", "serve_budget"];
   const CACHE = ["kv_page", "kv_blocks", "kv_tokens", "blocks_per_request", "max_concurrency"];
 
-  /** ``_groups``: vLLM's KV-cache groups (one, or groups of g layers each when sliding-window
-   * and full-attention layers mix). */
+  /** ``_groups``: vLLM's KV-cache groups: one of every layer when all attend alike, else
+   * groups of g layers for each kind (full, sliding window, chunked), g the smallest kind's
+   * count (the largest's if it is under 1.5 times the smallest). */
   function groups(m, pp) {
-    const L = m.n_layers;
-    const sliding = m.inputs.L_w;
-    const full = L - sliding;
-    let size, count, windowed;
-    if (!sliding || !full) {
-      [size, count, windowed] = [L, 1n, sliding ? 1n : 0n];
-    } else {
-      const [small, large] = sliding < full ? [sliding, full] : [full, sliding];
-      size = Number(large) < 1.5 * Number(small) ? large : small;
-      windowed = rt.$ceil_div(sliding, size);
-      count = windowed + rt.$ceil_div(full, size);
-    }
-    return { L_g: rt.$ceil_div(size, pp), n_g: count, n_gw: windowed };
+    const x = m.inputs;
+    // ModelSpec.layer_types of a decoder without recurrent layers (MLA counts as full)
+    const counts = { full: m.n_layers - x.L_n - x.L_w - x.L_c, sliding: x.L_w, chunked: x.L_c };
+    const present = Object.entries(counts).filter(([, count]) => count);
+    const sizes = present.map(([, count]) => count);
+    const small = sizes.reduce((a, b) => (b < a ? b : a));
+    const large = sizes.reduce((a, b) => (b > a ? b : a));
+    const size = present.length === 1 || Number(large) < 1.5 * Number(small) ? large : small;
+    const per = Object.fromEntries(present.map(([kind, count]) => [kind, rt.$ceil_div(count, size)]));
+    return {
+      L_g: rt.$ceil_div(size, pp),
+      n_g: Object.values(per).reduce((a, b) => a + b, 0n),
+      n_gw: per.sliding || 0n,
+      n_gc: per.chunked || 0n,
+    };
   }
 
   function positive(name, value) {
@@ -95,7 +98,8 @@
   function cache(m, values, maxModelLen, auto) {
     values = engine.evaluate(CACHE, Object.assign({}, values, { s: m.max_context }));
     const longest = longestRequest(values);
-    const length = auto ? rt.$min(longest, m.max_context) : maxModelLen;
+    // vLLM's auto length is the longest request that fits; when none does, it cannot start
+    const length = auto && longest ? rt.$min(longest, m.max_context) : maxModelLen;
     values = engine.evaluate(CACHE, Object.assign({}, values, { s: length }));
     return {
       model: m.name,
@@ -128,6 +132,13 @@
     if (!m.inputs.k_c) {
       throw engine.invalidValue("model", m.name, engine.text("a decoder (a model with a KV cache)"));
     }
+    if (m.inputs.L_r) {
+      throw engine.invalidValue(
+        "model",
+        m.name,
+        engine.text("a model without recurrent layers (vLLM's hybrid Mamba cache is not modelled)"),
+      );
+    }
     return Object.assign(engine.symbolValues(m, w), groups(m, pp));
   }
 
@@ -146,6 +157,7 @@
         max_num_batched_tokens: null,
         block_size: null,
         kv_cache_memory: null,
+        cudagraph_memory: null,
       },
       options,
     );
@@ -167,9 +179,16 @@
       M_gpu: total,
       u: util,
       l_s: int(E.sampler_bytes_per_logit),
-      M_nt: int(E.non_torch_bytes),
-      M_cg: int(E.cudagraph_bytes),
     });
+    const graphs = o.cudagraph_memory === null ? int(E.cudagraph_bytes) : o.cudagraph_memory;
+    if (typeof graphs !== "bigint" || graphs < 0n) {
+      throw engine.invalidValue(
+        "cudagraph_memory",
+        graphs,
+        engine.text("a number of bytes, at least 0"),
+      );
+    }
+    Object.assign(values, { M_nt: int(E.non_torch_bytes), M_cg: graphs });
     values = engine.evaluate(BUDGET, values);
     if (o.kv_cache_memory !== null) {
       positive("kv_cache_memory", o.kv_cache_memory);

@@ -304,11 +304,11 @@ LOCAL = [
         "--ngl 60",
     ),
     (
-        {"model": "gpt-oss-20b", "gpu": "m4-pro-64gb", "ctx": "32768", "fa": "off"},
-        "gpumem offload gpt-oss-20b --gpu m4-pro-64gb --ctx 32768 --no-flash-attn",
+        {"model": "gpt-oss-20b", "gpu": "m4-pro-64gb", "ctx": "32768", "fa": "off", "swa": "on"},
+        "gpumem offload gpt-oss-20b --gpu m4-pro-64gb --ctx 32768 --no-flash-attn --swa-full",
     ),
 ]
-LOCAL_SELECTS = ("model", "gpu", "gguf", "ctk", "fa")
+LOCAL_SELECTS = ("model", "gpu", "gguf", "ctk", "fa", "swa")
 
 READ_PLACEMENT = """(root) => {
   const q = (s) => root.querySelector(s);

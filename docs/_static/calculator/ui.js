@@ -21,7 +21,7 @@
     ...TRAINING, "tp", "pp", "dp", "zero", "cuda_context", "allocator_reserve",
   ];
   // The local question: model and GPU, then llama.cpp's settings.
-  const LOCAL = ["gpus", "gguf", "ram", "ctx", "ctk", "fa", "ngl", "n_cpu_moe", "b", "ub"];
+  const LOCAL = ["gpus", "gguf", "ram", "ctx", "ctk", "fa", "swa", "ngl", "n_cpu_moe", "b", "ub"];
   // The serving question: model, GPU and formats, tp and pp, then vLLM's settings.
   const SERVING = [
     "gpu_memory_utilization", "max_model_len", "max_num_seqs", "max_num_batched_tokens",
@@ -93,6 +93,7 @@
       gguf: GGUF.map((f) => [f, fmt(f)]),
       ctk: planner.KV_TYPES.map((k) => [k, k]),
       fa: ["on", "off"].map((v) => [v, W[v]]),
+      swa: ["off", "on"].map((v) => [v, W[v]]),
     };
     const byDefault = {
       kv_dtype: W.kv_same,
@@ -113,7 +114,7 @@
 
   const START = {
     view: "estimate", model: "llama-3.1-8b", gpu: "rtx-4090", mode: "inference", dtype: "bf16",
-    gguf: data.offload.default_weights, ctk: "f16", fa: "on",
+    gguf: data.offload.default_weights, ctk: "f16", fa: "on", swa: "off",
   };
 
   function setState(root, state) {
@@ -340,7 +341,12 @@
 
   /** The planner's options from the form: what `gpumem offload` would be given. */
   function localOptions(state) {
-    const out = { dtype: state.gguf, kv_dtype: state.ctk, flash_attn: state.fa !== "off" };
+    const out = {
+      dtype: state.gguf,
+      kv_dtype: state.ctk,
+      flash_attn: state.fa !== "off",
+      swa_full: state.swa === "on",
+    };
     for (const [name, key] of [["ctx", "ctx"], ["b", "batch"], ["ub", "ubatch"]]) {
       if (state[name] !== "") out[key] = positive(state[name]);
     }
@@ -363,6 +369,7 @@
     for (const [name, flag] of counts) if (state[name] !== "") parts.push(flag, state[name]);
     if (state.ctk !== "f16") parts.push("--kv-dtype", state.ctk);
     if (state.fa === "off") parts.push("--no-flash-attn");
+    if (state.swa === "on") parts.push("--swa-full");
     return parts.join(" ");
   }
 
@@ -469,13 +476,7 @@
     const model = modelOf(state);
     const gpu = engine.getGpu(state.gpu);
     const o = serveOptions(state);
-    let r = null;
-    try {
-      r = vllm.serve(model, gpu, o);
-    } catch (failure) {
-      // --max-model-len auto with no length that fits divides by zero blocks: no KV cache
-      if (!(failure instanceof RangeError)) throw failure;
-    }
+    const r = vllm.serve(model, gpu, o);
     const device = fill(W.device, {
       gpu: gpu.name,
       memory: gib(gpu.memory_bytes),
@@ -483,30 +484,26 @@
     });
     const layout = `tp=${o.tp || 1n}, pp=${o.pp || 1n}`;
     const lines = [el("p", { class: "gc-serve-head" }, [model.name, "vLLM", device, layout].join(" · "))];
-    if (r === null) {
-      lines.push(el("p", { class: "gc-verdict gc-misses", "data-fits": false }, W.no_kv));
-    } else {
-      const fits = vllm.fits(r);
-      const printed = [
-        ["weights", W.loading, { gib: gib(r.weights_bytes) }, r.weights_bytes],
-        ["available", W.available_kv, { gib: gib(r.available_kv_bytes) }, r.available_kv_bytes],
-        ["tokens", W.kv_size, { tokens: grouped(r.kv_tokens) }, r.kv_tokens],
-        ["concurrency", W.concurrency, { tokens: grouped(r.max_model_len), x: r.max_concurrency.toFixed(2) }, r.max_concurrency],
-      ];
-      const log = printed.map(([key, template, args, value]) => el("span", { class: "gc-log-" + key, "data-value": value }, fill(template, args) + "\n"));
-      lines.push(el("pre", { class: "gc-log" }, log));
-      let verdict;
-      if (fits) verdict = fill(W.starts, { longest: grouped(r.longest_request) });
-      else if (r.longest_request) verdict = fill(W.no_start, { tokens: grouped(r.max_model_len), longest: r.longest_request });
-      else verdict = W.no_kv;
-      lines.push(
-        el("p", { class: fits ? "gc-verdict gc-fits" : "gc-verdict gc-misses", "data-fits": fits, "data-longest": r.longest_request }, verdict),
-      );
-      const held = data.serve_lengths
-        .filter((n) => fits && BigInt(n) < r.max_model_len)
-        .map((n) => fill(W.held_at, { tokens: grouped(n), n: number(vllm.concurrency(r, BigInt(n))) }));
-      if (held.length) lines.push(el("p", { class: "gc-held" }, fill(W.held, { list: held.join(", ") })));
-    }
+    const fits = vllm.fits(r);
+    const printed = [
+      ["weights", W.loading, { gib: gib(r.weights_bytes) }, r.weights_bytes],
+      ["available", W.available_kv, { gib: gib(r.available_kv_bytes) }, r.available_kv_bytes],
+      ["tokens", W.kv_size, { tokens: grouped(r.kv_tokens) }, r.kv_tokens],
+      ["concurrency", W.concurrency, { tokens: grouped(r.max_model_len), x: r.max_concurrency.toFixed(2) }, r.max_concurrency],
+    ];
+    const log = printed.map(([key, template, args, value]) => el("span", { class: "gc-log-" + key, "data-value": value }, fill(template, args) + "\n"));
+    lines.push(el("pre", { class: "gc-log" }, log));
+    let verdict;
+    if (fits) verdict = fill(W.starts, { longest: grouped(r.longest_request) });
+    else if (r.longest_request) verdict = fill(W.no_start, { tokens: grouped(r.max_model_len), longest: r.longest_request });
+    else verdict = W.no_kv;
+    lines.push(
+      el("p", { class: fits ? "gc-verdict gc-fits" : "gc-verdict gc-misses", "data-fits": fits, "data-longest": r.longest_request }, verdict),
+    );
+    const held = data.serve_lengths
+      .filter((n) => fits && BigInt(n) < r.max_model_len)
+      .map((n) => fill(W.held_at, { tokens: grouped(n), n: number(vllm.concurrency(r, BigInt(n))) }));
+    if (held.length) lines.push(el("p", { class: "gc-held" }, fill(W.held, { list: held.join(", ") })));
     lines.push(commandBlock(serveCommand(state)));
     root.querySelector(".gc-result").replaceChildren(...lines);
   }
