@@ -184,13 +184,21 @@ SERVING_FIELDS = (
     "driver_reserved_bytes",
     "cudagraph_bytes",
     "non_torch_bytes",
+    "non_torch_bytes_tensor_parallel",
+    "device_totals",
 )
 
 
 def serving() -> dict[str, object]:
-    """vLLM's defaults and the modelled terms of :mod:`gpumem.serve`."""
+    """vLLM's defaults and the modelled terms of :mod:`gpumem.serve` (its default row), and
+    which of the row's numbers are floats (JSON writes 10.0 as it writes 10)."""
     row = serve.engine()
-    return {"engine": {key: row[key] for key in SERVING_FIELDS}}
+    fields = {key: row[key] for key in SERVING_FIELDS if key in row}
+    fields["device_totals"] = [
+        {"gpu": t["gpu"], "bytes": t["bytes"]} for t in fields.get("device_totals", ())
+    ]
+    floats = [key for key, value in fields.items() if isinstance(value, float)]
+    return {"engine": fields, "floats": floats}
 
 
 def calculator_data() -> dict[str, object]:

@@ -15,6 +15,8 @@
   const rt = fx.runtime;
   const E = data.serving.engine;
   const int = (x) => BigInt(x);
+  /** A number of the engine's row with its Python type: an int as a BigInt. */
+  const number = (key) => (data.serving.floats.includes(key) ? E[key] : int(E[key]));
   const BUDGET = ["weights", "prefill_workspace", "sampler_logits", "engine_profile_peak", "serve_budget"];
   const CACHE = ["kv_page", "kv_blocks", "kv_tokens", "blocks_per_request", "max_concurrency"];
 
@@ -166,7 +168,9 @@
     if (!real || !(util > 0 && util <= 1)) {
       throw engine.invalidValue("gpu_memory_utilization", util, engine.text("a number in (0, 1]"));
     }
-    const total = gpu.memory_bytes - int(E.driver_reserved_bytes);
+    // ``_device_total``: what the device reports to vLLM, logged for some GPUs
+    const logged = E.device_totals.find((t) => t.gpu === gpu.id);
+    const total = logged ? int(logged.bytes) : gpu.memory_bytes - int(E.driver_reserved_bytes);
     const s = settings(m, total, gpu.name, o);
     let values = symbols(m, o.tp, o.pp, o.dtype, o.kv_dtype);
     const tokens = s.max_num_batched_tokens;
@@ -178,7 +182,7 @@
       s_b: s.block_size,
       M_gpu: total,
       u: util,
-      l_s: int(E.sampler_bytes_per_logit),
+      l_s: number("sampler_bytes_per_logit"),
     });
     const graphs = o.cudagraph_memory === null ? int(E.cudagraph_bytes) : o.cudagraph_memory;
     if (typeof graphs !== "bigint" || graphs < 0n) {
@@ -188,7 +192,10 @@
         engine.text("a number of bytes, at least 0"),
       );
     }
-    Object.assign(values, { M_nt: int(E.non_torch_bytes), M_cg: graphs });
+    // ``_non_torch``: memory outside PyTorch, more with tensor parallelism
+    const tensorParallel = o.tp > 1n && "non_torch_bytes_tensor_parallel" in E;
+    const nonTorch = number(tensorParallel ? "non_torch_bytes_tensor_parallel" : "non_torch_bytes");
+    Object.assign(values, { M_nt: nonTorch, M_cg: graphs });
     values = engine.evaluate(BUDGET, values);
     if (o.kv_cache_memory !== null) {
       positive("kv_cache_memory", o.kv_cache_memory);
