@@ -129,7 +129,9 @@
       cuda_context: 0n,
       allocator_reserve: 0n,
     });
+    // vLLM loads a checkpoint as it ships unless another weight format is asked for
     if (dtype) w = engine.withChanges(w, { dtype: dtype });
+    else if (m.quantization) w = engine.withChanges(w, { weights_as_shipped: true });
     if (kvDtype) w = engine.withChanges(w, { kv_dtype: kvDtype });
     if (!m.inputs.k_c) {
       throw engine.invalidValue("model", m.name, engine.text("a decoder (a model with a KV cache)"));
