@@ -182,3 +182,25 @@ def test_unknown_link_suggests() -> None:
     with pytest.raises(UnknownNameError) as caught:
         get_link("pcie-5")
     assert "pcie-5.0" in caught.value.suggestions
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"kind": "infiniband"}, "kind 'infiniband' is not one of pcie, nvlink"),
+        ({"source": ""}, r"links.json row 'pcie-5.0'.*missing \['source'\]"),
+        ({"gbps": 1}, r"unknown \['gbps'\]"),
+    ],
+)
+def test_bad_link_rows_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: dict, message: str
+) -> None:
+    path = tmp_path / "links.json"
+    path.write_text(json.dumps({"links": [get_link("pcie-5.0").as_dict() | change]}))
+    monkeypatch.setattr(hardware, "_LINKS", path)
+    hardware._links.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match=message):
+            link_names()
+    finally:
+        hardware._links.cache_clear()
