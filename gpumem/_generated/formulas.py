@@ -289,9 +289,24 @@ def logits_backward(V, B, s, l_b):
     return B*V*l_b*s
 
 
-def prefill_workspace(h, n_h, n_kv, d_h, f, k_e, c_kv, d_r, d_v, B, s, b_a, i_h, i_f, i_r, i_s, N_tp):
+def i_q(b_a, i_s):
+    """bytes live per query channel in attention at inference (eager)"""
+    return ((b_a) if (i_s > 0) else (0))
+
+
+def i_k(n_h, n_kv, b_a, i_s):
+    """bytes live per key and query channel in attention at inference (eager, grouped KV heads repeated)"""
+    return ((2*b_a) if (i_s > 0) and (n_h > n_kv) else (0))
+
+
+def i_m(d_h, c_kv, d_r, d_v, b_a):
+    """bytes live per key and head of latent attention's expanded cache"""
+    return ((b_a*(2*d_h - d_r + d_v)) if (c_kv > 0) else (0))
+
+
+def prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s, N_tp, i_q, i_k, i_m):
     """tensors live inside one layer while the prompt is processed"""
-    return B*(s*(h*i_h + h*i_r*k_e) + _max(f*i_f*s, n_h*(s*(d_h*((b_a) if (i_s > 0) else (0)) + i_s*s) + s*(d_h*((2*b_a) if (i_s > 0) and (n_h > n_kv) else (0)) + ((b_a*(2*d_h - d_r + d_v)) if (c_kv > 0) else (0)))))/N_tp)
+    return B*s*(h*i_h + h*i_r*k_e + _max(f*i_f, n_h*(d_h*(i_k + i_q) + i_m + i_s*s))/N_tp)
 
 
 def logits_inference(V, B, s_l, l_i):
@@ -309,9 +324,9 @@ def kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, L_n, k_c, B, s, n_t, b_kv, N_
     return _max(kv_cache + kv_cache_overhang, B*b_kv*e_kv*(n_t + s)*_ceil_div(L - L_c - L_n - L_r - L_w, N_pp) + B*b_kv*e_kv*_ceil_div(L_c, N_pp)*_min(w_c, n_t + s) + B*b_kv*e_kv*_ceil_div(L_w, N_pp)*_min(w, n_t + s) + B*b_kv*k_c*_ceil_div(L_r, N_pp)*_ceil_div(e_r, N_tp))
 
 
-def decode_workspace(L, h, n_h, n_kv, d_h, f, k_e, c_kv, d_r, L_w, w, L_c, L_r, L_n, d_v, k_c, B, s, n_t, b_kv, b_a, i_h, i_f, i_r, i_s, N_tp):
+def decode_workspace(L, h, n_h, n_kv, d_h, f, k_e, c_kv, L_w, w, L_c, L_r, L_n, k_c, B, s, n_t, b_kv, i_h, i_f, i_r, i_s, N_tp, i_q, i_k, i_m):
     """tensors live inside one layer while one new token per sequence is processed: one layer's keys copied as the cache grows, and the layer's working set"""
-    return B*b_kv*k_c*((c_kv) if (c_kv > 0) else (d_h*_ceil_div(n_kv, N_tp)))*_max(((2*_min(w, n_t + s)) if (L_w > 0) else (0)), ((n_t + s) if (-L + L_c + L_n + L_r + L_w < 0) else (0))) + B*(h*i_h + h*i_r*k_e + _max(f*i_f, n_h*(d_h*((b_a) if (i_s > 0) else (0)) + i_s*(n_t + s) + (n_t + s)*(d_h*((2*b_a) if (i_s > 0) and (n_h > n_kv) else (0)) + ((b_a*(2*d_h - d_r + d_v)) if (c_kv > 0) else (0)))))/N_tp)
+    return B*b_kv*k_c*((c_kv) if (c_kv > 0) else (d_h*_ceil_div(n_kv, N_tp)))*_max(((2*_min(w, n_t + s)) if (L_w > 0) else (0)), ((n_t + s) if (-L + L_c + L_n + L_r + L_w < 0) else (0))) + B*(h*i_h + h*i_r*k_e + _max(f*i_f, n_h*(d_h*i_q + i_s*(n_t + s) + (n_t + s)*(d_h*i_k + i_m)))/N_tp)
 
 
 def logits_decode(V, B, l_i):
@@ -552,6 +567,9 @@ ORDER = {'training_peak': ('P_m',
                     'kv_cache_recurrent',
                     'kv_cache',
                     'kv_cache_overhang',
+                    'i_q',
+                    'i_k',
+                    'i_m',
                     'prefill_workspace',
                     'logits_inference',
                     'attention_masks',
@@ -595,6 +613,9 @@ DERIVED = ('P_m',
  'kv_values_gqa',
  'kv_values_mla',
  'e_kv',
+ 'i_q',
+ 'i_k',
+ 'i_m',
  'k_r')
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .cache import L_full
-from .core import FORMULAS, CeilDiv, define
+from .core import FORMULAS, CeilDiv, define, derive, sym
 from .inputs import (
     B,
     L_w,
@@ -36,32 +36,35 @@ from .inputs import (
 
 # Eager attention (i_s > 0) holds the scores; it also holds the query and, with grouped KV
 # heads, the keys and values repeated to every query head (transformers' eager_attention_forward
-# calls repeat_kv): bytes per query channel, of a query and of a key. A fused kernel holds
-# neither.
+# calls repeat_kv). A fused kernel holds neither.
 eager = i_s > 0
-query_eager = sp.Piecewise((b_a, eager), (0, True))
-keys_eager = sp.Piecewise((2 * b_a, eager & (n_kv < n_h)), (0, True))
+i_q = sym("i_q", r"\iota_q", "bytes live per query channel in attention at inference (eager)")
+derive(i_q, sp.Piecewise((b_a, eager), (0, True)))
+i_k = sym(
+    "i_k",
+    r"\iota_k",
+    "bytes live per key and query channel in attention at inference (eager, grouped KV heads "
+    "repeated)",
+)
+derive(i_k, sp.Piecewise((2 * b_a, eager & (n_kv < n_h)), (0, True)))
 # Multi-head latent attention in transformers (DeepseekV2Attention.expand_kv, as V3's)
 # decompresses the cached latents of every key into per-head keys and values: kv_b_proj's
-# output (d_h - d_r + d_v per head) and the keys it assembles (d_h per head), bytes per key.
-mla_expanded = sp.Piecewise((b_a * (2 * d_h - d_r + d_v), c_kv > 0), (0, True))
+# output (d_h - d_r + d_v per head) and the keys it assembles (d_h per head).
+i_m = sym("i_m", r"\iota_m", "bytes live per key and head of latent attention's expanded cache")
+derive(i_m, sp.Piecewise((b_a * (2 * d_h - d_r + d_v), c_kv > 0), (0, True)))
 
 
-def _layer_peak(queries: sp.Expr, keys: sp.Expr) -> sp.Expr:
-    """Bytes live inside one layer per sequence, ``queries`` tokens attending over ``keys``
-    positions: the residual stream and the routed copies, then the MLP's temporaries or
-    attention's, whichever is larger (the two are never live together)."""
-    attention = n_h * (
-        queries * (i_s * keys + query_eager * d_h) + keys * (keys_eager * d_h + mla_expanded)
-    )
-    return queries * (i_h * h + i_r * k_e * h) + sp.Max(queries * i_f * f, attention) / N_tp
+def _layer_peak(attention: sp.Expr) -> sp.Expr:
+    """Bytes live inside one layer per token: the residual stream and the routed copies, then
+    the MLP's temporaries or ``attention``'s, whichever is larger (never live together)."""
+    return i_h * h + i_r * k_e * h + sp.Max(i_f * f, attention) / N_tp
 
 
 # --- inference working set -------------------------------------------------------------------
 define(
     "prefill_workspace",
     "M_{P}",
-    B * _layer_peak(s, s),
+    B * s * _layer_peak(n_h * (i_s * s + (i_q + i_k) * d_h + i_m)),
     "tensors live inside one layer while the prompt is processed",
 )
 define(
@@ -119,7 +122,8 @@ kv_step_tokens = sp.Max(
 define(
     "decode_workspace",
     r"M_{D}",
-    B * b_kv * kv_step_values * kv_step_tokens + B * _layer_peak(1, s_end),
+    B * b_kv * kv_step_values * kv_step_tokens
+    + B * _layer_peak(n_h * (i_s * s_end + i_q * d_h + s_end * (i_k * d_h + i_m))),
     "tensors live inside one layer while one new token per sequence is processed: one "
     "layer's keys copied as the cache grows, and the layer's working set",
 )
