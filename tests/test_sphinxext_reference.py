@@ -40,7 +40,9 @@ def test_english_page(build) -> None:
     assert "to_unit" in page and "expressed in" in page
 
 
-DATA = "# Data\n\n```{gpumem-sources} gpus\n```\n\n```{gpumem-sources} measurements\n```\n"
+DATA = "# Data\n\n" + "".join(
+    f"```{{gpumem-sources}} {kind}\n```\n\n" for kind in ("gpus", "links", "measurements")
+)
 
 
 def test_chinese_labels(build) -> None:
@@ -55,6 +57,9 @@ def test_chinese_labels(build) -> None:
     assert "设备报告值：nvidia-smi memory.total 81,559 MiB" in data
     assert "注意力实现" in data and "约定" in data and "权重随机" in data
     assert "Decoders are" not in data and "attn_implementation" not in data
+    # every link generation with the figure its source prints, translated, and the source
+    assert "数字与来源" in data and "A100 数据手册，互连：NVIDIA NVLink 600GB/s" in data
+    assert "PCI Express 6.0 x16 (pcie-6.0)" in data and "interconnect:" not in data
 
 
 def test_catalog_holds_no_generated_text(build) -> None:

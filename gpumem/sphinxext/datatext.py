@@ -20,6 +20,7 @@ from .translation import gettext
 #: that hold prose (a text, or a list of texts).
 PROSE: dict[str, tuple[str, tuple[str, ...]]] = {
     "gpus.json": ("gpus", ("note", "memory_evidence")),
+    "links.json": ("links", ("evidence",)),
     "measurements.json": ("provenance", ("method", "conventions")),
 }
 

@@ -1,6 +1,6 @@
 """The ``gpumem-sources`` directive: where every fact in the package's data files comes from.
 
-``gpumem-sources models`` (or ``gpus``, ``formats``, ``optimizers``, ``activations``,
+``gpumem-sources models`` (or ``gpus``, ``links``, ``formats``, ``optimizers``, ``activations``,
 ``measurements``) renders one table read from ``gpumem/data`` at build time, so a new row in a
 data file shows up with its source without anyone editing the page. Web addresses in the
 source texts become links. Headers are the extension's labels, in the page's language; cells
@@ -19,7 +19,7 @@ from sphinx.application import Sphinx
 from .. import _data, vocabulary
 from ..catalog import catalog_entry, model_names
 from ..errors import UnknownNameError
-from ..hardware import get_gpu, gpu_names
+from ..hardware import get_gpu, get_link, gpu_names, link_names
 from ..vocabulary import label
 from .datatext import translated
 from .directive import Cell, GpumemDirective, table_node
@@ -78,6 +78,15 @@ def gpus_table(language: str) -> Table:
         notes = [memory, gpu.memory_source, *([translated(gpu.note)] if gpu.note else [])]
         rows.append([f"{gpu.name} ({name})", gpu.source, notes])
     return _("GPUs"), [_("GPU"), _("Source"), _("Memory and notes")], rows
+
+
+def links_table(language: str) -> Table:
+    """Links: PCI Express and NVLink generations, the figure their source prints and where."""
+    rows: list[list[Cell]] = []
+    for name in link_names():
+        link = get_link(name)
+        rows.append([f"{link.name} ({name})", [translated(link.evidence), link.source]])
+    return _("Links"), [_("Link"), _("Figure and source")], rows
 
 
 def formats_table(language: str) -> Table:
@@ -150,6 +159,7 @@ def measurements_table(language: str) -> Table:
 TABLES: dict[str, Callable[[str], Table]] = {
     "models": models_table,
     "gpus": gpus_table,
+    "links": links_table,
     "formats": formats_table,
     "optimizers": optimizers_table,
     "activations": activations_table,
@@ -158,8 +168,8 @@ TABLES: dict[str, Callable[[str], Table]] = {
 
 
 class SourcesDirective(GpumemDirective):
-    """``gpumem-sources <kind>``: one of ``models``, ``gpus``, ``formats``, ``optimizers``,
-    ``activations`` or ``measurements``."""
+    """``gpumem-sources <kind>``: one of ``models``, ``gpus``, ``links``, ``formats``,
+    ``optimizers``, ``activations`` or ``measurements``."""
 
     required_arguments = 1
 
