@@ -48,7 +48,8 @@ EPILOG_SERVE = N_("""\
 examples:
   gpumem serve qwen2.5-7b --gpu h100-sxm
   gpumem serve llama-3.1-8b --gpu rtx-4090 --max-model-len auto
-  gpumem serve llama-3.1-70b --gpu h100-sxm --tp 4 --kv-dtype fp8 --json""")
+  gpumem serve llama-3.1-70b --gpu h100-sxm --tp 4 --kv-dtype fp8 --json
+  gpumem serve qwen3-8b --gpu h100-sxm --engine 0.21.0 --cudagraph-memory 0.5GiB""")
 
 EPILOG_OFFLOAD = N_("""\
 examples:
@@ -536,6 +537,26 @@ def _add_serve(sub: argparse._SubParsersAction, name: str, text: str) -> argpars
         metavar="SIZE",
         help=_("KV-cache memory per GPU, with its unit, instead of what the budget leaves"),
     )
+    e.add_argument(
+        "--cudagraph-memory",
+        type=_size,
+        metavar="SIZE",
+        help=_(
+            "CUDA-graph memory per GPU, with its unit, taken from the budget before the cache "
+            "is sized: vLLM 0.21 and later do so and print it ('Estimated CUDA graph memory'); "
+            "earlier versions capture the graphs above the budget (default: 0)"
+        ),
+    )
+    e.add_argument(
+        "--engine",
+        dest="engine_id",
+        metavar="VERSION",
+        help=_(
+            "whose accounting to follow: a vLLM release such as 0.19.1, or a generation: vllm "
+            "(0.17 and later, the default) or vllm-0.8 (0.8.5 to 0.16, which budget more for "
+            "the profile run and less for the KV cache)"
+        ),
+    )
     serve.add_argument("--json", action="store_true", help=_("print JSON (bytes)"))
     return serve
 
@@ -732,6 +753,8 @@ def _serve(args: argparse.Namespace) -> str:
         "max_num_batched_tokens",
         "block_size",
         "kv_cache_memory",
+        "cudagraph_memory",
+        "engine_id",
     )
     given = _given(args, names)
     gpu = args.vram or get_gpu(args.gpu)

@@ -12,6 +12,7 @@ defaults, live in ``data/serving.json``, so a new vLLM release is a change there
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from . import _data
@@ -45,6 +46,30 @@ def engine_for(version: str | None) -> str:
         return "vllm-0.8"
     major, minor = (int(part) for part in version.split(".")[:2])
     return "vllm" if (major, minor) >= (0, 17) else "vllm-0.8"
+
+
+#: The oldest vLLM release whose accounting a row of ``data/serving.json`` follows.
+_OLDEST = (0, 8, 5)
+
+
+def engine_named(name: str) -> str:
+    """The ``data/serving.json`` row named by ``name``: a row id (``vllm``, ``vllm-0.8``) or a
+    vLLM release from 0.8.5 (``0.19.1``), whose generation's row it picks."""
+    rows = [row["id"] for row in _data.load_json(_data.path("serving.json"))["engines"]]
+    if name in rows:
+        return name
+    release = re.fullmatch(r"(\d+)\.(\d+)(?:\.(\d+))?", str(name).strip())
+    if release and tuple(int(part or 0) for part in release.groups()) >= _OLDEST:
+        return engine_for(release.group(0))
+    raise InvalidValueError(
+        "engine",
+        name,
+        Text(
+            "{rows} or a vLLM release from {oldest}, such as 0.19.1",
+            rows=", ".join(rows),
+            oldest=".".join(map(str, _OLDEST)),
+        ),
+    )
 
 
 def _device_total(row: dict, device: GPU) -> int:
@@ -310,7 +335,8 @@ def serve(
         versions capture the graphs afterwards, above the budget (the default, 0).
     engine_id
         The generation of vLLM whose accounting to follow: ``vllm`` (0.17 and later, the
-        default) or ``vllm-0.8`` (0.8.5 to 0.16), rows of ``data/serving.json``.
+        default) or ``vllm-0.8`` (0.8.5 to 0.16), rows of ``data/serving.json``, or a vLLM
+        release (``0.19.1``), which picks its generation's row.
 
     Raises
     ------
@@ -321,7 +347,7 @@ def serve(
 
     spec = model if isinstance(model, ModelSpec) else load_model(model)
     device = gpu if isinstance(gpu, GPU) else get_gpu(gpu)
-    row = engine(engine_id)
+    row = engine(engine_named(engine_id))
     util = (
         row["gpu_memory_utilization"] if gpu_memory_utilization is None else gpu_memory_utilization
     )

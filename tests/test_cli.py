@@ -454,9 +454,34 @@ def test_serve_json_is_the_api(capsys) -> None:
     assert data["fits"] is True
 
 
+def test_serve_cudagraph_memory_comes_out_of_the_kv_cache(capsys) -> None:
+    argv = ("serve", "qwen3-8b", "--gpu", "h100-sxm", "--json")
+    _, plain, _ = run(capsys, *argv)
+    code, graphs, err = run(capsys, *argv, "--cudagraph-memory", "0.5GiB")
+    assert code == 0 and not err
+    # vLLM 0.21 takes its CUDA-graph estimate from the budget: 0.5 GiB = 536,870,912 bytes less
+    before, after = json.loads(plain), json.loads(graphs)
+    assert before["available_kv_bytes"] - after["available_kv_bytes"] == 536_870_912
+
+
+def test_serve_engine_by_release_or_generation(capsys) -> None:
+    argv = ("serve", "qwen3-8b", "--gpu", "h100-sxm", "--json")
+    outputs = {
+        engine: run(capsys, *argv, "--engine", engine)[1]
+        for engine in ("vllm", "0.19.1", "vllm-0.8", "0.9.2", "0.8.5")
+    }
+    _, default, _ = run(capsys, *argv)
+    # 0.17 and later share one accounting, 0.8.5 to 0.16 another (a larger profile run)
+    assert outputs["vllm"] == outputs["0.19.1"] == default
+    assert outputs["vllm-0.8"] == outputs["0.9.2"] == outputs["0.8.5"] != default
+
+
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
+        (["serve", "gpt2", "--gpu", "a10", "--engine", "0.7.3"], "'0.7.3'"),
+        (["serve", "gpt2", "--gpu", "a10", "--engine", "sglang"], "vllm, vllm-0.8 or a vLLM"),
+        (["serve", "gpt2", "--gpu", "a10", "--cudagraph-memory", "1"], "with its unit"),
         (["serve", "gpt2", "--gpu", "a10", "--gpu-memory-utilization", "nan"], "(0, 1]"),
         (["serve", "gpt2", "--gpu", "a10", "--max-model-len", "many"], "positive integer"),
         (["serve", "gpt2", "--gpu", "a10", "--kv-cache-memory", "4"], "with its unit"),

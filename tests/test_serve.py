@@ -159,8 +159,12 @@ def test_engine_generations() -> None:
     two = serve("llama-3.1-8b", "h100-sxm", tp=2, max_model_len=8192)
     assert one.non_torch_bytes / GIB == pytest.approx(0.25, abs=0.01)
     assert 2.07 <= two.non_torch_bytes / GIB <= 2.13
-    with pytest.raises(UnknownNameError):
-        serve("llama-3.1-8b", "h100-sxm", engine_id="sglang")
+    # a release picks its generation's row; a name that is neither is refused by name
+    release = serve("llama-3.1-8b", "h100-sxm", engine_id="0.19.0", max_model_len=8192)
+    assert release.kv_tokens == serve("llama-3.1-8b", "h100-sxm", max_model_len=8192).kv_tokens
+    for name in ("sglang", "0.7.3"):
+        with pytest.raises(InvalidValueError, match=name):
+            serve("llama-3.1-8b", "h100-sxm", engine_id=name)
 
 
 def test_auto_length_when_nothing_fits() -> None:
