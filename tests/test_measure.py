@@ -11,7 +11,12 @@ pytest.importorskip("transformers")
 
 from gpumem.measure.build import build_model, fake_mode  # noqa: E402
 from gpumem.measure.run import measure  # noqa: E402
-from gpumem.measure.scenarios import Scenario, default_grid, lora_grid  # noqa: E402
+from gpumem.measure.scenarios import (  # noqa: E402
+    Scenario,
+    default_grid,
+    lora_grid,
+    lora_shapes_grid,
+)
 
 # Grouped-query attention (2 KV heads for 4 query heads), where a spurious attention mask
 # on fake tensors would show; and GPT-2 with its tied embeddings, dropout and LayerNorm.
@@ -51,6 +56,14 @@ SCENARIOS = [
 # The LoRA grid at the tiny model's size: q_proj,v_proj and all-linear, with and without
 # checkpointing.
 LORA = [replace(sc, batch=2, seq=64, lora_rank=4) for sc in lora_grid(True, 256)]
+# The new grid's kinds at that size: an FP32 base, and adapters kept in the base's BF16.
+LORA += [
+    replace(sc, batch=2, seq=64, lora_rank=4)
+    for sc in lora_shapes_grid(True, 256)
+    if sc.batch == 1 and sc.lora_rank == 8 and sc.lora_targets == "q_proj,v_proj"
+    if not sc.grad_checkpointing
+    if sc.dtype == "fp32" or sc.adapter_dtype
+]
 
 
 def _measure(config: dict, sc: Scenario, fake: bool) -> dict:
@@ -124,3 +137,29 @@ def test_lora_fake_equals_real(sc: Scenario) -> None:
     pytest.importorskip("peft")
     fake, real = _measure(TINY["llama"], sc, True), _measure(TINY["llama"], sc, False)
     assert fake == real
+
+
+def test_lora_adapters_in_the_base_dtype() -> None:
+    """With ``adapter_dtype`` the adapters are BF16, so their input is not cast: lora_A saves
+    the BF16 input q_proj and v_proj share; with FP32 adapters each module saves an FP32 copy.
+    Two layers x batch 2 x 64 tokens x hidden 64: one BF16 input (2 bytes) against two FP32
+    copies (8 bytes), plus the rank-4 outputs lora_B saves (2 modules x 4 x 2 or 4 bytes)."""
+    pytest.importorskip("peft")
+    sc = Scenario(
+        "train",
+        "bf16",
+        batch=2,
+        seq=64,
+        logits="all",
+        optimizer="foreach",
+        lora_rank=4,
+        lora_targets="q_proj,v_proj",
+    )
+    fp32 = _measure(TINY["llama"], sc, True)
+    bf16 = _measure(TINY["llama"], replace(sc, adapter_dtype="bf16"), True)
+    tokens = 2 * 64
+    saved_fp32 = tokens * (2 * 64 * 4 + 2 * 4 * 4)
+    saved_bf16 = tokens * (64 * 2 + 2 * 4 * 2)
+    assert (
+        fp32["layer_activation_bytes"] - bf16["layer_activation_bytes"] == saved_fp32 - saved_bf16
+    )

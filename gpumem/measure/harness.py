@@ -22,7 +22,14 @@ from .build import (
     is_encoder,
 )
 from .run import measure
-from .scenarios import Scenario, default_grid, held_out_grid, inference_grid, lora_grid
+from .scenarios import (
+    Scenario,
+    default_grid,
+    held_out_grid,
+    inference_grid,
+    lora_grid,
+    lora_shapes_grid,
+)
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 MODELS_DIR = DATA / "models"
@@ -55,8 +62,15 @@ GRIDS = {
     "held-out": held_out_grid,
     "lora": lora_grid,
     "inference": inference_grid,
+    "lora-shapes": lora_shapes_grid,
 }
-SPLITS = {"default": "fitted", "held-out": "held_out", "lora": "held_out", "inference": "held_out"}
+SPLITS = {
+    "default": "fitted",
+    "held-out": "held_out",
+    "lora": "held_out",
+    "inference": "held_out",
+    "lora-shapes": "held_out",
+}
 DEFAULT_MODELS = (
     "gpt2",
     "bert-base-uncased",

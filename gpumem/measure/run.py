@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import statistics
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Any
 from unittest import mock
 
@@ -11,7 +12,7 @@ import torch
 from torch.distributed._tools.mem_tracker import _ModState
 from transformers import DynamicCache
 
-from .build import is_encoder
+from .build import DTYPES, is_encoder
 from .cuda import allocator_peaks
 from .scenarios import Scenario
 from .tracker import PhaseTracker
@@ -132,7 +133,8 @@ def _optimizer(model: torch.nn.Module, impl: str) -> torch.optim.Optimizer:
 
 def _with_lora(model: torch.nn.Module, sc: Scenario) -> torch.nn.Module:
     """``model`` with peft LoRA adapters of ``sc``: the base frozen, the adapters in FP32
-    (peft's default ``autocast_adapter_dtype``), no dropout."""
+    (peft's default ``autocast_adapter_dtype``) or, with ``sc.adapter_dtype``, in the base's
+    dtype; no dropout."""
     from peft import LoraConfig, LoraModel, get_peft_model
     from peft.tuners.tuners_utils import BaseTunerLayer
 
@@ -145,11 +147,24 @@ def _with_lora(model: torch.nn.Module, sc: Scenario) -> torch.nn.Module:
     # peft moves each new adapter to its base layer's device and dtype before casting it to
     # FP32; a fake parameter cannot be swapped, so the adapters stay as created: FP32, on the
     # device they were made on (the base's), which is where peft leaves them too.
+    # Without that move, adapters kept in the base's dtype are made in it: the default dtype
+    # while peft creates them.
     with (
         mock.patch.object(BaseTunerLayer, "_move_adapter_to_device_of_base_layer"),
         mock.patch.object(LoraModel, "_replace_module", _put),
+        _default_dtype(DTYPES[sc.adapter_dtype or "fp32"]),
     ):
-        return get_peft_model(model, config)
+        return get_peft_model(model, config, autocast_adapter_dtype=sc.adapter_dtype is None)
+
+
+@contextmanager
+def _default_dtype(dtype: torch.dtype) -> Iterator[None]:
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
 
 
 def _put(

@@ -29,6 +29,9 @@ class Scenario:
     lora_rank, lora_targets
         Train peft LoRA adapters of this rank on a frozen base (0: full training), on
         ``lora_targets`` (peft's ``all-linear`` or a comma-separated list of module names).
+    adapter_dtype
+        ``bf16``: the adapters kept in the base's dtype (peft's ``autocast_adapter_dtype=False``);
+        ``None``: peft's default, FP32 adapters.
     """
 
     mode: Mode
@@ -42,6 +45,7 @@ class Scenario:
     optimizer: Literal["foreach", "fused"] | None = None
     lora_rank: int = 0
     lora_targets: str | None = None
+    adapter_dtype: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """All parameters, as written to the records."""
@@ -130,23 +134,37 @@ def held_out_grid(decoder: bool, max_seq: int) -> list[Scenario]:
     return [sc for sc in dict.fromkeys(grid) if (sc.mode, sc.batch, sc.seq) not in seen]
 
 
+def _lora_step(
+    dtype: str,
+    batch: int,
+    seq: int,
+    ckpt: bool,
+    rank: int,
+    targets: str,
+    adapters: str | None = None,
+) -> Scenario:
+    """One LoRA training step with PyTorch's default AdamW, the loss over every position."""
+    return Scenario(
+        "train",
+        dtype,
+        batch=batch,
+        seq=seq,
+        logits="all",
+        grad_checkpointing=ckpt,
+        optimizer="foreach",
+        lora_rank=rank,
+        lora_targets=targets,
+        adapter_dtype=adapters,
+    )
+
+
 def lora_grid(decoder: bool, max_seq: int) -> list[Scenario]:
     """LoRA on a frozen BF16 base: rank 16 on q_proj and v_proj or on every linear layer,
     with and without checkpointing, 4 x 512 tokens (decoders only)."""
     if not decoder:
         return []
     return [
-        Scenario(
-            "train",
-            "bf16",
-            batch=4,
-            seq=min(512, max_seq),
-            logits="all",
-            grad_checkpointing=ckpt,
-            optimizer="foreach",
-            lora_rank=16,
-            lora_targets=targets,
-        )
+        _lora_step("bf16", 4, min(512, max_seq), ckpt, 16, targets)
         for targets in ("q_proj,v_proj", "all-linear")
         for ckpt in (False, True)
     ]
@@ -162,4 +180,26 @@ def inference_grid(decoder: bool, max_seq: int) -> list[Scenario]:
             grid.append(
                 Scenario("generate", "bf16", batch=1, seq=seq - 4, logits="last", new_tokens=4)
             )
+    return list(dict.fromkeys(grid))
+
+
+def lora_shapes_grid(decoder: bool, max_seq: int) -> list[Scenario]:
+    """LoRA by target set, rank, checkpointing and base dtype, at 1 x 512 and 4 x 2048
+    (decoders only): q_proj,v_proj or all-linear, rank 8 or 64, with and without
+    checkpointing, on a BF16 or an FP32 base with peft's FP32 adapters; and BF16 adapters on a
+    BF16 base (peft's ``autocast_adapter_dtype=False``) without checkpointing."""
+    if not decoder:
+        return []
+    grid = [
+        _lora_step(dtype, batch, min(seq, max_seq), ckpt, rank, targets, adapters)
+        for batch, seq in ((1, 512), (4, 2048))
+        for dtype, adapters, checkpointing in (
+            ("bf16", None, (False, True)),
+            ("fp32", None, (False, True)),
+            ("bf16", "bf16", (False,)),
+        )
+        for ckpt in checkpointing
+        for targets in ("q_proj,v_proj", "all-linear")
+        for rank in (8, 64)
+    ]
     return list(dict.fromkeys(grid))
