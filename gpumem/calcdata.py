@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from . import modelspec, offload, serve, solve, workload
 from .catalog import load_model, model_names
-from .estimate import _SHAPES, _extend, _profiles, model_inputs
+from .estimate import _SHAPES, LLAMA_NAMED, _extend, _profiles, model_inputs
 from .gguf import ggml_type
 from .hardware import GPU, get_gpu, gpu_names
 from .modelspec import ModelSpec
@@ -103,13 +103,16 @@ def optimizers() -> dict[str, dict[str, object]]:
 
 
 def profiles() -> dict[str, dict[str, object]]:
-    """Activation profiles by model family, and under autocast (``amp``), resolved."""
+    """Activation profiles by model family, under autocast (``amp``) and on a frozen LoRA
+    base (``lora``), resolved."""
     out = {}
     for family, profile in _profiles().items():
         amp = _extend(profile, profile["amp"])
+        lora = _extend(profile, profile["lora"]) if "lora" in profile else profile
         out[family] = {
             "plain": {k: profile[k] for k in _PROFILE_PARTS},
             "amp": {k: amp[k] for k in _PROFILE_PARTS},
+            "lora": {k: lora[k] for k in _PROFILE_PARTS},
         }
     return out
 
@@ -147,6 +150,10 @@ def tables() -> dict[str, object]:
         "max_count": workload.MAX_COUNT,
         "all_linear": workload.ALL_LINEAR,
         "lora_targets": workload.LORA_TARGETS,
+        "training_only": workload.TRAINING_ONLY,
+        "qlora_dtype": workload.QLORA_DTYPE,
+        "adapter_dtypes": workload.ADAPTER_DTYPES,
+        "llama_named": sorted(LLAMA_NAMED),
     }
 
 

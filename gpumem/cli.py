@@ -285,6 +285,18 @@ def _add_workload_options(p: argparse.ArgumentParser, lists: bool) -> None:
             "comma-separated list such as q_proj,v_proj"
         ),
     )
+    t.add_argument(
+        "--adapter-dtype",
+        help=_(
+            "with --lora-rank: the adapters' dtype, fp32 (peft's default) or the base's bf16 or "
+            "fp16 (peft's autocast_adapter_dtype=False)"
+        ),
+    )
+    t.add_argument(
+        "--lora-dropout",
+        type=_fraction,
+        help=_("with --lora-rank: dropout on the adapters' inputs, from 0 to below 1 (default 0)"),
+    )
     par = p.add_argument_group(_("parallelism (per-GPU memory is reported)"))
     par.add_argument("--dp", type=_positive, help=_("data-parallel GPUs"))
     par.add_argument("--tp", type=_positive, help=_("tensor-parallel GPUs"))
@@ -324,6 +336,8 @@ WORKLOAD_FIELDS = (
     "lora_rank",
     "lora_targets",
     "weights_as_shipped",
+    "adapter_dtype",
+    "lora_dropout",
     "dp",
     "tp",
     "pp",

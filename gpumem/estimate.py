@@ -158,6 +158,16 @@ def _check_against_model(m: ModelSpec, w: Workload) -> None:
                 model=m.name,
             ),
         )
+    if w.qlora and m.family not in LLAMA_NAMED:
+        raise InvalidValueError(
+            "dtype",
+            w.dtype,
+            Text(
+                "fp32, fp16 or bf16 for LoRA on {model}: QLoRA (nf4) is modelled on dense "
+                "models whose linear layers are named as in Llama (q_proj … down_proj)",
+                model=m.name,
+            ),
+        )
     if w.lora_rank is not None and w.lora_rank > m.hidden_size:
         raise InvalidValueError(
             "lora_rank",
@@ -267,8 +277,8 @@ def model_inputs(m: ModelSpec) -> dict[str, int]:
 def _shipped_inputs(m: ModelSpec, w: Workload) -> dict[str, float]:
     """Whether the weights are counted as the checkpoint ships them, and the bytes per weight
     of its quantized format; refused for a model whose checkpoint gpumem cannot count so."""
-    if not w.weights_as_shipped:
-        return {"x_s": 0, "b_q": 0}
+    if not w.weights_as_shipped:  # QLoRA's linear layers in NF4, else nothing quantized
+        return {"x_s": 0, "b_q": bytes_per_value(w.dtype) if w.qlora else 0}
     shipped = m.extra.get("quantization")
     if shipped is None:
         problem = Text(
@@ -309,6 +319,9 @@ def _workload_inputs(w: Workload) -> dict[str, float]:
         "u_l": int(w.lora_rank is not None),
         "y_a": int(w.adapted is None),
         **{f"j_{name[0]}": int(name in (w.adapted or ())) for name in LORA_TARGETS},
+        "b_u": bytes_per_value(w.resolved_adapter_dtype),
+        "o_l": int(bool(w.lora_dropout)),
+        "q_4": int(w.qlora),
         "p_m": int(w.training and w.resolved_precision == "mixed"),
         "p_a": int(w.training and w.resolved_precision == "amp"),
         "b_d": bytes_per_value(dtype.name),
@@ -333,6 +346,8 @@ def _activation_inputs(m: ModelSpec, w: Workload, b_a: float) -> dict[str, float
     profile = _profile(m)
     if w.training and w.resolved_precision == "amp" and w.lora_rank is None:
         profile = _extend(profile, profile["amp"])
+    if w.training and w.lora_rank is not None and "lora" in profile:
+        profile = _extend(profile, profile["lora"])
     saved = profile["saved"]
     fused = w.attention == "flash" or w.resolved_checkpointing == "selective"
     alphas = {f"a_{key}": _bytes(saved.get(shape, {}), b_a) for shape, key in _SHAPES.items()}

@@ -23,6 +23,7 @@ from .vocabulary import (
     WORKLOAD_OPTIONS,
     label,
 )
+from .workload import ALL_LINEAR, Workload
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -172,6 +173,22 @@ def _stage(e: Estimate) -> str:
     )
 
 
+def _lora(w: Workload) -> str:
+    """What LoRA trains: rank, modules, the adapters' dtype, dropout; QLoRA's NF4 base."""
+    text = (
+        _("QLoRA r={rank} on {targets} (NF4 base, BF16 compute), {adapters} adapters")
+        if w.qlora
+        else _("LoRA r={rank} on {targets}, {adapters} adapters")
+    ).format(
+        rank=w.lora_rank,
+        targets=w.lora_targets or ALL_LINEAR,
+        adapters=w.resolved_adapter_dtype,
+    )
+    if w.lora_dropout:
+        text += ", " + _("dropout {p}").format(p=f"{w.lora_dropout:g}")
+    return text
+
+
 def _headline(e: Estimate) -> str:
     w, m = e.workload, e.model
     gpus = gpu_count(w)
@@ -186,6 +203,8 @@ def _headline(e: Estimate) -> str:
         parts.insert(4, _("then {n} new tokens").format(n=f"{w.new_tokens:,}"))
     if w.training:
         precision = label(WORKLOAD_OPTIONS, ("precision", w.resolved_precision), _)
+        if w.lora_rank is not None:
+            precision = _lora(w)
         parts.insert(
             3,
             _("{precision}, {optimizer}").format(

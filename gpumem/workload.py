@@ -19,7 +19,7 @@ LOGITS = ("last", "all")
 #: Fields that apply to training only.
 TRAINING_ONLY = (
     *("precision", "optimizer", "optimizer_impl", "checkpointing"),
-    *("lora_rank", "lora_targets"),
+    *("lora_rank", "lora_targets", "adapter_dtype", "lora_dropout"),
 )
 #: LoRA on every linear layer but the LM head (peft's ``target_modules="all-linear"``).
 ALL_LINEAR = "all-linear"
@@ -27,6 +27,10 @@ ALL_LINEAR = "all-linear"
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 OPTIMIZER_IMPLS = ("foreach", "fused")
 TRAINING_DTYPES = ("fp32", "fp16", "bf16")
+#: The quantised base LoRA is modelled on: QLoRA, NF4 through bitsandbytes, computing in BF16.
+QLORA_DTYPE = "nf4"
+#: Adapter dtypes: peft's FP32 (``autocast_adapter_dtype``) or the base's own 16-bit dtype.
+ADAPTER_DTYPES = ("fp32", "bf16", "fp16")
 
 #: Sequence length when none is given (capped by the model's context window).
 DEFAULT_SEQ = 2048
@@ -131,8 +135,10 @@ class Workload(Record):
     logits
         Inference only: keep logits of the ``"last"`` position or of ``"all"`` positions.
     lora_rank
-        Train LoRA adapters of this rank; the base stays frozen in ``dtype`` (QLoRA when
-        ``dtype`` is ``nf4``).
+        Train LoRA adapters of this rank; the base stays frozen in ``dtype``. With ``nf4``
+        this is QLoRA: the linear layers of the transformer layers stored in NF4 by
+        bitsandbytes (blocks of 64 with double-quantised absmax), everything else and the
+        computation in BF16. Other quantised formats are refused.
     lora_targets
         With ``lora_rank``: the modules adapted, in peft's names: ``"all-linear"`` (every
         linear layer but the LM head, the default) or a comma-separated list of
@@ -143,6 +149,13 @@ class Workload(Record):
         DeepSeek-V3 and Qwen3-FP8) in that format, scales included, and the rest in
         ``dtype``, which must be a floating-point format. Off by default: every weight is in
         ``dtype``.
+    adapter_dtype
+        With ``lora_rank``: the adapters' dtype, ``"fp32"`` (peft's default,
+        ``autocast_adapter_dtype=True``) or the base's 16-bit dtype (``bf16`` for QLoRA),
+        which peft keeps with ``autocast_adapter_dtype=False``.
+    lora_dropout
+        With ``lora_rank``: the dropout probability on the adapters' inputs, from 0 up to
+        (not including) 1; above 0 each adapted module saves a dropout mask and output.
     dp, tp, pp, zero
         Data-, tensor- and pipeline-parallel sizes and the ZeRO stage (3 = FSDP full shard).
         With ``pp`` stages each GPU holds its stage's ⌈L / pp⌉ layers; the first stage also
@@ -168,6 +181,8 @@ class Workload(Record):
     lora_rank: int | None = None
     lora_targets: str | None = None
     weights_as_shipped: bool = False
+    adapter_dtype: str | None = None
+    lora_dropout: float | None = None
     dp: int = 1
     tp: int = 1
     pp: int = 1
@@ -250,8 +265,7 @@ class Workload(Record):
             _choice("optimizer_impl", self.optimizer_impl, OPTIMIZER_IMPLS)
         if self.checkpointing is not None:
             _choice("checkpointing", self.checkpointing, CHECKPOINTING)
-        if self.lora_targets is not None:
-            self._check_lora_targets()
+        self._check_lora()
         if self.logits is not None:
             raise InvalidValueError(
                 "logits", self.logits, Text("nothing in training (all are kept)")
@@ -292,11 +306,44 @@ class Workload(Record):
                 ),
             )
 
-    def _check_lora_targets(self) -> None:
+    def _check_lora(self) -> None:
+        for name in ("lora_targets", "adapter_dtype", "lora_dropout"):
+            if self.lora_rank is None and getattr(self, name) is not None:
+                raise InvalidValueError(
+                    name, getattr(self, name), Text("nothing without lora_rank")
+                )
         if self.lora_rank is None:
+            return
+        base = get_format(self.dtype).name
+        if base not in (*TRAINING_DTYPES, QLORA_DTYPE):
             raise InvalidValueError(
-                "lora_targets", self.lora_targets, Text("nothing without lora_rank")
+                "dtype",
+                self.dtype,
+                Text(
+                    "one of {dtypes} for LoRA, or {qlora} for QLoRA (bitsandbytes)",
+                    dtypes=", ".join(TRAINING_DTYPES),
+                    qlora=QLORA_DTYPE,
+                ),
             )
+        if self.adapter_dtype is not None:
+            _choice("adapter_dtype", self.adapter_dtype, ADAPTER_DTYPES)
+            compute = self.compute_dtype
+            if self.adapter_dtype not in ("fp32", compute):
+                raise InvalidValueError(
+                    "adapter_dtype",
+                    self.adapter_dtype,
+                    Text(
+                        "fp32 or the base's dtype {dtype}: peft keeps adapters in FP32 or, "
+                        "without autocast_adapter_dtype, in the base layer's dtype",
+                        dtype=compute,
+                    ),
+                )
+        if self.lora_dropout is not None:
+            self._fraction("lora_dropout")
+        if self.lora_targets is not None:
+            self._check_lora_targets()
+
+    def _check_lora_targets(self) -> None:
         if self.lora_targets == ALL_LINEAR:
             return
         names = self.lora_targets.split(",")
@@ -338,6 +385,22 @@ class Workload(Record):
         return self.logits or "last"
 
     @property
+    def compute_dtype(self) -> str:
+        """The dtype training computes in: ``dtype``, or BF16 on a QLoRA (NF4) base."""
+        name = get_format(self.dtype).name
+        return "bf16" if name == QLORA_DTYPE else name
+
+    @property
+    def qlora(self) -> bool:
+        """Whether this is QLoRA: LoRA on an NF4 base."""
+        return self.lora_rank is not None and get_format(self.dtype).name == QLORA_DTYPE
+
+    @property
+    def resolved_adapter_dtype(self) -> str:
+        """The adapters' dtype with peft's default (FP32) applied."""
+        return self.adapter_dtype or "fp32"
+
+    @property
     def adapted(self) -> tuple[str, ...] | None:
         """The modules LoRA adapts, or None for all linear layers (and without LoRA)."""
         if self.lora_targets in (None, ALL_LINEAR):
@@ -361,6 +424,7 @@ _TEXT_FIELDS = (
     "checkpointing",
     "logits",
     "lora_targets",
+    "adapter_dtype",
 )
 _REQUIRED_TEXT = _TEXT_FIELDS[:3]
 

@@ -101,6 +101,10 @@ def _workload(rng: random.Random, context: int) -> dict:
     lora = training and rng.random() < 0.3
     if training and not lora:
         s["dtype"] = rng.choice(["bf16", "fp16", "fp32", "bf16", "bf16"])
+    elif lora:
+        # mostly a base LoRA takes (QLoRA's nf4 among them), some it refuses
+        valid = rng.random() < 0.8
+        s["dtype"] = rng.choice(["nf4", "bf16", "bf16", "fp16", "fp32"] if valid else formats)
     else:
         s["dtype"] = rng.choice(formats)
     if not training and rng.random() < 0.4:
@@ -122,6 +126,10 @@ def _workload(rng: random.Random, context: int) -> dict:
             s["checkpointing"] = rng.choice(["none", "full", "selective"])
         if lora:
             s["lora_rank"] = rng.choice([4, 8, 16, 64, 128])
+            if rng.random() < 0.2:
+                s["adapter_dtype"] = rng.choice(["fp32", "bf16", "bf16", "fp16", "fp8"])
+            if rng.random() < 0.2:
+                s["lora_dropout"] = rng.choice([0.0, 0.05, 0.1])
         s["zero"] = rng.choice([0, 0, 1, 2, 3])
         s["dp"] = rng.choice([1, 1, 2, 8, 64])
     elif rng.random() < 0.3:

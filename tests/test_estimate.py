@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from gpumem import GpumemError, InvalidValueError, ParallelismError, estimate, rule_of_thumb
 from gpumem._generated import formulas as fx
 from gpumem.catalog import catalog_entry, load_model, model_names
-from gpumem.estimate import formula_values, gpu_count, rule_of_thumb_multiplier
+from gpumem.estimate import LLAMA_NAMED, formula_values, gpu_count, rule_of_thumb_multiplier
 from gpumem.modelspec import from_config
 
 BARE = {"cuda_context": 0, "allocator_reserve": 0.0}  # tensor memory only
@@ -166,8 +166,40 @@ def test_lora_parameters_llama_2_7b() -> None:
     # (what peft prints as trainable parameters for this setting).
     e = estimate("llama-2-7b", mode="training", lora_rank=8, optimizer_impl="fused", **BARE)
     assert e.components["adapter_weights"] == 19_988_480 * 4
-    qlora = estimate("llama-2-7b", mode="training", lora_rank=8, dtype="nf4", **BARE)
-    assert qlora.components["weights"] < e.components["weights"] / 3.5
+
+
+def test_qlora_weights_as_bitsandbytes_stores_them() -> None:
+    # Llama-2-7B's 32 x (4 x 4096^2 + 3 x 4096 x 11008) = 6,476,005,376 linear-layer weights in
+    # NF4: half a byte each, one 8-bit absmax per 64 and one FP32 scale per 256 absmax values;
+    # the other 262,410,240 parameters (embeddings, LM head, norms) in BF16. (The 1,092 bytes
+    # of FP32 codes each of the 224 matrices keeps are left out: 244,608 bytes.)
+    e = estimate("llama-2-7b", mode="training", lora_rank=8, dtype="nf4", **BARE)
+    linear = 6_476_005_376
+    nf4 = linear // 2 + linear // 64 + linear // 64 // 256 * 4
+    assert e.components["weights"] == nf4 + 262_410_240 * 2 == 3_865_591_808
+    assert e.workload.qlora and e.workload.compute_dtype == "bf16"
+
+
+def test_lora_adapter_activations_by_dtype_and_dropout() -> None:
+    # Llama-2-7B, rank 8, per token and layer. FP32 adapters on q_proj and v_proj: each casts
+    # its 4,096-wide BF16 input to an FP32 copy that lora_A saves, and lora_B saves the FP32
+    # rank-8 output: 2 x (4,096 x 4 + 8 x 4) = 32,832 bytes. BF16 adapters share the BF16
+    # input, which a frozen base would not keep: 4,096 x 2 + 2 x 8 x 2 = 8,224 bytes.
+    # All-linear, FP32, dropout: the inputs of q, k, v, gate, up (4,096), o (4,096) and down
+    # (11,008) as FP32 dropout outputs plus one-byte masks, 35,584 x 5, and 7 x 8 x 4; against
+    # BF16 adapters without dropout: the input q, k, v share, the one gate and up share and
+    # down's, (2 x 4,096 + 11,008) x 2, and 7 x 8 x 2 (o_proj's input is attention's output,
+    # which attention saves anyway).
+    def layer(**lora: object) -> float:
+        work = {"mode": "training", "lora_rank": 8, "batch": 1, "seq": 1024, **BARE, **lora}
+        e = estimate("llama-2-7b", **work)
+        return formula_values(e.model, e.workload)["layer_activations"]
+
+    qv = {"lora_targets": "q_proj,v_proj"}
+    assert layer(**qv) - layer(**qv, adapter_dtype="bf16") == 1024 * (32_832 - 8_224)
+    assert layer(lora_dropout=0.1) - layer(adapter_dtype="bf16") == 1024 * (
+        35_584 * 5 + 7 * 8 * 4 - (2 * 4_096 + 11_008) * 2 - 7 * 8 * 2
+    )
 
 
 def test_training_activations_grow_and_checkpointing_cuts_them() -> None:
@@ -314,6 +346,7 @@ GRID = [
     {"mode": "training", "seq": 64, "dp": 4, "zero": 3, "pp": 2, "checkpointing": "full"},
     {"mode": "training", "seq": 512, "lora_rank": 16, "dtype": "nf4"},
     {"mode": "training", "seq": 512, "lora_rank": 8, "precision": "amp", "batch": 4},
+    {"mode": "training", "seq": 256, "lora_rank": 8, "adapter_dtype": "bf16", "lora_dropout": 0.1},
 ]
 
 
@@ -335,9 +368,12 @@ def test_components_add_up_to_the_peak_of_the_formulas(name: str) -> None:
 
 def layouts_of(name: str) -> list[dict]:
     """:data:`GRID` with ``tp=2`` replaced by the smallest tensor-parallel size of the model."""
-    heads = load_model(name).n_heads
-    tp = next(t for t in range(2, heads + 1) if heads % t == 0)
-    return [{**s, "tp": tp} if "tp" in s else s for s in GRID]
+    model = load_model(name)
+    tp = next(t for t in range(2, model.n_heads + 1) if model.n_heads % t == 0)
+    grid = [{**s, "tp": tp} if "tp" in s else s for s in GRID]
+    # QLoRA (nf4) is refused for models not laid out as Llama: LoRA on their BF16 base instead
+    qlora = model.family in LLAMA_NAMED
+    return [s if qlora or s.get("dtype") != "nf4" else {**s, "dtype": "bf16"} for s in grid]
 
 
 def _unrounded(peak: str, values: dict) -> float:

@@ -85,7 +85,7 @@ def test_generated_code_equals_symbolic_form(P, L, tp, pp, dp, s, w, n_kv, z) ->
             "N_pp": pp,
         },
         "gpu_count": {"N_dp": dp, "N_tp": tp, "N_pp": pp},
-        "b_t": {"u_l": 0, "p_m": z, "p_a": 0, "b_d": 2},
+        "b_t": {"u_l": z, "p_m": z, "p_a": 0, "b_d": 2, "b_u": 4},
     }
     for name, values in cases.items():
         generated = getattr(fx, name)(**values)

@@ -122,7 +122,8 @@ ANY = st.one_of(
 )
 FIELDS = [
     "mode", "dtype", "kv_dtype", "batch", "seq", "precision", "optimizer", "optimizer_impl",
-    "checkpointing", "attention", "logits", "lora_rank", "dp", "tp", "pp", "zero",
+    "checkpointing", "attention", "logits", "lora_rank", "adapter_dtype", "lora_dropout", "dp",
+    "tp", "pp", "zero",
     "cuda_context", "allocator_reserve",
 ]  # fmt: skip
 
@@ -155,6 +156,33 @@ def test_any_fields_give_a_valid_workload_or_a_gpumem_error(fields: dict) -> Non
 def test_bad_lora_targets(fields: dict, message: str) -> None:
     with pytest.raises(GpumemError, match=message):
         Workload(**fields)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"mode": "training", "adapter_dtype": "bf16"}, "expected nothing without lora_rank"),
+        ({"adapter_dtype": "bf16"}, "expected nothing: it applies to training"),
+        ({"mode": "training", "lora_dropout": 0.1}, "expected nothing without lora_rank"),
+        ({"mode": "training", "lora_rank": 8, "dtype": "fp32", "adapter_dtype": "bf16"}, "fp32"),
+        ({"mode": "training", "lora_rank": 8, "adapter_dtype": "fp8"}, "adapter_dtype 'fp8'"),
+        ({"mode": "training", "lora_rank": 8, "lora_dropout": 1.0}, "up to \\(not including\\) 1"),
+        ({"mode": "training", "lora_rank": 8, "dtype": "int4"}, "nf4 for QLoRA"),
+    ],
+)
+def test_bad_lora_settings(fields: dict, message: str) -> None:
+    with pytest.raises(GpumemError, match=message):
+        Workload(**fields)
+
+
+def test_lora_adapter_dtype_and_qlora() -> None:
+    lora = {"mode": "training", "lora_rank": 8}
+    assert Workload(**lora).resolved_adapter_dtype == "fp32"
+    assert Workload(**lora, adapter_dtype="fp16", dtype="fp16").resolved_adapter_dtype == "fp16"
+    qlora = Workload(**lora, dtype="nf4", adapter_dtype="bf16")
+    assert qlora.qlora and qlora.compute_dtype == "bf16"
+    assert not Workload(**lora).qlora
+    assert Workload(**lora, lora_dropout=0).lora_dropout == 0.0
 
 
 def test_lora_targets() -> None:

@@ -191,13 +191,13 @@ function b_kv(b_k, b_a) {
 }
 
 /** bytes per value of trainable state */
-function b_t(u_l, p_m, p_a, b_d) {
-  return (((p_a > 0n) || (p_m > 0n) || (u_l > 0n)) ? 4n : b_d);
+function b_t(u_l, p_m, p_a, b_d, b_u) {
+  return ((u_l > 0n) ? b_u : (((p_a > 0n) || (p_m > 0n)) ? 4n : b_d));
 }
 
 /** bytes per weight */
-function b_w(u_l, p_a, b_d) {
-  return (($mul(p_a, $sub(1n, u_l)) > 0n) ? 4n : b_d);
+function b_w(u_l, q_4, p_a, b_d, b_a) {
+  return (($mul(p_a, $sub(1n, u_l)) > 0n) ? 4n : ((q_4 > 0n) ? b_a : b_d));
 }
 
 /** bytes per LoRA adapter value (0 without LoRA) */
@@ -271,8 +271,8 @@ function P_s(P, N_pp, stage_first_parameters, stage_last_parameters) {
 }
 
 /** parameters of that stage shipped quantized (0 unless as shipped) */
-function P_q(L, L_s, shipped_parameters) {
-  return $div($mul(L_s, shipped_parameters), L);
+function P_q(L, h, f, m_g, q_4, L_s, attention_weights, shipped_parameters) {
+  return $div($mul(L_s, $add($mul($mul(L, q_4), $add(attention_weights, $mul($mul(f, h), m_g))), shipped_parameters)), L);
 }
 
 /** trainable parameters of the heaviest pipeline stage (all of them without pipelining) */
@@ -360,9 +360,14 @@ function saved_bytes_per_element(b_a, c_a, c_32, c_1, c_u) {
   return $add($add($add($mul(b_a, c_a), c_1), $mul(4n, c_32)), $mul(c_u, ((b_a < 4n) ? 4n : 0n)));
 }
 
-/** activations one transformer layer saves for its backward pass */
-function layer_activations(h, n_h, n_kv, d_h, f, n_e, k_e, B, s, a_h, a_q, a_k, a_f, a_n, a_s, a_e, a_r, N_tp) {
-  return $mul($mul(B, s), $add($add($add($mul(a_e, n_e), $mul(a_h, h)), $mul($mul(a_r, h), k_e)), $div($add($add($add($add($mul(a_f, f), $mul($mul(a_k, d_h), n_kv)), $mul(a_n, n_h)), $mul($mul(a_q, d_h), n_h)), $mul($mul(a_s, n_h), s)), N_tp)));
+/** bytes the LoRA adapters of one layer save per token: each adapted module's input in the adapters' dtype (a copy per module when it is cast or dropped out, with the dropout mask; otherwise the shared input of q, k, v, of gate and up, and down's input, which a frozen base does not save; o_proj's input is attention's output, saved anyway), and lora_A's rank-sized output */
+function adapter_bytes_per_token(h, n_h, d_h, f, r, u_l, y_a, j_q, j_k, j_v, j_o, j_g, j_u, j_d, b_a, b_u, N_tp, o_l) {
+  return $mul(u_l, $add($mul($mul(b_u, r), $add($add($add($add($add($add($max(j_d, y_a), $max(j_g, y_a)), $max(j_k, y_a)), $max(j_o, y_a)), $max(j_q, y_a)), $max(j_u, y_a)), $max(j_v, y_a))), (((o_l > 0n) || (b_a < b_u)) ? $mul($add(b_u, o_l), $add($mul(h, $add($add($add($add($max(j_g, y_a), $max(j_k, y_a)), $max(j_q, y_a)), $max(j_u, y_a)), $max(j_v, y_a))), $div($add($mul($mul(d_h, n_h), $max(j_o, y_a)), $mul(f, $max(j_d, y_a))), N_tp))) : $add($mul($mul(b_a, h), $add($max(j_g, j_u, y_a), $max(j_k, j_q, j_v, y_a))), $div($mul($mul(b_a, f), $max(j_d, y_a)), N_tp)))));
+}
+
+/** activations one transformer layer saves for its backward pass (with LoRA, the frozen base's plus its adapters') */
+function layer_activations(h, n_h, n_kv, d_h, f, n_e, k_e, B, s, a_h, a_q, a_k, a_f, a_n, a_s, a_e, a_r, N_tp, adapter_bytes_per_token) {
+  return $mul($mul(B, s), $add($add($add($add($mul(a_e, n_e), $mul(a_h, h)), $mul($mul(a_r, h), k_e)), adapter_bytes_per_token), $div($add($add($add($add($mul(a_f, f), $mul($mul(a_k, d_h), n_kv)), $mul(a_n, n_h)), $mul($mul(a_q, d_h), n_h)), $mul($mul(a_s, n_h), s)), N_tp)));
 }
 
 /** activations saved during the forward pass: every layer's, or with checkpointing only each layer's input. With 1F1B pipelining the first stage holds as many micro-batches as there are stages, hence L rather than L / N_pp. */
@@ -370,9 +375,9 @@ function activations_training(L, h, B, s, a_i, g_c, layer_activations) {
   return $add($mul($mul($mul($mul($mul(B, L), a_i), g_c), h), s), $mul($mul(L, layer_activations), $sub(1n, g_c)));
 }
 
-/** with checkpointing, one layer's activations recomputed during the backward pass */
-function recomputed_layer(g_c, layer_activations) {
-  return $mul(g_c, layer_activations);
+/** the working set of one layer's backward pass: with checkpointing, its activations recomputed; with QLoRA, the weight matrix it multiplies by, dequantized to the compute dtype with its FP32 absmax (bitsandbytes MatMul4Bit.backward, dequantize_4bit) */
+function recomputed_layer(h, n_h, d_h, f, q_4, b_a, g_c, N_tp, layer_activations) {
+  return $add($mul(g_c, layer_activations), $div($mul($mul($mul(h, q_4), $add(b_a, $div(1n, 16n))), $max(f, $mul(d_h, n_h))), N_tp));
 }
 
 /** low-precision copies of the weights that autocast keeps for the backward pass */
@@ -620,8 +625,8 @@ return {
     s_l: [s_l, ["s", "x_l"]],
     b_a: [b_a, ["b_d", "x_f"]],
     b_kv: [b_kv, ["b_k", "b_a"]],
-    b_t: [b_t, ["u_l", "p_m", "p_a", "b_d"]],
-    b_w: [b_w, ["u_l", "p_a", "b_d"]],
+    b_t: [b_t, ["u_l", "p_m", "p_a", "b_d", "b_u"]],
+    b_w: [b_w, ["u_l", "q_4", "p_a", "b_d", "b_a"]],
     b_l: [b_l, ["u_l", "b_t"]],
     b_g: [b_g, ["u_l", "p_a", "b_d", "b_t"]],
     b_m: [b_m, ["u_l", "p_m"]],
@@ -636,7 +641,7 @@ return {
     stage_first_parameters: [stage_first_parameters, ["L", "h", "V", "P_e", "k_c", "t_w", "L_e", "L_s", "layer_parameters", "moe_layer_excess"]],
     stage_last_parameters: [stage_last_parameters, ["L", "h", "V", "k_c", "P_n", "L_e", "L_s", "layer_parameters", "moe_layer_excess"]],
     P_s: [P_s, ["P", "N_pp", "stage_first_parameters", "stage_last_parameters"]],
-    P_q: [P_q, ["L", "L_s", "shipped_parameters"]],
+    P_q: [P_q, ["L", "h", "f", "m_g", "q_4", "L_s", "attention_weights", "shipped_parameters"]],
     P_t: [P_t, ["L", "u_l", "L_s", "P_s", "lora_parameters"]],
     weights: [weights, ["W_f", "b_w", "b_q", "N_dp", "N_tp", "N_pp", "P_s", "P_q", "z_3"]],
     adapter_weights: [adapter_weights, ["P_t", "b_l", "N_tp"]],
@@ -654,9 +659,10 @@ return {
     kv_cache: [kv_cache, ["kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent"]],
     kv_cache_overhang: [kv_cache_overhang, ["L_w", "w", "B", "s", "b_kv", "N_pp", "e_kv"]],
     saved_bytes_per_element: [saved_bytes_per_element, ["b_a", "c_a", "c_32", "c_1", "c_u"]],
-    layer_activations: [layer_activations, ["h", "n_h", "n_kv", "d_h", "f", "n_e", "k_e", "B", "s", "a_h", "a_q", "a_k", "a_f", "a_n", "a_s", "a_e", "a_r", "N_tp"]],
+    adapter_bytes_per_token: [adapter_bytes_per_token, ["h", "n_h", "d_h", "f", "r", "u_l", "y_a", "j_q", "j_k", "j_v", "j_o", "j_g", "j_u", "j_d", "b_a", "b_u", "N_tp", "o_l"]],
+    layer_activations: [layer_activations, ["h", "n_h", "n_kv", "d_h", "f", "n_e", "k_e", "B", "s", "a_h", "a_q", "a_k", "a_f", "a_n", "a_s", "a_e", "a_r", "N_tp", "adapter_bytes_per_token"]],
     activations_training: [activations_training, ["L", "h", "B", "s", "a_i", "g_c", "layer_activations"]],
-    recomputed_layer: [recomputed_layer, ["g_c", "layer_activations"]],
+    recomputed_layer: [recomputed_layer, ["h", "n_h", "d_h", "f", "q_4", "b_a", "g_c", "N_tp", "layer_activations"]],
     autocast_copies: [autocast_copies, ["P_m", "b_c", "N_dp", "N_tp", "N_pp", "z_3"]],
     autocast_copies_kept: [autocast_copies_kept, ["g_c", "autocast_copies"]],
     logits_forward: [logits_forward, ["V", "B", "s", "l_f"]],
@@ -706,7 +712,7 @@ return {
   },
   /** The tables printed with the formulas (evaluation order, phases, components). */
   tables: {
-    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "phase_forward", "phase_backward", "phase_optimizer", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "kv_cache_overhang", "i_q", "i_k", "i_m", "prefill_workspace", "logits_inference", "attention_masks", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
+    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "adapter_bytes_per_token", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "phase_forward", "phase_backward", "phase_optimizer", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "kv_cache_overhang", "i_q", "i_k", "i_m", "prefill_workspace", "logits_inference", "attention_masks", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
     DERIVED: ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "s_l", "b_a", "b_kv", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "kv_values_gqa", "kv_values_mla", "e_kv", "i_q", "i_k", "i_m", "k_r"],
     PEAKS: {"training_peak": ["forward", "backward", "optimizer"], "inference_peak": ["prefill", "decode"]},
     PHASES: {"forward": ["phase_forward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies"], ["logits_forward"]]], "backward": ["phase_backward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies_kept"], ["recomputed_layer", "logits_backward"]]], "optimizer": ["phase_optimizer", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gradients"], ["optimizer_temporaries"]]], "prefill": ["phase_prefill", [["weights"], ["kv_cache"], ["kv_cache_overhang"], ["prefill_workspace", "logits_inference"], ["attention_masks"]]], "decode": ["phase_decode", [["weights"], ["kv_cache_decode"], ["decode_workspace", "logits_decode"]]]},

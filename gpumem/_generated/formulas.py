@@ -84,14 +84,14 @@ def b_kv(b_k, b_a):
     return ((b_k) if (b_k > 0) else (b_a))
 
 
-def b_t(u_l, p_m, p_a, b_d):
+def b_t(u_l, p_m, p_a, b_d, b_u):
     """bytes per value of trainable state"""
-    return ((4) if (p_a > 0) or (p_m > 0) or (u_l > 0) else (b_d))
+    return ((b_u) if (u_l > 0) else (4) if (p_a > 0) or (p_m > 0) else (b_d))
 
 
-def b_w(u_l, p_a, b_d):
+def b_w(u_l, q_4, p_a, b_d, b_a):
     """bytes per weight"""
-    return ((4) if (p_a*(1 - u_l) > 0) else (b_d))
+    return ((4) if (p_a*(1 - u_l) > 0) else (b_a) if (q_4 > 0) else (b_d))
 
 
 def b_l(u_l, b_t):
@@ -164,9 +164,9 @@ def P_s(P, N_pp, stage_first_parameters, stage_last_parameters):
     return ((P) if (N_pp <= 1) else (_max(stage_first_parameters, stage_last_parameters)))
 
 
-def P_q(L, L_s, shipped_parameters):
+def P_q(L, h, f, m_g, q_4, L_s, attention_weights, shipped_parameters):
     """parameters of that stage shipped quantized (0 unless as shipped)"""
-    return L_s*shipped_parameters/L
+    return L_s*(L*q_4*(attention_weights + f*h*m_g) + shipped_parameters)/L
 
 
 def P_t(L, u_l, L_s, P_s, lora_parameters):
@@ -254,9 +254,14 @@ def saved_bytes_per_element(b_a, c_a, c_32, c_1, c_u):
     return b_a*c_a + c_1 + 4*c_32 + c_u*((4) if (b_a < 4) else (0))
 
 
-def layer_activations(h, n_h, n_kv, d_h, f, n_e, k_e, B, s, a_h, a_q, a_k, a_f, a_n, a_s, a_e, a_r, N_tp):
-    """activations one transformer layer saves for its backward pass"""
-    return B*s*(a_e*n_e + a_h*h + a_r*h*k_e + (a_f*f + a_k*d_h*n_kv + a_n*n_h + a_q*d_h*n_h + a_s*n_h*s)/N_tp)
+def adapter_bytes_per_token(h, n_h, d_h, f, r, u_l, y_a, j_q, j_k, j_v, j_o, j_g, j_u, j_d, b_a, b_u, N_tp, o_l):
+    """bytes the LoRA adapters of one layer save per token: each adapted module's input in the adapters' dtype (a copy per module when it is cast or dropped out, with the dropout mask; otherwise the shared input of q, k, v, of gate and up, and down's input, which a frozen base does not save; o_proj's input is attention's output, saved anyway), and lora_A's rank-sized output"""
+    return u_l*(b_u*r*(_max(j_d, y_a) + _max(j_g, y_a) + _max(j_k, y_a) + _max(j_o, y_a) + _max(j_q, y_a) + _max(j_u, y_a) + _max(j_v, y_a)) + (((b_u + o_l)*(h*(_max(j_g, y_a) + _max(j_k, y_a) + _max(j_q, y_a) + _max(j_u, y_a) + _max(j_v, y_a)) + (d_h*n_h*_max(j_o, y_a) + f*_max(j_d, y_a))/N_tp)) if (o_l > 0) or (b_a < b_u) else (b_a*h*(_max(j_g, j_u, y_a) + _max(j_k, j_q, j_v, y_a)) + b_a*f*_max(j_d, y_a)/N_tp)))
+
+
+def layer_activations(h, n_h, n_kv, d_h, f, n_e, k_e, B, s, a_h, a_q, a_k, a_f, a_n, a_s, a_e, a_r, N_tp, adapter_bytes_per_token):
+    """activations one transformer layer saves for its backward pass (with LoRA, the frozen base's plus its adapters')"""
+    return B*s*(a_e*n_e + a_h*h + a_r*h*k_e + adapter_bytes_per_token + (a_f*f + a_k*d_h*n_kv + a_n*n_h + a_q*d_h*n_h + a_s*n_h*s)/N_tp)
 
 
 def activations_training(L, h, B, s, a_i, g_c, layer_activations):
@@ -264,9 +269,9 @@ def activations_training(L, h, B, s, a_i, g_c, layer_activations):
     return B*L*a_i*g_c*h*s + L*layer_activations*(1 - g_c)
 
 
-def recomputed_layer(g_c, layer_activations):
-    """with checkpointing, one layer's activations recomputed during the backward pass"""
-    return g_c*layer_activations
+def recomputed_layer(h, n_h, d_h, f, q_4, b_a, g_c, N_tp, layer_activations):
+    """the working set of one layer's backward pass: with checkpointing, its activations recomputed; with QLoRA, the weight matrix it multiplies by, dequantized to the compute dtype with its FP32 absmax (bitsandbytes MatMul4Bit.backward, dequantize_4bit)"""
+    return g_c*layer_activations + h*q_4*(b_a + (1/16))*_max(f, d_h*n_h)/N_tp
 
 
 def autocast_copies(P_m, b_c, N_dp, N_tp, N_pp, z_3):
@@ -532,6 +537,7 @@ ORDER = {'training_peak': ('P_m',
                    'optimizer_states',
                    'gradients',
                    'optimizer_temporaries',
+                   'adapter_bytes_per_token',
                    'layer_activations',
                    'activations_training',
                    'recomputed_layer',

@@ -155,6 +155,9 @@ def scenario_label(scenario: dict, language: str) -> str:
                 targets=_("all linear layers") if targets == "all-linear" else targets,
             )
         )
+        if scenario.get("adapter_dtype"):
+            adapters = get_format(scenario["adapter_dtype"]).label
+            parts.append(_("{format} adapters").format(format=adapters))
     if scenario.get("grad_checkpointing"):
         parts.append(label(vocabulary.WORKLOAD_OPTIONS, ("checkpointing", "full"), _))
     optimizer = {"foreach": _("foreach AdamW"), "fused": _("fused AdamW")}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .core import define
+from .core import define, sym
 from .derived import shard_weights
 from .inputs import (
+    LORA_FLAGS,
     B,
     L,
     N_tp,
@@ -23,6 +24,7 @@ from .inputs import (
     a_s,
     b_a,
     b_c,
+    b_u,
     c_1,
     c_32,
     c_a,
@@ -37,7 +39,11 @@ from .inputs import (
     n_e,
     n_h,
     n_kv,
+    q_4,
+    r,
     s,
+    u_l,
+    y_a,
 )
 
 # --- activations kept for the backward pass --------------------------------------------------
@@ -53,11 +59,43 @@ layer_bytes_per_token = (
     + a_r * k_e * h
     + (a_q * n_h * d_h + a_k * n_kv * d_h + a_f * f + a_n * n_h + a_s * n_h * s) / N_tp
 )
+
+# --- LoRA: what the adapters of one layer add to a frozen base's profile ----------------------
+# Counted in peft 0.21 lora/layer.py (Linear.forward) and torch's autograd formulas: the frozen
+# projection ``base_layer(x)`` saves no input, since no weight gradient is computed; each adapter
+# casts the module's input to its own dtype (``_cast_input_dtype``: a new tensor per module when
+# the dtypes differ, the input itself when they agree), ``lora_A`` saves what it multiplies and
+# ``lora_B`` saves ``lora_A``'s rank-sized output. A dropout before ``lora_A`` saves its mask
+# (one byte per element on CUDA) and its output, a new tensor per module.
+o_l = sym("o_l", "o_l", "1 when LoRA applies dropout to the adapters' inputs, else 0", integer=True)
+t_q, t_k, t_v, t_o, t_g, t_u, t_d = (sp.Max(y_a, j) for j in LORA_FLAGS)
+define(
+    "adapter_bytes_per_token",
+    r"\alpha_{\mathrm{LoRA}}",
+    u_l
+    * (
+        sp.Piecewise(
+            (
+                (b_u + o_l)
+                * ((t_q + t_k + t_v + t_g + t_u) * h + (t_o * n_h * d_h + t_d * f) / N_tp),
+                (o_l > 0) | (b_u > b_a),
+            ),
+            ((sp.Max(t_q, t_k, t_v) + sp.Max(t_g, t_u)) * h * b_a + t_d * f * b_a / N_tp, True),
+        )
+        + (t_q + t_k + t_v + t_o + t_g + t_u + t_d) * r * b_u
+    ),
+    "bytes the LoRA adapters of one layer save per token: each adapted module's input in the "
+    "adapters' dtype (a copy per module when it is cast or dropped out, with the dropout "
+    "mask; otherwise the shared input of q, k, v, of gate and up, and down's input, "
+    "which a frozen base does not save; o_proj's input is attention's output, saved anyway), "
+    "and lora_A's rank-sized output",
+)
 define(
     "layer_activations",
     "A_{\\ell}",
-    B * s * layer_bytes_per_token,
-    "activations one transformer layer saves for its backward pass",
+    B * s * (layer_bytes_per_token + sp.Symbol("adapter_bytes_per_token")),
+    "activations one transformer layer saves for its backward pass (with LoRA, the frozen "
+    "base's plus its adapters')",
 )
 A_l = sp.Symbol("layer_activations")
 define(
@@ -72,8 +110,10 @@ define(
 define(
     "recomputed_layer",
     "M_{R}",
-    g_c * A_l,
-    "with checkpointing, one layer's activations recomputed during the backward pass",
+    g_c * A_l + q_4 * sp.Max(n_h * d_h, f) / N_tp * h * (b_a + sp.Rational(4, 64)),
+    "the working set of one layer's backward pass: with checkpointing, its activations "
+    "recomputed; with QLoRA, the weight matrix it multiplies by, dequantized to the compute "
+    "dtype with its FP32 absmax (bitsandbytes MatMul4Bit.backward, dequantize_4bit)",
 )
 M_C = sp.Symbol("autocast_copies")
 define(

@@ -38,6 +38,7 @@ from .inputs import (
     b_o,
     b_s,
     b_t,
+    b_u,
     b_w,
     c_kv,
     c_q,
@@ -66,6 +67,7 @@ from .inputs import (
     n_s,
     p_a,
     p_m,
+    q_4,
     q_a,
     q_e,
     q_m,
@@ -140,11 +142,13 @@ derive(s_l, sp.Piecewise((s, x_l > 0), (1, True)))
 # Activations in the dtype when it is a float of 16 bits or more, else in 16 bits.
 derive(b_a, sp.Max(2, x_f * b_d))
 derive(b_kv, sp.Piecewise((b_k, b_k > 0), (b_a, True)))
-# Trainable state in FP32 for LoRA adapters (peft's default), mixed precision and autocast;
-# in the dtype itself for pure low-precision training.
-derive(b_t, sp.Piecewise((4, (u_l > 0) | (p_m > 0) | (p_a > 0)), (b_d, True)))
+# Trainable state in the adapters' dtype for LoRA (peft: FP32 unless autocast_adapter_dtype
+# is off); in FP32 for mixed precision and autocast; in the dtype itself for pure
+# low-precision training.
+derive(b_t, sp.Piecewise((b_u, u_l > 0), (4, (p_m > 0) | (p_a > 0)), (b_d, True)))
 autocast = p_a * (1 - u_l)  # autocast over the whole model (not over a frozen LoRA base)
-derive(b_w, sp.Piecewise((4, autocast > 0), (b_d, True)))
+# QLoRA: weights in the compute dtype but the linear layers' (see P_q below).
+derive(b_w, sp.Piecewise((4, autocast > 0), (b_a, q_4 > 0), (b_d, True)))
 derive(b_l, u_l * b_t)
 derive(b_g, sp.Piecewise((b_t, (u_l > 0) | (p_a > 0)), (b_d, True)))
 derive(b_m, 4 * p_m * (1 - u_l))
@@ -224,7 +228,15 @@ derive(
         (sp.Max(sp.Symbol("stage_first_parameters"), sp.Symbol("stage_last_parameters")), True),
     ),
 )
-derive(P_q, sp.Symbol("shipped_parameters") * L_s / L)
+# QLoRA stores the weight matrices of every layer's attention and MLP in NF4, as bitsandbytes'
+# Linear4bit does (functional.py, quantize_4bit); the 1,092 bytes of FP32 codes and offset
+# each matrix also keeps are left out (under 0.01 % of the weights).
+derive(
+    P_q,
+    (sp.Symbol("shipped_parameters") + q_4 * L * (sp.Symbol("attention_weights") + m_g * h * f))
+    * L_s
+    / L,
+)
 derive(P_t, u_l * sp.Symbol("lora_parameters") * L_s / L + (1 - u_l) * P_s)
 
 # Shards: how many GPUs of one pipeline stage share one copy of each kind of state; the

@@ -91,13 +91,20 @@ x_l = sym("x_l", "x_l", "1 to keep the logits of every position, 0 for the last 
 m_t = sym("m_t", "m_t", "1 for a training step, 0 for inference", integer=True)
 u_l = sym("u_l", "u_l", "1 when LoRA adapters are trained on a frozen base, else 0", integer=True)
 y_a = sym("y_a", "y_a", "1 when LoRA adapts every linear layer (all-linear), else 0", integer=True)
-j_q, j_k, j_v, j_o, j_g, j_u, j_d = (
+#: The flags j_q … j_d, in the order of peft's names q_proj … down_proj.
+LORA_FLAGS = j_q, j_k, j_v, j_o, j_g, j_u, j_d = tuple(
     sym(f"j_{key}", f"j_{{{key}}}", f"1 if LoRA adapts {name}, else 0", integer=True)
     for key, name in zip(
         "qkvogud",
         ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
         strict=True,
     )
+)
+q_4 = sym(
+    "q_4",
+    "q_4",
+    "1 for QLoRA: LoRA on a base whose linear layers are stored in NF4 (bitsandbytes), else 0",
+    integer=True,
 )
 p_m = sym("p_m", "p_m", "1 with mixed precision (an FP32 master copy), else 0", integer=True)
 p_a = sym(
@@ -128,6 +135,7 @@ b_kv = sym("b_kv", r"b_{kv}", "bytes per KV-cache value")
 b_a = sym("b_a", "b_a", "bytes per activation value")
 b_g = sym("b_g", "b_g", "bytes per gradient value")
 b_c = sym("b_c", "b_c", "bytes per weight copy made by autocast (0 without AMP)")
+b_u = sym("b_u", "b_u", "bytes per value of the LoRA adapters' dtype (peft: FP32 by default)")
 b_l = sym("b_l", "b_l", "bytes per LoRA adapter value (0 without LoRA)")
 b_m = sym("b_m", "b_m", "bytes per master-weight value (0 without a master copy)")
 b_o = sym("b_o", "b_o", "bytes per optimizer-state value")

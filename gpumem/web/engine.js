@@ -151,6 +151,8 @@
     lora_rank: null,
     lora_targets: null,
     weights_as_shipped: false,
+    adapter_dtype: null,
+    lora_dropout: null,
     dp: 1n,
     tp: 1n,
     pp: 1n,
@@ -279,6 +281,7 @@
     if (w.optimizer !== null) getOptimizer(w.optimizer);
     if (w.optimizer_impl !== null) choice("optimizer_impl", w.optimizer_impl, T.optimizer_impls);
     if (w.checkpointing !== null) choice("checkpointing", w.checkpointing, T.checkpointing);
+    checkLora(w);
     if (w.logits !== null) {
       throw invalidValue("logits", w.logits, text("nothing in training (all are kept)"));
     }
@@ -287,8 +290,59 @@
     }
   }
 
+  /** ``Workload._check_lora`` (the list of targets is not checked here: the calculator
+   * adapts all linear layers). */
+  function checkLora(w) {
+    for (const name of ["lora_targets", "adapter_dtype", "lora_dropout"]) {
+      if (w.lora_rank === null && w[name] !== null) {
+        throw invalidValue(name, w[name], text("nothing without lora_rank"));
+      }
+    }
+    if (w.lora_rank === null) return;
+    const base = getFormat(w.dtype).name;
+    if (!T.training_dtypes.includes(base) && base !== T.qlora_dtype) {
+      throw invalidValue(
+        "dtype",
+        w.dtype,
+        text("one of {dtypes} for LoRA, or {qlora} for QLoRA (bitsandbytes)", {
+          dtypes: T.training_dtypes.join(", "),
+          qlora: T.qlora_dtype,
+        }),
+      );
+    }
+    if (w.adapter_dtype !== null) {
+      choice("adapter_dtype", w.adapter_dtype, T.adapter_dtypes);
+      const compute = computeDtype(w);
+      if (w.adapter_dtype !== "fp32" && w.adapter_dtype !== compute) {
+        throw invalidValue(
+          "adapter_dtype",
+          w.adapter_dtype,
+          text(
+            "fp32 or the base's dtype {dtype}: peft keeps adapters in FP32 or, without " +
+              "autocast_adapter_dtype, in the base layer's dtype",
+            { dtype: compute },
+          ),
+        );
+      }
+    }
+    if (w.lora_dropout !== null) {
+      const p = w.lora_dropout;
+      const real = typeof p === "number" || typeof p === "bigint";
+      if (!real || !(p >= 0 && p < 1)) {
+        throw invalidValue("lora_dropout", p, text("a number from 0 up to (not including) 1"));
+      }
+      w.lora_dropout = Number(p);
+    }
+  }
+
+  const computeDtype = (w) => {
+    const name = getFormat(w.dtype).name;
+    return name === T.qlora_dtype ? "bf16" : name;
+  };
+  const qlora = (w) => w.lora_rank !== null && getFormat(w.dtype).name === T.qlora_dtype;
+
   function checkInference(w) {
-    for (const name of ["precision", "optimizer", "optimizer_impl", "checkpointing", "lora_rank"]) {
+    for (const name of T.training_only) {
       if (w[name] !== null) {
         throw invalidValue(name, w[name], text("nothing: it applies to training"));
       }
@@ -392,6 +446,17 @@
         }),
       );
     }
+    if (qlora(w) && !T.llama_named.includes(m.family)) {
+      throw invalidValue(
+        "dtype",
+        w.dtype,
+        text(
+          "fp32, fp16 or bf16 for LoRA on {model}: QLoRA (nf4) is modelled on dense " +
+            "models whose linear layers are named as in Llama (q_proj … down_proj)",
+          { model: m.name },
+        ),
+      );
+    }
     if (w.lora_rank !== null && w.lora_rank > m.hidden_size) {
       throw invalidValue(
         "lora_rank",
@@ -447,6 +512,9 @@
           flag(adapted !== null && adapted.includes(name)),
         ]),
       ),
+      b_u: bytesPerValue(getFormat(w.adapter_dtype || "fp32")),
+      o_l: flag(Boolean(w.lora_dropout)),
+      q_4: flag(qlora(w)),
       p_m: flag(training && resolvedPrecision(w) === "mixed"),
       p_a: flag(training && resolvedPrecision(w) === "amp"),
       b_d: bytesPerValue(dtype),
@@ -467,7 +535,10 @@
 
   /** ``_shipped_inputs``: the weights as the checkpoint ships them, or refused. */
   function shippedInputs(m, w) {
-    if (!w.weights_as_shipped) return { x_s: 0n, b_q: 0n };
+    // QLoRA's linear layers in NF4, else nothing quantized
+    if (!w.weights_as_shipped) {
+      return { x_s: 0n, b_q: qlora(w) ? bytesPerValue(getFormat(w.dtype)) : 0n };
+    }
     const q = m.quantization;
     let problem;
     if (q === null) {
@@ -497,7 +568,10 @@
   /** ``_activation_inputs``: bytes per element of what the family keeps live. */
   function activationInputs(m, w, b_a) {
     const amp = w.mode === "training" && resolvedPrecision(w) === "amp" && w.lora_rank === null;
-    const p = (data.profiles[m.family] || data.profiles.llama)[amp ? "amp" : "plain"];
+    const lora = w.mode === "training" && w.lora_rank !== null;
+    const p = (data.profiles[m.family] || data.profiles.llama)[
+      amp ? "amp" : lora ? "lora" : "plain"
+    ];
     const fused = w.attention === "flash" || resolvedCheckpointing(w) === "selective";
     const out = {};
     for (const [shape, key] of Object.entries(T.shapes)) {
