@@ -178,6 +178,10 @@ def test_qlora_weights_as_bitsandbytes_stores_them() -> None:
     nf4 = linear // 2 + linear // 64 + linear // 64 // 256 * 4
     assert e.components["weights"] == nf4 + 262_410_240 * 2 == 3_865_591_808
     assert e.workload.qlora and e.workload.compute_dtype == "bf16"
+    # backward dequantizes one weight at a time to BF16 with its FP32 absmax (one per 64):
+    # the largest, 11,008 x 4,096, x (2 + 4 / 64) bytes = 92,995,584, beside a recomputed layer
+    values = formula_values(e.model, e.workload)
+    assert values["recomputed_layer"] == 92_995_584
 
 
 def test_lora_adapter_activations_by_dtype_and_dropout() -> None:
