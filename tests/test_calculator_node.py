@@ -103,8 +103,10 @@ def _workload(rng: random.Random, context: int) -> dict:
         s["dtype"] = rng.choice(["bf16", "fp16", "fp32", "bf16", "bf16"])
     elif lora:
         # mostly a base LoRA takes (QLoRA's nf4 among them), some it refuses
-        valid = rng.random() < 0.8
-        s["dtype"] = rng.choice(["nf4", "bf16", "bf16", "fp16", "fp32"] if valid else formats)
+        valid = rng.random() < 0.95
+        s["dtype"] = rng.choice(
+            ["nf4", "bf16", "bf16", "bf16", "fp16", "fp32"] if valid else formats
+        )
     else:
         s["dtype"] = rng.choice(formats)
     if not training and rng.random() < 0.4:
