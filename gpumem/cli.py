@@ -302,6 +302,15 @@ def _add_workload_options(p: argparse.ArgumentParser, lists: bool) -> None:
     par.add_argument("--tp", type=_positive, help=_("tensor-parallel GPUs"))
     par.add_argument("--pp", type=_positive, help=_("pipeline stages"))
     par.add_argument("--zero", type=int, help=_("ZeRO stage 0-3 (3 = FSDP)"))
+    par.add_argument(
+        "--fsdp",
+        action="store_true",
+        default=None,
+        help=_(
+            "training: PyTorch FSDP2 over the --dp GPUs, --zero 2 or 3 (reshard_after_forward "
+            "False or True); --precision mixed is its MixedPrecisionPolicy"
+        ),
+    )
     o = p.add_argument_group(_("runtime overhead"))
     o.add_argument(
         "--cuda-context",
@@ -342,6 +351,7 @@ WORKLOAD_FIELDS = (
     "tp",
     "pp",
     "zero",
+    "fsdp",
     "cuda_context",
     "allocator_reserve",
 )
@@ -928,7 +938,7 @@ def _output(step: Callable[[], T]) -> T | int:
 
 
 #: Options that take no value: a word after them that starts with "-" is an option.
-_FLAGS = ("-h", "--help", "--json", "--grad-checkpointing")
+_FLAGS = ("-h", "--help", "--json", "--grad-checkpointing", "--fsdp")
 
 
 def _with_negative_values(argv: list[str]) -> list[str]:

@@ -337,6 +337,7 @@ def _workload_inputs(w: Workload) -> dict[str, float]:
         "z_1": int(w.zero >= 1),
         "z_2": int(w.zero >= 2),
         "z_3": int(w.zero >= 3),
+        "y_f": int(w.fsdp),
     }
 
 

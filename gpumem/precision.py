@@ -179,5 +179,6 @@ def weight_bytes(parameters: int, dtype: str) -> int:
         N_tp=1,
         N_pp=1,
         z_3=0,
+        y_f=0,
     )
     return math.ceil(exact)

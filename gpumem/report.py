@@ -201,6 +201,8 @@ def _headline(e: Estimate) -> str:
     ]
     if w.new_tokens:
         parts.insert(4, _("then {n} new tokens").format(n=f"{w.new_tokens:,}"))
+    if w.fsdp:
+        parts.append(_("FSDP2, ZeRO-{stage}").format(stage=w.zero))
     if w.training:
         precision = label(WORKLOAD_OPTIONS, ("precision", w.resolved_precision), _)
         if w.lora_rank is not None:

@@ -16,6 +16,11 @@ LoRA scenario (by target set, rank, checkpointing, base and adapter dtype, 1 x 5
 code, not fitted. Accuracy claims rest on the held-out split; the fitted split only shows
 the fit.
 
+FSDP2 training is measured per rank (``FSDPMemTracker`` on a fake process group), reported as
+its own family. Its split was fixed before its terms were written: Qwen2.5-0.5B on two ranks
+at 1 x 512 is ``fitted`` (the records the terms were checked against while counting them from
+PyTorch's code; nothing was fitted), every other world size, shape and model ``held_out``.
+
 What is counted and what is fitted: weights, gradients, optimizer states, master weights,
 KV cache and logits follow from the model's sizes and the dtypes with no free coefficient.
 The activation profiles (``data/activation_profiles.json``) were counted tensor by tensor in
@@ -46,6 +51,8 @@ FAMILIES = {
     "generate": "decoding",
     "train": "training",
 }
+#: Every family of scenario, in the order reports list them: LoRA and FSDP2 training apart.
+FAMILY_NAMES = (*dict.fromkeys(FAMILIES.values()), "LoRA", "FSDP2")
 
 #: Activation-profile coefficients treated as fitted to the measurements: their profile's
 #: derivation does not trace each of these tensors to the code. (profile id, path) -> what.
@@ -91,10 +98,14 @@ class Comparison(Record):
     split: str = "fitted"
 
     lora: bool = False
+    fsdp: bool = False
 
     @property
     def family(self) -> str:
-        """The family of scenario: ``inference``, ``decoding``, ``training`` or ``LoRA``."""
+        """The family of scenario: ``inference``, ``decoding``, ``training``, ``LoRA`` or
+        ``FSDP2`` (per rank)."""
+        if self.fsdp:
+            return "FSDP2"
         return "LoRA" if self.lora else FAMILIES[self.kind]
 
     @property
@@ -135,8 +146,8 @@ def workload(scenario: dict) -> Workload:
     amp = scenario["amp"]
     return Workload(
         mode="training",
-        dtype=amp or scenario["dtype"],
-        precision="amp" if amp else "pure",
+        dtype=amp or scenario.get("param_dtype") or scenario["dtype"],
+        precision="amp" if amp else "mixed" if scenario.get("param_dtype") else "pure",
         batch=scenario["batch"],
         seq=scenario["seq"],
         checkpointing="full" if scenario["grad_checkpointing"] else "none",
@@ -145,6 +156,7 @@ def workload(scenario: dict) -> Workload:
         lora_rank=scenario.get("lora_rank") or None,
         lora_targets=scenario.get("lora_targets"),
         adapter_dtype=scenario.get("adapter_dtype"),
+        **_fsdp(scenario),
         **_BARE,
     )
 
@@ -156,6 +168,19 @@ def record_workload(record: dict) -> Workload:
     if record.get("attn_implementation") == "eager":
         work = work.with_(attention="eager")
     return work
+
+
+def _fsdp(scenario: dict) -> dict[str, object]:
+    """The parallel settings of an FSDP2 scenario, measured per rank: ``world`` ranks of data
+    parallelism, ``reshard_after_forward`` as ZeRO-3 (else ZeRO-2); a ``MixedPrecisionPolicy``
+    computing in ``param_dtype`` is mixed precision. None without FSDP2."""
+    if not scenario.get("world"):
+        return {}
+    return {
+        "dp": scenario["world"],
+        "zero": 3 if scenario["reshard_after_forward"] else 2,
+        "fsdp": True,
+    }
 
 
 def _label(scenario: dict) -> str:
@@ -171,6 +196,11 @@ def _label(scenario: dict) -> str:
         parts.append(f"LoRA r={scenario['lora_rank']} {scenario['lora_targets']}")
         if scenario.get("adapter_dtype"):
             parts.append(f"adapters={scenario['adapter_dtype']}")
+    if scenario.get("world"):
+        stage = 3 if scenario["reshard_after_forward"] else 2
+        parts.append(f"FSDP2 world={scenario['world']} ZeRO-{stage}")
+        if scenario["param_dtype"]:
+            parts.append(f"param_dtype={scenario['param_dtype']}")
     if scenario["grad_checkpointing"]:
         parts.append("checkpointing")
     if scenario["optimizer"]:
@@ -186,6 +216,9 @@ def compare(record: dict) -> Comparison:
     if kind == "weights":
         predicted = result.components["weights"]
         rule = None
+    elif scenario.get("world"):  # per rank: the rule of thumb does not shard
+        predicted = result.tensor_bytes
+        rule = None
     else:
         predicted = result.tensor_bytes
         mode = "training" if kind == "train" else "inference"
@@ -200,6 +233,7 @@ def compare(record: dict) -> Comparison:
         rule,
         record["split"],
         bool(scenario.get("lora_rank")),
+        bool(scenario.get("world")),
     )
 
 
@@ -212,9 +246,9 @@ def comparisons(split: str | None = None) -> list[Comparison]:
 
 
 def by_family(rows: list[Comparison]) -> dict[tuple[str, str], list[Comparison]]:
-    """``rows`` grouped by (family, split), families in the order of :data:`FAMILIES`."""
+    """``rows`` grouped by (family, split), families in the order of :data:`FAMILY_NAMES`."""
     groups: dict[tuple[str, str], list[Comparison]] = {}
-    for family in (*dict.fromkeys(FAMILIES.values()), "LoRA"):
+    for family in FAMILY_NAMES:
         for split in SPLITS:
             found = [r for r in rows if r.family == family and r.split == split]
             if found:

@@ -43,6 +43,10 @@ COMPONENTS = {
     "kv_cache_overhang": N_("Prompt cached past the window"),
     "activations": N_("Activations"),
     "autocast_copies": N_("Autocast weight copies"),
+    "gathered_weights": N_("Gathered weights (FSDP)"),
+    "all_gather_buffer": N_("All-gather buffer"),
+    "root_gradients": N_("Unreduced root gradients"),
+    "reduce_scatter_buffer": N_("Reduce-scatter buffer"),
     "recomputed_layer": N_("Recomputed layer"),
     "prefill_workspace": N_("Prefill workspace"),
     "attention_masks": N_("Attention masks"),
@@ -58,6 +62,7 @@ PHASES = {
     "decode": N_("last decoding step"),
     "forward": N_("forward pass"),
     "backward": N_("backward pass"),
+    "backward_end": N_("end of the backward pass"),
     "optimizer": N_("optimizer step"),
 }
 

@@ -161,6 +161,12 @@ class Workload(Record):
         With ``pp`` stages each GPU holds its stage's ⌈L / pp⌉ layers; the first stage also
         holds the embeddings, the last the final norm and the LM head (a copy of the
         embedding matrix when tied), and the estimate is for the heavier of the two.
+    fsdp
+        Training only: PyTorch FSDP2 (``fully_shard`` on each block and on the root) over the
+        ``dp`` GPUs, with ``zero`` 2 (``reshard_after_forward=False``) or 3 (``True``); the
+        weights are sharded at rest in both. Precision ``mixed`` is its
+        ``MixedPrecisionPolicy``: FP32 sharded weights and gradients, BF16 or FP16 gathered
+        copies, FP32 reduction. Full training with ``tp`` = ``pp`` = 1 only.
     cuda_context, allocator_reserve
         Runtime overhead: bytes outside the allocator, and the reserve as a fraction of tensor
         memory. Set both to 0 to get tensor memory alone.
@@ -187,6 +193,7 @@ class Workload(Record):
     tp: int = 1
     pp: int = 1
     zero: int = 0
+    fsdp: bool = False
     cuda_context: int = DEFAULT_CUDA_CONTEXT
     allocator_reserve: float = DEFAULT_ALLOCATOR_RESERVE
 
@@ -209,6 +216,8 @@ class Workload(Record):
         if zero not in (0, 1, 2, 3):
             raise InvalidValueError("zero", self.zero, Text("a ZeRO stage 0, 1, 2 or 3"))
         object.__setattr__(self, "zero", zero)
+        if not isinstance(self.fsdp, bool):
+            raise InvalidValueError("fsdp", self.fsdp, Text("True or False"))
         _choice("attention", self.attention, ATTENTION)
         self._fraction("allocator_reserve")
         if not isinstance(self.weights_as_shipped, bool):
@@ -266,6 +275,8 @@ class Workload(Record):
         if self.checkpointing is not None:
             _choice("checkpointing", self.checkpointing, CHECKPOINTING)
         self._check_lora()
+        if self.fsdp:
+            self._check_fsdp()
         if self.logits is not None:
             raise InvalidValueError(
                 "logits", self.logits, Text("nothing in training (all are kept)")
@@ -286,6 +297,10 @@ class Workload(Record):
             raise InvalidValueError(
                 "zero", self.zero, Text("0 for inference (ZeRO shards training state)")
             )
+        if self.fsdp:
+            raise InvalidValueError(
+                "fsdp", self.fsdp, Text("False for inference (FSDP2 is modelled for training)")
+            )
         if self.logits is not None:
             _choice("logits", self.logits, LOGITS)
 
@@ -305,6 +320,33 @@ class Workload(Record):
                     "weights the checkpoint ships unquantized"
                 ),
             )
+
+    def _check_fsdp(self) -> None:
+        """FSDP2 as modelled: full training sharded over ``dp`` alone, at stage 2 or 3."""
+        if self.zero not in (2, 3):
+            raise InvalidValueError(
+                "zero",
+                self.zero,
+                Text(
+                    "2 or 3 with fsdp (reshard_after_forward False or True): fully_shard "
+                    "always shards weights, gradients and optimizer states"
+                ),
+            )
+        if self.precision == "amp":
+            raise InvalidValueError(
+                "precision",
+                self.precision,
+                Text("mixed (FSDP2's MixedPrecisionPolicy) or pure with fsdp"),
+            )
+        if self.lora_rank is not None:
+            raise InvalidValueError(
+                "lora_rank", self.lora_rank, Text("nothing with fsdp (full training only)")
+            )
+        for name in ("tp", "pp"):
+            if getattr(self, name) != 1:
+                raise InvalidValueError(
+                    name, getattr(self, name), Text("1 with fsdp (data parallelism only)")
+                )
 
     def _check_lora(self) -> None:
         for name in ("lora_targets", "adapter_dtype", "lora_dropout"):

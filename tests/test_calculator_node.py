@@ -140,6 +140,10 @@ def _workload(rng: random.Random, context: int) -> dict:
         s["weights_as_shipped"] = True
     s["tp"] = rng.choice([1, 1, 1, 2, 4, 8]) if rng.random() < 0.97 else 3
     s["pp"] = rng.choice([1, 1, 1, 2, 4])
+    if training and not lora and rng.random() < 0.2:  # FSDP2: stage 2 or 3 over dp alone
+        s.update(fsdp=True, zero=rng.choice([2, 3]), tp=1, pp=1)
+        if s.get("precision") == "amp":  # FSDP2 takes its own mixed precision instead
+            s["precision"] = "mixed"
     if rng.random() < 0.3:
         s["cuda_context"] = rng.choice([0, rng.randint(0, 2**31)])
     if rng.random() < 0.3:

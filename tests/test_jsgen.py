@@ -108,8 +108,8 @@ def test_every_formula_equals_python_value_and_type() -> None:
             args = []
             for arg in formula.arguments:
                 integer = arg in symbolic.SYMBOLS and bool(symbolic.SYMBOLS[arg].symbol.is_integer)
-                # ZeRO flags are 0 or 1: N_dp ** z is the only power of the model.
-                zero = arg in ("z_1", "z_2", "z_3")
+                # ZeRO and FSDP2 flags are 0 or 1: N_dp ** z is the only power of the model.
+                zero = arg in ("z_1", "z_2", "z_3", "y_f")
                 args.append(rng.randint(0, 1) if zero else _value(rng, integer))
             calls.append((name, args))
     _check(calls, _python)

@@ -102,7 +102,7 @@ def test_summary_agrees_with_validation() -> None:
     for stat in ("median", "worst", "rule_median", "rule_worst"):
         text = compute(f"accuracy stat={stat} digits=6", "en", "GB")
         assert float(text.rstrip("%")) == pytest.approx(100 * figures[stat], rel=1e-5)
-    trains = [abs(r.rule_error) for r in rows if r.kind == "train"]
+    trains = [abs(r.rule_error) for r in rows if r.kind == "train" and r.rule_error is not None]
     text = compute("accuracy stat=rule_median kind=train digits=6", "zh_CN", "GB")
     assert float(text.rstrip("%")) == pytest.approx(100 * statistics.median(trains), rel=1e-5)
     weights = dict(zip(header, cells[0], strict=True))
@@ -219,3 +219,12 @@ def test_llamacpp_rows_by_model_name_the_layers_written(chinese) -> None:
         "Llama-3.2-1B，16 层",
         "Qwen1.5-MoE-A2.7B，24 层",
     }
+
+
+def test_family_narrows_the_figures_to_fsdp2() -> None:
+    fsdp = [abs(c.error) for c in comparisons("held_out") if c.family == "FSDP2"]
+    assert compute("accuracy stat=count family=FSDP2 split=held_out", "en", "GB") == str(len(fsdp))
+    text = compute("accuracy stat=worst family=FSDP2 split=held_out digits=6", "en", "GB")
+    assert float(text.rstrip("%")) == pytest.approx(100 * max(fsdp), rel=1e-5)
+    with pytest.raises(GpumemError, match="'DDP'"):
+        compute("accuracy stat=median family=DDP", "en", "GB")

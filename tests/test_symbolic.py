@@ -52,7 +52,7 @@ sizes = st.integers(min_value=1, max_value=10**6)
 def test_generated_code_equals_symbolic_form(P, L, tp, pp, dp, s, w, n_kv, z) -> None:
     cases = {
         "weights": {"P_s": P, "P_q": P // 3, "W_f": 0, "b_w": 2, "b_q": 0.53125}
-        | {"N_dp": dp, "N_tp": tp, "N_pp": pp, "z_3": z},
+        | {"N_dp": dp, "N_tp": tp, "N_pp": pp, "z_3": z, "y_f": 0},
         "L_s": {"L": L, "N_pp": pp},
         "kv_values_gqa": {"n_kv": n_kv, "d_h": 128, "N_tp": tp},
         "kv_cache_full": {
@@ -129,7 +129,7 @@ def test_phase_tables_hold_the_terms_of_each_phase() -> None:
     # Written out from the model: what is live at the end of each phase.
     persistent = ("weights", "adapter_weights", "master_weights", "optimizer_states")
     assert fx.PEAKS == {
-        "training_peak": ("forward", "backward", "optimizer"),
+        "training_peak": ("forward", "backward", "optimizer", "backward_end"),
         "inference_peak": ("prefill", "decode"),
     }
     assert fx.PHASES["prefill"] == (
@@ -150,9 +150,14 @@ def test_phase_tables_hold_the_terms_of_each_phase() -> None:
     assert backward == {*persistent, "activations_training", "autocast_copies_kept"} | {
         "recomputed_layer",
         "logits_backward",
+        "gathered_weights",  # FSDP2: the root's gathered weights (every block's at ZeRO-2)
+        "all_gather_prefetch",  # FSDP2 at ZeRO-3: the last block's all-gather, prefetched
     }
     optimizer = [slot for slot in fx.PHASES["optimizer"][1]]
     assert optimizer == [(n,) for n in (*persistent, "gradients", "optimizer_temporaries")]
+    end = [slot for slot in fx.PHASES["backward_end"][1]]
+    fsdp = ("gathered_root", "block_gradients", "root_gradients", "reduce_scatter_buffer")
+    assert end == [(n,) for n in (*persistent, *fsdp)]
 
 
 @given(st.lists(st.integers(0, 10**12), min_size=16, max_size=16))
@@ -223,7 +228,7 @@ def test_substitute_worked_example_7b_fp16() -> None:
     value = symbolic.substitute(
         "weights",
         {"P_s": 7 * 10**9, "P_q": 0, "W_f": 0, "b_w": 2, "b_q": 0, "N_dp": 1, "N_tp": 1, "N_pp": 1}
-        | {"z_3": 0},
+        | {"z_3": 0, "y_f": 0},
     )
     assert value == 14 * 10**9
 
@@ -239,5 +244,6 @@ def test_weights_of_a_file_are_its_bytes() -> None:
         "N_tp": 1,
         "N_pp": 1,
         "z_3": 0,
+        "y_f": 0,
     }
     assert fx.weights(W_f=4_683_072_512, **values) == 4_683_072_512

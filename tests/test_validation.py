@@ -49,11 +49,13 @@ def test_every_record_is_in_one_split() -> None:
         "gemma-3-1b",
     } <= (held - fitted)
 
-    # ... and by shape: no held-out record repeats a fitted one's model, mode and batch x seq
-    # (a LoRA step is not full training: no LoRA record is fitted)
+    # ... and by shape: no held-out record repeats a fitted one's model, mode, batch x seq and
+    # FSDP2 world size (0 without FSDP2) (a LoRA step is not full training: no LoRA record is
+    # fitted)
     def shape(r):
         sc = r["scenario"]
-        return r["model"], sc["mode"], bool(sc.get("lora_rank")), sc["batch"], sc["seq"]
+        lora = bool(sc.get("lora_rank"))
+        return r["model"], sc["mode"], lora, sc["batch"], sc["seq"], sc.get("world", 0)
 
     fitted_shapes = {shape(r) for r in records if r["split"] == "fitted"}
     held_shapes = {shape(r) for r in records if r["split"] == "held_out"}
@@ -66,7 +68,7 @@ def test_held_out_estimate_within_bound(row) -> None:
     assert abs(row.error) <= BOUNDS[row.kind], (row.estimate_bytes, row.measured_bytes)
 
 
-@pytest.mark.parametrize("family", ["inference", "decoding", "training"])
+@pytest.mark.parametrize("family", ["inference", "decoding", "training", "FSDP2"])
 def test_held_out_error_per_family(family) -> None:
     # the median over every held-out record; the worst over those not known to miss
     assert summary(by_family(HELD_OUT)[family, "held_out"])["median"] <= 0.01
@@ -116,7 +118,7 @@ def test_rules_of_thumb_are_far_off() -> None:
     # The shortcuts this site corrects: parameters x bytes x 1.2 (inference) or x 2 (training).
     figures = summary(comparisons("fitted"))
     assert figures["rule_median"] > 0.2
-    trains = [r for r in ROWS if r.kind == "train" and not r.lora]
+    trains = [r for r in ROWS if r.kind == "train" and not r.lora and not r.fsdp]
     assert all(r.rule_error < -0.4 for r in trains)  # training needs far more than 2x
 
 
@@ -134,6 +136,16 @@ def test_by_family_of_hand_made_rows() -> None:
         ("training", "fitted"),
     ]
     assert groups["inference", "held_out"] == rows[:2]
+
+
+def test_fsdp2_split_and_rule() -> None:
+    # FSDP2 per rank: its own family, fitted on 2 ranks at 1 x 512 only, no rule of thumb
+    fsdp = [r for r in ROWS if r.fsdp]
+    assert {r.family for r in fsdp} == {"FSDP2"} and all(r.rule_bytes is None for r in fsdp)
+    fitted = {(r.model, r.scenario) for r in fsdp if r.split == "fitted"}
+    assert len(fitted) == 8
+    assert all(m == "qwen2.5-0.5b" and "1x512" in s and "world=2 " in s for m, s in fitted)
+    assert {r.model for r in fsdp if r.split == "held_out"} >= {"qwen2.5-0.5b", "llama-3.2-1b"}
 
 
 def test_summary_of_hand_made_rows() -> None:

@@ -196,8 +196,8 @@ function b_t(u_l, p_m, p_a, b_d, b_u) {
 }
 
 /** bytes per weight */
-function b_w(u_l, q_4, p_a, b_d, b_a) {
-  return (($mul(p_a, $sub(1n, u_l)) > 0n) ? 4n : ((q_4 > 0n) ? b_a : b_d));
+function b_w(u_l, q_4, p_m, p_a, b_d, b_a, y_f) {
+  return ((($mul(p_a, $sub(1n, u_l)) > 0n) || ($mul(p_m, y_f) > 0n)) ? 4n : ((q_4 > 0n) ? b_a : b_d));
 }
 
 /** bytes per LoRA adapter value (0 without LoRA) */
@@ -206,13 +206,13 @@ function b_l(u_l, b_t) {
 }
 
 /** bytes per gradient value */
-function b_g(u_l, p_a, b_d, b_t) {
-  return (((p_a > 0n) || (u_l > 0n)) ? b_t : b_d);
+function b_g(u_l, p_a, b_d, b_t, y_f) {
+  return (((p_a > 0n) || (u_l > 0n) || (y_f > 0n)) ? b_t : b_d);
 }
 
 /** bytes per master-weight value (0 without a master copy) */
-function b_m(u_l, p_m) {
-  return $mul($mul(4n, p_m), $sub(1n, u_l));
+function b_m(u_l, p_m, y_f) {
+  return $mul($mul($mul(4n, p_m), $sub(1n, u_l)), $sub(1n, y_f));
 }
 
 /** bytes per optimizer-state value */
@@ -281,8 +281,8 @@ function P_t(L, u_l, L_s, P_s, lora_parameters) {
 }
 
 /** weights resident on one GPU: the file's exact bytes when it gives them, else the parameters of the heaviest pipeline stage × bytes per weight, those the checkpoint ships quantized at the bytes of their format */
-function weights(W_f, b_w, b_q, N_dp, N_tp, N_pp, P_s, P_q, z_3) {
-  return $div(((W_f > 0n) ? $div(W_f, N_pp) : $add($mul(P_q, b_q), $mul(b_w, $add($neg(P_q), P_s)))), $mul($pow(N_dp, z_3), N_tp));
+function weights(W_f, b_w, b_q, N_dp, N_tp, N_pp, P_s, P_q, z_3, y_f) {
+  return $div(((W_f > 0n) ? $div(W_f, N_pp) : $add($mul(P_q, b_q), $mul(b_w, $add($neg(P_q), P_s)))), $mul($pow(N_dp, $max(y_f, z_3)), N_tp));
 }
 
 /** LoRA adapters beside the frozen base */
@@ -381,8 +381,8 @@ function recomputed_layer(h, n_h, d_h, f, q_4, b_a, g_c, N_tp, layer_activations
 }
 
 /** low-precision copies of the weights that autocast keeps for the backward pass */
-function autocast_copies(P_m, b_c, N_dp, N_tp, N_pp, z_3) {
-  return $div($mul(P_m, b_c), $mul($mul($pow(N_dp, z_3), N_pp), N_tp));
+function autocast_copies(P_m, b_c, N_dp, N_tp, N_pp, z_3, y_f) {
+  return $div($mul(P_m, b_c), $mul($mul($pow(N_dp, $max(y_f, z_3)), N_pp), N_tp));
 }
 
 /** autocast's copies still held when backward starts: none with checkpointing, whose forward pass keeps no tensors, so the copies go when autocast's cache is cleared */
@@ -445,14 +445,49 @@ function logits_decode(V, B, l_i) {
   return $mul($mul(B, V), l_i);
 }
 
-/** end of forward */
-function phase_forward(weights, adapter_weights, master_weights, optimizer_states, activations_training, autocast_copies, logits_forward) {
-  return $add($add($add($add($add($add(activations_training, adapter_weights), autocast_copies), logits_forward), master_weights), optimizer_states), weights);
+/** the root unit's gathered weights (embeddings, LM head), never resharded after forward */
+function gathered_root(P, b_a, y_f, layer_parameters) {
+  return $mul($mul(b_a, y_f), $sub(P, layer_parameters));
 }
 
-/** backward: saved activations plus the logit gradients or, with checkpointing, one recomputed layer, whichever is larger */
-function phase_backward(weights, adapter_weights, master_weights, optimizer_states, activations_training, recomputed_layer, autocast_copies_kept, logits_backward) {
-  return $add($add($add($add($add($add(activations_training, adapter_weights), autocast_copies_kept), master_weights), optimizer_states), weights), $max(logits_backward, recomputed_layer));
+/** gathered weights held from forward to backward: the root's and, with reshard_after_forward=False, every block's */
+function gathered_weights(b_a, z_3, y_f, layer_parameters, gathered_root) {
+  return $add($mul($mul($mul(b_a, layer_parameters), y_f), $sub(1n, z_3)), gathered_root);
+}
+
+/** one block's flat all-gather output, kept in forward until the next block's copy-out (the last block's until the root's post-forward) */
+function all_gather_buffer(L, b_a, y_f, layer_parameters) {
+  return $div($mul($mul(b_a, layer_parameters), y_f), L);
+}
+
+/** with resharded blocks, the last block's all-gather output, prefetched as backward starts */
+function all_gather_prefetch(L, b_a, z_3, y_f, layer_parameters) {
+  return $div($mul($mul($mul(b_a, layer_parameters), y_f), z_3), L);
+}
+
+/** gradients complete at the end of backward: with FSDP2 the blocks' shards (the root's are still unreduced), else every gradient */
+function block_gradients(P, P_t, b_g, N_dp, N_tp, z_2, y_f, layer_parameters) {
+  return $div($mul(b_g, $sub(P_t, $mul(y_f, $sub(P, layer_parameters)))), $mul($pow(N_dp, z_2), N_tp));
+}
+
+/** the root's gradients before its reduce-scatter: the LM head's and the embedding's and, for tied weights, their sum */
+function root_gradients(h, V, t_w, b_a, y_f) {
+  return $mul($mul($mul($mul(V, b_a), h), y_f), $add(t_w, 2n));
+}
+
+/** one block's flat reduce-scatter input in the reduce dtype, kept until the next reduce-scatter */
+function reduce_scatter_buffer(L, b_g, y_f, layer_parameters) {
+  return $div($mul($mul(b_g, layer_parameters), y_f), L);
+}
+
+/** end of forward (with FSDP2, the gathered weights and the last block's all-gather output still live) */
+function phase_forward(weights, adapter_weights, master_weights, optimizer_states, activations_training, autocast_copies, logits_forward, gathered_weights, all_gather_buffer) {
+  return $add($add($add($add($add($add($add($add(activations_training, adapter_weights), all_gather_buffer), autocast_copies), gathered_weights), logits_forward), master_weights), optimizer_states), weights);
+}
+
+/** backward: saved activations plus the logit gradients or, with checkpointing, one recomputed layer, whichever is larger (with FSDP2, the gathered weights and a prefetched block) */
+function phase_backward(weights, adapter_weights, master_weights, optimizer_states, activations_training, recomputed_layer, autocast_copies_kept, logits_backward, gathered_weights, all_gather_prefetch) {
+  return $add($add($add($add($add($add($add($add(activations_training, adapter_weights), all_gather_prefetch), autocast_copies_kept), gathered_weights), master_weights), optimizer_states), weights), $max(logits_backward, recomputed_layer));
 }
 
 /** optimizer step: every gradient is ready, activations are freed */
@@ -460,9 +495,14 @@ function phase_optimizer(weights, adapter_weights, master_weights, optimizer_sta
   return $add($add($add($add($add(adapter_weights, gradients), master_weights), optimizer_states), optimizer_temporaries), weights);
 }
 
+/** end of backward: the gradients complete but, with FSDP2, the root's still gathered and unreduced, with the last reduce-scatter input */
+function phase_backward_end(weights, adapter_weights, master_weights, optimizer_states, gathered_root, block_gradients, root_gradients, reduce_scatter_buffer) {
+  return $add($add($add($add($add($add($add(adapter_weights, block_gradients), gathered_root), master_weights), optimizer_states), reduce_scatter_buffer), root_gradients), weights);
+}
+
 /** peak of a training step: the largest of its phases */
-function training_peak(phase_forward, phase_backward, phase_optimizer) {
-  return $max(phase_backward, phase_forward, phase_optimizer);
+function training_peak(phase_forward, phase_backward, phase_optimizer, phase_backward_end) {
+  return $max(phase_backward, phase_backward_end, phase_forward, phase_optimizer);
 }
 
 /** forward pass over the prompt with the KV cache filled, transformers' sliding-window layers still holding the whole prompt, and the attention masks */
@@ -626,10 +666,10 @@ return {
     b_a: [b_a, ["b_d", "x_f"]],
     b_kv: [b_kv, ["b_k", "b_a"]],
     b_t: [b_t, ["u_l", "p_m", "p_a", "b_d", "b_u"]],
-    b_w: [b_w, ["u_l", "q_4", "p_a", "b_d", "b_a"]],
+    b_w: [b_w, ["u_l", "q_4", "p_m", "p_a", "b_d", "b_a", "y_f"]],
     b_l: [b_l, ["u_l", "b_t"]],
-    b_g: [b_g, ["u_l", "p_a", "b_d", "b_t"]],
-    b_m: [b_m, ["u_l", "p_m"]],
+    b_g: [b_g, ["u_l", "p_a", "b_d", "b_t", "y_f"]],
+    b_m: [b_m, ["u_l", "p_m", "y_f"]],
     b_o: [b_o, ["b_t", "b_s"]],
     b_c: [b_c, ["u_l", "p_a", "b_a"]],
     gpu_count: [gpu_count, ["N_dp", "N_tp", "N_pp"]],
@@ -643,7 +683,7 @@ return {
     P_s: [P_s, ["P", "N_pp", "stage_first_parameters", "stage_last_parameters"]],
     P_q: [P_q, ["L", "h", "f", "m_g", "q_4", "L_s", "attention_weights", "shipped_parameters"]],
     P_t: [P_t, ["L", "u_l", "L_s", "P_s", "lora_parameters"]],
-    weights: [weights, ["W_f", "b_w", "b_q", "N_dp", "N_tp", "N_pp", "P_s", "P_q", "z_3"]],
+    weights: [weights, ["W_f", "b_w", "b_q", "N_dp", "N_tp", "N_pp", "P_s", "P_q", "z_3", "y_f"]],
     adapter_weights: [adapter_weights, ["P_t", "b_l", "N_tp"]],
     master_weights: [master_weights, ["P_t", "b_m", "N_dp", "N_tp", "z_1"]],
     optimizer_states: [optimizer_states, ["P_t", "L", "R", "b_o", "n_o", "n_f", "N_dp", "N_tp", "L_s", "z_1"]],
@@ -663,7 +703,7 @@ return {
     layer_activations: [layer_activations, ["h", "n_h", "n_kv", "d_h", "f", "n_e", "k_e", "B", "s", "a_h", "a_q", "a_k", "a_f", "a_n", "a_s", "a_e", "a_r", "N_tp", "adapter_bytes_per_token"]],
     activations_training: [activations_training, ["L", "h", "B", "s", "a_i", "g_c", "layer_activations"]],
     recomputed_layer: [recomputed_layer, ["h", "n_h", "d_h", "f", "q_4", "b_a", "g_c", "N_tp", "layer_activations"]],
-    autocast_copies: [autocast_copies, ["P_m", "b_c", "N_dp", "N_tp", "N_pp", "z_3"]],
+    autocast_copies: [autocast_copies, ["P_m", "b_c", "N_dp", "N_tp", "N_pp", "z_3", "y_f"]],
     autocast_copies_kept: [autocast_copies_kept, ["g_c", "autocast_copies"]],
     logits_forward: [logits_forward, ["V", "B", "s", "l_f"]],
     logits_backward: [logits_backward, ["V", "B", "s", "l_b"]],
@@ -676,10 +716,18 @@ return {
     kv_cache_decode: [kv_cache_decode, ["L", "L_w", "w", "L_c", "w_c", "L_r", "e_r", "L_n", "k_c", "B", "s", "n_t", "b_kv", "N_tp", "N_pp", "e_kv", "kv_cache", "kv_cache_overhang"]],
     decode_workspace: [decode_workspace, ["L", "h", "n_h", "n_kv", "d_h", "f", "k_e", "c_kv", "L_w", "w", "L_c", "L_r", "L_n", "k_c", "B", "s", "n_t", "b_kv", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_q", "i_k", "i_m"]],
     logits_decode: [logits_decode, ["V", "B", "l_i"]],
-    phase_forward: [phase_forward, ["weights", "adapter_weights", "master_weights", "optimizer_states", "activations_training", "autocast_copies", "logits_forward"]],
-    phase_backward: [phase_backward, ["weights", "adapter_weights", "master_weights", "optimizer_states", "activations_training", "recomputed_layer", "autocast_copies_kept", "logits_backward"]],
+    gathered_root: [gathered_root, ["P", "b_a", "y_f", "layer_parameters"]],
+    gathered_weights: [gathered_weights, ["b_a", "z_3", "y_f", "layer_parameters", "gathered_root"]],
+    all_gather_buffer: [all_gather_buffer, ["L", "b_a", "y_f", "layer_parameters"]],
+    all_gather_prefetch: [all_gather_prefetch, ["L", "b_a", "z_3", "y_f", "layer_parameters"]],
+    block_gradients: [block_gradients, ["P", "P_t", "b_g", "N_dp", "N_tp", "z_2", "y_f", "layer_parameters"]],
+    root_gradients: [root_gradients, ["h", "V", "t_w", "b_a", "y_f"]],
+    reduce_scatter_buffer: [reduce_scatter_buffer, ["L", "b_g", "y_f", "layer_parameters"]],
+    phase_forward: [phase_forward, ["weights", "adapter_weights", "master_weights", "optimizer_states", "activations_training", "autocast_copies", "logits_forward", "gathered_weights", "all_gather_buffer"]],
+    phase_backward: [phase_backward, ["weights", "adapter_weights", "master_weights", "optimizer_states", "activations_training", "recomputed_layer", "autocast_copies_kept", "logits_backward", "gathered_weights", "all_gather_prefetch"]],
     phase_optimizer: [phase_optimizer, ["weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries"]],
-    training_peak: [training_peak, ["phase_forward", "phase_backward", "phase_optimizer"]],
+    phase_backward_end: [phase_backward_end, ["weights", "adapter_weights", "master_weights", "optimizer_states", "gathered_root", "block_gradients", "root_gradients", "reduce_scatter_buffer"]],
+    training_peak: [training_peak, ["phase_forward", "phase_backward", "phase_optimizer", "phase_backward_end"]],
     phase_prefill: [phase_prefill, ["weights", "kv_cache", "kv_cache_overhang", "prefill_workspace", "logits_inference", "attention_masks"]],
     phase_decode: [phase_decode, ["weights", "kv_cache_decode", "decode_workspace", "logits_decode"]],
     inference_peak: [inference_peak, ["phase_prefill", "phase_decode"]],
@@ -712,11 +760,11 @@ return {
   },
   /** The tables printed with the formulas (evaluation order, phases, components). */
   tables: {
-    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "adapter_bytes_per_token", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "phase_forward", "phase_backward", "phase_optimizer", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "kv_cache_overhang", "i_q", "i_k", "i_m", "prefill_workspace", "logits_inference", "attention_masks", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
+    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "adapter_bytes_per_token", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "gathered_root", "gathered_weights", "all_gather_buffer", "all_gather_prefetch", "block_gradients", "root_gradients", "reduce_scatter_buffer", "phase_forward", "phase_backward", "phase_optimizer", "phase_backward_end", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "kv_cache_overhang", "i_q", "i_k", "i_m", "prefill_workspace", "logits_inference", "attention_masks", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
     DERIVED: ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "s_l", "b_a", "b_kv", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "kv_values_gqa", "kv_values_mla", "e_kv", "i_q", "i_k", "i_m", "k_r"],
-    PEAKS: {"training_peak": ["forward", "backward", "optimizer"], "inference_peak": ["prefill", "decode"]},
-    PHASES: {"forward": ["phase_forward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies"], ["logits_forward"]]], "backward": ["phase_backward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies_kept"], ["recomputed_layer", "logits_backward"]]], "optimizer": ["phase_optimizer", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gradients"], ["optimizer_temporaries"]]], "prefill": ["phase_prefill", [["weights"], ["kv_cache"], ["kv_cache_overhang"], ["prefill_workspace", "logits_inference"], ["attention_masks"]]], "decode": ["phase_decode", [["weights"], ["kv_cache_decode"], ["decode_workspace", "logits_decode"]]]},
-    COMPONENTS: {"weights": "weights", "adapter_weights": "adapter_weights", "master_weights": "master_weights", "optimizer_states": "optimizer_states", "gradients": "gradients", "optimizer_temporaries": "optimizer_temporaries", "kv_cache": "kv_cache", "kv_cache_overhang": "kv_cache_overhang", "activations_training": "activations", "recomputed_layer": "recomputed_layer", "autocast_copies": "autocast_copies", "autocast_copies_kept": "autocast_copies", "logits_forward": "logits", "logits_backward": "logits", "prefill_workspace": "prefill_workspace", "logits_inference": "logits", "attention_masks": "attention_masks", "kv_cache_decode": "kv_cache", "decode_workspace": "decode_workspace", "logits_decode": "logits"},
+    PEAKS: {"training_peak": ["forward", "backward", "optimizer", "backward_end"], "inference_peak": ["prefill", "decode"]},
+    PHASES: {"forward": ["phase_forward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies"], ["logits_forward"], ["gathered_weights"], ["all_gather_buffer"]]], "backward": ["phase_backward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies_kept"], ["recomputed_layer", "logits_backward"], ["gathered_weights"], ["all_gather_prefetch"]]], "optimizer": ["phase_optimizer", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gradients"], ["optimizer_temporaries"]]], "backward_end": ["phase_backward_end", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gathered_root"], ["block_gradients"], ["root_gradients"], ["reduce_scatter_buffer"]]], "prefill": ["phase_prefill", [["weights"], ["kv_cache"], ["kv_cache_overhang"], ["prefill_workspace", "logits_inference"], ["attention_masks"]]], "decode": ["phase_decode", [["weights"], ["kv_cache_decode"], ["decode_workspace", "logits_decode"]]]},
+    COMPONENTS: {"weights": "weights", "adapter_weights": "adapter_weights", "master_weights": "master_weights", "optimizer_states": "optimizer_states", "gradients": "gradients", "optimizer_temporaries": "optimizer_temporaries", "kv_cache": "kv_cache", "kv_cache_overhang": "kv_cache_overhang", "activations_training": "activations", "recomputed_layer": "recomputed_layer", "autocast_copies": "autocast_copies", "autocast_copies_kept": "autocast_copies", "logits_forward": "logits", "logits_backward": "logits", "prefill_workspace": "prefill_workspace", "logits_inference": "logits", "attention_masks": "attention_masks", "kv_cache_decode": "kv_cache", "decode_workspace": "decode_workspace", "logits_decode": "logits", "gathered_root": "gathered_weights", "gathered_weights": "gathered_weights", "all_gather_buffer": "all_gather_buffer", "all_gather_prefetch": "all_gather_buffer", "block_gradients": "gradients", "root_gradients": "root_gradients", "reduce_scatter_buffer": "reduce_scatter_buffer"},
   },
   runtime: { "$float": $float, "$add": $add, "$sub": $sub, "$mul": $mul, "$neg": $neg, "$div": $div, "$floordiv": $floordiv, "$ceil_div": $ceil_div, "$pow": $pow, "$min": $min, "$max": $max, "$ceil": $ceil, "$floor": $floor },
 };

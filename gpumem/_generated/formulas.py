@@ -89,9 +89,9 @@ def b_t(u_l, p_m, p_a, b_d, b_u):
     return ((b_u) if (u_l > 0) else (4) if (p_a > 0) or (p_m > 0) else (b_d))
 
 
-def b_w(u_l, q_4, p_a, b_d, b_a):
+def b_w(u_l, q_4, p_m, p_a, b_d, b_a, y_f):
     """bytes per weight"""
-    return ((4) if (p_a*(1 - u_l) > 0) else (b_a) if (q_4 > 0) else (b_d))
+    return ((4) if (p_a*(1 - u_l) > 0) or (p_m*y_f > 0) else (b_a) if (q_4 > 0) else (b_d))
 
 
 def b_l(u_l, b_t):
@@ -99,14 +99,14 @@ def b_l(u_l, b_t):
     return b_t*u_l
 
 
-def b_g(u_l, p_a, b_d, b_t):
+def b_g(u_l, p_a, b_d, b_t, y_f):
     """bytes per gradient value"""
-    return ((b_t) if (p_a > 0) or (u_l > 0) else (b_d))
+    return ((b_t) if (p_a > 0) or (u_l > 0) or (y_f > 0) else (b_d))
 
 
-def b_m(u_l, p_m):
+def b_m(u_l, p_m, y_f):
     """bytes per master-weight value (0 without a master copy)"""
-    return 4*p_m*(1 - u_l)
+    return 4*p_m*(1 - u_l)*(1 - y_f)
 
 
 def b_o(b_t, b_s):
@@ -174,9 +174,9 @@ def P_t(L, u_l, L_s, P_s, lora_parameters):
     return P_s*(1 - u_l) + L_s*lora_parameters*u_l/L
 
 
-def weights(W_f, b_w, b_q, N_dp, N_tp, N_pp, P_s, P_q, z_3):
+def weights(W_f, b_w, b_q, N_dp, N_tp, N_pp, P_s, P_q, z_3, y_f):
     """weights resident on one GPU: the file's exact bytes when it gives them, else the parameters of the heaviest pipeline stage × bytes per weight, those the checkpoint ships quantized at the bytes of their format"""
-    return ((W_f/N_pp) if (W_f > 0) else (P_q*b_q + b_w*(-P_q + P_s)))/(N_dp**z_3*N_tp)
+    return ((W_f/N_pp) if (W_f > 0) else (P_q*b_q + b_w*(-P_q + P_s)))/(N_dp**_max(y_f, z_3)*N_tp)
 
 
 def adapter_weights(P_t, b_l, N_tp):
@@ -274,9 +274,9 @@ def recomputed_layer(h, n_h, d_h, f, q_4, b_a, g_c, N_tp, layer_activations):
     return g_c*layer_activations + h*q_4*(b_a + (1/16))*_max(f, d_h*n_h)/N_tp
 
 
-def autocast_copies(P_m, b_c, N_dp, N_tp, N_pp, z_3):
+def autocast_copies(P_m, b_c, N_dp, N_tp, N_pp, z_3, y_f):
     """low-precision copies of the weights that autocast keeps for the backward pass"""
-    return P_m*b_c/(N_dp**z_3*N_pp*N_tp)
+    return P_m*b_c/(N_dp**_max(y_f, z_3)*N_pp*N_tp)
 
 
 def autocast_copies_kept(g_c, autocast_copies):
@@ -339,14 +339,49 @@ def logits_decode(V, B, l_i):
     return B*V*l_i
 
 
-def phase_forward(weights, adapter_weights, master_weights, optimizer_states, activations_training, autocast_copies, logits_forward):
-    """end of forward"""
-    return activations_training + adapter_weights + autocast_copies + logits_forward + master_weights + optimizer_states + weights
+def gathered_root(P, b_a, y_f, layer_parameters):
+    """the root unit's gathered weights (embeddings, LM head), never resharded after forward"""
+    return b_a*y_f*(P - layer_parameters)
 
 
-def phase_backward(weights, adapter_weights, master_weights, optimizer_states, activations_training, recomputed_layer, autocast_copies_kept, logits_backward):
-    """backward: saved activations plus the logit gradients or, with checkpointing, one recomputed layer, whichever is larger"""
-    return activations_training + adapter_weights + autocast_copies_kept + master_weights + optimizer_states + weights + _max(logits_backward, recomputed_layer)
+def gathered_weights(b_a, z_3, y_f, layer_parameters, gathered_root):
+    """gathered weights held from forward to backward: the root's and, with reshard_after_forward=False, every block's"""
+    return b_a*layer_parameters*y_f*(1 - z_3) + gathered_root
+
+
+def all_gather_buffer(L, b_a, y_f, layer_parameters):
+    """one block's flat all-gather output, kept in forward until the next block's copy-out (the last block's until the root's post-forward)"""
+    return b_a*layer_parameters*y_f/L
+
+
+def all_gather_prefetch(L, b_a, z_3, y_f, layer_parameters):
+    """with resharded blocks, the last block's all-gather output, prefetched as backward starts"""
+    return b_a*layer_parameters*y_f*z_3/L
+
+
+def block_gradients(P, P_t, b_g, N_dp, N_tp, z_2, y_f, layer_parameters):
+    """gradients complete at the end of backward: with FSDP2 the blocks' shards (the root's are still unreduced), else every gradient"""
+    return b_g*(P_t - y_f*(P - layer_parameters))/(N_dp**z_2*N_tp)
+
+
+def root_gradients(h, V, t_w, b_a, y_f):
+    """the root's gradients before its reduce-scatter: the LM head's and the embedding's and, for tied weights, their sum"""
+    return V*b_a*h*y_f*(t_w + 2)
+
+
+def reduce_scatter_buffer(L, b_g, y_f, layer_parameters):
+    """one block's flat reduce-scatter input in the reduce dtype, kept until the next reduce-scatter"""
+    return b_g*layer_parameters*y_f/L
+
+
+def phase_forward(weights, adapter_weights, master_weights, optimizer_states, activations_training, autocast_copies, logits_forward, gathered_weights, all_gather_buffer):
+    """end of forward (with FSDP2, the gathered weights and the last block's all-gather output still live)"""
+    return activations_training + adapter_weights + all_gather_buffer + autocast_copies + gathered_weights + logits_forward + master_weights + optimizer_states + weights
+
+
+def phase_backward(weights, adapter_weights, master_weights, optimizer_states, activations_training, recomputed_layer, autocast_copies_kept, logits_backward, gathered_weights, all_gather_prefetch):
+    """backward: saved activations plus the logit gradients or, with checkpointing, one recomputed layer, whichever is larger (with FSDP2, the gathered weights and a prefetched block)"""
+    return activations_training + adapter_weights + all_gather_prefetch + autocast_copies_kept + gathered_weights + master_weights + optimizer_states + weights + _max(logits_backward, recomputed_layer)
 
 
 def phase_optimizer(weights, adapter_weights, master_weights, optimizer_states, gradients, optimizer_temporaries):
@@ -354,9 +389,14 @@ def phase_optimizer(weights, adapter_weights, master_weights, optimizer_states, 
     return adapter_weights + gradients + master_weights + optimizer_states + optimizer_temporaries + weights
 
 
-def training_peak(phase_forward, phase_backward, phase_optimizer):
+def phase_backward_end(weights, adapter_weights, master_weights, optimizer_states, gathered_root, block_gradients, root_gradients, reduce_scatter_buffer):
+    """end of backward: the gradients complete but, with FSDP2, the root's still gathered and unreduced, with the last reduce-scatter input"""
+    return adapter_weights + block_gradients + gathered_root + master_weights + optimizer_states + reduce_scatter_buffer + root_gradients + weights
+
+
+def training_peak(phase_forward, phase_backward, phase_optimizer, phase_backward_end):
     """peak of a training step: the largest of its phases"""
-    return _max(phase_backward, phase_forward, phase_optimizer)
+    return _max(phase_backward, phase_backward_end, phase_forward, phase_optimizer)
 
 
 def phase_prefill(weights, kv_cache, kv_cache_overhang, prefill_workspace, logits_inference, attention_masks):
@@ -545,9 +585,17 @@ ORDER = {'training_peak': ('P_m',
                    'autocast_copies_kept',
                    'logits_forward',
                    'logits_backward',
+                   'gathered_root',
+                   'gathered_weights',
+                   'all_gather_buffer',
+                   'all_gather_prefetch',
+                   'block_gradients',
+                   'root_gradients',
+                   'reduce_scatter_buffer',
                    'phase_forward',
                    'phase_backward',
                    'phase_optimizer',
+                   'phase_backward_end',
                    'training_peak'),
  'inference_peak': ('f',
                     's_l',
@@ -626,7 +674,8 @@ DERIVED = ('P_m',
 
 
 #: The phases of each peak.
-PEAKS = {'training_peak': ('forward', 'backward', 'optimizer'), 'inference_peak': ('prefill', 'decode')}
+PEAKS = {'training_peak': ('forward', 'backward', 'optimizer', 'backward_end'),
+ 'inference_peak': ('prefill', 'decode')}
 
 
 #: Each phase's formula and the terms it adds up: one tuple per term, several names where only the largest of them is live.
@@ -637,7 +686,9 @@ PHASES = {'forward': ('phase_forward',
               ('optimizer_states',),
               ('activations_training',),
               ('autocast_copies',),
-              ('logits_forward',))),
+              ('logits_forward',),
+              ('gathered_weights',),
+              ('all_gather_buffer',))),
  'backward': ('phase_backward',
               (('weights',),
                ('adapter_weights',),
@@ -645,7 +696,9 @@ PHASES = {'forward': ('phase_forward',
                ('optimizer_states',),
                ('activations_training',),
                ('autocast_copies_kept',),
-               ('recomputed_layer', 'logits_backward'))),
+               ('recomputed_layer', 'logits_backward'),
+               ('gathered_weights',),
+               ('all_gather_prefetch',))),
  'optimizer': ('phase_optimizer',
                (('weights',),
                 ('adapter_weights',),
@@ -653,6 +706,15 @@ PHASES = {'forward': ('phase_forward',
                 ('optimizer_states',),
                 ('gradients',),
                 ('optimizer_temporaries',))),
+ 'backward_end': ('phase_backward_end',
+                  (('weights',),
+                   ('adapter_weights',),
+                   ('master_weights',),
+                   ('optimizer_states',),
+                   ('gathered_root',),
+                   ('block_gradients',),
+                   ('root_gradients',),
+                   ('reduce_scatter_buffer',))),
  'prefill': ('phase_prefill',
              (('weights',),
               ('kv_cache',),
@@ -683,4 +745,11 @@ COMPONENTS = {'weights': 'weights',
  'attention_masks': 'attention_masks',
  'kv_cache_decode': 'kv_cache',
  'decode_workspace': 'decode_workspace',
- 'logits_decode': 'logits'}
+ 'logits_decode': 'logits',
+ 'gathered_root': 'gathered_weights',
+ 'gathered_weights': 'gathered_weights',
+ 'all_gather_buffer': 'all_gather_buffer',
+ 'all_gather_prefetch': 'all_gather_buffer',
+ 'block_gradients': 'gradients',
+ 'root_gradients': 'root_gradients',
+ 'reduce_scatter_buffer': 'reduce_scatter_buffer'}

@@ -12,7 +12,7 @@ from typing import Any
 import torch
 import transformers
 
-from . import cuda
+from . import cuda, fsdp
 from .build import (
     ATTN_IMPLEMENTATION,
     attention_dropout_overrides,
@@ -25,6 +25,8 @@ from .run import measure
 from .scenarios import (
     Scenario,
     default_grid,
+    fsdp2_fitted_grid,
+    fsdp2_grid,
     held_out_grid,
     inference_grid,
     lora_grid,
@@ -52,6 +54,10 @@ CONVENTIONS = [
     "Models whose record names an attn_implementation (Gemma 2: eager) were built with it.",
     "Inference: eval mode, no_grad, DynamicCache; the kv_cache category is split off"
     " activations; generate = prefill with logits_to_keep=1, then one-token greedy steps.",
+    "FSDP2 (world > 0): FSDPMemTracker's categories on rank 0 of a fake process group;"
+    " fully_shard on each block (reshard_after_forward as given), then on the root (FSDP's"
+    " default: not resharded after forward); param_dtype: MixedPrecisionPolicy(param_dtype,"
+    " reduce_dtype=float32) on FP32 weights.",
     "layer_activation_bytes: median over blocks of the activation bytes a block adds during its"
     " forward; head_activation_bytes: added after the last block (norm, LM head, loss).",
 ]
@@ -63,6 +69,8 @@ GRIDS = {
     "lora": lora_grid,
     "inference": inference_grid,
     "lora-shapes": lora_shapes_grid,
+    "fsdp2": fsdp2_grid,
+    "fsdp2-fitted": fsdp2_fitted_grid,
 }
 SPLITS = {
     "default": "fitted",
@@ -70,6 +78,8 @@ SPLITS = {
     "lora": "held_out",
     "inference": "held_out",
     "lora-shapes": "held_out",
+    "fsdp2": "held_out",
+    "fsdp2-fitted": "fitted",
 }
 DEFAULT_MODELS = (
     "gpt2",
@@ -102,6 +112,8 @@ def measure_model(
     config = load_config(model_id)
     max_seq = config.get("max_position_embeddings") or config["n_positions"]
     scenarios = GRIDS[grid](decoder=not is_encoder(config), max_seq=max_seq)
+    if any(sc.world for sc in scenarios):
+        return _measure_sharded(model_id, config, scenarios, SPLITS[grid])
     records = []
     for dtype in ("fp32", "bf16"):
         for train in (False, True):
@@ -158,6 +170,21 @@ def _measure_group(
             _log(f"{model_id}: {sc.label()}: {result} ({time.perf_counter() - start:.1f} s)")
             records.append(record)
         del model
+    return records
+
+
+def _measure_sharded(
+    model_id: str, config: dict[str, Any], scenarios: list[Scenario], split: str
+) -> list[dict[str, Any]]:
+    """FSDP2 ``scenarios``, each on a freshly built and sharded model, recording their ``split``."""
+    records = []
+    for sc in scenarios:
+        start = time.perf_counter()
+        record = {"model": model_id, "scenario": sc.as_dict(), "split": split}
+        record.update(fsdp.measure_sharded(config, sc))
+        peak = record["peak_bytes"] / 2**30
+        _log(f"{model_id}: {sc.label()}: peak {peak:.2f} GiB ({time.perf_counter() - start:.1f} s)")
+        records.append(record)
     return records
 
 

@@ -32,6 +32,10 @@ class Scenario:
     adapter_dtype
         ``bf16``: the adapters kept in the base's dtype (peft's ``autocast_adapter_dtype=False``);
         ``None``: peft's default, FP32 adapters.
+    world, reshard_after_forward, param_dtype
+        FSDP2 training measured on one of ``world`` ranks (0: no FSDP), each block resharded
+        after forward or not, with a ``MixedPrecisionPolicy`` computing in ``param_dtype``
+        (``None``: in the weights' dtype, no policy).
     """
 
     mode: Mode
@@ -46,6 +50,9 @@ class Scenario:
     lora_rank: int = 0
     lora_targets: str | None = None
     adapter_dtype: str | None = None
+    world: int = 0
+    reshard_after_forward: bool = False
+    param_dtype: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """All parameters, as written to the records."""
@@ -203,3 +210,46 @@ def lora_shapes_grid(decoder: bool, max_seq: int) -> list[Scenario]:
         for rank in (8, 64)
     ]
     return list(dict.fromkeys(grid))
+
+
+def _fsdp2(batch: int, seq: int, world: int) -> list[Scenario]:
+    """FSDP2 training at one shape and world size: ZeRO-2 and ZeRO-3 semantics
+    (``reshard_after_forward`` False and True), FSDP's mixed precision (FP32 weights, BF16
+    compute) and pure BF16, with and without checkpointing."""
+    return [
+        Scenario(
+            "train",
+            "fp32" if mixed else "bf16",
+            batch=batch,
+            seq=seq,
+            logits="all",
+            grad_checkpointing=ckpt,
+            optimizer="foreach",
+            world=world,
+            reshard_after_forward=reshard,
+            param_dtype="bf16" if mixed else None,
+        )
+        for reshard in (False, True)
+        for mixed in (True, False)
+        for ckpt in (False, True)
+    ]
+
+
+def fsdp2_fitted_grid(decoder: bool, max_seq: int) -> list[Scenario]:
+    """FSDP2 scenarios the per-rank terms may be checked on: 2 ranks at 1 x 512 (decoders)."""
+    return _fsdp2(1, min(512, max_seq), 2) if decoder else []
+
+
+def fsdp2_grid(decoder: bool, max_seq: int) -> list[Scenario]:
+    """FSDP2 scenarios held out: 2, 4 and 8 ranks at 1 x 512 and 2 x 2048 (decoders), less
+    those of :func:`fsdp2_fitted_grid`."""
+    if not decoder:
+        return []
+    fitted = fsdp2_fitted_grid(decoder, max_seq)
+    grid = [
+        sc
+        for batch, seq in ((1, 512), (2, 2048))
+        for world in (2, 4, 8)
+        for sc in _fsdp2(batch, min(seq, max_seq), world)
+    ]
+    return [sc for sc in grid if sc not in fitted]

@@ -23,12 +23,14 @@ CATEGORIES: dict[str, str] = {
 Breakdown = dict[str, int]
 
 
-def _breakdown(snapshot: dict[torch.device, dict[str, int]]) -> Breakdown:
-    """Sum a MemTracker snapshot over devices, keyed by :data:`CATEGORIES` plus ``total``."""
-    out = dict.fromkeys([*CATEGORIES.values(), "total"], 0)
+def _breakdown(
+    snapshot: dict[torch.device, dict[str, int]], categories: dict[str, str]
+) -> Breakdown:
+    """Sum a MemTracker snapshot over devices, keyed by ``categories`` plus ``total``."""
+    out = dict.fromkeys([*categories.values(), "total"], 0)
     for dev_snap in snapshot.values():
         for key, n_bytes in dev_snap.items():
-            out[CATEGORIES.get(getattr(key, "value", key), "total")] += n_bytes
+            out[categories.get(getattr(key, "value", key), "total")] += n_bytes
     return out
 
 
@@ -53,10 +55,15 @@ class PhaseTracker(MemTracker):
     kv_cache_bytes
         Optional callable giving the bytes currently held by the KV cache; when given, each
         recorded peak moves those bytes from ``activations`` to a ``kv_cache`` category.
+    **tracker
+        Arguments of the tracker class that follows this one in a subclass's bases.
     """
 
-    def __init__(self, kv_cache_bytes: Callable[[], int] | None = None) -> None:
-        super().__init__()
+    #: The tracker's reference types, renamed to the categories written to the records.
+    categories = CATEGORIES
+
+    def __init__(self, kv_cache_bytes: Callable[[], int] | None = None, **tracker: object) -> None:
+        super().__init__(**tracker)
         self._kv_cache_bytes = kv_cache_bytes
         self._phase: str | None = None
         self.phase_start: dict[str, Breakdown] = {}
@@ -77,7 +84,7 @@ class PhaseTracker(MemTracker):
 
     def current(self) -> Breakdown:
         """Live bytes now, by category."""
-        return self._with_kv(_breakdown(self.get_tracker_snapshot("current")))
+        return self._with_kv(_breakdown(self.get_tracker_snapshot("current"), self.categories))
 
     def _with_kv(self, breakdown: Breakdown) -> Breakdown:
         if self._kv_cache_bytes is not None:

@@ -25,6 +25,7 @@ from ..offload import plan
 from ..plotting import ErrorChart
 from ..units import to_unit
 from ..validation import (
+    FAMILY_NAMES,
     FITTED,
     KNOWN_MISSES,
     SPLITS,
@@ -181,12 +182,14 @@ def accuracy_summary_table(selection: Selection, language: str) -> Table:
 
 
 def family_label(family: str) -> str:
-    """A family of scenario (:data:`gpumem.validation.FAMILIES`, ``LoRA``) in words."""
+    """A family of scenario (:data:`gpumem.validation.FAMILIES`, ``LoRA``, ``FSDP2``) in
+    words."""
     return {
         "inference": _("Inference (weights, prefill)"),
         "decoding": _("Generation"),
         "training": _("Training step"),
         "LoRA": _("LoRA training step"),
+        "FSDP2": _("FSDP2 training step, per rank"),
     }[family]
 
 
@@ -228,12 +231,19 @@ def statistic(
     kinds: Iterable[str] = (),
     splits: Iterable[str] = (),
     misses: str = "with",
+    families: Iterable[str] = (),
 ) -> float | int:
     """One figure of the comparison (see :data:`STATS` and :data:`COUNTS`); ``misses``
-    ``"without"`` leaves the :data:`KNOWN_MISSES` out."""
+    ``"without"`` leaves the :data:`KNOWN_MISSES` out; ``families`` (of
+    :data:`~gpumem.validation.FAMILY_NAMES`) keep the scenarios of those families that ran."""
     _check("statistic", [stat], STATS + COUNTS)
     _check("misses", [misses], MISSES)
-    value = _figures(entries(models, kinds, splits), misses)[stat]
+    families = tuple(families)
+    _check("family", families, FAMILY_NAMES)
+    chosen = entries(models, kinds, splits)
+    if families:
+        chosen = [e for e in chosen if e.comparison and e.comparison.family in families]
+    value = _figures(chosen, misses)[stat]
     if value is None:
         raise InvalidValueError("stat", stat, "a statistic the selected scenarios have")
     return value
@@ -247,6 +257,7 @@ def accuracy(
     model: str | None = None,
     split: str | None = None,
     misses: str = "with",
+    family: str | None = None,
     digits: str = "2",
 ) -> str:
     """A figure of the comparison with measurements: ``accuracy stat=median`` → ``0.2%``.
@@ -255,11 +266,17 @@ def accuracy(
     ``rule_`` in front (of the rule of thumb), ``count`` (scenarios compared), ``failed``
     (scenarios that did not run), ``exact`` (estimates equal to the byte) or ``models``
     (models compared); ``kind`` and
-    ``model`` narrow the scenarios, ``split`` (``fitted`` or ``held_out``) too; ``misses=without``
-    leaves the known misses out; ``digits`` are significant digits.
+    ``model`` narrow the scenarios, ``split`` (``fitted`` or ``held_out``) and ``family``
+    (e.g. ``FSDP2``) too; ``misses=without`` leaves the known misses out; ``digits`` are
+    significant digits.
     """
     value = statistic(
-        stat, [model] if model else [], [kind] if kind else [], [split] if split else [], misses
+        stat,
+        [model] if model else [],
+        [kind] if kind else [],
+        [split] if split else [],
+        misses,
+        [family] if family else [],
     )
     if stat in COUNTS:
         return format_int(int(value), language)

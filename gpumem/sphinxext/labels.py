@@ -158,6 +158,16 @@ def scenario_label(scenario: dict, language: str) -> str:
         if scenario.get("adapter_dtype"):
             adapters = get_format(scenario["adapter_dtype"]).label
             parts.append(_("{format} adapters").format(format=adapters))
+    if scenario.get("world"):
+        parts.append(
+            _("FSDP2 on {world} ranks, ZeRO-{stage}").format(
+                world=format_int(int(scenario["world"]), language),
+                stage=3 if scenario["reshard_after_forward"] else 2,
+            )
+        )
+    if scenario.get("param_dtype"):
+        compute = get_format(scenario["param_dtype"]).label
+        parts.append(_("gathered in {format}").format(format=compute))
     if scenario.get("grad_checkpointing"):
         parts.append(label(vocabulary.WORKLOAD_OPTIONS, ("checkpointing", "full"), _))
     optimizer = {"foreach": _("foreach AdamW"), "fused": _("fused AdamW")}

@@ -16,6 +16,7 @@ imported in this order, which is the order of :data:`SYMBOLS` and :data:`FORMULA
 - :mod:`~gpumem.symbolic.cache` — the KV cache, a sum over kinds of layer;
 - :mod:`~gpumem.symbolic.activations` — what training keeps for the backward pass;
 - :mod:`~gpumem.symbolic.inference` — prefill and decoding working sets;
+- :mod:`~gpumem.symbolic.fsdp` — FSDP2's gathered weights and communication buffers;
 - :mod:`~gpumem.symbolic.phases` — the phases of a step and their peaks;
 - :mod:`~gpumem.symbolic.speed` — rules of thumb and speed ceilings;
 - :mod:`~gpumem.symbolic.serving` — how vLLM sizes its paged KV cache;
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 # isort: off
 # Each module registers its symbols and formulas on import: this order is theirs.
-from . import inputs, derived, state, cache, activations, inference  # noqa: F401
+from . import inputs, derived, state, cache, activations, inference, fsdp  # noqa: F401
 from . import phases, speed, serving, llamacpp  # noqa: F401
 
 # isort: on

@@ -81,6 +81,7 @@ from .inputs import (
     x_l,
     x_s,
     y_a,
+    y_f,
     z_1,
     z_2,
     z_3,
@@ -147,11 +148,13 @@ derive(b_kv, sp.Piecewise((b_k, b_k > 0), (b_a, True)))
 # low-precision training.
 derive(b_t, sp.Piecewise((b_u, u_l > 0), (4, (p_m > 0) | (p_a > 0)), (b_d, True)))
 autocast = p_a * (1 - u_l)  # autocast over the whole model (not over a frozen LoRA base)
-# QLoRA: weights in the compute dtype but the linear layers' (see P_q below).
-derive(b_w, sp.Piecewise((4, autocast > 0), (b_a, q_4 > 0), (b_d, True)))
+# QLoRA: weights in the compute dtype but the linear layers' (see P_q below). FSDP2's
+# MixedPrecisionPolicy keeps FP32 sharded weights and gradients (reduce_dtype FP32), which are
+# the master copy: it gathers 16-bit copies per block (gpumem.symbolic.fsdp).
+derive(b_w, sp.Piecewise((4, (autocast > 0) | (y_f * p_m > 0)), (b_a, q_4 > 0), (b_d, True)))
 derive(b_l, u_l * b_t)
-derive(b_g, sp.Piecewise((b_t, (u_l > 0) | (p_a > 0)), (b_d, True)))
-derive(b_m, 4 * p_m * (1 - u_l))
+derive(b_g, sp.Piecewise((b_t, (u_l > 0) | (p_a > 0) | (y_f > 0)), (b_d, True)))
+derive(b_m, 4 * p_m * (1 - u_l) * (1 - y_f))
 derive(b_o, sp.Piecewise((b_s, b_s > 0), (b_t, True)))
 derive(b_c, autocast * b_a)
 define("gpu_count", "N", N_dp * N_tp * N_pp, "GPUs of a layout: data × tensor × pipeline parallel")
@@ -240,8 +243,9 @@ derive(
 derive(P_t, u_l * sp.Symbol("lora_parameters") * L_s / L + (1 - u_l) * P_s)
 
 # Shards: how many GPUs of one pipeline stage share one copy of each kind of state; the
-# weights of a whole model (autocast's copies) are also split over the stages.
-shard_weights = N_tp * N_pp * N_dp**z_3
-stage_shard_weights = N_tp * N_dp**z_3
+# weights of a whole model (autocast's copies) are also split over the stages. FSDP2 shards
+# the weights at rest at either stage.
+shard_weights = N_tp * N_pp * N_dp ** sp.Max(z_3, y_f)
+stage_shard_weights = N_tp * N_dp ** sp.Max(z_3, y_f)
 stage_shard_grads = N_tp * N_dp**z_2
 stage_shard_optim = N_tp * N_dp**z_1

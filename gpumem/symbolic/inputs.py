@@ -182,6 +182,13 @@ P_q = sym("P_q", "P_q", "parameters of that stage shipped quantized (0 unless as
 z_1 = sym("z_1", "z_1", "1 if ZeRO stage >= 1 (optimizer states sharded), else 0", integer=True)
 z_2 = sym("z_2", "z_2", "1 if ZeRO stage >= 2 (gradients sharded), else 0", integer=True)
 z_3 = sym("z_3", "z_3", "1 if ZeRO stage 3 / FSDP (weights sharded), else 0", integer=True)
+y_f = sym(
+    "y_f",
+    "y_f",
+    "1 with FSDP2 (fully_shard): weights sharded at rest and gathered block by block, "
+    "ZeRO-3 resharding each block after forward and ZeRO-2 not; else 0",
+    integer=True,
+)
 
 # --- hardware and overheads ------------------------------------------------------------------
 C = sym("C", "C", "CUDA context and library workspaces (bytes)")

@@ -31,12 +31,25 @@ M_KV, M_A, M_Lf, M_Lb, M_P, M_L = (
         "logits_inference",
     )
 )
+M_U, M_Ur, M_AG, M_AGb, M_Gb, M_Gr, M_RS = (
+    sp.Symbol(n)
+    for n in (
+        "gathered_weights",
+        "gathered_root",
+        "all_gather_buffer",
+        "all_gather_prefetch",
+        "block_gradients",
+        "root_gradients",
+        "reduce_scatter_buffer",
+    )
+)
 persistent = M_W + M_Wl + M_W32 + M_O
 define(
     "phase_forward",
     "M_{\\mathrm{fwd}}",
-    persistent + M_A + M_C + M_Lf,
-    "end of forward",
+    persistent + M_A + M_C + M_Lf + M_U + M_AG,
+    "end of forward (with FSDP2, the gathered weights and the last block's all-gather output "
+    "still live)",
     phase="forward",
 )
 define(
@@ -45,9 +58,12 @@ define(
     persistent
     + M_A
     + sp.Symbol("autocast_copies_kept")
-    + sp.Max(M_Lb, sp.Symbol("recomputed_layer")),
+    + sp.Max(M_Lb, sp.Symbol("recomputed_layer"))
+    + M_U
+    + M_AGb,
     "backward: saved activations plus the logit gradients or, with checkpointing, one "
-    "recomputed layer, whichever is larger",
+    "recomputed layer, whichever is larger (with FSDP2, the gathered weights and a prefetched "
+    "block)",
     phase="backward",
 )
 define(
@@ -58,9 +74,22 @@ define(
     phase="optimizer",
 )
 define(
+    "phase_backward_end",
+    "M_{\\mathrm{bwd,end}}",
+    persistent + M_Gb + M_Gr + M_Ur + M_RS,
+    "end of backward: the gradients complete but, with FSDP2, the root's still gathered and "
+    "unreduced, with the last reduce-scatter input",
+    phase="backward_end",
+)
+define(
     "training_peak",
     "M_{\\mathrm{train}}",
-    sp.Max(*(sp.Symbol(p) for p in ("phase_forward", "phase_backward", "phase_optimizer"))),
+    sp.Max(
+        *(
+            sp.Symbol(p)
+            for p in ("phase_forward", "phase_backward", "phase_optimizer", "phase_backward_end")
+        )
+    ),
     "peak of a training step: the largest of its phases",
 )
 define(

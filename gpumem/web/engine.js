@@ -157,6 +157,7 @@
     tp: 1n,
     pp: 1n,
     zero: 0n,
+    fsdp: false,
     cuda_context: int(T.default_cuda_context),
     allocator_reserve: T.default_allocator_reserve,
   };
@@ -217,6 +218,7 @@
     if (typeof w.zero !== "bigint" || w.zero < 0n || w.zero > 3n) {
       throw invalidValue("zero", w.zero, text("a ZeRO stage 0, 1, 2 or 3"));
     }
+    if (typeof w.fsdp !== "boolean") throw invalidValue("fsdp", w.fsdp, text("True or False"));
     choice("attention", w.attention, T.attention);
     const reserve = w.allocator_reserve;
     const real = typeof reserve === "number" || typeof reserve === "bigint";
@@ -282,6 +284,7 @@
     if (w.optimizer_impl !== null) choice("optimizer_impl", w.optimizer_impl, T.optimizer_impls);
     if (w.checkpointing !== null) choice("checkpointing", w.checkpointing, T.checkpointing);
     checkLora(w);
+    if (w.fsdp) checkFsdp(w);
     if (w.logits !== null) {
       throw invalidValue("logits", w.logits, text("nothing in training (all are kept)"));
     }
@@ -341,6 +344,35 @@
   };
   const qlora = (w) => w.lora_rank !== null && getFormat(w.dtype).name === T.qlora_dtype;
 
+  /** ``Workload._check_fsdp``: full training sharded over ``dp`` alone, at stage 2 or 3. */
+  function checkFsdp(w) {
+    if (w.zero !== 2n && w.zero !== 3n) {
+      throw invalidValue(
+        "zero",
+        w.zero,
+        text(
+          "2 or 3 with fsdp (reshard_after_forward False or True): fully_shard " +
+            "always shards weights, gradients and optimizer states",
+        ),
+      );
+    }
+    if (w.precision === "amp") {
+      throw invalidValue(
+        "precision",
+        w.precision,
+        text("mixed (FSDP2's MixedPrecisionPolicy) or pure with fsdp"),
+      );
+    }
+    if (w.lora_rank !== null) {
+      throw invalidValue("lora_rank", w.lora_rank, text("nothing with fsdp (full training only)"));
+    }
+    for (const name of ["tp", "pp"]) {
+      if (w[name] !== 1n) {
+        throw invalidValue(name, w[name], text("1 with fsdp (data parallelism only)"));
+      }
+    }
+  }
+
   function checkInference(w) {
     for (const name of T.training_only) {
       if (w[name] !== null) {
@@ -349,6 +381,13 @@
     }
     if (w.zero) {
       throw invalidValue("zero", w.zero, text("0 for inference (ZeRO shards training state)"));
+    }
+    if (w.fsdp) {
+      throw invalidValue(
+        "fsdp",
+        w.fsdp,
+        text("False for inference (FSDP2 is modelled for training)"),
+      );
     }
     if (w.logits !== null) choice("logits", w.logits, T.logits);
   }
@@ -530,6 +569,7 @@
       z_1: flag(w.zero >= 1n),
       z_2: flag(w.zero >= 2n),
       z_3: flag(w.zero >= 3n),
+      y_f: flag(w.fsdp),
     };
   }
 

@@ -1,0 +1,88 @@
+r"""FSDP2 (``fully_shard``) per GPU: the gathered copies and communication buffers that live
+beside the sharded state, counted from PyTorch's ``torch/distributed/fsdp/_fully_shard``.
+
+Each transformer block is one ``fully_shard`` unit; the root unit holds the rest: the
+embeddings, the final norm and the LM head. The sharded weights, gradients and optimizer
+states are :mod:`~gpumem.symbolic.state`'s terms (divided by :math:`N_{dp}`; under the
+``MixedPrecisionPolicy`` the sharded weights and gradients are FP32 and no other master copy
+exists). What this module adds, in the compute dtype :math:`b_a` (the policy's
+``param_dtype``) unless said otherwise:
+
+- the root's gathered weights, kept from its forward to the end of backward (FSDP does not
+  reshard the root after forward, ``_fsdp_state._lazy_init``); with
+  ``reshard_after_forward=False`` (:math:`z_3 = 0`) every block's too, until its
+  post-backward reshards it;
+- one block's flat all-gather output (``foreach_all_gather``): in forward it is kept after
+  its copy-out until the next block's copy-out, the last block's until the root's
+  post-forward, so it is live while the LM head and the loss run; when backward starts with
+  resharded blocks, the last block's all-gather is prefetched (``_backward_prefetch``) and
+  its output waits there;
+- at the end of backward, the root's gradients before its reduce-scatter: the LM head's and
+  the embedding's, with tied weights also their sum (autograd adds the two before
+  accumulating), and one block's flat reduce-scatter input in the reduce dtype
+  (:math:`b_g`), kept until the next reduce-scatter (``reduce_scatter_max_input_buffers``
+  = 1); the blocks' sharded gradients are then complete, the root's not yet reduced.
+
+Not counted: padding of each sharded dimension to a multiple of :math:`N_{dp}` and the
+small per-block copies made while casting a shard for its all-gather.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from .core import define
+from .derived import stage_shard_grads
+from .inputs import L, P, P_t, V, b_a, b_g, h, t_w, y_f, z_3
+
+P_layers = sp.Symbol("layer_parameters")
+P_b = P_layers / L  # one fully_shard unit: a transformer block
+root = define(
+    "gathered_root",
+    r"M_{U,\mathrm{root}}",
+    y_f * (P - P_layers) * b_a,
+    "the root unit's gathered weights (embeddings, LM head), never resharded after forward",
+    component="gathered_weights",
+)
+define(
+    "gathered_weights",
+    "M_{U}",
+    root + y_f * (1 - z_3) * P_layers * b_a,
+    "gathered weights held from forward to backward: the root's and, with "
+    "reshard_after_forward=False, every block's",
+)
+define(
+    "all_gather_buffer",
+    r"M_{\mathrm{AG}}",
+    y_f * P_b * b_a,
+    "one block's flat all-gather output, kept in forward until the next block's copy-out "
+    "(the last block's until the root's post-forward)",
+)
+define(
+    "all_gather_prefetch",
+    r"M_{\mathrm{AG},\mathrm{bwd}}",
+    z_3 * y_f * P_b * b_a,
+    "with resharded blocks, the last block's all-gather output, prefetched as backward starts",
+    component="all_gather_buffer",
+)
+define(
+    "block_gradients",
+    r"M_{G,\mathrm{blocks}}",
+    (P_t - y_f * (P - P_layers)) * b_g / stage_shard_grads,
+    "gradients complete at the end of backward: with FSDP2 the blocks' shards (the root's are "
+    "still unreduced), else every gradient",
+    component="gradients",
+)
+define(
+    "root_gradients",
+    r"M_{G,\mathrm{root}}",
+    y_f * (2 + t_w) * V * h * b_a,
+    "the root's gradients before its reduce-scatter: the LM head's and the embedding's and, "
+    "for tied weights, their sum",
+)
+define(
+    "reduce_scatter_buffer",
+    r"M_{\mathrm{RS}}",
+    y_f * P_b * b_g,
+    "one block's flat reduce-scatter input in the reduce dtype, kept until the next reduce-scatter",
+)

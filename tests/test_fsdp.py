@@ -1,0 +1,89 @@
+"""FSDP2 per GPU (``--fsdp``): sharded state, gathered copies and buffers, by hand."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from gpumem.errors import InvalidValueError
+from gpumem.estimate import estimate
+from gpumem.workload import Workload
+
+BARE = {"cuda_context": 0, "allocator_reserve": 0.0}
+# Qwen2.5-0.5B: 494,032,768 parameters (published); a tied 151,936 x 896 embedding; 24 blocks;
+# the root unit holds the embedding and the final RMSNorm (896).
+P, VH, L = 494_032_768, 151_936 * 896, 24
+ROOT = VH + 896
+BLOCK = (P - ROOT) / L
+
+
+def _fsdp(zero: int, precision: str, **settings: object):
+    return estimate(
+        "qwen2.5-0.5b",
+        mode="training",
+        precision=precision,
+        dp=4,
+        zero=zero,
+        fsdp=True,
+        optimizer_impl="fused",
+        **settings,
+        **BARE,
+    )
+
+
+def test_mixed_policy_keeps_fp32_shards_and_no_master_copy() -> None:
+    e = _fsdp(2, "mixed")
+    end = _fsdp(2, "mixed", checkpointing="full")
+    # FP32 sharded weights, gradients and two Adam moments: 16 bytes per parameter over 4 GPUs
+    assert e.phases["optimizer"] == pytest.approx(16 * P / 4, abs=4)
+    assert "master_weights" not in e.components
+    assert end.phases["optimizer"] == e.phases["optimizer"]
+
+
+def test_zero2_keeps_every_block_gathered_zero3_one_buffer() -> None:
+    two, three = _fsdp(2, "pure"), _fsdp(3, "pure")
+    # BF16 gathered copies: every parameter at ZeRO-2, the root's embedding alone at ZeRO-3
+    assert two.phases["forward"] - three.phases["forward"] == pytest.approx(2 * (P - ROOT), abs=4)
+    # backward starts with the last block's all-gather prefetched at ZeRO-3 only
+    extra = two.phases["backward"] - three.phases["backward"]
+    assert extra == pytest.approx(2 * (P - ROOT) - 2 * BLOCK, abs=4)
+
+
+def test_end_of_backward_counts_the_root_and_one_reduce_scatter_input() -> None:
+    e = _fsdp(3, "mixed")
+    shards = 4 * P / 4 + 8 * P / 4  # FP32 weights and Adam moments
+    blocks = 4 * (P - ROOT) / 4  # FP32 gradient shards of the blocks
+    root = 2 * ROOT + 3 * 2 * VH  # BF16 gathered root; the embedding's two gradients and sum
+    assert e.phases["backward_end"] == pytest.approx(shards + blocks + root + 4 * BLOCK, abs=8)
+
+
+def test_without_fsdp_nothing_changes() -> None:
+    plain = estimate("qwen2.5-0.5b", mode="training", dp=4, zero=3, **BARE)
+    assert not {"gathered_weights", "all_gather_buffer"} & set(plain.components)
+    # ZeRO-3 without FSDP2: BF16 weights and an FP32 master copy, both sharded
+    assert plain.phases["backward_end"] == pytest.approx((2 + 4 + 8 + 2) * P / 4, abs=8)
+
+
+@pytest.mark.parametrize(
+    ("settings", "field", "accepted"),
+    [
+        ({"zero": 1}, "zero", "2 or 3 with fsdp"),
+        ({"zero": 0}, "zero", "2 or 3 with fsdp"),
+        ({"zero": 3, "precision": "amp"}, "precision", "mixed (FSDP2's MixedPrecisionPolicy)"),
+        ({"zero": 3, "lora_rank": 8}, "lora_rank", "full training only"),
+        ({"zero": 3, "tp": 2}, "tp", "1 with fsdp"),
+        ({"zero": 2, "pp": 2}, "pp", "1 with fsdp"),
+    ],
+)
+def test_combinations_fsdp2_does_not_have(settings: dict, field: str, accepted: str) -> None:
+    pattern = rf"invalid {field} .*expected .*{re.escape(accepted)}"
+    with pytest.raises(InvalidValueError, match=pattern):
+        Workload(mode="training", fsdp=True, **settings)
+
+
+def test_fsdp_is_a_bool_for_training() -> None:
+    with pytest.raises(InvalidValueError, match="invalid fsdp 1: expected True or False"):
+        Workload(mode="training", zero=3, fsdp=1)
+    with pytest.raises(InvalidValueError, match="invalid fsdp True: expected False for inference"):
+        Workload(fsdp=True)
