@@ -186,6 +186,7 @@ def offload_tables() -> dict[str, object]:
 SERVING_FIELDS = (
     "gpu_memory_utilization",
     "block_size",
+    "block_alignment",
     "batch_defaults",
     "sampler_bytes_per_logit",
     "driver_reserved_bytes",

@@ -3,7 +3,9 @@
 :func:`serve` follows vLLM's V1 accounting (the files named in ``data/serving.json``): the
 engine may use the device's total times ``gpu_memory_utilization``; the KV cache gets what the
 weights, the peak of a dummy run and memory outside PyTorch leave of it; blocks, tokens and the
-concurrency follow from the page size of the KV-cache groups. Every formula is in
+concurrency follow from the page size of the KV-cache groups. A hybrid model's recurrent
+layers (Mamba-2, gated DeltaNet) hold one state per request, padded to the attention page,
+whose block size vLLM raises until a page holds that state. Every formula is in
 :mod:`gpumem.symbolic`. Two terms are models, not copies of vLLM: the profiled peak (gpumem's
 prefill working set and a sampler term) and the memory outside PyTorch; both, and vLLM's
 defaults, live in ``data/serving.json``, so a new vLLM release is a change there.
@@ -98,9 +100,11 @@ class Serving(Record):
     model: ModelSpec
     available_kv_bytes: int  # "Available KV cache memory"
     page_bytes: int  # one block of one layer
+    block_size: int  # tokens per attention block (raised for hybrid models)
     layers_per_group: int
     groups: int
     sliding_groups: int
+    recurrent_groups: int  # groups of recurrent layers: one block (a state) per request
     blocks: int
     kv_tokens: int  # "GPU KV cache size: N tokens"
     max_model_len: int
@@ -131,15 +135,15 @@ class Serving(Record):
         return int(needed["kv_memory_for_requests"])
 
 
-#: Kinds of attention layer that vLLM keeps in separate KV-cache groups (MLA counts as full).
-_GROUPED = ("full", "sliding", "chunked")
+#: Kinds of layer that vLLM keeps in separate KV-cache groups (MLA counts as full).
+_GROUPED = ("full", "sliding", "chunked", "recurrent")
 
 
 def _groups(model: ModelSpec, pp: int) -> dict[str, int]:
     """vLLM's KV-cache groups (``kv_cache_utils.get_kv_cache_groups``): one group of every
     layer when all layers attend alike; otherwise groups of ``g`` layers for each kind (full,
-    sliding window, chunked), ``g`` the smallest kind's count (the largest's if it is under 1.5
-    times the smallest), ``ceil(count / g)`` groups per kind."""
+    sliding window, chunked, recurrent), ``g`` the smallest kind's count (the largest's if it
+    is under 1.5 times the smallest), ``ceil(count / g)`` groups per kind."""
     types = model.layer_types
     counts = {kind: types[kind] + (types["latent"] if kind == "full" else 0) for kind in _GROUPED}
     present = {kind: count for kind, count in counts.items() if count}
@@ -154,6 +158,7 @@ def _groups(model: ModelSpec, pp: int) -> dict[str, int]:
         "n_g": sum(groups.values()),
         "n_gw": groups.get("sliding", 0),
         "n_gc": groups.get("chunked", 0),
+        "n_gr": groups.get("recurrent", 0),
     }
 
 
@@ -175,7 +180,6 @@ def _settings(
     max_model_len: int | str | None,
     max_num_seqs: int | None,
     max_num_batched_tokens: int | None,
-    block_size: int | None,
 ) -> dict[str, int]:
     """Launch settings with vLLM's defaults filled in."""
     batch = next(
@@ -203,7 +207,6 @@ def _settings(
             "max_num_batched_tokens",
             _given(max_num_batched_tokens, batch["max_num_batched_tokens"]),
         ),
-        "block_size": _positive("block_size", _given(block_size, row["block_size"])),
     }
 
 
@@ -233,9 +236,11 @@ def _cache(model: ModelSpec, values: dict, max_model_len: int, auto: bool) -> di
         "model": model,
         "available_kv_bytes": int(values["kv_available"]),
         "page_bytes": int(values["kv_page"]),
+        "block_size": values["s_b"],
         "layers_per_group": values["L_g"],
         "groups": values["n_g"],
         "sliding_groups": values["n_gw"],
+        "recurrent_groups": values["n_gr"],
         "blocks": max(int(values["kv_blocks"]), 0),
         "kv_tokens": max(int(values["kv_tokens"]), 0),
         "max_model_len": length,
@@ -257,15 +262,38 @@ def _symbols(model: ModelSpec, tp: int, pp: int, dtype: str | None, kv_dtype: st
     work = work.with_(kv_dtype=kv_dtype) if kv_dtype else work
     if not model.causal:
         raise InvalidValueError("model", model.name, Text("a decoder (a model with a KV cache)"))
-    if model.n_recurrent_layers:
+    if model.n_recurrent_layers == model.n_layers - model.n_mlp_layers:
         raise InvalidValueError(
             "model",
             model.name,
-            Text("a model without recurrent layers (vLLM's hybrid Mamba cache is not modelled)"),
+            Text("a model with attention layers (a purely recurrent model has no KV cache)"),
         )
     values = symbol_values(model, work)
     values.update(_groups(model, pp))
     return values
+
+
+def _block_size(model: ModelSpec, values: dict, given: int | None, default: int) -> int:
+    """Tokens per attention block. For a hybrid model vLLM raises the block size until an
+    attention page holds a recurrent layer's state and pads the state to that page
+    (``HybridAttentionMambaModelConfig``); a smaller block it would override is refused."""
+    if not model.n_recurrent_layers:
+        return _positive("block_size", _given(given, default))
+    needed = evaluate(("recurrent_page", "hybrid_block_size"), values)["hybrid_block_size"]
+    if given is None:
+        return max(default, needed)
+    if _positive("block_size", given) < needed:
+        raise InvalidValueError(
+            "block_size",
+            given,
+            Text(
+                "at least {tokens} for {model}: an attention page must hold a recurrent "
+                "layer's state",
+                tokens=needed,
+                model=model.name,
+            ),
+        )
+    return given
 
 
 def capacity(
@@ -285,13 +313,12 @@ def capacity(
     from .catalog import load_model
 
     spec = model if isinstance(model, ModelSpec) else load_model(model)
-    settings = _settings(
-        engine(), spec, 0, "", max_model_len, 1, max_num_batched_tokens, block_size
-    )
-    values = _symbols(spec, tp, pp, dtype, kv_dtype)
+    row = engine()
+    settings = _settings(row, spec, 0, "", max_model_len, 1, max_num_batched_tokens)
+    values = {**_symbols(spec, tp, pp, dtype, kv_dtype), "a_b": row["block_alignment"]}
     values.update(
         kv_available=available_kv_bytes,
-        s_b=settings["block_size"],
+        s_b=_block_size(spec, values, block_size, row["block_size"]),
         T_b=settings["max_num_batched_tokens"],
     )
     return Serving(**_cache(spec, values, settings["max_model_len"], max_model_len == "auto"))
@@ -362,12 +389,12 @@ def serve(
         max_model_len,
         max_num_seqs,
         max_num_batched_tokens,
-        block_size,
     )
-    values = _symbols(spec, tp, pp, dtype, kv_dtype)
+    values = {**_symbols(spec, tp, pp, dtype, kv_dtype), "a_b": row["block_alignment"]}
+    blocks = _block_size(spec, values, block_size, row["block_size"])
     # the dummy run: one forward pass over the batch's tokens, then the sampler
     tokens, seqs = settings["max_num_batched_tokens"], settings["max_num_seqs"]
-    values.update(B=1, s=tokens, T_b=tokens, N_s=min(seqs, tokens), s_b=settings["block_size"])
+    values.update(B=1, s=tokens, T_b=tokens, N_s=min(seqs, tokens), s_b=blocks)
     values.update(M_gpu=total, u=util, l_s=row["sampler_bytes_per_logit"])
     graphs = row["cudagraph_bytes"] if cudagraph_memory is None else cudagraph_memory
     if not isinstance(graphs, int) or isinstance(graphs, bool) or graphs < 0:

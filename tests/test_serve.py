@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from gpumem._generated import formulas as fx
 from gpumem.catalog import load_model
 from gpumem.errors import InvalidValueError, UnknownNameError
-from gpumem.modelspec import ModelSpec
+from gpumem.modelspec import ModelSpec, from_config
 from gpumem.serve import capacity, check_logs, engine_for, serve
 from gpumem.vllm_logs import logs
 
@@ -126,10 +129,56 @@ def test_chunked_attention_groups_by_hand() -> None:
     assert result.max_concurrency == pytest.approx(20480 / (8192 + 3 * 1024))
 
 
-def test_recurrent_layers_are_refused() -> None:
-    # vLLM pads Mamba-state pages and raises the attention block size: not modelled
-    spec = load_model("qwen3-8b").with_(n_recurrent_layers=27, recurrent_state=65536)
-    with pytest.raises(InvalidValueError, match="recurrent"):
+def test_qwen3_next_hybrid_groups_by_hand() -> None:
+    # Qwen3-Next-80B-A3B at TP 2: 12 full-attention layers (2 KV heads of 256: one per GPU)
+    # and 36 gated DeltaNet layers. A DeltaNet state per GPU: the convolution's 3 x (2 x 16 x
+    # 128 + 32 x 128) / 2 values and 32 / 2 heads of 128 x 128, in BF16:
+    state = (3 * (2 * 16 * 128 + 32 * 128) // 2 + 16 * 128 * 128) * 2  # 548,864 bytes
+    # an attention token is 2 x 1 x 256 x 2 = 1,024 bytes: the smallest multiple of 16 tokens
+    # whose page holds the state is 16 x ceil(548,864 / 16,384) = 544, the state padded to it
+    assert -(-state // (16 * 1024)) * 16 == 544
+    result = capacity("qwen3-next-80b-a3b", int(44.59 * GIB), tp=2)
+    assert (result.block_size, result.page_bytes) == (544, 544 * 1024)
+    # groups of 12 (36 is not under 1.5 x 12): 1 of attention, 3 of DeltaNet layers
+    assert (result.groups, result.recurrent_groups, result.layers_per_group) == (4, 3, 12)
+    assert result.blocks == int(44.59 * GIB) // (557_056 * 12)  # 7,162
+    assert result.kv_tokens == 7162 // 4 * 544  # 973,760
+    # a request of 262,144 tokens: ceil(262,144 / 544) = 482 blocks, one state per DeltaNet group
+    assert result.max_concurrency == pytest.approx(7162 / (482 + 3))  # 14.77
+    assert result.concurrency(1024) == pytest.approx(7162 / (2 + 3))
+
+
+def test_nemotron_h_hybrid_groups_by_hand() -> None:
+    # Nemotron-Nano-9B-v2: 4 attention blocks (8 KV heads of 128: 4,096 bytes a token) and 27
+    # Mamba-2 blocks of 128 heads x 80 x 128 SSM values and a 3 x 12,288 convolution window
+    path = Path(__file__).parent / "configs" / "nemotron-nano-9b-v2.json"
+    spec = from_config(json.loads(path.read_text())["config"], name="Nemotron-Nano-9B-v2")
+    state = (128 * 80 * 128 + 3 * (128 * 80 + 2 * 8 * 128)) * 2  # 2,695,168 bytes
+    block = 16 * -(-state // (16 * 4096))  # 16 x ceil(41.1) = 672 tokens
+    result = capacity(spec, 40 * GIB)
+    assert (result.block_size, result.page_bytes) == (block, 672 * 4096) == (672, 2_752_512)
+    # groups of 4: 1 of attention, ceil(27 / 4) = 7 of Mamba layers (the last one padded)
+    assert (result.groups, result.recurrent_groups, result.layers_per_group) == (8, 7, 4)
+    assert result.blocks == 40 * GIB // (2_752_512 * 4)  # 3,900
+    assert result.kv_tokens == 3900 // 8 * 672  # 327,264
+    assert result.max_concurrency == pytest.approx(3900 / (196 + 7))  # 131,072 / 672 -> 196
+    # a larger block is kept (the state padded to it); a smaller one vLLM would override
+    assert capacity(spec, 40 * GIB, block_size=1024).page_bytes == 1024 * 4096
+    with pytest.raises(InvalidValueError, match="at least 672"):
+        capacity(spec, 40 * GIB, block_size=16)
+
+
+def test_hybrid_serve_on_an_h200() -> None:
+    # Qwen3-Next on two H200s: the page and groups as above, whatever the modelled terms
+    result = serve("qwen3-next-80b-a3b", "h200", tp=2)
+    assert (result.block_size, result.page_bytes, result.groups) == (544, 557_056, 4)
+    assert result.kv_tokens == result.blocks // 4 * 544 and result.fits
+
+
+def test_purely_recurrent_models_are_refused() -> None:
+    # without attention layers there is no KV cache to size
+    spec = load_model("qwen3-8b").with_(n_recurrent_layers=36, recurrent_state=65536)
+    with pytest.raises(InvalidValueError, match="attention layers"):
         capacity(spec, GIB)
 
 

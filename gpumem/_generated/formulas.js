@@ -575,6 +575,16 @@ function kv_available(M_nt, M_cg, weights, engine_profile_peak, serve_budget) {
   return $sub($add($sub($sub($neg(M_cg), M_nt), engine_profile_peak), serve_budget), weights);
 }
 
+/** bytes of one recurrent layer's state for one request on one GPU, in the model's dtype */
+function recurrent_page(e_r, b_a, N_tp) {
+  return $mul(b_a, $ceil_div(e_r, N_tp));
+}
+
+/** the smallest block size, a multiple of a_b tokens, whose attention page holds a recurrent layer's state (vLLM pads the state to the attention page) */
+function hybrid_block_size(b_kv, e_kv, a_b, recurrent_page) {
+  return $mul(a_b, $ceil_div(recurrent_page, $mul($mul(a_b, b_kv), e_kv)));
+}
+
 /** bytes of one block of one layer */
 function kv_page(b_kv, e_kv, s_b) {
   return $mul($mul(b_kv, e_kv), s_b);
@@ -590,9 +600,9 @@ function kv_tokens(s_b, n_g, kv_blocks) {
   return $mul(s_b, $floordiv(kv_blocks, n_g));
 }
 
-/** blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups */
-function blocks_per_request(w, w_c, s, T_b, s_b, n_g, n_gw, n_gc) {
-  return $add($add($mul(n_gc, $ceil_div($min(s, $add(T_b, w_c)), s_b)), $mul(n_gw, $add($ceil_div($min(s, $sub($add(T_b, w), 1n)), s_b), 1n))), $mul($sub($sub(n_g, n_gc), n_gw), $ceil_div(s, s_b)));
+/** blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups; one block, its state, in recurrent groups */
+function blocks_per_request(w, w_c, s, T_b, s_b, n_g, n_gw, n_gc, n_gr) {
+  return $add($add($add($mul(n_gc, $ceil_div($min(s, $add(T_b, w_c)), s_b)), n_gr), $mul(n_gw, $add($ceil_div($min(s, $sub($add(T_b, w), 1n)), s_b), 1n))), $mul($sub($sub($sub(n_g, n_gc), n_gr), n_gw), $ceil_div(s, s_b)));
 }
 
 /** requests of s tokens the cache holds at once (vLLM's 'Maximum concurrency') */
@@ -742,10 +752,12 @@ return {
     engine_profile_peak: [engine_profile_peak, ["prefill_workspace", "sampler_logits"]],
     serve_budget: [serve_budget, ["M_gpu", "u"]],
     kv_available: [kv_available, ["M_nt", "M_cg", "weights", "engine_profile_peak", "serve_budget"]],
+    recurrent_page: [recurrent_page, ["e_r", "b_a", "N_tp"]],
+    hybrid_block_size: [hybrid_block_size, ["b_kv", "e_kv", "a_b", "recurrent_page"]],
     kv_page: [kv_page, ["b_kv", "e_kv", "s_b"]],
     kv_blocks: [kv_blocks, ["L_g", "kv_available", "kv_page"]],
     kv_tokens: [kv_tokens, ["s_b", "n_g", "kv_blocks"]],
-    blocks_per_request: [blocks_per_request, ["w", "w_c", "s", "T_b", "s_b", "n_g", "n_gw", "n_gc"]],
+    blocks_per_request: [blocks_per_request, ["w", "w_c", "s", "T_b", "s_b", "n_g", "n_gw", "n_gc", "n_gr"]],
     max_concurrency: [max_concurrency, ["kv_blocks", "blocks_per_request"]],
     kv_memory_for_requests: [kv_memory_for_requests, ["L_g", "N_r", "kv_page", "blocks_per_request"]],
     channel_bandwidth: [channel_bandwidth, ["n_ch", "w_ch", "r_mt"]],

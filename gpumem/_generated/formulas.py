@@ -469,6 +469,16 @@ def kv_available(M_nt, M_cg, weights, engine_profile_peak, serve_budget):
     return -M_cg - M_nt - engine_profile_peak + serve_budget - weights
 
 
+def recurrent_page(e_r, b_a, N_tp):
+    """bytes of one recurrent layer's state for one request on one GPU, in the model's dtype"""
+    return b_a*_ceil_div(e_r, N_tp)
+
+
+def hybrid_block_size(b_kv, e_kv, a_b, recurrent_page):
+    """the smallest block size, a multiple of a_b tokens, whose attention page holds a recurrent layer's state (vLLM pads the state to the attention page)"""
+    return a_b*_ceil_div(recurrent_page, a_b*b_kv*e_kv)
+
+
 def kv_page(b_kv, e_kv, s_b):
     """bytes of one block of one layer"""
     return b_kv*e_kv*s_b
@@ -484,9 +494,9 @@ def kv_tokens(s_b, n_g, kv_blocks):
     return s_b*((kv_blocks) // (n_g))
 
 
-def blocks_per_request(w, w_c, s, T_b, s_b, n_g, n_gw, n_gc):
-    """blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups"""
-    return n_gc*_ceil_div(_min(s, T_b + w_c), s_b) + n_gw*(_ceil_div(_min(s, T_b + w - 1), s_b) + 1) + (n_g - n_gc - n_gw)*_ceil_div(s, s_b)
+def blocks_per_request(w, w_c, s, T_b, s_b, n_g, n_gw, n_gc, n_gr):
+    """blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups; one block, its state, in recurrent groups"""
+    return n_gc*_ceil_div(_min(s, T_b + w_c), s_b) + n_gr + n_gw*(_ceil_div(_min(s, T_b + w - 1), s_b) + 1) + (n_g - n_gc - n_gr - n_gw)*_ceil_div(s, s_b)
 
 
 def max_concurrency(kv_blocks, blocks_per_request):

@@ -6,7 +6,7 @@ import sympy as sp
 
 from .cache import e_kv
 from .core import CeilDiv, FloorDiv, define, sym
-from .inputs import V, b_kv, s, w, w_c
+from .inputs import N_tp, V, b_a, b_kv, e_r, s, w, w_c
 from .phases import M_P, M_W
 
 # --- serving: how an inference engine sizes its paged KV cache (vLLM V1) ---------------------
@@ -35,6 +35,13 @@ L_g = sym("L_g", "L_g", "layers on one GPU sharing a block table (per group)", i
 n_g = sym("n_g", "n_g", "KV-cache groups (1 unless layers differ in attention type)", integer=True)
 n_gw = sym("n_gw", r"n_{g,w}", "KV-cache groups of sliding-window layers", integer=True)
 n_gc = sym("n_gc", r"n_{g,c}", "KV-cache groups of chunked-attention layers", integer=True)
+n_gr = sym(
+    "n_gr",
+    r"n_{g,r}",
+    "KV-cache groups of recurrent layers (Mamba, linear attention): one block per request",
+    integer=True,
+)
+a_b = sym("a_b", r"a_b", "tokens the attention kernels need a block size to be a multiple of")
 N_r = sym("N_r", r"N_{\mathrm{req}}", "requests to hold at once", integer=True)
 
 define(
@@ -58,6 +65,19 @@ define(
     "memory left for the KV cache: the budget minus the weights, the profiled peak, memory "
     "outside PyTorch and CUDA graphs",
 )
+define(
+    "recurrent_page",
+    r"S_{\mathrm{state}}",
+    b_a * CeilDiv(e_r, N_tp),
+    "bytes of one recurrent layer's state for one request on one GPU, in the model's dtype",
+)
+define(
+    "hybrid_block_size",
+    r"s_{b,\mathrm{hybrid}}",
+    a_b * CeilDiv(sp.Symbol("recurrent_page"), a_b * e_kv * b_kv),
+    "the smallest block size, a multiple of a_b tokens, whose attention page holds a recurrent "
+    "layer's state (vLLM pads the state to the attention page)",
+)
 define("kv_page", r"S_{\mathrm{page}}", s_b * e_kv * b_kv, "bytes of one block of one layer")
 S_page = sp.Symbol("kv_page")
 define(
@@ -76,12 +96,13 @@ define(
 define(
     "blocks_per_request",
     r"n_{\mathrm{blk}}",
-    (n_g - n_gw - n_gc) * CeilDiv(s, s_b)
+    (n_g - n_gw - n_gc - n_gr) * CeilDiv(s, s_b)
     + n_gw * (CeilDiv(sp.Min(w - 1 + T_b, s), s_b) + 1)
-    + n_gc * CeilDiv(sp.Min(w_c + T_b, s), s_b),
+    + n_gc * CeilDiv(sp.Min(w_c + T_b, s), s_b)
+    + n_gr,
     "blocks one request of s tokens holds: every token in full-attention groups; the window, "
     "one batch and one more block in sliding-window groups; the chunk and one batch in "
-    "chunked-attention groups",
+    "chunked-attention groups; one block, its state, in recurrent groups",
 )
 n_blk = sp.Symbol("blocks_per_request")
 define(

@@ -21,12 +21,17 @@
   const CACHE = ["kv_page", "kv_blocks", "kv_tokens", "blocks_per_request", "max_concurrency"];
 
   /** ``_groups``: vLLM's KV-cache groups: one of every layer when all attend alike, else
-   * groups of g layers for each kind (full, sliding window, chunked), g the smallest kind's
+   * groups of g layers for each kind (full, sliding window, chunked, recurrent), g the smallest kind's
    * count (the largest's if it is under 1.5 times the smallest). */
   function groups(m, pp) {
     const x = m.inputs;
-    // ModelSpec.layer_types of a decoder without recurrent layers (MLA counts as full)
-    const counts = { full: m.n_layers - x.L_n - x.L_w - x.L_c, sliding: x.L_w, chunked: x.L_c };
+    // ModelSpec.layer_types (MLA counts as full)
+    const counts = {
+      full: m.n_layers - x.L_n - x.L_w - x.L_c - x.L_r,
+      sliding: x.L_w,
+      chunked: x.L_c,
+      recurrent: x.L_r,
+    };
     const present = Object.entries(counts).filter(([, count]) => count);
     const sizes = present.map(([, count]) => count);
     const small = sizes.reduce((a, b) => (b < a ? b : a));
@@ -38,6 +43,7 @@
       n_g: Object.values(per).reduce((a, b) => a + b, 0n),
       n_gw: per.sliding || 0n,
       n_gc: per.chunked || 0n,
+      n_gr: per.recurrent || 0n,
     };
   }
 
@@ -77,8 +83,26 @@
         "max_num_batched_tokens",
         given(o.max_num_batched_tokens, batch.max_num_batched_tokens),
       ),
-      block_size: positive("block_size", given(o.block_size, E.block_size)),
     };
+  }
+
+  /** ``_block_size``: tokens per attention block; for a hybrid model vLLM raises it until an
+   * attention page holds a recurrent layer's state, and a smaller given one is refused. */
+  function blockSize(m, values, given) {
+    if (!m.inputs.L_r) return positive("block_size", given === null ? int(E.block_size) : given);
+    const needed = engine.evaluate(["recurrent_page", "hybrid_block_size"], values).hybrid_block_size;
+    if (given === null) return rt.$max(int(E.block_size), needed);
+    if (positive("block_size", given) < needed) {
+      throw engine.invalidValue(
+        "block_size",
+        given,
+        engine.text(
+          "at least {tokens} for {model}: an attention page must hold a recurrent layer's state",
+          { tokens: needed, model: m.name },
+        ),
+      );
+    }
+    return given;
   }
 
   /** ``_longest_request``: vLLM's binary search for the longest request the cache holds. */
@@ -107,9 +131,11 @@
       model: m.name,
       available_kv_bytes: engine.toInt(values.kv_available),
       page_bytes: engine.toInt(values.kv_page),
+      block_size: values.s_b,
       layers_per_group: values.L_g,
       groups: values.n_g,
       sliding_groups: values.n_gw,
+      recurrent_groups: values.n_gr,
       blocks: rt.$max(engine.toInt(values.kv_blocks), 0n),
       kv_tokens: rt.$max(engine.toInt(values.kv_tokens), 0n),
       max_model_len: length,
@@ -136,14 +162,14 @@
     if (!m.inputs.k_c) {
       throw engine.invalidValue("model", m.name, engine.text("a decoder (a model with a KV cache)"));
     }
-    if (m.inputs.L_r) {
+    if (m.inputs.L_r && m.inputs.L_r === m.n_layers - m.inputs.L_n) {
       throw engine.invalidValue(
         "model",
         m.name,
-        engine.text("a model without recurrent layers (vLLM's hybrid Mamba cache is not modelled)"),
+        engine.text("a model with attention layers (a purely recurrent model has no KV cache)"),
       );
     }
-    return Object.assign(engine.symbolValues(m, w), groups(m, pp));
+    return Object.assign(engine.symbolValues(m, w), groups(m, pp), { a_b: int(E.block_alignment) });
   }
 
   /** ``gpumem.serve.serve``: what vLLM prints when it starts ``m`` on ``gpu``; options as
@@ -175,13 +201,14 @@
     const total = logged ? int(logged.bytes) : gpu.memory_bytes - int(E.driver_reserved_bytes);
     const s = settings(m, total, gpu.name, o);
     let values = symbols(m, o.tp, o.pp, o.dtype, o.kv_dtype);
+    const blocks = blockSize(m, values, o.block_size);
     const tokens = s.max_num_batched_tokens;
     Object.assign(values, {
       B: 1n,
       s: tokens,
       T_b: tokens,
       N_s: rt.$min(s.max_num_seqs, tokens),
-      s_b: s.block_size,
+      s_b: blocks,
       M_gpu: total,
       u: util,
       l_s: number("sampler_bytes_per_logit"),
