@@ -45,7 +45,9 @@ class Estimate(Record):
         Bytes per component at the peak (``weights``, ``kv_cache``, ``activations``, …,
         ``cuda_context``, ``allocator_reserve``); those that are zero are left out.
     phase
-        When the peak occurs: ``"prefill"``, ``"forward"``, ``"backward"`` or ``"optimizer"``.
+        When the peak occurs: ``"prefill"``, ``"decode"``, ``"forward"``, ``"backward"``,
+        ``"optimizer"`` or ``"backward_end"`` (with FSDP2, the end of the backward pass, before
+        the root's gradients are reduced).
     phases
         Tensor bytes at the end of every phase of a training step (empty for inference).
     tensor_bytes

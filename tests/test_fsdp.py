@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -87,3 +88,16 @@ def test_fsdp_is_a_bool_for_training() -> None:
         Workload(mode="training", zero=3, fsdp=1)
     with pytest.raises(InvalidValueError, match="invalid fsdp True: expected False for inference"):
         Workload(fsdp=True)
+
+
+def test_command_line_flag(capsys) -> None:
+    from gpumem.cli import main
+
+    argv = ["estimate", "qwen2.5-0.5b", "--mode", "training", "--dp", "4", "--zero", "3"]
+    assert main([*argv, "--fsdp", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["workload"]["fsdp"] is True and "gathered_weights" in data["components"]
+    assert main([*argv[:-1], "1", "--fsdp"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("gpumem: error: invalid zero 1: expected 2 or 3 with fsdp")
+    assert "\n" not in err
