@@ -36,10 +36,11 @@ def _split_label(split: str) -> str:
 
 
 def _source(log_id: str) -> str:
-    """``https://github.com/vllm-project/vllm/issues/17327`` → ``vllm-project/vllm#17327``."""
+    """Where a log was published, short: an issue or pull request as ``vllm#17327``, a file in
+    a repository as ``llm-d-planner@d3121e0`` (its full address is in the data file)."""
     url = next(row["source"] for row in logs() if row["id"] == log_id)
-    owner, repo, _kind, number = url.removeprefix("https://github.com/").split("/")[:4]
-    return f"{owner}/{repo}#{number}"
+    _owner, repo, kind, ref = url.removeprefix("https://github.com/").split("/")[:4]
+    return f"{repo}#{ref}" if kind in ("issues", "pull") else f"{repo}@{ref[:7]}"
 
 
 def _checks(generations: tuple[str, ...]) -> tuple[LogCheck, ...]:
@@ -70,7 +71,7 @@ def serving_logs_table(selection: Selection, language: str) -> Table:
         _("Tokens per request"),
         _("KV-cache tokens: logged / gpumem (error)"),
         _("Concurrency: logged / gpumem (error)"),
-        _("From the printed KV memory (error)"),
+        _("Error from the printed KV memory"),
         _("Set"),
     ]
     rows = []
@@ -94,9 +95,7 @@ def serving_logs_table(selection: Selection, language: str) -> Table:
                     significant(c.predicted_concurrency, 4),
                     DASH if concurrency is None else signed_percent(concurrency, 1),
                 ),
-                DASH
-                if exact is None
-                else f"{format_int(c.exact_tokens, 'en')} ({signed_percent(exact, 2)})",
+                DASH if exact is None else signed_percent(exact, 2),
                 _split_label(c.split),
             ]
         )
