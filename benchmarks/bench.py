@@ -119,15 +119,19 @@ def bench_sweep() -> None:
     target(f"sweep of {count:,} configurations", f"{elapsed:.3f} s", "<= 1 s", elapsed <= 1)
 
 
-#: Families of PyTorch measurement the targets name; one without records is a miss.
-FAMILIES = ("inference", "decoding", "training", "LoRA", "FSDP2")
-
-
 def bench_accuracy(rows_too: bool) -> None:
     """gpumem against the measured PyTorch peaks (gpumem.validation), per family and split;
     ``rows_too`` prints every scenario with the rule of thumb beside it."""
     from gpumem.estimate import rule_of_thumb_multiplier
-    from gpumem.validation import FITTED, KNOWN_MISSES, SPLITS, by_family, comparisons, summary
+    from gpumem.validation import (
+        FAMILY_NAMES,
+        FITTED,
+        KNOWN_MISSES,
+        SPLITS,
+        by_family,
+        comparisons,
+        summary,
+    )
 
     rows = comparisons()
     if rows_too:
@@ -135,7 +139,7 @@ def bench_accuracy(rows_too: bool) -> None:
             rule = "" if r.rule_error is None else f"rule {r.rule_error:+7.1%}"
             print(f"{r.model:<18} {r.scenario:<52} {r.split:<8} {r.error:+7.1%} {rule}")
     groups = by_family(rows)
-    for family in dict.fromkeys([*FAMILIES, *(family for family, _ in groups)]):
+    for family in FAMILY_NAMES:  # one without held-out records is a miss
         for split in SPLITS:
             group = groups.get((family, split), [])
             errors = [abs(r.error) for r in group]
