@@ -189,6 +189,7 @@ SERVING_FIELDS = (
     "block_alignment",
     "batch_defaults",
     "sampler_bytes_per_logit",
+    "fused_moe_workspace",
     "driver_reserved_bytes",
     "cudagraph_bytes",
     "non_torch_bytes",

@@ -7,8 +7,9 @@ concurrency follow from the page size of the KV-cache groups. A hybrid model's r
 layers (Mamba-2, gated DeltaNet) hold one state per request, padded to the attention page,
 whose block size vLLM raises until a page holds that state. Every formula is in
 :mod:`gpumem.symbolic`. Two terms are models, not copies of vLLM: the profiled peak (gpumem's
-prefill working set and a sampler term) and the memory outside PyTorch; both, and vLLM's
-defaults, live in ``data/serving.json``, so a new vLLM release is a change there.
+prefill working set and a sampler term; a MoE model's fused-MoE workspace beside them follows
+vLLM's kernel shapes) and the memory outside PyTorch; both, and vLLM's defaults, live in
+``data/serving.json``, so a new vLLM release is a change there.
 :func:`capacity` is the exact part: what vLLM derives from a known available memory.
 """
 
@@ -26,7 +27,14 @@ from .modelspec import ModelSpec
 from .workload import Workload
 
 #: Formulas evaluated for the budget, then for the cache.
-_BUDGET = ("weights", "prefill_workspace", "sampler_logits", "engine_profile_peak", "serve_budget")
+_BUDGET = (
+    "weights",
+    "prefill_workspace",
+    "fused_moe_workspace",
+    "sampler_logits",
+    "engine_profile_peak",
+    "serve_budget",
+)
 _CACHE = ("kv_page", "kv_blocks", "kv_tokens", "blocks_per_request", "max_concurrency")
 
 
@@ -396,6 +404,7 @@ def serve(
     tokens, seqs = settings["max_num_batched_tokens"], settings["max_num_seqs"]
     values.update(B=1, s=tokens, T_b=tokens, N_s=min(seqs, tokens), s_b=blocks)
     values.update(M_gpu=total, u=util, l_s=row["sampler_bytes_per_logit"])
+    values.update(c_moe=row["fused_moe_workspace"])
     graphs = row["cudagraph_bytes"] if cudagraph_memory is None else cudagraph_memory
     if not isinstance(graphs, int) or isinstance(graphs, bool) or graphs < 0:
         raise InvalidValueError("cudagraph_memory", graphs, Text("a number of bytes, at least 0"))

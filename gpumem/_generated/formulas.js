@@ -560,9 +560,14 @@ function sampler_logits(V, N_s, l_s) {
   return $mul($mul(N_s, V), l_s);
 }
 
-/** peak of the engine's dummy run: a forward pass over T_b tokens (the prefill working set at B s = T_b), then the sampler over N_s sequences */
-function engine_profile_peak(prefill_workspace, sampler_logits) {
-  return $max(prefill_workspace, sampler_logits);
+/** the engine's fused-MoE workspace for the forward pass's T_b tokens: the expert GEMMs' outputs and the activated product for every token and expert it is sent to (0 if dense), kept from the forward pass on */
+function fused_moe_workspace(h, k_e, f_e, b_a, N_tp, T_b) {
+  return $mul($mul($mul(b_a, k_e), $add($max(h, $div(f_e, N_tp)), $max(h, $div($mul(2n, f_e), N_tp)))), $min(32768n, T_b));
+}
+
+/** peak of the engine's dummy run: a forward pass over T_b tokens (the prefill working set at B s = T_b), then the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1) */
+function engine_profile_peak(c_moe, prefill_workspace, sampler_logits, fused_moe_workspace) {
+  return $add($mul(c_moe, fused_moe_workspace), $max(prefill_workspace, sampler_logits));
 }
 
 /** memory the engine may use on one GPU */
@@ -749,7 +754,8 @@ return {
     attainable_throughput: [attainable_throughput, ["BW", "T_pk", "I_a"]],
     decode_intensity: [decode_intensity, ["B", "b_w"]],
     sampler_logits: [sampler_logits, ["V", "N_s", "l_s"]],
-    engine_profile_peak: [engine_profile_peak, ["prefill_workspace", "sampler_logits"]],
+    fused_moe_workspace: [fused_moe_workspace, ["h", "k_e", "f_e", "b_a", "N_tp", "T_b"]],
+    engine_profile_peak: [engine_profile_peak, ["c_moe", "prefill_workspace", "sampler_logits", "fused_moe_workspace"]],
     serve_budget: [serve_budget, ["M_gpu", "u"]],
     kv_available: [kv_available, ["M_nt", "M_cg", "weights", "engine_profile_peak", "serve_budget"]],
     recurrent_page: [recurrent_page, ["e_r", "b_a", "N_tp"]],

@@ -454,9 +454,14 @@ def sampler_logits(V, N_s, l_s):
     return N_s*V*l_s
 
 
-def engine_profile_peak(prefill_workspace, sampler_logits):
-    """peak of the engine's dummy run: a forward pass over T_b tokens (the prefill working set at B s = T_b), then the sampler over N_s sequences"""
-    return _max(prefill_workspace, sampler_logits)
+def fused_moe_workspace(h, k_e, f_e, b_a, N_tp, T_b):
+    """the engine's fused-MoE workspace for the forward pass's T_b tokens: the expert GEMMs' outputs and the activated product for every token and expert it is sent to (0 if dense), kept from the forward pass on"""
+    return b_a*k_e*(_max(h, f_e/N_tp) + _max(h, 2*f_e/N_tp))*_min(32768, T_b)
+
+
+def engine_profile_peak(c_moe, prefill_workspace, sampler_logits, fused_moe_workspace):
+    """peak of the engine's dummy run: a forward pass over T_b tokens (the prefill working set at B s = T_b), then the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1)"""
+    return c_moe*fused_moe_workspace + _max(prefill_workspace, sampler_logits)
 
 
 def serve_budget(M_gpu, u):

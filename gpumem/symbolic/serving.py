@@ -6,7 +6,7 @@ import sympy as sp
 
 from .cache import e_kv
 from .core import CeilDiv, FloorDiv, define, sym
-from .inputs import N_tp, V, b_a, b_kv, e_r, s, w, w_c
+from .inputs import N_tp, V, b_a, b_kv, e_r, f_e, h, k_e, s, w, w_c
 from .phases import M_P, M_W
 
 # --- serving: how an inference engine sizes its paged KV cache (vLLM V1) ---------------------
@@ -42,6 +42,13 @@ n_gr = sym(
     integer=True,
 )
 a_b = sym("a_b", r"a_b", "tokens the attention kernels need a block size to be a multiple of")
+c_moe = sym(
+    "c_moe",
+    r"c_{\mathrm{moe}}",
+    "1 when the engine keeps its fused-MoE workspace through the profiling run, 0 when the "
+    "engine's fitted memory terms hold it",
+    integer=True,
+)
 N_r = sym("N_r", r"N_{\mathrm{req}}", "requests to hold at once", integer=True)
 
 define(
@@ -50,12 +57,31 @@ define(
     N_s * V * l_s,
     "logits and sampling buffers of one step over N_s sequences",
 )
+# vLLM's fused-MoE experts (TritonExperts.workspace_shapes in fused_moe/experts/triton_moe.py,
+# FusedMoEModularKernel in modular_kernel.py): for M = min(tokens, VLLM_FUSED_MOE_CHUNK_SIZE)
+# tokens sent to k_e experts each, with N = w1's rows (gate and up, 2 f_e / N_tp on one GPU)
+# and K = h, workspace13 holds M k_e max(N / 2, K) elements (the activated product, and the
+# layer's M K output in the same storage) and workspace2 M k_e max(N, K) (the first GEMM's
+# output, then the second's), in the activation dtype. Both come from the worker's
+# WorkspaceManager (v1/worker/workspace.py): one buffer grown to the largest request and kept,
+# so it is still allocated while the sampler runs after the forward pass.
+# moe_align_block_size's int32 index buffers (about M k_e entries) are left out.
+_MOE_CHUNK = 32768  # VLLM_FUSED_MOE_CHUNK_SIZE's default (envs.py)
+define(
+    "fused_moe_workspace",
+    r"M_{\mathrm{moe}}",
+    sp.Min(T_b, _MOE_CHUNK) * k_e * b_a * (sp.Max(f_e / N_tp, h) + sp.Max(2 * f_e / N_tp, h)),
+    "the engine's fused-MoE workspace for the forward pass's T_b tokens: the expert GEMMs' "
+    "outputs and the activated product for every token and expert it is sent to (0 if dense), "
+    "kept from the forward pass on",
+)
 define(
     "engine_profile_peak",
     r"M_{\mathrm{prof}}",
-    sp.Max(M_P, sp.Symbol("sampler_logits")),
+    sp.Max(M_P, sp.Symbol("sampler_logits")) + c_moe * sp.Symbol("fused_moe_workspace"),
     "peak of the engine's dummy run: a forward pass over T_b tokens (the prefill working set "
-    "at B s = T_b), then the sampler over N_s sequences",
+    "at B s = T_b), then the sampler over N_s sequences, both beside the fused-MoE workspace "
+    "of a MoE model where the engine keeps it (c_moe = 1)",
 )
 define("serve_budget", r"M_{\mathrm{req}}", u * M_gpu, "memory the engine may use on one GPU")
 define(

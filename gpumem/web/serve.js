@@ -17,7 +17,7 @@
   const int = (x) => BigInt(x);
   /** A number of the engine's row with its Python type: an int as a BigInt. */
   const number = (key) => (data.serving.floats.includes(key) ? E[key] : int(E[key]));
-  const BUDGET = ["weights", "prefill_workspace", "sampler_logits", "engine_profile_peak", "serve_budget"];
+  const BUDGET = ["weights", "prefill_workspace", "fused_moe_workspace", "sampler_logits", "engine_profile_peak", "serve_budget"];
   const CACHE = ["kv_page", "kv_blocks", "kv_tokens", "blocks_per_request", "max_concurrency"];
 
   /** ``_groups``: vLLM's KV-cache groups: one of every layer when all attend alike, else
@@ -212,6 +212,7 @@
       M_gpu: total,
       u: util,
       l_s: number("sampler_bytes_per_logit"),
+      c_moe: int(E.fused_moe_workspace),
     });
     const graphs = o.cudagraph_memory === null ? int(E.cudagraph_bytes) : o.cudagraph_memory;
     if (typeof graphs !== "bigint" || graphs < 0n) {
