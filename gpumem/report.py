@@ -418,6 +418,16 @@ def serve_text(s: Serving, gpu: GPU, settings: dict[str, object]) -> str:
     lines = [
         " · ".join([s.model.name, "vLLM", _device(gpu), f"tp={tp}, pp={pp}"]),
         "",
+    ]
+    if s.recurrent_groups:  # a hybrid model: vLLM raises the attention block to fit a state
+        lines.append(
+            _(
+                "Setting attention block size to {tokens} tokens to ensure that attention page "
+                "size is >= mamba page size ({groups} of {kinds} KV-cache groups hold one "
+                "recurrent state per request)"
+            ).format(tokens=s.block_size, groups=s.recurrent_groups, kinds=s.groups)
+        )
+    lines += [
         _("Model loading took {gib} GiB").format(gib=_in(s.weights_bytes, "GiB")),
         _("Available KV cache memory: {gib} GiB").format(gib=_in(s.available_kv_bytes, "GiB")),
         _("GPU KV cache size: {tokens} tokens").format(tokens=f"{s.kv_tokens:,}"),

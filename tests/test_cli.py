@@ -438,6 +438,18 @@ def test_serve_prints_vllm_startup_figures(capsys) -> None:
     assert "does NOT start" in out and "--max-model-len" in out  # 24 GB holds no 128k request
 
 
+def test_serve_names_the_raised_block_of_a_hybrid_model(capsys) -> None:
+    # Qwen3-Next over two GPUs: one gated-DeltaNet state is (3 x 4,096 + 16 x 128 x 128) x 2 B
+    # = 548,864 B and one attention token 1,024 B, so the block is 16 x ceil(33.5) = 544 tokens;
+    # 12 attention and 36 DeltaNet layers in groups of 12: one attention, three recurrent.
+    code, out, err = run(capsys, "serve", "qwen3-next-80b-a3b", "--gpu", "h200", "--tp", "2")
+    assert code == 0 and not err
+    assert "Setting attention block size to 544 tokens" in out
+    assert "(3 of 4 KV-cache groups hold one recurrent state per request)" in out
+    code, out, _ = run(capsys, "serve", "llama-3.1-8b", "--gpu", "h100-sxm")
+    assert code == 0 and "Setting attention block size" not in out
+
+
 def test_serve_json_is_the_api(capsys) -> None:
     from gpumem.report import serve_json, to_json
     from gpumem.serve import serve
