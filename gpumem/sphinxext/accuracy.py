@@ -429,10 +429,9 @@ def _llamacpp_selected(splits: Iterable[str]) -> list[LlamaCppCheck]:
     return [c for c in llamacpp_checks() if c.split in splits]
 
 
-def llamacpp_table(selection: Selection, language: str) -> Table:
-    """Per split: llama.cpp loads compared, weights and KV caches equal to what llama.cpp
-    reports, and the median and worst error of the compute buffer."""
-    header = [
+def _llamacpp_header() -> list[str]:
+    """Headers of the figures of :func:`_llamacpp_cells`, after the split."""
+    return [
         _("Split"),
         _("Loads compared"),
         _("Weights equal to the byte"),
@@ -440,32 +439,32 @@ def llamacpp_table(selection: Selection, language: str) -> Table:
         _("Compute buffer: median |error|"),
         _("Compute buffer: worst |error|"),
     ]
-    rows = []
-    for split in selection.split or SPLITS:
-        f = _llamacpp_figures(_llamacpp_selected([split]))
-        rows.append(
-            [
-                split_label(split),
-                *(format_int(int(f[key]), language) for key in LLAMACPP_STATS[:3]),
-                percent(float(f["compute_median"])),
-                percent(float(f["compute_worst"])),
-            ]
-        )
-    return _("gpumem against the buffers llama.cpp reports"), header, rows
+
+
+def _llamacpp_cells(split: str, checks: list[LlamaCppCheck], language: str) -> list[str]:
+    """One row's cells: the split, the loads, the exact counts and the compute buffer's error."""
+    f = _llamacpp_figures(checks)
+    return [
+        split_label(split),
+        *(format_int(int(f[key]), language) for key in LLAMACPP_STATS[:3]),
+        percent(float(f["compute_median"])),
+        percent(float(f["compute_worst"])),
+    ]
+
+
+def llamacpp_table(selection: Selection, language: str) -> Table:
+    """Per split: llama.cpp loads compared, weights and KV caches equal to what llama.cpp
+    reports, and the median and worst error of the compute buffer."""
+    rows = [
+        _llamacpp_cells(split, _llamacpp_selected([split]), language)
+        for split in selection.split or SPLITS
+    ]
+    return _("gpumem against the buffers llama.cpp reports"), _llamacpp_header(), rows
 
 
 def llamacpp_models_table(selection: Selection, language: str) -> Table:
     """Per model (as its files were written, layers shown) and split: the same figures as
     :func:`llamacpp_table`."""
-    header = [
-        _("Model"),
-        _("Split"),
-        _("Loads compared"),
-        _("Weights equal to the byte"),
-        _("KV cache equal to the MiB printed"),
-        _("Compute buffer: median |error|"),
-        _("Compute buffer: worst |error|"),
-    ]
     groups: dict[tuple[str, str], list[LlamaCppCheck]] = {}
     for check in llamacpp_checks():
         if check.split in (selection.split or SPLITS):
@@ -473,18 +472,9 @@ def llamacpp_models_table(selection: Selection, language: str) -> Table:
     rows = []
     for (model, split), checks in groups.items():
         spec = load_model(model).with_(**checks[0].record.get("shape", {}))
-        f = _llamacpp_figures(checks)
-        rows.append(
-            [
-                _("{name}, {n} layers").format(
-                    name=spec.name, n=format_int(spec.n_layers, language)
-                ),
-                split_label(split),
-                *(format_int(int(f[key]), language) for key in LLAMACPP_STATS[:3]),
-                percent(float(f["compute_median"])),
-                percent(float(f["compute_worst"])),
-            ]
-        )
+        name = _("{name}, {n} layers").format(name=spec.name, n=format_int(spec.n_layers, language))
+        rows.append([name, *_llamacpp_cells(split, checks, language)])
+    header = [_("Model"), *_llamacpp_header()]
     return _("gpumem against the buffers llama.cpp reports, by model"), header, rows
 
 
