@@ -188,8 +188,12 @@ SERVING_FIELDS = (
     "block_size",
     "block_alignment",
     "batch_defaults",
-    "sampler_bytes_per_logit",
+    "sampler_fp32_bytes_per_logit",
+    "sampler_hidden_states",
+    "sampler_devices",
+    "sampler_device_default",
     "fused_moe_workspace",
+    "loaded_weights",
     "driver_reserved_bytes",
     "cudagraph_bytes",
     "non_torch_bytes",
@@ -205,6 +209,10 @@ def serving() -> dict[str, object]:
     fields = {key: row[key] for key in SERVING_FIELDS if key in row}
     fields["device_totals"] = [
         {"gpu": t["gpu"], "bytes": t["bytes"]} for t in fields.get("device_totals", ())
+    ]
+    fields["sampler_devices"] = [
+        {key: d[key] for key in ("gpu", "multiprocessors", "cublas_workspace_bytes")}
+        for d in fields.get("sampler_devices", ())
     ]
     floats = [key for key, value in fields.items() if isinstance(value, float)]
     return {"engine": fields, "floats": floats}

@@ -29,9 +29,11 @@ from .workload import Workload
 #: Formulas evaluated for the budget, then for the cache.
 _BUDGET = (
     "weights",
+    "engine_load_extra",
     "prefill_workspace",
     "fused_moe_workspace",
     "sampler_logits",
+    "engine_sampler_run",
     "engine_profile_peak",
     "serve_budget",
 )
@@ -89,6 +91,21 @@ def _device_total(row: dict, device: GPU) -> int:
         if total["gpu"] == device.id:
             return total["bytes"]
     return device.memory_bytes - row["driver_reserved_bytes"]
+
+
+def _sampler_device(row: dict, device: GPU, seqs: int) -> dict[str, int]:
+    """The sampler's device-dependent terms: rows of the Triton top-k/top-p kernel's cached
+    buffer (``min(SMs, rows)`` programs, rounded up to a power of two, at most the SMs; the
+    kernel runs from 8 rows) and the cuBLAS workspace. A row without ``sampler_devices``
+    holds them in its fitted terms."""
+    if "sampler_devices" not in row:
+        return {"n_tk": 0, "M_blas": 0}
+    known = {entry["gpu"]: entry for entry in row["sampler_devices"]}
+    entry = known.get(device.id, row["sampler_device_default"])
+    units = entry["multiprocessors"]
+    programs = min(units, seqs)
+    rows = min(1 << (programs - 1).bit_length(), units) if seqs >= 8 else 0
+    return {"n_tk": rows, "M_blas": entry["cublas_workspace_bytes"]}
 
 
 def _non_torch(row: dict, tp: int) -> int:
@@ -403,8 +420,10 @@ def serve(
     # the dummy run: one forward pass over the batch's tokens, then the sampler
     tokens, seqs = settings["max_num_batched_tokens"], settings["max_num_seqs"]
     values.update(B=1, s=tokens, T_b=tokens, N_s=min(seqs, tokens), s_b=blocks)
-    values.update(M_gpu=total, u=util, l_s=row["sampler_bytes_per_logit"])
-    values.update(c_moe=row["fused_moe_workspace"])
+    values.update(M_gpu=total, u=util, l_s=row["sampler_fp32_bytes_per_logit"])
+    values.update(c_h=row["sampler_hidden_states"], c_moe=row["fused_moe_workspace"])
+    values.update(c_al=row["loaded_weights"], s_p=spec.max_context)
+    values.update(_sampler_device(row, device, values["N_s"]))
     graphs = row["cudagraph_bytes"] if cudagraph_memory is None else cudagraph_memory
     if not isinstance(graphs, int) or isinstance(graphs, bool) or graphs < 0:
         raise InvalidValueError("cudagraph_memory", graphs, Text("a number of bytes, at least 0"))
@@ -418,7 +437,7 @@ def serve(
     return Serving(
         **_cache(spec, values, settings["max_model_len"], max_model_len == "auto"),
         budget_bytes=int(values["serve_budget"]),
-        weights_bytes=int(values["weights"]),
+        weights_bytes=int(values["weights"] + values["engine_load_extra"]),
         profile_peak_bytes=int(values["engine_profile_peak"]),
         non_torch_bytes=values["M_nt"],
     )

@@ -277,8 +277,6 @@ MISSED = {
     # Qwen3-235B-A22B-FP8, 4 x H100 with LMCache's connector (vLLM of July 2025): NCCL, custom
     # all-reduce and the connector started after vLLM's first memory snapshot
     "vllm-21348-qwen3-235b-fp8-4xh100": 0.707,
-    # vLLM 0.19.0 on H100s (llm-d-planner's sweep): a 3.04 GiB budget that makes 0.14 GiB 4.5 %
-    "llmd-planner-v0.19.0-qwen-qwen2-5-72b-instruc-tp2pp1dp1-8192": 0.045,
 }
 
 
@@ -316,7 +314,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 22 of 24
+    assert len(held_out) - len(within) == len(MISSED)  # 23 of 24
 
 
 @pytest.mark.parametrize(
@@ -363,6 +361,51 @@ def test_tokens_from_the_printed_memory(check) -> None:
         assert abs(check.exact_error) <= 0.005
     else:
         assert check.logged_tokens <= check.exact_tokens * 1.005
+
+
+def test_sampler_run_by_hand() -> None:
+    # Qwen2.5-72B on two H100s (vLLM 0.19.0, llm-d-planner's sweep) printed a torch peak
+    # increase of 2.29 GiB. The sampler run holds the forward pass's 8,192 x 8,192 hidden
+    # states and two copies of the 1,024 sampled rows in BF16, 1,024 x 152,064 logits in BF16
+    # with three FP32 copies, the top-k/top-p buffer of 132 FP32 vocabulary rows (132 SMs) and
+    # the 32 MiB cuBLAS workspace of a Hopper GPU:
+    hidden = (8192 + 2 * 1024) * 8192 * 2
+    logits = 1024 * 152064 * (2 + 4 + 4 + 4)
+    peak = hidden + logits + 132 * 152064 * 4 + 32 * 2**20
+    result = serve("qwen2.5-72b", "h100-sxm", tp=2, gpu_memory_utilization=0.95, max_model_len=8192)
+    assert result.profile_peak_bytes == peak
+    assert peak / GIB == pytest.approx(2.29, abs=0.005)
+
+
+@pytest.mark.parametrize(
+    ("model", "tp", "rounding_mib", "rotary_mib", "launched_rotary_mib", "logged_gib"),
+    [
+        # 80 layers whose down projection is 14,784 x 8,192 x 2 B = 231 MiB per GPU: a 232 MiB
+        # segment, 1 MiB kept; the catalog's Qwen2.5-72B has 131,072 positions (a 131,072 x 128
+        # BF16 rotary cache, 32 MiB), the launched -Instruct checkpoint 32,768 (8 MiB)
+        ("qwen2.5-72b", 2, 80, 32, 8, 67.80),
+        # 40 layers with a 7,680 x 5,120 QKV (75 MiB) and 5,120 x 17,920 down projection
+        # (175 MiB), each kept with 1 MiB; a 16,384 x 128 rotary cache (4 MiB)
+        ("phi-4", 1, 80, 4, 4, 27.39),
+        # every Llama-3.1-8B tensor is a whole number of 2 MiB; the rotary cache 32 MiB
+        ("llama-3.1-8b", 1, 0, 32, 32, 14.99),
+    ],
+)
+def test_loaded_weights_by_hand(
+    model: str,
+    tp: int,
+    rounding_mib: int,
+    rotary_mib: int,
+    launched_rotary_mib: int,
+    logged_gib: float,
+) -> None:
+    # vLLM's "Model loading took" (llm-d-planner's vLLM 0.19.0 logs, two decimals) counts what
+    # PyTorch's caching allocator keeps beside each weight tensor and the rotary cache
+    result = serve(model, "h100-sxm", tp=tp, max_model_len=8192)
+    extra = result.weights_bytes - result.values["weights"]
+    assert extra == (rounding_mib + rotary_mib) * 2**20
+    launched = result.weights_bytes - (rotary_mib - launched_rotary_mib) * 2**20
+    assert launched / GIB == pytest.approx(logged_gib, abs=0.006)
 
 
 def test_weights_match_model_loading() -> None:

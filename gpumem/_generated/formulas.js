@@ -555,9 +555,14 @@ function decode_intensity(B, b_w) {
   return $div($mul(2n, B), b_w);
 }
 
-/** logits and sampling buffers of one step over N_s sequences */
-function sampler_logits(V, N_s, l_s) {
-  return $mul($mul(N_s, V), l_s);
+/** logits of one step over N_s sequences in the model's dtype and the sampler's FP32 copies */
+function sampler_logits(V, b_a, N_s, l_s) {
+  return $mul($mul(N_s, V), $add(b_a, l_s));
+}
+
+/** memory the engine's dummy sampler run holds: the forward pass's hidden states and the sampled rows (where the engine keeps them), the logits and the sampler's FP32 copies, the top-k/top-p buffer and the cuBLAS workspace */
+function engine_sampler_run(h, V, b_a, T_b, N_s, c_h, n_tk, M_blas, sampler_logits) {
+  return $add($add($add(M_blas, $mul($mul(4n, V), n_tk)), $mul($mul($mul(b_a, c_h), h), $add($mul(2n, N_s), T_b))), sampler_logits);
 }
 
 /** the engine's fused-MoE workspace for the forward pass's T_b tokens: the expert GEMMs' outputs and the activated product for every token and expert it is sent to (0 if dense), kept from the forward pass on */
@@ -566,8 +571,13 @@ function fused_moe_workspace(h, k_e, f_e, b_a, N_tp, T_b) {
 }
 
 /** peak of the engine's dummy run: a forward pass over T_b tokens (the prefill working set at B s = T_b), then the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1) */
-function engine_profile_peak(c_moe, prefill_workspace, sampler_logits, fused_moe_workspace) {
-  return $add($mul(c_moe, fused_moe_workspace), $max(prefill_workspace, sampler_logits));
+function engine_profile_peak(c_moe, prefill_workspace, engine_sampler_run, fused_moe_workspace) {
+  return $add($mul(c_moe, fused_moe_workspace), $max(engine_sampler_run, prefill_workspace));
+}
+
+/** what the engine's weights hold beyond their bytes once loaded: the allocator's rounding of each large weight tensor, the padded rows of the vocabulary and the rotary embedding's cos/sin cache (where the engine counts them, c_al = 1) */
+function engine_load_extra(L, h, n_h, d_h, n_e, V, c_kv, d_r, L_r, L_n, f_e, n_s, f_s, m_g, t_w, L_e, L_d, f_x, q_a, q_m, q_e, q_s, b_w, b_q, b_a, N_tp, L_s, e_kv, c_al, s_p) {
+  return $mul(c_al, $add($add($mul($mul(b_a, s_p), ((c_kv > 0n) ? d_r : d_h)), $mul($sub(2n, t_w), $sub($add($mul($mul(b_w, h), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), ((($mul($mul(b_w, h), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)) >= 10485760n) && ($sub($mul($mul(b_w, h), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), $mul(2097152n, $ceil_div($mul($mul(b_w, h), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($neg(b_w), h), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), $mul(2097152n, $ceil_div($mul($mul(b_w, h), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), 2097152n))) : 0n)), $div($mul($mul(V, b_w), h), N_tp)))), $div($mul(L_s, $add($add($mul(L_d, $add(((($mul($mul(h, $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $floordiv(f_x, N_tp)) >= 10485760n) && ($sub($mul($mul(h, $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $floordiv(f_x, N_tp)), $mul(2097152n, $ceil_div($mul($mul(h, $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $floordiv(f_x, N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($neg(h), $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $floordiv(f_x, N_tp)), $mul(2097152n, $ceil_div($mul($mul(h, $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $floordiv(f_x, N_tp)), 2097152n))) : 0n), ((($mul($mul($mul(h, $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_x, N_tp)) >= 10485760n) && ($sub($mul($mul($mul(h, $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_x, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(h, $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_x, N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($mul($neg(h), $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_x, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(h, $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_x, N_tp)), 2097152n))) : 0n))), $mul(L_e, $add($add($add(((($mul($mul(h, $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $floordiv($mul(f_s, n_s), N_tp)) >= 10485760n) && ($sub($mul($mul(h, $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $floordiv($mul(f_s, n_s), N_tp)), $mul(2097152n, $ceil_div($mul($mul(h, $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $floordiv($mul(f_s, n_s), N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($neg(h), $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $floordiv($mul(f_s, n_s), N_tp)), $mul(2097152n, $ceil_div($mul($mul(h, $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $floordiv($mul(f_s, n_s), N_tp)), 2097152n))) : 0n), ((($mul($mul($mul(h, n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $floordiv(f_e, N_tp)) >= 10485760n) && ($sub($mul($mul($mul(h, n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $floordiv(f_e, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(h, n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $floordiv(f_e, N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($mul($neg(h), n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $floordiv(f_e, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(h, n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $floordiv(f_e, N_tp)), 2097152n))) : 0n)), ((($mul($mul($mul(h, $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv($mul(f_s, n_s), N_tp)) >= 10485760n) && ($sub($mul($mul($mul(h, $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv($mul(f_s, n_s), N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(h, $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv($mul(f_s, n_s), N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($mul($neg(h), $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv($mul(f_s, n_s), N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(h, $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv($mul(f_s, n_s), N_tp)), 2097152n))) : 0n)), ((($mul($mul($mul($mul(h, n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_e, N_tp)) >= 10485760n) && ($sub($mul($mul($mul($mul(h, n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_e, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul($mul(h, n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_e, N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($mul($mul($neg(h), n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_e, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul($mul(h, n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_e, N_tp)), 2097152n))) : 0n)))), $mul($sub($sub(L, L_n), L_r), ((c_kv > 0n) ? 0n : $add(((($mul($mul(h, $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $add($mul(d_h, $floordiv(n_h, N_tp)), e_kv)) >= 10485760n) && ($sub($mul($mul(h, $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $add($mul(d_h, $floordiv(n_h, N_tp)), e_kv)), $mul(2097152n, $ceil_div($mul($mul(h, $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $add($mul(d_h, $floordiv(n_h, N_tp)), e_kv)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($neg(h), $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $add($mul(d_h, $floordiv(n_h, N_tp)), e_kv)), $mul(2097152n, $ceil_div($mul($mul(h, $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $add($mul(d_h, $floordiv(n_h, N_tp)), e_kv)), 2097152n))) : 0n), ((($mul($mul($mul(d_h, h), $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $floordiv(n_h, N_tp)) >= 10485760n) && ($sub($mul($mul($mul(d_h, h), $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $floordiv(n_h, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(d_h, h), $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $floordiv(n_h, N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($mul($neg(d_h), h), $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $floordiv(n_h, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(d_h, h), $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $floordiv(n_h, N_tp)), 2097152n))) : 0n)))))), L)));
 }
 
 /** memory the engine may use on one GPU */
@@ -575,9 +585,9 @@ function serve_budget(M_gpu, u) {
   return $mul(M_gpu, u);
 }
 
-/** memory left for the KV cache: the budget minus the weights, the profiled peak, memory outside PyTorch and CUDA graphs */
-function kv_available(M_nt, M_cg, weights, engine_profile_peak, serve_budget) {
-  return $sub($add($sub($sub($neg(M_cg), M_nt), engine_profile_peak), serve_budget), weights);
+/** memory left for the KV cache: the budget minus the weights as loaded, the profiled peak, memory outside PyTorch and CUDA graphs */
+function kv_available(M_nt, M_cg, weights, engine_profile_peak, engine_load_extra, serve_budget) {
+  return $sub($add($sub($sub($sub($neg(M_cg), M_nt), engine_load_extra), engine_profile_peak), serve_budget), weights);
 }
 
 /** bytes of one recurrent layer's state for one request on one GPU, in the model's dtype */
@@ -753,11 +763,13 @@ return {
     ridge_point: [ridge_point, ["BW", "T_pk"]],
     attainable_throughput: [attainable_throughput, ["BW", "T_pk", "I_a"]],
     decode_intensity: [decode_intensity, ["B", "b_w"]],
-    sampler_logits: [sampler_logits, ["V", "N_s", "l_s"]],
+    sampler_logits: [sampler_logits, ["V", "b_a", "N_s", "l_s"]],
+    engine_sampler_run: [engine_sampler_run, ["h", "V", "b_a", "T_b", "N_s", "c_h", "n_tk", "M_blas", "sampler_logits"]],
     fused_moe_workspace: [fused_moe_workspace, ["h", "k_e", "f_e", "b_a", "N_tp", "T_b"]],
-    engine_profile_peak: [engine_profile_peak, ["c_moe", "prefill_workspace", "sampler_logits", "fused_moe_workspace"]],
+    engine_profile_peak: [engine_profile_peak, ["c_moe", "prefill_workspace", "engine_sampler_run", "fused_moe_workspace"]],
+    engine_load_extra: [engine_load_extra, ["L", "h", "n_h", "d_h", "n_e", "V", "c_kv", "d_r", "L_r", "L_n", "f_e", "n_s", "f_s", "m_g", "t_w", "L_e", "L_d", "f_x", "q_a", "q_m", "q_e", "q_s", "b_w", "b_q", "b_a", "N_tp", "L_s", "e_kv", "c_al", "s_p"]],
     serve_budget: [serve_budget, ["M_gpu", "u"]],
-    kv_available: [kv_available, ["M_nt", "M_cg", "weights", "engine_profile_peak", "serve_budget"]],
+    kv_available: [kv_available, ["M_nt", "M_cg", "weights", "engine_profile_peak", "engine_load_extra", "serve_budget"]],
     recurrent_page: [recurrent_page, ["e_r", "b_a", "N_tp"]],
     hybrid_block_size: [hybrid_block_size, ["b_kv", "e_kv", "a_b", "recurrent_page"]],
     kv_page: [kv_page, ["b_kv", "e_kv", "s_b"]],

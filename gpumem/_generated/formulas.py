@@ -449,9 +449,14 @@ def decode_intensity(B, b_w):
     return 2*B/b_w
 
 
-def sampler_logits(V, N_s, l_s):
-    """logits and sampling buffers of one step over N_s sequences"""
-    return N_s*V*l_s
+def sampler_logits(V, b_a, N_s, l_s):
+    """logits of one step over N_s sequences in the model's dtype and the sampler's FP32 copies"""
+    return N_s*V*(b_a + l_s)
+
+
+def engine_sampler_run(h, V, b_a, T_b, N_s, c_h, n_tk, M_blas, sampler_logits):
+    """memory the engine's dummy sampler run holds: the forward pass's hidden states and the sampled rows (where the engine keeps them), the logits and the sampler's FP32 copies, the top-k/top-p buffer and the cuBLAS workspace"""
+    return M_blas + 4*V*n_tk + b_a*c_h*h*(2*N_s + T_b) + sampler_logits
 
 
 def fused_moe_workspace(h, k_e, f_e, b_a, N_tp, T_b):
@@ -459,9 +464,14 @@ def fused_moe_workspace(h, k_e, f_e, b_a, N_tp, T_b):
     return b_a*k_e*(_max(h, f_e/N_tp) + _max(h, 2*f_e/N_tp))*_min(32768, T_b)
 
 
-def engine_profile_peak(c_moe, prefill_workspace, sampler_logits, fused_moe_workspace):
+def engine_profile_peak(c_moe, prefill_workspace, engine_sampler_run, fused_moe_workspace):
     """peak of the engine's dummy run: a forward pass over T_b tokens (the prefill working set at B s = T_b), then the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1)"""
-    return c_moe*fused_moe_workspace + _max(prefill_workspace, sampler_logits)
+    return c_moe*fused_moe_workspace + _max(engine_sampler_run, prefill_workspace)
+
+
+def engine_load_extra(L, h, n_h, d_h, n_e, V, c_kv, d_r, L_r, L_n, f_e, n_s, f_s, m_g, t_w, L_e, L_d, f_x, q_a, q_m, q_e, q_s, b_w, b_q, b_a, N_tp, L_s, e_kv, c_al, s_p):
+    """what the engine's weights hold beyond their bytes once loaded: the allocator's rounding of each large weight tensor, the padded rows of the vocabulary and the rotary embedding's cos/sin cache (where the engine counts them, c_al = 1)"""
+    return c_al*(b_a*s_p*((d_r) if (c_kv > 0) else (d_h)) + (2 - t_w)*(b_w*h*((64*_ceil_div(V, 64)) // (N_tp)) + ((-b_w*h*((64*_ceil_div(V, 64)) // (N_tp)) + 2097152*_ceil_div(b_w*h*((64*_ceil_div(V, 64)) // (N_tp)), 2097152)) if (b_w*h*((64*_ceil_div(V, 64)) // (N_tp)) >= 10485760) and (b_w*h*((64*_ceil_div(V, 64)) // (N_tp)) - 2097152*_ceil_div(b_w*h*((64*_ceil_div(V, 64)) // (N_tp)), 2097152) >= -1048576) else (0)) - V*b_w*h/N_tp) + L_s*(L_d*(((-h*(b_w + q_m*(b_q - b_w))*((f_x) // (N_tp)) + 2097152*_ceil_div(h*(b_w + q_m*(b_q - b_w))*((f_x) // (N_tp)), 2097152)) if (h*(b_w + q_m*(b_q - b_w))*((f_x) // (N_tp)) >= 10485760) and (h*(b_w + q_m*(b_q - b_w))*((f_x) // (N_tp)) - 2097152*_ceil_div(h*(b_w + q_m*(b_q - b_w))*((f_x) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*(b_w + q_m*(b_q - b_w))*(m_g - 1)*((f_x) // (N_tp)) + 2097152*_ceil_div(h*(b_w + q_m*(b_q - b_w))*(m_g - 1)*((f_x) // (N_tp)), 2097152)) if (h*(b_w + q_m*(b_q - b_w))*(m_g - 1)*((f_x) // (N_tp)) >= 10485760) and (h*(b_w + q_m*(b_q - b_w))*(m_g - 1)*((f_x) // (N_tp)) - 2097152*_ceil_div(h*(b_w + q_m*(b_q - b_w))*(m_g - 1)*((f_x) // (N_tp)), 2097152) >= -1048576) else (0))) + L_e*(((-h*(b_w + q_s*(b_q - b_w))*((f_s*n_s) // (N_tp)) + 2097152*_ceil_div(h*(b_w + q_s*(b_q - b_w))*((f_s*n_s) // (N_tp)), 2097152)) if (h*(b_w + q_s*(b_q - b_w))*((f_s*n_s) // (N_tp)) >= 10485760) and (h*(b_w + q_s*(b_q - b_w))*((f_s*n_s) // (N_tp)) - 2097152*_ceil_div(h*(b_w + q_s*(b_q - b_w))*((f_s*n_s) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*n_e*(b_w + q_e*(b_q - b_w))*((f_e) // (N_tp)) + 2097152*_ceil_div(h*n_e*(b_w + q_e*(b_q - b_w))*((f_e) // (N_tp)), 2097152)) if (h*n_e*(b_w + q_e*(b_q - b_w))*((f_e) // (N_tp)) >= 10485760) and (h*n_e*(b_w + q_e*(b_q - b_w))*((f_e) // (N_tp)) - 2097152*_ceil_div(h*n_e*(b_w + q_e*(b_q - b_w))*((f_e) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*(b_w + q_s*(b_q - b_w))*(m_g - 1)*((f_s*n_s) // (N_tp)) + 2097152*_ceil_div(h*(b_w + q_s*(b_q - b_w))*(m_g - 1)*((f_s*n_s) // (N_tp)), 2097152)) if (h*(b_w + q_s*(b_q - b_w))*(m_g - 1)*((f_s*n_s) // (N_tp)) >= 10485760) and (h*(b_w + q_s*(b_q - b_w))*(m_g - 1)*((f_s*n_s) // (N_tp)) - 2097152*_ceil_div(h*(b_w + q_s*(b_q - b_w))*(m_g - 1)*((f_s*n_s) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*n_e*(b_w + q_e*(b_q - b_w))*(m_g - 1)*((f_e) // (N_tp)) + 2097152*_ceil_div(h*n_e*(b_w + q_e*(b_q - b_w))*(m_g - 1)*((f_e) // (N_tp)), 2097152)) if (h*n_e*(b_w + q_e*(b_q - b_w))*(m_g - 1)*((f_e) // (N_tp)) >= 10485760) and (h*n_e*(b_w + q_e*(b_q - b_w))*(m_g - 1)*((f_e) // (N_tp)) - 2097152*_ceil_div(h*n_e*(b_w + q_e*(b_q - b_w))*(m_g - 1)*((f_e) // (N_tp)), 2097152) >= -1048576) else (0))) + (L - L_n - L_r)*((0) if (c_kv > 0) else (((-h*(b_w + q_a*(b_q - b_w))*(d_h*((n_h) // (N_tp)) + e_kv) + 2097152*_ceil_div(h*(b_w + q_a*(b_q - b_w))*(d_h*((n_h) // (N_tp)) + e_kv), 2097152)) if (h*(b_w + q_a*(b_q - b_w))*(d_h*((n_h) // (N_tp)) + e_kv) >= 10485760) and (h*(b_w + q_a*(b_q - b_w))*(d_h*((n_h) // (N_tp)) + e_kv) - 2097152*_ceil_div(h*(b_w + q_a*(b_q - b_w))*(d_h*((n_h) // (N_tp)) + e_kv), 2097152) >= -1048576) else (0)) + ((-d_h*h*(b_w + q_a*(b_q - b_w))*((n_h) // (N_tp)) + 2097152*_ceil_div(d_h*h*(b_w + q_a*(b_q - b_w))*((n_h) // (N_tp)), 2097152)) if (d_h*h*(b_w + q_a*(b_q - b_w))*((n_h) // (N_tp)) >= 10485760) and (d_h*h*(b_w + q_a*(b_q - b_w))*((n_h) // (N_tp)) - 2097152*_ceil_div(d_h*h*(b_w + q_a*(b_q - b_w))*((n_h) // (N_tp)), 2097152) >= -1048576) else (0)))))/L)
 
 
 def serve_budget(M_gpu, u):
@@ -469,9 +479,9 @@ def serve_budget(M_gpu, u):
     return M_gpu*u
 
 
-def kv_available(M_nt, M_cg, weights, engine_profile_peak, serve_budget):
-    """memory left for the KV cache: the budget minus the weights, the profiled peak, memory outside PyTorch and CUDA graphs"""
-    return -M_cg - M_nt - engine_profile_peak + serve_budget - weights
+def kv_available(M_nt, M_cg, weights, engine_profile_peak, engine_load_extra, serve_budget):
+    """memory left for the KV cache: the budget minus the weights as loaded, the profiled peak, memory outside PyTorch and CUDA graphs"""
+    return -M_cg - M_nt - engine_load_extra - engine_profile_peak + serve_budget - weights
 
 
 def recurrent_page(e_r, b_a, N_tp):

@@ -6,7 +6,41 @@ import sympy as sp
 
 from .cache import e_kv
 from .core import CeilDiv, FloorDiv, define, sym
-from .inputs import N_tp, V, b_a, b_kv, e_r, f_e, h, k_e, s, w, w_c
+from .inputs import (
+    L,
+    L_d,
+    L_e,
+    L_n,
+    L_r,
+    L_s,
+    N_tp,
+    V,
+    b_a,
+    b_kv,
+    b_q,
+    b_w,
+    c_kv,
+    d_h,
+    d_r,
+    e_r,
+    f_e,
+    f_s,
+    f_x,
+    h,
+    k_e,
+    m_g,
+    n_e,
+    n_h,
+    n_s,
+    q_a,
+    q_e,
+    q_m,
+    q_s,
+    s,
+    t_w,
+    w,
+    w_c,
+)
 from .phases import M_P, M_W
 
 # --- serving: how an inference engine sizes its paged KV cache (vLLM V1) ---------------------
@@ -19,7 +53,29 @@ T_b = sym(
     integer=True,
 )
 N_s = sym("N_s", r"N_{\mathrm{seq}}", "sequences sampled in one step (max_num_seqs)", integer=True)
-l_s = sym("l_s", r"\lambda_s", "bytes the sampler holds per logit")
+l_s = sym(
+    "l_s",
+    r"\lambda_s",
+    "bytes the sampler holds per logit beside the logits in the model's dtype (FP32 copies)",
+)
+c_h = sym(
+    "c_h",
+    "c_h",
+    "1 when the engine's sampler runs while the forward pass's hidden states are still held, "
+    "0 when the engine's fitted memory terms hold them",
+    integer=True,
+)
+n_tk = sym(
+    "n_tk",
+    r"n_{\mathrm{tk}}",
+    "rows of the engine's top-k/top-p buffer, one FP32 row of the vocabulary per rows' program",
+    integer=True,
+)
+M_blas = sym(
+    "M_blas",
+    r"M_{\mathrm{BLAS}}",
+    "cuBLAS workspace PyTorch allocates at the first matrix product of the profiling run",
+)
 M_nt = sym(
     "M_nt",
     r"M_{\mathrm{nt}}",
@@ -50,12 +106,41 @@ c_moe = sym(
     integer=True,
 )
 N_r = sym("N_r", r"N_{\mathrm{req}}", "requests to hold at once", integer=True)
+c_al = sym(
+    "c_al",
+    r"c_{\mathrm{al}}",
+    "1 when the engine's loaded weights are counted as allocated (allocator rounding, rotary "
+    "cache, padded vocabulary), 0 when the engine's fitted memory terms hold them",
+    integer=True,
+)
+s_p = sym(
+    "s_p",
+    "s_p",
+    "positions the rotary embedding's cos/sin cache holds (the model's context window)",
+    integer=True,
+)
 
 define(
     "sampler_logits",
     r"M_{\Lambda s}",
-    N_s * V * l_s,
-    "logits and sampling buffers of one step over N_s sequences",
+    N_s * V * (b_a + l_s),
+    "logits of one step over N_s sequences in the model's dtype and the sampler's FP32 copies",
+)
+# vLLM 0.17-0.19's profiling run (gpu_model_runner.profile_run, _dummy_sampler_run; sampler.py,
+# ops/topk_topp_sampler.py, ops/topk_topp_triton.py): the dummy forward pass's hidden states
+# (T_b rows) and the N_s rows taken from them stay referenced while the sampler runs on a
+# random copy of those rows; the sampler casts the logits to FP32 and, for the dummy top-k and
+# top-p, the Triton kernel masks them in place with a cached FP32 buffer of one vocabulary row
+# per program (min(SMs, N_s) programs, rounded as the kernel does), then holds FP32
+# probabilities and FP32 exponential noise beside them. The first matrix product also makes
+# PyTorch allocate its cuBLAS workspace (CublasHandlePool.cpp), which stays allocated.
+define(
+    "engine_sampler_run",
+    r"M_{\mathrm{samp}}",
+    c_h * (T_b + 2 * N_s) * h * b_a + sp.Symbol("sampler_logits") + n_tk * V * 4 + M_blas,
+    "memory the engine's dummy sampler run holds: the forward pass's hidden states and the "
+    "sampled rows (where the engine keeps them), the logits and the sampler's FP32 copies, the "
+    "top-k/top-p buffer and the cuBLAS workspace",
 )
 # vLLM's fused-MoE experts (TritonExperts.workspace_shapes in fused_moe/experts/triton_moe.py,
 # FusedMoEModularKernel in modular_kernel.py): for M = min(tokens, VLLM_FUSED_MOE_CHUNK_SIZE)
@@ -78,18 +163,82 @@ define(
 define(
     "engine_profile_peak",
     r"M_{\mathrm{prof}}",
-    sp.Max(M_P, sp.Symbol("sampler_logits")) + c_moe * sp.Symbol("fused_moe_workspace"),
+    sp.Max(M_P, sp.Symbol("engine_sampler_run")) + c_moe * sp.Symbol("fused_moe_workspace"),
     "peak of the engine's dummy run: a forward pass over T_b tokens (the prefill working set "
     "at B s = T_b), then the sampler over N_s sequences, both beside the fused-MoE workspace "
     "of a MoE model where the engine keeps it (c_moe = 1)",
+)
+# PyTorch's caching allocator (c10/cuda/CUDACachingAllocator.cpp get_allocation_size and
+# should_split, constants in c10/core/AllocatorConfig.h): a tensor of 10 MiB or more gets a new
+# segment rounded up to 2 MiB, and the rest of that segment stays with the tensor, counted as
+# allocated, unless it is over 1 MiB. vLLM creates the weights one tensor after the other while
+# it loads a model, so each large weight tensor keeps that rest.
+_MIB = 2**20
+
+
+def _allocator_rounding(tensor: sp.Expr) -> sp.Expr:
+    """Bytes the caching allocator keeps beside a new tensor of ``tensor`` bytes."""
+    segment = 2 * _MIB * CeilDiv(tensor, 2 * _MIB)
+    return sp.Piecewise(
+        (segment - tensor, (tensor >= 10 * _MIB) & (segment - tensor <= _MIB)), (0, True)
+    )
+
+
+def _format(flag: sp.Symbol) -> sp.Expr:
+    """Bytes per weight of a part the checkpoint may ship quantized (``flag`` 1 or 0)."""
+    return b_w + flag * (b_q - b_w)
+
+
+# One GPU's weight tensors as vLLM builds them: the fused QKV and output projections of an
+# attention layer (its keys and values those of the KV cache, e_kv per token), the fused
+# gate-and-up and down projections of a dense MLP, of the shared experts and of all routed
+# experts together (FusedMoE's w13 and w2), the token embedding and LM head with the
+# vocabulary padded to a multiple of 64 (VocabParallelEmbedding). MLA's projections and
+# recurrent layers are left out.
+_queries = FloorDiv(n_h, N_tp) * d_h
+_attention = _allocator_rounding((_queries + e_kv) * h * _format(q_a))
+_attention += _allocator_rounding(_queries * h * _format(q_a))
+
+
+def _mlp(width: sp.Expr, flag: sp.Symbol, copies: sp.Expr = 1) -> sp.Expr:
+    """Allocator rounding of an MLP's fused gate-and-up and down projections."""
+    inner = FloorDiv(width, N_tp) * h * copies * _format(flag)
+    return _allocator_rounding((m_g - 1) * inner) + _allocator_rounding(inner)
+
+
+_padded_vocabulary = 64 * CeilDiv(V, 64)
+_embedding = FloorDiv(_padded_vocabulary, N_tp) * h * b_w
+define(
+    "engine_load_extra",
+    r"M_{W,\mathrm{load}}",
+    c_al
+    * (
+        (
+            (L - L_r - L_n) * sp.Piecewise((0, c_kv > 0), (_attention, True))
+            + L_d * _mlp(f_x, q_m)
+            + L_e * (_mlp(f_e, q_e, n_e) + _mlp(n_s * f_s, q_s))
+        )
+        * L_s
+        / L
+        + (2 - t_w) * (_allocator_rounding(_embedding) + (_embedding - V * h * b_w / N_tp))
+        + s_p * sp.Piecewise((d_r, c_kv > 0), (d_h, True)) * b_a
+    ),
+    "what the engine's weights hold beyond their bytes once loaded: the allocator's rounding "
+    "of each large weight tensor, the padded rows of the vocabulary and the rotary "
+    "embedding's cos/sin cache (where the engine counts them, c_al = 1)",
 )
 define("serve_budget", r"M_{\mathrm{req}}", u * M_gpu, "memory the engine may use on one GPU")
 define(
     "kv_available",
     r"M_{KV,\mathrm{avail}}",
-    sp.Symbol("serve_budget") - M_W - sp.Symbol("engine_profile_peak") - M_nt - M_cg,
-    "memory left for the KV cache: the budget minus the weights, the profiled peak, memory "
-    "outside PyTorch and CUDA graphs",
+    sp.Symbol("serve_budget")
+    - M_W
+    - sp.Symbol("engine_load_extra")
+    - sp.Symbol("engine_profile_peak")
+    - M_nt
+    - M_cg,
+    "memory left for the KV cache: the budget minus the weights as loaded, the profiled peak, "
+    "memory outside PyTorch and CUDA graphs",
 )
 define(
     "recurrent_page",

@@ -17,7 +17,7 @@
   const int = (x) => BigInt(x);
   /** A number of the engine's row with its Python type: an int as a BigInt. */
   const number = (key) => (data.serving.floats.includes(key) ? E[key] : int(E[key]));
-  const BUDGET = ["weights", "prefill_workspace", "fused_moe_workspace", "sampler_logits", "engine_profile_peak", "serve_budget"];
+  const BUDGET = ["weights", "engine_load_extra", "prefill_workspace", "fused_moe_workspace", "sampler_logits", "engine_sampler_run", "engine_profile_peak", "serve_budget"];
   const CACHE = ["kv_page", "kv_blocks", "kv_tokens", "blocks_per_request", "max_concurrency"];
 
   /** ``_groups``: vLLM's KV-cache groups: one of every layer when all attend alike, else
@@ -120,6 +120,20 @@
     return low;
   }
 
+  /** ``_sampler_device``: rows of the Triton top-k/top-p kernel's cached buffer (min(SMs,
+   * rows) programs, rounded up to a power of two, at most the SMs; from 8 rows) and the cuBLAS
+   * workspace; a row without sampler_devices holds them in its fitted terms. */
+  function samplerDevice(gpu, seqs) {
+    if (!("sampler_devices" in E)) return { n_tk: 0n, M_blas: 0n };
+    const entry = E.sampler_devices.find((d) => d.gpu === gpu.id) || E.sampler_device_default;
+    const units = int(entry.multiprocessors);
+    const programs = rt.$min(units, seqs);
+    // Python's 1 << (programs - 1).bit_length()
+    const bits = programs > 1n ? (programs - 1n).toString(2).length : 0;
+    const rows = seqs >= 8n ? rt.$min(1n << BigInt(bits), units) : 0n;
+    return { n_tk: rows, M_blas: int(entry.cublas_workspace_bytes) };
+  }
+
   /** ``_cache``: blocks, tokens, concurrency and the longest request. */
   function cache(m, values, maxModelLen, auto) {
     values = engine.evaluate(CACHE, Object.assign({}, values, { s: m.max_context }));
@@ -211,9 +225,13 @@
       s_b: blocks,
       M_gpu: total,
       u: util,
-      l_s: number("sampler_bytes_per_logit"),
+      l_s: number("sampler_fp32_bytes_per_logit"),
+      c_h: int(E.sampler_hidden_states),
       c_moe: int(E.fused_moe_workspace),
+      c_al: int(E.loaded_weights),
+      s_p: m.max_context,
     });
+    Object.assign(values, samplerDevice(gpu, values.N_s));
     const graphs = o.cudagraph_memory === null ? int(E.cudagraph_bytes) : o.cudagraph_memory;
     if (typeof graphs !== "bigint" || graphs < 0n) {
       throw engine.invalidValue(
@@ -235,7 +253,7 @@
     }
     return Object.assign(cache(m, values, s.max_model_len, o.max_model_len === "auto"), {
       budget_bytes: engine.toInt(values.serve_budget),
-      weights_bytes: engine.toInt(values.weights),
+      weights_bytes: engine.toInt(rt.$add(values.weights, values.engine_load_extra)),
       profile_peak_bytes: engine.toInt(values.engine_profile_peak),
       non_torch_bytes: values.M_nt,
     });
