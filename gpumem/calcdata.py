@@ -177,6 +177,7 @@ def offload_tables() -> dict[str, object]:
         "max_context": modelspec.MAX_CONTEXT,
         "sliding_families": offload.SLIDING_FAMILIES,
         "chunked_families": offload.CHUNKED_FAMILIES,
+        "kept_state_families": offload.KEPT_STATE_FAMILIES,
         "recurrent_state_bytes": offload.RECURRENT_STATE_BYTES,
         "size_units": UNITS,
     }

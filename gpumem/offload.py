@@ -211,6 +211,9 @@ def layer_devices(n_layers: int, ngl: int, split: Sequence[float]) -> list[int]:
 #: whole context. Llama 4's chunked layers use the same cache, the chunk as window.
 SLIDING_FAMILIES = ("gemma2", "gemma3", "gemma3_text", "gpt_oss")
 CHUNKED_FAMILIES = ("llama4", "llama4_text")
+#: Families whose graph marks the last layer's output as a graph output (``res->t_h_nextn`` in
+#: src/models/openai-moe.cpp), which ggml's allocator never frees: the logits go above it.
+KEPT_STATE_FAMILIES = ("gpt_oss",)
 #: Bytes per value of a recurrent layer's state: llama.cpp keeps it in F32 whatever -ctk/-ctv
 #: (recurrent_type_k/v = GGML_TYPE_F32 in llama_model::create_memory).
 RECURRENT_STATE_BYTES = 4
@@ -344,6 +347,7 @@ def _evaluate(
                     n_e=spec.n_experts,
                     k_e=spec.n_experts_active,
                     a_sh=int(spec.n_shared_experts > 0),
+                    a_kp=int(spec.family in KEPT_STATE_FAMILIES),
                 )
             )
             if busy

@@ -12,6 +12,11 @@ n_u = sym("n_u", r"n_{\mathrm{ub}}", "tokens of one micro-batch (llama.cpp -ub)"
 o_L = sym("o_L", r"o_{\mathrm{out}}", "1 on the device that holds the output layer, else 0")
 a_fa = sym("a_fa", r"a_{\mathrm{FA}}", "1 with flash attention (-fa on), else 0")
 a_sh = sym("a_sh", r"a_{\mathrm{sh}}", "1 for a mixture of experts with a shared expert, else 0")
+a_kp = sym(
+    "a_kp",
+    r"a_{\mathrm{keep}}",
+    "1 where llama.cpp's graph keeps the last layer's output to the end (gpt-oss), else 0",
+)
 W_rd = sym("W_rd", r"W_{\mathrm{read}}", "weight bytes one device reads per generated token")
 M_Kd = sym("M_Kd", r"M_{KV,d}", "KV-cache bytes held on one device")
 t_tok = sym("t_tok", r"t_{\mathrm{tok}}", "seconds per generated token, summed over devices")
@@ -81,23 +86,39 @@ define(
 
 # The compute buffer is ggml-alloc's high-water mark over llama.cpp's worst-case graph
 # (ggml/src/ggml-alloc.c: tensors placed in graph order, best fit among freed blocks, freed
-# after their last use, element-wise ops done in place). Two moments decide it. At the end, the
-# FP32 logits of every token are placed above the last hidden state; in a mixture of experts
-# with a shared expert (src/models/qwen2moe.cpp) that state is the sum of the routed experts,
-# placed while their k_e stacked outputs [h, k_e, n_u] are still live, above the router's
-# 2 n_e + k_e values per token, three hidden states and the shared expert's one-value gate,
-# and kept in place by the in-place adds and the final norm up to the LM head.
+# after their last use unless flagged as graph outputs, element-wise ops done in place; a
+# tensor no freed block holds goes at the end of the highest live one). Two moments decide it.
+# At the end, the FP32 logits of every token are placed above the live tensors: the token
+# embeddings' input and the final norm's output (two hidden states). In a mixture of experts
+# with a shared expert (src/models/qwen2moe.cpp) the last hidden state is the sum of the routed
+# experts, placed while their k_e stacked outputs [h, k_e, n_u] are still live, above the
+# router's 2 n_e + k_e values per token, three hidden states and the shared expert's one-value
+# gate, and kept in place by the in-place adds and the final norm up to the LM head. gpt-oss
+# (src/models/openai-moe.cpp) marks the last layer's output as a graph output (t_h_nextn), so
+# it is never freed and the logits go above it. Without flash attention that output is the
+# routed experts' sum, placed above their stacked outputs, which took the block the FFN input's
+# norm and the freed gate and up projections left, above the router's values and the residual
+# stream; with flash attention the sum takes a freed block lower down, and only the kept
+# hidden state itself is added.
 define(
     "llamacpp_compute_buffer",
     r"M_{\mathrm{cb}}^{\mathrm{llama.cpp}}",
     sp.Max(
-        4 * n_u * (o_L * V + 2 * h + a_sh * ((2 + k_e) * h + 2 * n_e + k_e + 1)),
+        4
+        * n_u
+        * (
+            o_L * (V + a_kp * (h + (1 - a_fa) * (k_e * h + 2 * n_e + k_e)))
+            + 2 * h
+            + a_sh * ((2 + k_e) * h + 2 * n_e + k_e + 1)
+        ),
         (1 - a_fa) * 4 * n_u * s * (n_h + 1) + 22 * n_u * h,
     ),
     "compute buffer llama.cpp reserves for its worst-case micro-batch of n_u = min(context, "
     "-ub) tokens, the larger of two moments: the end of the graph (FP32 logits of every token "
     "where the output layer is, above two FP32 hidden states per token, or with a shared "
-    "expert above the routed experts' stacked outputs and their sum) and, without flash "
-    "attention, the FP32 scores of every head over the s cells with the FP32 mask (5.5 hidden "
-    "states per token beside them)",
+    "expert above the routed experts' stacked outputs and their sum, or where the last "
+    "layer's output is kept above it, and without flash attention above the routed experts' "
+    "stacked outputs and the router's values) and, without flash attention, the FP32 scores "
+    "of every head over the s cells with the FP32 mask (5.5 hidden states per token beside "
+    "them)",
 )
