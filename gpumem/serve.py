@@ -514,7 +514,9 @@ def check_log(row: dict) -> LogCheck:
     printed = logged.get("available_kv_gib")
     exact = None
     if printed and printed > 0:
-        exact = capacity(row["catalog_model"], int(printed * 2**30), **launch).kv_tokens
+        exact = capacity(
+            row["catalog_model"], int(printed * 2**30), dtype=row.get("catalog_dtype"), **launch
+        ).kv_tokens
     return LogCheck(
         log=row["id"],
         split=row["split"],

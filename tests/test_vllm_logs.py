@@ -30,12 +30,16 @@ ROWS = logs()
 def _per_rank_bytes_per_token(row: dict) -> int:
     layers, kv_heads, head_dim = LAYERS_KV_HEADS_HEAD_DIM[row["model"]]
     tp, pp = row["tensor_parallel_size"], row.get("pipeline_parallel_size", 1)
-    return -(-layers // pp) * 2 * max(1, kv_heads // tp) * head_dim * 2
+    # an FP8 cache keeps 1 byte a value; --dtype float32 keeps the cache in FP32
+    args = row["args"]
+    value = 1 if args["kv_cache_dtype"] == "fp8" else 4 if args.get("dtype") == "float32" else 2
+    return -(-layers // pp) * 2 * max(1, kv_heads // tp) * head_dim * value
 
 
 #: Models with sliding-window layers: those form KV-cache groups of their own, so the printed
 #: concurrency is not tokens / max_model_len (tests/test_serve.py checks it from the groups).
 SLIDING = {
+    "google/gemma-2-2b-it",
     "google/gemma-2-9b-it",
     "google/gemma-2-27b-it",
     "google/gemma-3-4b-it",
