@@ -261,7 +261,15 @@ def _add_workload_options(p: argparse.ArgumentParser, lists: bool) -> None:
             "with their scales and the rest in --dtype (default: every weight in --dtype)"
         ),
     )
-    g.add_argument("--attention", help=_("flash (fused, default) or eager"))
+    g.add_argument(
+        "--attention",
+        help=_(
+            "flash (a fused kernel, default), eager, or math: PyTorch sdpa's math kernel "
+            "(inference only; FP32 scores and probabilities), which PyTorch runs when no fused "
+            "kernel takes the shapes, dtype or mask (on the CPU: value heads narrower than "
+            "query heads, as in DeepSeek's latent attention) or when it is forced"
+        ),
+    )
     g.add_argument(
         "--logits", help=_("inference: keep logits of the 'last' position (default) or 'all'")
     )

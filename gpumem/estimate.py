@@ -366,7 +366,8 @@ def _activation_inputs(m: ModelSpec, w: Workload, b_a: float) -> dict[str, float
         "i_h": _bytes(work["h"], b_a),
         "i_f": _bytes(work["f"], b_a),
         "i_r": _bytes(work.get("routed", {}), b_a),
-        "i_s": 0.0 if w.attention == "flash" else _bytes(work["scores"], b_a),
+        "i_s": _bytes(work["scores"], b_a) if w.attention == "eager" else 0.0,
+        "i_p": 4.0 if w.attention == "math" else 0.0,  # sdpa's math kernel works in FP32
     }
 
 

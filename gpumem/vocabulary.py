@@ -81,6 +81,7 @@ WORKLOAD_OPTIONS = {
     ("checkpointing", "selective"): N_("selective recomputation"),
     ("attention", "flash"): N_("fused attention"),
     ("attention", "eager"): N_("eager attention"),
+    ("attention", "math"): N_("sdpa's math kernel"),
     ("logits", "last"): N_("logits of the last position"),
     ("logits", "all"): N_("logits of all positions"),
 }

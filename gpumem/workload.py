@@ -14,7 +14,7 @@ from .precision import get_format
 MODES = ("inference", "training")
 PRECISIONS = ("mixed", "pure", "amp")
 CHECKPOINTING = ("none", "full", "selective")
-ATTENTION = ("flash", "eager")
+ATTENTION = ("flash", "eager", "math")
 LOGITS = ("last", "all")
 #: Fields that apply to training only.
 TRAINING_ONLY = (
@@ -131,7 +131,10 @@ class Workload(Record):
         Training only: ``"none"``, ``"full"`` (keep each layer's input, recompute the rest) or
         ``"selective"`` (recompute the attention scores only).
     attention
-        ``"flash"`` (fused kernel, no score matrix) or ``"eager"`` (materialises the scores).
+        ``"flash"`` (fused kernel, no score matrix), ``"eager"`` (materialises the scores) or,
+        at inference, ``"math"`` (sdpa's math kernel: FP32 scores and probabilities, FP32
+        copies of half-precision inputs; what PyTorch runs when no fused kernel takes the
+        shapes, e.g. on the CPU value heads narrower than the query heads).
     logits
         Inference only: keep logits of the ``"last"`` position or of ``"all"`` positions.
     lora_rank
@@ -277,6 +280,12 @@ class Workload(Record):
         self._check_lora()
         if self.fsdp:
             self._check_fsdp()
+        if self.attention == "math":
+            raise InvalidValueError(
+                "attention",
+                self.attention,
+                Text("flash or eager in training (the math kernel is modelled at inference only)"),
+            )
         if self.logits is not None:
             raise InvalidValueError(
                 "logits", self.logits, Text("nothing in training (all are kept)")

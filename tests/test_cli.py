@@ -56,6 +56,23 @@ def test_estimate_lora_targets(capsys) -> None:
     assert code == 2 and err.startswith("gpumem: error: unknown lora_targets 'qproj'")
 
 
+def test_estimate_math_attention(capsys) -> None:
+    argv = ("estimate", "deepseek-v2-lite", "--seq", "8192", "--json")
+    code, out, _ = run(capsys, *argv, "--attention", "math")
+    _, fused, _ = run(capsys, *argv)
+    assert code == 0
+    assert json.loads(out)["workload"]["attention"] == "math"
+    # 2 x 16 heads x 8,192^2 FP32 scores and probabilities, at least
+    grown = json.loads(out)["tensor_bytes"] - json.loads(fused)["tensor_bytes"]
+    assert grown > 2 * 16 * 8192**2 * 4 - 2 * 10**9
+    code, _, err = run(capsys, "estimate", "llama-2-7b", "--attention", "sdpa")
+    assert code == 2 and err.startswith("gpumem: error:")
+    assert "'sdpa'" in err and "flash, eager, math" in err
+    training = ("--mode", "training", "--attention", "math")
+    code, _, err = run(capsys, "estimate", "llama-2-7b", *training)
+    assert code == 2 and "'math'" in err and "flash or eager in training" in err
+
+
 def test_estimate_json(capsys) -> None:
     code, out, _ = run(
         capsys,

@@ -410,13 +410,55 @@ def test_new_tokens_peak_is_the_last_decoding_step() -> None:
 def test_latent_attention_decompresses_the_cache_at_each_step() -> None:
     # DeepSeek-V2-Lite, 8,192 tokens at the last step: kv_b_proj turns each cached latent into
     # 16 heads x (128 + 128) values and the keys are assembled as 16 x 192, in BF16; the cache
-    # grows by a copy of one layer's 512-wide latents; the residual stream (4 x 2,048) and the
-    # copies for 6 routed experts (3 x 6 x 2,048) of the one new token, 2 bytes each.
+    # grows by a copy of one layer's 512-wide latents; the residual stream (4 x 2,048) of the
+    # one new token, 2 bytes each (the copies for routed experts exist only in the MoE block,
+    # after attention).
     e = estimate("deepseek-v2-lite", seq=8188, new_tokens=4, **BARE)
     expanded = 8192 * 16 * (256 + 192) * 2
     grown = 8192 * 512 * 2
-    token = 2 * (4 * 2048 + 3 * 6 * 2048)
+    token = 2 * 4 * 2048
     assert formula_values(e.model, e.workload)["decode_workspace"] == expanded + grown + token
+
+
+def test_math_kernel_keeps_fp32_scores_and_probabilities() -> None:
+    # DeepSeek-V2-Lite, a 1 x 8,192 BF16 prompt on sdpa's math kernel (attention.cpp,
+    # _scaled_dot_product_attention_math), per layer at its softmax: 16 heads x 8,192^2 FP32
+    # scores and as many FP32 probabilities; the (8,192, 8,192) FP32 causal mask; per token the
+    # BF16 query it was given (16 x 192 x 2) with its FP32 copy and the scaled query
+    # (2 x 16 x 192 x 4), the FP32 copies of keys and values (16 x (192 + 128) x 4); and what
+    # the layer holds around it: the keys and values expanded from the latents
+    # (16 x (256 + 192) x 2) and the residual stream (4 x 2,048 x 2).
+    s, heads = 8192, 16
+    scores = 2 * heads * s * s * 4
+    mask = s * s * 4
+    token = heads * 192 * 2 + 2 * heads * 192 * 4 + heads * 320 * 4 + heads * 448 * 2 + 8 * 2048
+    e = estimate("deepseek-v2-lite", seq=s, attention="math", **BARE)
+    assert e.components["prefill_workspace"] == scores + mask + s * token
+    # the fused default keeps none of it: the MLP's temporaries are the layer's peak
+    fused = estimate("deepseek-v2-lite", seq=s, **BARE)
+    assert fused.components["prefill_workspace"] < scores / 5
+
+
+def test_math_kernel_at_a_decoding_step() -> None:
+    # One new token over 8,192 cached in FP32 (Llama-3.1-8B, 32 heads of 128, 8 KV heads):
+    # the scores next to the keys scaled for QK^T (32 x 8,192 x (1 + 128) x 4), the FP32 copies
+    # of the 8 KV heads' keys and values and their repetition to 32 heads (enable_gqa); no
+    # mask. The query: its BF16 input, its FP32 copy and the scaled one.
+    e = estimate("llama-3.1-8b", seq=8191, new_tokens=1, attention="math", **BARE)
+    fused = estimate("llama-3.1-8b", seq=8191, new_tokens=1, **BARE)
+    s = 8192
+    kernel = 32 * s * 129 * 4 + s * (8 + 32) * 256 * 4 + 32 * 128 * (2 + 8)
+    values = formula_values(e.model, e.workload)
+    grown = s * 8 * 128 * 2  # one layer's keys copied as the cache grows, as with flash
+    assert values["decode_workspace"] == grown + 2 * 4 * 4096 + kernel
+    assert (
+        formula_values(fused.model, fused.workload)["decode_workspace"] < values["decode_workspace"]
+    )
+
+
+def test_math_kernel_is_modelled_at_inference_only() -> None:
+    with pytest.raises(InvalidValueError, match="attention 'math'.*flash or eager in training"):
+        estimate("llama-3.1-8b", mode="training", attention="math")
 
 
 def test_new_tokens_must_fit_the_context_window() -> None:

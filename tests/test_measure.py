@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from gpumem.measure.build import build_model, fake_mode  # noqa: E402
-from gpumem.measure.run import measure  # noqa: E402
+from gpumem.measure.run import measure, sdpa_kernel  # noqa: E402
 from gpumem.measure.scenarios import (  # noqa: E402
     Scenario,
     default_grid,
@@ -104,6 +104,45 @@ def test_fake_equals_real_past_the_window(arch: str, sc: Scenario) -> None:
         # all 64 positions still cached after the prompt, not the window's 16: 2 layers x
         # (K, V) x 2 sequences x 2 KV heads x 64 x 16 values x 2 bytes
         assert fake["kv_cache_bytes"] == 2 * 2 * 2 * 2 * 64 * 16 * 2
+
+
+# Multi-head latent attention (DeepSeek-V2) with value heads (16) narrower than its query and
+# key heads (16 + 8): PyTorch's CPU kernels fuse none of it, so sdpa runs its math kernel.
+MLA = dict(
+    TINY["llama"],
+    model_type="deepseek_v2",
+    num_key_value_heads=4,
+    kv_lora_rank=32,
+    q_lora_rank=None,
+    qk_nope_head_dim=16,
+    qk_rope_head_dim=8,
+    v_head_dim=16,
+    moe_intermediate_size=32,
+    n_routed_experts=4,
+    num_experts_per_tok=2,
+    n_shared_experts=1,
+    first_k_dense_replace=1,
+    topk_method="greedy",
+    n_group=1,
+    topk_group=1,
+)
+
+
+@pytest.mark.parametrize("sc", SCENARIOS[:2], ids=Scenario.label)
+def test_math_kernel_is_recorded_and_fake_equals_real(sc: Scenario) -> None:
+    fake, real = _measure(MLA, sc, True), _measure(MLA, sc, False)
+    assert fake == real
+    assert fake["attention"] == "math"
+    assert "attention" not in _measure(TINY["llama"], sc, True)  # the fused kernel: unsaid
+
+
+def test_sdpa_kernel_is_torchs_choice() -> None:
+    q = torch.zeros(1, 4, 8, 24, dtype=torch.bfloat16)
+    v = torch.zeros(1, 4, 8, 16, dtype=torch.bfloat16)
+    assert sdpa_kernel(q, q, v, is_causal=True) == "math"  # value heads narrower
+    assert sdpa_kernel(q, q, q, is_causal=True) == "flash_attention"
+    with fake_mode():  # fake tensors: asked on real stand-ins, not the meta answer
+        assert sdpa_kernel(*(torch.zeros(2, 4, 4096, 24),) * 3) == "flash_attention"
 
 
 def test_train_record_is_consistent() -> None:

@@ -52,6 +52,9 @@ CONVENTIONS = [
     "AMP: fp32 weights, torch.autocast(bfloat16); parameter_copy_bytes counts the bf16 weight"
     " copies autocast makes, per phase.",
     "Models whose record names an attn_implementation (Gemma 2: eager) were built with it.",
+    "Scenarios that name an attention ran sdpa's math kernel (torch._fused_sdp_choice on"
+    " each call; on the CPU no fused kernel takes value heads narrower than query heads)."
+    " The others ran a fused kernel.",
     "Inference: eval mode, no_grad, DynamicCache; the kv_cache category is split off"
     " activations; generate = prefill with logits_to_keep=1, then one-token greedy steps.",
     "FSDP2 (world > 0): FSDPMemTracker's categories on rank 0 of a fake process group;"
@@ -161,6 +164,8 @@ def _measure_group(
                 if model is None:
                     raise torch.cuda.OutOfMemoryError
                 record.update(measure(model, sc))
+                if "attention" in record:  # the kernel sdpa ran, where not the fused one
+                    record["scenario"]["attention"] = record.pop("attention")
                 result = f"peak {record['peak_bytes'] / 2**30:.2f} GiB"
             except torch.cuda.OutOfMemoryError:
                 record["error"] = result = "out of memory"

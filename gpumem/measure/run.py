@@ -9,7 +9,9 @@ from typing import Any
 from unittest import mock
 
 import torch
+from torch._subclasses.fake_tensor import FakeTensor, unset_fake_temporarily
 from torch.distributed._tools.mem_tracker import _ModState
+from torch.nn.attention import SDPBackend
 from transformers import DynamicCache
 
 from .build import DTYPES, is_encoder
@@ -228,10 +230,73 @@ def measure_train(model: torch.nn.Module, sc: Scenario) -> dict[str, Any]:
     )
 
 
+def _stand_in(tensor: torch.Tensor, positions: tuple[int, ...]) -> torch.Tensor:
+    """A real zero tensor like the fake ``tensor`` (dtype, device, sizes), its dimensions
+    ``positions`` (the positions of a query, key or value; the queries and keys of a mask) cut
+    to at most two, which sdpa's choice of kernel does not look at."""
+    sizes = [*tensor.shape]
+    for dim in positions:
+        sizes[dim] = min(sizes[dim], 2)
+    return torch.zeros(sizes, dtype=tensor.dtype, device=tensor.device)
+
+
+def sdpa_kernel(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attn_mask: torch.Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> str:
+    """The kernel ``torch.nn.functional.scaled_dot_product_attention`` runs for these
+    arguments, as PyTorch chooses it (``torch._fused_sdp_choice``): ``"math"``,
+    ``"flash_attention"``, ``"efficient_attention"``, …
+
+    Fake tensors get the meta device's answer (always the math kernel), so their choice is
+    asked on real stand-ins with the same batch, heads, head widths, dtype and device.
+    """
+    tensors = [query, key, value]
+    if isinstance(query, FakeTensor):
+        with unset_fake_temporarily():
+            stand_ins = [_stand_in(t, (-2,)) for t in tensors]
+            mask = None if attn_mask is None else _stand_in(attn_mask, (-2, -1))
+            choice = torch._fused_sdp_choice(
+                *stand_ins, mask, dropout_p, is_causal, scale=scale, enable_gqa=enable_gqa
+            )
+    else:
+        choice = torch._fused_sdp_choice(
+            *tensors, attn_mask, dropout_p, is_causal, scale=scale, enable_gqa=enable_gqa
+        )
+    return SDPBackend(choice).name.lower()
+
+
+@contextmanager
+def _sdpa_kernels() -> Iterator[set[str]]:
+    """The set of kernels every ``scaled_dot_product_attention`` call runs inside the block
+    (transformers looks the function up on ``torch.nn.functional`` at each call)."""
+    kernels: set[str] = set()
+    sdpa = torch.nn.functional.scaled_dot_product_attention
+
+    def spy(*args: Any, **kwargs: Any) -> torch.Tensor:
+        kernels.add(sdpa_kernel(*args, **kwargs))
+        return sdpa(*args, **kwargs)
+
+    with mock.patch.object(torch.nn.functional, "scaled_dot_product_attention", spy):
+        yield kernels
+
+
 def measure(model: torch.nn.Module, sc: Scenario) -> dict[str, Any]:
-    """Measure ``sc`` on ``model`` (whose weights must already have dtype ``sc.dtype``)."""
+    """Measure ``sc`` on ``model`` (whose weights must already have dtype ``sc.dtype``).
+
+    Where sdpa ran its math kernel (no fused kernel took the shapes: on the CPU, value heads
+    narrower than the query heads), the record says ``"attention": "math"``.
+    """
     if sc.mode == "weights":
         return measure_weights(model)
-    if sc.mode == "train":
-        return measure_train(model, sc)
-    return measure_inference(model, sc)
+    with _sdpa_kernels() as kernels:
+        record = measure_train(model, sc) if sc.mode == "train" else measure_inference(model, sc)
+    if "math" in kernels:
+        record["attention"] = "math"
+    return record

@@ -34,12 +34,30 @@ from .inputs import (
     w,
 )
 
+# sdpa's math kernel (PyTorch's _scaled_dot_product_attention_math, aten/src/ATen/native/
+# transformers/attention.cpp) keeps what a fused kernel keeps in registers in FP32 tensors
+# (i_p bytes per element) until it returns. It copies a half-precision query, key and value
+# to FP32 (unless torch.backends.cuda.allow_fp16_bf16_reduction_math_sdp(True)), scales the
+# query and, in the product QK^T, the keys; a causal prompt gets an FP32 (s, s) mask, grouped
+# KV heads are repeated to every query head (enable_gqa). Its peak is the scores next to the
+# softmax's probabilities, or, for a single query, the scores next to the scaled keys.
+i_p = sym(
+    "i_p",
+    r"\iota_p",
+    "bytes per element of sdpa's math kernel (FP32; 0 with a fused kernel or eager attention)",
+)
+i_u = sym("i_u", r"\iota_u", "bytes per element of the math kernel's FP32 copies of its inputs")
+derive(i_u, sp.Piecewise((i_p, b_a < i_p), (0, True)))
+
 # Eager attention (i_s > 0) holds the scores; it also holds the query and, with grouped KV
 # heads, the keys and values repeated to every query head (transformers' eager_attention_forward
-# calls repeat_kv). A fused kernel holds neither.
+# calls repeat_kv). A fused kernel holds neither; the math kernel holds the query it was given
+# next to its FP32 tensors.
 eager = i_s > 0
-i_q = sym("i_q", r"\iota_q", "bytes live per query channel in attention at inference (eager)")
-derive(i_q, sp.Piecewise((b_a, eager), (0, True)))
+i_q = sym(
+    "i_q", r"\iota_q", "bytes live per query channel in attention at inference (eager or math)"
+)
+derive(i_q, sp.Piecewise((b_a, eager | (i_p > 0)), (0, True)))
 i_k = sym(
     "i_k",
     r"\iota_k",
@@ -53,18 +71,35 @@ derive(i_k, sp.Piecewise((2 * b_a, eager & (n_kv < n_h)), (0, True)))
 i_m = sym("i_m", r"\iota_m", "bytes live per key and head of latent attention's expanded cache")
 derive(i_m, sp.Piecewise((b_a * (2 * d_h - d_r + d_v), c_kv > 0), (0, True)))
 
+d_o = sp.Piecewise((d_v, c_kv > 0), (d_h, True))  # value head width
+# FP32 keys and values per key: the copies of the KV heads, and their repetition to n_h heads
+math_keys = (i_u * n_kv + i_p * n_h * sp.Piecewise((1, n_kv < n_h), (0, True))) * (d_h + d_o)
+math_query = n_h * (i_p + i_u) * d_h  # the FP32 copy of the query and the scaled query
+# a prompt that sliding-window layers cut passes them a boolean mask, which the kernel turns
+# into an FP32 (B, 1, s, s) one; other layers take is_causal and get the (s, s) one
+window_cut = sp.Piecewise((1, L_w > 0), (0, True)) * sp.Min(1, sp.Max(0, s - w + 1))
 
-def _layer_peak(attention: sp.Expr) -> sp.Expr:
-    """Bytes live inside one layer per token: the residual stream and the routed copies, then
-    the MLP's temporaries or ``attention``'s, whichever is larger (never live together)."""
-    return i_h * h + i_r * k_e * h + sp.Max(i_f * f, attention) / N_tp
+
+def _layer_peak(attention: sp.Expr, shared: sp.Expr = sp.S.Zero) -> sp.Expr:
+    """Bytes live inside one layer per token: the residual stream, then the MLP's temporaries
+    (with a mixture of experts' routed copies) or ``attention``'s, whichever is larger (never
+    live together); ``shared`` is attention's bytes every tensor-parallel rank holds whole (a
+    mask)."""
+    return i_h * h + sp.Max(i_r * k_e * h + i_f * f / N_tp, attention / N_tp + shared)
 
 
 # --- inference working set -------------------------------------------------------------------
 define(
     "prefill_workspace",
     "M_{P}",
-    B * s * _layer_peak(n_h * (i_s * s + (i_q + i_k) * d_h + i_m)),
+    B
+    * s
+    * _layer_peak(
+        n_h * (i_s * s + (i_q + i_k) * d_h + i_m + i_p * (s + sp.Max(s, d_h)))
+        + math_query
+        + math_keys,
+        i_p * s * (window_cut + (1 - window_cut) / B),
+    ),
     "tensors live inside one layer while the prompt is processed",
 )
 define(
@@ -86,7 +121,7 @@ define(
     s**2
     * sp.Piecewise(
         (B * b_a * (has_full + has_window), eager),
-        (has_window * sp.Min(1, sp.Max(0, s - w + 1)), True),  # 1 when s >= w, else 0
+        (window_cut, True),  # 1 when s >= w, else 0
     ),
     "attention masks of the prompt's forward pass: one per kind of layer with eager "
     "attention, a boolean one for sliding-window layers when the prompt reaches the window "
@@ -123,7 +158,12 @@ define(
     "decode_workspace",
     r"M_{D}",
     B * b_kv * kv_step_values * kv_step_tokens
-    + B * _layer_peak(n_h * (i_s * s_end + i_q * d_h + s_end * (i_k * d_h + i_m))),
+    + B
+    * _layer_peak(
+        n_h * (i_s * s_end + i_q * d_h + s_end * (i_k * d_h + i_m + i_p * (1 + d_h)))
+        + math_query
+        + s_end * math_keys
+    ),
     "tensors live inside one layer while one new token per sequence is processed: one "
     "layer's keys copied as the cache grows, and the layer's working set",
 )

@@ -285,6 +285,13 @@
     if (w.checkpointing !== null) choice("checkpointing", w.checkpointing, T.checkpointing);
     checkLora(w);
     if (w.fsdp) checkFsdp(w);
+    if (w.attention === "math") {
+      throw invalidValue(
+        "attention",
+        w.attention,
+        text("flash or eager in training (the math kernel is modelled at inference only)"),
+      );
+    }
     if (w.logits !== null) {
       throw invalidValue("logits", w.logits, text("nothing in training (all are kept)"));
     }
@@ -628,7 +635,8 @@
       i_h: bytesOf(work.h, b_a),
       i_f: bytesOf(work.f, b_a),
       i_r: bytesOf(work.routed || {}, b_a),
-      i_s: w.attention === "flash" ? 0.0 : bytesOf(work.scores, b_a),
+      i_s: w.attention === "eager" ? bytesOf(work.scores, b_a) : 0.0,
+      i_p: w.attention === "math" ? 4.0 : 0.0, // sdpa's math kernel works in FP32
     });
   }
 
