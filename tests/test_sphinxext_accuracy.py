@@ -210,8 +210,8 @@ def test_llamacpp_rows_by_model_name_the_layers_written(chinese) -> None:
     _, header, rows = table("llamacpp-models", "zh_CN", split="held_out")
     assert header[:2] == ["模型", "数据集划分"]
     by_name = {r[0]: r for r in rows}
-    # gpt-oss-20b written with 2 of its 24 layers (one windowed, one full), all 8 loads held out
-    assert by_name["gpt-oss-20b，2 层"][2] == "8"
+    # gpt-oss-20b written with 2 of its 24 layers (one windowed, one full), all 13 loads held out
+    assert by_name["gpt-oss-20b，2 层"][2] == "13"
     assert sum(int(r[2]) for r in rows) == sum(r["held_out"] for r in LOADS)
     _, _, rows = table("llamacpp-models", "zh_CN", split="fitted")
     assert {r[0] for r in rows} == {

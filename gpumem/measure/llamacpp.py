@@ -62,8 +62,21 @@ VARIANTS = (
 )
 #: With a sliding window, also the cache llama.cpp's library allocates by default (--swa-full).
 SWA_FULL = ((4096, 512, 512, "f16", False, True),)
+#: Loads added later for the mixtures of experts, for the first weight type, at contexts no
+#: earlier load had (held out, as those contexts are, since before they were recorded).
+ADDED: dict[str, tuple[tuple[int, int, int, str, bool, bool], ...]] = {
+    "gpt-oss-20b": (
+        (1024, 512, 512, "f16", False, False),
+        (2048, 512, 512, "f16", False, False),
+        (2048, 512, 512, "f16", True, False),
+        (8192, 512, 512, "q8_0", True, False),
+        (1024, 1024, 1024, "f16", False, False),
+    ),
+    "olmoe-1b-7b": ((1024, 512, 512, "f16", False, False), (2048, 512, 512, "f16", True, False)),
+    "qwen1.5-moe-a2.7b": ((2048, 512, 512, "f16", False, False),),
+}
 HELD_OUT_MODELS = ("olmoe-1b-7b", "gemma-3-4b", "gpt-oss-20b")
-HELD_OUT_CONTEXTS = (16384,)
+HELD_OUT_CONTEXTS = (16384, 1024, 2048, 8192)
 
 
 def held_out(model: str, n_ctx: int) -> bool:
@@ -80,6 +93,7 @@ def settings(model: str, weights: str) -> list[dict[str, Any]]:
     """The loads of one file."""
     grid = [(*row, False) for row in BASE + (VARIANTS if weights == MODELS[model][0] else ())]
     grid += list(SWA_FULL) if spec_of(model).sliding_window else []
+    grid += list(ADDED.get(model, ())) if weights == MODELS[model][0] else []
     keys = ("n_ctx", "n_batch", "n_ubatch", "kv_type", "flash_attn", "swa_full")
     return [dict(zip(keys, row, strict=True)) for row in grid]
 
