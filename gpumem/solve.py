@@ -1,7 +1,10 @@
 """The questions users ask: does it fit, on how many GPUs, with what batch or context.
 
 Every answer comes from :func:`gpumem.estimate.estimate`, which is monotone in batch size and
-sequence length, so the largest value that fits is found by doubling, then bisection.
+sequence length, so the largest value that fits is found by doubling, then bisection. A model
+read from a GGUF file is answered as llama.cpp runs it, as ``gpumem fit`` does
+(:func:`gpumem.offload.plan`: every layer and the output layer on the GPUs, ``-ngl`` all, the
+KV cache and compute buffer beside them; several GPUs split the layers, ``-ts``).
 """
 
 from __future__ import annotations
@@ -9,10 +12,11 @@ from __future__ import annotations
 import math
 
 from ._record import Record
-from .errors import InvalidValueError, Text
+from .errors import InvalidValueError, Text, UnknownNameError
 from .estimate import Estimate, estimate, resolve_model, resolve_workload
 from .hardware import GPU, get_gpu
 from .modelspec import ModelSpec
+from .offload import Placement, plan, plan_options
 from .workload import MAX_COUNT, Workload
 
 TYPE_CHECKING = False
@@ -72,11 +76,40 @@ def _count(name: str, value: object, unbounded: bool = False) -> None:
         raise InvalidValueError(name, value, Text("a positive integer"))
 
 
+def _gguf(spec: ModelSpec) -> bool:
+    """Whether ``spec`` was read from a GGUF file, which llama.cpp runs."""
+    return spec.parameters_source == "gguf"
+
+
+def _placement(
+    spec: ModelSpec, device: GPU, n_gpus: int, workload: Workload | None, settings: dict
+) -> Placement:
+    """llama.cpp's run of a GGUF file on ``n_gpus`` of ``device``: every layer and the output
+    layer on the GPUs, no expert left in system memory; the workload's settings (those it sets
+    apart from the defaults, and ``settings``) as :func:`gpumem.offload.plan_options` maps them
+    (``seq`` is the context), any other refused by name."""
+    if workload is not None and not isinstance(workload, Workload):
+        raise InvalidValueError("workload", workload, Text("a Workload or None"))
+    for key in settings:
+        if key not in Workload._fields:
+            raise UnknownNameError("setting", str(key), Workload._fields)
+    given: dict[str, object] = {}
+    if workload is not None:
+        default = Workload().as_dict()
+        given = {k: v for k, v in workload.as_dict().items() if v != default[k]}
+    given.update(settings)
+    gpus = [device] * n_gpus
+    return plan(spec, gpus, ngl=spec.n_layers + 1, n_cpu_moe=0, **plan_options(given))
+
+
 def fit(
     model: ModelSpec | str, gpu: GPU | str, workload: Workload | None = None, **settings: object
-) -> Fit:
-    """Does ``model`` under ``workload`` fit on one ``gpu``?"""
+) -> Fit | Placement:
+    """Does ``model`` under ``workload`` fit on one ``gpu``? For a GGUF file, llama.cpp's
+    placement of it all on that GPU (its ``fits``, bytes per device and largest context)."""
     spec, device = _resolve(model, gpu)
+    if _gguf(spec):
+        return _placement(spec, device, 1, workload, settings)
     return Fit(estimate(spec, workload, **settings), device)
 
 
@@ -86,15 +119,22 @@ def gpus_needed(
     workload: Workload | None = None,
     max_gpus: int = 4096,
     **settings: object,
-) -> Fit | None:
+) -> Fit | Placement | None:
     """The smallest layout of at most ``max_gpus`` GPUs that holds the model, or ``None``.
 
     Inference grows tensor parallelism within a node (a divisor of the head count), then
     pipeline stages across nodes. Training shards with ZeRO-3 (FSDP) over data-parallel GPUs
-    inside the same tensor/pipeline layout.
+    inside the same tensor/pipeline layout. A GGUF file takes the fewest GPUs llama.cpp can
+    split its layers between (at most one per layer and one for the output).
     """
     _count("max_gpus", max_gpus)
     spec, device = _resolve(model, gpu)
+    if _gguf(spec):  # llama.cpp splits the layers between the GPUs (-ts)
+        for n in range(1, min(max_gpus, spec.n_layers + 1) + 1):
+            placed = _placement(spec, device, n, workload, settings)
+            if placed.fits:
+                return placed
+        return None
     base = resolve_workload(workload, settings, spec)
     for layout in _layouts(spec, base, max_gpus):
         result = Fit(estimate(spec, base.with_(**layout)), device)
@@ -146,9 +186,21 @@ def max_batch(
     **settings: object,
 ) -> int | None:
     """Largest batch size, up to ``limit`` (none by default), that fits on ``gpu``
-    (``None`` if even 1 does not)."""
+    (``None`` if even 1 does not).
+
+    Raises
+    ------
+    GpumemError
+        For a GGUF file, which llama.cpp runs for one sequence.
+    """
     _count("limit", limit, unbounded=True)
     spec, device = _resolve(model, gpu)
+    if _gguf(spec):
+        raise InvalidValueError(
+            "model",
+            spec.name,
+            Text("a model run in batches; llama.cpp runs a GGUF file for one sequence"),
+        )
     base = resolve_workload(workload, settings, spec)
     return _largest(lambda b: Fit(estimate(spec, base.with_(batch=b)), device).fits, 1, limit)
 
@@ -156,8 +208,11 @@ def max_batch(
 def max_context(
     model: ModelSpec | str, gpu: GPU | str, workload: Workload | None = None, **settings: object
 ) -> int | None:
-    """Longest sequence, up to the model's context window, that fits on ``gpu``."""
+    """Longest sequence, up to the model's context window, that fits on ``gpu``; for a GGUF
+    file, the largest llama.cpp context (``-c``) that fits with every layer on it."""
     spec, device = _resolve(model, gpu)
+    if _gguf(spec):
+        return _placement(spec, device, 1, workload, settings).max_ctx or None
     base = resolve_workload(workload, settings, spec)
     return _largest(
         lambda s: Fit(estimate(spec, base.with_(seq=s)), device).fits, 1, spec.max_context
@@ -175,9 +230,12 @@ class Answers(Record):
 
 def answer(
     model: ModelSpec | str, gpu: GPU | str, workload: Workload | None = None, **settings: object
-) -> Answers:
-    """Does it fit; if not, on how many GPUs; and the largest batch and context that fit."""
+) -> Answers | Placement:
+    """Does it fit; if not, on how many GPUs; and the largest batch and context that fit. For a
+    GGUF file, llama.cpp's placement of it all on ``gpu``, as ``gpumem fit`` answers."""
     spec, device = _resolve(model, gpu)
+    if _gguf(spec):
+        return _placement(spec, device, 1, workload, settings)
     first = fit(spec, device, workload, **settings)
     work = first.estimate.workload
     return Answers(

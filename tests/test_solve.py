@@ -82,3 +82,35 @@ def test_bad_arguments_are_gpumem_errors(call, words) -> None:
     with pytest.raises(GpumemError) as info:
         call()
     assert words in str(info.value)
+
+
+def test_a_gguf_file_is_answered_as_llamacpp_runs_it(tmp_path) -> None:
+    """The API answers a GGUF file as ``gpumem fit`` does: every layer and the output layer on
+    the GPU (-ngl 3 for 2 layers), the context (-c) and cache type (-ctk/-ctv) from the
+    workload, one sequence."""
+    from test_catalog import write_toy_gguf
+
+    from gpumem.offload import Placement
+
+    path = tmp_path / "toy.gguf"
+    write_toy_gguf(path)
+    placed = fit(str(path), "rtx-4090", seq=2048, kv_dtype="q8_0")
+    assert isinstance(placed, Placement) and placed.fits
+    assert (placed.ngl, placed.n_cpu_moe, placed.ctx, placed.kv_dtype) == (3, 0, 2048, "q8_0")
+    gpu, cpu = placed.devices
+    # per layer: attention q, k, v, o in Q8_0 (64x64, 32x64, 32x64, 64x64 values: 34 bytes per
+    # 32), MLP in F16 (3 x 96 x 64 x 2), two F32 norms of 64; then the output norm and the
+    # Q8_0 LM head (128 x 64); the input embedding stays on the CPU (Q4_0, 128 x 64: 18 / 32)
+    layer = (4096 + 2048 + 2048 + 4096) // 32 * 34 + 3 * 96 * 64 * 2 + 2 * 64 * 4
+    assert gpu.weights_bytes == 2 * layer + 64 * 4 + 128 * 64 // 32 * 34
+    assert cpu.weights_bytes == 128 * 64 // 32 * 18
+    # K and V of 2 KV heads of 16 per layer, 2,048 cells, Q8_0 (34 bytes per 32 values)
+    assert gpu.kv_bytes == 2 * 2 * 32 * 2048 * 34 // 32
+    assert max_context(str(path), "rtx-4090") == 4096  # the trained context; it all fits
+    assert answer(str(path), "rtx-4090") == fit(str(path), "rtx-4090")
+    needed = gpus_needed(str(path), "rtx-4090")
+    assert isinstance(needed, Placement) and len(needed.split) == 1
+    with pytest.raises(GpumemError, match="one sequence"):
+        max_batch(str(path), "rtx-4090")
+    with pytest.raises(GpumemError, match="GGUF file"):
+        fit(str(path), "rtx-4090", dtype="bf16")
