@@ -10,7 +10,7 @@ to recommend for a goal.
 from __future__ import annotations
 
 from ._record import Record
-from .errors import UnknownNameError
+from .errors import InvalidValueError, Text, UnknownNameError
 from .hardware import GPU
 from .modelspec import ModelSpec
 from .precision import get_format
@@ -56,6 +56,10 @@ def compare(
     from .hardware import get_gpu
 
     spec = model if isinstance(model, ModelSpec) else load_model(model)
+    if spec.parameters_source == "gguf":  # solve answers it as llama.cpp runs it
+        raise InvalidValueError(
+            "model", spec.name, Text("a model whose formats vary; a GGUF file's tensors fix theirs")
+        )
     device = gpu if isinstance(gpu, GPU) else get_gpu(gpu)
     base = workload.with_(**settings) if workload else Workload(**settings)
     options = []

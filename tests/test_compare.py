@@ -6,7 +6,7 @@ import pytest
 
 from gpumem import estimate
 from gpumem.compare import best, compare
-from gpumem.errors import UnknownNameError
+from gpumem.errors import GpumemError, UnknownNameError
 from gpumem.hardware import get_gpu
 
 
@@ -53,3 +53,12 @@ def test_nothing_fits_has_no_best() -> None:
 def test_unknown_goal() -> None:
     with pytest.raises(UnknownNameError, match="unknown goal 'speed'"):
         best([], "speed")
+
+
+def test_formats_of_a_gguf_file_are_not_compared(tmp_path) -> None:
+    from test_catalog import write_toy_gguf
+
+    path = tmp_path / "toy.gguf"
+    write_toy_gguf(path)
+    with pytest.raises(GpumemError, match="GGUF file's tensors"):
+        compare(str(path), "rtx-4090", dtypes=["bf16", "q4_k_m"])
