@@ -228,3 +228,26 @@ def test_family_narrows_the_figures_to_fsdp2() -> None:
     assert float(text.rstrip("%")) == pytest.approx(100 * max(fsdp), rel=1e-5)
     with pytest.raises(GpumemError, match="'DDP'"):
         compute("accuracy stat=median family=DDP", "en", "GB")
+
+
+#: The held-out prompts that ran sdpa's math kernel: DeepSeek-V2-Lite's three.
+MATH = [
+    r["model"]
+    for r in RECORDS
+    if r["split"] == "held_out" and r["scenario"]["mode"] == "prefill"
+    if r["scenario"].get("attention") == "math"
+]
+
+
+def _saying(language: str, words: str) -> int:
+    _, _, rows = table("accuracy", language, kinds="prefill", split="held_out")
+    return sum(words in r[1] for r in rows)
+
+
+def test_rows_name_the_kernel_sdpa_ran() -> None:
+    assert MATH == ["deepseek-v2-lite"] * 3
+    assert _saying("en", "sdpa's math kernel") == len(MATH)
+
+
+def test_rows_name_the_kernel_sdpa_ran_in_chinese(chinese) -> None:
+    assert _saying("zh_CN", "sdpa 的 math 内核") == len(MATH)

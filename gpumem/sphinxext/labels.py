@@ -147,6 +147,8 @@ def scenario_label(scenario: dict, language: str) -> str:
         parts.append(
             _("{n} new tokens").format(n=format_int(int(scenario["new_tokens"]), language))
         )
+    if scenario.get("attention"):  # the kernel sdpa ran, where not a fused one
+        parts.append(label(vocabulary.WORKLOAD_OPTIONS, ("attention", scenario["attention"]), _))
     if scenario.get("lora_rank"):
         targets = scenario["lora_targets"]
         parts.append(
