@@ -213,6 +213,10 @@ SLIDING_FAMILIES = ("gemma2", "gemma3", "gemma3_text", "gpt_oss")
 CHUNKED_FAMILIES = ("llama4", "llama4_text")
 #: Families whose graph marks the last layer's output as a graph output (``res->t_h_nextn`` in
 #: src/models/openai-moe.cpp), which ggml's allocator never frees: the logits go above it.
+#: DeepSeek-V2/V3 and Kimi (src/models/deepseek2.cpp) keep the final norm's output, which is
+#: also the LM head's input (``t_embd``), so nothing more stays live. Qwen3-Next
+#: (src/models/qwen3next.cpp) keeps its final norm's output beside the rows the LM head reads;
+#: where ggml places them is not traced (no GGUF of its shapes is written), so it is not counted.
 KEPT_STATE_FAMILIES = ("gpt_oss",)
 #: Bytes per value of a recurrent layer's state: llama.cpp keeps it in F32 whatever -ctk/-ctv
 #: (recurrent_type_k/v = GGML_TYPE_F32 in llama_model::create_memory).
