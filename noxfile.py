@@ -65,7 +65,13 @@ def bench(session: nox.Session) -> None:
 def measure_check(session: nox.Session) -> None:
     """Check the measurement harness: fake-tensor runs equal real runs (needs torch, CPU)."""
     _install(session, "-e", ".[measure,test]")
-    session.run("pytest", "tests/test_measure.py", "tests/test_measure_fsdp.py", *session.posargs)
+    session.run(
+        "pytest",
+        "tests/test_measure.py",
+        "tests/test_measure_fsdp.py",
+        "tests/test_measure_qlora.py",
+        *session.posargs,
+    )
 
 
 @nox.session(python=PYTHON)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import importlib.metadata
 import json
 import sys
 import time
@@ -12,7 +13,7 @@ from typing import Any
 import torch
 import transformers
 
-from . import cuda, fsdp
+from . import cuda, fsdp, qlora
 from .build import (
     ATTN_IMPLEMENTATION,
     attention_dropout_overrides,
@@ -31,6 +32,7 @@ from .scenarios import (
     inference_grid,
     lora_grid,
     lora_shapes_grid,
+    qlora_grid,
 )
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -61,6 +63,14 @@ CONVENTIONS = [
     " fully_shard on each block (reshard_after_forward as given), then on the root (FSDP's"
     " default: not resharded after forward); param_dtype: MixedPrecisionPolicy(param_dtype,"
     " reduce_dtype=float32) on FP32 weights.",
+    "QLoRA (dtype nf4): the BF16 model's linear layers but the LM head replaced by"
+    " transformers' bitsandbytes quantizer (BitsAndBytesConfig: NF4, blocks of 64, double"
+    " quantization, BF16 compute) and each weight quantized as Params4bit.to does; on fake"
+    " tensors a Params4bit is its data marked as a parameter; the quantization state"
+    " (absmax, codes, offset) counts as parameters; stored_weight_bytes: the base's"
+    " parameters, buffers and quantization state. bitsandbytes' fused 4-bit matmul is one"
+    " operator to the tracker: a weight it dequantizes inside the forward kernel is not seen"
+    " (the backward's dequantized weight is).",
     "layer_activation_bytes: median over blocks of the activation bytes a block adds during its"
     " forward; head_activation_bytes: added after the last block (norm, LM head, loss).",
 ]
@@ -74,6 +84,7 @@ GRIDS = {
     "lora-shapes": lora_shapes_grid,
     "fsdp2": fsdp2_grid,
     "fsdp2-fitted": fsdp2_fitted_grid,
+    "qlora": qlora_grid,
 }
 SPLITS = {
     "default": "fitted",
@@ -83,6 +94,7 @@ SPLITS = {
     "lora-shapes": "held_out",
     "fsdp2": "held_out",
     "fsdp2-fitted": "fitted",
+    "qlora": "held_out",
 }
 DEFAULT_MODELS = (
     "gpt2",
@@ -118,7 +130,7 @@ def measure_model(
     if any(sc.world for sc in scenarios):
         return _measure_sharded(model_id, config, scenarios, SPLITS[grid])
     records = []
-    for dtype in ("fp32", "bf16"):
+    for dtype in ("fp32", "bf16", "nf4"):
         for train in (False, True):
             todo = [
                 sc
@@ -146,7 +158,7 @@ def _measure_group(
     records = []
     with fake_mode(device == "cpu"):
         try:
-            model = build_model(config, dtype, overrides, device)
+            model = _build(config, dtype, overrides, device)
         except torch.cuda.OutOfMemoryError:
             model = None
         for sc in scenarios:
@@ -160,6 +172,8 @@ def _measure_group(
                 record["config_overrides"] = overrides
             if attn_implementation(config) != ATTN_IMPLEMENTATION:
                 record["attn_implementation"] = attn_implementation(config)
+            if model is not None and dtype == "nf4":
+                record["stored_weight_bytes"] = qlora.stored_bytes(model)["total"]
             try:
                 if model is None:
                     raise torch.cuda.OutOfMemoryError
@@ -176,6 +190,15 @@ def _measure_group(
             records.append(record)
         del model
     return records
+
+
+def _build(
+    config: dict[str, Any], dtype: str, overrides: dict[str, Any], device: str
+) -> torch.nn.Module:
+    """The model of ``config`` in ``dtype``; ``nf4``: BF16 with its linear layers in NF4."""
+    if dtype == "nf4":
+        return qlora.quantize(build_model(config, "bf16", overrides, device))
+    return build_model(config, dtype, overrides, device)
 
 
 def _measure_sharded(
@@ -202,6 +225,11 @@ def provenance(device: str) -> dict[str, Any]:
         "date": datetime.date.today().isoformat(),
         "conventions": CONVENTIONS,
     }
+    for package in ("peft", "bitsandbytes"):
+        try:
+            info[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            pass
     if device == "cpu":
         info["method"] = "MemTracker under FakeTensorMode on CPU"
     else:
@@ -222,6 +250,13 @@ def run(
         doc["provenance"]["cuda_context_bytes"] = cuda.context_bytes()
     for model_id in models:
         doc["records"] += measure_model(model_id, device, grid)
-    doc["provenance"] = provenance(device) | doc["provenance"]
+    new = provenance(device)
+    conventions = doc["provenance"].get("conventions", [])
+    doc["provenance"] = new | doc["provenance"]
+    if append:
+        doc["provenance"][f"{grid.replace('-', '_')}_date"] = new["date"]
+    doc["provenance"]["conventions"] = conventions + [
+        line for line in new["conventions"] if line not in conventions
+    ]
     out.write_text(json.dumps(doc, indent=1) + "\n")
     return doc

@@ -19,7 +19,8 @@ class Scenario:
         ``generate`` (greedy decoding: prefill keeping the last logits, then one-token steps),
         ``train`` (forward, backward and AdamW step; the second step is measured).
     dtype
-        Weight dtype, ``fp32`` or ``bf16``.
+        Weight dtype, ``fp32`` or ``bf16``; ``nf4`` for QLoRA (with ``lora_rank``): the linear
+        layers in NF4 through bitsandbytes, the rest in BF16.
     amp
         Autocast dtype (``bf16``) for mixed-precision training of fp32 weights, else ``None``.
     logits
@@ -206,6 +207,22 @@ def lora_shapes_grid(decoder: bool, max_seq: int) -> list[Scenario]:
             ("bf16", "bf16", (False,)),
         )
         for ckpt in checkpointing
+        for targets in ("q_proj,v_proj", "all-linear")
+        for rank in (8, 64)
+    ]
+    return list(dict.fromkeys(grid))
+
+
+def qlora_grid(decoder: bool, max_seq: int) -> list[Scenario]:
+    """QLoRA (decoders only): peft's FP32 adapters on an NF4 base of double-quantized blocks of
+    64 computing in BF16, on q_proj,v_proj or all-linear, rank 8 or 64, with and without
+    checkpointing, at 1 x 512 and 4 x 2048."""
+    if not decoder:
+        return []
+    grid = [
+        _lora_step("nf4", batch, min(seq, max_seq), ckpt, rank, targets)
+        for batch, seq in ((1, 512), (4, 2048))
+        for ckpt in (False, True)
         for targets in ("q_proj,v_proj", "all-linear")
         for rank in (8, 64)
     ]

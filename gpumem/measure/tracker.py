@@ -7,7 +7,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import torch
-from torch.distributed._tools.mem_tracker import MemTracker
+from torch.distributed._tools.mem_tracker import MemTracker, _MemRefType
+
+from .qlora import quant_state_tensors
 
 #: MemTracker's reference types, renamed to the categories written to the records.
 CATEGORIES: dict[str, str] = {
@@ -76,10 +78,14 @@ class PhaseTracker(MemTracker):
         self, module: torch.nn.Module, install_grad_hooks: bool = True
     ) -> tuple[int, int]:
         """MemTracker's, except that frozen parameters (a LoRA base) get no gradient hooks,
-        which PyTorch refuses on tensors that do not require a gradient."""
+        which PyTorch refuses on tensors that do not require a gradient, and that the tensors
+        a quantized parameter keeps beside its data (bitsandbytes' ``quant_state``) count as
+        parameters."""
         for param in module.parameters():
             if not param.requires_grad:
                 self._param_to_grad_hook_handles.setdefault(param, (_NO_HOOK, _NO_HOOK))
+            for tensor in quant_state_tensors(param):
+                self._update_and_maybe_create_winfos(tensor, _MemRefType.PARAM)
         return super()._track_module_params_and_buffers(module, install_grad_hooks)
 
     def current(self) -> Breakdown:
