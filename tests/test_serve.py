@@ -280,6 +280,10 @@ MISSED = {
     # FlashInfer that sampler sorts the logits; the thread shows neither the version, nor
     # FlashInfer, nor the connector's memory (serving page)
     "vllm-21348-qwen3-235b-fp8-4xh100": 0.707,
+    # Qwen3-14B on one H100 under vLLM 0.15.0 and 0.16.0 (llm-d-planner's version sweep): the
+    # sampler of those releases sorts the logits, which the row of 0.8.5 to 0.16 does not count
+    "llmd-planner-version-sweep-qwen3-14b-v0.15.0-tp1-8192": 0.081,
+    "llmd-planner-version-sweep-qwen3-14b-v0.16.0-tp1-8192": 0.081,
 }
 
 
@@ -297,7 +301,7 @@ def test_the_split_is_recorded_for_every_log() -> None:
 def test_launches_predicted_from_scratch_are_counted() -> None:
     splits = [c.split for c in CHECKS]
     assert splits.count("fit") == 5
-    assert splits.count("held-out") == 44
+    assert splits.count("held-out") == 48
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "fit"], ids=lambda c: c.log)
@@ -317,7 +321,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 43 of 44
+    assert len(held_out) - len(within) == len(MISSED)  # 45 of 48
 
 
 @pytest.mark.parametrize(
