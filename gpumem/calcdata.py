@@ -191,6 +191,7 @@ SERVING_FIELDS = (
     "batch_defaults",
     "sampler_fp32_bytes_per_logit",
     "sampler_hidden_states",
+    "sampler_topk_buffer",
     "sampler_devices",
     "sampler_device_default",
     "fused_moe_workspace",

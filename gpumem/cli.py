@@ -585,8 +585,8 @@ def _add_serve(sub: argparse._SubParsersAction, name: str, text: str) -> argpars
         metavar="VERSION",
         help=_(
             "whose accounting to follow: a vLLM release such as 0.19.1, or a generation: vllm "
-            "(0.17 and later, the default) or vllm-0.8 (0.8.5 to 0.16, which budget more for "
-            "the profile run and less for the KV cache)"
+            "(0.17 and later, the default), vllm-0.13 (0.13 to 0.16, whose sampler sorts the "
+            "logits) or vllm-0.8 (0.8.5 to 0.12, with fitted terms)"
         ),
     )
     serve.add_argument("--json", action="store_true", help=_("print JSON (bytes)"))

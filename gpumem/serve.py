@@ -43,7 +43,8 @@ _CACHE = ("kv_page", "kv_blocks", "kv_tokens", "blocks_per_request", "max_concur
 @cache
 def engine(name: str = "vllm") -> dict:
     """The engine's row of ``data/serving.json``: defaults and modelled terms of one
-    generation of vLLM (``vllm``: 0.17 and later; ``vllm-0.8``: 0.8.5 to 0.16)."""
+    generation of vLLM (``vllm``: 0.17 and later; ``vllm-0.13``: 0.13 to 0.16; ``vllm-0.8``:
+    0.8.5 to 0.12)."""
     rows = _data.load_json(_data.path("serving.json"))["engines"]
     for row in rows:
         if row["id"] == name:
@@ -52,12 +53,13 @@ def engine(name: str = "vllm") -> dict:
 
 
 def engine_for(version: str | None) -> str:
-    """The ``data/serving.json`` row of a vLLM release: ``vllm`` from 0.17, ``vllm-0.8``
-    before (and for a launch whose version is unknown, as the threads of 2025 are)."""
+    """The ``data/serving.json`` row of a vLLM release: ``vllm`` from 0.17, ``vllm-0.13`` from
+    0.13, ``vllm-0.8`` before (and for a launch whose version is unknown, as the threads of
+    2025 are)."""
     if not version:
         return "vllm-0.8"
-    major, minor = (int(part) for part in version.split(".")[:2])
-    return "vllm" if (major, minor) >= (0, 17) else "vllm-0.8"
+    release = tuple(int(part) for part in version.split(".")[:2])
+    return "vllm" if release >= (0, 17) else "vllm-0.13" if release >= (0, 13) else "vllm-0.8"
 
 
 #: The oldest vLLM release whose accounting a row of ``data/serving.json`` follows.
@@ -96,15 +98,16 @@ def _device_total(row: dict, device: GPU) -> int:
 def _sampler_device(row: dict, device: GPU, seqs: int) -> dict[str, int]:
     """The sampler's device-dependent terms: rows of the Triton top-k/top-p kernel's cached
     buffer (``min(SMs, rows)`` programs, rounded up to a power of two, at most the SMs; the
-    kernel runs from 8 rows) and the cuBLAS workspace. A row without ``sampler_devices``
-    holds them in its fitted terms."""
+    kernel runs from 8 rows, in releases that have it) and the cuBLAS workspace. A row
+    without ``sampler_devices`` holds them in its fitted terms."""
     if "sampler_devices" not in row:
         return {"n_tk": 0, "M_blas": 0}
     known = {entry["gpu"]: entry for entry in row["sampler_devices"]}
     entry = known.get(device.id, row["sampler_device_default"])
     units = entry["multiprocessors"]
     programs = min(units, seqs)
-    rows = min(1 << (programs - 1).bit_length(), units) if seqs >= 8 else 0
+    kernel = row["sampler_topk_buffer"] and seqs >= 8
+    rows = min(1 << (programs - 1).bit_length(), units) if kernel else 0
     return {"n_tk": rows, "M_blas": entry["cublas_workspace_bytes"]}
 
 
@@ -387,7 +390,8 @@ def serve(
         versions capture the graphs afterwards, above the budget (the default, 0).
     engine_id
         The generation of vLLM whose accounting to follow: ``vllm`` (0.17 and later, the
-        default) or ``vllm-0.8`` (0.8.5 to 0.16), rows of ``data/serving.json``, or a vLLM
+        default), ``vllm-0.13`` (0.13 to 0.16) or ``vllm-0.8`` (0.8.5 to 0.12), rows of
+        ``data/serving.json``, or a vLLM
         release (``0.19.1``), which picks its generation's row.
 
     Raises

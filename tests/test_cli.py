@@ -510,7 +510,10 @@ def test_serve_engine_by_release_or_generation(capsys) -> None:
     ("argv", "words"),
     [
         (["serve", "gpt2", "--gpu", "a10", "--engine", "0.7.3"], "'0.7.3'"),
-        (["serve", "gpt2", "--gpu", "a10", "--engine", "sglang"], "vllm, vllm-0.8 or a vLLM"),
+        (
+            ["serve", "gpt2", "--gpu", "a10", "--engine", "sglang"],
+            "vllm, vllm-0.13, vllm-0.8 or a vLLM",
+        ),
         (["serve", "gpt2", "--gpu", "a10", "--cudagraph-memory", "1"], "with its unit"),
         (["serve", "gpt2", "--gpu", "a10", "--gpu-memory-utilization", "nan"], "(0, 1]"),
         (["serve", "gpt2", "--gpu", "a10", "--max-model-len", "many"], "positive integer"),

@@ -121,7 +121,8 @@
   }
 
   /** ``_sampler_device``: rows of the Triton top-k/top-p kernel's cached buffer (min(SMs,
-   * rows) programs, rounded up to a power of two, at most the SMs; from 8 rows) and the cuBLAS
+   * rows) programs, rounded up to a power of two, at most the SMs; from 8 rows, in releases
+   * that have it) and the cuBLAS
    * workspace; a row without sampler_devices holds them in its fitted terms. */
   function samplerDevice(gpu, seqs) {
     if (!("sampler_devices" in E)) return { n_tk: 0n, M_blas: 0n };
@@ -130,7 +131,8 @@
     const programs = rt.$min(units, seqs);
     // Python's 1 << (programs - 1).bit_length()
     const bits = programs > 1n ? (programs - 1n).toString(2).length : 0;
-    const rows = seqs >= 8n ? rt.$min(1n << BigInt(bits), units) : 0n;
+    const kernel = Boolean(E.sampler_topk_buffer) && seqs >= 8n;
+    const rows = kernel ? rt.$min(1n << BigInt(bits), units) : 0n;
     return { n_tk: rows, M_blas: int(entry.cublas_workspace_bytes) };
   }
 
