@@ -406,13 +406,13 @@ function i_u(b_a, i_p) {
 }
 
 /** bytes live per query channel in attention at inference (eager or math) */
-function i_q(b_a, i_s, i_p) {
-  return (((i_p > 0n) || (i_s > 0n)) ? b_a : 0n);
+function i_q(b_a, i_s, i_p, i_u) {
+  return ((i_s > 0n) ? b_a : ((i_p > 0n) ? $add($add(b_a, i_p), i_u) : 0n));
 }
 
-/** bytes live per key and query channel in attention at inference (eager, grouped KV heads repeated) */
-function i_k(n_h, n_kv, b_a, i_s) {
-  return (((i_s > 0n) && (n_h > n_kv)) ? $mul(2n, b_a) : 0n);
+/** bytes live per key and query channel in attention at inference (eager: grouped KV heads repeated; math: FP32 keys and values) */
+function i_k(n_h, n_kv, d_h, c_kv, d_v, b_a, i_s, i_p, i_u) {
+  return ((i_s > 0n) ? $mul($mul(2n, b_a), ((n_h > n_kv) ? 1n : 0n)) : ((i_p > 0n) ? $div($mul($add(d_h, ((c_kv > 0n) ? d_v : d_h)), $add($mul(i_p, ((n_h > n_kv) ? 1n : 0n)), $div($mul(i_u, n_kv), n_h))), d_h) : 0n));
 }
 
 /** bytes live per key and head of latent attention's expanded cache */
@@ -420,9 +420,14 @@ function i_m(d_h, c_kv, d_r, d_v, b_a) {
   return ((c_kv > 0n) ? $mul(b_a, $add($sub($mul(2n, d_h), d_r), d_v)) : 0n);
 }
 
+/** bytes of the FP32 mask sdpa's math kernel makes for a prompt */
+function m_p(L_w, w, B, s, i_p) {
+  return $mul($mul(i_p, $pow(s, 2n)), $add($mul($mul($sub(B, 1n), ((L_w > 0n) ? 1n : 0n)), $min(1n, $max(0n, $add($sub(s, w), 1n)))), 1n));
+}
+
 /** tensors live inside one layer while the prompt is processed */
-function prefill_workspace(h, n_h, n_kv, d_h, f, k_e, c_kv, L_w, w, d_v, B, s, i_h, i_f, i_r, i_s, N_tp, i_p, i_u, i_q, i_k, i_m) {
-  return $mul($mul(B, s), $add($mul(h, i_h), $max($add($mul($mul(h, i_r), k_e), $div($mul(f, i_f), N_tp)), $add($mul($mul(i_p, s), $add($mul(((L_w > 0n) ? 1n : 0n), $min(1n, $max(0n, $add($sub(s, w), 1n)))), $div($add($mul($neg(((L_w > 0n) ? 1n : 0n)), $min(1n, $max(0n, $add($sub(s, w), 1n)))), 1n), B))), $div($add($add($mul($mul(d_h, n_h), $add(i_p, i_u)), $mul(n_h, $add($add($add($mul(d_h, $add(i_k, i_q)), i_m), $mul(i_p, $add(s, $max(d_h, s)))), $mul(i_s, s)))), $mul($add(d_h, ((c_kv > 0n) ? d_v : d_h)), $add($mul($mul(i_p, n_h), ((n_h > n_kv) ? 1n : 0n)), $mul(i_u, n_kv)))), N_tp)))));
+function prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m, m_p) {
+  return $mul($mul(B, s), $add($mul(h, i_h), $max($add($mul($mul(h, i_r), k_e), $div($mul(f, i_f), N_tp)), $add($div($mul(n_h, $add($add($add($mul(d_h, $add(i_k, i_q)), i_m), $mul(i_p, $add(s, $max(d_h, s)))), $mul(i_s, s))), N_tp), $div(m_p, $mul(B, s))))));
 }
 
 /** logits of the kept positions */
@@ -441,8 +446,8 @@ function kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, L_n, k_c, B, s, n_t, b_k
 }
 
 /** tensors live inside one layer while one new token per sequence is processed: one layer's keys copied as the cache grows, and the layer's working set */
-function decode_workspace(L, h, n_h, n_kv, d_h, f, k_e, c_kv, L_w, w, L_c, L_r, L_n, d_v, k_c, B, s, n_t, b_kv, i_h, i_f, i_r, i_s, N_tp, i_p, i_u, i_q, i_k, i_m) {
-  return $add($mul($mul($mul($mul(B, b_kv), k_c), ((c_kv > 0n) ? c_kv : $mul(d_h, $ceil_div(n_kv, N_tp)))), $max(((L_w > 0n) ? $mul(2n, $min(w, $add(n_t, s))) : 0n), (($add($add($add($add($neg(L), L_c), L_n), L_r), L_w) < 0n) ? $add(n_t, s) : 0n))), $mul(B, $add($mul(h, i_h), $max($add($mul($mul(h, i_r), k_e), $div($mul(f, i_f), N_tp)), $div($add($add($mul($mul(d_h, n_h), $add(i_p, i_u)), $mul(n_h, $add($add($mul(d_h, i_q), $mul(i_s, $add(n_t, s))), $mul($add(n_t, s), $add($add($mul(d_h, i_k), i_m), $mul(i_p, $add(d_h, 1n))))))), $mul($mul($add(d_h, ((c_kv > 0n) ? d_v : d_h)), $add(n_t, s)), $add($mul($mul(i_p, n_h), ((n_h > n_kv) ? 1n : 0n)), $mul(i_u, n_kv)))), N_tp)))));
+function decode_workspace(L, h, n_h, n_kv, d_h, f, k_e, c_kv, L_w, w, L_c, L_r, L_n, k_c, B, s, n_t, b_kv, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m) {
+  return $add($mul($mul($mul($mul(B, b_kv), k_c), ((c_kv > 0n) ? c_kv : $mul(d_h, $ceil_div(n_kv, N_tp)))), $max(((L_w > 0n) ? $mul(2n, $min(w, $add(n_t, s))) : 0n), (($add($add($add($add($neg(L), L_c), L_n), L_r), L_w) < 0n) ? $add(n_t, s) : 0n))), $mul(B, $add($mul(h, i_h), $max($add($mul($mul(h, i_r), k_e), $div($mul(f, i_f), N_tp)), $div($mul(n_h, $add($add($mul(d_h, i_q), $mul(i_s, $add(n_t, s))), $mul($add(n_t, s), $add($add($mul(d_h, i_k), i_m), $mul(i_p, $add(d_h, 1n)))))), N_tp)))));
 }
 
 /** logits of the last position at a decoding step */
@@ -738,14 +743,15 @@ return {
     logits_forward: [logits_forward, ["V", "B", "s", "l_f"]],
     logits_backward: [logits_backward, ["V", "B", "s", "l_b"]],
     i_u: [i_u, ["b_a", "i_p"]],
-    i_q: [i_q, ["b_a", "i_s", "i_p"]],
-    i_k: [i_k, ["n_h", "n_kv", "b_a", "i_s"]],
+    i_q: [i_q, ["b_a", "i_s", "i_p", "i_u"]],
+    i_k: [i_k, ["n_h", "n_kv", "d_h", "c_kv", "d_v", "b_a", "i_s", "i_p", "i_u"]],
     i_m: [i_m, ["d_h", "c_kv", "d_r", "d_v", "b_a"]],
-    prefill_workspace: [prefill_workspace, ["h", "n_h", "n_kv", "d_h", "f", "k_e", "c_kv", "L_w", "w", "d_v", "B", "s", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_u", "i_q", "i_k", "i_m"]],
+    m_p: [m_p, ["L_w", "w", "B", "s", "i_p"]],
+    prefill_workspace: [prefill_workspace, ["h", "n_h", "d_h", "f", "k_e", "B", "s", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_q", "i_k", "i_m", "m_p"]],
     logits_inference: [logits_inference, ["V", "B", "s_l", "l_i"]],
     attention_masks: [attention_masks, ["L", "L_w", "w", "L_c", "L_r", "L_n", "B", "s", "b_a", "i_s"]],
     kv_cache_decode: [kv_cache_decode, ["L", "L_w", "w", "L_c", "w_c", "L_r", "e_r", "L_n", "k_c", "B", "s", "n_t", "b_kv", "N_tp", "N_pp", "e_kv", "kv_cache", "kv_cache_overhang"]],
-    decode_workspace: [decode_workspace, ["L", "h", "n_h", "n_kv", "d_h", "f", "k_e", "c_kv", "L_w", "w", "L_c", "L_r", "L_n", "d_v", "k_c", "B", "s", "n_t", "b_kv", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_u", "i_q", "i_k", "i_m"]],
+    decode_workspace: [decode_workspace, ["L", "h", "n_h", "n_kv", "d_h", "f", "k_e", "c_kv", "L_w", "w", "L_c", "L_r", "L_n", "k_c", "B", "s", "n_t", "b_kv", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_q", "i_k", "i_m"]],
     logits_decode: [logits_decode, ["V", "B", "l_i"]],
     gathered_root: [gathered_root, ["P", "b_a", "y_f", "layer_parameters"]],
     gathered_weights: [gathered_weights, ["b_a", "z_3", "y_f", "layer_parameters", "gathered_root"]],
@@ -796,8 +802,8 @@ return {
   },
   /** The tables printed with the formulas (evaluation order, phases, components). */
   tables: {
-    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "adapter_bytes_per_token", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "gathered_root", "gathered_weights", "all_gather_buffer", "all_gather_prefetch", "block_gradients", "root_gradients", "reduce_scatter_buffer", "phase_forward", "phase_backward", "phase_optimizer", "phase_backward_end", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "kv_cache_overhang", "i_u", "i_q", "i_k", "i_m", "prefill_workspace", "logits_inference", "attention_masks", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
-    DERIVED: ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "s_l", "b_a", "b_kv", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "kv_values_gqa", "kv_values_mla", "e_kv", "i_u", "i_q", "i_k", "i_m", "k_r"],
+    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "adapter_bytes_per_token", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "gathered_root", "gathered_weights", "all_gather_buffer", "all_gather_prefetch", "block_gradients", "root_gradients", "reduce_scatter_buffer", "phase_forward", "phase_backward", "phase_optimizer", "phase_backward_end", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "kv_cache_overhang", "i_u", "i_q", "i_k", "i_m", "m_p", "prefill_workspace", "logits_inference", "attention_masks", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
+    DERIVED: ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "s_l", "b_a", "b_kv", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "kv_values_gqa", "kv_values_mla", "e_kv", "i_u", "i_q", "i_k", "i_m", "m_p", "k_r"],
     PEAKS: {"training_peak": ["forward", "backward", "optimizer", "backward_end"], "inference_peak": ["prefill", "decode"]},
     PHASES: {"forward": ["phase_forward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies"], ["logits_forward"], ["gathered_weights"], ["all_gather_buffer"]]], "backward": ["phase_backward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies_kept"], ["recomputed_layer", "logits_backward"], ["gathered_weights"], ["all_gather_prefetch"]]], "optimizer": ["phase_optimizer", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gradients"], ["optimizer_temporaries"]]], "backward_end": ["phase_backward_end", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gathered_root"], ["block_gradients"], ["root_gradients"], ["reduce_scatter_buffer"]]], "prefill": ["phase_prefill", [["weights"], ["kv_cache"], ["kv_cache_overhang"], ["prefill_workspace", "logits_inference"], ["attention_masks"]]], "decode": ["phase_decode", [["weights"], ["kv_cache_decode"], ["decode_workspace", "logits_decode"]]]},
     COMPONENTS: {"weights": "weights", "adapter_weights": "adapter_weights", "master_weights": "master_weights", "optimizer_states": "optimizer_states", "gradients": "gradients", "optimizer_temporaries": "optimizer_temporaries", "kv_cache": "kv_cache", "kv_cache_overhang": "kv_cache_overhang", "activations_training": "activations", "recomputed_layer": "recomputed_layer", "autocast_copies": "autocast_copies", "autocast_copies_kept": "autocast_copies", "logits_forward": "logits", "logits_backward": "logits", "prefill_workspace": "prefill_workspace", "logits_inference": "logits", "attention_masks": "attention_masks", "kv_cache_decode": "kv_cache", "decode_workspace": "decode_workspace", "logits_decode": "logits", "gathered_root": "gathered_weights", "gathered_weights": "gathered_weights", "all_gather_buffer": "all_gather_buffer", "all_gather_prefetch": "all_gather_buffer", "block_gradients": "gradients", "root_gradients": "root_gradients", "reduce_scatter_buffer": "reduce_scatter_buffer"},

@@ -299,14 +299,14 @@ def i_u(b_a, i_p):
     return ((i_p) if (b_a < i_p) else (0))
 
 
-def i_q(b_a, i_s, i_p):
+def i_q(b_a, i_s, i_p, i_u):
     """bytes live per query channel in attention at inference (eager or math)"""
-    return ((b_a) if (i_p > 0) or (i_s > 0) else (0))
+    return ((b_a) if (i_s > 0) else (b_a + i_p + i_u) if (i_p > 0) else (0))
 
 
-def i_k(n_h, n_kv, b_a, i_s):
-    """bytes live per key and query channel in attention at inference (eager, grouped KV heads repeated)"""
-    return ((2*b_a) if (i_s > 0) and (n_h > n_kv) else (0))
+def i_k(n_h, n_kv, d_h, c_kv, d_v, b_a, i_s, i_p, i_u):
+    """bytes live per key and query channel in attention at inference (eager: grouped KV heads repeated; math: FP32 keys and values)"""
+    return ((2*b_a*((1) if (n_h > n_kv) else (0))) if (i_s > 0) else ((d_h + ((d_v) if (c_kv > 0) else (d_h)))*(i_p*((1) if (n_h > n_kv) else (0)) + i_u*n_kv/n_h)/d_h) if (i_p > 0) else (0))
 
 
 def i_m(d_h, c_kv, d_r, d_v, b_a):
@@ -314,9 +314,14 @@ def i_m(d_h, c_kv, d_r, d_v, b_a):
     return ((b_a*(2*d_h - d_r + d_v)) if (c_kv > 0) else (0))
 
 
-def prefill_workspace(h, n_h, n_kv, d_h, f, k_e, c_kv, L_w, w, d_v, B, s, i_h, i_f, i_r, i_s, N_tp, i_p, i_u, i_q, i_k, i_m):
+def m_p(L_w, w, B, s, i_p):
+    """bytes of the FP32 mask sdpa's math kernel makes for a prompt"""
+    return i_p*s**2*((B - 1)*((1) if (L_w > 0) else (0))*_min(1, _max(0, s - w + 1)) + 1)
+
+
+def prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m, m_p):
     """tensors live inside one layer while the prompt is processed"""
-    return B*s*(h*i_h + _max(h*i_r*k_e + f*i_f/N_tp, i_p*s*(((1) if (L_w > 0) else (0))*_min(1, _max(0, s - w + 1)) + (-((1) if (L_w > 0) else (0))*_min(1, _max(0, s - w + 1)) + 1)/B) + (d_h*n_h*(i_p + i_u) + n_h*(d_h*(i_k + i_q) + i_m + i_p*(s + _max(d_h, s)) + i_s*s) + (d_h + ((d_v) if (c_kv > 0) else (d_h)))*(i_p*n_h*((1) if (n_h > n_kv) else (0)) + i_u*n_kv))/N_tp))
+    return B*s*(h*i_h + _max(h*i_r*k_e + f*i_f/N_tp, n_h*(d_h*(i_k + i_q) + i_m + i_p*(s + _max(d_h, s)) + i_s*s)/N_tp + m_p/(B*s)))
 
 
 def logits_inference(V, B, s_l, l_i):
@@ -334,9 +339,9 @@ def kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, L_n, k_c, B, s, n_t, b_kv, N_
     return _max(kv_cache + kv_cache_overhang, B*b_kv*e_kv*(n_t + s)*_ceil_div(L - L_c - L_n - L_r - L_w, N_pp) + B*b_kv*e_kv*_ceil_div(L_c, N_pp)*_min(w_c, n_t + s) + B*b_kv*e_kv*_ceil_div(L_w, N_pp)*_min(w, n_t + s) + B*b_kv*k_c*_ceil_div(L_r, N_pp)*_ceil_div(e_r, N_tp))
 
 
-def decode_workspace(L, h, n_h, n_kv, d_h, f, k_e, c_kv, L_w, w, L_c, L_r, L_n, d_v, k_c, B, s, n_t, b_kv, i_h, i_f, i_r, i_s, N_tp, i_p, i_u, i_q, i_k, i_m):
+def decode_workspace(L, h, n_h, n_kv, d_h, f, k_e, c_kv, L_w, w, L_c, L_r, L_n, k_c, B, s, n_t, b_kv, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m):
     """tensors live inside one layer while one new token per sequence is processed: one layer's keys copied as the cache grows, and the layer's working set"""
-    return B*b_kv*k_c*((c_kv) if (c_kv > 0) else (d_h*_ceil_div(n_kv, N_tp)))*_max(((2*_min(w, n_t + s)) if (L_w > 0) else (0)), ((n_t + s) if (-L + L_c + L_n + L_r + L_w < 0) else (0))) + B*(h*i_h + _max(h*i_r*k_e + f*i_f/N_tp, (d_h*n_h*(i_p + i_u) + n_h*(d_h*i_q + i_s*(n_t + s) + (n_t + s)*(d_h*i_k + i_m + i_p*(d_h + 1))) + (d_h + ((d_v) if (c_kv > 0) else (d_h)))*(n_t + s)*(i_p*n_h*((1) if (n_h > n_kv) else (0)) + i_u*n_kv))/N_tp))
+    return B*b_kv*k_c*((c_kv) if (c_kv > 0) else (d_h*_ceil_div(n_kv, N_tp)))*_max(((2*_min(w, n_t + s)) if (L_w > 0) else (0)), ((n_t + s) if (-L + L_c + L_n + L_r + L_w < 0) else (0))) + B*(h*i_h + _max(h*i_r*k_e + f*i_f/N_tp, n_h*(d_h*i_q + i_s*(n_t + s) + (n_t + s)*(d_h*i_k + i_m + i_p*(d_h + 1)))/N_tp))
 
 
 def logits_decode(V, B, l_i):
@@ -655,6 +660,7 @@ ORDER = {'training_peak': ('P_m',
                     'i_q',
                     'i_k',
                     'i_m',
+                    'm_p',
                     'prefill_workspace',
                     'logits_inference',
                     'attention_masks',
@@ -702,6 +708,7 @@ DERIVED = ('P_m',
  'i_q',
  'i_k',
  'i_m',
+ 'm_p',
  'k_r')
 
 

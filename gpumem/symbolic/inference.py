@@ -51,33 +51,40 @@ derive(i_u, sp.Piecewise((i_p, b_a < i_p), (0, True)))
 
 # Eager attention (i_s > 0) holds the scores; it also holds the query and, with grouped KV
 # heads, the keys and values repeated to every query head (transformers' eager_attention_forward
-# calls repeat_kv). A fused kernel holds neither; the math kernel holds the query it was given
-# next to its FP32 tensors.
+# calls repeat_kv). A fused kernel holds neither. The math kernel holds the query it was given,
+# its FP32 copy and the scaled query, and per key the FP32 copies of the KV heads' keys and
+# values (d_h + d_o wide) and, with grouped KV heads, their repetition to every query head.
 eager = i_s > 0
 i_q = sym(
     "i_q", r"\iota_q", "bytes live per query channel in attention at inference (eager or math)"
 )
-derive(i_q, sp.Piecewise((b_a, eager | (i_p > 0)), (0, True)))
+derive(i_q, sp.Piecewise((b_a, eager), (b_a + i_p + i_u, i_p > 0), (0, True)))
+d_o = sp.Piecewise((d_v, c_kv > 0), (d_h, True))  # value head width
+grouped = sp.Piecewise((1, n_kv < n_h), (0, True))
 i_k = sym(
     "i_k",
     r"\iota_k",
-    "bytes live per key and query channel in attention at inference (eager, grouped KV heads "
-    "repeated)",
+    "bytes live per key and query channel in attention at inference (eager: grouped KV heads "
+    "repeated; math: FP32 keys and values)",
 )
-derive(i_k, sp.Piecewise((2 * b_a, eager & (n_kv < n_h)), (0, True)))
+derive(
+    i_k,
+    sp.Piecewise(
+        (2 * b_a * grouped, eager),
+        ((i_u * n_kv / n_h + i_p * grouped) * (d_h + d_o) / d_h, i_p > 0),
+        (0, True),
+    ),
+)
 # Multi-head latent attention in transformers (DeepseekV2Attention.expand_kv, as V3's)
 # decompresses the cached latents of every key into per-head keys and values: kv_b_proj's
 # output (d_h - d_r + d_v per head) and the keys it assembles (d_h per head).
 i_m = sym("i_m", r"\iota_m", "bytes live per key and head of latent attention's expanded cache")
 derive(i_m, sp.Piecewise((b_a * (2 * d_h - d_r + d_v), c_kv > 0), (0, True)))
-
-d_o = sp.Piecewise((d_v, c_kv > 0), (d_h, True))  # value head width
-# FP32 keys and values per key: the copies of the KV heads, and their repetition to n_h heads
-math_keys = (i_u * n_kv + i_p * n_h * sp.Piecewise((1, n_kv < n_h), (0, True))) * (d_h + d_o)
-math_query = n_h * (i_p + i_u) * d_h  # the FP32 copy of the query and the scaled query
-# a prompt that sliding-window layers cut passes them a boolean mask, which the kernel turns
-# into an FP32 (B, 1, s, s) one; other layers take is_causal and get the (s, s) one
+# The math kernel's FP32 mask: (s, s) from is_causal, or (B, 1, s, s) from the boolean mask that
+# transformers passes sliding-window layers once the prompt reaches the window.
 window_cut = sp.Piecewise((1, L_w > 0), (0, True)) * sp.Min(1, sp.Max(0, s - w + 1))
+m_p = sym("m_p", r"\mu_p", "bytes of the FP32 mask sdpa's math kernel makes for a prompt")
+derive(m_p, i_p * s**2 * (1 + (B - 1) * window_cut))
 
 
 def _layer_peak(attention: sp.Expr, shared: sp.Expr = sp.S.Zero) -> sp.Expr:
@@ -95,10 +102,8 @@ define(
     B
     * s
     * _layer_peak(
-        n_h * (i_s * s + (i_q + i_k) * d_h + i_m + i_p * (s + sp.Max(s, d_h)))
-        + math_query
-        + math_keys,
-        i_p * s * (window_cut + (1 - window_cut) / B),
+        n_h * (i_s * s + (i_q + i_k) * d_h + i_m + i_p * (s + sp.Max(s, d_h))),
+        m_p / (B * s),
     ),
     "tensors live inside one layer while the prompt is processed",
 )
@@ -121,7 +126,7 @@ define(
     s**2
     * sp.Piecewise(
         (B * b_a * (has_full + has_window), eager),
-        (window_cut, True),  # 1 when s >= w, else 0
+        (has_window * sp.Min(1, sp.Max(0, s - w + 1)), True),  # 1 when s >= w, else 0
     ),
     "attention masks of the prompt's forward pass: one per kind of layer with eager "
     "attention, a boolean one for sliding-window layers when the prompt reaches the window "
@@ -159,11 +164,7 @@ define(
     r"M_{D}",
     B * b_kv * kv_step_values * kv_step_tokens
     + B
-    * _layer_peak(
-        n_h * (i_s * s_end + i_q * d_h + s_end * (i_k * d_h + i_m + i_p * (1 + d_h)))
-        + math_query
-        + s_end * math_keys
-    ),
+    * _layer_peak(n_h * (i_s * s_end + i_q * d_h + s_end * (i_k * d_h + i_m + i_p * (1 + d_h)))),
     "tensors live inside one layer while one new token per sequence is processed: one "
     "layer's keys copied as the cache grows, and the layer's working set",
 )
