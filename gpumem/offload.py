@@ -590,7 +590,11 @@ def plan_options(settings: dict[str, object]) -> dict[str, object]:
             out["ctx"] = value
         elif name == "kv_dtype":
             out["kv_dtype"] = _KV_NAMES.get(str(value), value)
-        elif name == "attention" and value in ("flash", "eager"):
+        elif name == "attention":
+            if value not in ("flash", "eager"):
+                raise InvalidValueError(
+                    name, value, Text("flash or eager: llama.cpp's -fa on or off")
+                )
             out["flash_attn"] = value == "flash"
         elif not (name == "mode" or (name == "batch" and value == 1)):
             raise InvalidValueError(

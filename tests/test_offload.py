@@ -212,6 +212,7 @@ def test_fit_on_a_gguf_file_answers_with_llamacpps_conventions(tmp_path) -> None
         (["--dtype", "q4_0"], "dtype"),
         (["--tp", "2"], "tp"),
         (["--kv-dtype", "fp16,q8_0"], "kv_dtype"),
+        (["--attention", "math"], "flash or eager"),
     ):
         done = _gpumem("fit", str(path), "--gpu", "rtx-4090", *refused)
         assert done.returncode == 2 and done.stdout == ""
