@@ -62,6 +62,8 @@ PHASES = {
     "decode": N_("last decoding step"),
     "forward": N_("forward pass"),
     "backward": N_("backward pass"),
+    "backward_top": N_("backward pass, second block from the top"),
+    "backward_bottom": N_("backward pass, second block from the bottom"),
     "backward_end": N_("end of the backward pass"),
     "optimizer": N_("optimizer step"),
 }

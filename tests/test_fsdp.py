@@ -59,6 +59,25 @@ def test_end_of_backward_counts_the_root_and_one_reduce_scatter_input() -> None:
     assert e.phases["backward_end"] == pytest.approx(shards + blocks + root + 4 * BLOCK, abs=8)
 
 
+def test_a_block_backward_counts_the_head_gradient_and_two_blocks() -> None:
+    """TinyLlama (untied, 22 blocks of 44,044,288 parameters, a 32,000 x 2,048 embedding and
+    LM head), pure BF16 on 8 GPUs at ZeRO-3 with checkpointing, 1 x 512 tokens: the second
+    block from the bottom, its gradients complete (a measured peak, 1,822,429,740 bytes)."""
+    work = dict(mode="training", precision="pure", dp=8, zero=3, fsdp=True, batch=1, seq=512)
+    e = estimate("tinyllama-1.1b", checkpointing="full", **work, **BARE)
+    vh, block = 32_000 * 2_048, 44_044_288
+    p = 22 * block + 2 * vh + 2_048  # blocks, embedding and LM head, final norm
+    shards = (2 + 4) * p / 8  # BF16 weights, two BF16 Adam moments
+    inputs = 1 * 512 * 2_048 * 2  # the bottom block's checkpointed input
+    gathered = 2 * (2 * vh + 2_048) + 2 * 2 * block  # root, the block and the one prefetched
+    grads = 20 * 2 * block / 8 + 2 * block + 2 * vh  # shards above, the block's, the LM head's
+    reduce = 2 * block  # the block above's reduce-scatter input
+    assert e.phase == "backward_bottom"
+    assert e.phases["backward_bottom"] == pytest.approx(
+        shards + inputs + gathered + grads + reduce, abs=8
+    )
+
+
 def test_without_fsdp_nothing_changes() -> None:
     plain = estimate("qwen2.5-0.5b", mode="training", dp=4, zero=3, **BARE)
     assert not {"gathered_weights", "all_gather_buffer"} & set(plain.components)

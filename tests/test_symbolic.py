@@ -129,7 +129,14 @@ def test_phase_tables_hold_the_terms_of_each_phase() -> None:
     # Written out from the model: what is live at the end of each phase.
     persistent = ("weights", "adapter_weights", "master_weights", "optimizer_states")
     assert fx.PEAKS == {
-        "training_peak": ("forward", "backward", "optimizer", "backward_end"),
+        "training_peak": (
+            "forward",
+            "backward",
+            "optimizer",
+            "backward_end",
+            "backward_top",
+            "backward_bottom",
+        ),
         "inference_peak": ("prefill", "decode"),
     }
     assert fx.PHASES["prefill"] == (
@@ -158,6 +165,14 @@ def test_phase_tables_hold_the_terms_of_each_phase() -> None:
     end = [slot for slot in fx.PHASES["backward_end"][1]]
     fsdp = ("gathered_root", "block_gradients", "root_gradients", "reduce_scatter_buffer")
     assert end == [(n,) for n in (*persistent, *fsdp)]
+    for where in ("top", "bottom"):
+        block = {name for slot in fx.PHASES[f"backward_{where}"][1] for name in slot}
+        assert block == {*persistent, "all_gather_prefetch", "reduce_scatter_buffer"} | {
+            f"activations_backward_{where}",
+            f"gathered_backward_{where}",  # the root's and the block's (up to it at ZeRO-2)
+            f"block_gradients_backward_{where}",  # shards above, the block's unsharded
+            "head_gradient",
+        }
 
 
 @given(st.lists(st.integers(0, 10**12), min_size=16, max_size=16))

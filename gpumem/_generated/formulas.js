@@ -490,6 +490,41 @@ function reduce_scatter_buffer(L, b_g, y_f, layer_parameters) {
   return $div($mul($mul(b_g, layer_parameters), y_f), L);
 }
 
+/** activations of the blocks below the top block's backward */
+function activations_backward_top(L, y_f, activations_training) {
+  return $div($mul($mul(activations_training, y_f), $max(0n, $sub(L, 2n))), L);
+}
+
+/** gathered weights in the top block's backward: the root's and that block's or, with reshard_after_forward=False, every block's up to it */
+function gathered_backward_top(L, b_a, z_3, y_f, layer_parameters, gathered_root) {
+  return $add(gathered_root, $div($mul($mul($mul(b_a, layer_parameters), y_f), $add(z_3, $mul($sub(1n, z_3), $add($max(0n, $sub(L, 2n)), 1n)))), L));
+}
+
+/** gradients in the top block's backward: the shards of the blocks above and that block's unsharded gradients */
+function block_gradients_backward_top(L, b_a, y_f, layer_parameters, block_gradients) {
+  return $mul(y_f, $add($div($mul(b_a, layer_parameters), L), $div($mul(block_gradients, $sub($sub(L, $max(0n, $sub(L, 2n))), 1n)), L)));
+}
+
+/** activations of the blocks below the bottom block's backward */
+function activations_backward_bottom(L, y_f, activations_training) {
+  return $div($mul($mul(activations_training, y_f), $min(1n, $sub(L, 1n))), L);
+}
+
+/** gathered weights in the bottom block's backward: the root's and that block's or, with reshard_after_forward=False, every block's up to it */
+function gathered_backward_bottom(L, b_a, z_3, y_f, layer_parameters, gathered_root) {
+  return $add(gathered_root, $div($mul($mul($mul(b_a, layer_parameters), y_f), $add(z_3, $mul($sub(1n, z_3), $add($min(1n, $sub(L, 1n)), 1n)))), L));
+}
+
+/** gradients in the bottom block's backward: the shards of the blocks above and that block's unsharded gradients */
+function block_gradients_backward_bottom(L, b_a, y_f, layer_parameters, block_gradients) {
+  return $mul(y_f, $add($div($mul(b_a, layer_parameters), L), $div($mul(block_gradients, $sub($sub(L, $min(1n, $sub(L, 1n))), 1n)), L)));
+}
+
+/** the LM head's unreduced gradient (the tied matrix's, when tied), kept to the root's reduce-scatter */
+function head_gradient(h, V, b_a, y_f) {
+  return $mul($mul($mul(V, b_a), h), y_f);
+}
+
 /** end of forward (with FSDP2, the gathered weights and the last block's all-gather output still live) */
 function phase_forward(weights, adapter_weights, master_weights, optimizer_states, activations_training, autocast_copies, logits_forward, gathered_weights, all_gather_buffer) {
   return $add($add($add($add($add($add($add($add(activations_training, adapter_weights), all_gather_buffer), autocast_copies), gathered_weights), logits_forward), master_weights), optimizer_states), weights);
@@ -510,9 +545,19 @@ function phase_backward_end(weights, adapter_weights, master_weights, optimizer_
   return $add($add($add($add($add($add($add(adapter_weights, block_gradients), gathered_root), master_weights), optimizer_states), reduce_scatter_buffer), root_gradients), weights);
 }
 
+/** with FSDP2, the backward of the second block from the top, its gradients complete (see gpumem.symbolic.fsdp) */
+function phase_backward_top(weights, adapter_weights, master_weights, optimizer_states, all_gather_prefetch, reduce_scatter_buffer, activations_backward_top, gathered_backward_top, block_gradients_backward_top, head_gradient) {
+  return $add($add($add($add($add($add($add($add($add(activations_backward_top, adapter_weights), all_gather_prefetch), block_gradients_backward_top), gathered_backward_top), head_gradient), master_weights), optimizer_states), reduce_scatter_buffer), weights);
+}
+
+/** with FSDP2, the backward of the second block from the bottom, its gradients complete (see gpumem.symbolic.fsdp) */
+function phase_backward_bottom(weights, adapter_weights, master_weights, optimizer_states, all_gather_prefetch, reduce_scatter_buffer, activations_backward_bottom, gathered_backward_bottom, block_gradients_backward_bottom, head_gradient) {
+  return $add($add($add($add($add($add($add($add($add(activations_backward_bottom, adapter_weights), all_gather_prefetch), block_gradients_backward_bottom), gathered_backward_bottom), head_gradient), master_weights), optimizer_states), reduce_scatter_buffer), weights);
+}
+
 /** peak of a training step: the largest of its phases */
-function training_peak(phase_forward, phase_backward, phase_optimizer, phase_backward_end) {
-  return $max(phase_backward, phase_backward_end, phase_forward, phase_optimizer);
+function training_peak(phase_forward, phase_backward, phase_optimizer, phase_backward_end, phase_backward_top, phase_backward_bottom) {
+  return $max(phase_backward, phase_backward_bottom, phase_backward_end, phase_backward_top, phase_forward, phase_optimizer);
 }
 
 /** forward pass over the prompt with the KV cache filled, transformers' sliding-window layers still holding the whole prompt, and the attention masks */
@@ -760,11 +805,20 @@ return {
     block_gradients: [block_gradients, ["P", "P_t", "b_g", "N_dp", "N_tp", "z_2", "y_f", "layer_parameters"]],
     root_gradients: [root_gradients, ["h", "V", "t_w", "b_a", "y_f"]],
     reduce_scatter_buffer: [reduce_scatter_buffer, ["L", "b_g", "y_f", "layer_parameters"]],
+    activations_backward_top: [activations_backward_top, ["L", "y_f", "activations_training"]],
+    gathered_backward_top: [gathered_backward_top, ["L", "b_a", "z_3", "y_f", "layer_parameters", "gathered_root"]],
+    block_gradients_backward_top: [block_gradients_backward_top, ["L", "b_a", "y_f", "layer_parameters", "block_gradients"]],
+    activations_backward_bottom: [activations_backward_bottom, ["L", "y_f", "activations_training"]],
+    gathered_backward_bottom: [gathered_backward_bottom, ["L", "b_a", "z_3", "y_f", "layer_parameters", "gathered_root"]],
+    block_gradients_backward_bottom: [block_gradients_backward_bottom, ["L", "b_a", "y_f", "layer_parameters", "block_gradients"]],
+    head_gradient: [head_gradient, ["h", "V", "b_a", "y_f"]],
     phase_forward: [phase_forward, ["weights", "adapter_weights", "master_weights", "optimizer_states", "activations_training", "autocast_copies", "logits_forward", "gathered_weights", "all_gather_buffer"]],
     phase_backward: [phase_backward, ["weights", "adapter_weights", "master_weights", "optimizer_states", "activations_training", "recomputed_layer", "autocast_copies_kept", "logits_backward", "gathered_weights", "all_gather_prefetch"]],
     phase_optimizer: [phase_optimizer, ["weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries"]],
     phase_backward_end: [phase_backward_end, ["weights", "adapter_weights", "master_weights", "optimizer_states", "gathered_root", "block_gradients", "root_gradients", "reduce_scatter_buffer"]],
-    training_peak: [training_peak, ["phase_forward", "phase_backward", "phase_optimizer", "phase_backward_end"]],
+    phase_backward_top: [phase_backward_top, ["weights", "adapter_weights", "master_weights", "optimizer_states", "all_gather_prefetch", "reduce_scatter_buffer", "activations_backward_top", "gathered_backward_top", "block_gradients_backward_top", "head_gradient"]],
+    phase_backward_bottom: [phase_backward_bottom, ["weights", "adapter_weights", "master_weights", "optimizer_states", "all_gather_prefetch", "reduce_scatter_buffer", "activations_backward_bottom", "gathered_backward_bottom", "block_gradients_backward_bottom", "head_gradient"]],
+    training_peak: [training_peak, ["phase_forward", "phase_backward", "phase_optimizer", "phase_backward_end", "phase_backward_top", "phase_backward_bottom"]],
     phase_prefill: [phase_prefill, ["weights", "kv_cache", "kv_cache_overhang", "prefill_workspace", "logits_inference", "attention_masks"]],
     phase_decode: [phase_decode, ["weights", "kv_cache_decode", "decode_workspace", "logits_decode"]],
     inference_peak: [inference_peak, ["phase_prefill", "phase_decode"]],
@@ -802,11 +856,11 @@ return {
   },
   /** The tables printed with the formulas (evaluation order, phases, components). */
   tables: {
-    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "adapter_bytes_per_token", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "gathered_root", "gathered_weights", "all_gather_buffer", "all_gather_prefetch", "block_gradients", "root_gradients", "reduce_scatter_buffer", "phase_forward", "phase_backward", "phase_optimizer", "phase_backward_end", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "kv_cache_overhang", "i_u", "i_q", "i_k", "i_m", "m_p", "prefill_workspace", "logits_inference", "attention_masks", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
+    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "adapter_bytes_per_token", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "gathered_root", "gathered_weights", "all_gather_buffer", "all_gather_prefetch", "block_gradients", "root_gradients", "reduce_scatter_buffer", "activations_backward_top", "gathered_backward_top", "block_gradients_backward_top", "activations_backward_bottom", "gathered_backward_bottom", "block_gradients_backward_bottom", "head_gradient", "phase_forward", "phase_backward", "phase_optimizer", "phase_backward_end", "phase_backward_top", "phase_backward_bottom", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "kv_cache_overhang", "i_u", "i_q", "i_k", "i_m", "m_p", "prefill_workspace", "logits_inference", "attention_masks", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
     DERIVED: ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "s_l", "b_a", "b_kv", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "kv_values_gqa", "kv_values_mla", "e_kv", "i_u", "i_q", "i_k", "i_m", "m_p", "k_r"],
-    PEAKS: {"training_peak": ["forward", "backward", "optimizer", "backward_end"], "inference_peak": ["prefill", "decode"]},
-    PHASES: {"forward": ["phase_forward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies"], ["logits_forward"], ["gathered_weights"], ["all_gather_buffer"]]], "backward": ["phase_backward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies_kept"], ["recomputed_layer", "logits_backward"], ["gathered_weights"], ["all_gather_prefetch"]]], "optimizer": ["phase_optimizer", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gradients"], ["optimizer_temporaries"]]], "backward_end": ["phase_backward_end", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gathered_root"], ["block_gradients"], ["root_gradients"], ["reduce_scatter_buffer"]]], "prefill": ["phase_prefill", [["weights"], ["kv_cache"], ["kv_cache_overhang"], ["prefill_workspace", "logits_inference"], ["attention_masks"]]], "decode": ["phase_decode", [["weights"], ["kv_cache_decode"], ["decode_workspace", "logits_decode"]]]},
-    COMPONENTS: {"weights": "weights", "adapter_weights": "adapter_weights", "master_weights": "master_weights", "optimizer_states": "optimizer_states", "gradients": "gradients", "optimizer_temporaries": "optimizer_temporaries", "kv_cache": "kv_cache", "kv_cache_overhang": "kv_cache_overhang", "activations_training": "activations", "recomputed_layer": "recomputed_layer", "autocast_copies": "autocast_copies", "autocast_copies_kept": "autocast_copies", "logits_forward": "logits", "logits_backward": "logits", "prefill_workspace": "prefill_workspace", "logits_inference": "logits", "attention_masks": "attention_masks", "kv_cache_decode": "kv_cache", "decode_workspace": "decode_workspace", "logits_decode": "logits", "gathered_root": "gathered_weights", "gathered_weights": "gathered_weights", "all_gather_buffer": "all_gather_buffer", "all_gather_prefetch": "all_gather_buffer", "block_gradients": "gradients", "root_gradients": "root_gradients", "reduce_scatter_buffer": "reduce_scatter_buffer"},
+    PEAKS: {"training_peak": ["forward", "backward", "optimizer", "backward_end", "backward_top", "backward_bottom"], "inference_peak": ["prefill", "decode"]},
+    PHASES: {"forward": ["phase_forward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies"], ["logits_forward"], ["gathered_weights"], ["all_gather_buffer"]]], "backward": ["phase_backward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies_kept"], ["recomputed_layer", "logits_backward"], ["gathered_weights"], ["all_gather_prefetch"]]], "optimizer": ["phase_optimizer", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gradients"], ["optimizer_temporaries"]]], "backward_end": ["phase_backward_end", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gathered_root"], ["block_gradients"], ["root_gradients"], ["reduce_scatter_buffer"]]], "backward_top": ["phase_backward_top", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["all_gather_prefetch"], ["reduce_scatter_buffer"], ["activations_backward_top"], ["gathered_backward_top"], ["block_gradients_backward_top"], ["head_gradient"]]], "backward_bottom": ["phase_backward_bottom", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["all_gather_prefetch"], ["reduce_scatter_buffer"], ["activations_backward_bottom"], ["gathered_backward_bottom"], ["block_gradients_backward_bottom"], ["head_gradient"]]], "prefill": ["phase_prefill", [["weights"], ["kv_cache"], ["kv_cache_overhang"], ["prefill_workspace", "logits_inference"], ["attention_masks"]]], "decode": ["phase_decode", [["weights"], ["kv_cache_decode"], ["decode_workspace", "logits_decode"]]]},
+    COMPONENTS: {"weights": "weights", "adapter_weights": "adapter_weights", "master_weights": "master_weights", "optimizer_states": "optimizer_states", "gradients": "gradients", "optimizer_temporaries": "optimizer_temporaries", "kv_cache": "kv_cache", "kv_cache_overhang": "kv_cache_overhang", "activations_training": "activations", "recomputed_layer": "recomputed_layer", "autocast_copies": "autocast_copies", "autocast_copies_kept": "autocast_copies", "logits_forward": "logits", "logits_backward": "logits", "prefill_workspace": "prefill_workspace", "logits_inference": "logits", "attention_masks": "attention_masks", "kv_cache_decode": "kv_cache", "decode_workspace": "decode_workspace", "logits_decode": "logits", "gathered_root": "gathered_weights", "gathered_weights": "gathered_weights", "all_gather_buffer": "all_gather_buffer", "all_gather_prefetch": "all_gather_buffer", "block_gradients": "gradients", "root_gradients": "root_gradients", "reduce_scatter_buffer": "reduce_scatter_buffer", "activations_backward_top": "activations", "gathered_backward_top": "gathered_weights", "block_gradients_backward_top": "gradients", "activations_backward_bottom": "activations", "gathered_backward_bottom": "gathered_weights", "block_gradients_backward_bottom": "gradients", "head_gradient": "root_gradients"},
   },
   runtime: { "$float": $float, "$add": $add, "$sub": $sub, "$mul": $mul, "$neg": $neg, "$div": $div, "$floordiv": $floordiv, "$ceil_div": $ceil_div, "$pow": $pow, "$min": $min, "$max": $max, "$ceil": $ceil, "$floor": $floor },
 };

@@ -384,6 +384,41 @@ def reduce_scatter_buffer(L, b_g, y_f, layer_parameters):
     return b_g*layer_parameters*y_f/L
 
 
+def activations_backward_top(L, y_f, activations_training):
+    """activations of the blocks below the top block's backward"""
+    return activations_training*y_f*_max(0, L - 2)/L
+
+
+def gathered_backward_top(L, b_a, z_3, y_f, layer_parameters, gathered_root):
+    """gathered weights in the top block's backward: the root's and that block's or, with reshard_after_forward=False, every block's up to it"""
+    return gathered_root + b_a*layer_parameters*y_f*(z_3 + (1 - z_3)*(_max(0, L - 2) + 1))/L
+
+
+def block_gradients_backward_top(L, b_a, y_f, layer_parameters, block_gradients):
+    """gradients in the top block's backward: the shards of the blocks above and that block's unsharded gradients"""
+    return y_f*(b_a*layer_parameters/L + block_gradients*(L - _max(0, L - 2) - 1)/L)
+
+
+def activations_backward_bottom(L, y_f, activations_training):
+    """activations of the blocks below the bottom block's backward"""
+    return activations_training*y_f*_min(1, L - 1)/L
+
+
+def gathered_backward_bottom(L, b_a, z_3, y_f, layer_parameters, gathered_root):
+    """gathered weights in the bottom block's backward: the root's and that block's or, with reshard_after_forward=False, every block's up to it"""
+    return gathered_root + b_a*layer_parameters*y_f*(z_3 + (1 - z_3)*(_min(1, L - 1) + 1))/L
+
+
+def block_gradients_backward_bottom(L, b_a, y_f, layer_parameters, block_gradients):
+    """gradients in the bottom block's backward: the shards of the blocks above and that block's unsharded gradients"""
+    return y_f*(b_a*layer_parameters/L + block_gradients*(L - _min(1, L - 1) - 1)/L)
+
+
+def head_gradient(h, V, b_a, y_f):
+    """the LM head's unreduced gradient (the tied matrix's, when tied), kept to the root's reduce-scatter"""
+    return V*b_a*h*y_f
+
+
 def phase_forward(weights, adapter_weights, master_weights, optimizer_states, activations_training, autocast_copies, logits_forward, gathered_weights, all_gather_buffer):
     """end of forward (with FSDP2, the gathered weights and the last block's all-gather output still live)"""
     return activations_training + adapter_weights + all_gather_buffer + autocast_copies + gathered_weights + logits_forward + master_weights + optimizer_states + weights
@@ -404,9 +439,19 @@ def phase_backward_end(weights, adapter_weights, master_weights, optimizer_state
     return adapter_weights + block_gradients + gathered_root + master_weights + optimizer_states + reduce_scatter_buffer + root_gradients + weights
 
 
-def training_peak(phase_forward, phase_backward, phase_optimizer, phase_backward_end):
+def phase_backward_top(weights, adapter_weights, master_weights, optimizer_states, all_gather_prefetch, reduce_scatter_buffer, activations_backward_top, gathered_backward_top, block_gradients_backward_top, head_gradient):
+    """with FSDP2, the backward of the second block from the top, its gradients complete (see gpumem.symbolic.fsdp)"""
+    return activations_backward_top + adapter_weights + all_gather_prefetch + block_gradients_backward_top + gathered_backward_top + head_gradient + master_weights + optimizer_states + reduce_scatter_buffer + weights
+
+
+def phase_backward_bottom(weights, adapter_weights, master_weights, optimizer_states, all_gather_prefetch, reduce_scatter_buffer, activations_backward_bottom, gathered_backward_bottom, block_gradients_backward_bottom, head_gradient):
+    """with FSDP2, the backward of the second block from the bottom, its gradients complete (see gpumem.symbolic.fsdp)"""
+    return activations_backward_bottom + adapter_weights + all_gather_prefetch + block_gradients_backward_bottom + gathered_backward_bottom + head_gradient + master_weights + optimizer_states + reduce_scatter_buffer + weights
+
+
+def training_peak(phase_forward, phase_backward, phase_optimizer, phase_backward_end, phase_backward_top, phase_backward_bottom):
     """peak of a training step: the largest of its phases"""
-    return _max(phase_backward, phase_backward_end, phase_forward, phase_optimizer)
+    return _max(phase_backward, phase_backward_bottom, phase_backward_end, phase_backward_top, phase_forward, phase_optimizer)
 
 
 def phase_prefill(weights, kv_cache, kv_cache_overhang, prefill_workspace, logits_inference, attention_masks):
@@ -627,10 +672,19 @@ ORDER = {'training_peak': ('P_m',
                    'block_gradients',
                    'root_gradients',
                    'reduce_scatter_buffer',
+                   'activations_backward_top',
+                   'gathered_backward_top',
+                   'block_gradients_backward_top',
+                   'activations_backward_bottom',
+                   'gathered_backward_bottom',
+                   'block_gradients_backward_bottom',
+                   'head_gradient',
                    'phase_forward',
                    'phase_backward',
                    'phase_optimizer',
                    'phase_backward_end',
+                   'phase_backward_top',
+                   'phase_backward_bottom',
                    'training_peak'),
  'inference_peak': ('f',
                     's_l',
@@ -713,7 +767,12 @@ DERIVED = ('P_m',
 
 
 #: The phases of each peak.
-PEAKS = {'training_peak': ('forward', 'backward', 'optimizer', 'backward_end'),
+PEAKS = {'training_peak': ('forward',
+                   'backward',
+                   'optimizer',
+                   'backward_end',
+                   'backward_top',
+                   'backward_bottom'),
  'inference_peak': ('prefill', 'decode')}
 
 
@@ -754,6 +813,28 @@ PHASES = {'forward': ('phase_forward',
                    ('block_gradients',),
                    ('root_gradients',),
                    ('reduce_scatter_buffer',))),
+ 'backward_top': ('phase_backward_top',
+                  (('weights',),
+                   ('adapter_weights',),
+                   ('master_weights',),
+                   ('optimizer_states',),
+                   ('all_gather_prefetch',),
+                   ('reduce_scatter_buffer',),
+                   ('activations_backward_top',),
+                   ('gathered_backward_top',),
+                   ('block_gradients_backward_top',),
+                   ('head_gradient',))),
+ 'backward_bottom': ('phase_backward_bottom',
+                     (('weights',),
+                      ('adapter_weights',),
+                      ('master_weights',),
+                      ('optimizer_states',),
+                      ('all_gather_prefetch',),
+                      ('reduce_scatter_buffer',),
+                      ('activations_backward_bottom',),
+                      ('gathered_backward_bottom',),
+                      ('block_gradients_backward_bottom',),
+                      ('head_gradient',))),
  'prefill': ('phase_prefill',
              (('weights',),
               ('kv_cache',),
@@ -791,4 +872,11 @@ COMPONENTS = {'weights': 'weights',
  'all_gather_prefetch': 'all_gather_buffer',
  'block_gradients': 'gradients',
  'root_gradients': 'root_gradients',
- 'reduce_scatter_buffer': 'reduce_scatter_buffer'}
+ 'reduce_scatter_buffer': 'reduce_scatter_buffer',
+ 'activations_backward_top': 'activations',
+ 'gathered_backward_top': 'gathered_weights',
+ 'block_gradients_backward_top': 'gradients',
+ 'activations_backward_bottom': 'activations',
+ 'gathered_backward_bottom': 'gathered_weights',
+ 'block_gradients_backward_bottom': 'gradients',
+ 'head_gradient': 'root_gradients'}

@@ -23,6 +23,16 @@ exists). What this module adds, in the compute dtype :math:`b_a` (the policy's
   (:math:`b_g`), kept until the next reduce-scatter (``reduce_scatter_max_input_buffers``
   = 1); the blocks' sharded gradients are then complete, the root's not yet reduced.
 
+Backward through the blocks (a phase of its own): when block :math:`k`'s gradients are
+complete, before its reduce-scatter, the activations of the blocks below it are live; the
+root's gathered weights and the LM head's unreduced gradient (the tied matrix's, when tied);
+block :math:`k` gathered (every block from the first to :math:`k` with
+``reshard_after_forward=False``) and, with resharded blocks, block :math:`k-1`'s prefetched
+all-gather output; block :math:`k`'s unsharded gradients in the compute dtype; block
+:math:`k+1`'s reduce-scatter input; and the gradient shards of the blocks above. These grow or
+shrink linearly with :math:`k`, so the largest is at :math:`k = L-2` (the second block from
+the top) or :math:`k = 1` (from the bottom); each is a phase.
+
 Not counted: padding of each sharded dimension to a multiple of :math:`N_{dp}` and the
 small per-block copies made while casting a shard for its all-gather.
 """
@@ -85,4 +95,50 @@ define(
     r"M_{\mathrm{RS}}",
     y_f * P_b * b_g,
     "one block's flat reduce-scatter input in the reduce dtype, kept until the next reduce-scatter",
+)
+
+
+M_A = sp.Symbol("activations_training")
+M_Gb = sp.Symbol("block_gradients")
+
+
+def _block_backward(k: sp.Expr, where: str, latex: str) -> None:
+    """The terms of block ``k``'s backward, named ``…_<where>``."""
+    define(
+        f"activations_backward_{where}",
+        rf"M_{{A,{latex}}}",
+        y_f * k * M_A / L,
+        f"activations of the blocks below the {where} block's backward",
+        component="activations",
+    )
+    define(
+        f"gathered_backward_{where}",
+        rf"M_{{U,{latex}}}",
+        root + y_f * P_b * b_a * (z_3 + (1 - z_3) * (k + 1)),
+        f"gathered weights in the {where} block's backward: the root's and that block's or, "
+        "with reshard_after_forward=False, every block's up to it",
+        component="gathered_weights",
+    )
+    define(
+        f"block_gradients_backward_{where}",
+        rf"M_{{G,{latex}}}",
+        y_f * (M_Gb * (L - 1 - k) / L + P_b * b_a),
+        f"gradients in the {where} block's backward: the shards of the blocks above and that "
+        "block's unsharded gradients",
+        component="gradients",
+    )
+
+
+# Block k's backward grows with k by a block's activations (and, with gathered blocks, its
+# weights) less a block's gradient shard: its largest is at the second block from the top or
+# from the bottom (the first has no block to prefetch).
+_block_backward(sp.Max(L - 2, 0), "top", r"\mathrm{top}")
+_block_backward(sp.Min(1, L - 1), "bottom", r"\mathrm{bottom}")
+define(
+    "head_gradient",
+    r"M_{G,\mathrm{head}}",
+    y_f * V * h * b_a,
+    "the LM head's unreduced gradient (the tied matrix's, when tied), kept to the root's "
+    "reduce-scatter",
+    component="root_gradients",
 )

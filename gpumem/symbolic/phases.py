@@ -81,13 +81,35 @@ define(
     "unreduced, with the last reduce-scatter input",
     phase="backward_end",
 )
+for where in ("top", "bottom"):
+    define(
+        f"phase_backward_{where}",
+        rf"M_{{\mathrm{{bwd}},\mathrm{{{where}}}}}",
+        persistent
+        + sp.Symbol(f"activations_backward_{where}")
+        + sp.Symbol(f"gathered_backward_{where}")
+        + M_AGb
+        + sp.Symbol(f"block_gradients_backward_{where}")
+        + sp.Symbol("head_gradient")
+        + M_RS,
+        f"with FSDP2, the backward of the second block from the {where}, its gradients "
+        "complete (see gpumem.symbolic.fsdp)",
+        phase=f"backward_{where}",
+    )
 define(
     "training_peak",
     "M_{\\mathrm{train}}",
     sp.Max(
         *(
             sp.Symbol(p)
-            for p in ("phase_forward", "phase_backward", "phase_optimizer", "phase_backward_end")
+            for p in (
+                "phase_forward",
+                "phase_backward",
+                "phase_backward_top",
+                "phase_backward_bottom",
+                "phase_optimizer",
+                "phase_backward_end",
+            )
         )
     ),
     "peak of a training step: the largest of its phases",
