@@ -78,6 +78,19 @@ def test_a_block_backward_counts_the_head_gradient_and_two_blocks() -> None:
     )
 
 
+def test_experts_are_padded_to_a_multiple_of_the_gpus() -> None:
+    """Qwen1.5-MoE-A2.7B: 60 routed experts of 3 x 2,048 x 1,408 weights and a router row each,
+    in 24 layers. Over 8 GPUs every rank holds 8 experts' rows (64, padded), over 4 it holds
+    15 (no padding): 24 x 4 x (3 x 2,048 x 1,408 + 2,048) = 830,668,800 parameters more."""
+    pad = 24 * 4 * (3 * 2_048 * 1_408 + 2_048)
+    work = dict(mode="training", precision="pure", zero=3, fsdp=True, **BARE)
+    four = estimate("qwen1.5-moe-a2.7b", dp=4, **work).components
+    eight = estimate("qwen1.5-moe-a2.7b", dp=8, **work).components
+    assert eight["weights"] - four["weights"] / 2 == pytest.approx(2 * pad / 8, abs=2)
+    block = four["all_gather_buffer"]  # one block, BF16
+    assert eight["all_gather_buffer"] - block == pytest.approx(2 * pad / 24, abs=2)
+
+
 def test_without_fsdp_nothing_changes() -> None:
     plain = estimate("qwen2.5-0.5b", mode="training", dp=4, zero=3, **BARE)
     assert not {"gathered_weights", "all_gather_buffer"} & set(plain.components)

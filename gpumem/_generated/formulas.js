@@ -265,9 +265,14 @@ function stage_last_parameters(L, h, V, k_c, P_n, L_e, L_s, layer_parameters, mo
   return $add($add($add(P_n, $mul($mul(V, h), k_c)), $mul(moe_layer_excess, $sub($min(L_e, L_s), $div($mul(L_e, L_s), L)))), $div($mul(L_s, layer_parameters), L));
 }
 
+/** parameters FSDP2 adds when it shards the routed experts and the router's rows over data-parallel GPUs that do not divide their number */
+function fsdp_padding(h, n_e, f_e, m_g, L_e, N_dp, y_f) {
+  return $mul($mul($mul(L_e, y_f), $sub($mul(N_dp, $ceil_div(n_e, N_dp)), n_e)), $add($mul($mul(f_e, h), m_g), h));
+}
+
 /** parameters of the heaviest pipeline stage (all without pipelining) */
-function P_s(P, N_pp, stage_first_parameters, stage_last_parameters) {
-  return ((N_pp <= 1n) ? P : $max(stage_first_parameters, stage_last_parameters));
+function P_s(P, N_pp, stage_first_parameters, stage_last_parameters, fsdp_padding) {
+  return ((N_pp <= 1n) ? $add(P, fsdp_padding) : $max(stage_first_parameters, stage_last_parameters));
 }
 
 /** parameters of that stage shipped quantized (0 unless as shipped) */
@@ -461,18 +466,18 @@ function gathered_root(P, b_a, y_f, layer_parameters) {
 }
 
 /** gathered weights held from forward to backward: the root's and, with reshard_after_forward=False, every block's */
-function gathered_weights(b_a, z_3, y_f, layer_parameters, gathered_root) {
-  return $add($mul($mul($mul(b_a, layer_parameters), y_f), $sub(1n, z_3)), gathered_root);
+function gathered_weights(b_a, z_3, y_f, layer_parameters, fsdp_padding, gathered_root) {
+  return $add($mul($mul($mul(b_a, y_f), $sub(1n, z_3)), $add(fsdp_padding, layer_parameters)), gathered_root);
 }
 
 /** one block's flat all-gather output, kept in forward until the next block's copy-out (the last block's until the root's post-forward) */
-function all_gather_buffer(L, b_a, y_f, layer_parameters) {
-  return $div($mul($mul(b_a, layer_parameters), y_f), L);
+function all_gather_buffer(L, b_a, y_f, layer_parameters, fsdp_padding) {
+  return $div($mul($mul(b_a, y_f), $add(fsdp_padding, layer_parameters)), L);
 }
 
 /** with resharded blocks, the last block's all-gather output, prefetched as backward starts */
-function all_gather_prefetch(L, b_a, z_3, y_f, layer_parameters) {
-  return $div($mul($mul($mul(b_a, layer_parameters), y_f), z_3), L);
+function all_gather_prefetch(L, b_a, z_3, y_f, layer_parameters, fsdp_padding) {
+  return $div($mul($mul($mul(b_a, y_f), z_3), $add(fsdp_padding, layer_parameters)), L);
 }
 
 /** gradients complete at the end of backward: with FSDP2 the blocks' shards (the root's are still unreduced), else every gradient */
@@ -486,8 +491,8 @@ function root_gradients(h, V, t_w, b_a, y_f) {
 }
 
 /** one block's flat reduce-scatter input in the reduce dtype, kept until the next reduce-scatter */
-function reduce_scatter_buffer(L, b_g, y_f, layer_parameters) {
-  return $div($mul($mul(b_g, layer_parameters), y_f), L);
+function reduce_scatter_buffer(L, b_g, y_f, layer_parameters, fsdp_padding) {
+  return $div($mul($mul(b_g, y_f), $add(fsdp_padding, layer_parameters)), L);
 }
 
 /** activations of the blocks below the top block's backward */
@@ -496,8 +501,8 @@ function activations_backward_top(L, y_f, activations_training) {
 }
 
 /** gathered weights in the top block's backward: the root's and that block's or, with reshard_after_forward=False, every block's up to it */
-function gathered_backward_top(L, b_a, z_3, y_f, layer_parameters, gathered_root) {
-  return $add(gathered_root, $div($mul($mul($mul(b_a, layer_parameters), y_f), $add(z_3, $mul($sub(1n, z_3), $add($max(0n, $sub(L, 2n)), 1n)))), L));
+function gathered_backward_top(L, b_a, z_3, y_f, layer_parameters, fsdp_padding, gathered_root) {
+  return $add(gathered_root, $div($mul($mul($mul(b_a, y_f), $add(fsdp_padding, layer_parameters)), $add(z_3, $mul($sub(1n, z_3), $add($max(0n, $sub(L, 2n)), 1n)))), L));
 }
 
 /** gradients in the top block's backward: the shards of the blocks above and that block's unsharded gradients */
@@ -511,8 +516,8 @@ function activations_backward_bottom(L, y_f, activations_training) {
 }
 
 /** gathered weights in the bottom block's backward: the root's and that block's or, with reshard_after_forward=False, every block's up to it */
-function gathered_backward_bottom(L, b_a, z_3, y_f, layer_parameters, gathered_root) {
-  return $add(gathered_root, $div($mul($mul($mul(b_a, layer_parameters), y_f), $add(z_3, $mul($sub(1n, z_3), $add($min(1n, $sub(L, 1n)), 1n)))), L));
+function gathered_backward_bottom(L, b_a, z_3, y_f, layer_parameters, fsdp_padding, gathered_root) {
+  return $add(gathered_root, $div($mul($mul($mul(b_a, y_f), $add(fsdp_padding, layer_parameters)), $add(z_3, $mul($sub(1n, z_3), $add($min(1n, $sub(L, 1n)), 1n)))), L));
 }
 
 /** gradients in the bottom block's backward: the shards of the blocks above and that block's unsharded gradients */
@@ -760,7 +765,8 @@ return {
     moe_layer_excess: [moe_layer_excess, ["h", "n_e", "f_e", "n_s", "f_s", "m_g", "f_x"]],
     stage_first_parameters: [stage_first_parameters, ["L", "h", "V", "P_e", "k_c", "t_w", "L_e", "L_s", "layer_parameters", "moe_layer_excess"]],
     stage_last_parameters: [stage_last_parameters, ["L", "h", "V", "k_c", "P_n", "L_e", "L_s", "layer_parameters", "moe_layer_excess"]],
-    P_s: [P_s, ["P", "N_pp", "stage_first_parameters", "stage_last_parameters"]],
+    fsdp_padding: [fsdp_padding, ["h", "n_e", "f_e", "m_g", "L_e", "N_dp", "y_f"]],
+    P_s: [P_s, ["P", "N_pp", "stage_first_parameters", "stage_last_parameters", "fsdp_padding"]],
     P_q: [P_q, ["L", "h", "f", "m_g", "q_4", "L_s", "attention_weights", "shipped_parameters"]],
     P_t: [P_t, ["L", "u_l", "L_s", "P_s", "lora_parameters"]],
     weights: [weights, ["W_f", "b_w", "b_q", "N_dp", "N_tp", "N_pp", "P_s", "P_q", "z_3", "y_f"]],
@@ -799,17 +805,17 @@ return {
     decode_workspace: [decode_workspace, ["L", "h", "n_h", "n_kv", "d_h", "f", "k_e", "c_kv", "L_w", "w", "L_c", "L_r", "L_n", "k_c", "B", "s", "n_t", "b_kv", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_q", "i_k", "i_m"]],
     logits_decode: [logits_decode, ["V", "B", "l_i"]],
     gathered_root: [gathered_root, ["P", "b_a", "y_f", "layer_parameters"]],
-    gathered_weights: [gathered_weights, ["b_a", "z_3", "y_f", "layer_parameters", "gathered_root"]],
-    all_gather_buffer: [all_gather_buffer, ["L", "b_a", "y_f", "layer_parameters"]],
-    all_gather_prefetch: [all_gather_prefetch, ["L", "b_a", "z_3", "y_f", "layer_parameters"]],
+    gathered_weights: [gathered_weights, ["b_a", "z_3", "y_f", "layer_parameters", "fsdp_padding", "gathered_root"]],
+    all_gather_buffer: [all_gather_buffer, ["L", "b_a", "y_f", "layer_parameters", "fsdp_padding"]],
+    all_gather_prefetch: [all_gather_prefetch, ["L", "b_a", "z_3", "y_f", "layer_parameters", "fsdp_padding"]],
     block_gradients: [block_gradients, ["P", "P_t", "b_g", "N_dp", "N_tp", "z_2", "y_f", "layer_parameters"]],
     root_gradients: [root_gradients, ["h", "V", "t_w", "b_a", "y_f"]],
-    reduce_scatter_buffer: [reduce_scatter_buffer, ["L", "b_g", "y_f", "layer_parameters"]],
+    reduce_scatter_buffer: [reduce_scatter_buffer, ["L", "b_g", "y_f", "layer_parameters", "fsdp_padding"]],
     activations_backward_top: [activations_backward_top, ["L", "y_f", "activations_training"]],
-    gathered_backward_top: [gathered_backward_top, ["L", "b_a", "z_3", "y_f", "layer_parameters", "gathered_root"]],
+    gathered_backward_top: [gathered_backward_top, ["L", "b_a", "z_3", "y_f", "layer_parameters", "fsdp_padding", "gathered_root"]],
     block_gradients_backward_top: [block_gradients_backward_top, ["L", "b_a", "y_f", "layer_parameters", "block_gradients"]],
     activations_backward_bottom: [activations_backward_bottom, ["L", "y_f", "activations_training"]],
-    gathered_backward_bottom: [gathered_backward_bottom, ["L", "b_a", "z_3", "y_f", "layer_parameters", "gathered_root"]],
+    gathered_backward_bottom: [gathered_backward_bottom, ["L", "b_a", "z_3", "y_f", "layer_parameters", "fsdp_padding", "gathered_root"]],
     block_gradients_backward_bottom: [block_gradients_backward_bottom, ["L", "b_a", "y_f", "layer_parameters", "block_gradients"]],
     head_gradient: [head_gradient, ["h", "V", "b_a", "y_f"]],
     phase_forward: [phase_forward, ["weights", "adapter_weights", "master_weights", "optimizer_states", "activations_training", "autocast_copies", "logits_forward", "gathered_weights", "all_gather_buffer"]],
@@ -856,8 +862,8 @@ return {
   },
   /** The tables printed with the formulas (evaluation order, phases, components). */
   tables: {
-    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "adapter_bytes_per_token", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "gathered_root", "gathered_weights", "all_gather_buffer", "all_gather_prefetch", "block_gradients", "root_gradients", "reduce_scatter_buffer", "activations_backward_top", "gathered_backward_top", "block_gradients_backward_top", "activations_backward_bottom", "gathered_backward_bottom", "block_gradients_backward_bottom", "head_gradient", "phase_forward", "phase_backward", "phase_optimizer", "phase_backward_end", "phase_backward_top", "phase_backward_bottom", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "kv_cache_overhang", "i_u", "i_q", "i_k", "i_m", "m_p", "prefill_workspace", "logits_inference", "attention_masks", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
-    DERIVED: ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "s_l", "b_a", "b_kv", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "P_s", "P_q", "P_t", "kv_values_gqa", "kv_values_mla", "e_kv", "i_u", "i_q", "i_k", "i_m", "m_p", "k_r"],
+    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "fsdp_padding", "P_s", "P_q", "P_t", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "adapter_bytes_per_token", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "gathered_root", "gathered_weights", "all_gather_buffer", "all_gather_prefetch", "block_gradients", "root_gradients", "reduce_scatter_buffer", "activations_backward_top", "gathered_backward_top", "block_gradients_backward_top", "activations_backward_bottom", "gathered_backward_bottom", "block_gradients_backward_bottom", "head_gradient", "phase_forward", "phase_backward", "phase_optimizer", "phase_backward_end", "phase_backward_top", "phase_backward_bottom", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "fsdp_padding", "P_s", "P_q", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "kv_cache_overhang", "i_u", "i_q", "i_k", "i_m", "m_p", "prefill_workspace", "logits_inference", "attention_masks", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
+    DERIVED: ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "s_l", "b_a", "b_kv", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "fsdp_padding", "P_s", "P_q", "P_t", "kv_values_gqa", "kv_values_mla", "e_kv", "i_u", "i_q", "i_k", "i_m", "m_p", "k_r"],
     PEAKS: {"training_peak": ["forward", "backward", "optimizer", "backward_end", "backward_top", "backward_bottom"], "inference_peak": ["prefill", "decode"]},
     PHASES: {"forward": ["phase_forward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies"], ["logits_forward"], ["gathered_weights"], ["all_gather_buffer"]]], "backward": ["phase_backward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies_kept"], ["recomputed_layer", "logits_backward"], ["gathered_weights"], ["all_gather_prefetch"]]], "optimizer": ["phase_optimizer", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gradients"], ["optimizer_temporaries"]]], "backward_end": ["phase_backward_end", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gathered_root"], ["block_gradients"], ["root_gradients"], ["reduce_scatter_buffer"]]], "backward_top": ["phase_backward_top", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["all_gather_prefetch"], ["reduce_scatter_buffer"], ["activations_backward_top"], ["gathered_backward_top"], ["block_gradients_backward_top"], ["head_gradient"]]], "backward_bottom": ["phase_backward_bottom", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["all_gather_prefetch"], ["reduce_scatter_buffer"], ["activations_backward_bottom"], ["gathered_backward_bottom"], ["block_gradients_backward_bottom"], ["head_gradient"]]], "prefill": ["phase_prefill", [["weights"], ["kv_cache"], ["kv_cache_overhang"], ["prefill_workspace", "logits_inference"], ["attention_masks"]]], "decode": ["phase_decode", [["weights"], ["kv_cache_decode"], ["decode_workspace", "logits_decode"]]]},
     COMPONENTS: {"weights": "weights", "adapter_weights": "adapter_weights", "master_weights": "master_weights", "optimizer_states": "optimizer_states", "gradients": "gradients", "optimizer_temporaries": "optimizer_temporaries", "kv_cache": "kv_cache", "kv_cache_overhang": "kv_cache_overhang", "activations_training": "activations", "recomputed_layer": "recomputed_layer", "autocast_copies": "autocast_copies", "autocast_copies_kept": "autocast_copies", "logits_forward": "logits", "logits_backward": "logits", "prefill_workspace": "prefill_workspace", "logits_inference": "logits", "attention_masks": "attention_masks", "kv_cache_decode": "kv_cache", "decode_workspace": "decode_workspace", "logits_decode": "logits", "gathered_root": "gathered_weights", "gathered_weights": "gathered_weights", "all_gather_buffer": "all_gather_buffer", "all_gather_prefetch": "all_gather_buffer", "block_gradients": "gradients", "root_gradients": "root_gradients", "reduce_scatter_buffer": "reduce_scatter_buffer", "activations_backward_top": "activations", "gathered_backward_top": "gathered_weights", "block_gradients_backward_top": "gradients", "activations_backward_bottom": "activations", "gathered_backward_bottom": "gathered_weights", "block_gradients_backward_bottom": "gradients", "head_gradient": "root_gradients"},

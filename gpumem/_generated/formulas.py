@@ -159,9 +159,14 @@ def stage_last_parameters(L, h, V, k_c, P_n, L_e, L_s, layer_parameters, moe_lay
     return P_n + V*h*k_c + moe_layer_excess*(_min(L_e, L_s) - L_e*L_s/L) + L_s*layer_parameters/L
 
 
-def P_s(P, N_pp, stage_first_parameters, stage_last_parameters):
+def fsdp_padding(h, n_e, f_e, m_g, L_e, N_dp, y_f):
+    """parameters FSDP2 adds when it shards the routed experts and the router's rows over data-parallel GPUs that do not divide their number"""
+    return L_e*y_f*(N_dp*_ceil_div(n_e, N_dp) - n_e)*(f_e*h*m_g + h)
+
+
+def P_s(P, N_pp, stage_first_parameters, stage_last_parameters, fsdp_padding):
     """parameters of the heaviest pipeline stage (all without pipelining)"""
-    return ((P) if (N_pp <= 1) else (_max(stage_first_parameters, stage_last_parameters)))
+    return ((P + fsdp_padding) if (N_pp <= 1) else (_max(stage_first_parameters, stage_last_parameters)))
 
 
 def P_q(L, h, f, m_g, q_4, L_s, attention_weights, shipped_parameters):
@@ -354,19 +359,19 @@ def gathered_root(P, b_a, y_f, layer_parameters):
     return b_a*y_f*(P - layer_parameters)
 
 
-def gathered_weights(b_a, z_3, y_f, layer_parameters, gathered_root):
+def gathered_weights(b_a, z_3, y_f, layer_parameters, fsdp_padding, gathered_root):
     """gathered weights held from forward to backward: the root's and, with reshard_after_forward=False, every block's"""
-    return b_a*layer_parameters*y_f*(1 - z_3) + gathered_root
+    return b_a*y_f*(1 - z_3)*(fsdp_padding + layer_parameters) + gathered_root
 
 
-def all_gather_buffer(L, b_a, y_f, layer_parameters):
+def all_gather_buffer(L, b_a, y_f, layer_parameters, fsdp_padding):
     """one block's flat all-gather output, kept in forward until the next block's copy-out (the last block's until the root's post-forward)"""
-    return b_a*layer_parameters*y_f/L
+    return b_a*y_f*(fsdp_padding + layer_parameters)/L
 
 
-def all_gather_prefetch(L, b_a, z_3, y_f, layer_parameters):
+def all_gather_prefetch(L, b_a, z_3, y_f, layer_parameters, fsdp_padding):
     """with resharded blocks, the last block's all-gather output, prefetched as backward starts"""
-    return b_a*layer_parameters*y_f*z_3/L
+    return b_a*y_f*z_3*(fsdp_padding + layer_parameters)/L
 
 
 def block_gradients(P, P_t, b_g, N_dp, N_tp, z_2, y_f, layer_parameters):
@@ -379,9 +384,9 @@ def root_gradients(h, V, t_w, b_a, y_f):
     return V*b_a*h*y_f*(t_w + 2)
 
 
-def reduce_scatter_buffer(L, b_g, y_f, layer_parameters):
+def reduce_scatter_buffer(L, b_g, y_f, layer_parameters, fsdp_padding):
     """one block's flat reduce-scatter input in the reduce dtype, kept until the next reduce-scatter"""
-    return b_g*layer_parameters*y_f/L
+    return b_g*y_f*(fsdp_padding + layer_parameters)/L
 
 
 def activations_backward_top(L, y_f, activations_training):
@@ -389,9 +394,9 @@ def activations_backward_top(L, y_f, activations_training):
     return activations_training*y_f*_max(0, L - 2)/L
 
 
-def gathered_backward_top(L, b_a, z_3, y_f, layer_parameters, gathered_root):
+def gathered_backward_top(L, b_a, z_3, y_f, layer_parameters, fsdp_padding, gathered_root):
     """gathered weights in the top block's backward: the root's and that block's or, with reshard_after_forward=False, every block's up to it"""
-    return gathered_root + b_a*layer_parameters*y_f*(z_3 + (1 - z_3)*(_max(0, L - 2) + 1))/L
+    return gathered_root + b_a*y_f*(fsdp_padding + layer_parameters)*(z_3 + (1 - z_3)*(_max(0, L - 2) + 1))/L
 
 
 def block_gradients_backward_top(L, b_a, y_f, layer_parameters, block_gradients):
@@ -404,9 +409,9 @@ def activations_backward_bottom(L, y_f, activations_training):
     return activations_training*y_f*_min(1, L - 1)/L
 
 
-def gathered_backward_bottom(L, b_a, z_3, y_f, layer_parameters, gathered_root):
+def gathered_backward_bottom(L, b_a, z_3, y_f, layer_parameters, fsdp_padding, gathered_root):
     """gathered weights in the bottom block's backward: the root's and that block's or, with reshard_after_forward=False, every block's up to it"""
-    return gathered_root + b_a*layer_parameters*y_f*(z_3 + (1 - z_3)*(_min(1, L - 1) + 1))/L
+    return gathered_root + b_a*y_f*(fsdp_padding + layer_parameters)*(z_3 + (1 - z_3)*(_min(1, L - 1) + 1))/L
 
 
 def block_gradients_backward_bottom(L, b_a, y_f, layer_parameters, block_gradients):
@@ -648,6 +653,7 @@ ORDER = {'training_peak': ('P_m',
                    'moe_layer_excess',
                    'stage_first_parameters',
                    'stage_last_parameters',
+                   'fsdp_padding',
                    'P_s',
                    'P_q',
                    'P_t',
@@ -698,6 +704,7 @@ ORDER = {'training_peak': ('P_m',
                     'moe_layer_excess',
                     'stage_first_parameters',
                     'stage_last_parameters',
+                    'fsdp_padding',
                     'P_s',
                     'P_q',
                     'weights',
@@ -752,6 +759,7 @@ DERIVED = ('P_m',
  'moe_layer_excess',
  'stage_first_parameters',
  'stage_last_parameters',
+ 'fsdp_padding',
  'P_s',
  'P_q',
  'P_t',

@@ -224,10 +224,19 @@ define(
     "parameters of the last pipeline stage: L_s layers, the final norm and the LM head (with "
     "tied embeddings a copy of the embedding matrix, which Megatron-LM keeps on the last stage)",
 )
+# FSDP2 pads each parameter's first dimension to a multiple of the ranks (see
+# gpumem.symbolic.fsdp): the routed experts' and the router's rows.
+define(
+    "fsdp_padding",
+    r"P_{\mathrm{pad}}",
+    y_f * L_e * (N_dp * CeilDiv(n_e, N_dp) - n_e) * (m_g * h * f_e + h),
+    "parameters FSDP2 adds when it shards the routed experts and the router's rows over "
+    "data-parallel GPUs that do not divide their number",
+)
 derive(
     P_s,
     sp.Piecewise(
-        (P, N_pp <= 1),
+        (P + sp.Symbol("fsdp_padding"), N_pp <= 1),
         (sp.Max(sp.Symbol("stage_first_parameters"), sp.Symbol("stage_last_parameters")), True),
     ),
 )

@@ -33,8 +33,17 @@ all-gather output; block :math:`k`'s unsharded gradients in the compute dtype; b
 shrink linearly with :math:`k`, so the largest is at :math:`k = L-2` (the second block from
 the top) or :math:`k = 1` (from the bottom); each is a phase.
 
-Not counted: padding of each sharded dimension to a multiple of :math:`N_{dp}` and the
-small per-block copies made while casting a shard for its all-gather.
+FSDP2 shards each parameter along its first dimension, padded to a multiple of
+:math:`N_{dp}` (``FSDPParam._init_sharded_param``): transformers keeps a layer's routed experts
+in tensors whose first dimension is the expert (and the router's rows are the experts), so
+with :math:`n_e` not a multiple of :math:`N_{dp}` every rank holds
+:math:`\lceil n_e / N_{dp} \rceil` experts' rows (``fsdp_padding``). The padding is in the
+sharded state, in the all-gather and reduce-scatter buffers and in the gathered weights (each
+an unpadded view of its padded all-gather output), not in the unsharded gradients.
+
+Not counted: the padding of other first dimensions (at most :math:`N_{dp} - 1` rows each,
+such as an odd vocabulary's) and the small per-block copies made while casting a shard for its
+all-gather.
 """
 
 from __future__ import annotations
@@ -47,6 +56,8 @@ from .inputs import L, P, P_t, V, b_a, b_g, h, t_w, y_f, z_3
 
 P_layers = sp.Symbol("layer_parameters")
 P_b = P_layers / L  # one fully_shard unit: a transformer block
+# a block's flat all-gather and reduce-scatter buffers: its shards padded, times N_dp
+P_pb = (P_layers + sp.Symbol("fsdp_padding")) / L
 root = define(
     "gathered_root",
     r"M_{U,\mathrm{root}}",
@@ -57,21 +68,21 @@ root = define(
 define(
     "gathered_weights",
     "M_{U}",
-    root + y_f * (1 - z_3) * P_layers * b_a,
+    root + y_f * (1 - z_3) * P_pb * L * b_a,
     "gathered weights held from forward to backward: the root's and, with "
     "reshard_after_forward=False, every block's",
 )
 define(
     "all_gather_buffer",
     r"M_{\mathrm{AG}}",
-    y_f * P_b * b_a,
+    y_f * P_pb * b_a,
     "one block's flat all-gather output, kept in forward until the next block's copy-out "
     "(the last block's until the root's post-forward)",
 )
 define(
     "all_gather_prefetch",
     r"M_{\mathrm{AG},\mathrm{bwd}}",
-    z_3 * y_f * P_b * b_a,
+    z_3 * y_f * P_pb * b_a,
     "with resharded blocks, the last block's all-gather output, prefetched as backward starts",
     component="all_gather_buffer",
 )
@@ -93,7 +104,7 @@ define(
 define(
     "reduce_scatter_buffer",
     r"M_{\mathrm{RS}}",
-    y_f * P_b * b_g,
+    y_f * P_pb * b_g,
     "one block's flat reduce-scatter input in the reduce dtype, kept until the next reduce-scatter",
 )
 
@@ -114,7 +125,7 @@ def _block_backward(k: sp.Expr, where: str, latex: str) -> None:
     define(
         f"gathered_backward_{where}",
         rf"M_{{U,{latex}}}",
-        root + y_f * P_b * b_a * (z_3 + (1 - z_3) * (k + 1)),
+        root + y_f * P_pb * b_a * (z_3 + (1 - z_3) * (k + 1)),
         f"gathered weights in the {where} block's backward: the root's and that block's or, "
         "with reshard_after_forward=False, every block's up to it",
         component="gathered_weights",
