@@ -67,6 +67,8 @@ def gpus() -> dict[str, dict[str, object]]:
             "unified_memory": gpu.unified_memory,
             "gpu_working_set_bytes": gpu.gpu_working_set_bytes,
             "dense_peak_tflops": _peak(gpu),
+            "multiprocessors": gpu.multiprocessors,
+            "compute_capability": gpu.compute_capability,
         }
         for name in gpu_names()
         for gpu in [get_gpu(name)]
@@ -192,8 +194,8 @@ SERVING_FIELDS = (
     "sampler_fp32_bytes_per_logit",
     "sampler_hidden_states",
     "sampler_topk_buffer",
-    "sampler_devices",
-    "sampler_device_default",
+    "cublas_workspace",
+    "multiprocessors_assumed",
     "fused_moe_workspace",
     "loaded_weights",
     "driver_reserved_bytes",
@@ -212,10 +214,10 @@ def serving() -> dict[str, object]:
     fields["device_totals"] = [
         {"gpu": t["gpu"], "bytes": t["bytes"]} for t in fields.get("device_totals", ())
     ]
-    fields["sampler_devices"] = [
-        {key: d[key] for key in ("gpu", "multiprocessors", "cublas_workspace_bytes")}
-        for d in fields.get("sampler_devices", ())
-    ]
+    if "cublas_workspace" in fields:
+        fields["cublas_workspace"] = {
+            key: value for key, value in fields["cublas_workspace"].items() if key != "source"
+        }
     floats = [key for key, value in fields.items() if isinstance(value, float)]
     return {"engine": fields, "floats": floats}
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from functools import cache
 
 from . import _data
@@ -74,6 +75,10 @@ class GPU(Record):
     gpu_working_set_bytes: int | None = None  # unified memory: Metal's default GPU limit
     gpu_working_set_evidence: str = ""  # the figure as reported, and on which machine
     gpu_working_set_source: str = ""
+    multiprocessors: int | None = None  # streaming multiprocessors the CUDA device reports
+    multiprocessors_source: str = ""  # where the count was read, or why there is none
+    compute_capability: str | None = None  # CUDA "major.minor", e.g. "9.0"; None off NVIDIA
+    compute_capability_source: str = ""
 
 
 class Link(Record):
@@ -95,6 +100,8 @@ _GPU_OPTIONAL = (
     "bf16_tflops",
     "note",
     *(f for f in GPU._fields if "working_set" in f),
+    "multiprocessors",
+    "compute_capability",
 )
 _GPU_CHOICES: _Choices = (
     ("memory_type", MEMORY_TYPES),
@@ -144,6 +151,11 @@ def _gpus() -> dict[str, GPU]:
             raise ConfigError(label, "unified_memory is not true or false")
         if row["unified_memory"] and not row.get("gpu_working_set_source"):
             raise ConfigError(label, "unified memory without gpu_working_set_bytes and its source")
+        count, capability = row.get("multiprocessors"), row.get("compute_capability")
+        if count is not None and (not isinstance(count, int) or count < 1):
+            raise ConfigError(label, f"multiprocessors {count!r} is not a positive integer")
+        if capability is not None and not re.fullmatch(r"\d+\.\d", str(capability)):
+            raise ConfigError(label, f"compute_capability {capability!r} is not 'major.minor'")
         if row["memory_unit"] not in UNITS:
             raise ConfigError(label, f"memory_unit {row['memory_unit']!r} is not a byte unit")
         gpus[key] = GPU(**row)

@@ -97,18 +97,19 @@ def _device_total(row: dict, device: GPU) -> int:
 
 def _sampler_device(row: dict, device: GPU, seqs: int) -> dict[str, int]:
     """The sampler's device-dependent terms: rows of the Triton top-k/top-p kernel's cached
-    buffer (``min(SMs, rows)`` programs, rounded up to a power of two, at most the SMs; the
-    kernel runs from 8 rows, in releases that have it) and the cuBLAS workspace. A row
-    without ``sampler_devices`` holds them in its fitted terms."""
-    if "sampler_devices" not in row:
+    buffer (``min(SMs, rows)`` programs, rounded up to a power of two, at most the GPU's
+    streaming multiprocessors, ``multiprocessors_assumed`` where the catalog has no count;
+    the kernel runs from 8 rows, in releases that have it) and the cuBLAS workspace PyTorch
+    sizes by the GPU's compute capability (the row's ``cublas_workspace``). A row without
+    ``cublas_workspace`` holds them in its fitted terms."""
+    if "cublas_workspace" not in row:
         return {"n_tk": 0, "M_blas": 0}
-    known = {entry["gpu"]: entry for entry in row["sampler_devices"]}
-    entry = known.get(device.id, row["sampler_device_default"])
-    units = entry["multiprocessors"]
-    programs = min(units, seqs)
+    blas = row["cublas_workspace"]
+    large = device.compute_capability in blas["large_capabilities"]
+    units = device.multiprocessors or row["multiprocessors_assumed"]
     kernel = row["sampler_topk_buffer"] and seqs >= 8
-    rows = min(1 << (programs - 1).bit_length(), units) if kernel else 0
-    return {"n_tk": rows, "M_blas": entry["cublas_workspace_bytes"]}
+    rows = min(1 << (min(units, seqs) - 1).bit_length(), units) if kernel else 0
+    return {"n_tk": rows, "M_blas": blas["large_bytes"] if large else blas["bytes"]}
 
 
 def _non_torch(row: dict, tp: int) -> int:

@@ -204,3 +204,21 @@ def test_bad_link_rows_refused(
             link_names()
     finally:
         hardware._links.cache_clear()
+
+
+def test_multiprocessors_and_compute_capability_as_devices_report_them() -> None:
+    """Streaming multiprocessors and compute capability as deviceQuery and the vendors print
+    them (H100 SXM5 132 / 9.0, A100 108 / 8.0, RTX 4090 128 / 8.9, L4 58 / 8.9, RTX 5090
+    170 / 12.0); none off NVIDIA, and none where no source is on record."""
+    known = {
+        "h100-sxm": (132, "9.0"),
+        "a100-80gb": (108, "8.0"),
+        "rtx-4090": (128, "8.9"),
+        "l4": (58, "8.9"),
+        "rtx-5090": (170, "12.0"),
+        "mi300x": (None, None),
+    }
+    for name, (count, capability) in known.items():
+        gpu = get_gpu(name)
+        assert (gpu.multiprocessors, gpu.compute_capability) == (count, capability), name
+        assert gpu.multiprocessors_source and gpu.compute_capability_source, name

@@ -121,19 +121,22 @@
   }
 
   /** ``_sampler_device``: rows of the Triton top-k/top-p kernel's cached buffer (min(SMs,
-   * rows) programs, rounded up to a power of two, at most the SMs; from 8 rows, in releases
-   * that have it) and the cuBLAS
-   * workspace; a row without sampler_devices holds them in its fitted terms. */
+   * rows) programs, rounded up to a power of two, at most the GPU's SMs, the row's assumed
+   * count where the catalog (data.gpus) has none; from 8 rows, in releases that have it) and
+   * the cuBLAS workspace by compute capability; a row without cublas_workspace holds them in
+   * its fitted terms. */
   function samplerDevice(gpu, seqs) {
-    if (!("sampler_devices" in E)) return { n_tk: 0n, M_blas: 0n };
-    const entry = E.sampler_devices.find((d) => d.gpu === gpu.id) || E.sampler_device_default;
-    const units = int(entry.multiprocessors);
+    if (!("cublas_workspace" in E)) return { n_tk: 0n, M_blas: 0n };
+    const blas = E.cublas_workspace;
+    const known = data.gpus[gpu.id];
+    const large = blas.large_capabilities.includes(known.compute_capability);
+    const units = int(known.multiprocessors || E.multiprocessors_assumed);
     const programs = rt.$min(units, seqs);
     // Python's 1 << (programs - 1).bit_length()
     const bits = programs > 1n ? (programs - 1n).toString(2).length : 0;
     const kernel = Boolean(E.sampler_topk_buffer) && seqs >= 8n;
     const rows = kernel ? rt.$min(1n << BigInt(bits), units) : 0n;
-    return { n_tk: rows, M_blas: int(entry.cublas_workspace_bytes) };
+    return { n_tk: rows, M_blas: int(large ? blas.large_bytes : blas.bytes) };
   }
 
   /** ``_cache``: blocks, tokens, concurrency and the longest request. */
