@@ -10,7 +10,7 @@ ints are JSON integers (all below 2**53), read back as BigInt.
 
 from __future__ import annotations
 
-from . import modelspec, offload, serve, solve, workload
+from . import _data, modelspec, offload, serve, solve, workload
 from .catalog import load_model, model_names
 from .estimate import _SHAPES, LLAMA_NAMED, _extend, _profiles, model_inputs
 from .gguf import ggml_type
@@ -206,10 +206,8 @@ SERVING_FIELDS = (
 )
 
 
-def serving() -> dict[str, object]:
-    """vLLM's defaults and the modelled terms of :mod:`gpumem.serve` (its default row), and
-    which of the row's numbers are floats (JSON writes 10.0 as it writes 10)."""
-    row = serve.engine()
+def _engine_fields(row: dict) -> dict[str, object]:
+    """What :func:`gpumem.serve.serve` reads of one engine row, without sources."""
     fields = {key: row[key] for key in SERVING_FIELDS if key in row}
     fields["device_totals"] = [
         {"gpu": t["gpu"], "bytes": t["bytes"]} for t in fields.get("device_totals", ())
@@ -218,8 +216,20 @@ def serving() -> dict[str, object]:
         fields["cublas_workspace"] = {
             key: value for key, value in fields["cublas_workspace"].items() if key != "source"
         }
-    floats = [key for key, value in fields.items() if isinstance(value, float)]
-    return {"engine": fields, "floats": floats}
+    return fields
+
+
+def serving() -> dict[str, object]:
+    """vLLM's defaults and the modelled terms of :mod:`gpumem.serve`, one entry per engine row
+    (``data/serving.json``, the default first), which of each row's numbers are floats (JSON
+    writes 10.0 as it writes 10) and the oldest vLLM release a row follows."""
+    ids = [row["id"] for row in _data.load_json(_data.path("serving.json"))["engines"]]
+    rows = {name: _engine_fields(serve.engine(name)) for name in ids}
+    floats = {
+        name: [key for key, value in fields.items() if isinstance(value, float)]
+        for name, fields in rows.items()
+    }
+    return {"engines": rows, "floats": floats, "oldest": ".".join(map(str, serve._OLDEST))}
 
 
 def calculator_data() -> dict[str, object]:

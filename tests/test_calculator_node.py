@@ -411,6 +411,12 @@ def _serve_options(rng: random.Random, context: int) -> dict:
         o["kv_cache_memory"] = rng.choice([2**30, 20 * 2**30, rng.randint(0, 2**36)])
     if rng.random() < 0.1:
         o["cudagraph_memory"] = rng.choice([0, 2**29, rng.randint(0, 2**31), -1])
+    if rng.random() < 0.4:
+        # every row, releases of each generation (and its edges), and names serve() refuses
+        o["engine_id"] = rng.choice(
+            ["vllm", "vllm-0.13", "vllm-0.8", "0.19.1", "0.17", "0.16.0", "0.13.0", "0.12"]
+            + ["0.8.5", " 0.10.2 ", "1.0", "0.8.4", "0.8", "vllm-0.7", "0.19.1.2", "v0.19"]
+        )
     return o
 
 
@@ -435,6 +441,7 @@ def test_node_serving_equals_python_to_the_byte() -> None:
     assert sum(e["fits"] for e in started) > len(started) // 3
     assert sum(not e["fits"] for e in started) > len(started) // 20
     assert sum(e["sliding_groups"] > 0 for e in started) > 20
+    assert sum(c["options"].get("engine_id", "vllm") != "vllm" for c in cases) > SERVE_CASES // 4
     assert 0 < errors < len(cases) // 4
     print(
         f"{len(cases)} launches ({errors} errors) equal; "

@@ -105,6 +105,15 @@ WORDS = {
     "max_num_batched_tokens": N_("Tokens per step (--max-num-batched-tokens)"),
     "block_size": N_("Tokens per KV-cache block (--block-size)"),
     "kv_cache_memory": N_("KV-cache memory per GPU instead of the budget (20GiB)"),
+    "cudagraph_memory": N_(
+        "CUDA-graph memory per GPU taken from the budget (--cudagraph-memory; vLLM 0.21 and "
+        "later print it; empty: 0)"
+    ),
+    "engine": N_("vLLM version whose accounting to follow (--engine)"),
+    # The rows of data/serving.json, by id.
+    "engine_vllm": N_("0.17 and later (vllm)"),
+    "engine_vllm-0.13": N_("0.13 to 0.16 (vllm-0.13)"),
+    "engine_vllm-0.8": N_("0.8.5 to 0.12 (vllm-0.8)"),
     # The command line's words for a launch (gpumem.report.serve_text).
     "loading": N_("Model loading took {gib} GiB"),
     "available_kv": N_("Available KV cache memory: {gib} GiB"),
@@ -254,12 +263,14 @@ def form_html() -> str:
     )
     serving = "".join(
         [
+            _select("engine"),
             _number("gpu_memory_utilization", "0.9", "decimal"),
             _number("max_model_len", "auto", "text"),
             _number("max_num_seqs"),
             _number("max_num_batched_tokens"),
             _number("block_size", "16"),
             _number("kv_cache_memory", "20GiB", "text"),
+            _number("cudagraph_memory", "0.5GiB", "text"),
         ]
     )
     title = _word("calculator")

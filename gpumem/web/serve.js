@@ -1,7 +1,7 @@
 /* The calculator's serving figures: gpumem.serve.serve step for step, on the formulas
  * generated from the symbolic model (formulas.js) through the engine's evaluation
  * (engine.js), with vLLM's defaults and modelled terms exported by gpumem.calcdata
- * (data.serving). It holds no formula: the budget, blocks, tokens and concurrency are
+ * (data.serving: every engine row). It holds no formula: the budget, blocks, tokens and concurrency are
  * generated formulas; the defaults, vLLM's KV-cache groups and its search for the longest
  * request are the control flow of gpumem.serve.
  *
@@ -13,10 +13,10 @@
 })(typeof self !== "undefined" ? self : this, function (fx, data, engine) {
   "use strict";
   const rt = fx.runtime;
-  const E = data.serving.engine;
+  const S = data.serving;
   const int = (x) => BigInt(x);
-  /** A number of the engine's row with its Python type: an int as a BigInt. */
-  const number = (key) => (data.serving.floats.includes(key) ? E[key] : int(E[key]));
+  /** A number of engine row ``id`` with its Python type: an int as a BigInt. */
+  const number = (id, key) => (S.floats[id].includes(key) ? S.engines[id][key] : int(S.engines[id][key]));
   const BUDGET = ["weights", "engine_load_extra", "prefill_workspace", "fused_moe_workspace", "sampler_logits", "engine_sampler_run", "engine_profile_peak", "serve_budget"];
   const CACHE = ["kv_page", "kv_blocks", "kv_tokens", "blocks_per_request", "max_concurrency"];
 
@@ -54,8 +54,39 @@
     return value;
   }
 
+  /** ``engine_for``: the row of a vLLM release: ``vllm`` from 0.17, ``vllm-0.13`` from 0.13,
+   * ``vllm-0.8`` before. */
+  function engineFor(version) {
+    const [major, minor] = version.split(".").slice(0, 2).map(BigInt);
+    const from = (a, b) => major > a || (major === a && minor >= b);
+    return from(0n, 17n) ? "vllm" : from(0n, 13n) ? "vllm-0.13" : "vllm-0.8";
+  }
+
+  /** ``engine_named``: the row named by ``name``: a row id or a vLLM release from the oldest
+   * one a row follows, whose generation's row it picks. */
+  function engineNamed(name) {
+    const rows = Object.keys(S.engines);
+    if (rows.includes(name)) return name;
+    const release = /^(\d+)\.(\d+)(?:\.(\d+))?$/.exec(String(name).trim());
+    if (release) {
+      // Python's tuple comparison: (major, minor, patch) >= the oldest
+      const parts = release.slice(1).map((part) => BigInt(part || 0));
+      const oldest = S.oldest.split(".").map(BigInt);
+      const index = parts.findIndex((part, i) => part !== oldest[i]);
+      if (index < 0 || parts[index] > oldest[index]) return engineFor(release[0]);
+    }
+    throw engine.invalidValue(
+      "engine",
+      name,
+      engine.text("{rows} or a vLLM release from {oldest}, such as 0.19.1", {
+        rows: rows.join(", "),
+        oldest: S.oldest,
+      }),
+    );
+  }
+
   /** ``_settings``: the launch's settings with vLLM's defaults filled in. */
-  function settings(m, total, gpuName, o) {
+  function settings(E, m, total, gpuName, o) {
     const batch = E.batch_defaults.find(
       (d) =>
         total >= int(d.min_device_bytes) &&
@@ -88,10 +119,10 @@
 
   /** ``_block_size``: tokens per attention block; for a hybrid model vLLM raises it until an
    * attention page holds a recurrent layer's state, and a smaller given one is refused. */
-  function blockSize(m, values, given) {
-    if (!m.inputs.L_r) return positive("block_size", given === null ? int(E.block_size) : given);
+  function blockSize(m, values, given, byDefault) {
+    if (!m.inputs.L_r) return positive("block_size", given === null ? int(byDefault) : given);
     const needed = engine.evaluate(["recurrent_page", "hybrid_block_size"], values).hybrid_block_size;
-    if (given === null) return rt.$max(int(E.block_size), needed);
+    if (given === null) return rt.$max(int(byDefault), needed);
     if (positive("block_size", given) < needed) {
       throw engine.invalidValue(
         "block_size",
@@ -125,7 +156,7 @@
    * count where the catalog (data.gpus) has none; from 8 rows, in releases that have it) and
    * the cuBLAS workspace by compute capability; a row without cublas_workspace holds them in
    * its fitted terms. */
-  function samplerDevice(gpu, seqs) {
+  function samplerDevice(E, gpu, seqs) {
     if (!("cublas_workspace" in E)) return { n_tk: 0n, M_blas: 0n };
     const blas = E.cublas_workspace;
     const known = data.gpus[gpu.id];
@@ -188,7 +219,7 @@
         engine.text("a model with attention layers (a purely recurrent model has no KV cache)"),
       );
     }
-    return Object.assign(engine.symbolValues(m, w), groups(m, pp), { a_b: int(E.block_alignment) });
+    return Object.assign(engine.symbolValues(m, w), groups(m, pp));
   }
 
   /** ``gpumem.serve.serve``: what vLLM prints when it starts ``m`` on ``gpu``; options as
@@ -207,9 +238,12 @@
         block_size: null,
         kv_cache_memory: null,
         cudagraph_memory: null,
+        engine_id: "vllm",
       },
       options,
     );
+    const id = engineNamed(o.engine_id);
+    const E = S.engines[id];
     const util = o.gpu_memory_utilization === null ? E.gpu_memory_utilization : o.gpu_memory_utilization;
     const real = typeof util === "number" || typeof util === "bigint";
     if (!real || !(util > 0 && util <= 1)) {
@@ -218,9 +252,9 @@
     // ``_device_total``: what the device reports to vLLM, logged for some GPUs
     const logged = E.device_totals.find((t) => t.gpu === gpu.id);
     const total = logged ? int(logged.bytes) : gpu.memory_bytes - int(E.driver_reserved_bytes);
-    const s = settings(m, total, gpu.name, o);
-    let values = symbols(m, o.tp, o.pp, o.dtype, o.kv_dtype);
-    const blocks = blockSize(m, values, o.block_size);
+    const s = settings(E, m, total, gpu.name, o);
+    let values = Object.assign(symbols(m, o.tp, o.pp, o.dtype, o.kv_dtype), { a_b: int(E.block_alignment) });
+    const blocks = blockSize(m, values, o.block_size, E.block_size);
     const tokens = s.max_num_batched_tokens;
     Object.assign(values, {
       B: 1n,
@@ -230,13 +264,13 @@
       s_b: blocks,
       M_gpu: total,
       u: util,
-      l_s: number("sampler_fp32_bytes_per_logit"),
+      l_s: number(id, "sampler_fp32_bytes_per_logit"),
       c_h: int(E.sampler_hidden_states),
       c_moe: int(E.fused_moe_workspace),
       c_al: int(E.loaded_weights),
       s_p: m.max_context,
     });
-    Object.assign(values, samplerDevice(gpu, values.N_s));
+    Object.assign(values, samplerDevice(E, gpu, values.N_s));
     const graphs = o.cudagraph_memory === null ? int(E.cudagraph_bytes) : o.cudagraph_memory;
     if (typeof graphs !== "bigint" || graphs < 0n) {
       throw engine.invalidValue(
@@ -247,7 +281,7 @@
     }
     // ``_non_torch``: memory outside PyTorch, more with tensor parallelism
     const tensorParallel = o.tp > 1n && "non_torch_bytes_tensor_parallel" in E;
-    const nonTorch = number(tensorParallel ? "non_torch_bytes_tensor_parallel" : "non_torch_bytes");
+    const nonTorch = number(id, tensorParallel ? "non_torch_bytes_tensor_parallel" : "non_torch_bytes");
     Object.assign(values, { M_nt: nonTorch, M_cg: graphs });
     values = engine.evaluate(BUDGET, values);
     if (o.kv_cache_memory !== null) {
@@ -280,5 +314,5 @@
     return out;
   }
 
-  return { serve: serve, fits: fits, concurrency: concurrency, serveJson: serveJson };
+  return { serve: serve, engineNamed: engineNamed, fits: fits, concurrency: concurrency, serveJson: serveJson };
 });

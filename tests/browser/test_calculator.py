@@ -461,8 +461,23 @@ SERVE = [
         },
         "gpumem serve gemma-2-9b --gpu rtx-4090 --max-model-len auto --gpu-memory-utilization 0.85",
     ),
+    (
+        {"model": "qwen3-8b", "gpu": "h100-sxm", "engine": "vllm-0.13"},
+        "gpumem serve qwen3-8b --gpu h100-sxm --engine 0.15.0",
+    ),
+    (
+        {
+            "model": "qwen2.5-7b",
+            "gpu": "l40s",
+            "engine": "vllm-0.8",
+            "cudagraph_memory": "0.5GiB",
+            "max_model_len": "auto",
+        },
+        "gpumem serve qwen2.5-7b --gpu l40s --engine 0.10.1 --cudagraph-memory 512MiB "
+        "--max-model-len auto",
+    ),
 ]
-SERVE_SELECTS = ("model", "gpu", "dtype", "kv_dtype")
+SERVE_SELECTS = ("model", "gpu", "dtype", "kv_dtype", "engine")
 
 READ_LAUNCH = """(root) => {
   const q = (s) => root.querySelector(s);
@@ -496,4 +511,33 @@ def test_serving_equals_the_command_line(page: Page, http_url: str, index: int) 
         assert float(got["max_concurrency"]) == data["max_concurrency"]
         assert got["fits"] == str(data["fits"]).lower()
     assert got["error"] is None
+    assert not page.problems, "\n".join(page.problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_serving_engine_in_address_and_errors(page: Page, root_url: str, language: str) -> None:
+    """The engine row and the CUDA-graph memory live in the address and in the page's command;
+    a release no row follows and a size without its unit read as the command line's errors."""
+    inputs, _command = SERVE[3]
+    _open(page, root_url, language)
+    _type_view(page, "serve", inputs, SERVE_SELECTS)
+    first, address = page.locator(".gpumem-calculator").evaluate(READ_LAUNCH), page.url
+    assert "engine=vllm-0.8" in address and "cudagraph_memory=0.5GiB" in address
+    assert "--engine vllm-0.8" in first["command"]
+    assert "--cudagraph-memory 0.5GiB" in first["command"]
+    page.goto("about:blank")
+    page.goto(address)
+    page.wait_for_selector(".gc-log")
+    assert page.locator("[name=engine]").input_value() == "vllm-0.8"
+    assert page.locator(".gpumem-calculator").evaluate(READ_LAUNCH) == first
+    base = "gpumem serve qwen2.5-7b --gpu l40s --max-model-len auto"
+    page.goto(address.replace("engine=vllm-0.8", "engine=0.7.3"))
+    page.wait_for_selector(".gc-error:not([hidden])")
+    run = _cli(f"{base} --engine 0.7.3 --cudagraph-memory 0.5GiB", language)
+    assert run.returncode == 2
+    assert page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)["error"] == run.stderr.strip()
+    # What argparse refuses, the page refuses too, naming the text it was given.
+    _type_view(page, "serve", {"engine": "vllm", "cudagraph_memory": "5"}, SERVE_SELECTS)
+    assert "'5'" in page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)["error"]
+    assert _cli(f"{base} --cudagraph-memory 5", language).returncode == 2
     assert not page.problems, "\n".join(page.problems)

@@ -25,7 +25,7 @@
   // The serving question: model, GPU and formats, tp and pp, then vLLM's settings.
   const SERVING = [
     "gpu_memory_utilization", "max_model_len", "max_num_seqs", "max_num_batched_tokens",
-    "block_size", "kv_cache_memory",
+    "block_size", "kv_cache_memory", "cudagraph_memory", "engine",
   ];
   const FIELDS = ["view", ...ESTIMATE, ...LOCAL, ...SERVING];
   /** The fields each question reads (and the address keeps). */
@@ -94,6 +94,7 @@
       ctk: planner.KV_TYPES.map((k) => [k, k]),
       fa: ["on", "off"].map((v) => [v, W[v]]),
       swa: ["off", "on"].map((v) => [v, W[v]]),
+      engine: Object.keys(data.serving.engines).map((id) => [id, W["engine_" + id] || id]),
     };
     const byDefault = {
       kv_dtype: W.kv_same,
@@ -114,7 +115,7 @@
 
   const START = {
     view: "estimate", model: "llama-3.1-8b", gpu: "rtx-4090", mode: "inference", dtype: "bf16",
-    gguf: data.offload.default_weights, ctk: "f16", fa: "on", swa: "off",
+    gguf: data.offload.default_weights, ctk: "f16", fa: "on", swa: "off", engine: "vllm",
   };
 
   function setState(root, state) {
@@ -449,7 +450,7 @@
   // --- the serving question: what vLLM reserves at startup ---------------------------------
   /** vLLM's settings from the form: what `gpumem serve` would be given. */
   function serveOptions(state) {
-    const out = { dtype: state.dtype, kv_dtype: state.kv_dtype || null };
+    const out = { dtype: state.dtype, kv_dtype: state.kv_dtype || null, engine_id: state.engine };
     for (const name of ["tp", "pp", "max_num_seqs", "max_num_batched_tokens", "block_size"]) {
       if (state[name] !== "") out[name] = positive(state[name]);
     }
@@ -457,6 +458,7 @@
     if (length !== "") out.max_model_len = length === "auto" ? "auto" : positive(length);
     if (state.gpu_memory_utilization !== "") out.gpu_memory_utilization = Number(state.gpu_memory_utilization);
     if (state.kv_cache_memory !== "") out.kv_cache_memory = size(state.kv_cache_memory);
+    if (state.cudagraph_memory !== "") out.cudagraph_memory = size(state.cudagraph_memory);
     return out;
   }
 
@@ -466,7 +468,7 @@
     const parts = ["gpumem", "serve", model, "--gpu", state.gpu];
     for (const name of ["tp", "pp", "dtype", "kv_dtype", ...SERVING]) {
       const value = state[name].replace(/\s+/g, "");
-      if (value === "" || (name === "dtype" && value === "bf16")) continue;
+      if (value === "" || (name === "dtype" && value === "bf16") || (name === "engine" && value === "vllm")) continue;
       parts.push("--" + name.replace(/_/g, "-"), value);
     }
     return parts.join(" ");
@@ -483,7 +485,9 @@
       basis: data.memory_bases[gpu.memory_basis] || gpu.memory_basis,
     });
     const layout = `tp=${o.tp || 1n}, pp=${o.pp || 1n}`;
-    const lines = [el("p", { class: "gc-serve-head" }, [model.name, "vLLM", device, layout].join(" · "))];
+    const row = vllm.engineNamed(o.engine_id);
+    const version = "vLLM " + (W["engine_" + row] || row);
+    const lines = [el("p", { class: "gc-serve-head", "data-engine": row }, [model.name, version, device, layout].join(" · "))];
     const fits = vllm.fits(r);
     const printed = [
       ["weights", W.loading, { gib: gib(r.weights_bytes) }, r.weights_bytes],
