@@ -607,8 +607,19 @@ def _add_offload(sub: argparse._SubParsersAction, name: str, text: str) -> argpa
     offload.add_argument(
         "model", help=_("catalog id (see 'gpumem models'), a config.json or a .gguf file")
     )
-    offload.add_argument(
-        "--gpu", action="append", required=True, help=_("GPU id; repeat for several GPUs")
+    gpus = offload.add_argument_group(_("GPUs, in llama.cpp's device order (one at least)"))
+    gpus.add_argument(
+        "--gpu", action=_InOrder, metavar="ID", help=_("GPU id; repeat for several GPUs")
+    )
+    gpus.add_argument(
+        "--vram",
+        action=_InOrder,
+        type=_budget,
+        metavar="SIZE",
+        help=_(
+            "a GPU known only by its memory, with its unit (12GB, 16GiB); repeatable, mixed "
+            "with --gpu in the order given; no speed ceiling without its bandwidth"
+        ),
     )
     offload.add_argument(
         "--ram", type=_size, metavar="SIZE", help=_("system memory for what stays on the CPU")
@@ -634,6 +645,14 @@ def _add_offload(sub: argparse._SubParsersAction, name: str, text: str) -> argpa
     return offload
 
 
+class _InOrder(argparse._AppendAction):
+    """A repeatable option whose values also join ``gpus``, the GPUs in the order given."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
+        super().__call__(parser, namespace, values, option_string)
+        namespace.gpus = [*(getattr(namespace, "gpus", None) or ()), values]
+
+
 def _given(args: argparse.Namespace, names: tuple[str, ...]) -> dict[str, object]:
     """The options among ``names`` the user gave (an option left out stays at the API's default)."""
     return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
@@ -654,9 +673,11 @@ def _offload(args: argparse.Namespace) -> str:
         "n_cpu_moe",
         "ram_bandwidth",
     )
+    if not getattr(args, "gpus", None):
+        raise GpumemError(Text("give one GPU at least: --gpu ID or --vram SIZE"))
     given = _given(args, names)
     result = plan(
-        args.model, args.gpu, flash_attn=not args.no_flash_attn, swa_full=args.swa_full, **given
+        args.model, args.gpus, flash_attn=not args.no_flash_attn, swa_full=args.swa_full, **given
     )
     return to_json(offload_json(result)) if args.json else offload_text(result)
 

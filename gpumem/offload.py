@@ -75,7 +75,7 @@ class DeviceUse(Record):
     capacity_bytes: int | None  # None: not checked (system memory without --ram)
     bandwidth: float
     read_bytes: int  # weight bytes read per generated token
-    token_seconds: float
+    token_seconds: float | None  # None: the device's bandwidth is not known
 
     @property
     def total_bytes(self) -> int:
@@ -101,7 +101,7 @@ class Placement(Record):
     batch: int
     ubatch: int
     devices: tuple[DeviceUse, ...]  # the GPUs in order, then the CPU
-    decode_ceiling: float  # tokens/s
+    decode_ceiling: float | None  # tokens/s; None when a device's bandwidth is not known
     prefill_ceiling: float | None  # tokens/s; None without a published GPU peak
     max_ctx: int  # largest context that fits with this placement (0: none)
     unified: bool
@@ -371,7 +371,9 @@ def _evaluate(
             if unified:  # one pool: what the GPU does not hold
                 pool = setup.gpus[0].memory_bytes
                 capacity = pool - sum(u.total_bytes for u in out)
-        seconds = fx.device_token_seconds(BW=bw, W_rd=read, M_Kd=kv)
+        seconds: float | None = 0.0  # a device that reads nothing takes no time
+        if read + kv:  # a GPU known only by its memory (--vram) has no bandwidth: no ceiling
+            seconds = fx.device_token_seconds(BW=bw, W_rd=read, M_Kd=kv) if bw else None
         out.append(
             DeviceUse(
                 name,
@@ -553,7 +555,7 @@ def plan(
         batch,
         ubatch,
         used,
-        fx.offload_decode_ceiling(t_tok=sum(d.token_seconds for d in used)),
+        _decode(used),
         _prefill(setup, used),
         max(max_ctx, 0),
         unified,
@@ -606,6 +608,15 @@ def plan_options(settings: dict[str, object]) -> dict[str, object]:
                 ),
             )
     return out
+
+
+def _decode(used: tuple[DeviceUse, ...]) -> float | None:
+    """Decode ceiling: one token's reads on every device, one after the other (None when a
+    device that reads has no known bandwidth)."""
+    seconds = [d.token_seconds for d in used]
+    if None in seconds:
+        return None
+    return fx.offload_decode_ceiling(t_tok=sum(seconds))
 
 
 def _prefill(setup: _Setup, used: tuple[DeviceUse, ...]) -> float | None:

@@ -512,9 +512,10 @@ def offload_text(p: Placement) -> str:
     if p.override_tensor:
         lines.append(_('or, instead of --n-cpu-moe: -ot "{ot}"').format(ot=p.override_tensor))
     prefill = "—" if p.prefill_ceiling is None else f"{p.prefill_ceiling:,.0f}"
+    decode = "—" if p.decode_ceiling is None else f"{p.decode_ceiling:,.1f}"
     lines.append(
         _("ceilings: decode {decode} tokens/s, prompt {prefill} tokens/s").format(
-            decode=f"{p.decode_ceiling:,.1f}", prefill=prefill
+            decode=decode, prefill=prefill
         )
     )
     if not p.exact:

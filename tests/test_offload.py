@@ -300,3 +300,18 @@ def test_chunked_and_recurrent_layers_split_with_their_devices() -> None:
     hybrid = base.with_(n_recurrent_layers=12, recurrent_state=10_000)
     p = plan(hybrid, ["rtx-4090"], ctx=32768, ngl=9, dtype="q4_0")
     assert p.devices[0].kv_bytes == per_cell * 2 * 32768 + 4 * 10_000 * 6
+
+
+def test_a_gpu_known_only_by_its_memory() -> None:
+    # --vram 12GiB beside a catalog GPU, in the order given: 12 GiB = 12,288 MiB of -ts, and no
+    # decode ceiling since the first GPU's bandwidth is unknown
+    done = _gpumem("offload", "qwen2.5-7b", "--vram", "12GiB", "--gpu", "rtx-4070", "--json")
+    data = json.loads(done.stdout)
+    assert data["devices"][0]["name"] == "12GiB" and data["devices"][1]["name"] == "rtx-4070"
+    assert data["devices"][0]["capacity_bytes"] == 12 * 2**30
+    assert data["decode_ceiling"] is None and data["devices"][0]["token_seconds"] is None
+    alone = _gpumem("offload", "qwen2.5-7b", "--gpu", "rtx-4070")
+    assert alone.returncode == 0 and "decode —" not in alone.stdout
+    none = _gpumem("offload", "qwen2.5-7b", "--ctx", "4096")
+    assert none.returncode == 2 and none.stdout == ""
+    assert none.stderr.strip() == "gpumem: error: give one GPU at least: --gpu ID or --vram SIZE"
