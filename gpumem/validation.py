@@ -12,14 +12,17 @@ view, by model family (Qwen3, Phi-3, DeepSeek-V2-Lite, Qwen1.5-MoE, Llama 3.2, G
 Gemma 3 at inference, never measured before) and by shape (1 x 128, 2 x 1024, 1 x 8192 at
 inference, 1 x 512 and 2 x 1024 in training, on the models of the fitted set too), and every
 LoRA scenario (by target set, rank, checkpointing, base and adapter dtype, 1 x 512 to
-4 x 2048), whose profile of a frozen base and its adapters was counted in peft's and torch's
-code, not fitted. Accuracy claims rest on the held-out split; the fitted split only shows
+4 x 2048; QLoRA's NF4 bases count as LoRA), whose profile of a frozen base and its adapters
+was counted in peft's, bitsandbytes' and torch's code, not fitted. Accuracy claims rest on the held-out split; the fitted split only shows
 the fit.
 
 FSDP2 training is measured per rank (``FSDPMemTracker`` on a fake process group), reported as
 its own family. Its split was fixed before its terms were written: Qwen2.5-0.5B on two ranks
 at 1 x 512 is ``fitted`` (the records the terms were checked against while counting them from
 PyTorch's code; nothing was fitted), every other world size, shape and model ``held_out``.
+The untied TinyLlama and the mixture of experts Qwen1.5-MoE came last: they showed two terms
+missing (the backward pass through the blocks, the experts padded to a multiple of the ranks),
+which were then counted from ``fully_shard``'s code, not fitted to them.
 
 What is counted and what is fitted: weights, gradients, optimizer states, master weights,
 KV cache and logits follow from the model's sizes and the dtypes with no free coefficient.
