@@ -95,21 +95,27 @@ def _device_total(row: dict, device: GPU) -> int:
     return device.memory_bytes - row["driver_reserved_bytes"]
 
 
-def _sampler_device(row: dict, device: GPU, seqs: int) -> dict[str, int]:
+def _sampler_device(row: dict, device: GPU, seqs: int) -> dict[str, int | None]:
     """The sampler's device-dependent terms: rows of the Triton top-k/top-p kernel's cached
     buffer (``min(SMs, rows)`` programs, rounded up to a power of two, at most the GPU's
-    streaming multiprocessors, ``multiprocessors_assumed`` where the catalog has no count;
-    the kernel runs from 8 rows, in releases that have it) and the cuBLAS workspace PyTorch
-    sizes by the GPU's compute capability (the row's ``cublas_workspace``). A row without
-    ``cublas_workspace`` holds them in its fitted terms."""
+    streaming multiprocessors; the kernel runs from 8 rows, in releases that have it) and the
+    cuBLAS workspace PyTorch sizes by the GPU's compute capability (the row's
+    ``cublas_workspace``), with ``assumed``: the row's ``multiprocessors_assumed`` where the
+    kernel runs and the catalog has no count, else None. A row without ``cublas_workspace``
+    holds them in its fitted terms."""
     if "cublas_workspace" not in row:
-        return {"n_tk": 0, "M_blas": 0}
+        return {"n_tk": 0, "M_blas": 0, "assumed": None}
     blas = row["cublas_workspace"]
     large = device.compute_capability in blas["large_capabilities"]
-    units = device.multiprocessors or row["multiprocessors_assumed"]
     kernel = row["sampler_topk_buffer"] and seqs >= 8
+    assumed = row["multiprocessors_assumed"] if kernel and not device.multiprocessors else None
+    units = device.multiprocessors or row["multiprocessors_assumed"]
     rows = min(1 << (min(units, seqs) - 1).bit_length(), units) if kernel else 0
-    return {"n_tk": rows, "M_blas": blas["large_bytes"] if large else blas["bytes"]}
+    return {
+        "n_tk": rows,
+        "M_blas": blas["large_bytes"] if large else blas["bytes"],
+        "assumed": assumed,
+    }
 
 
 def _non_torch(row: dict, tp: int) -> int:
@@ -143,6 +149,9 @@ class Serving(Record):
     weights_bytes: int | None = None  # "Model loading took"
     profile_peak_bytes: int | None = None
     non_torch_bytes: int | None = None
+    #: streaming multiprocessors taken for a GPU whose count the catalog lacks (the engine
+    #: row's ``multiprocessors_assumed``), where the sampler's buffer needs one; else None
+    assumed_multiprocessors: int | None = None
     values: dict = None  # symbol values, for concurrency at other lengths
     _hidden = ("values",)
 
@@ -428,7 +437,9 @@ def serve(
     values.update(M_gpu=total, u=util, l_s=row["sampler_fp32_bytes_per_logit"])
     values.update(c_h=row["sampler_hidden_states"], c_moe=row["fused_moe_workspace"])
     values.update(c_al=row["loaded_weights"], s_p=spec.max_context)
-    values.update(_sampler_device(row, device, values["N_s"]))
+    sampler = _sampler_device(row, device, values["N_s"])
+    assumed = sampler.pop("assumed")
+    values.update(sampler)
     graphs = row["cudagraph_bytes"] if cudagraph_memory is None else cudagraph_memory
     if not isinstance(graphs, int) or isinstance(graphs, bool) or graphs < 0:
         raise InvalidValueError("cudagraph_memory", graphs, Text("a number of bytes, at least 0"))
@@ -445,6 +456,7 @@ def serve(
         weights_bytes=int(values["weights"] + values["engine_load_extra"]),
         profile_peak_bytes=int(values["engine_profile_peak"]),
         non_torch_bytes=values["M_nt"],
+        assumed_multiprocessors=assumed,
     )
 
 

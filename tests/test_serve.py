@@ -496,3 +496,17 @@ def test_encoder_has_no_kv_cache() -> None:
 def test_unknown_gpu() -> None:
     with pytest.raises(UnknownNameError):
         serve("llama-3.1-8b", "h1000")
+
+
+def test_sampler_device_terms_come_from_the_gpu_catalog() -> None:
+    """The Triton top-k/top-p buffer has one FP32 vocabulary row per streaming multiprocessor
+    (256 sequences on an RTX 4090: min(128, 256) programs -> 128 rows; on an L4: 58 -> 64,
+    capped at 58) and PyTorch's cuBLAS workspace is 32 MiB on compute capability 9.0, 4096 KiB
+    x 2 + 16 KiB x 8 = 8,519,680 bytes on 8.9; a GPU without a count on record gets the
+    engine's stated assumption, and says so."""
+    rtx, l4, h100 = (serve("qwen2.5-7b", gpu) for gpu in ("rtx-4090", "l4", "h100-sxm"))
+    assert (rtx.values["n_tk"], rtx.values["M_blas"]) == (128, 4096 * 1024 * 2 + 16 * 1024 * 8)
+    assert l4.values["n_tk"] == 58
+    assert h100.values["M_blas"] == 32 * 2**20
+    assert rtx.assumed_multiprocessors is None
+    assert serve("qwen2.5-7b", "l40").assumed_multiprocessors == 132

@@ -154,20 +154,22 @@
   /** ``_sampler_device``: rows of the Triton top-k/top-p kernel's cached buffer (min(SMs,
    * rows) programs, rounded up to a power of two, at most the GPU's SMs, the row's assumed
    * count where the catalog (data.gpus) has none; from 8 rows, in releases that have it) and
-   * the cuBLAS workspace by compute capability; a row without cublas_workspace holds them in
-   * its fitted terms. */
+   * the cuBLAS workspace by compute capability, with the assumed count where the kernel runs
+   * and the catalog has none (else null); a row without cublas_workspace holds them in its
+   * fitted terms. */
   function samplerDevice(E, gpu, seqs) {
-    if (!("cublas_workspace" in E)) return { n_tk: 0n, M_blas: 0n };
+    if (!("cublas_workspace" in E)) return { n_tk: 0n, M_blas: 0n, assumed: null };
     const blas = E.cublas_workspace;
     const known = data.gpus[gpu.id];
     const large = blas.large_capabilities.includes(known.compute_capability);
+    const kernel = Boolean(E.sampler_topk_buffer) && seqs >= 8n;
+    const assumed = kernel && !known.multiprocessors ? int(E.multiprocessors_assumed) : null;
     const units = int(known.multiprocessors || E.multiprocessors_assumed);
     const programs = rt.$min(units, seqs);
     // Python's 1 << (programs - 1).bit_length()
     const bits = programs > 1n ? (programs - 1n).toString(2).length : 0;
-    const kernel = Boolean(E.sampler_topk_buffer) && seqs >= 8n;
     const rows = kernel ? rt.$min(1n << BigInt(bits), units) : 0n;
-    return { n_tk: rows, M_blas: int(large ? blas.large_bytes : blas.bytes) };
+    return { n_tk: rows, M_blas: int(large ? blas.large_bytes : blas.bytes), assumed: assumed };
   }
 
   /** ``_cache``: blocks, tokens, concurrency and the longest request. */
@@ -270,7 +272,10 @@
       c_al: int(E.loaded_weights),
       s_p: m.max_context,
     });
-    Object.assign(values, samplerDevice(E, gpu, values.N_s));
+    const sampler = samplerDevice(E, gpu, values.N_s);
+    const assumed = sampler.assumed;
+    delete sampler.assumed;
+    Object.assign(values, sampler);
     const graphs = o.cudagraph_memory === null ? int(E.cudagraph_bytes) : o.cudagraph_memory;
     if (typeof graphs !== "bigint" || graphs < 0n) {
       throw engine.invalidValue(
@@ -295,6 +300,7 @@
       weights_bytes: engine.toInt(rt.$add(values.weights, values.engine_load_extra)),
       profile_peak_bytes: engine.toInt(values.engine_profile_peak),
       non_torch_bytes: values.M_nt,
+      assumed_multiprocessors: assumed,
     });
   }
 
