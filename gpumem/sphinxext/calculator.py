@@ -49,6 +49,10 @@ WORDS = {
     "model": N_("Model"),
     "config": N_("Or paste a config.json (it takes the place of the model above)"),
     "gpu": N_("GPU"),
+    "vram": N_(
+        "Or a GPU by its memory, with its unit (--vram; 24GB = 24 × 10⁹ bytes, "
+        "24GiB = 24 × 2³⁰ bytes)"
+    ),
     "mode": N_("Mode"),
     "dtype": N_("Weight format"),
     "kv_dtype": N_("KV-cache format"),
@@ -170,6 +174,7 @@ WORDS = {
     "not_size": N_(
         "expected a size with its unit such as 512MiB, 0.5GiB or 24GB, or 0, got {text!r}"
     ),
+    "not_vram": N_("expected a size with its unit such as 24GB or 16GiB, got {text!r}"),
     "error": N_("{prog}: error: {message}"),
     "error_hint": N_("{message} ({hint})"),
 }
@@ -225,6 +230,7 @@ def form_html() -> str:
         [
             _select("model"),
             _select("gpu"),
+            _number("vram", "24GB", "text"),
             _select("mode"),
             _select("dtype"),
             _select("kv_dtype"),

@@ -160,7 +160,9 @@
   function samplerDevice(E, gpu, seqs) {
     if (!("cublas_workspace" in E)) return { n_tk: 0n, M_blas: 0n, assumed: null };
     const blas = E.cublas_workspace;
-    const known = data.gpus[gpu.id];
+    // device.multiprocessors, device.compute_capability: a GPU given by its memory alone
+    // (gpumem.cli._budget, not in the catalog) has neither
+    const known = Object.hasOwn(data.gpus, gpu.id) ? data.gpus[gpu.id] : gpu;
     const large = blas.large_capabilities.includes(known.compute_capability);
     const kernel = Boolean(E.sampler_topk_buffer) && seqs >= 8n;
     const assumed = kernel && !known.multiprocessors ? int(E.multiprocessors_assumed) : null;

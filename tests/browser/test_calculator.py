@@ -478,6 +478,7 @@ SERVE = [
     ),
 ]
 SERVE_SELECTS = ("model", "gpu", "dtype", "kv_dtype", "engine")
+SERVE.append(({"model": "qwen2.5-7b", "vram": "24 GiB"}, "gpumem serve qwen2.5-7b --vram 24GiB"))
 
 READ_LAUNCH = """(root) => {
   const q = (s) => root.querySelector(s);
@@ -540,4 +541,24 @@ def test_serving_engine_in_address_and_errors(page: Page, root_url: str, languag
     _type_view(page, "serve", {"engine": "vllm", "cudagraph_memory": "5"}, SERVE_SELECTS)
     assert "'5'" in page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)["error"]
     assert _cli(f"{base} --cudagraph-memory 5", language).returncode == 2
+    assert not page.problems, "\n".join(page.problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_serving_gpu_typed_by_its_memory(page: Page, root_url: str, language: str) -> None:
+    """A GPU typed by its memory (--vram) replaces the chosen one, in the answer, the command
+    and the address; a size without its unit reads as the command line's refusal."""
+    inputs, command = SERVE[-1]
+    _open(page, root_url, language)
+    _type_view(page, "serve", inputs, SERVE_SELECTS)
+    got = page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)
+    assert "--vram 24GiB" in got["command"] and "--gpu" not in got["command"]
+    assert "vram=24+GiB" in page.url
+    assert page.locator("[name=gpu]").is_disabled()
+    data = json.loads(_cli(command + " --json").stdout)
+    assert got["kv_tokens"] == str(data["kv_tokens"])
+    for typed in ("24", "0GB"):
+        _type_view(page, "serve", {"vram": typed}, SERVE_SELECTS)
+        assert f"'{typed}'" in page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)["error"]
+        assert _cli(f"gpumem serve qwen2.5-7b --vram {typed}", language).returncode == 2
     assert not page.problems, "\n".join(page.problems)

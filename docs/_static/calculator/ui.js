@@ -27,12 +27,12 @@
     "gpu_memory_utilization", "max_model_len", "max_num_seqs", "max_num_batched_tokens",
     "block_size", "kv_cache_memory", "cudagraph_memory", "engine",
   ];
-  const FIELDS = ["view", ...ESTIMATE, ...LOCAL, ...SERVING];
+  const FIELDS = ["view", ...ESTIMATE, "vram", ...LOCAL, ...SERVING];
   /** The fields each question reads (and the address keeps). */
   const SHOWN = {
     estimate: ["view", ...ESTIMATE],
     offload: ["view", "model", "config", "gpu", ...LOCAL],
-    serve: ["view", "model", "config", "gpu", "dtype", "kv_dtype", "tp", "pp", ...SERVING],
+    serve: ["view", "model", "config", "gpu", "vram", "dtype", "kv_dtype", "tp", "pp", ...SERVING],
   };
   const VIEWS = Object.keys(SHOWN);
   /** GGUF weights a local user picks: llama.cpp's quantisations, and its 16-bit files. */
@@ -172,6 +172,29 @@
     if (!(scale && value >= 0 && value < Infinity)) throw inputError(W_EN.not_size, text);
     return BigInt(roundEven(value * scale));
   }
+
+  /** ``gpumem.cli._budget`` (``--vram``): a GPU that has the typed memory and nothing else
+   * known. */
+  function budget(text) {
+    const bytes = size(text);
+    if (!bytes) throw inputError(W_EN.not_vram, text);
+    const unit = BY_LENGTH.find((u) => text.trim().endsWith(u));
+    return {
+      id: text,
+      name: text.trim().slice(0, -unit.length).trim() + " " + unit,
+      memory_basis: "given",
+      memory_bytes: bytes,
+      bandwidth_bytes_per_s: 0n,
+      unified_memory: false,
+      gpu_working_set_bytes: null,
+      multiprocessors: null,
+      compute_capability: null,
+    };
+  }
+
+  /** The GPU of the form: typed by its memory (``--vram``), else chosen from the catalog. */
+  const gpuOf = (state) => (state.vram ? budget(state.vram) : engine.getGpu(state.gpu));
+  const gpuFlag = (state) => (state.vram ? ["--vram", state.vram.replace(/\s+/g, "")] : ["--gpu", state.gpu]);
 
   /** The workload's settings from the form: what the command line would be given. */
   function settings(state) {
@@ -465,7 +488,7 @@
   /** The equivalent `gpumem serve` command line. */
   function serveCommand(state) {
     const model = state.config ? "config.json" : state.model;
-    const parts = ["gpumem", "serve", model, "--gpu", state.gpu];
+    const parts = ["gpumem", "serve", model, ...gpuFlag(state)];
     for (const name of ["tp", "pp", "dtype", "kv_dtype", ...SERVING]) {
       const value = state[name].replace(/\s+/g, "");
       if (value === "" || (name === "dtype" && value === "bf16") || (name === "engine" && value === "vllm")) continue;
@@ -476,7 +499,7 @@
 
   function renderServe(root, state) {
     const model = modelOf(state);
-    const gpu = engine.getGpu(state.gpu);
+    const gpu = gpuOf(state);
     const o = serveOptions(state);
     const r = vllm.serve(model, gpu, o);
     const device = fill(W.device, {
@@ -536,6 +559,7 @@
     root.querySelector('[name="logits"]').disabled = training;
     root.querySelector('[name="kv_dtype"]').disabled = training;
     root.querySelector('[name="model"]').disabled = state.config !== "";
+    root.querySelector('[name="gpu"]').disabled = SHOWN[view].includes("vram") && state.vram !== "";
     const error = root.querySelector(".gc-error");
     try {
       if (local) renderLocal(root, state);
