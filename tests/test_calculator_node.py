@@ -292,7 +292,8 @@ LOCAL_DTYPES = [n for n in format_names() if get_format(n).kind == "gguf"] + ["f
 
 def _python_offload(case: dict) -> dict:
     try:
-        placement = plan(case["model"], case["gpus"], **case["options"])
+        gpus = [g if isinstance(g, str) else _budget(g["id"]) for g in case["gpus"]]
+        placement = plan(case["model"], gpus, **case["options"])
         return json.loads(to_json(offload_json(placement)))
     except GpumemError as error:
         return {"error": str(error.message), "hint": str(error.hint) if error.hint else None}
@@ -326,6 +327,13 @@ def _offload_options(rng: random.Random, layers: int, context: int) -> dict:
     return o
 
 
+def _typed_size(rng: random.Random) -> str:
+    """A GPU's memory as a reader types it for ``--vram``: GB or GiB, spaced or not, and
+    now and then a size the command line refuses."""
+    amount = rng.choice(["4", "8", "12", "16", "24", "40", "48", "80", "141", "0.5", "23.5"])
+    return amount + rng.choice(["GB", "GiB", " GB", "TB", "GiB", "GB"])
+
+
 def _offload_cases() -> list[dict]:
     rng = random.Random(20261130)
     models = model_names()
@@ -341,6 +349,10 @@ def _offload_cases() -> list[dict]:
             gpus = [rng.choice(unified)] + ([rng.choice(discrete)] if rng.random() < 0.1 else [])
         else:
             gpus = [rng.choice(discrete) for _ in range(rng.choice([1, 1, 1, 2, 2, 3]))]
+        if rng.random() < 0.25:
+            # GPUs typed by their memory (`gpumem offload --vram`), alone or beside others
+            typed = [_given_gpu(_typed_size(rng)) for _ in range(rng.choice([1, 1, 2]))]
+            gpus = typed + gpus[: rng.choice([0, 0, 1])] if rng.random() < 0.7 else gpus + typed
         options = _offload_options(rng, spec.n_layers, spec.max_context)
         if gpus[0] in unified and rng.random() < 0.9:
             options.pop("ram", None)
@@ -363,6 +375,7 @@ def test_node_planner_equals_python_to_the_byte() -> None:
     assert sum(e["n_cpu_moe"] > 0 for e in placed) > 50
     assert sum(len(e["split"]) > 1 for e in placed) > len(placed) // 5
     assert sum(e["unified"] for e in placed) > len(placed) // 10
+    assert sum(e["decode_ceiling"] is None for e in placed) > len(placed) // 10
     layers = [sum(len(d["layers"]) for d in e["devices"]) for e in placed]
     assert sum(0 < e["ngl"] <= n for e, n in zip(placed, layers, strict=True)) > 50
     assert 0 < errors < len(cases) // 5
@@ -431,6 +444,7 @@ def _given_gpu(text: str) -> dict:
         **{key: _tagged(getattr(gpu, key)) for key in fields},
         **{key: getattr(gpu, key) for key in more},
         "gpu_working_set_bytes": None,
+        "dense_peak_tflops": None,
     }
 
 
@@ -448,8 +462,7 @@ def test_node_serving_equals_python_to_the_byte() -> None:
         case = {"model": model, "gpu": rng.choice(gpus), "options": options, "lengths": lengths}
         if rng.random() < 0.2:
             # a GPU typed by its memory, as `gpumem serve --vram` takes it
-            amount = rng.choice(["8", "12", "16", "24", "40", "48", "80", "141", "0.5", "23.5"])
-            case["vram"] = amount + rng.choice(["GB", "GiB", " GB", "TB"])
+            case["vram"] = _typed_size(rng)
             case["gpu"] = _given_gpu(case["vram"])
         cases.append(case)
     runner = ROOT / "tests" / "node" / "serve_cases.js"

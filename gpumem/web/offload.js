@@ -253,6 +253,9 @@
         capacity = S.ram;
         if (unified) capacity = S.gpus[0].memory_bytes - sum(out.map(totalBytes));
       }
+      let seconds = 0.0; // a device that reads nothing takes no time
+      // a GPU known only by its memory (--vram) has no bandwidth: no ceiling
+      if (rt.$add(read, kv)) seconds = bw ? call("device_token_seconds", { BW: bw, W_rd: read, M_Kd: kv }) : null;
       out.push({
         name: name,
         layers: layers,
@@ -265,10 +268,18 @@
         capacity_bytes: capacity,
         bandwidth: bw,
         read_bytes: read,
-        token_seconds: call("device_token_seconds", { BW: bw, W_rd: read, M_Kd: kv }),
+        token_seconds: seconds,
       });
     }
     return out;
+  }
+
+  /** ``_decode``: one token's reads on every device, one after the other (null when a device
+   * that reads has no known bandwidth). */
+  function decode(used) {
+    const seconds = used.map((d) => d.token_seconds);
+    if (seconds.includes(null)) return null;
+    return call("offload_decode_ceiling", { t_tok: sum(seconds) });
   }
 
   /** ``_largest``: the largest x in [low, high] with ok(x) (monotone), or low - 1. */
@@ -402,7 +413,7 @@
       batch: batch,
       ubatch: ubatch,
       devices: used,
-      decode_ceiling: call("offload_decode_ceiling", { t_tok: sum(used.map((d) => d.token_seconds)) }),
+      decode_ceiling: decode(used),
       prefill_ceiling: prefill(S, used),
       max_ctx: rt.$max(maxCtx, 0n),
       unified: unified,

@@ -307,6 +307,14 @@ LOCAL = [
         {"model": "gpt-oss-20b", "gpu": "m4-pro-64gb", "ctx": "32768", "fa": "off", "swa": "on"},
         "gpumem offload gpt-oss-20b --gpu m4-pro-64gb --ctx 32768 --no-flash-attn --swa-full",
     ),
+    (
+        {"model": "llama-3.1-8b", "vram": "12 GiB", "ctx": "32768"},
+        "gpumem offload llama-3.1-8b --vram 12GiB --ctx 32768",
+    ),
+    (
+        {"model": "qwen3-30b-a3b", "vram": "12GB, 8GiB", "gpus": "rtx-3090", "ram": "64GB"},
+        "gpumem offload qwen3-30b-a3b --vram 12GB --vram 8GiB --gpu rtx-3090 --ram 64GB",
+    ),
 ]
 LOCAL_SELECTS = ("model", "gpu", "gguf", "ctk", "fa", "swa")
 
@@ -387,9 +395,9 @@ def _same_placement(got: dict, expected: dict) -> None:
     assert {k: got[k] for k in expected if k not in ("decode", "prefill")} == {
         k: v for k, v in expected.items() if k not in ("decode", "prefill")
     }
-    assert float(got["decode"]) == expected["decode"]
-    prefill = expected["prefill"]
-    assert (got["prefill"] == "") if prefill is None else float(got["prefill"]) == prefill
+    for key in ("decode", "prefill"):
+        ceiling = expected[key]
+        assert (got[key] == "") if ceiling is None else float(got[key]) == ceiling
 
 
 @pytest.mark.parametrize("index", range(len(LOCAL)))
@@ -428,6 +436,30 @@ def test_local_address_and_errors(page: Page, root_url: str, language: str) -> N
     )
     assert run.returncode == 2
     assert _placement(page)["error"] == run.stderr.strip()
+    assert not page.problems, "\n".join(page.problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_local_gpus_typed_by_their_memory(page: Page, root_url: str, language: str) -> None:
+    """GPUs typed by their memory (--vram, comma-separated) come first, in the answer, the
+    command and the address; a size without its unit reads as the command line's refusal."""
+    inputs, command = LOCAL[-1]
+    _open(page, root_url, language)
+    _type_local(page, inputs)
+    got, address = _placement(page), page.url
+    assert got["command"].startswith("gpumem offload qwen3-30b-a3b --vram 12GB --vram 8GiB")
+    assert [d["name"] for d in got["devices"]] == ["12GB", "8GiB", "rtx-3090", "cpu"]
+    assert got["decode"] == "" and "vram=12GB%2C+8GiB" in address
+    assert page.locator("[name=gpu]").is_disabled()
+    _same_placement(got, _expected_placement(command))
+    page.goto("about:blank")
+    page.goto(address)
+    page.wait_for_selector(".gc-devices")
+    assert _placement(page) == got
+    for typed in ("12", "0GiB"):
+        _type_local(page, {"vram": typed})
+        assert f"'{typed}'" in _placement(page)["error"]
+        assert _cli(f"gpumem offload qwen3-30b-a3b --vram {typed}", language).returncode == 2
     assert not page.problems, "\n".join(page.problems)
 
 

@@ -6,4 +6,7 @@ const { web, input, fx, engine, values, run } = require("./run_cases.js");
 
 const planner = require(path.join(web, "web", "offload.js"))(fx, input.data, engine);
 
-run((c) => planner.placementJson(planner.plan(engine.getModel(c.model), c.gpus, values(c.options))));
+// a GPU is an id, or one typed by its memory (--vram) as the page builds it
+const gpus = (c) => c.gpus.map((g) => (typeof g === "string" ? g : values(g)));
+
+run((c) => planner.placementJson(planner.plan(engine.getModel(c.model), gpus(c), values(c.options))));

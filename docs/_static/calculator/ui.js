@@ -31,7 +31,7 @@
   /** The fields each question reads (and the address keeps). */
   const SHOWN = {
     estimate: ["view", ...ESTIMATE],
-    offload: ["view", "model", "config", "gpu", ...LOCAL],
+    offload: ["view", "model", "config", "gpu", "vram", ...LOCAL],
     serve: ["view", "model", "config", "gpu", "vram", "dtype", "kv_dtype", "tp", "pp", ...SERVING],
   };
   const VIEWS = Object.keys(SHOWN);
@@ -174,13 +174,13 @@
   }
 
   /** ``gpumem.cli._budget`` (``--vram``): a GPU that has the typed memory and nothing else
-   * known. */
+   * known; its id is the size as the page's command line writes it (without spaces). */
   function budget(text) {
     const bytes = size(text);
     if (!bytes) throw inputError(W_EN.not_vram, text);
     const unit = BY_LENGTH.find((u) => text.trim().endsWith(u));
     return {
-      id: text,
+      id: text.replace(/\s+/g, ""),
       name: text.trim().slice(0, -unit.length).trim() + " " + unit,
       memory_basis: "given",
       memory_bytes: bytes,
@@ -189,6 +189,7 @@
       gpu_working_set_bytes: null,
       multiprocessors: null,
       compute_capability: null,
+      dense_peak_tflops: null,
     };
   }
 
@@ -361,7 +362,10 @@
   }
 
   // --- the local question: llama.cpp on GPUs and the CPU ------------------------------------
-  const gpusOf = (state) => [state.gpu, ...state.gpus.split(",").map((g) => g.trim()).filter(Boolean)];
+  const listed = (text) => text.split(",").map((g) => g.trim()).filter(Boolean);
+  /** The GPUs in llama.cpp's order: those typed by their memory (each a ``--vram``), else the
+   * one chosen, then the others by their ids. */
+  const gpusOf = (state) => [...(state.vram ? listed(state.vram).map(budget) : [state.gpu]), ...listed(state.gpus)];
 
   /** The planner's options from the form: what `gpumem offload` would be given. */
   function localOptions(state) {
@@ -386,7 +390,8 @@
   /** The equivalent `gpumem offload` command line. */
   function localCommand(state, gpus) {
     const model = state.config ? "config.json" : state.model;
-    const parts = ["gpumem", "offload", model, ...gpus.flatMap((g) => ["--gpu", g])];
+    const flag = (g) => (typeof g === "string" ? ["--gpu", g] : ["--vram", g.id]);
+    const parts = ["gpumem", "offload", model, ...gpus.flatMap(flag)];
     if (state.gguf !== data.offload.default_weights) parts.push("--dtype", state.gguf);
     if (state.ram !== "") parts.push("--ram", state.ram.replace(/\s+/g, ""));
     const counts = [["ctx", "--ctx"], ["b", "--batch"], ["ub", "--ubatch"], ["ngl", "--ngl"], ["n_cpu_moe", "--n-cpu-moe"]];
@@ -458,11 +463,16 @@
     const ot = planner.overrideTensor(p);
     if (ot) lines.push(el("p", { class: "gc-ot", "data-ot": ot }, fill(W.override, { ot: ot })));
     const prefill = p.prefill_ceiling === null ? "—" : fixed(p.prefill_ceiling, 0);
+    const decode = p.decode_ceiling === null ? "—" : fixed(p.decode_ceiling, 1);
     lines.push(
       el(
         "p",
-        { class: "gc-ceilings", "data-decode": p.decode_ceiling, "data-prefill": p.prefill_ceiling === null ? "" : p.prefill_ceiling },
-        fill(W.ceilings, { decode: fixed(p.decode_ceiling, 1), prefill: prefill }),
+        {
+          class: "gc-ceilings",
+          "data-decode": p.decode_ceiling === null ? "" : p.decode_ceiling,
+          "data-prefill": p.prefill_ceiling === null ? "" : p.prefill_ceiling,
+        },
+        fill(W.ceilings, { decode: decode, prefill: prefill }),
       ),
     );
     if (!p.exact) lines.push(el("p", { class: "gc-inexact" }, W.inexact));
