@@ -13,8 +13,8 @@ Gemma 3 at inference, never measured before) and by shape (1 x 128, 2 x 1024, 1 
 inference, 1 x 512 and 2 x 1024 in training, on the models of the fitted set too), and every
 LoRA scenario (by target set, rank, checkpointing, base and adapter dtype, 1 x 512 to
 4 x 2048; QLoRA's NF4 bases count as LoRA), whose profile of a frozen base and its adapters
-was counted in peft's, bitsandbytes' and torch's code, not fitted. Accuracy claims rest on the held-out split; the fitted split only shows
-the fit.
+was counted in peft's, bitsandbytes' and torch's code, not fitted. Accuracy claims rest on
+the held-out split; the fitted split only shows the fit.
 
 FSDP2 training is measured per rank (``FSDPMemTracker`` on a fake process group), reported as
 its own family. Its split was fixed before its terms were written: Qwen2.5-0.5B on two ranks
