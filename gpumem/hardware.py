@@ -76,9 +76,11 @@ class GPU(Record):
     gpu_working_set_evidence: str = ""  # the figure as reported, and on which machine
     gpu_working_set_source: str = ""
     multiprocessors: int | None = None  # streaming multiprocessors the CUDA device reports
-    multiprocessors_source: str = ""  # where the count was read, or why there is none
+    multiprocessors_source: str = ""  # where the count was read ("" when there is none)
+    multiprocessors_evidence: str = ""  # the figure as the source gives it, or why there is none
     compute_capability: str | None = None  # CUDA "major.minor", e.g. "9.0"; None off NVIDIA
     compute_capability_source: str = ""
+    compute_capability_evidence: str = ""
 
 
 class Link(Record):
@@ -101,7 +103,9 @@ _GPU_OPTIONAL = (
     "note",
     *(f for f in GPU._fields if "working_set" in f),
     "multiprocessors",
+    "multiprocessors_source",
     "compute_capability",
+    "compute_capability_source",
 )
 _GPU_CHOICES: _Choices = (
     ("memory_type", MEMORY_TYPES),
@@ -156,6 +160,9 @@ def _gpus() -> dict[str, GPU]:
             raise ConfigError(label, f"multiprocessors {count!r} is not a positive integer")
         if capability is not None and not re.fullmatch(r"\d+\.\d", str(capability)):
             raise ConfigError(label, f"compute_capability {capability!r} is not 'major.minor'")
+        for field in ("multiprocessors", "compute_capability"):
+            if row[field] is not None and not row.get(f"{field}_source"):
+                raise ConfigError(label, f"{field} without {field}_source")
         if row["memory_unit"] not in UNITS:
             raise ConfigError(label, f"memory_unit {row['memory_unit']!r} is not a byte unit")
         gpus[key] = GPU(**row)

@@ -458,6 +458,13 @@ def serve_text(s: Serving, gpu: GPU, settings: dict[str, object]) -> str:
         )
     else:
         lines.append(_("does NOT start: the weights and the profile run leave no KV cache"))
+    if s.assumed_multiprocessors:
+        lines.append(
+            _(
+                "assumed: {count} streaming multiprocessors (no count for {gpu} in the GPU "
+                "catalog; one FP32 vocabulary row of the sampler's buffer each)"
+            ).format(count=s.assumed_multiprocessors, gpu=gpu.name)
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -209,7 +209,7 @@ def test_bad_link_rows_refused(
 def test_multiprocessors_and_compute_capability_as_devices_report_them() -> None:
     """Streaming multiprocessors and compute capability as deviceQuery and the vendors print
     them (H100 SXM5 132 / 9.0, A100 108 / 8.0, RTX 4090 128 / 8.9, L4 58 / 8.9, RTX 5090
-    170 / 12.0); none off NVIDIA, and none where no source is on record."""
+    170 / 12.0), each with its source; none off NVIDIA, with the reason."""
     known = {
         "h100-sxm": (132, "9.0"),
         "a100-80gb": (108, "8.0"),
@@ -221,4 +221,5 @@ def test_multiprocessors_and_compute_capability_as_devices_report_them() -> None
     for name, (count, capability) in known.items():
         gpu = get_gpu(name)
         assert (gpu.multiprocessors, gpu.compute_capability) == (count, capability), name
-        assert gpu.multiprocessors_source and gpu.compute_capability_source, name
+        assert gpu.multiprocessors_evidence and gpu.compute_capability_evidence, name
+        assert bool(gpu.multiprocessors_source) == (count is not None), name

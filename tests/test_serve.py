@@ -10,7 +10,9 @@ import pytest
 from gpumem._generated import formulas as fx
 from gpumem.catalog import load_model
 from gpumem.errors import InvalidValueError, UnknownNameError
+from gpumem.hardware import get_gpu
 from gpumem.modelspec import ModelSpec, from_config
+from gpumem.report import serve_text
 from gpumem.serve import capacity, check_logs, engine_for, serve
 from gpumem.vllm_logs import logs
 
@@ -509,4 +511,7 @@ def test_sampler_device_terms_come_from_the_gpu_catalog() -> None:
     assert l4.values["n_tk"] == 58
     assert h100.values["M_blas"] == 32 * 2**20
     assert rtx.assumed_multiprocessors is None
-    assert serve("qwen2.5-7b", "l40").assumed_multiprocessors == 132
+    l40 = serve("qwen2.5-7b", "l40")
+    assert l40.assumed_multiprocessors == 132
+    assert "assumed: 132 streaming multiprocessors" in serve_text(l40, get_gpu("l40"), {})
+    assert "assumed" not in serve_text(rtx, get_gpu("rtx-4090"), {})

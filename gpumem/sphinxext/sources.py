@@ -19,7 +19,7 @@ from sphinx.application import Sphinx
 from .. import _data, vocabulary
 from ..catalog import catalog_entry, model_names
 from ..errors import UnknownNameError
-from ..hardware import get_gpu, get_link, gpu_names, link_names
+from ..hardware import GPU, get_gpu, get_link, gpu_names, link_names
 from ..vocabulary import label
 from .datatext import translated
 from .directive import Cell, GpumemDirective, table_node
@@ -76,8 +76,25 @@ def gpus_table(language: str) -> Table:
             basis=basis, evidence=translated(gpu.memory_evidence)
         )
         notes = [memory, gpu.memory_source, *([translated(gpu.note)] if gpu.note else [])]
+        notes += _device_facts(gpu)
         rows.append([f"{gpu.name} ({name})", gpu.source, notes])
     return _("GPUs"), [_("GPU"), _("Source"), _("Memory and notes")], rows
+
+
+def _device_facts(gpu: GPU) -> list[str]:
+    """An NVIDIA GPU's streaming multiprocessors and compute capability (what ``gpumem
+    serve`` reads for vLLM's sampler), and where each was read."""
+    if gpu.compute_capability is None:
+        return []
+    if gpu.multiprocessors is None:
+        fact = _("compute capability {capability}; streaming multiprocessors not on record")
+    else:
+        fact = _("{count} streaming multiprocessors, compute capability {capability}")
+    sources = [gpu.multiprocessors_source, gpu.compute_capability_source]
+    return [
+        fact.format(count=gpu.multiprocessors, capability=gpu.compute_capability),
+        *dict.fromkeys(source for source in sources if source),
+    ]
 
 
 def links_table(language: str) -> Table:
