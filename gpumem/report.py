@@ -515,6 +515,13 @@ def offload_text(p: Placement) -> str:
         + " · "
         + _("largest context with this placement: {n} tokens").format(n=f"{p.max_ctx:,}")
     )
+    if p.fits and p.ctx > p.max_ctx:  # what fits is capped by the model's trained context
+        lines.append(
+            _(
+                "-c {ctx} is beyond the {n} tokens the model was trained for: llama.cpp runs "
+                "it and warns of a possible training context overflow"
+            ).format(ctx=f"{p.ctx:,}", n=f"{p.max_ctx:,}")
+        )
     lines.append("llama-cli -m MODEL.gguf " + " ".join(p.flags))
     if p.override_tensor:
         lines.append(_('or, instead of --n-cpu-moe: -ot "{ot}"').format(ot=p.override_tensor))

@@ -315,3 +315,15 @@ def test_a_gpu_known_only_by_its_memory() -> None:
     none = _gpumem("offload", "qwen2.5-7b", "--ctx", "4096")
     assert none.returncode == 2 and none.stdout == ""
     assert none.stderr.strip() == "gpumem: error: give one GPU at least: --gpu ID or --vram SIZE"
+
+
+def test_a_context_beyond_the_trained_one_is_said(tmp_path) -> None:
+    from test_gguf import _llama
+
+    path = tmp_path / "tiny.gguf"
+    _llama(path, tied=False)  # trained for 128 tokens
+    done = _gpumem("offload", str(path), "--gpu", "rtx-4070", "--ctx", "16384")
+    assert done.returncode == 0
+    assert "-c 16,384 is beyond the 128 tokens the model was trained for" in done.stdout
+    within = _gpumem("offload", str(path), "--gpu", "rtx-4070", "--ctx", "128")
+    assert "trained for" not in within.stdout
