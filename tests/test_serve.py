@@ -511,7 +511,30 @@ def test_sampler_device_terms_come_from_the_gpu_catalog() -> None:
     assert l4.values["n_tk"] == 58
     assert h100.values["M_blas"] == 32 * 2**20
     assert rtx.assumed_multiprocessors is None
-    l40 = serve("qwen2.5-7b", "l40")
+    unknown = get_gpu("l40").with_(multiprocessors=None)
+    l40 = serve("qwen2.5-7b", unknown)
     assert l40.assumed_multiprocessors == 132
-    assert "assumed: 132 streaming multiprocessors" in serve_text(l40, get_gpu("l40"), {})
+    assert "assumed: 132 streaming multiprocessors" in serve_text(l40, unknown, {})
     assert "assumed" not in serve_text(rtx, get_gpu("rtx-4090"), {})
+
+
+def test_cublas_workspace_as_the_pinned_pytorch_sizes_it() -> None:
+    """vLLM 0.13 to 0.19 pin torch 2.9.0 to 2.10.0, whose cuBLAS workspace is 32 MiB on compute
+    capability 9.0 only (pytorch#175344, which widens it to majors 10 and 12, came later): a
+    B200 (10.0), a B300 (10.3) and an RTX 5090 (12.0) get 4096 KiB x 2 + 16 KiB x 8 =
+    8,519,680 bytes, an H200 (9.0) 33,554,432."""
+    for engine_id in ("vllm", "vllm-0.13"):
+        for gpu in ("b200", "b300", "rtx-5090"):
+            launch = serve("qwen2.5-7b", gpu, engine_id=engine_id)
+            assert launch.values["M_blas"] == 8_519_680, (engine_id, gpu)
+        h200 = serve("qwen2.5-7b", "h200", engine_id=engine_id)
+        assert h200.values["M_blas"] == 33_554_432, engine_id
+
+
+def test_l40_multiprocessors_from_the_catalog() -> None:
+    """The L40's 18,176 CUDA cores at 128 per Ada multiprocessor are 142 multiprocessors:
+    256 sequences run min(142, 256) programs, a buffer of min(256, 142) = 142 rows, and
+    nothing is assumed."""
+    l40 = serve("qwen2.5-7b", "l40")
+    assert l40.values["n_tk"] == 18_176 // 128 == 142
+    assert l40.assumed_multiprocessors is None
