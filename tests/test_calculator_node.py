@@ -46,12 +46,13 @@ def _python(case: dict) -> dict:
             data = estimate_json(estimate(case["model"], work))
             del data["model"]
             return data
-        result = answer(case["model"], case["gpu"], work)
+        gpu = _budget(case["vram"]) if "vram" in case else case["gpu"]
+        result = answer(case["model"], gpu, work)
         data = fit_json(result)
         del data["estimate"]["model"]
         if work.mode == "inference":
             data["decode_tokens_per_second"] = decode_ceiling(
-                case["model"], case["gpu"], result.fit.estimate.workload
+                case["model"], gpu, result.fit.estimate.workload
             )
         return data
     except GpumemError as error:
@@ -170,14 +171,17 @@ def _cases() -> list[dict]:
         cases.append({"model": model, "gpu": gpus[0], "settings": {}, "what": "estimate"})
     for _ in range(RANDOM_CASES):
         model = rng.choice(models)
-        cases.append(
-            {
-                "model": model,
-                "gpu": rng.choice(gpus),
-                "settings": _workload(rng, load_model(model).max_context),
-                "what": "answer" if rng.random() < 0.3 else "estimate",
-            }
-        )
+        case = {
+            "model": model,
+            "gpu": rng.choice(gpus),
+            "settings": _workload(rng, load_model(model).max_context),
+            "what": "answer" if rng.random() < 0.3 else "estimate",
+        }
+        if case["what"] == "answer" and rng.random() < 0.25:
+            # a GPU typed by its memory, as `gpumem fit --vram` takes it
+            case["vram"] = _typed_size(rng)
+            case["gpu"] = _given_gpu(case["vram"])
+        cases.append(case)
     return cases
 
 
@@ -208,6 +212,9 @@ def test_node_engine_equals_python_to_the_byte() -> None:
     # The cases must exercise what they claim to: answers, estimates, and some errors.
     assert answered > len(cases) // 5 and estimated > len(cases) // 2
     assert 0 < errors < len(cases) // 8
+    typed = [e for c, e in zip(cases, expected, strict=True) if "vram" in c and "fits" in e]
+    assert len(typed) > len(cases) // 100
+    assert sum(e["fits"] for e in typed) > len(typed) // 10
     print(
         f"{len(cases)} cases ({answered} fit answers, {estimated} estimates, {errors} errors) "
         "equal; "

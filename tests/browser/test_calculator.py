@@ -237,6 +237,40 @@ def test_errors_read_as_the_command_line_s(page: Page, root_url: str, language: 
     assert _cli("gpumem fit llama-3.1-8b --gpu rtx-4090 --batch x", language).returncode == 2
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_gpu_typed_by_its_memory(page: Page, root_url: str, language: str) -> None:
+    """A GPU typed by its memory (--vram) replaces the chosen one, in the answer, the command
+    and the address; its bandwidth unknown, no decoding ceiling (—); a size without its unit
+    reads as the command line's refusal."""
+    command = "gpumem fit qwen2.5-7b --vram 12GiB --seq 32768"
+    _open(page, root_url, language)
+    _type(page, {"model": "qwen2.5-7b", "gpu": "rtx-4090", "vram": "12 GiB", "seq": "32768"})
+    got = _answer(page)
+    assert got["command"] == command
+    expected = _expected(command)
+    assert {k: got[k] for k in expected} == expected
+    assert expected["fits"] == "false" and expected["layout_gpus"] == "2"
+    assert page.locator("[name=gpu]").is_disabled()
+    decode = page.locator(".gc-decode")
+    assert decode.get_attribute("data-value") == "" and "—" in decode.inner_text()
+    address = page.url
+    assert "vram=12+GiB" in address
+    page.goto("about:blank")
+    page.goto(address)
+    page.wait_for_selector(".gc-total")
+    assert page.locator("[name=vram]").input_value() == "12 GiB"
+    again = _answer(page)
+    assert {k: v for k, v in again.items() if k != "update_ms"} == {
+        k: v for k, v in got.items() if k != "update_ms"
+    }
+    for typed in ("12", "0GiB"):
+        _type(page, {"vram": typed})
+        run = _cli(f"gpumem fit qwen2.5-7b --vram {typed}", language)
+        assert run.returncode == 2 and f"'{typed}'" in run.stderr
+        assert f"'{typed}'" in _answer(page)["error"]
+    assert not page.problems, "\n".join(page.problems)
+
+
 def test_update_within_a_frame(page: Page, http_url: str) -> None:
     """One update for the heaviest models takes less than a frame (16 ms), after warm-up."""
     _open(page, http_url, "en")

@@ -1,12 +1,12 @@
 // Runs calculator cases with the site's engine: cases {"model", "gpu", "settings", "what"} (see
-// run_cases.js); writes what `gpumem fit --json` or `gpumem estimate --json` gives (without the
+// run_cases.js; "gpu" is an id, or a GPU typed by its memory); writes what `gpumem fit --json` or `gpumem estimate --json` gives (without the
 // model), the decode ceiling, or the error.
 "use strict";
 const { engine, values, run } = require("./run_cases.js");
 
 run((c) => {
   const model = engine.getModel(c.model);
-  const gpu = engine.getGpu(c.gpu);
+  const gpu = typeof c.gpu === "string" ? engine.getGpu(c.gpu) : values(c.gpu);
   const w = engine.workload(values(c.settings));
   if (c.what === "estimate") return engine.estimateJson(engine.estimate(model, w));
   const a = engine.answer(model, gpu, w);

@@ -30,7 +30,7 @@
   const FIELDS = ["view", ...ESTIMATE, "vram", ...LOCAL, ...SERVING];
   /** The fields each question reads (and the address keeps). */
   const SHOWN = {
-    estimate: ["view", ...ESTIMATE],
+    estimate: ["view", ...ESTIMATE, "vram"],
     offload: ["view", "model", "config", "gpu", "vram", ...LOCAL],
     serve: ["view", "model", "config", "gpu", "vram", "dtype", "kv_dtype", "tp", "pp", ...SERVING],
   };
@@ -230,7 +230,7 @@
   /** The equivalent `gpumem fit` command line. */
   function commandLine(state, given) {
     const model = state.config ? "config.json" : state.model;
-    const parts = ["gpumem", "fit", model, "--gpu", state.gpu];
+    const parts = ["gpumem", "fit", model, ...gpuFlag(state)];
     for (const [name, value] of Object.entries(given)) {
       if (name === "mode" && value === "inference") continue;
       if (name === "dtype" && value === "bf16") continue;
@@ -336,8 +336,10 @@
       ),
     ];
     if (w.mode === "inference") {
-      const rate = engine.decodeTokensPerSecond(e, gpu);
-      lines.push(el("p", { class: "gc-decode", "data-value": rate }, fill(W.decode, { rate: fixed(rate, 1) })));
+      // a GPU known only by its memory (--vram) has no bandwidth: no ceiling, as offload's
+      const rate = gpu.bandwidth_bytes_per_s ? engine.decodeTokensPerSecond(e, gpu) : null;
+      const shown = rate === null ? "—" : fixed(rate, 1);
+      lines.push(el("p", { class: "gc-decode", "data-value": rate === null ? "" : rate }, fill(W.decode, { rate: shown })));
     }
     const rule = engine.ruleOfThumb(model.parameters, w.dtype, w.mode);
     lines.push(
@@ -598,7 +600,7 @@
   function answer(root, state) {
     const given = settings(state);
     const model = modelOf(state);
-    const gpu = engine.getGpu(state.gpu);
+    const gpu = gpuOf(state);
     const w = engine.workload(given);
     render(root, model, gpu, w, state, given);
   }
