@@ -72,7 +72,19 @@ def decode_ceiling(
     model: ModelSpec | str, gpu: GPU | str, workload: Workload | None = None, **settings: object
 ) -> float:
     """Ceiling of decoding speed per sequence (tokens/s) of an inference workload: bandwidth
-    ÷ (active weights + KV cache), the bytes read at each step."""
+    ÷ (active weights + KV cache), the bytes read at each step.
+
+    Raises
+    ------
+    GpumemError
+        For a training workload, or a GPU whose memory bandwidth is not known (one given only
+        by its memory size).
+    """
+    device = _gpu(gpu)
+    if device.bandwidth_bytes_per_s <= 0:
+        raise InvalidValueError(
+            "gpu", device.id, Text("a GPU whose memory bandwidth is known, for a decoding speed")
+        )
     result = estimate(model, workload, **settings)
     if result.workload.training:
         raise InvalidValueError("mode", result.workload.mode, Text("inference for decoding"))
@@ -80,6 +92,6 @@ def decode_ceiling(
     return fx.decode_tokens_per_second(
         P_a=values["P_a"],
         b_w=values["b_w"],
-        BW=_gpu(gpu).bandwidth_bytes_per_s,
+        BW=device.bandwidth_bytes_per_s,
         kv_cache=values["kv_cache"],
     )

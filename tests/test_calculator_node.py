@@ -51,8 +51,11 @@ def _python(case: dict) -> dict:
         data = fit_json(result)
         del data["estimate"]["model"]
         if work.mode == "inference":
-            data["decode_tokens_per_second"] = decode_ceiling(
-                case["model"], gpu, result.fit.estimate.workload
+            # decode_ceiling refuses a GPU known only by its memory; the page shows no ceiling
+            data["decode_tokens_per_second"] = (
+                decode_ceiling(case["model"], gpu, result.fit.estimate.workload)
+                if result.fit.gpu.bandwidth_bytes_per_s
+                else None
             )
         return data
     except GpumemError as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gpumem import GpumemError
+from gpumem.hardware import get_gpu
 from gpumem.speed import (
     attainable_flops,
     decode_ceiling,
@@ -34,6 +35,14 @@ def test_decode_ceiling_llama_2_7b_on_h100() -> None:
     # 2 x 32 layers x 32 heads x 128 x 2 bytes, at 3.35 TB/s.
     read = 6_738_415_616 * 2 + 2 * 32 * 32 * 128 * 2
     assert decode_ceiling("llama-2-7b", "h100-sxm", seq=1) == pytest.approx(3.35e12 / read)
+
+
+def test_decode_ceiling_needs_a_known_bandwidth() -> None:
+    # a GPU known only by its memory (gpumem fit --vram) has bandwidth 0: no ceiling, rather
+    # than 0 tokens/s
+    unknown = get_gpu("rtx-4090").with_(id="24GB", bandwidth_bytes_per_s=0)
+    with pytest.raises(GpumemError, match="24GB.*bandwidth"):
+        decode_ceiling("llama-2-7b", unknown, seq=1)
 
 
 def test_errors() -> None:

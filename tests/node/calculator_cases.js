@@ -12,7 +12,10 @@ run((c) => {
   const a = engine.answer(model, gpu, w);
   const result = engine.fitJson(a);
   if (w.mode === "inference") {
-    result.decode_tokens_per_second = engine.decodeTokensPerSecond(a.fit.estimate, gpu);
+    // as the page: no ceiling for a GPU known only by its memory (no bandwidth)
+    result.decode_tokens_per_second = gpu.bandwidth_bytes_per_s
+      ? engine.decodeTokensPerSecond(a.fit.estimate, gpu)
+      : null;
   }
   return result;
 });
