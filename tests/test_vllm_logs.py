@@ -18,6 +18,8 @@ LAYERS_KV_HEADS_HEAD_DIM = {
     "meta-llama/Llama-3.1-8B-Instruct": (32, 8, 128),
     # huggingface.co/Qwen/Qwen3-14B/blob/main/config.json: 40 layers, 8 KV heads, head_dim 128
     "Qwen/Qwen3-14B": (40, 8, 128),
+    # huggingface.co/Qwen/Qwen3-8B/blob/main/config.json: 36 layers, 8 KV heads, head_dim 128
+    "Qwen/Qwen3-8B": (36, 8, 128),
     # huggingface.co/Qwen/Qwen3-235B-A22B-FP8/blob/main/config.json: 94 layers, 4 KV heads
     "Qwen/Qwen3-235B-A22B-FP8": (94, 4, 128),
     # huggingface.co/Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8/blob/main/config.json: 62 layers, 8
@@ -51,6 +53,35 @@ SLIDING = {
 
 def _rows(*fields: str) -> list[dict]:
     return [row for row in ROWS if all(row["logged"].get(f) is not None for f in fields)]
+
+
+def _release(version: str | None) -> tuple[int, int]:
+    return tuple(int(part) for part in version.split(".")[:2]) if version else (0, 0)
+
+
+#: Launches of the vLLM generation that subtracts its CUDA-graph estimate (0.21 and later).
+CURRENT = [row for row in ROWS if _release(row["vllm_version"]) >= (0, 21)]
+
+
+def test_current_generation_is_recorded() -> None:
+    # every one held out from every fit, in the V1 token format
+    assert len(CURRENT) >= 5
+    assert {row["split"] for row in CURRENT} == {"held-out"}
+    assert {row["generation"] for row in CURRENT} == {"v1-tokens"}
+
+
+@pytest.mark.parametrize(
+    "row",
+    [r for r in CURRENT if r["logged"].get("utilization_without_cudagraphs")],
+    ids=lambda r: r["id"],
+)
+def test_cudagraph_estimate_is_the_utilization_hint(row: dict) -> None:
+    # vLLM's hint: the utilization in force less the estimate over the device's total is what the
+    # launch amounts to without the estimate; LMCache#3430's 0.52 GiB over 0.9764 - 0.9543 gives
+    # 23.5 GiB, what a 24 GB RTX A5000 reports
+    logged, util = row["logged"], row["args"]["gpu_memory_utilization"]
+    total = logged["cudagraph_estimate_gib"] / (util - logged["utilization_without_cudagraphs"])
+    assert 8 < total < 200
 
 
 def test_per_token_bytes_by_hand() -> None:
