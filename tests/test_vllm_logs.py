@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from gpumem.catalog import load_model
+from gpumem.serve import capacity
 from gpumem.vllm_logs import logs
 
 GIB = 2**30
@@ -99,6 +101,33 @@ def test_kv_cache_is_budget_less_the_cudagraph_estimate(row: dict) -> None:
     used = logged["weights_gib"] + logged["activation_peak_gib"] + logged["non_torch_gib"]
     kv = logged["requested_gib"] - used - logged["cudagraph_pool_estimated_gib"]
     assert kv == pytest.approx(logged["kv_cache_in_use_gib"], abs=0.021)
+
+
+#: Catalog entries of the current-generation launches' models (their hf_repo).
+CURRENT_CATALOG = {"Qwen/Qwen3-8B": "qwen3-8b"}
+
+
+@pytest.mark.parametrize(
+    "row",
+    [r for r in CURRENT if r["model"] in CURRENT_CATALOG and r["logged"].get("available_kv_gib")],
+    ids=lambda r: r["id"],
+)
+def test_current_generation_capacity_from_the_printed_memory(row: dict) -> None:
+    # gpumem's exact part (serve.capacity) from the memory vLLM printed: LMCache#3430's 6.37 GiB
+    # of Qwen3-8B (144 KiB a token) hold 2,899 blocks of 16 -> 46,384 tokens; vLLM printed 46,368
+    # (the two-decimal GiB) and 2.83 requests of 16,384 tokens
+    model = load_model(CURRENT_CATALOG[row["model"]])
+    logged = row["logged"]
+    result = capacity(
+        model,
+        int(logged["available_kv_gib"] * GIB),
+        tp=row["tensor_parallel_size"],
+        max_model_len=logged["concurrency_tokens_per_request"],
+    )
+    assert result.kv_tokens == pytest.approx(logged["kv_cache_tokens"], rel=0.005)
+    assert result.max_concurrency == pytest.approx(logged["max_concurrency"], rel=0.005)
+    # the longest request the cache holds, capped at the model's context window
+    assert result.longest_request == min(model.max_context, result.kv_tokens)
 
 
 def test_per_token_bytes_by_hand() -> None:
