@@ -199,7 +199,7 @@ SERVING_FIELDS = (
     "fused_moe_workspace",
     "loaded_weights",
     "driver_reserved_bytes",
-    "cudagraph_bytes",
+    "cudagraph_estimate",
     "non_torch_bytes",
     "non_torch_bytes_tensor_parallel",
     "device_totals",
@@ -212,10 +212,13 @@ def _engine_fields(row: dict) -> dict[str, object]:
     fields["device_totals"] = [
         {"gpu": t["gpu"], "bytes": t["bytes"]} for t in fields.get("device_totals", ())
     ]
-    if "cublas_workspace" in fields:
-        fields["cublas_workspace"] = {
-            key: value for key, value in fields["cublas_workspace"].items() if key != "source"
-        }
+    for name in ("cublas_workspace", "cudagraph_estimate"):
+        if name in fields:
+            fields[name] = {
+                key: value
+                for key, value in fields[name].items()
+                if not key.endswith(("source", "derivation", "accuracy"))
+            }
     return fields
 
 

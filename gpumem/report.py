@@ -411,6 +411,26 @@ def compare_json(options: Sequence[Option], best: int | None) -> list[dict[str, 
 SERVE_LENGTHS = (1024, 4096, 16384, 65536)
 
 
+def _cudagraph_lines(s: Serving, settings: dict[str, object]) -> list[str]:
+    """vLLM's CUDA-graph estimate (as gpumem models it) and what came out of the budget."""
+    lines = []
+    if s.cudagraph_estimate_bytes is not None:
+        lines.append(
+            _("Estimated CUDA graph memory: {gib} GiB total (gpumem's model)").format(
+                gib=_in(s.cudagraph_estimate_bytes, "GiB")
+            )
+        )
+    if settings.get("cudagraph_memory") is not None:
+        lines.append(
+            _("CUDA-graph memory taken from the budget: {gib} GiB (--cudagraph-memory)").format(
+                gib=_in(s.cudagraph_bytes, "GiB")
+            )
+        )
+    elif s.cudagraph_estimate_bytes is not None and not s.cudagraph_bytes:
+        lines.append(_("(vLLM before 0.21 does not take it from the budget)"))
+    return lines
+
+
 def serve_text(s: Serving, gpu: GPU, settings: dict[str, object]) -> str:
     """What vLLM prints at startup (its own wording), whether the engine starts, and the
     requests the cache holds at a few lengths."""
@@ -429,6 +449,7 @@ def serve_text(s: Serving, gpu: GPU, settings: dict[str, object]) -> str:
         )
     lines += [
         _("Model loading took {gib} GiB").format(gib=_in(s.weights_bytes, "GiB")),
+        *_cudagraph_lines(s, settings),
         _("Available KV cache memory: {gib} GiB").format(gib=_in(s.available_kv_bytes, "GiB")),
         _("GPU KV cache size: {tokens} tokens").format(tokens=f"{s.kv_tokens:,}"),
         _("Maximum concurrency for {tokens} tokens per request: {x}x").format(

@@ -43,8 +43,8 @@ _CACHE = ("kv_page", "kv_blocks", "kv_tokens", "blocks_per_request", "max_concur
 @cache
 def engine(name: str = "vllm") -> dict:
     """The engine's row of ``data/serving.json``: defaults and modelled terms of one
-    generation of vLLM (``vllm``: 0.17 and later; ``vllm-0.13``: 0.13 to 0.16; ``vllm-0.8``:
-    0.8.5 to 0.12)."""
+    generation of vLLM (``vllm``: 0.21 and later; ``vllm-0.17``: 0.17 to 0.20;
+    ``vllm-0.13``: 0.13 to 0.16; ``vllm-0.8``: 0.8.5 to 0.12)."""
     rows = _data.load_json(_data.path("serving.json"))["engines"]
     for row in rows:
         if row["id"] == name:
@@ -52,14 +52,18 @@ def engine(name: str = "vllm") -> dict:
     raise UnknownNameError("engine", name, [row["id"] for row in rows])
 
 
+#: The first release of each row of ``data/serving.json``, newest first.
+_GENERATIONS = (((0, 21), "vllm"), ((0, 17), "vllm-0.17"), ((0, 13), "vllm-0.13"))
+
+
 def engine_for(version: str | None) -> str:
-    """The ``data/serving.json`` row of a vLLM release: ``vllm`` from 0.17, ``vllm-0.13`` from
-    0.13, ``vllm-0.8`` before (and for a launch whose version is unknown, as the threads of
-    2025 are)."""
+    """The ``data/serving.json`` row of a vLLM release (``0.19.1``, ``0.29.1rc1.dev17+g…``):
+    ``vllm`` from 0.21, ``vllm-0.17`` from 0.17, ``vllm-0.13`` from 0.13, ``vllm-0.8`` before
+    (and for a launch whose version is unknown, as the threads of 2025 are)."""
     if not version:
         return "vllm-0.8"
-    release = tuple(int(part) for part in version.split(".")[:2])
-    return "vllm" if release >= (0, 17) else "vllm-0.13" if release >= (0, 13) else "vllm-0.8"
+    release = tuple(int(part) for part in re.findall(r"\d+", version)[:2])
+    return next((row for first, row in _GENERATIONS if release >= first), "vllm-0.8")
 
 
 #: The oldest vLLM release whose accounting a row of ``data/serving.json`` follows.
@@ -68,11 +72,12 @@ _OLDEST = (0, 8, 5)
 
 def engine_named(name: str) -> str:
     """The ``data/serving.json`` row named by ``name``: a row id (``vllm``, ``vllm-0.8``) or a
-    vLLM release from 0.8.5 (``0.19.1``), whose generation's row it picks."""
+    vLLM release from 0.8.5 (``0.19.1``, or as vLLM prints a build: ``0.29.1rc1.dev17+g…``),
+    whose generation's row it picks."""
     rows = [row["id"] for row in _data.load_json(_data.path("serving.json"))["engines"]]
     if name in rows:
         return name
-    release = re.fullmatch(r"(\d+)\.(\d+)(?:\.(\d+))?", str(name).strip())
+    release = re.fullmatch(r"(\d+)\.(\d+)(?:\.(\d+))?(?:(?:rc|\.dev|\+)\S*)?", str(name).strip())
     if release and tuple(int(part or 0) for part in release.groups()) >= _OLDEST:
         return engine_for(release.group(0))
     raise InvalidValueError(
@@ -118,6 +123,43 @@ def _sampler_device(row: dict, device: GPU, seqs: int) -> dict[str, int | None]:
     }
 
 
+#: Formulas of vLLM's CUDA-graph estimate, before and after the largest capture's working set.
+_GRAPH_SIZES = ("cudagraph_ceiling", "cudagraph_max_size", "cudagraph_off_grid")
+_GRAPHS = ("cudagraph_piecewise_graphs", "cudagraph_full_graphs", "cudagraph_estimate")
+
+
+def _cudagraph_estimate(row: dict, device: GPU, spec: ModelSpec, values: dict) -> dict:
+    """What vLLM estimates its CUDA graphs to take (``profile_cudagraph_memory``; the row's
+    ``cudagraph_estimate``): the formulas' values, ``cudagraph_estimate`` None for a row
+    without one. The first piecewise capture holds
+    the forward pass's working set at the largest batch (``prefill_workspace`` there); the
+    first FULL capture FlashAttention 3's split accumulators where the row's GPUs run it (not
+    for MLA)."""
+    graphs = row.get("cudagraph_estimate")
+    if graphs is None:
+        return {**values, "cudagraph_estimate": None}
+    capability = device.compute_capability
+    large = capability in graphs["large_capabilities"]
+    splits = capability in graphs["fa3_capabilities"] and not spec.uses_mla
+    values = evaluate(
+        _GRAPH_SIZES,
+        {
+            **values,
+            "T_gm": graphs["ceiling_large"] if large else graphs["ceiling"],
+            "n_sp": graphs["fa3_splits"] if splits else 0,
+            "beta_g": graphs["bytes_per_layer"],
+            "M_g0": graphs["first_capture_extra_bytes"],
+        },
+    )
+    values = evaluate(("cudagraph_capture_tokens",), values)
+    largest = values["cudagraph_capture_tokens"]
+    working = evaluate(("prefill_workspace",), {**values, "B": 1, "s": largest})
+    values["M_Pg"] = working["prefill_workspace"]
+    values = evaluate(_GRAPHS, values)
+    values["cudagraph_estimate"] = int(values["cudagraph_estimate"])
+    return values
+
+
 def _non_torch(row: dict, tp: int) -> int:
     """Memory outside PyTorch that grows while vLLM profiles: more with tensor parallelism."""
     if tp > 1:
@@ -149,6 +191,10 @@ class Serving(Record):
     weights_bytes: int | None = None  # "Model loading took"
     profile_peak_bytes: int | None = None
     non_torch_bytes: int | None = None
+    #: vLLM's "Estimated CUDA graph memory" (releases from 0.18 print it; modelled), else None
+    cudagraph_estimate_bytes: int | None = None
+    #: CUDA-graph memory taken from the budget: the estimate from vLLM 0.21, a given value
+    cudagraph_bytes: int | None = None
     #: streaming multiprocessors taken for a GPU whose count the catalog lacks (the engine
     #: row's ``multiprocessors_assumed``), where the sampler's buffer needs one; else None
     assumed_multiprocessors: int | None = None
@@ -440,7 +486,13 @@ def serve(
     sampler = _sampler_device(row, device, values["N_s"])
     assumed = sampler.pop("assumed")
     values.update(sampler)
-    graphs = row["cudagraph_bytes"] if cudagraph_memory is None else cudagraph_memory
+    values = _cudagraph_estimate(row, device, spec, values)
+    estimate = values["cudagraph_estimate"]
+    if cudagraph_memory is None:
+        subtracted = row.get("cudagraph_estimate", {}).get("subtracted")
+        graphs = estimate if subtracted else 0
+    else:
+        graphs = cudagraph_memory
     if not isinstance(graphs, int) or isinstance(graphs, bool) or graphs < 0:
         raise InvalidValueError("cudagraph_memory", graphs, Text("a number of bytes, at least 0"))
     values.update(M_nt=_non_torch(row, tp), M_cg=graphs)
@@ -456,6 +508,8 @@ def serve(
         weights_bytes=int(values["weights"] + values["engine_load_extra"]),
         profile_peak_bytes=int(values["engine_profile_peak"]),
         non_torch_bytes=values["M_nt"],
+        cudagraph_estimate_bytes=estimate,
+        cudagraph_bytes=graphs,
         assumed_multiprocessors=assumed,
     )
 
@@ -477,6 +531,16 @@ class LogCheck(Record):
     logged_concurrency: float | None
     predicted_concurrency: float
     exact_tokens: int | None = None  # from the KV-cache memory the log printed (capacity)
+    #: "Estimated CUDA graph memory" as printed (GiB, two decimals), where the log has it
+    logged_cudagraph_gib: float | None = None
+    predicted_cudagraph_bytes: int | None = None  # gpumem's model of that estimate
+
+    @property
+    def cudagraph_error_gib(self) -> float | None:
+        """Predicted − printed CUDA-graph estimate in GiB; None when either is missing."""
+        if self.logged_cudagraph_gib is None or self.predicted_cudagraph_bytes is None:
+            return None
+        return self.predicted_cudagraph_bytes / 2**30 - self.logged_cudagraph_gib
 
     @property
     def token_error(self) -> float:
@@ -526,6 +590,8 @@ def check_log(row: dict) -> LogCheck:
         engine_id=engine_for(row.get("vllm_version")),
         max_num_seqs=args.get("max_num_seqs"),
         max_num_batched_tokens=args.get("max_num_batched_tokens"),
+        # --enforce-eager captures no graph, so vLLM estimates none
+        cudagraph_memory=0 if args.get("enforce_eager") else None,
         **launch,
     )
     printed = logged.get("available_kv_gib")
@@ -548,6 +614,8 @@ def check_log(row: dict) -> LogCheck:
         logged_concurrency=logged.get("max_concurrency"),
         predicted_concurrency=result.max_concurrency,
         exact_tokens=exact,
+        logged_cudagraph_gib=logged.get("cudagraph_estimate_gib"),
+        predicted_cudagraph_bytes=result.cudagraph_estimate_bytes,
     )
 
 

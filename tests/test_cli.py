@@ -487,22 +487,34 @@ def test_serve_json_is_the_api(capsys) -> None:
 def test_serve_cudagraph_memory_comes_out_of_the_kv_cache(capsys) -> None:
     argv = ("serve", "qwen3-8b", "--gpu", "h100-sxm", "--json")
     _, plain, _ = run(capsys, *argv)
+    _, none, _ = run(capsys, *argv, "--cudagraph-memory", "0GiB")
     code, graphs, err = run(capsys, *argv, "--cudagraph-memory", "0.5GiB")
     assert code == 0 and not err
-    # vLLM 0.21 takes its CUDA-graph estimate from the budget: 0.5 GiB = 536,870,912 bytes less
-    before, after = json.loads(plain), json.loads(graphs)
-    assert before["available_kv_bytes"] - after["available_kv_bytes"] == 536_870_912
+    # a given value (the log's 'Estimated CUDA graph memory') replaces gpumem's model of it:
+    # 0.5 GiB = 536,870,912 bytes less than none; by default the modelled estimate comes out
+    default, zero, given = json.loads(plain), json.loads(none), json.loads(graphs)
+    assert zero["available_kv_bytes"] - given["available_kv_bytes"] == 536_870_912
+    assert given["cudagraph_bytes"] == 536_870_912
+    estimate = default["cudagraph_estimate_bytes"]
+    assert default["cudagraph_bytes"] == estimate == given["cudagraph_estimate_bytes"] > 0
+    assert zero["available_kv_bytes"] - default["available_kv_bytes"] == estimate
+    code, text, _ = run(capsys, *argv[:-1], "--cudagraph-memory", "0.5GiB")
+    assert "CUDA-graph memory taken from the budget: 0.50 GiB (--cudagraph-memory)" in text
 
 
 def test_serve_engine_by_release_or_generation(capsys) -> None:
     argv = ("serve", "qwen3-8b", "--gpu", "h100-sxm", "--json")
     outputs = {
         engine: run(capsys, *argv, "--engine", engine)[1]
-        for engine in ("vllm", "0.19.1", "vllm-0.8", "0.9.2", "0.8.5")
+        for engine in ("vllm", "0.21.0", "0.29.1rc1.dev17+gd2d649e67", "vllm-0.17", "0.19.1")
+        + ("0.20.2", "vllm-0.8", "0.9.2", "0.8.5")
     }
     _, default, _ = run(capsys, *argv)
-    # 0.17 and later share one accounting, 0.8.5 to 0.16 another (a larger profile run)
-    assert outputs["vllm"] == outputs["0.19.1"] == default
+    # 0.21 and later take the CUDA-graph estimate from the budget, 0.17 to 0.20 do not, 0.8.5
+    # to 0.12 have another accounting (a larger profile run)
+    current = ("vllm", "0.21.0", "0.29.1rc1.dev17+gd2d649e67")
+    assert all(outputs[name] == default for name in current)
+    assert outputs["vllm-0.17"] == outputs["0.19.1"] == outputs["0.20.2"] != default
     assert outputs["vllm-0.8"] == outputs["0.9.2"] == outputs["0.8.5"] != default
 
 
@@ -512,7 +524,7 @@ def test_serve_engine_by_release_or_generation(capsys) -> None:
         (["serve", "gpt2", "--gpu", "a10", "--engine", "0.7.3"], "'0.7.3'"),
         (
             ["serve", "gpt2", "--gpu", "a10", "--engine", "sglang"],
-            "vllm, vllm-0.13, vllm-0.8 or a vLLM",
+            "vllm, vllm-0.17, vllm-0.13, vllm-0.8 or a vLLM",
         ),
         (["serve", "gpt2", "--gpu", "a10", "--cudagraph-memory", "1"], "with its unit"),
         (["serve", "gpt2", "--gpu", "a10", "--gpu-memory-utilization", "nan"], "(0, 1]"),

@@ -186,10 +186,63 @@ def test_purely_recurrent_models_are_refused() -> None:
 
 
 def test_cuda_graphs_come_out_of_the_budget() -> None:
-    # vLLM 0.21 and later subtract their CUDA-graph estimate before sizing the cache
-    plain = serve("qwen3-8b", "a100-40gb")
-    graphs = serve("qwen3-8b", "a100-40gb", cudagraph_memory=2 * GIB)
-    assert plain.available_kv_bytes - graphs.available_kv_bytes == pytest.approx(2 * GIB, abs=1)
+    # vLLM 0.21 and later subtract their CUDA-graph estimate before sizing the cache; a given
+    # value (the log's) replaces gpumem's model of it; 0.17 to 0.20 estimate but subtract nothing
+    none = serve("qwen3-8b", "a100-40gb", cudagraph_memory=0)
+    given = serve("qwen3-8b", "a100-40gb", cudagraph_memory=2 * GIB)
+    assert none.available_kv_bytes - given.available_kv_bytes == pytest.approx(2 * GIB, abs=1)
+    modelled = serve("qwen3-8b", "a100-40gb")
+    assert modelled.cudagraph_bytes == modelled.cudagraph_estimate_bytes > 0
+    assert none.available_kv_bytes - modelled.available_kv_bytes == modelled.cudagraph_bytes
+    older = serve("qwen3-8b", "a100-40gb", engine_id="0.19.1")
+    assert older.cudagraph_bytes == 0
+    assert older.cudagraph_estimate_bytes == modelled.cudagraph_estimate_bytes
+    assert older.available_kv_bytes == none.available_kv_bytes
+    assert serve("qwen3-8b", "a100-40gb", engine_id="0.16.0").cudagraph_estimate_bytes is None
+
+
+def _graphs(launch) -> tuple[int, int, int]:
+    values = launch.values
+    names = ("cudagraph_piecewise_graphs", "cudagraph_full_graphs", "cudagraph_capture_tokens")
+    return tuple(values[name] for name in names)
+
+
+def test_cuda_graph_sizes_counted_from_vllm() -> None:
+    """vLLM's capture sizes (config/vllm.py _set_cudagraph_sizes): 1, 2, 4, every 8 below 256,
+    every 16 from 256, up to min(max_num_batched_tokens, 2 x max_num_seqs, 512); FULL graphs
+    for the sizes up to max_num_seqs. An H100 server (1,024 sequences, 8,192 tokens): 3 + 31
+    + 17 = 51 of each, the largest 512, as vLLM 0.19.0 logged it ('PIECEWISE=51
+    (largest=512), FULL=51 (largest=512)'); an A100 40GB (256, 2,048): 51 piecewise, 35 FULL
+    (up to 256); 100 tokens a step: 1, 2, 4, 8 ... 96 and, from 0.21, 100 itself (16 of each);
+    3 sequences: 1, 2, 4 (up to 6) piecewise, 1, 2 FULL."""
+    assert _graphs(serve("llama-3.1-8b", "h100-sxm", max_model_len=8192)) == (51, 51, 512)
+    assert _graphs(serve("qwen3-8b", "a100-40gb", max_model_len=8192)) == (51, 35, 512)
+    small = serve("qwen3-8b", "a100-40gb", max_model_len=8192, max_num_batched_tokens=100)
+    assert _graphs(small) == (16, 16, 100)
+    few = serve("qwen3-8b", "a100-40gb", max_model_len=8192, max_num_seqs=3)
+    assert _graphs(few) == (3, 2, 4)
+
+
+def test_cuda_graph_estimate_by_hand() -> None:
+    """Llama-3.1-8B on one H100 (0.19.0's llm-d launch): the first FULL capture, at 512 tokens,
+    holds FlashAttention 3's FP32 accumulators for 32 splits x 32 heads x 512 tokens x (128 +
+    1) values = 270,532,608 bytes, larger than the first piecewise one; each graph size then
+    adds 6 MiB (32 layers x 196,608 bytes, the fitted coefficient): (51 - 1) x 2 sizes more.
+    vLLM printed 0.84 GiB (FULL: '260.00 MiB first-capture + (51-1) x 6.00 MiB per-graph')."""
+    launch = serve("llama-3.1-8b", "h100-sxm", max_model_len=8192, engine_id="0.19.0")
+    per_graph = 32 * 196_608
+    assert launch.cudagraph_estimate_bytes == 270_532_608 + per_graph + 100 * per_graph
+    assert launch.cudagraph_estimate_bytes / GIB == pytest.approx(0.84, abs=0.005)
+    # no split accumulators on an A100 (FlashAttention 2) or for MLA
+    a100 = serve("llama-3.1-8b", "a100-80gb", max_model_len=8192, engine_id="0.19.0")
+    assert a100.values["n_sp"] == 0 and launch.values["n_sp"] == 32
+    assert serve("deepseek-v2-lite", "h100-sxm", max_model_len=8192).values["n_sp"] == 0
+    # vLLM 0.28 and later raise the ceiling to 1,024 tokens on data-centre Blackwell, and give
+    # devices of 160 GiB or more 16,384 tokens a step (get_batch_defaults)
+    b200 = serve("llama-3.1-8b", "b200", max_model_len=8192)
+    older = serve("llama-3.1-8b", "b200", max_model_len=8192, engine_id="0.20.2")
+    assert (_graphs(b200)[2], b200.values["T_b"]) == (1024, 16384)
+    assert (_graphs(older)[2], older.values["T_b"]) == (512, 8192)
 
 
 def test_weights_load_as_shipped() -> None:
@@ -202,7 +255,9 @@ def test_weights_load_as_shipped() -> None:
 
 
 def test_engine_generations() -> None:
-    assert engine_for("0.19.0") == engine_for("0.26.1") == "vllm"
+    assert engine_for("0.21.0") == engine_for("0.26.1") == "vllm"
+    assert engine_for("0.29.1rc1.dev17+gd2d649e67.d20260913") == "vllm"
+    assert engine_for("0.17.0") == engine_for("0.19.0") == engine_for("0.20.2") == "vllm-0.17"
     assert engine_for("0.13.0") == engine_for("0.16.0") == "vllm-0.13"
     assert engine_for("0.9.2") == engine_for("0.12.0") == engine_for(None) == "vllm-0.8"
     # vLLM 0.19 on an H100 requested 0.95 x 79.19 = 75.23 GiB (llm-d-planner's worker lines)
@@ -214,7 +269,10 @@ def test_engine_generations() -> None:
     assert 2.07 <= two.non_torch_bytes / GIB <= 2.13
     # a release picks its generation's row; a name that is neither is refused by name
     release = serve("llama-3.1-8b", "h100-sxm", engine_id="0.19.0", max_model_len=8192)
-    assert release.kv_tokens == serve("llama-3.1-8b", "h100-sxm", max_model_len=8192).kv_tokens
+    row = serve("llama-3.1-8b", "h100-sxm", engine_id="vllm-0.17", max_model_len=8192)
+    assert release.kv_tokens == row.kv_tokens
+    build = serve("llama-3.1-8b", "h100-sxm", engine_id="0.26.1rc1.dev608+g99a10304d")
+    assert build.kv_tokens == serve("llama-3.1-8b", "h100-sxm").kv_tokens
     for name in ("sglang", "0.7.3"):
         with pytest.raises(InvalidValueError, match=name):
             serve("llama-3.1-8b", "h100-sxm", engine_id=name)
@@ -308,6 +366,42 @@ def test_fitted_launches_within_their_in_sample_bound(check) -> None:
     assert abs(check.token_error) <= FIT_BOUND
     if check.concurrency_error is not None:
         assert abs(check.concurrency_error) <= FIT_BOUND
+
+
+# --- vLLM's CUDA-graph estimate ('Estimated CUDA graph memory', vLLM 0.18 and later) ---------
+#: Launches whose log prints the estimate. The split was fixed before any error was computed:
+#: the three 'fit' rows (Llama-3.1-8B under 0.19.0 on 1, 2 and 4 H100s) gave the two fitted
+#: coefficients of data/serving.json (bytes per layer, the first piecewise capture's extra);
+#: every other printed estimate is held out.
+GRAPHS = [c for c in CHECKS if c.logged_cudagraph_gib is not None]
+#: Held-out estimates more than 0.25 GiB off, at their measured error (GiB), each explained on
+#: the serving page: the A100's graphs (FlashAttention 2) take far more than H100's; MLA and
+#: attention sinks (DeepSeek-V2-Lite, gpt-oss) run other kernels whose first FULL capture is
+#: not FlashAttention 3's; Gemma 3 27B is 0.35 GiB over.
+GRAPH_MISSES = {
+    "tokenkaki-qwen3-8b-a100-40gb-v0.19.1": -1.67,
+    "llmd-planner-v0.19.0-deepseek-ai-deepseek-v2-tp1pp1dp1-8192": -0.72,
+    "llmd-planner-v0.19.0-openai-gpt-oss-20b-tp2pp1dp1-8192": -0.51,
+    "llmd-planner-v0.19.0-google-gemma-3-27b-it-tp1pp1dp1-8192": 0.35,
+}
+
+
+def test_cuda_graph_estimate_fit_rows_in_sample() -> None:
+    fit = {c.tp: c.cudagraph_error_gib for c in GRAPHS if c.split == "fit"}
+    # one GPU exact; on two GPUs vLLM's second piecewise capture took a 20 MiB allocator
+    # segment more (26 MiB, x 50 sizes), which the model does not predict
+    assert fit[1] == pytest.approx(0, abs=0.005)
+    assert fit[2] == pytest.approx(-0.97, abs=0.01)
+    assert fit[4] == pytest.approx(0.09, abs=0.01)
+
+
+def test_cuda_graph_estimate_held_out() -> None:
+    held = [c for c in GRAPHS if c.split == "held-out"]
+    errors = sorted(abs(c.cudagraph_error_gib) for c in held)
+    assert len(held) == 42
+    assert errors[len(errors) // 2] <= 0.10  # median 0.09 GiB
+    misses = {c.log: c.cudagraph_error_gib for c in held if abs(c.cudagraph_error_gib) > 0.25}
+    assert misses == pytest.approx(GRAPH_MISSES, abs=0.01)
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.log in MISSED], ids=lambda c: c.log)
@@ -453,16 +547,22 @@ def test_older_format_launches_are_reported_apart() -> None:
 def test_serve_reports_the_budget() -> None:
     result = serve("llama-3.1-8b", "h100-sxm", max_model_len=8192)
     parts = result.weights_bytes + result.profile_peak_bytes + result.non_torch_bytes
+    parts += result.cudagraph_bytes
     assert result.available_kv_bytes == pytest.approx(result.budget_bytes - parts, abs=1)
     assert result.fits and result.max_concurrency > 1
     assert result.concurrency(4096) == pytest.approx(2 * result.max_concurrency)
 
 
 def test_auto_length_is_the_longest_request() -> None:
+    # from vLLM 0.21 the CUDA-graph estimate leaves a 70B model on two H100s no cache at 0.9
     result = serve("llama-3.1-70b", "h100-sxm", tp=2, max_model_len="auto")
+    assert result.longest_request == 0 and not result.fits
+    result = serve(
+        "llama-3.1-70b", "h100-sxm", tp=2, max_model_len="auto", gpu_memory_utilization=0.95
+    )
     assert result.max_model_len == result.longest_request < 131072
     assert result.max_concurrency >= 1
-    assert not serve("llama-3.1-70b", "h100-sxm", tp=2).fits
+    assert not serve("llama-3.1-70b", "h100-sxm", tp=2, gpu_memory_utilization=0.95).fits
 
 
 def test_kv_cache_memory_round_trip() -> None:

@@ -640,6 +640,41 @@ function engine_load_extra(L, h, n_h, d_h, n_e, V, c_kv, d_r, L_r, L_n, f_e, n_s
   return $mul(c_al, $add($add($mul($mul(b_a, s_p), ((c_kv > 0n) ? d_r : d_h)), $mul($sub(2n, t_w), $sub($add($mul($mul(b_w, h), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), ((($mul($mul(b_w, h), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)) >= 10485760n) && ($sub($mul($mul(b_w, h), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), $mul(2097152n, $ceil_div($mul($mul(b_w, h), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($neg(b_w), h), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), $mul(2097152n, $ceil_div($mul($mul(b_w, h), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), 2097152n))) : 0n)), $div($mul($mul(V, b_w), h), N_tp)))), $div($mul(L_s, $add($add($mul(L_d, $add(((($mul($mul(h, $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $floordiv(f_x, N_tp)) >= 10485760n) && ($sub($mul($mul(h, $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $floordiv(f_x, N_tp)), $mul(2097152n, $ceil_div($mul($mul(h, $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $floordiv(f_x, N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($neg(h), $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $floordiv(f_x, N_tp)), $mul(2097152n, $ceil_div($mul($mul(h, $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $floordiv(f_x, N_tp)), 2097152n))) : 0n), ((($mul($mul($mul(h, $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_x, N_tp)) >= 10485760n) && ($sub($mul($mul($mul(h, $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_x, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(h, $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_x, N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($mul($neg(h), $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_x, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(h, $add(b_w, $mul(q_m, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_x, N_tp)), 2097152n))) : 0n))), $mul(L_e, $add($add($add(((($mul($mul(h, $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $floordiv($mul(f_s, n_s), N_tp)) >= 10485760n) && ($sub($mul($mul(h, $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $floordiv($mul(f_s, n_s), N_tp)), $mul(2097152n, $ceil_div($mul($mul(h, $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $floordiv($mul(f_s, n_s), N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($neg(h), $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $floordiv($mul(f_s, n_s), N_tp)), $mul(2097152n, $ceil_div($mul($mul(h, $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $floordiv($mul(f_s, n_s), N_tp)), 2097152n))) : 0n), ((($mul($mul($mul(h, n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $floordiv(f_e, N_tp)) >= 10485760n) && ($sub($mul($mul($mul(h, n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $floordiv(f_e, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(h, n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $floordiv(f_e, N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($mul($neg(h), n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $floordiv(f_e, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(h, n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $floordiv(f_e, N_tp)), 2097152n))) : 0n)), ((($mul($mul($mul(h, $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv($mul(f_s, n_s), N_tp)) >= 10485760n) && ($sub($mul($mul($mul(h, $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv($mul(f_s, n_s), N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(h, $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv($mul(f_s, n_s), N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($mul($neg(h), $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv($mul(f_s, n_s), N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(h, $add(b_w, $mul(q_s, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv($mul(f_s, n_s), N_tp)), 2097152n))) : 0n)), ((($mul($mul($mul($mul(h, n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_e, N_tp)) >= 10485760n) && ($sub($mul($mul($mul($mul(h, n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_e, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul($mul(h, n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_e, N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($mul($mul($neg(h), n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_e, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul($mul(h, n_e), $add(b_w, $mul(q_e, $sub(b_q, b_w)))), $sub(m_g, 1n)), $floordiv(f_e, N_tp)), 2097152n))) : 0n)))), $mul($sub($sub(L, L_n), L_r), ((c_kv > 0n) ? 0n : $add(((($mul($mul(h, $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $add($mul(d_h, $floordiv(n_h, N_tp)), e_kv)) >= 10485760n) && ($sub($mul($mul(h, $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $add($mul(d_h, $floordiv(n_h, N_tp)), e_kv)), $mul(2097152n, $ceil_div($mul($mul(h, $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $add($mul(d_h, $floordiv(n_h, N_tp)), e_kv)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($neg(h), $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $add($mul(d_h, $floordiv(n_h, N_tp)), e_kv)), $mul(2097152n, $ceil_div($mul($mul(h, $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $add($mul(d_h, $floordiv(n_h, N_tp)), e_kv)), 2097152n))) : 0n), ((($mul($mul($mul(d_h, h), $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $floordiv(n_h, N_tp)) >= 10485760n) && ($sub($mul($mul($mul(d_h, h), $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $floordiv(n_h, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(d_h, h), $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $floordiv(n_h, N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($mul($neg(d_h), h), $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $floordiv(n_h, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(d_h, h), $add(b_w, $mul(q_a, $sub(b_q, b_w)))), $floordiv(n_h, N_tp)), 2097152n))) : 0n)))))), L)));
 }
 
+/** the CUDA-graph batch ceiling before max_num_batched_tokens: twice max_num_seqs or the engine's ceiling, whichever is less */
+function cudagraph_ceiling(N_s, T_gm) {
+  return ((T_gm >= $mul(2n, N_s)) ? $mul(2n, N_s) : T_gm);
+}
+
+/** the largest CUDA-graph batch (tokens): max_num_batched_tokens or the ceiling, whichever is less */
+function cudagraph_max_size(T_b, cudagraph_ceiling) {
+  return $min(T_b, cudagraph_ceiling);
+}
+
+/** 1 when max_num_batched_tokens is the largest CUDA-graph batch and off the grid, so that vLLM adds it to the sizes (from 0.21), else 0 */
+function cudagraph_off_grid(T_b, cudagraph_ceiling) {
+  return ((T_b <= cudagraph_ceiling) ? $min(1n, $sub(T_b, ((T_b >= 256n) ? $mul(16n, $floordiv(T_b, 16n)) : ((T_b >= 8n) ? $mul(8n, $floordiv(T_b, 8n)) : ((T_b >= 4n) ? 4n : ((T_b >= 2n) ? 2n : 1n)))))) : 0n);
+}
+
+/** batch sizes captured as piecewise CUDA graphs (one set of graphs per size) */
+function cudagraph_piecewise_graphs(cudagraph_max_size, cudagraph_off_grid) {
+  return $add($add($add($add($add(cudagraph_off_grid, ((cudagraph_max_size >= 2n) ? 1n : 0n)), ((cudagraph_max_size >= 4n) ? 1n : 0n)), $max(0n, $sub($floordiv(cudagraph_max_size, 16n), 15n))), $min(31n, $floordiv(cudagraph_max_size, 8n))), 1n);
+}
+
+/** batch sizes captured as FULL CUDA graphs (uniform decode batches up to max_num_seqs) */
+function cudagraph_full_graphs(T_b, N_s, cudagraph_max_size, cudagraph_off_grid) {
+  return $add($add($add($add($add($mul(cudagraph_off_grid, ((N_s >= T_b) ? 1n : 0n)), (($min(N_s, cudagraph_max_size) >= 2n) ? 1n : 0n)), (($min(N_s, cudagraph_max_size) >= 4n) ? 1n : 0n)), $max(0n, $sub($floordiv($min(N_s, cudagraph_max_size), 16n), 15n))), $min(31n, $floordiv($min(N_s, cudagraph_max_size), 8n))), 1n);
+}
+
+/** tokens of the first (largest) piecewise capture */
+function cudagraph_capture_tokens(cudagraph_max_size, cudagraph_off_grid) {
+  return $add($mul(cudagraph_off_grid, $sub(cudagraph_max_size, ((cudagraph_max_size >= 256n) ? $mul(16n, $floordiv(cudagraph_max_size, 16n)) : ((cudagraph_max_size >= 8n) ? $mul(8n, $floordiv(cudagraph_max_size, 8n)) : ((cudagraph_max_size >= 4n) ? 4n : ((cudagraph_max_size >= 2n) ? 2n : 1n)))))), ((cudagraph_max_size >= 256n) ? $mul(16n, $floordiv(cudagraph_max_size, 16n)) : ((cudagraph_max_size >= 8n) ? $mul(8n, $floordiv(cudagraph_max_size, 8n)) : ((cudagraph_max_size >= 4n) ? 4n : ((cudagraph_max_size >= 2n) ? 2n : 1n)))));
+}
+
+/** the engine's estimate of its CUDA graphs: the larger first capture (piecewise: the forward pass's working set at the largest batch, once in the warm-up and once in the graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU), each with its own graphs, plus the graphs of every other size */
+function cudagraph_estimate(n_h, d_h, N_tp, L_s, T_b, N_s, n_sp, beta_g, M_g0, M_Pg, cudagraph_max_size, cudagraph_off_grid, cudagraph_piecewise_graphs, cudagraph_full_graphs) {
+  return $add($mul($sub($add(cudagraph_full_graphs, cudagraph_piecewise_graphs), 2n), $max(1048576n, $mul(L_s, beta_g))), $max($add($add($mul(2n, M_Pg), M_g0), $max(1048576n, $mul(L_s, beta_g))), $add($mul($mul($mul($mul(4n, n_sp), $add(d_h, 1n)), (((N_s >= T_b) && (cudagraph_off_grid > 0n)) ? T_b : (($min(N_s, cudagraph_max_size) >= 256n) ? $mul(16n, $floordiv($min(N_s, cudagraph_max_size), 16n)) : (($min(N_s, cudagraph_max_size) >= 8n) ? $mul(8n, $floordiv($min(N_s, cudagraph_max_size), 8n)) : (($min(N_s, cudagraph_max_size) >= 4n) ? 4n : (($min(N_s, cudagraph_max_size) >= 2n) ? 2n : 1n)))))), $floordiv(n_h, N_tp)), $max(1048576n, $mul(L_s, beta_g)))));
+}
+
 /** memory the engine may use on one GPU */
 function serve_budget(M_gpu, u) {
   return $mul(M_gpu, u);
@@ -840,6 +875,13 @@ return {
     fused_moe_workspace: [fused_moe_workspace, ["h", "k_e", "f_e", "b_a", "N_tp", "T_b"]],
     engine_profile_peak: [engine_profile_peak, ["c_moe", "prefill_workspace", "engine_sampler_run", "fused_moe_workspace"]],
     engine_load_extra: [engine_load_extra, ["L", "h", "n_h", "d_h", "n_e", "V", "c_kv", "d_r", "L_r", "L_n", "f_e", "n_s", "f_s", "m_g", "t_w", "L_e", "L_d", "f_x", "q_a", "q_m", "q_e", "q_s", "b_w", "b_q", "b_a", "N_tp", "L_s", "e_kv", "c_al", "s_p"]],
+    cudagraph_ceiling: [cudagraph_ceiling, ["N_s", "T_gm"]],
+    cudagraph_max_size: [cudagraph_max_size, ["T_b", "cudagraph_ceiling"]],
+    cudagraph_off_grid: [cudagraph_off_grid, ["T_b", "cudagraph_ceiling"]],
+    cudagraph_piecewise_graphs: [cudagraph_piecewise_graphs, ["cudagraph_max_size", "cudagraph_off_grid"]],
+    cudagraph_full_graphs: [cudagraph_full_graphs, ["T_b", "N_s", "cudagraph_max_size", "cudagraph_off_grid"]],
+    cudagraph_capture_tokens: [cudagraph_capture_tokens, ["cudagraph_max_size", "cudagraph_off_grid"]],
+    cudagraph_estimate: [cudagraph_estimate, ["n_h", "d_h", "N_tp", "L_s", "T_b", "N_s", "n_sp", "beta_g", "M_g0", "M_Pg", "cudagraph_max_size", "cudagraph_off_grid", "cudagraph_piecewise_graphs", "cudagraph_full_graphs"]],
     serve_budget: [serve_budget, ["M_gpu", "u"]],
     kv_available: [kv_available, ["M_nt", "M_cg", "weights", "engine_profile_peak", "engine_load_extra", "serve_budget"]],
     recurrent_page: [recurrent_page, ["e_r", "b_a", "N_tp"]],

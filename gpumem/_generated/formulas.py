@@ -534,6 +534,41 @@ def engine_load_extra(L, h, n_h, d_h, n_e, V, c_kv, d_r, L_r, L_n, f_e, n_s, f_s
     return c_al*(b_a*s_p*((d_r) if (c_kv > 0) else (d_h)) + (2 - t_w)*(b_w*h*((64*_ceil_div(V, 64)) // (N_tp)) + ((-b_w*h*((64*_ceil_div(V, 64)) // (N_tp)) + 2097152*_ceil_div(b_w*h*((64*_ceil_div(V, 64)) // (N_tp)), 2097152)) if (b_w*h*((64*_ceil_div(V, 64)) // (N_tp)) >= 10485760) and (b_w*h*((64*_ceil_div(V, 64)) // (N_tp)) - 2097152*_ceil_div(b_w*h*((64*_ceil_div(V, 64)) // (N_tp)), 2097152) >= -1048576) else (0)) - V*b_w*h/N_tp) + L_s*(L_d*(((-h*(b_w + q_m*(b_q - b_w))*((f_x) // (N_tp)) + 2097152*_ceil_div(h*(b_w + q_m*(b_q - b_w))*((f_x) // (N_tp)), 2097152)) if (h*(b_w + q_m*(b_q - b_w))*((f_x) // (N_tp)) >= 10485760) and (h*(b_w + q_m*(b_q - b_w))*((f_x) // (N_tp)) - 2097152*_ceil_div(h*(b_w + q_m*(b_q - b_w))*((f_x) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*(b_w + q_m*(b_q - b_w))*(m_g - 1)*((f_x) // (N_tp)) + 2097152*_ceil_div(h*(b_w + q_m*(b_q - b_w))*(m_g - 1)*((f_x) // (N_tp)), 2097152)) if (h*(b_w + q_m*(b_q - b_w))*(m_g - 1)*((f_x) // (N_tp)) >= 10485760) and (h*(b_w + q_m*(b_q - b_w))*(m_g - 1)*((f_x) // (N_tp)) - 2097152*_ceil_div(h*(b_w + q_m*(b_q - b_w))*(m_g - 1)*((f_x) // (N_tp)), 2097152) >= -1048576) else (0))) + L_e*(((-h*(b_w + q_s*(b_q - b_w))*((f_s*n_s) // (N_tp)) + 2097152*_ceil_div(h*(b_w + q_s*(b_q - b_w))*((f_s*n_s) // (N_tp)), 2097152)) if (h*(b_w + q_s*(b_q - b_w))*((f_s*n_s) // (N_tp)) >= 10485760) and (h*(b_w + q_s*(b_q - b_w))*((f_s*n_s) // (N_tp)) - 2097152*_ceil_div(h*(b_w + q_s*(b_q - b_w))*((f_s*n_s) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*n_e*(b_w + q_e*(b_q - b_w))*((f_e) // (N_tp)) + 2097152*_ceil_div(h*n_e*(b_w + q_e*(b_q - b_w))*((f_e) // (N_tp)), 2097152)) if (h*n_e*(b_w + q_e*(b_q - b_w))*((f_e) // (N_tp)) >= 10485760) and (h*n_e*(b_w + q_e*(b_q - b_w))*((f_e) // (N_tp)) - 2097152*_ceil_div(h*n_e*(b_w + q_e*(b_q - b_w))*((f_e) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*(b_w + q_s*(b_q - b_w))*(m_g - 1)*((f_s*n_s) // (N_tp)) + 2097152*_ceil_div(h*(b_w + q_s*(b_q - b_w))*(m_g - 1)*((f_s*n_s) // (N_tp)), 2097152)) if (h*(b_w + q_s*(b_q - b_w))*(m_g - 1)*((f_s*n_s) // (N_tp)) >= 10485760) and (h*(b_w + q_s*(b_q - b_w))*(m_g - 1)*((f_s*n_s) // (N_tp)) - 2097152*_ceil_div(h*(b_w + q_s*(b_q - b_w))*(m_g - 1)*((f_s*n_s) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*n_e*(b_w + q_e*(b_q - b_w))*(m_g - 1)*((f_e) // (N_tp)) + 2097152*_ceil_div(h*n_e*(b_w + q_e*(b_q - b_w))*(m_g - 1)*((f_e) // (N_tp)), 2097152)) if (h*n_e*(b_w + q_e*(b_q - b_w))*(m_g - 1)*((f_e) // (N_tp)) >= 10485760) and (h*n_e*(b_w + q_e*(b_q - b_w))*(m_g - 1)*((f_e) // (N_tp)) - 2097152*_ceil_div(h*n_e*(b_w + q_e*(b_q - b_w))*(m_g - 1)*((f_e) // (N_tp)), 2097152) >= -1048576) else (0))) + (L - L_n - L_r)*((0) if (c_kv > 0) else (((-h*(b_w + q_a*(b_q - b_w))*(d_h*((n_h) // (N_tp)) + e_kv) + 2097152*_ceil_div(h*(b_w + q_a*(b_q - b_w))*(d_h*((n_h) // (N_tp)) + e_kv), 2097152)) if (h*(b_w + q_a*(b_q - b_w))*(d_h*((n_h) // (N_tp)) + e_kv) >= 10485760) and (h*(b_w + q_a*(b_q - b_w))*(d_h*((n_h) // (N_tp)) + e_kv) - 2097152*_ceil_div(h*(b_w + q_a*(b_q - b_w))*(d_h*((n_h) // (N_tp)) + e_kv), 2097152) >= -1048576) else (0)) + ((-d_h*h*(b_w + q_a*(b_q - b_w))*((n_h) // (N_tp)) + 2097152*_ceil_div(d_h*h*(b_w + q_a*(b_q - b_w))*((n_h) // (N_tp)), 2097152)) if (d_h*h*(b_w + q_a*(b_q - b_w))*((n_h) // (N_tp)) >= 10485760) and (d_h*h*(b_w + q_a*(b_q - b_w))*((n_h) // (N_tp)) - 2097152*_ceil_div(d_h*h*(b_w + q_a*(b_q - b_w))*((n_h) // (N_tp)), 2097152) >= -1048576) else (0)))))/L)
 
 
+def cudagraph_ceiling(N_s, T_gm):
+    """the CUDA-graph batch ceiling before max_num_batched_tokens: twice max_num_seqs or the engine's ceiling, whichever is less"""
+    return ((2*N_s) if (T_gm >= 2*N_s) else (T_gm))
+
+
+def cudagraph_max_size(T_b, cudagraph_ceiling):
+    """the largest CUDA-graph batch (tokens): max_num_batched_tokens or the ceiling, whichever is less"""
+    return _min(T_b, cudagraph_ceiling)
+
+
+def cudagraph_off_grid(T_b, cudagraph_ceiling):
+    """1 when max_num_batched_tokens is the largest CUDA-graph batch and off the grid, so that vLLM adds it to the sizes (from 0.21), else 0"""
+    return ((_min(1, T_b - ((16*((T_b) // (16))) if (T_b >= 256) else (8*((T_b) // (8))) if (T_b >= 8) else (4) if (T_b >= 4) else (2) if (T_b >= 2) else (1)))) if (T_b <= cudagraph_ceiling) else (0))
+
+
+def cudagraph_piecewise_graphs(cudagraph_max_size, cudagraph_off_grid):
+    """batch sizes captured as piecewise CUDA graphs (one set of graphs per size)"""
+    return cudagraph_off_grid + ((1) if (cudagraph_max_size >= 2) else (0)) + ((1) if (cudagraph_max_size >= 4) else (0)) + _max(0, ((cudagraph_max_size) // (16)) - 15) + _min(31, ((cudagraph_max_size) // (8))) + 1
+
+
+def cudagraph_full_graphs(T_b, N_s, cudagraph_max_size, cudagraph_off_grid):
+    """batch sizes captured as FULL CUDA graphs (uniform decode batches up to max_num_seqs)"""
+    return cudagraph_off_grid*((1) if (N_s >= T_b) else (0)) + ((1) if (_min(N_s, cudagraph_max_size) >= 2) else (0)) + ((1) if (_min(N_s, cudagraph_max_size) >= 4) else (0)) + _max(0, ((_min(N_s, cudagraph_max_size)) // (16)) - 15) + _min(31, ((_min(N_s, cudagraph_max_size)) // (8))) + 1
+
+
+def cudagraph_capture_tokens(cudagraph_max_size, cudagraph_off_grid):
+    """tokens of the first (largest) piecewise capture"""
+    return cudagraph_off_grid*(cudagraph_max_size - ((16*((cudagraph_max_size) // (16))) if (cudagraph_max_size >= 256) else (8*((cudagraph_max_size) // (8))) if (cudagraph_max_size >= 8) else (4) if (cudagraph_max_size >= 4) else (2) if (cudagraph_max_size >= 2) else (1))) + ((16*((cudagraph_max_size) // (16))) if (cudagraph_max_size >= 256) else (8*((cudagraph_max_size) // (8))) if (cudagraph_max_size >= 8) else (4) if (cudagraph_max_size >= 4) else (2) if (cudagraph_max_size >= 2) else (1))
+
+
+def cudagraph_estimate(n_h, d_h, N_tp, L_s, T_b, N_s, n_sp, beta_g, M_g0, M_Pg, cudagraph_max_size, cudagraph_off_grid, cudagraph_piecewise_graphs, cudagraph_full_graphs):
+    """the engine's estimate of its CUDA graphs: the larger first capture (piecewise: the forward pass's working set at the largest batch, once in the warm-up and once in the graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU), each with its own graphs, plus the graphs of every other size"""
+    return (cudagraph_full_graphs + cudagraph_piecewise_graphs - 2)*_max(1048576, L_s*beta_g) + _max(2*M_Pg + M_g0 + _max(1048576, L_s*beta_g), 4*n_sp*(d_h + 1)*((T_b) if (N_s >= T_b) and (cudagraph_off_grid > 0) else (((16*((_min(N_s, cudagraph_max_size)) // (16))) if (_min(N_s, cudagraph_max_size) >= 256) else (8*((_min(N_s, cudagraph_max_size)) // (8))) if (_min(N_s, cudagraph_max_size) >= 8) else (4) if (_min(N_s, cudagraph_max_size) >= 4) else (2) if (_min(N_s, cudagraph_max_size) >= 2) else (1))))*((n_h) // (N_tp)) + _max(1048576, L_s*beta_g))
+
+
 def serve_budget(M_gpu, u):
     """memory the engine may use on one GPU"""
     return M_gpu*u

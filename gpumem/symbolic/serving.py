@@ -227,6 +227,132 @@ define(
     "of each large weight tensor, the padded rows of the vocabulary and the rotary "
     "embedding's cos/sin cache (where the engine counts them, c_al = 1)",
 )
+# --- CUDA graphs: vLLM's estimate of their memory ---------------------------------------------
+# vLLM 0.18 and later estimate, before sizing the KV cache, the memory of the CUDA graphs they
+# capture afterwards (gpu_model_runner.profile_cudagraph_memory; subtracted from the cache from
+# 0.21). For each mode they capture the two largest batch sizes in a throwaway pool and measure
+# the device's free memory around each capture: the estimate is the larger of the modes' first
+# captures plus, for each mode, (graphs - 1) times its second capture, at least 1 MiB each.
+# The sizes come from config/vllm.py _set_cudagraph_sizes: 1, 2, 4, then every 8 below 256,
+# then every 16, up to the ceiling min(max_num_batched_tokens, 2 max_num_seqs, 512 (1024 on
+# data-centre Blackwell from 0.28)); from 0.21 max_num_batched_tokens itself is appended when
+# it is under the ceiling and off that grid. FULL_AND_PIECEWISE (the default) captures a
+# PIECEWISE graph set for every size and a FULL graph for every size up to max_num_seqs
+# (cudagraph_dispatcher.initialize_cudagraph_keys).
+T_gm = sym(
+    "T_gm",
+    r"T_{g,\max}",
+    "the engine's default ceiling on CUDA-graph batch sizes (tokens)",
+    integer=True,
+)
+n_sp = sym(
+    "n_sp",
+    r"n_{\mathrm{split}}",
+    "split-KV partitions FlashAttention 3 may use in a FULL CUDA graph (0 where the attention "
+    "kernel keeps no split accumulators)",
+    integer=True,
+)
+beta_g = sym(
+    "beta_g",
+    r"\beta_g",
+    "CUDA-graph memory of one captured batch size per layer of the GPU's stage (driver memory "
+    "of the graphs' kernels; fitted)",
+)
+M_g0 = sym(
+    "M_g0",
+    r"M_{g,0}",
+    "memory the first piecewise capture holds beyond its activations and graphs (fitted)",
+)
+M_Pg = sym(
+    "M_Pg",
+    r"M_{P,g}",
+    "working set of a forward pass over the largest CUDA-graph batch (prefill_workspace at "
+    "B s = that batch)",
+)
+_MIN_GRAPH = 2**20  # vLLM counts at least 1 MiB per graph
+
+
+def _on_grid(x: sp.Expr) -> sp.Expr:
+    """Batch sizes of vLLM's capture grid up to ``x`` (1, 2, 4, every 8 below 256, every 16)."""
+    return (
+        1
+        + sp.Piecewise((1, x >= 2), (0, True))
+        + sp.Piecewise((1, x >= 4), (0, True))
+        + sp.Min(FloorDiv(x, 8), 31)
+        + sp.Max(FloorDiv(x, 16) - 15, 0)
+    )
+
+
+def _grid_top(x: sp.Expr) -> sp.Expr:
+    """The largest batch size of vLLM's capture grid up to ``x``."""
+    return sp.Piecewise(
+        (16 * FloorDiv(x, 16), x >= 256),
+        (8 * FloorDiv(x, 8), x >= 8),
+        (4, x >= 4),
+        (2, x >= 2),
+        (1, True),
+    )
+
+
+define(
+    "cudagraph_ceiling",
+    r"T_{g,c}",
+    sp.Piecewise((2 * N_s, 2 * N_s <= T_gm), (T_gm, True)),
+    "the CUDA-graph batch ceiling before max_num_batched_tokens: twice max_num_seqs or the "
+    "engine's ceiling, whichever is less",
+)
+_ceiling = sp.Symbol("cudagraph_ceiling")
+define(
+    "cudagraph_max_size",
+    r"T_{g}",
+    sp.Min(T_b, _ceiling),
+    "the largest CUDA-graph batch (tokens): max_num_batched_tokens or the ceiling, whichever "
+    "is less",
+)
+T_g = sp.Symbol("cudagraph_max_size")
+define(
+    "cudagraph_off_grid",
+    r"a_g",
+    sp.Piecewise((sp.Min(T_b - _grid_top(T_b), 1), T_b <= _ceiling), (0, True)),
+    "1 when max_num_batched_tokens is the largest CUDA-graph batch and off the grid, so that "
+    "vLLM adds it to the sizes (from 0.21), else 0",
+)
+_appended = sp.Symbol("cudagraph_off_grid")
+define(
+    "cudagraph_piecewise_graphs",
+    r"n_{g,\mathrm{pw}}",
+    _on_grid(T_g) + _appended,
+    "batch sizes captured as piecewise CUDA graphs (one set of graphs per size)",
+)
+define(
+    "cudagraph_full_graphs",
+    r"n_{g,\mathrm{full}}",
+    _on_grid(sp.Min(T_g, N_s)) + _appended * sp.Piecewise((1, T_b <= N_s), (0, True)),
+    "batch sizes captured as FULL CUDA graphs (uniform decode batches up to max_num_seqs)",
+)
+define(
+    "cudagraph_capture_tokens",
+    r"T_{g,\mathrm{pw}}",
+    _grid_top(T_g) + _appended * (T_g - _grid_top(T_g)),
+    "tokens of the first (largest) piecewise capture",
+)
+_full_top = sp.Piecewise((T_b, (_appended > 0) & (T_b <= N_s)), (_grid_top(sp.Min(T_g, N_s)), True))
+_per_graph = sp.Max(beta_g * L_s, _MIN_GRAPH)
+define(
+    "cudagraph_estimate",
+    r"M_{\mathrm{cg,est}}",
+    sp.Max(
+        2 * M_Pg + M_g0 + _per_graph,
+        n_sp * _full_top * FloorDiv(n_h, N_tp) * (d_h + 1) * 4 + _per_graph,
+    )
+    + (sp.Symbol("cudagraph_piecewise_graphs") + sp.Symbol("cudagraph_full_graphs") - 2)
+    * _per_graph,
+    "the engine's estimate of its CUDA graphs: the larger first capture (piecewise: the "
+    "forward pass's working set at the largest batch, once in the warm-up and once in the "
+    "graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators "
+    "for every query head of the GPU), each with its own graphs, plus the graphs of every "
+    "other size",
+)
 define("serve_budget", r"M_{\mathrm{req}}", u * M_gpu, "memory the engine may use on one GPU")
 define(
     "kv_available",

@@ -54,12 +54,13 @@
     return value;
   }
 
-  /** ``engine_for``: the row of a vLLM release: ``vllm`` from 0.17, ``vllm-0.13`` from 0.13,
-   * ``vllm-0.8`` before. */
+  /** ``engine_for``: the row of a vLLM release: ``vllm`` from 0.21, ``vllm-0.17`` from 0.17,
+   * ``vllm-0.13`` from 0.13, ``vllm-0.8`` before. */
   function engineFor(version) {
-    const [major, minor] = version.split(".").slice(0, 2).map(BigInt);
+    const [major, minor] = version.match(/\d+/g).slice(0, 2).map(BigInt);
     const from = (a, b) => major > a || (major === a && minor >= b);
-    return from(0n, 17n) ? "vllm" : from(0n, 13n) ? "vllm-0.13" : "vllm-0.8";
+    if (from(0n, 21n)) return "vllm";
+    return from(0n, 17n) ? "vllm-0.17" : from(0n, 13n) ? "vllm-0.13" : "vllm-0.8";
   }
 
   /** ``engine_named``: the row named by ``name``: a row id or a vLLM release from the oldest
@@ -67,7 +68,7 @@
   function engineNamed(name) {
     const rows = Object.keys(S.engines);
     if (rows.includes(name)) return name;
-    const release = /^(\d+)\.(\d+)(?:\.(\d+))?$/.exec(String(name).trim());
+    const release = /^(\d+)\.(\d+)(?:\.(\d+))?(?:(?:rc|\.dev|\+)\S*)?$/.exec(String(name).trim());
     if (release) {
       // Python's tuple comparison: (major, minor, patch) >= the oldest
       const parts = release.slice(1).map((part) => BigInt(part || 0));
@@ -174,6 +175,32 @@
     return { n_tk: rows, M_blas: int(large ? blas.large_bytes : blas.bytes), assumed: assumed };
   }
 
+  /** ``_cudagraph_estimate``: what vLLM estimates its CUDA graphs to take (the row's
+   * cudagraph_estimate), null for a row without one; the first piecewise capture holds the
+   * forward pass's working set at the largest batch, the first FULL capture FlashAttention 3's
+   * split accumulators where the row's GPUs run it (not for MLA). */
+  function cudagraphEstimate(E, gpu, m, values) {
+    const graphs = E.cudagraph_estimate;
+    if (!graphs) return null;
+    const known = Object.hasOwn(data.gpus, gpu.id) ? data.gpus[gpu.id] : gpu;
+    const large = graphs.large_capabilities.includes(known.compute_capability);
+    const splits = graphs.fa3_capabilities.includes(known.compute_capability) && !m.inputs.c_kv;
+    values = engine.evaluate(
+      ["cudagraph_ceiling", "cudagraph_max_size", "cudagraph_off_grid"],
+      Object.assign({}, values, {
+        T_gm: int(large ? graphs.ceiling_large : graphs.ceiling),
+        n_sp: int(splits ? graphs.fa3_splits : 0),
+        beta_g: int(graphs.bytes_per_layer),
+        M_g0: int(graphs.first_capture_extra_bytes),
+      }),
+    );
+    const largest = engine.evaluate(["cudagraph_capture_tokens"], values).cudagraph_capture_tokens;
+    values.M_Pg = engine.evaluate(["prefill_workspace"], Object.assign({}, values, { B: 1n, s: largest }))
+      .prefill_workspace;
+    const names = ["cudagraph_piecewise_graphs", "cudagraph_full_graphs", "cudagraph_estimate"];
+    return engine.toInt(engine.evaluate(names, values).cudagraph_estimate);
+  }
+
   /** ``_cache``: blocks, tokens, concurrency and the longest request. */
   function cache(m, values, maxModelLen, auto) {
     values = engine.evaluate(CACHE, Object.assign({}, values, { s: m.max_context }));
@@ -278,7 +305,9 @@
     const assumed = sampler.assumed;
     delete sampler.assumed;
     Object.assign(values, sampler);
-    const graphs = o.cudagraph_memory === null ? int(E.cudagraph_bytes) : o.cudagraph_memory;
+    const estimate = cudagraphEstimate(E, gpu, m, values);
+    const subtracted = E.cudagraph_estimate && E.cudagraph_estimate.subtracted;
+    const graphs = o.cudagraph_memory === null ? (subtracted ? estimate : 0n) : o.cudagraph_memory;
     if (typeof graphs !== "bigint" || graphs < 0n) {
       throw engine.invalidValue(
         "cudagraph_memory",
@@ -302,6 +331,8 @@
       weights_bytes: engine.toInt(rt.$add(values.weights, values.engine_load_extra)),
       profile_peak_bytes: engine.toInt(values.engine_profile_peak),
       non_torch_bytes: values.M_nt,
+      cudagraph_estimate_bytes: estimate,
+      cudagraph_bytes: graphs,
       assumed_multiprocessors: assumed,
     });
   }
