@@ -250,6 +250,7 @@ def calculator_data() -> dict[str, object]:
             "kept_modules": modelspec.KEPT_MODULES,
         },
         "siglip_defaults": modelspec._SIGLIP,
+        "qwen_vision_defaults": modelspec._QWEN_VISION,
         "model_bounds": model_bounds(),
         "tables": tables(),
         "offload": offload_tables(),

@@ -237,7 +237,7 @@ class _Family(Record):
     gated_mlp: bool = True
     mlp_bias: bool = False  # read from ``mlp_bias`` when the family has that key (Llama)
     tie_default: bool = False  # ``tie_word_embeddings`` when the key is absent
-    moe: str = ""  # "", "all" (every layer), "qwen" (decoder_sparse_step), "deepseek"
+    moe: str = ""  # "", "all" (every layer), "qwen" (decoder_sparse_step), "deepseek", "llama4"
     shared_expert: bool = False  # Qwen2-MoE: one gated shared expert beside the routed ones
     mla: bool = False
     encoder: bool = False  # BERT: no causal mask, no LM head, token types and a pooler
@@ -249,11 +249,13 @@ class _Family(Record):
     expert_bias: bool = False  # gpt-oss: biases on the expert projections
     router_bias: bool = False  # a per-expert router bias in every MoE layer (GLM-4.5, gpt-oss)
     hybrid: bool = False  # Nemotron-H: Mamba-2, attention or MLP blocks (hybrid_override_pattern)
-    linear_attention: bool = False  # Qwen3-Next: gated DeltaNet layers between full ones, whose
-    #                                 query projection also yields an output gate
-    vision: bool = False  # Gemma 3: a language model in ``text_config`` and a SigLIP tower
-    text: str = ""  # Llama 4: the family of the language model in ``text_config`` (its vision
-    #                 encoder is not counted)
+    linear_attention: bool = False  # Qwen3-Next, Qwen3.5: gated DeltaNet layers between full
+    #                                 ones, whose query projection also yields an output gate
+    #                                 (unless ``attn_output_gate`` is false)
+    text: str = ""  # the family of the language model in ``text_config`` (Gemma 3, Qwen3.5,
+    #                 Llama 4)
+    vision: str = ""  # the vision tower the checkpoint holds beside it: "siglip" (Gemma 3),
+    #                   "qwen" (Qwen3.5's ViT and patch merger); "" (Llama 4's is not counted)
     chunked: bool = False  # Llama 4: RoPE layers attend within chunks, NoPE layers to everything
     keys: tuple[tuple[str, str], ...] = ()  # our name -> the family's key, where it differs
     defaults: tuple[tuple[str, object], ...] = ()  # values of absent keys (the family's class)
@@ -266,7 +268,7 @@ _FAMILIES: dict[str, _Family] = {
     "deepseek_v2": _Family(mla=True, moe="deepseek"),
     "deepseek_v3": _Family(mla=True, moe="deepseek"),
     "gemma2": _Family(layer_norms=4, tie_default=True, sliding="alternate"),
-    "gemma3": _Family(vision=True),
+    "gemma3": _Family(text="gemma3_text", vision="siglip"),
     "gemma3_text": _Family(
         layer_norms=4,
         qk_norm="head",
@@ -337,6 +339,16 @@ _FAMILIES: dict[str, _Family] = {
     "qwen3": _Family(qk_norm="head", sliding="qwen"),
     "qwen3_moe": _Family(qk_norm="head", moe="qwen", sliding="qwen"),
     "qwen3_next": _Family(qk_norm="head", moe="qwen", shared_expert=True, linear_attention=True),
+    "qwen3_5": _Family(text="qwen3_5_text", vision="qwen"),
+    "qwen3_5_moe": _Family(text="qwen3_5_moe_text", vision="qwen"),
+    "qwen3_5_text": _Family(qk_norm="head", linear_attention=True),
+    "qwen3_5_moe_text": _Family(  # every layer's MLP is an MoE block with a shared expert
+        qk_norm="head",
+        moe="all",
+        shared_expert=True,
+        linear_attention=True,
+        keys=(("intermediate_size", "moe_intermediate_size"),),
+    ),
 }
 
 SUPPORTED_FAMILIES: tuple[str, ...] = tuple(sorted(_FAMILIES))
@@ -451,12 +463,11 @@ def from_config(config: dict[str, Any], *, name: str, source: str = "") -> Model
     family = _FAMILIES[model_type]
     quantization = _quantization(config, where)
     vision = 0
-    if family.vision:
-        config, vision = _language_model(config, where)
-        family = _FAMILIES["gemma3_text"]
-    elif family.text:
-        config = _text_config(config, where, family.text)
-        family = _FAMILIES[family.text]
+    if family.text:
+        text = _text_config(config, where, family.text)
+        if family.vision:
+            vision = _VISION_TOWERS[family.vision](config, text, where)
+        config, family = text, _FAMILIES[family.text]
     read = _Reader(config, family, where)
     shape = _shape(read, family)
     total, active, embedding = _count(shape, family)
@@ -600,10 +611,14 @@ def final_norm_parameters(spec: ModelSpec) -> int:
     return spec.hidden_size * (2 if family.norm == "layer" else 1)
 
 
-def _language_model(config: dict[str, Any], where: str) -> tuple[dict[str, Any], int]:
-    """Gemma 3's language model (its ``text_config``) and the parameters of its SigLIP vision
-    tower with the projection into the language model, which the checkpoint also holds."""
-    text = _text_config(config, where, "gemma3_text")
+def _vit_layer(h: int, inner: int) -> int:
+    """Parameters of one vision-transformer block: q, k, v and output projections with biases,
+    an MLP ``h -> inner -> h`` with biases and two LayerNorms."""
+    return 4 * (h * h + h) + 2 * h * inner + inner + h + 4 * h
+
+
+def _siglip_tower(config: dict[str, Any], text: dict[str, Any], where: str) -> int:
+    """Gemma 3's SigLIP vision tower with the projection into the language model (``text``)."""
     tower = _json_object(config, "vision_config", where)
     read = _Reader(tower, _Family(defaults=_SIGLIP), where)
     if read.flag("vision_use_head", False):
@@ -611,12 +626,36 @@ def _language_model(config: dict[str, Any], where: str) -> tuple[dict[str, Any],
     h, inner_width = read.integer("hidden_size"), read.integer("intermediate_size")
     layers = read.integer("num_hidden_layers", maximum=MAX_LAYERS)
     patch, image = read.integer("patch_size"), read.integer("image_size")
-    layer = 4 * (h * h + h) + 2 * h * inner_width + inner_width + h + 4 * h  # + 2 LayerNorms
     patches = (image // patch) ** 2
     embed = read.integer("num_channels") * patch * patch * h + h + patches * h
     text_width = _Reader(text, _FAMILIES["gemma3_text"], where).integer("hidden_size")
     projector = h * text_width + h  # projection and its RMSNorm
-    return text, embed + layers * layer + 2 * h + projector
+    return embed + layers * _vit_layer(h, inner_width) + 2 * h + projector
+
+
+def _qwen_tower(config: dict[str, Any], text: dict[str, Any], where: str) -> int:
+    """Qwen3.5's vision tower: a patch embedding over ``temporal_patch_size`` frames, learned
+    positions, ``depth`` blocks and the patch merger (a LayerNorm and an MLP from
+    ``spatial_merge_size``² patches to the language model's ``out_hidden_size``)."""
+    tower = _json_object(config, "vision_config", where)
+    read = _Reader(tower, _Family(defaults=_QWEN_VISION), where)
+    stacked = read.raw("deepstack_visual_indexes", [])
+    if stacked != []:  # Qwen3-VL's extra mergers, which Qwen3.5 does not build
+        raise read.error(
+            Text(
+                "key 'deepstack_visual_indexes' is {value!r}; only an empty list is supported",
+                value=shown(stacked),
+            )
+        )
+    h, inner_width = read.integer("hidden_size"), read.integer("intermediate_size")
+    layers = read.integer("depth", maximum=MAX_LAYERS)
+    patch, frames = read.integer("patch_size"), read.integer("temporal_patch_size")
+    embed = read.integer("in_channels") * frames * patch * patch * h + h
+    embed += read.integer("num_position_embeddings", maximum=MAX_CONTEXT) * h
+    merged = h * read.integer("spatial_merge_size") ** 2
+    out = read.integer("out_hidden_size")
+    merger = 2 * h + merged * merged + merged + merged * out + out
+    return embed + layers * _vit_layer(h, inner_width) + merger
 
 
 def _json_object(config: dict[str, Any], key: str, where: str) -> dict[str, Any]:
@@ -643,11 +682,28 @@ def _text_config(config: dict[str, Any], where: str, model_type: str) -> dict[st
                 supported=model_type,
             ),
         )
-    return {**text, "model_type": model_type}
+    text = {**text, "model_type": model_type}
+    if "tie_word_embeddings" in config:  # the multimodal model's own key, if the text has none
+        text.setdefault("tie_word_embeddings", config["tie_word_embeddings"])
+    return text
 
 
 #: transformers' SiglipVisionConfig, for the keys a config leaves out
 _SIGLIP: tuple[tuple[str, object], ...] = (("num_channels", 3),)
+#: transformers' Qwen3_5VisionConfig, for the keys a config leaves out
+_QWEN_VISION: tuple[tuple[str, object], ...] = (
+    ("depth", 27),
+    ("hidden_size", 1152),
+    ("intermediate_size", 4304),
+    ("in_channels", 3),
+    ("patch_size", 16),
+    ("temporal_patch_size", 2),
+    ("spatial_merge_size", 2),
+    ("out_hidden_size", 3584),
+    ("num_position_embeddings", 2304),
+)
+#: How the vision tower of each ``_Family.vision`` is counted.
+_VISION_TOWERS = {"siglip": _siglip_tower, "qwen": _qwen_tower}
 
 
 def _shape(read: _Reader, family: _Family) -> dict[str, Any]:
@@ -811,7 +867,8 @@ def _read_hybrid(read: _Reader, s: dict[str, Any]) -> None:
 
 
 def _read_linear_attention(read: _Reader, s: dict[str, Any]) -> None:
-    """Qwen3-Next's gated DeltaNet layers: how many, their sizes and the state each keeps."""
+    """Qwen3-Next's and Qwen3.5's gated DeltaNet layers: how many, their sizes and the state
+    each keeps; whether the full layers' query projection also yields an output gate."""
     layers = s["layers"]
     kinds = _layer_types(read, layers, "linear_attention")
     if kinds is None:  # every ``full_attention_interval``-th layer is full
@@ -825,6 +882,7 @@ def _read_linear_attention(read: _Reader, s: dict[str, Any]) -> None:
     keys, values = k_heads * k_dim, v_heads * v_dim
     conv = 2 * keys + values  # channels of the short convolution: queries, keys, values
     s["recurrent_layers"] = recurrent
+    s["output_gate"] = read.flag("attn_output_gate", True)
     # per sequence: the (v_dim x k_dim) state of each value head, and the convolution's window
     s["recurrent_state"] = v_heads * k_dim * v_dim + (kernel - 1) * conv
     s["linear"] = (
@@ -883,8 +941,6 @@ def _read_moe(read: _Reader, family: _Family, s: dict[str, Any]) -> None:
     elif family.moe == "qwen":
         s["experts"] = read.integer("num_experts", maximum=MAX_EXPERTS)
         s["moe_inter"] = read.integer("moe_intermediate_size")
-        if family.shared_expert:
-            s["shared"], s["shared_inter"] = 1, read.integer("shared_expert_intermediate_size")
         every = read.integer("decoder_sparse_step", 1, maximum=MAX_LAYERS)
         dense = read.raw("mlp_only_layers", [])
         if not isinstance(dense, list) or not all(
@@ -910,6 +966,8 @@ def _read_moe(read: _Reader, family: _Family, s: dict[str, Any]) -> None:
         s["moe_inter"] = s["inter"]
         s["extra"]["router_bias"] = family.router_bias
         moe = layers
+    if family.shared_expert:  # Qwen2-MoE, Qwen3-Next, Qwen3.5: one gated shared expert
+        s["shared"], s["shared_inter"] = 1, read.integer("shared_expert_intermediate_size")
     s["experts_active"] = read.integer("num_experts_per_tok", maximum=MAX_EXPERTS)
     if s["experts_active"] > s["experts"]:
         raise read.error(
@@ -999,7 +1057,7 @@ def _attention(s: dict[str, Any], family: _Family) -> int:
         return q + kv + heads * x["v_head_dim"] * h
     q_out = heads * s["head_dim"]
     kv_out = s["kv_heads"] * s["head_dim"]
-    gate = q_out if family.linear_attention else 0  # the query projection's second half
+    gate = q_out if s.get("output_gate") else 0  # the query projection's second half
     weights = 2 * h * q_out + h * gate + 2 * h * kv_out
     bias = {"none": 0, "qkv": q_out + 2 * kv_out, "all": q_out + 2 * kv_out + h}
     qk_norm = {"": 0, "head": 2 * s["head_dim"], "full": q_out + kv_out}

@@ -299,3 +299,82 @@ def test_kimi_k2_is_deepseek_v3_with_64_heads_and_384_experts() -> None:
     # the model card: 1T total, 32B activated (eight routed experts and the shared one)
     assert round(total / 1e12) == 1 and spec.active_parameters // 10**9 == 32
     assert spec.layer_types["latent"] == 61 and spec.kv_lora_rank + spec.qk_rope_head_dim == 576
+
+
+# The Qwen3.5 generation (Qwen3.6-27B and Qwen3.8-27B share one architecture, Qwen3.5-35B-A3B and
+# Qwen3.6-35B-A3B another): safetensors.total of each Hub repository, which holds the language
+# model, the vision tower and the multi-token-prediction module (mtp.*) that neither transformers
+# nor vLLM builds unless it drafts tokens.
+QWEN_3_5 = {
+    "qwen3.6-27b": 27_781_427_952,
+    "qwen3.8-27b": 27_781_427_952,
+    "qwen3.6-35b-a3b": 35_951_822_704,
+    "qwen3.5-35b-a3b": 35_951_822_704,
+}
+
+
+def _qwen_3_5_vision(out: int) -> int:
+    # 27 blocks of 1,152 (q/k/v and output projections with biases, an MLP 1,152 -> 4,304 ->
+    # 1,152 with biases, two LayerNorms); a patch embedding over 2 frames of 16 x 16 x 3 with
+    # bias; 2,304 learned positions; the merger: a LayerNorm of 1,152, then 2 x 2 patches of
+    # 1,152 = 4,608 -> 4,608 -> the language model's width, with biases
+    block = 4 * (1152**2 + 1152) + 2 * 1152 * 4304 + 4304 + 1152 + 4 * 1152
+    merger = 2 * 1152 + 4608**2 + 4608 + 4608 * out + out
+    return 27 * block + 3 * 2 * 16 * 16 * 1152 + 1152 + 2304 * 1152 + merger
+
+
+def _qwen_3_5_pair(model_ids: tuple[str, str], language: int, vision: int, mtp: int) -> None:
+    """Both models of one architecture: gpumem counts the language model and the vision tower,
+    the entry leaves the MTP module uncounted, and the three make the published total."""
+    for model_id in model_ids:
+        spec, entry = load_model(model_id), catalog_entry(model_id)
+        assert language + vision + mtp == entry["published_parameters"] == QWEN_3_5[model_id]
+        assert spec.parameters == language + vision
+        assert spec.extra["vision_parameters"] == vision
+        assert entry["uncounted_parameters"] == mtp
+
+
+def test_qwen3_6_27b_by_hand_with_its_vision_tower_and_mtp_module() -> None:
+    h = 5120
+    # gated full attention (queries and gate 2 x 24 x 256, keys and values 4 x 256, output,
+    # q/k norms of 256), gated DeltaNet (qkv 10,240, z 6,144, b and a 48 each, convolution
+    # 10,240 x 4, dt_bias and A_log, norm 128, out 6,144 -> 5,120), a gated MLP of 17,408
+    full = 2 * h * 24 * 256 + 2 * h * 4 * 256 + 24 * 256 * h + 2 * 256
+    linear = h * 10240 + h * 6144 + 2 * h * 48 + 10240 * 4 + 2 * 48 + 128 + 6144 * h
+    mlp = 3 * h * 17408
+    language = 2 * 248_320 * h + h + 16 * full + 48 * linear + 64 * (mlp + 2 * h)
+    vision = _qwen_3_5_vision(5120)
+    # mtp.*: one full-attention layer with its MLP and two norms, fc 2 x 5,120 -> 5,120, and
+    # three norms (embedding and hidden state before fc, the output after)
+    mtp = full + mlp + 2 * h + 2 * h * h + 3 * h
+    assert (language + vision, mtp) == (27_356_728_560, 424_699_392)
+    _qwen_3_5_pair(("qwen3.6-27b", "qwen3.8-27b"), language, vision, mtp)
+
+
+def test_qwen3_6_35b_a3b_by_hand_with_its_vision_tower_and_mtp_module() -> None:
+    h = 2048
+    # gated full attention (queries and gate 2 x 16 x 256, keys and values 2 x 256), gated
+    # DeltaNet (qkv 8,192, z 4,096, b and a 32 each, convolution 8,192 x 4, dt_bias, A_log,
+    # norm 128, out 4,096 -> 2,048); every layer an MoE block: 256 experts and a shared one of
+    # 3 x 2,048 x 512, the router and the shared expert's gate
+    full = 2 * h * 16 * 256 + 2 * h * 2 * 256 + 16 * 256 * h + 2 * 256
+    linear = h * 8192 + h * 4096 + 2 * h * 32 + 8192 * 4 + 2 * 32 + 128 + 4096 * h
+    moe = 257 * 3 * h * 512 + h * 256 + h
+    language = 2 * 248_320 * h + h + 10 * full + 30 * linear + 40 * (moe + 2 * h)
+    vision = _qwen_3_5_vision(2048)
+    mtp = full + moe + 2 * h + 2 * h * h + 3 * h
+    assert (language + vision, mtp) == (35_107_181_936, 844_640_768)
+    _qwen_3_5_pair(("qwen3.6-35b-a3b", "qwen3.5-35b-a3b"), language, vision, mtp)
+    # model card: 35B in total, 3B activated (eight routed experts and the shared one: the
+    # language model without the vision tower, 3.45B)
+    spec = load_model("qwen3.6-35b-a3b")
+    assert round((spec.active_parameters - vision) / 1e9) == 3
+    assert round(spec.parameters / 1e9) == 35
+
+
+@pytest.mark.parametrize("seq", [4096, 262_144])
+def test_kv_cache_of_qwen3_6_27b_16_full_layers_and_48_states(seq: int) -> None:
+    # 16 full layers cache 2 x 4 x 256 values per token; 48 gated DeltaNet layers keep
+    # 48 x 128 x 128 + 3 x 10,240 = 817,152 values each, whatever the context (BF16)
+    e = estimate("qwen3.6-27b", mode="inference", seq=seq, dtype="bf16")
+    assert e.kv_cache_layers == {"full": 16 * seq * 2048 * 2, "recurrent": 48 * 817_152 * 2}

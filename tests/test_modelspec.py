@@ -419,6 +419,64 @@ def test_qwen3_next_layer_types_list_agrees_with_the_interval() -> None:
     assert from_config(cfg | {"layer_types": kinds}, name="x") == from_config(cfg, name="x")
 
 
+def test_qwen3_5_text_config_alone_counts_the_language_model() -> None:
+    spec = from_config(config("qwen3.6-27b")["text_config"], name="Qwen3.6-27B text")
+    h = 5120
+    # 16 gated full-attention layers: queries and their gate 2 x 24 x 256, keys and values
+    # 4 x 256 each, output 24 x 256 -> 5,120, q/k norms over one head of 256
+    full = 2 * h * 24 * 256 + 2 * h * 4 * 256 + 24 * 256 * h + 2 * 256
+    # 48 gated DeltaNet layers: qkv 2 x 16 x 128 + 48 x 128, z 48 x 128, b and a 48 each, a
+    # 4-wide convolution over 10,240 channels, dt_bias and A_log, a norm of 128, out -> 5,120
+    linear = h * 10240 + h * 6144 + 2 * h * 48 + 10240 * 4 + 2 * 48 + 128 + 6144 * h
+    layer_rest = 3 * h * 17408 + 2 * h  # a gated MLP of 17,408 and two RMSNorms, every layer
+    total = 2 * 248_320 * h + h + 16 * full + 48 * linear + 64 * layer_rest
+    assert spec.parameters == total == 26_895_998_464
+    assert "vision_parameters" not in spec.extra
+    assert (spec.layer_types["full"], spec.layer_types["recurrent"]) == (16, 48)
+    # 48 value heads of a 128 x 128 state, and the convolution's last 3 inputs of 10,240
+    assert spec.recurrent_state == 48 * 128 * 128 + 3 * 10240 == 817_152
+
+
+def test_qwen3_5_without_the_output_gate_has_single_query_projections() -> None:
+    cfg = config("qwen3.6-27b")
+    plain = cfg | {"text_config": cfg["text_config"] | {"attn_output_gate": False}}
+    gated, ungated = from_config(cfg, name="x"), from_config(plain, name="x")
+    assert gated.parameters - ungated.parameters == 16 * 5120 * 24 * 256
+
+
+def test_qwen3_5_moe_every_layer_has_experts_and_a_shared_one() -> None:
+    spec = from_config(config("qwen3.6-35b-a3b")["text_config"], name="x")
+    assert (spec.n_experts, spec.n_experts_active, spec.n_dense_layers) == (256, 8, 0)
+    assert (spec.moe_intermediate_size, spec.n_shared_experts) == (512, 1)
+    assert spec.shared_intermediate_size == 512
+
+
+def test_qwen3_5_tie_word_embeddings_of_the_multimodal_config() -> None:
+    cfg = config("qwen3.6-27b")
+    text = {k: v for k, v in cfg["text_config"].items() if k != "tie_word_embeddings"}
+    tied = from_config(cfg | {"text_config": text, "tie_word_embeddings": True}, name="x")
+    untied = from_config(cfg, name="x")
+    assert tied.tie_word_embeddings and not untied.tie_word_embeddings
+    assert untied.parameters - tied.parameters == 248_320 * 5120
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"vision_config": None}, "'vision_config' is None; expected a JSON object"),
+        ({"text_config": {"model_type": "qwen3_5_moe_text"}}, "supported: qwen3_5_text"),
+        (
+            {"vision_config": {"deepstack_visual_indexes": [8, 16, 24]}},
+            r"'deepstack_visual_indexes' is \[8, 16, 24\]; only an empty list",
+        ),
+        ({"vision_config": {"depth": 0}}, "'depth' is 0; expected an integer from 1"),
+    ],
+)
+def test_qwen3_5_bad_nested_configs(change: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        from_config(config("qwen3.6-27b") | change, name="x")
+
+
 def test_llama_4_scout_counts_its_language_model_with_chunked_layers() -> None:
     spec = from_config(hub_config("llama-4-scout"), name="Llama-4-Scout")
     h = 5120

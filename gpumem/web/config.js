@@ -377,7 +377,7 @@
     return { [other]: counted(other), full_attention: counted("full_attention") };
   }
 
-  /** ``_read_linear_attention``: Qwen3-Next's gated DeltaNet layers. */
+  /** ``_read_linear_attention``: Qwen3-Next's and Qwen3.5's gated DeltaNet layers. */
   function readLinearAttention(read, s) {
     const layers = s.layers;
     const kinds = layerTypes(read, layers, "linear_attention");
@@ -397,6 +397,7 @@
     const values = vHeads * vDim;
     const conv = 2n * keysWidth + values;
     s.recurrent_layers = recurrent;
+    s.output_gate = read.flag("attn_output_gate", true);
     s.recurrent_state = vHeads * kDim * vDim + (kernel - 1n) * conv;
     s.linear =
       s.h * (2n * keysWidth + 2n * values) +
@@ -456,10 +457,6 @@
     } else if (family.moe === "qwen") {
       s.experts = read.integer("num_experts", null, 1n, MAX.experts);
       s.moe_inter = read.integer("moe_intermediate_size");
-      if (family.shared_expert) {
-        s.shared = 1n;
-        s.shared_inter = read.integer("shared_expert_intermediate_size");
-      }
       const every = read.integer("decoder_sparse_step", 1n, 1n, MAX.layers);
       const dense = read.raw("mlp_only_layers", []);
       if (!Array.isArray(dense) || !dense.every(isInt)) {
@@ -484,6 +481,10 @@
       s.moe_inter = s.inter;
       moe = layers;
       s.extra.router_bias = family.router_bias;
+    }
+    if (family.shared_expert) {
+      s.shared = 1n;
+      s.shared_inter = read.integer("shared_expert_intermediate_size");
     }
     s.experts_active = read.integer("num_experts_per_tok", null, 1n, MAX.experts);
     if (s.experts_active > s.experts) {
@@ -539,7 +540,7 @@
     }
     const qOut = heads * s.head_dim;
     const kvOut = s.kv_heads * s.head_dim;
-    const gate = family.linear_attention ? qOut : 0n;
+    const gate = s.output_gate ? qOut : 0n;
     const weights = 2n * h * qOut + h * gate + 2n * h * kvOut;
     const bias = { none: 0n, qkv: qOut + 2n * kvOut, all: qOut + 2n * kvOut + h };
     const qkNorm = { "": 0n, head: 2n * s.head_dim, full: qOut + kvOut };
@@ -577,10 +578,13 @@
     return [total, active, embedding];
   }
 
-  /** ``_language_model``: Gemma 3's language model (its text_config) and the parameters of
-   * its SigLIP vision tower with the projection into the language model. */
-  function languageModel(config, where) {
-    const text = textConfig(config, where, "gemma3_text");
+  /** ``_vit_layer``: one vision-transformer block (projections and MLP with biases, two
+   * LayerNorms). */
+  const vitLayer = (h, width) => 4n * (h * h + h) + 2n * h * width + width + h + 4n * h;
+
+  /** ``_siglip_tower``: Gemma 3's SigLIP vision tower with the projection into the language
+   * model (``text``). */
+  function siglipTower(config, text, where) {
     const tower = jsonObject(config, "vision_config", where);
     const read = reader(tower, { keys: [], defaults: data.siglip_defaults }, where);
     if (read.flag("vision_use_head", false)) {
@@ -591,13 +595,41 @@
     const layers = read.integer("num_hidden_layers", null, 1n, MAX.layers);
     const patch = read.integer("patch_size");
     const image = read.integer("image_size");
-    const layer = 4n * (h * h + h) + 2n * h * width + width + h + 4n * h;
     const patches = (image / patch) ** 2n;
     const embed = read.integer("num_channels") * patch * patch * h + h + patches * h;
     const textWidth = reader(text, data.families.gemma3_text, where).integer("hidden_size");
     const projector = h * textWidth + h;
-    return [text, embed + layers * layer + 2n * h + projector];
+    return embed + layers * vitLayer(h, width) + 2n * h + projector;
   }
+
+  /** ``_qwen_tower``: Qwen3.5's vision tower (patch embedding over frames, learned positions,
+   * blocks, the patch merger into the language model). */
+  function qwenTower(config, text, where) {
+    const tower = jsonObject(config, "vision_config", where);
+    const read = reader(tower, { keys: [], defaults: data.qwen_vision_defaults }, where);
+    const stacked = read.raw("deepstack_visual_indexes", []);
+    if (!(Array.isArray(stacked) && stacked.length === 0)) {
+      throw read.error(
+        engine.text(
+          "key 'deepstack_visual_indexes' is {value!r}; only an empty list is supported",
+          { value: asShown(stacked) },
+        ),
+      );
+    }
+    const h = read.integer("hidden_size");
+    const width = read.integer("intermediate_size");
+    const layers = read.integer("depth", null, 1n, MAX.layers);
+    const patch = read.integer("patch_size");
+    const frames = read.integer("temporal_patch_size");
+    let embed = read.integer("in_channels") * frames * patch * patch * h + h;
+    embed += read.integer("num_position_embeddings", null, 1n, MAX.context) * h;
+    const merged = h * read.integer("spatial_merge_size") ** 2n;
+    const out = read.integer("out_hidden_size");
+    const merger = 2n * h + merged * merged + merged + merged * out + out;
+    return embed + layers * vitLayer(h, width) + merger;
+  }
+
+  const towers = { siglip: siglipTower, qwen: qwenTower };
 
   /** ``_json_object``: config[key], which must be a JSON object. */
   function jsonObject(config, key, where) {
@@ -682,7 +714,11 @@
         ),
       );
     }
-    return Object.assign(Object.create(null), text, { model_type: modelType });
+    const merged = Object.assign(Object.create(null), text, { model_type: modelType });
+    if (own(config, "tie_word_embeddings") && !own(text, "tie_word_embeddings")) {
+      merged.tie_word_embeddings = config.tie_word_embeddings;
+    }
+    return merged;
   }
 
   /** ``from_config`` followed by ``gpumem.calcdata.model_entry``: the model as the
@@ -715,11 +751,10 @@
     let family = data.families[modelType];
     const shipped = quantization(config, where);
     let vision = 0n;
-    if (family.vision) {
-      [config, vision] = languageModel(config, where);
-      family = data.families.gemma3_text;
-    } else if (family.text) {
-      config = textConfig(config, where, family.text);
+    if (family.text) {
+      const text = textConfig(config, where, family.text);
+      if (family.vision) vision = towers[family.vision](config, text, where);
+      config = text;
       family = data.families[family.text];
     }
     const read = reader(config, family, where);
