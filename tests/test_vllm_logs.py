@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gpumem.catalog import load_model
+from gpumem.catalog import catalog_entry, load_model
 from gpumem.serve import capacity
 from gpumem.vllm_logs import logs
 
@@ -128,6 +128,35 @@ def test_current_generation_capacity_from_the_printed_memory(row: dict) -> None:
     assert result.max_concurrency == pytest.approx(logged["max_concurrency"], rel=0.005)
     # the longest request the cache holds, capped at the model's context window
     assert result.longest_request == min(model.max_context, result.kv_tokens)
+
+
+def test_hybrid_tokens_are_concurrency_times_max_model_len_by_hand() -> None:
+    # club-3090#612: Qwen3.6-35B-A3B on one RTX 5090, vLLM 0.24.0, an fp8 cache, 131,072 tokens a
+    # request, 5.98 GiB printed. A gated DeltaNet layer keeps 32 value heads of a 128 x 128 state
+    # in the config's mamba_ssm_dtype (float32, 4 bytes) and the convolution's last 3 inputs of
+    # 2 x 16 x 128 + 32 x 128 = 8,192 channels in BF16; a full layer caches a key and a value of
+    # 2 KV heads of 256, 1 byte each, per token.
+    row = next(r for r in CURRENT if r["id"] == "club3090-612-qwen36-35b-a3b-nvfp4-rtx5090")
+    text = _text_config(row["catalog_model"])
+    assert text["mamba_ssm_dtype"] == "float32" and text["linear_num_value_heads"] == 32
+    state = 32 * 128 * 128 * 4 + 3 * 8192 * 2
+    token = 2 * 2 * 256 * 1
+    # vLLM raises the attention block (a multiple of 16 tokens) until its page holds a state
+    block = -(-state // (16 * token)) * 16
+    assert block == 2096
+    # 10 full layers and 3 groups of 10 recurrent ones share blocks of 10 pages
+    blocks = int(row["logged"]["available_kv_gib"] * GIB) // (10 * block * token)
+    # a request: its tokens in the attention group, and with prefix caching ('align' mode) two
+    # blocks in each recurrent group (vllm/v1/kv_cache_interface.py, MambaSpec)
+    per_request = -(-131_072 // block) + 3 * 2
+    assert (blocks, per_request) == (299, 69)
+    # vLLM 0.2x prints int(blocks / blocks per request x max_model_len), not blocks x block size
+    assert int(blocks * 131_072 / per_request) == row["logged"]["kv_cache_tokens"] == 567_978
+    assert round(blocks / per_request, 2) == row["logged"]["max_concurrency"]
+
+
+def _text_config(model_id: str) -> dict:
+    return catalog_entry(model_id)["config"]["text_config"]
 
 
 def test_per_token_bytes_by_hand() -> None:
