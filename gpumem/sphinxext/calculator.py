@@ -115,8 +115,8 @@ WORDS = {
     ),
     "engine": N_("vLLM version whose accounting to follow (--engine)"),
     # The rows of data/serving.json, by id.
-    "engine_vllm": N_("0.21 and later (vllm)"),
-    "engine_vllm-0.17": N_("0.17 to 0.20 (vllm-0.17)"),
+    "engine_vllm": N_("0.20 and later (vllm)"),
+    "engine_vllm-0.17": N_("0.17 to 0.19 (vllm-0.17)"),
     "engine_vllm-0.13": N_("0.13 to 0.16 (vllm-0.13)"),
     "engine_vllm-0.8": N_("0.8.5 to 0.12 (vllm-0.8)"),
     # The command line's words for a launch (gpumem.report.serve_text).
