@@ -251,6 +251,7 @@ def calculator_data() -> dict[str, object]:
         },
         "siglip_defaults": modelspec._SIGLIP,
         "qwen_vision_defaults": modelspec._QWEN_VISION,
+        "ssm_dtypes": modelspec.SSM_DTYPES,
         "model_bounds": model_bounds(),
         "tables": tables(),
         "offload": offload_tables(),

@@ -31,6 +31,8 @@ MAX_PARAMETERS = 10**15
 """Most parameters accepted (a thousand times DeepSeek-V3's 671 billion)."""
 PARAMS_FROM = ("config", "safetensors")
 """Where a model directory's parameter count may be taken from (``params_from``)."""
+SSM_DTYPES = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
+"""A gated DeltaNet config's ``mamba_ssm_dtype`` and the format gpumem names it by."""
 
 
 def check_params_from(value: object) -> None:
@@ -883,8 +885,21 @@ def _read_linear_attention(read: _Reader, s: dict[str, Any]) -> None:
     conv = 2 * keys + values  # channels of the short convolution: queries, keys, values
     s["recurrent_layers"] = recurrent
     s["output_gate"] = read.flag("attn_output_gate", True)
+    ssm = read.raw("mamba_ssm_dtype")
+    if ssm is not None and not (isinstance(ssm, str) and ssm in SSM_DTYPES):
+        raise read.error(
+            Text(
+                "key 'mamba_ssm_dtype' is {value!r}; expected 'float32', 'bfloat16' or 'float16'",
+                value=shown(ssm),
+            )
+        )
     # per sequence: the (v_dim x k_dim) state of each value head, and the convolution's window
-    s["recurrent_state"] = v_heads * k_dim * v_dim + (kernel - 1) * conv
+    temporal = v_heads * k_dim * v_dim
+    s["recurrent_state"] = temporal + (kernel - 1) * conv
+    # the part vLLM keeps in the config's mamba_ssm_dtype (Qwen3.5: float32), where it names one
+    s["extra"]["recurrent_temporal_state"] = temporal
+    if ssm is not None:
+        s["extra"]["recurrent_state_dtype"] = SSM_DTYPES[ssm]
     s["linear"] = (
         s["h"] * (2 * keys + 2 * values)  # in_proj_qkvz: queries, keys, values, output gate z
         + s["h"] * 2 * v_heads  # in_proj_ba: beta and the decay's input a

@@ -437,6 +437,19 @@ def test_qwen3_5_text_config_alone_counts_the_language_model() -> None:
     assert spec.recurrent_state == 48 * 128 * 128 + 3 * 10240 == 817_152
 
 
+def test_qwen3_5_state_parts_and_the_dtype_of_the_temporal_one() -> None:
+    # vLLM keeps a gated DeltaNet layer's 48 x 128 x 128 state in the config's mamba_ssm_dtype
+    # (float32 in Qwen3.5's configs) and the convolution's window in the model's dtype
+    spec = from_config(config("qwen3.6-27b"), name="x")
+    assert spec.extra["recurrent_temporal_state"] == 48 * 128 * 128
+    assert spec.extra["recurrent_state_dtype"] == "fp32"
+    assert "recurrent_state_dtype" not in from_config(config("qwen3-next-80b-a3b"), name="x").extra
+    cfg = config("qwen3.6-27b")
+    bad = cfg | {"text_config": cfg["text_config"] | {"mamba_ssm_dtype": "fp32"}}
+    with pytest.raises(ConfigError, match="'mamba_ssm_dtype' is 'fp32'; expected 'float32'"):
+        from_config(bad, name="x")
+
+
 def test_qwen3_5_without_the_output_gate_has_single_query_projections() -> None:
     cfg = config("qwen3.6-27b")
     plain = cfg | {"text_config": cfg["text_config"] | {"attn_output_gate": False}}

@@ -398,6 +398,15 @@
     const conv = 2n * keysWidth + values;
     s.recurrent_layers = recurrent;
     s.output_gate = read.flag("attn_output_gate", true);
+    const ssm = read.raw("mamba_ssm_dtype", null);
+    if (ssm !== null && !(typeof ssm === "string" && own(data.ssm_dtypes, ssm))) {
+      throw read.error(
+        engine.text(
+          "key 'mamba_ssm_dtype' is {value!r}; expected 'float32', 'bfloat16' or 'float16'",
+          { value: asShown(ssm) },
+        ),
+      );
+    }
     s.recurrent_state = vHeads * kDim * vDim + (kernel - 1n) * conv;
     s.linear =
       s.h * (2n * keysWidth + 2n * values) +
