@@ -521,6 +521,7 @@ class LogCheck(Record):
     log: str  # the row's id
     split: str  # "fit" (used to fit a modelled term) or "held-out"
     generation: str  # the log format, vllm_logs.GENERATIONS
+    engine: str  # the row of data/serving.json that predicts it (engine_for its version)
     model: str  # catalog id
     gpu: str  # catalog id
     tp: int
@@ -582,12 +583,13 @@ def check_log(row: dict) -> LogCheck:
         "kv_dtype": "fp8_e4m3" if args.get("kv_cache_dtype") == "fp8" else None,
         "max_model_len": args["max_model_len"],
     }
+    engine_id = engine_for(row.get("vllm_version"))
     result = serve(
         row["catalog_model"],
         row["catalog_gpu"],
         dtype=row.get("catalog_dtype"),
         gpu_memory_utilization=args.get("gpu_memory_utilization"),
-        engine_id=engine_for(row.get("vllm_version")),
+        engine_id=engine_id,
         max_num_seqs=args.get("max_num_seqs"),
         max_num_batched_tokens=args.get("max_num_batched_tokens"),
         # --enforce-eager captures no graph, so vLLM estimates none
@@ -604,6 +606,7 @@ def check_log(row: dict) -> LogCheck:
         log=row["id"],
         split=row["split"],
         generation=row["generation"],
+        engine=engine_id,
         model=row["catalog_model"],
         gpu=row["catalog_gpu"],
         tp=launch["tp"],

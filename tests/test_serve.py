@@ -223,6 +223,26 @@ def test_cuda_graph_sizes_counted_from_vllm() -> None:
     assert _graphs(few) == (3, 2, 4)
 
 
+def test_cuda_graph_counts_of_the_logs() -> None:
+    """Every log that prints vLLM's graph counts ('Profiling CUDA graph memory: PIECEWISE=51
+    (largest=512), FULL=35 (largest=256)') against the count from vLLM's code for its launch:
+    the counts depend on the batch settings alone, which the device's memory decides by
+    default (under 70 GiB: 256 sequences, 2,048 tokens), so any model on a 24 GB GPU of the
+    catalog stands for Qwen3-8B on an RTX A5000; launches with their own capture sizes
+    (compilation config) are left out."""
+    counted = 0
+    for row in logs():
+        logged, args = row["logged"], row["args"]
+        if "cudagraph_full_graphs" not in logged or args.get("max_num_seqs"):
+            continue
+        launch = serve("qwen3-8b", "rtx-3090", max_model_len=8192, engine_id=row["vllm_version"])
+        expected = (logged["cudagraph_piecewise_graphs"], logged["cudagraph_full_graphs"])
+        assert _graphs(launch)[:2] == expected, row["id"]
+        assert launch.values["cudagraph_capture_tokens"] == logged["cudagraph_piecewise_largest"]
+        counted += 1
+    assert counted >= 1
+
+
 def test_cuda_graph_estimate_by_hand() -> None:
     """Llama-3.1-8B on one H100 (0.19.0's llm-d launch): the first FULL capture, at 512 tokens,
     holds FlashAttention 3's FP32 accumulators for 32 splits x 32 heads x 512 tokens x (128 +

@@ -25,7 +25,14 @@ from .translation import gettext as _
 
 DASH = "—"
 SPLITS = ("held-out", "fit", "all")
-MEASURES = ("tokens", "concurrency", "exact")
+MEASURES = ("tokens", "concurrency", "exact", "cudagraph", "cudagraph-share")
+#: The rows of data/serving.json, newest first, as the page names their vLLM releases.
+ENGINES = {
+    "vllm": "vLLM 0.21+",
+    "vllm-0.17": "vLLM 0.17–0.20",
+    "vllm-0.13": "vLLM 0.13–0.16",
+    "vllm-0.8": "vLLM 0.8.5–0.12",
+}
 STATS = ("median", "worst", "count", "within")
 #: The issue's target for launches predicted from scratch (``stat=within`` counts them).
 TARGET = 0.03
@@ -43,11 +50,15 @@ def _source(log_id: str) -> str:
     return f"{repo}#{ref}" if kind in ("issues", "pull") else f"{repo}@{ref[:7]}"
 
 
-def _checks(generations: tuple[str, ...]) -> tuple[LogCheck, ...]:
-    for generation in generations:
-        if generation not in GENERATIONS:
-            raise UnknownNameError("log generation", generation, GENERATIONS)
-    return check_logs(generations or ("v1-tokens",))
+def _checks(kinds: tuple[str, ...]) -> tuple[LogCheck, ...]:
+    """The launches of the log formats among ``kinds`` (default the current one), predicted
+    by the engine rows among them (default every row)."""
+    for kind in kinds:
+        if kind not in GENERATIONS and kind not in ENGINES:
+            raise UnknownNameError("log generation or engine row", kind, (*GENERATIONS, *ENGINES))
+    generations = tuple(k for k in kinds if k in GENERATIONS) or ("v1-tokens",)
+    engines = tuple(k for k in kinds if k in ENGINES) or tuple(ENGINES)
+    return tuple(c for c in check_logs(generations) if c.engine in engines)
 
 
 def _gpus(gpu: str, tp: int) -> str:
@@ -99,10 +110,58 @@ def serving_logs_table(selection: Selection, language: str) -> Table:
                 _split_label(c.split),
             ]
         )
-    if all(c.generation == "v1-tokens" for c in checks):
+    engines = [k for k in selection.kinds if k in ENGINES]
+    if not rows:  # no published launch of these releases has a catalog model and GPU yet
+        rows.append([_("none yet")] + [DASH] * (len(header) - 1))
+    if engines:
+        title = _("Published launches of {versions} against gpumem serve").format(
+            versions=", ".join(ENGINES[k] for k in engines)
+        )
+    elif all(c.generation == "v1-tokens" for c in checks):
         title = _("Published vLLM launches against gpumem serve")
     else:
         title = _("Published vLLM launches of the older log format against gpumem serve")
+    return title, header, rows
+
+
+def serving_cudagraphs_table(selection: Selection, language: str) -> Table:
+    """vLLM's printed CUDA-graph estimate against gpumem's model of it, for every published
+    launch that prints one and gpumem can predict; launches that differ only in what the
+    estimate does not depend on (the request length, the KV-cache format) share a row."""
+    header = [
+        _("Launch"),
+        _("Model"),
+        _("GPUs"),
+        _("Launches"),
+        _("CUDA-graph estimate: logged / gpumem (error)"),
+        _("Set"),
+    ]
+    groups: dict[tuple, list[LogCheck]] = {}
+    for c in _checks(()):
+        if c.logged_cudagraph_gib is None or c.predicted_cudagraph_bytes is None:
+            continue
+        key = (c.model, c.gpu, c.tp, c.pp, c.logged_cudagraph_gib, c.predicted_cudagraph_bytes)
+        groups.setdefault(key + (c.split,), []).append(c)
+    rows = []
+    for checks in groups.values():
+        c = checks[0]
+        predicted = c.predicted_cudagraph_bytes / 2**30
+        gpus = _gpus(c.gpu, c.tp) + (f", pp={c.pp}" if c.pp > 1 else "")
+        rows.append(
+            [
+                _source(c.log),
+                load_model(c.model).name,
+                gpus,
+                format_int(len(checks), "en"),
+                _versus(
+                    f"{c.logged_cudagraph_gib:.2f} GiB",
+                    f"{predicted:.2f} GiB",
+                    signed_percent(predicted / c.logged_cudagraph_gib - 1, 0),
+                ),
+                _split_label(c.split),
+            ]
+        )
+    title = _("vLLM's printed CUDA-graph estimate against gpumem's model of it")
     return title, header, rows
 
 
@@ -134,6 +193,7 @@ def serving_concurrency_table(selection: Selection, language: str) -> Table:
 
 TABLES: dict[str, Callable[[Selection, str], Table]] = {
     "serving-logs": serving_logs_table,
+    "serving-cudagraphs": serving_cudagraphs_table,
     "serving-concurrency": serving_concurrency_table,
 }
 
@@ -155,8 +215,9 @@ def serving_check(
     ``stat`` is ``median`` or ``worst`` absolute error, ``count`` (launches compared) or
     ``within`` (launches within :data:`TARGET`);
     ``split`` ``held-out`` (default), ``fit`` or ``all``; ``measure`` ``tokens`` or
-    ``concurrency`` (predicted from scratch) or ``exact`` (tokens from the KV-cache memory the
-    log printed, single-GPU launches); ``generation`` a log format or ``all``.
+    ``concurrency`` (predicted from scratch), ``exact`` (tokens from the KV-cache memory the
+    log printed, single-GPU launches), ``cudagraph`` (the CUDA-graph estimate, in GiB) or
+    ``cudagraph-share`` (the same, relative); ``generation`` a log format or ``all``.
     """
     for name, value, accepted in (
         ("stat", stat, STATS),
@@ -173,6 +234,12 @@ def serving_check(
         "tokens": lambda c: c.token_error,
         "concurrency": lambda c: c.concurrency_error,
         "exact": lambda c: c.exact_error,
+        "cudagraph": lambda c: c.cudagraph_error_gib,
+        "cudagraph-share": lambda c: (
+            None
+            if c.cudagraph_error_gib is None
+            else c.cudagraph_error_gib / c.logged_cudagraph_gib
+        ),
     }[measure]
     errors = [abs(e) for e in map(error, chosen) if e is not None]
     if stat == "count":
@@ -182,6 +249,8 @@ def serving_check(
     if not errors:
         raise InvalidValueError("split", split, "a set with launches to compare")
     value = median(errors) if stat == "median" else max(errors)
+    if measure == "cudagraph":
+        return format_size(value * 2**30, "GiB", digits_option(digits))
     return percent(value, digits_option(digits, high=6, low=1))
 
 
@@ -192,6 +261,8 @@ _SIZES = {
     "budget": "budget_bytes",
     "peak": "profile_peak_bytes",
     "page": "page_bytes",
+    "cudagraphs": "cudagraph_bytes",
+    "cudagraph-estimate": "cudagraph_estimate_bytes",
 }
 _COUNTS = {"tokens": "kv_tokens", "longest": "longest_request", "blocks": "blocks"}
 
@@ -208,6 +279,7 @@ def serve_figure(
     max_model_len: str | None = None,
     gpu_memory_utilization: str | None = None,
     length: str | None = None,
+    engine: str | None = None,
     digits: str = "2",
 ) -> str:
     """A figure vLLM prints for a launch: ``serve model=llama-3.1-8b gpu=h100-sxm what=tokens``.
@@ -215,7 +287,9 @@ def serve_figure(
     ``what`` is ``tokens`` (KV-cache size), ``longest`` (the longest request that fits),
     ``blocks``, ``concurrency`` (at ``length``, default ``max_model_len``), or a size in
     ``unit``: ``available`` (KV-cache memory), ``weights``, ``budget`` (the share the engine
-    may use), ``peak`` (the profiled peak) or ``page``.
+    may use), ``peak`` (the profiled peak), ``page``, ``cudagraph-estimate`` (gpumem's model
+    of vLLM's CUDA-graph estimate) or ``cudagraphs`` (what comes out of the budget); ``engine``
+    a row of ``data/serving.json`` or a vLLM release (default: the current row).
     """
     settings: dict[str, object] = {"tp": whole(tp, "tp"), "kv_dtype": kv_dtype}
     if max_model_len is not None:
@@ -224,6 +298,8 @@ def serve_figure(
         settings["gpu_memory_utilization"] = number(
             gpu_memory_utilization, "gpu_memory_utilization"
         )
+    if engine is not None:
+        settings["engine_id"] = engine
     result = _launch(model, gpu, settings)
     if what in _COUNTS:
         return format_int(getattr(result, _COUNTS[what]), language)
