@@ -200,6 +200,7 @@ SERVING_FIELDS = (
     "loaded_weights",
     "driver_reserved_bytes",
     "cudagraph_estimate",
+    "kv_tokens_from_concurrency",
     "non_torch_bytes",
     "non_torch_bytes_tensor_parallel",
     "device_totals",

@@ -576,7 +576,7 @@ def _add_serve(sub: argparse._SubParsersAction, name: str, text: str) -> argpars
         help=_(
             "CUDA-graph memory per GPU, with its unit, taken from the budget before the cache "
             "is sized, in place of gpumem's model of vLLM's estimate: the 'Estimated CUDA graph "
-            "memory' a vLLM 0.21 or later log prints (default: the model from 0.21; 0 before, "
+            "memory' a vLLM 0.20 or later log prints (default: the model from 0.20; 0 before, "
             "where the graphs are captured above the budget)"
         ),
     )
@@ -586,8 +586,8 @@ def _add_serve(sub: argparse._SubParsersAction, name: str, text: str) -> argpars
         metavar="VERSION",
         help=_(
             "whose accounting to follow: a vLLM release such as 0.21.0 (or as vLLM prints a "
-            "build, 0.29.1rc1.dev17+g…), or a generation: vllm (0.21 and later, the default: "
-            "the CUDA-graph estimate comes out of the cache), vllm-0.17 (0.17 to 0.20), "
+            "build, 0.29.1rc1.dev17+g…), or a generation: vllm (0.20 and later, the default: "
+            "the CUDA-graph estimate comes out of the cache), vllm-0.17 (0.17 to 0.19), "
             "vllm-0.13 (0.13 to 0.16, whose sampler sorts the logits) or vllm-0.8 (0.8.5 to "
             "0.12, with fitted terms)"
         ),

@@ -427,7 +427,7 @@ def _cudagraph_lines(s: Serving, settings: dict[str, object]) -> list[str]:
             )
         )
     elif s.cudagraph_estimate_bytes is not None and not s.cudagraph_bytes:
-        lines.append(_("(vLLM before 0.21 does not take it from the budget)"))
+        lines.append(_("(vLLM before 0.20 does not take it from the budget)"))
     return lines
 
 

@@ -37,13 +37,13 @@ _BUDGET = (
     "engine_profile_peak",
     "serve_budget",
 )
-_CACHE = ("kv_page", "kv_blocks", "kv_tokens", "blocks_per_request", "max_concurrency")
+_CACHE = ("kv_page", "kv_blocks", "blocks_per_request", "kv_tokens", "max_concurrency")
 
 
 @cache
 def engine(name: str = "vllm") -> dict:
     """The engine's row of ``data/serving.json``: defaults and modelled terms of one
-    generation of vLLM (``vllm``: 0.21 and later; ``vllm-0.17``: 0.17 to 0.20;
+    generation of vLLM (``vllm``: 0.20 and later; ``vllm-0.17``: 0.17 to 0.19;
     ``vllm-0.13``: 0.13 to 0.16; ``vllm-0.8``: 0.8.5 to 0.12)."""
     rows = _data.load_json(_data.path("serving.json"))["engines"]
     for row in rows:
@@ -53,12 +53,12 @@ def engine(name: str = "vllm") -> dict:
 
 
 #: The first release of each row of ``data/serving.json``, newest first.
-_GENERATIONS = (((0, 21), "vllm"), ((0, 17), "vllm-0.17"), ((0, 13), "vllm-0.13"))
+_GENERATIONS = (((0, 20), "vllm"), ((0, 17), "vllm-0.17"), ((0, 13), "vllm-0.13"))
 
 
 def engine_for(version: str | None) -> str:
     """The ``data/serving.json`` row of a vLLM release (``0.19.1``, ``0.29.1rc1.dev17+g…``):
-    ``vllm`` from 0.21, ``vllm-0.17`` from 0.17, ``vllm-0.13`` from 0.13, ``vllm-0.8`` before
+    ``vllm`` from 0.20, ``vllm-0.17`` from 0.17, ``vllm-0.13`` from 0.13, ``vllm-0.8`` before
     (and for a launch whose version is unknown, as the threads of 2025 are)."""
     if not version:
         return "vllm-0.8"
@@ -193,7 +193,7 @@ class Serving(Record):
     non_torch_bytes: int | None = None
     #: vLLM's "Estimated CUDA graph memory" (releases from 0.18 print it; modelled), else None
     cudagraph_estimate_bytes: int | None = None
-    #: CUDA-graph memory taken from the budget: the estimate from vLLM 0.21, a given value
+    #: CUDA-graph memory taken from the budget: the estimate from vLLM 0.20, a given value
     cudagraph_bytes: int | None = None
     #: streaming multiprocessors taken for a GPU whose count the catalog lacks (the engine
     #: row's ``multiprocessors_assumed``), where the sampler's buffer needs one; else None
@@ -391,19 +391,22 @@ def capacity(
     max_model_len: int | str | None = None,
     max_num_batched_tokens: int = 2048,
     block_size: int | None = None,
+    engine_id: str = "vllm",
 ) -> Serving:
     """What vLLM derives from ``available_kv_bytes`` per GPU: blocks, the printed token count
-    and concurrency, and the longest request (vLLM's own arithmetic, nothing modelled)."""
+    and concurrency, and the longest request (vLLM's own arithmetic, nothing modelled), as
+    the release or generation ``engine_id`` prints them."""
     from .catalog import load_model
 
     spec = model if isinstance(model, ModelSpec) else load_model(model)
-    row = engine()
+    row = engine(engine_named(engine_id))
     settings = _settings(row, spec, 0, "", max_model_len, 1, max_num_batched_tokens)
     values = {**_symbols(spec, tp, pp, dtype, kv_dtype), "a_b": row["block_alignment"]}
     values.update(
         kv_available=available_kv_bytes,
         s_b=_block_size(spec, values, block_size, row["block_size"]),
         T_b=settings["max_num_batched_tokens"],
+        c_kt=row["kv_tokens_from_concurrency"],
     )
     return Serving(**_cache(spec, values, settings["max_model_len"], max_model_len == "auto"))
 
@@ -441,14 +444,15 @@ def serve(
     kv_cache_memory
         Bytes for the KV cache per GPU, as vLLM's ``--kv-cache-memory`` (skips the budget).
     cudagraph_memory
-        Bytes of CUDA graphs per GPU set aside before the cache is sized. vLLM 0.21 and later
-        subtract their estimate (the "Estimated CUDA graph memory" line of the log); earlier
-        versions capture the graphs afterwards, above the budget (the default, 0).
+        Bytes of CUDA graphs per GPU set aside before the cache is sized, in place of gpumem's
+        model of vLLM's estimate (the "Estimated CUDA graph memory" line of the log). vLLM 0.20
+        and later subtract their estimate (the default: the model); earlier versions capture
+        the graphs afterwards, above the budget (the default: 0).
     engine_id
-        The generation of vLLM whose accounting to follow: ``vllm`` (0.17 and later, the
-        default), ``vllm-0.13`` (0.13 to 0.16) or ``vllm-0.8`` (0.8.5 to 0.12), rows of
-        ``data/serving.json``, or a vLLM
-        release (``0.19.1``), which picks its generation's row.
+        The generation of vLLM whose accounting to follow: ``vllm`` (0.20 and later, the
+        default), ``vllm-0.17`` (0.17 to 0.19), ``vllm-0.13`` (0.13 to 0.16) or ``vllm-0.8``
+        (0.8.5 to 0.12), rows of ``data/serving.json``, or a vLLM release (``0.19.1``,
+        ``0.29.1rc1.dev17+g…``), which picks its generation's row.
 
     Raises
     ------
@@ -483,6 +487,7 @@ def serve(
     values.update(M_gpu=total, u=util, l_s=row["sampler_fp32_bytes_per_logit"])
     values.update(c_h=row["sampler_hidden_states"], c_moe=row["fused_moe_workspace"])
     values.update(c_al=row["loaded_weights"], s_p=spec.max_context)
+    values.update(c_kt=row["kv_tokens_from_concurrency"])
     sampler = _sampler_device(row, device, values["N_s"])
     assumed = sampler.pop("assumed")
     values.update(sampler)
@@ -600,7 +605,11 @@ def check_log(row: dict) -> LogCheck:
     exact = None
     if printed and printed > 0:
         exact = capacity(
-            row["catalog_model"], int(printed * 2**30), dtype=row.get("catalog_dtype"), **launch
+            row["catalog_model"],
+            int(printed * 2**30),
+            dtype=row.get("catalog_dtype"),
+            engine_id=engine_id,
+            **launch,
         ).kv_tokens
     return LogCheck(
         log=row["id"],

@@ -507,14 +507,14 @@ def test_serve_engine_by_release_or_generation(capsys) -> None:
     outputs = {
         engine: run(capsys, *argv, "--engine", engine)[1]
         for engine in ("vllm", "0.21.0", "0.29.1rc1.dev17+gd2d649e67", "vllm-0.17", "0.19.1")
-        + ("0.20.2", "vllm-0.8", "0.9.2", "0.8.5")
+        + ("0.20.0", "0.18.0", "vllm-0.8", "0.9.2", "0.8.5")
     }
     _, default, _ = run(capsys, *argv)
-    # 0.21 and later take the CUDA-graph estimate from the budget, 0.17 to 0.20 do not, 0.8.5
+    # 0.20 and later take the CUDA-graph estimate from the budget, 0.17 to 0.19 do not, 0.8.5
     # to 0.12 have another accounting (a larger profile run)
-    current = ("vllm", "0.21.0", "0.29.1rc1.dev17+gd2d649e67")
+    current = ("vllm", "0.20.0", "0.21.0", "0.29.1rc1.dev17+gd2d649e67")
     assert all(outputs[name] == default for name in current)
-    assert outputs["vllm-0.17"] == outputs["0.19.1"] == outputs["0.20.2"] != default
+    assert outputs["vllm-0.17"] == outputs["0.19.1"] == outputs["0.18.0"] != default
     assert outputs["vllm-0.8"] == outputs["0.9.2"] == outputs["0.8.5"] != default
 
 

@@ -650,7 +650,7 @@ function cudagraph_max_size(T_b, cudagraph_ceiling) {
   return $min(T_b, cudagraph_ceiling);
 }
 
-/** 1 when max_num_batched_tokens is the largest CUDA-graph batch and off the grid, so that vLLM adds it to the sizes (from 0.21), else 0 */
+/** 1 when max_num_batched_tokens is the largest CUDA-graph batch and off the grid, so that vLLM adds it to the sizes (from 0.20.2), else 0 */
 function cudagraph_off_grid(T_b, cudagraph_ceiling) {
   return ((T_b <= cudagraph_ceiling) ? $min(1n, $sub(T_b, ((T_b >= 256n) ? $mul(16n, $floordiv(T_b, 16n)) : ((T_b >= 8n) ? $mul(8n, $floordiv(T_b, 8n)) : ((T_b >= 4n) ? 4n : ((T_b >= 2n) ? 2n : 1n)))))) : 0n);
 }
@@ -705,14 +705,14 @@ function kv_blocks(L_g, kv_available, kv_page) {
   return $floordiv(kv_available, $mul(L_g, kv_page));
 }
 
-/** the 'GPU KV cache size' vLLM prints: blocks per group times the block size */
-function kv_tokens(s_b, n_g, kv_blocks) {
-  return $mul(s_b, $floordiv(kv_blocks, n_g));
-}
-
 /** blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups; one block, its state, in recurrent groups */
 function blocks_per_request(w, w_c, s, T_b, s_b, n_g, n_gw, n_gc, n_gr) {
   return $add($add($add($mul(n_gc, $ceil_div($min(s, $add(T_b, w_c)), s_b)), n_gr), $mul(n_gw, $add($ceil_div($min(s, $sub($add(T_b, w), 1n)), s_b), 1n))), $mul($sub($sub($sub(n_g, n_gc), n_gr), n_gw), $ceil_div(s, s_b)));
+}
+
+/** the 'GPU KV cache size' vLLM prints: blocks per group times the block size, or (from 0.20.1) the requests of s tokens the cache holds times s */
+function kv_tokens(s, s_b, n_g, c_kt, kv_blocks, blocks_per_request) {
+  return $add($mul(c_kt, $floordiv($mul(kv_blocks, s), blocks_per_request)), $mul($mul(s_b, $sub(1n, c_kt)), $floordiv(kv_blocks, n_g)));
 }
 
 /** requests of s tokens the cache holds at once (vLLM's 'Maximum concurrency') */
@@ -888,8 +888,8 @@ return {
     hybrid_block_size: [hybrid_block_size, ["b_kv", "e_kv", "a_b", "recurrent_page"]],
     kv_page: [kv_page, ["b_kv", "e_kv", "s_b"]],
     kv_blocks: [kv_blocks, ["L_g", "kv_available", "kv_page"]],
-    kv_tokens: [kv_tokens, ["s_b", "n_g", "kv_blocks"]],
     blocks_per_request: [blocks_per_request, ["w", "w_c", "s", "T_b", "s_b", "n_g", "n_gw", "n_gc", "n_gr"]],
+    kv_tokens: [kv_tokens, ["s", "s_b", "n_g", "c_kt", "kv_blocks", "blocks_per_request"]],
     max_concurrency: [max_concurrency, ["kv_blocks", "blocks_per_request"]],
     kv_memory_for_requests: [kv_memory_for_requests, ["L_g", "N_r", "kv_page", "blocks_per_request"]],
     channel_bandwidth: [channel_bandwidth, ["n_ch", "w_ch", "r_mt"]],

@@ -545,7 +545,7 @@ def cudagraph_max_size(T_b, cudagraph_ceiling):
 
 
 def cudagraph_off_grid(T_b, cudagraph_ceiling):
-    """1 when max_num_batched_tokens is the largest CUDA-graph batch and off the grid, so that vLLM adds it to the sizes (from 0.21), else 0"""
+    """1 when max_num_batched_tokens is the largest CUDA-graph batch and off the grid, so that vLLM adds it to the sizes (from 0.20.2), else 0"""
     return ((_min(1, T_b - ((16*((T_b) // (16))) if (T_b >= 256) else (8*((T_b) // (8))) if (T_b >= 8) else (4) if (T_b >= 4) else (2) if (T_b >= 2) else (1)))) if (T_b <= cudagraph_ceiling) else (0))
 
 
@@ -599,14 +599,14 @@ def kv_blocks(L_g, kv_available, kv_page):
     return ((kv_available) // (L_g*kv_page))
 
 
-def kv_tokens(s_b, n_g, kv_blocks):
-    """the 'GPU KV cache size' vLLM prints: blocks per group times the block size"""
-    return s_b*((kv_blocks) // (n_g))
-
-
 def blocks_per_request(w, w_c, s, T_b, s_b, n_g, n_gw, n_gc, n_gr):
     """blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups; one block, its state, in recurrent groups"""
     return n_gc*_ceil_div(_min(s, T_b + w_c), s_b) + n_gr + n_gw*(_ceil_div(_min(s, T_b + w - 1), s_b) + 1) + (n_g - n_gc - n_gr - n_gw)*_ceil_div(s, s_b)
+
+
+def kv_tokens(s, s_b, n_g, c_kt, kv_blocks, blocks_per_request):
+    """the 'GPU KV cache size' vLLM prints: blocks per group times the block size, or (from 0.20.1) the requests of s tokens the cache holds times s"""
+    return c_kt*((kv_blocks*s) // (blocks_per_request)) + s_b*(1 - c_kt)*((kv_blocks) // (n_g))
 
 
 def max_concurrency(kv_blocks, blocks_per_request):

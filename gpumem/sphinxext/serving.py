@@ -28,8 +28,8 @@ SPLITS = ("held-out", "fit", "all")
 MEASURES = ("tokens", "concurrency", "exact", "cudagraph", "cudagraph-share")
 #: The rows of data/serving.json, newest first, as the page names their vLLM releases.
 ENGINES = {
-    "vllm": "vLLM 0.21+",
-    "vllm-0.17": "vLLM 0.17–0.20",
+    "vllm": "vLLM 0.20+",
+    "vllm-0.17": "vLLM 0.17–0.19",
     "vllm-0.13": "vLLM 0.13–0.16",
     "vllm-0.8": "vLLM 0.8.5–0.12",
 }

@@ -84,7 +84,7 @@ M_nt = sym(
 M_cg = sym(
     "M_cg",
     r"M_{\mathrm{cg}}",
-    "CUDA-graph memory set aside before the cache is sized (0 before vLLM 0.21)",
+    "CUDA-graph memory set aside before the cache is sized (0 before vLLM 0.20)",
 )
 s_b = sym("s_b", "s_b", "tokens per KV-cache block (block_size)", integer=True)
 L_g = sym("L_g", "L_g", "layers on one GPU sharing a block table (per group)", integer=True)
@@ -229,13 +229,14 @@ define(
 )
 # --- CUDA graphs: vLLM's estimate of their memory ---------------------------------------------
 # vLLM 0.18 and later estimate, before sizing the KV cache, the memory of the CUDA graphs they
-# capture afterwards (gpu_model_runner.profile_cudagraph_memory; subtracted from the cache from
-# 0.21). For each mode they capture the two largest batch sizes in a throwaway pool and measure
-# the device's free memory around each capture: the estimate is the larger of the modes' first
-# captures plus, for each mode, (graphs - 1) times its second capture, at least 1 MiB each.
+# capture afterwards (gpu_model_runner.profile_cudagraph_memory; subtracted from the cache
+# from 0.20.0, though its log says "default since v0.21.0"). For each mode they capture the
+# two largest batch sizes in a throwaway pool and measure the device's free memory around each
+# capture: the estimate is the larger of the modes' first captures plus, for each mode,
+# (graphs - 1) times its second capture, at least 1 MiB each.
 # The sizes come from config/vllm.py _set_cudagraph_sizes: 1, 2, 4, then every 8 below 256,
 # then every 16, up to the ceiling min(max_num_batched_tokens, 2 max_num_seqs, 512 (1024 on
-# data-centre Blackwell from 0.28)); from 0.21 max_num_batched_tokens itself is appended when
+# data-centre Blackwell from 0.28)); from 0.20.2 max_num_batched_tokens itself is appended when
 # it is under the ceiling and off that grid. FULL_AND_PIECEWISE (the default) captures a
 # PIECEWISE graph set for every size and a FULL graph for every size up to max_num_seqs
 # (cudagraph_dispatcher.initialize_cudagraph_keys).
@@ -315,7 +316,7 @@ define(
     r"a_g",
     sp.Piecewise((sp.Min(T_b - _grid_top(T_b), 1), T_b <= _ceiling), (0, True)),
     "1 when max_num_batched_tokens is the largest CUDA-graph batch and off the grid, so that "
-    "vLLM adds it to the sizes (from 0.21), else 0",
+    "vLLM adds it to the sizes (from 0.20.2), else 0",
 )
 _appended = sp.Symbol("cudagraph_off_grid")
 define(
@@ -389,12 +390,6 @@ define(
 )
 N_blk = sp.Symbol("kv_blocks")
 define(
-    "kv_tokens",
-    r"N_{\mathrm{tok}}",
-    FloorDiv(N_blk, n_g) * s_b,
-    "the 'GPU KV cache size' vLLM prints: blocks per group times the block size",
-)
-define(
     "blocks_per_request",
     r"n_{\mathrm{blk}}",
     (n_g - n_gw - n_gc - n_gr) * CeilDiv(s, s_b)
@@ -406,6 +401,20 @@ define(
     "chunked-attention groups; one block, its state, in recurrent groups",
 )
 n_blk = sp.Symbol("blocks_per_request")
+c_kt = sym(
+    "c_kt",
+    r"c_{\mathrm{tok}}",
+    "1 when the engine prints its KV-cache size as the concurrency times max_model_len (vLLM "
+    "0.20.1 and later), 0 when as blocks per group times the block size",
+    integer=True,
+)
+define(
+    "kv_tokens",
+    r"N_{\mathrm{tok}}",
+    (1 - c_kt) * FloorDiv(N_blk, n_g) * s_b + c_kt * FloorDiv(N_blk * s, n_blk),
+    "the 'GPU KV cache size' vLLM prints: blocks per group times the block size, or (from "
+    "0.20.1) the requests of s tokens the cache holds times s",
+)
 define(
     "max_concurrency",
     "X",

@@ -18,7 +18,7 @@
   /** A number of engine row ``id`` with its Python type: an int as a BigInt. */
   const number = (id, key) => (S.floats[id].includes(key) ? S.engines[id][key] : int(S.engines[id][key]));
   const BUDGET = ["weights", "engine_load_extra", "prefill_workspace", "fused_moe_workspace", "sampler_logits", "engine_sampler_run", "engine_profile_peak", "serve_budget"];
-  const CACHE = ["kv_page", "kv_blocks", "kv_tokens", "blocks_per_request", "max_concurrency"];
+  const CACHE = ["kv_page", "kv_blocks", "blocks_per_request", "kv_tokens", "max_concurrency"];
 
   /** ``_groups``: vLLM's KV-cache groups: one of every layer when all attend alike, else
    * groups of g layers for each kind (full, sliding window, chunked, recurrent), g the smallest kind's
@@ -54,12 +54,12 @@
     return value;
   }
 
-  /** ``engine_for``: the row of a vLLM release: ``vllm`` from 0.21, ``vllm-0.17`` from 0.17,
+  /** ``engine_for``: the row of a vLLM release: ``vllm`` from 0.20, ``vllm-0.17`` from 0.17,
    * ``vllm-0.13`` from 0.13, ``vllm-0.8`` before. */
   function engineFor(version) {
     const [major, minor] = version.match(/\d+/g).slice(0, 2).map(BigInt);
     const from = (a, b) => major > a || (major === a && minor >= b);
-    if (from(0n, 21n)) return "vllm";
+    if (from(0n, 20n)) return "vllm";
     return from(0n, 17n) ? "vllm-0.17" : from(0n, 13n) ? "vllm-0.13" : "vllm-0.8";
   }
 
@@ -300,6 +300,7 @@
       c_moe: int(E.fused_moe_workspace),
       c_al: int(E.loaded_weights),
       s_p: m.max_context,
+      c_kt: int(E.kv_tokens_from_concurrency),
     });
     const sampler = samplerDevice(E, gpu, values.N_s);
     const assumed = sampler.assumed;
