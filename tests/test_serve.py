@@ -400,14 +400,15 @@ MISSED = {
     # FlashInfer that sampler sorts the logits; the thread shows neither the version, nor
     # FlashInfer, nor the connector's memory (serving page)
     "vllm-21348-qwen3-235b-fp8-4xh100": 0.707,
-    # Qwen3.5-generation hybrids under vLLM 0.24-0.26: vLLM prints int(concurrency x
-    # max_model_len) tokens and keeps their recurrent state's temporal part in FP32 and two
-    # blocks a request per recurrent group (prefix caching), which serve does not follow yet;
-    # the NVFP4 and FP8 checkpoints also keep embeddings, head and vision tower in BF16
-    "club3090-594-qwen36-27b-fp8-2x3090": -0.707,
-    "club3090-612-qwen36-35b-a3b-nvfp4-rtx5090": -0.638,
-    "recipes-810-qwen38-27b-fp8-2x5090": -0.519,
-    "recipes-810-qwen38-27b-nvfp4-2x5090": -0.386,
+    # Qwen3.5-generation hybrids under vLLM 0.24-0.26: their tokens are printed as
+    # int(concurrency x max_model_len), as serve does for vLLM 0.20.1 and later, but vLLM keeps
+    # their recurrent state's temporal part in FP32 and two blocks a request per recurrent
+    # group (prefix caching), which serve does not follow yet, so it over-predicts; the NVFP4
+    # and FP8 checkpoints also keep embeddings, head and vision tower in BF16
+    "club3090-594-qwen36-27b-fp8-2x3090": 0.161,
+    "club3090-612-qwen36-35b-a3b-nvfp4-rtx5090": 0.408,
+    "recipes-810-qwen38-27b-fp8-2x5090": 0.905,
+    "recipes-810-qwen38-27b-nvfp4-2x5090": 1.432,
 }
 
 
@@ -517,11 +518,12 @@ def test_held_out_two_node_launch_by_hand() -> None:
 
 
 #: Exact parts not yet exact, at their measured error: the Qwen3.5-generation hybrids, whose
-#: vLLM 0.24 prints int(concurrency x max_model_len) tokens, with the recurrent state's temporal
-#: part in FP32 and two blocks a request per recurrent group (prefix caching)
+#: vLLM 0.24 keeps the recurrent state's temporal part in FP32 and two blocks a request per
+#: recurrent group (prefix caching); the tokens are printed as int(concurrency x max_model_len),
+#: as serve follows
 EXACT_MISSED = {
-    "club3090-594-qwen36-27b-fp8-2x3090": -0.7095,
-    "club3090-612-qwen36-35b-a3b-nvfp4-rtx5090": -0.7244,
+    "club3090-594-qwen36-27b-fp8-2x3090": 0.1502,
+    "club3090-612-qwen36-35b-a3b-nvfp4-rtx5090": 0.0696,
 }
 
 
