@@ -301,15 +301,17 @@ def test_kimi_k2_is_deepseek_v3_with_64_heads_and_384_experts() -> None:
     assert spec.layer_types["latent"] == 61 and spec.kv_lora_rank + spec.qk_rope_head_dim == 576
 
 
-# The Qwen3.5 generation (Qwen3.6-27B and Qwen3.8-27B share one architecture, Qwen3.5-35B-A3B and
-# Qwen3.6-35B-A3B another): safetensors.total of each Hub repository, which holds the language
-# model, the vision tower and the multi-token-prediction module (mtp.*) that neither transformers
-# nor vLLM builds unless it drafts tokens.
+# The Qwen3.5 generation (Qwen3.5-27B, Qwen3.6-27B and Qwen3.8-27B share one architecture,
+# Qwen3.5-35B-A3B and Qwen3.6-35B-A3B another): safetensors.total of each Hub repository, which
+# holds the language model, the vision tower and the multi-token-prediction module (mtp.*) that
+# neither transformers nor vLLM builds unless it drafts tokens.
 QWEN_3_5 = {
+    "qwen3.5-27b": 27_781_427_952,
     "qwen3.6-27b": 27_781_427_952,
     "qwen3.8-27b": 27_781_427_952,
     "qwen3.6-35b-a3b": 35_951_822_704,
     "qwen3.5-35b-a3b": 35_951_822_704,
+    "qwen3.5-397b-a17b": 403_397_928_944,
 }
 
 
@@ -323,8 +325,8 @@ def _qwen_3_5_vision(out: int) -> int:
     return 27 * block + 3 * 2 * 16 * 16 * 1152 + 1152 + 2304 * 1152 + merger
 
 
-def _qwen_3_5_pair(model_ids: tuple[str, str], language: int, vision: int, mtp: int) -> None:
-    """Both models of one architecture: gpumem counts the language model and the vision tower,
+def _qwen_3_5_pair(model_ids: tuple[str, ...], language: int, vision: int, mtp: int) -> None:
+    """The models of one architecture: gpumem counts the language model and the vision tower,
     the entry leaves the MTP module uncounted, and the three make the published total."""
     for model_id in model_ids:
         spec, entry = load_model(model_id), catalog_entry(model_id)
@@ -348,28 +350,46 @@ def test_qwen3_6_27b_by_hand_with_its_vision_tower_and_mtp_module() -> None:
     # three norms (embedding and hidden state before fc, the output after)
     mtp = full + mlp + 2 * h + 2 * h * h + 3 * h
     assert (language + vision, mtp) == (27_356_728_560, 424_699_392)
-    _qwen_3_5_pair(("qwen3.6-27b", "qwen3.8-27b"), language, vision, mtp)
+    _qwen_3_5_pair(("qwen3.5-27b", "qwen3.6-27b", "qwen3.8-27b"), language, vision, mtp)
 
 
-def test_qwen3_6_35b_a3b_by_hand_with_its_vision_tower_and_mtp_module() -> None:
-    h = 2048
-    # gated full attention (queries and gate 2 x 16 x 256, keys and values 2 x 256), gated
-    # DeltaNet (qkv 8,192, z 4,096, b and a 32 each, convolution 8,192 x 4, dt_bias, A_log,
-    # norm 128, out 4,096 -> 2,048); every layer an MoE block: 256 experts and a shared one of
-    # 3 x 2,048 x 512, the router and the shared expert's gate
-    full = 2 * h * 16 * 256 + 2 * h * 2 * 256 + 16 * 256 * h + 2 * 256
-    linear = h * 8192 + h * 4096 + 2 * h * 32 + 8192 * 4 + 2 * 32 + 128 + 4096 * h
-    moe = 257 * 3 * h * 512 + h * 256 + h
-    language = 2 * 248_320 * h + h + 10 * full + 30 * linear + 40 * (moe + 2 * h)
-    vision = _qwen_3_5_vision(2048)
+#: The MoE models: hidden size, query heads (2 KV heads of 256), DeltaNet value heads (16 key
+#: heads, all of 128), routed experts (and one shared expert) of a width, layers (every fourth one
+#: full attention), the models of that architecture, the model card's billions total and active,
+#: and gpumem's counts (language model and vision tower; the MTP module).
+QWEN_3_5_MOE = {
+    "35b-a3b": (2048, 16, 32, 256, 512, 40, ("qwen3.6-35b-a3b", "qwen3.5-35b-a3b"), 35, 3),
+    "397b-a17b": (4096, 32, 64, 512, 1024, 60, ("qwen3.5-397b-a17b",), 397, 17),
+}
+QWEN_3_5_MOE_COUNTS = {
+    "35b-a3b": (35_107_181_936, 844_640_768),
+    "397b-a17b": (396_802_360_816, 6_595_568_128),
+}
+
+
+@pytest.mark.parametrize("size", sorted(QWEN_3_5_MOE))
+def test_qwen3_5_moe_by_hand_with_its_vision_tower_and_mtp_module(size: str) -> None:
+    h, heads, v_heads, experts, width, layers, model_ids, total, active = QWEN_3_5_MOE[size]
+    # gated full attention: queries and their gate, keys and values, output, q/k norms of 256
+    full = 2 * h * heads * 256 + 2 * h * 2 * 256 + heads * 256 * h + 2 * 256
+    # gated DeltaNet: qkv, z, b and a, a 4-wide convolution over the qkv channels, dt_bias and
+    # A_log, a norm of 128, out
+    values = v_heads * 128
+    conv = 2 * 16 * 128 + values
+    linear = h * conv + h * values + 2 * h * v_heads + conv * 4 + 2 * v_heads + 128 + values * h
+    # every layer an MoE block: the experts, the shared one, the router, the shared expert's gate
+    moe = (experts + 1) * 3 * h * width + h * experts + h
+    full_layers = layers // 4
+    language = 2 * 248_320 * h + h + full_layers * full + (layers - full_layers) * linear
+    language += layers * (moe + 2 * h)
+    vision = _qwen_3_5_vision(h)
     mtp = full + moe + 2 * h + 2 * h * h + 3 * h
-    assert (language + vision, mtp) == (35_107_181_936, 844_640_768)
-    _qwen_3_5_pair(("qwen3.6-35b-a3b", "qwen3.5-35b-a3b"), language, vision, mtp)
-    # model card: 35B in total, 3B activated (eight routed experts and the shared one: the
-    # language model without the vision tower, 3.45B)
-    spec = load_model("qwen3.6-35b-a3b")
-    assert round((spec.active_parameters - vision) / 1e9) == 3
-    assert round(spec.parameters / 1e9) == 35
+    assert (language + vision, mtp) == QWEN_3_5_MOE_COUNTS[size]
+    _qwen_3_5_pair(model_ids, language, vision, mtp)
+    # the model card's totals and activated parameters (the language model without the tower)
+    spec = load_model(model_ids[0])
+    assert round((spec.active_parameters - vision) / 1e9) == active
+    assert round(spec.parameters / 1e9) == total
 
 
 @pytest.mark.parametrize("seq", [4096, 262_144])
