@@ -191,9 +191,11 @@ class Serving(Record):
     weights_bytes: int | None = None  # "Model loading took"
     profile_peak_bytes: int | None = None
     non_torch_bytes: int | None = None
-    #: vLLM's "Estimated CUDA graph memory" (releases from 0.18 print it; modelled), else None
+    #: vLLM's "Estimated CUDA graph memory" (releases from 0.18 print it; modelled); None for
+    #: older releases and when the cache was given (kv_cache_memory: vLLM estimates none)
     cudagraph_estimate_bytes: int | None = None
-    #: CUDA-graph memory taken from the budget: the estimate from vLLM 0.20, a given value
+    #: CUDA-graph memory taken from the budget: the estimate from vLLM 0.20, a given value;
+    #: None when the cache was given (kv_cache_memory)
     cudagraph_bytes: int | None = None
     #: streaming multiprocessors taken for a GPU whose count the catalog lacks (the engine
     #: row's ``multiprocessors_assumed``), where the sampler's buffer needs one; else None
@@ -504,7 +506,18 @@ def serve(
     values = evaluate(_BUDGET, values)
     if kv_cache_memory is not None:
         _positive("kv_cache_memory", kv_cache_memory)
+        if cudagraph_memory is not None:
+            raise InvalidValueError(
+                "cudagraph_memory",
+                cudagraph_memory,
+                Text(
+                    "nothing with kv_cache_memory, which vLLM takes as the cache without a "
+                    "budget or a CUDA-graph estimate"
+                ),
+            )
+        # vLLM then only runs the profile pass: no budget, no CUDA-graph estimate
         values["kv_available"] = kv_cache_memory
+        estimate = graphs = None
     else:
         values = evaluate(("kv_available",), values)
     return Serving(

@@ -641,6 +641,17 @@ def test_auto_length_is_the_longest_request() -> None:
     assert not serve("llama-3.1-70b", "h100-sxm", tp=2, gpu_memory_utilization=0.95).fits
 
 
+def test_given_cache_has_no_cuda_graph_estimate() -> None:
+    # with --kv-cache-memory vLLM returns before it estimates its CUDA graphs (gpu_worker.py
+    # determine_available_memory), so neither an estimate nor a graph budget is reported, and
+    # a --cudagraph-memory beside it is refused rather than ignored
+    given = serve("qwen3-8b", "h100-sxm", kv_cache_memory=20 * GIB)
+    assert given.available_kv_bytes == 20 * GIB
+    assert given.cudagraph_estimate_bytes is None and given.cudagraph_bytes is None
+    with pytest.raises(InvalidValueError, match="nothing with kv_cache_memory"):
+        serve("qwen3-8b", "h100-sxm", kv_cache_memory=20 * GIB, cudagraph_memory=GIB)
+
+
 def test_kv_cache_memory_round_trip() -> None:
     result = serve("qwen2.5-7b", "l4", max_model_len=8192)
     memory = result.kv_cache_memory(12)

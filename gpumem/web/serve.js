@@ -321,9 +321,21 @@
     const nonTorch = number(id, tensorParallel ? "non_torch_bytes_tensor_parallel" : "non_torch_bytes");
     Object.assign(values, { M_nt: nonTorch, M_cg: graphs });
     values = engine.evaluate(BUDGET, values);
+    let reported = { estimate: estimate, graphs: graphs };
     if (o.kv_cache_memory !== null) {
       positive("kv_cache_memory", o.kv_cache_memory);
+      if (o.cudagraph_memory !== null) {
+        throw engine.invalidValue(
+          "cudagraph_memory",
+          o.cudagraph_memory,
+          engine.text(
+            "nothing with kv_cache_memory, which vLLM takes as the cache without a budget or a CUDA-graph estimate",
+          ),
+        );
+      }
+      // vLLM then only runs the profile pass: no budget, no CUDA-graph estimate
       values.kv_available = o.kv_cache_memory;
+      reported = { estimate: null, graphs: null };
     } else {
       values = engine.evaluate(["kv_available"], values);
     }
@@ -332,8 +344,8 @@
       weights_bytes: engine.toInt(rt.$add(values.weights, values.engine_load_extra)),
       profile_peak_bytes: engine.toInt(values.engine_profile_peak),
       non_torch_bytes: values.M_nt,
-      cudagraph_estimate_bytes: estimate,
-      cudagraph_bytes: graphs,
+      cudagraph_estimate_bytes: reported.estimate,
+      cudagraph_bytes: reported.graphs,
       assumed_multiprocessors: assumed,
     });
   }
