@@ -856,6 +856,8 @@ def _read_hybrid(read: _Reader, s: dict[str, Any]) -> None:
     bias = read.flag("use_bias", False)
     s["recurrent_layers"], s["mlp_only"] = pattern.count("M"), pattern.count("-")
     s["recurrent_state"] = heads * head_dim * state + (kernel - 1) * conv
+    s["extra"]["recurrent_temporal_state"] = heads * head_dim * state
+    s["extra"]["recurrent_conv_channels"] = conv
     s["linear"] = (
         s["h"] * (inner + conv + heads)
         + (inner + conv + heads if bias else 0)  # in_proj
@@ -898,6 +900,7 @@ def _read_linear_attention(read: _Reader, s: dict[str, Any]) -> None:
     s["recurrent_state"] = temporal + (kernel - 1) * conv
     # the part vLLM keeps in the config's mamba_ssm_dtype (Qwen3.5: float32), where it names one
     s["extra"]["recurrent_temporal_state"] = temporal
+    s["extra"]["recurrent_conv_channels"] = conv
     if ssm is not None:
         s["extra"]["recurrent_state_dtype"] = SSM_DTYPES[ssm]
     s["linear"] = (

@@ -442,6 +442,8 @@ def test_qwen3_5_state_parts_and_the_dtype_of_the_temporal_one() -> None:
     # (float32 in Qwen3.5's configs) and the convolution's window in the model's dtype
     spec = from_config(config("qwen3.6-27b"), name="x")
     assert spec.extra["recurrent_temporal_state"] == 48 * 128 * 128
+    # the short convolution runs over queries and keys (16 heads x 128 each) and values (6,144)
+    assert spec.extra["recurrent_conv_channels"] == 2 * 16 * 128 + 48 * 128 == 10_240
     assert spec.extra["recurrent_state_dtype"] == "fp32"
     assert "recurrent_state_dtype" not in from_config(config("qwen3-next-80b-a3b"), name="x").extra
     cfg = config("qwen3.6-27b")
@@ -552,6 +554,8 @@ def test_nemotron_h_mamba_attention_and_mlp_blocks() -> None:
     assert spec.n_mlp_layers == 25
     # per block and sequence: the 128 x 80 x 128 state and the convolution's last 3 inputs
     assert spec.recurrent_state == 128 * 80 * 128 + 3 * conv == 1_347_584
+    assert spec.extra["recurrent_temporal_state"] == 128 * 80 * 128
+    assert spec.extra["recurrent_conv_channels"] == conv == 12_288
 
 
 @pytest.mark.parametrize("pattern", ["M*", "M*X" + "-" * 53, 56])
