@@ -45,6 +45,7 @@ def model_entry(spec: ModelSpec) -> dict[str, object]:
     return {
         **{key: fields[key] for key in MODEL_FIELDS},
         "quantization": spec.extra.get("quantization"),
+        "vision_parameters": spec.extra.get("vision_parameters", 0),
         "inputs": model_inputs(spec),
     }
 

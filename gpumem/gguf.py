@@ -590,6 +590,15 @@ ARCHITECTURES: dict[str, str] = {
     "qwen2moe": "qwen2_moe",
     "qwen3": "qwen3",
     "qwen3moe": "qwen3_moe",
+    "qwen35": "qwen3_5_text",
+    "qwen35moe": "qwen3_5_moe_text",
+    "qwen3next": "qwen3_next",
+}
+#: A multimodal family -> its language model's, the family a GGUF file of its text holds.
+TEXT_FAMILY = {
+    "gemma3": "gemma3_text",
+    "qwen3_5": "qwen3_5_text",
+    "qwen3_5_moe": "qwen3_5_moe_text",
 }
 
 _BLOCK = re.compile(r"^blk\.(\d+)\.")
@@ -650,8 +659,13 @@ def spec_fields(model: GGUFModel) -> dict[str, Any]:
             ),
         )
     read = _Meta(model)
-    tensors = {t.name: t for t in model.tensors}
     layers = read.integer("block_count", high=MAX_LAYERS)
+    mtp = 0
+    if arch in RECURRENT_ARCHITECTURES:  # the last nextn layers are the MTP module
+        layers -= read.integer("nextn_predict_layers", 0, low=0, high=layers - 1)
+        loaded = _loaded(model, layers)
+        mtp, model = model.tensor_bytes - loaded.tensor_bytes, loaded
+    tensors = {t.name: t for t in model.tensors}
     h = read.integer("embedding_length", high=MAX_WIDTH)
     heads = read.integer("attention.head_count", high=MAX_WIDTH)
     embedding = tensors.get("token_embd.weight")
@@ -727,6 +741,13 @@ def spec_fields(model: GGUFModel) -> dict[str, Any]:
             qk_nope_head_dim=key - rope,
             v_head_dim=read.integer("attention.value_length_mla", value, high=MAX_WIDTH),
         )
+    if arch in RECURRENT_ARCHITECTURES:
+        extra = _deltanet(read, model, layers)
+        fields["n_recurrent_layers"] = len(extra["recurrent_layers"])
+        fields["recurrent_state"] = extra.pop("recurrent_state")
+        fields["extra"].update(extra)
+        if mtp:
+            fields["extra"]["mtp_bytes"] = mtp
     if experts and not fields["moe_intermediate_size"]:  # Mixtral: experts as wide as the MLP
         fields["moe_intermediate_size"] = fields["intermediate_size"]
     # Sliding windows as llama.cpp applies them (its set_swa_pattern); Phi-3's window is read but
@@ -743,6 +764,69 @@ def spec_fields(model: GGUFModel) -> dict[str, Any]:
         fields["sliding_window"] = window
         fields["n_sliding_layers"] = sliding
     return fields
+
+
+#: GGUF architectures with gated DeltaNet layers between full-attention ones (llama.cpp's
+#: qwen3next.cpp, qwen35.cpp, qwen35moe.cpp read the same keys).
+RECURRENT_ARCHITECTURES = ("qwen3next", "qwen35", "qwen35moe")
+
+
+def _loaded(model: GGUFModel, layers: int) -> GGUFModel:
+    """``model`` without the tensors of layers from ``layers`` on: the multi-token-prediction
+    layers, which llama.cpp skips unless asked to load them (``load_mtp``, for speculative
+    decoding)."""
+    return GGUFModel(
+        tuple(
+            f._replace(
+                tensors=tuple(
+                    t for t in f.tensors if not (m := _BLOCK.match(t.name)) or int(m[1]) < layers
+                )
+            )
+            for f in model.files
+        )
+    )
+
+
+def _deltanet(read: _Meta, model: GGUFModel, layers: int) -> dict[str, Any]:
+    """The gated DeltaNet layers: which layers they are (``attention.recurrent_layers``,
+    one flag per layer, else every layer but each ``full_attention_interval``-th) and the state
+    llama.cpp keeps for each per sequence, in F32 (``llama_hparams::n_embd_r`` +
+    ``n_embd_s``: the convolution's last ``conv_kernel - 1`` inputs of its channels, and one
+    ``state_size`` x ``state_size`` matrix per value head)."""
+    kernel = read.integer("ssm.conv_kernel", high=MAX_WIDTH)
+    inner = read.integer("ssm.inner_size", high=MAX_WIDTH)
+    state = read.integer("ssm.state_size", high=MAX_WIDTH)
+    v_heads = read.integer("ssm.time_step_rank", high=MAX_WIDTH)
+    k_heads = read.integer("ssm.group_count", high=MAX_WIDTH)
+    flags = model.metadata.get(f"{read.arch}.attention.recurrent_layers")
+    if flags is not None:
+        if not isinstance(flags, tuple) or len(flags) < layers:
+            raise ConfigError(
+                read.where,
+                Text(
+                    "metadata {key!r} is {value!r}; expected one flag per layer ({n})",
+                    key=f"{read.arch}.attention.recurrent_layers",
+                    value=shown(flags),
+                    n=layers,
+                ),
+            )
+        recurrent = tuple(i for i in range(layers) if flags[i])
+    else:
+        every = read.integer("full_attention_interval", 4, high=MAX_LAYERS)
+        recurrent = tuple(i for i in range(layers) if (i + 1) % every)
+    conv = inner + 2 * k_heads * state
+    return {
+        "recurrent_state": (kernel - 1) * conv + state * inner,
+        "recurrent_layers": recurrent,
+        "recurrent_temporal_state": state * inner,
+        "linear_attention": {
+            "key_heads": k_heads,
+            "value_heads": v_heads,
+            "key_head_dim": state,
+            "value_head_dim": inner // v_heads,
+            "conv_kernel": kernel,
+        },
+    }
 
 
 _EXPERTS = re.compile(r"\.ffn_(up|down|gate|gate_up)_(ch|)exps\.")
@@ -799,85 +883,160 @@ def sliding_layer(index: int, every: int) -> bool:
 
 def layout(spec: ModelSpec) -> list[tuple[str, tuple[int, ...]]]:
     """(name, shape in ggml order) of every tensor llama.cpp loads for ``spec``'s family."""
-    h, hd, vocab = spec.hidden_size, spec.head_dim, spec.vocab_size
-    q, kv = spec.n_heads * hd, spec.n_kv_heads * hd
+    h, vocab = spec.hidden_size, spec.vocab_size
     out: list[tuple[str, tuple[int, ...]]] = [("token_embd.weight", (h, vocab))]
+    delta = spec.extra.get("linear_attention") if spec.family in DELTANET else None
+    recurrent = recurrent_layers(spec.n_layers, spec.n_recurrent_layers) if delta else ()
     for i in range(spec.n_layers):
         b = f"blk.{i}."
-        out += [
-            (b + "attn_norm.weight", (h,)),
-            (b + "attn_q.weight", (h, q)),
-            (b + "attn_k.weight", (h, kv)),
-            (b + "attn_v.weight", (h, kv)),
-            (b + "attn_output.weight", (q, h)),
-            # gpt-oss normalises the FFN input with its post-attention norm
-            (
-                b + ("post_attention_norm" if spec.family == "gpt_oss" else "ffn_norm") + ".weight",
-                (h,),
-            ),
-        ]
-        if spec.family in ("qwen2", "qwen2_moe"):
-            out += [
-                (b + "attn_q.bias", (q,)),
-                (b + "attn_k.bias", (kv,)),
-                (b + "attn_v.bias", (kv,)),
-            ]
-        if spec.family == "olmoe":
-            out += [(b + "attn_q_norm.weight", (q,)), (b + "attn_k_norm.weight", (kv,))]
-        if spec.family in GEMMA3:
-            out += [
-                (b + "attn_q_norm.weight", (hd,)),
-                (b + "attn_k_norm.weight", (hd,)),
-                (b + "post_attention_norm.weight", (h,)),
-                (b + "post_ffw_norm.weight", (h,)),
-            ]
-        if spec.family == "gpt_oss":
-            out += [
-                (b + "attn_q.bias", (q,)),
-                (b + "attn_k.bias", (kv,)),
-                (b + "attn_v.bias", (kv,)),
-                (b + "attn_output.bias", (h,)),
-                (b + "attn_sinks.weight", (spec.n_heads,)),
-                (b + "ffn_gate_inp.bias", (spec.n_experts,)),
-                (b + "ffn_gate_exps.bias", (spec.moe_intermediate_size, spec.n_experts)),
-                (b + "ffn_up_exps.bias", (spec.moe_intermediate_size, spec.n_experts)),
-                (b + "ffn_down_exps.bias", (h, spec.n_experts)),
-            ]
-        if spec.is_moe:
-            e, ff = spec.n_experts, spec.moe_intermediate_size
-            out += [
-                (b + "ffn_gate_inp.weight", (h, e)),
-                (b + "ffn_gate_exps.weight", (h, ff, e)),
-                (b + "ffn_up_exps.weight", (h, ff, e)),
-                (b + "ffn_down_exps.weight", (ff, h, e)),
-            ]
-            if spec.n_shared_experts:
-                fs = spec.shared_intermediate_size
-                out += [
-                    (b + "ffn_gate_inp_shexp.weight", (h,)),
-                    (b + "ffn_gate_shexp.weight", (h, fs)),
-                    (b + "ffn_up_shexp.weight", (h, fs)),
-                    (b + "ffn_down_shexp.weight", (fs, h)),
-                ]
+        if delta:
+            out += _deltanet_block(spec, delta, b, i in recurrent)
         else:
-            ff = spec.intermediate_size
-            out += [
-                (b + "ffn_gate.weight", (h, ff)),
-                (b + "ffn_up.weight", (h, ff)),
-                (b + "ffn_down.weight", (ff, h)),
-            ]
+            out += _attention_block(spec, b)
+        out += _ffn_block(spec, b)
     out.append(("output_norm.weight", (h,)))
     if not spec.tie_word_embeddings:
         out.append(("output.weight", (h, vocab)))
     return out
 
 
+def _attention_block(spec: ModelSpec, b: str) -> list[tuple[str, tuple[int, ...]]]:
+    """A layer's attention and its norms (every family but the gated DeltaNet hybrids)."""
+    h, hd = spec.hidden_size, spec.head_dim
+    q, kv = spec.n_heads * hd, spec.n_kv_heads * hd
+    out: list[tuple[str, tuple[int, ...]]] = []
+    out += [
+        (b + "attn_norm.weight", (h,)),
+        (b + "attn_q.weight", (h, q)),
+        (b + "attn_k.weight", (h, kv)),
+        (b + "attn_v.weight", (h, kv)),
+        (b + "attn_output.weight", (q, h)),
+        # gpt-oss normalises the FFN input with its post-attention norm
+        (
+            b + ("post_attention_norm" if spec.family == "gpt_oss" else "ffn_norm") + ".weight",
+            (h,),
+        ),
+    ]
+    if spec.family in ("qwen2", "qwen2_moe"):
+        out += [
+            (b + "attn_q.bias", (q,)),
+            (b + "attn_k.bias", (kv,)),
+            (b + "attn_v.bias", (kv,)),
+        ]
+    if spec.family == "olmoe":
+        out += [(b + "attn_q_norm.weight", (q,)), (b + "attn_k_norm.weight", (kv,))]
+    if spec.family in GEMMA3:
+        out += [
+            (b + "attn_q_norm.weight", (hd,)),
+            (b + "attn_k_norm.weight", (hd,)),
+            (b + "post_attention_norm.weight", (h,)),
+            (b + "post_ffw_norm.weight", (h,)),
+        ]
+    if spec.family == "gpt_oss":
+        out += [
+            (b + "attn_q.bias", (q,)),
+            (b + "attn_k.bias", (kv,)),
+            (b + "attn_v.bias", (kv,)),
+            (b + "attn_output.bias", (h,)),
+            (b + "attn_sinks.weight", (spec.n_heads,)),
+            (b + "ffn_gate_inp.bias", (spec.n_experts,)),
+            (b + "ffn_gate_exps.bias", (spec.moe_intermediate_size, spec.n_experts)),
+            (b + "ffn_up_exps.bias", (spec.moe_intermediate_size, spec.n_experts)),
+            (b + "ffn_down_exps.bias", (h, spec.n_experts)),
+        ]
+    return out
+
+
+def _ffn_block(spec: ModelSpec, b: str) -> list[tuple[str, tuple[int, ...]]]:
+    """A layer's MLP: dense, or routed experts with an optional shared one."""
+    h = spec.hidden_size
+    out: list[tuple[str, tuple[int, ...]]] = []
+    if spec.is_moe:
+        e, ff = spec.n_experts, spec.moe_intermediate_size
+        out += [
+            (b + "ffn_gate_inp.weight", (h, e)),
+            (b + "ffn_gate_exps.weight", (h, ff, e)),
+            (b + "ffn_up_exps.weight", (h, ff, e)),
+            (b + "ffn_down_exps.weight", (ff, h, e)),
+        ]
+        if spec.n_shared_experts:
+            fs = spec.shared_intermediate_size
+            out += [
+                (b + "ffn_gate_inp_shexp.weight", (h,)),
+                (b + "ffn_gate_shexp.weight", (h, fs)),
+                (b + "ffn_up_shexp.weight", (h, fs)),
+                (b + "ffn_down_shexp.weight", (fs, h)),
+            ]
+    else:
+        ff = spec.intermediate_size
+        out += [
+            (b + "ffn_gate.weight", (h, ff)),
+            (b + "ffn_up.weight", (h, ff)),
+            (b + "ffn_down.weight", (ff, h)),
+        ]
+    return out
+
+
+def _deltanet_block(
+    spec: ModelSpec, delta: dict[str, int], b: str, recurrent: bool
+) -> list[tuple[str, tuple[int, ...]]]:
+    """A Qwen3.5 layer before its MLP (src/models/qwen35.cpp, qwen35moe.cpp): a gated
+    full-attention layer (the query projection twice as wide: queries and their output gate)
+    or a gated DeltaNet layer (llama.cpp keys and values of one head size, ``ssm.state_size``)."""
+    h, hd = spec.hidden_size, spec.head_dim
+    out = [(b + "attn_norm.weight", (h,)), (b + "post_attention_norm.weight", (h,))]
+    if not recurrent:
+        q, kv = spec.n_heads * hd, spec.n_kv_heads * hd
+        return out + [
+            (b + "attn_q.weight", (h, 2 * q)),
+            (b + "attn_k.weight", (h, kv)),
+            (b + "attn_v.weight", (h, kv)),
+            (b + "attn_output.weight", (q, h)),
+            (b + "attn_q_norm.weight", (hd,)),
+            (b + "attn_k_norm.weight", (hd,)),
+        ]
+    d, v_heads = delta["key_head_dim"], delta["value_heads"]
+    inner = v_heads * d
+    conv = 2 * delta["key_heads"] * d + inner
+    return out + [
+        (b + "attn_qkv.weight", (h, conv)),
+        (b + "attn_gate.weight", (h, inner)),
+        (b + "ssm_conv1d.weight", (delta["conv_kernel"], conv)),
+        (b + "ssm_dt.bias", (v_heads,)),
+        (b + "ssm_a", (v_heads,)),
+        (b + "ssm_beta.weight", (h, v_heads)),
+        (b + "ssm_alpha.weight", (h, v_heads)),
+        (b + "ssm_norm.weight", (d,)),
+        (b + "ssm_out.weight", (inner, h)),
+    ]
+
+
+def full_attention_interval(n_layers: int, n_recurrent: int) -> int:
+    """``full_attention_interval`` of ``n_layers`` of which ``n_recurrent`` are DeltaNet ones."""
+    return n_layers // max(n_layers - n_recurrent, 1)
+
+
+def recurrent_layers(n_layers: int, n_recurrent: int) -> frozenset[int]:
+    """The gated DeltaNet layers among ``n_layers``: llama.cpp's default pattern (layer ``i``
+    is full attention when ``(i + 1) % interval == 0``, qwen35.cpp) where it gives
+    ``n_recurrent`` such layers, else the first ``n_recurrent``."""
+    every = full_attention_interval(n_layers, n_recurrent)
+    flags = [(i + 1) % every != 0 for i in range(n_layers)]
+    if every > 1 and sum(flags) == n_recurrent:
+        return frozenset(i for i in range(n_layers) if flags[i])
+    return frozenset(range(n_recurrent))
+
+
 #: Gemma 3's families: the multimodal checkpoint and its language model (GGUF ``gemma3``).
 GEMMA3 = ("gemma3", "gemma3_text")
+#: Families with gated DeltaNet layers that llama.cpp's ``qwen35`` / ``qwen35moe`` build: the
+#: multimodal checkpoints and their language models.
+DELTANET = ("qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text")
 
 
 def storage(name: str, weights: str) -> str:
-    """The ggml type a tensor is written in: vectors, attention sinks and the router in f32 (as
-    llama.cpp's converter keeps them), every other matrix in ``weights``."""
-    vector = name.endswith(".bias") or "norm" in name or "gate_inp" in name or "sinks" in name
-    return "f32" if vector else weights
+    """The ggml type a tensor is written in: vectors, attention sinks, the router and the
+    DeltaNet's convolution (rows of 4 values) in f32 (as llama.cpp's converter keeps them),
+    every other matrix in ``weights``."""
+    vector = name.endswith((".bias", ".ssm_a")) or "norm" in name or "gate_inp" in name
+    return "f32" if vector or "sinks" in name or "ssm_conv1d" in name else weights

@@ -107,6 +107,7 @@ class Placement(Record):
     unified: bool
     exact: bool
     swa_full: bool = False  # windowed layers cache the whole context (--swa-full)
+    vision_parameters: int = 0  # the model's vision tower, left out (llama.cpp's --mmproj file)
 
     @property
     def fits(self) -> bool:
@@ -144,7 +145,9 @@ def weights_from_spec(spec: ModelSpec, dtype: str = DEFAULT_WEIGHTS) -> Weights:
     shapes at ``dtype``'s average bytes per value.
 
     Per MoE layer the routed experts hold ``n_e · (3 or 2) · h · f_e`` parameters; the rest of
-    the non-embedding parameters is spread evenly over the layers.
+    the non-embedding parameters is spread evenly over the layers. A vision tower the
+    checkpoint holds is left out: llama.cpp loads it from a separate projector file
+    (``--mmproj``), not from the language model's GGUF file.
     """
     slots = spec.extra.get("llamacpp_slots")
     if slots:
@@ -154,7 +157,8 @@ def weights_from_spec(spec: ModelSpec, dtype: str = DEFAULT_WEIGHTS) -> Weights:
     per_expert = (3 if spec.gated_mlp else 2) * h * spec.moe_intermediate_size
     moe_layers = L - spec.n_dense_layers if spec.n_experts else 0
     experts = spec.n_experts * per_expert
-    body = spec.parameters - spec.embedding_parameters - h - moe_layers * experts
+    body = spec.parameters - vision_parameters(spec) - spec.embedding_parameters - h
+    body -= moe_layers * experts
     layer_p = [body // L + (1 if i < body % L else 0) for i in range(L)]
     expert_p = [experts if i >= L - moe_layers else 0 for i in range(L)]
     out_p = V * h + h
@@ -172,6 +176,11 @@ def weights_from_spec(spec: ModelSpec, dtype: str = DEFAULT_WEIGHTS) -> Weights:
         out_p,
         False,
     )
+
+
+def vision_parameters(spec: ModelSpec) -> int:
+    """Parameters of the vision tower ``spec`` counts (0 for a GGUF file's language model)."""
+    return int(spec.extra.get("vision_parameters", 0))
 
 
 # --- devices ---------------------------------------------------------------------------------
@@ -248,6 +257,11 @@ def layer_kinds(spec: ModelSpec) -> tuple[str, ...]:
         ("recurrent", spec.n_recurrent_layers),
         ("none", spec.n_mlp_layers),
     )
+    flagged = spec.extra.get("recurrent_layers")  # a GGUF file names its DeltaNet layers
+    if flagged is not None:
+        for i in flagged:
+            kinds[i] = "recurrent"
+        counts = tuple((kind, count) for kind, count in counts if kind != "recurrent")
     for kind, count in counts:
         free = [i for i in range(L) if kinds[i] == "full"]
         for i, chosen in zip(free, _pattern(count, len(free)) if count else [], strict=False):
@@ -561,6 +575,7 @@ def plan(
         unified,
         weights.exact,
         bool(swa_full),
+        vision_parameters(spec),
     )
 
 

@@ -555,6 +555,13 @@ def offload_text(p: Placement) -> str:
     )
     if not p.exact:
         lines.append(_("weights from the model's shapes at the format's average bytes per value"))
+    if p.vision_parameters:
+        lines.append(
+            _(
+                "vision tower ({n} parameters) not counted: llama.cpp loads it from a separate "
+                "projector file (--mmproj)"
+            ).format(n=f"{p.vision_parameters:,}")
+        )
     return "\n".join(lines) + "\n"
 
 

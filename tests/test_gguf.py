@@ -382,3 +382,72 @@ def test_sliding_windows_as_llama_cpp_applies_them(tmp_path, arch, sliding):
     raw = _file(entries, [_info("token_embd.weight", (64, 10), 0, 0)], 2560)
     fields = gguf.spec_fields(gguf.read_model(_write(tmp_path, raw)))
     assert (fields.get("sliding_window", 0), fields.get("n_sliding_layers", 0)) == sliding
+
+
+def _kv_flags(key: str, flags: list[bool]) -> bytes:
+    return _string(key) + struct.pack("<IIQ", 9, 7, len(flags)) + bytes(map(int, flags))
+
+
+def _qwen35(arch: str = "qwen35", drop: str = "", extra: list[bytes] = ()) -> bytes:
+    """A Qwen3.5-shaped file: 5 blocks of which the last is the MTP layer, 64 wide, DeltaNet
+    layers of 2 key heads and 4 value heads of 16, a convolution of 4 taps."""
+    keys = [
+        ("block_count", 5), ("nextn_predict_layers", 1), ("embedding_length", 64),
+        ("attention.head_count", 4), ("attention.head_count_kv", 2),
+        ("attention.key_length", 16), ("context_length", 128), ("ssm.conv_kernel", 4),
+        ("ssm.inner_size", 64), ("ssm.state_size", 16), ("ssm.time_step_rank", 4),
+        ("ssm.group_count", 2), ("full_attention_interval", 4),
+    ]  # fmt: skip
+    entries = [_kv_str("general.architecture", arch)]
+    entries += [_kv_u32(f"{arch}.{k}", v) for k, v in keys if k != drop] + list(extra)
+    infos = [  # f32: the embedding 64 x 10 (2,560 B), a norm of layer 0 and one of the MTP layer
+        _info("token_embd.weight", (64, 10), 0, 0),
+        _info("blk.0.attn_norm.weight", (64,), 0, 2560),
+        _info("blk.4.attn_norm.weight", (64,), 0, 2816),
+    ]
+    return _file(entries, infos, 3072)
+
+
+def test_qwen35_deltanet_layers_and_their_state(tmp_path):
+    model = gguf.read_model(_write(tmp_path, _qwen35()))
+    fields = gguf.spec_fields(model)
+    # the MTP layer (block 4) is not loaded: 4 layers, its 256 bytes apart
+    assert fields["n_layers"] == 4 and fields["extra"]["mtp_bytes"] == 256
+    assert fields["extra"]["tensor_bytes"] == 2560 + 256 and fields["parameters"] == 640 + 64
+    # every fourth layer is full attention: layers 0, 1, 2 are DeltaNet ones
+    assert fields["extra"]["recurrent_layers"] == (0, 1, 2)
+    assert fields["n_recurrent_layers"] == 3
+    # per layer: R = 3 taps x (64 values + 2 x 2 key heads x 16) = 384, S = 16 x 64 = 1,024
+    assert fields["recurrent_state"] == 3 * 128 + 1024
+    assert fields["family"] == "qwen3_5_text"
+    assert (fields["n_kv_heads"], fields["head_dim"]) == (2, 16)
+    spec = ModelSpec(**fields)
+    from gpumem.offload import layer_kinds
+
+    assert layer_kinds(spec) == ("recurrent", "recurrent", "recurrent", "full")
+    # a flag per layer names them instead (llama.cpp's attention.recurrent_layers)
+    flags = _kv_flags("qwen35moe.attention.recurrent_layers", [True, False, True, False, False])
+    fields = gguf.spec_fields(
+        gguf.read_model(_write(tmp_path, _qwen35("qwen35moe", extra=[flags])))
+    )
+    assert fields["extra"]["recurrent_layers"] == (0, 2)
+    assert fields["family"] == "qwen3_5_moe_text"
+    assert layer_kinds(ModelSpec(**fields)) == ("recurrent", "full", "recurrent", "full")
+
+
+@pytest.mark.parametrize("key", ["ssm.state_size", "ssm.conv_kernel", "ssm.group_count"])
+def test_qwen35_missing_state_key_named(tmp_path, key):
+    model = gguf.read_model(_write(tmp_path, _qwen35(drop=key)))
+    with pytest.raises(ConfigError, match=f"missing metadata key 'qwen35.{key}'"):
+        gguf.spec_fields(model)
+
+
+def test_qwen35_bad_flags_and_counts_named(tmp_path):
+    flags = _kv_flags("qwen35.attention.recurrent_layers", [True, False])
+    model = gguf.read_model(_write(tmp_path, _qwen35(extra=[flags])))
+    with pytest.raises(ConfigError, match="one flag per layer"):
+        gguf.spec_fields(model)
+    bad = [_kv_u32("qwen3next.full_attention_interval", 0)]
+    raw = _qwen35("qwen3next", drop="full_attention_interval", extra=bad)
+    with pytest.raises(ConfigError, match="qwen3next.full_attention_interval"):
+        gguf.spec_fields(gguf.read_model(_write(tmp_path, raw)))

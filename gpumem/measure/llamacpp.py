@@ -28,7 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from ..catalog import load_model
-from ..gguf import ARCHITECTURES, GEMMA3, ggml_type, layout, storage, tensor_bytes
+from ..gguf import (
+    ARCHITECTURES,
+    TEXT_FAMILY,
+    full_attention_interval,
+    ggml_type,
+    layout,
+    storage,
+    tensor_bytes,
+)
 from ..modelspec import ModelSpec
 
 OUT = Path(__file__).parents[1] / "data" / "llamacpp_measurements.json"
@@ -42,6 +50,8 @@ MODELS: dict[str, tuple[str, ...]] = {
     "qwen1.5-moe-a2.7b": ("q4_0",),
     "gemma-3-4b": ("q8_0",),
     "gpt-oss-20b": ("q8_0",),
+    "qwen3.6-27b": ("q8_0", "q4_0"),
+    "qwen3.6-35b-a3b": ("q4_0", "q8_0"),
 }
 #: Models written with fewer layers than published (their other shapes as published), small
 #: enough to load on a CPU yet with both kinds of layer: Gemma 3's five windowed layers and one
@@ -49,6 +59,9 @@ MODELS: dict[str, tuple[str, ...]] = {
 SHAPES: dict[str, dict[str, int]] = {
     "gemma-3-4b": {"n_layers": 6, "n_sliding_layers": 5},
     "gpt-oss-20b": {"n_layers": 2, "n_sliding_layers": 1},
+    # three gated DeltaNet layers and the full-attention layer that closes each group of four
+    "qwen3.6-27b": {"n_layers": 4, "n_recurrent_layers": 3},
+    "qwen3.6-35b-a3b": {"n_layers": 4, "n_recurrent_layers": 3},
 }
 CONTEXTS = (512, 4096, 16384)
 #: (n_ctx, n_batch, n_ubatch, K/V cache type, flash attention) loaded for every file: each
@@ -75,7 +88,7 @@ ADDED: dict[str, tuple[tuple[int, int, int, str, bool, bool], ...]] = {
     "olmoe-1b-7b": ((1024, 512, 512, "f16", False, False), (2048, 512, 512, "f16", True, False)),
     "qwen1.5-moe-a2.7b": ((2048, 512, 512, "f16", False, False),),
 }
-HELD_OUT_MODELS = ("olmoe-1b-7b", "gemma-3-4b", "gpt-oss-20b")
+HELD_OUT_MODELS = ("olmoe-1b-7b", "gemma-3-4b", "gpt-oss-20b", "qwen3.6-27b", "qwen3.6-35b-a3b")
 HELD_OUT_CONTEXTS = (16384, 1024, 2048, 8192)
 
 
@@ -106,7 +119,7 @@ def write_gguf(spec: ModelSpec, weights: str, path: Path, seed: int = 0) -> int:
     import gguf
     import numpy as np
 
-    family = "gemma3_text" if spec.family in GEMMA3 else spec.family
+    family = TEXT_FAMILY.get(spec.family, spec.family)
     arch = {family: arch for arch, family in ARCHITECTURES.items()}[family]
     w = gguf.GGUFWriter(os.fspath(path), arch)
     w.add_name(spec.name)
@@ -126,6 +139,19 @@ def write_gguf(spec: ModelSpec, weights: str, path: Path, seed: int = 0) -> int:
     w.add_rope_freq_base(10000.0)
     if spec.sliding_window:
         w.add_sliding_window(spec.sliding_window)
+    delta = spec.extra.get("linear_attention")
+    if delta:  # gated DeltaNet layers, llama.cpp's keys (one head size for keys and values)
+        w.add_ssm_conv_kernel(delta["conv_kernel"])
+        w.add_ssm_state_size(delta["key_head_dim"])
+        w.add_ssm_group_count(delta["key_heads"])
+        w.add_ssm_time_step_rank(delta["value_heads"])
+        w.add_ssm_inner_size(delta["value_heads"] * delta["value_head_dim"])
+        w.add_full_attention_interval(
+            full_attention_interval(spec.n_layers, spec.n_recurrent_layers)
+        )
+        # the rotary sizes change no buffer: Qwen3.5's, 64 dimensions in sections 11, 11, 10
+        w.add_rope_dimension_count(64)
+        w.add_rope_dimension_sections([11, 11, 10, 0])
     if spec.is_moe:
         w.add_expert_count(spec.n_experts)
         w.add_expert_used_count(spec.n_experts_active)
@@ -175,6 +201,10 @@ LINES = {
         r"llama_kv_cache: size = +([\d.]+) MiB \( *(\d+) cells, +(\d+) layers, +(\d+)/(\d+) seqs\),"
         r" K \((\w+)\): +([\d.]+) MiB, V \((\w+)\): +([\d.]+) MiB"
     ),
+    "recurrent_state": re.compile(
+        r"llama_memory_recurrent: size = +([\d.]+) MiB \( *(\d+) cells, +(\d+) layers, +(\d+)"
+        r" seqs +(\d+) rs_seq\), R \((\w+)\): +([\d.]+) MiB, S \((\w+)\): +([\d.]+) MiB"
+    ),
     "compute_buffer": re.compile(r"(\S+) compute buffer size = +([\d.]+) MiB"),
     "output_buffer": re.compile(r"(\S+) +output buffer size = +([\d.]+) MiB"),
     "compute_buffer_exact": re.compile(r"(\S+) compute buffer size is +([\d.]+) MiB"),
@@ -204,6 +234,19 @@ def parse(log: str) -> dict[str, Any]:
                     "k_mib": float(k_mib),
                     "v_type": v_type,
                     "v_mib": float(v_mib),
+                }
+            elif what == "recurrent_state":  # the gated DeltaNet layers' states (R, S)
+                size, cells, layers, seqs, rs_seq, r_type, r_mib, s_type, s_mib = m.groups()
+                found["recurrent_state"] = {
+                    "mib": float(size),
+                    "cells": int(cells),
+                    "layers": int(layers),
+                    "seqs": int(seqs),
+                    "rs_seq": int(rs_seq),
+                    "r_type": r_type,
+                    "r_mib": float(r_mib),
+                    "s_type": s_type,
+                    "s_mib": float(s_mib),
                 }
             elif what == "graph":
                 found["graph"] = {"nodes": int(m[1]), "splits": int(m[2])}
@@ -283,6 +326,7 @@ def measure(workdir: Path, models: dict[str, tuple[str, ...]] = MODELS) -> list[
                         record["shape"] = SHAPES[model]
                     record["held_out"] = held_out(model, setting["n_ctx"])
                     record["tensor_bytes"] = nbytes
+                    record["date"] = time.strftime("%Y-%m-%d", time.gmtime())
                     record.update(load(path, setting))
                     records.append(record)
             finally:

@@ -372,7 +372,9 @@ class LlamaCppCheck:
     def kv_exact(self) -> bool:
         """Equal to the KV cache llama.cpp prints, in MiB to two decimals."""
         printed = sum(
-            self.record[k]["mib"] for k in ("kv_cache", "kv_cache_swa") if k in self.record
+            self.record[k]["mib"]
+            for k in ("kv_cache", "kv_cache_swa", "recurrent_state")
+            if k in self.record
         )
         return f"{self.kv_bytes / 2**20:.2f}" == f"{printed:.2f}"
 

@@ -799,6 +799,7 @@
       sliding_window: slidingLayers ? s.window : 0n,
       attention_chunk: s.chunked_layers ? s.chunk : 0n,
       quantization: shipped,
+      vision_parameters: vision,
       inputs: {
         P: total,
         P_a: active,

@@ -47,7 +47,8 @@
     const perExpert = x.m_g * h * x.f_e;
     const moeLayers = x.n_e ? L - m.n_dense_layers : 0n;
     const experts = x.n_e * perExpert;
-    const body = m.parameters - x.P_e - h - moeLayers * experts;
+    // a vision tower is left out: llama.cpp loads it from its --mmproj file
+    const body = m.parameters - (m.vision_parameters || 0n) - x.P_e - h - moeLayers * experts;
     const quotient = rt.$floordiv(body, L);
     const remainder = body - quotient * L;
     const layerP = [];
@@ -419,6 +420,7 @@
       unified: unified,
       exact: weights.exact,
       swa_full: S.swa_full,
+      vision_parameters: m.vision_parameters || 0n,
     };
   }
 
