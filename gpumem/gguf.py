@@ -774,7 +774,8 @@ RECURRENT_ARCHITECTURES = ("qwen3next", "qwen35", "qwen35moe")
 def _loaded(model: GGUFModel, layers: int) -> GGUFModel:
     """``model`` without the tensors of layers from ``layers`` on: the multi-token-prediction
     layers, which llama.cpp skips unless asked to load them (``load_mtp``, for speculative
-    decoding)."""
+    decoding): its model buffers leave them out, while ``llama_model_size()`` still counts
+    every tensor of the file."""
     return GGUFModel(
         tuple(
             f._replace(
