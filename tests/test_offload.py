@@ -356,3 +356,23 @@ def test_qwen36_as_llamacpp_runs_it_leaves_the_vision_tower_out() -> None:
     assert "--mmproj" in done.stdout
     # a model without a tower says nothing of it
     assert plan("llama-3.2-1b", ["rtx-4090"]).vision_parameters == 0
+
+
+def test_a_qwen35_gguf_file_keeps_each_layers_cache_where_the_layer_is(tmp_path) -> None:
+    """A Qwen3.6-27B-shaped file of four layers (DeltaNet layers 0-2, full attention 3), 256
+    wide: the full layer's cache at -c 1024 is 1,024 cells x 2 x 4 KV heads x 256 x 2 bytes;
+    each DeltaNet layer's state 4 bytes x (3 x (2 x 16 x 128 + 48 x 128) + 48 x 128 x 128)."""
+    pytest.importorskip("gguf")
+    from gpumem.measure.llamacpp import write_gguf
+
+    spec = load_model("qwen3.6-27b").with_(
+        n_layers=4, n_recurrent_layers=3, hidden_size=256, vocab_size=320, intermediate_size=256
+    )
+    path = tmp_path / "q.gguf"
+    write_gguf(spec, "q8_0", path)
+    p = plan(path, ["rtx-4090"], ctx=1024, ngl=2)  # layer 3 and the output layer
+    gpu, cpu = p.devices
+    assert gpu.layers == (3,) and cpu.layers == (0, 1, 2)
+    assert gpu.kv_bytes == 1024 * 2 * 4 * 256 * 2
+    assert cpu.kv_bytes == 3 * 4 * (3 * (2 * 16 * 128 + 48 * 128) + 48 * 128 * 128)
+    assert p.exact and p.vision_parameters == 0

@@ -150,6 +150,10 @@ WORDS = {
     "override": N_('or, instead of --n-cpu-moe: -ot "{ot}"'),
     "ceilings": N_("ceilings: decode {decode} tokens/s, prompt {prefill} tokens/s"),
     "inexact": N_("weights from the model's shapes at the format's average bytes per value"),
+    "vision": N_(
+        "vision tower ({n} parameters) not counted: llama.cpp loads it from a separate "
+        "projector file (--mmproj)"
+    ),
     # The command line's sentences (gpumem.report, gpumem.cli).
     "phase": N_("peak per GPU during: {phase}"),
     "component": N_("component"),

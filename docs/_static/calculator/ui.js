@@ -478,6 +478,9 @@
       ),
     );
     if (!p.exact) lines.push(el("p", { class: "gc-inexact" }, W.inexact));
+    if (p.vision_parameters) {
+      lines.push(el("p", { class: "gc-vision" }, fill(W.vision, { n: grouped(p.vision_parameters) })));
+    }
     lines.push(commandBlock(localCommand(state, gpus)));
     root.querySelector(".gc-result").replaceChildren(...lines);
   }
