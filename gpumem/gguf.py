@@ -981,7 +981,8 @@ def _ffn_block(spec: ModelSpec, b: str) -> list[tuple[str, tuple[int, ...]]]:
 def _deltanet_block(
     spec: ModelSpec, delta: dict[str, int], b: str, recurrent: bool
 ) -> list[tuple[str, tuple[int, ...]]]:
-    """A Qwen3.5 layer before its MLP (src/models/qwen35.cpp, qwen35moe.cpp): a gated
+    """A Qwen3.5 or Qwen3-Next layer before its MLP (src/models/qwen35.cpp, qwen35moe.cpp,
+    qwen3next.cpp): a gated
     full-attention layer (the query projection twice as wide: queries and their output gate)
     or a gated DeltaNet layer (llama.cpp keys and values of one head size, ``ssm.state_size``)."""
     h, hd = spec.hidden_size, spec.head_dim
@@ -999,14 +1000,18 @@ def _deltanet_block(
     d, v_heads = delta["key_head_dim"], delta["value_heads"]
     inner = v_heads * d
     conv = 2 * delta["key_heads"] * d + inner
+    if spec.family == "qwen3_next":  # qwen3next.cpp: queries, keys, values and gate in one
+        projections = [(b + "ssm_in.weight", (h, conv + inner))]
+        decay = [(b + "ssm_ba.weight", (h, 2 * v_heads))]
+    else:
+        projections = [(b + "attn_qkv.weight", (h, conv)), (b + "attn_gate.weight", (h, inner))]
+        decay = [(b + "ssm_beta.weight", (h, v_heads)), (b + "ssm_alpha.weight", (h, v_heads))]
     return out + [
-        (b + "attn_qkv.weight", (h, conv)),
-        (b + "attn_gate.weight", (h, inner)),
+        *projections,
         (b + "ssm_conv1d.weight", (delta["conv_kernel"], conv)),
         (b + "ssm_dt.bias", (v_heads,)),
         (b + "ssm_a", (v_heads,)),
-        (b + "ssm_beta.weight", (h, v_heads)),
-        (b + "ssm_alpha.weight", (h, v_heads)),
+        *decay,
         (b + "ssm_norm.weight", (d,)),
         (b + "ssm_out.weight", (inner, h)),
     ]
@@ -1030,9 +1035,9 @@ def recurrent_layers(n_layers: int, n_recurrent: int) -> frozenset[int]:
 
 #: Gemma 3's families: the multimodal checkpoint and its language model (GGUF ``gemma3``).
 GEMMA3 = ("gemma3", "gemma3_text")
-#: Families with gated DeltaNet layers that llama.cpp's ``qwen35`` / ``qwen35moe`` build: the
-#: multimodal checkpoints and their language models.
-DELTANET = ("qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text")
+#: Families with gated DeltaNet layers that llama.cpp builds (``qwen35``, ``qwen35moe``: the
+#: multimodal checkpoints and their language models; ``qwen3next``).
+DELTANET = ("qwen3_5", "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text", "qwen3_next")
 
 
 def storage(name: str, weights: str) -> str:

@@ -135,13 +135,15 @@ def test_kv_cache_as_printed(record):
     assert ("recurrent_state" in record) == bool(spec.n_recurrent_layers)
 
 
-# Qwen3.6's gated DeltaNet layers, by hand from their configs: 16 key heads and 48 (27B) or 32
-# (35B-A3B) value heads of 128, a convolution of 4 taps. Per layer and sequence llama.cpp keeps
-# R, the convolution's last 3 inputs of its 2 x 16 x 128 + V x 128 channels, and S, one 128 x 128
-# matrix per value head, both F32 whatever -ctk/-ctv (llama_memory_recurrent).
+# Qwen3.6's and Qwen3-Next's gated DeltaNet layers, by hand from their configs: 16 key heads and
+# 48 (27B) or 32 (35B-A3B, Qwen3-Next-80B-A3B) value heads of 128, a convolution of 4 taps. Per
+# layer and sequence llama.cpp keeps R, the convolution's last 3 inputs of its 2 x 16 x 128 +
+# V x 128 channels, and S, one 128 x 128 matrix per value head, both F32 whatever -ctk/-ctv
+# (llama_memory_recurrent).
 RECURRENT = {  # model: (R bytes, S bytes) of the file's three DeltaNet layers
     "qwen3.6-27b": (3 * 3 * (4096 + 48 * 128) * 4, 3 * 48 * 128 * 128 * 4),
     "qwen3.6-35b-a3b": (3 * 3 * (4096 + 32 * 128) * 4, 3 * 32 * 128 * 128 * 4),
+    "qwen3-next-80b-a3b": (3 * 3 * (4096 + 32 * 128) * 4, 3 * 32 * 128 * 128 * 4),
 }
 
 
@@ -203,10 +205,11 @@ def _error(record: dict) -> float:
 
 
 #: Held-out models whose compute buffer misses the 5 % target, held at their measured error:
-#: Qwen3.6-35B-A3B's end of graph is not where the shared-expert term, counted from
-#: Qwen1.5-MoE's allocation, puts it (+6.2 % to +6.8 % at 512 and 4,096 tokens, every
-#: micro-batch and -fa; -3.4 % at 16,384 tokens, where the attention scores decide).
-MISSED = {"qwen3.6-35b-a3b": 0.07}
+#: the end of Qwen3.6-35B-A3B's and Qwen3-Next's graphs is not where the shared-expert term,
+#: counted from Qwen1.5-MoE's allocation, puts it (at 512 and 4,096 tokens, every micro-batch
+#: and -fa: +6.2 % to +6.8 % and +12.7 % to +13.8 %; -3.4 % at 16,384 tokens, where the
+#: attention scores decide).
+MISSED = {"qwen3.6-35b-a3b": 0.07, "qwen3-next-80b-a3b": 0.14}
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=_id)
@@ -261,6 +264,7 @@ def test_written_file_reads_back(tmp_path, model):
         small["n_sliding_layers"] = 2 if spec.family in GEMMA3 else 1
     if spec.is_moe:
         small |= {"n_experts": 8, "moe_intermediate_size": 64, "n_dense_layers": 0}
+        small["n_experts_active"] = min(spec.n_experts_active, 8)
         if spec.n_shared_experts:
             small["shared_intermediate_size"] = 128
         if spec.family in ("olmoe", "gpt_oss"):

@@ -52,6 +52,7 @@ MODELS: dict[str, tuple[str, ...]] = {
     "gpt-oss-20b": ("q8_0",),
     "qwen3.6-27b": ("q8_0", "q4_0"),
     "qwen3.6-35b-a3b": ("q4_0", "q8_0"),
+    "qwen3-next-80b-a3b": ("q4_0",),
 }
 #: Models written with fewer layers than published (their other shapes as published), small
 #: enough to load on a CPU yet with both kinds of layer: Gemma 3's five windowed layers and one
@@ -62,6 +63,7 @@ SHAPES: dict[str, dict[str, int]] = {
     # three gated DeltaNet layers and the full-attention layer that closes each group of four
     "qwen3.6-27b": {"n_layers": 4, "n_recurrent_layers": 3},
     "qwen3.6-35b-a3b": {"n_layers": 4, "n_recurrent_layers": 3},
+    "qwen3-next-80b-a3b": {"n_layers": 4, "n_recurrent_layers": 3},
 }
 CONTEXTS = (512, 4096, 16384)
 #: (n_ctx, n_batch, n_ubatch, K/V cache type, flash attention) loaded for every file: each
@@ -88,7 +90,14 @@ ADDED: dict[str, tuple[tuple[int, int, int, str, bool, bool], ...]] = {
     "olmoe-1b-7b": ((1024, 512, 512, "f16", False, False), (2048, 512, 512, "f16", True, False)),
     "qwen1.5-moe-a2.7b": ((2048, 512, 512, "f16", False, False),),
 }
-HELD_OUT_MODELS = ("olmoe-1b-7b", "gemma-3-4b", "gpt-oss-20b", "qwen3.6-27b", "qwen3.6-35b-a3b")
+HELD_OUT_MODELS = (
+    "olmoe-1b-7b",
+    "gemma-3-4b",
+    "gpt-oss-20b",
+    "qwen3.6-27b",
+    "qwen3.6-35b-a3b",
+    "qwen3-next-80b-a3b",
+)
 HELD_OUT_CONTEXTS = (16384, 1024, 2048, 8192)
 
 
