@@ -201,6 +201,15 @@ def _check_against_model(m: ModelSpec, w: Workload) -> None:
         )
 
 
+#: Bytes per value of a recurrent layer's temporal state in transformers' cache: FP32 whatever
+#: the model's dtype. The gated delta rule (modeling_qwen3_next.py and modeling_qwen3_5.py,
+#: torch_chunk_gated_delta_rule) computes in FP32 and returns its final state so, as does
+#: Mamba-2's scan (modeling_nemotron_h.py); LinearAttentionLayer.update_recurrent_state
+#: (cache_utils.py) keeps a zeros_like copy of it. Its convolution window holds the whole
+#: kernel (LinearAttentionLayer.lazy_initialization: conv_kernel_size positions), the current
+#: position too, in the activations' dtype.
+TEMPORAL_STATE_BYTES = 4
+
 #: Formats of the activations a GGUF file's model may be estimated with (llama.cpp computes in
 #: 16 bits); the weights are the file's own bytes whatever the workload's dtype.
 _GGUF_DTYPES = ("fp16", "bf16")
@@ -262,6 +271,8 @@ def model_inputs(m: ModelSpec) -> dict[str, int]:
         "w_c": m.attention_chunk or 1,
         "L_r": m.n_recurrent_layers,
         "e_r": m.recurrent_state,
+        "e_t": int(m.extra.get("recurrent_temporal_state", 0)),
+        "c_r": int(m.extra.get("recurrent_conv_channels", 0)),
         "L_n": m.n_mlp_layers,
         "W_f": int(m.extra.get("tensor_bytes", 0)),
         "t_w": int(m.tie_word_embeddings),
@@ -329,6 +340,7 @@ def _workload_inputs(w: Workload) -> dict[str, float]:
         "b_d": bytes_per_value(dtype.name),
         "x_f": int(dtype.kind == "float"),
         "b_k": bytes_per_value(w.kv_dtype) if w.kv_dtype else 0,
+        "b_r": TEMPORAL_STATE_BYTES,
         "b_s": optimizer.state_bytes or 0,
         "n_o": optimizer.states_per_param,
         "n_f": int(optimizer.factored),

@@ -425,6 +425,9 @@ def _kv_bytes(
             N_pp=1,
             N_tp=1,
             e_r=spec.recurrent_state,
+            e_t=0,  # llama.cpp keeps the whole state in F32, the kernel - 1 past positions
+            b_r=0,
+            c_r=0,
         )  # fmt: skip
     )
     attended = max((cells[kind] for kind in cells if n[kind]), default=0)

@@ -43,6 +43,21 @@ def test_kv_cache_mla_deepseek_v3() -> None:
     assert e.components["kv_cache"] == (512 + 64) * 61 * 2
 
 
+def test_recurrent_state_keeps_its_temporal_part_in_fp32_qwen3_next() -> None:
+    # Qwen3-Next-80B-A3B: 36 of 48 layers are gated DeltaNet, each keeping per sequence in
+    # transformers' cache a 128 x 128 FP32 state for each of 32 value heads (2,097,152 bytes)
+    # and the whole kernel, 4 positions, of its 8,192 convolution channels (2 x 16 x 128 keys
+    # and queries, 32 x 128 values) in BF16 (65,536 bytes); 12 full-attention layers cache
+    # 2 x 2 x 256 values a token (24,576 bytes across them).
+    state = 36 * (32 * 128 * 128 * 4 + 4 * 8192 * 2)
+    assert state == 77_856_768
+    e = estimate("qwen3-next-80b-a3b", batch=16, seq=128, **BARE)
+    assert e.components["kv_cache"] == 16 * (state + 128 * 12 * 2 * 2 * 256 * 2)
+    # the temporal state in FP32 whatever the activations' dtype
+    fp32 = estimate("qwen3-next-80b-a3b", batch=16, seq=128, dtype="fp32", **BARE)
+    assert fp32.components["kv_cache"] == 16 * (36 * (2_097_152 + 4 * 8192 * 4) + 128 * 49_152)
+
+
 def test_sliding_window_caps_the_cache() -> None:
     # Mistral-7B v0.1 attends to the last 4096 tokens in every layer.
     long = estimate("mistral-7b-v0.1", seq=16384, **BARE).components["kv_cache"]

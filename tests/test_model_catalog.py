@@ -151,12 +151,14 @@ def test_kv_cache_of_chunked_layers() -> None:
 
 @pytest.mark.parametrize("seq", [1024, 262_144])
 def test_kv_cache_of_recurrent_layers_does_not_grow(seq: int) -> None:
-    # Qwen3-Next-80B-A3B: 36 gated DeltaNet layers keep 32 x 128 x 128 + 3 x 8,192 = 548,864
-    # values each, whatever the context; 12 full layers cache 2 x 2 x 256 values per token.
+    # Qwen3-Next-80B-A3B: 36 gated DeltaNet layers keep, whatever the context, a 32 x 128 x 128
+    # state in FP32 and transformers' 4 positions of 8,192 convolution channels in BF16;
+    # 12 full layers cache 2 x 2 x 256 values per token.
     spec = load_model("qwen3-next-80b-a3b")
     e = estimate(spec, mode="inference", seq=seq, dtype="bf16")
-    assert e.kv_cache_layers == {"full": 12 * seq * 1024 * 2, "recurrent": 36 * 548_864 * 2}
-    assert e.kv_cache_layers["recurrent"] == 39_518_208
+    state = 36 * (32 * 128 * 128 * 4 + 4 * 8192 * 2)
+    assert e.kv_cache_layers == {"full": 12 * seq * 1024 * 2, "recurrent": state}
+    assert e.kv_cache_layers["recurrent"] == 77_856_768
 
 
 def test_kv_cache_of_llama_4_scout_chunks_36_layers() -> None:
@@ -169,11 +171,13 @@ def test_kv_cache_of_llama_4_scout_chunks_36_layers() -> None:
 
 @pytest.mark.parametrize("seq", [4096, 131_072])
 def test_kv_cache_of_nemotron_h_four_attention_blocks_and_27_states(seq: int) -> None:
-    # 4 attention blocks cache 2 x 8 x 128 values per token; 27 Mamba-2 blocks keep 1,347,584
-    # values each; the 25 MLP blocks cache nothing
+    # 4 attention blocks cache 2 x 8 x 128 values per token; 27 Mamba-2 blocks keep a
+    # 128 x 80 x 128 state in FP32 and transformers' 4 positions of 12,288 convolution
+    # channels in BF16; the 25 MLP blocks cache nothing
     spec = hub_spec("nemotron-nano-9b-v2")
     e = estimate(spec, mode="inference", seq=seq, dtype="bf16")
-    assert e.kv_cache_layers == {"full": 4 * seq * 2048 * 2, "recurrent": 27 * 1_347_584 * 2}
+    state = 27 * (128 * 80 * 128 * 4 + 4 * 12_288 * 2)
+    assert e.kv_cache_layers == {"full": 4 * seq * 2048 * 2, "recurrent": state}
 
 
 # Published figures read in public files (each entry's published_parameters_source): a copy of
@@ -394,7 +398,9 @@ def test_qwen3_5_moe_by_hand_with_its_vision_tower_and_mtp_module(size: str) -> 
 
 @pytest.mark.parametrize("seq", [4096, 262_144])
 def test_kv_cache_of_qwen3_6_27b_16_full_layers_and_48_states(seq: int) -> None:
-    # 16 full layers cache 2 x 4 x 256 values per token; 48 gated DeltaNet layers keep
-    # 48 x 128 x 128 + 3 x 10,240 = 817,152 values each, whatever the context (BF16)
+    # 16 full layers cache 2 x 4 x 256 values per token; 48 gated DeltaNet layers keep,
+    # whatever the context, a 48 x 128 x 128 state in FP32 and transformers' 4 positions of
+    # 10,240 convolution channels in BF16
     e = estimate("qwen3.6-27b", mode="inference", seq=seq, dtype="bf16")
-    assert e.kv_cache_layers == {"full": 16 * seq * 2048 * 2, "recurrent": 48 * 817_152 * 2}
+    state = 48 * (48 * 128 * 128 * 4 + 4 * 10_240 * 2)
+    assert e.kv_cache_layers == {"full": 16 * seq * 2048 * 2, "recurrent": state}

@@ -79,9 +79,12 @@ def test_generated_code_equals_symbolic_form(P, L, tp, pp, dp, s, w, n_kv, z) ->
         "kv_cache_recurrent": {
             "L_r": 1,
             "e_r": 548_864,
+            "e_t": 524_288,
+            "c_r": 8_192,
             "k_c": 1,
             "B": 3,
             "b_kv": 2,
+            "b_r": 4,
             "N_tp": tp,
             "N_pp": pp,
         },

@@ -345,9 +345,9 @@ function kv_cache_chunked(L_c, w_c, B, s, b_kv, N_pp, e_kv) {
   return $mul($mul($mul($mul(B, b_kv), e_kv), $ceil_div(L_c, N_pp)), $min(s, w_c));
 }
 
-/** the fixed-size state of each recurrent layer: it does not grow with the context */
-function kv_cache_recurrent(L_r, e_r, k_c, B, b_kv, N_tp, N_pp) {
-  return $mul($mul($mul($mul(B, b_kv), k_c), $ceil_div(L_r, N_pp)), $ceil_div(e_r, N_tp));
+/** the fixed-size state of each recurrent layer, its temporal part in its own format: it does not grow with the context */
+function kv_cache_recurrent(L_r, e_r, e_t, c_r, k_c, B, b_kv, b_r, N_tp, N_pp) {
+  return $mul($mul($mul(B, k_c), $add($mul(b_kv, $ceil_div($sub($add(c_r, e_r), e_t), N_tp)), $mul(b_r, $ceil_div(e_t, N_tp)))), $ceil_div(L_r, N_pp));
 }
 
 /** keys and values of every cached token, and the recurrent layers' state */
@@ -446,8 +446,8 @@ function attention_masks(L, L_w, w, L_c, L_r, L_n, B, s, b_a, i_s) {
 }
 
 /** the cache at the decoding step that holds the most: the last, with s + n_t tokens in each kind of layer, or the first, whose sliding-window layers still hold the prompt */
-function kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, L_n, k_c, B, s, n_t, b_kv, N_tp, N_pp, e_kv, kv_cache, kv_cache_overhang) {
-  return $max($add(kv_cache, kv_cache_overhang), $add($add($add($mul($mul($mul($mul(B, b_kv), e_kv), $add(n_t, s)), $ceil_div($sub($sub($sub($sub(L, L_c), L_n), L_r), L_w), N_pp)), $mul($mul($mul($mul(B, b_kv), e_kv), $ceil_div(L_c, N_pp)), $min(w_c, $add(n_t, s)))), $mul($mul($mul($mul(B, b_kv), e_kv), $ceil_div(L_w, N_pp)), $min(w, $add(n_t, s)))), $mul($mul($mul($mul(B, b_kv), k_c), $ceil_div(L_r, N_pp)), $ceil_div(e_r, N_tp))));
+function kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, e_t, c_r, L_n, k_c, B, s, n_t, b_kv, b_r, N_tp, N_pp, e_kv, kv_cache, kv_cache_overhang) {
+  return $max($add(kv_cache, kv_cache_overhang), $add($add($add($mul($mul($mul($mul(B, b_kv), e_kv), $add(n_t, s)), $ceil_div($sub($sub($sub($sub(L, L_c), L_n), L_r), L_w), N_pp)), $mul($mul($mul($mul(B, b_kv), e_kv), $ceil_div(L_c, N_pp)), $min(w_c, $add(n_t, s)))), $mul($mul($mul($mul(B, b_kv), e_kv), $ceil_div(L_w, N_pp)), $min(w, $add(n_t, s)))), $mul($mul($mul(B, k_c), $add($mul(b_kv, $ceil_div($sub($add(c_r, e_r), e_t), N_tp)), $mul(b_r, $ceil_div(e_t, N_tp)))), $ceil_div(L_r, N_pp))));
 }
 
 /** tensors live inside one layer while one new token per sequence is processed: one layer's keys copied as the cache grows, and the layer's working set */
@@ -816,7 +816,7 @@ return {
     kv_cache_full: [kv_cache_full, ["L", "L_w", "L_c", "L_r", "L_n", "B", "s", "b_kv", "N_pp", "e_kv"]],
     kv_cache_sliding: [kv_cache_sliding, ["L_w", "w", "B", "s", "b_kv", "N_pp", "e_kv"]],
     kv_cache_chunked: [kv_cache_chunked, ["L_c", "w_c", "B", "s", "b_kv", "N_pp", "e_kv"]],
-    kv_cache_recurrent: [kv_cache_recurrent, ["L_r", "e_r", "k_c", "B", "b_kv", "N_tp", "N_pp"]],
+    kv_cache_recurrent: [kv_cache_recurrent, ["L_r", "e_r", "e_t", "c_r", "k_c", "B", "b_kv", "b_r", "N_tp", "N_pp"]],
     kv_cache: [kv_cache, ["kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent"]],
     kv_cache_overhang: [kv_cache_overhang, ["L_w", "w", "B", "s", "b_kv", "N_pp", "e_kv"]],
     saved_bytes_per_element: [saved_bytes_per_element, ["b_a", "c_a", "c_32", "c_1", "c_u"]],
@@ -836,7 +836,7 @@ return {
     prefill_workspace: [prefill_workspace, ["h", "n_h", "d_h", "f", "k_e", "B", "s", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_q", "i_k", "i_m", "m_p"]],
     logits_inference: [logits_inference, ["V", "B", "s_l", "l_i"]],
     attention_masks: [attention_masks, ["L", "L_w", "w", "L_c", "L_r", "L_n", "B", "s", "b_a", "i_s"]],
-    kv_cache_decode: [kv_cache_decode, ["L", "L_w", "w", "L_c", "w_c", "L_r", "e_r", "L_n", "k_c", "B", "s", "n_t", "b_kv", "N_tp", "N_pp", "e_kv", "kv_cache", "kv_cache_overhang"]],
+    kv_cache_decode: [kv_cache_decode, ["L", "L_w", "w", "L_c", "w_c", "L_r", "e_r", "e_t", "c_r", "L_n", "k_c", "B", "s", "n_t", "b_kv", "b_r", "N_tp", "N_pp", "e_kv", "kv_cache", "kv_cache_overhang"]],
     decode_workspace: [decode_workspace, ["L", "h", "n_h", "n_kv", "d_h", "f", "k_e", "c_kv", "L_w", "w", "L_c", "L_r", "L_n", "k_c", "B", "s", "n_t", "b_kv", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_q", "i_k", "i_m"]],
     logits_decode: [logits_decode, ["V", "B", "l_i"]],
     gathered_root: [gathered_root, ["P", "b_a", "y_f", "layer_parameters"]],

@@ -239,9 +239,9 @@ def kv_cache_chunked(L_c, w_c, B, s, b_kv, N_pp, e_kv):
     return B*b_kv*e_kv*_ceil_div(L_c, N_pp)*_min(s, w_c)
 
 
-def kv_cache_recurrent(L_r, e_r, k_c, B, b_kv, N_tp, N_pp):
-    """the fixed-size state of each recurrent layer: it does not grow with the context"""
-    return B*b_kv*k_c*_ceil_div(L_r, N_pp)*_ceil_div(e_r, N_tp)
+def kv_cache_recurrent(L_r, e_r, e_t, c_r, k_c, B, b_kv, b_r, N_tp, N_pp):
+    """the fixed-size state of each recurrent layer, its temporal part in its own format: it does not grow with the context"""
+    return B*k_c*(b_kv*_ceil_div(c_r + e_r - e_t, N_tp) + b_r*_ceil_div(e_t, N_tp))*_ceil_div(L_r, N_pp)
 
 
 def kv_cache(kv_cache_full, kv_cache_sliding, kv_cache_chunked, kv_cache_recurrent):
@@ -339,9 +339,9 @@ def attention_masks(L, L_w, w, L_c, L_r, L_n, B, s, b_a, i_s):
     return s**2*((B*b_a*(((1) if (L_w > 0) else (0)) + ((1) if (-L + L_c + L_n + L_r + L_w < 0) else (0)))) if (i_s > 0) else (((1) if (L_w > 0) else (0))*_min(1, _max(0, s - w + 1))))
 
 
-def kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, L_n, k_c, B, s, n_t, b_kv, N_tp, N_pp, e_kv, kv_cache, kv_cache_overhang):
+def kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, e_t, c_r, L_n, k_c, B, s, n_t, b_kv, b_r, N_tp, N_pp, e_kv, kv_cache, kv_cache_overhang):
     """the cache at the decoding step that holds the most: the last, with s + n_t tokens in each kind of layer, or the first, whose sliding-window layers still hold the prompt"""
-    return _max(kv_cache + kv_cache_overhang, B*b_kv*e_kv*(n_t + s)*_ceil_div(L - L_c - L_n - L_r - L_w, N_pp) + B*b_kv*e_kv*_ceil_div(L_c, N_pp)*_min(w_c, n_t + s) + B*b_kv*e_kv*_ceil_div(L_w, N_pp)*_min(w, n_t + s) + B*b_kv*k_c*_ceil_div(L_r, N_pp)*_ceil_div(e_r, N_tp))
+    return _max(kv_cache + kv_cache_overhang, B*b_kv*e_kv*(n_t + s)*_ceil_div(L - L_c - L_n - L_r - L_w, N_pp) + B*b_kv*e_kv*_ceil_div(L_c, N_pp)*_min(w_c, n_t + s) + B*b_kv*e_kv*_ceil_div(L_w, N_pp)*_min(w, n_t + s) + B*k_c*(b_kv*_ceil_div(c_r + e_r - e_t, N_tp) + b_r*_ceil_div(e_t, N_tp))*_ceil_div(L_r, N_pp))
 
 
 def decode_workspace(L, h, n_h, n_kv, d_h, f, k_e, c_kv, L_w, w, L_c, L_r, L_n, k_c, B, s, n_t, b_kv, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m):

@@ -15,10 +15,13 @@ from .inputs import (
     N_pp,
     N_tp,
     b_kv,
+    b_r,
     c_kv,
+    c_r,
     d_h,
     d_r,
     e_r,
+    e_t,
     k_c,
     n_kv,
     s,
@@ -64,11 +67,19 @@ define(
     B * b_kv * e_kv * CeilDiv(L_c, N_pp) * sp.Min(s, w_c),
     "keys and values of the current chunk of at most w_c tokens, in chunked-attention layers",
 )
+# A recurrent layer's state: the temporal state (a gated DeltaNet's v x k matrix per value
+# head, Mamba-2's head_dim x state per head) in its own format; the rest, the short
+# convolution's window (with the current position where the engine keeps it), in the
+# KV-cache format.
 define(
     "kv_cache_recurrent",
     r"M_{\mathrm{state}}",
-    B * b_kv * k_c * CeilDiv(L_r, N_pp) * CeilDiv(e_r, N_tp),
-    "the fixed-size state of each recurrent layer: it does not grow with the context",
+    B
+    * k_c
+    * CeilDiv(L_r, N_pp)
+    * (b_kv * CeilDiv(e_r - e_t + c_r, N_tp) + b_r * CeilDiv(e_t, N_tp)),
+    "the fixed-size state of each recurrent layer, its temporal part in its own format: it "
+    "does not grow with the context",
 )
 define(
     "kv_cache",

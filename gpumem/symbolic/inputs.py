@@ -32,6 +32,20 @@ L_c = sym("L_c", "L_c", "layers with chunked attention", integer=True)
 w_c = sym("w_c", "w_c", "attention chunk length (tokens)", integer=True)
 L_r = sym("L_r", "L_r", "recurrent layers (linear attention, state space)", integer=True)
 e_r = sym("e_r", "e_r", "values of a recurrent layer's state per sequence", integer=True)
+e_t = sym(
+    "e_t",
+    "e_t",
+    "values of e_r that form the temporal (state-space) state, kept in its own format "
+    "(0: the whole state in the KV-cache format)",
+    integer=True,
+)
+c_r = sym(
+    "c_r",
+    "c_r",
+    "channels of a recurrent layer's short convolution whose current position is kept beside "
+    "the kernel - 1 past ones e_r counts (0: the engine keeps those alone)",
+    integer=True,
+)
 L_n = sym("L_n", "L_n", "layers that cache nothing (the MLP blocks of a hybrid)", integer=True)
 R = sym("R", "R", "sum of rows + columns over trainable weight matrices", integer=True)
 F = sym("F", "F", "sum of in + out features of the linear layers of one layer", integer=True)
@@ -132,6 +146,7 @@ b_q = sym(
     "b_q", "b_q", "bytes per weight of the checkpoint's quantized format, block scales included"
 )
 b_kv = sym("b_kv", r"b_{kv}", "bytes per KV-cache value")
+b_r = sym("b_r", "b_r", "bytes per value of a recurrent layer's temporal state")
 b_a = sym("b_a", "b_a", "bytes per activation value")
 b_g = sym("b_g", "b_g", "bytes per gradient value")
 b_c = sym("b_c", "b_c", "bytes per weight copy made by autocast (0 without AMP)")

@@ -317,7 +317,9 @@
     const letters = (c) => BigInt([...pattern].filter((x) => x === c).length);
     s.recurrent_layers = letters("M");
     s.mlp_only = letters("-");
-    s.recurrent_state = heads * headDim * state + (kernel - 1n) * conv;
+    s.extra.recurrent_temporal_state = heads * headDim * state;
+    s.extra.recurrent_conv_channels = conv;
+    s.recurrent_state = s.extra.recurrent_temporal_state + (kernel - 1n) * conv;
     s.linear =
       s.h * (inner + conv + heads) +
       (bias ? inner + conv + heads : 0n) +
@@ -407,7 +409,9 @@
         ),
       );
     }
-    s.recurrent_state = vHeads * kDim * vDim + (kernel - 1n) * conv;
+    s.extra.recurrent_temporal_state = vHeads * kDim * vDim;
+    s.extra.recurrent_conv_channels = conv;
+    s.recurrent_state = s.extra.recurrent_temporal_state + (kernel - 1n) * conv;
     s.linear =
       s.h * (2n * keysWidth + 2n * values) +
       s.h * 2n * vHeads +
@@ -828,6 +832,8 @@
         w_c: (s.chunked_layers ? s.chunk : 0n) || 1n,
         L_r: s.recurrent_layers,
         e_r: s.recurrent_state,
+        e_t: s.extra.recurrent_temporal_state || 0n,
+        c_r: s.extra.recurrent_conv_channels || 0n,
         L_n: s.mlp_only,
         W_f: 0n,
         t_w: s.tied ? 1n : 0n,

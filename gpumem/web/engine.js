@@ -566,6 +566,7 @@
       b_d: bytesPerValue(dtype),
       x_f: flag(dtype.kind === "float"),
       b_k: w.kv_dtype ? bytesPerValue(getFormat(w.kv_dtype)) : 0n,
+      b_r: 4n, // transformers keeps a recurrent layer's temporal state in FP32
       b_s: optimizer.state_bytes ? optimizer.state_bytes : 0n,
       n_o: optimizer.states_per_param,
       n_f: flag(optimizer.factored),

@@ -152,6 +152,9 @@
       N_pp: 1n,
       N_tp: 1n,
       e_r: m.inputs.e_r,
+      e_t: 0n, // llama.cpp keeps the whole state in F32, the kernel - 1 past positions
+      b_r: 0n,
+      c_r: 0n,
     };
     total = rt.$add(total, call("kv_cache_recurrent", state));
     let attended = null;
