@@ -16,6 +16,7 @@ from gpumem.measure.scenarios import (  # noqa: E402
     default_grid,
     lora_grid,
     lora_shapes_grid,
+    recurrent_grid,
 )
 
 # Grouped-query attention (2 KV heads for 4 query heads), where a spurious attention mask
@@ -128,10 +129,16 @@ MLA = dict(
 )
 
 
+def _fake_equal_to_real(config: dict, sc: Scenario) -> dict:
+    """The record measured on fake tensors, checked equal to the one on real tensors."""
+    fake = _measure(config, sc, True)
+    assert fake == _measure(config, sc, False)
+    return fake
+
+
 @pytest.mark.parametrize("sc", SCENARIOS[:2], ids=Scenario.label)
 def test_math_kernel_is_recorded_and_fake_equals_real(sc: Scenario) -> None:
-    fake, real = _measure(MLA, sc, True), _measure(MLA, sc, False)
-    assert fake == real
+    fake = _fake_equal_to_real(MLA, sc)
     assert fake["attention"] == "math"
     assert "attention" not in _measure(TINY["llama"], sc, True)  # the fused kernel: unsaid
 
@@ -164,11 +171,48 @@ def test_generate_records_kv_cache() -> None:
     assert rec["logits_bytes"] == 2 * 1 * 256 * 2
 
 
+# Gated DeltaNet (Qwen3-Next) with one full-attention layer of four, transformers' PyTorch
+# fallbacks of the delta rule and the short convolution.
+DELTANET = {
+    **TINY["llama"],
+    "model_type": "qwen3_next",
+    "num_hidden_layers": 4,
+    "head_dim": 16,
+    **{f"linear_{key}": value for key, value in (("num_key_heads", 2), ("num_value_heads", 4))},
+    **{f"linear_{key}": value for key, value in (("key_head_dim", 8), ("value_head_dim", 16))},
+    "linear_conv_kernel_dim": 4,
+    "num_experts": 4,
+    "num_experts_per_tok": 2,
+    **dict.fromkeys(("moe_intermediate_size", "shared_expert_intermediate_size"), 32),
+}
+
+
+@pytest.mark.parametrize("sc", SCENARIOS[:2], ids=Scenario.label)
+def test_linear_attention_states_are_cache_and_fake_equals_real(sc: Scenario) -> None:
+    fake = _fake_equal_to_real(DELTANET, sc)
+    # 3 DeltaNet layers x 2 sequences x (4 value heads x 8 x 16 FP32 state values x 4 bytes
+    # + 4 kernel positions x (2 x 2 x 8 + 4 x 16) convolution channels x 2 bytes); the full
+    # layer: (K, V) x 2 sequences x 2 KV heads x the positions x 16 x 2 bytes
+    positions = sc.seq + sc.new_tokens
+    state = 3 * 2 * (4 * 8 * 16 * 4 + 4 * 96 * 2)
+    assert fake["kv_cache_bytes"] == state + 2 * 2 * 2 * positions * 16 * 2
+
+
 def test_grid_respects_context_length() -> None:
     grid = default_grid(decoder=True, max_seq=1024)
     assert all(sc.seq + sc.new_tokens <= 1024 for sc in grid)
     assert len(grid) == len(set(grid))
     assert not [sc for sc in default_grid(decoder=False, max_seq=512) if sc.mode == "generate"]
+    hybrid = recurrent_grid(decoder=True, max_seq=1024)
+    assert len(hybrid) == 10 and all(sc.seq + sc.new_tokens <= 1024 for sc in hybrid)
+    assert {(sc.batch, sc.seq) for sc in recurrent_grid(True, 4096)} == {
+        (1, 128),
+        (1, 2048),
+        (4, 128),
+        (4, 2048),
+        (16, 128),
+    }
+    assert recurrent_grid(decoder=False, max_seq=512) == []
 
 
 @pytest.mark.parametrize("sc", LORA, ids=Scenario.label)

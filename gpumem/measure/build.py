@@ -10,7 +10,12 @@ from unittest import mock
 import torch
 import transformers
 from torch._subclasses.fake_tensor import FakeTensorMode
-from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForMaskedLM
+from transformers import (
+    AutoConfig,
+    AutoModelForCausalLM,
+    AutoModelForImageTextToText,
+    AutoModelForMaskedLM,
+)
 
 #: Attention implementation every model is built with, except those of :data:`EAGER_ONLY`.
 ATTN_IMPLEMENTATION = "sdpa"
@@ -50,9 +55,11 @@ def build_model(
 ) -> torch.nn.Module:
     """Instantiate the architecture of ``config`` with random weights of ``dtype``.
 
-    Decoders are built with ``AutoModelForCausalLM``; encoders with ``AutoModelForMaskedLM``,
-    their pre-training head, so that training has a loss over a vocabulary-sized output as
-    for decoders. Call inside :func:`fake_mode` to get fake (storage-less) tensors.
+    Decoders are built with ``AutoModelForCausalLM``, or with ``AutoModelForImageTextToText``
+    where the config has a vision tower (Qwen3.5), so that the weights are those the checkpoint
+    holds (text alone runs through it); encoders with ``AutoModelForMaskedLM``, their
+    pre-training head, so that training has a loss over a vocabulary-sized output as for
+    decoders. Call inside :func:`fake_mode` to get fake (storage-less) tensors.
 
     Parameters
     ----------
@@ -70,7 +77,12 @@ def build_model(
     cfg.pop("dtype", None)
     cfg.update(overrides or {})
     hf_config = AutoConfig.for_model(**cfg)
-    auto = AutoModelForMaskedLM if is_encoder(config) else AutoModelForCausalLM
+    if is_encoder(config):
+        auto = AutoModelForMaskedLM
+    elif "vision_config" in config:
+        auto = AutoModelForImageTextToText
+    else:
+        auto = AutoModelForCausalLM
     with torch.device(device):
         return auto.from_config(
             hf_config, dtype=DTYPES[dtype], attn_implementation=attn_implementation(config)

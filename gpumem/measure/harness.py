@@ -33,6 +33,7 @@ from .scenarios import (
     lora_grid,
     lora_shapes_grid,
     qlora_grid,
+    recurrent_grid,
 )
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -71,6 +72,13 @@ CONVENTIONS = [
     " parameters, buffers and quantization state. bitsandbytes' fused 4-bit matmul is one"
     " operator to the tracker: a weight it dequantizes inside the forward kernel is not seen"
     " (the backward's dequantized weight is).",
+    "Linear-attention layers (gated DeltaNet) ran transformers' PyTorch fallbacks"
+    " (torch_chunk_gated_delta_rule, torch_recurrent_gated_delta_rule, causal_conv1d_fn and"
+    " causal_conv1d_update: flash-linear-attention and causal-conv1d not installed); kv_cache"
+    " counts their cache layers' conv_states and recurrent_states.",
+    "Models whose config has a vision_config (Qwen3.5) were built with"
+    " AutoModelForImageTextToText, their vision tower included as the checkpoint holds it,"
+    " and run on text alone.",
     "layer_activation_bytes: median over blocks of the activation bytes a block adds during its"
     " forward; head_activation_bytes: added after the last block (norm, LM head, loss).",
 ]
@@ -85,6 +93,7 @@ GRIDS = {
     "fsdp2": fsdp2_grid,
     "fsdp2-fitted": fsdp2_fitted_grid,
     "qlora": qlora_grid,
+    "recurrent": recurrent_grid,
 }
 SPLITS = {
     "default": "fitted",
@@ -95,6 +104,7 @@ SPLITS = {
     "fsdp2": "held_out",
     "fsdp2-fitted": "fitted",
     "qlora": "held_out",
+    "recurrent": "held_out",
 }
 DEFAULT_MODELS = (
     "gpt2",
@@ -125,7 +135,8 @@ def measure_model(
     memory, an operator that rejects the dtype) is recorded with an ``error``.
     """
     config = load_config(model_id)
-    max_seq = config.get("max_position_embeddings") or config["n_positions"]
+    text = config.get("text_config", config)  # a multimodal config's language model
+    max_seq = text.get("max_position_embeddings") or text["n_positions"]
     scenarios = GRIDS[grid](decoder=not is_encoder(config), max_seq=max_seq)
     if any(sc.world for sc in scenarios):
         return _measure_sharded(model_id, config, scenarios, SPLITS[grid])

@@ -29,14 +29,23 @@ def _storage_bytes(tensors: list[torch.Tensor]) -> int:
     return sum(seen.values())
 
 
+def _cache_tensors(layer: object) -> list[torch.Tensor]:
+    """What one cache layer holds: keys and values, and a linear-attention layer's
+    convolution windows and recurrent states (``LinearAttentionLayer``, cache_utils.py)."""
+    tensors = [getattr(layer, "keys", None), getattr(layer, "values", None)]
+    for states in ("conv_states", "recurrent_states"):
+        tensors += getattr(layer, states, {}).values()
+    return [t for t in tensors if t is not None]
+
+
 def _cache_bytes(cache: DynamicCache) -> int:
-    tensors = [t for layer in cache.layers for t in (layer.keys, layer.values) if t is not None]
-    return _storage_bytes(tensors)
+    return _storage_bytes([t for layer in cache.layers for t in _cache_tensors(layer)])
 
 
 def _input_ids(model: torch.nn.Module, batch: int, seq: int) -> torch.Tensor:
     device = next(model.parameters()).device
-    return torch.randint(0, model.config.vocab_size, (batch, seq), device=device)
+    vocab = model.config.get_text_config().vocab_size
+    return torch.randint(0, vocab, (batch, seq), device=device)
 
 
 def _layers(model: torch.nn.Module) -> torch.nn.ModuleList:

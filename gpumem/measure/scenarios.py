@@ -270,3 +270,18 @@ def fsdp2_grid(decoder: bool, max_seq: int) -> list[Scenario]:
         for sc in _fsdp2(batch, min(seq, max_seq), world)
     ]
     return [sc for sc in grid if sc not in fitted]
+
+
+def recurrent_grid(decoder: bool, max_seq: int) -> list[Scenario]:
+    """Inference of hybrids with recurrent layers (decoders only), whose state does not grow
+    with the context: prefill of 1 and 4 sequences of 128 and 2,048 tokens (capped at
+    ``max_seq``), each also as 4 new tokens after that prompt; and 16 sequences of 128 tokens,
+    where the state of every sequence weighs more than their keys and values."""
+    if not decoder:
+        return []
+    grid = []
+    for batch, seq in ((1, 128), (1, 2048), (4, 128), (4, 2048), (16, 128)):
+        seq = min(seq, max_seq - 4)
+        grid.append(Scenario("prefill", "bf16", batch=batch, seq=seq, logits="all"))
+        grid.append(Scenario("generate", "bf16", batch=batch, seq=seq, logits="last", new_tokens=4))
+    return list(dict.fromkeys(grid))
