@@ -801,7 +801,7 @@ def _deltanet(read: _Meta, model: GGUFModel, layers: int) -> dict[str, Any]:
     k_heads = read.integer("ssm.group_count", high=MAX_WIDTH)
     flags = model.metadata.get(f"{read.arch}.attention.recurrent_layers")
     if flags is not None:
-        if not isinstance(flags, tuple) or len(flags) < layers:
+        if not isinstance(flags, tuple) or isinstance(flags, Array) or len(flags) < layers:
             raise ConfigError(
                 read.where,
                 Text(

@@ -244,3 +244,52 @@ def test_model_directories_with_any_index(weight_map: object, shards: list) -> N
             return
     assert_sane(spec)
     assert spec.parameters_source == "safetensors" or spec.warnings or not shards
+
+
+# --- GGUF metadata of the gated DeltaNet architectures ---------------------------------------
+
+_U32_VALUES = st.one_of(st.integers(0, 8), st.sampled_from([64, 2**16, 2**31, 2**32 - 1]))
+
+
+@FAST
+@given(
+    values=st.dictionaries(
+        st.sampled_from(
+            [
+                "block_count",
+                "nextn_predict_layers",
+                "ssm.conv_kernel",
+                "ssm.inner_size",
+                "ssm.state_size",
+                "ssm.time_step_rank",
+                "ssm.group_count",
+                "full_attention_interval",
+                "attention.head_count_kv",
+            ]
+        ),
+        _U32_VALUES,
+        max_size=4,
+    ),  # fmt: skip
+    flags=st.none() | st.lists(st.booleans(), max_size=7),
+    arch=st.sampled_from(["qwen35", "qwen35moe", "qwen3next"]),
+)
+def test_deltanet_gguf_metadata_gives_a_spec_or_a_gpumem_error(values, flags, arch) -> None:
+    """Any sizes in a Qwen3.5 / Qwen3-Next file's keys: a spec whose recurrent layers are
+    counted among its layers, or a GpumemError."""
+    from test_gguf import _kv_flags, _kv_u32, _qwen35
+
+    from gpumem import gguf
+
+    extra = [_kv_u32(f"{arch}.{key}", value) for key, value in values.items()]
+    if flags is not None:
+        extra.append(_kv_flags(f"{arch}.attention.recurrent_layers", flags))
+    raw = _qwen35(arch, drop=tuple(values), extra=extra)  # the file's own keys replaced
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "m.gguf"
+        path.write_bytes(raw)
+        try:
+            spec = ModelSpec(**gguf.spec_fields(gguf.read_model(path)))
+        except GpumemError:
+            return
+    assert 0 <= spec.n_recurrent_layers <= spec.n_layers
+    assert spec.recurrent_state >= 0

@@ -388,7 +388,7 @@ def _kv_flags(key: str, flags: list[bool]) -> bytes:
     return _string(key) + struct.pack("<IIQ", 9, 7, len(flags)) + bytes(map(int, flags))
 
 
-def _qwen35(arch: str = "qwen35", drop: str = "", extra: list[bytes] = ()) -> bytes:
+def _qwen35(arch: str = "qwen35", drop: tuple[str, ...] = (), extra: list[bytes] = ()) -> bytes:
     """A Qwen3.5-shaped file: 5 blocks of which the last is the MTP layer, 64 wide, DeltaNet
     layers of 2 key heads and 4 value heads of 16, a convolution of 4 taps."""
     keys = [
@@ -399,7 +399,7 @@ def _qwen35(arch: str = "qwen35", drop: str = "", extra: list[bytes] = ()) -> by
         ("ssm.group_count", 2), ("full_attention_interval", 4),
     ]  # fmt: skip
     entries = [_kv_str("general.architecture", arch)]
-    entries += [_kv_u32(f"{arch}.{k}", v) for k, v in keys if k != drop] + list(extra)
+    entries += [_kv_u32(f"{arch}.{k}", v) for k, v in keys if k not in drop] + list(extra)
     infos = [  # f32: the embedding 64 x 10 (2,560 B), a norm of layer 0 and one of the MTP layer
         _info("token_embd.weight", (64, 10), 0, 0),
         _info("blk.0.attn_norm.weight", (64,), 0, 2560),
@@ -437,7 +437,7 @@ def test_qwen35_deltanet_layers_and_their_state(tmp_path):
 
 @pytest.mark.parametrize("key", ["ssm.state_size", "ssm.conv_kernel", "ssm.group_count"])
 def test_qwen35_missing_state_key_named(tmp_path, key):
-    model = gguf.read_model(_write(tmp_path, _qwen35(drop=key)))
+    model = gguf.read_model(_write(tmp_path, _qwen35(drop=(key,))))
     with pytest.raises(ConfigError, match=f"missing metadata key 'qwen35.{key}'"):
         gguf.spec_fields(model)
 
@@ -448,6 +448,6 @@ def test_qwen35_bad_flags_and_counts_named(tmp_path):
     with pytest.raises(ConfigError, match="one flag per layer"):
         gguf.spec_fields(model)
     bad = [_kv_u32("qwen3next.full_attention_interval", 0)]
-    raw = _qwen35("qwen3next", drop="full_attention_interval", extra=bad)
+    raw = _qwen35("qwen3next", drop=("full_attention_interval",), extra=bad)
     with pytest.raises(ConfigError, match="qwen3next.full_attention_interval"):
         gguf.spec_fields(gguf.read_model(_write(tmp_path, raw)))
