@@ -208,7 +208,10 @@ def _error(record: dict) -> float:
 #: the end of Qwen3.6-35B-A3B's and Qwen3-Next's graphs is not where the shared-expert term,
 #: counted from Qwen1.5-MoE's allocation, puts it (at 512 and 4,096 tokens, every micro-batch
 #: and -fa: +6.2 % to +6.8 % and +12.7 % to +13.8 %; -3.4 % at 16,384 tokens, where the
-#: attention scores decide).
+#: attention scores decide). The addresses of a Qwen3.6-35B-A3B run (-c 4096, -ub 128) show
+#: why: the routed experts' sum takes the block their gate, up and SwiGLU outputs left, below
+#: their stacked outputs (not above, as in Qwen1.5-MoE), and the final norm's output is a graph
+#: output (t_h_nextn, kept for MTP) with the logits above it, 4.5 hidden states a token up.
 MISSED = {"qwen3.6-35b-a3b": 0.07, "qwen3-next-80b-a3b": 0.14}
 
 
