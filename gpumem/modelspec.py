@@ -901,6 +901,9 @@ def _read_linear_attention(read: _Reader, s: dict[str, Any]) -> None:
     # the part vLLM keeps in the config's mamba_ssm_dtype (Qwen3.5: float32), where it names one
     s["extra"]["recurrent_temporal_state"] = temporal
     s["extra"]["recurrent_conv_channels"] = conv
+    # the shapes of the gated delta rule, whose chunked form works in them at prefill
+    s["extra"]["recurrent_value_heads"] = v_heads
+    s["extra"]["recurrent_key_dim"], s["extra"]["recurrent_value_dim"] = k_dim, v_dim
     # the sizes llama.cpp's GGUF names ssm.group_count, time_step_rank, state_size, conv_kernel
     s["extra"]["linear_attention"] = {
         "key_heads": k_heads, "value_heads": v_heads, "key_head_dim": k_dim,

@@ -444,6 +444,8 @@ def test_qwen3_5_state_parts_and_the_dtype_of_the_temporal_one() -> None:
     assert spec.extra["recurrent_temporal_state"] == 48 * 128 * 128
     # the short convolution runs over queries and keys (16 heads x 128 each) and values (6,144)
     assert spec.extra["recurrent_conv_channels"] == 2 * 16 * 128 + 48 * 128 == 10_240
+    assert (spec.extra["recurrent_value_heads"], spec.extra["recurrent_key_dim"]) == (48, 128)
+    assert spec.extra["recurrent_value_dim"] == 128
     assert spec.extra["recurrent_state_dtype"] == "fp32"
     assert "recurrent_state_dtype" not in from_config(config("qwen3-next-80b-a3b"), name="x").extra
     cfg = config("qwen3.6-27b")

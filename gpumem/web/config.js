@@ -411,6 +411,10 @@
     }
     s.extra.recurrent_temporal_state = vHeads * kDim * vDim;
     s.extra.recurrent_conv_channels = conv;
+    // the shapes of the gated delta rule, whose chunked form works in them at prefill
+    s.extra.recurrent_value_heads = vHeads;
+    s.extra.recurrent_key_dim = kDim;
+    s.extra.recurrent_value_dim = vDim;
     s.recurrent_state = s.extra.recurrent_temporal_state + (kernel - 1n) * conv;
     s.linear =
       s.h * (2n * keysWidth + 2n * values) +
