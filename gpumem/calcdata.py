@@ -46,6 +46,8 @@ def model_entry(spec: ModelSpec) -> dict[str, object]:
         **{key: fields[key] for key in MODEL_FIELDS},
         "quantization": spec.extra.get("quantization"),
         "vision_parameters": spec.extra.get("vision_parameters", 0),
+        # the format vLLM keeps a recurrent layer's temporal state in (gpumem.serve)
+        "recurrent_state_dtype": spec.extra.get("recurrent_state_dtype"),
         "inputs": model_inputs(spec),
     }
 
@@ -199,9 +201,11 @@ SERVING_FIELDS = (
     "multiprocessors_assumed",
     "fused_moe_workspace",
     "loaded_weights",
+    "lm_head_unquantized_formats",
     "driver_reserved_bytes",
     "cudagraph_estimate",
     "kv_tokens_from_concurrency",
+    "recurrent_cache",
     "non_torch_bytes",
     "non_torch_bytes_tensor_parallel",
     "device_totals",
@@ -214,7 +218,7 @@ def _engine_fields(row: dict) -> dict[str, object]:
     fields["device_totals"] = [
         {"gpu": t["gpu"], "bytes": t["bytes"]} for t in fields.get("device_totals", ())
     ]
-    for name in ("cublas_workspace", "cudagraph_estimate"):
+    for name in ("cublas_workspace", "cudagraph_estimate", "recurrent_cache"):
         if name in fields:
             fields[name] = {
                 key: value

@@ -581,6 +581,15 @@ def _add_serve(sub: argparse._SubParsersAction, name: str, text: str) -> argpars
         ),
     )
     e.add_argument(
+        "--enable-prefix-caching",
+        action=argparse.BooleanOptionalAction,
+        help=_(
+            "vLLM's prefix caching; for a hybrid model it keeps two blocks a request of each "
+            "recurrent group (mamba_cache_mode 'align'). Default: vLLM's, on for hybrid models "
+            "from 0.26 (and for the generation vllm), off before"
+        ),
+    )
+    e.add_argument(
         "--engine",
         dest="engine_id",
         metavar="VERSION",
@@ -811,6 +820,7 @@ def _serve(args: argparse.Namespace) -> str:
         "kv_cache_memory",
         "cudagraph_memory",
         "engine_id",
+        "enable_prefix_caching",
     )
     given = _given(args, names)
     gpu = args.vram or get_gpu(args.gpu)

@@ -439,7 +439,16 @@ def serve_text(s: Serving, gpu: GPU, settings: dict[str, object]) -> str:
         " · ".join([s.model.name, "vLLM", _device(gpu), f"tp={tp}, pp={pp}"]),
         "",
     ]
-    if s.recurrent_groups:  # a hybrid model: vLLM raises the attention block to fit a state
+    if s.mamba_cache_mode == "align":  # a hybrid model under prefix caching: two blocks
+        lines.append(
+            _(
+                "Setting attention block size to {tokens} tokens to ensure that attention page "
+                "size is >= mamba page size ({groups} of {kinds} KV-cache groups hold two "
+                "blocks of recurrent state per request: prefix caching, mamba_cache_mode "
+                "'align')"
+            ).format(tokens=s.block_size, groups=s.recurrent_groups, kinds=s.groups)
+        )
+    elif s.recurrent_groups:  # a hybrid model: vLLM raises the attention block to fit a state
         lines.append(
             _(
                 "Setting attention block size to {tokens} tokens to ensure that attention page "

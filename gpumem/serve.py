@@ -24,6 +24,7 @@ from .errors import InvalidValueError, Text, UnknownNameError
 from .estimate import evaluate, symbol_values
 from .hardware import GPU, get_gpu
 from .modelspec import ModelSpec
+from .precision import bytes_per_value, get_format
 from .workload import Workload
 
 #: Formulas evaluated for the budget, then for the cache.
@@ -70,6 +71,13 @@ def engine_for(version: str | None) -> str:
 _OLDEST = (0, 8, 5)
 
 
+def _release(name: str) -> tuple[int, int, int] | None:
+    """The vLLM release ``name`` writes (``0.24.0``, ``0.26.1rc1.dev608+g…``) as numbers; None
+    for anything else (a row id)."""
+    release = re.fullmatch(r"(\d+)\.(\d+)(?:\.(\d+))?(?:(?:rc|\.dev|\+)\S*)?", str(name).strip())
+    return tuple(int(part or 0) for part in release.groups()) if release else None
+
+
 def engine_named(name: str) -> str:
     """The ``data/serving.json`` row named by ``name``: a row id (``vllm``, ``vllm-0.8``) or a
     vLLM release from 0.8.5 (``0.19.1``, or as vLLM prints a build: ``0.29.1rc1.dev17+g…``),
@@ -77,9 +85,9 @@ def engine_named(name: str) -> str:
     rows = [row["id"] for row in _data.load_json(_data.path("serving.json"))["engines"]]
     if name in rows:
         return name
-    release = re.fullmatch(r"(\d+)\.(\d+)(?:\.(\d+))?(?:(?:rc|\.dev|\+)\S*)?", str(name).strip())
-    if release and tuple(int(part or 0) for part in release.groups()) >= _OLDEST:
-        return engine_for(release.group(0))
+    release = _release(name)
+    if release and release >= _OLDEST:
+        return engine_for(".".join(map(str, release)))
     raise InvalidValueError(
         "engine",
         name,
@@ -167,6 +175,45 @@ def _non_torch(row: dict, tp: int) -> int:
     return row["non_torch_bytes"]
 
 
+def _recurrent_cache(
+    row: dict, spec: ModelSpec, values: dict, prefix_caching: bool | None, engine_id: str
+) -> str | None:
+    """vLLM's recurrent state (the row's ``recurrent_cache``) into ``values``: its temporal
+    part ``e_t`` in ``b_r`` bytes a value (the config's ``mamba_ssm_dtype`` where the release
+    reads it, a family's default, else the model's dtype) and ``c_pa``, 1 in
+    ``mamba_cache_mode`` 'align'. Prefix caching is on when asked for, or by default from the
+    row's ``prefix_caching_default_from`` (the row's newest release for a row id); vLLM
+    then keeps a second block a request per recurrent group ('align'), unless the release has
+    no such mode, where it disables prefix caching for these layers. Returns the mode, None
+    for a model without recurrent layers."""
+    if prefix_caching is not None and not isinstance(prefix_caching, bool):
+        raise InvalidValueError("enable_prefix_caching", prefix_caching, Text("True or False"))
+    cache_row = row["recurrent_cache"]
+    if prefix_caching is None:
+        first, release = cache_row["prefix_caching_default_from"], _release(engine_id)
+        prefix_caching = first is not None and (release is None or release >= _release(first))
+    values.update(e_t=0, b_r=values["b_a"], c_pa=0)
+    if not spec.n_recurrent_layers:
+        return None
+    if prefix_caching and spec.family in cache_row["all_mode_families"]:
+        raise InvalidValueError(
+            "enable_prefix_caching",
+            prefix_caching,
+            Text(
+                "False for {model}: with prefix caching vLLM keeps a block of a Mamba-2 "
+                "model's state for every block of tokens ('all' mode), which gpumem does "
+                "not follow",
+                model=spec.name,
+            ),
+        )
+    own = spec.extra.get("recurrent_state_dtype") if cache_row["state_dtype_from_config"] else None
+    state = own or cache_row["family_state_dtypes"].get(spec.family)
+    values["e_t"] = int(spec.extra.get("recurrent_temporal_state", 0))
+    values["b_r"] = int(bytes_per_value(state)) if state else values["b_a"]
+    values["c_pa"] = int(bool(prefix_caching and cache_row["align_mode"]))
+    return "align" if values["c_pa"] else "none"
+
+
 class Serving(Record):
     """What vLLM prints at startup for one launch, and what follows from it.
 
@@ -182,6 +229,9 @@ class Serving(Record):
     groups: int
     sliding_groups: int
     recurrent_groups: int  # groups of recurrent layers: one block (a state) per request
+    #: vLLM's mamba_cache_mode: "none" (one block a request per recurrent group) or "align"
+    #: (prefix caching: two); None for a model without recurrent layers
+    mamba_cache_mode: str | None
     blocks: int
     kv_tokens: int  # "GPU KV cache size: N tokens"
     max_model_len: int
@@ -365,7 +415,7 @@ def _block_size(model: ModelSpec, values: dict, given: int | None, default: int)
     (``HybridAttentionMambaModelConfig``); a smaller block it would override is refused."""
     if not model.n_recurrent_layers:
         return _positive("block_size", _given(given, default))
-    needed = evaluate(("recurrent_page", "hybrid_block_size"), values)["hybrid_block_size"]
+    needed = int(evaluate(("recurrent_page", "hybrid_block_size"), values)["hybrid_block_size"])
     if given is None:
         return max(default, needed)
     if _positive("block_size", given) < needed:
@@ -394,23 +444,29 @@ def capacity(
     max_num_batched_tokens: int = 2048,
     block_size: int | None = None,
     engine_id: str = "vllm",
+    enable_prefix_caching: bool | None = None,
 ) -> Serving:
     """What vLLM derives from ``available_kv_bytes`` per GPU: blocks, the printed token count
     and concurrency, and the longest request (vLLM's own arithmetic, nothing modelled), as
-    the release or generation ``engine_id`` prints them."""
+    the release or generation ``engine_id`` prints them (``enable_prefix_caching`` as in
+    :func:`serve`)."""
     from .catalog import load_model
 
     spec = model if isinstance(model, ModelSpec) else load_model(model)
     row = engine(engine_named(engine_id))
     settings = _settings(row, spec, 0, "", max_model_len, 1, max_num_batched_tokens)
     values = {**_symbols(spec, tp, pp, dtype, kv_dtype), "a_b": row["block_alignment"]}
+    mode = _recurrent_cache(row, spec, values, enable_prefix_caching, engine_id)
     values.update(
         kv_available=available_kv_bytes,
         s_b=_block_size(spec, values, block_size, row["block_size"]),
         T_b=settings["max_num_batched_tokens"],
         c_kt=row["kv_tokens_from_concurrency"],
     )
-    return Serving(**_cache(spec, values, settings["max_model_len"], max_model_len == "auto"))
+    return Serving(
+        **_cache(spec, values, settings["max_model_len"], max_model_len == "auto"),
+        mamba_cache_mode=mode,
+    )
 
 
 def serve(
@@ -429,6 +485,7 @@ def serve(
     kv_cache_memory: int | None = None,
     cudagraph_memory: int | None = None,
     engine_id: str = "vllm",
+    enable_prefix_caching: bool | None = None,
 ) -> Serving:
     """The figures vLLM prints when it starts ``model`` on ``gpu`` (per GPU, tp x pp GPUs).
 
@@ -455,6 +512,11 @@ def serve(
         default), ``vllm-0.17`` (0.17 to 0.19), ``vllm-0.13`` (0.13 to 0.16) or ``vllm-0.8``
         (0.8.5 to 0.12), rows of ``data/serving.json``, or a vLLM release (``0.19.1``,
         ``0.29.1rc1.dev17+g…``), which picks its generation's row.
+    enable_prefix_caching
+        vLLM's ``--enable-prefix-caching`` / ``--no-enable-prefix-caching``; it sizes the cache
+        of a hybrid model only: with it, a request holds two blocks of each recurrent group
+        (``mamba_cache_mode`` 'align', vLLM 0.17 and later). Default: vLLM's, on for hybrid
+        models from 0.26.0 (and for the row ``vllm``), off before.
 
     Raises
     ------
@@ -482,6 +544,7 @@ def serve(
         max_num_batched_tokens,
     )
     values = {**_symbols(spec, tp, pp, dtype, kv_dtype), "a_b": row["block_alignment"]}
+    mode = _recurrent_cache(row, spec, values, enable_prefix_caching, engine_id)
     blocks = _block_size(spec, values, block_size, row["block_size"])
     # the dummy run: one forward pass over the batch's tokens, then the sampler
     tokens, seqs = settings["max_num_batched_tokens"], settings["max_num_seqs"]
@@ -489,6 +552,9 @@ def serve(
     values.update(M_gpu=total, u=util, l_s=row["sampler_fp32_bytes_per_logit"])
     values.update(c_h=row["sampler_hidden_states"], c_moe=row["fused_moe_workspace"])
     values.update(c_al=row["loaded_weights"], s_p=spec.max_context)
+    # the LM head in the model's dtype where the format's method leaves it unquantized
+    head = bool(dtype) and get_format(dtype).name in row["lm_head_unquantized_formats"]
+    values.update(c_hu=int(head))
     values.update(c_kt=row["kv_tokens_from_concurrency"])
     sampler = _sampler_device(row, device, values["N_s"])
     assumed = sampler.pop("assumed")
@@ -522,6 +588,7 @@ def serve(
         values = evaluate(("kv_available",), values)
     return Serving(
         **_cache(spec, values, settings["max_model_len"], max_model_len == "auto"),
+        mamba_cache_mode=mode,
         budget_bytes=int(values["serve_budget"]),
         weights_bytes=int(values["weights"] + values["engine_load_extra"]),
         profile_peak_bytes=int(values["engine_profile_peak"]),
@@ -601,13 +668,17 @@ def check_log(row: dict) -> LogCheck:
         "kv_dtype": "fp8_e4m3" if args.get("kv_cache_dtype") == "fp8" else None,
         "max_model_len": args["max_model_len"],
     }
-    engine_id = engine_for(row.get("vllm_version"))
+    version = row.get("vllm_version")
+    engine_id = engine_for(version)
+    # the release itself where a row follows it: some defaults change within a generation
+    release = version if (_release(version or "") or ()) >= _OLDEST else engine_id
+    launch["enable_prefix_caching"] = args.get("enable_prefix_caching")
     result = serve(
         row["catalog_model"],
         row["catalog_gpu"],
         dtype=row.get("catalog_dtype"),
         gpu_memory_utilization=args.get("gpu_memory_utilization"),
-        engine_id=engine_id,
+        engine_id=release,
         max_num_seqs=args.get("max_num_seqs"),
         max_num_batched_tokens=args.get("max_num_batched_tokens"),
         # --enforce-eager captures no graph, so vLLM estimates none
@@ -621,7 +692,7 @@ def check_log(row: dict) -> LogCheck:
             row["catalog_model"],
             int(printed * 2**30),
             dtype=row.get("catalog_dtype"),
-            engine_id=engine_id,
+            engine_id=release,
             **launch,
         ).kv_tokens
     return LogCheck(

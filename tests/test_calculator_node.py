@@ -436,13 +436,15 @@ def _serve_options(rng: random.Random, context: int) -> dict:
         o["kv_cache_memory"] = rng.choice([2**30, 20 * 2**30, rng.randint(0, 2**36)])
     if rng.random() < 0.1:
         o["cudagraph_memory"] = rng.choice([0, 2**29, rng.randint(0, 2**31), -1])
+    if rng.random() < 0.15:
+        o["enable_prefix_caching"] = rng.choice([True, False, "yes"])
     if rng.random() < 0.4:
         # every row, releases of each generation (and its edges), and names serve() refuses
         o["engine_id"] = rng.choice(
             ["vllm", "vllm-0.17", "vllm-0.13", "vllm-0.8", "0.19.1", "0.17", "0.16.0", "0.13.0"]
             + ["0.12", "0.8.5", " 0.10.2 ", "1.0", "0.8.4", "0.8", "vllm-0.7", "0.19.1.2"]
             + ["v0.19", "0.20.2", "0.21.0", "0.29.1rc1.dev17+gd2d649e67.d20260913"]
-            + ["0.26.1rc1.dev608+g99a10304d", "0.21rc1", "0.21.0x"]
+            + ["0.26.1rc1.dev608+g99a10304d", "0.21rc1", "0.21.0x", "0.25.0", "0.26.0"]
         )
     return o
 

@@ -463,7 +463,15 @@ def test_serve_names_the_raised_block_of_a_hybrid_model(capsys) -> None:
     code, out, err = run(capsys, "serve", "qwen3-next-80b-a3b", "--gpu", "h200", "--tp", "2")
     assert code == 0 and not err
     assert "Setting attention block size to 544 tokens" in out
-    assert "(3 of 4 KV-cache groups hold one recurrent state per request)" in out
+    # vLLM 0.26 and later cache prefixes of hybrid models too: two blocks a recurrent group
+    assert "(3 of 4 KV-cache groups hold two blocks of recurrent state per request" in out
+    argv = ("serve", "qwen3-next-80b-a3b", "--gpu", "h200", "--tp", "2")
+    code, out, _ = run(capsys, *argv, "--no-enable-prefix-caching")
+    assert code == 0 and "(3 of 4 KV-cache groups hold one recurrent state per request)" in out
+    code, out, _ = run(capsys, *argv, "--engine", "0.25.0")
+    assert code == 0 and "hold one recurrent state per request" in out
+    code, out, _ = run(capsys, *argv, "--engine", "0.25.0", "--enable-prefix-caching")
+    assert code == 0 and "mamba_cache_mode 'align'" in out
     code, out, _ = run(capsys, "serve", "llama-3.1-8b", "--gpu", "h100-sxm")
     assert code == 0 and "Setting attention block size" not in out
 

@@ -150,13 +150,16 @@ def test_chunked_attention_groups_by_hand() -> None:
 def test_qwen3_next_hybrid_groups_by_hand() -> None:
     # Qwen3-Next-80B-A3B at TP 2: 12 full-attention layers (2 KV heads of 256: one per GPU)
     # and 36 gated DeltaNet layers. A DeltaNet state per GPU: the convolution's 3 x (2 x 16 x
-    # 128 + 32 x 128) / 2 values and 32 / 2 heads of 128 x 128, in BF16:
+    # 128 + 32 x 128) / 2 values and 32 / 2 heads of 128 x 128, in BF16 (its config names no
+    # mamba_ssm_dtype, so vLLM keeps the model's dtype):
     state = (3 * (2 * 16 * 128 + 32 * 128) // 2 + 16 * 128 * 128) * 2  # 548,864 bytes
     # an attention token is 2 x 1 x 256 x 2 = 1,024 bytes: the smallest multiple of 16 tokens
     # whose page holds the state is 16 x ceil(548,864 / 16,384) = 544, the state padded to it
     assert -(-state // (16 * 1024)) * 16 == 544
-    result = capacity("qwen3-next-80b-a3b", int(44.59 * GIB), tp=2)
+    # vLLM 0.25.0: prefix caching off by default for hybrid models
+    result = capacity("qwen3-next-80b-a3b", int(44.59 * GIB), tp=2, engine_id="0.25.0")
     assert (result.block_size, result.page_bytes) == (544, 544 * 1024)
+    assert result.mamba_cache_mode == "none"
     # groups of 12 (36 is not under 1.5 x 12): 1 of attention, 3 of DeltaNet layers
     assert (result.groups, result.recurrent_groups, result.layers_per_group) == (4, 3, 12)
     assert result.blocks == int(44.59 * GIB) // (557_056 * 12)  # 7,162
@@ -168,27 +171,67 @@ def test_qwen3_next_hybrid_groups_by_hand() -> None:
     older = capacity("qwen3-next-80b-a3b", int(44.59 * GIB), tp=2, engine_id="0.19.0")
     assert older.kv_tokens == 7162 // 4 * 544
     assert result.concurrency(1024) == pytest.approx(7162 / (2 + 3))
+    # from 0.26.0 prefix caching is on for hybrid models too: mamba_cache_mode 'align' keeps
+    # two blocks a request in each DeltaNet group, the block size unchanged
+    aligned = capacity("qwen3-next-80b-a3b", int(44.59 * GIB), tp=2, engine_id="0.26.0")
+    assert (aligned.block_size, aligned.blocks, aligned.mamba_cache_mode) == (544, 7162, "align")
+    assert aligned.kv_tokens == 7162 * 262144 // (482 + 2 * 3) == 3_847_285
+    assert capacity("qwen3-next-80b-a3b", int(44.59 * GIB), tp=2).kv_tokens == 3_847_285
+    off = capacity("qwen3-next-80b-a3b", int(44.59 * GIB), tp=2, enable_prefix_caching=False)
+    assert off.kv_tokens == 3_871_083
+    # asked for before 0.26.0, as club-3090's composes do
+    on = capacity(
+        "qwen3-next-80b-a3b", int(44.59 * GIB), tp=2, engine_id="0.24.0", enable_prefix_caching=True
+    )
+    assert on.kv_tokens == 3_847_285
+
+
+def test_qwen35_state_in_fp32_by_hand() -> None:
+    # Qwen3.6-27B at TP 2 with an fp8 cache: a DeltaNet state per GPU is 48 / 2 value heads of
+    # a 128 x 128 state in the config's mamba_ssm_dtype (float32) and the convolution's 3 x
+    # (2 x 16 x 128 + 48 x 128) / 2 inputs in BF16; an attention token 2 x 2 x 256 x 1 bytes
+    state = 24 * 128 * 128 * 4 + 3 * 10240 // 2 * 2  # 1,603,584 bytes
+    block = 16 * -(-state // (16 * 1024))  # 16 x ceil(97.9) = 1,568 tokens
+    result = capacity("qwen3.6-27b", 10 * GIB, tp=2, kv_dtype="fp8_e4m3", engine_id="0.24.0")
+    assert (result.block_size, result.page_bytes) == (block, 1568 * 1024) == (1568, 1_605_632)
+    # groups of 16: 1 of attention, 3 of DeltaNet layers
+    assert result.blocks == 10 * GIB // (1_605_632 * 16) == 417
+    assert result.max_concurrency == pytest.approx(417 / (-(-262144 // 1568) + 3))
+    # the releases before Qwen3.5 was read (vllm-0.13) keep the state in the model's dtype
+    older = capacity("qwen3.6-27b", 10 * GIB, tp=2, kv_dtype="fp8_e4m3", engine_id="vllm-0.13")
+    assert older.block_size == 16 * -(-(24 * 128 * 128 * 2 + 3 * 5120 * 2) // (16 * 1024))
 
 
 def test_nemotron_h_hybrid_groups_by_hand() -> None:
     # Nemotron-Nano-9B-v2: 4 attention blocks (8 KV heads of 128: 4,096 bytes a token) and 27
-    # Mamba-2 blocks of 128 heads x 80 x 128 SSM values and a 3 x 12,288 convolution window
+    # Mamba-2 blocks of 128 heads x 80 x 128 SSM values and a 3 x 12,288 convolution window;
+    # vLLM 0.19 keeps the SSM state in float16 when the config names no mamba_ssm_cache_dtype
     path = Path(__file__).parent / "configs" / "nemotron-nano-9b-v2.json"
     spec = from_config(json.loads(path.read_text())["config"], name="Nemotron-Nano-9B-v2")
     state = (128 * 80 * 128 + 3 * (128 * 80 + 2 * 8 * 128)) * 2  # 2,695,168 bytes
     block = 16 * -(-state // (16 * 4096))  # 16 x ceil(41.1) = 672 tokens
-    result = capacity(spec, 40 * GIB)
+    result = capacity(spec, 40 * GIB, engine_id="0.19.0")
     assert (result.block_size, result.page_bytes) == (block, 672 * 4096) == (672, 2_752_512)
     # groups of 4: 1 of attention, ceil(27 / 4) = 7 of Mamba layers (the last one padded)
     assert (result.groups, result.recurrent_groups, result.layers_per_group) == (8, 7, 4)
     assert result.blocks == 40 * GIB // (2_752_512 * 4)  # 3,900
     assert result.max_concurrency == pytest.approx(3900 / (196 + 7))  # 131,072 / 672 -> 196
-    assert result.kv_tokens == 3900 * 131072 // 203  # 0.20.1 and later: 2,518,132
-    assert capacity(spec, 40 * GIB, engine_id="0.19.0").kv_tokens == 3900 // 8 * 672
+    assert result.kv_tokens == 3900 // 8 * 672
+    assert capacity(spec, 40 * GIB, engine_id="0.25.0").kv_tokens == (
+        capacity(spec, 40 * GIB, engine_id="0.25.0").blocks * 131072 // (100 + 7)
+    )
+    # from 0.20 vLLM keeps it in float32: 5,316,608 bytes, a block of 16 x 82 = 1,312 tokens
+    fp32 = capacity(spec, 40 * GIB, engine_id="0.25.0")
+    assert fp32.block_size == 16 * -(-(128 * 80 * 128 * 4 + 3 * 12288 * 2) // (16 * 4096)) == 1312
     # a larger block is kept (the state padded to it); a smaller one vLLM would override
-    assert capacity(spec, 40 * GIB, block_size=1024).page_bytes == 1024 * 4096
+    assert capacity(spec, 40 * GIB, block_size=1024, engine_id="0.19.0").page_bytes == 1024 * 4096
     with pytest.raises(InvalidValueError, match="at least 672"):
-        capacity(spec, 40 * GIB, block_size=16)
+        capacity(spec, 40 * GIB, block_size=16, engine_id="0.19.0")
+    # with prefix caching (the default from 0.26.0) vLLM caches every block of a Mamba-2
+    # model's state ('all' mode), which gpumem does not follow: refused by name
+    with pytest.raises(InvalidValueError, match="enable_prefix_caching"):
+        capacity(spec, 40 * GIB)
+    assert capacity(spec, 40 * GIB, enable_prefix_caching=False).block_size == 1312
 
 
 def test_hybrid_serve_on_an_h200() -> None:
@@ -396,15 +439,17 @@ MISSED = {
     # FlashInfer that sampler sorts the logits; the thread shows neither the version, nor
     # FlashInfer, nor the connector's memory (serving page)
     "vllm-21348-qwen3-235b-fp8-4xh100": 0.707,
-    # Qwen3.5-generation hybrids under vLLM 0.24-0.26: their tokens are printed as
-    # int(concurrency x max_model_len), as serve does for vLLM 0.20.1 and later, but vLLM keeps
-    # their recurrent state's temporal part in FP32 and two blocks a request per recurrent
-    # group (prefix caching), which serve does not follow yet, so it over-predicts; the NVFP4
-    # and FP8 checkpoints also keep embeddings, head and vision tower in BF16
-    "club3090-594-qwen36-27b-fp8-2x3090": 0.161,
-    "club3090-612-qwen36-35b-a3b-nvfp4-rtx5090": 0.408,
-    "recipes-810-qwen38-27b-fp8-2x5090": 0.905,
-    "recipes-810-qwen38-27b-nvfp4-2x5090": 1.432,
+    # Qwen3.5-generation hybrids under vLLM 0.24-0.26: the cache's arithmetic is exact from
+    # the printed memory (test_tokens_from_the_printed_memory), the budget is not. The NVFP4
+    # checkpoints keep more in BF16 and FP8 than the token embedding (their quantization
+    # configs' ignore lists: the recipe's NVFP4 build loads 12.02 GiB a GPU, gpumem counts
+    # 8.17); on two RTX 5090s the FP8 build's weights agree within 0.15 GiB, yet its printed
+    # tokens (491 blocks) leave about 1.8 GiB more for the cache than gpumem's memory outside
+    # PyTorch (fitted on H100s with custom all-reduce) and CUDA-graph estimate do
+    "club3090-612-qwen36-35b-a3b-nvfp4-rtx5090": 0.201,
+    "club3090-652-qwen36-35b-a3b-nvfp4-rtx5090": 0.197,
+    "recipes-810-qwen38-27b-fp8-2x5090": -0.157,
+    "recipes-810-qwen38-27b-nvfp4-2x5090": 0.141,
 }
 
 
@@ -513,16 +558,6 @@ def test_held_out_two_node_launch_by_hand() -> None:
     assert result.max_concurrency == pytest.approx(21.45, rel=HELD_OUT_BOUND)
 
 
-#: Exact parts not yet exact, at their measured error: the Qwen3.5-generation hybrids, whose
-#: vLLM 0.24 keeps the recurrent state's temporal part in FP32 and two blocks a request per
-#: recurrent group (prefix caching); the tokens are printed as int(concurrency x max_model_len),
-#: as serve follows
-EXACT_MISSED = {
-    "club3090-594-qwen36-27b-fp8-2x3090": 0.1502,
-    "club3090-612-qwen36-35b-a3b-nvfp4-rtx5090": 0.0696,
-}
-
-
 @pytest.mark.parametrize(
     "check",
     [c for c in check_logs(("v1-tokens", "v0-blocks")) if c.exact_tokens is not None],
@@ -531,9 +566,7 @@ EXACT_MISSED = {
 def test_tokens_from_the_printed_memory(check) -> None:
     # vLLM's arithmetic from the memory the log printed (two decimals of GiB); with tensor
     # parallelism vLLM keeps the smallest count over its workers and the thread shows one
-    if check.log in EXACT_MISSED:
-        assert check.exact_error == pytest.approx(EXACT_MISSED[check.log], abs=0.005)
-    elif check.tp * check.pp == 1:
+    if check.tp * check.pp == 1:
         assert abs(check.exact_error) <= 0.005
     else:
         assert check.logged_tokens <= check.exact_tokens * 1.005

@@ -33,7 +33,7 @@ ENGINES = {
     "vllm-0.13": "vLLM 0.13–0.16",
     "vllm-0.8": "vLLM 0.8.5–0.12",
 }
-STATS = ("median", "worst", "count", "within")
+STATS = ("median", "worst", "count", "within", "outside")
 #: The issue's target for launches predicted from scratch (``stat=within`` counts them).
 TARGET = 0.03
 
@@ -212,8 +212,8 @@ def serving_check(
 ) -> str:
     """A figure of the launches against gpumem: ``serving-check stat=median`` → ``4.2%``.
 
-    ``stat`` is ``median`` or ``worst`` absolute error, ``count`` (launches compared) or
-    ``within`` (launches within :data:`TARGET`);
+    ``stat`` is ``median`` or ``worst`` absolute error, ``count`` (launches compared),
+    ``within`` (launches within :data:`TARGET`) or ``outside`` (the others);
     ``split`` ``held-out`` (default), ``fit`` or ``all``; ``measure`` ``tokens`` or
     ``concurrency`` (predicted from scratch), ``exact`` (tokens from the KV-cache memory the
     log printed, single-GPU launches), ``cudagraph`` (the CUDA-graph estimate, in GiB) or
@@ -244,8 +244,9 @@ def serving_check(
     errors = [abs(e) for e in map(error, chosen) if e is not None]
     if stat == "count":
         return format_int(len(errors), language)
-    if stat == "within":
-        return format_int(sum(error <= TARGET for error in errors), language)
+    if stat in ("within", "outside"):
+        within = sum(error <= TARGET for error in errors)
+        return format_int(within if stat == "within" else len(errors) - within, language)
     if not errors:
         raise InvalidValueError("split", split, "a set with launches to compare")
     value = median(errors) if stat == "median" else max(errors)
@@ -264,7 +265,14 @@ _SIZES = {
     "cudagraphs": "cudagraph_bytes",
     "cudagraph-estimate": "cudagraph_estimate_bytes",
 }
-_COUNTS = {"tokens": "kv_tokens", "longest": "longest_request", "blocks": "blocks"}
+_COUNTS = {
+    "tokens": "kv_tokens",
+    "longest": "longest_request",
+    "blocks": "blocks",
+    "block": "block_size",
+}
+#: The ``serve`` quantity's ``prefix_caching``: vLLM's --enable-prefix-caching or its negation.
+PREFIX_CACHING = {"on": True, "off": False}
 
 
 def serve_figure(
@@ -280,16 +288,20 @@ def serve_figure(
     gpu_memory_utilization: str | None = None,
     length: str | None = None,
     engine: str | None = None,
+    dtype: str | None = None,
+    prefix_caching: str | None = None,
     digits: str = "2",
 ) -> str:
     """A figure vLLM prints for a launch: ``serve model=llama-3.1-8b gpu=h100-sxm what=tokens``.
 
     ``what`` is ``tokens`` (KV-cache size), ``longest`` (the longest request that fits),
-    ``blocks``, ``concurrency`` (at ``length``, default ``max_model_len``), or a size in
-    ``unit``: ``available`` (KV-cache memory), ``weights``, ``budget`` (the share the engine
-    may use), ``peak`` (the profiled peak), ``page``, ``cudagraph-estimate`` (gpumem's model
-    of vLLM's CUDA-graph estimate) or ``cudagraphs`` (what comes out of the budget); ``engine``
-    a row of ``data/serving.json`` or a vLLM release (default: the current row).
+    ``blocks``, ``block`` (tokens a block holds), ``concurrency`` (at ``length``, default
+    ``max_model_len``), or a size in ``unit``: ``available`` (KV-cache memory), ``weights``,
+    ``budget`` (the share the engine may use), ``peak`` (the profiled peak), ``page``,
+    ``cudagraph-estimate`` (gpumem's model of vLLM's CUDA-graph estimate) or ``cudagraphs``
+    (what comes out of the budget); ``engine`` a row of ``data/serving.json`` or a vLLM
+    release (default: the current row); ``dtype`` the
+    weight format; ``prefix_caching`` ``on`` or ``off`` (default: vLLM's).
     """
     settings: dict[str, object] = {"tp": whole(tp, "tp"), "kv_dtype": kv_dtype}
     if max_model_len is not None:
@@ -300,6 +312,12 @@ def serve_figure(
         )
     if engine is not None:
         settings["engine_id"] = engine
+    if dtype is not None:
+        settings["dtype"] = dtype
+    if prefix_caching is not None:
+        if prefix_caching not in PREFIX_CACHING:
+            raise UnknownNameError("prefix_caching", prefix_caching, tuple(PREFIX_CACHING))
+        settings["enable_prefix_caching"] = PREFIX_CACHING[prefix_caching]
     result = _launch(model, gpu, settings)
     if what in _COUNTS:
         return format_int(getattr(result, _COUNTS[what]), language)

@@ -18,11 +18,13 @@ from .inputs import (
     b_a,
     b_kv,
     b_q,
+    b_r,
     b_w,
     c_kv,
     d_h,
     d_r,
     e_r,
+    e_t,
     f_e,
     f_s,
     f_x,
@@ -94,7 +96,14 @@ n_gc = sym("n_gc", r"n_{g,c}", "KV-cache groups of chunked-attention layers", in
 n_gr = sym(
     "n_gr",
     r"n_{g,r}",
-    "KV-cache groups of recurrent layers (Mamba, linear attention): one block per request",
+    "KV-cache groups of recurrent layers (Mamba, linear attention): one state per request",
+    integer=True,
+)
+c_pa = sym(
+    "c_pa",
+    r"c_{\mathrm{align}}",
+    "1 when the engine caches prefixes of recurrent layers in vLLM's 'align' mode (a second "
+    "block a request in each recurrent group), else 0",
     integer=True,
 )
 a_b = sym("a_b", r"a_b", "tokens the attention kernels need a block size to be a multiple of")
@@ -206,8 +215,27 @@ def _mlp(width: sp.Expr, flag: sp.Symbol, copies: sp.Expr = 1) -> sp.Expr:
     return _allocator_rounding((m_g - 1) * inner) + _allocator_rounding(inner)
 
 
+c_hu = sym(
+    "c_hu",
+    r"c_{\mathrm{head}}",
+    "1 when the engine keeps the LM head in the model's dtype under the weight format "
+    "(vLLM's FP8 method quantizes linear layers only), else 0",
+    integer=True,
+)
+# vLLM's quantization methods (Fp8Config, ModelOptNvFp4Config, AWQ, GPTQ ...: get_quant_method
+# in vllm/model_executor/layers/quantization/) quantize linear layers and experts; the token
+# embedding (VocabParallelEmbedding) keeps the model's dtype under every one of them, the LM
+# head (ParallelLMHead) under FP8 and where a checkpoint excludes it.
 _padded_vocabulary = 64 * CeilDiv(V, 64)
-_embedding = FloorDiv(_padded_vocabulary, N_tp) * h * b_w
+_rows = FloorDiv(_padded_vocabulary, N_tp) * h
+_shipped = V * h * b_w / N_tp  # what the weights formula counts for one such matrix
+
+
+def _vocabulary_matrix(bytes_per_value: sp.Expr) -> sp.Expr:
+    """What one padded vocabulary matrix holds beyond ``_shipped``, rounding included."""
+    return _allocator_rounding(_rows * bytes_per_value) + _rows * bytes_per_value - _shipped
+
+
 define(
     "engine_load_extra",
     r"M_{W,\mathrm{load}}",
@@ -220,12 +248,14 @@ define(
         )
         * L_s
         / L
-        + (2 - t_w) * (_allocator_rounding(_embedding) + (_embedding - V * h * b_w / N_tp))
+        + _vocabulary_matrix(b_a)
+        + (1 - t_w) * _vocabulary_matrix(b_w + c_hu * (b_a - b_w))
         + s_p * sp.Piecewise((d_r, c_kv > 0), (d_h, True)) * b_a
     ),
     "what the engine's weights hold beyond their bytes once loaded: the allocator's rounding "
-    "of each large weight tensor, the padded rows of the vocabulary and the rotary "
-    "embedding's cos/sin cache (where the engine counts them, c_al = 1)",
+    "of each large weight tensor, the padded rows of the vocabulary, the token embedding (and "
+    "where c_hu = 1 the LM head) in the model's dtype under a quantized weight format, and "
+    "the rotary embedding's cos/sin cache (where the engine counts them, c_al = 1)",
 )
 # --- CUDA graphs: vLLM's estimate of their memory ---------------------------------------------
 # vLLM 0.18 and later estimate, before sizing the KV cache, the memory of the CUDA graphs they
@@ -367,11 +397,18 @@ define(
     "memory left for the KV cache: the budget minus the weights as loaded, the profiled peak, "
     "memory outside PyTorch and CUDA graphs",
 )
+# vLLM's recurrent state (MambaSpec.page_size_bytes, vllm/v1/kv_cache_interface.py; shapes and
+# dtypes from the model class, e.g. get_mamba_state_shape_from_config in qwen3_5.py): the
+# convolution's kernel - 1 past inputs in mamba_cache_dtype (the model's dtype by default) and
+# the temporal state in mamba_ssm_cache_dtype, which Qwen3.5's config sets to its
+# mamba_ssm_dtype (float32; Qwen3_5ForConditionalGenerationConfig in
+# vllm/model_executor/models/config.py, from 0.17.0), both split over the tensor-parallel GPUs.
 define(
     "recurrent_page",
     r"S_{\mathrm{state}}",
-    b_a * CeilDiv(e_r, N_tp),
-    "bytes of one recurrent layer's state for one request on one GPU, in the model's dtype",
+    b_a * CeilDiv(e_r - e_t, N_tp) + b_r * CeilDiv(e_t, N_tp),
+    "bytes of one recurrent layer's state for one request on one GPU: the convolution's "
+    "window in the model's dtype and the temporal state in its own format",
 )
 define(
     "hybrid_block_size",
@@ -389,16 +426,22 @@ define(
     "KV-cache blocks: each holds one page for every layer of a group",
 )
 N_blk = sp.Symbol("kv_blocks")
+# MambaSpec.max_memory_usage_bytes (vllm/v1/kv_cache_interface.py, 0.17.0 to 0.29.0): a
+# recurrent group holds (1 + num_speculative_blocks) pages a request, (2 + ...) in
+# mamba_cache_mode 'align', which MambaModelConfig.verify_and_update_config
+# (vllm/model_executor/models/config.py) picks when prefix caching is on for a model without
+# 'all' support (gated DeltaNet); speculative decoding is not followed.
 define(
     "blocks_per_request",
     r"n_{\mathrm{blk}}",
     (n_g - n_gw - n_gc - n_gr) * CeilDiv(s, s_b)
     + n_gw * (CeilDiv(sp.Min(w - 1 + T_b, s), s_b) + 1)
     + n_gc * CeilDiv(sp.Min(w_c + T_b, s), s_b)
-    + n_gr,
+    + n_gr * (1 + c_pa),
     "blocks one request of s tokens holds: every token in full-attention groups; the window, "
     "one batch and one more block in sliding-window groups; the chunk and one batch in "
-    "chunked-attention groups; one block, its state, in recurrent groups",
+    "chunked-attention groups; one block, its state, in recurrent groups, two with prefix "
+    "caching in 'align' mode",
 )
 n_blk = sp.Symbol("blocks_per_request")
 c_kt = sym(

@@ -401,6 +401,8 @@
     s.recurrent_layers = recurrent;
     s.output_gate = read.flag("attn_output_gate", true);
     const ssm = read.raw("mamba_ssm_dtype", null);
+    // the format vLLM keeps the temporal state in (checked below)
+    if (ssm !== null) s.extra.recurrent_state_dtype = data.ssm_dtypes[ssm];
     if (ssm !== null && !(typeof ssm === "string" && own(data.ssm_dtypes, ssm))) {
       throw read.error(
         engine.text(
@@ -808,6 +810,7 @@
       attention_chunk: s.chunked_layers ? s.chunk : 0n,
       quantization: shipped,
       vision_parameters: vision,
+      recurrent_state_dtype: s.extra.recurrent_state_dtype || null,
       inputs: {
         P: total,
         P_a: active,

@@ -63,19 +63,25 @@
     return from(0n, 17n) ? "vllm-0.17" : from(0n, 13n) ? "vllm-0.13" : "vllm-0.8";
   }
 
+  /** ``_release``: the vLLM release ``name`` writes, as numbers; null for anything else. */
+  function release(name) {
+    const parts = /^(\d+)\.(\d+)(?:\.(\d+))?(?:(?:rc|\.dev|\+)\S*)?$/.exec(String(name).trim());
+    return parts ? parts.slice(1).map((part) => BigInt(part || 0)) : null;
+  }
+
+  /** Python's tuple comparison ``a >= b`` of two releases. */
+  function atLeast(a, b) {
+    const index = a.findIndex((part, i) => part !== b[i]);
+    return index < 0 || a[index] > b[index];
+  }
+
   /** ``engine_named``: the row named by ``name``: a row id or a vLLM release from the oldest
    * one a row follows, whose generation's row it picks. */
   function engineNamed(name) {
     const rows = Object.keys(S.engines);
     if (rows.includes(name)) return name;
-    const release = /^(\d+)\.(\d+)(?:\.(\d+))?(?:(?:rc|\.dev|\+)\S*)?$/.exec(String(name).trim());
-    if (release) {
-      // Python's tuple comparison: (major, minor, patch) >= the oldest
-      const parts = release.slice(1).map((part) => BigInt(part || 0));
-      const oldest = S.oldest.split(".").map(BigInt);
-      const index = parts.findIndex((part, i) => part !== oldest[i]);
-      if (index < 0 || parts[index] > oldest[index]) return engineFor(release[0]);
-    }
+    const parts = release(name);
+    if (parts && atLeast(parts, S.oldest.split(".").map(BigInt))) return engineFor(parts.join("."));
     throw engine.invalidValue(
       "engine",
       name,
@@ -118,11 +124,46 @@
     };
   }
 
+  /** ``_recurrent_cache``: vLLM's recurrent state into ``values``: its temporal part e_t in
+   * b_r bytes a value (the config's mamba_ssm_dtype where the release reads it, a family's
+   * default, else the model's dtype) and c_pa, 1 in mamba_cache_mode 'align' (prefix caching,
+   * asked for or by default from the row's prefix_caching_default_from); returns the mode,
+   * null for a model without recurrent layers. */
+  function recurrentCache(E, m, values, prefixCaching, engineId) {
+    if (prefixCaching !== null && typeof prefixCaching !== "boolean") {
+      throw engine.invalidValue("enable_prefix_caching", prefixCaching, engine.text("True or False"));
+    }
+    const R = E.recurrent_cache;
+    if (prefixCaching === null) {
+      const first = R.prefix_caching_default_from;
+      const parts = release(engineId);
+      prefixCaching = first !== null && (parts === null || atLeast(parts, release(first)));
+    }
+    Object.assign(values, { e_t: 0n, b_r: values.b_a, c_pa: 0n });
+    if (!m.inputs.L_r) return null;
+    if (prefixCaching && R.all_mode_families.includes(m.family)) {
+      throw engine.invalidValue(
+        "enable_prefix_caching",
+        prefixCaching,
+        engine.text(
+          "False for {model}: with prefix caching vLLM keeps a block of a Mamba-2 model's state for every block of tokens ('all' mode), which gpumem does not follow",
+          { model: m.name },
+        ),
+      );
+    }
+    const own = R.state_dtype_from_config ? m.recurrent_state_dtype : null;
+    const state = own || (Object.hasOwn(R.family_state_dtypes, m.family) ? R.family_state_dtypes[m.family] : null);
+    values.e_t = m.inputs.e_t;
+    values.b_r = state ? engine.toInt(engine.bytesPerValue(engine.getFormat(state))) : values.b_a;
+    values.c_pa = prefixCaching && R.align_mode ? 1n : 0n;
+    return values.c_pa ? "align" : "none";
+  }
+
   /** ``_block_size``: tokens per attention block; for a hybrid model vLLM raises it until an
    * attention page holds a recurrent layer's state, and a smaller given one is refused. */
   function blockSize(m, values, given, byDefault) {
     if (!m.inputs.L_r) return positive("block_size", given === null ? int(byDefault) : given);
-    const needed = engine.evaluate(["recurrent_page", "hybrid_block_size"], values).hybrid_block_size;
+    const needed = engine.toInt(engine.evaluate(["recurrent_page", "hybrid_block_size"], values).hybrid_block_size);
     if (given === null) return rt.$max(int(byDefault), needed);
     if (positive("block_size", given) < needed) {
       throw engine.invalidValue(
@@ -201,8 +242,9 @@
     return engine.toInt(engine.evaluate(names, values).cudagraph_estimate);
   }
 
-  /** ``_cache``: blocks, tokens, concurrency and the longest request. */
-  function cache(m, values, maxModelLen, auto) {
+  /** ``_cache``: blocks, tokens, concurrency and the longest request (and the recurrent
+   * groups' ``mode``). */
+  function cache(m, values, maxModelLen, auto, mode) {
     values = engine.evaluate(CACHE, Object.assign({}, values, { s: m.max_context }));
     const longest = longestRequest(values);
     // vLLM's auto length is the longest request that fits; when none does, it cannot start
@@ -217,6 +259,7 @@
       groups: values.n_g,
       sliding_groups: values.n_gw,
       recurrent_groups: values.n_gr,
+      mamba_cache_mode: mode,
       blocks: rt.$max(engine.toInt(values.kv_blocks), 0n),
       kv_tokens: rt.$max(engine.toInt(values.kv_tokens), 0n),
       max_model_len: length,
@@ -270,6 +313,7 @@
         kv_cache_memory: null,
         cudagraph_memory: null,
         engine_id: "vllm",
+        enable_prefix_caching: null,
       },
       options,
     );
@@ -285,6 +329,7 @@
     const total = logged ? int(logged.bytes) : gpu.memory_bytes - int(E.driver_reserved_bytes);
     const s = settings(E, m, total, gpu.name, o);
     let values = Object.assign(symbols(m, o.tp, o.pp, o.dtype, o.kv_dtype), { a_b: int(E.block_alignment) });
+    const mode = recurrentCache(E, m, values, o.enable_prefix_caching, o.engine_id);
     const blocks = blockSize(m, values, o.block_size, E.block_size);
     const tokens = s.max_num_batched_tokens;
     Object.assign(values, {
@@ -300,6 +345,8 @@
       c_moe: int(E.fused_moe_workspace),
       c_al: int(E.loaded_weights),
       s_p: m.max_context,
+      // the LM head in the model's dtype where the format's method leaves it unquantized
+      c_hu: o.dtype && E.lm_head_unquantized_formats.includes(engine.getFormat(o.dtype).name) ? 1n : 0n,
       c_kt: int(E.kv_tokens_from_concurrency),
     });
     const sampler = samplerDevice(E, gpu, values.N_s);
@@ -339,7 +386,7 @@
     } else {
       values = engine.evaluate(["kv_available"], values);
     }
-    return Object.assign(cache(m, values, s.max_model_len, o.max_model_len === "auto"), {
+    return Object.assign(cache(m, values, s.max_model_len, o.max_model_len === "auto", mode), {
       budget_bytes: engine.toInt(values.serve_budget),
       weights_bytes: engine.toInt(rt.$add(values.weights, values.engine_load_extra)),
       profile_peak_bytes: engine.toInt(values.engine_profile_peak),
