@@ -11,6 +11,7 @@ from gpumem._generated import formulas as fx
 from gpumem.catalog import catalog_entry, load_model, model_names
 from gpumem.estimate import LLAMA_NAMED, formula_values, gpu_count, rule_of_thumb_multiplier
 from gpumem.modelspec import from_config
+from gpumem.workload import Workload
 
 BARE = {"cuda_context": 0, "allocator_reserve": 0.0}  # tensor memory only
 GiB = 2**30
@@ -56,6 +57,19 @@ def test_recurrent_state_keeps_its_temporal_part_in_fp32_qwen3_next() -> None:
     # the temporal state in FP32 whatever the activations' dtype
     fp32 = estimate("qwen3-next-80b-a3b", batch=16, seq=128, dtype="fp32", **BARE)
     assert fp32.components["kv_cache"] == 16 * (36 * (2_097_152 + 4 * 8192 * 4) + 128 * 49_152)
+
+
+def test_deltanet_prompt_peaks_in_the_chunked_rule_qwen3_6_27b() -> None:
+    # Per token of a prompt, a gated DeltaNet layer of Qwen3.6-27B (48 value heads of 128,
+    # 16 key heads of 128) holds its convolution's 10,240 channels and the output gate's 6,144
+    # in BF16 and, in FP32, six query- or key-sized tensors (48 x 128, repeated to the value
+    # heads), four value-sized ones and three 64-wide rows per head of the chunks' matrices;
+    # with the residual stream's 4 x 5,120 BF16 values that beats the MLP's 3 x 17,408.
+    per_token = 4 * 5120 * 2 + (10_240 + 6144) * 2 + 4 * 48 * (6 * 128 + 4 * 128 + 3 * 64)
+    assert per_token == 356_352
+    work = {"batch": 4, "seq": 2048, "logits": "last", **BARE}
+    values = formula_values(load_model("qwen3.6-27b"), Workload(**work))
+    assert values["prefill_workspace"] == 4 * 2048 * per_token
 
 
 def test_sliding_window_caps_the_cache() -> None:

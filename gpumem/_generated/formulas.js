@@ -431,8 +431,8 @@ function m_p(L_w, w, B, s, i_p) {
 }
 
 /** tensors live inside one layer while the prompt is processed */
-function prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m, m_p) {
-  return $mul($mul(B, s), $add($mul(h, i_h), $max($add($mul($mul(h, i_r), k_e), $div($mul(f, i_f), N_tp)), $add($div($mul(n_h, $add($add($add($mul(d_h, $add(i_k, i_q)), i_m), $mul(i_p, $add(s, $max(d_h, s)))), $mul(i_s, s))), N_tp), $div(m_p, $mul(B, s))))));
+function prefill_workspace(h, n_h, d_h, f, k_e, c_r, B, s, b_a, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m, m_p, n_g, d_gk, d_gv) {
+  return $mul($mul(B, s), $add($mul(h, i_h), $max($add($mul($mul(h, i_r), k_e), $div($mul(f, i_f), N_tp)), $div(((n_g > 0n) ? $add($mul(b_a, $add(c_r, $mul(d_gv, n_g))), $mul($mul(4n, n_g), $add($add($mul(6n, d_gk), $mul(4n, d_gv)), 192n))) : 0n), N_tp), $add($div($mul(n_h, $add($add($add($mul(d_h, $add(i_k, i_q)), i_m), $mul(i_p, $add(s, $max(d_h, s)))), $mul(i_s, s))), N_tp), $div(m_p, $mul(B, s))))));
 }
 
 /** logits of the kept positions */
@@ -452,7 +452,7 @@ function kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, e_t, c_r, L_n, k_c, B, s
 
 /** tensors live inside one layer while one new token per sequence is processed: one layer's keys copied as the cache grows, and the layer's working set */
 function decode_workspace(L, h, n_h, n_kv, d_h, f, k_e, c_kv, L_w, w, L_c, L_r, L_n, k_c, B, s, n_t, b_kv, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m) {
-  return $add($mul($mul($mul($mul(B, b_kv), k_c), ((c_kv > 0n) ? c_kv : $mul(d_h, $ceil_div(n_kv, N_tp)))), $max(((L_w > 0n) ? $mul(2n, $min(w, $add(n_t, s))) : 0n), (($add($add($add($add($neg(L), L_c), L_n), L_r), L_w) < 0n) ? $add(n_t, s) : 0n))), $mul(B, $add($mul(h, i_h), $max($add($mul($mul(h, i_r), k_e), $div($mul(f, i_f), N_tp)), $div($mul(n_h, $add($add($mul(d_h, i_q), $mul(i_s, $add(n_t, s))), $mul($add(n_t, s), $add($add($mul(d_h, i_k), i_m), $mul(i_p, $add(d_h, 1n)))))), N_tp)))));
+  return $add($mul($mul($mul($mul(B, b_kv), k_c), ((c_kv > 0n) ? c_kv : $mul(d_h, $ceil_div(n_kv, N_tp)))), $max(((L_w > 0n) ? $mul(2n, $min(w, $add(n_t, s))) : 0n), (($add($add($add($add($neg(L), L_c), L_n), L_r), L_w) < 0n) ? $add(n_t, s) : 0n))), $mul(B, $add($mul(h, i_h), $max(0n, $add($mul($mul(h, i_r), k_e), $div($mul(f, i_f), N_tp)), $div($mul(n_h, $add($add($mul(d_h, i_q), $mul(i_s, $add(n_t, s))), $mul($add(n_t, s), $add($add($mul(d_h, i_k), i_m), $mul(i_p, $add(d_h, 1n)))))), N_tp)))));
 }
 
 /** logits of the last position at a decoding step */
@@ -706,12 +706,12 @@ function kv_blocks(L_g, kv_available, kv_page) {
 }
 
 /** blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups; one block, its state, in recurrent groups, two with prefix caching in 'align' mode */
-function blocks_per_request(w, w_c, s, T_b, s_b, n_g, n_gw, n_gc, n_gr, c_pa) {
+function blocks_per_request(w, w_c, s, n_g, T_b, s_b, n_gw, n_gc, n_gr, c_pa) {
   return $add($add($add($mul(n_gc, $ceil_div($min(s, $add(T_b, w_c)), s_b)), $mul(n_gr, $add(c_pa, 1n))), $mul(n_gw, $add($ceil_div($min(s, $sub($add(T_b, w), 1n)), s_b), 1n))), $mul($sub($sub($sub(n_g, n_gc), n_gr), n_gw), $ceil_div(s, s_b)));
 }
 
 /** the 'GPU KV cache size' vLLM prints: blocks per group times the block size, or (from 0.20.1) the requests of s tokens the cache holds times s */
-function kv_tokens(s, s_b, n_g, c_kt, kv_blocks, blocks_per_request) {
+function kv_tokens(s, n_g, s_b, c_kt, kv_blocks, blocks_per_request) {
   return $add($mul(c_kt, $floordiv($mul(kv_blocks, s), blocks_per_request)), $mul($mul(s_b, $sub(1n, c_kt)), $floordiv(kv_blocks, n_g)));
 }
 
@@ -833,7 +833,7 @@ return {
     i_k: [i_k, ["n_h", "n_kv", "d_h", "c_kv", "d_v", "b_a", "i_s", "i_p", "i_u"]],
     i_m: [i_m, ["d_h", "c_kv", "d_r", "d_v", "b_a"]],
     m_p: [m_p, ["L_w", "w", "B", "s", "i_p"]],
-    prefill_workspace: [prefill_workspace, ["h", "n_h", "d_h", "f", "k_e", "B", "s", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_q", "i_k", "i_m", "m_p"]],
+    prefill_workspace: [prefill_workspace, ["h", "n_h", "d_h", "f", "k_e", "c_r", "B", "s", "b_a", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_q", "i_k", "i_m", "m_p", "n_g", "d_gk", "d_gv"]],
     logits_inference: [logits_inference, ["V", "B", "s_l", "l_i"]],
     attention_masks: [attention_masks, ["L", "L_w", "w", "L_c", "L_r", "L_n", "B", "s", "b_a", "i_s"]],
     kv_cache_decode: [kv_cache_decode, ["L", "L_w", "w", "L_c", "w_c", "L_r", "e_r", "e_t", "c_r", "L_n", "k_c", "B", "s", "n_t", "b_kv", "b_r", "N_tp", "N_pp", "e_kv", "kv_cache", "kv_cache_overhang"]],
@@ -888,8 +888,8 @@ return {
     hybrid_block_size: [hybrid_block_size, ["b_kv", "e_kv", "a_b", "recurrent_page"]],
     kv_page: [kv_page, ["b_kv", "e_kv", "s_b"]],
     kv_blocks: [kv_blocks, ["L_g", "kv_available", "kv_page"]],
-    blocks_per_request: [blocks_per_request, ["w", "w_c", "s", "T_b", "s_b", "n_g", "n_gw", "n_gc", "n_gr", "c_pa"]],
-    kv_tokens: [kv_tokens, ["s", "s_b", "n_g", "c_kt", "kv_blocks", "blocks_per_request"]],
+    blocks_per_request: [blocks_per_request, ["w", "w_c", "s", "n_g", "T_b", "s_b", "n_gw", "n_gc", "n_gr", "c_pa"]],
+    kv_tokens: [kv_tokens, ["s", "n_g", "s_b", "c_kt", "kv_blocks", "blocks_per_request"]],
     max_concurrency: [max_concurrency, ["kv_blocks", "blocks_per_request"]],
     kv_memory_for_requests: [kv_memory_for_requests, ["L_g", "N_r", "kv_page", "blocks_per_request"]],
     channel_bandwidth: [channel_bandwidth, ["n_ch", "w_ch", "r_mt"]],

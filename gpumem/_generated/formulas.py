@@ -324,9 +324,9 @@ def m_p(L_w, w, B, s, i_p):
     return i_p*s**2*((B - 1)*((1) if (L_w > 0) else (0))*_min(1, _max(0, s - w + 1)) + 1)
 
 
-def prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m, m_p):
+def prefill_workspace(h, n_h, d_h, f, k_e, c_r, B, s, b_a, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m, m_p, n_g, d_gk, d_gv):
     """tensors live inside one layer while the prompt is processed"""
-    return B*s*(h*i_h + _max(h*i_r*k_e + f*i_f/N_tp, n_h*(d_h*(i_k + i_q) + i_m + i_p*(s + _max(d_h, s)) + i_s*s)/N_tp + m_p/(B*s)))
+    return B*s*(h*i_h + _max(h*i_r*k_e + f*i_f/N_tp, ((b_a*(c_r + d_gv*n_g) + 4*n_g*(6*d_gk + 4*d_gv + 192)) if (n_g > 0) else (0))/N_tp, n_h*(d_h*(i_k + i_q) + i_m + i_p*(s + _max(d_h, s)) + i_s*s)/N_tp + m_p/(B*s)))
 
 
 def logits_inference(V, B, s_l, l_i):
@@ -346,7 +346,7 @@ def kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, e_t, c_r, L_n, k_c, B, s, n_t
 
 def decode_workspace(L, h, n_h, n_kv, d_h, f, k_e, c_kv, L_w, w, L_c, L_r, L_n, k_c, B, s, n_t, b_kv, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m):
     """tensors live inside one layer while one new token per sequence is processed: one layer's keys copied as the cache grows, and the layer's working set"""
-    return B*b_kv*k_c*((c_kv) if (c_kv > 0) else (d_h*_ceil_div(n_kv, N_tp)))*_max(((2*_min(w, n_t + s)) if (L_w > 0) else (0)), ((n_t + s) if (-L + L_c + L_n + L_r + L_w < 0) else (0))) + B*(h*i_h + _max(h*i_r*k_e + f*i_f/N_tp, n_h*(d_h*i_q + i_s*(n_t + s) + (n_t + s)*(d_h*i_k + i_m + i_p*(d_h + 1)))/N_tp))
+    return B*b_kv*k_c*((c_kv) if (c_kv > 0) else (d_h*_ceil_div(n_kv, N_tp)))*_max(((2*_min(w, n_t + s)) if (L_w > 0) else (0)), ((n_t + s) if (-L + L_c + L_n + L_r + L_w < 0) else (0))) + B*(h*i_h + _max(0, h*i_r*k_e + f*i_f/N_tp, n_h*(d_h*i_q + i_s*(n_t + s) + (n_t + s)*(d_h*i_k + i_m + i_p*(d_h + 1)))/N_tp))
 
 
 def logits_decode(V, B, l_i):
@@ -599,12 +599,12 @@ def kv_blocks(L_g, kv_available, kv_page):
     return ((kv_available) // (L_g*kv_page))
 
 
-def blocks_per_request(w, w_c, s, T_b, s_b, n_g, n_gw, n_gc, n_gr, c_pa):
+def blocks_per_request(w, w_c, s, n_g, T_b, s_b, n_gw, n_gc, n_gr, c_pa):
     """blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups; one block, its state, in recurrent groups, two with prefix caching in 'align' mode"""
     return n_gc*_ceil_div(_min(s, T_b + w_c), s_b) + n_gr*(c_pa + 1) + n_gw*(_ceil_div(_min(s, T_b + w - 1), s_b) + 1) + (n_g - n_gc - n_gr - n_gw)*_ceil_div(s, s_b)
 
 
-def kv_tokens(s, s_b, n_g, c_kt, kv_blocks, blocks_per_request):
+def kv_tokens(s, n_g, s_b, c_kt, kv_blocks, blocks_per_request):
     """the 'GPU KV cache size' vLLM prints: blocks per group times the block size, or (from 0.20.1) the requests of s tokens the cache holds times s"""
     return c_kt*((kv_blocks*s) // (blocks_per_request)) + s_b*(1 - c_kt)*((kv_blocks) // (n_g))
 

@@ -14,6 +14,7 @@ from .inputs import (
     b_a,
     b_kv,
     c_kv,
+    c_r,
     d_h,
     d_r,
     d_v,
@@ -87,12 +88,35 @@ m_p = sym("m_p", r"\mu_p", "bytes of the FP32 mask sdpa's math kernel makes for 
 derive(m_p, i_p * s**2 * (1 + (B - 1) * window_cut))
 
 
-def _layer_peak(attention: sp.Expr, shared: sp.Expr = sp.S.Zero) -> sp.Expr:
+# A gated DeltaNet layer over a prompt (transformers' torch_chunk_gated_delta_rule, modeling_
+# qwen3_next.py and modeling_qwen3_5.py) holds, in the activations' dtype, its convolution's
+# output (c_r channels, queries, keys and values are views of it) and the output gate z (one
+# value width); and in FP32, whatever the model's dtype, the queries and keys repeated to every
+# value head and the values, beta times the keys and the values, the decayed keys, the UT
+# system's solutions for values and keys and the output; and per chunk of 64 positions three
+# (64, 64) matrices a head (the pairwise decays, the UT system, the intra-chunk attention).
+# Its peak is when the queries are decayed: the new ones written while the old ones are live.
+# Qwen3-Next's fused input projection (in_proj_qkvz) stays live too, its output left out
+# (2 x (keys + values) values a token in the activations' dtype, 0.1 % of its peaks).
+n_g = sym("n_g", "n_g", "value heads of a gated DeltaNet layer (0: none)", integer=True)
+d_gk = sym("d_gk", r"d_{gk}", "key head width of a gated DeltaNet layer", integer=True)
+d_gv = sym("d_gv", r"d_{gv}", "value head width of a gated DeltaNet layer", integer=True)
+deltanet_prefill = sp.Piecewise(
+    (b_a * (c_r + n_g * d_gv) + 4 * n_g * (6 * d_gk + 4 * d_gv + 3 * 64), n_g > 0),
+    (0, True),
+)
+
+
+def _layer_peak(
+    attention: sp.Expr, shared: sp.Expr = sp.S.Zero, recurrent: sp.Expr = sp.S.Zero
+) -> sp.Expr:
     """Bytes live inside one layer per token: the residual stream, then the MLP's temporaries
-    (with a mixture of experts' routed copies) or ``attention``'s, whichever is larger (never
-    live together); ``shared`` is attention's bytes every tensor-parallel rank holds whole (a
-    mask)."""
-    return i_h * h + sp.Max(i_r * k_e * h + i_f * f / N_tp, attention / N_tp + shared)
+    (with a mixture of experts' routed copies), ``attention``'s or a ``recurrent`` layer's,
+    whichever is largest (never live together); ``shared`` is attention's bytes every
+    tensor-parallel rank holds whole (a mask)."""
+    return i_h * h + sp.Max(
+        i_r * k_e * h + i_f * f / N_tp, attention / N_tp + shared, recurrent / N_tp
+    )
 
 
 # --- inference working set -------------------------------------------------------------------
@@ -104,6 +128,7 @@ define(
     * _layer_peak(
         n_h * (i_s * s + (i_q + i_k) * d_h + i_m + i_p * (s + sp.Max(s, d_h))),
         m_p / (B * s),
+        deltanet_prefill,
     ),
     "tensors live inside one layer while the prompt is processed",
 )
