@@ -24,6 +24,11 @@ The untied TinyLlama and the mixture of experts Qwen1.5-MoE came last: they show
 missing (the backward pass through the blocks, the experts padded to a multiple of the ranks),
 which were then counted from ``fully_shard``'s code, not fitted to them.
 
+The recurrent hybrids (Qwen3-Next, Qwen3.6-27B, Qwen3.5-35B-A3B: gated DeltaNet layers between
+full-attention ones) are held out at inference and decoding. Measured first, they showed the
+layers' state kept in FP32 beside a whole convolution window, and the chunked delta rule's FP32
+working set at prefill; both were then counted from transformers' code, not fitted to them.
+
 What is counted and what is fitted: weights, gradients, optimizer states, master weights,
 KV cache and logits follow from the model's sizes and the dtypes with no free coefficient.
 The activation profiles (``data/activation_profiles.json``) were counted tensor by tensor in
