@@ -200,9 +200,9 @@ def _recurrent_cache(
             "enable_prefix_caching",
             prefix_caching,
             Text(
-                "False for {model}: with prefix caching vLLM keeps a block of a Mamba-2 "
-                "model's state for every block of tokens ('all' mode), which gpumem does "
-                "not follow",
+                "False for {model}: with prefix caching (vLLM's default for hybrid models "
+                "from 0.26.0) vLLM keeps a block of a Mamba-2 model's state for every block "
+                "of tokens ('all' mode), which gpumem does not follow",
                 model=spec.name,
             ),
         )

@@ -476,6 +476,24 @@ def test_serve_names_the_raised_block_of_a_hybrid_model(capsys) -> None:
     assert code == 0 and "Setting attention block size" not in out
 
 
+def test_serve_refuses_prefix_caching_of_a_mamba2_model(capsys, tmp_path) -> None:
+    # Nemotron-H under vLLM 0.26 and later: prefix caching is on by default and caches a block
+    # of Mamba-2 state per block of tokens ('all' mode), which gpumem does not follow
+    source = os.path.join(os.path.dirname(__file__), "configs", "nemotron-nano-9b-v2.json")
+    with open(source) as f:
+        config = json.load(f)["config"]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    code, out, err = run(capsys, "serve", str(path), "--gpu", "h100-sxm")
+    assert code == 2 and not out
+    assert err.startswith("gpumem: error: ") and err.count("\n") == 1
+    assert "enable_prefix_caching" in err and "'all' mode" in err
+    code, out, _ = run(
+        capsys, "serve", str(path), "--gpu", "h100-sxm", "--no-enable-prefix-caching"
+    )
+    assert code == 0 and "hold one recurrent state per request" in out
+
+
 def test_serve_json_is_the_api(capsys) -> None:
     from gpumem.report import serve_json, to_json
     from gpumem.serve import serve
