@@ -365,6 +365,7 @@ def _evaluate(
                     n_e=spec.n_experts,
                     k_e=spec.n_experts_active,
                     a_sh=int(spec.n_shared_experts > 0),
+                    a_st=int(spec.hidden_size <= 2 * spec.moe_intermediate_size),
                     a_kp=int(spec.family in KEPT_STATE_FAMILIES),
                 )
             )

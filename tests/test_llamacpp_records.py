@@ -179,7 +179,8 @@ def compute_buffer(record: dict) -> int:
     Its two coefficients (2 and 5.5 hidden states per token) were read off the fitted records
     (Qwen2.5-0.5B and Llama-3.2-1B at 512 and 4,096 tokens), not the held-out ones. The
     shared-expert term is counted from the addresses ggml's allocator gave Qwen1.5-MoE's
-    last layer (the routed experts' sum sits above their stacked outputs), not fitted; so is
+    last layer (the routed experts' sum sits above their stacked outputs), not fitted, and its
+    placement below them (a_st = 0) from Qwen3.6-35B-A3B's; so is
     gpt-oss's kept last hidden state (above the experts' stacked outputs and the router's
     values without flash attention), from the addresses its 2-layer file got at 512 tokens.
     """
@@ -195,6 +196,7 @@ def compute_buffer(record: dict) -> int:
         n_e=spec.n_experts,
         k_e=spec.n_experts_active,
         a_sh=int(spec.n_shared_experts > 0),
+        a_st=int(spec.hidden_size <= 2 * spec.moe_intermediate_size),
         a_kp=int(spec.family in KEPT_STATE_FAMILIES),
     )
 
@@ -204,21 +206,19 @@ def _error(record: dict) -> float:
     return compute_buffer(record) / reported - 1
 
 
-#: Held-out models whose compute buffer misses the 5 % target, held at their measured error:
-#: the end of Qwen3.6-35B-A3B's and Qwen3-Next's graphs is not where the shared-expert term,
-#: counted from Qwen1.5-MoE's allocation, puts it (at 512 and 4,096 tokens, every micro-batch
-#: and -fa: +6.2 % to +6.8 % and +12.7 % to +13.8 %; -3.4 % at 16,384 tokens, where the
-#: attention scores decide). The addresses of a Qwen3.6-35B-A3B run (-c 4096, -ub 128) show
-#: why: the routed experts' sum takes the block their gate, up and SwiGLU outputs left, below
-#: their stacked outputs (not above, as in Qwen1.5-MoE), and the final norm's output is a graph
-#: output (t_h_nextn, kept for MTP) with the logits above it, 4.5 hidden states a token up.
-MISSED = {"qwen3.6-35b-a3b": 0.07, "qwen3-next-80b-a3b": 0.14}
+#: Held-out models held closer than the 5 % target, at their measured error: the mixtures of
+#: the Qwen3.5 generation and Qwen3-Next, whose routed experts' sum takes the block their freed
+#: gate and up projections left, below their stacked outputs (h = 4 f_e), as the addresses of a
+#: Qwen3.6-35B-A3B run (-c 1024, -ub 256, a setting recorded as held out first) show: from
+#: +0.97 % (Qwen3-Next at 512 tokens) to -3.42 % (16,384 tokens, where the attention scores
+#: decide); before that placement was counted, +6.2 % to +6.8 % and +12.7 % to +13.8 %.
+BOUNDS = {"qwen3.6-35b-a3b": 0.035, "qwen3-next-80b-a3b": 0.035}
 
 
 @pytest.mark.parametrize("record", RECORDS, ids=_id)
 def test_compute_buffer_simple_model(record):
     error = _error(record)
-    assert abs(error) <= MISSED.get(record["model"], 0.05), f"{error:+.2%}"  # target 5 %
+    assert abs(error) <= BOUNDS.get(record["model"], 0.05), f"{error:+.2%}"  # target 5 %
     if not record["held_out"]:
         assert abs(error) <= 0.016  # the records the two coefficients were read from
 
@@ -289,3 +289,19 @@ def test_written_file_reads_back(tmp_path, model):
         "shared_intermediate_size", "n_dense_layers",
     ):  # fmt: skip
         assert fields.get(name, 0) == getattr(spec, name), name
+
+
+def test_experts_sum_below_their_stacked_outputs_by_hand():
+    """Qwen3.6-35B-A3B (h 2,048, experts of 512): a down projection's 8 x 2,048 values per token
+    do not fit the 2 x 8 x 512 its gate and up projections left, so the end of the graph holds
+    the logits above the experts' sum, three hidden states and the router's 2 x 256 + 8 values
+    and the shared expert's gate; Qwen1.5-MoE's (experts of 1,408) do fit, and its stacked
+    outputs (4 x 2,048 per token) stay under the logits."""
+    n_u = 256
+    q36 = {"h": 2048, "V": 248320, "n_e": 256, "k_e": 8, "n_h": 16, "a_st": 0}
+    end = 4 * n_u * (248320 + 4 * 2048 + 2 * 256 + 8 + 1)
+    ours = _call(fx.llamacpp_compute_buffer, **q36, s=1024, n_u=n_u, o_L=1, a_sh=1)
+    assert ours == end
+    q15 = {"h": 2048, "V": 151936, "n_e": 60, "k_e": 4, "n_h": 16, "a_st": 1}
+    end = 4 * n_u * (151936 + (4 + 4) * 2048 + 2 * 60 + 4 + 1)
+    assert _call(fx.llamacpp_compute_buffer, **q15, s=1024, n_u=n_u, o_L=1, a_sh=1) == end

@@ -765,9 +765,9 @@ function llamacpp_window_cells(w, s, n_u) {
   return $mul(256n, $ceil_div($min(s, $add(n_u, w)), 256n));
 }
 
-/** compute buffer llama.cpp reserves for its worst-case micro-batch of n_u = min(context, -ub) tokens, the larger of two moments: the end of the graph (FP32 logits of every token where the output layer is, above two FP32 hidden states per token, or with a shared expert above the routed experts' stacked outputs and their sum, or where the last layer's output is kept above it, and without flash attention above the routed experts' stacked outputs and the router's values) and, without flash attention, the FP32 scores of every head over the s cells with the FP32 mask (5.5 hidden states per token beside them) */
-function llamacpp_compute_buffer(h, n_h, n_e, k_e, V, s, n_u, o_L, a_fa, a_sh, a_kp) {
-  return $max($add($mul($mul(22n, h), n_u), $mul($mul($mul(n_u, s), $sub(4n, $mul(4n, a_fa))), $add(n_h, 1n))), $mul($mul(4n, n_u), $add($add($mul(a_sh, $add($add($add($mul(h, $add(k_e, 2n)), k_e), $mul(2n, n_e)), 1n)), $mul(2n, h)), $mul(o_L, $add(V, $mul(a_kp, $add(h, $mul($sub(1n, a_fa), $add($add($mul(h, k_e), k_e), $mul(2n, n_e))))))))));
+/** compute buffer llama.cpp reserves for its worst-case micro-batch of n_u = min(context, -ub) tokens, the larger of two moments: the end of the graph (FP32 logits of every token where the output layer is, above two FP32 hidden states per token, or with a shared expert above their sum, and above the routed experts' stacked outputs where those took the block their gate and up projections left, or where the last layer's output is kept above it, and without flash attention above the routed experts' stacked outputs and the router's values) and, without flash attention, the FP32 scores of every head over the s cells with the FP32 mask (5.5 hidden states per token beside them) */
+function llamacpp_compute_buffer(h, n_h, n_e, k_e, V, s, n_u, o_L, a_fa, a_sh, a_kp, a_st) {
+  return $max($add($mul($mul(22n, h), n_u), $mul($mul($mul(n_u, s), $sub(4n, $mul(4n, a_fa))), $add(n_h, 1n))), $mul($mul(4n, n_u), $add($add($mul(a_sh, $add($add($add($mul(h, $add($mul(a_st, k_e), 2n)), k_e), $mul(2n, n_e)), 1n)), $mul(2n, h)), $mul(o_L, $add(V, $mul(a_kp, $add(h, $mul($sub(1n, a_fa), $add($add($mul(h, k_e), k_e), $mul(2n, n_e))))))))));
 }
 
 return {
@@ -900,7 +900,7 @@ return {
     prefill_ceiling: [prefill_ceiling, ["n_u", "t_c", "t_x"]],
     llamacpp_cells: [llamacpp_cells, ["s"]],
     llamacpp_window_cells: [llamacpp_window_cells, ["w", "s", "n_u"]],
-    llamacpp_compute_buffer: [llamacpp_compute_buffer, ["h", "n_h", "n_e", "k_e", "V", "s", "n_u", "o_L", "a_fa", "a_sh", "a_kp"]],
+    llamacpp_compute_buffer: [llamacpp_compute_buffer, ["h", "n_h", "n_e", "k_e", "V", "s", "n_u", "o_L", "a_fa", "a_sh", "a_kp", "a_st"]],
   },
   /** The tables printed with the formulas (evaluation order, phases, components). */
   tables: {

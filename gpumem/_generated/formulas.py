@@ -659,9 +659,9 @@ def llamacpp_window_cells(w, s, n_u):
     return 256*_ceil_div(_min(s, n_u + w), 256)
 
 
-def llamacpp_compute_buffer(h, n_h, n_e, k_e, V, s, n_u, o_L, a_fa, a_sh, a_kp):
-    """compute buffer llama.cpp reserves for its worst-case micro-batch of n_u = min(context, -ub) tokens, the larger of two moments: the end of the graph (FP32 logits of every token where the output layer is, above two FP32 hidden states per token, or with a shared expert above the routed experts' stacked outputs and their sum, or where the last layer's output is kept above it, and without flash attention above the routed experts' stacked outputs and the router's values) and, without flash attention, the FP32 scores of every head over the s cells with the FP32 mask (5.5 hidden states per token beside them)"""
-    return _max(22*h*n_u + n_u*s*(4 - 4*a_fa)*(n_h + 1), 4*n_u*(a_sh*(h*(k_e + 2) + k_e + 2*n_e + 1) + 2*h + o_L*(V + a_kp*(h + (1 - a_fa)*(h*k_e + k_e + 2*n_e)))))
+def llamacpp_compute_buffer(h, n_h, n_e, k_e, V, s, n_u, o_L, a_fa, a_sh, a_kp, a_st):
+    """compute buffer llama.cpp reserves for its worst-case micro-batch of n_u = min(context, -ub) tokens, the larger of two moments: the end of the graph (FP32 logits of every token where the output layer is, above two FP32 hidden states per token, or with a shared expert above their sum, and above the routed experts' stacked outputs where those took the block their gate and up projections left, or where the last layer's output is kept above it, and without flash attention above the routed experts' stacked outputs and the router's values) and, without flash attention, the FP32 scores of every head over the s cells with the FP32 mask (5.5 hidden states per token beside them)"""
+    return _max(22*h*n_u + n_u*s*(4 - 4*a_fa)*(n_h + 1), 4*n_u*(a_sh*(h*(a_st*k_e + 2) + k_e + 2*n_e + 1) + 2*h + o_L*(V + a_kp*(h + (1 - a_fa)*(h*k_e + k_e + 2*n_e)))))
 
 
 #: Formulas to evaluate for each peak, in order.

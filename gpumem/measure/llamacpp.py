@@ -89,6 +89,17 @@ ADDED: dict[str, tuple[tuple[int, int, int, str, bool, bool], ...]] = {
     ),
     "olmoe-1b-7b": ((1024, 512, 512, "f16", False, False), (2048, 512, 512, "f16", True, False)),
     "qwen1.5-moe-a2.7b": ((2048, 512, 512, "f16", False, False),),
+    # held out before the allocator of these hybrids was traced at their first setting
+    "qwen3.6-35b-a3b": (
+        (1024, 1024, 256, "f16", False, False),
+        (2048, 512, 512, "f16", True, False),
+        (8192, 1024, 1024, "f16", False, False),
+    ),
+    "qwen3-next-80b-a3b": (
+        (1024, 1024, 256, "f16", False, False),
+        (2048, 512, 512, "f16", True, False),
+        (8192, 1024, 1024, "f16", False, False),
+    ),
 }
 HELD_OUT_MODELS = (
     "olmoe-1b-7b",

@@ -17,6 +17,12 @@ a_kp = sym(
     r"a_{\mathrm{keep}}",
     "1 where llama.cpp's graph keeps the last layer's output to the end (gpt-oss), else 0",
 )
+a_st = sym(
+    "a_st",
+    r"a_{\mathrm{stack}}",
+    "1 where a routed expert's down projection fits the block its freed gate and up "
+    "projections left (h <= 2 f_e), else 0",
+)
 W_rd = sym("W_rd", r"W_{\mathrm{read}}", "weight bytes one device reads per generated token")
 M_Kd = sym("M_Kd", r"M_{KV,d}", "KV-cache bytes held on one device")
 t_tok = sym("t_tok", r"t_{\mathrm{tok}}", "seconds per generated token, summed over devices")
@@ -90,10 +96,16 @@ define(
 # tensor no freed block holds goes at the end of the highest live one). Two moments decide it.
 # At the end, the FP32 logits of every token are placed above the live tensors: the token
 # embeddings' input and the final norm's output (two hidden states). In a mixture of experts
-# with a shared expert (src/models/qwen2moe.cpp) the last hidden state is the sum of the routed
-# experts, placed while their k_e stacked outputs [h, k_e, n_u] are still live, above the
-# router's 2 n_e + k_e values per token, three hidden states and the shared expert's one-value
-# gate, and kept in place by the in-place adds and the final norm up to the LM head. gpt-oss
+# with a shared expert (src/models/qwen2moe.cpp, qwen35moe.cpp, qwen3next.cpp) the last hidden
+# state is the sum of the routed experts, placed above the router's 2 n_e + k_e values per
+# token, three hidden states and the shared expert's one-value gate, and kept in place by the
+# in-place adds and the final norm up to the LM head. Where it goes beside the experts' k_e
+# stacked outputs [h, k_e, n_u] follows from build_moe_ffn (src/llama-graph.cpp): the gate and
+# up projections [f_e, k_e, n_u], allocated one after the other, are freed once the SwiGLU has
+# its block, so the down projection takes their 2 k_e f_e values per token if its k_e h fit
+# (h <= 2 f_e: Qwen1.5-MoE), and the sum then goes above it; otherwise (Qwen3.5/3.6 MoE and
+# Qwen3-Next, h = 4 f_e) it goes above the SwiGLU's output and the sum takes the freed block
+# below it, so the stacked outputs are not under the logits. gpt-oss
 # (src/models/openai-moe.cpp) marks the last layer's output as a graph output (t_h_nextn), so
 # it is never freed and the logits go above it. Without flash attention that output is the
 # routed experts' sum, placed above their stacked outputs, which took the block the FFN input's
@@ -109,14 +121,15 @@ define(
         * (
             o_L * (V + a_kp * (h + (1 - a_fa) * (k_e * h + 2 * n_e + k_e)))
             + 2 * h
-            + a_sh * ((2 + k_e) * h + 2 * n_e + k_e + 1)
+            + a_sh * ((2 + a_st * k_e) * h + 2 * n_e + k_e + 1)
         ),
         (1 - a_fa) * 4 * n_u * s * (n_h + 1) + 22 * n_u * h,
     ),
     "compute buffer llama.cpp reserves for its worst-case micro-batch of n_u = min(context, "
     "-ub) tokens, the larger of two moments: the end of the graph (FP32 logits of every token "
     "where the output layer is, above two FP32 hidden states per token, or with a shared "
-    "expert above the routed experts' stacked outputs and their sum, or where the last "
+    "expert above their sum, and above the routed experts' stacked outputs where those took "
+    "the block their gate and up projections left, or where the last "
     "layer's output is kept above it, and without flash attention above the routed experts' "
     "stacked outputs and the router's values) and, without flash attention, the FP32 scores "
     "of every head over the s cells with the FP32 mask (5.5 hidden states per token beside "

@@ -237,6 +237,7 @@
               n_e: x.n_e,
               k_e: x.k_e,
               a_sh: x.n_s > 0n ? 1n : 0n,
+              a_st: x.h <= 2n * x.f_e ? 1n : 0n,
               a_kp: O.kept_state_families.includes(m.family) ? 1n : 0n,
             }),
           )
