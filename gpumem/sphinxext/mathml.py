@@ -54,8 +54,11 @@ def visit_math(translator: HTML5Translator, node: nodes.math) -> None:
 
 
 def visit_math_block(translator: HTML5Translator, node: nodes.math_block) -> None:
-    """A display formula, one ``<math display="block">`` per paragraph, with its number."""
-    translator.body.append(translator.starttag(node, "div", CLASS="math notranslate"))
+    """A display formula, one ``<math display="block">`` per paragraph, with its number.
+
+    The block scrolls sideways when the formula is wider than the page, so it takes the
+    keyboard's focus too (``tabindex="0"``): a reader without a mouse can scroll it."""
+    translator.body.append(translator.starttag(node, "div", CLASS="math notranslate", tabindex="0"))
     if node["number"]:
         number = get_node_equation_number(translator, node)
         translator.body.append(f'<span class="eqno">({number})')
