@@ -27,11 +27,13 @@ from .modelspec import ModelSpec
 from .precision import bytes_per_value, get_format
 from .workload import Workload
 
+#: The forward pass's working set: a DeltaNet layer's, then the largest layer's.
+_PREFILL = ("deltanet_workspace", "prefill_workspace")
 #: Formulas evaluated for the budget, then for the cache.
 _BUDGET = (
     "weights",
     "engine_load_extra",
-    "prefill_workspace",
+    *_PREFILL,
     "fused_moe_workspace",
     "sampler_logits",
     "engine_sampler_run",
@@ -161,7 +163,7 @@ def _cudagraph_estimate(row: dict, device: GPU, spec: ModelSpec, values: dict) -
     )
     values = evaluate(("cudagraph_capture_tokens",), values)
     largest = values["cudagraph_capture_tokens"]
-    working = evaluate(("prefill_workspace",), {**values, "B": 1, "s": largest})
+    working = evaluate(_PREFILL, {**values, "B": 1, "s": largest})
     values["M_Pg"] = working["prefill_workspace"]
     values = evaluate(_GRAPHS, values)
     values["cudagraph_estimate"] = int(values["cudagraph_estimate"])

@@ -324,9 +324,14 @@ def m_p(L_w, w, B, s, i_p):
     return i_p*s**2*((B - 1)*((1) if (L_w > 0) else (0))*_min(1, _max(0, s - w + 1)) + 1)
 
 
-def prefill_workspace(h, n_h, d_h, f, k_e, c_r, B, s, b_a, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m, m_p, n_g, d_gk, d_gv):
+def deltanet_workspace(c_r, b_a, n_g, d_gk, d_gv):
+    """bytes a token of a gated DeltaNet layer's working set at prefill (the chunked delta rule)"""
+    return ((b_a*(c_r + d_gv*n_g) + 4*n_g*(6*d_gk + 4*d_gv + 192)) if (n_g > 0) else (0))
+
+
+def prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m, m_p, deltanet_workspace):
     """tensors live inside one layer while the prompt is processed"""
-    return B*s*(h*i_h + _max(h*i_r*k_e + f*i_f/N_tp, ((b_a*(c_r + d_gv*n_g) + 4*n_g*(6*d_gk + 4*d_gv + 192)) if (n_g > 0) else (0))/N_tp, n_h*(d_h*(i_k + i_q) + i_m + i_p*(s + _max(d_h, s)) + i_s*s)/N_tp + m_p/(B*s)))
+    return B*s*(h*i_h + _max(deltanet_workspace/N_tp, h*i_r*k_e + f*i_f/N_tp, n_h*(d_h*(i_k + i_q) + i_m + i_p*(s + _max(d_h, s)) + i_s*s)/N_tp + m_p/(B*s)))
 
 
 def logits_inference(V, B, s_l, l_i):
@@ -757,6 +762,7 @@ ORDER = {'training_peak': ('P_m',
                     'i_k',
                     'i_m',
                     'm_p',
+                    'deltanet_workspace',
                     'prefill_workspace',
                     'logits_inference',
                     'attention_masks',

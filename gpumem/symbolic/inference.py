@@ -101,9 +101,14 @@ derive(m_p, i_p * s**2 * (1 + (B - 1) * window_cut))
 n_g = sym("n_g", "n_g", "value heads of a gated DeltaNet layer (0: none)", integer=True)
 d_gk = sym("d_gk", r"d_{gk}", "key head width of a gated DeltaNet layer", integer=True)
 d_gv = sym("d_gv", r"d_{gv}", "value head width of a gated DeltaNet layer", integer=True)
-deltanet_prefill = sp.Piecewise(
-    (b_a * (c_r + n_g * d_gv) + 4 * n_g * (6 * d_gk + 4 * d_gv + 3 * 64), n_g > 0),
-    (0, True),
+define(
+    "deltanet_workspace",
+    r"\omega_{\Delta}",
+    sp.Piecewise(
+        (b_a * (c_r + n_g * d_gv) + 4 * n_g * (6 * d_gk + 4 * d_gv + 3 * 64), n_g > 0),
+        (0, True),
+    ),
+    "bytes a token of a gated DeltaNet layer's working set at prefill (the chunked delta rule)",
 )
 
 
@@ -128,7 +133,7 @@ define(
     * _layer_peak(
         n_h * (i_s * s + (i_q + i_k) * d_h + i_m + i_p * (s + sp.Max(s, d_h))),
         m_p / (B * s),
-        deltanet_prefill,
+        sp.Symbol("deltanet_workspace"),
     ),
     "tensors live inside one layer while the prompt is processed",
 )

@@ -17,7 +17,8 @@
   const int = (x) => BigInt(x);
   /** A number of engine row ``id`` with its Python type: an int as a BigInt. */
   const number = (id, key) => (S.floats[id].includes(key) ? S.engines[id][key] : int(S.engines[id][key]));
-  const BUDGET = ["weights", "engine_load_extra", "prefill_workspace", "fused_moe_workspace", "sampler_logits", "engine_sampler_run", "engine_profile_peak", "serve_budget"];
+  const PREFILL = ["deltanet_workspace", "prefill_workspace"];
+  const BUDGET = ["weights", "engine_load_extra", ...PREFILL, "fused_moe_workspace", "sampler_logits", "engine_sampler_run", "engine_profile_peak", "serve_budget"];
   const CACHE = ["kv_page", "kv_blocks", "blocks_per_request", "kv_tokens", "max_concurrency"];
 
   /** ``_groups``: vLLM's KV-cache groups: one of every layer when all attend alike, else
@@ -236,7 +237,7 @@
       }),
     );
     const largest = engine.evaluate(["cudagraph_capture_tokens"], values).cudagraph_capture_tokens;
-    values.M_Pg = engine.evaluate(["prefill_workspace"], Object.assign({}, values, { B: 1n, s: largest }))
+    values.M_Pg = engine.evaluate(PREFILL, Object.assign({}, values, { B: 1n, s: largest }))
       .prefill_workspace;
     const names = ["cudagraph_piecewise_graphs", "cudagraph_full_graphs", "cudagraph_estimate"];
     return engine.toInt(engine.evaluate(names, values).cudagraph_estimate);
