@@ -436,8 +436,10 @@ def _serve_options(rng: random.Random, context: int) -> dict:
         o["kv_cache_memory"] = rng.choice([2**30, 20 * 2**30, rng.randint(0, 2**36)])
     if rng.random() < 0.1:
         o["cudagraph_memory"] = rng.choice([0, 2**29, rng.randint(0, 2**31), -1])
-    if rng.random() < 0.15:
-        o["enable_prefix_caching"] = rng.choice([True, False, "yes"])
+    if rng.random() < 0.45:
+        # the page's choice (on, off, vLLM's default) as the command line passes it; and a value
+        # from an edited address, which serve() names
+        o["enable_prefix_caching"] = rng.choice([True, False, None, True, False, None, "yes"])
     if rng.random() < 0.4:
         # every row, releases of each generation (and its edges), and names serve() refuses
         o["engine_id"] = rng.choice(
@@ -489,6 +491,11 @@ def test_node_serving_equals_python_to_the_byte() -> None:
     assert sum("vram" in c for c in cases) > SERVE_CASES // 8
     assert sum(c["options"].get("engine_id", "vllm") != "vllm" for c in cases) > SERVE_CASES // 4
     assert 0 < errors < len(cases) // 3
+    for choice in (True, False, None):
+        chosen = [c for c in cases if c["options"].get("enable_prefix_caching", 1) is choice]
+        assert len(chosen) > SERVE_CASES // 10
+    modes = [e["mamba_cache_mode"] for e in started]
+    assert modes.count("align") > 10 and modes.count("none") > 10
     print(
         f"{len(cases)} launches ({errors} errors) equal; "
         f"Python {python_s:.1f} s, Node {node_ms / 1000:.1f} s"

@@ -114,6 +114,11 @@ WORDS = {
         "later print it; empty: 0)"
     ),
     "engine": N_("vLLM version whose accounting to follow (--engine)"),
+    "prefix_caching": N_(
+        "Prefix caching (--[no-]enable-prefix-caching; a hybrid model's recurrent layers then "
+        "hold two blocks a request)"
+    ),
+    "vllm_default": N_("vLLM's default (on for hybrid models from 0.26)"),
     # The rows of data/serving.json, by id.
     "engine_vllm": N_("0.20 and later (vllm)"),
     "engine_vllm-0.17": N_("0.17 to 0.19 (vllm-0.17)"),
@@ -282,6 +287,7 @@ def form_html() -> str:
             _number("block_size", "16"),
             _number("kv_cache_memory", "20GiB", "text"),
             _number("cudagraph_memory", "0.5GiB", "text"),
+            _select("prefix_caching"),
         ]
     )
     title = _word("calculator")

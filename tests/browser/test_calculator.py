@@ -628,3 +628,59 @@ def test_serving_gpu_typed_by_its_memory(page: Page, root_url: str, language: st
         assert f"'{typed}'" in page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)["error"]
         assert _cli(f"gpumem serve qwen2.5-7b --vram {typed}", language).returncode == 2
     assert not page.problems, "\n".join(page.problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_serving_prefix_caching(page: Page, root_url: str, language: str, tmp_path) -> None:
+    """Prefix caching on, off or vLLM's default gives what the command line gives with the
+    same flag (a hybrid's recurrent groups hold two blocks a request when it is on), lives in
+    the address and the page's command; on for a Mamba-2 hybrid reads as the command line's
+    refusal."""
+    selects = (*SERVE_SELECTS, "prefix_caching")
+    base = "gpumem serve qwen3-next-80b-a3b --gpu h200 --tp 4"
+    _open(page, root_url, language)
+    tokens = {}
+    for engine, choice, flag in [
+        ("vllm", "", ""),
+        ("vllm", "on", " --enable-prefix-caching"),
+        ("vllm", "off", " --no-enable-prefix-caching"),
+        ("vllm-0.17", "", " --engine vllm-0.17"),
+    ]:
+        inputs = {"model": "qwen3-next-80b-a3b", "gpu": "h200", "tp": "4", "engine": engine}
+        _type_view(page, "serve", {**inputs, "prefix_caching": choice}, selects)
+        got = page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)
+        assert got["error"] is None
+        assert got["command"] == base + flag
+        data = json.loads(_cli(base + flag + " --json").stdout)
+        assert got["kv_tokens"] == str(data["kv_tokens"])
+        assert ("prefix_caching=" in page.url) == (choice != "")
+        tokens[engine, choice] = got["kv_tokens"]
+    # vLLM's default: on from 0.26.0 (the row vllm), off before; off leaves more tokens
+    assert tokens["vllm", ""] == tokens["vllm", "on"] != tokens["vllm", "off"]
+    assert int(tokens["vllm", "off"]) > int(tokens["vllm", "on"])
+    _type_view(page, "serve", {"engine": "vllm", "prefix_caching": "off"}, selects)
+    first, address = page.locator(".gpumem-calculator").evaluate(READ_LAUNCH), page.url
+    assert "prefix_caching=off" in address
+    page.goto("about:blank")
+    page.goto(address)
+    page.wait_for_selector(".gc-log")
+    assert page.locator("[name=prefix_caching]").input_value() == "off"
+    assert page.locator(".gpumem-calculator").evaluate(READ_LAUNCH) == first
+    # Nemotron-Nano-9B-v2 (Mamba-2 layers): vLLM would cache every block of its state
+    config = json.loads((REPOSITORY / "tests" / "configs" / "nemotron-nano-9b-v2.json").read_text())
+    config = {**config["config"], "_name_or_path": "nvidia/NVIDIA-Nemotron-Nano-9B-v2"}
+    (tmp_path / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    inputs = {"engine": "vllm-0.17", "tp": "", "prefix_caching": ""}
+    _type_view(page, "serve", inputs, selects)
+    page.locator("[name=config]").fill(json.dumps(config))
+    got = page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)
+    assert got["error"] is None
+    run = _cli(got["command"] + " --json", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert got["kv_tokens"] == str(json.loads(run.stdout)["kv_tokens"])
+    _type_view(page, "serve", {"prefix_caching": "on"}, selects)
+    command = "gpumem serve config.json --gpu h200 --engine vllm-0.17 --enable-prefix-caching"
+    run = _cli(command, language, cwd=tmp_path)
+    assert run.returncode == 2
+    assert page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)["error"] == run.stderr.strip()
+    assert not page.problems, "\n".join(page.problems)

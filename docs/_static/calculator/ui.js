@@ -13,7 +13,9 @@
   const W = data.words;
   const W_EN = data.english; // message ids: the engine's errors are translated from English
   const T = data.tables;
-  const OPTIONAL = ["kv_dtype", "logits", "precision", "optimizer", "optimizer_impl", "checkpointing"];
+  const OPTIONAL = [
+    "kv_dtype", "logits", "precision", "optimizer", "optimizer_impl", "checkpointing", "prefix_caching",
+  ];
   const TRAINING = ["precision", "optimizer", "optimizer_impl", "checkpointing", "lora_rank"];
   const COUNTS = ["batch", "seq", "lora_rank", "tp", "pp", "dp"];
   const ESTIMATE = [
@@ -25,7 +27,7 @@
   // The serving question: model, GPU and formats, tp and pp, then vLLM's settings.
   const SERVING = [
     "gpu_memory_utilization", "max_model_len", "max_num_seqs", "max_num_batched_tokens",
-    "block_size", "kv_cache_memory", "cudagraph_memory", "engine",
+    "block_size", "kv_cache_memory", "cudagraph_memory", "prefix_caching", "engine",
   ];
   const FIELDS = ["view", ...ESTIMATE, "vram", ...LOCAL, ...SERVING];
   /** The fields each question reads (and the address keeps). */
@@ -95,6 +97,7 @@
       fa: ["on", "off"].map((v) => [v, W[v]]),
       swa: ["off", "on"].map((v) => [v, W[v]]),
       engine: Object.keys(data.serving.engines).map((id) => [id, W["engine_" + id] || id]),
+      prefix_caching: ["on", "off"].map((v) => [v, W[v]]),
     };
     const byDefault = {
       kv_dtype: W.kv_same,
@@ -106,6 +109,7 @@
     };
     const defaults = {};
     for (const [k, v] of Object.entries(byDefault)) defaults[k] = fill(W.default, { value: v });
+    defaults.prefix_caching = W.vllm_default;
     for (const [name, list] of Object.entries(choices)) {
       const select = root.querySelector(`[name="${name}"]`);
       if (OPTIONAL.includes(name)) select.append(el("option", { value: "" }, defaults[name]));
@@ -497,7 +501,15 @@
     if (state.gpu_memory_utilization !== "") out.gpu_memory_utilization = Number(state.gpu_memory_utilization);
     if (state.kv_cache_memory !== "") out.kv_cache_memory = size(state.kv_cache_memory);
     if (state.cudagraph_memory !== "") out.cudagraph_memory = size(state.cudagraph_memory);
+    out.enable_prefix_caching = prefixCaching(state.prefix_caching);
     return out;
+  }
+
+  /** Prefix caching as the command line's flags give it to serve(): on, off, or vLLM's
+   * default (null); a value from the address that is neither goes on, so serve() names it. */
+  function prefixCaching(choice) {
+    const given = new Map([["", null], ["on", true], ["off", false]]);
+    return given.has(choice) ? given.get(choice) : choice;
   }
 
   /** The equivalent `gpumem serve` command line. */
@@ -507,7 +519,8 @@
     for (const name of ["tp", "pp", "dtype", "kv_dtype", ...SERVING]) {
       const value = state[name].replace(/\s+/g, "");
       if (value === "" || (name === "dtype" && value === "bf16") || (name === "engine" && value === "vllm")) continue;
-      parts.push("--" + name.replace(/_/g, "-"), value);
+      if (name === "prefix_caching") parts.push(value === "off" ? "--no-enable-prefix-caching" : "--enable-prefix-caching");
+      else parts.push("--" + name.replace(/_/g, "-"), value);
     }
     return parts.join(" ");
   }
