@@ -155,6 +155,36 @@ def test_hybrid_tokens_are_concurrency_times_max_model_len_by_hand() -> None:
     assert round(blocks / per_request, 2) == row["logged"]["max_concurrency"]
 
 
+def test_hybrid_two_gpu_launch_without_speculation_by_hand() -> None:
+    # mitchross/talos-argocd-proxmox#1995: Qwen3.8-27B-FP8 on two RTX 3090 (TP 2), an fp8 cache,
+    # prefix caching, 131,072 tokens a request. Per GPU a gated DeltaNet layer keeps 24 of its 48
+    # value heads of a 128 x 128 state in float32 and the convolution's last 3 inputs of
+    # (2 x 16 x 128 + 48 x 128) / 2 = 5,120 channels in BF16; a full layer caches a key and a
+    # value of 2 of its 4 KV heads of 256, 1 byte each, per token.
+    row = next(r for r in ROWS if r["id"] == "talos-1995-qwen38-27b-fp8-2x3090")
+    text = _text_config("qwen3.8-27b")
+    assert (text["linear_num_value_heads"], text["linear_num_key_heads"]) == (48, 16)
+    assert text["layer_types"].count("full_attention") == 16 and text["num_hidden_layers"] == 64
+    state = 24 * 128 * 128 * 4 + 3 * 5120 * 2
+    token = 2 * 2 * 256 * 1
+    block = -(-state // (16 * token)) * 16
+    assert (state, block) == (1_603_584, 1568)
+    # 16 full layers and 3 groups of 16 recurrent ones: 84 attention blocks and, in 'align'
+    # mode, two a recurrent group per request; 208 blocks fit the printed count and
+    # concurrency, and no other count does (an MTP layer would make groups of 17)
+    per_request = -(-131_072 // block) + 3 * 2
+    assert per_request == 90
+    fits = [
+        b
+        for b in range(150, 260)
+        if int(b * 131_072 / per_request) == row["logged"]["kv_cache_tokens"]
+        and round(b / per_request, 2) == row["logged"]["max_concurrency"]
+    ]
+    assert fits == [208]
+    # 208 pages of 16 layers x 1,568 tokens x 1 KiB: 4.98 GiB a GPU
+    assert 208 * 16 * block * token / GIB == pytest.approx(4.98, abs=0.005)
+
+
 def _text_config(model_id: str) -> dict:
     return catalog_entry(model_id)["config"]["text_config"]
 
