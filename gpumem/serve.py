@@ -135,7 +135,12 @@ def _sampler_device(row: dict, device: GPU, seqs: int) -> dict[str, int | None]:
 
 #: Formulas of vLLM's CUDA-graph estimate, before and after the largest capture's working set.
 _GRAPH_SIZES = ("cudagraph_ceiling", "cudagraph_max_size", "cudagraph_off_grid")
-_GRAPHS = ("cudagraph_piecewise_graphs", "cudagraph_full_graphs", "cudagraph_estimate")
+_GRAPHS = (
+    "cudagraph_piecewise_graphs",
+    "cudagraph_full_graphs",
+    "cudagraph_full_accumulators",
+    "cudagraph_estimate",
+)
 
 
 def _cudagraph_estimate(row: dict, device: GPU, spec: ModelSpec, values: dict) -> dict:

@@ -13,6 +13,7 @@ from statistics import median
 
 from ..catalog import load_model
 from ..errors import InvalidValueError, UnknownNameError
+from ..estimate import evaluate
 from ..hardware import get_gpu
 from ..serve import LogCheck, Serving, check_logs, serve
 from ..vllm_logs import GENERATIONS, logs
@@ -265,6 +266,12 @@ _SIZES = {
     "cudagraphs": "cudagraph_bytes",
     "cudagraph-estimate": "cudagraph_estimate_bytes",
 }
+#: Sizes the ``serve`` quantity takes from the launch's formulas: a recurrent layer's state
+#: for one request on one GPU, and what the first FULL CUDA-graph capture holds.
+_FORMULA_SIZES = {
+    "state": "recurrent_page",
+    "full-accumulators": "cudagraph_full_accumulators",
+}
 _COUNTS = {
     "tokens": "kv_tokens",
     "longest": "longest_request",
@@ -298,10 +305,11 @@ def serve_figure(
     ``blocks``, ``block`` (tokens a block holds), ``concurrency`` (at ``length``, default
     ``max_model_len``), or a size in ``unit``: ``available`` (KV-cache memory), ``weights``,
     ``budget`` (the share the engine may use), ``peak`` (the profiled peak), ``page``,
-    ``cudagraph-estimate`` (gpumem's model of vLLM's CUDA-graph estimate) or ``cudagraphs``
-    (what comes out of the budget); ``engine`` a row of ``data/serving.json`` or a vLLM
-    release (default: the current row); ``dtype`` the
-    weight format; ``prefix_caching`` ``on`` or ``off`` (default: vLLM's).
+    ``cudagraph-estimate`` (gpumem's model of vLLM's CUDA-graph estimate), ``cudagraphs``
+    (what comes out of the budget), ``state`` (a recurrent layer's state for one request) or
+    ``full-accumulators`` (what the first FULL capture holds); ``engine`` a row of
+    ``data/serving.json`` or a vLLM release (default: the current row); ``dtype`` the weight
+    format; ``prefix_caching`` ``on`` or ``off`` (default: vLLM's).
     """
     settings: dict[str, object] = {"tp": whole(tp, "tp"), "kv_dtype": kv_dtype}
     if max_model_len is not None:
@@ -323,10 +331,13 @@ def serve_figure(
         return format_int(getattr(result, _COUNTS[what]), language)
     if what in _SIZES:
         return format_size(getattr(result, _SIZES[what]), unit, digits_option(digits))
+    if what in _FORMULA_SIZES:
+        name = _FORMULA_SIZES[what]
+        return format_size(evaluate((name,), result.values)[name], unit, digits_option(digits))
     if what == "concurrency":
         size = result.max_model_len if length is None else whole(length, "length")
         return significant(result.concurrency(size), digits_option(digits, high=6, low=1) + 1)
-    raise UnknownNameError("what", what, (*_COUNTS, *_SIZES, "concurrency"))
+    raise UnknownNameError("what", what, (*_COUNTS, *_SIZES, *_FORMULA_SIZES, "concurrency"))
 
 
 QUANTITIES: dict[str, Callable[..., str]] = {

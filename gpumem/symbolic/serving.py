@@ -370,11 +370,18 @@ define(
 _full_top = sp.Piecewise((T_b, (_appended > 0) & (T_b <= N_s)), (_grid_top(sp.Min(T_g, N_s)), True))
 _per_graph = sp.Max(beta_g * L_s, _MIN_GRAPH)
 define(
+    "cudagraph_full_accumulators",
+    r"M_{\mathrm{cg,acc}}",
+    n_sp * _full_top * FloorDiv(n_h, N_tp) * (d_h + 1) * 4,
+    "what the first FULL capture holds beyond its graphs: FlashAttention 3's FP32 split-KV "
+    "output and log-sum-exp accumulators for every query head of the GPU at the largest batch",
+)
+define(
     "cudagraph_estimate",
     r"M_{\mathrm{cg,est}}",
     sp.Max(
         2 * M_Pg + M_g0 + _per_graph,
-        n_sp * _full_top * FloorDiv(n_h, N_tp) * (d_h + 1) * 4 + _per_graph,
+        sp.Symbol("cudagraph_full_accumulators") + _per_graph,
     )
     + (sp.Symbol("cudagraph_piecewise_graphs") + sp.Symbol("cudagraph_full_graphs") - 2)
     * _per_graph,

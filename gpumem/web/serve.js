@@ -239,7 +239,12 @@
     const largest = engine.evaluate(["cudagraph_capture_tokens"], values).cudagraph_capture_tokens;
     values.M_Pg = engine.evaluate(PREFILL, Object.assign({}, values, { B: 1n, s: largest }))
       .prefill_workspace;
-    const names = ["cudagraph_piecewise_graphs", "cudagraph_full_graphs", "cudagraph_estimate"];
+    const names = [
+      "cudagraph_piecewise_graphs",
+      "cudagraph_full_graphs",
+      "cudagraph_full_accumulators",
+      "cudagraph_estimate",
+    ];
     return engine.toInt(engine.evaluate(names, values).cudagraph_estimate);
   }
 
