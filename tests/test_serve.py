@@ -450,6 +450,11 @@ MISSED = {
     "club3090-652-qwen36-35b-a3b-nvfp4-rtx5090": 0.197,
     "recipes-810-qwen38-27b-fp8-2x5090": -0.157,
     "recipes-810-qwen38-27b-nvfp4-2x5090": 0.141,
+    # the same NVFP4 copy of Qwen3.6-35B-A3B on two RTX 5090 (club-3090#858, vLLM 0.25.1): exact
+    # from the printed 16.58 GiB, but gpumem leaves 15.61 GiB, as its memory outside PyTorch on
+    # two GPUs (2.10 GiB, fitted on H100s with custom all-reduce) outweighs the BF16 parts it
+    # does not count
+    "club3090-858-qwen36-35b-a3b-nvfp4-2x5090": -0.059,
 }
 
 
@@ -467,7 +472,7 @@ def test_the_split_is_recorded_for_every_log() -> None:
 def test_launches_predicted_from_scratch_are_counted() -> None:
     splits = [c.split for c in CHECKS]
     assert splits.count("fit") == 5
-    assert splits.count("held-out") == 53
+    assert splits.count("held-out") == 54
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "fit"], ids=lambda c: c.log)
@@ -523,7 +528,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 48 of 53
+    assert len(held_out) - len(within) == len(MISSED)  # 48 of 54
 
 
 @pytest.mark.parametrize(

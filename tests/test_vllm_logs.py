@@ -185,6 +185,24 @@ def test_hybrid_two_gpu_launch_without_speculation_by_hand() -> None:
     assert 208 * 16 * block * token / GIB == pytest.approx(4.98, abs=0.005)
 
 
+def test_hybrid_moe_on_two_gpus_from_the_printed_memory_by_hand() -> None:
+    # club-3090#858 as the benchmark table banks it: Qwen3.6-35B-A3B (NVFP4) on two RTX 5090,
+    # TP 2, an fp8 cache, prefix caching, 262,144 tokens, 16.58 GiB printed a GPU. Per GPU a
+    # gated DeltaNet layer keeps 16 of its 32 value heads of a 128 x 128 float32 state and the
+    # last 3 inputs of 8,192 / 2 convolution channels in BF16; a full layer caches one of its
+    # two KV heads of 256 for the key and the value, 1 byte each.
+    row = next(r for r in ROWS if r["id"] == "club3090-858-qwen36-35b-a3b-nvfp4-2x5090")
+    state = 16 * 128 * 128 * 4 + 3 * 4096 * 2
+    token = 2 * 1 * 256 * 1
+    block = -(-state // (16 * token)) * 16
+    assert (state, block) == (1_073_152, 2096)
+    # 10 full layers and 3 groups of 10 recurrent ones share pages of 10 layers
+    blocks = int(row["logged"]["available_kv_gib"] * GIB) // (10 * block * token)
+    per_request = -(-262_144 // block) + 3 * 2
+    assert (blocks, per_request) == (1658, 132)
+    assert int(blocks * 262_144 / per_request) == row["logged"]["kv_cache_tokens"] == 3_292_687
+
+
 def _text_config(model_id: str) -> dict:
     return catalog_entry(model_id)["config"]["text_config"]
 
