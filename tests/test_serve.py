@@ -455,6 +455,11 @@ MISSED = {
     # two GPUs (2.10 GiB, fitted on H100s with custom all-reduce) outweighs the BF16 parts it
     # does not count
     "club3090-858-qwen36-35b-a3b-nvfp4-2x5090": -0.059,
+    # Qwen3.8-27B-FP8 on two RTX 3090 without custom all-reduce (mitchross/talos-argocd-proxmox
+    # #1995, vLLM 0.27.1): 195 blocks where the printed count needs 208 (0.31 GiB), between a
+    # memory outside PyTorch fitted with custom all-reduce and the vision encoder vLLM profiles
+    # for 16 images a prompt, which gpumem does not count
+    "talos-1995-qwen38-27b-fp8-2x3090": -0.062,
 }
 
 
@@ -472,7 +477,7 @@ def test_the_split_is_recorded_for_every_log() -> None:
 def test_launches_predicted_from_scratch_are_counted() -> None:
     splits = [c.split for c in CHECKS]
     assert splits.count("fit") == 5
-    assert splits.count("held-out") == 54
+    assert splits.count("held-out") == 55
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "fit"], ids=lambda c: c.log)
@@ -528,7 +533,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 48 of 54
+    assert len(held_out) - len(within) == len(MISSED)  # 48 of 55
 
 
 @pytest.mark.parametrize(
