@@ -460,6 +460,10 @@ MISSED = {
     # memory outside PyTorch fitted with custom all-reduce and the vision encoder vLLM profiles
     # for 16 images a prompt, which gpumem does not count
     "talos-1995-qwen38-27b-fp8-2x3090": -0.062,
+    # the next launch of that deployment at 262,144 tokens (its #1998 README): exact from the
+    # printed 4.99 GiB; the same 195 blocks from scratch, and 14.46 GiB of weights printed
+    # where gpumem counts 14.13
+    "talos-1998-qwen38-27b-fp8-2x3090-262k": -0.062,
 }
 
 
@@ -477,7 +481,7 @@ def test_the_split_is_recorded_for_every_log() -> None:
 def test_launches_predicted_from_scratch_are_counted() -> None:
     splits = [c.split for c in CHECKS]
     assert splits.count("fit") == 5
-    assert splits.count("held-out") == 55
+    assert splits.count("held-out") == 56
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "fit"], ids=lambda c: c.log)
@@ -533,7 +537,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 48 of 55
+    assert len(held_out) - len(within) == len(MISSED)  # 48 of 56
 
 
 @pytest.mark.parametrize(

@@ -181,8 +181,14 @@ def test_hybrid_two_gpu_launch_without_speculation_by_hand() -> None:
         and round(b / per_request, 2) == row["logged"]["max_concurrency"]
     ]
     assert fits == [208]
-    # 208 pages of 16 layers x 1,568 tokens x 1 KiB: 4.98 GiB a GPU
-    assert 208 * 16 * block * token / GIB == pytest.approx(4.98, abs=0.005)
+    # 208 pages of 16 layers x 1,568 tokens x 1 KiB: 4.98 GiB a GPU; the next launch of the same
+    # deployment printed 4.99 GiB, the same 208 blocks, and 262,144 tokens a request take 174
+    page = 16 * block * token
+    later = next(r for r in ROWS if r["id"] == "talos-1998-qwen38-27b-fp8-2x3090-262k")
+    blocks = int(later["logged"]["available_kv_gib"] * GIB) // page
+    assert blocks == 208 and 208 * page / GIB == pytest.approx(4.98, abs=0.005)
+    assert int(blocks * 262_144 / (168 + 6)) == later["logged"]["kv_cache_tokens"] == 313_367
+    assert round(blocks / (168 + 6), 2) == later["logged"]["max_concurrency"]
 
 
 def test_hybrid_moe_on_two_gpus_from_the_printed_memory_by_hand() -> None:
