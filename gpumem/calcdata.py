@@ -252,8 +252,10 @@ def calculator_data() -> dict[str, object]:
         "families": families(),
         "shipped": {
             "formats": modelspec.SHIPPED_FORMATS,
-            "never_quantized": modelspec.NEVER_QUANTIZED,
-            "kept_modules": modelspec.KEPT_MODULES,
+            "modelopt": modelspec.MODELOPT_FORMATS,
+            "nvfp4_group": modelspec.NVFP4_GROUP,
+            "parts": modelspec.MODULE_PARTS,
+            "unquantized": modelspec.UNQUANTIZED,
         },
         "siglip_defaults": modelspec._SIGLIP,
         "qwen_vision_defaults": modelspec._QWEN_VISION,

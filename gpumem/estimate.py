@@ -283,10 +283,17 @@ def model_inputs(m: ModelSpec) -> dict[str, int]:
         "L_e": moe_layers,
         "L_d": m.n_mlp_layers or m.n_layers - moe_layers,
         "f_x": m.intermediate_size,
+        "g_q": int(bool(m.extra.get("attention_output_gate"))),
         "q_a": int("attention" in quantized),
         "q_m": int("dense" in quantized),
         "q_e": int("experts" in quantized),
         "q_s": int("shared" in quantized),
+        "q_r": int("recurrent_in" in quantized),
+        "q_b": int("recurrent_gates" in quantized),
+        "q_o": int("recurrent_out" in quantized),
+        "q_h": int("lm_head" in quantized),
+        "q_v": int("vision" in quantized),
+        "P_v": int(m.extra.get("vision_linear_parameters", 0)),
     }
 
 
@@ -305,14 +312,16 @@ def _shipped_inputs(m: ModelSpec, w: Workload) -> dict[str, float]:
     elif shipped["format"] is None:
         problem = Text(
             "false for {model}: its quant_method {method!r} is not one gpumem counts (mxfp4; "
-            "fp8 in 128 × 128 blocks of e4m3)",
+            "fp8 in 128 × 128 blocks of e4m3; modelopt with quant_algo NVFP4 in groups of 16, "
+            "or FP8)",
             model=m.name,
             method=shipped["method"],
         )
     elif shipped["unplaced"]:
         problem = Text(
-            "false for {model}: its modules_to_not_convert names {modules}, which gpumem "
-            "does not count apart",
+            "false for {model}: its quantization_config excludes {modules}, which gpumem "
+            "cannot place (a module of some layers or some of its parts only, or one it does "
+            "not count apart)",
             model=m.name,
             modules=", ".join(shipped["unplaced"]),
         )

@@ -6,6 +6,9 @@ directory (config plus safetensors headers), or from the built-in catalog.
 
 from __future__ import annotations
 
+import re
+from functools import cache
+
 from ._record import Factory, Record
 from .errors import ConfigError, InvalidValueError, Text, as_int, shown
 
@@ -464,11 +467,11 @@ def from_config(config: dict[str, Any], *, name: str, source: str = "") -> Model
         raise ConfigError(where, problem)
     family = _FAMILIES[model_type]
     quantization = _quantization(config, where)
-    vision = 0
+    vision = vision_linear = blocks = 0
     if family.text:
         text = _text_config(config, where, family.text)
         if family.vision:
-            vision = _VISION_TOWERS[family.vision](config, text, where)
+            vision, vision_linear, blocks = _VISION_TOWERS[family.vision](config, text, where)
         config, family = text, _FAMILIES[family.text]
     read = _Reader(config, family, where)
     shape = _shape(read, family)
@@ -476,8 +479,14 @@ def from_config(config: dict[str, Any], *, name: str, source: str = "") -> Model
     if vision:
         total, active = total + vision, active + vision
         shape["extra"]["vision_parameters"] = vision
+    if vision_linear:
+        shape["extra"]["vision_linear_parameters"] = vision_linear
     if quantization is not None:
-        shape["extra"]["quantization"] = quantization
+        if family.hybrid and quantization["method"] == "modelopt":
+            quantization["format"] = None  # Nemotron-H's Mamba-2 projections: not counted
+        shape["extra"]["quantization"] = _placed(
+            quantization, _module_counts(shape, blocks, family)
+        )
     if total > MAX_PARAMETERS:
         raise read.error(
             Text(
@@ -523,35 +532,113 @@ def from_config(config: dict[str, Any], *, name: str, source: str = "") -> Model
     )
 
 
-#: The modules of a layer whose weight matrices a checkpoint may ship quantized: ``attention``
-#: (its projections), ``dense`` (a dense MLP), ``experts`` (routed), ``shared`` (shared experts).
-QUANTIZABLE = ("attention", "dense", "experts", "shared")
+#: The modules whose weight matrices a checkpoint may ship quantized: a layer's ``attention``
+#: (the projections of a full-attention layer), ``dense`` (a dense MLP), ``experts`` (routed),
+#: ``shared`` (shared experts), a gated DeltaNet layer's ``recurrent_in`` (its query, key,
+#: value and output-gate projection), ``recurrent_gates`` (its beta and decay projection) and
+#: ``recurrent_out`` (its output projection), the untied ``lm_head`` and the linear layers of
+#: the ``vision`` tower.
+QUANTIZABLE = (
+    "attention",
+    "dense",
+    "experts",
+    "shared",
+    "recurrent_in",
+    "recurrent_gates",
+    "recurrent_out",
+    "lm_head",
+    "vision",
+)
+_LINEAR = tuple(m for m in QUANTIZABLE if m != "lm_head")
 #: The quantized formats of Hugging Face checkpoints gpumem can count: their format in
-#: ``data/precisions.json`` and the modules they quantize. transformers' MXFP4 integration
-#: replaces gpt-oss's expert modules only; its fine-grained FP8 replaces every linear layer
-#: (DeepSeek-V3's router is no linear layer, and gpumem keeps routers in the dtype).
+#: ``data/precisions.json`` and the modules they quantize unless excluded. transformers' MXFP4
+#: integration replaces gpt-oss's expert modules only; its fine-grained FP8 replaces every
+#: linear layer (DeepSeek-V3's router is no linear layer, and gpumem keeps routers in the
+#: dtype), and vLLM's Fp8Config leaves the LM head (a ParallelLMHead) unquantized.
 SHIPPED_FORMATS = {
     "mxfp4": ("mxfp4", ("experts",)),
-    "fp8": ("fp8_block128", QUANTIZABLE),
+    "fp8": ("fp8_block128", _LINEAR),
 }
-#: Modules a ``modules_to_not_convert`` entry may name that are never counted as quantized.
-NEVER_QUANTIZED = ("embed_tokens", "lm_head", "router", "gate", "norm")
-#: The modules an entry of ``modules_to_not_convert`` keeps in the dtype, by its last name.
-KEPT_MODULES = {
-    "self_attn": ("attention",),
-    "attn": ("attention",),
-    "experts": ("experts",),
-    "shared_expert": ("shared",),
-    "shared_experts": ("shared",),
-    "mlp": ("dense", "experts", "shared"),
+#: NVIDIA ModelOpt checkpoints (``quant_method`` modelopt) by their ``quant_algo``: vLLM's
+#: ModelOpt methods quantize every linear layer and expert module a checkpoint does not
+#: exclude, and from vLLM 0.24.0 its LM head (``get_quant_method`` in
+#: vllm/model_executor/layers/quantization/modelopt.py; 0.22.0 quantized linear layers only).
+#: NVFP4 stores groups of 16 FP4 values with one FP8 scale (``group_size`` 16), FP8 one FP8
+#: value a weight with a scale a tensor.
+MODELOPT_FORMATS = {"NVFP4": ("nvfp4", QUANTIZABLE), "FP8": ("fp8_e4m3", QUANTIZABLE)}
+NVFP4_GROUP = 16
+"""The only NVFP4 ``group_size`` gpumem counts (one FP8 scale per 16 values)."""
+
+
+def _in_layers(*names: str) -> tuple[str, ...]:
+    """``names`` inside a layer of a language model, alone or nested in a multimodal one."""
+    return tuple(f"{root}layers.#.{n}" for n in names for root in _ROOTS)
+
+
+_ROOTS = ("model.", "model.language_model.")
+_EXPERT_NAMES = ("gate_proj", "up_proj", "down_proj")
+#: Module names standing for each module of :data:`QUANTIZABLE` (``#``: the index of a layer or
+#: of a vision block): its parts, each a tuple of the spellings it has in checkpoints. A module
+#: is excluded where an exclusion pattern covers every part, in every layer (or block) that has
+#: it (vLLM refuses a fused projection whose parts differ).
+MODULE_PARTS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "attention": tuple(_in_layers(f"self_attn.{x}_proj") for x in "qkvo"),
+    "dense": tuple(_in_layers(f"mlp.{x}") for x in _EXPERT_NAMES),
+    "experts": tuple(_in_layers(f"mlp.experts.0.{x}") for x in _EXPERT_NAMES),
+    "shared": tuple(
+        _in_layers(f"mlp.shared_expert.{x}", f"mlp.shared_experts.{x}") for x in _EXPERT_NAMES
+    ),
+    "recurrent_in": tuple(
+        _in_layers(f"linear_attn.in_proj_{x}", "linear_attn.in_proj_qkvz") for x in ("qkv", "z")
+    ),
+    "recurrent_gates": tuple(
+        _in_layers(f"linear_attn.in_proj_{x}", "linear_attn.in_proj_ba") for x in "ab"
+    ),
+    "recurrent_out": (_in_layers("linear_attn.out_proj"),),
+    "lm_head": (("lm_head",),),
+    "vision": (
+        *((f"model.visual.blocks.#.{n}",) for n in ("attn.qkv", "attn.proj")),
+        *((f"model.visual.blocks.#.mlp.linear_fc{n}",) for n in (1, 2)),
+        *((f"model.visual.merger.linear_fc{n}",) for n in (1, 2)),
+    ),
 }
+#: Modules that stay in the dtype however a checkpoint is quantized, or that gpumem does not
+#: count (the multi-token-prediction module): an exclusion pattern naming them changes nothing.
+UNQUANTIZED: tuple[str, ...] = (
+    *(f"{root}{n}" for root in _ROOTS for n in ("embed_tokens", "norm")),
+    *_in_layers(
+        "input_layernorm",
+        "post_attention_layernorm",
+        "self_attn.q_norm",
+        "self_attn.k_norm",
+        "linear_attn.conv1d",
+        "linear_attn.norm",
+        "linear_attn.A_log",
+        "linear_attn.dt_bias",
+        "mlp.gate",
+        "mlp.router",
+        "mlp.shared_expert_gate",
+    ),
+    "model.visual.patch_embed.proj",
+    "model.visual.pos_embed",
+    "model.visual.blocks.#.norm1",
+    "model.visual.blocks.#.norm2",
+    "model.visual.merger.norm",
+    "mtp.fc",
+    "mtp.norm",
+    "mtp.layers.#.self_attn.q_proj",
+    "mtp.layers.#.mlp.gate_proj",
+)
+#: A layer's or vision block's index in an exclusion pattern (``model.layers.12.mlp``).
+_INDEX = re.compile(r"(?:^|\.)(?:layers|blocks)\.([0-9]+)\.")
 
 
 def _quantization(config: dict[str, Any], where: str) -> dict[str, Any] | None:
     """What a config's ``quantization_config`` says of the weights as shipped: its
-    ``method``, the ``format`` gpumem counts them in (None when it cannot), the modules
-    ``quantized`` and the ``unplaced`` entries of ``modules_to_not_convert`` (those naming one
-    layer, or a module gpumem does not count apart)."""
+    ``method``, the ``format`` gpumem counts them in (None when it cannot), the modules it
+    quantizes unless excluded (``quantized``) and its exclusion ``patterns``
+    (``modules_to_not_convert``; ModelOpt's ``ignore``, or ``exclude_modules`` under
+    ``quantization`` as in its hf_quant_config.json)."""
     if config.get("quantization_config") is None:
         return None
     q = _json_object(config, "quantization_config", where)
@@ -561,49 +648,133 @@ def _quantization(config: dict[str, Any], where: str) -> dict[str, Any] | None:
             where,
             Text("key 'quant_method' is {value!r}; expected a string", value=shown(method)),
         )
-    skipped = q.get("modules_to_not_convert")
-    skipped = [] if skipped is None else skipped
-    if not isinstance(skipped, list) or not all(isinstance(m, str) for m in skipped):
-        raise ConfigError(
-            where,
-            Text(
-                "key 'modules_to_not_convert' is {value!r}; expected a list of strings",
-                value=shown(skipped),
-            ),
-        )
+    key, patterns = "modules_to_not_convert", q.get("modules_to_not_convert")
     fmt, quantized = SHIPPED_FORMATS.get(method, (None, ()))
     if method == "fp8" and (
         q.get("weight_block_size", [128, 128]) != [128, 128] or q.get("fmt", "e4m3") != "e4m3"
     ):
         fmt = None  # other blocks or element formats than DeepSeek-V3's and Qwen3's
+    if method == "modelopt":
+        fmt, quantized, key, patterns = _modelopt(q, where)
+    patterns = [] if patterns is None else patterns
+    if not isinstance(patterns, list) or not all(isinstance(m, str) for m in patterns):
+        raise ConfigError(
+            where,
+            Text(
+                "key {key!r} is {value!r}; expected a list of strings",
+                key=key,
+                value=shown(patterns),
+            ),
+        )
+    return {"method": method, "format": fmt, "quantized": quantized, "patterns": patterns}
+
+
+def _modelopt(q: dict[str, Any], where: str) -> tuple[str | None, tuple[str, ...], str, Any]:
+    """A ModelOpt ``quantization_config``: its format, the modules it quantizes unless
+    excluded, and the key and value of its exclusion patterns. vLLM reads it in either shape
+    (ModelOptQuantConfigBase.from_config): ``quant_algo`` and ``ignore`` beside
+    ``quant_method``, or ``quant_algo`` and ``exclude_modules`` in a ``quantization`` object."""
+    key = "ignore"
+    if "quantization" in q:
+        q, key = _json_object(q, "quantization", where), "exclude_modules"
+    algorithm = q.get("quant_algo")
+    fmt, quantized = None, ()
+    if isinstance(algorithm, str):
+        fmt, quantized = MODELOPT_FORMATS.get(algorithm.upper(), (None, ()))
+    group = q.get("group_size", NVFP4_GROUP)
+    if fmt == "nvfp4" and (isinstance(group, bool) or group != NVFP4_GROUP):
+        fmt = None
+    return fmt, quantized, key, q.get(key)
+
+
+def _placed(shipped: dict[str, Any], counts: dict[str, int]) -> dict[str, Any]:
+    """The weights as shipped: the modules of ``shipped["quantized"]`` the model has and its
+    patterns do not exclude, and the ``unplaced`` patterns: those naming nothing gpumem
+    knows, and those that exclude a module in some of its ``counts`` layers (or vision
+    blocks) only, or some of its parts only (``model.layers.3.mlp``, ``q_proj``)."""
+    covered: dict[tuple[str, int], set[int] | None] = {}  # (module, part): indices, None: all
+    touching: dict[str, list[str]] = {}
     unplaced = []
-    for pattern in skipped:
-        kept = _kept_modules(pattern)
-        if kept is None:
+    for pattern in shipped["patterns"]:
+        index, form = _indexed(pattern)
+        hits = [
+            (module, i)
+            for module, parts in MODULE_PARTS.items()
+            for i, names in enumerate(parts)
+            if any(_matches(form, name) for name in names)
+        ]
+        if not pattern or not (hits or any(_matches(form, n) for n in UNQUANTIZED)):
             unplaced.append(pattern)
-        else:
-            quantized = tuple(m for m in quantized if m not in kept)
+            continue
+        for module, i in hits:
+            if pattern not in touching.setdefault(module, []):
+                touching[module].append(pattern)
+            whole = index is None or "#" not in MODULE_PARTS[module][i][0]
+            seen = covered.get((module, i), set())
+            covered[module, i] = None if whole or seen is None else seen | {index}
+    kept = set()
+    for module, patterns in touching.items():
+        states = [covered.get((module, i), set()) for i in range(len(MODULE_PARTS[module]))]
+        n = counts.get(module, 0)
+        limit = n if module == "vision" else counts["layers"]  # indices that exist
+        if all(s is None or len({i for i in s if i < limit}) >= n for s in states):
+            kept.add(module)
+        elif n:  # excluded in some layers or some parts only
+            unplaced += [p for p in patterns if p not in unplaced]
+    quantized = [m for m in shipped["quantized"] if m not in kept and counts.get(m, 0)]
     return {
-        "method": method,
-        "format": fmt,
-        "quantized": list(quantized) if fmt else [],
+        "method": shipped["method"],
+        "format": shipped["format"],
+        "quantized": quantized if shipped["format"] else [],
         "unplaced": unplaced,
     }
 
 
-def _kept_modules(pattern: str) -> tuple[str, ...] | None:
-    """The modules of :data:`QUANTIZABLE` that a ``modules_to_not_convert`` entry keeps in
-    the dtype (none for an embedding, LM head, router or norm); None when it names one layer
-    (``model.layers.3.mlp``) or a module gpumem does not count apart (``q_proj``)."""
-    names = [n for n in pattern.split(".") if n not in ("", "*")]
-    if not names:
-        return None
-    last = names[-1]
-    if last in NEVER_QUANTIZED or last.endswith("norm"):
-        return ()
-    if any(n.isascii() and n.isdigit() for n in names):
-        return None
-    return KEPT_MODULES.get(last)
+def _indexed(pattern: str) -> tuple[int | None, str]:
+    """The layer or block index a pattern names (None if none) and the pattern with ``#`` in
+    its place, as the names of :data:`MODULE_PARTS` hold it."""
+    found = _INDEX.search(pattern)
+    if found is None:
+        return None, pattern
+    return int(found[1]), pattern[: found.start(1)] + "#" + pattern[found.end(1) :]
+
+
+def _matches(pattern: str, name: str) -> bool:
+    """Whether an exclusion pattern covers module ``name``: as a substring (vLLM's ModelOpt
+    and transformers' rule), or as a wildcard pattern (``*`` any run, ``?`` one character)
+    matching the name or one of its parents (``model.layers.*.self_attn``)."""
+    if pattern in name:
+        return True
+    wildcard = _wildcard(pattern)
+    parts = name.split(".")
+    return any(wildcard.fullmatch(".".join(parts[:n])) for n in range(1, len(parts) + 1))
+
+
+@cache
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    """``pattern`` as a regular expression: ``*`` any run of characters, ``?`` one."""
+    return re.compile("".join(_WILDCARDS.get(c, re.escape(c)) for c in pattern))
+
+
+_WILDCARDS = {"*": ".*", "?": "."}
+
+
+def _module_counts(s: dict[str, Any], blocks: int, family: _Family) -> dict[str, int]:
+    """How many layers hold each module of :data:`QUANTIZABLE` (vision blocks for ``vision``;
+    1 for an untied LM head), and how many ``layers`` there are."""
+    layers, moe, recurrent = s["layers"], s["moe_layers"], s["recurrent_layers"]
+    delta_net = recurrent if family.linear_attention else 0
+    counts = dict.fromkeys(("recurrent_in", "recurrent_gates", "recurrent_out"), delta_net)
+    return {
+        "layers": layers,
+        "attention": layers - recurrent - s["mlp_only"],
+        "dense": s["mlp_only"] or layers - moe,
+        "experts": moe,
+        "shared": moe if s["shared"] else 0,
+        **counts,
+        "lm_head": int(not s["tied"]),
+        "vision": blocks,
+    }
 
 
 def final_norm_parameters(spec: ModelSpec) -> int:
@@ -619,8 +790,9 @@ def _vit_layer(h: int, inner: int) -> int:
     return 4 * (h * h + h) + 2 * h * inner + inner + h + 4 * h
 
 
-def _siglip_tower(config: dict[str, Any], text: dict[str, Any], where: str) -> int:
-    """Gemma 3's SigLIP vision tower with the projection into the language model (``text``)."""
+def _siglip_tower(config: dict[str, Any], text: dict[str, Any], where: str) -> tuple[int, int, int]:
+    """Gemma 3's SigLIP vision tower with the projection into the language model (``text``):
+    its parameters (its linear layers are not told apart: 0, 0)."""
     tower = _json_object(config, "vision_config", where)
     read = _Reader(tower, _Family(defaults=_SIGLIP), where)
     if read.flag("vision_use_head", False):
@@ -632,13 +804,14 @@ def _siglip_tower(config: dict[str, Any], text: dict[str, Any], where: str) -> i
     embed = read.integer("num_channels") * patch * patch * h + h + patches * h
     text_width = _Reader(text, _FAMILIES["gemma3_text"], where).integer("hidden_size")
     projector = h * text_width + h  # projection and its RMSNorm
-    return embed + layers * _vit_layer(h, inner_width) + 2 * h + projector
+    return embed + layers * _vit_layer(h, inner_width) + 2 * h + projector, 0, 0
 
 
-def _qwen_tower(config: dict[str, Any], text: dict[str, Any], where: str) -> int:
+def _qwen_tower(config: dict[str, Any], text: dict[str, Any], where: str) -> tuple[int, int, int]:
     """Qwen3.5's vision tower: a patch embedding over ``temporal_patch_size`` frames, learned
     positions, ``depth`` blocks and the patch merger (a LayerNorm and an MLP from
-    ``spatial_merge_size``² patches to the language model's ``out_hidden_size``)."""
+    ``spatial_merge_size``² patches to the language model's ``out_hidden_size``): its
+    parameters, those of its linear layers' weight matrices, and its blocks."""
     tower = _json_object(config, "vision_config", where)
     read = _Reader(tower, _Family(defaults=_QWEN_VISION), where)
     stacked = read.raw("deepstack_visual_indexes", [])
@@ -657,7 +830,9 @@ def _qwen_tower(config: dict[str, Any], text: dict[str, Any], where: str) -> int
     merged = h * read.integer("spatial_merge_size") ** 2
     out = read.integer("out_hidden_size")
     merger = 2 * h + merged * merged + merged + merged * out + out
-    return embed + layers * _vit_layer(h, inner_width) + merger
+    # the weight matrices of each block's attention and MLP, and of the merger's MLP
+    linear = layers * (4 * h * h + 2 * h * inner_width) + merged * merged + merged * out
+    return embed + layers * _vit_layer(h, inner_width) + merger, linear, layers
 
 
 def _json_object(config: dict[str, Any], key: str, where: str) -> dict[str, Any]:
@@ -887,6 +1062,8 @@ def _read_linear_attention(read: _Reader, s: dict[str, Any]) -> None:
     conv = 2 * keys + values  # channels of the short convolution: queries, keys, values
     s["recurrent_layers"] = recurrent
     s["output_gate"] = read.flag("attn_output_gate", True)
+    if s["output_gate"]:
+        s["extra"]["attention_output_gate"] = True
     ssm = read.raw("mamba_ssm_dtype")
     if ssm is not None and not (isinstance(ssm, str) and ssm in SSM_DTYPES):
         raise read.error(

@@ -266,11 +266,42 @@ def _config_cases() -> list[str]:
         {**fp8, "modules_to_not_convert": ["model.layers.3.mlp", "q_proj", "*", ""]},
         {**fp8, "modules_to_not_convert": ["model.layers.*.mlp", "model.norm", "lm_head"]},
         {**fp8, "modules_to_not_convert": ["model.layers.*.self_attn", "mlp.shared_experts"]},
+        *_modelopt_cases(),
     ):
-        for name in ("gpt-oss-20b", "deepseek-v3", "qwen3-30b-a3b"):
+        for name in ("gpt-oss-20b", "deepseek-v3", "qwen3-30b-a3b", "qwen3.8-27b"):
             config = catalog_entry(name)["config"]
             cases.append(json.dumps({**config, "quantization_config": quantization}))
     return cases
+
+
+def _modelopt_cases() -> list[object]:
+    """ModelOpt quantization_configs in both shapes, their exclusions placed or not."""
+    delta_net = [i for i in range(64) if i % 4 != 3]
+    inputs = [
+        f"model.language_model.layers.{i}.linear_attn.{p}"
+        for i in delta_net
+        for p in ("conv1d", "in_proj_a", "in_proj_b", "in_proj_qkv", "in_proj_z")
+    ]
+    whole = [f"model.layers.{i}.linear_attn*" for i in delta_net]
+    nvfp4 = {"quant_method": "modelopt", "quant_algo": "NVFP4"}
+    return [
+        nvfp4,
+        {**nvfp4, "ignore": ["lm_head", "embed_tokens", "model.visual*", "mtp*", *inputs]},
+        {**nvfp4, "ignore": inputs[5:]},
+        {**nvfp4, "ignore": ["q_proj", "vision_tower*", "", "model.layers.99.mlp", "l?_head"]},
+        {**nvfp4, "ignore": ["model.layers.*.self_attn", "*experts*", "mlp.shared_expert*"]},
+        {**nvfp4, "ignore": "lm_head"},
+        {**nvfp4, "group_size": 32},
+        {**nvfp4, "group_size": "16"},
+        {**nvfp4, "group_size": True},
+        {**nvfp4, "quant_algo": ["NVFP4"]},
+        {"quant_method": "modelopt", "quant_algo": "fp8", "ignore": ["lm_head", *whole]},
+        {"quant_method": "modelopt", "quantization": {"exclude_modules": whole}},
+        {"quant_method": "modelopt", "quant_algo": "MIXED_PRECISION"},
+        {"quant_method": "modelopt", "quantization": {"quant_algo": "NVFP4", "group_size": 16}},
+        {"quant_method": "modelopt", "quantization": {"quant_algo": "FP8", "exclude_modules": []}},
+        {"quant_method": "modelopt", "quantization": ["NVFP4"]},
+    ]
 
 
 def test_pasted_configs_are_read_as_python_reads_them() -> None:

@@ -683,3 +683,35 @@ def test_pipeline_stage_holds_moe_layers_not_the_average_deepseek_v3() -> None:
     assert e.pipeline_stage["heaviest"] == "last"
     assert e.pipeline_stage["parameters"] == pytest.approx(stage, abs=16 * 256)  # biases: no
     assert e.components["weights"] == pytest.approx(2 * stage, abs=2 * 16 * 256)
+
+
+def test_modelopt_nvfp4_checkpoint_by_hand_per_gpu_at_tp2() -> None:
+    # Qwen3.8-27B quantized by ModelOpt to NVFP4 (16 FP4 values and one FP8 scale: 0.5625 bytes
+    # a weight) with every gated DeltaNet layer's input projections and convolution, the LM
+    # head, the embedding, the vision tower and the MTP module excluded: what stays NVFP4 are
+    # the 64 MLPs (3 x 5,120 x 17,408), the 16 full-attention layers' projections (queries
+    # with their gate 5,120 -> 12,288, keys and values 5,120 -> 1,024 each, output 6,144 ->
+    # 5,120) and the 48 DeltaNet output projections (6,144 -> 5,120); every other parameter of
+    # the 27,356,728,560 (language model and vision tower) is BF16, halved over two GPUs
+    h = 5120
+    nvfp4 = 64 * 3 * h * 17_408 + 16 * (h * 12_288 + 2 * h * 1024 + 6144 * h) + 48 * 6144 * h
+    bf16 = 27_356_728_560 - nvfp4
+    delta_net = [i for i in range(64) if i % 4 != 3]
+    ignore = ["lm_head", "embed_tokens", "model.visual*", "mtp*"]
+    ignore += [
+        f"model.language_model.layers.{i}.linear_attn.{p}"
+        for i in delta_net
+        for p in ("conv1d", "in_proj_a", "in_proj_b", "in_proj_qkv", "in_proj_z")
+    ]
+    q = {"quant_method": "modelopt", "quant_algo": "NVFP4", "ignore": ignore}
+    m = from_config({**catalog_entry("qwen3.8-27b")["config"], "quantization_config": q}, name="m")
+    e = estimate(m, weights_as_shipped=True, tp=2, **BARE)
+    assert e.components["weights"] == -(-(nvfp4 * 9 / 16 + bf16 * 2) // 2)
+    assert round(e.components["weights"] / 2**30, 2) == 11.89
+
+
+def test_modelopt_checkpoint_with_an_unplaced_exclusion_is_refused_by_name() -> None:
+    q = {"quant_method": "modelopt", "quant_algo": "NVFP4", "ignore": ["vision_tower*"]}
+    m = from_config({**catalog_entry("qwen3.8-27b")["config"], "quantization_config": q}, name="m")
+    with pytest.raises(InvalidValueError, match=r"excludes vision_tower\*, which gpumem cannot"):
+        estimate(m, weights_as_shipped=True)

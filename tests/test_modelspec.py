@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gpumem.errors import ConfigError, InvalidValueError
-from gpumem.modelspec import SUPPORTED_FAMILIES, ModelSpec, from_config
+from gpumem.modelspec import QUANTIZABLE, SUPPORTED_FAMILIES, ModelSpec, from_config
 
 MODELS = Path(__file__).resolve().parents[1] / "gpumem" / "data" / "models"
 
@@ -571,3 +571,83 @@ def test_layer_kinds_cannot_exceed_the_layers() -> None:
     spec = from_config(hub_config("nemotron-nano-9b-v2"), name="x")
     with pytest.raises(InvalidValueError, match="n_mlp_layers"):
         spec.with_(n_mlp_layers=30)
+
+
+# --- Weights as shipped: ModelOpt checkpoints (quant_method modelopt) ----------------------
+def _qwen3_8(quantization: dict) -> ModelSpec:
+    """Qwen3.8-27B's catalog config with ``quantization`` as its quantization_config."""
+    from gpumem.catalog import catalog_entry
+
+    config = catalog_entry("qwen3.8-27b")["config"]
+    return from_config({**config, "quantization_config": quantization}, name="m")
+
+
+#: Qwen3.8-27B's gated DeltaNet layers: three of every four, the fourth full attention.
+DELTA_NET = [i for i in range(64) if i % 4 != 3]
+
+
+def _delta_net_ignores(parts: tuple[str, ...], layers: list[int] = DELTA_NET) -> list[str]:
+    return [f"model.language_model.layers.{i}.linear_attn.{p}" for i in layers for p in parts]
+
+
+IN_PROJ = ("conv1d", "in_proj_a", "in_proj_b", "in_proj_qkv", "in_proj_z")
+
+
+def test_modelopt_ignore_list_keeps_the_delta_net_inputs_head_and_tower() -> None:
+    # config.json's form: every DeltaNet layer's convolution and input projections listed one by
+    # one, the LM head, the embedding, the vision tower and the MTP module by name; the full
+    # attention layers, the MLPs and the DeltaNet output projections stay NVFP4
+    ignore = ["lm_head", "embed_tokens", "model.visual*", "mtp*", *_delta_net_ignores(IN_PROJ)]
+    m = _qwen3_8({"quant_method": "modelopt", "quant_algo": "NVFP4", "ignore": ignore})
+    assert m.extra["quantization"] == {
+        "method": "modelopt",
+        "format": "nvfp4",
+        "quantized": ["attention", "dense", "recurrent_out"],
+        "unplaced": [],
+    }
+
+
+def test_modelopt_hf_quant_config_form_quantizes_all_but_what_it_excludes() -> None:
+    # hf_quant_config.json's form, ModelOpt 0.39: whole DeltaNet layers by a wildcard each
+    excluded = ["lm_head", *(f"model.language_model.layers.{i}.linear_attn*" for i in DELTA_NET)]
+    q = {"quant_algo": "NVFP4", "group_size": 16, "exclude_modules": excluded}
+    m = _qwen3_8({"quant_method": "modelopt", "quantization": q})
+    assert m.extra["quantization"]["quantized"] == ["attention", "dense", "vision"]
+    # nothing excluded: every linear layer and, from vLLM 0.24, the LM head
+    m = _qwen3_8({"quant_method": "modelopt", "quant_algo": "nvfp4"})
+    dense = ("experts", "shared")  # modules the dense model does not have
+    assert m.extra["quantization"]["quantized"] == [q for q in QUANTIZABLE if q not in dense]
+    assert m.extra["vision_linear_parameters"] == 27 * (4 * 1152**2 + 2 * 1152 * 4304) + (
+        4608**2 + 4608 * 5120
+    )
+
+
+@pytest.mark.parametrize(
+    "quantization",
+    [
+        {"quant_method": "modelopt", "quant_algo": "NVFP4", "group_size": 32},
+        {"quant_method": "modelopt", "quant_algo": "MIXED_PRECISION"},
+        {"quant_method": "modelopt", "quant_algo": ["NVFP4"]},
+        {"quant_method": "modelopt", "quantization": {"quant_algo": "W4A8_AWQ"}},
+    ],
+)
+def test_modelopt_formats_gpumem_cannot_count_have_none(quantization: dict) -> None:
+    assert _qwen3_8(quantization).extra["quantization"]["format"] is None
+
+
+def test_modelopt_patterns_of_some_layers_or_parts_or_unknown_modules_are_unplaced() -> None:
+    # the input projections of 47 of the 48 DeltaNet layers; an attention block's query only;
+    # a module gpumem does not know (a Gemma-style vision tower); an empty pattern
+    some = _delta_net_ignores(("in_proj_qkv", "in_proj_z"), DELTA_NET[1:])
+    ignore = [*some, "q_proj", "vision_tower*", ""]
+    shipped = _qwen3_8({"quant_method": "modelopt", "quant_algo": "NVFP4", "ignore": ignore})
+    unplaced = shipped.extra["quantization"]["unplaced"]
+    assert unplaced[:2] == ["vision_tower*", ""]
+    assert set(unplaced[2:]) == {*some, "q_proj"}
+
+
+def test_modelopt_exclusion_lists_are_strings() -> None:
+    with pytest.raises(ConfigError, match="'ignore' is 'lm_head'"):
+        _qwen3_8({"quant_method": "modelopt", "quant_algo": "NVFP4", "ignore": "lm_head"})
+    with pytest.raises(ConfigError, match="'quantization'"):
+        _qwen3_8({"quant_method": "modelopt", "quantization": ["NVFP4"]})

@@ -25,6 +25,7 @@ from .inputs import (
     P_q,
     P_s,
     P_t,
+    P_v,
     R,
     V,
     b_a,
@@ -42,6 +43,8 @@ from .inputs import (
     b_w,
     c_kv,
     c_q,
+    c_r,
+    d_gv,
     d_h,
     d_r,
     d_v,
@@ -50,6 +53,7 @@ from .inputs import (
     f_e,
     f_s,
     f_x,
+    g_q,
     h,
     j_d,
     j_g,
@@ -62,6 +66,7 @@ from .inputs import (
     k_e,
     m_g,
     n_e,
+    n_g,
     n_h,
     n_kv,
     n_s,
@@ -69,9 +74,14 @@ from .inputs import (
     p_m,
     q_4,
     q_a,
+    q_b,
     q_e,
+    q_h,
     q_m,
+    q_o,
+    q_r,
     q_s,
+    q_v,
     r,
     s,
     s_l,
@@ -172,10 +182,11 @@ define(
             + n_h * d_v * h,
             c_kv > 0,
         ),
-        (2 * h * q_out + 2 * h * n_kv * d_h, True),
+        ((2 + g_q) * h * q_out + 2 * h * n_kv * d_h, True),
     ),
-    "parameters of the weight matrices of one attention block: query, key, value and output "
-    "projections, or the down and up projections of multi-head latent attention",
+    "parameters of the weight matrices of one attention block: query (with the output gate "
+    "where g_q = 1), key, value and output projections, or the down and up projections of "
+    "multi-head latent attention",
 )
 define(
     "shipped_parameters",
@@ -184,10 +195,15 @@ define(
     * (
         q_a * (L - L_r - L_n) * sp.Symbol("attention_weights")
         + m_g * h * (q_m * L_d * f_x + L_e * (q_e * n_e * f_e + q_s * n_s * f_s))
+        + L_r * h * (q_r * (c_r + n_g * d_gv) + q_b * 2 * n_g + q_o * n_g * d_gv)
+        + q_h * k_c * (1 - t_w) * V * h
+        + q_v * P_v
     ),
     "parameters the checkpoint ships in its quantized format: the weight matrices of the "
-    "modules its quantization config covers (biases, norms, routers, embeddings and the LM "
-    "head stay in the dtype)",
+    "modules its quantization config covers (a gated DeltaNet layer's projections: queries, "
+    "keys and values (c_r channels) with the output gate, beta and decay (n_g each), output; "
+    "an untied LM head; the vision tower's linear layers); biases, norms, routers, "
+    "convolutions and the token embedding stay in the dtype",
 )
 
 # --- pipeline stages: embeddings on the first, the LM head and final norm on the last -------

@@ -15,6 +15,8 @@ from .inputs import (
     b_kv,
     c_kv,
     c_r,
+    d_gk,
+    d_gv,
     d_h,
     d_r,
     d_v,
@@ -27,6 +29,7 @@ from .inputs import (
     k_c,
     k_e,
     l_i,
+    n_g,
     n_h,
     n_kv,
     n_t,
@@ -98,9 +101,6 @@ derive(m_p, i_p * s**2 * (1 + (B - 1) * window_cut))
 # Its peak is when the queries are decayed: the new ones written while the old ones are live.
 # Qwen3-Next's fused input projection (in_proj_qkvz) stays live too, its output left out
 # (2 x (keys + values) values a token in the activations' dtype, 0.1 % of its peaks).
-n_g = sym("n_g", "n_g", "value heads of a gated DeltaNet layer (0: none)", integer=True)
-d_gk = sym("d_gk", r"d_{gk}", "key head width of a gated DeltaNet layer", integer=True)
-d_gv = sym("d_gv", r"d_{gv}", "value head width of a gated DeltaNet layer", integer=True)
 define(
     "deltanet_workspace",
     r"\omega_{\Delta}",

@@ -76,10 +76,20 @@ W_f = sym(
 )
 t_w = sym("t_w", "t_w", "1 if the LM head is the token embedding's matrix (tied)", integer=True)
 P_n = sym("P_n", r"P_{\mathrm{norm}}", "parameters of the norm after the last layer", integer=True)
+n_g = sym("n_g", "n_g", "value heads of a gated DeltaNet layer (0: none)", integer=True)
+d_gk = sym("d_gk", r"d_{gk}", "key head width of a gated DeltaNet layer", integer=True)
+d_gv = sym("d_gv", r"d_{gv}", "value head width of a gated DeltaNet layer", integer=True)
 L_e = sym("L_e", "L_e", "layers whose MLP is a mixture of experts", integer=True)
 L_d = sym("L_d", "L_d", "layers with a dense MLP", integer=True)
 f_x = sym("f_x", "f_x", "MLP width of the layers with a dense MLP", integer=True)
-q_a, q_m, q_e, q_s = (
+g_q = sym(
+    "g_q",
+    "g_q",
+    "1 if a full-attention layer's query projection also yields an output gate as wide as "
+    "its queries (Qwen3-Next, Qwen3.5), else 0",
+    integer=True,
+)
+q_a, q_m, q_e, q_s, q_r, q_b, q_o, q_h, q_v = (
     sym(
         f"q_{key}",
         f"q_{{{key}}}",
@@ -91,7 +101,18 @@ q_a, q_m, q_e, q_s = (
         ("m", "the dense MLPs"),
         ("e", "the routed experts"),
         ("s", "the shared experts"),
+        ("r", "the gated DeltaNet layers' query, key, value and output-gate projections"),
+        ("b", "the gated DeltaNet layers' beta and decay projections"),
+        ("o", "the gated DeltaNet layers' output projections"),
+        ("h", "the LM head"),
+        ("v", "the vision tower's linear layers"),
     )
+)
+P_v = sym(
+    "P_v",
+    r"P_{\mathrm{vis}}",
+    "parameters of the weight matrices of the vision tower's linear layers",
+    integer=True,
 )
 
 # --- the workload ----------------------------------------------------------------------------

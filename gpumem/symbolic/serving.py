@@ -36,12 +36,14 @@ from .inputs import (
     n_s,
     q_a,
     q_e,
+    q_h,
     q_m,
     q_s,
     s,
     t_w,
     w,
     w_c,
+    x_s,
 )
 from .phases import M_P, M_W
 
@@ -228,12 +230,16 @@ c_hu = sym(
 # head (ParallelLMHead) under FP8 and where a checkpoint excludes it.
 _padded_vocabulary = 64 * CeilDiv(V, 64)
 _rows = FloorDiv(_padded_vocabulary, N_tp) * h
-_shipped = V * h * b_w / N_tp  # what the weights formula counts for one such matrix
 
 
-def _vocabulary_matrix(bytes_per_value: sp.Expr) -> sp.Expr:
-    """What one padded vocabulary matrix holds beyond ``_shipped``, rounding included."""
-    return _allocator_rounding(_rows * bytes_per_value) + _rows * bytes_per_value - _shipped
+def _vocabulary_matrix(held: sp.Expr, counted: sp.Expr = b_w) -> sp.Expr:
+    """What one padded vocabulary matrix of ``held`` bytes a value holds beyond what the
+    weights formula counts for it (``counted`` bytes a value), rounding included."""
+    return _allocator_rounding(_rows * held) + _rows * held - V * h * counted / N_tp
+
+
+# an LM head the checkpoint ships quantized (ModelOpt, from vLLM 0.24) is counted in its format
+_head = b_w + x_s * q_h * (b_q - b_w)
 
 
 define(
@@ -249,7 +255,7 @@ define(
         * L_s
         / L
         + _vocabulary_matrix(b_a)
-        + (1 - t_w) * _vocabulary_matrix(b_w + c_hu * (b_a - b_w))
+        + (1 - t_w) * _vocabulary_matrix(_head + c_hu * (b_a - _head), _head)
         + s_p * sp.Piecewise((d_r, c_kv > 0), (d_h, True)) * b_a
     ),
     "what the engine's weights hold beyond their bytes once loaded: the allocator's rounding "

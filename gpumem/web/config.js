@@ -618,7 +618,7 @@
     const embed = read.integer("num_channels") * patch * patch * h + h + patches * h;
     const textWidth = reader(text, data.families.gemma3_text, where).integer("hidden_size");
     const projector = h * textWidth + h;
-    return embed + layers * vitLayer(h, width) + 2n * h + projector;
+    return [embed + layers * vitLayer(h, width) + 2n * h + projector, 0n, 0n];
   }
 
   /** ``_qwen_tower``: Qwen3.5's vision tower (patch embedding over frames, learned positions,
@@ -645,7 +645,8 @@
     const merged = h * read.integer("spatial_merge_size") ** 2n;
     const out = read.integer("out_hidden_size");
     const merger = 2n * h + merged * merged + merged + merged * out + out;
-    return embed + layers * vitLayer(h, width) + merger;
+    const linear = layers * (4n * h * h + 2n * h * width) + merged * merged + merged * out;
+    return [embed + layers * vitLayer(h, width) + merger, linear, layers];
   }
 
   const towers = { siglip: siglipTower, qwen: qwenTower };
@@ -667,7 +668,8 @@
 
   const own = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
 
-  /** ``_quantization``: what a config's quantization_config says of the weights as shipped. */
+  /** ``_quantization``: what a config's quantization_config says of the weights as shipped,
+   * before its patterns are placed. */
   function quantization(config, where) {
     if (!own(config, "quantization_config") || config.quantization_config === null) return null;
     const q = jsonObject(config, "quantization_config", where);
@@ -680,17 +682,9 @@
         }),
       );
     }
-    let skipped = own(q, "modules_to_not_convert") ? q.modules_to_not_convert : null;
-    if (skipped === null) skipped = [];
-    if (!Array.isArray(skipped) || !skipped.every((m) => typeof m === "string")) {
-      throw configError(
-        where,
-        engine.text("key 'modules_to_not_convert' is {value!r}; expected a list of strings", {
-          value: asShown(skipped),
-        }),
-      );
-    }
     const shipped = data.shipped.formats;
+    let key = "modules_to_not_convert";
+    let patterns = own(q, key) ? q[key] : null;
     let [fmt, quantized] = own(shipped, method) ? shipped[method] : [null, []];
     const block = own(q, "weight_block_size") ? q.weight_block_size : [128n, 128n];
     const blocks128 =
@@ -699,23 +693,130 @@
       block.every((x) => (typeof x === "bigint" || typeof x === "number") && x == 128);
     const element = own(q, "fmt") ? q.fmt : "e4m3";
     if (method === "fp8" && !(blocks128 && element === "e4m3")) fmt = null;
-    const unplaced = [];
-    for (const pattern of skipped) {
-      const kept = keptModules(pattern);
-      if (kept === null) unplaced.push(pattern);
-      else quantized = quantized.filter((m) => !kept.includes(m));
+    if (method === "modelopt") [fmt, quantized, key, patterns] = modelopt(q, where);
+    if (patterns === null) patterns = [];
+    if (!Array.isArray(patterns) || !patterns.every((m) => typeof m === "string")) {
+      throw configError(
+        where,
+        engine.text("key {key!r} is {value!r}; expected a list of strings", {
+          key: key,
+          value: asShown(patterns),
+        }),
+      );
     }
-    return { method: method, format: fmt, quantized: fmt ? quantized : [], unplaced: unplaced };
+    return { method: method, format: fmt, quantized: quantized, patterns: patterns };
   }
 
-  /** ``_kept_modules``: what a modules_to_not_convert entry keeps in the dtype, or null. */
-  function keptModules(pattern) {
-    const names = pattern.split(".").filter((n) => n !== "" && n !== "*");
-    if (!names.length) return null;
-    const last = names[names.length - 1];
-    if (data.shipped.never_quantized.includes(last) || last.endsWith("norm")) return [];
-    if (names.some((n) => /^[0-9]+$/.test(n))) return null;
-    return own(data.shipped.kept_modules, last) ? data.shipped.kept_modules[last] : null;
+  /** ``_modelopt``: a ModelOpt quantization_config's format, default modules and patterns. */
+  function modelopt(q, where) {
+    let key = "ignore";
+    if (own(q, "quantization")) {
+      q = jsonObject(q, "quantization", where);
+      key = "exclude_modules";
+    }
+    const algorithm = own(q, "quant_algo") ? q.quant_algo : null;
+    const formats = data.shipped.modelopt;
+    let [fmt, quantized] = [null, []];
+    if (typeof algorithm === "string" && own(formats, algorithm.toUpperCase())) {
+      [fmt, quantized] = formats[algorithm.toUpperCase()];
+    }
+    const group = own(q, "group_size") ? q.group_size : data.shipped.nvfp4_group;
+    const sixteen =
+      (typeof group === "bigint" || typeof group === "number") && group == data.shipped.nvfp4_group;
+    if (fmt === "nvfp4" && !sixteen) fmt = null;
+    return [fmt, quantized, key, own(q, key) ? q[key] : null];
+  }
+
+  /** ``_placed``: the modules shipped quantized and the patterns gpumem cannot place. */
+  function placed(shipped, counts) {
+    const parts = data.shipped.parts;
+    const covered = new Map(); // "module/part" -> Set of indices, or null: all
+    const touching = new Map();
+    const unplaced = [];
+    for (const pattern of shipped.patterns) {
+      const [index, form] = indexed(pattern);
+      const hits = [];
+      for (const module of Object.keys(parts)) {
+        parts[module].forEach((names, i) => {
+          if (names.some((name) => matches(form, name))) hits.push([module, i]);
+        });
+      }
+      if (!pattern || !(hits.length || data.shipped.unquantized.some((n) => matches(form, n)))) {
+        unplaced.push(pattern);
+        continue;
+      }
+      for (const [module, i] of hits) {
+        if (!touching.has(module)) touching.set(module, []);
+        if (!touching.get(module).includes(pattern)) touching.get(module).push(pattern);
+        const whole = index === null || !parts[module][i][0].includes("#");
+        const k = module + "/" + i;
+        const seen = covered.has(k) ? covered.get(k) : new Set();
+        covered.set(k, whole || seen === null ? null : new Set([...seen, index]));
+      }
+    }
+    const kept = new Set();
+    for (const [module, patterns] of touching) {
+      const n = own(counts, module) ? counts[module] : 0;
+      const limit = module === "vision" ? n : counts.layers; // indices that exist
+      const full = parts[module].every((_, i) => {
+        const k = module + "/" + i;
+        const s = covered.has(k) ? covered.get(k) : new Set();
+        return s === null || [...s].filter((x) => x < limit).length >= n;
+      });
+      if (full) kept.add(module);
+      else if (n) for (const p of patterns) if (!unplaced.includes(p)) unplaced.push(p);
+    }
+    const quantized = shipped.quantized.filter((m) => !kept.has(m) && own(counts, m) && counts[m]);
+    return {
+      method: shipped.method,
+      format: shipped.format,
+      quantized: shipped.format ? quantized : [],
+      unplaced: unplaced,
+    };
+  }
+
+  /** ``_indexed``: the layer or block index a pattern names, and the pattern with ``#``. */
+  function indexed(pattern) {
+    const found = /(?:^|\.)(?:layers|blocks)\.([0-9]+)\./.exec(pattern);
+    if (found === null) return [null, pattern];
+    const start = found.index + found[0].length - found[1].length - 1;
+    const end = start + found[1].length;
+    return [Number(found[1]), pattern.slice(0, start) + "#" + pattern.slice(end)];
+  }
+
+  /** ``_matches``: whether an exclusion pattern covers a module name. */
+  function matches(pattern, name) {
+    if (name.includes(pattern)) return true;
+    const body = [...pattern]
+      .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")))
+      .join("");
+    const wildcard = new RegExp("^(?:" + body + ")$", "u");
+    const names = name.split(".");
+    for (let n = 1; n <= names.length; n++) {
+      if (wildcard.test(names.slice(0, n).join("."))) return true;
+    }
+    return false;
+  }
+
+  /** ``_module_counts``: how many layers (or vision blocks) hold each quantizable module. */
+  function moduleCounts(s, blocks, family) {
+    const layers = Number(s.layers);
+    const moe = Number(s.moe_layers);
+    const recurrent = Number(s.recurrent_layers);
+    const mlpOnly = Number(s.mlp_only);
+    const deltaNet = family.linear_attention ? recurrent : 0;
+    return {
+      layers: layers,
+      attention: layers - recurrent - mlpOnly,
+      dense: mlpOnly || layers - moe,
+      experts: moe,
+      shared: s.shared > 0n ? moe : 0,
+      recurrent_in: deltaNet,
+      recurrent_gates: deltaNet,
+      recurrent_out: deltaNet,
+      lm_head: s.tied ? 0 : 1,
+      vision: Number(blocks),
+    };
   }
 
   /** ``_text_config``: the language model's config nested in a multimodal one. */
@@ -768,16 +869,20 @@
       throw configError(where, problem);
     }
     let family = data.families[modelType];
-    const shipped = quantization(config, where);
-    let vision = 0n;
+    let shipped = quantization(config, where);
+    let [vision, visionLinear, blocks] = [0n, 0n, 0n];
     if (family.text) {
       const text = textConfig(config, where, family.text);
-      if (family.vision) vision = towers[family.vision](config, text, where);
+      if (family.vision) [vision, visionLinear, blocks] = towers[family.vision](config, text, where);
       config = text;
       family = data.families[family.text];
     }
     const read = reader(config, family, where);
     const s = shape(read, family);
+    if (shipped !== null) {
+      if (family.hybrid && shipped.method === "modelopt") shipped.format = null;
+      shipped = placed(shipped, moduleCounts(s, blocks, family));
+    }
     let [total, active, embedding] = count(s, family);
     if (vision) {
       total += vision;
@@ -851,10 +956,17 @@
         L_e: moeLayers,
         L_d: s.mlp_only || s.layers - moeLayers,
         f_x: s.inter,
+        g_q: flag(s.output_gate),
         q_a: flag(quantized.includes("attention")),
         q_m: flag(quantized.includes("dense")),
         q_e: flag(quantized.includes("experts")),
         q_s: flag(quantized.includes("shared")),
+        q_r: flag(quantized.includes("recurrent_in")),
+        q_b: flag(quantized.includes("recurrent_gates")),
+        q_o: flag(quantized.includes("recurrent_out")),
+        q_h: flag(quantized.includes("lm_head")),
+        q_v: flag(quantized.includes("vision")),
+        P_v: visionLinear,
       },
     };
   }
