@@ -467,6 +467,10 @@ MISSED = {
     # printed 4.99 GiB; the same 195 blocks from scratch, and 14.46 GiB of weights printed
     # where gpumem counts 14.13
     "talos-1998-qwen38-27b-fp8-2x3090-262k": -0.062,
+    # Inferact's NVFP4 build of Qwen3.8-27B on one RTX 5090, eager (recipes#810's 1x section,
+    # vLLM 0.26.1rc1): its 91,022 tokens are 75 blocks (3.6 GiB); gpumem counts 16.2 GiB of
+    # weights where the build loads 12.02 GiB a GPU at TP 2 (its BF16 parts), and leaves 225
+    "recipes-810-qwen38-27b-nvfp4-rtx5090-eager": 2.0,
 }
 
 
@@ -484,7 +488,7 @@ def test_the_split_is_recorded_for_every_log() -> None:
 def test_launches_predicted_from_scratch_are_counted() -> None:
     splits = [c.split for c in CHECKS]
     assert splits.count("fit") == 5
-    assert splits.count("held-out") == 56
+    assert splits.count("held-out") == 57
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "fit"], ids=lambda c: c.log)
@@ -540,7 +544,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 48 of 56
+    assert len(held_out) - len(within) == len(MISSED)  # 48 of 57
 
 
 @pytest.mark.parametrize(

@@ -209,6 +209,22 @@ def test_hybrid_moe_on_two_gpus_from_the_printed_memory_by_hand() -> None:
     assert int(blocks * 262_144 / per_request) == row["logged"]["kv_cache_tokens"] == 3_292_687
 
 
+def test_hybrid_one_gpu_eager_launch_by_hand() -> None:
+    # recipes#810's one RTX 5090: Qwen3.8-27B with an fp8 cache at 32,768 tokens a request. On
+    # one GPU a DeltaNet layer keeps 48 value heads of a 128 x 128 float32 state and the last 3
+    # inputs of 10,240 convolution channels in BF16; a full layer 4 KV heads of 256, 1 byte each.
+    row = next(r for r in ROWS if r["id"] == "recipes-810-qwen38-27b-nvfp4-rtx5090-eager")
+    state = 48 * 128 * 128 * 4 + 3 * 10240 * 2
+    token = 2 * 4 * 256 * 1
+    block = -(-state // (16 * token)) * 16
+    per_request = -(-32_768 // block) + 3 * 2
+    assert (block, per_request) == (1568, 27)
+    fits = [b for b in range(40, 130) if int(b * 32_768 / per_request) == 91_022]
+    assert fits == [75] and row["logged"]["kv_cache_tokens"] == 91_022
+    # 75 pages of 16 layers x 1,568 tokens x 2 KiB: 3.59 GiB for the cache
+    assert 75 * 16 * block * token / GIB == pytest.approx(3.59, abs=0.005)
+
+
 def _text_config(model_id: str) -> dict:
     return catalog_entry(model_id)["config"]["text_config"]
 
