@@ -72,6 +72,7 @@ def gpus() -> dict[str, dict[str, object]]:
             "dense_peak_tflops": _peak(gpu),
             "multiprocessors": gpu.multiprocessors,
             "compute_capability": gpu.compute_capability,
+            "peer_link": gpu.peer_link,
         }
         for name in gpu_names()
         for gpu in [get_gpu(name)]
@@ -218,7 +219,8 @@ def _engine_fields(row: dict) -> dict[str, object]:
     fields["device_totals"] = [
         {"gpu": t["gpu"], "bytes": t["bytes"]} for t in fields.get("device_totals", ())
     ]
-    for name in ("cublas_workspace", "cudagraph_estimate", "recurrent_cache"):
+    nested = ("cublas_workspace", "cudagraph_estimate", "recurrent_cache")
+    for name in (*nested, "non_torch_bytes_tensor_parallel"):
         if name in fields:
             fields[name] = {
                 key: value

@@ -81,6 +81,11 @@ class GPU(Record):
     compute_capability: str | None = None  # CUDA "major.minor", e.g. "9.0"; None off NVIDIA
     compute_capability_source: str = ""
     compute_capability_evidence: str = ""
+    #: how GPUs of this model in one server reach each other (one of LINK_KINDS, by the form
+    #: factor: SXM modules "nvlink", PCI Express cards "pcie"); None where not recorded
+    peer_link: str | None = None
+    peer_link_source: str = ""
+    peer_link_evidence: str = ""
 
 
 class Link(Record):
@@ -106,6 +111,8 @@ _GPU_OPTIONAL = (
     "multiprocessors_source",
     "compute_capability",
     "compute_capability_source",
+    "peer_link",
+    "peer_link_source",
 )
 _GPU_CHOICES: _Choices = (
     ("memory_type", MEMORY_TYPES),
@@ -160,8 +167,10 @@ def _gpus() -> dict[str, GPU]:
             raise ConfigError(label, f"multiprocessors {count!r} is not a positive integer")
         if capability is not None and not re.fullmatch(r"\d+\.\d", str(capability)):
             raise ConfigError(label, f"compute_capability {capability!r} is not 'major.minor'")
-        for field in ("multiprocessors", "compute_capability"):
-            if row[field] is not None and not row.get(f"{field}_source"):
+        if row.get("peer_link") not in (None, *LINK_KINDS):
+            raise ConfigError(label, f"peer_link {row['peer_link']!r} is not one of {LINK_KINDS}")
+        for field in ("multiprocessors", "compute_capability", "peer_link"):
+            if row.get(field) is not None and not row.get(f"{field}_source"):
                 raise ConfigError(label, f"{field} without {field}_source")
         if row["memory_unit"] not in UNITS:
             raise ConfigError(label, f"memory_unit {row['memory_unit']!r} is not a byte unit")

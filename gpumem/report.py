@@ -495,6 +495,14 @@ def serve_text(s: Serving, gpu: GPU, settings: dict[str, object]) -> str:
                 "catalog; one FP32 vocabulary row of the sampler's buffer each)"
             ).format(count=s.assumed_multiprocessors, gpu=gpu.name)
         )
+    if s.assumed_link:
+        lines.append(
+            _(
+                "assumed: the GPUs reach each other over NVLink (the GPU catalog does not say "
+                "how {gpu} cards connect; over PCIe vLLM sets less aside outside PyTorch, and the "
+                "cache is larger)"
+            ).format(gpu=gpu.name)
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -175,11 +175,17 @@ def _cudagraph_estimate(row: dict, device: GPU, spec: ModelSpec, values: dict) -
     return values
 
 
-def _non_torch(row: dict, tp: int) -> int:
-    """Memory outside PyTorch that grows while vLLM profiles: more with tensor parallelism."""
-    if tp > 1:
-        return row.get("non_torch_bytes_tensor_parallel", row["non_torch_bytes"])
-    return row["non_torch_bytes"]
+def _non_torch(row: dict, tp: int, device: GPU) -> tuple[int, str | None]:
+    """Memory outside PyTorch that grows while vLLM profiles, and the link taken for a GPU
+    whose ``peer_link`` the catalog lacks (else None): with tensor parallelism the row's
+    figure for how the GPUs reach each other (``non_torch_bytes_tensor_parallel``: NVLink
+    turns on buffers that PCIe does not), its ``unknown`` link's where that is not known."""
+    figures = row.get("non_torch_bytes_tensor_parallel")
+    if tp == 1 or figures is None:
+        return row["non_torch_bytes"], None
+    link = device.peer_link
+    assumed = None if link else figures["unknown"]
+    return figures[link or assumed], assumed
 
 
 def _recurrent_cache(
@@ -257,6 +263,10 @@ class Serving(Record):
     #: streaming multiprocessors taken for a GPU whose count the catalog lacks (the engine
     #: row's ``multiprocessors_assumed``), where the sampler's buffer needs one; else None
     assumed_multiprocessors: int | None = None
+    #: how the GPUs were taken to reach each other ("nvlink" or "pcie", the engine row's
+    #: ``unknown`` link) where tensor parallelism needs it and the catalog lacks the GPU's
+    #: ``peer_link``; else None
+    assumed_link: str | None = None
     values: dict = None  # symbol values, for concurrency at other lengths
     _hidden = ("values",)
 
@@ -575,7 +585,8 @@ def serve(
         graphs = cudagraph_memory
     if not isinstance(graphs, int) or isinstance(graphs, bool) or graphs < 0:
         raise InvalidValueError("cudagraph_memory", graphs, Text("a number of bytes, at least 0"))
-    values.update(M_nt=_non_torch(row, tp), M_cg=graphs)
+    non_torch, link = _non_torch(row, tp, device)
+    values.update(M_nt=non_torch, M_cg=graphs)
     values = evaluate(_BUDGET, values)
     if kv_cache_memory is not None:
         _positive("kv_cache_memory", kv_cache_memory)
@@ -603,6 +614,7 @@ def serve(
         cudagraph_estimate_bytes=estimate,
         cudagraph_bytes=graphs,
         assumed_multiprocessors=assumed,
+        assumed_link=link,
     )
 
 

@@ -225,3 +225,44 @@ def test_multiprocessors_and_compute_capability_as_devices_report_them() -> None
         assert (gpu.multiprocessors, gpu.compute_capability) == (count, capability), name
         assert gpu.multiprocessors_evidence and gpu.compute_capability_evidence, name
         assert bool(gpu.multiprocessors_source) == (count is not None), name
+
+
+def test_peer_link_by_form_factor() -> None:
+    """SXM modules reach each other over their baseboard's NVLink, PCI Express cards over PCIe
+    (GeForce, workstation and data-centre cards alike, a bridged pair too); not recorded off
+    NVIDIA, with the reason."""
+    expected = {
+        "h100-sxm": "nvlink",
+        "h200": "nvlink",
+        "a100-80gb": "nvlink",
+        "b200": "nvlink",
+        "h100-pcie": "pcie",
+        "h100-nvl": "pcie",
+        "a100-80gb-pcie": "pcie",
+        "l40s": "pcie",
+        "rtx-a6000": "pcie",
+        "rtx-3090": "pcie",
+        "rtx-5090": "pcie",
+        "mi300x": None,
+        "m3-ultra-512gb": None,
+    }
+    for name, link in expected.items():
+        gpu = get_gpu(name)
+        assert gpu.peer_link == link, name
+        assert gpu.peer_link_evidence, name
+        assert bool(gpu.peer_link_source) == (link is not None), name
+    for name in gpu_names():
+        gpu = get_gpu(name)
+        assert (gpu.peer_link is None) == (gpu.vendor != "NVIDIA"), name
+        if gpu.peer_link == "nvlink":
+            assert "SXM" in gpu.name or "DGX" in gpu.peer_link_evidence, name
+
+
+def test_bad_peer_link_refused(fake_table: Path) -> None:
+    fake_table.write_text(json.dumps({"gpus": [row(peer_link="infiniband")]}))
+    with pytest.raises(ConfigError, match="peer_link 'infiniband' is not one of"):
+        gpu_names()
+    fake_table.write_text(json.dumps({"gpus": [row(peer_link="nvlink", peer_link_source="")]}))
+    hardware._gpus.cache_clear()
+    with pytest.raises(ConfigError, match="peer_link without peer_link_source"):
+        gpu_names()

@@ -217,6 +217,18 @@
     return { n_tk: rows, M_blas: int(large ? blas.large_bytes : blas.bytes), assumed: assumed };
   }
 
+  /** ``_non_torch``: memory outside PyTorch that grows while vLLM profiles; with tensor
+   * parallelism the row's figure for how the GPUs reach each other (the catalog's peer_link),
+   * the row's ``unknown`` link's where that is not known (then named in ``assumed``). */
+  function nonTorch(E, gpu, tp) {
+    const figures = E.non_torch_bytes_tensor_parallel;
+    if (tp === 1n || !figures) return { bytes: int(E.non_torch_bytes), assumed: null };
+    // a GPU given by its memory alone (gpumem.cli._budget) has no peer_link
+    const known = Object.hasOwn(data.gpus, gpu.id) ? data.gpus[gpu.id] : gpu;
+    const assumed = known.peer_link ? null : figures.unknown;
+    return { bytes: int(figures[known.peer_link || assumed]), assumed: assumed };
+  }
+
   /** ``_cudagraph_estimate``: what vLLM estimates its CUDA graphs to take (the row's
    * cudagraph_estimate), null for a row without one; the first piecewise capture holds the
    * forward pass's working set at the largest batch, the first FULL capture FlashAttention 3's
@@ -369,10 +381,8 @@
         engine.text("a number of bytes, at least 0"),
       );
     }
-    // ``_non_torch``: memory outside PyTorch, more with tensor parallelism
-    const tensorParallel = o.tp > 1n && "non_torch_bytes_tensor_parallel" in E;
-    const nonTorch = number(id, tensorParallel ? "non_torch_bytes_tensor_parallel" : "non_torch_bytes");
-    Object.assign(values, { M_nt: nonTorch, M_cg: graphs });
+    const link = nonTorch(E, gpu, o.tp);
+    Object.assign(values, { M_nt: link.bytes, M_cg: graphs });
     values = engine.evaluate(BUDGET, values);
     let reported = { estimate: estimate, graphs: graphs };
     if (o.kv_cache_memory !== null) {
@@ -400,6 +410,7 @@
       cudagraph_estimate_bytes: reported.estimate,
       cudagraph_bytes: reported.graphs,
       assumed_multiprocessors: assumed,
+      assumed_link: link.assumed,
     });
   }
 
