@@ -179,11 +179,15 @@ def _non_torch(row: dict, tp: int, device: GPU) -> tuple[int, str | None]:
     """Memory outside PyTorch that grows while vLLM profiles, and the link taken for a GPU
     whose ``peer_link`` the catalog lacks (else None): with tensor parallelism the row's
     figure for how the GPUs reach each other (``non_torch_bytes_tensor_parallel``: NVLink
-    turns on buffers that PCIe does not), its ``unknown`` link's where that is not known."""
+    turns on buffers that PCIe does not), its ``unknown`` link's where that is not known,
+    and NVLink's on the compute capabilities where vLLM turns on FlashInfer's all-reduce
+    fusion over PCIe too."""
     figures = row.get("non_torch_bytes_tensor_parallel")
     if tp == 1 or figures is None:
         return row["non_torch_bytes"], None
     link = device.peer_link
+    if link == "pcie" and device.compute_capability in figures["pcie_except_capabilities"]:
+        link = "nvlink"
     assumed = None if link else figures["unknown"]
     return figures[link or assumed], assumed
 

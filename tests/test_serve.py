@@ -388,6 +388,10 @@ def test_memory_outside_pytorch_by_how_the_gpus_reach_each_other() -> None:
     nvlink = serve("qwen3-8b", "h100-sxm", tp=2, max_model_len=8192)
     assert nvlink.non_torch_bytes == 2_254_857_830  # 2.10 GiB
     assert one.assumed_link is two.assumed_link is nvlink.assumed_link is None
+    # H100 PCIe (compute capability 9.0): vLLM turns on FlashInfer's all-reduce fusion over
+    # PCIe too, whose workspace and NCCL communicator start inside the profile
+    pcie_hopper = serve("qwen3-8b", "h100-pcie", tp=2, max_model_len=8192)
+    assert pcie_hopper.non_torch_bytes == 2_254_857_830 and pcie_hopper.assumed_link is None
     # the same launch one release generation back
     older = serve("qwen3-8b", "rtx-5090", tp=2, max_model_len=8192, engine_id="0.19.0")
     assert older.non_torch_bytes == 268_435_456

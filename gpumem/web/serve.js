@@ -219,14 +219,20 @@
 
   /** ``_non_torch``: memory outside PyTorch that grows while vLLM profiles; with tensor
    * parallelism the row's figure for how the GPUs reach each other (the catalog's peer_link),
-   * the row's ``unknown`` link's where that is not known (then named in ``assumed``). */
+   * the row's ``unknown`` link's where that is not known (then named in ``assumed``), and
+   * NVLink's on the compute capabilities where FlashInfer's all-reduce fusion is on over PCIe
+   * too. */
   function nonTorch(E, gpu, tp) {
     const figures = E.non_torch_bytes_tensor_parallel;
     if (tp === 1n || !figures) return { bytes: int(E.non_torch_bytes), assumed: null };
     // a GPU given by its memory alone (gpumem.cli._budget) has no peer_link
     const known = Object.hasOwn(data.gpus, gpu.id) ? data.gpus[gpu.id] : gpu;
-    const assumed = known.peer_link ? null : figures.unknown;
-    return { bytes: int(figures[known.peer_link || assumed]), assumed: assumed };
+    let link = known.peer_link;
+    if (link === "pcie" && figures.pcie_except_capabilities.includes(known.compute_capability)) {
+      link = "nvlink";
+    }
+    const assumed = link ? null : figures.unknown;
+    return { bytes: int(figures[link || assumed]), assumed: assumed };
   }
 
   /** ``_cudagraph_estimate``: what vLLM estimates its CUDA graphs to take (the row's
