@@ -312,7 +312,7 @@ def _groups(model: ModelSpec, pp: int) -> dict[str, int]:
     groups = {kind: -(-count // size) for kind, count in present.items()}
     return {
         "L_g": -(-size // pp),
-        "n_g": sum(groups.values()),
+        "n_G": sum(groups.values()),
         "n_gw": groups.get("sliding", 0),
         "n_gc": groups.get("chunked", 0),
         "n_gr": groups.get("recurrent", 0),
@@ -395,7 +395,7 @@ def _cache(model: ModelSpec, values: dict, max_model_len: int, auto: bool) -> di
         "page_bytes": int(values["kv_page"]),
         "block_size": values["s_b"],
         "layers_per_group": values["L_g"],
-        "groups": values["n_g"],
+        "groups": values["n_G"],
         "sliding_groups": values["n_gw"],
         "recurrent_groups": values["n_gr"],
         "blocks": max(int(values["kv_blocks"]), 0),

@@ -480,23 +480,23 @@ MISSED = {
     # read (the recipe's NVFP4 build loads 12.02 GiB a GPU; gpumem, every linear layer in
     # NVFP4, counts 8.17); on two RTX 5090s over PCIe nothing is added outside PyTorch for
     # tensor parallelism, which leaves the too-small weights' error whole
-    "club3090-612-qwen36-35b-a3b-nvfp4-rtx5090": 0.201,
-    "club3090-652-qwen36-35b-a3b-nvfp4-rtx5090": 0.197,
-    "recipes-810-qwen38-27b-nvfp4-2x5090": 0.276,
+    "club3090-612-qwen36-35b-a3b-nvfp4-rtx5090": 0.090,
+    "club3090-652-qwen36-35b-a3b-nvfp4-rtx5090": 0.087,
+    "recipes-810-qwen38-27b-nvfp4-2x5090": 0.269,
     # the same NVFP4 copy of Qwen3.6-35B-A3B on two RTX 5090 (club-3090#858, vLLM 0.25.1): exact
     # from the printed 16.58 GiB; over PCIe gpumem adds nothing outside PyTorch for tensor
     # parallelism, and the BF16 parts it does not count leave it over
     "club3090-858-qwen36-35b-a3b-nvfp4-2x5090": 0.053,
     # Qwen3.8-27B-FP8 on two RTX 3090 without custom all-reduce (mitchross/talos-argocd-proxmox
     # #1995, vLLM 0.27.1): 208 blocks printed; over PCIe gpumem adds nothing outside PyTorch for
-    # tensor parallelism (the recipe's FP8 launch on two RTX 5090 is exact so) and leaves 272
-    # blocks, about 1.5 GiB more: 0.33 GiB of it the weights (below), the rest what gpumem does
-    # not count, the vision encoder vLLM profiles for 16 images a prompt among it
-    "talos-1995-qwen38-27b-fp8-2x3090": 0.308,
+    # tensor parallelism (the recipe's FP8 launch on two RTX 5090 is within 1 % so) and leaves
+    # 238 blocks, about 0.8 GiB more: 0.33 GiB of it the weights (below), the rest what gpumem
+    # does not count, the vision encoder vLLM profiles for 16 images a prompt among it
+    "talos-1995-qwen38-27b-fp8-2x3090": 0.144,
     # the next launch of that deployment at 262,144 tokens (its #1998 README): exact from the
-    # printed 4.99 GiB; the same 272 blocks from scratch, and 14.46 GiB of weights printed
+    # printed 4.99 GiB; the same 238 blocks from scratch, and 14.46 GiB of weights printed
     # where gpumem counts 14.13
-    "talos-1998-qwen38-27b-fp8-2x3090-262k": 0.308,
+    "talos-1998-qwen38-27b-fp8-2x3090-262k": 0.144,
     # Inferact's NVFP4 build of Qwen3.8-27B on one RTX 5090, eager (recipes#810's 1x section,
     # vLLM 0.26.1rc1): its 91,022 tokens are 75 blocks (3.6 GiB); gpumem counts 16.2 GiB of
     # weights where the build loads 12.02 GiB a GPU at TP 2 (its BF16 parts), and leaves 225
@@ -809,3 +809,11 @@ def test_l40_multiprocessors_from_the_catalog() -> None:
     l40 = serve("qwen2.5-7b", "l40")
     assert l40.values["n_tk"] == 18_176 // 128 == 142
     assert l40.assumed_multiprocessors is None
+
+
+def test_groups_and_deltanet_heads_are_apart() -> None:
+    # Qwen3.8-27B: four KV-cache groups (the 16 attention layers, three groups of 16 DeltaNet
+    # layers) and 48 value heads in each DeltaNet layer, which size its prefill working set
+    result = serve("qwen3.8-27b", "rtx-5090", tp=2, dtype="fp8", max_model_len=262144)
+    assert result.groups == 4
+    assert result.values["n_g"] == 48

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from gpumem import codegen, symbolic
 from gpumem._generated import formulas as fx
+from gpumem.symbolic.core import sym
 
 
 def test_generated_module_is_current() -> None:
@@ -265,3 +266,9 @@ def test_weights_of_a_file_are_its_bytes() -> None:
         "y_f": 0,
     }
     assert fx.weights(W_f=4_683_072_512, **values) == 4_683_072_512
+
+
+def test_a_symbol_name_is_defined_once() -> None:
+    # two quantities sharing a name would be one SymPy symbol in every formula
+    with pytest.raises(ValueError, match="'n_g'"):
+        sym("n_g", "n_g", "a second meaning")

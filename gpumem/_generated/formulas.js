@@ -716,13 +716,13 @@ function kv_blocks(L_g, kv_available, kv_page) {
 }
 
 /** blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups; one block, its state, in recurrent groups, two with prefix caching in 'align' mode */
-function blocks_per_request(w, w_c, n_g, s, T_b, s_b, n_gw, n_gc, n_gr, c_pa) {
-  return $add($add($add($mul(n_gc, $ceil_div($min(s, $add(T_b, w_c)), s_b)), $mul(n_gr, $add(c_pa, 1n))), $mul(n_gw, $add($ceil_div($min(s, $sub($add(T_b, w), 1n)), s_b), 1n))), $mul($sub($sub($sub(n_g, n_gc), n_gr), n_gw), $ceil_div(s, s_b)));
+function blocks_per_request(w, w_c, s, T_b, s_b, n_G, n_gw, n_gc, n_gr, c_pa) {
+  return $add($add($add($mul(n_gc, $ceil_div($min(s, $add(T_b, w_c)), s_b)), $mul(n_gr, $add(c_pa, 1n))), $mul(n_gw, $add($ceil_div($min(s, $sub($add(T_b, w), 1n)), s_b), 1n))), $mul($sub($sub($sub(n_G, n_gc), n_gr), n_gw), $ceil_div(s, s_b)));
 }
 
 /** the 'GPU KV cache size' vLLM prints: blocks per group times the block size, or (from 0.20.1) the requests of s tokens the cache holds times s */
-function kv_tokens(n_g, s, s_b, c_kt, kv_blocks, blocks_per_request) {
-  return $add($mul(c_kt, $floordiv($mul(kv_blocks, s), blocks_per_request)), $mul($mul(s_b, $sub(1n, c_kt)), $floordiv(kv_blocks, n_g)));
+function kv_tokens(s, s_b, n_G, c_kt, kv_blocks, blocks_per_request) {
+  return $add($mul(c_kt, $floordiv($mul(kv_blocks, s), blocks_per_request)), $mul($mul(s_b, $sub(1n, c_kt)), $floordiv(kv_blocks, n_G)));
 }
 
 /** requests of s tokens the cache holds at once (vLLM's 'Maximum concurrency') */
@@ -900,8 +900,8 @@ return {
     hybrid_block_size: [hybrid_block_size, ["b_kv", "e_kv", "a_b", "recurrent_page"]],
     kv_page: [kv_page, ["b_kv", "e_kv", "s_b"]],
     kv_blocks: [kv_blocks, ["L_g", "kv_available", "kv_page"]],
-    blocks_per_request: [blocks_per_request, ["w", "w_c", "n_g", "s", "T_b", "s_b", "n_gw", "n_gc", "n_gr", "c_pa"]],
-    kv_tokens: [kv_tokens, ["n_g", "s", "s_b", "c_kt", "kv_blocks", "blocks_per_request"]],
+    blocks_per_request: [blocks_per_request, ["w", "w_c", "s", "T_b", "s_b", "n_G", "n_gw", "n_gc", "n_gr", "c_pa"]],
+    kv_tokens: [kv_tokens, ["s", "s_b", "n_G", "c_kt", "kv_blocks", "blocks_per_request"]],
     max_concurrency: [max_concurrency, ["kv_blocks", "blocks_per_request"]],
     kv_memory_for_requests: [kv_memory_for_requests, ["L_g", "N_r", "kv_page", "blocks_per_request"]],
     channel_bandwidth: [channel_bandwidth, ["n_ch", "w_ch", "r_mt"]],

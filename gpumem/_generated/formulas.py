@@ -609,14 +609,14 @@ def kv_blocks(L_g, kv_available, kv_page):
     return ((kv_available) // (L_g*kv_page))
 
 
-def blocks_per_request(w, w_c, n_g, s, T_b, s_b, n_gw, n_gc, n_gr, c_pa):
+def blocks_per_request(w, w_c, s, T_b, s_b, n_G, n_gw, n_gc, n_gr, c_pa):
     """blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups; one block, its state, in recurrent groups, two with prefix caching in 'align' mode"""
-    return n_gc*_ceil_div(_min(s, T_b + w_c), s_b) + n_gr*(c_pa + 1) + n_gw*(_ceil_div(_min(s, T_b + w - 1), s_b) + 1) + (n_g - n_gc - n_gr - n_gw)*_ceil_div(s, s_b)
+    return n_gc*_ceil_div(_min(s, T_b + w_c), s_b) + n_gr*(c_pa + 1) + n_gw*(_ceil_div(_min(s, T_b + w - 1), s_b) + 1) + (n_G - n_gc - n_gr - n_gw)*_ceil_div(s, s_b)
 
 
-def kv_tokens(n_g, s, s_b, c_kt, kv_blocks, blocks_per_request):
+def kv_tokens(s, s_b, n_G, c_kt, kv_blocks, blocks_per_request):
     """the 'GPU KV cache size' vLLM prints: blocks per group times the block size, or (from 0.20.1) the requests of s tokens the cache holds times s"""
-    return c_kt*((kv_blocks*s) // (blocks_per_request)) + s_b*(1 - c_kt)*((kv_blocks) // (n_g))
+    return c_kt*((kv_blocks*s) // (blocks_per_request)) + s_b*(1 - c_kt)*((kv_blocks) // (n_G))
 
 
 def max_concurrency(kv_blocks, blocks_per_request):

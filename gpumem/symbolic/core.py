@@ -38,6 +38,8 @@ SYMBOL_LATEX: dict[sp.Symbol, str] = {}
 
 
 def sym(name: str, latex: str, description: str, **assumptions: bool) -> sp.Symbol:
+    if name in SYMBOLS:
+        raise ValueError(f"symbol {name!r} is defined twice")
     symbol = sp.Symbol(name, nonnegative=True, **assumptions)
     SYMBOLS[name] = Symbol(name, latex, description, symbol)
     SYMBOL_LATEX[symbol] = latex

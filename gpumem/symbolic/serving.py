@@ -92,7 +92,7 @@ M_cg = sym(
 )
 s_b = sym("s_b", "s_b", "tokens per KV-cache block (block_size)", integer=True)
 L_g = sym("L_g", "L_g", "layers on one GPU sharing a block table (per group)", integer=True)
-n_g = sym("n_g", "n_g", "KV-cache groups (1 unless layers differ in attention type)", integer=True)
+n_G = sym("n_G", "n_G", "KV-cache groups (1 unless layers differ in attention type)", integer=True)
 n_gw = sym("n_gw", r"n_{g,w}", "KV-cache groups of sliding-window layers", integer=True)
 n_gc = sym("n_gc", r"n_{g,c}", "KV-cache groups of chunked-attention layers", integer=True)
 n_gr = sym(
@@ -447,7 +447,7 @@ N_blk = sp.Symbol("kv_blocks")
 define(
     "blocks_per_request",
     r"n_{\mathrm{blk}}",
-    (n_g - n_gw - n_gc - n_gr) * CeilDiv(s, s_b)
+    (n_G - n_gw - n_gc - n_gr) * CeilDiv(s, s_b)
     + n_gw * (CeilDiv(sp.Min(w - 1 + T_b, s), s_b) + 1)
     + n_gc * CeilDiv(sp.Min(w_c + T_b, s), s_b)
     + n_gr * (1 + c_pa),
@@ -467,7 +467,7 @@ c_kt = sym(
 define(
     "kv_tokens",
     r"N_{\mathrm{tok}}",
-    (1 - c_kt) * FloorDiv(N_blk, n_g) * s_b + c_kt * FloorDiv(N_blk * s, n_blk),
+    (1 - c_kt) * FloorDiv(N_blk, n_G) * s_b + c_kt * FloorDiv(N_blk * s, n_blk),
     "the 'GPU KV cache size' vLLM prints: blocks per group times the block size, or (from "
     "0.20.1) the requests of s tokens the cache holds times s",
 )

@@ -41,7 +41,7 @@
     const per = Object.fromEntries(present.map(([kind, count]) => [kind, rt.$ceil_div(count, size)]));
     return {
       L_g: rt.$ceil_div(size, pp),
-      n_g: Object.values(per).reduce((a, b) => a + b, 0n),
+      n_G: Object.values(per).reduce((a, b) => a + b, 0n),
       n_gw: per.sliding || 0n,
       n_gc: per.chunked || 0n,
       n_gr: per.recurrent || 0n,
@@ -280,7 +280,7 @@
       page_bytes: engine.toInt(values.kv_page),
       block_size: values.s_b,
       layers_per_group: values.L_g,
-      groups: values.n_g,
+      groups: values.n_G,
       sliding_groups: values.n_gw,
       recurrent_groups: values.n_gr,
       mamba_cache_mode: mode,
