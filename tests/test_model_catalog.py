@@ -404,3 +404,28 @@ def test_kv_cache_of_qwen3_6_27b_16_full_layers_and_48_states(seq: int) -> None:
     e = estimate("qwen3.6-27b", mode="inference", seq=seq, dtype="bf16")
     state = 48 * (48 * 128 * 128 * 4 + 4 * 10_240 * 2)
     assert e.kv_cache_layers == {"full": 16 * seq * 2048 * 2, "recurrent": state}
+
+
+def test_inferact_nvfp4_build_is_qwen3_8_27b_with_its_described_exclusions() -> None:
+    # the build's config as described: Qwen3.8-27B's architecture, ModelOpt NVFP4 and 244
+    # ignore entries, the five input parts (convolution, a, b, qkv, z) of the 48 DeltaNet
+    # layers, the LM head, the embedding, the vision tower and the MTP module
+    base, build = load_model("qwen3.8-27b"), load_model("qwen3.8-27b-nvfp4")
+    config = catalog_entry("qwen3.8-27b-nvfp4")["config"]
+    ignore = config["quantization_config"]["ignore"]
+    assert len(ignore) == 48 * 5 + 4 == 244
+    assert {n.rsplit(".", 1)[-1] for n in ignore[4:]} == {
+        "conv1d",
+        "in_proj_a",
+        "in_proj_b",
+        "in_proj_qkv",
+        "in_proj_z",
+    }
+    assert build.parameters == base.parameters
+    # what stays NVFP4 (0.5625 bytes a weight): the 64 MLPs, the 16 full-attention layers'
+    # projections and the 48 DeltaNet output projections; the rest BF16, halved over two GPUs
+    h = 5120
+    nvfp4 = 64 * 3 * h * 17_408 + 16 * (h * 12_288 + 2 * h * 1024 + 6144 * h) + 48 * 6144 * h
+    bf16 = base.parameters - nvfp4
+    e = estimate(build, mode="inference", tp=2, weights_as_shipped=True)
+    assert e.components["weights"] == -(-(nvfp4 * 9 / 16 + bf16 * 2) // 2)
