@@ -46,6 +46,8 @@ def model_entry(spec: ModelSpec) -> dict[str, object]:
         **{key: fields[key] for key in MODEL_FIELDS},
         "quantization": spec.extra.get("quantization"),
         "vision_parameters": spec.extra.get("vision_parameters", 0),
+        # the vision tower's sizes vLLM's encoder profiling depends on (gpumem.serve)
+        "vision_tower": spec.extra.get("vision_tower"),
         # the format vLLM keeps a recurrent layer's temporal state in (gpumem.serve)
         "recurrent_state_dtype": spec.extra.get("recurrent_state_dtype"),
         "inputs": model_inputs(spec),
@@ -240,7 +242,20 @@ def serving() -> dict[str, object]:
         name: [key for key, value in fields.items() if isinstance(value, float)]
         for name, fields in rows.items()
     }
-    return {"engines": rows, "floats": floats, "oldest": ".".join(map(str, serve._OLDEST))}
+    profile = serve._encoder_profile()
+    encoder = {
+        "default_limit_per_prompt": profile["default_limit_per_prompt"],
+        "families": {
+            family: {key: limits[key] for key in ("image_max_pixels", "video_max_pixels")}
+            for family, limits in profile["families"].items()
+        },
+    }
+    return {
+        "engines": rows,
+        "floats": floats,
+        "oldest": ".".join(map(str, serve._OLDEST)),
+        "encoder_profile": encoder,
+    }
 
 
 def calculator_data() -> dict[str, object]:

@@ -170,6 +170,23 @@ def _list(item: Callable[[str], T]) -> Callable[[str], list[T]]:
     return parse
 
 
+def _modality_counts(text: str) -> dict[str, int]:
+    """vLLM's ``--limit-mm-per-prompt`` in its JSON form: ``{"image": 16, "video": 0}``."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    counts = value.values() if isinstance(value, dict) else [None]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+        raise _type_error(
+            N_('expected counts per modality such as {{"image": 16, "video": 0}}, got {text!r}'),
+            text,
+        )
+    return value
+
+
 def _fraction(text: str) -> float:
     try:
         value = float(text)
@@ -590,6 +607,22 @@ def _add_serve(sub: argparse._SubParsersAction, name: str, text: str) -> argpars
         ),
     )
     e.add_argument(
+        "--limit-mm-per-prompt",
+        type=_modality_counts,
+        metavar="JSON",
+        help=_(
+            "vision-language models: images and videos a prompt may hold, as vLLM takes them "
+            "('{\"image\": 16}'; vLLM's default: 999 each); vLLM profiles the vision encoder "
+            "with as many of its largest items as its budget and these allow"
+        ),
+    )
+    e.add_argument(
+        "--language-model-only",
+        action="store_true",
+        default=None,
+        help=_("vision-language models: no images or videos, so no vision encoder (vLLM's flag)"),
+    )
+    e.add_argument(
         "--engine",
         dest="engine_id",
         metavar="VERSION",
@@ -821,6 +854,8 @@ def _serve(args: argparse.Namespace) -> str:
         "cudagraph_memory",
         "engine_id",
         "enable_prefix_caching",
+        "limit_mm_per_prompt",
+        "language_model_only",
     )
     given = _given(args, names)
     gpu = args.vram or get_gpu(args.gpu)

@@ -468,10 +468,13 @@ def from_config(config: dict[str, Any], *, name: str, source: str = "") -> Model
     family = _FAMILIES[model_type]
     quantization = _quantization(config, where)
     vision = vision_linear = blocks = 0
+    tower = None
     if family.text:
         text = _text_config(config, where, family.text)
         if family.vision:
             vision, vision_linear, blocks = _VISION_TOWERS[family.vision](config, text, where)
+        if family.vision == "qwen":
+            tower = _qwen_tower_shape(config, where)
         config, family = text, _FAMILIES[family.text]
     read = _Reader(config, family, where)
     shape = _shape(read, family)
@@ -481,6 +484,8 @@ def from_config(config: dict[str, Any], *, name: str, source: str = "") -> Model
         shape["extra"]["vision_parameters"] = vision
     if vision_linear:
         shape["extra"]["vision_linear_parameters"] = vision_linear
+    if tower:
+        shape["extra"]["vision_tower"] = tower
     if quantization is not None:
         if family.hybrid and quantization["method"] == "modelopt":
             quantization["format"] = None  # Nemotron-H's Mamba-2 projections: not counted
@@ -835,6 +840,17 @@ def _qwen_tower(config: dict[str, Any], text: dict[str, Any], where: str) -> tup
     return embed + layers * _vit_layer(h, inner_width) + merger, linear, layers
 
 
+def _qwen_tower_shape(config: dict[str, Any], where: str) -> dict[str, int]:
+    """The sizes of Qwen3.5's vision tower that its working set depends on (what vLLM's
+    profiling run holds for it): widths, heads and the patch geometry."""
+    read = _Reader(
+        _json_object(config, "vision_config", where), _Family(defaults=_QWEN_VISION), where
+    )
+    keys = ("hidden_size", "intermediate_size", "num_heads", "in_channels", "patch_size")
+    keys += ("temporal_patch_size", "spatial_merge_size")
+    return {key: read.integer(key) for key in keys}
+
+
 def _json_object(config: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     """``config[key]``, which must be a JSON object."""
     value = config.get(key)
@@ -878,6 +894,7 @@ _QWEN_VISION: tuple[tuple[str, object], ...] = (
     ("spatial_merge_size", 2),
     ("out_hidden_size", 3584),
     ("num_position_embeddings", 2304),
+    ("num_heads", 16),
 )
 #: How the vision tower of each ``_Family.vision`` is counted.
 _VISION_TOWERS = {"siglip": _siglip_tower, "qwen": _qwen_tower}

@@ -16,6 +16,7 @@ vLLM's kernel shapes) and the memory outside PyTorch; both, and vLLM's defaults,
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import cache
 
 from . import _data
@@ -30,10 +31,22 @@ from .workload import Workload
 #: The forward pass's working set: a DeltaNet layer's, then the largest layer's.
 _PREFILL = ("deltanet_workspace", "prefill_workspace")
 #: Formulas evaluated for the budget, then for the cache.
+#: The vision encoder's part of the profiling run (gpumem.symbolic.encoder).
+_ENCODER = (
+    "encoder_image_tokens",
+    "encoder_video_tokens",
+    "encoder_item_tokens",
+    "encoder_items",
+    "encoder_patches",
+    "encoder_pixels",
+    "encoder_outputs",
+    "encoder_workspace",
+)
 _BUDGET = (
     "weights",
     "engine_load_extra",
     *_PREFILL,
+    *_ENCODER,
     "fused_moe_workspace",
     "sampler_logits",
     "engine_sampler_run",
@@ -231,6 +244,107 @@ def _recurrent_cache(
     return "align" if values["c_pa"] else "none"
 
 
+#: Encoder inputs of a model whose encoder vLLM does not profile (or gpumem does not count).
+_NO_ENCODER = {
+    "X_i": 0,
+    "X_v": 0,
+    "p_v": 1,
+    "m_v": 1,
+    "t_pv": 1,
+    "C_v": 0,
+    "d_e": 0,
+    "f_v": 0,
+    "n_hv": 1,
+    "n_li": 0,
+    "n_lv": 0,
+}
+
+
+def _encoder_profile() -> dict:
+    """``data/serving.json``'s ``encoder_profile``: vLLM's encoder profiling run."""
+    return _data.load_json(_data.path("serving.json"))["encoder_profile"]
+
+
+def _encoder(
+    spec: ModelSpec,
+    limit_mm_per_prompt: Mapping[str, int] | None,
+    language_model_only: bool,
+    max_model_len: int,
+) -> dict[str, int]:
+    """The symbol values of vLLM's encoder profiling (``data/serving.json``'s
+    ``encoder_profile``): the vision tower's sizes and its processor's largest image and
+    video, and the items a prompt may hold, ``limit_mm_per_prompt`` (per modality, vLLM's
+    default for any not given) or none with ``language_model_only``. A model without a vision
+    tower whose working set gpumem counts (Qwen3.5's) takes no encoder, and refuses both."""
+    if not isinstance(language_model_only, bool):
+        raise InvalidValueError("language_model_only", language_model_only, Text("True or False"))
+    profile = _encoder_profile()
+    processor = profile["families"].get(spec.family)
+    tower = spec.extra.get("vision_tower")
+    given = dict(limit_mm_per_prompt or {})
+    if not (processor and tower):
+        for name, value in (
+            ("limit_mm_per_prompt", limit_mm_per_prompt),
+            ("language_model_only", language_model_only or None),
+        ):
+            if value is not None:
+                raise InvalidValueError(
+                    name,
+                    value,
+                    Text(
+                        "a vision-language model of the Qwen3.5 generation, whose vision "
+                        "encoder gpumem profiles; {model} is not one",
+                        model=spec.name,
+                    ),
+                )
+        return {**_NO_ENCODER, "s_mx": max_model_len}
+    modalities = profile["modalities"]
+    for modality, count in given.items():
+        if modality not in modalities:
+            raise InvalidValueError(
+                "limit_mm_per_prompt",
+                modality,
+                Text(
+                    "a modality of {model}: {modalities}",
+                    model=spec.name,
+                    modalities=", ".join(modalities),
+                ),
+            )
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise InvalidValueError(
+                f"limit_mm_per_prompt[{modality}]", count, Text("a whole number, at least 0")
+            )
+    default = profile["default_limit_per_prompt"]
+    limits = {m: 0 if language_model_only else given.get(m, default) for m in modalities}
+    return {
+        "X_i": processor["image_max_pixels"],
+        "X_v": processor["video_max_pixels"],
+        "p_v": tower["patch_size"],
+        "m_v": tower["spatial_merge_size"],
+        "t_pv": tower["temporal_patch_size"],
+        "C_v": tower["in_channels"],
+        "d_e": tower["hidden_size"],
+        "f_v": tower["intermediate_size"],
+        "n_hv": tower["num_heads"],
+        "n_li": limits["image"],
+        "n_lv": limits["video"],
+        "s_mx": max_model_len,
+    }
+
+
+def _language_model(spec: ModelSpec) -> ModelSpec:
+    """``spec`` as vLLM loads it when no modality is enabled: without its vision tower, which
+    ``SupportsMultiModal._mark_tower_model`` (vllm/model_executor/models/interfaces.py) then
+    leaves unbuilt."""
+    vision = spec.extra.get("vision_parameters", 0)
+    if not vision:
+        return spec
+    extra = {k: v for k, v in spec.extra.items() if k != "vision_linear_parameters"}
+    extra.pop("vision_parameters")
+    active = (spec.active_parameters or spec.parameters) - vision
+    return spec.with_(parameters=spec.parameters - vision, active_parameters=active, extra=extra)
+
+
 class Serving(Record):
     """What vLLM prints at startup for one launch, and what follows from it.
 
@@ -271,6 +385,10 @@ class Serving(Record):
     #: ``unknown`` link) where tensor parallelism needs it and the catalog lacks the GPU's
     #: ``peer_link``; else None
     assumed_link: str | None = None
+    #: dummy items vLLM profiles the vision encoder with, and the tokens of each (0 for a
+    #: model without an encoder gpumem profiles, or none enabled)
+    encoder_items: int = 0
+    encoder_item_tokens: int = 0
     values: dict = None  # symbol values, for concurrency at other lengths
     _hidden = ("values",)
 
@@ -507,6 +625,8 @@ def serve(
     cudagraph_memory: int | None = None,
     engine_id: str = "vllm",
     enable_prefix_caching: bool | None = None,
+    limit_mm_per_prompt: Mapping[str, int] | None = None,
+    language_model_only: bool = False,
 ) -> Serving:
     """The figures vLLM prints when it starts ``model`` on ``gpu`` (per GPU, tp x pp GPUs).
 
@@ -538,6 +658,12 @@ def serve(
         of a hybrid model only: with it, a request holds two blocks of each recurrent group
         (``mamba_cache_mode`` 'align', vLLM 0.17 and later). Default: vLLM's, on for hybrid
         models from 0.26.0 (and for the row ``vllm``), off before.
+    limit_mm_per_prompt
+        vLLM's ``--limit-mm-per-prompt`` as counts per modality (``{"image": 16}``; vLLM's
+        default, 999, for a modality not given): vLLM profiles a vision-language model's
+        encoder with as many of its largest items as its budget and these limits allow.
+    language_model_only
+        vLLM's ``--language-model-only``: no modality, so no encoder profiling.
 
     Raises
     ------
@@ -564,7 +690,12 @@ def serve(
         max_num_seqs,
         max_num_batched_tokens,
     )
-    values = {**_symbols(spec, tp, pp, dtype, kv_dtype), "a_b": row["block_alignment"]}
+    encoder = _encoder(spec, limit_mm_per_prompt, language_model_only, settings["max_model_len"])
+    # with no modality vLLM builds no vision tower; gpumem counts this for the towers it profiles
+    off = encoder["d_e"] and not (encoder["n_li"] or encoder["n_lv"])
+    loaded = _language_model(spec) if off else spec
+    values = {**_symbols(loaded, tp, pp, dtype, kv_dtype), "a_b": row["block_alignment"]}
+    values.update(encoder)
     mode = _recurrent_cache(row, spec, values, enable_prefix_caching, engine_id)
     blocks = _block_size(spec, values, block_size, row["block_size"])
     # the dummy run: one forward pass over the batch's tokens, then the sampler
@@ -573,6 +704,7 @@ def serve(
     values.update(M_gpu=total, u=util, l_s=row["sampler_fp32_bytes_per_logit"])
     values.update(c_h=row["sampler_hidden_states"], c_moe=row["fused_moe_workspace"])
     values.update(c_al=row["loaded_weights"], s_p=spec.max_context)
+
     # the LM head in the model's dtype where the format's method leaves it unquantized
     head = bool(dtype) and get_format(dtype).name in row["lm_head_unquantized_formats"]
     values.update(c_hu=int(head))
@@ -619,6 +751,8 @@ def serve(
         cudagraph_bytes=graphs,
         assumed_multiprocessors=assumed,
         assumed_link=link,
+        encoder_items=int(values["encoder_items"]),
+        encoder_item_tokens=int(values["encoder_item_tokens"]) if values["encoder_items"] else 0,
     )
 
 
@@ -682,13 +816,36 @@ def _logged_tokens(logged: dict) -> int | None:
     return logged.get("max_tokens_in_kv_cache")
 
 
+#: vLLM's ``--kv-cache-dtype`` values (``CacheDType``, vllm/config/cache.py, 0.19 to 0.29) that
+#: gpumem follows, as its formats: "fp8" is e4m3 on CUDA; "auto" the model's dtype.
+_KV_CACHE_DTYPES = {
+    "auto": None,
+    "fp8": "fp8_e4m3",
+    "fp8_e4m3": "fp8_e4m3",
+    "fp8_e5m2": "fp8_e5m2",
+    "bfloat16": "bf16",
+    "float16": "fp16",
+}
+
+
+def _kv_cache_dtype(spelling: str | None) -> str | None:
+    """The cache format of vLLM's ``--kv-cache-dtype`` ``spelling`` (None: the model's)."""
+    if spelling is None:
+        return None
+    if spelling not in _KV_CACHE_DTYPES:
+        raise InvalidValueError(
+            "kv_cache_dtype", spelling, Text("one of {names}", names=", ".join(_KV_CACHE_DTYPES))
+        )
+    return _KV_CACHE_DTYPES[spelling]
+
+
 def check_log(row: dict) -> LogCheck:
     """``row`` of the published logs predicted by :func:`serve` from its catalog entries."""
     args, logged = row["args"], row["logged"]
     launch = {
         "tp": row["tensor_parallel_size"],
         "pp": row.get("pipeline_parallel_size", 1),
-        "kv_dtype": "fp8_e4m3" if args.get("kv_cache_dtype") == "fp8" else None,
+        "kv_dtype": _kv_cache_dtype(args.get("kv_cache_dtype")),
         "max_model_len": args["max_model_len"],
     }
     version = row.get("vllm_version")
@@ -706,6 +863,15 @@ def check_log(row: dict) -> LogCheck:
         max_num_batched_tokens=args.get("max_num_batched_tokens"),
         # --enforce-eager captures no graph, so vLLM estimates none
         cudagraph_memory=0 if args.get("enforce_eager") else None,
+        # vLLM reads the limits of the model's own modalities only (an 'audio 0' of a model
+        # without audio changes nothing)
+        limit_mm_per_prompt={
+            modality: count
+            for modality, count in (args.get("limit_mm_per_prompt") or {}).items()
+            if modality in _encoder_profile()["modalities"]
+        }
+        or None,
+        language_model_only=bool(args.get("language_model_only")),
         **launch,
     )
     printed = logged.get("available_kv_gib")

@@ -63,7 +63,7 @@ def _capacity(row: dict, max_model_len: int | None = None):
         tp=row["tensor_parallel_size"],
         pp=row.get("pipeline_parallel_size", 1),
         dtype=row.get("catalog_dtype"),
-        kv_dtype="fp8_e4m3" if args["kv_cache_dtype"] == "fp8" else None,
+        kv_dtype="fp8_e4m3" if args["kv_cache_dtype"] in ("fp8", "fp8_e4m3") else None,
         max_model_len=max_model_len or args["max_model_len"],
         engine_id=engine_for(row.get("vllm_version")),  # the token count as that release prints it
     )
@@ -471,32 +471,39 @@ MISSED = {
     # FlashInfer that sampler sorts the logits; the thread shows neither the version, nor
     # FlashInfer, nor the connector's memory (serving page)
     "vllm-21348-qwen3-235b-fp8-4xh100": 0.707,
-    # Qwen3.5-generation hybrids under vLLM 0.24-0.26: the cache's arithmetic is exact from
-    # the printed memory (test_tokens_from_the_printed_memory), the budget is not. The NVFP4
-    # copy of Qwen3.6-35B-A3B keeps more in BF16 and FP8 than gpumem counts: it is ModelOpt
-    # MIXED_PRECISION by its compose (NVFP4 experts, FP8 attention and DeltaNet projections:
-    # two formats), a checkpoint gpumem cannot count as shipped
-    "club3090-612-qwen36-35b-a3b-nvfp4-rtx5090": 0.090,
-    "club3090-652-qwen36-35b-a3b-nvfp4-rtx5090": 0.087,
+    # Qwen3.5-generation hybrids under vLLM 0.24-0.27: the cache's arithmetic is exact from
+    # the printed memory (test_tokens_from_the_printed_memory), the budget is not. Every one
+    # profiles the vision encoder on one dummy image of 16,384 tokens (65,536 patches: 0.19 GiB
+    # of pixels, 0.16 GiB of outputs; the tower's working set 1.27 GiB at TP 2, 1.70 GiB at
+    # TP 1), counted since. The NVFP4 copy of Qwen3.6-35B-A3B keeps more in BF16 and FP8 than
+    # gpumem counts: it is ModelOpt MIXED_PRECISION by its compose (NVFP4 experts, FP8
+    # attention and DeltaNet projections: two formats), a checkpoint gpumem cannot count as
+    # shipped
+    "club3090-612-qwen36-35b-a3b-nvfp4-rtx5090": 0.047,
+    "club3090-652-qwen36-35b-a3b-nvfp4-rtx5090": 0.043,
     # the same NVFP4 copy of Qwen3.6-35B-A3B on two RTX 5090 (club-3090#858, vLLM 0.25.1): exact
     # from the printed 16.58 GiB; over PCIe gpumem adds nothing outside PyTorch for tensor
     # parallelism, and the BF16 parts it does not count leave it over
-    "club3090-858-qwen36-35b-a3b-nvfp4-2x5090": 0.053,
+    "club3090-858-qwen36-35b-a3b-nvfp4-2x5090": 0.038,
     # Qwen3.8-27B-FP8 on two RTX 3090 without custom all-reduce (mitchross/talos-argocd-proxmox
-    # #1995, vLLM 0.27.1): 208 blocks printed; over PCIe gpumem adds nothing outside PyTorch for
-    # tensor parallelism (the recipe's FP8 launch on two RTX 5090 is within 1 % so) and leaves
-    # 238 blocks, about 0.8 GiB more: 0.33 GiB of it the weights (below), the rest what gpumem
-    # does not count, the vision encoder vLLM profiles for 16 images a prompt among it
-    "talos-1995-qwen38-27b-fp8-2x3090": 0.144,
+    # #1995, vLLM 0.27.1): 208 blocks printed; gpumem leaves 224 with the encoder profiled for
+    # 16 images a prompt (one dummy image: the budget of 16,384 tokens holds one), 238 before;
+    # 0.33 GiB of the rest the weights (below)
+    "talos-1995-qwen38-27b-fp8-2x3090": 0.077,
     # the next launch of that deployment at 262,144 tokens (its #1998 README): exact from the
-    # printed 4.99 GiB; the same 238 blocks from scratch, and 14.46 GiB of weights printed
+    # printed 4.99 GiB; the same 224 blocks from scratch, and 14.46 GiB of weights printed
     # where gpumem counts 14.13
-    "talos-1998-qwen38-27b-fp8-2x3090-262k": 0.144,
+    "talos-1998-qwen38-27b-fp8-2x3090-262k": 0.077,
+    # the Qwen3.8-27B recipe on two RTX 5090 (recipes#810, vLLM 0.26.1rc1): within 1.1 % before
+    # the encoder was counted, 4.3 to 4.7 % under with it (0.44 GiB more a GPU at 256 sequences,
+    # whose sampler run had been the larger term); which cache and options the table's figures
+    # were booted with the recipe does not print (its command's fp8 cache does not fit them)
+    "recipes-810-qwen38-27b-fp8-2x5090": -0.047,
+    "recipes-810-qwen38-27b-nvfp4-2x5090": -0.043,
     # Inferact's NVFP4 build of Qwen3.8-27B on one RTX 5090, eager (recipes#810's 1x section,
-    # vLLM 0.26.1rc1): its 91,022 tokens are 75 blocks (3.6 GiB); gpumem leaves 63, about
-    # 0.6 GiB less: the same build on two GPUs is within 1 %, and one GPU's sampler over 256
-    # sequences of a 248,320-token vocabulary is the largest term of gpumem's profiled peak
-    "recipes-810-qwen38-27b-nvfp4-rtx5090-eager": -0.160,
+    # vLLM 0.26.1rc1): its 91,022 tokens are 75 blocks (3.6 GiB); gpumem leaves 45 (63 before
+    # the encoder, whose working set at TP 1, 1.70 GiB, is now the profiled peak's largest term)
+    "recipes-810-qwen38-27b-nvfp4-rtx5090-eager": -0.400,
 }
 
 
@@ -570,7 +577,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 49 of 57
+    assert len(held_out) - len(within) == len(MISSED)  # 47 of 57
 
 
 @pytest.mark.parametrize(

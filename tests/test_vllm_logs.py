@@ -36,7 +36,13 @@ def _per_rank_bytes_per_token(row: dict) -> int:
     tp, pp = row["tensor_parallel_size"], row.get("pipeline_parallel_size", 1)
     # an FP8 cache keeps 1 byte a value; --dtype float32 keeps the cache in FP32
     args = row["args"]
-    value = 1 if args["kv_cache_dtype"] == "fp8" else 4 if args.get("dtype") == "float32" else 2
+    value = (
+        1
+        if args["kv_cache_dtype"] in ("fp8", "fp8_e4m3", "fp8_e5m2")
+        else 4
+        if args.get("dtype") == "float32"
+        else 2
+    )
     return -(-layers // pp) * 2 * max(1, kv_heads // tp) * head_dim * value
 
 

@@ -635,9 +635,9 @@ function fused_moe_workspace(h, k_e, f_e, b_a, N_tp, T_b) {
   return $mul($mul($mul(b_a, k_e), $add($max(h, $div(f_e, N_tp)), $max(h, $div($mul(2n, f_e), N_tp)))), $min(32768n, T_b));
 }
 
-/** peak of the engine's dummy run: a forward pass over T_b tokens (the prefill working set at B s = T_b), then the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1) */
-function engine_profile_peak(c_moe, prefill_workspace, engine_sampler_run, fused_moe_workspace) {
-  return $add($mul(c_moe, fused_moe_workspace), $max(engine_sampler_run, prefill_workspace));
+/** peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), then, beside its outputs, a forward pass over T_b tokens (the prefill working set at B s = T_b) and the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout */
+function engine_profile_peak(c_moe, prefill_workspace, engine_sampler_run, fused_moe_workspace, encoder_pixels, encoder_outputs, encoder_workspace) {
+  return $add(encoder_pixels, $max(encoder_workspace, $add($add($mul(c_moe, fused_moe_workspace), encoder_outputs), $max(engine_sampler_run, prefill_workspace))));
 }
 
 /** what the engine's weights hold beyond their bytes once loaded: the allocator's rounding of each large weight tensor, the padded rows of the vocabulary, the token embedding (and where c_hu = 1 the LM head) in the model's dtype under a quantized weight format, and the rotary embedding's cos/sin cache (where the engine counts them, c_al = 1) */
@@ -733,6 +733,46 @@ function max_concurrency(kv_blocks, blocks_per_request) {
 /** KV-cache memory that holds N_req requests of s tokens (a --kv-cache-memory value) */
 function kv_memory_for_requests(L_g, N_r, kv_page, blocks_per_request) {
   return $mul($mul($mul(L_g, N_r), blocks_per_request), kv_page);
+}
+
+/** tokens of the largest image: one per merged square of patches */
+function encoder_image_tokens(X_i, p_v, m_v) {
+  return $floordiv(X_i, $mul($pow(m_v, 2n), $pow(p_v, 2n)));
+}
+
+/** tokens of the largest dummy video: two frames, each of at most X_vid / t_pv pixels */
+function encoder_video_tokens(X_v, p_v, m_v, t_pv) {
+  return $mul($ceil_div(2n, t_pv), $floordiv($floordiv(X_v, t_pv), $mul($pow(m_v, 2n), $pow(p_v, 2n))));
+}
+
+/** tokens of the dummy item the engine profiles its encoder with: the larger of the largest image and video among the modalities a prompt may hold (0 if none) */
+function encoder_item_tokens(n_li, n_lv, encoder_image_tokens, encoder_video_tokens) {
+  return $max($mul(encoder_image_tokens, $min(1n, n_li)), $mul(encoder_video_tokens, $min(1n, n_lv)));
+}
+
+/** dummy items in the encoder's profiling batch: what the encoder budget (the larger of max_num_batched_tokens and one item) holds, at most max_num_seqs requests of the items a prompt may carry */
+function encoder_items(T_b, N_s, n_li, n_lv, s_mx, encoder_image_tokens, encoder_video_tokens, encoder_item_tokens) {
+  return ((encoder_item_tokens == 0n) ? 0n : $max(1n, $min($floordiv($max(T_b, encoder_item_tokens), encoder_item_tokens), $mul(N_s, $max(1n, $min($floordiv(s_mx, encoder_item_tokens), (((encoder_video_tokens >= $mul(encoder_image_tokens, $min(1n, n_li))) && ($min(1n, n_lv) > 0n)) ? n_lv : n_li)))))));
+}
+
+/** patches the vision tower runs on in the profiling batch */
+function encoder_patches(m_v, encoder_item_tokens, encoder_items) {
+  return $mul($mul(encoder_item_tokens, encoder_items), $pow(m_v, 2n));
+}
+
+/** the dummy batch's pixel values on the GPU, in the model's dtype, held through the whole profiling run */
+function encoder_pixels(b_a, p_v, t_pv, C_v, encoder_patches) {
+  return $mul($mul($mul($mul(C_v, b_a), encoder_patches), $pow(p_v, 2n)), t_pv);
+}
+
+/** the encoder's outputs (one vector of the language model's width per token) kept in the encoder cache while the language model's dummy batch runs */
+function encoder_outputs(h, b_a, encoder_item_tokens, encoder_items) {
+  return $mul($mul($mul(b_a, encoder_item_tokens), encoder_items), h);
+}
+
+/** the vision tower's working set at its peak over the profiling batch: position and rotary embeddings, and the largest of a block's attention and MLP */
+function encoder_workspace(b_a, N_tp, d_e, f_v, n_hv, encoder_patches) {
+  return $mul($mul(b_a, encoder_patches), $add($add(d_e, $div(d_e, n_hv)), $max($add($mul(3n, d_e), $div($mul(2n, f_v), N_tp)), $add($mul(d_e, $add($min(1n, $sub(N_tp, 1n)), 4n)), $div(f_v, N_tp)), $add($mul(d_e, $add($min(1n, $sub(N_tp, 1n)), 3n)), $div($mul(8n, d_e), N_tp)))));
 }
 
 /** peak bandwidth of system memory: channels × bits per channel × transfers per second */
@@ -884,7 +924,7 @@ return {
     sampler_logits: [sampler_logits, ["V", "b_a", "N_s", "l_s"]],
     engine_sampler_run: [engine_sampler_run, ["h", "V", "b_a", "T_b", "N_s", "c_h", "n_tk", "M_blas", "sampler_logits"]],
     fused_moe_workspace: [fused_moe_workspace, ["h", "k_e", "f_e", "b_a", "N_tp", "T_b"]],
-    engine_profile_peak: [engine_profile_peak, ["c_moe", "prefill_workspace", "engine_sampler_run", "fused_moe_workspace"]],
+    engine_profile_peak: [engine_profile_peak, ["c_moe", "prefill_workspace", "engine_sampler_run", "fused_moe_workspace", "encoder_pixels", "encoder_outputs", "encoder_workspace"]],
     engine_load_extra: [engine_load_extra, ["L", "h", "n_h", "d_h", "n_e", "V", "c_kv", "d_r", "L_r", "L_n", "f_e", "n_s", "f_s", "m_g", "t_w", "L_e", "L_d", "f_x", "q_a", "q_m", "q_e", "q_s", "q_h", "x_s", "b_w", "b_q", "b_a", "N_tp", "L_s", "e_kv", "c_al", "s_p", "c_hu"]],
     cudagraph_ceiling: [cudagraph_ceiling, ["N_s", "T_gm"]],
     cudagraph_max_size: [cudagraph_max_size, ["T_b", "cudagraph_ceiling"]],
@@ -904,6 +944,14 @@ return {
     kv_tokens: [kv_tokens, ["s", "s_b", "n_G", "c_kt", "kv_blocks", "blocks_per_request"]],
     max_concurrency: [max_concurrency, ["kv_blocks", "blocks_per_request"]],
     kv_memory_for_requests: [kv_memory_for_requests, ["L_g", "N_r", "kv_page", "blocks_per_request"]],
+    encoder_image_tokens: [encoder_image_tokens, ["X_i", "p_v", "m_v"]],
+    encoder_video_tokens: [encoder_video_tokens, ["X_v", "p_v", "m_v", "t_pv"]],
+    encoder_item_tokens: [encoder_item_tokens, ["n_li", "n_lv", "encoder_image_tokens", "encoder_video_tokens"]],
+    encoder_items: [encoder_items, ["T_b", "N_s", "n_li", "n_lv", "s_mx", "encoder_image_tokens", "encoder_video_tokens", "encoder_item_tokens"]],
+    encoder_patches: [encoder_patches, ["m_v", "encoder_item_tokens", "encoder_items"]],
+    encoder_pixels: [encoder_pixels, ["b_a", "p_v", "t_pv", "C_v", "encoder_patches"]],
+    encoder_outputs: [encoder_outputs, ["h", "b_a", "encoder_item_tokens", "encoder_items"]],
+    encoder_workspace: [encoder_workspace, ["b_a", "N_tp", "d_e", "f_v", "n_hv", "encoder_patches"]],
     channel_bandwidth: [channel_bandwidth, ["n_ch", "w_ch", "r_mt"]],
     device_token_seconds: [device_token_seconds, ["BW", "W_rd", "M_Kd"]],
     offload_decode_ceiling: [offload_decode_ceiling, ["t_tok"]],

@@ -529,9 +529,9 @@ def fused_moe_workspace(h, k_e, f_e, b_a, N_tp, T_b):
     return b_a*k_e*(_max(h, f_e/N_tp) + _max(h, 2*f_e/N_tp))*_min(32768, T_b)
 
 
-def engine_profile_peak(c_moe, prefill_workspace, engine_sampler_run, fused_moe_workspace):
-    """peak of the engine's dummy run: a forward pass over T_b tokens (the prefill working set at B s = T_b), then the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1)"""
-    return c_moe*fused_moe_workspace + _max(engine_sampler_run, prefill_workspace)
+def engine_profile_peak(c_moe, prefill_workspace, engine_sampler_run, fused_moe_workspace, encoder_pixels, encoder_outputs, encoder_workspace):
+    """peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), then, beside its outputs, a forward pass over T_b tokens (the prefill working set at B s = T_b) and the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout"""
+    return encoder_pixels + _max(encoder_workspace, c_moe*fused_moe_workspace + encoder_outputs + _max(engine_sampler_run, prefill_workspace))
 
 
 def engine_load_extra(L, h, n_h, d_h, n_e, V, c_kv, d_r, L_r, L_n, f_e, n_s, f_s, m_g, t_w, L_e, L_d, f_x, q_a, q_m, q_e, q_s, q_h, x_s, b_w, b_q, b_a, N_tp, L_s, e_kv, c_al, s_p, c_hu):
@@ -627,6 +627,46 @@ def max_concurrency(kv_blocks, blocks_per_request):
 def kv_memory_for_requests(L_g, N_r, kv_page, blocks_per_request):
     """KV-cache memory that holds N_req requests of s tokens (a --kv-cache-memory value)"""
     return L_g*N_r*blocks_per_request*kv_page
+
+
+def encoder_image_tokens(X_i, p_v, m_v):
+    """tokens of the largest image: one per merged square of patches"""
+    return ((X_i) // (m_v**2*p_v**2))
+
+
+def encoder_video_tokens(X_v, p_v, m_v, t_pv):
+    """tokens of the largest dummy video: two frames, each of at most X_vid / t_pv pixels"""
+    return _ceil_div(2, t_pv)*((((X_v) // (t_pv))) // (m_v**2*p_v**2))
+
+
+def encoder_item_tokens(n_li, n_lv, encoder_image_tokens, encoder_video_tokens):
+    """tokens of the dummy item the engine profiles its encoder with: the larger of the largest image and video among the modalities a prompt may hold (0 if none)"""
+    return _max(encoder_image_tokens*_min(1, n_li), encoder_video_tokens*_min(1, n_lv))
+
+
+def encoder_items(T_b, N_s, n_li, n_lv, s_mx, encoder_image_tokens, encoder_video_tokens, encoder_item_tokens):
+    """dummy items in the encoder's profiling batch: what the encoder budget (the larger of max_num_batched_tokens and one item) holds, at most max_num_seqs requests of the items a prompt may carry"""
+    return ((0) if (encoder_item_tokens == 0) else (_max(1, _min(((_max(T_b, encoder_item_tokens)) // (encoder_item_tokens)), N_s*_max(1, _min(((s_mx) // (encoder_item_tokens)), ((n_lv) if (encoder_video_tokens >= encoder_image_tokens*_min(1, n_li)) and (_min(1, n_lv) > 0) else (n_li))))))))
+
+
+def encoder_patches(m_v, encoder_item_tokens, encoder_items):
+    """patches the vision tower runs on in the profiling batch"""
+    return encoder_item_tokens*encoder_items*m_v**2
+
+
+def encoder_pixels(b_a, p_v, t_pv, C_v, encoder_patches):
+    """the dummy batch's pixel values on the GPU, in the model's dtype, held through the whole profiling run"""
+    return C_v*b_a*encoder_patches*p_v**2*t_pv
+
+
+def encoder_outputs(h, b_a, encoder_item_tokens, encoder_items):
+    """the encoder's outputs (one vector of the language model's width per token) kept in the encoder cache while the language model's dummy batch runs"""
+    return b_a*encoder_item_tokens*encoder_items*h
+
+
+def encoder_workspace(b_a, N_tp, d_e, f_v, n_hv, encoder_patches):
+    """the vision tower's working set at its peak over the profiling batch: position and rotary embeddings, and the largest of a block's attention and MLP"""
+    return b_a*encoder_patches*(d_e + d_e/n_hv + _max(3*d_e + 2*f_v/N_tp, d_e*(_min(1, N_tp - 1) + 4) + f_v/N_tp, d_e*(_min(1, N_tp - 1) + 3) + 8*d_e/N_tp))
 
 
 def channel_bandwidth(n_ch, w_ch, r_mt):

@@ -20,6 +20,7 @@ imported in this order, which is the order of :data:`SYMBOLS` and :data:`FORMULA
 - :mod:`~gpumem.symbolic.phases` — the phases of a step and their peaks;
 - :mod:`~gpumem.symbolic.speed` — rules of thumb and speed ceilings;
 - :mod:`~gpumem.symbolic.serving` — how vLLM sizes its paged KV cache;
+- :mod:`~gpumem.symbolic.encoder` — what vLLM's profiling run holds for a vision encoder;
 - :mod:`~gpumem.symbolic.llamacpp` — llama.cpp's split between devices and its buffers;
 - :mod:`~gpumem.symbolic.printing` — LaTeX and exact substitution.
 """
@@ -29,7 +30,7 @@ from __future__ import annotations
 # isort: off
 # Each module registers its symbols and formulas on import: this order is theirs.
 from . import inputs, derived, state, cache, activations, inference, fsdp  # noqa: F401
-from . import phases, speed, serving, llamacpp  # noqa: F401
+from . import phases, speed, serving, encoder, llamacpp  # noqa: F401
 
 # isort: on
 from .core import FORMULAS, SYMBOL_LATEX, SYMBOLS, CeilDiv, FloorDiv, Formula, Symbol

@@ -171,13 +171,24 @@ define(
     "outputs and the activated product for every token and expert it is sent to (0 if dense), "
     "kept from the forward pass on",
 )
+# gpu_model_runner.profile_run (vLLM 0.19 to 0.29): a vision-language model's encoder runs
+# first on its dummy batch (gpumem.symbolic.encoder); its working set is freed, its outputs
+# stay in the encoder cache, and the dummy pixel values stay referenced, until the language
+# model's dummy pass and the sampler have run.
 define(
     "engine_profile_peak",
     r"M_{\mathrm{prof}}",
-    sp.Max(M_P, sp.Symbol("engine_sampler_run")) + c_moe * sp.Symbol("fused_moe_workspace"),
-    "peak of the engine's dummy run: a forward pass over T_b tokens (the prefill working set "
-    "at B s = T_b), then the sampler over N_s sequences, both beside the fused-MoE workspace "
-    "of a MoE model where the engine keeps it (c_moe = 1)",
+    sp.Symbol("encoder_pixels")
+    + sp.Max(
+        sp.Symbol("encoder_workspace"),
+        sp.Symbol("encoder_outputs")
+        + sp.Max(M_P, sp.Symbol("engine_sampler_run"))
+        + c_moe * sp.Symbol("fused_moe_workspace"),
+    ),
+    "peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), "
+    "then, beside its outputs, a forward pass over T_b tokens (the prefill working set at "
+    "B s = T_b) and the sampler over N_s sequences, both beside the fused-MoE workspace of a "
+    "MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout",
 )
 # PyTorch's caching allocator (c10/cuda/CUDACachingAllocator.cpp get_allocation_size and
 # should_split, constants in c10/core/AllocatorConfig.h): a tensor of 10 MiB or more gets a new

@@ -651,6 +651,15 @@
 
   const towers = { siglip: siglipTower, qwen: qwenTower };
 
+  /** ``_qwen_tower_shape``: the sizes of Qwen3.5's vision tower its working set depends on. */
+  function qwenTowerShape(config, where) {
+    const tower = jsonObject(config, "vision_config", where);
+    const read = reader(tower, { keys: [], defaults: data.qwen_vision_defaults }, where);
+    const keys = ["hidden_size", "intermediate_size", "num_heads", "in_channels", "patch_size"];
+    keys.push("temporal_patch_size", "spatial_merge_size");
+    return Object.fromEntries(keys.map((key) => [key, read.integer(key)]));
+  }
+
   /** ``_json_object``: config[key], which must be a JSON object. */
   function jsonObject(config, key, where) {
     const value = Object.prototype.hasOwnProperty.call(config, key) ? config[key] : null;
@@ -871,9 +880,11 @@
     let family = data.families[modelType];
     let shipped = quantization(config, where);
     let [vision, visionLinear, blocks] = [0n, 0n, 0n];
+    let tower = null;
     if (family.text) {
       const text = textConfig(config, where, family.text);
       if (family.vision) [vision, visionLinear, blocks] = towers[family.vision](config, text, where);
+      if (family.vision === "qwen") tower = qwenTowerShape(config, where);
       config = text;
       family = data.families[family.text];
     }
@@ -915,6 +926,7 @@
       attention_chunk: s.chunked_layers ? s.chunk : 0n,
       quantization: shipped,
       vision_parameters: vision,
+      vision_tower: tower,
       recurrent_state_dtype: s.extra.recurrent_state_dtype || null,
       inputs: {
         P: total,

@@ -18,7 +18,35 @@
   /** A number of engine row ``id`` with its Python type: an int as a BigInt. */
   const number = (id, key) => (S.floats[id].includes(key) ? S.engines[id][key] : int(S.engines[id][key]));
   const PREFILL = ["deltanet_workspace", "prefill_workspace"];
-  const BUDGET = ["weights", "engine_load_extra", ...PREFILL, "fused_moe_workspace", "sampler_logits", "engine_sampler_run", "engine_profile_peak", "serve_budget"];
+  const ENCODER = ["encoder_image_tokens", "encoder_video_tokens", "encoder_item_tokens", "encoder_items", "encoder_patches", "encoder_pixels", "encoder_outputs", "encoder_workspace"];
+  const BUDGET = ["weights", "engine_load_extra", ...PREFILL, ...ENCODER, "fused_moe_workspace", "sampler_logits", "engine_sampler_run", "engine_profile_peak", "serve_budget"];
+  /** ``_NO_ENCODER``: the encoder inputs of a model whose encoder vLLM does not profile. */
+  const NO_ENCODER = { X_i: 0n, X_v: 0n, p_v: 1n, m_v: 1n, t_pv: 1n, C_v: 0n, d_e: 0n, f_v: 0n, n_hv: 1n, n_li: 0n, n_lv: 0n };
+
+  /** ``_encoder`` at vLLM's default limits (the calculator sets none): the vision tower's
+   * sizes and its processor's largest image and video, for a model whose encoder gpumem
+   * profiles. */
+  function encoder(m, maxModelLen) {
+    const P = S.encoder_profile;
+    const processor = P.families[m.family];
+    const t = m.vision_tower;
+    if (!(processor && t)) return Object.assign({}, NO_ENCODER, { s_mx: maxModelLen });
+    const limit = int(P.default_limit_per_prompt);
+    return {
+      X_i: int(processor.image_max_pixels),
+      X_v: int(processor.video_max_pixels),
+      p_v: int(t.patch_size),
+      m_v: int(t.spatial_merge_size),
+      t_pv: int(t.temporal_patch_size),
+      C_v: int(t.in_channels),
+      d_e: int(t.hidden_size),
+      f_v: int(t.intermediate_size),
+      n_hv: int(t.num_heads),
+      n_li: limit,
+      n_lv: limit,
+      s_mx: maxModelLen,
+    };
+  }
   const CACHE = ["kv_page", "kv_blocks", "blocks_per_request", "kv_tokens", "max_concurrency"];
 
   /** ``_groups``: vLLM's KV-cache groups: one of every layer when all attend alike, else
@@ -373,6 +401,7 @@
       c_hu: o.dtype && E.lm_head_unquantized_formats.includes(engine.getFormat(o.dtype).name) ? 1n : 0n,
       c_kt: int(E.kv_tokens_from_concurrency),
     });
+    Object.assign(values, encoder(m, s.max_model_len));
     const sampler = samplerDevice(E, gpu, values.N_s);
     const assumed = sampler.assumed;
     delete sampler.assumed;
@@ -417,6 +446,8 @@
       cudagraph_bytes: reported.graphs,
       assumed_multiprocessors: assumed,
       assumed_link: link.assumed,
+      encoder_items: engine.toInt(values.encoder_items),
+      encoder_item_tokens: values.encoder_items ? engine.toInt(values.encoder_item_tokens) : 0n,
     });
   }
 
