@@ -4,7 +4,7 @@ vLLM's ``GPUModelRunner.profile_run`` (vllm/v1/worker/gpu_model_runner.py, the s
 to 0.29) first runs the vision encoder on a batch of dummy items of the largest size
 (``_get_mm_dummy_batch``), keeps the outputs in its encoder cache, then runs the language
 model's dummy batch and the sampler, and frees the cache and the dummy inputs only after both.
-The batch (vllm/multimodal/encoder_budget.py ``MultiModalBudget``, from 0.24;
+The batch (vllm/multimodal/encoder_budget.py ``MultiModalBudget``,
 vllm/v1/core/encoder_cache_manager.py ``compute_mm_encoder_budget``): the modality whose item
 has the most tokens among those whose ``--limit-mm-per-prompt`` is above 0 (999 unless given,
 0 for every one with ``--language-model-only``); as many items as the encoder budget,
