@@ -45,3 +45,12 @@ def test_recurrent_state_by_hand(model: str, tp: int, expected: int) -> None:
 def test_unknown_figure_names_the_choices() -> None:
     with pytest.raises(UnknownNameError, match="full-accumulators"):
         figure(model="llama-3.1-8b", gpu="h100-sxm", what="accumulators")
+
+
+def test_language_model_only_switch_names_its_choices() -> None:
+    launch = {"model": "qwen3.8-27b", "gpu": "rtx-5090", "tp": "2", "what": "weights"}
+    with pytest.raises(UnknownNameError, match="language_model_only"):
+        figure(**launch, language_model_only="yes")
+    # without the vision tower (27 blocks of 1,152 and its merger, in BF16 here) the weights
+    # are smaller
+    assert figure(**launch, language_model_only="on") != figure(**launch)

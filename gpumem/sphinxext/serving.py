@@ -278,8 +278,9 @@ _COUNTS = {
     "blocks": "blocks",
     "block": "block_size",
 }
-#: The ``serve`` quantity's ``prefix_caching``: vLLM's --enable-prefix-caching or its negation.
-PREFIX_CACHING = {"on": True, "off": False}
+#: The ``serve`` quantity's switches: ``prefix_caching`` (vLLM's --enable-prefix-caching or its
+#: negation) and ``language_model_only`` (vLLM's --language-model-only).
+SWITCH = {"on": True, "off": False}
 
 
 def serve_figure(
@@ -297,6 +298,7 @@ def serve_figure(
     engine: str | None = None,
     dtype: str | None = None,
     prefix_caching: str | None = None,
+    language_model_only: str | None = None,
     digits: str = "2",
 ) -> str:
     """A figure vLLM prints for a launch: ``serve model=llama-3.1-8b gpu=h100-sxm what=tokens``.
@@ -322,10 +324,14 @@ def serve_figure(
         settings["engine_id"] = engine
     if dtype is not None:
         settings["dtype"] = dtype
-    if prefix_caching is not None:
-        if prefix_caching not in PREFIX_CACHING:
-            raise UnknownNameError("prefix_caching", prefix_caching, tuple(PREFIX_CACHING))
-        settings["enable_prefix_caching"] = PREFIX_CACHING[prefix_caching]
+    for name, switch, argument in (
+        ("prefix_caching", prefix_caching, "enable_prefix_caching"),
+        ("language_model_only", language_model_only, "language_model_only"),
+    ):
+        if switch is not None:
+            if switch not in SWITCH:
+                raise UnknownNameError(name, switch, tuple(SWITCH))
+            settings[argument] = SWITCH[switch]
     result = _launch(model, gpu, settings)
     if what in _COUNTS:
         return format_int(getattr(result, _COUNTS[what]), language)
