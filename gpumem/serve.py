@@ -156,25 +156,39 @@ _GRAPHS = (
 )
 
 
+def _runs_flashinfer(graphs: dict, capability: str | None, spec: ModelSpec, values: dict) -> bool:
+    """Whether vLLM's attention backend is FlashInfer under the row's rule: a quantized KV
+    cache (under ``flashinfer_cache_bytes_below`` bytes a value) on a GPU where FlashAttention
+    does not hold it (it does only as FlashAttention 3, ``flashinfer_except_capabilities``),
+    MLA aside."""
+    return (
+        values["b_kv"] < graphs["flashinfer_cache_bytes_below"]
+        and capability not in graphs["flashinfer_except_capabilities"]
+        and not spec.uses_mla
+    )
+
+
 def _cudagraph_estimate(row: dict, device: GPU, spec: ModelSpec, values: dict) -> dict:
     """What vLLM estimates its CUDA graphs to take (``profile_cudagraph_memory``; the row's
     ``cudagraph_estimate``): the formulas' values, ``cudagraph_estimate`` None for a row
     without one. The first piecewise capture holds
     the forward pass's working set at the largest batch (``prefill_workspace`` there); the
     first FULL capture FlashAttention 3's split accumulators where the row's GPUs run it (not
-    for MLA)."""
+    for MLA), or FlashInfer's workspaces where the launch runs FlashInfer."""
     graphs = row.get("cudagraph_estimate")
     if graphs is None:
         return {**values, "cudagraph_estimate": None}
     capability = device.compute_capability
     large = capability in graphs["large_capabilities"]
     splits = capability in graphs["fa3_capabilities"] and not spec.uses_mla
+    flashinfer = _runs_flashinfer(graphs, capability, spec, values)
     values = evaluate(
         _GRAPH_SIZES,
         {
             **values,
             "T_gm": graphs["ceiling_large"] if large else graphs["ceiling"],
             "n_sp": graphs["fa3_splits"] if splits else 0,
+            "M_fi": graphs["flashinfer_workspace_bytes"] if flashinfer else 0,
             "beta_g": graphs["bytes_per_layer"],
             "M_g0": graphs["first_capture_extra_bytes"],
         },
@@ -635,7 +649,7 @@ def serve(
     model, gpu
         Catalog names (or a :class:`ModelSpec` / :class:`GPU`).
     gpu_memory_utilization
-        Share of the device the engine may use (vLLM's default 0.9).
+        Share of the device the engine may use (vLLM's default 0.92 from 0.20, 0.9 before).
     max_model_len
         Tokens per request; default the model's context window; ``"auto"``: the longest that
         fits, as vLLM's ``--max-model-len -1``.

@@ -675,12 +675,12 @@ function cudagraph_capture_tokens(cudagraph_max_size, cudagraph_off_grid) {
   return $add($mul(cudagraph_off_grid, $sub(cudagraph_max_size, ((cudagraph_max_size >= 256n) ? $mul(16n, $floordiv(cudagraph_max_size, 16n)) : ((cudagraph_max_size >= 8n) ? $mul(8n, $floordiv(cudagraph_max_size, 8n)) : ((cudagraph_max_size >= 4n) ? 4n : ((cudagraph_max_size >= 2n) ? 2n : 1n)))))), ((cudagraph_max_size >= 256n) ? $mul(16n, $floordiv(cudagraph_max_size, 16n)) : ((cudagraph_max_size >= 8n) ? $mul(8n, $floordiv(cudagraph_max_size, 8n)) : ((cudagraph_max_size >= 4n) ? 4n : ((cudagraph_max_size >= 2n) ? 2n : 1n)))));
 }
 
-/** what the first FULL capture holds beyond its graphs: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU at the largest batch */
-function cudagraph_full_accumulators(n_h, d_h, N_tp, T_b, N_s, n_sp, cudagraph_max_size, cudagraph_off_grid) {
-  return $mul($mul($mul($mul(4n, n_sp), $add(d_h, 1n)), (((N_s >= T_b) && (cudagraph_off_grid > 0n)) ? T_b : (($min(N_s, cudagraph_max_size) >= 256n) ? $mul(16n, $floordiv($min(N_s, cudagraph_max_size), 16n)) : (($min(N_s, cudagraph_max_size) >= 8n) ? $mul(8n, $floordiv($min(N_s, cudagraph_max_size), 8n)) : (($min(N_s, cudagraph_max_size) >= 4n) ? 4n : (($min(N_s, cudagraph_max_size) >= 2n) ? 2n : 1n)))))), $floordiv(n_h, N_tp));
+/** what the first FULL capture holds beyond its graphs: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU at the largest batch, or FlashInfer's workspaces, which its metadata builder allocates at its first use */
+function cudagraph_full_accumulators(n_h, d_h, N_tp, T_b, N_s, n_sp, M_fi, cudagraph_max_size, cudagraph_off_grid) {
+  return $add(M_fi, $mul($mul($mul($mul(4n, n_sp), $add(d_h, 1n)), (((N_s >= T_b) && (cudagraph_off_grid > 0n)) ? T_b : (($min(N_s, cudagraph_max_size) >= 256n) ? $mul(16n, $floordiv($min(N_s, cudagraph_max_size), 16n)) : (($min(N_s, cudagraph_max_size) >= 8n) ? $mul(8n, $floordiv($min(N_s, cudagraph_max_size), 8n)) : (($min(N_s, cudagraph_max_size) >= 4n) ? 4n : (($min(N_s, cudagraph_max_size) >= 2n) ? 2n : 1n)))))), $floordiv(n_h, N_tp)));
 }
 
-/** the engine's estimate of its CUDA graphs: the larger first capture (piecewise: the forward pass's working set at the largest batch, once in the warm-up and once in the graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU), each with its own graphs, plus the graphs of every other size */
+/** the engine's estimate of its CUDA graphs: the larger first capture (piecewise: the forward pass's working set at the largest batch, once in the warm-up and once in the graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU, or FlashInfer's workspaces), each with its own graphs, plus the graphs of every other size */
 function cudagraph_estimate(L_s, beta_g, M_g0, M_Pg, cudagraph_piecewise_graphs, cudagraph_full_graphs, cudagraph_full_accumulators) {
   return $add($mul($sub($add(cudagraph_full_graphs, cudagraph_piecewise_graphs), 2n), $max(1048576n, $mul(L_s, beta_g))), $max($add(cudagraph_full_accumulators, $max(1048576n, $mul(L_s, beta_g))), $add($add($mul(2n, M_Pg), M_g0), $max(1048576n, $mul(L_s, beta_g)))));
 }
@@ -932,7 +932,7 @@ return {
     cudagraph_piecewise_graphs: [cudagraph_piecewise_graphs, ["cudagraph_max_size", "cudagraph_off_grid"]],
     cudagraph_full_graphs: [cudagraph_full_graphs, ["T_b", "N_s", "cudagraph_max_size", "cudagraph_off_grid"]],
     cudagraph_capture_tokens: [cudagraph_capture_tokens, ["cudagraph_max_size", "cudagraph_off_grid"]],
-    cudagraph_full_accumulators: [cudagraph_full_accumulators, ["n_h", "d_h", "N_tp", "T_b", "N_s", "n_sp", "cudagraph_max_size", "cudagraph_off_grid"]],
+    cudagraph_full_accumulators: [cudagraph_full_accumulators, ["n_h", "d_h", "N_tp", "T_b", "N_s", "n_sp", "M_fi", "cudagraph_max_size", "cudagraph_off_grid"]],
     cudagraph_estimate: [cudagraph_estimate, ["L_s", "beta_g", "M_g0", "M_Pg", "cudagraph_piecewise_graphs", "cudagraph_full_graphs", "cudagraph_full_accumulators"]],
     serve_budget: [serve_budget, ["M_gpu", "u"]],
     kv_available: [kv_available, ["M_nt", "M_cg", "weights", "engine_profile_peak", "engine_load_extra", "serve_budget"]],

@@ -569,13 +569,13 @@ def cudagraph_capture_tokens(cudagraph_max_size, cudagraph_off_grid):
     return cudagraph_off_grid*(cudagraph_max_size - ((16*((cudagraph_max_size) // (16))) if (cudagraph_max_size >= 256) else (8*((cudagraph_max_size) // (8))) if (cudagraph_max_size >= 8) else (4) if (cudagraph_max_size >= 4) else (2) if (cudagraph_max_size >= 2) else (1))) + ((16*((cudagraph_max_size) // (16))) if (cudagraph_max_size >= 256) else (8*((cudagraph_max_size) // (8))) if (cudagraph_max_size >= 8) else (4) if (cudagraph_max_size >= 4) else (2) if (cudagraph_max_size >= 2) else (1))
 
 
-def cudagraph_full_accumulators(n_h, d_h, N_tp, T_b, N_s, n_sp, cudagraph_max_size, cudagraph_off_grid):
-    """what the first FULL capture holds beyond its graphs: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU at the largest batch"""
-    return 4*n_sp*(d_h + 1)*((T_b) if (N_s >= T_b) and (cudagraph_off_grid > 0) else (((16*((_min(N_s, cudagraph_max_size)) // (16))) if (_min(N_s, cudagraph_max_size) >= 256) else (8*((_min(N_s, cudagraph_max_size)) // (8))) if (_min(N_s, cudagraph_max_size) >= 8) else (4) if (_min(N_s, cudagraph_max_size) >= 4) else (2) if (_min(N_s, cudagraph_max_size) >= 2) else (1))))*((n_h) // (N_tp))
+def cudagraph_full_accumulators(n_h, d_h, N_tp, T_b, N_s, n_sp, M_fi, cudagraph_max_size, cudagraph_off_grid):
+    """what the first FULL capture holds beyond its graphs: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU at the largest batch, or FlashInfer's workspaces, which its metadata builder allocates at its first use"""
+    return M_fi + 4*n_sp*(d_h + 1)*((T_b) if (N_s >= T_b) and (cudagraph_off_grid > 0) else (((16*((_min(N_s, cudagraph_max_size)) // (16))) if (_min(N_s, cudagraph_max_size) >= 256) else (8*((_min(N_s, cudagraph_max_size)) // (8))) if (_min(N_s, cudagraph_max_size) >= 8) else (4) if (_min(N_s, cudagraph_max_size) >= 4) else (2) if (_min(N_s, cudagraph_max_size) >= 2) else (1))))*((n_h) // (N_tp))
 
 
 def cudagraph_estimate(L_s, beta_g, M_g0, M_Pg, cudagraph_piecewise_graphs, cudagraph_full_graphs, cudagraph_full_accumulators):
-    """the engine's estimate of its CUDA graphs: the larger first capture (piecewise: the forward pass's working set at the largest batch, once in the warm-up and once in the graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU), each with its own graphs, plus the graphs of every other size"""
+    """the engine's estimate of its CUDA graphs: the larger first capture (piecewise: the forward pass's working set at the largest batch, once in the warm-up and once in the graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU, or FlashInfer's workspaces), each with its own graphs, plus the graphs of every other size"""
     return (cudagraph_full_graphs + cudagraph_piecewise_graphs - 2)*_max(1048576, L_s*beta_g) + _max(cudagraph_full_accumulators + _max(1048576, L_s*beta_g), 2*M_Pg + M_g0 + _max(1048576, L_s*beta_g))
 
 

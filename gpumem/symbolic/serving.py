@@ -286,7 +286,12 @@ define(
 # data-centre Blackwell from 0.28)); from 0.20.2 max_num_batched_tokens itself is appended when
 # it is under the ceiling and off that grid. FULL_AND_PIECEWISE (the default) captures a
 # PIECEWISE graph set for every size and a FULL graph for every size up to max_num_seqs
-# (cudagraph_dispatcher.initialize_cudagraph_keys).
+# (cudagraph_dispatcher.initialize_cudagraph_keys). A piecewise set splits the model at every
+# op of CompilationConfig._attention_ops (config/compilation.py), which names the recurrent
+# layers' ops too (mamba mixers, Qwen's gated DeltaNet core), so a hybrid's set has a graph
+# for every layer and one more, as a transformer's does: the graphs' memory stays per layer.
+# Only a FULL capture builds the attention metadata (_dummy_run with force_attention), so the
+# first FULL capture is where FlashInfer's metadata builder allocates its workspaces.
 T_gm = sym(
     "T_gm",
     r"T_{g,\max}",
@@ -310,6 +315,13 @@ M_g0 = sym(
     "M_g0",
     r"M_{g,0}",
     "memory the first piecewise capture holds beyond its activations and graphs (fitted)",
+)
+M_fi = sym(
+    "M_fi",
+    r"M_{\mathrm{FI}}",
+    "FlashInfer's workspaces the first FULL CUDA-graph capture allocates (0 where the engine "
+    "runs another attention kernel)",
+    integer=True,
 )
 M_Pg = sym(
     "M_Pg",
@@ -389,9 +401,10 @@ _per_graph = sp.Max(beta_g * L_s, _MIN_GRAPH)
 define(
     "cudagraph_full_accumulators",
     r"M_{\mathrm{cg,acc}}",
-    n_sp * _full_top * FloorDiv(n_h, N_tp) * (d_h + 1) * 4,
+    n_sp * _full_top * FloorDiv(n_h, N_tp) * (d_h + 1) * 4 + M_fi,
     "what the first FULL capture holds beyond its graphs: FlashAttention 3's FP32 split-KV "
-    "output and log-sum-exp accumulators for every query head of the GPU at the largest batch",
+    "output and log-sum-exp accumulators for every query head of the GPU at the largest batch, "
+    "or FlashInfer's workspaces, which its metadata builder allocates at its first use",
 )
 define(
     "cudagraph_estimate",
@@ -405,8 +418,8 @@ define(
     "the engine's estimate of its CUDA graphs: the larger first capture (piecewise: the "
     "forward pass's working set at the largest batch, once in the warm-up and once in the "
     "graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators "
-    "for every query head of the GPU), each with its own graphs, plus the graphs of every "
-    "other size",
+    "for every query head of the GPU, or FlashInfer's workspaces), each with its own graphs, "
+    "plus the graphs of every other size",
 )
 define("serve_budget", r"M_{\mathrm{req}}", u * M_gpu, "memory the engine may use on one GPU")
 define(

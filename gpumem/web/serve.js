@@ -263,21 +263,34 @@
     return { bytes: int(figures[link || assumed]), assumed: assumed };
   }
 
+  /** ``_runs_flashinfer``: whether vLLM's attention backend is FlashInfer under the row's rule
+   * (a quantized cache FlashAttention does not hold on the GPU, MLA aside). */
+  function runsFlashinfer(graphs, capability, m, values) {
+    return (
+      Number(values.b_kv) < graphs.flashinfer_cache_bytes_below &&
+      !graphs.flashinfer_except_capabilities.includes(capability) &&
+      !m.inputs.c_kv
+    );
+  }
+
   /** ``_cudagraph_estimate``: what vLLM estimates its CUDA graphs to take (the row's
    * cudagraph_estimate), null for a row without one; the first piecewise capture holds the
    * forward pass's working set at the largest batch, the first FULL capture FlashAttention 3's
-   * split accumulators where the row's GPUs run it (not for MLA). */
+   * split accumulators where the row's GPUs run it (not for MLA), or FlashInfer's workspaces
+   * where the launch runs FlashInfer. */
   function cudagraphEstimate(E, gpu, m, values) {
     const graphs = E.cudagraph_estimate;
     if (!graphs) return null;
     const known = Object.hasOwn(data.gpus, gpu.id) ? data.gpus[gpu.id] : gpu;
     const large = graphs.large_capabilities.includes(known.compute_capability);
     const splits = graphs.fa3_capabilities.includes(known.compute_capability) && !m.inputs.c_kv;
+    const flashinfer = runsFlashinfer(graphs, known.compute_capability, m, values);
     values = engine.evaluate(
       ["cudagraph_ceiling", "cudagraph_max_size", "cudagraph_off_grid"],
       Object.assign({}, values, {
         T_gm: int(large ? graphs.ceiling_large : graphs.ceiling),
         n_sp: int(splits ? graphs.fa3_splits : 0),
+        M_fi: int(flashinfer ? graphs.flashinfer_workspace_bytes : 0),
         beta_g: int(graphs.bytes_per_layer),
         M_g0: int(graphs.first_capture_extra_bytes),
       }),
