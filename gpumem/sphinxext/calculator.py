@@ -103,7 +103,9 @@ WORDS = {
     "llama_flags": N_("llama.cpp's flags for this placement"),
     # The serving question (vLLM).
     "serving": N_("Serving with vLLM"),
-    "gpu_memory_utilization": N_("Share of the GPU for vLLM (default 0.9)"),
+    "gpu_memory_utilization": N_(
+        "Share of the GPU for vLLM (default 0.92 from vLLM 0.20, 0.9 before)"
+    ),
     "max_model_len": N_("Tokens per request (--max-model-len: a number or auto)"),
     "max_num_seqs": N_("Requests per step (--max-num-seqs)"),
     "max_num_batched_tokens": N_("Tokens per step (--max-num-batched-tokens)"),
@@ -280,7 +282,7 @@ def form_html() -> str:
     serving = "".join(
         [
             _select("engine"),
-            _number("gpu_memory_utilization", "0.9", "decimal"),
+            _number("gpu_memory_utilization", "0.92", "decimal"),
             _number("max_model_len", "auto", "text"),
             _number("max_num_seqs"),
             _number("max_num_batched_tokens"),
