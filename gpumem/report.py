@@ -456,6 +456,13 @@ def serve_text(s: Serving, gpu: GPU, settings: dict[str, object]) -> str:
                 "recurrent state per request)"
             ).format(tokens=s.block_size, groups=s.recurrent_groups, kinds=s.groups)
         )
+    if s.encoder_items:
+        lines.append(
+            _(
+                "Vision encoder profiled before the cache is sized: {items} dummy item(s) of "
+                "{tokens} tokens (--language-model-only skips it)"
+            ).format(items=s.encoder_items, tokens=f"{s.encoder_item_tokens:,}")
+        )
     lines += [
         _("Model loading took {gib} GiB").format(gib=_in(s.weights_bytes, "GiB")),
         *_cudagraph_lines(s, settings),

@@ -476,6 +476,19 @@ def test_serve_names_the_raised_block_of_a_hybrid_model(capsys) -> None:
     assert code == 0 and "Setting attention block size" not in out
 
 
+def test_serve_says_when_the_vision_encoder_is_profiled(capsys) -> None:
+    # Qwen3.5's largest image, 4,096 x 4,096 pixels, is 65,536 patches of 16 x 16, merged 2 x 2
+    # into 16,384 tokens; the encoder budget (the larger of 2,048 batched tokens and one image)
+    # holds one
+    argv = ("serve", "qwen3.8-27b", "--gpu", "rtx-5090", "--tp", "2", "--dtype", "fp8")
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and "1 dummy item(s) of 16,384 tokens" in out
+    code, out, _ = run(capsys, *argv, "--language-model-only")
+    assert code == 0 and "Vision encoder" not in out
+    code, out, _ = run(capsys, "serve", "llama-3.1-8b", "--gpu", "h100-sxm")
+    assert code == 0 and "Vision encoder" not in out
+
+
 def test_serve_refuses_prefix_caching_of_a_mamba2_model(capsys, tmp_path) -> None:
     # Nemotron-H under vLLM 0.26 and later: prefix caching is on by default and caches a block
     # of Mamba-2 state per block of tokens ('all' mode), which gpumem does not follow
