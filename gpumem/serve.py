@@ -30,7 +30,6 @@ from .workload import Workload
 
 #: The forward pass's working set: a DeltaNet layer's, then the largest layer's.
 _PREFILL = ("deltanet_workspace", "prefill_workspace")
-#: Formulas evaluated for the budget, then for the cache.
 #: The vision encoder's part of the profiling run (gpumem.symbolic.encoder).
 _ENCODER = (
     "encoder_image_tokens",
@@ -42,6 +41,7 @@ _ENCODER = (
     "encoder_outputs",
     "encoder_workspace",
 )
+#: Formulas evaluated for the budget, then for the cache.
 _BUDGET = (
     "weights",
     "engine_load_extra",
