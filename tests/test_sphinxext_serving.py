@@ -54,3 +54,18 @@ def test_language_model_only_switch_names_its_choices() -> None:
     # without the vision tower (27 blocks of 1,152 and its merger, in BF16 here) the weights
     # are smaller
     assert figure(**launch, language_model_only="on") != figure(**launch)
+
+
+def test_engine_facts_from_the_engine_rows() -> None:
+    from gpumem.sphinxext.serving import engine_fact
+
+    # CacheConfig.gpu_memory_utilization: 0.92 from vLLM 0.20.0, 0.9 in 0.19.0
+    assert engine_fact(language="en", key="gpu_memory_utilization") == "0.92"
+    assert engine_fact(language="en", key="gpu_memory_utilization", engine="0.19.0") == "0.9"
+    # FlashInfer's workspace buffer (394 MiB) and a decode wrapper's integer one (8 MiB)
+    shown = engine_fact(
+        language="en", key="cudagraph_estimate.flashinfer_workspace_bytes", unit="B"
+    )
+    assert shown == f"{(394 + 8) * 2**20:,}{NBSP}B"
+    with pytest.raises(UnknownNameError, match="cudagraph_estimate.nothing"):
+        engine_fact(language="en", key="cudagraph_estimate.nothing")

@@ -15,7 +15,8 @@ from ..catalog import load_model
 from ..errors import InvalidValueError, UnknownNameError
 from ..estimate import evaluate
 from ..hardware import get_gpu
-from ..serve import LogCheck, Serving, check_logs, serve
+from ..serve import LogCheck, Serving, check_logs, engine_named, serve
+from ..serve import engine as engine_row
 from ..vllm_logs import GENERATIONS, logs
 from .formatting import format_int, format_size, percent, signed_percent, significant
 from .labels import short_gpu_name
@@ -346,7 +347,27 @@ def serve_figure(
     raise UnknownNameError("what", what, (*_COUNTS, *_SIZES, *_FORMULA_SIZES, "concurrency"))
 
 
+def engine_fact(
+    *, language: str, key: str, unit: str | None = None, engine: str = "vllm", digits: str = "2"
+) -> str:
+    """A number of an engine's row of ``data/serving.json``:
+    ``engine-fact key=non_torch_bytes unit=GiB``; a dotted ``key`` reads inside an object
+    (``cudagraph_estimate.bytes_per_layer``); without ``unit`` the number as it stands (a share,
+    a count); ``engine`` a row or a vLLM release (default: the current row)."""
+    value: object = engine_row(engine_named(engine))
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise UnknownNameError("key", key, sorted(value) if isinstance(value, dict) else ())
+        value = value[part]
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise InvalidValueError("key", key, "a number of the engine's row")
+    if unit is None:
+        return significant(value, 6)
+    return format_size(value, unit, digits_option(digits))
+
+
 QUANTITIES: dict[str, Callable[..., str]] = {
     "serve": serve_figure,
     "serving-check": serving_check,
+    "engine-fact": engine_fact,
 }
