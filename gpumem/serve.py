@@ -28,8 +28,9 @@ from .modelspec import ModelSpec
 from .precision import bytes_per_value, get_format
 from .workload import Workload
 
-#: The forward pass's working set: a DeltaNet layer's, then the largest layer's.
-_PREFILL = ("deltanet_workspace", "prefill_workspace")
+#: The dummy forward pass's working set: a DeltaNet layer's as vLLM runs it, then the largest
+#: layer's.
+_PREFILL = ("engine_deltanet_workspace", "engine_prefill_workspace")
 #: The vision encoder's part of the profiling run (gpumem.symbolic.encoder).
 _ENCODER = (
     "encoder_image_tokens",
@@ -172,7 +173,7 @@ def _cudagraph_estimate(row: dict, device: GPU, spec: ModelSpec, values: dict) -
     """What vLLM estimates its CUDA graphs to take (``profile_cudagraph_memory``; the row's
     ``cudagraph_estimate``): the formulas' values, ``cudagraph_estimate`` None for a row
     without one. The first piecewise capture holds
-    the forward pass's working set at the largest batch (``prefill_workspace`` there); the
+    the forward pass's working set at the largest batch (``engine_prefill_workspace`` there); the
     first FULL capture FlashAttention 3's split accumulators where the row's GPUs run it (not
     for MLA), or FlashInfer's workspaces where the launch runs FlashInfer."""
     graphs = row.get("cudagraph_estimate")
@@ -196,7 +197,7 @@ def _cudagraph_estimate(row: dict, device: GPU, spec: ModelSpec, values: dict) -
     values = evaluate(("cudagraph_capture_tokens",), values)
     largest = values["cudagraph_capture_tokens"]
     working = evaluate(_PREFILL, {**values, "B": 1, "s": largest})
-    values["M_Pg"] = working["prefill_workspace"]
+    values["M_Pg"] = working["engine_prefill_workspace"]
     values = evaluate(_GRAPHS, values)
     values["cudagraph_estimate"] = int(values["cudagraph_estimate"])
     return values

@@ -478,14 +478,26 @@ MISSED = {
     # within 0.01 GiB (GRAPHS); it keeps more in BF16 and FP8 than gpumem counts: it is
     # ModelOpt MIXED_PRECISION by its compose (NVFP4 experts, FP8 attention and DeltaNet
     # projections: two formats), a checkpoint gpumem cannot count as shipped, about 0.5 GiB
-    # more at vLLM's default utilization of 0.92 (which #652's hint line prints)
-    "club3090-612-qwen36-35b-a3b-nvfp4-rtx5090": 0.090,
-    "club3090-652-qwen36-35b-a3b-nvfp4-rtx5090": 0.087,
+    # more at vLLM's default utilization of 0.92 (which #652's hint line prints); about 0.6 GiB
+    # more of the printed non-cache memory is not located
+    "club3090-612-qwen36-35b-a3b-nvfp4-rtx5090": 0.194,
+    "club3090-652-qwen36-35b-a3b-nvfp4-rtx5090": 0.190,
+    # Qwen3.8-27B's FP8 checkpoint on two RTX 3090 (talos-argocd-proxmox#1995/#1998, vLLM
+    # 0.27.1): the weights vLLM printed, 14.46 GiB a GPU, are 0.33 GiB more than gpumem counts
+    # (Marlin runs FP8 on Ampere; the checkpoint's own BF16 modules are not known); from the
+    # printed weights the cache is within 2 % (test_hybrid_profile_from_the_printed_weights)
+    "talos-1995-qwen38-27b-fp8-2x3090": 0.082,
+    "talos-1998-qwen38-27b-fp8-2x3090-262k": 0.082,
     # Inferact's NVFP4 build of Qwen3.8-27B on one RTX 5090, eager (recipes#810's 1x section,
     # vLLM 0.26.1rc1): its 91,022 tokens are 75 blocks (3.6 GiB); gpumem leaves 58 at the
-    # default utilization of 0.92 (45 at 0.9), the vision encoder's working set at TP 1
-    # (1.70 GiB) the profiled peak's largest term
+    # default utilization of 0.92. The same section's launches without the vision tower and
+    # with 8 sequences miss by as much, while the differences between the three are predicted
+    # within 2 blocks (test_one_recipes_launches_differ_as_predicted): about 0.8 GiB of the
+    # non-cache memory on one GPU is counted that vLLM does not hold, in no term those
+    # differences reach
     "recipes-810-qwen38-27b-nvfp4-rtx5090-eager": -0.227,
+    "recipes-810-qwen38-27b-nvfp4-rtx5090-eager-text-only": -0.161,
+    "recipes-810-qwen38-27b-nvfp4-rtx5090-eager-text-only-8-seqs": -0.127,
 }
 
 
@@ -503,7 +515,7 @@ def test_the_split_is_recorded_for_every_log() -> None:
 def test_launches_predicted_from_scratch_are_counted() -> None:
     splits = [c.split for c in CHECKS]
     assert splits.count("fit") == 5
-    assert splits.count("held-out") == 57
+    assert splits.count("held-out") == 59
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "fit"], ids=lambda c: c.log)
@@ -559,7 +571,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 53 of 57
+    assert len(held_out) - len(within) == len(MISSED)  # 50 of 59
 
 
 @pytest.mark.parametrize(
@@ -580,6 +592,64 @@ def test_held_out_launches_within_the_target(check) -> None:
     assert abs(check.token_error) <= HELD_OUT_BOUND
     if check.concurrency_error is not None:
         assert abs(check.concurrency_error) <= HELD_OUT_BOUND
+
+
+def _recipe_blocks(tokens: int) -> int:
+    """The blocks behind a token count recipes#810 printed for its one RTX 5090: 27 blocks of
+    1,568 tokens a request of 32,768 (test_vllm_logs.py works both out by hand)."""
+    (blocks,) = [b for b in range(1, 400) if int(b * 32_768 / 27) == tokens]
+    return blocks
+
+
+def test_one_recipes_launches_differ_as_predicted() -> None:
+    # recipes#810 booted Inferact's NVFP4 Qwen3.8-27B on one RTX 5090 three ways: with the
+    # vision tower, without it (--language-model-only), and also with --max-num-seqs 8. Between
+    # two of them the budget and the language model's weights cancel: the first difference is
+    # the tower's weights and its encoder's profile run, the second the sampler over 256 rows
+    # against the forward pass's working set, a DeltaNet layer's as vLLM runs it.
+    logged = [_recipe_blocks(n) for n in (91_022, 135_926, 152_917)]
+    assert logged == [75, 112, 126]
+    launch = {
+        "kv_dtype": "fp8",
+        "max_model_len": 32_768,
+        "cudagraph_memory": 0,
+        "engine_id": "0.26.1rc1.dev608+g99a10304d",
+    }
+    predicted = [
+        serve("qwen3.8-27b-nvfp4", "rtx-5090", **launch, **extra).blocks
+        for extra in (
+            {},
+            {"language_model_only": True},
+            {"language_model_only": True, "max_num_seqs": 8},
+        )
+    ]
+    for i in (1, 2):
+        assert predicted[i] - predicted[i - 1] == pytest.approx(logged[i] - logged[i - 1], abs=2)
+
+
+def test_hybrid_profile_from_the_printed_weights() -> None:
+    # talos-argocd-proxmox#1998 printed the weights (14.46 GiB a GPU) and the cache (4.99 GiB)
+    # of Qwen3.8-27B-FP8 on two RTX 3090 at 0.92. With those weights, what gpumem puts beside
+    # them (the encoder's and the forward pass's profile, memory outside PyTorch, the CUDA
+    # graphs) leaves the printed cache within 2 %; counting a DeltaNet layer's chunked delta
+    # rule, which vLLM's dummy run does not run, left 6.6 % less.
+    result = serve(
+        "qwen3.8-27b",
+        "rtx-3090",
+        tp=2,
+        dtype="fp8",
+        kv_dtype="fp8",
+        gpu_memory_utilization=0.92,
+        max_model_len=262_144,
+        max_num_seqs=3,
+        max_num_batched_tokens=8192,
+        enable_prefix_caching=True,
+        limit_mm_per_prompt={"image": 16},
+        engine_id="0.27.1",
+    )
+    beside = result.profile_peak_bytes + result.non_torch_bytes + result.cudagraph_bytes
+    available = result.budget_bytes - 14.46 * GIB - beside
+    assert available / GIB == pytest.approx(4.99, rel=0.02)
 
 
 def test_held_out_two_node_launch_by_hand() -> None:

@@ -99,7 +99,8 @@ def test_the_working_set_at_tp1_by_hand() -> None:
 @pytest.mark.parametrize(
     ("changes", "encoder_larger"),
     [
-        ({}, False),  # 8,192 tokens a step: the language model's pass beside the outputs
+        # 32,768 tokens a step: the language model's pass beside the outputs
+        ({"max_num_batched_tokens": 32_768}, False),
         ({"tp": 1, "max_num_batched_tokens": 2048}, True),  # the tower's 65,536 patches
     ],
 )
@@ -107,7 +108,7 @@ def test_the_profiled_peak_holds_the_encoder_then_its_outputs(
     changes: dict, encoder_larger: bool
 ) -> None:
     v = _talos(limit_mm_per_prompt={"image": 16}, **changes).values
-    language = max(v["prefill_workspace"], v["engine_sampler_run"])
+    language = max(v["engine_prefill_workspace"], v["engine_sampler_run"])
     assert v["fused_moe_workspace"] == 0  # a dense model
     after = v["encoder_outputs"] + language
     assert (v["encoder_workspace"] > after) is encoder_larger

@@ -635,9 +635,19 @@ function fused_moe_workspace(h, k_e, f_e, b_a, N_tp, T_b) {
   return $mul($mul($mul(b_a, k_e), $add($max(h, $div(f_e, N_tp)), $max(h, $div($mul(2n, f_e), N_tp)))), $min(32768n, T_b));
 }
 
-/** peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), then, beside its outputs, a forward pass over T_b tokens (the prefill working set at B s = T_b) and the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout */
-function engine_profile_peak(c_moe, prefill_workspace, engine_sampler_run, fused_moe_workspace, encoder_pixels, encoder_outputs, encoder_workspace) {
-  return $add(encoder_pixels, $max(encoder_workspace, $add($add($mul(c_moe, fused_moe_workspace), encoder_outputs), $max(engine_sampler_run, prefill_workspace))));
+/** bytes a token of a gated DeltaNet layer's working set in the engine's dummy runs, whose core does not run: projections, gates and the norm's output */
+function engine_deltanet_workspace(c_r, n_g, d_gv, b_a) {
+  return ((n_g > 0n) ? $mul(b_a, $add($add(c_r, $mul($mul(4n, d_gv), n_g)), $mul(4n, n_g))) : 0n);
+}
+
+/** tensors live inside one layer in the engine's dummy forward pass: the prefill working set with a gated DeltaNet layer's as the engine runs it */
+function engine_prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m, m_p, engine_deltanet_workspace) {
+  return $mul($mul(B, s), $add($mul(h, i_h), $max($div(engine_deltanet_workspace, N_tp), $add($mul($mul(h, i_r), k_e), $div($mul(f, i_f), N_tp)), $add($div($mul(n_h, $add($add($add($mul(d_h, $add(i_k, i_q)), i_m), $mul(i_p, $add(s, $max(d_h, s)))), $mul(i_s, s))), N_tp), $div(m_p, $mul(B, s))))));
+}
+
+/** peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), then, beside its outputs, a forward pass over T_b tokens (the engine's working set at B s = T_b) and the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout */
+function engine_profile_peak(c_moe, engine_sampler_run, fused_moe_workspace, engine_prefill_workspace, encoder_pixels, encoder_outputs, encoder_workspace) {
+  return $add(encoder_pixels, $max(encoder_workspace, $add($add($mul(c_moe, fused_moe_workspace), encoder_outputs), $max(engine_prefill_workspace, engine_sampler_run))));
 }
 
 /** what the engine's weights hold beyond their bytes once loaded: the allocator's rounding of each large weight tensor, the padded rows of the vocabulary, the token embedding (and where c_hu = 1 the LM head) in the model's dtype under a quantized weight format, and the rotary embedding's cos/sin cache (where the engine counts them, c_al = 1) */
@@ -924,7 +934,9 @@ return {
     sampler_logits: [sampler_logits, ["V", "b_a", "N_s", "l_s"]],
     engine_sampler_run: [engine_sampler_run, ["h", "V", "b_a", "T_b", "N_s", "c_h", "n_tk", "M_blas", "sampler_logits"]],
     fused_moe_workspace: [fused_moe_workspace, ["h", "k_e", "f_e", "b_a", "N_tp", "T_b"]],
-    engine_profile_peak: [engine_profile_peak, ["c_moe", "prefill_workspace", "engine_sampler_run", "fused_moe_workspace", "encoder_pixels", "encoder_outputs", "encoder_workspace"]],
+    engine_deltanet_workspace: [engine_deltanet_workspace, ["c_r", "n_g", "d_gv", "b_a"]],
+    engine_prefill_workspace: [engine_prefill_workspace, ["h", "n_h", "d_h", "f", "k_e", "B", "s", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_q", "i_k", "i_m", "m_p", "engine_deltanet_workspace"]],
+    engine_profile_peak: [engine_profile_peak, ["c_moe", "engine_sampler_run", "fused_moe_workspace", "engine_prefill_workspace", "encoder_pixels", "encoder_outputs", "encoder_workspace"]],
     engine_load_extra: [engine_load_extra, ["L", "h", "n_h", "d_h", "n_e", "V", "c_kv", "d_r", "L_r", "L_n", "f_e", "n_s", "f_s", "m_g", "t_w", "L_e", "L_d", "f_x", "q_a", "q_m", "q_e", "q_s", "q_h", "x_s", "b_w", "b_q", "b_a", "N_tp", "L_s", "e_kv", "c_al", "s_p", "c_hu"]],
     cudagraph_ceiling: [cudagraph_ceiling, ["N_s", "T_gm"]],
     cudagraph_max_size: [cudagraph_max_size, ["T_b", "cudagraph_ceiling"]],

@@ -529,9 +529,19 @@ def fused_moe_workspace(h, k_e, f_e, b_a, N_tp, T_b):
     return b_a*k_e*(_max(h, f_e/N_tp) + _max(h, 2*f_e/N_tp))*_min(32768, T_b)
 
 
-def engine_profile_peak(c_moe, prefill_workspace, engine_sampler_run, fused_moe_workspace, encoder_pixels, encoder_outputs, encoder_workspace):
-    """peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), then, beside its outputs, a forward pass over T_b tokens (the prefill working set at B s = T_b) and the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout"""
-    return encoder_pixels + _max(encoder_workspace, c_moe*fused_moe_workspace + encoder_outputs + _max(engine_sampler_run, prefill_workspace))
+def engine_deltanet_workspace(c_r, n_g, d_gv, b_a):
+    """bytes a token of a gated DeltaNet layer's working set in the engine's dummy runs, whose core does not run: projections, gates and the norm's output"""
+    return ((b_a*(c_r + 4*d_gv*n_g + 4*n_g)) if (n_g > 0) else (0))
+
+
+def engine_prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m, m_p, engine_deltanet_workspace):
+    """tensors live inside one layer in the engine's dummy forward pass: the prefill working set with a gated DeltaNet layer's as the engine runs it"""
+    return B*s*(h*i_h + _max(engine_deltanet_workspace/N_tp, h*i_r*k_e + f*i_f/N_tp, n_h*(d_h*(i_k + i_q) + i_m + i_p*(s + _max(d_h, s)) + i_s*s)/N_tp + m_p/(B*s)))
+
+
+def engine_profile_peak(c_moe, engine_sampler_run, fused_moe_workspace, engine_prefill_workspace, encoder_pixels, encoder_outputs, encoder_workspace):
+    """peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), then, beside its outputs, a forward pass over T_b tokens (the engine's working set at B s = T_b) and the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout"""
+    return encoder_pixels + _max(encoder_workspace, c_moe*fused_moe_workspace + encoder_outputs + _max(engine_prefill_workspace, engine_sampler_run))
 
 
 def engine_load_extra(L, h, n_h, d_h, n_e, V, c_kv, d_r, L_r, L_n, f_e, n_s, f_s, m_g, t_w, L_e, L_d, f_x, q_a, q_m, q_e, q_s, q_h, x_s, b_w, b_q, b_a, N_tp, L_s, e_kv, c_al, s_p, c_hu):

@@ -268,10 +268,13 @@ _SIZES = {
     "cudagraph-estimate": "cudagraph_estimate_bytes",
 }
 #: Sizes the ``serve`` quantity takes from the launch's formulas: a recurrent layer's state
-#: for one request on one GPU, and what the first FULL CUDA-graph capture holds.
+#: for one request on one GPU, what the first FULL CUDA-graph capture holds, and a token's
+#: bytes of a gated DeltaNet layer's working set in vLLM's dummy runs and in the chunked rule.
 _FORMULA_SIZES = {
     "state": "recurrent_page",
     "full-accumulators": "cudagraph_full_accumulators",
+    "deltanet-token": "engine_deltanet_workspace",
+    "deltanet-chunked-token": "deltanet_workspace",
 }
 _COUNTS = {
     "tokens": "kv_tokens",
@@ -309,8 +312,10 @@ def serve_figure(
     ``max_model_len``), or a size in ``unit``: ``available`` (KV-cache memory), ``weights``,
     ``budget`` (the share the engine may use), ``peak`` (the profiled peak), ``page``,
     ``cudagraph-estimate`` (gpumem's model of vLLM's CUDA-graph estimate), ``cudagraphs``
-    (what comes out of the budget), ``state`` (a recurrent layer's state for one request) or
-    ``full-accumulators`` (what the first FULL capture holds); ``engine`` a row of
+    (what comes out of the budget), ``state`` (a recurrent layer's state for one request),
+    ``full-accumulators`` (what the first FULL capture holds), ``deltanet-token`` or
+    ``deltanet-chunked-token`` (a token of a gated DeltaNet layer's working set in vLLM's
+    dummy runs, or in the chunked delta rule); ``engine`` a row of
     ``data/serving.json`` or a vLLM release (default: the current row); ``dtype`` the weight
     format; ``prefix_caching`` ``on`` or ``off`` (default: vLLM's).
     """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .cache import e_kv
-from .core import CeilDiv, FloorDiv, define, sym
+from .core import FORMULAS, CeilDiv, FloorDiv, define, sym
 from .inputs import (
     L,
     L_d,
@@ -21,6 +21,8 @@ from .inputs import (
     b_r,
     b_w,
     c_kv,
+    c_r,
+    d_gv,
     d_h,
     d_r,
     e_r,
@@ -32,6 +34,7 @@ from .inputs import (
     k_e,
     m_g,
     n_e,
+    n_g,
     n_h,
     n_s,
     q_a,
@@ -45,7 +48,7 @@ from .inputs import (
     w_c,
     x_s,
 )
-from .phases import M_P, M_W
+from .phases import M_W
 
 # --- serving: how an inference engine sizes its paged KV cache (vLLM V1) ---------------------
 M_gpu = sym("M_gpu", r"M_{\mathrm{GPU}}", "memory the device reports to CUDA (bytes)")
@@ -171,6 +174,32 @@ define(
     "outputs and the activated product for every token and expert it is sent to (0 if dense), "
     "kept from the forward pass on",
 )
+# vLLM's dummy runs (the profiling run's forward pass, the piecewise CUDA-graph captures) build
+# no attention metadata, so a gated DeltaNet layer's core, its convolution and chunked delta
+# rule, returns without running (GatedDeltaNetAttention._forward_core, "V1 profile run", in
+# vllm/model_executor/layers/mamba/gdn_linear_attn.py from 0.19.0, mamba/gdn/ from 0.27; it
+# only warms its kernels up on 64 tokens). What the layer holds at its peak, the gated norm,
+# is its own: the input projections' output (queries, keys and values, c_r channels, and the
+# output gate), beta and decay with their contiguous copies, the zeroed core output, the
+# gate's contiguous copy and the norm's output, in the activations' dtype (Qwen3.5's layout;
+# Qwen3-Next's interleaved one also concatenates the queries, keys and values).
+define(
+    "engine_deltanet_workspace",
+    r"\omega_{\Delta,\mathrm{eng}}",
+    sp.Piecewise((b_a * (c_r + 4 * n_g * d_gv + 4 * n_g), n_g > 0), (0, True)),
+    "bytes a token of a gated DeltaNet layer's working set in the engine's dummy runs, "
+    "whose core does not run: projections, gates and the norm's output",
+)
+define(
+    "engine_prefill_workspace",
+    r"M_{P,\mathrm{eng}}",
+    FORMULAS["prefill_workspace"].rhs.subs(
+        sp.Symbol("deltanet_workspace"), sp.Symbol("engine_deltanet_workspace")
+    ),
+    "tensors live inside one layer in the engine's dummy forward pass: the prefill working "
+    "set with a gated DeltaNet layer's as the engine runs it",
+)
+M_Pe = sp.Symbol("engine_prefill_workspace")
 # gpu_model_runner.profile_run (vLLM 0.19 to 0.29): a vision-language model's encoder runs
 # first on its dummy batch (gpumem.symbolic.encoder); its working set is freed, its outputs
 # stay in the encoder cache, and the dummy pixel values stay referenced, until the language
@@ -182,11 +211,11 @@ define(
     + sp.Max(
         sp.Symbol("encoder_workspace"),
         sp.Symbol("encoder_outputs")
-        + sp.Max(M_P, sp.Symbol("engine_sampler_run"))
+        + sp.Max(M_Pe, sp.Symbol("engine_sampler_run"))
         + c_moe * sp.Symbol("fused_moe_workspace"),
     ),
     "peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), "
-    "then, beside its outputs, a forward pass over T_b tokens (the prefill working set at "
+    "then, beside its outputs, a forward pass over T_b tokens (the engine's working set at "
     "B s = T_b) and the sampler over N_s sequences, both beside the fused-MoE workspace of a "
     "MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout",
 )
@@ -326,8 +355,8 @@ M_fi = sym(
 M_Pg = sym(
     "M_Pg",
     r"M_{P,g}",
-    "working set of a forward pass over the largest CUDA-graph batch (prefill_workspace at "
-    "B s = that batch)",
+    "working set of a forward pass over the largest CUDA-graph batch "
+    "(engine_prefill_workspace at B s = that batch)",
 )
 _MIN_GRAPH = 2**20  # vLLM counts at least 1 MiB per graph
 

@@ -17,7 +17,7 @@
   const int = (x) => BigInt(x);
   /** A number of engine row ``id`` with its Python type: an int as a BigInt. */
   const number = (id, key) => (S.floats[id].includes(key) ? S.engines[id][key] : int(S.engines[id][key]));
-  const PREFILL = ["deltanet_workspace", "prefill_workspace"];
+  const PREFILL = ["engine_deltanet_workspace", "engine_prefill_workspace"];
   const ENCODER = ["encoder_image_tokens", "encoder_video_tokens", "encoder_item_tokens", "encoder_items", "encoder_patches", "encoder_pixels", "encoder_outputs", "encoder_workspace"];
   const BUDGET = ["weights", "engine_load_extra", ...PREFILL, ...ENCODER, "fused_moe_workspace", "sampler_logits", "engine_sampler_run", "engine_profile_peak", "serve_budget"];
   /** ``_NO_ENCODER``: the encoder inputs of a model whose encoder vLLM does not profile. */
@@ -297,7 +297,7 @@
     );
     const largest = engine.evaluate(["cudagraph_capture_tokens"], values).cudagraph_capture_tokens;
     values.M_Pg = engine.evaluate(PREFILL, Object.assign({}, values, { B: 1n, s: largest }))
-      .prefill_workspace;
+      .engine_prefill_workspace;
     const names = [
       "cudagraph_piecewise_graphs",
       "cudagraph_full_graphs",
