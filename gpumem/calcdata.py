@@ -205,6 +205,7 @@ SERVING_FIELDS = (
     "fused_moe_workspace",
     "loaded_weights",
     "lm_head_unquantized_formats",
+    "fp8_marlin",
     "driver_reserved_bytes",
     "cudagraph_estimate",
     "kv_tokens_from_concurrency",
@@ -221,7 +222,7 @@ def _engine_fields(row: dict) -> dict[str, object]:
     fields["device_totals"] = [
         {"gpu": t["gpu"], "bytes": t["bytes"]} for t in fields.get("device_totals", ())
     ]
-    nested = ("cublas_workspace", "cudagraph_estimate", "recurrent_cache")
+    nested = ("cublas_workspace", "cudagraph_estimate", "recurrent_cache", "fp8_marlin")
     for name in (*nested, "non_torch_bytes_tensor_parallel"):
         if name in fields:
             fields[name] = {

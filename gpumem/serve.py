@@ -147,6 +147,27 @@ def _sampler_device(row: dict, device: GPU, seqs: int) -> dict[str, int | None]:
     }
 
 
+def _marlin_group(
+    row: dict, device: GPU, spec: ModelSpec, dtype: str | None, engine_id: str
+) -> int:
+    """Input columns that share one of the scales vLLM's Marlin kernels keep for FP8 weights
+    (the row's ``fp8_marlin``), 0 where vLLM does not run them through Marlin: the weight
+    format (``dtype``'s, else the checkpoint's as shipped) among the row's ``scale_groups``,
+    on the compute capabilities it lists (its ``block_capabilities_from``'s from that release,
+    the row's newest for a row id)."""
+    marlin = row.get("fp8_marlin")
+    shipped = (spec.extra.get("quantization") or {}).get("format")
+    form = get_format(dtype).name if dtype else shipped
+    if marlin is None or form not in marlin["scale_groups"]:
+        return 0
+    capabilities = marlin["capabilities"]
+    later = marlin.get("block_capabilities_from")
+    release = _release(engine_id)
+    if later and (release is None or release >= _release(later["release"])):
+        capabilities = later["capabilities"]
+    return marlin["scale_groups"][form] if device.compute_capability in capabilities else 0
+
+
 #: Formulas of vLLM's CUDA-graph estimate, before and after the largest capture's working set.
 _GRAPH_SIZES = ("cudagraph_ceiling", "cudagraph_max_size", "cudagraph_off_grid")
 _GRAPHS = (
@@ -722,7 +743,7 @@ def serve(
 
     # the LM head in the model's dtype where the format's method leaves it unquantized
     head = bool(dtype) and get_format(dtype).name in row["lm_head_unquantized_formats"]
-    values.update(c_hu=int(head))
+    values.update(c_hu=int(head), g_m=_marlin_group(row, device, loaded, dtype, engine_id))
     values.update(c_kt=row["kv_tokens_from_concurrency"])
     sampler = _sampler_device(row, device, values["N_s"])
     assumed = sampler.pop("assumed")

@@ -14,6 +14,7 @@ from .inputs import (
     L_r,
     L_s,
     N_tp,
+    P_q,
     V,
     b_a,
     b_kv,
@@ -38,10 +39,14 @@ from .inputs import (
     n_h,
     n_s,
     q_a,
+    q_b,
     q_e,
     q_h,
     q_m,
+    q_o,
+    q_r,
     q_s,
+    q_v,
     s,
     t_w,
     w,
@@ -282,6 +287,32 @@ def _vocabulary_matrix(held: sp.Expr, counted: sp.Expr = b_w) -> sp.Expr:
 _head = b_w + x_s * q_h * (b_q - b_w)
 
 
+g_m = sym(
+    "g_m",
+    r"g_{\mathrm{M}}",
+    "input columns that share one of the scales Marlin's weight-only kernels keep for FP8 "
+    "weights (the block's 128 for 128 x 128 blocks), 0 where the engine does not run the "
+    "weights through Marlin",
+    integer=True,
+)
+# vLLM runs FP8 linear layers and experts through Marlin's weight-only kernels on GPUs without
+# FP8 tensor cores (MarlinFP8ScaledMMLinearKernel in
+# vllm/model_executor/kernels/linear/scaled_mm/marlin.py, the fused-MoE oracle's MARLIN
+# backend; prepare_fp8_layer_for_marlin and prepare_fp8_moe_layer_for_marlin in
+# layers/quantization/utils/marlin_utils_fp8.py). Repacking keeps one byte a weight (int32
+# words of four FP8 values) and frees the checkpoint's weight; a block-scaled checkpoint's FP32
+# scales, one per 128 x 128 block, become one scale in the model's dtype per output channel and
+# group of g_m input columns (repeated over the block's 128 rows), which the kernel reads. A
+# GPU's FP8 weights: the shipped format's modules as shipped, else every linear layer but the
+# LM head (the modules Fp8Config quantizes), in the format's bytes a weight, scales included.
+_linear = FORMULAS["shipped_parameters"].rhs.subs(
+    {x_s: 1, q_a: 1, q_m: 1, q_e: 1, q_s: 1, q_r: 1, q_b: 1, q_o: 1, q_v: 1, q_h: 0}
+)
+_fp8_weights = x_s * P_q + (1 - x_s) * _linear * L_s / L
+_fp8_bytes = x_s * b_q + (1 - x_s) * b_w
+_marlin = sp.Piecewise((_fp8_weights / N_tp * (b_a / g_m + 1 - _fp8_bytes), g_m > 0), (0, True))
+
+
 define(
     "engine_load_extra",
     r"M_{W,\mathrm{load}}",
@@ -297,11 +328,14 @@ define(
         + _vocabulary_matrix(b_a)
         + (1 - t_w) * _vocabulary_matrix(_head + c_hu * (b_a - _head), _head)
         + s_p * sp.Piecewise((d_r, c_kv > 0), (d_h, True)) * b_a
+        + _marlin
     ),
     "what the engine's weights hold beyond their bytes once loaded: the allocator's rounding "
     "of each large weight tensor, the padded rows of the vocabulary, the token embedding (and "
     "where c_hu = 1 the LM head) in the model's dtype under a quantized weight format, and "
-    "the rotary embedding's cos/sin cache (where the engine counts them, c_al = 1)",
+    "the rotary embedding's cos/sin cache, and where the engine runs FP8 weights through "
+    "Marlin (g_m > 0) their scales per group of g_m input columns in place of the format's "
+    "(where the engine counts them, c_al = 1)",
 )
 # --- CUDA graphs: vLLM's estimate of their memory ---------------------------------------------
 # vLLM 0.18 and later estimate, before sizing the KV cache, the memory of the CUDA graphs they

@@ -245,6 +245,27 @@
     return { n_tk: rows, M_blas: int(large ? blas.large_bytes : blas.bytes), assumed: assumed };
   }
 
+  /** ``_marlin_group``: input columns that share one of the scales vLLM's Marlin kernels keep
+   * for FP8 weights (the row's fp8_marlin), 0 where vLLM does not run them through Marlin: the
+   * weight format (the dtype's, else the checkpoint's as shipped) among the row's
+   * scale_groups, on the compute capabilities it lists (its block_capabilities_from's from
+   * that release, the row's newest for a row id). */
+  function marlinGroup(E, gpu, m, dtype, engineId) {
+    const marlin = E.fp8_marlin;
+    const shipped = m.quantization ? m.quantization.format : null;
+    const form = dtype ? engine.getFormat(dtype).name : shipped;
+    if (!marlin || !Object.hasOwn(marlin.scale_groups, form)) return 0n;
+    let capabilities = marlin.capabilities;
+    const later = marlin.block_capabilities_from;
+    const parts = release(engineId);
+    if (later && (parts === null || atLeast(parts, release(later.release)))) {
+      capabilities = later.capabilities;
+    }
+    // a GPU given by its memory alone (gpumem.cli._budget) has no compute capability
+    const known = Object.hasOwn(data.gpus, gpu.id) ? data.gpus[gpu.id] : gpu;
+    return capabilities.includes(known.compute_capability) ? int(marlin.scale_groups[form]) : 0n;
+  }
+
   /** ``_non_torch``: memory outside PyTorch that grows while vLLM profiles; with tensor
    * parallelism the row's figure for how the GPUs reach each other (the catalog's peer_link),
    * the row's ``unknown`` link's where that is not known (then named in ``assumed``), and
@@ -412,6 +433,7 @@
       s_p: m.max_context,
       // the LM head in the model's dtype where the format's method leaves it unquantized
       c_hu: o.dtype && E.lm_head_unquantized_formats.includes(engine.getFormat(o.dtype).name) ? 1n : 0n,
+      g_m: marlinGroup(E, gpu, m, o.dtype, o.engine_id),
       c_kt: int(E.kv_tokens_from_concurrency),
     });
     Object.assign(values, encoder(m, s.max_model_len));
