@@ -274,6 +274,8 @@ def calculator_data() -> dict[str, object]:
             "nvfp4_group": modelspec.NVFP4_GROUP,
             "parts": modelspec.MODULE_PARTS,
             "unquantized": modelspec.UNQUANTIZED,
+            "nothing_counted": modelspec.NOTHING_COUNTED,
+            "vllm_prefixes": modelspec.VLLM_PREFIXES,
         },
         "siglip_defaults": modelspec._SIGLIP,
         "qwen_vision_defaults": modelspec._QWEN_VISION,

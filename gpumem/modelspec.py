@@ -634,6 +634,22 @@ UNQUANTIZED: tuple[str, ...] = (
     "mtp.layers.#.self_attn.q_proj",
     "mtp.layers.#.mlp.gate_proj",
 )
+#: Modules an exclusion may name that hold nothing gpumem counts: the multi-token-prediction
+#: module, which gpumem does not count, and two modules vLLM does not build for the models
+#: gpumem reads: Qwen3-VL's extra patch mergers (gpumem refuses a tower that has them) and a
+#: ``qkv_proj`` in a vision block (vLLM's Qwen3-VL blocks fuse theirs as ``attn.qkv``,
+#: vllm/model_executor/models/qwen2_5_vl.py ``Qwen2_5_VisionAttention``). Spelled as vLLM
+#: names modules; a pattern naming one of them, or a module inside it, excludes nothing.
+NOTHING_COUNTED = ("mtp", "visual.deepstack_merger_list", "visual.blocks.#.attn.qkv_proj")
+#: How vLLM renames the modules of a Qwen3-VL-style checkpoint (Qwen3.5, Qwen3.8), and the
+#: entries of an FP8 checkpoint's exclusion list before it matches them (``hf_to_vllm_mapper``
+#: of ``Qwen3VLForConditionalGeneration`` in vllm/model_executor/models/qwen3_vl.py, which
+#: ``Fp8Config.apply_vllm_mapper`` applies to the list; 0.19 to 0.27.1).
+VLLM_PREFIXES = {
+    "model.visual.": "visual.",
+    "lm_head.": "language_model.lm_head.",
+    "model.language_model.": "language_model.model.",
+}
 #: A layer's or vision block's index in an exclusion pattern (``model.layers.12.mlp``).
 _INDEX = re.compile(r"(?:^|\.)(?:layers|blocks)\.([0-9]+)\.")
 
@@ -696,19 +712,35 @@ def _placed(shipped: dict[str, Any], counts: dict[str, int]) -> dict[str, Any]:
     """The weights as shipped: the modules of ``shipped["quantized"]`` the model has and its
     patterns do not exclude, and the ``unplaced`` patterns: those naming nothing gpumem
     knows, and those that exclude a module in some of its ``counts`` layers (or vision
-    blocks) only, or some of its parts only (``model.layers.3.mlp``, ``q_proj``)."""
+    blocks) only, or some of its parts only (``model.layers.3.mlp``, ``q_proj``).
+
+    An FP8 checkpoint's patterns are matched as vLLM's ``Fp8Config`` matches them: a pattern
+    excludes the linear layer it names exactly, in the checkpoint's spelling or vLLM's
+    (``is_layer_skipped`` in vllm/model_executor/layers/quantization/utils/quant_utils.py).
+    One naming a module that holds linear layers excludes none of them; it is placed only
+    where other patterns exclude all that it holds. Other methods' patterns match by
+    substring or wildcard (:func:`_matches`)."""
+    exact = shipped["method"] == "fp8"
+    match = _same if exact else _matches
     covered: dict[tuple[str, int], set[int] | None] = {}  # (module, part): indices, None: all
     touching: dict[str, list[str]] = {}
-    unplaced = []
+    unplaced, holders = [], []
     for pattern in shipped["patterns"]:
         index, form = _indexed(pattern)
         hits = [
             (module, i)
             for module, parts in MODULE_PARTS.items()
             for i, names in enumerate(parts)
-            if any(_matches(form, name) for name in names)
+            if any(match(form, name) for name in names)
         ]
-        if not pattern or not (hits or any(_matches(form, n) for n in UNQUANTIZED)):
+        if pattern and not hits:
+            if any(match(form, n) for n in UNQUANTIZED) or _counts_nothing(form):
+                continue
+            held = _held(form) if exact else None
+            if held is not None:
+                holders.append((pattern, held))
+                continue
+        if not pattern or not hits:
             unplaced.append(pattern)
             continue
         for module, i in hits:
@@ -726,6 +758,7 @@ def _placed(shipped: dict[str, Any], counts: dict[str, int]) -> dict[str, Any]:
             kept.add(module)
         elif n:  # excluded in some layers or some parts only
             unplaced += [p for p in patterns if p not in unplaced]
+    unplaced += [p for p, held in holders if any(counts.get(m) and m not in kept for m in held)]
     quantized = [m for m in shipped["quantized"] if m not in kept and counts.get(m, 0)]
     return {
         "method": shipped["method"],
@@ -753,6 +786,40 @@ def _matches(pattern: str, name: str) -> bool:
     wildcard = _wildcard(pattern)
     parts = name.split(".")
     return any(wildcard.fullmatch(".".join(parts[:n])) for n in range(1, len(parts) + 1))
+
+
+def _vllm(name: str) -> str:
+    """A module name as vLLM spells it (:data:`VLLM_PREFIXES`)."""
+    for prefix, renamed in VLLM_PREFIXES.items():
+        if name.startswith(prefix):
+            return renamed + name[len(prefix) :]
+    return name
+
+
+def _same(pattern: str, name: str) -> bool:
+    """Whether an FP8 exclusion pattern names module ``name``: the same name once both are
+    spelled as vLLM spells them."""
+    return _vllm(pattern) == _vllm(name)
+
+
+def _counts_nothing(pattern: str) -> bool:
+    """Whether a pattern names a module of :data:`NOTHING_COUNTED` or one inside it."""
+    name = _vllm(pattern)
+    return any(name == n or name.startswith(n + ".") for n in NOTHING_COUNTED)
+
+
+def _held(pattern: str) -> set[str] | None:
+    """The modules of :data:`MODULE_PARTS` with a part inside the module a pattern names (None
+    if it names no module that holds one gpumem knows)."""
+    inside = _vllm(pattern + ".")
+    known = [name for parts in MODULE_PARTS.values() for names in parts for name in names]
+    if not any(_vllm(n).startswith(inside) for n in (*known, *UNQUANTIZED)):
+        return None
+    return {
+        module
+        for module, parts in MODULE_PARTS.items()
+        if any(_vllm(n).startswith(inside) for names in parts for n in names)
+    }
 
 
 @cache

@@ -661,9 +661,10 @@ def test_weights_as_shipped_refused_for_a_checkpoint_gpumem_cannot_place(
 
 def test_fp8_checkpoint_keeps_what_modules_to_not_convert_names() -> None:
     # a Llama 3.1 8B in FP8 blocks with its attention left in BF16: only the 32 MLPs
-    # (3 x 4096 x 14336 each) are FP8
+    # (3 x 4096 x 14336 each) are FP8; vLLM's Fp8Config skips the layers the list names exactly
     q = {"quant_method": "fp8", "weight_block_size": [128, 128]}
-    q["modules_to_not_convert"] = ["lm_head", "model.layers.*.self_attn", "model.layers.*.mlp.gate"]
+    attention = [f"model.layers.{i}.self_attn.{x}_proj" for i in range(32) for x in "qkvo"]
+    q["modules_to_not_convert"] = ["lm_head", *attention]
     m = from_config({**catalog_entry("llama-3.1-8b")["config"], "quantization_config": q}, name="m")
     fp8 = 32 * 3 * 4096 * 14_336
     e = estimate(m, weights_as_shipped=True, **BARE)

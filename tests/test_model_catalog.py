@@ -429,3 +429,49 @@ def test_inferact_nvfp4_build_is_qwen3_8_27b_with_its_described_exclusions() -> 
     bf16 = base.parameters - nvfp4
     e = estimate(build, mode="inference", tp=2, weights_as_shipped=True)
     assert e.components["weights"] == -(-(nvfp4 * 9 / 16 + bf16 * 2) // 2)
+
+
+def test_qwen_fp8_release_keeps_its_tower_and_deltanet_gates_in_bf16() -> None:
+    # Qwen/Qwen3.8-27B-FP8's quantization_config: 128 x 128 blocks of e4m3 and 882 modules not
+    # converted; by layer kind: 27 vision blocks x 4 linear layers in two spellings, 3 Qwen3-VL
+    # mergers x 3 in two, the merger, patch embedding and positions in two, the tower by two
+    # names, the LM head and the embedding; 11 names in each of the 48 DeltaNet layers (2 norms,
+    # 2 router names, A_log, conv1d, dt_bias, in_proj_ba, in_proj_b, in_proj_a, norm), 6 in
+    # each of the 16 attention layers (4 and q_norm, k_norm), 10 in the MTP module
+    base, build = load_model("qwen3.8-27b"), load_model("qwen3.8-27b-fp8")
+    q = catalog_entry("qwen3.8-27b-fp8")["config"]["quantization_config"]
+    assert (q["quant_method"], q["fmt"], q["weight_block_size"]) == ("fp8", "e4m3", [128, 128])
+    kept = q["modules_to_not_convert"]
+    assert len(kept) == 27 * 8 + 3 * 6 + 10 + 2 + 2 + 48 * 11 + 16 * 6 + 10 == 882
+    assert len(set(kept)) == 882
+    for layer in range(64):
+        if layer % 4 != 3:
+            for gate in ("in_proj_a", "in_proj_b"):
+                assert f"model.language_model.layers.{layer}.linear_attn.{gate}" in kept
+        for kind in ("mlp.gate_proj", "mlp.up_proj", "mlp.down_proj", "self_attn.q_proj"):
+            assert f"model.language_model.layers.{layer}.{kind}" not in kept
+    for block in range(27):
+        for linear in ("attn.qkv", "attn.proj", "mlp.linear_fc1", "mlp.linear_fc2"):
+            assert f"model.visual.blocks.{block}.{linear}" in kept
+    assert build.parameters == base.parameters
+    # kept in BF16 though a linear layer: the tower's 27 blocks (qkv 1,152 -> 3,456, proj,
+    # MLP 1,152 -> 4,304 -> 1,152) and its merger (4,608 -> 4,608 -> 5,120), and each DeltaNet
+    # layer's beta and decay projections (5,120 -> 48 each)
+    tower = 27 * (4 * 1152**2 + 2 * 1152 * 4304) + 4608**2 + 4608 * 5120
+    gates = 48 * 2 * 5120 * 48
+    assert (tower, gates) == (455_897_088, 23_592_960)
+    # FP8: the 64 MLPs, the 16 attention layers' projections (queries with their gate 5,120 ->
+    # 12,288, keys and values 5,120 -> 1,024, output 6,144 -> 5,120) and each DeltaNet layer's
+    # input (5,120 -> 10,240 and -> 6,144) and output (6,144 -> 5,120) projections; with the
+    # MTP layer's 372,244,480 they are the 24,699,207,680 F8_E4M3 values of the checkpoint's
+    # safetensors headers (the entry's published_parameters_source)
+    h = 5120
+    attention = h * 12_288 + 2 * h * 1024 + 6144 * h
+    fp8 = 64 * 3 * h * 17_408 + 16 * attention + 48 * (h * 10_240 + h * 6144 + 6144 * h)
+    assert fp8 + attention + 3 * h * 17_408 == 24_699_207_680
+    # the rest in BF16 (embedding, LM head, norms, convolutions, the tower, the gates), one
+    # FP32 scale a 128 x 128 block, halved over two GPUs: 14.15 GiB a GPU
+    bf16 = base.parameters - fp8
+    e = estimate(build, mode="inference", tp=2, weights_as_shipped=True)
+    assert e.components["weights"] == -(-(fp8 * (1 + 4 / 16_384) + bf16 * 2) // 2)
+    assert round(e.components["weights"] / 2**30, 2) == 14.15

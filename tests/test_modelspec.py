@@ -651,3 +651,46 @@ def test_modelopt_exclusion_lists_are_strings() -> None:
         _qwen3_8({"quant_method": "modelopt", "quant_algo": "NVFP4", "ignore": "lm_head"})
     with pytest.raises(ConfigError, match="'quantization'"):
         _qwen3_8({"quant_method": "modelopt", "quantization": ["NVFP4"]})
+
+
+# --- Weights as shipped: FP8 checkpoints, their list matched as vLLM's Fp8Config matches it ---
+FP8 = {"quant_method": "fp8", "fmt": "e4m3", "weight_block_size": [128, 128]}
+TOWER = [f"model.visual.blocks.{b}.{n}" for b in range(27) for n in ("attn.qkv", "attn.proj")]
+TOWER += [f"model.visual.blocks.{b}.mlp.linear_fc{n}" for b in range(27) for n in (1, 2)]
+TOWER += ["model.visual.merger.linear_fc1", "model.visual.merger.linear_fc2"]
+
+
+def _fp8(kept: list[str]) -> dict:
+    return _qwen3_8({**FP8, "modules_to_not_convert": kept}).extra["quantization"]
+
+
+def test_fp8_names_are_exact_not_substrings() -> None:
+    # a dense layer's "mlp.gate" (a router's name) is no prefix of its gate_proj for vLLM, and
+    # the DeltaNet gates named one by one, in either spelling, leave the input projections FP8
+    routers = [f"model.language_model.layers.{i}.mlp.gate" for i in range(64)]
+    gates = _delta_net_ignores(("in_proj_a",)) + [
+        f"language_model.model.layers.{i}.linear_attn.in_proj_b" for i in DELTA_NET
+    ]
+    assert _fp8([*routers, *gates, *TOWER]) == {
+        "method": "fp8",
+        "format": "fp8_block128",
+        "quantized": ["attention", "dense", "recurrent_in", "recurrent_out"],
+        "unplaced": [],
+    }
+    # vLLM's own spelling of the tower's modules counts as the checkpoint's
+    vllm_tower = [name.removeprefix("model.") for name in TOWER]
+    assert "vision" not in _fp8(vllm_tower)["quantized"]
+
+
+def test_fp8_names_vllm_ignores_are_unplaced_unless_nothing_hangs_on_them() -> None:
+    # wildcards and parent modules exclude nothing in vLLM's Fp8Config: refused by name, unless
+    # what the parent holds is excluded anyway (the tower named whole beside its layers)
+    wild = ["model.language_model.layers.*.linear_attn.in_proj_a", "model.visual"]
+    assert _fp8(wild)["unplaced"] == wild
+    assert _fp8(["model.visual", "visual", *TOWER])["unplaced"] == []
+    # names of modules vLLM does not build here: the MTP module (not counted), Qwen3-VL's extra
+    # mergers and a qkv_proj in a vision block
+    absent = ["mtp.pre_fc_norm_hidden", "mtp.layers.0.mlp.shared_expert_gate"]
+    absent += ["model.visual.deepstack_merger_list.0.linear_fc1", "visual.blocks.3.attn.qkv_proj"]
+    assert _fp8(absent) == {**_fp8([]), "unplaced": []}
+    assert "vision" in _fp8(absent)["quantized"]

@@ -380,3 +380,25 @@ def test_piecewise_only_launches_are_recorded_not_checked() -> None:
         assert "cudagraph_full_graphs" not in row["logged"]
         assert row["catalog_model"] is None
         assert 0 < row["logged"]["cudagraph_estimate_gib"] < 0.2
+
+
+def test_qwen38_fp8_launches_name_the_checkpoint_as_shipped() -> None:
+    # the official FP8 release of Qwen3.8-27B is its own catalog entry (its config, with the
+    # modules it keeps in BF16), so these launches take no catalog_dtype; vLLM printed 14.28 GiB
+    # of weights a GPU on two RTX 5090, 14.46 on two RTX 3090 (Marlin's layout on Ampere)
+    # (club-3090#1036 runs MTP speculative decoding, which gpumem does not count: no entry)
+    rows = [r for r in ROWS if r["model"] == "Qwen/Qwen3.8-27B-FP8" and r["catalog_model"]]
+    assert {row["id"] for row in rows} == {
+        "recipes-810-qwen38-27b-fp8-2x5090",
+        "talos-1995-qwen38-27b-fp8-2x3090",
+        "talos-1998-qwen38-27b-fp8-2x3090-262k",
+    }
+    for row in rows:
+        assert (row["catalog_model"], row["catalog_dtype"]) == ("qwen3.8-27b-fp8", None)
+        assert catalog_entry(row["catalog_model"])["hf_repo"] == row["model"]
+    printed = sorted(
+        row["logged"].get("model_loading_gib")
+        for row in rows
+        if row["logged"].get("model_loading_gib")
+    )
+    assert printed == [14.28, 14.46]

@@ -739,18 +739,29 @@
   /** ``_placed``: the modules shipped quantized and the patterns gpumem cannot place. */
   function placed(shipped, counts) {
     const parts = data.shipped.parts;
+    const exact = shipped.method === "fp8";
+    const match = exact ? same : matches;
     const covered = new Map(); // "module/part" -> Set of indices, or null: all
     const touching = new Map();
     const unplaced = [];
+    const holders = [];
     for (const pattern of shipped.patterns) {
       const [index, form] = indexed(pattern);
       const hits = [];
       for (const module of Object.keys(parts)) {
         parts[module].forEach((names, i) => {
-          if (names.some((name) => matches(form, name))) hits.push([module, i]);
+          if (names.some((name) => match(form, name))) hits.push([module, i]);
         });
       }
-      if (!pattern || !(hits.length || data.shipped.unquantized.some((n) => matches(form, n)))) {
+      if (pattern && !hits.length) {
+        if (data.shipped.unquantized.some((n) => match(form, n)) || countsNothing(form)) continue;
+        const inside = exact ? held(form) : null;
+        if (inside !== null) {
+          holders.push([pattern, inside]);
+          continue;
+        }
+      }
+      if (!pattern || !hits.length) {
         unplaced.push(pattern);
         continue;
       }
@@ -775,6 +786,9 @@
       if (full) kept.add(module);
       else if (n) for (const p of patterns) if (!unplaced.includes(p)) unplaced.push(p);
     }
+    for (const [p, inside] of holders) {
+      if ([...inside].some((m) => own(counts, m) && counts[m] && !kept.has(m))) unplaced.push(p);
+    }
     const quantized = shipped.quantized.filter((m) => !kept.has(m) && own(counts, m) && counts[m]);
     return {
       method: shipped.method,
@@ -791,6 +805,35 @@
     const start = found.index + found[0].length - found[1].length - 1;
     const end = start + found[1].length;
     return [Number(found[1]), pattern.slice(0, start) + "#" + pattern.slice(end)];
+  }
+
+  /** ``_vllm``: a module name as vLLM spells it. */
+  function vllmName(name) {
+    for (const [prefix, renamed] of Object.entries(data.shipped.vllm_prefixes)) {
+      if (name.startsWith(prefix)) return renamed + name.slice(prefix.length);
+    }
+    return name;
+  }
+
+  /** ``_same``: whether an FP8 exclusion pattern names a module, both spelled as vLLM does. */
+  function same(pattern, name) {
+    return vllmName(pattern) === vllmName(name);
+  }
+
+  /** ``_counts_nothing``: whether a pattern names a module holding nothing gpumem counts. */
+  function countsNothing(pattern) {
+    const name = vllmName(pattern);
+    return data.shipped.nothing_counted.some((n) => name === n || name.startsWith(n + "."));
+  }
+
+  /** ``_held``: the quantizable modules with a part inside the module a pattern names. */
+  function held(pattern) {
+    const inside = vllmName(pattern + ".");
+    const parts = data.shipped.parts;
+    const under = (n) => vllmName(n).startsWith(inside);
+    const known = Object.values(parts).flat(2).concat(data.shipped.unquantized);
+    if (!known.some(under)) return null;
+    return new Set(Object.keys(parts).filter((m) => parts[m].some((names) => names.some(under))));
   }
 
   /** ``_matches``: whether an exclusion pattern covers a module name. */
