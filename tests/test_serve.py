@@ -628,10 +628,9 @@ def test_hybrid_profile_from_the_printed_weights() -> None:
     # graphs) leaves the printed cache within 2 %; counting a DeltaNet layer's chunked delta
     # rule, which vLLM's dummy run does not run, left 6.6 % less.
     result = serve(
-        "qwen3.8-27b",
+        "qwen3.8-27b-fp8",
         "rtx-3090",
         tp=2,
-        dtype="fp8",
         kv_dtype="fp8",
         gpu_memory_utilization=0.92,
         max_model_len=262_144,
@@ -791,9 +790,8 @@ def test_marlin_is_the_difference_of_the_two_fp8_launches() -> None:
     # 3090 (Marlin; talos-argocd-proxmox#1998, vLLM 0.27.1) and 14.28 GiB on two RTX 5090
     # (CUTLASS reads the block scales; recipes#810, 0.26.1rc1): the scales Marlin keeps are
     # that difference, within the two printed decimals
-    launch = {"tp": 2, "dtype": "fp8_block128", "max_model_len": 262144}
-    ampere = serve("qwen3.8-27b", "rtx-3090", engine_id="0.27.1", **launch)
-    blackwell = serve("qwen3.8-27b", "rtx-5090", engine_id="0.26.1rc1.dev608+g99a10304d", **launch)
+    ampere = serve("qwen3.8-27b-fp8", "rtx-3090", tp=2, engine_id="0.27.1")
+    blackwell = serve("qwen3.8-27b-fp8", "rtx-5090", tp=2, engine_id="0.26.1rc1.dev608+g99a10304d")
     difference = (ampere.weights_bytes - blackwell.weights_bytes) / GIB
     assert difference == pytest.approx(14.46 - 14.28, abs=0.01)
 
