@@ -271,6 +271,9 @@ def calculator_data() -> dict[str, object]:
         "shipped": {
             "formats": modelspec.SHIPPED_FORMATS,
             "modelopt": modelspec.MODELOPT_FORMATS,
+            "mixed": modelspec.MIXED_FORMATS,
+            "experts": modelspec._EXPERTS,
+            "keys": modelspec.SHIPPED_KEYS,
             "nvfp4_group": modelspec.NVFP4_GROUP,
             "parts": modelspec.MODULE_PARTS,
             "unquantized": modelspec.UNQUANTIZED,

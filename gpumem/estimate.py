@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable
 from functools import cache
 
 from . import _data
@@ -18,7 +19,8 @@ from ._generated import formulas as fx
 from ._record import Factory, Record
 from .catalog import load_model
 from .errors import ConfigError, InvalidValueError, ParallelismError, Text, UnknownNameError
-from .modelspec import ModelSpec, final_norm_parameters
+from .i18n import N_
+from .modelspec import SHIPPED_KEYS, ModelSpec, final_norm_parameters
 from .precision import bytes_per_value, get_format
 from .workload import DEFAULT_SEQ, LORA_TARGETS, MODES, Workload
 
@@ -284,24 +286,41 @@ def model_inputs(m: ModelSpec) -> dict[str, int]:
         "L_d": m.n_mlp_layers or m.n_layers - moe_layers,
         "f_x": m.intermediate_size,
         "g_q": int(bool(m.extra.get("attention_output_gate"))),
-        "q_a": int("attention" in quantized),
-        "q_m": int("dense" in quantized),
-        "q_e": int("experts" in quantized),
-        "q_s": int("shared" in quantized),
-        "q_r": int("recurrent_in" in quantized),
-        "q_b": int("recurrent_gates" in quantized),
-        "q_o": int("recurrent_out" in quantized),
-        "q_h": int("lm_head" in quantized),
-        "q_v": int("vision" in quantized),
+        **_shipped_flags(quantized, ""),
+        **_shipped_flags(shipped.get("second_quantized", ()), "2"),
         "P_v": int(m.extra.get("vision_linear_parameters", 0)),
     }
+
+
+def _shipped_flags(quantized: Iterable[str], suffix: str) -> dict[str, int]:
+    """The flags q_a … q_v (``suffix`` "2": of the second format) of the modules shipped
+    quantized (:data:`~gpumem.modelspec.SHIPPED_KEYS`)."""
+    quantized = set(quantized)
+    return {f"q_{key}{suffix}": int(m in quantized) for m, key in SHIPPED_KEYS.items()}
+
+
+#: Why weights are not counted as shipped, by the key of the spec's quantization that lists the
+#: modules in question: exclusion patterns gpumem cannot place, and a MIXED_PRECISION
+#: checkpoint's modules without one format gpumem counts.
+_UNCOUNTED = {
+    "unplaced": N_(
+        "false for {model}: its quantization_config excludes {modules}, which gpumem "
+        "cannot place (a module of some layers or some of its parts only, or one it does "
+        "not count apart)"
+    ),
+    "unresolved": N_(
+        "false for {model}: its quantized_layers leave {modules} without one format in "
+        "every layer and part, or in one gpumem does not count; accepted: NVFP4, "
+        "W4A16_NVFP4 or FP8 for each module, the same in all its layers, or none"
+    ),
+}
 
 
 def _shipped_inputs(m: ModelSpec, w: Workload) -> dict[str, float]:
     """Whether the weights are counted as the checkpoint ships them, and the bytes per weight
     of its quantized format; refused for a model whose checkpoint gpumem cannot count so."""
     if not w.weights_as_shipped:  # QLoRA's linear layers in NF4, else nothing quantized
-        return {"x_s": 0, "b_q": bytes_per_value(w.dtype) if w.qlora else 0}
+        return {"x_s": 0, "b_q": bytes_per_value(w.dtype) if w.qlora else 0, "b_q2": 0}
     shipped = m.extra.get("quantization")
     if shipped is None:
         problem = Text(
@@ -317,16 +336,16 @@ def _shipped_inputs(m: ModelSpec, w: Workload) -> dict[str, float]:
             model=m.name,
             method=shipped["method"],
         )
-    elif shipped["unplaced"]:
-        problem = Text(
-            "false for {model}: its quantization_config excludes {modules}, which gpumem "
-            "cannot place (a module of some layers or some of its parts only, or one it does "
-            "not count apart)",
-            model=m.name,
-            modules=", ".join(shipped["unplaced"]),
-        )
+    elif named := next((key for key in _UNCOUNTED if shipped.get(key)), None):
+        modules = ", ".join(shipped[named])
+        problem = Text(_UNCOUNTED[named], model=m.name, modules=modules)
     else:
-        return {"x_s": 1, "b_q": bytes_per_value(shipped["format"])}
+        second = shipped.get("second_format")
+        return {
+            "x_s": 1,
+            "b_q": bytes_per_value(shipped["format"]),
+            "b_q2": bytes_per_value(second) if second else 0,
+        }
     raise InvalidValueError("weights_as_shipped", True, problem)
 
 

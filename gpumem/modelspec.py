@@ -555,6 +555,9 @@ QUANTIZABLE = (
     "vision",
 )
 _LINEAR = tuple(m for m in QUANTIZABLE if m != "lm_head")
+#: The key of each module of :data:`QUANTIZABLE` in the names of its flags (``q_a`` … ``q_v``
+#: of the checkpoint's quantized format, ``q_a2`` … of its second: gpumem.symbolic.inputs).
+SHIPPED_KEYS = dict(zip(QUANTIZABLE, "amesrbohv", strict=True))
 #: The quantized formats of Hugging Face checkpoints gpumem can count: their format in
 #: ``data/precisions.json`` and the modules they quantize unless excluded. transformers' MXFP4
 #: integration replaces gpt-oss's expert modules only; its fine-grained FP8 replaces every
@@ -571,6 +574,12 @@ SHIPPED_FORMATS = {
 #: NVFP4 stores groups of 16 FP4 values with one FP8 scale (``group_size`` 16), FP8 one FP8
 #: value a weight with a scale a tensor.
 MODELOPT_FORMATS = {"NVFP4": ("nvfp4", QUANTIZABLE), "FP8": ("fp8_e4m3", QUANTIZABLE)}
+#: The per-layer ``quant_algo`` of a ModelOpt MIXED_PRECISION checkpoint's ``quantized_layers``
+#: gpumem counts, by their format: NVFP4 and W4A16_NVFP4 (NVFP4 weights with 16-bit
+#: activations) store the same bytes, FP8 one value a weight with a scale a tensor
+#: (``ModelOptMixedPrecisionConfig.get_quant_method`` in
+#: vllm/model_executor/layers/quantization/modelopt.py, W4A16_NVFP4 from 0.21.0).
+MIXED_FORMATS = {"NVFP4": "nvfp4", "W4A16_NVFP4": "nvfp4", "FP8": "fp8_e4m3"}
 NVFP4_GROUP = 16
 """The only NVFP4 ``group_size`` gpumem counts (one FP8 scale per 16 values)."""
 
@@ -675,8 +684,9 @@ def _quantization(config: dict[str, Any], where: str) -> dict[str, Any] | None:
         q.get("weight_block_size", [128, 128]) != [128, 128] or q.get("fmt", "e4m3") != "e4m3"
     ):
         fmt = None  # other blocks or element formats than DeepSeek-V3's and Qwen3's
+    layers = None
     if method == "modelopt":
-        fmt, quantized, key, patterns = _modelopt(q, where)
+        fmt, quantized, key, patterns, layers = _modelopt(q, where)
     patterns = [] if patterns is None else patterns
     if not isinstance(patterns, list) or not all(isinstance(m, str) for m in patterns):
         raise ConfigError(
@@ -687,25 +697,55 @@ def _quantization(config: dict[str, Any], where: str) -> dict[str, Any] | None:
                 value=shown(patterns),
             ),
         )
-    return {"method": method, "format": fmt, "quantized": quantized, "patterns": patterns}
+    shipped = {"method": method, "format": fmt, "quantized": quantized, "patterns": patterns}
+    return shipped if layers is None else {**shipped, "layers": layers}
 
 
-def _modelopt(q: dict[str, Any], where: str) -> tuple[str | None, tuple[str, ...], str, Any]:
+def _modelopt(
+    q: dict[str, Any], where: str
+) -> tuple[str | None, tuple[str, ...], str, Any, dict[str, str] | None]:
     """A ModelOpt ``quantization_config``: its format, the modules it quantizes unless
-    excluded, and the key and value of its exclusion patterns. vLLM reads it in either shape
-    (ModelOptQuantConfigBase.from_config): ``quant_algo`` and ``ignore`` beside
-    ``quant_method``, or ``quant_algo`` and ``exclude_modules`` in a ``quantization`` object."""
+    excluded, the key and value of its exclusion patterns, and for MIXED_PRECISION the
+    ``quant_algo`` of each module of its ``quantized_layers`` (else None). vLLM reads it in
+    either shape (ModelOptQuantConfigBase.from_config): ``quant_algo`` and ``ignore`` beside
+    ``quant_method``, or ``quant_algo`` and ``exclude_modules`` in a ``quantization`` object,
+    ``quantized_layers`` beside them (ModelOptMixedPrecisionConfig._from_config)."""
     key = "ignore"
     if "quantization" in q:
         q, key = _json_object(q, "quantization", where), "exclude_modules"
     algorithm = q.get("quant_algo")
-    fmt, quantized = None, ()
+    fmt, quantized, layers = None, (), None
     if isinstance(algorithm, str):
         fmt, quantized = MODELOPT_FORMATS.get(algorithm.upper(), (None, ()))
     group = q.get("group_size", NVFP4_GROUP)
-    if fmt == "nvfp4" and (isinstance(group, bool) or group != NVFP4_GROUP):
+    if isinstance(algorithm, str) and algorithm.upper() == "MIXED_PRECISION":
+        layers, group = _quantized_layers(q, where)
+        fmt = "mixed" if layers else None
+    if fmt in ("nvfp4", "mixed") and (isinstance(group, bool) or group != NVFP4_GROUP):
         fmt = None
-    return fmt, quantized, key, q.get(key)
+    return fmt, quantized, key, q.get(key), layers
+
+
+def _quantized_layers(q: dict[str, Any], where: str) -> tuple[dict[str, str], Any]:
+    """A MIXED_PRECISION config's ``quantized_layers``: each module's ``quant_algo`` (upper
+    case), and the NVFP4 group size vLLM takes: the config's ``group_size``, else that of its
+    first NVFP4 or W4A16_NVFP4 entry (16 if none gives one)."""
+    entries = q.get("quantized_layers", {})
+    if not isinstance(entries, dict) or not all(
+        isinstance(e, dict) and isinstance(e.get("quant_algo"), str) for e in entries.values()
+    ):
+        raise ConfigError(
+            where,
+            Text(
+                "key 'quantized_layers' is {value!r}; expected a JSON object of objects with "
+                "a 'quant_algo' string",
+                value=shown(entries),
+            ),
+        )
+    layers = {name: e["quant_algo"].upper() for name, e in entries.items()}
+    nvfp4 = [e for e in entries.values() if MIXED_FORMATS.get(e["quant_algo"].upper()) == "nvfp4"]
+    group = q.get("group_size", nvfp4[0].get("group_size", NVFP4_GROUP)) if nvfp4 else None
+    return layers, NVFP4_GROUP if group is None else group
 
 
 def _placed(shipped: dict[str, Any], counts: dict[str, int]) -> dict[str, Any]:
@@ -759,12 +799,78 @@ def _placed(shipped: dict[str, Any], counts: dict[str, int]) -> dict[str, Any]:
         elif n:  # excluded in some layers or some parts only
             unplaced += [p for p in patterns if p not in unplaced]
     unplaced += [p for p, held in holders if any(counts.get(m) and m not in kept for m in held)]
+    if shipped["format"] == "mixed":
+        return {
+            "method": shipped["method"],
+            **_mixed(shipped["layers"], kept, counts),
+            "unplaced": unplaced,
+        }
     quantized = [m for m in shipped["quantized"] if m not in kept and counts.get(m, 0)]
     return {
         "method": shipped["method"],
         "format": shipped["format"],
         "quantized": quantized if shipped["format"] else [],
         "unplaced": unplaced,
+    }
+
+
+#: Where a routed expert's modules sit in a layer: ModelOpt names them all at once
+#: (``mlp.experts``) or one by one under it (``mlp.experts.0.gate_proj``).
+_EXPERTS = _in_layers("mlp.experts")
+
+
+def _mixed(layers: dict[str, str], kept: set[str], counts: dict[str, int]) -> dict[str, Any]:
+    """The weights of a MIXED_PRECISION checkpoint as vLLM loads them
+    (``ModelOptMixedPrecisionConfig._resolve_quant_algo``): a module is in the format its
+    ``quantized_layers`` entry gives (a part of a fused projection by its own name, the routed
+    experts by ``mlp.experts`` or a name under it), unquantized where it has none or where
+    the exclusion patterns keep it (``kept``). ``format`` and ``quantized``, then
+    ``second_format`` and ``second_quantized``, are the formats in the order of
+    :data:`MIXED_FORMATS` and the modules in each; ``unresolved`` names (``#`` for the layer) the
+    modules that are not in one format in all the layers and parts that hold them, or in one
+    gpumem does not count, and the entries naming a module gpumem does not count apart."""
+    seen: dict[tuple[str, int], dict[int | None, set[str | None]]] = {}
+    named: dict[str, list[str]] = {}  # module: the entries naming it, "#" for the layer
+    unresolved = []
+    for name, algorithm in layers.items():
+        index, form = _indexed(name)
+        fmt = MIXED_FORMATS.get(algorithm)
+        under = _vllm(form).startswith(tuple(_vllm(n) + "." for n in _EXPERTS))
+        hits = [
+            (module, i)
+            for module, parts in MODULE_PARTS.items()
+            for i, names in enumerate(parts)
+            if any(_same(form, n) for n in names)
+        ]
+        if any(_same(form, n) for n in _EXPERTS) or under:
+            hits = [("experts", i) for i in range(len(MODULE_PARTS["experts"]))]
+        if not _counts_nothing(form) and (fmt is None or not hits):
+            unresolved.append(form)
+        for module, i in hits:
+            seen.setdefault((module, i), {}).setdefault(index, set()).add(fmt)
+            named.setdefault(module, []).append(form)
+    formats: dict[str, str] = {}
+    for module, parts in MODULE_PARTS.items():
+        n = counts.get(module, 0)
+        if not n or module in kept:
+            continue
+        states: set[str | None] = set()
+        for i, names in enumerate(parts):
+            found = seen.get((module, i), {})
+            states |= {f for held in found.values() for f in held}
+            states |= {None} if len(found) < (n if "#" in names[0] else 1) else set()
+        if len(states) > 1:
+            unresolved += named[module]
+        elif states != {None}:
+            formats[module] = states.pop()
+    order = [f for f in dict.fromkeys(MIXED_FORMATS.values()) if f in formats.values()]
+    order += [None, None]
+    return {
+        "format": order[0],
+        "quantized": [m for m, f in formats.items() if f == order[0]],
+        "second_format": order[1],
+        "second_quantized": [m for m, f in formats.items() if f == order[1]],
+        "unresolved": list(dict.fromkeys(unresolved)),
     }
 
 

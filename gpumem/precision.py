@@ -172,9 +172,11 @@ def weight_bytes(parameters: int, dtype: str) -> int:
     exact = weights(
         P_s=parameters,
         P_q=0,
+        P_q2=0,
         W_f=0,
         b_w=get_format(dtype).bytes_per_param,
         b_q=0,
+        b_q2=0,
         N_dp=1,
         N_tp=1,
         N_pp=1,

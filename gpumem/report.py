@@ -148,7 +148,9 @@ def _formats(e: Estimate) -> str:
     if m.parameters_source == "gguf":  # the file's own formats; dtype is the activations'
         return _("weights as stored, {dtype} activations").format(dtype=w.dtype)
     if w.weights_as_shipped:
-        shipped = get_format(m.extra["quantization"]["format"]).label
+        q = m.extra["quantization"]
+        formats = (q["format"], q.get("second_format"))  # a second where a checkpoint mixes two
+        shipped = ", ".join(get_format(f).label for f in formats if f)
         return _("{dtype}, quantized modules as shipped ({format})").format(
             dtype=w.dtype, format=shipped
         )

@@ -301,6 +301,31 @@ def _modelopt_cases() -> list[object]:
         {"quant_method": "modelopt", "quantization": {"quant_algo": "NVFP4", "group_size": 16}},
         {"quant_method": "modelopt", "quantization": {"quant_algo": "FP8", "exclude_modules": []}},
         {"quant_method": "modelopt", "quantization": ["NVFP4"]},
+        *_mixed_cases(),
+    ]
+
+
+def _mixed_cases() -> list[object]:
+    """MIXED_PRECISION configs: a format a module, in all layers or some, in either shape."""
+    nvfp4, fp8 = {"quant_algo": "W4A16_NVFP4", "group_size": 16}, {"quant_algo": "fp8"}
+    every = {}
+    for i in range(64):
+        for root in ("model.layers", "model.language_model.layers"):
+            every[f"{root}.{i}.mlp.experts"] = nvfp4
+            every |= {f"{root}.{i}.self_attn.{x}_proj": fp8 for x in "qkvo"}
+            every |= {f"{root}.{i}.mlp.{x}_proj": nvfp4 for x in ("gate", "up", "down")}
+    some = {"model.layers.0.mlp.experts.0.up_proj": nvfp4, "lm_head": nvfp4, "mtp.fc": fp8}
+    odd = {"model.layers.0.mlp.gate": fp8, "model.layers.1.mlp.experts": {"quant_algo": "MXFP8"}}
+    mixed = {"quant_method": "modelopt", "quant_algo": "MIXED_PRECISION"}
+    return [
+        {**mixed, "quantized_layers": every},
+        {**mixed, "quantized_layers": {**every, "lm_head": nvfp4}, "ignore": ["self_attn"]},
+        {**mixed, "quantized_layers": {**every, **some}},
+        {**mixed, "quantized_layers": {**every, **odd}},
+        {**mixed, "quantized_layers": every, "group_size": 32},
+        {"quant_method": "modelopt", "quantization": {**mixed, "quantized_layers": some}},
+        {**mixed, "quantized_layers": {"lm_head": {"group_size": 16}}},
+        {**mixed, "quantized_layers": ["lm_head"]},
     ]
 
 

@@ -10,7 +10,7 @@ from gpumem import GpumemError, InvalidValueError, ParallelismError, estimate, r
 from gpumem._generated import formulas as fx
 from gpumem.catalog import catalog_entry, load_model, model_names
 from gpumem.estimate import LLAMA_NAMED, formula_values, gpu_count, rule_of_thumb_multiplier
-from gpumem.modelspec import from_config
+from gpumem.modelspec import ModelSpec, from_config
 from gpumem.workload import Workload
 
 BARE = {"cuda_context": 0, "allocator_reserve": 0.0}  # tensor memory only
@@ -716,3 +716,96 @@ def test_modelopt_checkpoint_with_an_unplaced_exclusion_is_refused_by_name() -> 
     m = from_config({**catalog_entry("qwen3.8-27b")["config"], "quantization_config": q}, name="m")
     with pytest.raises(InvalidValueError, match=r"excludes vision_tower\*, which gpumem cannot"):
         estimate(m, weights_as_shipped=True)
+
+
+# --- Weights as shipped in two formats: ModelOpt MIXED_PRECISION -----------------------------
+#: A Qwen3-MoE of 2 layers: attention of 4 query and 2 KV heads of 64 on h = 256, 4 experts of
+#: 128 each (gated), a vocabulary of 1,024 and an untied LM head.
+TINY_MOE = {
+    "model_type": "qwen3_moe",
+    "hidden_size": 256,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "head_dim": 64,
+    "intermediate_size": 512,
+    "moe_intermediate_size": 128,
+    "num_experts": 4,
+    "num_experts_per_tok": 2,
+    "vocab_size": 1024,
+    "max_position_embeddings": 4096,
+    "tie_word_embeddings": False,
+}
+NVFP4_ENTRY = {"quant_algo": "W4A16_NVFP4", "group_size": 16}
+
+
+def _mixed(layers: dict, ignore: list | None = None) -> ModelSpec:
+    """The tiny MoE as a MIXED_PRECISION checkpoint (config.json's form) with ``layers``."""
+    q = {"quant_method": "modelopt", "quant_algo": "MIXED_PRECISION", "quantized_layers": layers}
+    config = {**TINY_MOE, "quantization_config": {**q, "ignore": ignore or []}}
+    return from_config(config, name="m")
+
+
+def _tiny_layers(attention: str = "FP8") -> dict:
+    """Each layer's experts in NVFP4 (weights only), its attention in ``attention``; the LM
+    head in NVFP4."""
+    layers = {}
+    for i in range(2):
+        layers[f"model.layers.{i}.mlp.experts"] = NVFP4_ENTRY
+        for x in "qkvo":
+            layers[f"model.layers.{i}.self_attn.{x}_proj"] = {"quant_algo": attention}
+    return {**layers, "lm_head": NVFP4_ENTRY}
+
+
+def test_mixed_precision_weights_in_two_formats_by_hand() -> None:
+    # per layer: q and o 256 x 256, k and v 256 x 128 (196,608 FP8, 1 byte); the experts
+    # 4 x 3 x 256 x 128 (393,216 NVFP4, 9/16 byte); the LM head 1,024 x 256 in NVFP4; the
+    # embedding, the routers (4 x 256), q_norm and k_norm (64 each), two norms a layer (256
+    # each) and the final norm in BF16
+    attention, experts, head = 196_608, 393_216, 1024 * 256
+    bf16 = head + 2 * (4 * 256 + 2 * 64 + 2 * 256) + 256
+    m = _mixed(_tiny_layers())
+    assert m.parameters == 2 * (attention + experts) + head + bf16 == 1_707_520
+    e = estimate(m, weights_as_shipped=True, **BARE)
+    nvfp4 = (2 * experts + head) * 9 // 16
+    assert e.components["weights"] == nvfp4 + 2 * attention + 2 * bf16 == 1_514_496
+    # the attention in NVFP4 too: one format, counted as a single-format checkpoint counts it
+    one = estimate(_mixed(_tiny_layers("NVFP4")), weights_as_shipped=True, **BARE)
+    assert one.components["weights"] == (2 * (experts + attention) + head) * 9 // 16 + 2 * bf16
+    # on two GPUs each holds half; in the dtype, nothing changes
+    assert estimate(m, weights_as_shipped=True, tp=2, **BARE).components["weights"] == 757_248
+    assert estimate(m, **BARE).components["weights"] == 2 * m.parameters
+
+
+def test_mixed_precision_exclusions_come_first() -> None:
+    # vLLM excludes before it looks a module up: the attention excluded is BF16 though listed
+    m = _mixed(_tiny_layers(), ignore=["self_attn"])
+    q = m.extra["quantization"]
+    assert (q["second_format"], q["second_quantized"]) == (None, [])
+    e = estimate(m, weights_as_shipped=True, **BARE)
+    assert e.components["weights"] == 1_514_496 + 2 * 196_608
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        # a module in FP8 in one layer and unquantized in the other
+        ({"model.layers.1.self_attn.q_proj": None}, "model.layers.#.self_attn.q_proj"),
+        # the parts of one module in two formats
+        ({"model.layers.0.self_attn.o_proj": NVFP4_ENTRY}, "model.layers.#.self_attn.o_proj"),
+        # a per-layer format gpumem does not count, and a module it keeps in the dtype
+        ({"model.layers.0.mlp.experts": {"quant_algo": "MXFP8"}}, "model.layers.#.mlp.experts"),
+        ({"model.layers.0.mlp.gate": {"quant_algo": "FP8"}}, "model.layers.#.mlp.gate"),
+    ],
+)
+def test_mixed_precision_refused_by_name_where_a_module_has_no_one_format(
+    change: dict, named: str
+) -> None:
+    layers = {k: v for k, v in {**_tiny_layers(), **change}.items() if v is not None}
+    m = _mixed(layers)
+    with pytest.raises(InvalidValueError, match=named.replace(".", r"\.")) as error:
+        estimate(m, weights_as_shipped=True)
+    assert "NVFP4, W4A16_NVFP4 or FP8" in str(error.value)
+    assert (
+        estimate(m).components["weights"] == estimate(_mixed(_tiny_layers())).components["weights"]
+    )

@@ -694,3 +694,64 @@ def test_fp8_names_vllm_ignores_are_unplaced_unless_nothing_hangs_on_them() -> N
     absent += ["model.visual.deepstack_merger_list.0.linear_fc1", "visual.blocks.3.attn.qkv_proj"]
     assert _fp8(absent) == {**_fp8([]), "unplaced": []}
     assert "vision" in _fp8(absent)["quantized"]
+
+
+# --- Weights as shipped: ModelOpt MIXED_PRECISION, a format a module -------------------------
+def _qwen3_6_mixed(quantized_layers: object, **quantization: object) -> ModelSpec:
+    """Qwen3.6-35B-A3B's catalog config as a MIXED_PRECISION checkpoint (hf_quant_config.json's
+    form inside quantization_config)."""
+    from gpumem.catalog import catalog_entry
+
+    q = {"quant_algo": "MIXED_PRECISION", "quantized_layers": quantized_layers, **quantization}
+    config = {**catalog_entry("qwen3.6-35b-a3b")["config"]}
+    config["quantization_config"] = {"quant_method": "modelopt", "quantization": q}
+    return from_config(config, name="m")
+
+
+def _qwen3_6_layers() -> dict:
+    """Every layer's experts and shared expert in NVFP4 (weights only), full attention (every
+    fourth layer) and the DeltaNet projections but beta and decay in FP8, the LM head NVFP4."""
+    nvfp4, fp8 = {"quant_algo": "W4A16_NVFP4", "group_size": 16}, {"quant_algo": "FP8"}
+    layers = {}
+    for i in range(40):
+        root = f"model.language_model.layers.{i}"
+        parts = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj")
+        if i % 4 != 3:
+            parts = ("linear_attn.in_proj_qkv", "linear_attn.in_proj_z", "linear_attn.out_proj")
+        layers |= {f"{root}.{p}": fp8 for p in parts}
+        layers[f"{root}.mlp.experts"] = nvfp4
+        layers |= {f"{root}.mlp.shared_expert.{p}_proj": nvfp4 for p in ("gate", "up", "down")}
+    return {**layers, "lm_head": nvfp4}
+
+
+def test_mixed_precision_places_each_module_in_its_format() -> None:
+    # the MTP module's names and exclusions count nothing; NVFP4 comes first, FP8 second
+    layers = {**_qwen3_6_layers(), "mtp.layers.0.mlp.experts": {"quant_algo": "FP8"}}
+    m = _qwen3_6_mixed(layers, exclude_modules=["mtp*", "mtp.layers.0*"])
+    assert m.extra["quantization"] == {
+        "method": "modelopt",
+        "format": "nvfp4",
+        "quantized": ["experts", "shared", "lm_head"],
+        "second_format": "fp8_e4m3",
+        "second_quantized": ["attention", "recurrent_in", "recurrent_out"],
+        "unresolved": [],
+        "unplaced": [],
+    }
+
+
+def test_mixed_precision_experts_named_one_by_one_and_a_group_size_of_32() -> None:
+    # a name under mlp.experts gives the layer's experts their format, as vLLM's lookup does
+    layers = {
+        k.replace("mlp.experts", "mlp.experts.0.gate_proj"): v for k, v in _qwen3_6_layers().items()
+    }
+    assert "experts" in _qwen3_6_mixed(layers).extra["quantization"]["quantized"]
+    # vLLM's group size: the config's, else the first NVFP4 entry's; gpumem counts 16 only
+    assert _qwen3_6_mixed(_qwen3_6_layers(), group_size=32).extra["quantization"]["format"] is None
+    other = {k: {**v, "group_size": 32} for k, v in _qwen3_6_layers().items()}
+    assert _qwen3_6_mixed(other).extra["quantization"]["format"] is None
+
+
+@pytest.mark.parametrize("layers", [["lm_head"], {"lm_head": "FP8"}, {"lm_head": {}}, None])
+def test_mixed_precision_quantized_layers_must_be_objects(layers: object) -> None:
+    with pytest.raises(ConfigError, match="'quantized_layers'"):
+        _qwen3_6_mixed(layers)

@@ -53,6 +53,7 @@ sizes = st.integers(min_value=1, max_value=10**6)
 def test_generated_code_equals_symbolic_form(P, L, tp, pp, dp, s, w, n_kv, z) -> None:
     cases = {
         "weights": {"P_s": P, "P_q": P // 3, "W_f": 0, "b_w": 2, "b_q": 0.53125}
+        | {"P_q2": P // 5, "b_q2": 1}
         | {"N_dp": dp, "N_tp": tp, "N_pp": pp, "z_3": z, "y_f": 0},
         "L_s": {"L": L, "N_pp": pp},
         "kv_values_gqa": {"n_kv": n_kv, "d_h": 128, "N_tp": tp},
@@ -247,7 +248,7 @@ def test_substitute_worked_example_7b_fp16() -> None:
     value = symbolic.substitute(
         "weights",
         {"P_s": 7 * 10**9, "P_q": 0, "W_f": 0, "b_w": 2, "b_q": 0, "N_dp": 1, "N_tp": 1, "N_pp": 1}
-        | {"z_3": 0, "y_f": 0},
+        | {"z_3": 0, "y_f": 0, "P_q2": 0, "b_q2": 0},
     )
     assert value == 14 * 10**9
 
@@ -257,8 +258,10 @@ def test_weights_of_a_file_are_its_bytes() -> None:
     values = {
         "P_s": 7 * 10**9,
         "P_q": 0,
+        "P_q2": 0,
         "b_w": 2,
         "b_q": 0,
+        "b_q2": 0,
         "N_dp": 1,
         "N_tp": 1,
         "N_pp": 1,

@@ -134,6 +134,11 @@ def shipped_parameters(L, h, n_e, V, L_r, c_r, L_n, f_e, n_s, f_s, m_g, k_c, t_w
     return x_s*(L_r*h*(d_gv*n_g*q_o + 2*n_g*q_b + q_r*(c_r + d_gv*n_g)) + P_v*q_v + V*h*k_c*q_h*(1 - t_w) + attention_weights*q_a*(L - L_n - L_r) + h*m_g*(L_d*f_x*q_m + L_e*(f_e*n_e*q_e + f_s*n_s*q_s)))
 
 
+def shipped_parameters_second(L, h, n_e, V, L_r, c_r, L_n, f_e, n_s, f_s, m_g, k_c, t_w, n_g, d_gv, L_e, L_d, f_x, q_a2, q_m2, q_e2, q_s2, q_r2, q_b2, q_o2, q_h2, q_v2, P_v, x_s, attention_weights):
+    """parameters the checkpoint ships in its second quantized format (a ModelOpt MIXED_PRECISION checkpoint's per-layer formats): the same modules' weight matrices, marked by the second flags"""
+    return x_s*(L_r*h*(d_gv*n_g*q_o2 + 2*n_g*q_b2 + q_r2*(c_r + d_gv*n_g)) + P_v*q_v2 + V*h*k_c*q_h2*(1 - t_w) + attention_weights*q_a2*(L - L_n - L_r) + h*m_g*(L_d*f_x*q_m2 + L_e*(f_e*n_e*q_e2 + f_s*n_s*q_s2)))
+
+
 def L_s(L, N_pp):
     """transformer layers of one pipeline stage"""
     return _ceil_div(L, N_pp)
@@ -174,14 +179,19 @@ def P_q(L, h, f, m_g, q_4, L_s, attention_weights, shipped_parameters):
     return L_s*(L*q_4*(attention_weights + f*h*m_g) + shipped_parameters)/L
 
 
+def P_q2(L, L_s, shipped_parameters_second):
+    """parameters of that stage shipped in the checkpoint's second quantized format"""
+    return L_s*shipped_parameters_second/L
+
+
 def P_t(L, u_l, L_s, P_s, lora_parameters):
     """trainable parameters of the heaviest pipeline stage (all of them without pipelining)"""
     return P_s*(1 - u_l) + L_s*lora_parameters*u_l/L
 
 
-def weights(W_f, b_w, b_q, N_dp, N_tp, N_pp, P_s, P_q, z_3, y_f):
-    """weights resident on one GPU: the file's exact bytes when it gives them, else the parameters of the heaviest pipeline stage × bytes per weight, those the checkpoint ships quantized at the bytes of their format"""
-    return ((W_f/N_pp) if (W_f > 0) else (P_q*b_q + b_w*(-P_q + P_s)))/(N_dp**_max(y_f, z_3)*N_tp)
+def weights(W_f, b_w, b_q, b_q2, N_dp, N_tp, N_pp, P_s, P_q, P_q2, z_3, y_f):
+    """weights resident on one GPU: the file's exact bytes when it gives them, else the parameters of the heaviest pipeline stage × bytes per weight, those the checkpoint ships quantized at the bytes of their format (of its two formats, for a mixed one)"""
+    return ((W_f/N_pp) if (W_f > 0) else (P_q*b_q + P_q2*b_q2 + b_w*(-P_q - P_q2 + P_s)))/(N_dp**_max(y_f, z_3)*N_tp)
 
 
 def adapter_weights(P_t, b_l, N_tp):
@@ -544,9 +554,9 @@ def engine_profile_peak(c_moe, engine_sampler_run, fused_moe_workspace, engine_p
     return encoder_pixels + _max(encoder_workspace, c_moe*fused_moe_workspace + encoder_outputs + _max(engine_prefill_workspace, engine_sampler_run))
 
 
-def engine_load_extra(L, h, n_h, d_h, n_e, V, c_kv, d_r, L_r, c_r, L_n, f_e, n_s, f_s, m_g, t_w, n_g, d_gv, L_e, L_d, f_x, q_a, q_m, q_e, q_s, q_h, P_v, x_s, b_w, b_q, b_a, N_tp, L_s, P_q, e_kv, c_al, s_p, c_hu, g_m, attention_weights):
+def engine_load_extra(L, h, n_h, d_h, n_e, V, c_kv, d_r, L_r, c_r, L_n, f_e, n_s, f_s, m_g, t_w, n_g, d_gv, L_e, L_d, f_x, q_a, q_m, q_e, q_s, q_h, q_a2, q_m2, q_e2, q_s2, q_h2, P_v, x_s, b_w, b_q, b_q2, b_a, N_tp, L_s, P_q, e_kv, c_al, s_p, c_hu, g_m, attention_weights):
     """what the engine's weights hold beyond their bytes once loaded: the allocator's rounding of each large weight tensor, the padded rows of the vocabulary, the token embedding (and where c_hu = 1 the LM head) in the model's dtype under a quantized weight format, and the rotary embedding's cos/sin cache, and where the engine runs FP8 weights through Marlin (g_m > 0) their scales per group of g_m input columns in place of the format's (where the engine counts them, c_al = 1)"""
-    return c_al*(b_a*h*((64*_ceil_div(V, 64)) // (N_tp)) + b_a*s_p*((d_r) if (c_kv > 0) else (d_h)) + (1 - t_w)*(h*(b_w + c_hu*(b_a - b_w - q_h*x_s*(b_q - b_w)) + q_h*x_s*(b_q - b_w))*((64*_ceil_div(V, 64)) // (N_tp)) + ((-h*(b_w + c_hu*(b_a - b_w - q_h*x_s*(b_q - b_w)) + q_h*x_s*(b_q - b_w))*((64*_ceil_div(V, 64)) // (N_tp)) + 2097152*_ceil_div(h*(b_w + c_hu*(b_a - b_w - q_h*x_s*(b_q - b_w)) + q_h*x_s*(b_q - b_w))*((64*_ceil_div(V, 64)) // (N_tp)), 2097152)) if (h*(b_w + c_hu*(b_a - b_w - q_h*x_s*(b_q - b_w)) + q_h*x_s*(b_q - b_w))*((64*_ceil_div(V, 64)) // (N_tp)) >= 10485760) and (h*(b_w + c_hu*(b_a - b_w - q_h*x_s*(b_q - b_w)) + q_h*x_s*(b_q - b_w))*((64*_ceil_div(V, 64)) // (N_tp)) - 2097152*_ceil_div(h*(b_w + c_hu*(b_a - b_w - q_h*x_s*(b_q - b_w)) + q_h*x_s*(b_q - b_w))*((64*_ceil_div(V, 64)) // (N_tp)), 2097152) >= -1048576) else (0)) - V*h*(b_w + q_h*x_s*(b_q - b_w))/N_tp) + (((P_q*x_s + L_s*(1 - x_s)*(L_r*h*(c_r + 2*d_gv*n_g + 2*n_g) + P_v + attention_weights*(L - L_n - L_r) + h*m_g*(L_d*f_x + L_e*(f_e*n_e + f_s*n_s)))/L)*(b_a/g_m - b_q*x_s - b_w*(1 - x_s) + 1)/N_tp) if (g_m > 0) else (0)) + ((-b_a*h*((64*_ceil_div(V, 64)) // (N_tp)) + 2097152*_ceil_div(b_a*h*((64*_ceil_div(V, 64)) // (N_tp)), 2097152)) if (b_a*h*((64*_ceil_div(V, 64)) // (N_tp)) >= 10485760) and (b_a*h*((64*_ceil_div(V, 64)) // (N_tp)) - 2097152*_ceil_div(b_a*h*((64*_ceil_div(V, 64)) // (N_tp)), 2097152) >= -1048576) else (0)) - V*b_w*h/N_tp + L_s*(L_d*(((-h*(b_w + q_m*(b_q - b_w))*((f_x) // (N_tp)) + 2097152*_ceil_div(h*(b_w + q_m*(b_q - b_w))*((f_x) // (N_tp)), 2097152)) if (h*(b_w + q_m*(b_q - b_w))*((f_x) // (N_tp)) >= 10485760) and (h*(b_w + q_m*(b_q - b_w))*((f_x) // (N_tp)) - 2097152*_ceil_div(h*(b_w + q_m*(b_q - b_w))*((f_x) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*(b_w + q_m*(b_q - b_w))*(m_g - 1)*((f_x) // (N_tp)) + 2097152*_ceil_div(h*(b_w + q_m*(b_q - b_w))*(m_g - 1)*((f_x) // (N_tp)), 2097152)) if (h*(b_w + q_m*(b_q - b_w))*(m_g - 1)*((f_x) // (N_tp)) >= 10485760) and (h*(b_w + q_m*(b_q - b_w))*(m_g - 1)*((f_x) // (N_tp)) - 2097152*_ceil_div(h*(b_w + q_m*(b_q - b_w))*(m_g - 1)*((f_x) // (N_tp)), 2097152) >= -1048576) else (0))) + L_e*(((-h*(b_w + q_s*(b_q - b_w))*((f_s*n_s) // (N_tp)) + 2097152*_ceil_div(h*(b_w + q_s*(b_q - b_w))*((f_s*n_s) // (N_tp)), 2097152)) if (h*(b_w + q_s*(b_q - b_w))*((f_s*n_s) // (N_tp)) >= 10485760) and (h*(b_w + q_s*(b_q - b_w))*((f_s*n_s) // (N_tp)) - 2097152*_ceil_div(h*(b_w + q_s*(b_q - b_w))*((f_s*n_s) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*n_e*(b_w + q_e*(b_q - b_w))*((f_e) // (N_tp)) + 2097152*_ceil_div(h*n_e*(b_w + q_e*(b_q - b_w))*((f_e) // (N_tp)), 2097152)) if (h*n_e*(b_w + q_e*(b_q - b_w))*((f_e) // (N_tp)) >= 10485760) and (h*n_e*(b_w + q_e*(b_q - b_w))*((f_e) // (N_tp)) - 2097152*_ceil_div(h*n_e*(b_w + q_e*(b_q - b_w))*((f_e) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*(b_w + q_s*(b_q - b_w))*(m_g - 1)*((f_s*n_s) // (N_tp)) + 2097152*_ceil_div(h*(b_w + q_s*(b_q - b_w))*(m_g - 1)*((f_s*n_s) // (N_tp)), 2097152)) if (h*(b_w + q_s*(b_q - b_w))*(m_g - 1)*((f_s*n_s) // (N_tp)) >= 10485760) and (h*(b_w + q_s*(b_q - b_w))*(m_g - 1)*((f_s*n_s) // (N_tp)) - 2097152*_ceil_div(h*(b_w + q_s*(b_q - b_w))*(m_g - 1)*((f_s*n_s) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*n_e*(b_w + q_e*(b_q - b_w))*(m_g - 1)*((f_e) // (N_tp)) + 2097152*_ceil_div(h*n_e*(b_w + q_e*(b_q - b_w))*(m_g - 1)*((f_e) // (N_tp)), 2097152)) if (h*n_e*(b_w + q_e*(b_q - b_w))*(m_g - 1)*((f_e) // (N_tp)) >= 10485760) and (h*n_e*(b_w + q_e*(b_q - b_w))*(m_g - 1)*((f_e) // (N_tp)) - 2097152*_ceil_div(h*n_e*(b_w + q_e*(b_q - b_w))*(m_g - 1)*((f_e) // (N_tp)), 2097152) >= -1048576) else (0))) + (L - L_n - L_r)*((0) if (c_kv > 0) else (((-h*(b_w + q_a*(b_q - b_w))*(d_h*((n_h) // (N_tp)) + e_kv) + 2097152*_ceil_div(h*(b_w + q_a*(b_q - b_w))*(d_h*((n_h) // (N_tp)) + e_kv), 2097152)) if (h*(b_w + q_a*(b_q - b_w))*(d_h*((n_h) // (N_tp)) + e_kv) >= 10485760) and (h*(b_w + q_a*(b_q - b_w))*(d_h*((n_h) // (N_tp)) + e_kv) - 2097152*_ceil_div(h*(b_w + q_a*(b_q - b_w))*(d_h*((n_h) // (N_tp)) + e_kv), 2097152) >= -1048576) else (0)) + ((-d_h*h*(b_w + q_a*(b_q - b_w))*((n_h) // (N_tp)) + 2097152*_ceil_div(d_h*h*(b_w + q_a*(b_q - b_w))*((n_h) // (N_tp)), 2097152)) if (d_h*h*(b_w + q_a*(b_q - b_w))*((n_h) // (N_tp)) >= 10485760) and (d_h*h*(b_w + q_a*(b_q - b_w))*((n_h) // (N_tp)) - 2097152*_ceil_div(d_h*h*(b_w + q_a*(b_q - b_w))*((n_h) // (N_tp)), 2097152) >= -1048576) else (0)))))/L)
+    return c_al*(b_a*h*((64*_ceil_div(V, 64)) // (N_tp)) + b_a*s_p*((d_r) if (c_kv > 0) else (d_h)) + (1 - t_w)*(h*(b_w + c_hu*(b_a - b_w - q_h*x_s*(b_q - b_w) - q_h2*x_s*(b_q2 - b_w)) + q_h*x_s*(b_q - b_w) + q_h2*x_s*(b_q2 - b_w))*((64*_ceil_div(V, 64)) // (N_tp)) + ((-h*(b_w + c_hu*(b_a - b_w - q_h*x_s*(b_q - b_w) - q_h2*x_s*(b_q2 - b_w)) + q_h*x_s*(b_q - b_w) + q_h2*x_s*(b_q2 - b_w))*((64*_ceil_div(V, 64)) // (N_tp)) + 2097152*_ceil_div(h*(b_w + c_hu*(b_a - b_w - q_h*x_s*(b_q - b_w) - q_h2*x_s*(b_q2 - b_w)) + q_h*x_s*(b_q - b_w) + q_h2*x_s*(b_q2 - b_w))*((64*_ceil_div(V, 64)) // (N_tp)), 2097152)) if (h*(b_w + c_hu*(b_a - b_w - q_h*x_s*(b_q - b_w) - q_h2*x_s*(b_q2 - b_w)) + q_h*x_s*(b_q - b_w) + q_h2*x_s*(b_q2 - b_w))*((64*_ceil_div(V, 64)) // (N_tp)) >= 10485760) and (h*(b_w + c_hu*(b_a - b_w - q_h*x_s*(b_q - b_w) - q_h2*x_s*(b_q2 - b_w)) + q_h*x_s*(b_q - b_w) + q_h2*x_s*(b_q2 - b_w))*((64*_ceil_div(V, 64)) // (N_tp)) - 2097152*_ceil_div(h*(b_w + c_hu*(b_a - b_w - q_h*x_s*(b_q - b_w) - q_h2*x_s*(b_q2 - b_w)) + q_h*x_s*(b_q - b_w) + q_h2*x_s*(b_q2 - b_w))*((64*_ceil_div(V, 64)) // (N_tp)), 2097152) >= -1048576) else (0)) - V*h*(b_w + q_h*x_s*(b_q - b_w) + q_h2*x_s*(b_q2 - b_w))/N_tp) + (((P_q*x_s + L_s*(1 - x_s)*(L_r*h*(c_r + 2*d_gv*n_g + 2*n_g) + P_v + attention_weights*(L - L_n - L_r) + h*m_g*(L_d*f_x + L_e*(f_e*n_e + f_s*n_s)))/L)*(b_a/g_m - b_q*x_s - b_w*(1 - x_s) + 1)/N_tp) if (g_m > 0) else (0)) + ((-b_a*h*((64*_ceil_div(V, 64)) // (N_tp)) + 2097152*_ceil_div(b_a*h*((64*_ceil_div(V, 64)) // (N_tp)), 2097152)) if (b_a*h*((64*_ceil_div(V, 64)) // (N_tp)) >= 10485760) and (b_a*h*((64*_ceil_div(V, 64)) // (N_tp)) - 2097152*_ceil_div(b_a*h*((64*_ceil_div(V, 64)) // (N_tp)), 2097152) >= -1048576) else (0)) - V*b_w*h/N_tp + L_s*(L_d*(((-h*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)) + 2097152*_ceil_div(h*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)), 2097152)) if (h*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)) >= 10485760) and (h*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)) - 2097152*_ceil_div(h*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*(m_g - 1)*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)) + 2097152*_ceil_div(h*(m_g - 1)*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)), 2097152)) if (h*(m_g - 1)*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)) >= 10485760) and (h*(m_g - 1)*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)) - 2097152*_ceil_div(h*(m_g - 1)*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)), 2097152) >= -1048576) else (0))) + L_e*(((-h*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)) + 2097152*_ceil_div(h*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)), 2097152)) if (h*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)) >= 10485760) and (h*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)) - 2097152*_ceil_div(h*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*n_e*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)) + 2097152*_ceil_div(h*n_e*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)), 2097152)) if (h*n_e*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)) >= 10485760) and (h*n_e*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)) - 2097152*_ceil_div(h*n_e*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*(m_g - 1)*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)) + 2097152*_ceil_div(h*(m_g - 1)*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)), 2097152)) if (h*(m_g - 1)*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)) >= 10485760) and (h*(m_g - 1)*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)) - 2097152*_ceil_div(h*(m_g - 1)*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*n_e*(m_g - 1)*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)) + 2097152*_ceil_div(h*n_e*(m_g - 1)*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)), 2097152)) if (h*n_e*(m_g - 1)*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)) >= 10485760) and (h*n_e*(m_g - 1)*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)) - 2097152*_ceil_div(h*n_e*(m_g - 1)*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)), 2097152) >= -1048576) else (0))) + (L - L_n - L_r)*((0) if (c_kv > 0) else (((-h*(d_h*((n_h) // (N_tp)) + e_kv)*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w)) + 2097152*_ceil_div(h*(d_h*((n_h) // (N_tp)) + e_kv)*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w)), 2097152)) if (h*(d_h*((n_h) // (N_tp)) + e_kv)*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w)) >= 10485760) and (h*(d_h*((n_h) // (N_tp)) + e_kv)*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w)) - 2097152*_ceil_div(h*(d_h*((n_h) // (N_tp)) + e_kv)*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w)), 2097152) >= -1048576) else (0)) + ((-d_h*h*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w))*((n_h) // (N_tp)) + 2097152*_ceil_div(d_h*h*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w))*((n_h) // (N_tp)), 2097152)) if (d_h*h*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w))*((n_h) // (N_tp)) >= 10485760) and (d_h*h*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w))*((n_h) // (N_tp)) - 2097152*_ceil_div(d_h*h*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w))*((n_h) // (N_tp)), 2097152) >= -1048576) else (0)))))/L)
 
 
 def cudagraph_ceiling(N_s, T_gm):
@@ -743,6 +753,7 @@ ORDER = {'training_peak': ('P_m',
                    'b_c',
                    'attention_weights',
                    'shipped_parameters',
+                   'shipped_parameters_second',
                    'L_s',
                    'layer_parameters',
                    'moe_layer_excess',
@@ -751,6 +762,7 @@ ORDER = {'training_peak': ('P_m',
                    'fsdp_padding',
                    'P_s',
                    'P_q',
+                   'P_q2',
                    'P_t',
                    'weights',
                    'adapter_weights',
@@ -794,6 +806,7 @@ ORDER = {'training_peak': ('P_m',
                     'b_w',
                     'attention_weights',
                     'shipped_parameters',
+                    'shipped_parameters_second',
                     'L_s',
                     'layer_parameters',
                     'moe_layer_excess',
@@ -802,6 +815,7 @@ ORDER = {'training_peak': ('P_m',
                     'fsdp_padding',
                     'P_s',
                     'P_q',
+                    'P_q2',
                     'weights',
                     'kv_values_gqa',
                     'kv_values_mla',
@@ -850,6 +864,7 @@ DERIVED = ('P_m',
  'b_c',
  'attention_weights',
  'shipped_parameters',
+ 'shipped_parameters_second',
  'L_s',
  'layer_parameters',
  'moe_layer_excess',
@@ -858,6 +873,7 @@ DERIVED = ('P_m',
  'fsdp_padding',
  'P_s',
  'P_q',
+ 'P_q2',
  'P_t',
  'kv_values_gqa',
  'kv_values_mla',

@@ -8,6 +8,8 @@ import sympy as sp
 
 from .core import CeilDiv, define, derive
 from .inputs import (
+    SECOND_FLAGS,
+    SHIPPED_FLAGS,
     F,
     L,
     L_d,
@@ -23,6 +25,7 @@ from .inputs import (
     P_m,
     P_n,
     P_q,
+    P_q2,
     P_s,
     P_t,
     P_v,
@@ -73,15 +76,6 @@ from .inputs import (
     p_a,
     p_m,
     q_4,
-    q_a,
-    q_b,
-    q_e,
-    q_h,
-    q_m,
-    q_o,
-    q_r,
-    q_s,
-    q_v,
     r,
     s,
     s_l,
@@ -188,22 +182,37 @@ define(
     "where g_q = 1), key, value and output projections, or the down and up projections of "
     "multi-head latent attention",
 )
+
+
+def _shipped(flags: tuple[sp.Symbol, ...]) -> sp.Expr:
+    """Parameters of the modules ``flags`` (one per :data:`~.inputs.SHIPPED_MODULES`) mark."""
+    a, m, e, s_, r_, b, o, h_, v = flags
+    return x_s * (
+        a * (L - L_r - L_n) * sp.Symbol("attention_weights")
+        + m_g * h * (m * L_d * f_x + L_e * (e * n_e * f_e + s_ * n_s * f_s))
+        + L_r * h * (r_ * (c_r + n_g * d_gv) + b * 2 * n_g + o * n_g * d_gv)
+        + h_ * k_c * (1 - t_w) * V * h
+        + v * P_v
+    )
+
+
 define(
     "shipped_parameters",
     r"P_{\mathrm{quant}}",
-    x_s
-    * (
-        q_a * (L - L_r - L_n) * sp.Symbol("attention_weights")
-        + m_g * h * (q_m * L_d * f_x + L_e * (q_e * n_e * f_e + q_s * n_s * f_s))
-        + L_r * h * (q_r * (c_r + n_g * d_gv) + q_b * 2 * n_g + q_o * n_g * d_gv)
-        + q_h * k_c * (1 - t_w) * V * h
-        + q_v * P_v
-    ),
+    _shipped(SHIPPED_FLAGS),
     "parameters the checkpoint ships in its quantized format: the weight matrices of the "
     "modules its quantization config covers (a gated DeltaNet layer's projections: queries, "
     "keys and values (c_r channels) with the output gate, beta and decay (n_g each), output; "
     "an untied LM head; the vision tower's linear layers); biases, norms, routers, "
     "convolutions and the token embedding stay in the dtype",
+)
+define(
+    "shipped_parameters_second",
+    r"P'_{\mathrm{quant}}",
+    _shipped(SECOND_FLAGS),
+    "parameters the checkpoint ships in its second quantized format (a ModelOpt "
+    "MIXED_PRECISION checkpoint's per-layer formats): the same modules' weight matrices, "
+    "marked by the second flags",
 )
 
 # --- pipeline stages: embeddings on the first, the LM head and final norm on the last -------
@@ -265,6 +274,7 @@ derive(
     * L_s
     / L,
 )
+derive(P_q2, sp.Symbol("shipped_parameters_second") * L_s / L)
 derive(P_t, u_l * sp.Symbol("lora_parameters") * L_s / L + (1 - u_l) * P_s)
 
 # Shards: how many GPUs of one pipeline stage share one copy of each kind of state; the

@@ -89,25 +89,32 @@ g_q = sym(
     "its queries (Qwen3-Next, Qwen3.5), else 0",
     integer=True,
 )
-q_a, q_m, q_e, q_s, q_r, q_b, q_o, q_h, q_v = (
-    sym(
-        f"q_{key}",
-        f"q_{{{key}}}",
-        f"1 if the checkpoint ships {what} in its quantized format, else 0",
-        integer=True,
-    )
-    for key, what in (
-        ("a", "the attention projections"),
-        ("m", "the dense MLPs"),
-        ("e", "the routed experts"),
-        ("s", "the shared experts"),
-        ("r", "the gated DeltaNet layers' query, key, value and output-gate projections"),
-        ("b", "the gated DeltaNet layers' beta and decay projections"),
-        ("o", "the gated DeltaNet layers' output projections"),
-        ("h", "the LM head"),
-        ("v", "the vision tower's linear layers"),
-    )
+#: The modules a checkpoint may ship quantized, by the key of their flags: q_a … q_v for the
+#: checkpoint's quantized format, q_a2 … q_v2 for its second (ModelOpt MIXED_PRECISION).
+SHIPPED_MODULES = (
+    ("a", "the attention projections"),
+    ("m", "the dense MLPs"),
+    ("e", "the routed experts"),
+    ("s", "the shared experts"),
+    ("r", "the gated DeltaNet layers' query, key, value and output-gate projections"),
+    ("b", "the gated DeltaNet layers' beta and decay projections"),
+    ("o", "the gated DeltaNet layers' output projections"),
+    ("h", "the LM head"),
+    ("v", "the vision tower's linear layers"),
 )
+SHIPPED_FLAGS, SECOND_FLAGS = (
+    tuple(
+        sym(
+            f"q_{key}{suffix}",
+            f"q{prime}_{{{key}}}",
+            f"1 if the checkpoint ships {what} in its {which} format, else 0",
+            integer=True,
+        )
+        for key, what in SHIPPED_MODULES
+    )
+    for suffix, prime, which in (("", "", "quantized"), ("2", "'", "second quantized"))
+)
+q_a, q_m, q_e, q_s, q_r, q_b, q_o, q_h, q_v = SHIPPED_FLAGS
 P_v = sym(
     "P_v",
     r"P_{\mathrm{vis}}",
@@ -166,6 +173,12 @@ b_w = sym("b_w", "b_w", "bytes per weight")
 b_q = sym(
     "b_q", "b_q", "bytes per weight of the checkpoint's quantized format, block scales included"
 )
+b_q2 = sym(
+    "b_q2",
+    "b'_q",
+    "bytes per weight of the checkpoint's second quantized format (ModelOpt MIXED_PRECISION), "
+    "block scales included",
+)
 b_kv = sym("b_kv", r"b_{kv}", "bytes per KV-cache value")
 b_r = sym("b_r", "b_r", "bytes per value of a recurrent layer's temporal state")
 b_a = sym("b_a", "b_a", "bytes per activation value")
@@ -215,6 +228,9 @@ N_pp = sym("N_pp", r"N_{pp}", "pipeline-parallel stages", integer=True)
 L_s = sym("L_s", "L_s", "transformer layers of one pipeline stage", integer=True)
 P_s = sym("P_s", "P_s", "parameters of the heaviest pipeline stage (all without pipelining)")
 P_q = sym("P_q", "P_q", "parameters of that stage shipped quantized (0 unless as shipped)")
+P_q2 = sym(
+    "P_q2", "P'_q", "parameters of that stage shipped in the checkpoint's second quantized format"
+)
 z_1 = sym("z_1", "z_1", "1 if ZeRO stage >= 1 (optimizer states sharded), else 0", integer=True)
 z_2 = sym("z_2", "z_2", "1 if ZeRO stage >= 2 (gradients sharded), else 0", integer=True)
 z_3 = sym("z_3", "z_3", "1 if ZeRO stage 3 / FSDP (weights sharded), else 0", integer=True)

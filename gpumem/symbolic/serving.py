@@ -7,6 +7,8 @@ import sympy as sp
 from .cache import e_kv
 from .core import FORMULAS, CeilDiv, FloorDiv, define, sym
 from .inputs import (
+    SECOND_FLAGS,
+    SHIPPED_FLAGS,
     L,
     L_d,
     L_e,
@@ -19,6 +21,7 @@ from .inputs import (
     b_a,
     b_kv,
     b_q,
+    b_q2,
     b_r,
     b_w,
     c_kv,
@@ -240,9 +243,13 @@ def _allocator_rounding(tensor: sp.Expr) -> sp.Expr:
     )
 
 
+_SECOND = dict(zip(SHIPPED_FLAGS, SECOND_FLAGS, strict=True))
+
+
 def _format(flag: sp.Symbol) -> sp.Expr:
-    """Bytes per weight of a part the checkpoint may ship quantized (``flag`` 1 or 0)."""
-    return b_w + flag * (b_q - b_w)
+    """Bytes per weight of a part the checkpoint may ship quantized (``flag`` 1 or 0, and its
+    flag of the second format)."""
+    return b_w + flag * (b_q - b_w) + _SECOND[flag] * (b_q2 - b_w)
 
 
 # One GPU's weight tensors as vLLM builds them: the fused QKV and output projections of an
@@ -284,7 +291,7 @@ def _vocabulary_matrix(held: sp.Expr, counted: sp.Expr = b_w) -> sp.Expr:
 
 
 # an LM head the checkpoint ships quantized (ModelOpt, from vLLM 0.24) is counted in its format
-_head = b_w + x_s * q_h * (b_q - b_w)
+_head = b_w + x_s * q_h * (b_q - b_w) + x_s * _SECOND[q_h] * (b_q2 - b_w)
 
 
 g_m = sym(

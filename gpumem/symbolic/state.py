@@ -15,6 +15,7 @@ from .inputs import (
     N_pp,
     N_tp,
     P_q,
+    P_q2,
     P_s,
     P_t,
     R,
@@ -24,6 +25,7 @@ from .inputs import (
     b_m,
     b_o,
     b_q,
+    b_q2,
     b_w,
     n_f,
     n_o,
@@ -34,11 +36,11 @@ from .inputs import (
 define(
     "weights",
     "M_{W}",
-    sp.Piecewise((W_f / N_pp, W_f > 0), ((P_s - P_q) * b_w + P_q * b_q, True))
+    sp.Piecewise((W_f / N_pp, W_f > 0), ((P_s - P_q - P_q2) * b_w + P_q * b_q + P_q2 * b_q2, True))
     / stage_shard_weights,
     "weights resident on one GPU: the file's exact bytes when it gives them, else the "
     "parameters of the heaviest pipeline stage × bytes per weight, those the checkpoint "
-    "ships quantized at the bytes of their format",
+    "ships quantized at the bytes of their format (of its two formats, for a mixed one)",
 )
 define(
     "adapter_weights",

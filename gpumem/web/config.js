@@ -702,7 +702,8 @@
       block.every((x) => (typeof x === "bigint" || typeof x === "number") && x == 128);
     const element = own(q, "fmt") ? q.fmt : "e4m3";
     if (method === "fp8" && !(blocks128 && element === "e4m3")) fmt = null;
-    if (method === "modelopt") [fmt, quantized, key, patterns] = modelopt(q, where);
+    let layers = null;
+    if (method === "modelopt") [fmt, quantized, key, patterns, layers] = modelopt(q, where);
     if (patterns === null) patterns = [];
     if (!Array.isArray(patterns) || !patterns.every((m) => typeof m === "string")) {
       throw configError(
@@ -713,7 +714,8 @@
         }),
       );
     }
-    return { method: method, format: fmt, quantized: quantized, patterns: patterns };
+    const read = { method: method, format: fmt, quantized: quantized, patterns: patterns };
+    return layers === null ? read : { ...read, layers: layers };
   }
 
   /** ``_modelopt``: a ModelOpt quantization_config's format, default modules and patterns. */
@@ -729,11 +731,45 @@
     if (typeof algorithm === "string" && own(formats, algorithm.toUpperCase())) {
       [fmt, quantized] = formats[algorithm.toUpperCase()];
     }
-    const group = own(q, "group_size") ? q.group_size : data.shipped.nvfp4_group;
+    let group = own(q, "group_size") ? q.group_size : data.shipped.nvfp4_group;
+    let layers = null;
+    if (typeof algorithm === "string" && algorithm.toUpperCase() === "MIXED_PRECISION") {
+      [layers, group] = quantizedLayers(q, where);
+      fmt = Object.keys(layers).length ? "mixed" : null;
+    }
     const sixteen =
       (typeof group === "bigint" || typeof group === "number") && group == data.shipped.nvfp4_group;
-    if (fmt === "nvfp4" && !sixteen) fmt = null;
-    return [fmt, quantized, key, own(q, key) ? q[key] : null];
+    if ((fmt === "nvfp4" || fmt === "mixed") && !sixteen) fmt = null;
+    return [fmt, quantized, key, own(q, key) ? q[key] : null, layers];
+  }
+
+  /** ``_quantized_layers``: a MIXED_PRECISION config's quant_algo by module, and its group. */
+  function quantizedLayers(q, where) {
+    const entries = own(q, "quantized_layers") ? q.quantized_layers : {};
+    const object = (x) => typeof x === "object" && x !== null && !Array.isArray(x);
+    if (
+      !object(entries) ||
+      !Object.values(entries).every((e) => object(e) && typeof e.quant_algo === "string")
+    ) {
+      throw configError(
+        where,
+        engine.text(
+          "key 'quantized_layers' is {value!r}; expected a JSON object of objects with " +
+            "a 'quant_algo' string",
+          { value: asShown(entries) },
+        ),
+      );
+    }
+    const layers = {};
+    for (const [name, e] of Object.entries(entries)) layers[name] = e.quant_algo.toUpperCase();
+    const mixed = data.shipped.mixed;
+    const nvfp4 = Object.values(entries).filter(
+      (e) => mixed[e.quant_algo.toUpperCase()] === "nvfp4",
+    );
+    const first = nvfp4.length && own(nvfp4[0], "group_size") ? nvfp4[0].group_size : null;
+    let group = null;
+    if (nvfp4.length) group = own(q, "group_size") ? q.group_size : first;
+    return [layers, group === null ? data.shipped.nvfp4_group : group];
   }
 
   /** ``_placed``: the modules shipped quantized and the patterns gpumem cannot place. */
@@ -789,12 +825,72 @@
     for (const [p, inside] of holders) {
       if ([...inside].some((m) => own(counts, m) && counts[m] && !kept.has(m))) unplaced.push(p);
     }
+    if (shipped.format === "mixed") {
+      return { method: shipped.method, ...mixed(shipped.layers, kept, counts), unplaced: unplaced };
+    }
     const quantized = shipped.quantized.filter((m) => !kept.has(m) && own(counts, m) && counts[m]);
     return {
       method: shipped.method,
       format: shipped.format,
       quantized: shipped.format ? quantized : [],
       unplaced: unplaced,
+    };
+  }
+
+  /** ``_mixed``: a MIXED_PRECISION checkpoint's modules in each of its two formats, and the
+   * modules it leaves without one format gpumem counts. */
+  function mixed(layers, kept, counts) {
+    const parts = data.shipped.parts;
+    const experts = data.shipped.experts;
+    const seen = new Map(); // "module/part" -> Map(layer index -> Set of formats)
+    const named = new Map(); // module -> the entries naming it, "#" for the layer
+    const unresolved = [];
+    for (const [name, algorithm] of Object.entries(layers)) {
+      const [index, form] = indexed(name);
+      const fmt = own(data.shipped.mixed, algorithm) ? data.shipped.mixed[algorithm] : null;
+      const under = experts.some((n) => vllmName(form).startsWith(vllmName(n) + "."));
+      let hits = [];
+      for (const module of Object.keys(parts)) {
+        parts[module].forEach((names, i) => {
+          if (names.some((n) => same(form, n))) hits.push([module, i]);
+        });
+      }
+      if (experts.some((n) => same(form, n)) || under) {
+        hits = parts.experts.map((_, i) => ["experts", i]);
+      }
+      if (!countsNothing(form) && (fmt === null || !hits.length)) unresolved.push(form);
+      for (const [module, i] of hits) {
+        const k = module + "/" + i;
+        if (!seen.has(k)) seen.set(k, new Map());
+        if (!seen.get(k).has(index)) seen.get(k).set(index, new Set());
+        seen.get(k).get(index).add(fmt);
+        if (!named.has(module)) named.set(module, []);
+        named.get(module).push(form);
+      }
+    }
+    const formats = new Map();
+    for (const module of Object.keys(parts)) {
+      const n = own(counts, module) ? counts[module] : 0;
+      if (!n || kept.has(module)) continue;
+      const states = new Set();
+      parts[module].forEach((names, i) => {
+        const found = seen.get(module + "/" + i) || new Map();
+        for (const held of found.values()) for (const f of held) states.add(f);
+        if (found.size < (names[0].includes("#") ? n : 1)) states.add(null);
+      });
+      if (states.size > 1) unresolved.push(...named.get(module));
+      else if (!states.has(null)) formats.set(module, [...states][0]);
+    }
+    const used = [...formats.values()];
+    const order = [...new Set(Object.values(data.shipped.mixed))].filter((f) => used.includes(f));
+    order.push(null, null);
+    const inFormat = (f) => [...formats].filter(([, g]) => g === f).map(([m]) => m);
+    return {
+      format: order[0],
+      quantized: inFormat(order[0]),
+      second_format: order[1],
+      second_quantized: inFormat(order[1]),
+      unresolved: [...new Set(unresolved)],
     };
   }
 
@@ -955,6 +1051,14 @@
     const moeLayers = moe ? s.moe_layers : 0n;
     const quantized = shipped === null ? [] : shipped.quantized;
     const flag = (condition) => (condition ? 1n : 0n);
+    // ``_shipped_flags``: q_a … q_v (suffix "2": of the second format) of the modules shipped
+    const shippedFlags = (modules, suffix) =>
+      Object.fromEntries(
+        Object.entries(data.shipped.keys).map(([m, key]) => [
+          "q_" + key + suffix,
+          flag(modules.includes(m)),
+        ]),
+      );
     return {
       name: name,
       family: modelType,
@@ -1012,15 +1116,8 @@
         L_d: s.mlp_only || s.layers - moeLayers,
         f_x: s.inter,
         g_q: flag(s.output_gate),
-        q_a: flag(quantized.includes("attention")),
-        q_m: flag(quantized.includes("dense")),
-        q_e: flag(quantized.includes("experts")),
-        q_s: flag(quantized.includes("shared")),
-        q_r: flag(quantized.includes("recurrent_in")),
-        q_b: flag(quantized.includes("recurrent_gates")),
-        q_o: flag(quantized.includes("recurrent_out")),
-        q_h: flag(quantized.includes("lm_head")),
-        q_v: flag(quantized.includes("vision")),
+        ...shippedFlags(quantized, ""),
+        ...shippedFlags(shipped === null ? [] : shipped.second_quantized || [], "2"),
         P_v: visionLinear,
       },
     };

@@ -585,7 +585,7 @@
   function shippedInputs(m, w) {
     // QLoRA's linear layers in NF4, else nothing quantized
     if (!w.weights_as_shipped) {
-      return { x_s: 0n, b_q: qlora(w) ? bytesPerValue(getFormat(w.dtype)) : 0n };
+      return { x_s: 0n, b_q: qlora(w) ? bytesPerValue(getFormat(w.dtype)) : 0n, b_q2: 0n };
     }
     const q = m.quantization;
     let problem;
@@ -607,8 +607,16 @@
           "does not count apart",
         { model: m.name, modules: q.unplaced.join(", ") },
       );
+    } else if (q.unresolved && q.unresolved.length) {
+      problem = text(
+        "false for {model}: its quantized_layers leave {modules} without one format in " +
+          "every layer and part, or in one gpumem does not count; accepted: NVFP4, " +
+          "W4A16_NVFP4 or FP8 for each module, the same in all its layers, or none",
+        { model: m.name, modules: q.unresolved.join(", ") },
+      );
     } else {
-      return { x_s: 1n, b_q: bytesPerValue(getFormat(q.format)) };
+      const second = q.second_format ? bytesPerValue(getFormat(q.second_format)) : 0n;
+      return { x_s: 1n, b_q: bytesPerValue(getFormat(q.format)), b_q2: second };
     }
     throw invalidValue("weights_as_shipped", true, problem);
   }
