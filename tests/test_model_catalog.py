@@ -475,3 +475,36 @@ def test_qwen_fp8_release_keeps_its_tower_and_deltanet_gates_in_bf16() -> None:
     e = estimate(build, mode="inference", tp=2, weights_as_shipped=True)
     assert e.components["weights"] == -(-(fp8 * (1 + 4 / 16_384) + bf16 * 2) // 2)
     assert round(e.components["weights"] / 2**30, 2) == 14.15
+
+
+def test_nvidia_mixed_precision_build_of_qwen3_6_35b_a3b_is_the_compose_s_23_4_gb() -> None:
+    # the reconstruction of nvidia/Qwen3.6-35B-A3B-NVFP4: each layer's routed and shared
+    # experts and the LM head NVFP4 (W4A16, groups of 16), full attention and the DeltaNet
+    # projections but beta and decay FP8 (one byte a weight, a scale a tensor), the rest BF16
+    entry = catalog_entry("qwen3.6-35b-a3b-nvfp4")
+    text = entry["config"]["text_config"]
+    q = entry["config"]["quantization_config"]["quantization"]
+    assert (q["quant_algo"], q["exclude_modules"]) == ("MIXED_PRECISION", ["mtp*", "mtp.layers.0*"])
+    assert {v["quant_algo"] for v in q["quantized_layers"].values()} == {"W4A16_NVFP4", "FP8"}
+    h, vocab, width = text["hidden_size"], text["vocab_size"], text["moe_intermediate_size"]
+    kinds = text["layer_types"]
+    full, linear = kinds.count("full_attention"), kinds.count("linear_attention")
+    assert (len(kinds), full, linear) == (40, 10, 30)
+    experts = 40 * text["num_experts"] * 3 * h * width
+    shared = 40 * 3 * h * text["shared_expert_intermediate_size"]
+    assert experts == 32_212_254_720  # the 32.21 B of the by-hand check
+    queries = text["num_attention_heads"] * text["head_dim"]  # and as many output gates
+    attention = full * (2 * h * queries + 2 * h * text["num_key_value_heads"] * text["head_dim"])
+    attention += full * queries * h
+    keys = text["linear_num_key_heads"] * text["linear_key_head_dim"]
+    values = text["linear_num_value_heads"] * text["linear_value_head_dim"]
+    deltanet = linear * (h * (2 * keys + values) + h * values + values * h)
+    nvfp4, fp8 = experts + shared + vocab * h, attention + deltanet
+    build = load_model("qwen3.6-35b-a3b-nvfp4")
+    assert build.parameters == load_model("qwen3.6-35b-a3b").parameters
+    bf16 = build.parameters - nvfp4 - fp8  # embedding, vision tower, routers, gates, norms
+    e = estimate(build, mode="inference", weights_as_shipped=True)
+    assert e.components["weights"] == nvfp4 * 9 // 16 + fp8 + 2 * bf16
+    # with the MTP module, which gpumem leaves uncounted, in BF16: the compose's 23.4 GB
+    mtp = entry["uncounted_parameters"]
+    assert round((nvfp4 * 9 / 16 + fp8 + 2 * (bf16 + mtp)) / 1e9, 1) == 23.4
