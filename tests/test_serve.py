@@ -483,6 +483,17 @@ MISSED = {
     "recipes-810-qwen38-27b-nvfp4-rtx5090-eager": -0.227,
     "recipes-810-qwen38-27b-nvfp4-rtx5090-eager-text-only": -0.161,
     "recipes-810-qwen38-27b-nvfp4-rtx5090-eager-text-only-8-seqs": -0.127,
+    # Qwen2.5-0.5B on one RTX 4090 under WSL2 (enginrect/llmso, vLLM 0.27.1): its budget line
+    # shows the causes. WSL2 reports the card's whole 23.99 GiB (20.39 GiB at 0.85, 0.38 GiB
+    # over gpumem's budget), and this launch's V2 model runner takes no CUDA-graph estimate
+    # from the cache (20.39 - 1.49 - 0.25 = 18.65 GiB, as printed), where gpumem subtracts
+    # 0.42 GiB; its 0.56 GiB outside the weights is 0.31 GiB over gpumem's
+    "llmso-qwen25-05b-rtx4090-wsl2": -0.045,
+    # Qwen2.5-7B in BF16 on the same card and vLLM (its Lab 2): 8,688 tokens (0.46 GiB) fewer
+    # than gpumem's, not explained: the excerpt prints no memory line, WSL2's larger total would
+    # raise gpumem's figure further, and the FP8-dynamic launch of the same run (the same
+    # arguments and VLLM_USE_FLASHINFER_SAMPLER=0) is within 2 %
+    "llmso-qwen25-7b-rtx4090-wsl2": 0.085,
 }
 
 
@@ -500,7 +511,7 @@ def test_the_split_is_recorded_for_every_log() -> None:
 def test_launches_predicted_from_scratch_are_counted() -> None:
     splits = [c.split for c in CHECKS]
     assert splits.count("fit") == 5
-    assert splits.count("held-out") == 59
+    assert splits.count("held-out") == 64
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "fit"], ids=lambda c: c.log)
@@ -556,7 +567,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 55 of 59 within
+    assert len(held_out) - len(within) == len(MISSED)  # 58 of 64 within
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,9 @@ LAYERS_KV_HEADS_HEAD_DIM = {
     "Qwen/Qwen3-235B-A22B-FP8": (94, 4, 128),
     # huggingface.co/Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8/blob/main/config.json: 62 layers, 8
     "Qwen/Qwen3-Coder-480B-A35B-Instruct-FP8": (62, 8, 128),
+    # huggingface.co/Qwen/Qwen2.5-0.5B-Instruct/blob/main/config.json: 24 layers, 2 KV heads,
+    # 14 heads of hidden_size 896 (head_dim 64)
+    "Qwen/Qwen2.5-0.5B-Instruct": (24, 2, 64),
 }
 
 ROWS = logs()
@@ -111,7 +114,7 @@ def test_kv_cache_is_budget_less_the_cudagraph_estimate(row: dict) -> None:
 
 
 #: Catalog entries of the current-generation launches' models (their hf_repo).
-CURRENT_CATALOG = {"Qwen/Qwen3-8B": "qwen3-8b"}
+CURRENT_CATALOG = {"Qwen/Qwen3-8B": "qwen3-8b", "Qwen/Qwen3-14B": "qwen3-14b"}
 
 
 @pytest.mark.parametrize(
@@ -135,6 +138,21 @@ def test_current_generation_capacity_from_the_printed_memory(row: dict) -> None:
     assert result.max_concurrency == pytest.approx(logged["max_concurrency"], rel=0.005)
     # the longest request the cache holds, capped at the model's context window
     assert result.longest_request == min(model.max_context, result.kv_tokens)
+
+
+def test_dense_launch_of_0_28_by_hand() -> None:
+    # Qwen3-14B on one L40S under vLLM 0.28.0 with default arguments (ddiiwoong/newblog): a
+    # token is 40 layers x 2 x 8 KV heads x 128 x 2 bytes = 160 KiB, a block of 16 tokens
+    # 2.5 MiB; the printed 11.57 GiB hold 4,739 whole blocks, 75,824 tokens, as printed, and
+    # 75,824 / 40,960 (the model's context, vLLM's default max_model_len) = 1.85 requests
+    row = next(r for r in ROWS if r["id"] == "ddiiwoong-capstone-qwen3-14b-l40s-v0.28.0")
+    logged = row["logged"]
+    block = 16 * 40 * 2 * 8 * 128 * 2
+    assert block == 2.5 * 2**20
+    blocks = int(logged["available_kv_gib"] * GIB // block)
+    assert blocks == 4739
+    assert blocks * 16 == logged["kv_cache_tokens"] == 75824
+    assert round(75824 / 40960, 2) == logged["max_concurrency"] == 1.85
 
 
 def test_hybrid_tokens_are_concurrency_times_max_model_len_by_hand() -> None:
