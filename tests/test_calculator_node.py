@@ -466,8 +466,9 @@ def _python_serve(case: dict) -> dict:
         return {"error": str(error.message), "hint": str(error.hint) if error.hint else None}
 
 
-def _serve_options(rng: random.Random, context: int) -> dict:
-    """Random launch settings, most valid, some not (the errors must agree too)."""
+def _serve_options(rng: random.Random, context: int, vision: bool) -> dict:
+    """Random launch settings, most valid, some not (the errors must agree too); text only
+    mostly for a model with a ``vision`` tower."""
     o: dict[str, object] = {}
     if rng.random() < 0.5:
         o["tp"] = rng.choice([1, 2, 4, 8]) if rng.random() < 0.97 else 3
@@ -496,6 +497,10 @@ def _serve_options(rng: random.Random, context: int) -> dict:
         # the page's choice (on, off, vLLM's default) as the command line passes it; and a value
         # from an edited address, which serve() names
         o["enable_prefix_caching"] = rng.choice([True, False, None, True, False, None, "yes"])
+    if rng.random() < (0.5 if vision else 0.04):
+        # text only or not, as the command line passes --language-model-only; and a value from
+        # an edited address, which serve() names
+        o["language_model_only"] = rng.choice([True, True, False, "yes"])
     if rng.random() < 0.4:
         # every row, releases of each generation (and its edges), and names serve() refuses
         o["engine_id"] = rng.choice(
@@ -528,9 +533,13 @@ def test_node_serving_equals_python_to_the_byte() -> None:
     models, gpus = model_names(), gpu_names()
     lengths = [1024, 4096, 16384, 65536]
     cases = [{"model": m, "gpu": "h100-sxm", "options": {}, "lengths": lengths} for m in models]
+    # every vision-language model of the catalog text only (vLLM's --language-model-only)
+    vision = [m for m in models if "vision_tower" in load_model(m).extra]
+    text_only = {"model": "", "gpu": "h100-sxm", "options": {"language_model_only": True}}
+    cases += [{**text_only, "model": m, "lengths": lengths} for m in vision]
     for _ in range(SERVE_CASES):
         model = rng.choice(models)
-        options = _serve_options(rng, load_model(model).max_context)
+        options = _serve_options(rng, load_model(model).max_context, model in vision)
         case = {"model": model, "gpu": rng.choice(gpus), "options": options, "lengths": lengths}
         if rng.random() < 0.2:
             # a GPU typed by its memory, as `gpumem serve --vram` takes it
@@ -552,6 +561,17 @@ def test_node_serving_equals_python_to_the_byte() -> None:
         assert len(chosen) > SERVE_CASES // 10
     modes = [e["mamba_cache_mode"] for e in started]
     assert modes.count("align") > 10 and modes.count("none") > 10
+    asked = [
+        (c, e)
+        for c, e in zip(cases, expected, strict=True)
+        if c["options"].get("language_model_only") is True
+    ]
+    assert sum("error" not in e for _, e in asked) > 40
+    assert sum("error" in e and c["model"] not in vision for c, e in asked) > 20
+    # Qwen3.8-27B without its vision tower: 460,730,096 parameters fewer, 2 bytes each in BF16
+    full = expected[models.index("qwen3.8-27b")]["weights_bytes"]
+    alone = expected[len(models) + vision.index("qwen3.8-27b")]["weights_bytes"]
+    assert full - alone == 460_730_096 * 2
     print(
         f"{len(cases)} launches ({errors} errors) equal; "
         f"Python {python_s:.1f} s, Node {node_ms / 1000:.1f} s"

@@ -54,6 +54,9 @@ def test_form_scripts_and_data(build) -> None:
     # The local question: its fields, and the planner's conventions from the package.
     for key in ("view", "gpus", "gguf", "ram", "ctx", "ctk", "ngl", "n_cpu_moe"):
         assert f'<label for="gc-{key}">' in page
+    # The serving question's switches: prefix caching, text only.
+    for key in ("engine", "prefix_caching", "language_model_only"):
+        assert f'<label for="gc-{key}">' in page
     assert data["offload"]["kv_types"]["q8_0"] == [34, 32]  # ggml's block_q8_0: 32 values
     assert data["gpus"]["m4-pro-64gb"]["unified_memory"] is True
     # What a reader downloads for the calculator stays small: 150 KB at most, compressed.
@@ -66,6 +69,7 @@ def test_chinese_words(build) -> None:
     assert warnings == ""
     page = (out / "calc.html").read_text(encoding="utf-8")
     assert '<label for="gc-dtype">权重格式</label>' in page
+    assert '<label for="gc-language_model_only">仅文本（--language-model-only' in page
     data = _data(out)
     assert data["language"] == "zh_CN"
     # No word of the calculator is left in English (placeholders, acronyms such as GPU and the

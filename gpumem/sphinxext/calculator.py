@@ -121,6 +121,11 @@ WORDS = {
         "hold two blocks a request)"
     ),
     "vllm_default": N_("vLLM's default (on for hybrid models from 0.26)"),
+    "language_model_only": N_(
+        "Text only (--language-model-only; a vision-language model without images or videos: "
+        "vLLM neither builds its vision tower nor profiles its encoder)"
+    ),
+    "multimodal": N_("off: images and videos (vLLM's default)"),
     # The rows of data/serving.json, by id.
     "engine_vllm": N_("0.20 and later (vllm)"),
     "engine_vllm-0.17": N_("0.17 to 0.19 (vllm-0.17)"),
@@ -290,6 +295,7 @@ def form_html() -> str:
             _number("kv_cache_memory", "20GiB", "text"),
             _number("cudagraph_memory", "0.5GiB", "text"),
             _select("prefix_caching"),
+            _select("language_model_only"),
         ]
     )
     title = _word("calculator")

@@ -23,15 +23,31 @@
   /** ``_NO_ENCODER``: the encoder inputs of a model whose encoder vLLM does not profile. */
   const NO_ENCODER = { X_i: 0n, X_v: 0n, p_v: 1n, m_v: 1n, t_pv: 1n, C_v: 0n, d_e: 0n, f_v: 0n, n_hv: 1n, n_li: 0n, n_lv: 0n };
 
-  /** ``_encoder`` at vLLM's default limits (the calculator sets none): the vision tower's
-   * sizes and its processor's largest image and video, for a model whose encoder gpumem
-   * profiles. */
-  function encoder(m, maxModelLen) {
+  /** Whether gpumem profiles the vision encoder of ``m`` (a processor of its family and a
+   * vision tower): the models ``language_model_only`` applies to. */
+  const profilesEncoder = (m) => Boolean(S.encoder_profile.families[m.family] && m.vision_tower);
+
+  /** ``_encoder`` at vLLM's default limits (the calculator sets none), or none with
+   * ``languageModelOnly``: the vision tower's sizes and its processor's largest image and
+   * video, for a model whose encoder gpumem profiles; the others refuse the switch. */
+  function encoder(m, languageModelOnly, maxModelLen) {
+    if (typeof languageModelOnly !== "boolean") {
+      throw engine.invalidValue("language_model_only", languageModelOnly, engine.text("True or False"));
+    }
     const P = S.encoder_profile;
     const processor = P.families[m.family];
     const t = m.vision_tower;
-    if (!(processor && t)) return Object.assign({}, NO_ENCODER, { s_mx: maxModelLen });
-    const limit = int(P.default_limit_per_prompt);
+    if (!profilesEncoder(m)) {
+      if (languageModelOnly) {
+        throw engine.invalidValue(
+          "language_model_only",
+          true,
+          engine.text("a vision-language model of the Qwen3.5 generation, whose vision encoder gpumem profiles; {model} is not one", { model: m.name }),
+        );
+      }
+      return Object.assign({}, NO_ENCODER, { s_mx: maxModelLen });
+    }
+    const limit = languageModelOnly ? 0n : int(P.default_limit_per_prompt);
     return {
       X_i: int(processor.image_max_pixels),
       X_v: int(processor.video_max_pixels),
@@ -46,6 +62,22 @@
       n_lv: limit,
       s_mx: maxModelLen,
     };
+  }
+
+  /** ``_language_model``: ``m`` as vLLM loads it when no modality is enabled, without its
+   * vision tower. */
+  function languageModel(m) {
+    const vision = m.vision_parameters || 0n;
+    if (!vision) return m;
+    const active = (m.active_parameters || m.parameters) - vision;
+    return Object.freeze(
+      Object.assign({}, m, {
+        parameters: m.parameters - vision,
+        active_parameters: active,
+        vision_parameters: 0n,
+        inputs: Object.assign({}, m.inputs, { P: m.parameters - vision, P_a: active, P_v: 0n }),
+      }),
+    );
   }
   const CACHE = ["kv_page", "kv_blocks", "blocks_per_request", "kv_tokens", "max_concurrency"];
 
@@ -400,6 +432,7 @@
         cudagraph_memory: null,
         engine_id: "vllm",
         enable_prefix_caching: null,
+        language_model_only: false,
       },
       options,
     );
@@ -414,7 +447,11 @@
     const logged = E.device_totals.find((t) => t.gpu === gpu.id);
     const total = logged ? int(logged.bytes) : gpu.memory_bytes - int(E.driver_reserved_bytes);
     const s = settings(E, m, total, gpu.name, o);
-    let values = Object.assign(symbols(m, o.tp, o.pp, o.dtype, o.kv_dtype), { a_b: int(E.block_alignment) });
+    const encoded = encoder(m, o.language_model_only, s.max_model_len);
+    // with no modality vLLM builds no vision tower; gpumem counts this for the towers it profiles
+    const loaded = encoded.d_e && !(encoded.n_li || encoded.n_lv) ? languageModel(m) : m;
+    let values = Object.assign(symbols(loaded, o.tp, o.pp, o.dtype, o.kv_dtype), { a_b: int(E.block_alignment) });
+    Object.assign(values, encoded);
     const mode = recurrentCache(E, m, values, o.enable_prefix_caching, o.engine_id);
     const blocks = blockSize(m, values, o.block_size, E.block_size);
     const tokens = s.max_num_batched_tokens;
@@ -433,10 +470,9 @@
       s_p: m.max_context,
       // the LM head in the model's dtype where the format's method leaves it unquantized
       c_hu: o.dtype && E.lm_head_unquantized_formats.includes(engine.getFormat(o.dtype).name) ? 1n : 0n,
-      g_m: marlinGroup(E, gpu, m, o.dtype, o.engine_id),
+      g_m: marlinGroup(E, gpu, loaded, o.dtype, o.engine_id),
       c_kt: int(E.kv_tokens_from_concurrency),
     });
-    Object.assign(values, encoder(m, s.max_model_len));
     const sampler = samplerDevice(E, gpu, values.N_s);
     const assumed = sampler.assumed;
     delete sampler.assumed;
@@ -502,5 +538,12 @@
     return out;
   }
 
-  return { serve: serve, engineNamed: engineNamed, fits: fits, concurrency: concurrency, serveJson: serveJson };
+  return {
+    serve: serve,
+    engineNamed: engineNamed,
+    fits: fits,
+    concurrency: concurrency,
+    serveJson: serveJson,
+    profilesEncoder: profilesEncoder,
+  };
 });

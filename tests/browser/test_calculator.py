@@ -684,3 +684,53 @@ def test_serving_prefix_caching(page: Page, root_url: str, language: str, tmp_pa
     assert run.returncode == 2
     assert page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)["error"] == run.stderr.strip()
     assert not page.problems, "\n".join(page.problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_serving_language_model_only(page: Page, root_url: str, language: str) -> None:
+    """Text only (--language-model-only) on a vision-language model gives what the command
+    line gives with the flag: Qwen3.8-27B loads without its vision tower (460,730,096
+    parameters, 2 bytes each in BF16) and skips the encoder's profiling run, so its cache
+    holds more tokens; the choice lives in the address and the page's command. For a model
+    without a vision tower the switch is closed, and turned on from the address it reads as
+    the command line's refusal."""
+    selects = (*SERVE_SELECTS, "language_model_only")
+    base = "gpumem serve qwen3.8-27b --gpu h200"
+    _open(page, root_url, language)
+    label = page.locator("label[for=gc-language_model_only]").inner_text()
+    assert ("仅文本" if language == "zh_CN" else "Text only") in label
+    launches = {}
+    for choice, flag in [("", ""), ("on", " --language-model-only")]:
+        inputs = {"model": "qwen3.8-27b", "gpu": "h200", "language_model_only": choice}
+        _type_view(page, "serve", inputs, selects)
+        assert page.locator("[name=language_model_only]").is_enabled()
+        got = page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)
+        assert got["error"] is None
+        assert got["command"] == base + flag
+        data = json.loads(_cli(base + flag + " --json").stdout)
+        for key in ("weights_bytes", "available_kv_bytes", "kv_tokens"):
+            assert got[key] == str(data[key])
+        assert ("language_model_only=on" in page.url) == (choice == "on")
+        launches[choice] = got
+    assert int(launches[""]["weights_bytes"]) - int(launches["on"]["weights_bytes"]) == (
+        460_730_096 * 2
+    )
+    assert int(launches["on"]["kv_tokens"]) > int(launches[""]["kv_tokens"])
+    address = page.url
+    page.goto("about:blank")
+    page.goto(address)
+    page.wait_for_selector(".gc-log")
+    assert page.locator("[name=language_model_only]").input_value() == "on"
+    assert page.locator(".gpumem-calculator").evaluate(READ_LAUNCH) == launches["on"]
+    # Qwen2.5-7B has no vision tower: the switch is closed while it is off
+    _type_view(page, "serve", {"language_model_only": "", "model": "qwen2.5-7b"}, selects)
+    assert page.locator("[name=language_model_only]").is_disabled()
+    assert page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)["error"] is None
+    # ... and on from an address, it is refused as the command line refuses it, and can be undone
+    page.goto("about:blank")
+    _open(page, root_url, language, "#view=serve&model=qwen2.5-7b&gpu=h200&language_model_only=on")
+    run = _cli("gpumem serve qwen2.5-7b --gpu h200 --language-model-only", language)
+    assert run.returncode == 2
+    assert page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)["error"] == run.stderr.strip()
+    assert page.locator("[name=language_model_only]").is_enabled()
+    assert not page.problems, "\n".join(page.problems)

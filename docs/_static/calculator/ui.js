@@ -15,6 +15,7 @@
   const T = data.tables;
   const OPTIONAL = [
     "kv_dtype", "logits", "precision", "optimizer", "optimizer_impl", "checkpointing", "prefix_caching",
+    "language_model_only",
   ];
   const TRAINING = ["precision", "optimizer", "optimizer_impl", "checkpointing", "lora_rank"];
   const COUNTS = ["batch", "seq", "lora_rank", "tp", "pp", "dp"];
@@ -27,7 +28,8 @@
   // The serving question: model, GPU and formats, tp and pp, then vLLM's settings.
   const SERVING = [
     "gpu_memory_utilization", "max_model_len", "max_num_seqs", "max_num_batched_tokens",
-    "block_size", "kv_cache_memory", "cudagraph_memory", "prefix_caching", "engine",
+    "block_size", "kv_cache_memory", "cudagraph_memory", "prefix_caching", "language_model_only",
+    "engine",
   ];
   const FIELDS = ["view", ...ESTIMATE, "vram", ...LOCAL, ...SERVING];
   /** The fields each question reads (and the address keeps). */
@@ -98,6 +100,7 @@
       swa: ["off", "on"].map((v) => [v, W[v]]),
       engine: Object.keys(data.serving.engines).map((id) => [id, W["engine_" + id] || id]),
       prefix_caching: ["on", "off"].map((v) => [v, W[v]]),
+      language_model_only: [["on", W.on]],
     };
     const byDefault = {
       kv_dtype: W.kv_same,
@@ -110,6 +113,7 @@
     const defaults = {};
     for (const [k, v] of Object.entries(byDefault)) defaults[k] = fill(W.default, { value: v });
     defaults.prefix_caching = W.vllm_default;
+    defaults.language_model_only = W.multimodal;
     for (const [name, list] of Object.entries(choices)) {
       const select = root.querySelector(`[name="${name}"]`);
       if (OPTIONAL.includes(name)) select.append(el("option", { value: "" }, defaults[name]));
@@ -502,6 +506,10 @@
     if (state.kv_cache_memory !== "") out.kv_cache_memory = size(state.kv_cache_memory);
     if (state.cudagraph_memory !== "") out.cudagraph_memory = size(state.cudagraph_memory);
     out.enable_prefix_caching = prefixCaching(state.prefix_caching);
+    // --language-model-only or not; a value from the address that is neither goes on, so
+    // serve() names it
+    const textOnly = state.language_model_only;
+    out.language_model_only = textOnly === "" ? false : textOnly === "on" ? true : textOnly;
     return out;
   }
 
@@ -520,6 +528,7 @@
       const value = state[name].replace(/\s+/g, "");
       if (value === "" || (name === "dtype" && value === "bf16") || (name === "engine" && value === "vllm")) continue;
       if (name === "prefix_caching") parts.push(value === "off" ? "--no-enable-prefix-caching" : "--enable-prefix-caching");
+      else if (name === "language_model_only") parts.push("--language-model-only");
       else parts.push("--" + name.replace(/_/g, "-"), value);
     }
     return parts.join(" ");
@@ -527,6 +536,10 @@
 
   function renderServe(root, state) {
     const model = modelOf(state);
+    // text only applies to a model whose vision encoder gpumem profiles; a choice already
+    // made stays open, so that the refusal it meets can be undone
+    const textOnly = root.querySelector('[name="language_model_only"]');
+    textOnly.disabled = state.language_model_only === "" && !vllm.profilesEncoder(model);
     const gpu = gpuOf(state);
     const o = serveOptions(state);
     const r = vllm.serve(model, gpu, o);
