@@ -34,6 +34,7 @@ def test_english_page(build) -> None:
     assert "take 14\u00a0GB." in page
     assert "405\u00a0billion" in page
     assert r"\approx 13.04\ \mathrm{GiB}" in page
+    assert r"\text{for}" in page and r"\text{otherwise}" in page  # the weights' two cases
     assert "<th" in page and "Parameters" in page and "FP16/BF16" in page
     (svg,) = (out / "_images").glob("gpumem-*.svg")
     assert f'src="_images/{svg.name}"' in page
@@ -45,6 +46,7 @@ def test_chinese_page(build) -> None:
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "占用 14\u00a0GB。" in page  # the role ran again on the translated paragraph
     assert "4050\u00a0亿参数" in page
+    assert r"\text{若}" in page and r"\text{其他情况}" in page  # SymPy's piecewise words
     assert "参数量" in page and "权重显存（GB）" in page
     assert 'alt="柱状图：' in page
 

@@ -15,6 +15,7 @@ from ..errors import InvalidValueError, UnknownNameError
 from ..units import UNITS
 from . import options
 from .directive import GpumemDirective
+from .translation import gettext as _
 
 
 def number_latex(value: int | float) -> str:
@@ -74,6 +75,13 @@ def _result_latex(result: object, units: tuple[str, ...]) -> str:
     return text
 
 
+def in_language(latex: str) -> str:
+    """``latex`` with the words SymPy writes into a piecewise formula in the page's language."""
+    return latex.replace(r"\text{for}", rf"\text{{{_('for')}}}").replace(
+        r"\text{otherwise}", rf"\text{{{_('otherwise')}}}"
+    )
+
+
 class FormulaDirective(GpumemDirective):
     """``gpumem-formula <name>`` with ``:where:``, ``:example:`` and ``:unit:`` options."""
 
@@ -85,11 +93,13 @@ class FormulaDirective(GpumemDirective):
     }
 
     def render(self) -> list[nodes.Node]:
-        latex = steps(
-            self.arguments[0],
-            self.options.get("where", {}),
-            self.options.get("example", {}),
-            self.options.get("unit", ()),
+        latex = in_language(
+            steps(
+                self.arguments[0],
+                self.options.get("where", {}),
+                self.options.get("example", {}),
+                self.options.get("unit", ()),
+            )
         )
         node = nodes.math_block(
             latex,
