@@ -489,6 +489,13 @@ MISSED = {
     # from the cache (20.39 - 1.49 - 0.25 = 18.65 GiB, as printed), where gpumem subtracts
     # 0.42 GiB; its 0.56 GiB outside the weights is 0.31 GiB over gpumem's
     "llmso-qwen25-05b-rtx4090-wsl2": -0.045,
+    # Qwen2.5-0.5B from two notebooks on the same card (its Labs 3 and 5, vLLM 0.27.1, the V2
+    # model runner, LLM() at the default 0.92): the budget line leaves 1.06 GiB more cache than
+    # gpumem. WSL2's 23.99 GiB total gives 0.41 GiB more budget, the V2 runner takes no
+    # CUDA-graph estimate (0.42 GiB in gpumem), and its profiled peak is 0.31 GiB against
+    # gpumem's 0.59 (the first runner's sampler); consumed memory is 0.05 GiB over gpumem's
+    "llmso-lab3-qwen25-05b-rtx4090-wsl2": -0.052,
+    "llmso-lab5-qwen25-05b-rtx4090-wsl2-2048": -0.052,
     # Qwen2.5-7B in BF16 on the same card and vLLM (its Lab 2): 8,688 tokens (0.46 GiB) fewer
     # than gpumem's, not explained: the excerpt prints no memory line, WSL2's larger total would
     # raise gpumem's figure further, and the FP8-dynamic launch of the same run (the same
@@ -511,7 +518,7 @@ def test_the_split_is_recorded_for_every_log() -> None:
 def test_launches_predicted_from_scratch_are_counted() -> None:
     splits = [c.split for c in CHECKS]
     assert splits.count("fit") == 5
-    assert splits.count("held-out") == 66
+    assert splits.count("held-out") == 68
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "fit"], ids=lambda c: c.log)
@@ -567,7 +574,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 60 of 66 within
+    assert len(held_out) - len(within) == len(MISSED)  # 60 of 68 within
 
 
 @pytest.mark.parametrize(
