@@ -490,10 +490,11 @@ MISSED = {
     # 0.42 GiB; its 0.56 GiB outside the weights is 0.31 GiB over gpumem's
     "llmso-qwen25-05b-rtx4090-wsl2": -0.045,
     # Qwen2.5-0.5B from two notebooks on the same card (its Labs 3 and 5, vLLM 0.27.1, the V2
-    # model runner, LLM() at the default 0.92): the budget line leaves 1.06 GiB more cache than
-    # gpumem. WSL2's 23.99 GiB total gives 0.41 GiB more budget, the V2 runner takes no
-    # CUDA-graph estimate (0.42 GiB in gpumem), and its profiled peak is 0.31 GiB against
-    # gpumem's 0.59 (the first runner's sampler); consumed memory is 0.05 GiB over gpumem's
+    # model runner, LLM() at the default 0.92 and 8,192 tokens): the budget line leaves 1.07 GiB
+    # more cache than gpumem. WSL2's 23.99 GiB total gives 0.41 GiB more budget, the V2 runner
+    # takes no CUDA-graph estimate (0.42 GiB in gpumem), and its profiled peak is 0.31 GiB
+    # against gpumem's 0.60 (the first runner's sampler; the forward pass's working set alone
+    # is 0.28); consumed memory is 0.05 GiB over gpumem's weights and memory outside PyTorch
     "llmso-lab3-qwen25-05b-rtx4090-wsl2": -0.052,
     "llmso-lab5-qwen25-05b-rtx4090-wsl2-2048": -0.052,
     # Qwen2.5-7B in BF16 on the same card and vLLM (its Lab 2): 8,688 tokens (0.46 GiB) fewer
