@@ -502,6 +502,15 @@ MISSED = {
     # raise gpumem's figure further, and the FP8-dynamic launch of the same run (the same
     # arguments and VLLM_USE_FLASHINFER_SAMPLER=0) is within 2 %
     "llmso-qwen25-7b-rtx4090-wsl2": 0.085,
+    # Qwen3-14B on one L40S at vLLM's defaults (samilazrak/vllm-optimization-lab, vLLM 0.29.0, the
+    # V2 model runner, a first compile): its budget line leaves 0.75 GiB less cache than gpumem.
+    # The device reports 44.39 GiB (0.14 GiB of budget under gpumem's), and the printed peak,
+    # 1.99 GiB with 0.29's CUDA-graph estimate of 0.51 in it, is 0.59 over gpumem's peak and
+    # estimate (0.62 + 0.78): its forward pass alone, 1.48 GiB, is 1.20 over gpumem's 0.28; 0.28.0's
+    # launch of the same command (ddiiwoong-capstone, no estimate there) leaves the same 1.48 if
+    # its device and memory outside PyTorch are this one's (40.84 - 27.52 - 11.57 - 0.27);
+    # consumed memory is 0.02 GiB over gpumem's
+    "samilazrak-optlab-qwen3-14b-l40s-v0.29.0": 0.068,
 }
 
 
@@ -519,7 +528,7 @@ def test_the_split_is_recorded_for_every_log() -> None:
 def test_launches_predicted_from_scratch_are_counted() -> None:
     splits = [c.split for c in CHECKS]
     assert splits.count("fit") == 5
-    assert splits.count("held-out") == 68
+    assert splits.count("held-out") == 69
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "fit"], ids=lambda c: c.log)
@@ -575,7 +584,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 60 of 68 within
+    assert len(held_out) - len(within) == len(MISSED)  # 60 of 69 within
 
 
 @pytest.mark.parametrize(
