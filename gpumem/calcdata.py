@@ -50,6 +50,8 @@ def model_entry(spec: ModelSpec) -> dict[str, object]:
         "vision_tower": spec.extra.get("vision_tower"),
         # the format vLLM keeps a recurrent layer's temporal state in (gpumem.serve)
         "recurrent_state_dtype": spec.extra.get("recurrent_state_dtype"),
+        # the multi-token-prediction module's layers, vLLM's MTP drafter (gpumem.serve)
+        "mtp_layers": spec.extra.get("mtp_layers", 0),
         "inputs": model_inputs(spec),
     }
 

@@ -187,6 +187,26 @@ def _modality_counts(text: str) -> dict[str, int]:
     return value
 
 
+def _json_object(text: str) -> dict:
+    """vLLM's ``--speculative-config``: a JSON object, ``{"method": "mtp", ...}``; the API
+    checks its keys and values."""
+    import json
+
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise _type_error(
+            N_(
+                'expected a JSON object such as {{"method": "mtp", "num_speculative_tokens": 3}}, '
+                "got {text!r}"
+            ),
+            text,
+        )
+    return value
+
+
 def _fraction(text: str) -> float:
     try:
         value = float(text)
@@ -626,6 +646,16 @@ def _add_serve(sub: argparse._SubParsersAction, name: str, text: str) -> argpars
         help=_("vision-language models: no images or videos, so no vision encoder (vLLM's flag)"),
     )
     e.add_argument(
+        "--speculative-config",
+        type=_json_object,
+        metavar="JSON",
+        help=_(
+            "speculative decoding as vLLM takes it; gpumem follows the method mtp, the "
+            "checkpoint's multi-token-prediction module as the drafter "
+            '(\'{"method": "mtp", "num_speculative_tokens": 3}\')'
+        ),
+    )
+    e.add_argument(
         "--engine",
         dest="engine_id",
         metavar="VERSION",
@@ -859,6 +889,7 @@ def _serve(args: argparse.Namespace) -> str:
         "enable_prefix_caching",
         "limit_mm_per_prompt",
         "language_model_only",
+        "speculative_config",
     )
     given = _given(args, names)
     gpu = args.vram or get_gpu(args.gpu)

@@ -1140,6 +1140,11 @@ def _shape(read: _Reader, family: _Family) -> dict[str, Any]:
         _read_linear_attention(read, s)
     if family.hybrid:
         _read_hybrid(read, s)
+    # the multi-token-prediction module's layers (Qwen3-Next, Qwen3.5: mtp_num_hidden_layers;
+    # DeepSeek-V3: num_nextn_predict_layers), which vLLM loads as a speculative drafter
+    for key in ("mtp_num_hidden_layers", "num_nextn_predict_layers"):
+        if mtp := read.integer(key, 0, minimum=0, maximum=MAX_LAYERS):
+            s["extra"]["mtp_layers"] = mtp
     return s
 
 

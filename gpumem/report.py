@@ -458,6 +458,14 @@ def serve_text(s: Serving, gpu: GPU, settings: dict[str, object]) -> str:
                 "recurrent state per request)"
             ).format(tokens=s.block_size, groups=s.recurrent_groups, kinds=s.groups)
         )
+    if s.num_speculative_tokens:  # vLLM's MTP drafter: its layers, weights, draft tokens
+        lines.append(
+            _(
+                "Speculative decoding: the MTP module drafts {n} tokens a step; its weights "
+                "({gib} GiB) load with the model's, its attention layers join the KV cache, and "
+                "each recurrent group keeps {n} more blocks a request"
+            ).format(n=s.num_speculative_tokens, gib=_in(s.drafter_weights_bytes or 0, "GiB"))
+        )
     if s.encoder_items:
         lines.append(
             _(

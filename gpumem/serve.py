@@ -52,6 +52,8 @@ _BUDGET = (
     "sampler_logits",
     "engine_sampler_run",
     "engine_profile_peak",
+    "mtp_parameters",
+    "mtp_weights",
     "serve_budget",
 )
 _CACHE = ("kv_page", "kv_blocks", "blocks_per_request", "kv_tokens", "max_concurrency")
@@ -204,6 +206,7 @@ def _cudagraph_estimate(row: dict, device: GPU, spec: ModelSpec, values: dict) -
     large = capability in graphs["large_capabilities"]
     splits = capability in graphs["fa3_capabilities"] and not spec.uses_mla
     flashinfer = _runs_flashinfer(graphs, capability, spec, values)
+    full_drafts = capability in graphs["flashinfer_speculative_full_capabilities"]
     values = evaluate(
         _GRAPH_SIZES,
         {
@@ -213,6 +216,9 @@ def _cudagraph_estimate(row: dict, device: GPU, spec: ModelSpec, values: dict) -
             "M_fi": graphs["flashinfer_workspace_bytes"] if flashinfer else 0,
             "beta_g": graphs["bytes_per_layer"],
             "M_g0": graphs["first_capture_extra_bytes"],
+            # FlashInfer's FULL graphs hold one-token decodes only but where its trtllm-gen
+            # kernels run: with draft tokens to verify vLLM falls back to piecewise graphs
+            "c_fg": int(not (flashinfer and values["n_sd"] and not full_drafts)),
         },
     )
     values = evaluate(("cudagraph_capture_tokens",), values)
@@ -425,6 +431,11 @@ class Serving(Record):
     #: model without an encoder gpumem profiles, or none enabled)
     encoder_items: int = 0
     encoder_item_tokens: int = 0
+    #: draft tokens a step (vLLM's num_speculative_tokens; 0 without speculative decoding)
+    num_speculative_tokens: int = 0
+    #: one GPU's share of the MTP drafter's weights, within ``weights_bytes`` (0 without one;
+    #: None when the available memory was given)
+    drafter_weights_bytes: int | None = None
     values: dict = None  # symbol values, for concurrency at other lengths
     _hidden = ("values",)
 
@@ -446,17 +457,82 @@ class Serving(Record):
         return int(needed["kv_memory_for_requests"])
 
 
+#: The keys of vLLM's ``--speculative-config`` gpumem follows, and its one method: the
+#: checkpoint's own multi-token-prediction module as the drafter.
+_SPECULATIVE_KEYS = ("method", "num_speculative_tokens")
+_SPECULATIVE_METHODS = ("mtp",)
+
+
+def _speculative(spec: ModelSpec, config: Mapping | None, pp: int) -> dict[str, int]:
+    """The symbols of vLLM's ``--speculative-config`` ``config`` (None: no speculative
+    decoding): ``n_sd`` draft tokens a step and ``L_m`` MTP layers loaded as the drafter.
+    Only method ``mtp`` is followed, on a model whose config has MTP layers
+    (``mtp_num_hidden_layers``, ``num_nextn_predict_layers``); without
+    ``num_speculative_tokens`` vLLM drafts as many tokens as the module has layers."""
+    if config is None:
+        return {"n_sd": 0, "L_m": 0}
+    if not isinstance(config, Mapping):
+        raise InvalidValueError(
+            "speculative_config",
+            config,
+            Text('a mapping such as {{"method": "mtp", "num_speculative_tokens": 3}}'),
+        )
+    for key in config:
+        if key not in _SPECULATIVE_KEYS:
+            raise InvalidValueError(
+                "speculative_config",
+                key,
+                Text("one of the keys {keys}", keys=", ".join(_SPECULATIVE_KEYS)),
+            )
+    method = config.get("method")
+    if method not in _SPECULATIVE_METHODS:
+        raise InvalidValueError(
+            "speculative_config.method",
+            method,
+            Text(
+                "{methods}: the checkpoint's multi-token-prediction module as the drafter "
+                "(gpumem does not follow other drafters)",
+                methods=", ".join(_SPECULATIVE_METHODS),
+            ),
+        )
+    layers = spec.extra.get("mtp_layers", 0)
+    if not layers:
+        raise InvalidValueError(
+            "speculative_config.method",
+            method,
+            Text(
+                "a method {model} has a drafter for: its config has no multi-token-prediction "
+                "layers (mtp_num_hidden_layers, num_nextn_predict_layers)",
+                model=spec.name,
+            ),
+        )
+    if pp != 1:
+        raise InvalidValueError(
+            "pp",
+            pp,
+            Text("1 with speculative decoding (gpumem does not follow a drafter over stages)"),
+        )
+    tokens = config.get("num_speculative_tokens", layers)
+    return {"n_sd": _positive("speculative_config.num_speculative_tokens", tokens), "L_m": layers}
+
+
 #: Kinds of layer that vLLM keeps in separate KV-cache groups (MLA counts as full).
 _GROUPED = ("full", "sliding", "chunked", "recurrent")
 
 
-def _groups(model: ModelSpec, pp: int) -> dict[str, int]:
+def _groups(model: ModelSpec, pp: int, drafter: int = 0) -> dict[str, int]:
     """vLLM's KV-cache groups (``kv_cache_utils.get_kv_cache_groups``): one group of every
     layer when all layers attend alike; otherwise groups of ``g`` layers for each kind (full,
     sliding window, chunked, recurrent), ``g`` the smallest kind's count (the largest's if it
-    is under 1.5 times the smallest), ``ceil(count / g)`` groups per kind."""
+    is under 1.5 times the smallest), ``ceil(count / g)`` groups per kind. The ``drafter``'s
+    MTP layers attend as the model's full (or latent) layers do and join them: vLLM collects
+    the KV-cache specs of every attention layer it built, the drafter's too
+    (``get_kv_cache_spec``)."""
     types = model.layer_types
-    counts = {kind: types[kind] + (types["latent"] if kind == "full" else 0) for kind in _GROUPED}
+    counts = {
+        kind: types[kind] + (types["latent"] + drafter if kind == "full" else 0)
+        for kind in _GROUPED
+    }
     present = {kind: count for kind, count in counts.items() if count}
     small, large = min(present.values()), max(present.values())
     if len(present) == 1:
@@ -561,7 +637,14 @@ def _cache(model: ModelSpec, values: dict, max_model_len: int, auto: bool) -> di
     }
 
 
-def _symbols(model: ModelSpec, tp: int, pp: int, dtype: str | None, kv_dtype: str | None) -> dict:
+def _symbols(
+    model: ModelSpec,
+    tp: int,
+    pp: int,
+    dtype: str | None,
+    kv_dtype: str | None,
+    speculative_config: Mapping | None = None,
+) -> dict:
     """Model symbols under a one-token inference workload (the lengths are set later). vLLM
     loads a checkpoint as it ships (gpt-oss's MXFP4 experts, DeepSeek-V3's FP8 blocks) unless
     another weight format is asked for."""
@@ -580,7 +663,12 @@ def _symbols(model: ModelSpec, tp: int, pp: int, dtype: str | None, kv_dtype: st
             Text("a model with attention layers (a purely recurrent model has no KV cache)"),
         )
     values = symbol_values(model, work)
-    values.update(_groups(model, pp))
+    values.update(_speculative(model, speculative_config, pp))
+    values.update(_groups(model, pp, values["L_m"]))
+    # a ModelOpt MIXED_PRECISION checkpoint (the only kind whose spec lists what it left
+    # 'unresolved') quantizes the modules its quantized_layers name, and names none of the
+    # MTP module (NVIDIA's Qwen3.6-35B-A3B build ships it unquantized)
+    values["c_mq"] = int("unresolved" not in (model.extra.get("quantization") or {}))
     return values
 
 
@@ -620,17 +708,19 @@ def capacity(
     block_size: int | None = None,
     engine_id: str = "vllm",
     enable_prefix_caching: bool | None = None,
+    speculative_config: Mapping | None = None,
 ) -> Serving:
     """What vLLM derives from ``available_kv_bytes`` per GPU: blocks, the printed token count
     and concurrency, and the longest request (vLLM's own arithmetic, nothing modelled), as
-    the release or generation ``engine_id`` prints them (``enable_prefix_caching`` as in
-    :func:`serve`)."""
+    the release or generation ``engine_id`` prints them (``enable_prefix_caching`` and
+    ``speculative_config`` as in :func:`serve`)."""
     from .catalog import load_model
 
     spec = model if isinstance(model, ModelSpec) else load_model(model)
     row = engine(engine_named(engine_id))
     settings = _settings(row, spec, 0, "", max_model_len, 1, max_num_batched_tokens)
-    values = {**_symbols(spec, tp, pp, dtype, kv_dtype), "a_b": row["block_alignment"]}
+    values = _symbols(spec, tp, pp, dtype, kv_dtype, speculative_config)
+    values["a_b"] = row["block_alignment"]
     mode = _recurrent_cache(row, spec, values, enable_prefix_caching, engine_id)
     values.update(
         kv_available=available_kv_bytes,
@@ -641,6 +731,7 @@ def capacity(
     return Serving(
         **_cache(spec, values, settings["max_model_len"], max_model_len == "auto"),
         mamba_cache_mode=mode,
+        num_speculative_tokens=values["n_sd"],
     )
 
 
@@ -663,6 +754,7 @@ def serve(
     enable_prefix_caching: bool | None = None,
     limit_mm_per_prompt: Mapping[str, int] | None = None,
     language_model_only: bool = False,
+    speculative_config: Mapping | None = None,
 ) -> Serving:
     """The figures vLLM prints when it starts ``model`` on ``gpu`` (per GPU, tp x pp GPUs).
 
@@ -700,6 +792,13 @@ def serve(
         encoder with as many of its largest items as its budget and these limits allow.
     language_model_only
         vLLM's ``--language-model-only``: no modality, so no encoder profiling.
+    speculative_config
+        vLLM's ``--speculative-config`` as a mapping: ``{"method": "mtp",
+        "num_speculative_tokens": 3}`` loads the checkpoint's multi-token-prediction module
+        as the drafter (its weights, its attention layers in the KV cache, its dummy run),
+        widens each recurrent state by the draft tokens and keeps as many more blocks a
+        request in each recurrent group. Other methods, and a model without MTP layers, are
+        refused.
 
     Raises
     ------
@@ -730,7 +829,8 @@ def serve(
     # with no modality vLLM builds no vision tower; gpumem counts this for the towers it profiles
     off = encoder["d_e"] and not (encoder["n_li"] or encoder["n_lv"])
     loaded = _language_model(spec) if off else spec
-    values = {**_symbols(loaded, tp, pp, dtype, kv_dtype), "a_b": row["block_alignment"]}
+    values = _symbols(loaded, tp, pp, dtype, kv_dtype, speculative_config)
+    values["a_b"] = row["block_alignment"]
     values.update(encoder)
     mode = _recurrent_cache(row, spec, values, enable_prefix_caching, engine_id)
     blocks = _block_size(spec, values, block_size, row["block_size"])
@@ -780,7 +880,9 @@ def serve(
         **_cache(spec, values, settings["max_model_len"], max_model_len == "auto"),
         mamba_cache_mode=mode,
         budget_bytes=int(values["serve_budget"]),
-        weights_bytes=int(values["weights"] + values["engine_load_extra"]),
+        weights_bytes=int(values["weights"] + values["engine_load_extra"] + values["mtp_weights"]),
+        drafter_weights_bytes=int(values["mtp_weights"]),
+        num_speculative_tokens=values["n_sd"],
         profile_peak_bytes=int(values["engine_profile_peak"]),
         non_torch_bytes=values["M_nt"],
         cudagraph_estimate_bytes=estimate,
@@ -889,6 +991,7 @@ def check_log(row: dict) -> LogCheck:
     # the release itself where a row follows it: some defaults change within a generation
     release = version if (_release(version or "") or ()) >= _OLDEST else engine_id
     launch["enable_prefix_caching"] = args.get("enable_prefix_caching")
+    launch["speculative_config"] = args.get("speculative_config")
     result = serve(
         row["catalog_model"],
         row["catalog_gpu"],

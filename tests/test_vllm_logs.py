@@ -404,9 +404,10 @@ def test_qwen38_fp8_launches_name_the_checkpoint_as_shipped() -> None:
     # the official FP8 release of Qwen3.8-27B is its own catalog entry (its config, with the
     # modules it keeps in BF16), so these launches take no catalog_dtype; vLLM printed 14.28 GiB
     # of weights a GPU on two RTX 5090, 14.46 on two RTX 3090 (Marlin's layout on Ampere)
-    # (club-3090#1036 runs MTP speculative decoding, which gpumem does not count: no entry)
+    # (club-3090#1036 runs MTP speculative decoding with the module as the checkpoint ships it)
     rows = [r for r in ROWS if r["model"] == "Qwen/Qwen3.8-27B-FP8" and r["catalog_model"]]
     assert {row["id"] for row in rows} == {
+        "club3090-1036-qwen38-27b-fp8-2x3090",
         "recipes-810-qwen38-27b-fp8-2x5090",
         "talos-1995-qwen38-27b-fp8-2x3090",
         "talos-1998-qwen38-27b-fp8-2x3090-262k",

@@ -655,9 +655,9 @@ function engine_prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s,
   return $mul($mul(B, s), $add($mul(h, i_h), $max($div(engine_deltanet_workspace, N_tp), $add($mul($mul(h, i_r), k_e), $div($mul(f, i_f), N_tp)), $add($div($mul(n_h, $add($add($add($mul(d_h, $add(i_k, i_q)), i_m), $mul(i_p, $add(s, $max(d_h, s)))), $mul(i_s, s))), N_tp), $div(m_p, $mul(B, s))))));
 }
 
-/** peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), then, beside its outputs, a forward pass over T_b tokens (the engine's working set at B s = T_b) and the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout */
-function engine_profile_peak(c_moe, engine_sampler_run, fused_moe_workspace, engine_prefill_workspace, encoder_pixels, encoder_outputs, encoder_workspace) {
-  return $add(encoder_pixels, $max(encoder_workspace, $add($add($mul(c_moe, fused_moe_workspace), encoder_outputs), $max(engine_prefill_workspace, engine_sampler_run))));
+/** peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), then, beside its outputs, a forward pass over T_b tokens (the engine's working set at B s = T_b; with an MTP drafter, its pass beside the target's output hidden states) and the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout */
+function engine_profile_peak(h, b_a, T_b, c_moe, n_sd, engine_sampler_run, fused_moe_workspace, engine_prefill_workspace, encoder_pixels, encoder_outputs, encoder_workspace) {
+  return $add(encoder_pixels, $max(encoder_workspace, $add($add($mul(c_moe, fused_moe_workspace), encoder_outputs), $max(engine_sampler_run, $add($mul($mul($mul(T_b, b_a), h), $min(1n, n_sd)), engine_prefill_workspace)))));
 }
 
 /** what the engine's weights hold beyond their bytes once loaded: the allocator's rounding of each large weight tensor, the padded rows of the vocabulary, the token embedding (and where c_hu = 1 the LM head) in the model's dtype under a quantized weight format, and the rotary embedding's cos/sin cache, and where the engine runs FP8 weights through Marlin (g_m > 0) their scales per group of g_m input columns in place of the format's (where the engine counts them, c_al = 1) */
@@ -665,9 +665,19 @@ function engine_load_extra(L, h, n_h, d_h, n_e, V, c_kv, d_r, L_r, c_r, L_n, f_e
   return $mul(c_al, $add($sub($add($add($add($add($mul($mul(b_a, h), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), $mul($mul(b_a, s_p), ((c_kv > 0n) ? d_r : d_h))), $mul($sub(1n, t_w), $sub($add($mul($mul(h, $add($add($add(b_w, $mul(c_hu, $sub($sub($sub(b_a, b_w), $mul($mul(q_h, x_s), $sub(b_q, b_w))), $mul($mul(q_h2, x_s), $sub(b_q2, b_w))))), $mul($mul(q_h, x_s), $sub(b_q, b_w))), $mul($mul(q_h2, x_s), $sub(b_q2, b_w)))), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), ((($mul($mul(h, $add($add($add(b_w, $mul(c_hu, $sub($sub($sub(b_a, b_w), $mul($mul(q_h, x_s), $sub(b_q, b_w))), $mul($mul(q_h2, x_s), $sub(b_q2, b_w))))), $mul($mul(q_h, x_s), $sub(b_q, b_w))), $mul($mul(q_h2, x_s), $sub(b_q2, b_w)))), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)) >= 10485760n) && ($sub($mul($mul(h, $add($add($add(b_w, $mul(c_hu, $sub($sub($sub(b_a, b_w), $mul($mul(q_h, x_s), $sub(b_q, b_w))), $mul($mul(q_h2, x_s), $sub(b_q2, b_w))))), $mul($mul(q_h, x_s), $sub(b_q, b_w))), $mul($mul(q_h2, x_s), $sub(b_q2, b_w)))), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), $mul(2097152n, $ceil_div($mul($mul(h, $add($add($add(b_w, $mul(c_hu, $sub($sub($sub(b_a, b_w), $mul($mul(q_h, x_s), $sub(b_q, b_w))), $mul($mul(q_h2, x_s), $sub(b_q2, b_w))))), $mul($mul(q_h, x_s), $sub(b_q, b_w))), $mul($mul(q_h2, x_s), $sub(b_q2, b_w)))), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($neg(h), $add($add($add(b_w, $mul(c_hu, $sub($sub($sub(b_a, b_w), $mul($mul(q_h, x_s), $sub(b_q, b_w))), $mul($mul(q_h2, x_s), $sub(b_q2, b_w))))), $mul($mul(q_h, x_s), $sub(b_q, b_w))), $mul($mul(q_h2, x_s), $sub(b_q2, b_w)))), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), $mul(2097152n, $ceil_div($mul($mul(h, $add($add($add(b_w, $mul(c_hu, $sub($sub($sub(b_a, b_w), $mul($mul(q_h, x_s), $sub(b_q, b_w))), $mul($mul(q_h2, x_s), $sub(b_q2, b_w))))), $mul($mul(q_h, x_s), $sub(b_q, b_w))), $mul($mul(q_h2, x_s), $sub(b_q2, b_w)))), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), 2097152n))) : 0n)), $div($mul($mul(V, h), $add($add(b_w, $mul($mul(q_h, x_s), $sub(b_q, b_w))), $mul($mul(q_h2, x_s), $sub(b_q2, b_w)))), N_tp)))), ((g_m > 0n) ? $div($mul($add($mul(P_q, x_s), $div($mul($mul(L_s, $sub(1n, x_s)), $add($add($add($mul($mul(L_r, h), $add($add(c_r, $mul($mul(2n, d_gv), n_g)), $mul(2n, n_g))), P_v), $mul(attention_weights, $sub($sub(L, L_n), L_r))), $mul($mul(h, m_g), $add($mul(L_d, f_x), $mul(L_e, $add($mul(f_e, n_e), $mul(f_s, n_s))))))), L)), $add($sub($sub($div(b_a, g_m), $mul(b_q, x_s)), $mul(b_w, $sub(1n, x_s))), 1n)), N_tp) : 0n)), ((($mul($mul(b_a, h), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)) >= 10485760n) && ($sub($mul($mul(b_a, h), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), $mul(2097152n, $ceil_div($mul($mul(b_a, h), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($neg(b_a), h), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), $mul(2097152n, $ceil_div($mul($mul(b_a, h), $floordiv($mul(64n, $ceil_div(V, 64n)), N_tp)), 2097152n))) : 0n)), $div($mul($mul(V, b_w), h), N_tp)), $div($mul(L_s, $add($add($mul(L_d, $add(((($mul($mul(h, $add($add(b_w, $mul(q_m, $sub(b_q, b_w))), $mul(q_m2, $sub(b_q2, b_w)))), $floordiv(f_x, N_tp)) >= 10485760n) && ($sub($mul($mul(h, $add($add(b_w, $mul(q_m, $sub(b_q, b_w))), $mul(q_m2, $sub(b_q2, b_w)))), $floordiv(f_x, N_tp)), $mul(2097152n, $ceil_div($mul($mul(h, $add($add(b_w, $mul(q_m, $sub(b_q, b_w))), $mul(q_m2, $sub(b_q2, b_w)))), $floordiv(f_x, N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($neg(h), $add($add(b_w, $mul(q_m, $sub(b_q, b_w))), $mul(q_m2, $sub(b_q2, b_w)))), $floordiv(f_x, N_tp)), $mul(2097152n, $ceil_div($mul($mul(h, $add($add(b_w, $mul(q_m, $sub(b_q, b_w))), $mul(q_m2, $sub(b_q2, b_w)))), $floordiv(f_x, N_tp)), 2097152n))) : 0n), ((($mul($mul($mul(h, $sub(m_g, 1n)), $add($add(b_w, $mul(q_m, $sub(b_q, b_w))), $mul(q_m2, $sub(b_q2, b_w)))), $floordiv(f_x, N_tp)) >= 10485760n) && ($sub($mul($mul($mul(h, $sub(m_g, 1n)), $add($add(b_w, $mul(q_m, $sub(b_q, b_w))), $mul(q_m2, $sub(b_q2, b_w)))), $floordiv(f_x, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(h, $sub(m_g, 1n)), $add($add(b_w, $mul(q_m, $sub(b_q, b_w))), $mul(q_m2, $sub(b_q2, b_w)))), $floordiv(f_x, N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($mul($neg(h), $sub(m_g, 1n)), $add($add(b_w, $mul(q_m, $sub(b_q, b_w))), $mul(q_m2, $sub(b_q2, b_w)))), $floordiv(f_x, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(h, $sub(m_g, 1n)), $add($add(b_w, $mul(q_m, $sub(b_q, b_w))), $mul(q_m2, $sub(b_q2, b_w)))), $floordiv(f_x, N_tp)), 2097152n))) : 0n))), $mul(L_e, $add($add($add(((($mul($mul(h, $add($add(b_w, $mul(q_s, $sub(b_q, b_w))), $mul(q_s2, $sub(b_q2, b_w)))), $floordiv($mul(f_s, n_s), N_tp)) >= 10485760n) && ($sub($mul($mul(h, $add($add(b_w, $mul(q_s, $sub(b_q, b_w))), $mul(q_s2, $sub(b_q2, b_w)))), $floordiv($mul(f_s, n_s), N_tp)), $mul(2097152n, $ceil_div($mul($mul(h, $add($add(b_w, $mul(q_s, $sub(b_q, b_w))), $mul(q_s2, $sub(b_q2, b_w)))), $floordiv($mul(f_s, n_s), N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($neg(h), $add($add(b_w, $mul(q_s, $sub(b_q, b_w))), $mul(q_s2, $sub(b_q2, b_w)))), $floordiv($mul(f_s, n_s), N_tp)), $mul(2097152n, $ceil_div($mul($mul(h, $add($add(b_w, $mul(q_s, $sub(b_q, b_w))), $mul(q_s2, $sub(b_q2, b_w)))), $floordiv($mul(f_s, n_s), N_tp)), 2097152n))) : 0n), ((($mul($mul($mul(h, n_e), $add($add(b_w, $mul(q_e, $sub(b_q, b_w))), $mul(q_e2, $sub(b_q2, b_w)))), $floordiv(f_e, N_tp)) >= 10485760n) && ($sub($mul($mul($mul(h, n_e), $add($add(b_w, $mul(q_e, $sub(b_q, b_w))), $mul(q_e2, $sub(b_q2, b_w)))), $floordiv(f_e, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(h, n_e), $add($add(b_w, $mul(q_e, $sub(b_q, b_w))), $mul(q_e2, $sub(b_q2, b_w)))), $floordiv(f_e, N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($mul($neg(h), n_e), $add($add(b_w, $mul(q_e, $sub(b_q, b_w))), $mul(q_e2, $sub(b_q2, b_w)))), $floordiv(f_e, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(h, n_e), $add($add(b_w, $mul(q_e, $sub(b_q, b_w))), $mul(q_e2, $sub(b_q2, b_w)))), $floordiv(f_e, N_tp)), 2097152n))) : 0n)), ((($mul($mul($mul(h, $sub(m_g, 1n)), $add($add(b_w, $mul(q_s, $sub(b_q, b_w))), $mul(q_s2, $sub(b_q2, b_w)))), $floordiv($mul(f_s, n_s), N_tp)) >= 10485760n) && ($sub($mul($mul($mul(h, $sub(m_g, 1n)), $add($add(b_w, $mul(q_s, $sub(b_q, b_w))), $mul(q_s2, $sub(b_q2, b_w)))), $floordiv($mul(f_s, n_s), N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(h, $sub(m_g, 1n)), $add($add(b_w, $mul(q_s, $sub(b_q, b_w))), $mul(q_s2, $sub(b_q2, b_w)))), $floordiv($mul(f_s, n_s), N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($mul($neg(h), $sub(m_g, 1n)), $add($add(b_w, $mul(q_s, $sub(b_q, b_w))), $mul(q_s2, $sub(b_q2, b_w)))), $floordiv($mul(f_s, n_s), N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(h, $sub(m_g, 1n)), $add($add(b_w, $mul(q_s, $sub(b_q, b_w))), $mul(q_s2, $sub(b_q2, b_w)))), $floordiv($mul(f_s, n_s), N_tp)), 2097152n))) : 0n)), ((($mul($mul($mul($mul(h, n_e), $sub(m_g, 1n)), $add($add(b_w, $mul(q_e, $sub(b_q, b_w))), $mul(q_e2, $sub(b_q2, b_w)))), $floordiv(f_e, N_tp)) >= 10485760n) && ($sub($mul($mul($mul($mul(h, n_e), $sub(m_g, 1n)), $add($add(b_w, $mul(q_e, $sub(b_q, b_w))), $mul(q_e2, $sub(b_q2, b_w)))), $floordiv(f_e, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul($mul(h, n_e), $sub(m_g, 1n)), $add($add(b_w, $mul(q_e, $sub(b_q, b_w))), $mul(q_e2, $sub(b_q2, b_w)))), $floordiv(f_e, N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($mul($mul($neg(h), n_e), $sub(m_g, 1n)), $add($add(b_w, $mul(q_e, $sub(b_q, b_w))), $mul(q_e2, $sub(b_q2, b_w)))), $floordiv(f_e, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul($mul(h, n_e), $sub(m_g, 1n)), $add($add(b_w, $mul(q_e, $sub(b_q, b_w))), $mul(q_e2, $sub(b_q2, b_w)))), $floordiv(f_e, N_tp)), 2097152n))) : 0n)))), $mul($sub($sub(L, L_n), L_r), ((c_kv > 0n) ? 0n : $add(((($mul($mul(h, $add($mul(d_h, $floordiv(n_h, N_tp)), e_kv)), $add($add(b_w, $mul(q_a, $sub(b_q, b_w))), $mul(q_a2, $sub(b_q2, b_w)))) >= 10485760n) && ($sub($mul($mul(h, $add($mul(d_h, $floordiv(n_h, N_tp)), e_kv)), $add($add(b_w, $mul(q_a, $sub(b_q, b_w))), $mul(q_a2, $sub(b_q2, b_w)))), $mul(2097152n, $ceil_div($mul($mul(h, $add($mul(d_h, $floordiv(n_h, N_tp)), e_kv)), $add($add(b_w, $mul(q_a, $sub(b_q, b_w))), $mul(q_a2, $sub(b_q2, b_w)))), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($neg(h), $add($mul(d_h, $floordiv(n_h, N_tp)), e_kv)), $add($add(b_w, $mul(q_a, $sub(b_q, b_w))), $mul(q_a2, $sub(b_q2, b_w)))), $mul(2097152n, $ceil_div($mul($mul(h, $add($mul(d_h, $floordiv(n_h, N_tp)), e_kv)), $add($add(b_w, $mul(q_a, $sub(b_q, b_w))), $mul(q_a2, $sub(b_q2, b_w)))), 2097152n))) : 0n), ((($mul($mul($mul(d_h, h), $add($add(b_w, $mul(q_a, $sub(b_q, b_w))), $mul(q_a2, $sub(b_q2, b_w)))), $floordiv(n_h, N_tp)) >= 10485760n) && ($sub($mul($mul($mul(d_h, h), $add($add(b_w, $mul(q_a, $sub(b_q, b_w))), $mul(q_a2, $sub(b_q2, b_w)))), $floordiv(n_h, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(d_h, h), $add($add(b_w, $mul(q_a, $sub(b_q, b_w))), $mul(q_a2, $sub(b_q2, b_w)))), $floordiv(n_h, N_tp)), 2097152n))) >= $neg(1048576n))) ? $add($mul($mul($mul($neg(d_h), h), $add($add(b_w, $mul(q_a, $sub(b_q, b_w))), $mul(q_a2, $sub(b_q2, b_w)))), $floordiv(n_h, N_tp)), $mul(2097152n, $ceil_div($mul($mul($mul(d_h, h), $add($add(b_w, $mul(q_a, $sub(b_q, b_w))), $mul(q_a2, $sub(b_q2, b_w)))), $floordiv(n_h, N_tp)), 2097152n))) : 0n)))))), L)));
 }
 
-/** the CUDA-graph batch ceiling before max_num_batched_tokens: twice max_num_seqs or the engine's ceiling, whichever is less */
-function cudagraph_ceiling(N_s, T_gm) {
-  return ((T_gm >= $mul(2n, N_s)) ? $mul(2n, N_s) : T_gm);
+/** weight-matrix parameters of the multi-token-prediction module the engine loads: L_m full-attention layers with the model's MLP (or MoE block) and the projection of the embedding and the hidden state */
+function mtp_parameters(h, n_h, n_kv, d_h, n_e, c_kv, d_r, f_e, n_s, f_s, m_g, c_q, d_v, L_e, f_x, g_q, L_m) {
+  return $add($mul(L_m, $add($mul($mul(h, m_g), ((L_e > 0n) ? $add($mul(f_e, n_e), $mul(f_s, n_s)) : f_x)), ((c_kv > 0n) ? $add($add($add($mul($mul(c_kv, n_h), $add($sub(d_h, d_r), d_v)), $mul($mul(d_v, h), n_h)), $mul(h, $add(c_kv, d_r))), ((c_q > 0n) ? $add($mul($mul(c_q, d_h), n_h), $mul(c_q, h)) : $mul($mul(d_h, h), n_h))) : $add($mul($mul($mul(d_h, h), n_h), $add(g_q, 2n)), $mul($mul($mul(2n, d_h), h), n_kv))))), $mul($mul(2n, $pow(h, 2n)), $min(1n, L_m)));
+}
+
+/** one GPU's share of the multi-token-prediction module's weights: its layers in the weight format (as shipped: in the formats of the model's layers where c_MTP = 1, else in the dtype) and the projection in the weight format */
+function mtp_weights(h, n_h, n_kv, d_h, n_e, c_kv, d_r, f_e, n_s, f_s, m_g, c_q, d_v, L_e, f_x, g_q, q_a, q_m, q_e, q_s, q_a2, q_m2, q_e2, q_s2, x_s, b_w, b_q, b_q2, N_tp, L_m, c_mq) {
+  return $div($add($mul(L_m, $add($mul($mul(h, m_g), ((L_e > 0n) ? $add($mul($mul(f_e, n_e), $add(b_w, $mul($mul(c_mq, x_s), $add($mul(q_e, $sub(b_q, b_w)), $mul(q_e2, $sub(b_q2, b_w)))))), $mul($mul(f_s, n_s), $add(b_w, $mul($mul(c_mq, x_s), $add($mul(q_s, $sub(b_q, b_w)), $mul(q_s2, $sub(b_q2, b_w))))))) : $mul(f_x, $add(b_w, $mul($mul(c_mq, x_s), $add($mul(q_m, $sub(b_q, b_w)), $mul(q_m2, $sub(b_q2, b_w)))))))), $mul($add(b_w, $mul($mul(c_mq, x_s), $add($mul(q_a, $sub(b_q, b_w)), $mul(q_a2, $sub(b_q2, b_w))))), ((c_kv > 0n) ? $add($add($add($mul($mul(c_kv, n_h), $add($sub(d_h, d_r), d_v)), $mul($mul(d_v, h), n_h)), $mul(h, $add(c_kv, d_r))), ((c_q > 0n) ? $add($mul($mul(c_q, d_h), n_h), $mul(c_q, h)) : $mul($mul(d_h, h), n_h))) : $add($mul($mul($mul(d_h, h), n_h), $add(g_q, 2n)), $mul($mul($mul(2n, d_h), h), n_kv)))))), $mul($mul($mul(2n, b_w), $pow(h, 2n)), $min(1n, L_m))), N_tp);
+}
+
+/** the CUDA-graph batch ceiling before max_num_batched_tokens: twice max_num_seqs times the tokens a decode step verifies (1 + n_spec), or the engine's ceiling, whichever is less */
+function cudagraph_ceiling(N_s, n_sd, T_gm) {
+  return ((T_gm >= $mul($mul(2n, N_s), $add(n_sd, 1n))) ? $mul($mul(2n, N_s), $add(n_sd, 1n)) : T_gm);
 }
 
 /** the largest CUDA-graph batch (tokens): max_num_batched_tokens or the ceiling, whichever is less */
@@ -685,9 +695,9 @@ function cudagraph_piecewise_graphs(cudagraph_max_size, cudagraph_off_grid) {
   return $add($add($add($add($add(cudagraph_off_grid, ((cudagraph_max_size >= 2n) ? 1n : 0n)), ((cudagraph_max_size >= 4n) ? 1n : 0n)), $max(0n, $sub($floordiv(cudagraph_max_size, 16n), 15n))), $min(31n, $floordiv(cudagraph_max_size, 8n))), 1n);
 }
 
-/** batch sizes captured as FULL CUDA graphs (uniform decode batches up to max_num_seqs) */
-function cudagraph_full_graphs(T_b, N_s, cudagraph_max_size, cudagraph_off_grid) {
-  return $add($add($add($add($add($mul(cudagraph_off_grid, ((N_s >= T_b) ? 1n : 0n)), (($min(N_s, cudagraph_max_size) >= 2n) ? 1n : 0n)), (($min(N_s, cudagraph_max_size) >= 4n) ? 1n : 0n)), $max(0n, $sub($floordiv($min(N_s, cudagraph_max_size), 16n), 15n))), $min(31n, $floordiv($min(N_s, cudagraph_max_size), 8n))), 1n);
+/** batch sizes captured as FULL CUDA graphs (uniform decode batches up to max_num_seqs requests of 1 + n_spec tokens; none where the engine captures piecewise graphs only) */
+function cudagraph_full_graphs(T_b, N_s, n_sd, c_fg, cudagraph_max_size, cudagraph_off_grid) {
+  return $mul(c_fg, $add($add($add($add($add($mul(cudagraph_off_grid, ((T_b <= $mul(N_s, $add(n_sd, 1n))) ? 1n : 0n)), (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 2n) ? 1n : 0n)), (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 4n) ? 1n : 0n)), $max(0n, $sub($floordiv($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))), 16n), 15n))), $min(31n, $floordiv($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))), 8n))), 1n));
 }
 
 /** tokens of the first (largest) piecewise capture */
@@ -696,13 +706,13 @@ function cudagraph_capture_tokens(cudagraph_max_size, cudagraph_off_grid) {
 }
 
 /** what the first FULL capture holds beyond its graphs: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU at the largest batch, or FlashInfer's workspaces, which its metadata builder allocates at its first use */
-function cudagraph_full_accumulators(n_h, d_h, N_tp, T_b, N_s, n_sp, M_fi, cudagraph_max_size, cudagraph_off_grid) {
-  return $add(M_fi, $mul($mul($mul($mul(4n, n_sp), $add(d_h, 1n)), (((N_s >= T_b) && (cudagraph_off_grid > 0n)) ? T_b : (($min(N_s, cudagraph_max_size) >= 256n) ? $mul(16n, $floordiv($min(N_s, cudagraph_max_size), 16n)) : (($min(N_s, cudagraph_max_size) >= 8n) ? $mul(8n, $floordiv($min(N_s, cudagraph_max_size), 8n)) : (($min(N_s, cudagraph_max_size) >= 4n) ? 4n : (($min(N_s, cudagraph_max_size) >= 2n) ? 2n : 1n)))))), $floordiv(n_h, N_tp)));
+function cudagraph_full_accumulators(n_h, d_h, N_tp, T_b, N_s, n_sd, n_sp, M_fi, cudagraph_max_size, cudagraph_off_grid) {
+  return $add(M_fi, $mul($mul($mul($mul(4n, n_sp), $add(d_h, 1n)), (((T_b <= $mul(N_s, $add(n_sd, 1n))) && (cudagraph_off_grid > 0n)) ? T_b : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 256n) ? $mul(16n, $floordiv($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))), 16n)) : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 8n) ? $mul(8n, $floordiv($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))), 8n)) : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 4n) ? 4n : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 2n) ? 2n : 1n)))))), $floordiv(n_h, N_tp)));
 }
 
 /** the engine's estimate of its CUDA graphs: the larger first capture (piecewise: the forward pass's working set at the largest batch, once in the warm-up and once in the graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU, or FlashInfer's workspaces), each with its own graphs, plus the graphs of every other size */
-function cudagraph_estimate(L_s, beta_g, M_g0, M_Pg, cudagraph_piecewise_graphs, cudagraph_full_graphs, cudagraph_full_accumulators) {
-  return $add($mul($sub($add(cudagraph_full_graphs, cudagraph_piecewise_graphs), 2n), $max(1048576n, $mul(L_s, beta_g))), $max($add(cudagraph_full_accumulators, $max(1048576n, $mul(L_s, beta_g))), $add($add($mul(2n, M_Pg), M_g0), $max(1048576n, $mul(L_s, beta_g)))));
+function cudagraph_estimate(L_s, beta_g, M_g0, M_Pg, c_fg, cudagraph_piecewise_graphs, cudagraph_full_graphs, cudagraph_full_accumulators) {
+  return $add($mul($sub($add($add($neg(c_fg), cudagraph_full_graphs), cudagraph_piecewise_graphs), 1n), $max(1048576n, $mul(L_s, beta_g))), $max($mul(c_fg, $add(cudagraph_full_accumulators, $max(1048576n, $mul(L_s, beta_g)))), $add($add($mul(2n, M_Pg), M_g0), $max(1048576n, $mul(L_s, beta_g)))));
 }
 
 /** memory the engine may use on one GPU */
@@ -710,14 +720,14 @@ function serve_budget(M_gpu, u) {
   return $mul(M_gpu, u);
 }
 
-/** memory left for the KV cache: the budget minus the weights as loaded, the profiled peak, memory outside PyTorch and CUDA graphs */
-function kv_available(M_nt, M_cg, weights, engine_profile_peak, engine_load_extra, serve_budget) {
-  return $sub($add($sub($sub($sub($neg(M_cg), M_nt), engine_load_extra), engine_profile_peak), serve_budget), weights);
+/** memory left for the KV cache: the budget minus the weights as loaded (with the MTP drafter's), the profiled peak, memory outside PyTorch and CUDA graphs */
+function kv_available(M_nt, M_cg, weights, engine_profile_peak, engine_load_extra, mtp_weights, serve_budget) {
+  return $sub($add($sub($sub($sub($sub($neg(M_cg), M_nt), engine_load_extra), engine_profile_peak), mtp_weights), serve_budget), weights);
 }
 
-/** bytes of one recurrent layer's state for one request on one GPU: the convolution's window in the model's dtype and the temporal state in its own format */
-function recurrent_page(e_r, e_t, b_r, b_a, N_tp) {
-  return $add($mul(b_a, $ceil_div($sub(e_r, e_t), N_tp)), $mul(b_r, $ceil_div(e_t, N_tp)));
+/** bytes of one recurrent layer's state for one request on one GPU: the convolution's window (with speculative decoding n_spec more positions of its c_r channels) in the model's dtype and the temporal state in its own format */
+function recurrent_page(e_r, e_t, c_r, b_r, b_a, N_tp, n_sd) {
+  return $add($mul(b_a, $ceil_div($sub($add($mul(c_r, n_sd), e_r), e_t), N_tp)), $mul(b_r, $ceil_div(e_t, N_tp)));
 }
 
 /** the smallest block size, a multiple of a_b tokens, whose attention page holds a recurrent layer's state (vLLM pads the state to the attention page) */
@@ -735,9 +745,9 @@ function kv_blocks(L_g, kv_available, kv_page) {
   return $floordiv(kv_available, $mul(L_g, kv_page));
 }
 
-/** blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups; one block, its state, in recurrent groups, two with prefix caching in 'align' mode */
-function blocks_per_request(w, w_c, s, T_b, s_b, n_G, n_gw, n_gc, n_gr, c_pa) {
-  return $add($add($add($mul(n_gc, $ceil_div($min(s, $add(T_b, w_c)), s_b)), $mul(n_gr, $add(c_pa, 1n))), $mul(n_gw, $add($ceil_div($min(s, $sub($add(T_b, w), 1n)), s_b), 1n))), $mul($sub($sub($sub(n_G, n_gc), n_gr), n_gw), $ceil_div(s, s_b)));
+/** blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups; one block, its state, in recurrent groups, two with prefix caching in 'align' mode, and one more for each speculative token */
+function blocks_per_request(w, w_c, s, T_b, s_b, n_G, n_gw, n_gc, n_gr, c_pa, n_sd) {
+  return $add($add($add($mul(n_gc, $ceil_div($min(s, $add(T_b, w_c)), s_b)), $mul(n_gr, $add($add(c_pa, n_sd), 1n))), $mul(n_gw, $add($ceil_div($min(s, $sub($add(T_b, w), 1n)), s_b), 1n))), $mul($sub($sub($sub(n_G, n_gc), n_gr), n_gw), $ceil_div(s, s_b)));
 }
 
 /** the 'GPU KV cache size' vLLM prints: blocks per group times the block size, or (from 0.20.1) the requests of s tokens the cache holds times s */
@@ -948,23 +958,25 @@ return {
     fused_moe_workspace: [fused_moe_workspace, ["h", "k_e", "f_e", "b_a", "N_tp", "T_b"]],
     engine_deltanet_workspace: [engine_deltanet_workspace, ["c_r", "n_g", "d_gv", "b_a"]],
     engine_prefill_workspace: [engine_prefill_workspace, ["h", "n_h", "d_h", "f", "k_e", "B", "s", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_q", "i_k", "i_m", "m_p", "engine_deltanet_workspace"]],
-    engine_profile_peak: [engine_profile_peak, ["c_moe", "engine_sampler_run", "fused_moe_workspace", "engine_prefill_workspace", "encoder_pixels", "encoder_outputs", "encoder_workspace"]],
+    engine_profile_peak: [engine_profile_peak, ["h", "b_a", "T_b", "c_moe", "n_sd", "engine_sampler_run", "fused_moe_workspace", "engine_prefill_workspace", "encoder_pixels", "encoder_outputs", "encoder_workspace"]],
     engine_load_extra: [engine_load_extra, ["L", "h", "n_h", "d_h", "n_e", "V", "c_kv", "d_r", "L_r", "c_r", "L_n", "f_e", "n_s", "f_s", "m_g", "t_w", "n_g", "d_gv", "L_e", "L_d", "f_x", "q_a", "q_m", "q_e", "q_s", "q_h", "q_a2", "q_m2", "q_e2", "q_s2", "q_h2", "P_v", "x_s", "b_w", "b_q", "b_q2", "b_a", "N_tp", "L_s", "P_q", "e_kv", "c_al", "s_p", "c_hu", "g_m", "attention_weights"]],
-    cudagraph_ceiling: [cudagraph_ceiling, ["N_s", "T_gm"]],
+    mtp_parameters: [mtp_parameters, ["h", "n_h", "n_kv", "d_h", "n_e", "c_kv", "d_r", "f_e", "n_s", "f_s", "m_g", "c_q", "d_v", "L_e", "f_x", "g_q", "L_m"]],
+    mtp_weights: [mtp_weights, ["h", "n_h", "n_kv", "d_h", "n_e", "c_kv", "d_r", "f_e", "n_s", "f_s", "m_g", "c_q", "d_v", "L_e", "f_x", "g_q", "q_a", "q_m", "q_e", "q_s", "q_a2", "q_m2", "q_e2", "q_s2", "x_s", "b_w", "b_q", "b_q2", "N_tp", "L_m", "c_mq"]],
+    cudagraph_ceiling: [cudagraph_ceiling, ["N_s", "n_sd", "T_gm"]],
     cudagraph_max_size: [cudagraph_max_size, ["T_b", "cudagraph_ceiling"]],
     cudagraph_off_grid: [cudagraph_off_grid, ["T_b", "cudagraph_ceiling"]],
     cudagraph_piecewise_graphs: [cudagraph_piecewise_graphs, ["cudagraph_max_size", "cudagraph_off_grid"]],
-    cudagraph_full_graphs: [cudagraph_full_graphs, ["T_b", "N_s", "cudagraph_max_size", "cudagraph_off_grid"]],
+    cudagraph_full_graphs: [cudagraph_full_graphs, ["T_b", "N_s", "n_sd", "c_fg", "cudagraph_max_size", "cudagraph_off_grid"]],
     cudagraph_capture_tokens: [cudagraph_capture_tokens, ["cudagraph_max_size", "cudagraph_off_grid"]],
-    cudagraph_full_accumulators: [cudagraph_full_accumulators, ["n_h", "d_h", "N_tp", "T_b", "N_s", "n_sp", "M_fi", "cudagraph_max_size", "cudagraph_off_grid"]],
-    cudagraph_estimate: [cudagraph_estimate, ["L_s", "beta_g", "M_g0", "M_Pg", "cudagraph_piecewise_graphs", "cudagraph_full_graphs", "cudagraph_full_accumulators"]],
+    cudagraph_full_accumulators: [cudagraph_full_accumulators, ["n_h", "d_h", "N_tp", "T_b", "N_s", "n_sd", "n_sp", "M_fi", "cudagraph_max_size", "cudagraph_off_grid"]],
+    cudagraph_estimate: [cudagraph_estimate, ["L_s", "beta_g", "M_g0", "M_Pg", "c_fg", "cudagraph_piecewise_graphs", "cudagraph_full_graphs", "cudagraph_full_accumulators"]],
     serve_budget: [serve_budget, ["M_gpu", "u"]],
-    kv_available: [kv_available, ["M_nt", "M_cg", "weights", "engine_profile_peak", "engine_load_extra", "serve_budget"]],
-    recurrent_page: [recurrent_page, ["e_r", "e_t", "b_r", "b_a", "N_tp"]],
+    kv_available: [kv_available, ["M_nt", "M_cg", "weights", "engine_profile_peak", "engine_load_extra", "mtp_weights", "serve_budget"]],
+    recurrent_page: [recurrent_page, ["e_r", "e_t", "c_r", "b_r", "b_a", "N_tp", "n_sd"]],
     hybrid_block_size: [hybrid_block_size, ["b_kv", "e_kv", "a_b", "recurrent_page"]],
     kv_page: [kv_page, ["b_kv", "e_kv", "s_b"]],
     kv_blocks: [kv_blocks, ["L_g", "kv_available", "kv_page"]],
-    blocks_per_request: [blocks_per_request, ["w", "w_c", "s", "T_b", "s_b", "n_G", "n_gw", "n_gc", "n_gr", "c_pa"]],
+    blocks_per_request: [blocks_per_request, ["w", "w_c", "s", "T_b", "s_b", "n_G", "n_gw", "n_gc", "n_gr", "c_pa", "n_sd"]],
     kv_tokens: [kv_tokens, ["s", "s_b", "n_G", "c_kt", "kv_blocks", "blocks_per_request"]],
     max_concurrency: [max_concurrency, ["kv_blocks", "blocks_per_request"]],
     kv_memory_for_requests: [kv_memory_for_requests, ["L_g", "N_r", "kv_page", "blocks_per_request"]],

@@ -549,9 +549,9 @@ def engine_prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s, N_tp
     return B*s*(h*i_h + _max(engine_deltanet_workspace/N_tp, h*i_r*k_e + f*i_f/N_tp, n_h*(d_h*(i_k + i_q) + i_m + i_p*(s + _max(d_h, s)) + i_s*s)/N_tp + m_p/(B*s)))
 
 
-def engine_profile_peak(c_moe, engine_sampler_run, fused_moe_workspace, engine_prefill_workspace, encoder_pixels, encoder_outputs, encoder_workspace):
-    """peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), then, beside its outputs, a forward pass over T_b tokens (the engine's working set at B s = T_b) and the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout"""
-    return encoder_pixels + _max(encoder_workspace, c_moe*fused_moe_workspace + encoder_outputs + _max(engine_prefill_workspace, engine_sampler_run))
+def engine_profile_peak(h, b_a, T_b, c_moe, n_sd, engine_sampler_run, fused_moe_workspace, engine_prefill_workspace, encoder_pixels, encoder_outputs, encoder_workspace):
+    """peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), then, beside its outputs, a forward pass over T_b tokens (the engine's working set at B s = T_b; with an MTP drafter, its pass beside the target's output hidden states) and the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout"""
+    return encoder_pixels + _max(encoder_workspace, c_moe*fused_moe_workspace + encoder_outputs + _max(engine_sampler_run, T_b*b_a*h*_min(1, n_sd) + engine_prefill_workspace))
 
 
 def engine_load_extra(L, h, n_h, d_h, n_e, V, c_kv, d_r, L_r, c_r, L_n, f_e, n_s, f_s, m_g, t_w, n_g, d_gv, L_e, L_d, f_x, q_a, q_m, q_e, q_s, q_h, q_a2, q_m2, q_e2, q_s2, q_h2, P_v, x_s, b_w, b_q, b_q2, b_a, N_tp, L_s, P_q, e_kv, c_al, s_p, c_hu, g_m, attention_weights):
@@ -559,9 +559,19 @@ def engine_load_extra(L, h, n_h, d_h, n_e, V, c_kv, d_r, L_r, c_r, L_n, f_e, n_s
     return c_al*(b_a*h*((64*_ceil_div(V, 64)) // (N_tp)) + b_a*s_p*((d_r) if (c_kv > 0) else (d_h)) + (1 - t_w)*(h*(b_w + c_hu*(b_a - b_w - q_h*x_s*(b_q - b_w) - q_h2*x_s*(b_q2 - b_w)) + q_h*x_s*(b_q - b_w) + q_h2*x_s*(b_q2 - b_w))*((64*_ceil_div(V, 64)) // (N_tp)) + ((-h*(b_w + c_hu*(b_a - b_w - q_h*x_s*(b_q - b_w) - q_h2*x_s*(b_q2 - b_w)) + q_h*x_s*(b_q - b_w) + q_h2*x_s*(b_q2 - b_w))*((64*_ceil_div(V, 64)) // (N_tp)) + 2097152*_ceil_div(h*(b_w + c_hu*(b_a - b_w - q_h*x_s*(b_q - b_w) - q_h2*x_s*(b_q2 - b_w)) + q_h*x_s*(b_q - b_w) + q_h2*x_s*(b_q2 - b_w))*((64*_ceil_div(V, 64)) // (N_tp)), 2097152)) if (h*(b_w + c_hu*(b_a - b_w - q_h*x_s*(b_q - b_w) - q_h2*x_s*(b_q2 - b_w)) + q_h*x_s*(b_q - b_w) + q_h2*x_s*(b_q2 - b_w))*((64*_ceil_div(V, 64)) // (N_tp)) >= 10485760) and (h*(b_w + c_hu*(b_a - b_w - q_h*x_s*(b_q - b_w) - q_h2*x_s*(b_q2 - b_w)) + q_h*x_s*(b_q - b_w) + q_h2*x_s*(b_q2 - b_w))*((64*_ceil_div(V, 64)) // (N_tp)) - 2097152*_ceil_div(h*(b_w + c_hu*(b_a - b_w - q_h*x_s*(b_q - b_w) - q_h2*x_s*(b_q2 - b_w)) + q_h*x_s*(b_q - b_w) + q_h2*x_s*(b_q2 - b_w))*((64*_ceil_div(V, 64)) // (N_tp)), 2097152) >= -1048576) else (0)) - V*h*(b_w + q_h*x_s*(b_q - b_w) + q_h2*x_s*(b_q2 - b_w))/N_tp) + (((P_q*x_s + L_s*(1 - x_s)*(L_r*h*(c_r + 2*d_gv*n_g + 2*n_g) + P_v + attention_weights*(L - L_n - L_r) + h*m_g*(L_d*f_x + L_e*(f_e*n_e + f_s*n_s)))/L)*(b_a/g_m - b_q*x_s - b_w*(1 - x_s) + 1)/N_tp) if (g_m > 0) else (0)) + ((-b_a*h*((64*_ceil_div(V, 64)) // (N_tp)) + 2097152*_ceil_div(b_a*h*((64*_ceil_div(V, 64)) // (N_tp)), 2097152)) if (b_a*h*((64*_ceil_div(V, 64)) // (N_tp)) >= 10485760) and (b_a*h*((64*_ceil_div(V, 64)) // (N_tp)) - 2097152*_ceil_div(b_a*h*((64*_ceil_div(V, 64)) // (N_tp)), 2097152) >= -1048576) else (0)) - V*b_w*h/N_tp + L_s*(L_d*(((-h*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)) + 2097152*_ceil_div(h*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)), 2097152)) if (h*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)) >= 10485760) and (h*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)) - 2097152*_ceil_div(h*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*(m_g - 1)*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)) + 2097152*_ceil_div(h*(m_g - 1)*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)), 2097152)) if (h*(m_g - 1)*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)) >= 10485760) and (h*(m_g - 1)*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)) - 2097152*_ceil_div(h*(m_g - 1)*(b_w + q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))*((f_x) // (N_tp)), 2097152) >= -1048576) else (0))) + L_e*(((-h*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)) + 2097152*_ceil_div(h*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)), 2097152)) if (h*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)) >= 10485760) and (h*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)) - 2097152*_ceil_div(h*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*n_e*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)) + 2097152*_ceil_div(h*n_e*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)), 2097152)) if (h*n_e*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)) >= 10485760) and (h*n_e*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)) - 2097152*_ceil_div(h*n_e*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*(m_g - 1)*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)) + 2097152*_ceil_div(h*(m_g - 1)*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)), 2097152)) if (h*(m_g - 1)*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)) >= 10485760) and (h*(m_g - 1)*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)) - 2097152*_ceil_div(h*(m_g - 1)*(b_w + q_s*(b_q - b_w) + q_s2*(b_q2 - b_w))*((f_s*n_s) // (N_tp)), 2097152) >= -1048576) else (0)) + ((-h*n_e*(m_g - 1)*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)) + 2097152*_ceil_div(h*n_e*(m_g - 1)*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)), 2097152)) if (h*n_e*(m_g - 1)*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)) >= 10485760) and (h*n_e*(m_g - 1)*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)) - 2097152*_ceil_div(h*n_e*(m_g - 1)*(b_w + q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))*((f_e) // (N_tp)), 2097152) >= -1048576) else (0))) + (L - L_n - L_r)*((0) if (c_kv > 0) else (((-h*(d_h*((n_h) // (N_tp)) + e_kv)*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w)) + 2097152*_ceil_div(h*(d_h*((n_h) // (N_tp)) + e_kv)*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w)), 2097152)) if (h*(d_h*((n_h) // (N_tp)) + e_kv)*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w)) >= 10485760) and (h*(d_h*((n_h) // (N_tp)) + e_kv)*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w)) - 2097152*_ceil_div(h*(d_h*((n_h) // (N_tp)) + e_kv)*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w)), 2097152) >= -1048576) else (0)) + ((-d_h*h*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w))*((n_h) // (N_tp)) + 2097152*_ceil_div(d_h*h*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w))*((n_h) // (N_tp)), 2097152)) if (d_h*h*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w))*((n_h) // (N_tp)) >= 10485760) and (d_h*h*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w))*((n_h) // (N_tp)) - 2097152*_ceil_div(d_h*h*(b_w + q_a*(b_q - b_w) + q_a2*(b_q2 - b_w))*((n_h) // (N_tp)), 2097152) >= -1048576) else (0)))))/L)
 
 
-def cudagraph_ceiling(N_s, T_gm):
-    """the CUDA-graph batch ceiling before max_num_batched_tokens: twice max_num_seqs or the engine's ceiling, whichever is less"""
-    return ((2*N_s) if (T_gm >= 2*N_s) else (T_gm))
+def mtp_parameters(h, n_h, n_kv, d_h, n_e, c_kv, d_r, f_e, n_s, f_s, m_g, c_q, d_v, L_e, f_x, g_q, L_m):
+    """weight-matrix parameters of the multi-token-prediction module the engine loads: L_m full-attention layers with the model's MLP (or MoE block) and the projection of the embedding and the hidden state"""
+    return L_m*(h*m_g*((f_e*n_e + f_s*n_s) if (L_e > 0) else (f_x)) + ((c_kv*n_h*(d_h - d_r + d_v) + d_v*h*n_h + h*(c_kv + d_r) + ((c_q*d_h*n_h + c_q*h) if (c_q > 0) else (d_h*h*n_h))) if (c_kv > 0) else (d_h*h*n_h*(g_q + 2) + 2*d_h*h*n_kv))) + 2*h**2*_min(1, L_m)
+
+
+def mtp_weights(h, n_h, n_kv, d_h, n_e, c_kv, d_r, f_e, n_s, f_s, m_g, c_q, d_v, L_e, f_x, g_q, q_a, q_m, q_e, q_s, q_a2, q_m2, q_e2, q_s2, x_s, b_w, b_q, b_q2, N_tp, L_m, c_mq):
+    """one GPU's share of the multi-token-prediction module's weights: its layers in the weight format (as shipped: in the formats of the model's layers where c_MTP = 1, else in the dtype) and the projection in the weight format"""
+    return (L_m*(h*m_g*((f_e*n_e*(b_w + c_mq*x_s*(q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))) + f_s*n_s*(b_w + c_mq*x_s*(q_s*(b_q - b_w) + q_s2*(b_q2 - b_w)))) if (L_e > 0) else (f_x*(b_w + c_mq*x_s*(q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))))) + (b_w + c_mq*x_s*(q_a*(b_q - b_w) + q_a2*(b_q2 - b_w)))*((c_kv*n_h*(d_h - d_r + d_v) + d_v*h*n_h + h*(c_kv + d_r) + ((c_q*d_h*n_h + c_q*h) if (c_q > 0) else (d_h*h*n_h))) if (c_kv > 0) else (d_h*h*n_h*(g_q + 2) + 2*d_h*h*n_kv))) + 2*b_w*h**2*_min(1, L_m))/N_tp
+
+
+def cudagraph_ceiling(N_s, n_sd, T_gm):
+    """the CUDA-graph batch ceiling before max_num_batched_tokens: twice max_num_seqs times the tokens a decode step verifies (1 + n_spec), or the engine's ceiling, whichever is less"""
+    return ((2*N_s*(n_sd + 1)) if (T_gm >= 2*N_s*(n_sd + 1)) else (T_gm))
 
 
 def cudagraph_max_size(T_b, cudagraph_ceiling):
@@ -579,9 +589,9 @@ def cudagraph_piecewise_graphs(cudagraph_max_size, cudagraph_off_grid):
     return cudagraph_off_grid + ((1) if (cudagraph_max_size >= 2) else (0)) + ((1) if (cudagraph_max_size >= 4) else (0)) + _max(0, ((cudagraph_max_size) // (16)) - 15) + _min(31, ((cudagraph_max_size) // (8))) + 1
 
 
-def cudagraph_full_graphs(T_b, N_s, cudagraph_max_size, cudagraph_off_grid):
-    """batch sizes captured as FULL CUDA graphs (uniform decode batches up to max_num_seqs)"""
-    return cudagraph_off_grid*((1) if (N_s >= T_b) else (0)) + ((1) if (_min(N_s, cudagraph_max_size) >= 2) else (0)) + ((1) if (_min(N_s, cudagraph_max_size) >= 4) else (0)) + _max(0, ((_min(N_s, cudagraph_max_size)) // (16)) - 15) + _min(31, ((_min(N_s, cudagraph_max_size)) // (8))) + 1
+def cudagraph_full_graphs(T_b, N_s, n_sd, c_fg, cudagraph_max_size, cudagraph_off_grid):
+    """batch sizes captured as FULL CUDA graphs (uniform decode batches up to max_num_seqs requests of 1 + n_spec tokens; none where the engine captures piecewise graphs only)"""
+    return c_fg*(cudagraph_off_grid*((1) if (T_b <= N_s*(n_sd + 1)) else (0)) + ((1) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 2) else (0)) + ((1) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 4) else (0)) + _max(0, ((_min(cudagraph_max_size, N_s*(n_sd + 1))) // (16)) - 15) + _min(31, ((_min(cudagraph_max_size, N_s*(n_sd + 1))) // (8))) + 1)
 
 
 def cudagraph_capture_tokens(cudagraph_max_size, cudagraph_off_grid):
@@ -589,14 +599,14 @@ def cudagraph_capture_tokens(cudagraph_max_size, cudagraph_off_grid):
     return cudagraph_off_grid*(cudagraph_max_size - ((16*((cudagraph_max_size) // (16))) if (cudagraph_max_size >= 256) else (8*((cudagraph_max_size) // (8))) if (cudagraph_max_size >= 8) else (4) if (cudagraph_max_size >= 4) else (2) if (cudagraph_max_size >= 2) else (1))) + ((16*((cudagraph_max_size) // (16))) if (cudagraph_max_size >= 256) else (8*((cudagraph_max_size) // (8))) if (cudagraph_max_size >= 8) else (4) if (cudagraph_max_size >= 4) else (2) if (cudagraph_max_size >= 2) else (1))
 
 
-def cudagraph_full_accumulators(n_h, d_h, N_tp, T_b, N_s, n_sp, M_fi, cudagraph_max_size, cudagraph_off_grid):
+def cudagraph_full_accumulators(n_h, d_h, N_tp, T_b, N_s, n_sd, n_sp, M_fi, cudagraph_max_size, cudagraph_off_grid):
     """what the first FULL capture holds beyond its graphs: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU at the largest batch, or FlashInfer's workspaces, which its metadata builder allocates at its first use"""
-    return M_fi + 4*n_sp*(d_h + 1)*((T_b) if (N_s >= T_b) and (cudagraph_off_grid > 0) else (((16*((_min(N_s, cudagraph_max_size)) // (16))) if (_min(N_s, cudagraph_max_size) >= 256) else (8*((_min(N_s, cudagraph_max_size)) // (8))) if (_min(N_s, cudagraph_max_size) >= 8) else (4) if (_min(N_s, cudagraph_max_size) >= 4) else (2) if (_min(N_s, cudagraph_max_size) >= 2) else (1))))*((n_h) // (N_tp))
+    return M_fi + 4*n_sp*(d_h + 1)*((T_b) if (T_b <= N_s*(n_sd + 1)) and (cudagraph_off_grid > 0) else (((16*((_min(cudagraph_max_size, N_s*(n_sd + 1))) // (16))) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 256) else (8*((_min(cudagraph_max_size, N_s*(n_sd + 1))) // (8))) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 8) else (4) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 4) else (2) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 2) else (1))))*((n_h) // (N_tp))
 
 
-def cudagraph_estimate(L_s, beta_g, M_g0, M_Pg, cudagraph_piecewise_graphs, cudagraph_full_graphs, cudagraph_full_accumulators):
+def cudagraph_estimate(L_s, beta_g, M_g0, M_Pg, c_fg, cudagraph_piecewise_graphs, cudagraph_full_graphs, cudagraph_full_accumulators):
     """the engine's estimate of its CUDA graphs: the larger first capture (piecewise: the forward pass's working set at the largest batch, once in the warm-up and once in the graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU, or FlashInfer's workspaces), each with its own graphs, plus the graphs of every other size"""
-    return (cudagraph_full_graphs + cudagraph_piecewise_graphs - 2)*_max(1048576, L_s*beta_g) + _max(cudagraph_full_accumulators + _max(1048576, L_s*beta_g), 2*M_Pg + M_g0 + _max(1048576, L_s*beta_g))
+    return (-c_fg + cudagraph_full_graphs + cudagraph_piecewise_graphs - 1)*_max(1048576, L_s*beta_g) + _max(c_fg*(cudagraph_full_accumulators + _max(1048576, L_s*beta_g)), 2*M_Pg + M_g0 + _max(1048576, L_s*beta_g))
 
 
 def serve_budget(M_gpu, u):
@@ -604,14 +614,14 @@ def serve_budget(M_gpu, u):
     return M_gpu*u
 
 
-def kv_available(M_nt, M_cg, weights, engine_profile_peak, engine_load_extra, serve_budget):
-    """memory left for the KV cache: the budget minus the weights as loaded, the profiled peak, memory outside PyTorch and CUDA graphs"""
-    return -M_cg - M_nt - engine_load_extra - engine_profile_peak + serve_budget - weights
+def kv_available(M_nt, M_cg, weights, engine_profile_peak, engine_load_extra, mtp_weights, serve_budget):
+    """memory left for the KV cache: the budget minus the weights as loaded (with the MTP drafter's), the profiled peak, memory outside PyTorch and CUDA graphs"""
+    return -M_cg - M_nt - engine_load_extra - engine_profile_peak - mtp_weights + serve_budget - weights
 
 
-def recurrent_page(e_r, e_t, b_r, b_a, N_tp):
-    """bytes of one recurrent layer's state for one request on one GPU: the convolution's window in the model's dtype and the temporal state in its own format"""
-    return b_a*_ceil_div(e_r - e_t, N_tp) + b_r*_ceil_div(e_t, N_tp)
+def recurrent_page(e_r, e_t, c_r, b_r, b_a, N_tp, n_sd):
+    """bytes of one recurrent layer's state for one request on one GPU: the convolution's window (with speculative decoding n_spec more positions of its c_r channels) in the model's dtype and the temporal state in its own format"""
+    return b_a*_ceil_div(c_r*n_sd + e_r - e_t, N_tp) + b_r*_ceil_div(e_t, N_tp)
 
 
 def hybrid_block_size(b_kv, e_kv, a_b, recurrent_page):
@@ -629,9 +639,9 @@ def kv_blocks(L_g, kv_available, kv_page):
     return ((kv_available) // (L_g*kv_page))
 
 
-def blocks_per_request(w, w_c, s, T_b, s_b, n_G, n_gw, n_gc, n_gr, c_pa):
-    """blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups; one block, its state, in recurrent groups, two with prefix caching in 'align' mode"""
-    return n_gc*_ceil_div(_min(s, T_b + w_c), s_b) + n_gr*(c_pa + 1) + n_gw*(_ceil_div(_min(s, T_b + w - 1), s_b) + 1) + (n_G - n_gc - n_gr - n_gw)*_ceil_div(s, s_b)
+def blocks_per_request(w, w_c, s, T_b, s_b, n_G, n_gw, n_gc, n_gr, c_pa, n_sd):
+    """blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups; one block, its state, in recurrent groups, two with prefix caching in 'align' mode, and one more for each speculative token"""
+    return n_gc*_ceil_div(_min(s, T_b + w_c), s_b) + n_gr*(c_pa + n_sd + 1) + n_gw*(_ceil_div(_min(s, T_b + w - 1), s_b) + 1) + (n_G - n_gc - n_gr - n_gw)*_ceil_div(s, s_b)
 
 
 def kv_tokens(s, s_b, n_G, c_kt, kv_blocks, blocks_per_request):

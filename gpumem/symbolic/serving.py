@@ -128,6 +128,20 @@ c_moe = sym(
     integer=True,
 )
 N_r = sym("N_r", r"N_{\mathrm{req}}", "requests to hold at once", integer=True)
+n_sd = sym(
+    "n_sd",
+    r"n_{\mathrm{spec}}",
+    "tokens the drafter proposes a step (vLLM's num_speculative_tokens; 0 without "
+    "speculative decoding)",
+    integer=True,
+)
+L_m = sym(
+    "L_m",
+    r"L_{\mathrm{MTP}}",
+    "layers of the multi-token-prediction module the engine loads as the drafter (0 without "
+    "speculative decoding)",
+    integer=True,
+)
 c_al = sym(
     "c_al",
     r"c_{\mathrm{al}}",
@@ -212,6 +226,15 @@ M_Pe = sp.Symbol("engine_prefill_workspace")
 # first on its dummy batch (gpumem.symbolic.encoder); its working set is freed, its outputs
 # stay in the encoder cache, and the dummy pixel values stay referenced, until the language
 # model's dummy pass and the sampler have run.
+# Speculative decoding with an MTP drafter (vLLM 0.24 to 0.29: v1/spec_decode/
+# llm_base_proposer.py dummy_run, called at the end of the runner's _dummy_run): the dummy
+# forward pass ends with the drafter's dummy run over the same T_b tokens while the runner
+# still holds the target's output hidden states (T_b rows). The drafter's layer is a
+# full-attention layer of the model, whose working set the forward pass's already bounds. The
+# proposer's own buffers (hidden states and input embeddings, 2 T_b h in the model's dtype:
+# 160 MiB for Qwen3.6-27B at 8,192 tokens) are allocated with the runner, before the profiling
+# run's baseline, so that 0.20 to 0.27 count them nowhere (as the runner's own); 0.28's
+# profile from free memory counts them, and the runner's, which gpumem leaves out for both.
 define(
     "engine_profile_peak",
     r"M_{\mathrm{prof}}",
@@ -219,13 +242,14 @@ define(
     + sp.Max(
         sp.Symbol("encoder_workspace"),
         sp.Symbol("encoder_outputs")
-        + sp.Max(M_Pe, sp.Symbol("engine_sampler_run"))
+        + sp.Max(M_Pe + sp.Min(n_sd, 1) * T_b * h * b_a, sp.Symbol("engine_sampler_run"))
         + c_moe * sp.Symbol("fused_moe_workspace"),
     ),
     "peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), "
     "then, beside its outputs, a forward pass over T_b tokens (the engine's working set at "
-    "B s = T_b) and the sampler over N_s sequences, both beside the fused-MoE workspace of a "
-    "MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout",
+    "B s = T_b; with an MTP drafter, its pass beside the target's output hidden states) and "
+    "the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where "
+    "the engine keeps it (c_moe = 1); the dummy pixel values throughout",
 )
 # PyTorch's caching allocator (c10/cuda/CUDACachingAllocator.cpp get_allocation_size and
 # should_split, constants in c10/core/AllocatorConfig.h): a tensor of 10 MiB or more gets a new
@@ -344,6 +368,63 @@ define(
     "Marlin (g_m > 0) their scales per group of g_m input columns in place of the format's "
     "(where the engine counts them, c_al = 1)",
 )
+# The multi-token-prediction module vLLM loads as the drafter with the target (method 'mtp':
+# Qwen3_5MTP in vllm/model_executor/models/qwen3_5_mtp.py, Qwen3NextMTP, DeepSeekMTP; 0.24 to
+# 0.29): mtp_num_hidden_layers (num_nextn_predict_layers) decoder layers with full attention and
+# the model's MLP or MoE block, and a 2h -> h projection of the token's embedding and the
+# target's hidden state (fc, eh_proj), split over the tensor-parallel GPUs. Its own token
+# embedding and LM head are built, then replaced by the target's (the proposer's
+# _maybe_share_embeddings and _maybe_share_lm_head, for every MTP model without pipeline
+# parallelism): they are freed before "Model loading took" is measured. Its norms and a MoE
+# block's router (under 0.01 % of the module) are left out.
+c_mq = sym(
+    "c_mq",
+    r"c_{\mathrm{MTP}}",
+    "1 when a checkpoint shipped quantized holds its multi-token-prediction layers in the "
+    "formats of the model's layers, 0 when unquantized (ModelOpt MIXED_PRECISION lists no "
+    "module of theirs)",
+    integer=True,
+)
+
+
+def _mtp_format(flag: sp.Symbol) -> sp.Expr:
+    """Bytes per weight of an MTP layer's module whose counterpart in the model's layers the
+    checkpoint ships as ``flag`` says."""
+    return b_w + x_s * c_mq * (flag * (b_q - b_w) + _SECOND[flag] * (b_q2 - b_w))
+
+
+def _mtp_layer(fmt) -> sp.Expr:
+    """One MTP decoder layer's weight matrices, each module times ``fmt(its flag)``."""
+    return FORMULAS["attention_weights"].rhs * fmt(q_a) + m_g * h * sp.Piecewise(
+        (n_e * f_e * fmt(q_e) + n_s * f_s * fmt(q_s), L_e > 0), (f_x * fmt(q_m), True)
+    )
+
+
+define(
+    "mtp_parameters",
+    r"P_{\mathrm{MTP}}",
+    L_m * _mtp_layer(lambda flag: 1) + sp.Min(L_m, 1) * 2 * h * h,
+    "weight-matrix parameters of the multi-token-prediction module the engine loads: L_m "
+    "full-attention layers with the model's MLP (or MoE block) and the projection of the "
+    "embedding and the hidden state",
+)
+# Its bytes: an online format (--quantization fp8 of a 16-bit checkpoint: Fp8Config quantizes
+# every linear layer) covers it all; a checkpoint shipped quantized holds its layers in the
+# formats of the model's (Qwen's FP8 releases exclude only the projection fc and the norms,
+# mtp.fc in modules_to_not_convert; DeepSeek-V3's FP8 blocks cover its layer 61) and the
+# projection in the dtype (vLLM builds DeepSeek's eh_proj as a plain nn.Linear and keeps
+# Qwen3.5's fc unquantized under NVFP4). Left out: the FP8 block scales (1/4,096 of a weight's
+# bytes) and the per-channel scales Marlin keeps for them on GPUs without FP8 tensor cores
+# (1/64 of a weight: 6 MiB for Qwen3.8-27B's module), and an online format's projection of
+# DeepSeek-V3 (in the dtype, 103e6 bytes more over the GPUs).
+define(
+    "mtp_weights",
+    r"M_{W,\mathrm{MTP}}",
+    (L_m * _mtp_layer(_mtp_format) + sp.Min(L_m, 1) * 2 * h * h * b_w) / N_tp,
+    "one GPU's share of the multi-token-prediction module's weights: its layers in the weight "
+    "format (as shipped: in the formats of the model's layers where c_MTP = 1, else in the "
+    "dtype) and the projection in the weight format",
+)
 # --- CUDA graphs: vLLM's estimate of their memory ---------------------------------------------
 # vLLM 0.18 and later estimate, before sizing the KV cache, the memory of the CUDA graphs they
 # capture afterwards (gpu_model_runner.profile_cudagraph_memory; subtracted from the cache
@@ -427,9 +508,9 @@ def _grid_top(x: sp.Expr) -> sp.Expr:
 define(
     "cudagraph_ceiling",
     r"T_{g,c}",
-    sp.Piecewise((2 * N_s, 2 * N_s <= T_gm), (T_gm, True)),
-    "the CUDA-graph batch ceiling before max_num_batched_tokens: twice max_num_seqs or the "
-    "engine's ceiling, whichever is less",
+    sp.Piecewise((2 * N_s * (1 + n_sd), 2 * N_s * (1 + n_sd) <= T_gm), (T_gm, True)),
+    "the CUDA-graph batch ceiling before max_num_batched_tokens: twice max_num_seqs times the "
+    "tokens a decode step verifies (1 + n_spec), or the engine's ceiling, whichever is less",
 )
 _ceiling = sp.Symbol("cudagraph_ceiling")
 define(
@@ -454,11 +535,22 @@ define(
     _on_grid(T_g) + _appended,
     "batch sizes captured as piecewise CUDA graphs (one set of graphs per size)",
 )
+c_fg = sym(
+    "c_fg",
+    r"c_{\mathrm{full}}",
+    "1 when the engine captures FULL CUDA graphs, 0 when piecewise ones only (speculative "
+    "decoding with an attention backend whose FULL graphs hold one-token decodes only)",
+    integer=True,
+)
+#: tokens of the largest uniform decode batch: max_num_seqs requests of 1 + n_spec tokens
+_decodes = N_s * (1 + n_sd)
 define(
     "cudagraph_full_graphs",
     r"n_{g,\mathrm{full}}",
-    _on_grid(sp.Min(T_g, N_s)) + _appended * sp.Piecewise((1, T_b <= N_s), (0, True)),
-    "batch sizes captured as FULL CUDA graphs (uniform decode batches up to max_num_seqs)",
+    c_fg
+    * (_on_grid(sp.Min(T_g, _decodes)) + _appended * sp.Piecewise((1, T_b <= _decodes), (0, True))),
+    "batch sizes captured as FULL CUDA graphs (uniform decode batches up to max_num_seqs "
+    "requests of 1 + n_spec tokens; none where the engine captures piecewise graphs only)",
 )
 define(
     "cudagraph_capture_tokens",
@@ -466,7 +558,9 @@ define(
     _grid_top(T_g) + _appended * (T_g - _grid_top(T_g)),
     "tokens of the first (largest) piecewise capture",
 )
-_full_top = sp.Piecewise((T_b, (_appended > 0) & (T_b <= N_s)), (_grid_top(sp.Min(T_g, N_s)), True))
+_full_top = sp.Piecewise(
+    (T_b, (_appended > 0) & (T_b <= _decodes)), (_grid_top(sp.Min(T_g, _decodes)), True)
+)
 _per_graph = sp.Max(beta_g * L_s, _MIN_GRAPH)
 define(
     "cudagraph_full_accumulators",
@@ -481,9 +575,9 @@ define(
     r"M_{\mathrm{cg,est}}",
     sp.Max(
         2 * M_Pg + M_g0 + _per_graph,
-        sp.Symbol("cudagraph_full_accumulators") + _per_graph,
+        c_fg * (sp.Symbol("cudagraph_full_accumulators") + _per_graph),
     )
-    + (sp.Symbol("cudagraph_piecewise_graphs") + sp.Symbol("cudagraph_full_graphs") - 2)
+    + (sp.Symbol("cudagraph_piecewise_graphs") + sp.Symbol("cudagraph_full_graphs") - 1 - c_fg)
     * _per_graph,
     "the engine's estimate of its CUDA graphs: the larger first capture (piecewise: the "
     "forward pass's working set at the largest batch, once in the warm-up and once in the "
@@ -498,24 +592,28 @@ define(
     sp.Symbol("serve_budget")
     - M_W
     - sp.Symbol("engine_load_extra")
+    - sp.Symbol("mtp_weights")
     - sp.Symbol("engine_profile_peak")
     - M_nt
     - M_cg,
-    "memory left for the KV cache: the budget minus the weights as loaded, the profiled peak, "
-    "memory outside PyTorch and CUDA graphs",
+    "memory left for the KV cache: the budget minus the weights as loaded (with the MTP "
+    "drafter's), the profiled peak, memory outside PyTorch and CUDA graphs",
 )
 # vLLM's recurrent state (MambaSpec.page_size_bytes, vllm/v1/kv_cache_interface.py; shapes and
 # dtypes from the model class, e.g. get_mamba_state_shape_from_config in qwen3_5.py): the
-# convolution's kernel - 1 past inputs in mamba_cache_dtype (the model's dtype by default) and
+# convolution's kernel - 1 past inputs, and num_speculative_tokens more with speculative
+# decoding (MambaStateShapeCalculator, model_executor/layers/mamba/mamba_utils.py, 0.17 to
+# 0.29), in mamba_cache_dtype (the model's dtype by default) and
 # the temporal state in mamba_ssm_cache_dtype, which Qwen3.5's config sets to its
 # mamba_ssm_dtype (float32; Qwen3_5ForConditionalGenerationConfig in
 # vllm/model_executor/models/config.py, from 0.17.0), both split over the tensor-parallel GPUs.
 define(
     "recurrent_page",
     r"S_{\mathrm{state}}",
-    b_a * CeilDiv(e_r - e_t, N_tp) + b_r * CeilDiv(e_t, N_tp),
+    b_a * CeilDiv(e_r - e_t + n_sd * c_r, N_tp) + b_r * CeilDiv(e_t, N_tp),
     "bytes of one recurrent layer's state for one request on one GPU: the convolution's "
-    "window in the model's dtype and the temporal state in its own format",
+    "window (with speculative decoding n_spec more positions of its c_r channels) in the "
+    "model's dtype and the temporal state in its own format",
 )
 define(
     "hybrid_block_size",
@@ -537,18 +635,20 @@ N_blk = sp.Symbol("kv_blocks")
 # recurrent group holds (1 + num_speculative_blocks) pages a request, (2 + ...) in
 # mamba_cache_mode 'align', which MambaModelConfig.verify_and_update_config
 # (vllm/model_executor/models/config.py) picks when prefix caching is on for a model without
-# 'all' support (gated DeltaNet); speculative decoding is not followed.
+# 'all' support (gated DeltaNet); num_speculative_blocks is num_speculative_tokens
+# (MambaBase.get_kv_cache_spec, model_executor/layers/mamba/abstract.py). An attention group
+# holds every token, draft tokens included, within max_model_len: no more blocks.
 define(
     "blocks_per_request",
     r"n_{\mathrm{blk}}",
     (n_G - n_gw - n_gc - n_gr) * CeilDiv(s, s_b)
     + n_gw * (CeilDiv(sp.Min(w - 1 + T_b, s), s_b) + 1)
     + n_gc * CeilDiv(sp.Min(w_c + T_b, s), s_b)
-    + n_gr * (1 + c_pa),
+    + n_gr * (1 + c_pa + n_sd),
     "blocks one request of s tokens holds: every token in full-attention groups; the window, "
     "one batch and one more block in sliding-window groups; the chunk and one batch in "
     "chunked-attention groups; one block, its state, in recurrent groups, two with prefix "
-    "caching in 'align' mode",
+    "caching in 'align' mode, and one more for each speculative token",
 )
 n_blk = sp.Symbol("blocks_per_request")
 c_kt = sym(

@@ -280,6 +280,11 @@
     s.mlp_only = 0n;
     if (family.linear_attention) readLinearAttention(read, s);
     if (family.hybrid) readHybrid(read, s);
+    // the multi-token-prediction module's layers, which vLLM loads as a speculative drafter
+    for (const key of ["mtp_num_hidden_layers", "num_nextn_predict_layers"]) {
+      const mtp = read.integer(key, 0n, 0n, MAX.layers);
+      if (mtp) s.extra.mtp_layers = mtp;
+    }
     return s;
   }
 
@@ -1075,6 +1080,7 @@
       vision_parameters: vision,
       vision_tower: tower,
       recurrent_state_dtype: s.extra.recurrent_state_dtype || null,
+      mtp_layers: s.extra.mtp_layers || 0n,
       inputs: {
         P: total,
         P_a: active,

@@ -19,7 +19,7 @@
   const number = (id, key) => (S.floats[id].includes(key) ? S.engines[id][key] : int(S.engines[id][key]));
   const PREFILL = ["engine_deltanet_workspace", "engine_prefill_workspace"];
   const ENCODER = ["encoder_image_tokens", "encoder_video_tokens", "encoder_item_tokens", "encoder_items", "encoder_patches", "encoder_pixels", "encoder_outputs", "encoder_workspace"];
-  const BUDGET = ["weights", "engine_load_extra", ...PREFILL, ...ENCODER, "fused_moe_workspace", "sampler_logits", "engine_sampler_run", "engine_profile_peak", "serve_budget"];
+  const BUDGET = ["weights", "engine_load_extra", ...PREFILL, ...ENCODER, "fused_moe_workspace", "sampler_logits", "engine_sampler_run", "engine_profile_peak", "mtp_parameters", "mtp_weights", "serve_budget"];
   /** ``_NO_ENCODER``: the encoder inputs of a model whose encoder vLLM does not profile. */
   const NO_ENCODER = { X_i: 0n, X_v: 0n, p_v: 1n, m_v: 1n, t_pv: 1n, C_v: 0n, d_e: 0n, f_v: 0n, n_hv: 1n, n_li: 0n, n_lv: 0n };
 
@@ -81,14 +81,72 @@
   }
   const CACHE = ["kv_page", "kv_blocks", "blocks_per_request", "kv_tokens", "max_concurrency"];
 
+  const SPECULATIVE_KEYS = ["method", "num_speculative_tokens"];
+  const SPECULATIVE_METHODS = ["mtp"];
+
+  /** ``_speculative``: the symbols of vLLM's --speculative-config (null: none): n_sd draft
+   * tokens a step and L_m MTP layers loaded as the drafter; method mtp only, on a model whose
+   * config has MTP layers; without num_speculative_tokens as many as the module has layers. */
+  function speculative(m, config, pp) {
+    if (config === null) return { n_sd: 0n, L_m: 0n };
+    if (typeof config !== "object" || Array.isArray(config)) {
+      throw engine.invalidValue(
+        "speculative_config",
+        config,
+        engine.text('a mapping such as {{"method": "mtp", "num_speculative_tokens": 3}}'),
+      );
+    }
+    for (const key of Object.keys(config)) {
+      if (!SPECULATIVE_KEYS.includes(key)) {
+        throw engine.invalidValue(
+          "speculative_config",
+          key,
+          engine.text("one of the keys {keys}", { keys: SPECULATIVE_KEYS.join(", ") }),
+        );
+      }
+    }
+    const method = Object.hasOwn(config, "method") ? config.method : null;
+    if (!SPECULATIVE_METHODS.includes(method)) {
+      throw engine.invalidValue(
+        "speculative_config.method",
+        method,
+        engine.text(
+          "{methods}: the checkpoint's multi-token-prediction module as the drafter (gpumem does not follow other drafters)",
+          { methods: SPECULATIVE_METHODS.join(", ") },
+        ),
+      );
+    }
+    const layers = m.mtp_layers || 0n;
+    if (!layers) {
+      throw engine.invalidValue(
+        "speculative_config.method",
+        method,
+        engine.text(
+          "a method {model} has a drafter for: its config has no multi-token-prediction layers (mtp_num_hidden_layers, num_nextn_predict_layers)",
+          { model: m.name },
+        ),
+      );
+    }
+    if (pp !== 1n) {
+      throw engine.invalidValue(
+        "pp",
+        pp,
+        engine.text("1 with speculative decoding (gpumem does not follow a drafter over stages)"),
+      );
+    }
+    const tokens = Object.hasOwn(config, "num_speculative_tokens") ? config.num_speculative_tokens : layers;
+    return { n_sd: positive("speculative_config.num_speculative_tokens", tokens), L_m: layers };
+  }
+
   /** ``_groups``: vLLM's KV-cache groups: one of every layer when all attend alike, else
    * groups of g layers for each kind (full, sliding window, chunked, recurrent), g the smallest kind's
-   * count (the largest's if it is under 1.5 times the smallest). */
-  function groups(m, pp) {
+   * count (the largest's if it is under 1.5 times the smallest); the drafter's MTP layers join
+   * the full (or latent) ones. */
+  function groups(m, pp, drafter) {
     const x = m.inputs;
     // ModelSpec.layer_types (MLA counts as full)
     const counts = {
-      full: m.n_layers - x.L_n - x.L_w - x.L_c - x.L_r,
+      full: m.n_layers - x.L_n - x.L_w - x.L_c - x.L_r + drafter,
       sliding: x.L_w,
       chunked: x.L_c,
       recurrent: x.L_r,
@@ -338,6 +396,7 @@
     const large = graphs.large_capabilities.includes(known.compute_capability);
     const splits = graphs.fa3_capabilities.includes(known.compute_capability) && !m.inputs.c_kv;
     const flashinfer = runsFlashinfer(graphs, known.compute_capability, m, values);
+    const fullDrafts = graphs.flashinfer_speculative_full_capabilities.includes(known.compute_capability);
     values = engine.evaluate(
       ["cudagraph_ceiling", "cudagraph_max_size", "cudagraph_off_grid"],
       Object.assign({}, values, {
@@ -346,6 +405,9 @@
         M_fi: int(flashinfer ? graphs.flashinfer_workspace_bytes : 0),
         beta_g: int(graphs.bytes_per_layer),
         M_g0: int(graphs.first_capture_extra_bytes),
+        // FlashInfer's FULL graphs hold one-token decodes only but where its trtllm-gen kernels
+        // run: piecewise graphs with drafts
+        c_fg: flashinfer && values.n_sd && !fullDrafts ? 0n : 1n,
       }),
     );
     const largest = engine.evaluate(["cudagraph_capture_tokens"], values).cudagraph_capture_tokens;
@@ -388,7 +450,7 @@
   }
 
   /** ``_symbols``: the model's values under a one-token inference workload. */
-  function symbols(m, tp, pp, dtype, kvDtype) {
+  function symbols(m, tp, pp, dtype, kvDtype, speculativeConfig) {
     let w = engine.workload({
       seq: 1n,
       tp: tp,
@@ -411,7 +473,12 @@
         engine.text("a model with attention layers (a purely recurrent model has no KV cache)"),
       );
     }
-    return Object.assign(engine.symbolValues(m, w), groups(m, pp));
+    const values = Object.assign(engine.symbolValues(m, w), speculative(m, speculativeConfig, pp));
+    Object.assign(values, groups(m, pp, values.L_m));
+    // a ModelOpt MIXED_PRECISION checkpoint (its spec lists what it left 'unresolved') names
+    // none of the MTP module among its quantized layers
+    values.c_mq = m.quantization && Object.hasOwn(m.quantization, "unresolved") ? 0n : 1n;
+    return values;
   }
 
   /** ``gpumem.serve.serve``: what vLLM prints when it starts ``m`` on ``gpu``; options as
@@ -433,6 +500,7 @@
         engine_id: "vllm",
         enable_prefix_caching: null,
         language_model_only: false,
+        speculative_config: null,
       },
       options,
     );
@@ -450,7 +518,8 @@
     const encoded = encoder(m, o.language_model_only, s.max_model_len);
     // with no modality vLLM builds no vision tower; gpumem counts this for the towers it profiles
     const loaded = encoded.d_e && !(encoded.n_li || encoded.n_lv) ? languageModel(m) : m;
-    let values = Object.assign(symbols(loaded, o.tp, o.pp, o.dtype, o.kv_dtype), { a_b: int(E.block_alignment) });
+    let values = symbols(loaded, o.tp, o.pp, o.dtype, o.kv_dtype, o.speculative_config);
+    values.a_b = int(E.block_alignment);
     Object.assign(values, encoded);
     const mode = recurrentCache(E, m, values, o.enable_prefix_caching, o.engine_id);
     const blocks = blockSize(m, values, o.block_size, E.block_size);
@@ -510,7 +579,7 @@
     }
     return Object.assign(cache(m, values, s.max_model_len, o.max_model_len === "auto", mode), {
       budget_bytes: engine.toInt(values.serve_budget),
-      weights_bytes: engine.toInt(rt.$add(values.weights, values.engine_load_extra)),
+      weights_bytes: engine.toInt(rt.$add(rt.$add(values.weights, values.engine_load_extra), values.mtp_weights)),
       profile_peak_bytes: engine.toInt(values.engine_profile_peak),
       non_torch_bytes: values.M_nt,
       cudagraph_estimate_bytes: reported.estimate,
@@ -519,6 +588,8 @@
       assumed_link: link.assumed,
       encoder_items: engine.toInt(values.encoder_items),
       encoder_item_tokens: values.encoder_items ? engine.toInt(values.encoder_item_tokens) : 0n,
+      num_speculative_tokens: values.n_sd,
+      drafter_weights_bytes: engine.toInt(values.mtp_weights),
     });
   }
 

@@ -14,7 +14,9 @@ const engine = require(path.join(web, "web", "engine.js"))(fx, input.data);
 function values(options) {
   const out = {};
   for (const [k, v] of Object.entries(options)) {
-    out[k] = v !== null && typeof v === "object" ? BigInt(v.int) : v;
+    // an int tagged {"int": digits}, or a setting made of settings (--speculative-config)
+    const tagged = v !== null && typeof v === "object";
+    out[k] = tagged ? (Object.hasOwn(v, "int") ? BigInt(v.int) : values(v)) : v;
   }
   return out;
 }
