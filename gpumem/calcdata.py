@@ -215,6 +215,7 @@ SERVING_FIELDS = (
     "non_torch_bytes",
     "non_torch_bytes_tensor_parallel",
     "device_totals",
+    "model_runner",
 )
 
 
@@ -232,6 +233,14 @@ def _engine_fields(row: dict) -> dict[str, object]:
                 for key, value in fields[name].items()
                 if not key.endswith(("source", "derivation", "accuracy"))
             }
+    if "model_runner" in fields:  # the runner's rules, without their sources
+        runner = {
+            k: v for k, v in fields["model_runner"].items() if not k.endswith(("source", "about"))
+        }
+        runner["default_v2"] = [
+            {k: v for k, v in rule.items() if k != "source"} for rule in runner["default_v2"]
+        ]
+        fields["model_runner"] = runner
     return fields
 
 

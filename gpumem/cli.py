@@ -667,6 +667,15 @@ def _add_serve(sub: argparse._SubParsersAction, name: str, text: str) -> argpars
             "0.12, with fitted terms)"
         ),
     )
+    e.add_argument(
+        "--model-runner",
+        choices=("auto", "v1", "v2"),
+        help=_(
+            "vLLM's model runner: auto (the one the release runs the model with; the second "
+            "for every model from 0.29, and for the generation vllm), v1 or v2 "
+            "(VLLM_USE_V2_MODEL_RUNNER=0 or 1; the second from 0.22)"
+        ),
+    )
     serve.add_argument("--json", action="store_true", help=_("print JSON (bytes)"))
     return serve
 
@@ -890,6 +899,7 @@ def _serve(args: argparse.Namespace) -> str:
         "limit_mm_per_prompt",
         "language_model_only",
         "speculative_config",
+        "model_runner",
     )
     given = _given(args, names)
     gpu = args.vram or get_gpu(args.gpu)

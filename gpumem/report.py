@@ -428,9 +428,22 @@ def _cudagraph_lines(s: Serving, settings: dict[str, object]) -> list[str]:
                 gib=_in(s.cudagraph_bytes, "GiB")
             )
         )
-    elif s.cudagraph_estimate_bytes is not None and not s.cudagraph_bytes:
+    elif s.cudagraph_estimate_bytes and not s.cudagraph_bytes:
         lines.append(_("(vLLM before 0.20 does not take it from the budget)"))
     return lines
+
+
+def _runner_line(s: Serving) -> list[str]:
+    """The model runner assumed for the launch, in one line."""
+    if s.model_runner == "v2":
+        return [
+            _("model runner: the second (V2, vllm/v1/worker/gpu/); --model-runner v1 for the first")
+        ]
+    if s.model_runner == "v1":
+        return [
+            _("model runner: the first (V1, gpu_model_runner.py); --model-runner v2 for the second")
+        ]
+    return []
 
 
 def serve_text(s: Serving, gpu: GPU, settings: dict[str, object]) -> str:
@@ -441,6 +454,7 @@ def serve_text(s: Serving, gpu: GPU, settings: dict[str, object]) -> str:
         " · ".join([s.model.name, "vLLM", _device(gpu), f"tp={tp}, pp={pp}"]),
         "",
     ]
+    lines += _runner_line(s)
     if s.mamba_cache_mode == "align":  # a hybrid model under prefix caching: two blocks
         lines.append(
             _(

@@ -51,6 +51,9 @@ _BUDGET = (
     "fused_moe_workspace",
     "sampler_logits",
     "engine_sampler_run",
+    "engine_v2_sampler_run",
+    "engine_runner_sampler",
+    "engine_runner_buffers",
     "engine_profile_peak",
     "mtp_parameters",
     "mtp_weights",
@@ -115,6 +118,80 @@ def engine_named(name: str) -> str:
             oldest=".".join(map(str, _OLDEST)),
         ),
     )
+
+
+#: What ``model_runner`` accepts: vLLM's choice, or VLLM_USE_V2_MODEL_RUNNER=0 / =1.
+MODEL_RUNNERS = ("auto", "v1", "v2")
+
+
+def _runner_rule(row: dict, engine_id: str) -> tuple[dict | None, tuple | None]:
+    """The row's ``model_runner`` rules and the release they are read at: the release
+    ``engine_id`` names, or the row's ``row_release`` for a row id; (None, None) for a row
+    of releases that run the first runner only."""
+    rules = row.get("model_runner")
+    if rules is None:
+        return None, None
+    return rules, _release(engine_id) or _release(rules["row_release"])
+
+
+def runner_for(spec: ModelSpec, engine_id: str = "vllm", given: str = "auto") -> str:
+    """The model runner vLLM runs ``spec`` with: ``"v2"`` for its second one
+    (vllm/v1/worker/gpu/), ``"v1"`` for the first (gpu_model_runner.py), as the release
+    (``engine_id``, a row id meaning its ``row_release``) decides by default
+    (``VllmConfig.use_v2_model_runner``, the row's ``model_runner.default_v2``): listed
+    architectures, every dense model, or every model, a hybrid only where its architecture is
+    listed. ``given`` ``"v1"`` or ``"v2"`` is VLLM_USE_V2_MODEL_RUNNER=0 or 1."""
+    if given not in MODEL_RUNNERS:
+        raise InvalidValueError("model_runner", given, Text("one of {names}", names="auto, v1, v2"))
+    rules, release = _runner_rule(engine(engine_named(engine_id)), engine_id)
+    default = rules and [r for r in rules["default_v2"] if release >= _release(r["from"])]
+    if not default:
+        if given == "v2":
+            raise InvalidValueError(
+                "model_runner",
+                given,
+                Text(
+                    "v1 or auto for {engine}: gpumem follows vLLM's second model runner from "
+                    "0.22.0",
+                    engine=engine_id,
+                ),
+            )
+        return "v1"
+    if given != "auto":
+        return given
+    rule = default[-1]
+    listed = rules["architectures"].get(spec.family) in rule["architectures"]
+    quantized = bool(rule["unquantized_only"] and spec.extra.get("quantization"))
+    if rule["every_model"]:
+        second = True
+    elif spec.n_recurrent_layers:
+        second = rule["hybrid"] == "listed" and listed
+    else:
+        second = (listed and not quantized) or (rule["every_dense_model"] and not spec.is_moe)
+    return "v2" if second else "v1"
+
+
+def _runner_values(row: dict, engine_id: str, runner: str, values: dict) -> bool:
+    """The second runner's inputs into ``values`` (``c_v2``, ``c_rb``, ``c_gs``, ``N_q``, its
+    sampler's ``l_s`` and no top-k/top-p buffer); whether the runner estimates CUDA graphs
+    (the first always where the row does; the second from the row's
+    ``cudagraph_estimate_from``)."""
+    values.update(c_v2=0, c_rb=0, c_gs=0)
+    if runner == "v1":
+        return True
+    rules, release = _runner_rule(row, engine_id)
+    graphs = release >= _release(rules["cudagraph_estimate_from"])
+    fp32 = [
+        r["bytes"] for r in rules["sampler_fp32_bytes_per_logit"] if release >= _release(r["from"])
+    ]
+    values.update(
+        c_v2=1,
+        c_rb=int(release >= _release(rules["buffers_counted_from"])),
+        c_gs=int(graphs),
+        l_s=fp32[-1],
+        n_tk=0,
+    )
+    return graphs
 
 
 def _device_total(row: dict, device: GPU) -> int:
@@ -436,6 +513,11 @@ class Serving(Record):
     #: one GPU's share of the MTP drafter's weights, within ``weights_bytes`` (0 without one;
     #: None when the available memory was given)
     drafter_weights_bytes: int | None = None
+    #: vLLM's model runner assumed: "v1" (gpu_model_runner.py) or "v2" (vllm/v1/worker/gpu/);
+    #: None when the available memory was given (capacity)
+    model_runner: str | None = None
+    #: the second runner's sampling buffers the budget counts (0 for the first runner)
+    runner_buffers_bytes: int = 0
     values: dict = None  # symbol values, for concurrency at other lengths
     _hidden = ("values",)
 
@@ -755,6 +837,7 @@ def serve(
     limit_mm_per_prompt: Mapping[str, int] | None = None,
     language_model_only: bool = False,
     speculative_config: Mapping | None = None,
+    model_runner: str = "auto",
 ) -> Serving:
     """The figures vLLM prints when it starts ``model`` on ``gpu`` (per GPU, tp x pp GPUs).
 
@@ -799,6 +882,12 @@ def serve(
         widens each recurrent state by the draft tokens and keeps as many more blocks a
         request in each recurrent group. Other methods, and a model without MTP layers, are
         refused.
+    model_runner
+        ``"auto"``: the model runner the release runs the model with (``runner_for``;
+        for the row ``vllm``, its newest release read, 0.29.0: the second for every model);
+        ``"v1"`` or ``"v2"``: as vLLM's VLLM_USE_V2_MODEL_RUNNER=0 or 1 (the second from
+        0.22.0). The second runner samples without an FP32 copy from 0.27.1, keeps sampling
+        buffers the budget counts from 0.27.1 and estimates no CUDA graphs before 0.29.0.
 
     Raises
     ------
@@ -848,7 +937,13 @@ def serve(
     sampler = _sampler_device(row, device, values["N_s"])
     assumed = sampler.pop("assumed")
     values.update(sampler)
+    runner = runner_for(spec, engine_id, model_runner)
+    estimated = _runner_values(row, engine_id, runner, values)
+    assumed = assumed if runner == "v1" else None  # no top-k/top-p buffer to size
+    values["N_q"] = seqs
     values = _cudagraph_estimate(row, device, spec, values)
+    if not estimated:  # the second runner's profile_cudagraph_memory returns 0
+        values["cudagraph_estimate"] = 0
     estimate = values["cudagraph_estimate"]
     if cudagraph_memory is None:
         subtracted = row.get("cudagraph_estimate", {}).get("subtracted")
@@ -891,6 +986,8 @@ def serve(
         assumed_link=link,
         encoder_items=int(values["encoder_items"]),
         encoder_item_tokens=int(values["encoder_item_tokens"]) if values["encoder_items"] else 0,
+        model_runner=runner,
+        runner_buffers_bytes=int(values["engine_runner_buffers"]),
     )
 
 
@@ -915,6 +1012,9 @@ class LogCheck(Record):
     #: "Estimated CUDA graph memory" as printed (GiB, two decimals), where the log has it
     logged_cudagraph_gib: float | None = None
     predicted_cudagraph_bytes: int | None = None  # gpumem's model of that estimate
+    model_runner: str = "v1"  # the model runner assumed for the launch (runner_for)
+    #: the torch.compile cache the log shows ("warm", "cold"), None where it does not say
+    compile_cache: str | None = None
 
     @property
     def cudagraph_error_gib(self) -> float | None:
@@ -1040,6 +1140,8 @@ def check_log(row: dict) -> LogCheck:
         exact_tokens=exact,
         logged_cudagraph_gib=logged.get("cudagraph_estimate_gib"),
         predicted_cudagraph_bytes=result.cudagraph_estimate_bytes,
+        model_runner=result.model_runner,
+        compile_cache=row.get("compile_cache"),
     )
 
 

@@ -511,7 +511,11 @@ def _serve_options(rng: random.Random, context: int, vision: bool, mtp: bool = F
             + ["0.12", "0.8.5", " 0.10.2 ", "1.0", "0.8.4", "0.8", "vllm-0.7", "0.19.1.2"]
             + ["v0.19", "0.20.2", "0.21.0", "0.29.1rc1.dev17+gd2d649e67.d20260913"]
             + ["0.26.1rc1.dev608+g99a10304d", "0.21rc1", "0.21.0x", "0.25.0", "0.26.0"]
+            + ["0.22.0", "0.24.0", "0.27.1", "0.28.0", "0.29.0"]
         )
+    if rng.random() < 0.25:
+        # vLLM's model runner as VLLM_USE_V2_MODEL_RUNNER picks it; and a name serve() refuses
+        o["model_runner"] = rng.choice(["auto", "v1", "v2", "v2", "V2"])
     if rng.random() < (0.4 if mtp else 0.01):
         # vLLM's MTP drafter, with or without its token count; and what serve() refuses
         tokens = {"num_speculative_tokens": rng.choice([1, 2, 3, 4])} if rng.random() < 0.8 else {}
@@ -577,6 +581,8 @@ def test_node_serving_equals_python_to_the_byte() -> None:
         assert len(chosen) > SERVE_CASES // 10
     drafted = [e for e in started if e["num_speculative_tokens"]]
     assert len(drafted) > 20 and sum(e["recurrent_groups"] > 0 for e in drafted) > 10
+    runners = [e["model_runner"] for e in started]
+    assert runners.count("v1") > 100 and runners.count("v2") > 100
     modes = [e["mamba_cache_mode"] for e in started]
     assert modes.count("align") > 10 and modes.count("none") > 10
     asked = [

@@ -550,9 +550,14 @@ def test_serve_engine_by_release_or_generation(capsys) -> None:
     }
     _, default, _ = run(capsys, *argv)
     # 0.20 and later take the CUDA-graph estimate from the budget, 0.17 to 0.19 do not, 0.8.5
-    # to 0.12 have another accounting (a larger profile run)
-    current = ("vllm", "0.20.0", "0.21.0", "0.29.1rc1.dev17+gd2d649e67")
+    # to 0.12 have another accounting (a larger profile run); the generation vllm follows its
+    # newest release read (0.29.0), whose second model runner runs every model, where 0.20 and
+    # 0.21 run the first
+    current = ("vllm", "0.29.1rc1.dev17+gd2d649e67")
     assert all(outputs[name] == default for name in current)
+    assert outputs["0.20.0"] == outputs["0.21.0"] != default
+    assert json.loads(default)["model_runner"] == "v2"
+    assert json.loads(outputs["0.21.0"])["model_runner"] == "v1"
     assert outputs["vllm-0.17"] == outputs["0.19.1"] == outputs["0.18.0"] != default
     assert outputs["vllm-0.8"] == outputs["0.9.2"] == outputs["0.8.5"] != default
 
@@ -607,3 +612,18 @@ def test_gguf_file_refuses_what_it_cannot_honour(capsys, tmp_path, option, value
     code, out, err = run(capsys, "estimate", str(path), option, value)
     assert code == 2 and not out
     assert err.startswith("gpumem: error: ") and "GGUF file" in err and err.count("\n") == 1
+
+
+def test_serve_says_which_model_runner(capsys) -> None:
+    # vLLM 0.21 runs Qwen3-8B with its first model runner; 0.22 with its second (Qwen3ForCausalLM
+    # in DEFAULT_V2_MODEL_RUNNER_ARCHITECTURES); VLLM_USE_V2_MODEL_RUNNER's choice by hand
+    argv = ("serve", "qwen3-8b", "--gpu", "h100-sxm")
+    first = "model runner: the first (V1, gpu_model_runner.py)"
+    second = "model runner: the second (V2, vllm/v1/worker/gpu/)"
+    assert first in run(capsys, *argv, "--engine", "0.21.0")[1]
+    assert second in run(capsys, *argv, "--engine", "0.22.0")[1]
+    assert first in run(capsys, *argv, "--engine", "0.22.0", "--model-runner", "v1")[1]
+    code, _, err = run(capsys, *argv, "--engine", "0.21.0", "--model-runner", "v2")
+    assert code == 2 and "gpumem: error:" in err and "0.22.0" in err
+    done = gpumem(*argv, "--engine", "0.22.0", env={**os.environ, "GPUMEM_LANG": "zh_CN"})
+    assert "模型运行器：第二代（V2，vllm/v1/worker/gpu/）" in done.stdout

@@ -640,6 +640,21 @@ function engine_sampler_run(h, V, b_a, T_b, N_s, c_h, n_tk, M_blas, sampler_logi
   return $add($add($add(M_blas, $mul($mul(4n, V), n_tk)), $mul($mul($mul(b_a, c_h), h), $add($mul(2n, N_s), T_b))), sampler_logits);
 }
 
+/** memory the second model runner's dummy sampler run holds: the forward pass's hidden states and the rows gathered from them, their logits (and an FP32 copy where the release makes one), the Gumbel sampler's per-block maxima and indices, and the cuBLAS workspace */
+function engine_v2_sampler_run(h, V, b_a, T_b, N_s, c_h, M_blas, sampler_logits) {
+  return $add($add($add(M_blas, $mul($mul(12n, N_s), $ceil_div(V, 1024n))), $mul($mul($mul(b_a, c_h), h), $add(N_s, T_b))), sampler_logits);
+}
+
+/** the dummy sampler run of the model runner the engine runs */
+function engine_runner_sampler(c_v2, engine_sampler_run, engine_v2_sampler_run) {
+  return $add($mul(c_v2, engine_v2_sampler_run), $mul(engine_sampler_run, $sub(1n, c_v2)));
+}
+
+/** the second model runner's sampling buffers the budget counts: per request slot, an int32 count of every vocabulary token, and an int32 word per 32 tokens for the prompt's mask and for the grammar bitmask of each logit row (1 + n_sd a request) */
+function engine_runner_buffers(V, n_sd, c_v2, c_rb, N_q) {
+  return $mul($mul($mul($mul(4n, N_q), c_rb), c_v2), $add(V, $mul($add(n_sd, 2n), $ceil_div(V, 32n))));
+}
+
 /** the engine's fused-MoE workspace for the forward pass's T_b tokens: the expert GEMMs' outputs and the activated product for every token and expert it is sent to (0 if dense), kept from the forward pass on */
 function fused_moe_workspace(h, k_e, f_e, b_a, N_tp, T_b) {
   return $mul($mul($mul(b_a, k_e), $add($max(h, $div(f_e, N_tp)), $max(h, $div($mul(2n, f_e), N_tp)))), $min(32768n, T_b));
@@ -656,8 +671,8 @@ function engine_prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s,
 }
 
 /** peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), then, beside its outputs, a forward pass over T_b tokens (the engine's working set at B s = T_b; with an MTP drafter, its pass beside the target's output hidden states) and the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout */
-function engine_profile_peak(h, b_a, T_b, c_moe, n_sd, engine_sampler_run, fused_moe_workspace, engine_prefill_workspace, encoder_pixels, encoder_outputs, encoder_workspace) {
-  return $add(encoder_pixels, $max(encoder_workspace, $add($add($mul(c_moe, fused_moe_workspace), encoder_outputs), $max(engine_sampler_run, $add($mul($mul($mul(T_b, b_a), h), $min(1n, n_sd)), engine_prefill_workspace)))));
+function engine_profile_peak(h, b_a, T_b, c_moe, n_sd, engine_runner_sampler, fused_moe_workspace, engine_prefill_workspace, encoder_pixels, encoder_outputs, encoder_workspace) {
+  return $add(encoder_pixels, $max(encoder_workspace, $add($add($mul(c_moe, fused_moe_workspace), encoder_outputs), $max(engine_runner_sampler, $add($mul($mul($mul(T_b, b_a), h), $min(1n, n_sd)), engine_prefill_workspace)))));
 }
 
 /** what the engine's weights hold beyond their bytes once loaded: the allocator's rounding of each large weight tensor, the padded rows of the vocabulary, the token embedding (and where c_hu = 1 the LM head) in the model's dtype under a quantized weight format, and the rotary embedding's cos/sin cache, and where the engine runs FP8 weights through Marlin (g_m > 0) their scales per group of g_m input columns in place of the format's (where the engine counts them, c_al = 1) */
@@ -710,9 +725,9 @@ function cudagraph_full_accumulators(n_h, d_h, N_tp, T_b, N_s, n_sd, n_sp, M_fi,
   return $add(M_fi, $mul($mul($mul($mul(4n, n_sp), $add(d_h, 1n)), (((T_b <= $mul(N_s, $add(n_sd, 1n))) && (cudagraph_off_grid > 0n)) ? T_b : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 256n) ? $mul(16n, $floordiv($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))), 16n)) : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 8n) ? $mul(8n, $floordiv($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))), 8n)) : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 4n) ? 4n : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 2n) ? 2n : 1n)))))), $floordiv(n_h, N_tp)));
 }
 
-/** the engine's estimate of its CUDA graphs: the larger first capture (piecewise: the forward pass's working set at the largest batch, once in the warm-up and once in the graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU, or FlashInfer's workspaces), each with its own graphs, plus the graphs of every other size */
-function cudagraph_estimate(L_s, beta_g, M_g0, M_Pg, c_fg, cudagraph_piecewise_graphs, cudagraph_full_graphs, cudagraph_full_accumulators) {
-  return $add($mul($sub($add($add($neg(c_fg), cudagraph_full_graphs), cudagraph_piecewise_graphs), 1n), $max(1048576n, $mul(L_s, beta_g))), $max($mul(c_fg, $add(cudagraph_full_accumulators, $max(1048576n, $mul(L_s, beta_g)))), $add($add($mul(2n, M_Pg), M_g0), $max(1048576n, $mul(L_s, beta_g)))));
+/** the engine's estimate of its CUDA graphs: the larger first capture (both where c_gs = 1; piecewise: the forward pass's working set at the largest batch, once in the warm-up and once in the graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU, or FlashInfer's workspaces), each with its own graphs, plus the graphs of every other size */
+function cudagraph_estimate(L_s, c_gs, beta_g, M_g0, M_Pg, c_fg, cudagraph_piecewise_graphs, cudagraph_full_graphs, cudagraph_full_accumulators) {
+  return $add($add($mul(c_gs, $min($mul(c_fg, $add(cudagraph_full_accumulators, $max(1048576n, $mul(L_s, beta_g)))), $add($add($mul(2n, M_Pg), M_g0), $max(1048576n, $mul(L_s, beta_g))))), $mul($sub($add($add($neg(c_fg), cudagraph_full_graphs), cudagraph_piecewise_graphs), 1n), $max(1048576n, $mul(L_s, beta_g)))), $max($mul(c_fg, $add(cudagraph_full_accumulators, $max(1048576n, $mul(L_s, beta_g)))), $add($add($mul(2n, M_Pg), M_g0), $max(1048576n, $mul(L_s, beta_g)))));
 }
 
 /** memory the engine may use on one GPU */
@@ -720,9 +735,9 @@ function serve_budget(M_gpu, u) {
   return $mul(M_gpu, u);
 }
 
-/** memory left for the KV cache: the budget minus the weights as loaded (with the MTP drafter's), the profiled peak, memory outside PyTorch and CUDA graphs */
-function kv_available(M_nt, M_cg, weights, engine_profile_peak, engine_load_extra, mtp_weights, serve_budget) {
-  return $sub($add($sub($sub($sub($sub($neg(M_cg), M_nt), engine_load_extra), engine_profile_peak), mtp_weights), serve_budget), weights);
+/** memory left for the KV cache: the budget minus the weights as loaded (with the MTP drafter's), the profiled peak, memory outside PyTorch, CUDA graphs and the model runner's sampling buffers */
+function kv_available(M_nt, M_cg, weights, engine_runner_buffers, engine_profile_peak, engine_load_extra, mtp_weights, serve_budget) {
+  return $sub($add($sub($sub($sub($sub($sub($neg(M_cg), M_nt), engine_load_extra), engine_profile_peak), engine_runner_buffers), mtp_weights), serve_budget), weights);
 }
 
 /** bytes of one recurrent layer's state for one request on one GPU: the convolution's window (with speculative decoding n_spec more positions of its c_r channels) in the model's dtype and the temporal state in its own format */
@@ -955,10 +970,13 @@ return {
     decode_intensity: [decode_intensity, ["B", "b_w"]],
     sampler_logits: [sampler_logits, ["V", "b_a", "N_s", "l_s"]],
     engine_sampler_run: [engine_sampler_run, ["h", "V", "b_a", "T_b", "N_s", "c_h", "n_tk", "M_blas", "sampler_logits"]],
+    engine_v2_sampler_run: [engine_v2_sampler_run, ["h", "V", "b_a", "T_b", "N_s", "c_h", "M_blas", "sampler_logits"]],
+    engine_runner_sampler: [engine_runner_sampler, ["c_v2", "engine_sampler_run", "engine_v2_sampler_run"]],
+    engine_runner_buffers: [engine_runner_buffers, ["V", "n_sd", "c_v2", "c_rb", "N_q"]],
     fused_moe_workspace: [fused_moe_workspace, ["h", "k_e", "f_e", "b_a", "N_tp", "T_b"]],
     engine_deltanet_workspace: [engine_deltanet_workspace, ["c_r", "n_g", "d_gv", "b_a"]],
     engine_prefill_workspace: [engine_prefill_workspace, ["h", "n_h", "d_h", "f", "k_e", "B", "s", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_q", "i_k", "i_m", "m_p", "engine_deltanet_workspace"]],
-    engine_profile_peak: [engine_profile_peak, ["h", "b_a", "T_b", "c_moe", "n_sd", "engine_sampler_run", "fused_moe_workspace", "engine_prefill_workspace", "encoder_pixels", "encoder_outputs", "encoder_workspace"]],
+    engine_profile_peak: [engine_profile_peak, ["h", "b_a", "T_b", "c_moe", "n_sd", "engine_runner_sampler", "fused_moe_workspace", "engine_prefill_workspace", "encoder_pixels", "encoder_outputs", "encoder_workspace"]],
     engine_load_extra: [engine_load_extra, ["L", "h", "n_h", "d_h", "n_e", "V", "c_kv", "d_r", "L_r", "c_r", "L_n", "f_e", "n_s", "f_s", "m_g", "t_w", "n_g", "d_gv", "L_e", "L_d", "f_x", "q_a", "q_m", "q_e", "q_s", "q_h", "q_a2", "q_m2", "q_e2", "q_s2", "q_h2", "P_v", "x_s", "b_w", "b_q", "b_q2", "b_a", "N_tp", "L_s", "P_q", "e_kv", "c_al", "s_p", "c_hu", "g_m", "attention_weights"]],
     mtp_parameters: [mtp_parameters, ["h", "n_h", "n_kv", "d_h", "n_e", "c_kv", "d_r", "f_e", "n_s", "f_s", "m_g", "c_q", "d_v", "L_e", "f_x", "g_q", "L_m"]],
     mtp_weights: [mtp_weights, ["h", "n_h", "n_kv", "d_h", "n_e", "c_kv", "d_r", "f_e", "n_s", "f_s", "m_g", "c_q", "d_v", "L_e", "f_x", "g_q", "q_a", "q_m", "q_e", "q_s", "q_a2", "q_m2", "q_e2", "q_s2", "x_s", "b_w", "b_q", "b_q2", "N_tp", "L_m", "c_mq"]],
@@ -969,9 +987,9 @@ return {
     cudagraph_full_graphs: [cudagraph_full_graphs, ["T_b", "N_s", "n_sd", "c_fg", "cudagraph_max_size", "cudagraph_off_grid"]],
     cudagraph_capture_tokens: [cudagraph_capture_tokens, ["cudagraph_max_size", "cudagraph_off_grid"]],
     cudagraph_full_accumulators: [cudagraph_full_accumulators, ["n_h", "d_h", "N_tp", "T_b", "N_s", "n_sd", "n_sp", "M_fi", "cudagraph_max_size", "cudagraph_off_grid"]],
-    cudagraph_estimate: [cudagraph_estimate, ["L_s", "beta_g", "M_g0", "M_Pg", "c_fg", "cudagraph_piecewise_graphs", "cudagraph_full_graphs", "cudagraph_full_accumulators"]],
+    cudagraph_estimate: [cudagraph_estimate, ["L_s", "c_gs", "beta_g", "M_g0", "M_Pg", "c_fg", "cudagraph_piecewise_graphs", "cudagraph_full_graphs", "cudagraph_full_accumulators"]],
     serve_budget: [serve_budget, ["M_gpu", "u"]],
-    kv_available: [kv_available, ["M_nt", "M_cg", "weights", "engine_profile_peak", "engine_load_extra", "mtp_weights", "serve_budget"]],
+    kv_available: [kv_available, ["M_nt", "M_cg", "weights", "engine_runner_buffers", "engine_profile_peak", "engine_load_extra", "mtp_weights", "serve_budget"]],
     recurrent_page: [recurrent_page, ["e_r", "e_t", "c_r", "b_r", "b_a", "N_tp", "n_sd"]],
     hybrid_block_size: [hybrid_block_size, ["b_kv", "e_kv", "a_b", "recurrent_page"]],
     kv_page: [kv_page, ["b_kv", "e_kv", "s_b"]],

@@ -534,6 +534,21 @@ def engine_sampler_run(h, V, b_a, T_b, N_s, c_h, n_tk, M_blas, sampler_logits):
     return M_blas + 4*V*n_tk + b_a*c_h*h*(2*N_s + T_b) + sampler_logits
 
 
+def engine_v2_sampler_run(h, V, b_a, T_b, N_s, c_h, M_blas, sampler_logits):
+    """memory the second model runner's dummy sampler run holds: the forward pass's hidden states and the rows gathered from them, their logits (and an FP32 copy where the release makes one), the Gumbel sampler's per-block maxima and indices, and the cuBLAS workspace"""
+    return M_blas + 12*N_s*_ceil_div(V, 1024) + b_a*c_h*h*(N_s + T_b) + sampler_logits
+
+
+def engine_runner_sampler(c_v2, engine_sampler_run, engine_v2_sampler_run):
+    """the dummy sampler run of the model runner the engine runs"""
+    return c_v2*engine_v2_sampler_run + engine_sampler_run*(1 - c_v2)
+
+
+def engine_runner_buffers(V, n_sd, c_v2, c_rb, N_q):
+    """the second model runner's sampling buffers the budget counts: per request slot, an int32 count of every vocabulary token, and an int32 word per 32 tokens for the prompt's mask and for the grammar bitmask of each logit row (1 + n_sd a request)"""
+    return 4*N_q*c_rb*c_v2*(V + (n_sd + 2)*_ceil_div(V, 32))
+
+
 def fused_moe_workspace(h, k_e, f_e, b_a, N_tp, T_b):
     """the engine's fused-MoE workspace for the forward pass's T_b tokens: the expert GEMMs' outputs and the activated product for every token and expert it is sent to (0 if dense), kept from the forward pass on"""
     return b_a*k_e*(_max(h, f_e/N_tp) + _max(h, 2*f_e/N_tp))*_min(32768, T_b)
@@ -549,9 +564,9 @@ def engine_prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s, N_tp
     return B*s*(h*i_h + _max(engine_deltanet_workspace/N_tp, h*i_r*k_e + f*i_f/N_tp, n_h*(d_h*(i_k + i_q) + i_m + i_p*(s + _max(d_h, s)) + i_s*s)/N_tp + m_p/(B*s)))
 
 
-def engine_profile_peak(h, b_a, T_b, c_moe, n_sd, engine_sampler_run, fused_moe_workspace, engine_prefill_workspace, encoder_pixels, encoder_outputs, encoder_workspace):
+def engine_profile_peak(h, b_a, T_b, c_moe, n_sd, engine_runner_sampler, fused_moe_workspace, engine_prefill_workspace, encoder_pixels, encoder_outputs, encoder_workspace):
     """peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), then, beside its outputs, a forward pass over T_b tokens (the engine's working set at B s = T_b; with an MTP drafter, its pass beside the target's output hidden states) and the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout"""
-    return encoder_pixels + _max(encoder_workspace, c_moe*fused_moe_workspace + encoder_outputs + _max(engine_sampler_run, T_b*b_a*h*_min(1, n_sd) + engine_prefill_workspace))
+    return encoder_pixels + _max(encoder_workspace, c_moe*fused_moe_workspace + encoder_outputs + _max(engine_runner_sampler, T_b*b_a*h*_min(1, n_sd) + engine_prefill_workspace))
 
 
 def engine_load_extra(L, h, n_h, d_h, n_e, V, c_kv, d_r, L_r, c_r, L_n, f_e, n_s, f_s, m_g, t_w, n_g, d_gv, L_e, L_d, f_x, q_a, q_m, q_e, q_s, q_h, q_a2, q_m2, q_e2, q_s2, q_h2, P_v, x_s, b_w, b_q, b_q2, b_a, N_tp, L_s, P_q, e_kv, c_al, s_p, c_hu, g_m, attention_weights):
@@ -604,9 +619,9 @@ def cudagraph_full_accumulators(n_h, d_h, N_tp, T_b, N_s, n_sd, n_sp, M_fi, cuda
     return M_fi + 4*n_sp*(d_h + 1)*((T_b) if (T_b <= N_s*(n_sd + 1)) and (cudagraph_off_grid > 0) else (((16*((_min(cudagraph_max_size, N_s*(n_sd + 1))) // (16))) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 256) else (8*((_min(cudagraph_max_size, N_s*(n_sd + 1))) // (8))) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 8) else (4) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 4) else (2) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 2) else (1))))*((n_h) // (N_tp))
 
 
-def cudagraph_estimate(L_s, beta_g, M_g0, M_Pg, c_fg, cudagraph_piecewise_graphs, cudagraph_full_graphs, cudagraph_full_accumulators):
-    """the engine's estimate of its CUDA graphs: the larger first capture (piecewise: the forward pass's working set at the largest batch, once in the warm-up and once in the graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU, or FlashInfer's workspaces), each with its own graphs, plus the graphs of every other size"""
-    return (-c_fg + cudagraph_full_graphs + cudagraph_piecewise_graphs - 1)*_max(1048576, L_s*beta_g) + _max(c_fg*(cudagraph_full_accumulators + _max(1048576, L_s*beta_g)), 2*M_Pg + M_g0 + _max(1048576, L_s*beta_g))
+def cudagraph_estimate(L_s, c_gs, beta_g, M_g0, M_Pg, c_fg, cudagraph_piecewise_graphs, cudagraph_full_graphs, cudagraph_full_accumulators):
+    """the engine's estimate of its CUDA graphs: the larger first capture (both where c_gs = 1; piecewise: the forward pass's working set at the largest batch, once in the warm-up and once in the graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU, or FlashInfer's workspaces), each with its own graphs, plus the graphs of every other size"""
+    return c_gs*_min(c_fg*(cudagraph_full_accumulators + _max(1048576, L_s*beta_g)), 2*M_Pg + M_g0 + _max(1048576, L_s*beta_g)) + (-c_fg + cudagraph_full_graphs + cudagraph_piecewise_graphs - 1)*_max(1048576, L_s*beta_g) + _max(c_fg*(cudagraph_full_accumulators + _max(1048576, L_s*beta_g)), 2*M_Pg + M_g0 + _max(1048576, L_s*beta_g))
 
 
 def serve_budget(M_gpu, u):
@@ -614,9 +629,9 @@ def serve_budget(M_gpu, u):
     return M_gpu*u
 
 
-def kv_available(M_nt, M_cg, weights, engine_profile_peak, engine_load_extra, mtp_weights, serve_budget):
-    """memory left for the KV cache: the budget minus the weights as loaded (with the MTP drafter's), the profiled peak, memory outside PyTorch and CUDA graphs"""
-    return -M_cg - M_nt - engine_load_extra - engine_profile_peak - mtp_weights + serve_budget - weights
+def kv_available(M_nt, M_cg, weights, engine_runner_buffers, engine_profile_peak, engine_load_extra, mtp_weights, serve_budget):
+    """memory left for the KV cache: the budget minus the weights as loaded (with the MTP drafter's), the profiled peak, memory outside PyTorch, CUDA graphs and the model runner's sampling buffers"""
+    return -M_cg - M_nt - engine_load_extra - engine_profile_peak - engine_runner_buffers - mtp_weights + serve_budget - weights
 
 
 def recurrent_page(e_r, e_t, c_r, b_r, b_a, N_tp, n_sd):

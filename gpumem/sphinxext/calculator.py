@@ -132,6 +132,12 @@ WORDS = {
     "engine_vllm-0.13": N_("0.13 to 0.16 (vllm-0.13)"),
     "engine_vllm-0.8": N_("0.8.5 to 0.12 (vllm-0.8)"),
     # The command line's words for a launch (gpumem.report.serve_text).
+    "runner_v1": N_(
+        "model runner: the first (V1, gpu_model_runner.py); --model-runner v2 for the second"
+    ),
+    "runner_v2": N_(
+        "model runner: the second (V2, vllm/v1/worker/gpu/); --model-runner v1 for the first"
+    ),
     "loading": N_("Model loading took {gib} GiB"),
     "available_kv": N_("Available KV cache memory: {gib} GiB"),
     "kv_size": N_("GPU KV cache size: {tokens} tokens"),

@@ -178,6 +178,80 @@ define(
     "sampled rows (where the engine keeps them), the logits and the sampler's FP32 copies, the "
     "top-k/top-p buffer and the cuBLAS workspace",
 )
+# --- vLLM's second model runner (vllm/v1/worker/gpu/, "Model Runner V2") --------------------
+c_v2 = sym(
+    "c_v2",
+    r"c_{\mathrm{V2}}",
+    "1 when the engine runs vLLM's second model runner (vllm/v1/worker/gpu/), 0 for the first "
+    "(gpu_model_runner.py)",
+    integer=True,
+)
+c_rb = sym(
+    "c_rb",
+    r"c_{\mathrm{buf}}",
+    "1 when the engine's budget counts what its model runner allocates after the weights "
+    "(vLLM 0.27.1 and later count the memory consumed since start-up), else 0",
+    integer=True,
+)
+c_gs = sym(
+    "c_gs",
+    r"c_{g,\Sigma}",
+    "1 when the engine's CUDA-graph estimate adds the first captures of both modes (the "
+    "second model runner from vLLM 0.29), 0 when it takes the larger",
+    integer=True,
+)
+N_q = sym(
+    "N_q",
+    r"N_{\mathrm{slot}}",
+    "requests the engine keeps sampling state for (max_num_seqs)",
+    integer=True,
+)
+# The second runner's profile_run (vllm/v1/worker/gpu/model_runner.py, 0.22.0 to 0.29.0):
+# _dummy_run(max_num_tokens, skip_attn=True, is_profile=True) keeps the forward pass's hidden
+# states and gathers the N_s rows to sample (hidden_states[logits_indices]); _dummy_sampler_run
+# computes the logits of those rows in the model's dtype and samples them with
+# InputBatch.make_dummy's sampling states: temperature 0, top-k the vocabulary, top-p 1, no
+# penalty. Up to 0.26 Sampler.apply_sampling_params copies the logits to FP32 first (l_s = 4);
+# from 0.27.1 Sampler._requires_logits_processing is false for these states (no copy, l_s = 0).
+# No top-k/top-p pass runs; gumbel_sample (sample/gumbel.py) adds an int64 and an FP32 value
+# per row and block of 1,024 logits.
+_GUMBEL_BLOCK = 1024
+define(
+    "engine_v2_sampler_run",
+    r"M_{\mathrm{samp},2}",
+    c_h * (T_b + N_s) * h * b_a
+    + sp.Symbol("sampler_logits")
+    + N_s * CeilDiv(V, _GUMBEL_BLOCK) * (8 + 4)
+    + M_blas,
+    "memory the second model runner's dummy sampler run holds: the forward pass's hidden "
+    "states and the rows gathered from them, their logits (and an FP32 copy where the "
+    "release makes one), the Gumbel sampler's per-block maxima and indices, and the cuBLAS "
+    "workspace",
+)
+define(
+    "engine_runner_sampler",
+    r"M_{\mathrm{samp},r}",
+    (1 - c_v2) * sp.Symbol("engine_sampler_run") + c_v2 * sp.Symbol("engine_v2_sampler_run"),
+    "the dummy sampler run of the model runner the engine runs",
+)
+# Buffers the second runner creates once the weights are loaded (load_model builds the
+# Sampler and the StructuredOutputsWorker): PenaltiesState (sample/penalties.py) keeps an int32
+# count of every vocabulary token for each request slot (output_bin_counts) and a bit per token
+# of the prompt (prompt_bin_mask, int32 words), StructuredOutputsWorker (structured_outputs.py)
+# an int32 bitmask word per 32 tokens for each logit row (max_num_reqs x decode_query_len, the
+# draft tokens and one). From 0.27.1 the budget counts them
+# (memory_profiling's total_consumed since the start-up snapshot, vllm/utils/mem_utils.py);
+# up to 0.26 the profile counts only its own peak above what is allocated when it starts.
+# The first runner's request state lives in host memory (not counted).
+_WORDS = CeilDiv(V, 32)
+define(
+    "engine_runner_buffers",
+    r"M_{\mathrm{buf}}",
+    c_v2 * c_rb * N_q * 4 * (V + (2 + n_sd) * _WORDS),
+    "the second model runner's sampling buffers the budget counts: per request slot, an int32 "
+    "count of every vocabulary token, and an int32 word per 32 tokens for the prompt's mask "
+    "and for the grammar bitmask of each logit row (1 + n_sd a request)",
+)
 # vLLM's fused-MoE experts (TritonExperts.workspace_shapes in fused_moe/experts/triton_moe.py,
 # FusedMoEModularKernel in modular_kernel.py): for M = min(tokens, VLLM_FUSED_MOE_CHUNK_SIZE)
 # tokens sent to k_e experts each, with N = w1's rows (gate and up, 2 f_e / N_tp on one GPU)
@@ -242,7 +316,7 @@ define(
     + sp.Max(
         sp.Symbol("encoder_workspace"),
         sp.Symbol("encoder_outputs")
-        + sp.Max(M_Pe + sp.Min(n_sd, 1) * T_b * h * b_a, sp.Symbol("engine_sampler_run"))
+        + sp.Max(M_Pe + sp.Min(n_sd, 1) * T_b * h * b_a, sp.Symbol("engine_runner_sampler"))
         + c_moe * sp.Symbol("fused_moe_workspace"),
     ),
     "peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), "
@@ -570,16 +644,22 @@ define(
     "output and log-sum-exp accumulators for every query head of the GPU at the largest batch, "
     "or FlashInfer's workspaces, which its metadata builder allocates at its first use",
 )
+_first_captures = (
+    2 * M_Pg + M_g0 + _per_graph,
+    c_fg * (sp.Symbol("cudagraph_full_accumulators") + _per_graph),
+)
+# The second runner's estimate from 0.29 (cudagraph_utils.profile_cudagraph_memory) captures
+# every piecewise graph and the two largest FULL graphs into one throwaway pool and counts
+# what the whole capture took, the FULL samples extrapolated: both first captures (c_gs = 1).
 define(
     "cudagraph_estimate",
     r"M_{\mathrm{cg,est}}",
-    sp.Max(
-        2 * M_Pg + M_g0 + _per_graph,
-        c_fg * (sp.Symbol("cudagraph_full_accumulators") + _per_graph),
-    )
+    sp.Max(*_first_captures)
+    + c_gs * sp.Min(*_first_captures)
     + (sp.Symbol("cudagraph_piecewise_graphs") + sp.Symbol("cudagraph_full_graphs") - 1 - c_fg)
     * _per_graph,
-    "the engine's estimate of its CUDA graphs: the larger first capture (piecewise: the "
+    "the engine's estimate of its CUDA graphs: the larger first capture (both where c_gs = 1; "
+    "piecewise: the "
     "forward pass's working set at the largest batch, once in the warm-up and once in the "
     "graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators "
     "for every query head of the GPU, or FlashInfer's workspaces), each with its own graphs, "
@@ -595,9 +675,11 @@ define(
     - sp.Symbol("mtp_weights")
     - sp.Symbol("engine_profile_peak")
     - M_nt
-    - M_cg,
+    - M_cg
+    - sp.Symbol("engine_runner_buffers"),
     "memory left for the KV cache: the budget minus the weights as loaded (with the MTP "
-    "drafter's), the profiled peak, memory outside PyTorch and CUDA graphs",
+    "drafter's), the profiled peak, memory outside PyTorch, CUDA graphs and the model "
+    "runner's sampling buffers",
 )
 # vLLM's recurrent state (MambaSpec.page_size_bytes, vllm/v1/kv_cache_interface.py; shapes and
 # dtypes from the model class, e.g. get_mamba_state_shape_from_config in qwen3_5.py): the

@@ -19,7 +19,7 @@
   const number = (id, key) => (S.floats[id].includes(key) ? S.engines[id][key] : int(S.engines[id][key]));
   const PREFILL = ["engine_deltanet_workspace", "engine_prefill_workspace"];
   const ENCODER = ["encoder_image_tokens", "encoder_video_tokens", "encoder_item_tokens", "encoder_items", "encoder_patches", "encoder_pixels", "encoder_outputs", "encoder_workspace"];
-  const BUDGET = ["weights", "engine_load_extra", ...PREFILL, ...ENCODER, "fused_moe_workspace", "sampler_logits", "engine_sampler_run", "engine_profile_peak", "mtp_parameters", "mtp_weights", "serve_budget"];
+  const BUDGET = ["weights", "engine_load_extra", ...PREFILL, ...ENCODER, "fused_moe_workspace", "sampler_logits", "engine_sampler_run", "engine_v2_sampler_run", "engine_runner_sampler", "engine_runner_buffers", "engine_profile_peak", "mtp_parameters", "mtp_weights", "serve_budget"];
   /** ``_NO_ENCODER``: the encoder inputs of a model whose encoder vLLM does not profile. */
   const NO_ENCODER = { X_i: 0n, X_v: 0n, p_v: 1n, m_v: 1n, t_pv: 1n, C_v: 0n, d_e: 0n, f_v: 0n, n_hv: 1n, n_li: 0n, n_lv: 0n };
 
@@ -209,6 +209,65 @@
         oldest: S.oldest,
       }),
     );
+  }
+
+  /** ``_runner_rule``: the row's model_runner rules and the release they are read at (the
+   * release engineId names, the row's row_release for a row id); nulls for a row whose
+   * releases run the first runner only. */
+  function runnerRule(E, engineId) {
+    const rules = E.model_runner;
+    if (!rules) return { rules: null, at: null };
+    return { rules: rules, at: release(engineId) || release(rules.row_release) };
+  }
+
+  /** ``runner_for``: the model runner vLLM runs ``m`` with, "v2" or "v1", as the release
+   * decides by default (listed architectures, every dense model, or every model; a hybrid
+   * only where its architecture is listed), or as given ("v1", "v2"). */
+  function runnerFor(m, engineId, given) {
+    if (!["auto", "v1", "v2"].includes(given)) {
+      throw engine.invalidValue("model_runner", given, engine.text("one of {names}", { names: "auto, v1, v2" }));
+    }
+    const { rules, at } = runnerRule(S.engines[engineNamed(engineId)], engineId);
+    const defaults = rules ? rules.default_v2.filter((r) => atLeast(at, release(r.from))) : [];
+    if (!defaults.length) {
+      if (given === "v2") {
+        throw engine.invalidValue(
+          "model_runner",
+          given,
+          engine.text("v1 or auto for {engine}: gpumem follows vLLM's second model runner from 0.22.0", {
+            engine: engineId,
+          }),
+        );
+      }
+      return "v1";
+    }
+    if (given !== "auto") return given;
+    const rule = defaults[defaults.length - 1];
+    const listed = rule.architectures.includes(rules.architectures[m.family]);
+    const quantized = Boolean(rule.unquantized_only && m.quantization);
+    let second;
+    if (rule.every_model) second = true;
+    else if (m.inputs.L_r) second = rule.hybrid === "listed" && listed;
+    else second = (listed && !quantized) || Boolean(rule.every_dense_model && !m.inputs.n_e);
+    return second ? "v2" : "v1";
+  }
+
+  /** ``_runner_values``: the second runner's inputs into ``values`` (c_v2, c_rb, c_gs, its
+   * sampler's l_s, no top-k/top-p buffer); whether the runner estimates CUDA graphs. */
+  function runnerValues(E, engineId, runner, values) {
+    Object.assign(values, { c_v2: 0n, c_rb: 0n, c_gs: 0n });
+    if (runner === "v1") return true;
+    const { rules, at } = runnerRule(E, engineId);
+    const graphs = atLeast(at, release(rules.cudagraph_estimate_from));
+    const fp32 = rules.sampler_fp32_bytes_per_logit.filter((r) => atLeast(at, release(r.from)));
+    Object.assign(values, {
+      c_v2: 1n,
+      c_rb: atLeast(at, release(rules.buffers_counted_from)) ? 1n : 0n,
+      c_gs: graphs ? 1n : 0n,
+      l_s: int(fp32[fp32.length - 1].bytes),
+      n_tk: 0n,
+    });
+    return graphs;
   }
 
   /** ``_settings``: the launch's settings with vLLM's defaults filled in. */
@@ -501,6 +560,7 @@
         enable_prefix_caching: null,
         language_model_only: false,
         speculative_config: null,
+        model_runner: "auto",
       },
       options,
     );
@@ -543,10 +603,15 @@
       c_kt: int(E.kv_tokens_from_concurrency),
     });
     const sampler = samplerDevice(E, gpu, values.N_s);
-    const assumed = sampler.assumed;
+    let assumed = sampler.assumed;
     delete sampler.assumed;
     Object.assign(values, sampler);
-    const estimate = cudagraphEstimate(E, gpu, m, values);
+    const runner = runnerFor(m, o.engine_id, o.model_runner);
+    const estimated = runnerValues(E, o.engine_id, runner, values);
+    if (runner !== "v1") assumed = null; // no top-k/top-p buffer to size
+    values.N_q = s.max_num_seqs;
+    // the second runner's profile_cudagraph_memory returns 0 before the row's cudagraph_estimate_from
+    const estimate = estimated ? cudagraphEstimate(E, gpu, m, values) : 0n;
     const subtracted = E.cudagraph_estimate && E.cudagraph_estimate.subtracted;
     const graphs = o.cudagraph_memory === null ? (subtracted ? estimate : 0n) : o.cudagraph_memory;
     if (typeof graphs !== "bigint" || graphs < 0n) {
@@ -590,6 +655,8 @@
       encoder_item_tokens: values.encoder_items ? engine.toInt(values.encoder_item_tokens) : 0n,
       num_speculative_tokens: values.n_sd,
       drafter_weights_bytes: engine.toInt(values.mtp_weights),
+      model_runner: runner,
+      runner_buffers_bytes: engine.toInt(values.engine_runner_buffers),
     });
   }
 

@@ -552,6 +552,8 @@
     const row = vllm.engineNamed(o.engine_id);
     const version = "vLLM " + (W["engine_" + row] || row);
     const lines = [el("p", { class: "gc-serve-head", "data-engine": row }, [model.name, version, device, layout].join(" · "))];
+    // the model runner assumed (gpumem.report's line): the one the release runs the model with
+    lines.push(el("p", { class: "gc-serve-runner", "data-runner": r.model_runner }, W["runner_" + r.model_runner]));
     const fits = vllm.fits(r);
     const printed = [
       ["weights", W.loading, { gib: gib(r.weights_bytes) }, r.weights_bytes],
