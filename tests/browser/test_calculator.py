@@ -557,6 +557,7 @@ READ_LAUNCH = """(root) => {
     max_concurrency: value(".gc-log-concurrency", "value"),
     fits: value(".gc-verdict", "fits"),
     longest_request: value(".gc-verdict", "longest"),
+    model_runner: value(".gc-serve-runner", "runner"),
     command: q(".gc-command code") ? q(".gc-command code").textContent : null,
   };
 }"""
@@ -577,6 +578,10 @@ def test_serving_equals_the_command_line(page: Page, http_url: str, index: int) 
         assert {k: got[k] for k in keys} == {k: str(data[k]) for k in keys}
         assert float(got["max_concurrency"]) == data["max_concurrency"]
         assert got["fits"] == str(data["fits"]).lower()
+        assert got["model_runner"] == data["model_runner"]
+    # the model runner in the command line's words, in the page's language
+    runner = page.locator(".gc-serve-runner").inner_text()
+    assert runner and runner in _cli(command, LANGUAGES[index % 2]).stdout
     assert got["error"] is None
     assert not page.problems, "\n".join(page.problems)
 
