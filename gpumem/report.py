@@ -519,6 +519,15 @@ def serve_text(s: Serving, gpu: GPU, settings: dict[str, object]) -> str:
         )
     else:
         lines.append(_("does NOT start: the weights and the profile run leave no KV cache"))
+    if s.model_runner == "v2" and s.budget_bytes is not None:
+        lines.append(
+            _(
+                "first start: without a torch.compile cache vLLM compiles inside its memory "
+                "profile and counts the compile's temporaries too (0.5 to 2 GiB measured, see "
+                "the serving page), so it holds fewer tokens than these, which are a start "
+                "from a warm cache"
+            )
+        )
     if s.assumed_multiprocessors:
         lines.append(
             _(

@@ -627,3 +627,14 @@ def test_serve_says_which_model_runner(capsys) -> None:
     assert code == 2 and "gpumem: error:" in err and "0.22.0" in err
     done = gpumem(*argv, "--engine", "0.22.0", env={**os.environ, "GPUMEM_LANG": "zh_CN"})
     assert "模型运行器：第二代（V2，vllm/v1/worker/gpu/）" in done.stdout
+
+
+def test_serve_warns_of_the_first_compile(capsys) -> None:
+    # a cold torch.compile runs inside the second runner's memory profile (vllm#54122): the
+    # figures are a warm start's, and a first start holds fewer tokens
+    argv = ("serve", "qwen3-8b", "--gpu", "h100-sxm")
+    note = "first start: without a torch.compile cache"
+    assert note in run(capsys, *argv, "--engine", "0.22.0")[1]
+    assert note not in run(capsys, *argv, "--engine", "0.21.0")[1]
+    done = gpumem(*argv, "--engine", "0.22.0", env={**os.environ, "GPUMEM_LANG": "zh_CN"})
+    assert "首次启动：没有 torch.compile 缓存时" in done.stdout
