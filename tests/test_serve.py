@@ -515,6 +515,20 @@ MISSED = {
     # CUDA-graph estimate or the weights that would place it
     "club3090-594-qwen36-27b-fp8-2x3090": -0.039,
     "club3090-1036-qwen38-27b-fp8-2x3090": 0.065,
+    # Qwen3-8B on one L40S at max_model_len 9000 and utilization 0.90 (i-serve's runs 1 to 3,
+    # vLLM 0.27.1, the second runner), each server's whole log: every first compile
+    # (compile_cache 'cold') prints 1.16-1.21 GiB of peak activation where the warm servers of
+    # the same runs print 0.12-0.20 (gpumem: 0.28) and hold 1.0-1.1 % fewer tokens than gpumem's
+    # warm figure; the warm servers (same arguments, the AOT artifact loaded) are within 1.1 %.
+    # Run 2's device reports 44.52 GiB (the catalog's L40S 44.39), which would raise gpumem's
+    # figure by 0.5 %; its servers at 512 and 1024 batched tokens also print 16.7 GiB of
+    # consumed memory where every other server prints 15.54-15.56 (a second 1.16 GiB)
+    "iserve-run1-qwen3-8b-l40s-cold": 0.0365,
+    "iserve-run3-qwen3-8b-l40s-no-prefix-cold": 0.0365,
+    "iserve-run2-qwen3-8b-l40s-512-cold": 0.0895,
+    "iserve-run2-qwen3-8b-l40s-1024-cold": 0.0891,
+    "iserve-run2-qwen3-8b-l40s-2048-cold": 0.0313,
+    "iserve-run2-qwen3-8b-l40s-flashinfer-cold": 0.0313,
 }
 
 
@@ -532,7 +546,7 @@ def test_the_split_is_recorded_for_every_log() -> None:
 def test_launches_predicted_from_scratch_are_counted() -> None:
     splits = [c.split for c in CHECKS]
     assert splits.count("fit") == 5
-    assert splits.count("held-out") == 71
+    assert splits.count("held-out") == 81
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "fit"], ids=lambda c: c.log)
@@ -588,7 +602,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 61 of 71 within
+    assert len(held_out) - len(within) == len(MISSED)  # 65 of 81 within
 
 
 @pytest.mark.parametrize(
