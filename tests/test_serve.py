@@ -1222,3 +1222,18 @@ def test_second_runner_cuda_graph_estimate() -> None:
     piecewise = 2 * second.values["M_Pg"] + second.values["M_g0"]
     extra = min(accumulators, piecewise) + max(second.values["beta_g"] * 36, 2**20)
     assert second.cudagraph_estimate_bytes - first.cudagraph_estimate_bytes == extra
+
+
+def test_mtp_auto_length_and_mla_by_hand() -> None:
+    # the auto length keeps the draft blocks: 2 GiB hold 2 GiB // (1,638,400 x 17) = 77 blocks
+    # of #594's layout, of which 3 x 5 go to the DeltaNet groups: (77 - 15) x 1,600 tokens
+    result = capacity(
+        "qwen3.6-27b", 2 * GIB, tp=2, kv_dtype="fp8_e4m3", max_model_len="auto",
+        enable_prefix_caching=True, engine_id="0.24.0", speculative_config=MTP3,
+    )  # fmt: skip
+    assert result.blocks == 77
+    assert result.longest_request == result.max_model_len == (77 - 15) * 1600
+    # DeepSeek-V3's MTP layer caches a 576-value latent as its 61 layers do: one group of 62
+    mla = capacity("deepseek-v3", 10 * GIB, tp=8, max_model_len=4096, speculative_config=MTP3)
+    assert (mla.groups, mla.layers_per_group) == (1, 62)
+    assert mla.blocks == 10 * GIB // (16 * 576 * 2 * 62)

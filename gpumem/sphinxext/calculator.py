@@ -126,6 +126,15 @@ WORDS = {
         "vLLM neither builds its vision tower nor profiles its encoder)"
     ),
     "multimodal": N_("off: images and videos (vLLM's default)"),
+    "mtp": N_(
+        "Draft tokens of the model's MTP module (--speculative-config method mtp; empty: no "
+        "speculative decoding)"
+    ),
+    "drafter": N_(
+        "Speculative decoding: the MTP module drafts {n} tokens a step; its weights ({gib} GiB) "
+        "load with the model's, its attention layers join the KV cache, and each recurrent "
+        "group keeps {n} more blocks a request"
+    ),
     # The rows of data/serving.json, by id.
     "engine_vllm": N_("0.20 and later (vllm)"),
     "engine_vllm-0.17": N_("0.17 to 0.19 (vllm-0.17)"),
@@ -302,6 +311,7 @@ def form_html() -> str:
             _number("cudagraph_memory", "0.5GiB", "text"),
             _select("prefix_caching"),
             _select("language_model_only"),
+            _number("mtp", "3"),
         ]
     )
     title = _word("calculator")

@@ -266,6 +266,7 @@ _SIZES = {
     "page": "page_bytes",
     "cudagraphs": "cudagraph_bytes",
     "cudagraph-estimate": "cudagraph_estimate_bytes",
+    "drafter": "drafter_weights_bytes",
 }
 #: Sizes the ``serve`` quantity takes from the launch's formulas: a recurrent layer's state
 #: for one request on one GPU, what the first FULL CUDA-graph capture holds, and a token's
@@ -303,6 +304,9 @@ def serve_figure(
     dtype: str | None = None,
     prefix_caching: str | None = None,
     language_model_only: str | None = None,
+    max_num_seqs: str | None = None,
+    max_num_batched_tokens: str | None = None,
+    mtp: str | None = None,
     digits: str = "2",
 ) -> str:
     """A figure vLLM prints for a launch: ``serve model=llama-3.1-8b gpu=h100-sxm what=tokens``.
@@ -317,7 +321,9 @@ def serve_figure(
     ``deltanet-chunked-token`` (a token of a gated DeltaNet layer's working set in vLLM's
     dummy runs, or in the chunked delta rule); ``engine`` a row of
     ``data/serving.json`` or a vLLM release (default: the current row); ``dtype`` the weight
-    format; ``prefix_caching`` ``on`` or ``off`` (default: vLLM's).
+    format; ``prefix_caching`` ``on`` or ``off`` (default: vLLM's); ``mtp`` the draft tokens
+    of the model's MTP module (vLLM's --speculative-config with method mtp; ``drafter``: its
+    weights on one GPU).
     """
     settings: dict[str, object] = {"tp": whole(tp, "tp"), "kv_dtype": kv_dtype}
     if max_model_len is not None:
@@ -330,6 +336,17 @@ def serve_figure(
         settings["engine_id"] = engine
     if dtype is not None:
         settings["dtype"] = dtype
+    for name, given in (
+        ("max_num_seqs", max_num_seqs),
+        ("max_num_batched_tokens", max_num_batched_tokens),
+    ):
+        if given is not None:
+            settings[name] = whole(given, name)
+    if mtp is not None:
+        settings["speculative_config"] = {
+            "method": "mtp",
+            "num_speculative_tokens": whole(mtp, "mtp"),
+        }
     for name, switch, argument in (
         ("prefix_caching", prefix_caching, "enable_prefix_caching"),
         ("language_model_only", language_model_only, "language_model_only"),

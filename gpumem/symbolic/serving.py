@@ -301,7 +301,8 @@ M_Pe = sp.Symbol("engine_prefill_workspace")
 # stay in the encoder cache, and the dummy pixel values stay referenced, until the language
 # model's dummy pass and the sampler have run.
 # Speculative decoding with an MTP drafter (vLLM 0.24 to 0.29: v1/spec_decode/
-# llm_base_proposer.py dummy_run, called at the end of the runner's _dummy_run): the dummy
+# llm_base_proposer.py dummy_run, called at the end of the first runner's _dummy_run; the
+# second runner's _dummy_run, v1/worker/gpu/model_runner.py, proposes the same way): the dummy
 # forward pass ends with the drafter's dummy run over the same T_b tokens while the runner
 # still holds the target's output hidden states (T_b rows). The drafter's layer is a
 # full-attention layer of the model, whose working set the forward pass's already bounds. The
@@ -486,11 +487,11 @@ define(
 # every linear layer) covers it all; a checkpoint shipped quantized holds its layers in the
 # formats of the model's (Qwen's FP8 releases exclude only the projection fc and the norms,
 # mtp.fc in modules_to_not_convert; DeepSeek-V3's FP8 blocks cover its layer 61) and the
-# projection in the dtype (vLLM builds DeepSeek's eh_proj as a plain nn.Linear and keeps
-# Qwen3.5's fc unquantized under NVFP4). Left out: the FP8 block scales (1/4,096 of a weight's
-# bytes) and the per-channel scales Marlin keeps for them on GPUs without FP8 tensor cores
-# (1/64 of a weight: 6 MiB for Qwen3.8-27B's module), and an online format's projection of
-# DeepSeek-V3 (in the dtype, 103e6 bytes more over the GPUs).
+# projection in the dtype (Qwen3.5's fc stays unquantized under NVFP4). Left out: the FP8 block
+# scales (1/4,096 of a weight's bytes) and the per-channel scales Marlin keeps for them on GPUs
+# without FP8 tensor cores (1/64 of a weight: 6 MiB for Qwen3.8-27B's module), and
+# DeepSeek-V3's eh_proj, a plain nn.Linear (deepseek_mtp.py) that vLLM neither splits over the
+# GPUs nor quantizes: 205e6 bytes on every GPU, where this counts 1/N_tp of it.
 define(
     "mtp_weights",
     r"M_{W,\mathrm{MTP}}",

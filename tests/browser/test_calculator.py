@@ -691,6 +691,18 @@ def test_serving_prefix_caching(page: Page, root_url: str, language: str, tmp_pa
     assert not page.problems, "\n".join(page.problems)
 
 
+def _served_as_command(page: Page, inputs: dict, selects: tuple[str, ...], command: str) -> dict:
+    """Set the serving question's ``inputs``: the page's launch is what ``command`` gives."""
+    _type_view(page, "serve", inputs, selects)
+    got = page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)
+    assert got["error"] is None
+    assert got["command"] == command
+    data = json.loads(_cli(command + " --json").stdout)
+    for key in ("weights_bytes", "available_kv_bytes", "kv_tokens"):
+        assert got[key] == str(data[key])
+    return got
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_serving_language_model_only(page: Page, root_url: str, language: str) -> None:
     """Text only (--language-model-only) on a vision-language model gives what the command
@@ -707,14 +719,8 @@ def test_serving_language_model_only(page: Page, root_url: str, language: str) -
     launches = {}
     for choice, flag in [("", ""), ("on", " --language-model-only")]:
         inputs = {"model": "qwen3.8-27b", "gpu": "h200", "language_model_only": choice}
-        _type_view(page, "serve", inputs, selects)
+        got = _served_as_command(page, inputs, selects, base + flag)
         assert page.locator("[name=language_model_only]").is_enabled()
-        got = page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)
-        assert got["error"] is None
-        assert got["command"] == base + flag
-        data = json.loads(_cli(base + flag + " --json").stdout)
-        for key in ("weights_bytes", "available_kv_bytes", "kv_tokens"):
-            assert got[key] == str(data[key])
         assert ("language_model_only=on" in page.url) == (choice == "on")
         launches[choice] = got
     assert int(launches[""]["weights_bytes"]) - int(launches["on"]["weights_bytes"]) == (
@@ -738,4 +744,44 @@ def test_serving_language_model_only(page: Page, root_url: str, language: str) -
     assert run.returncode == 2
     assert page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)["error"] == run.stderr.strip()
     assert page.locator("[name=language_model_only]").is_enabled()
+    assert not page.problems, "\n".join(page.problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_serving_mtp_draft_tokens(page: Page, root_url: str, language: str) -> None:
+    """Draft tokens of the MTP module give what `gpumem serve --speculative-config` gives:
+    Qwen3.6-27B's module loads with the model (424,673,280 weights, 2 bytes each in BF16) and
+    its cache holds fewer tokens; the number lives in the address and the page's command. For
+    a model without an MTP module the box is closed, and filled from the address it reads as
+    the command line's refusal."""
+    base = "gpumem serve qwen3.6-27b --gpu h200"
+    flag = """ --speculative-config '{"method":"mtp","num_speculative_tokens":3}'"""
+    _open(page, root_url, language)
+    label = page.locator("label[for=gc-mtp]").inner_text()
+    assert ("MTP" in label) and (("起草" in label) if language == "zh_CN" else ("Draft" in label))
+    launches = {}
+    for tokens, given in [("", ""), ("3", flag)]:
+        inputs = {"model": "qwen3.6-27b", "gpu": "h200", "mtp": tokens}
+        got = _served_as_command(page, inputs, SERVE_SELECTS, base + given)
+        assert page.locator("[name=mtp]").is_enabled()
+        assert ("mtp=3" in page.url) == (tokens == "3")
+        assert page.locator(".gc-drafter").count() == (1 if tokens else 0)
+        launches[tokens] = got
+    drafter = int(page.locator(".gc-drafter").get_attribute("data-value"))
+    assert (
+        drafter
+        == 424_673_280 * 2
+        == int(launches["3"]["weights_bytes"]) - int(launches[""]["weights_bytes"])
+    )
+    assert int(launches["3"]["kv_tokens"]) < int(launches[""]["kv_tokens"])
+    # Qwen2.5-7B has no MTP module: the box is closed while it is empty
+    _type_view(page, "serve", {"mtp": "", "model": "qwen2.5-7b"}, SERVE_SELECTS)
+    assert page.locator("[name=mtp]").is_disabled()
+    # ... and filled from an address, it is refused as the command line refuses it
+    page.goto("about:blank")
+    _open(page, root_url, language, "#view=serve&model=qwen2.5-7b&gpu=h200&mtp=3")
+    run = _cli("gpumem serve qwen2.5-7b --gpu h200" + flag, language)
+    assert run.returncode == 2
+    assert page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)["error"] == run.stderr.strip()
+    assert page.locator("[name=mtp]").is_enabled()
     assert not page.problems, "\n".join(page.problems)

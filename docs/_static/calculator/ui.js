@@ -29,7 +29,7 @@
   const SERVING = [
     "gpu_memory_utilization", "max_model_len", "max_num_seqs", "max_num_batched_tokens",
     "block_size", "kv_cache_memory", "cudagraph_memory", "prefix_caching", "language_model_only",
-    "engine",
+    "mtp", "engine",
   ];
   const FIELDS = ["view", ...ESTIMATE, "vram", ...LOCAL, ...SERVING];
   /** The fields each question reads (and the address keeps). */
@@ -510,6 +510,8 @@
     // serve() names it
     const textOnly = state.language_model_only;
     out.language_model_only = textOnly === "" ? false : textOnly === "on" ? true : textOnly;
+    // --speculative-config '{"method": "mtp", "num_speculative_tokens": N}'
+    if (state.mtp !== "") out.speculative_config = { method: "mtp", num_speculative_tokens: positive(state.mtp) };
     return out;
   }
 
@@ -529,6 +531,7 @@
       if (value === "" || (name === "dtype" && value === "bf16") || (name === "engine" && value === "vllm")) continue;
       if (name === "prefix_caching") parts.push(value === "off" ? "--no-enable-prefix-caching" : "--enable-prefix-caching");
       else if (name === "language_model_only") parts.push("--language-model-only");
+      else if (name === "mtp") parts.push("--speculative-config", `'{"method":"mtp","num_speculative_tokens":${value}}'`);
       else parts.push("--" + name.replace(/_/g, "-"), value);
     }
     return parts.join(" ");
@@ -540,6 +543,8 @@
     // made stays open, so that the refusal it meets can be undone
     const textOnly = root.querySelector('[name="language_model_only"]');
     textOnly.disabled = state.language_model_only === "" && !vllm.profilesEncoder(model);
+    // draft tokens only for a model with an MTP module, the same way
+    root.querySelector('[name="mtp"]').disabled = state.mtp === "" && !model.mtp_layers;
     const gpu = gpuOf(state);
     const o = serveOptions(state);
     const r = vllm.serve(model, gpu, o);
@@ -563,6 +568,10 @@
     ];
     const log = printed.map(([key, template, args, value]) => el("span", { class: "gc-log-" + key, "data-value": value }, fill(template, args) + "\n"));
     lines.push(el("pre", { class: "gc-log" }, log));
+    if (r.num_speculative_tokens) {
+      const drafter = { n: grouped(r.num_speculative_tokens), gib: gib(r.drafter_weights_bytes) };
+      lines.push(el("p", { class: "gc-drafter", "data-value": r.drafter_weights_bytes }, fill(W.drafter, drafter)));
+    }
     let verdict;
     if (fits) verdict = fill(W.starts, { longest: grouped(r.longest_request) });
     else if (r.longest_request) verdict = fill(W.no_start, { tokens: grouped(r.max_model_len), longest: r.longest_request });
