@@ -1237,3 +1237,19 @@ def test_mtp_auto_length_and_mla_by_hand() -> None:
     mla = capacity("deepseek-v3", 10 * GIB, tp=8, max_model_len=4096, speculative_config=MTP3)
     assert (mla.groups, mla.layers_per_group) == (1, 62)
     assert mla.blocks == 10 * GIB // (16 * 576 * 2 * 62)
+
+
+def test_mtp_club3090_849_by_hand() -> None:
+    # club-3090#849 (its BENCHMARKS.md row): NVIDIA's NVFP4 Qwen3.6-27B on two RTX 5090, the
+    # same cache layout as #594 without prefix caching, vLLM 0.25.1: 14.68 GiB printed, 841,541
+    # tokens and 3.21x. 565 blocks of 17 pages of 1,600 tokens; a request: 164 blocks and 1 + 3
+    # in each DeltaNet group
+    result = capacity(
+        "qwen3.6-27b", int(14.68 * GIB), tp=2, kv_dtype="fp8_e4m3", max_model_len=262144,
+        engine_id="0.25.1", enable_prefix_caching=False, speculative_config=MTP3,
+    )  # fmt: skip
+    assert result.mamba_cache_mode == "none"
+    assert result.blocks == int(14.68 * GIB) // (1_638_400 * 17) == 565
+    assert result.max_concurrency == 565 / (164 + 3 * 4)
+    assert f"{result.max_concurrency:.2f}" == "3.21"
+    assert result.kv_tokens == 565 * 262144 // 176 == 841_541
