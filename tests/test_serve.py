@@ -529,6 +529,11 @@ MISSED = {
     "iserve-run2-qwen3-8b-l40s-1024-cold": 0.0891,
     "iserve-run2-qwen3-8b-l40s-2048-cold": 0.0313,
     "iserve-run2-qwen3-8b-l40s-flashinfer-cold": 0.0313,
+    # Qwen3-8B on one RTX 4090 at 8,192 tokens (coldstart-recon-worker's fixtures, vLLM 0.27.1,
+    # the second runner, a RunPod worker): the first job compiles and prints 1.18 GiB of peak
+    # activation, the next job on the same worker loads its artifact and prints 0.19 (-2.2 %,
+    # within the bound); the compile's 0.99 GiB is a fifth of this card's small cache
+    "coldstart-recon-qwen3-8b-rtx4090-run0-cold": 0.1757,
 }
 
 
@@ -546,7 +551,7 @@ def test_the_split_is_recorded_for_every_log() -> None:
 def test_launches_predicted_from_scratch_are_counted() -> None:
     splits = [c.split for c in CHECKS]
     assert splits.count("fit") == 5
-    assert splits.count("held-out") == 81
+    assert splits.count("held-out") == 83
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "fit"], ids=lambda c: c.log)
@@ -602,7 +607,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 65 of 81 within
+    assert len(held_out) - len(within) == len(MISSED)  # 66 of 83 within
 
 
 @pytest.mark.parametrize(
