@@ -610,6 +610,10 @@ define(
     _on_grid(T_g) + _appended,
     "batch sizes captured as piecewise CUDA graphs (one set of graphs per size)",
 )
+# With an MTP drafter the piecewise captures also capture the drafter's pass (its dummy_run
+# with use_cudagraphs in the runner's _dummy_run): one layer more per captured size, which the
+# per-layer figure puts at 192 KiB a size (about 1 MiB for the 5 sizes of 2 sequences and 3
+# draft tokens) and which is left out.
 c_fg = sym(
     "c_fg",
     r"c_{\mathrm{full}}",
