@@ -534,6 +534,10 @@ MISSED = {
     # activation, the next job on the same worker loads its artifact and prints 0.19 (-2.2 %,
     # within the bound); the compile's 0.99 GiB is a fifth of this card's small cache
     "coldstart-recon-qwen3-8b-rtx4090-run0-cold": 0.1757,
+    # Qwen3-1.7B on one RTX 4090 at 2,048 tokens (the same project's artifact-4 capture): the
+    # compiling engine prints 0.56 GiB more consumed memory and 0.50 GiB more peak activation
+    # than the engine that loads its artifact right after it (-0.3 %, within the bound)
+    "coldstart-a4-qwen3-17b-rtx4090-cold": 0.0587,
 }
 
 
@@ -551,7 +555,7 @@ def test_the_split_is_recorded_for_every_log() -> None:
 def test_launches_predicted_from_scratch_are_counted() -> None:
     splits = [c.split for c in CHECKS]
     assert splits.count("fit") == 5
-    assert splits.count("held-out") == 83
+    assert splits.count("held-out") == 85
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "fit"], ids=lambda c: c.log)
@@ -607,7 +611,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 66 of 83 within
+    assert len(held_out) - len(within) == len(MISSED)  # 67 of 85 within
 
 
 @pytest.mark.parametrize(
