@@ -538,6 +538,14 @@ MISSED = {
     # compiling engine prints 0.56 GiB more consumed memory and 0.50 GiB more peak activation
     # than the engine that loads its artifact right after it (-0.3 %, within the bound)
     "coldstart-a4-qwen3-17b-rtx4090-cold": 0.0587,
+    # Qwen3-32B over two pipeline stages on RTX PRO 6000s at utilization 0.426 (Kubesimplify's
+    # two-GPU post, vLLM 0.27.1, the second runner): the first stage leaves 6.92 GiB of cache,
+    # so 95.01 x 0.426 - 30.52 - 6.92 = 3.03 GiB of the budget went to its forward pass, memory
+    # outside PyTorch and the graph estimate, 0.68 GiB more than gpumem's 2.35 (whose budget is
+    # also 0.23 GiB larger: the catalog's capacity, not the printed 95.01 GiB); the excerpt shows
+    # no compile line (a first compile holds 0.5-1.2 GiB in the logs above), and the same
+    # post's tensor-parallel launch is +1.7 %
+    "kubesimplify-qwen3-32b-2x-rtxpro6000-pp2": 0.1325,
 }
 
 
@@ -555,7 +563,7 @@ def test_the_split_is_recorded_for_every_log() -> None:
 def test_launches_predicted_from_scratch_are_counted() -> None:
     splits = [c.split for c in CHECKS]
     assert splits.count("fit") == 5
-    assert splits.count("held-out") == 85
+    assert splits.count("held-out") == 87
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "fit"], ids=lambda c: c.log)
@@ -611,7 +619,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 67 of 85 within
+    assert len(held_out) - len(within) == len(MISSED)  # 68 of 87 within
 
 
 @pytest.mark.parametrize(
