@@ -529,6 +529,9 @@ MISSED = {
     "iserve-run2-qwen3-8b-l40s-1024-cold": 0.0891,
     "iserve-run2-qwen3-8b-l40s-2048-cold": 0.0313,
     "iserve-run2-qwen3-8b-l40s-flashinfer-cold": 0.0313,
+    # the same run's server with an FP8 cache (FlashInfer attention): a first compile too, 1.18
+    # GiB of peak activation, 339,666 tokens of 72 KiB
+    "iserve-run2-qwen3-8b-l40s-fp8-kv-cold": 0.0313,
     # Qwen3-8B on one RTX 4090 at 8,192 tokens (coldstart-recon-worker's fixtures, vLLM 0.27.1,
     # the second runner, a RunPod worker): the first job compiles and prints 1.18 GiB of peak
     # activation, the next job on the same worker loads its artifact and prints 0.19 (-2.2 %,
@@ -546,13 +549,6 @@ MISSED = {
     # no compile line (a first compile holds 0.5-1.2 GiB in the logs above), and the same
     # post's tensor-parallel launch is +1.7 %
     "kubesimplify-qwen3-32b-2x-rtxpro6000-pp2": 0.1325,
-    # Qwen3-32B and Qwen3-30B-A3B on one H100 PCIe with --enforce-eager (WalterW3030/Handoffrepair,
-    # vLLM 0.27.1: nothing compiles, no graph): the card reports 79.19 GiB (81,559 MiB) where the
-    # catalog's H100 PCIe holds its dies' 80 GiB less the driver's share, so gpumem's budget is
-    # 0.34 GiB larger than the printed 72.85; without it both are within 0.5 % (Qwen3-8B on the
-    # same card: +0.6 %)
-    "handoffrepair-qwen3-32b-h100-pcie-eager": 0.0372,
-    "handoffrepair-qwen3-30b-a3b-h100-pcie-eager": 0.0309,
 }
 
 
@@ -570,7 +566,7 @@ def test_the_split_is_recorded_for_every_log() -> None:
 def test_launches_predicted_from_scratch_are_counted() -> None:
     splits = [c.split for c in CHECKS]
     assert splits.count("fit") == 5
-    assert splits.count("held-out") == 92
+    assert splits.count("held-out") == 93
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "fit"], ids=lambda c: c.log)
@@ -626,7 +622,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 71 of 92 within
+    assert len(held_out) - len(within) == len(MISSED)  # 73 of 93 within
 
 
 @pytest.mark.parametrize(

@@ -128,10 +128,13 @@ def test_current_generation_capacity_from_the_printed_memory(row: dict) -> None:
     # (the two-decimal GiB) and 2.83 requests of 16,384 tokens
     model = load_model(CURRENT_CATALOG[row["model"]])
     logged = row["logged"]
+    # vLLM's --kv-cache-dtype fp8 is FP8 E4M3 on CUDA: one byte a value, half the page
+    kv_dtype = {None: None, "fp8": "fp8_e4m3"}[row["args"].get("kv_cache_dtype")]
     result = capacity(
         model,
         int(logged["available_kv_gib"] * GIB),
         tp=row["tensor_parallel_size"],
+        kv_dtype=kv_dtype,
         max_model_len=logged["concurrency_tokens_per_request"],
     )
     assert result.kv_tokens == pytest.approx(logged["kv_cache_tokens"], rel=0.005)
