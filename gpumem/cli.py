@@ -676,6 +676,15 @@ def _add_serve(sub: argparse._SubParsersAction, name: str, text: str) -> argpars
             "(VLLM_USE_V2_MODEL_RUNNER=0 or 1; the second from 0.22)"
         ),
     )
+    e.add_argument(
+        "--compile-cache",
+        choices=("cold", "warm"),
+        help=_(
+            "the start, on vLLM's second model runner: cold (the default: a first start, "
+            "whose torch.compile runs inside vLLM's memory profile) or warm (a restart that "
+            "loads the compiled model from vLLM's cache, or --enforce-eager)"
+        ),
+    )
     serve.add_argument("--json", action="store_true", help=_("print JSON (bytes)"))
     return serve
 
@@ -900,6 +909,7 @@ def _serve(args: argparse.Namespace) -> str:
         "language_model_only",
         "speculative_config",
         "model_runner",
+        "compile_cache",
     )
     given = _given(args, names)
     gpu = args.vram or get_gpu(args.gpu)

@@ -446,6 +446,29 @@ def _runner_line(s: Serving) -> list[str]:
     return []
 
 
+def _start_line(s: Serving) -> list[str]:
+    """Which start the second runner's figures are for, and the other start's tokens."""
+    if s.other_start_kv_tokens is None:
+        return []
+    other = f"{s.other_start_kv_tokens:,}"
+    if s.compile_cache == "cold":
+        return [
+            _(
+                "first start (compiles the model inside the memory profile: {gib} GiB more "
+                "peak, fitted): {tokens} tokens; a restart with the compile cache: {other} "
+                "tokens (--compile-cache warm)"
+            ).format(
+                gib=_in(s.compile_transient_bytes, "GiB"), tokens=f"{s.kv_tokens:,}", other=other
+            )
+        ]
+    return [
+        _(
+            "restart with the compile cache: {tokens} tokens; a first start (compiles the "
+            "model inside the memory profile): {other} tokens (--compile-cache cold)"
+        ).format(tokens=f"{s.kv_tokens:,}", other=other)
+    ]
+
+
 def serve_text(s: Serving, gpu: GPU, settings: dict[str, object]) -> str:
     """What vLLM prints at startup (its own wording), whether the engine starts, and the
     requests the cache holds at a few lengths."""
@@ -519,15 +542,7 @@ def serve_text(s: Serving, gpu: GPU, settings: dict[str, object]) -> str:
         )
     else:
         lines.append(_("does NOT start: the weights and the profile run leave no KV cache"))
-    if s.model_runner == "v2" and s.budget_bytes is not None:
-        lines.append(
-            _(
-                "first start: without a torch.compile cache vLLM compiles inside its memory "
-                "profile and counts the compile's temporaries too (0.5 to 2 GiB measured, see "
-                "the serving page), so it holds fewer tokens than these, which are a start "
-                "from a warm cache"
-            )
-        )
+    lines += _start_line(s)
     if s.assumed_multiprocessors:
         lines.append(
             _(

@@ -54,6 +54,7 @@ _BUDGET = (
     "engine_v2_sampler_run",
     "engine_runner_sampler",
     "engine_runner_buffers",
+    "engine_compile_transient",
     "engine_profile_peak",
     "mtp_parameters",
     "mtp_weights",
@@ -192,6 +193,38 @@ def _runner_values(row: dict, engine_id: str, runner: str, values: dict) -> bool
         n_tk=0,
     )
     return graphs
+
+
+#: What ``compile_cache`` accepts: a first start, which compiles the model inside vLLM's memory
+#: profile, or a restart that loads the compiled model from vLLM's torch.compile cache.
+COMPILE_CACHES = ("cold", "warm")
+
+
+def _compile_values(row: dict, runner: str, given: str | None, values: dict) -> str | None:
+    """The first compile's inputs into ``values`` (``c_cc``, ``k_tc``, the row's fitted
+    ``compile_transient``); the start assumed: ``given``, or ``"cold"`` (a first start: a new
+    machine has no cache) for the second runner, None for the first, whose fitted terms hold
+    whatever compile state their launches had."""
+    if given is not None and given not in COMPILE_CACHES:
+        raise InvalidValueError(
+            "compile_cache", given, Text("one of {names}", names=", ".join(COMPILE_CACHES))
+        )
+    values.update(c_cc=0, k_tc=0)
+    if runner == "v1":
+        if given is not None:
+            raise InvalidValueError(
+                "compile_cache",
+                given,
+                Text(
+                    "nothing with vLLM's first model runner, whose fitted terms hold whatever "
+                    "compile state their launches had (--model-runner v2 for the second)"
+                ),
+            )
+        return None
+    start = given or "cold"
+    fitted = row["model_runner"]["compile_transient"]["bytes_per_hidden_unit"]
+    values.update(c_cc=int(start == "cold"), k_tc=fitted)
+    return start
 
 
 def _device_total(row: dict, device: GPU) -> int:
@@ -518,6 +551,15 @@ class Serving(Record):
     model_runner: str | None = None
     #: the second runner's sampling buffers the budget counts (0 for the first runner)
     runner_buffers_bytes: int = 0
+    #: the start the figures are for, on the second runner: "cold" (a first start, which
+    #: compiles the model inside vLLM's memory profile) or "warm" (the compile cache is
+    #: loaded); None for the first runner
+    compile_cache: str | None = None
+    #: what the first compile adds to the profiled peak (fitted; 0 on a warm start)
+    compile_transient_bytes: int = 0
+    #: the KV-cache tokens of the other start (warm for a cold one and back); None for the
+    #: first runner and when the available memory was given
+    other_start_kv_tokens: int | None = None
     values: dict = None  # symbol values, for concurrency at other lengths
     _hidden = ("values",)
 
@@ -838,6 +880,7 @@ def serve(
     language_model_only: bool = False,
     speculative_config: Mapping | None = None,
     model_runner: str = "auto",
+    compile_cache: str | None = None,
 ) -> Serving:
     """The figures vLLM prints when it starts ``model`` on ``gpu`` (per GPU, tp x pp GPUs).
 
@@ -888,6 +931,12 @@ def serve(
         ``"v1"`` or ``"v2"``: as vLLM's VLLM_USE_V2_MODEL_RUNNER=0 or 1 (the second from
         0.22.0). The second runner samples without an FP32 copy from 0.27.1, keeps sampling
         buffers the budget counts from 0.27.1 and estimates no CUDA graphs before 0.29.0.
+    compile_cache
+        The start, on the second runner: ``"cold"`` (the default: a first start, as on a new
+        machine, whose torch.compile runs inside vLLM's memory profile and adds its fitted
+        transient to the peak) or ``"warm"`` (a restart that loads the compiled model from
+        vLLM's cache, or a launch that does not compile, ``--enforce-eager``). Refused for the
+        first runner, whose fitted terms hold whatever compile state their launches had.
 
     Raises
     ------
@@ -939,6 +988,7 @@ def serve(
     values.update(sampler)
     runner = runner_for(spec, engine_id, model_runner)
     estimated = _runner_values(row, engine_id, runner, values)
+    start = _compile_values(row, runner, compile_cache, values)
     assumed = assumed if runner == "v1" else None  # no top-k/top-p buffer to size
     values["N_q"] = seqs
     values = _cudagraph_estimate(row, device, spec, values)
@@ -968,9 +1018,10 @@ def serve(
             )
         # vLLM then only runs the profile pass: no budget, no CUDA-graph estimate
         values["kv_available"] = kv_cache_memory
-        estimate = graphs = None
+        estimate = graphs = other = None
     else:
         values = evaluate(("kv_available",), values)
+        other = start and _other_start(spec, values, settings["max_model_len"], max_model_len)
     return Serving(
         **_cache(spec, values, settings["max_model_len"], max_model_len == "auto"),
         mamba_cache_mode=mode,
@@ -988,7 +1039,17 @@ def serve(
         encoder_item_tokens=int(values["encoder_item_tokens"]) if values["encoder_items"] else 0,
         model_runner=runner,
         runner_buffers_bytes=int(values["engine_runner_buffers"]),
+        compile_cache=start,
+        compile_transient_bytes=int(values["engine_compile_transient"]),
+        other_start_kv_tokens=other,
     )
+
+
+def _other_start(spec: ModelSpec, values: dict, length: int, given: int | str | None) -> int:
+    """The KV-cache tokens of the other start: ``values`` with ``c_cc`` flipped."""
+    flipped = {**values, "c_cc": 1 - values["c_cc"]}
+    names = ("engine_compile_transient", "engine_profile_peak", "kv_available")
+    return _cache(spec, evaluate(names, flipped), length, given == "auto")["kv_tokens"]
 
 
 class LogCheck(Record):
@@ -1077,6 +1138,17 @@ def _kv_cache_dtype(spelling: str | None) -> str | None:
     return _KV_CACHE_DTYPES[spelling]
 
 
+def _launch_start(row: dict, release: str) -> str | None:
+    """The start of a launch on the second runner: ``warm`` under --enforce-eager (nothing
+    compiles), else its ``compile_cache``, None where its log shows neither (serve's default,
+    a first start); None on the first runner."""
+    from .catalog import load_model
+
+    if runner_for(load_model(row["catalog_model"]), release) == "v1":
+        return None
+    return "warm" if row["args"].get("enforce_eager") else row.get("compile_cache")
+
+
 def check_log(row: dict) -> LogCheck:
     """``row`` of the published logs predicted by :func:`serve` from its catalog entries."""
     args, logged = row["args"], row["logged"]
@@ -1111,6 +1183,7 @@ def check_log(row: dict) -> LogCheck:
         }
         or None,
         language_model_only=bool(args.get("language_model_only")),
+        compile_cache=_launch_start(row, release),
         **launch,
     )
     printed = logged.get("available_kv_gib")

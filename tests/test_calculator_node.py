@@ -528,6 +528,10 @@ def _serve_options(rng: random.Random, context: int, vision: bool, mtp: bool = F
                     {"method": "mtp", "draft_tensor_parallel_size": 1},
                 ]
             )
+    if rng.random() < (0.8 if o.get("model_runner") == "v2" else 0.08):
+        # a first start or a restart with the compile cache (refused on the first runner);
+        # and a state serve() refuses
+        o["compile_cache"] = rng.choice(["cold", "warm", "warm", "hot"])
     return o
 
 
@@ -583,6 +587,8 @@ def test_node_serving_equals_python_to_the_byte() -> None:
     assert len(drafted) > 20 and sum(e["recurrent_groups"] > 0 for e in drafted) > 10
     runners = [e["model_runner"] for e in started]
     assert runners.count("v1") > 100 and runners.count("v2") > 100
+    starts = [e["compile_cache"] for e in started]
+    assert starts.count("cold") > 100 and starts.count("warm") > 30
     modes = [e["mamba_cache_mode"] for e in started]
     assert modes.count("align") > 10 and modes.count("none") > 10
     asked = [

@@ -629,12 +629,25 @@ def test_serve_says_which_model_runner(capsys) -> None:
     assert "模型运行器：第二代（V2，vllm/v1/worker/gpu/）" in done.stdout
 
 
-def test_serve_warns_of_the_first_compile(capsys) -> None:
-    # a cold torch.compile runs inside the second runner's memory profile (vllm#54122): the
-    # figures are a warm start's, and a first start holds fewer tokens
-    argv = ("serve", "qwen3-8b", "--gpu", "h100-sxm")
-    note = "first start: without a torch.compile cache"
-    assert note in run(capsys, *argv, "--engine", "0.22.0")[1]
-    assert note not in run(capsys, *argv, "--engine", "0.21.0")[1]
-    done = gpumem(*argv, "--engine", "0.22.0", env={**os.environ, "GPUMEM_LANG": "zh_CN"})
-    assert "首次启动：没有 torch.compile 缓存时" in done.stdout
+def test_serve_says_which_start(capsys) -> None:
+    # a first torch.compile runs inside the second runner's memory profile (its fitted 0.99
+    # GiB for Qwen3-8B's hidden size of 4,096): the figures are a first start's by default
+    argv = ("serve", "qwen3-8b", "--gpu", "l40s", "--max-model-len", "9000")
+    first = run(capsys, *argv, "--engine", "0.27.1", "--json")[1]
+    restart = run(capsys, *argv, "--engine", "0.27.1", "--compile-cache", "warm", "--json")[1]
+    cold, warm = json.loads(first), json.loads(restart)
+    assert (cold["compile_cache"], warm["compile_cache"]) == ("cold", "warm")
+    assert cold["other_start_kv_tokens"] == warm["kv_tokens"] > cold["kv_tokens"]
+    line = "first start (compiles the model inside the memory profile: 0.99 GiB more peak"
+    text = run(capsys, *argv, "--engine", "0.27.1")[1]
+    assert line in text and f"restart with the compile cache: {warm['kv_tokens']:,}" in text
+    again = run(capsys, *argv, "--engine", "0.27.1", "--compile-cache", "warm")[1]
+    assert f"restart with the compile cache: {warm['kv_tokens']:,} tokens; a first" in again
+    assert "first start" not in run(capsys, *argv, "--engine", "0.21.0")[1]
+    code, _, err = run(capsys, *argv, "--engine", "0.21.0", "--compile-cache", "warm")
+    assert code == 2 and "gpumem: error:" in err and "first model runner" in err
+    env = {**os.environ, "GPUMEM_LANG": "zh_CN"}
+    done = gpumem(*argv, "--engine", "0.27.1", env=env)
+    assert "首次启动（在显存剖析期间编译模型：峰值多 0.99 GiB，为拟合值）" in done.stdout
+    done = gpumem(*argv, "--engine", "0.27.1", "--compile-cache", "warm", env=env)
+    assert f"带编译缓存的重启：{warm['kv_tokens']:,} 个 token" in done.stdout

@@ -13,7 +13,7 @@ from gpumem.errors import InvalidValueError, UnknownNameError
 from gpumem.hardware import get_gpu
 from gpumem.modelspec import ModelSpec, from_config
 from gpumem.report import serve_text
-from gpumem.serve import capacity, check_logs, engine_for, runner_for, serve
+from gpumem.serve import capacity, check_logs, engine, engine_for, runner_for, serve
 from gpumem.vllm_logs import logs
 
 GIB = 2**30
@@ -488,25 +488,24 @@ MISSED = {
     "recipes-810-qwen38-27b-nvfp4-rtx5090-eager-text-only": -0.161,
     "recipes-810-qwen38-27b-nvfp4-rtx5090-eager-text-only-8-seqs": -0.127,
     # Qwen2.5-7B in BF16 on one RTX 4090 under WSL2 (enginrect/llmso's Lab 2, vLLM 0.27.1, the
-    # second model runner: a dense model from 0.26): 23,040 tokens (1.23 GiB) fewer than
-    # gpumem.s. The excerpt prints no memory line and no compile line; WSL2's larger total
-    # would raise gpumem's figure further. The FP8-dynamic launch of the same run (the same
-    # arguments, VLLM_USE_FLASHINFER_SAMPLER=0) is 4.2 % over: both fit the temporaries of a
-    # first torch.compile inside the profile (1-2 GiB at 7-14B), which gpumem does not count
-    "llmso-qwen25-7b-rtx4090-wsl2": 0.225,
-    "llmso-qwen25-7b-fp8dyn-rtx4090-wsl2": 0.042,
-    # Qwen3-14B on one L40S at vLLM's defaults under 0.28.0 (ddiiwoong-capstone, the second
-    # runner, no CUDA-graph estimate): 1.07 GiB less cache than gpumem. The excerpt shows no
-    # compile line; 0.29.0's launch of the same command after a first compile (below) leaves
-    # the same 1.48 GiB forward pass if device and memory outside PyTorch are that one's
-    "ddiiwoong-capstone-qwen3-14b-l40s-v0.28.0": 0.092,
+    # second model runner: a dense model from 0.26): the excerpt prints no memory line and no
+    # compile line, so gpumem takes a first start (its compile 0.87 GiB at hidden 3,584) and
+    # is still 6.7 % over; WSL2's larger total would raise gpumem's figure further. The
+    # FP8-dynamic launch of the same run is within the bound (-2.8 %)
+    "llmso-qwen25-7b-rtx4090-wsl2": 0.0665,
+    # Qwen2.5-0.5B on the same card (Labs 3 and 5: LLM() at 8,192 batched tokens), no compile
+    # line: gpumem takes a first start (0.22 GiB of compile at hidden 896) and is 3.4 % under;
+    # their printed peak, 0.31 GiB against gpumem's forward pass of 0.28, is a warm start's,
+    # where gpumem is 2.3 % under
+    "llmso-lab3-qwen25-05b-rtx4090-wsl2": -0.0336,
+    "llmso-lab5-qwen25-05b-rtx4090-wsl2-2048": -0.0336,
     # Qwen3-14B on one L40S at vLLM's defaults (samilazrak/vllm-optimization-lab, vLLM 0.29.0,
-    # the second runner, a first compile: compile_cache 'cold'): its budget line leaves 0.80 GiB
-    # less cache than gpumem. Consumed memory (27.79 GiB) is 0.13 over gpumem's weights,
-    # memory outside PyTorch and sampling buffers; the printed peak, 1.99 GiB with 0.29's
-    # CUDA-graph estimate of 0.51 in it, holds a forward pass of 1.48 GiB where gpumem counts
-    # the warm one's 0.28 (the compile's temporaries), and gpumem's estimate is 0.78
-    "samilazrak-optlab-qwen3-14b-l40s-v0.29.0": 0.0715,
+    # the second runner, a first compile: compile_cache 'cold'): 4.0 % under. Consumed memory
+    # (27.79 GiB) is 0.13 over gpumem's weights, memory outside PyTorch and sampling buffers;
+    # the printed peak, 1.99 GiB with 0.29's CUDA-graph estimate of 0.51 in it, holds a
+    # forward pass of 1.48 GiB where gpumem counts 0.28 and a first compile of 1.24 (0.04 over);
+    # gpumem's CUDA-graph estimate is 0.78, 0.27 over the printed one
+    "samilazrak-optlab-qwen3-14b-l40s-v0.29.0": -0.0404,
     # The dual-max compose of club-3090 on two RTX 3090 with MTP and 3 draft tokens, the same
     # flags under two releases: Qwen3.6-27B-FP8 on vLLM 0.24.0 (#594) printed 205 blocks,
     # Qwen3.8-27B-FP8 (the same layout) on 0.27.1 (#1036) 185; gpumem predicts 197 for both.
@@ -515,40 +514,25 @@ MISSED = {
     # CUDA-graph estimate or the weights that would place it
     "club3090-594-qwen36-27b-fp8-2x3090": -0.039,
     "club3090-1036-qwen38-27b-fp8-2x3090": 0.065,
-    # Qwen3-8B on one L40S at max_model_len 9000 and utilization 0.90 (i-serve's runs 1 to 3,
-    # vLLM 0.27.1, the second runner), each server's whole log: every first compile
-    # (compile_cache 'cold') prints 1.16-1.21 GiB of peak activation where the warm servers of
-    # the same runs print 0.12-0.20 (gpumem: 0.28) and hold 1.0-1.1 % fewer tokens than gpumem's
-    # warm figure; the warm servers (same arguments, the AOT artifact loaded) are within 1.1 %.
-    # Run 2's device reports 44.52 GiB (the catalog's L40S 44.39), which would raise gpumem's
-    # figure by 0.5 %; its servers at 512 and 1024 batched tokens also print 16.7 GiB of
-    # consumed memory where every other server prints 15.54-15.56 (a second 1.16 GiB)
-    "iserve-run1-qwen3-8b-l40s-cold": 0.0365,
-    "iserve-run3-qwen3-8b-l40s-no-prefix-cold": 0.0365,
-    "iserve-run2-qwen3-8b-l40s-512-cold": 0.0895,
-    "iserve-run2-qwen3-8b-l40s-1024-cold": 0.0891,
-    "iserve-run2-qwen3-8b-l40s-2048-cold": 0.0313,
-    "iserve-run2-qwen3-8b-l40s-flashinfer-cold": 0.0313,
-    # the same run's server with an FP8 cache (FlashInfer attention): a first compile too, 1.18
-    # GiB of peak activation, 339,666 tokens of 72 KiB
-    "iserve-run2-qwen3-8b-l40s-fp8-kv-cold": 0.0313,
-    # Qwen3-8B on one RTX 4090 at 8,192 tokens (coldstart-recon-worker's fixtures, vLLM 0.27.1,
-    # the second runner, a RunPod worker): the first job compiles and prints 1.18 GiB of peak
-    # activation, the next job on the same worker loads its artifact and prints 0.19 (-2.2 %,
-    # within the bound); the compile's 0.99 GiB is a fifth of this card's small cache
-    "coldstart-recon-qwen3-8b-rtx4090-run0-cold": 0.1757,
-    # Qwen3-1.7B on one RTX 4090 at 2,048 tokens (the same project's artifact-4 capture): the
-    # compiling engine prints 0.56 GiB more consumed memory and 0.50 GiB more peak activation
-    # than the engine that loads its artifact right after it (-0.3 %, within the bound)
-    "coldstart-a4-qwen3-17b-rtx4090-cold": 0.0587,
-    # Qwen3-32B over two pipeline stages on RTX PRO 6000s at utilization 0.426 (Kubesimplify's
-    # two-GPU post, vLLM 0.27.1, the second runner): the first stage leaves 6.92 GiB of cache,
-    # so 95.01 x 0.426 - 30.52 - 6.92 = 3.03 GiB of the budget went to its forward pass, memory
-    # outside PyTorch and the graph estimate, 0.68 GiB more than gpumem's 2.35 (whose budget is
-    # also 0.23 GiB larger: the catalog's capacity, not the printed 95.01 GiB); the excerpt shows
-    # no compile line (a first compile holds 0.5-1.2 GiB in the logs above), and the same
-    # post's tensor-parallel launch is +1.7 %
-    "kubesimplify-qwen3-32b-2x-rtxpro6000-pp2": 0.1325,
+    # Qwen3-8B on one L40S at max_model_len 9000 and utilization 0.90 (i-serve's run 2, vLLM
+    # 0.27.1, the second runner, a first compile): the servers at 512 and 1024 batched tokens
+    # print 16.7 GiB of consumed memory where every other server prints 15.54-15.56 (a second
+    # 1.16 GiB, in no term gpumem has); their peak, with the compile's, is predicted as the
+    # other cold servers' (within 1.9 %)
+    "iserve-run2-qwen3-8b-l40s-512-cold": 0.0448,
+    "iserve-run2-qwen3-8b-l40s-1024-cold": 0.0444,
+    # Qwen3-32B on two RTX PRO 6000s at utilization 0.426 (Kubesimplify's two-GPU post, vLLM
+    # 0.27.1, the second runner), no compile line in either excerpt, so gpumem takes first
+    # starts (its compile 1.24 GiB a GPU at hidden 5,120). Over two pipeline stages the first
+    # stage leaves 6.92 GiB of cache, so 95.01 x 0.426 - 30.52 - 6.92 = 3.03 GiB of the budget
+    # went to its forward pass, memory outside PyTorch and the graph estimate, against gpumem's
+    # 2.35 + 1.24 (whose budget is also 0.23 GiB larger: the catalog's capacity, not the printed
+    # 95.01 GiB): 4.6 % under, 13.3 % over as a restart. With tensor parallelism it is 13.4 %
+    # under, +1.7 % as a restart: the two launches disagree on the compile state, or on how a
+    # compile's memory divides over tensor-parallel GPUs, which no log on record shows (the fit
+    # pair and the held-out first starts run on one GPU)
+    "kubesimplify-qwen3-32b-2x-rtxpro6000-pp2": -0.0463,
+    "kubesimplify-qwen3-32b-2x-rtxpro6000-tp2": -0.1336,
 }
 
 
@@ -556,17 +540,23 @@ def test_the_split_is_recorded_for_every_log() -> None:
     assert {row["split"] for row in logs()} <= {"fit", "held-out"}
     fitted = {row["id"] for row in logs() if row["split"] == "fit"}
     llama = "llmd-planner-v0.19.0-meta-llama-llama-3-1-8b-tp{}pp1dp1-8192"
+    compiled = engine("vllm")["model_runner"]["compile_transient"]["fitted_on"]
     assert fitted == {
         "vllm-17327-qwen3-30b-a3b-4xa10",
         "lmcache-1739-qwen3-14b-a100-40gb",
         *(llama.format(tp) for tp in (1, 2, 4)),
+        *compiled,
     }
+    assert sorted(compiled) == [
+        "coldstart-recon-qwen3-8b-rtx4090-run0-cold",
+        "coldstart-recon-qwen3-8b-rtx4090-run1-warm",
+    ]
 
 
 def test_launches_predicted_from_scratch_are_counted() -> None:
     splits = [c.split for c in CHECKS]
-    assert splits.count("fit") == 5
-    assert splits.count("held-out") == 93
+    assert splits.count("fit") == 7
+    assert splits.count("held-out") == 91
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "fit"], ids=lambda c: c.log)
@@ -622,7 +612,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 73 of 93 within
+    assert len(held_out) - len(within) == len(MISSED)  # 77 of 91 within
 
 
 @pytest.mark.parametrize(
@@ -1273,3 +1263,74 @@ def test_mtp_club3090_849_by_hand() -> None:
     assert result.max_concurrency == 565 / (164 + 3 * 4)
     assert f"{result.max_concurrency:.2f}" == "3.21"
     assert result.kv_tokens == 565 * 262144 // 176 == 841_541
+
+
+# --- a first start: torch.compile inside the second runner's memory profile ----------------
+def _logged(log_id: str) -> dict:
+    (row,) = [row for row in logs() if row["id"] == log_id]
+    return row
+
+
+def test_compile_transient_fitted_by_hand() -> None:
+    # the fit pair: the same command on one RunPod worker (Qwen3-8B, hidden 4,096, RTX 4090,
+    # vLLM 0.27.1): 1.18 GiB of peak activation after a first compile, 0.19 after loading it
+    cold = _logged("coldstart-recon-qwen3-8b-rtx4090-run0-cold")
+    warm = _logged("coldstart-recon-qwen3-8b-rtx4090-run1-warm")
+    assert (cold["compile_cache"], warm["compile_cache"]) == ("cold", "warm")
+    assert cold["logged"]["activation_peak_gib"] == 1.18
+    assert warm["logged"]["activation_peak_gib"] == 0.19
+    assert load_model("qwen3-8b").hidden_size == 4096  # Qwen3-8B's config.json
+    # (1.18 - 0.19) x 2^30 / 4,096 = 259,522.56 bytes per unit of the hidden size; the KV
+    # caches printed, 5.91 and 4.92 GiB, are as far apart
+    assert round(99 * GIB / 100 / 4096) == 259_523
+    fitted = engine("vllm")["model_runner"]["compile_transient"]["bytes_per_hidden_unit"]
+    assert fitted == 259_523
+
+
+def test_first_start_and_restart() -> None:
+    launch = {"engine_id": "0.27.1", "max_model_len": 9000, "gpu_memory_utilization": 0.9}
+    first = serve("qwen3-8b", "l40s", **launch)
+    restart = serve("qwen3-8b", "l40s", compile_cache="warm", **launch)
+    assert (first.compile_cache, restart.compile_cache) == ("cold", "warm")
+    # 4,096 x 259,523 bytes = 0.99 GiB more peak on a first start, nothing else
+    assert first.compile_transient_bytes == 4096 * 259_523 and restart.compile_transient_bytes == 0
+    assert first.profile_peak_bytes - restart.profile_peak_bytes == 4096 * 259_523
+    assert restart.available_kv_bytes - first.available_kv_bytes == 4096 * 259_523
+    assert first.other_start_kv_tokens == restart.kv_tokens
+    assert restart.other_start_kv_tokens == first.kv_tokens
+    # i-serve's L40S servers at 2,048 batched tokens print 24.33 GiB warm and 23.34 cold
+    gap = (24.33 - 23.34) * GIB
+    assert restart.available_kv_bytes - first.available_kv_bytes == pytest.approx(gap, rel=0.02)
+    # the first runner's fitted terms hold whatever compile state their launches had
+    older = serve("qwen3-8b", "l40s", engine_id="0.21.0")
+    assert older.compile_cache is None and older.other_start_kv_tokens is None
+    with pytest.raises(InvalidValueError, match="first model runner"):
+        serve("qwen3-8b", "l40s", engine_id="0.21.0", compile_cache="warm")
+    with pytest.raises(InvalidValueError, match="cold, warm"):
+        serve("qwen3-8b", "l40s", compile_cache="hot")
+    # a given cache skips the budget: no other start to compare
+    given = serve("qwen3-8b", "l40s", kv_cache_memory=10 * GIB)
+    assert given.other_start_kv_tokens is None
+
+
+#: Held-out launches of the current generation (vLLM 0.20 and later) by the compile state
+#: their logs show: launches, within 3 % (tokens), median and worst error (%). Null rows take
+#: a first start (--enforce-eager launches: a warm one, nothing compiles). Before the compile
+#: term (every launch a warm start) the same 43 gave: cold 3 of 12 within (median 3.39 %,
+#: worst 8.95 %), warm 4 of 4, null 18 of 27 (median 1.92 %); all 25 of 43 (median
+#: 2.30 %).
+BY_START = {
+    "warm": (4, 4, 0.70, 1.04),
+    "cold": (12, 9, 1.11, 4.48),
+    None: (27, 17, 1.92, 22.67),
+}
+
+
+def test_current_generation_by_compile_state() -> None:
+    held = [c for c in CHECKS if c.split == "held-out" and c.engine == "vllm"]
+    for state, (count, within, median, worst) in BY_START.items():
+        errors = sorted(abs(c.token_error) * 100 for c in held if c.compile_cache == state)
+        middle = (errors[(len(errors) - 1) // 2] + errors[len(errors) // 2]) / 2
+        assert (len(errors), sum(e <= 3 for e in errors)) == (count, within)
+        assert middle == pytest.approx(median, abs=0.01)
+        assert errors[-1] == pytest.approx(worst, abs=0.01)

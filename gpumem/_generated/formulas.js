@@ -650,6 +650,11 @@ function engine_runner_sampler(c_v2, engine_sampler_run, engine_v2_sampler_run) 
   return $add($mul(c_v2, engine_v2_sampler_run), $mul(engine_sampler_run, $sub(1n, c_v2)));
 }
 
+/** what a first torch.compile inside the second runner's memory profile adds to its peak: a fitted coefficient times the hidden size, on a first start only */
+function engine_compile_transient(h, c_v2, c_cc, k_tc) {
+  return $mul($mul($mul(c_cc, c_v2), h), k_tc);
+}
+
 /** the second model runner's sampling buffers the budget counts: per request slot, an int32 count of every vocabulary token, and an int32 word per 32 tokens for the prompt's mask and for the grammar bitmask of each logit row (1 + n_sd a request) */
 function engine_runner_buffers(V, n_sd, c_v2, c_rb, N_q) {
   return $mul($mul($mul($mul(4n, N_q), c_rb), c_v2), $add(V, $mul($add(n_sd, 2n), $ceil_div(V, 32n))));
@@ -670,9 +675,9 @@ function engine_prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s,
   return $mul($mul(B, s), $add($mul(h, i_h), $max($div(engine_deltanet_workspace, N_tp), $add($mul($mul(h, i_r), k_e), $div($mul(f, i_f), N_tp)), $add($div($mul(n_h, $add($add($add($mul(d_h, $add(i_k, i_q)), i_m), $mul(i_p, $add(s, $max(d_h, s)))), $mul(i_s, s))), N_tp), $div(m_p, $mul(B, s))))));
 }
 
-/** peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), then, beside its outputs, a forward pass over T_b tokens (the engine's working set at B s = T_b; with an MTP drafter, its pass beside the target's output hidden states) and the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout */
-function engine_profile_peak(h, b_a, T_b, c_moe, n_sd, engine_runner_sampler, fused_moe_workspace, engine_prefill_workspace, encoder_pixels, encoder_outputs, encoder_workspace) {
-  return $add(encoder_pixels, $max(encoder_workspace, $add($add($mul(c_moe, fused_moe_workspace), encoder_outputs), $max(engine_runner_sampler, $add($mul($mul($mul(T_b, b_a), h), $min(1n, n_sd)), engine_prefill_workspace)))));
+/** peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), then, beside its outputs, a forward pass over T_b tokens (the engine's working set at B s = T_b; with an MTP drafter, its pass beside the target's output hidden states) and the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout; on a first start of the second runner, what its torch.compile left in the peak */
+function engine_profile_peak(h, b_a, T_b, c_moe, n_sd, engine_runner_sampler, engine_compile_transient, fused_moe_workspace, engine_prefill_workspace, encoder_pixels, encoder_outputs, encoder_workspace) {
+  return $add($add(encoder_pixels, engine_compile_transient), $max(encoder_workspace, $add($add($mul(c_moe, fused_moe_workspace), encoder_outputs), $max(engine_runner_sampler, $add($mul($mul($mul(T_b, b_a), h), $min(1n, n_sd)), engine_prefill_workspace)))));
 }
 
 /** what the engine's weights hold beyond their bytes once loaded: the allocator's rounding of each large weight tensor, the padded rows of the vocabulary, the token embedding (and where c_hu = 1 the LM head) in the model's dtype under a quantized weight format, and the rotary embedding's cos/sin cache, and where the engine runs FP8 weights through Marlin (g_m > 0) their scales per group of g_m input columns in place of the format's (where the engine counts them, c_al = 1) */
@@ -972,11 +977,12 @@ return {
     engine_sampler_run: [engine_sampler_run, ["h", "V", "b_a", "T_b", "N_s", "c_h", "n_tk", "M_blas", "sampler_logits"]],
     engine_v2_sampler_run: [engine_v2_sampler_run, ["h", "V", "b_a", "T_b", "N_s", "c_h", "M_blas", "sampler_logits"]],
     engine_runner_sampler: [engine_runner_sampler, ["c_v2", "engine_sampler_run", "engine_v2_sampler_run"]],
+    engine_compile_transient: [engine_compile_transient, ["h", "c_v2", "c_cc", "k_tc"]],
     engine_runner_buffers: [engine_runner_buffers, ["V", "n_sd", "c_v2", "c_rb", "N_q"]],
     fused_moe_workspace: [fused_moe_workspace, ["h", "k_e", "f_e", "b_a", "N_tp", "T_b"]],
     engine_deltanet_workspace: [engine_deltanet_workspace, ["c_r", "n_g", "d_gv", "b_a"]],
     engine_prefill_workspace: [engine_prefill_workspace, ["h", "n_h", "d_h", "f", "k_e", "B", "s", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_q", "i_k", "i_m", "m_p", "engine_deltanet_workspace"]],
-    engine_profile_peak: [engine_profile_peak, ["h", "b_a", "T_b", "c_moe", "n_sd", "engine_runner_sampler", "fused_moe_workspace", "engine_prefill_workspace", "encoder_pixels", "encoder_outputs", "encoder_workspace"]],
+    engine_profile_peak: [engine_profile_peak, ["h", "b_a", "T_b", "c_moe", "n_sd", "engine_runner_sampler", "engine_compile_transient", "fused_moe_workspace", "engine_prefill_workspace", "encoder_pixels", "encoder_outputs", "encoder_workspace"]],
     engine_load_extra: [engine_load_extra, ["L", "h", "n_h", "d_h", "n_e", "V", "c_kv", "d_r", "L_r", "c_r", "L_n", "f_e", "n_s", "f_s", "m_g", "t_w", "n_g", "d_gv", "L_e", "L_d", "f_x", "q_a", "q_m", "q_e", "q_s", "q_h", "q_a2", "q_m2", "q_e2", "q_s2", "q_h2", "P_v", "x_s", "b_w", "b_q", "b_q2", "b_a", "N_tp", "L_s", "P_q", "e_kv", "c_al", "s_p", "c_hu", "g_m", "attention_weights"]],
     mtp_parameters: [mtp_parameters, ["h", "n_h", "n_kv", "d_h", "n_e", "c_kv", "d_r", "f_e", "n_s", "f_s", "m_g", "c_q", "d_v", "L_e", "f_x", "g_q", "L_m"]],
     mtp_weights: [mtp_weights, ["h", "n_h", "n_kv", "d_h", "n_e", "c_kv", "d_r", "f_e", "n_s", "f_s", "m_g", "c_q", "d_v", "L_e", "f_x", "g_q", "q_a", "q_m", "q_e", "q_s", "q_a2", "q_m2", "q_e2", "q_s2", "x_s", "b_w", "b_q", "b_q2", "N_tp", "L_m", "c_mq"]],

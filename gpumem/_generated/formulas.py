@@ -544,6 +544,11 @@ def engine_runner_sampler(c_v2, engine_sampler_run, engine_v2_sampler_run):
     return c_v2*engine_v2_sampler_run + engine_sampler_run*(1 - c_v2)
 
 
+def engine_compile_transient(h, c_v2, c_cc, k_tc):
+    """what a first torch.compile inside the second runner's memory profile adds to its peak: a fitted coefficient times the hidden size, on a first start only"""
+    return c_cc*c_v2*h*k_tc
+
+
 def engine_runner_buffers(V, n_sd, c_v2, c_rb, N_q):
     """the second model runner's sampling buffers the budget counts: per request slot, an int32 count of every vocabulary token, and an int32 word per 32 tokens for the prompt's mask and for the grammar bitmask of each logit row (1 + n_sd a request)"""
     return 4*N_q*c_rb*c_v2*(V + (n_sd + 2)*_ceil_div(V, 32))
@@ -564,9 +569,9 @@ def engine_prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s, N_tp
     return B*s*(h*i_h + _max(engine_deltanet_workspace/N_tp, h*i_r*k_e + f*i_f/N_tp, n_h*(d_h*(i_k + i_q) + i_m + i_p*(s + _max(d_h, s)) + i_s*s)/N_tp + m_p/(B*s)))
 
 
-def engine_profile_peak(h, b_a, T_b, c_moe, n_sd, engine_runner_sampler, fused_moe_workspace, engine_prefill_workspace, encoder_pixels, encoder_outputs, encoder_workspace):
-    """peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), then, beside its outputs, a forward pass over T_b tokens (the engine's working set at B s = T_b; with an MTP drafter, its pass beside the target's output hidden states) and the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout"""
-    return encoder_pixels + _max(encoder_workspace, c_moe*fused_moe_workspace + encoder_outputs + _max(engine_runner_sampler, T_b*b_a*h*_min(1, n_sd) + engine_prefill_workspace))
+def engine_profile_peak(h, b_a, T_b, c_moe, n_sd, engine_runner_sampler, engine_compile_transient, fused_moe_workspace, engine_prefill_workspace, encoder_pixels, encoder_outputs, encoder_workspace):
+    """peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), then, beside its outputs, a forward pass over T_b tokens (the engine's working set at B s = T_b; with an MTP drafter, its pass beside the target's output hidden states) and the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout; on a first start of the second runner, what its torch.compile left in the peak"""
+    return encoder_pixels + engine_compile_transient + _max(encoder_workspace, c_moe*fused_moe_workspace + encoder_outputs + _max(engine_runner_sampler, T_b*b_a*h*_min(1, n_sd) + engine_prefill_workspace))
 
 
 def engine_load_extra(L, h, n_h, d_h, n_e, V, c_kv, d_r, L_r, c_r, L_n, f_e, n_s, f_s, m_g, t_w, n_g, d_gv, L_e, L_d, f_x, q_a, q_m, q_e, q_s, q_h, q_a2, q_m2, q_e2, q_s2, q_h2, P_v, x_s, b_w, b_q, b_q2, b_a, N_tp, L_s, P_q, e_kv, c_al, s_p, c_hu, g_m, attention_weights):

@@ -234,6 +234,39 @@ define(
     (1 - c_v2) * sp.Symbol("engine_sampler_run") + c_v2 * sp.Symbol("engine_v2_sampler_run"),
     "the dummy sampler run of the model runner the engine runs",
 )
+# A first start's torch.compile (vllm/compilation/decorators.py, 0.22 to 0.29): the first call
+# of the @support_torch_compile model is the profiling run's forward pass; without an AOT
+# artifact under VLLM_CACHE_ROOT it runs aot_compile (Dynamo, then Inductor over the piecewise
+# graphs: compilation/backends.py, piecewise_backend.py) and the forward pass after it, and
+# nothing resets the allocator's peak in between, so what the compile held on the device counts
+# as the profile's peak (memory_profiling's transient peak). A start that loads the artifact
+# compiles nothing. What the compile allocates is not read from vLLM's or PyTorch's code: the
+# term is fitted on printed launches (data/serving.json's compile_transient), a
+# coefficient per hidden unit, because the launches measured grow with the hidden size and not
+# with max_num_batched_tokens. The first runner's fitted terms hold whatever compile state
+# their launches had, so the term is the second runner's only.
+c_cc = sym(
+    "c_cc",
+    r"c_{\mathrm{cold}}",
+    "1 when the engine compiles the model inside its memory profile (a first start, without a "
+    "torch.compile cache), 0 when it loads the compiled model from the cache or does not "
+    "compile",
+    integer=True,
+)
+k_tc = sym(
+    "k_tc",
+    r"\kappa_{\mathrm{tc}}",
+    "bytes a first torch.compile leaves in the profiled peak per unit of the hidden size "
+    "(fitted, not counted)",
+    integer=True,
+)
+define(
+    "engine_compile_transient",
+    r"M_{\mathrm{tc}}",
+    c_v2 * c_cc * k_tc * h,
+    "what a first torch.compile inside the second runner's memory profile adds to its peak: "
+    "a fitted coefficient times the hidden size, on a first start only",
+)
 # Buffers the second runner creates once the weights are loaded (load_model builds the
 # Sampler and the StructuredOutputsWorker): PenaltiesState (sample/penalties.py) keeps an int32
 # count of every vocabulary token for each request slot (output_bin_counts) and a bit per token
@@ -319,12 +352,14 @@ define(
         sp.Symbol("encoder_outputs")
         + sp.Max(M_Pe + sp.Min(n_sd, 1) * T_b * h * b_a, sp.Symbol("engine_runner_sampler"))
         + c_moe * sp.Symbol("fused_moe_workspace"),
-    ),
+    )
+    + sp.Symbol("engine_compile_transient"),
     "peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), "
     "then, beside its outputs, a forward pass over T_b tokens (the engine's working set at "
     "B s = T_b; with an MTP drafter, its pass beside the target's output hidden states) and "
     "the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where "
-    "the engine keeps it (c_moe = 1); the dummy pixel values throughout",
+    "the engine keeps it (c_moe = 1); the dummy pixel values throughout; on a first start of the "
+    "second runner, what its torch.compile left in the peak",
 )
 # PyTorch's caching allocator (c10/cuda/CUDACachingAllocator.cpp get_allocation_size and
 # should_split, constants in c10/core/AllocatorConfig.h): a tensor of 10 MiB or more gets a new

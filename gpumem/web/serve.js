@@ -19,7 +19,7 @@
   const number = (id, key) => (S.floats[id].includes(key) ? S.engines[id][key] : int(S.engines[id][key]));
   const PREFILL = ["engine_deltanet_workspace", "engine_prefill_workspace"];
   const ENCODER = ["encoder_image_tokens", "encoder_video_tokens", "encoder_item_tokens", "encoder_items", "encoder_patches", "encoder_pixels", "encoder_outputs", "encoder_workspace"];
-  const BUDGET = ["weights", "engine_load_extra", ...PREFILL, ...ENCODER, "fused_moe_workspace", "sampler_logits", "engine_sampler_run", "engine_v2_sampler_run", "engine_runner_sampler", "engine_runner_buffers", "engine_profile_peak", "mtp_parameters", "mtp_weights", "serve_budget"];
+  const BUDGET = ["weights", "engine_load_extra", ...PREFILL, ...ENCODER, "fused_moe_workspace", "sampler_logits", "engine_sampler_run", "engine_v2_sampler_run", "engine_runner_sampler", "engine_runner_buffers", "engine_compile_transient", "engine_profile_peak", "mtp_parameters", "mtp_weights", "serve_budget"];
   /** ``_NO_ENCODER``: the encoder inputs of a model whose encoder vLLM does not profile. */
   const NO_ENCODER = { X_i: 0n, X_v: 0n, p_v: 1n, m_v: 1n, t_pv: 1n, C_v: 0n, d_e: 0n, f_v: 0n, n_hv: 1n, n_li: 0n, n_lv: 0n };
 
@@ -268,6 +268,35 @@
       n_tk: 0n,
     });
     return graphs;
+  }
+
+  /** ``COMPILE_CACHES``: a first start, which compiles inside vLLM's memory profile, or a
+   * restart that loads the compiled model from the cache. */
+  const COMPILE_CACHES = ["cold", "warm"];
+
+  /** ``_compile_values``: the first compile's inputs into ``values`` (c_cc, k_tc); the start
+   * assumed, "cold" by default on the second runner, null on the first (given: refused). */
+  function compileValues(E, runner, given, values) {
+    if (given !== null && !COMPILE_CACHES.includes(given)) {
+      throw engine.invalidValue("compile_cache", given, engine.text("one of {names}", { names: COMPILE_CACHES.join(", ") }));
+    }
+    Object.assign(values, { c_cc: 0n, k_tc: 0n });
+    if (runner === "v1") {
+      if (given !== null) {
+        throw engine.invalidValue(
+          "compile_cache",
+          given,
+          engine.text(
+            "nothing with vLLM's first model runner, whose fitted terms hold whatever compile state their launches had (--model-runner v2 for the second)",
+          ),
+        );
+      }
+      return null;
+    }
+    const start = given || "cold";
+    const fitted = int(E.model_runner.compile_transient.bytes_per_hidden_unit);
+    Object.assign(values, { c_cc: start === "cold" ? 1n : 0n, k_tc: fitted });
+    return start;
   }
 
   /** ``_settings``: the launch's settings with vLLM's defaults filled in. */
@@ -561,6 +590,7 @@
         language_model_only: false,
         speculative_config: null,
         model_runner: "auto",
+        compile_cache: null,
       },
       options,
     );
@@ -608,6 +638,7 @@
     Object.assign(values, sampler);
     const runner = runnerFor(m, o.engine_id, o.model_runner);
     const estimated = runnerValues(E, o.engine_id, runner, values);
+    const start = compileValues(E, runner, o.compile_cache, values);
     if (runner !== "v1") assumed = null; // no top-k/top-p buffer to size
     values.N_q = s.max_num_seqs;
     // the second runner's profile_cudagraph_memory returns 0 before the row's cudagraph_estimate_from
@@ -624,7 +655,7 @@
     const link = nonTorch(E, gpu, o.tp);
     Object.assign(values, { M_nt: link.bytes, M_cg: graphs });
     values = engine.evaluate(BUDGET, values);
-    let reported = { estimate: estimate, graphs: graphs };
+    let reported = { estimate: estimate, graphs: graphs, other: null };
     if (o.kv_cache_memory !== null) {
       positive("kv_cache_memory", o.kv_cache_memory);
       if (o.cudagraph_memory !== null) {
@@ -638,9 +669,10 @@
       }
       // vLLM then only runs the profile pass: no budget, no CUDA-graph estimate
       values.kv_available = o.kv_cache_memory;
-      reported = { estimate: null, graphs: null };
+      reported = { estimate: null, graphs: null, other: null };
     } else {
       values = engine.evaluate(["kv_available"], values);
+      if (start) reported.other = otherStart(m, values, s.max_model_len, o.max_model_len, mode);
     }
     return Object.assign(cache(m, values, s.max_model_len, o.max_model_len === "auto", mode), {
       budget_bytes: engine.toInt(values.serve_budget),
@@ -657,7 +689,17 @@
       drafter_weights_bytes: engine.toInt(values.mtp_weights),
       model_runner: runner,
       runner_buffers_bytes: engine.toInt(values.engine_runner_buffers),
+      compile_cache: start,
+      compile_transient_bytes: engine.toInt(values.engine_compile_transient),
+      other_start_kv_tokens: reported.other,
     });
+  }
+
+  /** ``_other_start``: the KV-cache tokens of the other start (c_cc flipped). */
+  function otherStart(m, values, length, given, mode) {
+    const flipped = Object.assign({}, values, { c_cc: 1n - values.c_cc });
+    const names = ["engine_compile_transient", "engine_profile_peak", "kv_available"];
+    return cache(m, engine.evaluate(names, flipped), length, given === "auto", mode).kv_tokens;
   }
 
   /** ``Serving.fits``: one request of max_model_len tokens fits (else vLLM does not start). */
