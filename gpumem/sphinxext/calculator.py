@@ -135,6 +135,12 @@ WORDS = {
         "load with the model's, its attention layers join the KV cache, and each recurrent "
         "group keeps {n} more blocks a request"
     ),
+    "compile_cache": N_(
+        "Start (--compile-cache; vLLM's second model runner compiles the model inside its "
+        "memory profile on a first start)"
+    ),
+    "compile_default": N_("first start (compiles the model)"),
+    "compile_warm": N_("restart with the compile cache"),
     # The rows of data/serving.json, by id.
     "engine_vllm": N_("0.20 and later (vllm)"),
     "engine_vllm-0.17": N_("0.17 to 0.19 (vllm-0.17)"),
@@ -146,6 +152,15 @@ WORDS = {
     ),
     "runner_v2": N_(
         "model runner: the second (V2, vllm/v1/worker/gpu/); --model-runner v1 for the first"
+    ),
+    "start_cold": N_(
+        "first start (compiles the model inside the memory profile: {gib} GiB more "
+        "peak, fitted): {tokens} tokens; a restart with the compile cache: {other} "
+        "tokens (--compile-cache warm)"
+    ),
+    "start_warm": N_(
+        "restart with the compile cache: {tokens} tokens; a first start (compiles the "
+        "model inside the memory profile): {other} tokens (--compile-cache cold)"
     ),
     "loading": N_("Model loading took {gib} GiB"),
     "available_kv": N_("Available KV cache memory: {gib} GiB"),
@@ -312,6 +327,7 @@ def form_html() -> str:
             _select("prefix_caching"),
             _select("language_model_only"),
             _number("mtp", "3"),
+            _select("compile_cache"),
         ]
     )
     title = _word("calculator")

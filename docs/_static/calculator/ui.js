@@ -15,7 +15,7 @@
   const T = data.tables;
   const OPTIONAL = [
     "kv_dtype", "logits", "precision", "optimizer", "optimizer_impl", "checkpointing", "prefix_caching",
-    "language_model_only",
+    "language_model_only", "compile_cache",
   ];
   const TRAINING = ["precision", "optimizer", "optimizer_impl", "checkpointing", "lora_rank"];
   const COUNTS = ["batch", "seq", "lora_rank", "tp", "pp", "dp"];
@@ -29,7 +29,7 @@
   const SERVING = [
     "gpu_memory_utilization", "max_model_len", "max_num_seqs", "max_num_batched_tokens",
     "block_size", "kv_cache_memory", "cudagraph_memory", "prefix_caching", "language_model_only",
-    "mtp", "engine",
+    "mtp", "compile_cache", "engine",
   ];
   const FIELDS = ["view", ...ESTIMATE, "vram", ...LOCAL, ...SERVING];
   /** The fields each question reads (and the address keeps). */
@@ -101,6 +101,7 @@
       engine: Object.keys(data.serving.engines).map((id) => [id, W["engine_" + id] || id]),
       prefix_caching: ["on", "off"].map((v) => [v, W[v]]),
       language_model_only: [["on", W.on]],
+      compile_cache: [["warm", W.compile_warm]],
     };
     const byDefault = {
       kv_dtype: W.kv_same,
@@ -114,6 +115,7 @@
     for (const [k, v] of Object.entries(byDefault)) defaults[k] = fill(W.default, { value: v });
     defaults.prefix_caching = W.vllm_default;
     defaults.language_model_only = W.multimodal;
+    defaults.compile_cache = W.compile_default;
     for (const [name, list] of Object.entries(choices)) {
       const select = root.querySelector(`[name="${name}"]`);
       if (OPTIONAL.includes(name)) select.append(el("option", { value: "" }, defaults[name]));
@@ -512,6 +514,8 @@
     out.language_model_only = textOnly === "" ? false : textOnly === "on" ? true : textOnly;
     // --speculative-config '{"method": "mtp", "num_speculative_tokens": N}'
     if (state.mtp !== "") out.speculative_config = { method: "mtp", num_speculative_tokens: positive(state.mtp) };
+    // --compile-cache: a restart that loads the compiled model; by default a first start
+    if (state.compile_cache !== "") out.compile_cache = state.compile_cache;
     return out;
   }
 
@@ -583,6 +587,14 @@
       .filter((n) => fits && BigInt(n) < r.max_model_len)
       .map((n) => fill(W.held_at, { tokens: grouped(n), n: number(vllm.concurrency(r, BigInt(n))) }));
     if (held.length) lines.push(el("p", { class: "gc-held" }, fill(W.held, { list: held.join(", ") })));
+    // the start the figures are for and the other start's tokens (gpumem.report's line); the
+    // choice is closed on the first runner while it is gpumem's default
+    root.querySelector('[name="compile_cache"]').disabled = state.compile_cache === "" && r.model_runner === "v1";
+    if (r.other_start_kv_tokens !== null) {
+      const start = { gib: gib(r.compile_transient_bytes), tokens: grouped(r.kv_tokens), other: grouped(r.other_start_kv_tokens) };
+      const attrs = { class: "gc-serve-start", "data-start": r.compile_cache, "data-other": r.other_start_kv_tokens };
+      lines.push(el("p", attrs, fill(W["start_" + r.compile_cache], start)));
+    }
     lines.push(commandBlock(serveCommand(state)));
     root.querySelector(".gc-result").replaceChildren(...lines);
   }
