@@ -243,8 +243,10 @@ define(
 # compiles nothing. What the compile allocates is not read from vLLM's or PyTorch's code: the
 # term is fitted on printed launches (data/serving.json's compile_transient), a
 # coefficient per hidden unit, because the launches measured grow with the hidden size and not
-# with max_num_batched_tokens. The first runner's fitted terms hold whatever compile state
-# their launches had, so the term is the second runner's only.
+# with max_num_batched_tokens. Every launch measured has Qwen's vocabulary (151,936 tokens), so
+# the vocabulary times the hidden size (the LM head's size) fits them as well; a launch of a
+# model with another vocabulary would tell the two apart. The first runner's fitted terms hold
+# whatever compile state their launches had, so the term is the second runner's only.
 c_cc = sym(
     "c_cc",
     r"c_{\mathrm{cold}}",
