@@ -2,8 +2,9 @@
 
 import pytest
 
-from gpumem.errors import UnknownNameError
-from gpumem.sphinxext.serving import serve_figure
+from gpumem.errors import InvalidValueError, UnknownNameError
+from gpumem.sphinxext.selection import Selection
+from gpumem.sphinxext.serving import serve_figure, serving_logs_table
 
 NBSP = "\u00a0"
 
@@ -69,3 +70,92 @@ def test_engine_facts_from_the_engine_rows() -> None:
     assert shown == f"{(394 + 8) * 2**20:,}{NBSP}B"
     with pytest.raises(UnknownNameError, match="cudagraph_estimate.nothing"):
         engine_fact(language="en", key="cudagraph_estimate.nothing")
+
+
+# A first start on vLLM's second model runner compiles the model inside the memory profile:
+# 259,523 bytes per unit of the hidden size (serving.json's compile_transient), 4,096 for Qwen3-8B.
+COMPILE_TERM = 259_523 * 4_096
+FIT_PAIR = {"model": "qwen3-8b", "gpu": "rtx-4090", "engine": "0.27.1", "max_model_len": "8192"}
+
+
+def _bytes(shown: str) -> int:
+    return int(shown.removesuffix(f"{NBSP}B").replace(",", ""))
+
+
+def test_compile_cache_option_by_hand() -> None:
+    assert figure(**FIT_PAIR, what="compile") == f"{COMPILE_TERM:,}{NBSP}B"  # cold by default
+    assert figure(**FIT_PAIR, compile_cache="warm", what="compile") == f"0{NBSP}B"
+    cold = _bytes(figure(**FIT_PAIR, compile_cache="cold", what="available"))
+    warm = _bytes(figure(**FIT_PAIR, compile_cache="warm", what="available"))
+    assert warm - cold == COMPILE_TERM
+    # blocks of 16 tokens of 36 layers x 8 KV heads x 128 x (K, V) x 2 bytes: the restart
+    # holds the blocks the term took, 1,063,006,208 / 2,359,296 = 450.6, so 450 or 451 more
+    tokens = {
+        cache: _bytes(figure(**FIT_PAIR, compile_cache=cache, what="tokens"))
+        for cache in ("cold", "warm")
+    }
+    assert tokens["warm"] - tokens["cold"] in (450 * 16, 451 * 16)
+
+
+def test_compile_cache_option_names_what_it_takes() -> None:
+    with pytest.raises(InvalidValueError, match="'hot'"):
+        figure(**FIT_PAIR, compile_cache="hot", what="tokens")
+    # vLLM 0.19 runs every model on the first runner, whose fitted terms hold their compile state
+    with pytest.raises(InvalidValueError, match="compile_cache"):
+        figure(**{**FIT_PAIR, "engine": "0.19.0"}, compile_cache="warm", what="tokens")
+
+
+def _starts(language: str) -> tuple[str, dict[tuple[str, str], set[str]]]:
+    """The launch table's runner and compile-cache column: its header, and its cells by launch
+    source and model."""
+    selection = Selection(params=(), dtypes=(), gpus=(), unit="GiB", kinds=("v1-tokens", "vllm"))
+    _title, header, rows = serving_logs_table(selection, language)
+    column = len(header) - 2  # before the set
+    cells: dict[tuple[str, str], set[str]] = {}
+    for row in rows:
+        cells.setdefault((row[0], row[1]), set()).add(row[column])
+    return header[column], cells
+
+
+def test_launch_table_names_runner_and_compile_cache() -> None:
+    header, cells = _starts("en")
+    assert header == "Model runner; compile cache"
+    # the fit pair: the same command twice, a first compile and then the cache loaded
+    assert cells[("coldstart-recon-worker@5e10909", "Qwen3-8B")] == {
+        "second runner; cold (compiles)",
+        "second runner; warm (cached)",
+    }
+    # --enforce-eager under 0.27.1: a dense Qwen3 on the second runner, a mixture of experts
+    # on the first
+    assert cells[("Handoffrepair@345eaa0", "Qwen3-8B")] == {
+        "second runner; eager: compiles nothing"
+    }
+    assert cells[("Handoffrepair@345eaa0", "Qwen3-30B-A3B")] == {
+        "first runner; eager: compiles nothing"
+    }
+    # no compile line: a first start on the second runner; the first runner takes none
+    assert cells[("website@8b1d2a5", "Qwen3-32B")] == {"second runner; not shown: taken as cold"}
+    assert cells[("LMCache#3430", "Qwen3-8B")] == {"first runner; not shown"}
+
+
+def test_serving_page_in_chinese(build_root) -> None:
+    """The column and the role's restart figure in a Chinese build."""
+    page = """---
+orphan: true
+---
+# 服务
+
+重启：{gpumem}`serve model=qwen3-8b gpu=rtx-4090 engine=0.27.1 max_model_len=8192
+compile_cache=warm what=tokens`。
+
+```{gpumem-table} serving-logs
+:kinds: v1-tokens vllm
+```
+"""
+    out, warnings = build_root("test-gpumem", "html", "zh_CN", extra={"serving.md": page})
+    assert warnings == ""
+    html = (out / "serving.html").read_text(encoding="utf-8")
+    assert "模型运行器；编译缓存" in html
+    assert "第二代运行器；冷（编译）" in html and "第一代运行器；eager 模式：不编译" in html
+    warm = _bytes(figure(**FIT_PAIR, compile_cache="warm", what="tokens"))
+    assert f"重启：{warm}。" in html  # Chinese writes counts without separators

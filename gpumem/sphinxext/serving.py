@@ -44,10 +44,15 @@ def _split_label(split: str) -> str:
     return {"fit": _("fitted"), "held-out": _("held out")}[split]
 
 
+def _log(log_id: str) -> dict:
+    """The row of the published logs with id ``log_id``."""
+    return next(row for row in logs() if row["id"] == log_id)
+
+
 def _source(log_id: str) -> str:
     """Where a log was published, short: an issue or pull request as ``vllm#17327``, a file in
     a repository as ``llm-d-planner@d3121e0`` (its full address is in the data file)."""
-    url = next(row["source"] for row in logs() if row["id"] == log_id)
+    url = _log(log_id)["source"]
     _owner, repo, kind, ref = url.removeprefix("https://github.com/").split("/")[:4]
     return f"{repo}#{ref}" if kind in ("issues", "pull") else f"{repo}@{ref[:7]}"
 
@@ -69,6 +74,24 @@ def _gpus(gpu: str, tp: int) -> str:
     return name if tp == 1 else f"{tp} × {name}"
 
 
+def _start(check: LogCheck) -> str:
+    """The model runner gpumem takes for a launch and the compile cache its log shows:
+    ``second runner; cold (compiles)``. A launch under --enforce-eager compiles nothing; one
+    whose log does not show the cache is predicted as a first start on the second runner."""
+    runner = _("second runner") if check.model_runner == "v2" else _("first runner")
+    if _log(check.log)["args"].get("enforce_eager"):
+        start = _("eager: compiles nothing")
+    elif check.compile_cache == "cold":
+        start = _("cold (compiles)")
+    elif check.compile_cache == "warm":
+        start = _("warm (cached)")
+    elif check.model_runner == "v2":
+        start = _("not shown: taken as cold")
+    else:
+        start = _("not shown")
+    return _("{runner}; {start}").format(runner=runner, start=start)
+
+
 def _versus(logged: str, predicted: str, error: str) -> str:
     """A logged figure beside gpumem's, with the error: ``42,656 / 44,320 (+3.9 %)``."""
     return f"{logged} / {predicted} ({error})"
@@ -76,7 +99,8 @@ def _versus(logged: str, predicted: str, error: str) -> str:
 
 def serving_logs_table(selection: Selection, language: str) -> Table:
     """One row per published launch gpumem can predict (``:kinds:`` log generations, default
-    the current one): logged and predicted KV-cache tokens and concurrency, and the set."""
+    the current one): logged and predicted KV-cache tokens and concurrency, the model runner
+    and compile cache, and the set."""
     header = [
         _("Launch"),
         _("Model"),
@@ -85,6 +109,7 @@ def serving_logs_table(selection: Selection, language: str) -> Table:
         _("KV-cache tokens: logged / gpumem (error)"),
         _("Concurrency: logged / gpumem (error)"),
         _("Error from the printed KV memory"),
+        _("Model runner; compile cache"),
         _("Set"),
     ]
     rows = []
@@ -109,6 +134,7 @@ def serving_logs_table(selection: Selection, language: str) -> Table:
                     DASH if concurrency is None else signed_percent(concurrency, 1),
                 ),
                 DASH if exact is None else signed_percent(exact, 2),
+                _start(c),
                 _split_label(c.split),
             ]
         )
@@ -267,6 +293,7 @@ _SIZES = {
     "cudagraphs": "cudagraph_bytes",
     "cudagraph-estimate": "cudagraph_estimate_bytes",
     "drafter": "drafter_weights_bytes",
+    "compile": "compile_transient_bytes",
 }
 #: Sizes the ``serve`` quantity takes from the launch's formulas: a recurrent layer's state
 #: for one request on one GPU, what the first FULL CUDA-graph capture holds, and a token's
@@ -307,6 +334,7 @@ def serve_figure(
     max_num_seqs: str | None = None,
     max_num_batched_tokens: str | None = None,
     mtp: str | None = None,
+    compile_cache: str | None = None,
     digits: str = "2",
 ) -> str:
     """A figure vLLM prints for a launch: ``serve model=llama-3.1-8b gpu=h100-sxm what=tokens``.
@@ -319,11 +347,13 @@ def serve_figure(
     (what comes out of the budget), ``state`` (a recurrent layer's state for one request),
     ``full-accumulators`` (what the first FULL capture holds), ``deltanet-token`` or
     ``deltanet-chunked-token`` (a token of a gated DeltaNet layer's working set in vLLM's
-    dummy runs, or in the chunked delta rule); ``engine`` a row of
+    dummy runs, or in the chunked delta rule), ``compile`` (what a first start's torch.compile
+    adds to the profiled peak on the second runner); ``engine`` a row of
     ``data/serving.json`` or a vLLM release (default: the current row); ``dtype`` the weight
     format; ``prefix_caching`` ``on`` or ``off`` (default: vLLM's); ``mtp`` the draft tokens
     of the model's MTP module (vLLM's --speculative-config with method mtp; ``drafter``: its
-    weights on one GPU).
+    weights on one GPU); ``compile_cache`` ``cold`` (a first start, the default on the second
+    runner) or ``warm`` (a restart that loads the compiled model).
     """
     settings: dict[str, object] = {"tp": whole(tp, "tp"), "kv_dtype": kv_dtype}
     if max_model_len is not None:
@@ -336,6 +366,8 @@ def serve_figure(
         settings["engine_id"] = engine
     if dtype is not None:
         settings["dtype"] = dtype
+    if compile_cache is not None:
+        settings["compile_cache"] = compile_cache
     for name, given in (
         ("max_num_seqs", max_num_seqs),
         ("max_num_batched_tokens", max_num_batched_tokens),
