@@ -685,6 +685,14 @@ def _add_serve(sub: argparse._SubParsersAction, name: str, text: str) -> argpars
             "loads the compiled model from vLLM's cache, or --enforce-eager)"
         ),
     )
+    e.add_argument(
+        "--wsl2",
+        action="store_true",
+        help=_(
+            "vLLM under WSL2 on Windows, where CUDA reports the card's whole memory "
+            "(nvidia-smi's total, no driver share held back): a larger budget"
+        ),
+    )
     serve.add_argument("--json", action="store_true", help=_("print JSON (bytes)"))
     return serve
 
@@ -910,6 +918,7 @@ def _serve(args: argparse.Namespace) -> str:
         "speculative_config",
         "model_runner",
         "compile_cache",
+        "wsl2",
     )
     given = _given(args, names)
     gpu = args.vram or get_gpu(args.gpu)

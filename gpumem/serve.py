@@ -227,9 +227,12 @@ def _compile_values(row: dict, runner: str, given: str | None, values: dict) -> 
     return start
 
 
-def _device_total(row: dict, device: GPU) -> int:
-    """What the device reports to vLLM: logged for GPUs in the row's ``device_totals``, else
-    the catalog capacity less the driver's share."""
+def _device_total(row: dict, device: GPU, wsl2: bool) -> int:
+    """What the device reports to vLLM: under WSL2 the card's whole memory (``wsl2`` of
+    ``data/serving.json``), else logged for GPUs in the row's ``device_totals``, else the
+    catalog capacity less the driver's share."""
+    if wsl2:
+        return device.memory_bytes
     for total in row.get("device_totals", ()):
         if total["gpu"] == device.id:
             return total["bytes"]
@@ -881,6 +884,7 @@ def serve(
     speculative_config: Mapping | None = None,
     model_runner: str = "auto",
     compile_cache: str | None = None,
+    wsl2: bool = False,
 ) -> Serving:
     """The figures vLLM prints when it starts ``model`` on ``gpu`` (per GPU, tp x pp GPUs).
 
@@ -937,6 +941,9 @@ def serve(
         transient to the peak) or ``"warm"`` (a restart that loads the compiled model from
         vLLM's cache, or a launch that does not compile, ``--enforce-eager``). Refused for the
         first runner, whose fitted terms hold whatever compile state their launches had.
+    wsl2
+        vLLM under WSL2 on Windows, where CUDA reports the card's whole memory (nvidia-smi's
+        total) rather than Linux's total less the driver's share: a larger budget.
 
     Raises
     ------
@@ -953,7 +960,7 @@ def serve(
     )
     if not isinstance(util, (int, float)) or isinstance(util, bool) or not 0 < util <= 1:
         raise InvalidValueError("gpu_memory_utilization", util, Text("a number in (0, 1]"))
-    total = _device_total(row, device)
+    total = _device_total(row, device, wsl2)
     settings = _settings(
         row,
         spec,
@@ -1184,6 +1191,7 @@ def check_log(row: dict) -> LogCheck:
         or None,
         language_model_only=bool(args.get("language_model_only")),
         compile_cache=_launch_start(row, release),
+        wsl2=row.get("platform") == "wsl2",
         **launch,
     )
     printed = logged.get("available_kv_gib")

@@ -490,15 +490,12 @@ MISSED = {
     # Qwen2.5-7B in BF16 on one RTX 4090 under WSL2 (enginrect/llmso's Lab 2, vLLM 0.27.1, the
     # second model runner: a dense model from 0.26): the excerpt prints no memory line and no
     # compile line, so gpumem takes a first start (its compile 0.87 GiB at hidden 3,584) and
-    # is still 6.7 % over; WSL2's larger total would raise gpumem's figure further. The
-    # FP8-dynamic launch of the same run is within the bound (-2.8 %)
-    "llmso-qwen25-7b-rtx4090-wsl2": 0.0665,
-    # Qwen2.5-0.5B on the same card (Labs 3 and 5: LLM() at 8,192 batched tokens), no compile
-    # line: gpumem takes a first start (0.22 GiB of compile at hidden 896) and is 3.4 % under;
-    # their printed peak, 0.31 GiB against gpumem's forward pass of 0.28, is a warm start's,
-    # where gpumem is 2.3 % under
-    "llmso-lab3-qwen25-05b-rtx4090-wsl2": -0.0336,
-    "llmso-lab5-qwen25-05b-rtx4090-wsl2-2048": -0.0336,
+    # WSL2's whole card (23.99 GiB) and is 14.2 % over; the FP8-dynamic launch of the same run,
+    # the same card and the same arguments, is within 0.6 %, and the 0.5B launches within 1.4 %:
+    # this launch's memory beside its weights is 0.8 GiB more than its FP8 neighbour's, which
+    # nothing in the model (the same architecture) and the excerpt explains. Under WSL2 the
+    # device's free memory, which vLLM measures, is shared with the Windows desktop
+    "llmso-qwen25-7b-rtx4090-wsl2": 0.1421,
     # Qwen3-14B on one L40S at vLLM's defaults (samilazrak/vllm-optimization-lab, vLLM 0.29.0,
     # the second runner, a first compile: compile_cache 'cold'): 4.0 % under. Consumed memory
     # (27.79 GiB) is 0.13 over gpumem's weights, memory outside PyTorch and sampling buffers;
@@ -612,7 +609,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 77 of 91 within
+    assert len(held_out) - len(within) == len(MISSED)  # 79 of 91 within
 
 
 @pytest.mark.parametrize(
@@ -1322,7 +1319,7 @@ def test_first_start_and_restart() -> None:
 BY_START = {
     "warm": (4, 4, 0.70, 1.04),
     "cold": (12, 9, 1.11, 4.48),
-    None: (27, 17, 1.92, 22.67),
+    None: (27, 19, 1.34, 22.67),
 }
 
 
@@ -1334,3 +1331,15 @@ def test_current_generation_by_compile_state() -> None:
         assert (len(errors), sum(e <= 3 for e in errors)) == (count, within)
         assert middle == pytest.approx(median, abs=0.01)
         assert errors[-1] == pytest.approx(worst, abs=0.01)
+
+
+def test_wsl2_reports_the_whole_card() -> None:
+    # under WSL2 vLLM 0.27.1 prints 'Free memory on device (22.45/23.99 GiB)' on an RTX 4090
+    # (enginrect/llmso): the card's 24,564 MiB, not Linux's total less the driver's share, so
+    # the budget at utilization 0.92 grows by 0.92 x that share (483,183,821 bytes)
+    assert 24564 * 2**20 == 25_757_220_864
+    linux = serve("qwen2.5-0.5b", "rtx-4090", engine_id="0.27.1")
+    wsl2 = serve("qwen2.5-0.5b", "rtx-4090", engine_id="0.27.1", wsl2=True)
+    assert wsl2.budget_bytes == pytest.approx(0.92 * 25_757_220_864, abs=1)
+    assert wsl2.budget_bytes - linux.budget_bytes == pytest.approx(0.92 * 483_183_821, abs=2)
+    assert wsl2.kv_tokens > linux.kv_tokens
