@@ -563,6 +563,15 @@ READ_LAUNCH = """(root) => {
 }"""
 
 
+def _refused_as_the_command_line(
+    page: Page, command: str, language: str, cwd: object = None
+) -> None:
+    """The page shows the one line with which `command` (a `gpumem …` line) is refused."""
+    run = _cli(command, language, cwd=cwd)
+    assert run.returncode == 2
+    assert page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)["error"] == run.stderr.strip()
+
+
 @pytest.mark.parametrize("index", range(len(SERVE)))
 def test_serving_equals_the_command_line(page: Page, http_url: str, index: int) -> None:
     """The serving question gives what `gpumem serve --json` gives; so does its command."""
@@ -605,9 +614,7 @@ def test_serving_engine_in_address_and_errors(page: Page, root_url: str, languag
     base = "gpumem serve qwen2.5-7b --gpu l40s --max-model-len auto"
     page.goto(address.replace("engine=vllm-0.8", "engine=0.7.3"))
     page.wait_for_selector(".gc-error:not([hidden])")
-    run = _cli(f"{base} --engine 0.7.3 --cudagraph-memory 0.5GiB", language)
-    assert run.returncode == 2
-    assert page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)["error"] == run.stderr.strip()
+    _refused_as_the_command_line(page, f"{base} --engine 0.7.3 --cudagraph-memory 0.5GiB", language)
     # What argparse refuses, the page refuses too, naming the text it was given.
     _type_view(page, "serve", {"engine": "vllm", "cudagraph_memory": "5"}, SERVE_SELECTS)
     assert "'5'" in page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)["error"]
@@ -685,9 +692,7 @@ def test_serving_prefix_caching(page: Page, root_url: str, language: str, tmp_pa
     assert got["kv_tokens"] == str(json.loads(run.stdout)["kv_tokens"])
     _type_view(page, "serve", {"prefix_caching": "on"}, selects)
     command = "gpumem serve config.json --gpu h200 --engine vllm-0.17 --enable-prefix-caching"
-    run = _cli(command, language, cwd=tmp_path)
-    assert run.returncode == 2
-    assert page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)["error"] == run.stderr.strip()
+    _refused_as_the_command_line(page, command, language, cwd=tmp_path)
     assert not page.problems, "\n".join(page.problems)
 
 
@@ -740,9 +745,9 @@ def test_serving_language_model_only(page: Page, root_url: str, language: str) -
     # ... and on from an address, it is refused as the command line refuses it, and can be undone
     page.goto("about:blank")
     _open(page, root_url, language, "#view=serve&model=qwen2.5-7b&gpu=h200&language_model_only=on")
-    run = _cli("gpumem serve qwen2.5-7b --gpu h200 --language-model-only", language)
-    assert run.returncode == 2
-    assert page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)["error"] == run.stderr.strip()
+    _refused_as_the_command_line(
+        page, "gpumem serve qwen2.5-7b --gpu h200 --language-model-only", language
+    )
     assert page.locator("[name=language_model_only]").is_enabled()
     assert not page.problems, "\n".join(page.problems)
 
@@ -780,9 +785,7 @@ def test_serving_mtp_draft_tokens(page: Page, root_url: str, language: str) -> N
     # ... and filled from an address, it is refused as the command line refuses it
     page.goto("about:blank")
     _open(page, root_url, language, "#view=serve&model=qwen2.5-7b&gpu=h200&mtp=3")
-    run = _cli("gpumem serve qwen2.5-7b --gpu h200" + flag, language)
-    assert run.returncode == 2
-    assert page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)["error"] == run.stderr.strip()
+    _refused_as_the_command_line(page, "gpumem serve qwen2.5-7b --gpu h200" + flag, language)
     assert page.locator("[name=mtp]").is_enabled()
     assert not page.problems, "\n".join(page.problems)
 
