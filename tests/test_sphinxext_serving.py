@@ -159,3 +159,18 @@ compile_cache=warm what=tokens`。
     assert "第二代运行器；冷（编译）" in html and "第一代运行器；eager 模式：不编译" in html
     warm = _bytes(figure(**FIT_PAIR, compile_cache="warm", what="tokens"))
     assert f"重启：{warm}。" in html  # Chinese writes counts without separators
+
+
+def test_serving_check_gives_one_launchs_signed_error() -> None:
+    # Qwen3-14B on one L40S under vLLM 0.29.0 (samilazrak): 72,496 tokens printed, and the
+    # error the serve module reports for it, to one decimal, with its sign
+    from gpumem.serve import check_logs
+    from gpumem.sphinxext.quantities import compute
+
+    log = "samilazrak-optlab-qwen3-14b-l40s-v0.29.0"
+    check = next(c for c in check_logs() if c.log == log)
+    assert check.logged_tokens == 72496
+    expected = f"{100 * check.token_error:+.1f}%".replace("-", "\u2212")
+    assert compute(f"serving-check stat=error log={log}", "en", "GB") == expected
+    with pytest.raises(UnknownNameError):
+        compute("serving-check stat=error log=no-such-launch", "en", "GB")

@@ -35,7 +35,7 @@ ENGINES = {
     "vllm-0.13": "vLLM 0.13–0.16",
     "vllm-0.8": "vLLM 0.8.5–0.12",
 }
-STATS = ("median", "worst", "count", "within", "outside")
+STATS = ("median", "worst", "count", "within", "outside", "error")
 #: The issue's target for launches predicted from scratch (``stat=within`` counts them).
 TARGET = 0.03
 
@@ -237,11 +237,13 @@ def serving_check(
     measure: str = "tokens",
     generation: str = "v1-tokens",
     digits: str = "2",
+    log: str = "",
 ) -> str:
     """A figure of the launches against gpumem: ``serving-check stat=median`` → ``4.2%``.
 
     ``stat`` is ``median`` or ``worst`` absolute error, ``count`` (launches compared),
-    ``within`` (launches within :data:`TARGET`) or ``outside`` (the others);
+    ``within`` (launches within :data:`TARGET`), ``outside`` (the others) or ``error`` (the
+    signed error of the launch ``log``, one decimal: ``−4.0%``);
     ``split`` ``held-out`` (default), ``fit`` or ``all``; ``measure`` ``tokens`` or
     ``concurrency`` (predicted from scratch), ``exact`` (tokens from the KV-cache memory the
     log printed, single-GPU launches), ``cudagraph`` (the CUDA-graph estimate, in GiB) or
@@ -269,6 +271,11 @@ def serving_check(
             else c.cudagraph_error_gib / c.logged_cudagraph_gib
         ),
     }[measure]
+    if stat == "error":
+        named = {c.log: c for c in chosen}
+        if log not in named:
+            raise UnknownNameError("log", log, sorted(named))
+        return signed_percent(error(named[log]), 1)
     errors = [abs(e) for e in map(error, chosen) if e is not None]
     if stat == "count":
         return format_int(len(errors), language)
