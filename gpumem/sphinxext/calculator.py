@@ -141,6 +141,12 @@ WORDS = {
     ),
     "compile_default": N_("first start (compiles the model)"),
     "compile_warm": N_("restart with the compile cache"),
+    "wsl2": N_(
+        "Platform (--wsl2: vLLM under WSL2 on Windows, where CUDA reports the card's whole "
+        "memory, nvidia-smi's total, with no driver share held back)"
+    ),
+    "linux": N_("Linux (the total CUDA reports there)"),
+    "wsl2_on": N_("WSL2 on Windows (the card's whole memory)"),
     # The rows of data/serving.json, by id.
     "engine_vllm": N_("0.20 and later (vllm)"),
     "engine_vllm-0.17": N_("0.17 to 0.19 (vllm-0.17)"),
@@ -328,6 +334,7 @@ def form_html() -> str:
             _select("language_model_only"),
             _number("mtp", "3"),
             _select("compile_cache"),
+            _select("wsl2"),
         ]
     )
     title = _word("calculator")

@@ -569,6 +569,15 @@
     return values;
   }
 
+  /** ``_device_total``: what the device reports to vLLM: under WSL2 the card's whole memory,
+   * else logged for some GPUs, else the catalog capacity less the driver's share. */
+  function deviceTotal(E, gpu, wsl2) {
+    if (typeof wsl2 !== "boolean") throw engine.invalidValue("wsl2", wsl2, engine.text("True or False"));
+    if (wsl2) return gpu.memory_bytes;
+    const logged = E.device_totals.find((t) => t.gpu === gpu.id);
+    return logged ? int(logged.bytes) : gpu.memory_bytes - int(E.driver_reserved_bytes);
+  }
+
   /** ``gpumem.serve.serve``: what vLLM prints when it starts ``m`` on ``gpu``; options as
    * the API's, ints as BigInt, null for vLLM's default. */
   function serve(m, gpu, options) {
@@ -591,6 +600,7 @@
         speculative_config: null,
         model_runner: "auto",
         compile_cache: null,
+        wsl2: false,
       },
       options,
     );
@@ -601,9 +611,7 @@
     if (!real || !(util > 0 && util <= 1)) {
       throw engine.invalidValue("gpu_memory_utilization", util, engine.text("a number in (0, 1]"));
     }
-    // ``_device_total``: what the device reports to vLLM, logged for some GPUs
-    const logged = E.device_totals.find((t) => t.gpu === gpu.id);
-    const total = logged ? int(logged.bytes) : gpu.memory_bytes - int(E.driver_reserved_bytes);
+    const total = deviceTotal(E, gpu, o.wsl2);
     const s = settings(E, m, total, gpu.name, o);
     const encoded = encoder(m, o.language_model_only, s.max_model_len);
     // with no modality vLLM builds no vision tower; gpumem counts this for the towers it profiles

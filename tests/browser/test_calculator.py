@@ -818,3 +818,35 @@ def test_serving_compile_cache(page: Page, root_url: str, language: str) -> None
     assert page.locator("[name=compile_cache]").is_disabled()
     assert page.locator(".gc-serve-start").count() == 0
     assert not page.problems, "\n".join(page.problems)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_serving_wsl2(page: Page, root_url: str, language: str) -> None:
+    """Under WSL2 (--wsl2) the page gives what the command line gives: CUDA reports an RTX
+    4090's whole 24,564 MiB there, so vLLM's budget at 0.92 is 0.92 x 25,757,220,864 bytes
+    (23,696,643,194) where Linux's total less the driver's 0.45 GiB (483,183,821 bytes) gives
+    0.92 x 25,274,037,043 (23,252,114,079): the KV cache gains the difference, 444,529,115
+    bytes. The choice lives in the address and the page's command."""
+    selects = (*SERVE_SELECTS, "wsl2")
+    base = "gpumem serve qwen3-8b --gpu rtx-4090"
+    _open(page, root_url, language)
+    label = page.locator("label[for=gc-wsl2]").inner_text()
+    assert "--wsl2" in label and ("平台" if language == "zh_CN" else "Platform") in label
+    launches = {}
+    for choice, flag in [("", ""), ("on", " --wsl2")]:
+        inputs = {"model": "qwen3-8b", "gpu": "rtx-4090", "engine": "vllm", "wsl2": choice}
+        launches[choice] = _served_as_command(page, inputs, selects, base + flag)
+        assert ("wsl2=on" in page.url) == (choice == "on")
+    linux, wsl2 = launches[""], launches["on"]
+    assert 25_757_220_864 == 24_564 * 2**20
+    assert (25_757_220_864 * 92 // 100) - (25_274_037_043 * 92 // 100) == 444_529_115
+    assert int(wsl2["available_kv_bytes"]) - int(linux["available_kv_bytes"]) == 444_529_115
+    assert wsl2["weights_bytes"] == linux["weights_bytes"]
+    assert int(wsl2["kv_tokens"]) > int(linux["kv_tokens"])
+    address = page.url
+    page.goto("about:blank")
+    page.goto(address)
+    page.wait_for_selector(".gc-log")
+    assert page.locator("[name=wsl2]").input_value() == "on"
+    assert page.locator(".gpumem-calculator").evaluate(READ_LAUNCH) == wsl2
+    assert not page.problems, "\n".join(page.problems)

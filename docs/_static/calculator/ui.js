@@ -15,7 +15,7 @@
   const T = data.tables;
   const OPTIONAL = [
     "kv_dtype", "logits", "precision", "optimizer", "optimizer_impl", "checkpointing", "prefix_caching",
-    "language_model_only", "compile_cache",
+    "language_model_only", "compile_cache", "wsl2",
   ];
   const TRAINING = ["precision", "optimizer", "optimizer_impl", "checkpointing", "lora_rank"];
   const COUNTS = ["batch", "seq", "lora_rank", "tp", "pp", "dp"];
@@ -29,7 +29,7 @@
   const SERVING = [
     "gpu_memory_utilization", "max_model_len", "max_num_seqs", "max_num_batched_tokens",
     "block_size", "kv_cache_memory", "cudagraph_memory", "prefix_caching", "language_model_only",
-    "mtp", "compile_cache", "engine",
+    "mtp", "compile_cache", "wsl2", "engine",
   ];
   const FIELDS = ["view", ...ESTIMATE, "vram", ...LOCAL, ...SERVING];
   /** The fields each question reads (and the address keeps). */
@@ -102,6 +102,7 @@
       prefix_caching: ["on", "off"].map((v) => [v, W[v]]),
       language_model_only: [["on", W.on]],
       compile_cache: [["warm", W.compile_warm]],
+      wsl2: [["on", W.wsl2_on]],
     };
     const byDefault = {
       kv_dtype: W.kv_same,
@@ -116,6 +117,7 @@
     defaults.prefix_caching = W.vllm_default;
     defaults.language_model_only = W.multimodal;
     defaults.compile_cache = W.compile_default;
+    defaults.wsl2 = W.linux;
     for (const [name, list] of Object.entries(choices)) {
       const select = root.querySelector(`[name="${name}"]`);
       if (OPTIONAL.includes(name)) select.append(el("option", { value: "" }, defaults[name]));
@@ -516,6 +518,9 @@
     if (state.mtp !== "") out.speculative_config = { method: "mtp", num_speculative_tokens: positive(state.mtp) };
     // --compile-cache: a restart that loads the compiled model; by default a first start
     if (state.compile_cache !== "") out.compile_cache = state.compile_cache;
+    // --wsl2: CUDA under WSL2 reports the card's whole memory; a value from the address that
+    // is not the choice goes on, so serve() names it
+    out.wsl2 = state.wsl2 === "" ? false : state.wsl2 === "on" ? true : state.wsl2;
     return out;
   }
 
@@ -535,6 +540,7 @@
       if (value === "" || (name === "dtype" && value === "bf16") || (name === "engine" && value === "vllm")) continue;
       if (name === "prefix_caching") parts.push(value === "off" ? "--no-enable-prefix-caching" : "--enable-prefix-caching");
       else if (name === "language_model_only") parts.push("--language-model-only");
+      else if (name === "wsl2") parts.push("--wsl2");
       else if (name === "mtp") parts.push("--speculative-config", `'{"method":"mtp","num_speculative_tokens":${value}}'`);
       else parts.push("--" + name.replace(/_/g, "-"), value);
     }
