@@ -174,3 +174,90 @@ def test_serving_check_gives_one_launchs_signed_error() -> None:
     assert compute(f"serving-check stat=error log={log}", "en", "GB") == expected
     with pytest.raises(UnknownNameError):
         compute("serving-check stat=error log=no-such-launch", "en", "GB")
+
+
+def check(text: str, language: str = "en") -> str:
+    from gpumem.sphinxext.quantities import compute
+
+    return compute(text, language, "GB")
+
+
+# coldstart-recon's fit pair: the same command on one RTX 4090 under vLLM 0.27.1, a first
+# compile and then a restart that loads the compiled model
+COLD, WARM = (
+    "coldstart-recon-qwen3-8b-rtx4090-run0-cold",
+    "coldstart-recon-qwen3-8b-rtx4090-run1-warm",
+)
+
+
+def test_serving_check_takes_a_launch_as_a_restart() -> None:
+    def tokens(log: str, *option: str) -> int:
+        shown = check(f"serving-check stat=predicted split=fit log={log} {' '.join(option)}")
+        return int(shown.replace(",", ""))
+
+    # the first start checked as a restart is the restart's command: the same prediction
+    assert tokens(COLD, "compile_cache=warm") == tokens(WARM)
+    # and it gains the blocks of the compile term (as test_compile_cache_option_by_hand counts)
+    assert tokens(WARM) - tokens(COLD) in (450 * 16, 451 * 16)
+    assert tokens(WARM, "compile_cache=cold") == tokens(COLD)
+    with pytest.raises(UnknownNameError, match="compile_cache"):
+        check(f"serving-check stat=error split=fit log={COLD} compile_cache=hot")
+    # LMCache#3430: Qwen3-8B under 0.19, the first runner, whose fitted terms hold their start
+    with pytest.raises(InvalidValueError, match="second runner"):
+        check("serving-check stat=error log=lmcache-3430-qwen3-8b-rtx-a5000 compile_cache=warm")
+
+
+# llm-d-planner's sweep of vLLM 0.19.0 on H100s: its launches with FP8 weights
+SWEEP_FP8 = (
+    "llmd-planner-v0.19.0-fp8dyn-llama-3-3-70b-tp4pp1dp1-8192",
+    "llmd-planner-v0.19.0-fp8dyn-llama-3-3-70b-tp2pp1dp1-8192",
+    "llmd-planner-v0.19.0-meta-llama-llama-3-tp1pp1dp1-8192-qfp8",
+    "llmd-planner-v0.19.0-fp8dyn-redhatai-qwen2-5-tp1pp1dp1-8192",
+)
+
+
+def test_serving_check_selects_launches_by_their_rows() -> None:
+    chosen = "dtype=fp8 source=llm-d-planner"
+    for log in SWEEP_FP8:
+        assert check(f"serving-check stat=error log={log} {chosen}")
+    assert int(check(f"serving-check stat=count {chosen}")) >= len(SWEEP_FP8)
+    # the sweep's BF16 Llama 3.1 8B is not among them
+    bf16 = "llmd-planner-v0.19.0-meta-llama-llama-tp1pp1dp1-8192-dtbf16"
+    with pytest.raises(UnknownNameError):
+        check(f"serving-check stat=error log={bf16} {chosen}")
+    # enginrect/llmso's launches under WSL2; a platform no row names is refused with those named
+    assert check("serving-check stat=error log=llmso-qwen25-05b-rtx4090-wsl2 platform=wsl2")
+    with pytest.raises(UnknownNameError, match="wsl2"):
+        check("serving-check stat=count platform=wsl3")
+
+
+def test_log_fact_prints_what_the_log_printed() -> None:
+    # llm-d-planner's Qwen2.5-72B on two H100s: "Available KV cache memory: 3.04 GiB",
+    # "GPU KV cache size: 19,920 tokens"
+    log = "llmd-planner-v0.19.0-qwen-qwen2-5-72b-instruc-tp2pp1dp1-8192"
+    assert check(f"log-fact log={log} key=available_kv_gib") == f"3.04{NBSP}GiB"
+    assert check(f"log-fact log={log} key=kv_cache_tokens") == "19,920"
+    assert check(f"log-fact log={log} key=kv_cache_tokens", "zh_CN") == "19920"
+    with pytest.raises(UnknownNameError, match="available_kv_gib"):
+        check(f"log-fact log={log} key=available")
+    with pytest.raises(UnknownNameError):
+        check("log-fact log=no-such-launch key=available_kv_gib")
+
+
+def test_cudagraph_error_is_a_signed_size() -> None:
+    # the CUDA-graph estimate's error of a launch is gpumem's estimate less the printed one
+    log = "llmd-planner-v0.19.0-qwen-qwen2-5-72b-instruc-tp2pp1dp1-8192"
+    predicted = check(f"serving-check stat=predicted measure=cudagraph log={log}")
+    printed = check(f"log-fact log={log} key=cudagraph_estimate_gib")  # 1.63 GiB
+    assert printed == f"1.63{NBSP}GiB"
+    difference = float(predicted.split(NBSP)[0]) - 1.63
+    shown = check(f"serving-check stat=error measure=cudagraph log={log}")
+    assert shown[0] == ("+" if difference >= 0 else "\u2212")
+    assert abs(float(shown[1:].split(NBSP)[0]) - abs(difference)) <= 0.01
+
+
+def test_signed_size() -> None:
+    from gpumem.sphinxext.formatting import signed_size
+
+    assert signed_size(-1.5 * 2**30, "GiB") == f"\u22121.5{NBSP}GiB"
+    assert signed_size(0.27 * 2**30, "GiB") == f"+0.27{NBSP}GiB"

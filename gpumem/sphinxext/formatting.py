@@ -116,6 +116,11 @@ def signed_percent(fraction: float, decimals: int) -> str:
     return f"{MINUS if fraction < 0 else '+'}{text}%"
 
 
+def signed_size(n_bytes: float, unit: str, decimals: int = 2) -> str:
+    """A difference of bytes in ``unit`` with its sign: ``"+0.27 GiB"``, ``"−1.5 GiB"``."""
+    return ("+" if n_bytes >= 0 else MINUS) + format_size(abs(n_bytes), unit, decimals)
+
+
 def percent(fraction: float, digits: int = 2) -> str:
     """An absolute error to ``digits`` significant digits: ``0.00202`` → ``"0.2%"``; below
     0.01 % (but not zero) ``"<0.01%"``."""

@@ -1,5 +1,5 @@
 """Serving capacity on the site: the ``serving-logs`` and ``serving-concurrency`` table kinds
-and the ``serve`` and ``serving-check`` role quantities.
+and the ``serve``, ``serving-check``, ``engine-fact`` and ``log-fact`` role quantities.
 
 Everything is computed by :mod:`gpumem.serve`: the published vLLM launches against gpumem's
 prediction from the catalog model and GPU alone, and vLLM's figures for any launch. Errors are
@@ -15,10 +15,25 @@ from ..catalog import load_model
 from ..errors import InvalidValueError, UnknownNameError
 from ..estimate import evaluate
 from ..hardware import get_gpu
-from ..serve import LogCheck, Serving, check_logs, engine_named, serve
+from ..serve import (
+    COMPILE_CACHES,
+    LogCheck,
+    Serving,
+    check_log,
+    check_logs,
+    engine_named,
+    serve,
+)
 from ..serve import engine as engine_row
 from ..vllm_logs import GENERATIONS, logs
-from .formatting import format_int, format_size, percent, signed_percent, significant
+from .formatting import (
+    format_int,
+    format_size,
+    percent,
+    signed_percent,
+    signed_size,
+    significant,
+)
 from .labels import short_gpu_name
 from .options import digits as digits_option
 from .options import number, whole
@@ -35,7 +50,7 @@ ENGINES = {
     "vllm-0.13": "vLLM 0.13–0.16",
     "vllm-0.8": "vLLM 0.8.5–0.12",
 }
-STATS = ("median", "worst", "count", "within", "outside", "error")
+STATS = ("median", "worst", "count", "within", "outside", "error", "predicted")
 #: The issue's target for launches predicted from scratch (``stat=within`` counts them).
 TARGET = 0.03
 
@@ -46,7 +61,10 @@ def _split_label(split: str) -> str:
 
 def _log(log_id: str) -> dict:
     """The row of the published logs with id ``log_id``."""
-    return next(row for row in logs() if row["id"] == log_id)
+    rows = {row["id"]: row for row in logs()}
+    if log_id not in rows:
+        raise UnknownNameError("log", log_id, sorted(rows))
+    return rows[log_id]
 
 
 def _source(log_id: str) -> str:
@@ -229,6 +247,37 @@ TABLES: dict[str, Callable[[Selection, str], Table]] = {
 # Role quantities -------------------------------------------------------------------------------
 
 
+#: What ``serving-check`` selects launches by: a value its log row gives.
+_FILTERS: dict[str, Callable[[str], str]] = {
+    "platform": lambda log: str(_log(log).get("platform")),
+    "dtype": lambda log: str(_log(log).get("catalog_dtype")),
+    "source": lambda log: _source(log).split("@")[0].split("#")[0],
+}
+
+
+def _having(checks: list[LogCheck], wanted: dict[str, str | None]) -> list[LogCheck]:
+    """The launches of ``checks`` whose rows give each value of ``wanted`` (None: any)."""
+    for name, value in wanted.items():
+        if value is None:
+            continue
+        present = sorted({_FILTERS[name](c.log) for c in checks})
+        if value not in present:
+            raise UnknownNameError(name, value, present)
+        checks = [c for c in checks if _FILTERS[name](c.log) == value]
+    return checks
+
+
+def _restarted(check: LogCheck, compile_cache: str) -> LogCheck:
+    """``check``'s launch predicted as if its log showed ``compile_cache`` (``cold`` or
+    ``warm``); refused for a launch on the first runner, whose fitted terms hold whatever
+    compile state their launches had."""
+    if compile_cache not in COMPILE_CACHES:
+        raise UnknownNameError("compile_cache", compile_cache, COMPILE_CACHES)
+    if check.model_runner != "v2":
+        raise InvalidValueError("compile_cache", compile_cache, "launches on the second runner")
+    return check_log({**_log(check.log), "compile_cache": compile_cache})
+
+
 def serving_check(
     *,
     language: str,
@@ -238,16 +287,25 @@ def serving_check(
     generation: str = "v1-tokens",
     digits: str = "2",
     log: str = "",
+    platform: str | None = None,
+    dtype: str | None = None,
+    source: str | None = None,
+    compile_cache: str | None = None,
 ) -> str:
     """A figure of the launches against gpumem: ``serving-check stat=median`` → ``4.2%``.
 
     ``stat`` is ``median`` or ``worst`` absolute error, ``count`` (launches compared),
-    ``within`` (launches within :data:`TARGET`), ``outside`` (the others) or ``error`` (the
-    signed error of the launch ``log``, one decimal: ``−4.0%``);
+    ``within`` (launches within :data:`TARGET`), ``outside`` (the others), ``error`` (the
+    signed error of the launch ``log``, one decimal: ``−4.0%``; in GiB for ``cudagraph``) or
+    ``predicted`` (gpumem's own figure for that launch);
     ``split`` ``held-out`` (default), ``fit`` or ``all``; ``measure`` ``tokens`` or
     ``concurrency`` (predicted from scratch), ``exact`` (tokens from the KV-cache memory the
     log printed, single-GPU launches), ``cudagraph`` (the CUDA-graph estimate, in GiB) or
     ``cudagraph-share`` (the same, relative); ``generation`` a log format or ``all``.
+    ``platform`` (``wsl2``), ``dtype`` (the catalog's weight format) and ``source`` (where the
+    log was published, as the tables name it without its commit or number: ``llm-d-planner``)
+    keep the launches whose rows give that value; ``compile_cache`` (``cold`` or
+    ``warm``) checks launches on the second runner as if their logs showed that start.
     """
     for name, value, accepted in (
         ("stat", stat, STATS),
@@ -258,24 +316,27 @@ def serving_check(
             raise UnknownNameError(name, value, accepted)
     generations = GENERATIONS if generation == "all" else (generation,)
     chosen = [c for c in _checks(generations) if split in ("all", c.split)]
+    chosen = _having(chosen, {"platform": platform, "dtype": dtype, "source": source})
     if measure == "exact":  # with tensor parallelism a thread shows one worker's memory
         chosen = [c for c in chosen if c.tp * c.pp == 1]
-    error = {
-        "tokens": lambda c: c.token_error,
-        "concurrency": lambda c: c.concurrency_error,
-        "exact": lambda c: c.exact_error,
-        "cudagraph": lambda c: c.cudagraph_error_gib,
-        "cudagraph-share": lambda c: (
-            None
-            if c.cudagraph_error_gib is None
-            else c.cudagraph_error_gib / c.logged_cudagraph_gib
-        ),
-    }[measure]
-    if stat == "error":
+    if stat in ("error", "predicted"):
         named = {c.log: c for c in chosen}
         if log not in named:
             raise UnknownNameError("log", log, sorted(named))
-        return signed_percent(error(named[log]), 1)
+        chosen = [named[log]]
+    if compile_cache is not None:
+        chosen = [_restarted(c, compile_cache) for c in chosen]
+    places = digits_option(digits)
+    if stat == "predicted":
+        return _predicted(chosen[0], measure, language, places)
+    error = _ERRORS[measure]
+    if stat == "error":
+        value = error(chosen[0])
+        if value is None:
+            raise InvalidValueError("log", log, f"a launch whose log gives the {measure} measure")
+        if measure == "cudagraph":
+            return signed_size(value * 2**30, "GiB", places)
+        return signed_percent(value, 1)
     errors = [abs(e) for e in map(error, chosen) if e is not None]
     if stat == "count":
         return format_int(len(errors), language)
@@ -286,8 +347,34 @@ def serving_check(
         raise InvalidValueError("split", split, "a set with launches to compare")
     value = median(errors) if stat == "median" else max(errors)
     if measure == "cudagraph":
-        return format_size(value * 2**30, "GiB", digits_option(digits))
+        return format_size(value * 2**30, "GiB", places)
     return percent(value, digits_option(digits, high=6, low=1))
+
+
+#: Each measure's error of a launch, None where its log lacks the figure.
+_ERRORS: dict[str, Callable[[LogCheck], float | None]] = {
+    "tokens": lambda c: c.token_error,
+    "concurrency": lambda c: c.concurrency_error,
+    "exact": lambda c: c.exact_error,
+    "cudagraph": lambda c: c.cudagraph_error_gib,
+    "cudagraph-share": lambda c: (
+        None if c.cudagraph_error_gib is None else c.cudagraph_error_gib / c.logged_cudagraph_gib
+    ),
+}
+
+
+def _predicted(check: LogCheck, measure: str, language: str, places: int) -> str:
+    """gpumem's own figure for the launch of ``check`` in ``measure``: its KV-cache tokens,
+    concurrency, tokens from the printed memory, or CUDA-graph estimate."""
+    if measure == "tokens":
+        return format_int(check.predicted_tokens, language)
+    if measure == "concurrency":
+        return significant(check.predicted_concurrency, 4)
+    if measure == "exact":
+        return format_int(check.exact_tokens, language)
+    if check.predicted_cudagraph_bytes is None:
+        raise InvalidValueError("log", check.log, "a launch gpumem estimates CUDA graphs for")
+    return format_size(check.predicted_cudagraph_bytes, "GiB", places)
 
 
 #: What the ``serve`` quantity can print: a field of :class:`gpumem.serve.Serving`.
@@ -427,8 +514,25 @@ def engine_fact(
     return format_size(value, unit, digits_option(digits))
 
 
+def log_fact(*, language: str, log: str, key: str, unit: str = "GiB", digits: str = "2") -> str:
+    """A figure a published launch's log printed, from ``logged`` of its row in
+    ``data/vllm_startup_logs.json``: ``log-fact log=ID key=available_kv_gib`` → ``3.04 GiB``;
+    a key in GiB (``…_gib``) is shown in ``unit`` (default GiB), a count as it stands."""
+    logged = _log(log)["logged"]
+    value = logged.get(key)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        numbers = (k for k, v in logged.items() if isinstance(v, (int, float)))
+        raise UnknownNameError("key", key, sorted(numbers))
+    if key.endswith("_gib"):
+        return format_size(value * 2**30, unit, digits_option(digits))
+    if isinstance(value, int):
+        return format_int(value, language)
+    return significant(value, 6)
+
+
 QUANTITIES: dict[str, Callable[..., str]] = {
     "serve": serve_figure,
     "serving-check": serving_check,
     "engine-fact": engine_fact,
+    "log-fact": log_fact,
 }
