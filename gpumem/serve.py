@@ -173,21 +173,23 @@ def runner_for(spec: ModelSpec, engine_id: str = "vllm", given: str = "auto") ->
 
 
 def _runner_values(row: dict, engine_id: str, runner: str, values: dict) -> bool:
-    """The second runner's inputs into ``values`` (``c_v2``, ``c_rb``, ``c_gs``, ``N_q``, its
-    sampler's ``l_s`` and no top-k/top-p buffer); whether the runner estimates CUDA graphs
-    (the first always where the row does; the second from the row's
-    ``cudagraph_estimate_from``)."""
+    """The runner's inputs into ``values``: ``c_rb``, 1 from the row's
+    ``buffers_counted_from`` (the budget counts what either runner allocates after the
+    start-up snapshot), and the second runner's (``c_v2``, ``c_gs``, ``N_q``, its sampler's
+    ``l_s`` and no top-k/top-p buffer); whether the runner estimates CUDA graphs (the first
+    always where the row does; the second from the row's ``cudagraph_estimate_from``)."""
     values.update(c_v2=0, c_rb=0, c_gs=0)
+    rules, release = _runner_rule(row, engine_id)
+    if rules is not None:
+        values["c_rb"] = int(release >= _release(rules["buffers_counted_from"]))
     if runner == "v1":
         return True
-    rules, release = _runner_rule(row, engine_id)
     graphs = release >= _release(rules["cudagraph_estimate_from"])
     fp32 = [
         r["bytes"] for r in rules["sampler_fp32_bytes_per_logit"] if release >= _release(r["from"])
     ]
     values.update(
         c_v2=1,
-        c_rb=int(release >= _release(rules["buffers_counted_from"])),
         c_gs=int(graphs),
         l_s=fp32[-1],
         n_tk=0,
@@ -552,7 +554,9 @@ class Serving(Record):
     #: vLLM's model runner assumed: "v1" (gpu_model_runner.py) or "v2" (vllm/v1/worker/gpu/);
     #: None when the available memory was given (capacity)
     model_runner: str | None = None
-    #: the second runner's sampling buffers the budget counts (0 for the first runner)
+    #: the model runner's buffers the budget counts (vLLM 0.27.1 and later): the second
+    #: runner's sampling buffers, the first runner's input embeddings, an MTP drafter's hidden
+    #: states (and on the first runner its input embeddings)
     runner_buffers_bytes: int = 0
     #: the start the figures are for, on the second runner: "cold" (a first start, which
     #: compiles the model inside vLLM's memory profile) or "warm" (the compile cache is

@@ -655,9 +655,9 @@ function engine_compile_transient(h, c_v2, c_cc, k_tc) {
   return $mul($mul($mul(c_cc, c_v2), h), k_tc);
 }
 
-/** the second model runner's sampling buffers the budget counts: per request slot, an int32 count of every vocabulary token, and an int32 word per 32 tokens for the prompt's mask and for the grammar bitmask of each logit row (1 + n_sd a request) */
-function engine_runner_buffers(V, n_sd, c_v2, c_rb, N_q) {
-  return $mul($mul($mul($mul(4n, N_q), c_rb), c_v2), $add(V, $mul($add(n_sd, 2n), $ceil_div(V, 32n))));
+/** the model runner's buffers the budget counts: the second runner's per request slot, an int32 count of every vocabulary token, and an int32 word per 32 tokens for the prompt's mask and for the grammar bitmask of each logit row (1 + n_sd a request); the first runner's input embeddings for T_b tokens; an MTP drafter's hidden states (and, on the first runner, input embeddings) for T_b tokens */
+function engine_runner_buffers(h, V, b_a, T_b, n_sd, c_v2, c_rb, N_q) {
+  return $mul(c_rb, $add($mul($mul($mul(4n, N_q), c_v2), $add(V, $mul($add(n_sd, 2n), $ceil_div(V, 32n)))), $mul($mul($mul(T_b, b_a), h), $add($add($neg(c_v2), $mul($sub(2n, c_v2), $min(1n, n_sd))), 1n))));
 }
 
 /** the engine's fused-MoE workspace for the forward pass's T_b tokens: the expert GEMMs' outputs and the activated product for every token and expert it is sent to (0 if dense), kept from the forward pass on */
@@ -978,7 +978,7 @@ return {
     engine_v2_sampler_run: [engine_v2_sampler_run, ["h", "V", "b_a", "T_b", "N_s", "c_h", "M_blas", "sampler_logits"]],
     engine_runner_sampler: [engine_runner_sampler, ["c_v2", "engine_sampler_run", "engine_v2_sampler_run"]],
     engine_compile_transient: [engine_compile_transient, ["h", "c_v2", "c_cc", "k_tc"]],
-    engine_runner_buffers: [engine_runner_buffers, ["V", "n_sd", "c_v2", "c_rb", "N_q"]],
+    engine_runner_buffers: [engine_runner_buffers, ["h", "V", "b_a", "T_b", "n_sd", "c_v2", "c_rb", "N_q"]],
     fused_moe_workspace: [fused_moe_workspace, ["h", "k_e", "f_e", "b_a", "N_tp", "T_b"]],
     engine_deltanet_workspace: [engine_deltanet_workspace, ["c_r", "n_g", "d_gv", "b_a"]],
     engine_prefill_workspace: [engine_prefill_workspace, ["h", "n_h", "d_h", "f", "k_e", "B", "s", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_q", "i_k", "i_m", "m_p", "engine_deltanet_workspace"]],

@@ -269,23 +269,36 @@ define(
     "what a first torch.compile inside the second runner's memory profile adds to its peak: "
     "a fitted coefficient times the hidden size, on a first start only",
 )
-# Buffers the second runner creates once the weights are loaded (load_model builds the
-# Sampler and the StructuredOutputsWorker): PenaltiesState (sample/penalties.py) keeps an int32
-# count of every vocabulary token for each request slot (output_bin_counts) and a bit per token
-# of the prompt (prompt_bin_mask, int32 words), StructuredOutputsWorker (structured_outputs.py)
-# an int32 bitmask word per 32 tokens for each logit row (max_num_reqs x decode_query_len, the
-# draft tokens and one). From 0.27.1 the budget counts them
-# (memory_profiling's total_consumed since the start-up snapshot, vllm/utils/mem_utils.py);
-# up to 0.26 the profile counts only its own peak above what is allocated when it starts.
-# The first runner's request state lives in host memory (not counted).
+# Buffers a model runner creates after the start-up memory snapshot (gpu_worker.init_device
+# takes it before the runner is built). From 0.27.1 the budget counts them
+# (memory_profiling's total_consumed since the snapshot, vllm/utils/mem_utils.py); up to 0.26
+# the profile counts only its own peak above what is allocated when it starts.
+# The second runner's (load_model builds the Sampler and the StructuredOutputsWorker):
+# PenaltiesState (sample/penalties.py) keeps an int32 count of every vocabulary token for
+# each request slot (output_bin_counts) and a bit per token of the prompt (prompt_bin_mask,
+# int32 words), StructuredOutputsWorker (structured_outputs.py) an int32 bitmask word per 32
+# tokens for each logit row (max_num_reqs x decode_query_len, the draft tokens and one); its
+# request state lives in host memory. The first runner's (gpu_model_runner.py __init__):
+# inputs_embeds, a [max_num_batched_tokens, hidden] buffer in the model's dtype for every
+# model, beside int32/int64 token buffers of a few bytes a token (left out). An MTP drafter's
+# (v1/spec_decode/llm_base_proposer.py, built in the first runner's __init__): hidden_states
+# and inputs_embeds, [max_num_batched_tokens, hidden] each; the second runner's speculator
+# (v1/worker/gpu/spec_decode/autoregressive/speculator.py, 0.29) keeps the hidden states only
+# (inputs_embeds for a multimodal target only, left out).
 _WORDS = CeilDiv(V, 32)
 define(
     "engine_runner_buffers",
     r"M_{\mathrm{buf}}",
-    c_v2 * c_rb * N_q * 4 * (V + (2 + n_sd) * _WORDS),
-    "the second model runner's sampling buffers the budget counts: per request slot, an int32 "
-    "count of every vocabulary token, and an int32 word per 32 tokens for the prompt's mask "
-    "and for the grammar bitmask of each logit row (1 + n_sd a request)",
+    c_rb
+    * (
+        c_v2 * N_q * 4 * (V + (2 + n_sd) * _WORDS)
+        + ((1 - c_v2) + sp.Min(n_sd, 1) * (2 - c_v2)) * T_b * h * b_a
+    ),
+    "the model runner's buffers the budget counts: the second runner's per request slot, an "
+    "int32 count of every vocabulary token, and an int32 word per 32 tokens for the prompt's "
+    "mask and for the grammar bitmask of each logit row (1 + n_sd a request); the first "
+    "runner's input embeddings for T_b tokens; an MTP drafter's hidden states (and, on the "
+    "first runner, input embeddings) for T_b tokens",
 )
 # vLLM's fused-MoE experts (TritonExperts.workspace_shapes in fused_moe/experts/triton_moe.py,
 # FusedMoEModularKernel in modular_kernel.py): for M = min(tokens, VLLM_FUSED_MOE_CHUNK_SIZE)
@@ -343,8 +356,8 @@ M_Pe = sp.Symbol("engine_prefill_workspace")
 # full-attention layer of the model, whose working set the forward pass's already bounds. The
 # proposer's own buffers (hidden states and input embeddings, 2 T_b h in the model's dtype:
 # 160 MiB for Qwen3.6-27B at 8,192 tokens) are allocated with the runner, before the profiling
-# run's baseline, so that 0.20 to 0.27 count them nowhere (as the runner's own); 0.28's
-# profile from free memory counts them, and the runner's, which gpumem leaves out for both.
+# run's baseline, so that 0.20 to 0.26 count them nowhere (as the runner's own); from 0.27.1
+# the budget counts them with the runner's (engine_runner_buffers).
 define(
     "engine_profile_peak",
     r"M_{\mathrm{prof}}",

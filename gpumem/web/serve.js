@@ -252,17 +252,18 @@
     return second ? "v2" : "v1";
   }
 
-  /** ``_runner_values``: the second runner's inputs into ``values`` (c_v2, c_rb, c_gs, its
-   * sampler's l_s, no top-k/top-p buffer); whether the runner estimates CUDA graphs. */
+  /** ``_runner_values``: the runner's inputs into ``values`` (c_rb from the row's
+   * buffers_counted_from, either runner; the second runner's c_v2, c_gs, its sampler's l_s, no
+   * top-k/top-p buffer); whether the runner estimates CUDA graphs. */
   function runnerValues(E, engineId, runner, values) {
     Object.assign(values, { c_v2: 0n, c_rb: 0n, c_gs: 0n });
-    if (runner === "v1") return true;
     const { rules, at } = runnerRule(E, engineId);
+    if (rules) values.c_rb = atLeast(at, release(rules.buffers_counted_from)) ? 1n : 0n;
+    if (runner === "v1") return true;
     const graphs = atLeast(at, release(rules.cudagraph_estimate_from));
     const fp32 = rules.sampler_fp32_bytes_per_logit.filter((r) => atLeast(at, release(r.from)));
     Object.assign(values, {
       c_v2: 1n,
-      c_rb: atLeast(at, release(rules.buffers_counted_from)) ? 1n : 0n,
       c_gs: graphs ? 1n : 0n,
       l_s: int(fp32[fp32.length - 1].bytes),
       n_tk: 0n,
