@@ -233,6 +233,8 @@ def _device_total(row: dict, device: GPU, wsl2: bool) -> int:
     """What the device reports to vLLM: under WSL2 the card's whole memory (``wsl2`` of
     ``data/serving.json``), else logged for GPUs in the row's ``device_totals``, else the
     catalog capacity less the driver's share."""
+    if not isinstance(wsl2, bool):
+        raise InvalidValueError("wsl2", wsl2, Text("True or False"))
     if wsl2:
         return device.memory_bytes
     for total in row.get("device_totals", ()):

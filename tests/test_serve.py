@@ -1372,3 +1372,5 @@ def test_wsl2_reports_the_whole_card() -> None:
     assert wsl2.budget_bytes == pytest.approx(0.92 * 25_757_220_864, abs=1)
     assert wsl2.budget_bytes - linux.budget_bytes == pytest.approx(0.92 * 483_183_821, abs=2)
     assert wsl2.kv_tokens > linux.kv_tokens
+    with pytest.raises(InvalidValueError, match="wsl2.*True or False"):
+        serve("qwen2.5-0.5b", "rtx-4090", wsl2="yes")
