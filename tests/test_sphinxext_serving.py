@@ -156,6 +156,7 @@ compile_cache=warm what=tokens`。
     assert warnings == ""
     html = (out / "serving.html").read_text(encoding="utf-8")
     assert "模型运行器；编译缓存" in html
+    assert "gpumem-serving-logs" in html  # the kind's class, which the site's CSS sizes by
     assert "第二代运行器；冷（编译）" in html and "第一代运行器；eager 模式：不编译" in html
     warm = _bytes(figure(**FIT_PAIR, compile_cache="warm", what="tokens"))
     assert f"重启：{warm}。" in html  # Chinese writes counts without separators

@@ -31,7 +31,9 @@ class TableDirective(KindDirective):
 
     def render(self) -> list[nodes.Node]:
         title, header, rows = self.computed()
-        return [table_node(title, header, rows, "gpumem-table")]
+        table = table_node(title, header, rows, "gpumem-table")
+        table["classes"].append(f"gpumem-{self.arguments[0]}")  # the kind, for its CSS
+        return [table]
 
 
 def setup_table(app: Sphinx) -> None:
