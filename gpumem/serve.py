@@ -293,6 +293,7 @@ _GRAPHS = (
     "cudagraph_piecewise_graphs",
     "cudagraph_full_graphs",
     "cudagraph_full_accumulators",
+    "cudagraph_piecewise_accumulators",
     "cudagraph_estimate",
 )
 

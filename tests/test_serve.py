@@ -1258,8 +1258,14 @@ def test_second_runner_cuda_graph_estimate() -> None:
     second = serve("qwen3-8b", "h100-sxm", engine_id="0.29.0")
     accumulators = second.values["cudagraph_full_accumulators"]
     piecewise = 2 * second.values["M_Pg"] + second.values["M_g0"]
-    extra = min(accumulators, piecewise) + max(second.values["beta_g"] * 36, 2**20)
+    # ... and its piecewise warm-ups run attention: FlashAttention 3's accumulators of the
+    # largest piecewise batch, 32 splits x 512 tokens x 32 query heads x (128 + 1) x 4 bytes
+    warmup = 32 * 512 * 32 * 129 * 4
+    assert warmup == second.values["cudagraph_piecewise_accumulators"] == 270_532_608
+    extra = min(accumulators, piecewise) + max(second.values["beta_g"] * 36, 2**20) + warmup
     assert second.cudagraph_estimate_bytes - first.cudagraph_estimate_bytes == extra
+    # an L40S runs FlashAttention 2, which keeps no split accumulators
+    assert serve("qwen3-8b", "l40s").values["cudagraph_piecewise_accumulators"] == 0
 
 
 def test_mtp_auto_length_and_mla_by_hand() -> None:

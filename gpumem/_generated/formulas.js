@@ -730,9 +730,14 @@ function cudagraph_full_accumulators(n_h, d_h, N_tp, T_b, N_s, n_sd, n_sp, M_fi,
   return $add(M_fi, $mul($mul($mul($mul(4n, n_sp), $add(d_h, 1n)), (((T_b <= $mul(N_s, $add(n_sd, 1n))) && (cudagraph_off_grid > 0n)) ? T_b : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 256n) ? $mul(16n, $floordiv($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))), 16n)) : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 8n) ? $mul(8n, $floordiv($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))), 8n)) : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 4n) ? 4n : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 2n) ? 2n : 1n)))))), $floordiv(n_h, N_tp)));
 }
 
-/** the engine's estimate of its CUDA graphs: the larger first capture (both where c_gs = 1; piecewise: the forward pass's working set at the largest batch, once in the warm-up and once in the graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU, or FlashInfer's workspaces), each with its own graphs, plus the graphs of every other size */
-function cudagraph_estimate(L_s, c_gs, beta_g, M_g0, M_Pg, c_fg, cudagraph_piecewise_graphs, cudagraph_full_graphs, cudagraph_full_accumulators) {
-  return $add($add($mul(c_gs, $min($mul(c_fg, $add(cudagraph_full_accumulators, $max(1048576n, $mul(L_s, beta_g)))), $add($add($mul(2n, M_Pg), M_g0), $max(1048576n, $mul(L_s, beta_g))))), $mul($sub($add($add($neg(c_fg), cudagraph_full_graphs), cudagraph_piecewise_graphs), 1n), $max(1048576n, $mul(L_s, beta_g)))), $max($mul(c_fg, $add(cudagraph_full_accumulators, $max(1048576n, $mul(L_s, beta_g)))), $add($add($mul(2n, M_Pg), M_g0), $max(1048576n, $mul(L_s, beta_g)))));
+/** FlashAttention 3's split-KV accumulators of the largest piecewise batch, which the second runner's piecewise warm-up runs attention on (0 for the first runner, whose piecewise dummy runs skip attention, and without FULL graphs) */
+function cudagraph_piecewise_accumulators(n_h, d_h, N_tp, c_gs, n_sp, c_fg, cudagraph_capture_tokens) {
+  return $mul($mul($mul($mul($mul($mul(4n, c_fg), c_gs), cudagraph_capture_tokens), n_sp), $add(d_h, 1n)), $floordiv(n_h, N_tp));
+}
+
+/** the engine's estimate of its CUDA graphs: the larger first capture (both where c_gs = 1; piecewise: the forward pass's working set at the largest batch, once in the warm-up and once in the graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU, or FlashInfer's workspaces), each with its own graphs, plus the graphs of every other size, and on the second runner the largest piecewise batch's split-KV accumulators */
+function cudagraph_estimate(L_s, c_gs, beta_g, M_g0, M_Pg, c_fg, cudagraph_piecewise_graphs, cudagraph_full_graphs, cudagraph_full_accumulators, cudagraph_piecewise_accumulators) {
+  return $add($add($add($mul(c_gs, $min($mul(c_fg, $add(cudagraph_full_accumulators, $max(1048576n, $mul(L_s, beta_g)))), $add($add($mul(2n, M_Pg), M_g0), $max(1048576n, $mul(L_s, beta_g))))), cudagraph_piecewise_accumulators), $mul($sub($add($add($neg(c_fg), cudagraph_full_graphs), cudagraph_piecewise_graphs), 1n), $max(1048576n, $mul(L_s, beta_g)))), $max($mul(c_fg, $add(cudagraph_full_accumulators, $max(1048576n, $mul(L_s, beta_g)))), $add($add($mul(2n, M_Pg), M_g0), $max(1048576n, $mul(L_s, beta_g)))));
 }
 
 /** memory the engine may use on one GPU */
@@ -993,7 +998,8 @@ return {
     cudagraph_full_graphs: [cudagraph_full_graphs, ["T_b", "N_s", "n_sd", "c_fg", "cudagraph_max_size", "cudagraph_off_grid"]],
     cudagraph_capture_tokens: [cudagraph_capture_tokens, ["cudagraph_max_size", "cudagraph_off_grid"]],
     cudagraph_full_accumulators: [cudagraph_full_accumulators, ["n_h", "d_h", "N_tp", "T_b", "N_s", "n_sd", "n_sp", "M_fi", "cudagraph_max_size", "cudagraph_off_grid"]],
-    cudagraph_estimate: [cudagraph_estimate, ["L_s", "c_gs", "beta_g", "M_g0", "M_Pg", "c_fg", "cudagraph_piecewise_graphs", "cudagraph_full_graphs", "cudagraph_full_accumulators"]],
+    cudagraph_piecewise_accumulators: [cudagraph_piecewise_accumulators, ["n_h", "d_h", "N_tp", "c_gs", "n_sp", "c_fg", "cudagraph_capture_tokens"]],
+    cudagraph_estimate: [cudagraph_estimate, ["L_s", "c_gs", "beta_g", "M_g0", "M_Pg", "c_fg", "cudagraph_piecewise_graphs", "cudagraph_full_graphs", "cudagraph_full_accumulators", "cudagraph_piecewise_accumulators"]],
     serve_budget: [serve_budget, ["M_gpu", "u"]],
     kv_available: [kv_available, ["M_nt", "M_cg", "weights", "engine_runner_buffers", "engine_profile_peak", "engine_load_extra", "mtp_weights", "serve_budget"]],
     recurrent_page: [recurrent_page, ["e_r", "e_t", "c_r", "b_r", "b_a", "N_tp", "n_sd"]],

@@ -624,9 +624,14 @@ def cudagraph_full_accumulators(n_h, d_h, N_tp, T_b, N_s, n_sd, n_sp, M_fi, cuda
     return M_fi + 4*n_sp*(d_h + 1)*((T_b) if (T_b <= N_s*(n_sd + 1)) and (cudagraph_off_grid > 0) else (((16*((_min(cudagraph_max_size, N_s*(n_sd + 1))) // (16))) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 256) else (8*((_min(cudagraph_max_size, N_s*(n_sd + 1))) // (8))) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 8) else (4) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 4) else (2) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 2) else (1))))*((n_h) // (N_tp))
 
 
-def cudagraph_estimate(L_s, c_gs, beta_g, M_g0, M_Pg, c_fg, cudagraph_piecewise_graphs, cudagraph_full_graphs, cudagraph_full_accumulators):
-    """the engine's estimate of its CUDA graphs: the larger first capture (both where c_gs = 1; piecewise: the forward pass's working set at the largest batch, once in the warm-up and once in the graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU, or FlashInfer's workspaces), each with its own graphs, plus the graphs of every other size"""
-    return c_gs*_min(c_fg*(cudagraph_full_accumulators + _max(1048576, L_s*beta_g)), 2*M_Pg + M_g0 + _max(1048576, L_s*beta_g)) + (-c_fg + cudagraph_full_graphs + cudagraph_piecewise_graphs - 1)*_max(1048576, L_s*beta_g) + _max(c_fg*(cudagraph_full_accumulators + _max(1048576, L_s*beta_g)), 2*M_Pg + M_g0 + _max(1048576, L_s*beta_g))
+def cudagraph_piecewise_accumulators(n_h, d_h, N_tp, c_gs, n_sp, c_fg, cudagraph_capture_tokens):
+    """FlashAttention 3's split-KV accumulators of the largest piecewise batch, which the second runner's piecewise warm-up runs attention on (0 for the first runner, whose piecewise dummy runs skip attention, and without FULL graphs)"""
+    return 4*c_fg*c_gs*cudagraph_capture_tokens*n_sp*(d_h + 1)*((n_h) // (N_tp))
+
+
+def cudagraph_estimate(L_s, c_gs, beta_g, M_g0, M_Pg, c_fg, cudagraph_piecewise_graphs, cudagraph_full_graphs, cudagraph_full_accumulators, cudagraph_piecewise_accumulators):
+    """the engine's estimate of its CUDA graphs: the larger first capture (both where c_gs = 1; piecewise: the forward pass's working set at the largest batch, once in the warm-up and once in the graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU, or FlashInfer's workspaces), each with its own graphs, plus the graphs of every other size, and on the second runner the largest piecewise batch's split-KV accumulators"""
+    return c_gs*_min(c_fg*(cudagraph_full_accumulators + _max(1048576, L_s*beta_g)), 2*M_Pg + M_g0 + _max(1048576, L_s*beta_g)) + cudagraph_piecewise_accumulators + (-c_fg + cudagraph_full_graphs + cudagraph_piecewise_graphs - 1)*_max(1048576, L_s*beta_g) + _max(c_fg*(cudagraph_full_accumulators + _max(1048576, L_s*beta_g)), 2*M_Pg + M_g0 + _max(1048576, L_s*beta_g))
 
 
 def serve_budget(M_gpu, u):

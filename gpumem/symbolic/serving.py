@@ -196,8 +196,9 @@ c_rb = sym(
 c_gs = sym(
     "c_gs",
     r"c_{g,\Sigma}",
-    "1 when the engine's CUDA-graph estimate adds the first captures of both modes (the "
-    "second model runner from vLLM 0.29), 0 when it takes the larger",
+    "1 when the engine's CUDA-graph estimate is the second model runner's (vLLM 0.29): the "
+    "first captures of both modes add and the piecewise warm-ups run attention; 0 when it "
+    "takes the larger first capture (the first runner)",
     integer=True,
 )
 N_q = sym(
@@ -691,10 +692,19 @@ _full_top = sp.Piecewise(
     (T_b, (_appended > 0) & (T_b <= _decodes)), (_grid_top(sp.Min(T_g, _decodes)), True)
 )
 _per_graph = sp.Max(beta_g * L_s, _MIN_GRAPH)
+
+
+def _split_accumulators(tokens: sp.Expr) -> sp.Expr:
+    """FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for ``tokens``
+    query tokens and every query head of the GPU (vLLM's flash_attn.py metadata builder sets
+    max_num_splits for batches up to the largest CUDA-graph size where FULL graphs are on)."""
+    return n_sp * tokens * FloorDiv(n_h, N_tp) * (d_h + 1) * 4
+
+
 define(
     "cudagraph_full_accumulators",
     r"M_{\mathrm{cg,acc}}",
-    n_sp * _full_top * FloorDiv(n_h, N_tp) * (d_h + 1) * 4 + M_fi,
+    _split_accumulators(_full_top) + M_fi,
     "what the first FULL capture holds beyond its graphs: FlashAttention 3's FP32 split-KV "
     "output and log-sum-exp accumulators for every query head of the GPU at the largest batch, "
     "or FlashInfer's workspaces, which its metadata builder allocates at its first use",
@@ -703,22 +713,57 @@ _first_captures = (
     2 * M_Pg + M_g0 + _per_graph,
     c_fg * (sp.Symbol("cudagraph_full_accumulators") + _per_graph),
 )
-# The second runner's estimate from 0.29 (cudagraph_utils.profile_cudagraph_memory) captures
-# every piecewise graph and the two largest FULL graphs into one throwaway pool and counts
-# what the whole capture took, the FULL samples extrapolated: both first captures (c_gs = 1).
+# The second runner's estimate from 0.29 (v1/worker/gpu/cudagraph_utils.py
+# profile_cudagraph_memory) runs the runner's capture_model once into a throwaway pool with the
+# FULL captures cut to the two largest (_FULL_GRAPH_PROFILING_SAMPLES) and returns what the
+# whole capture took (the device's free memory before and after), the two FULL samples
+# (free memory around each torch.cuda.graph block) replaced by the first plus (graphs - 1) x
+# max(second, 1 MiB). Counted from that code (c_gs = 1):
+# - the sizes are the first runner's: CudaGraphManager._init_candidates gives every capture
+#   size a PIECEWISE graph set and every uniform decode up to max_num_seqs x decode_query_len
+#   a FULL graph; the piecewise sizes are all captured (not extrapolated), so both modes'
+#   first captures add where the first runner takes the larger;
+# - every size is warmed up eagerly before its capture, inside what is measured: the largest
+#   piecewise size's warm-up holds its working set in PyTorch's ordinary pool (empty_cache
+#   runs only before the capture), as in the first runner's first sample; the FULL warm-ups
+#   run outside the two samples into blocks the piecewise warm-ups left;
+# - the FULL captures run on the piecewise captures' stream (stream=current_stream(); 0.27.1
+#   and 0.28 captured them on torch's side stream) and pool, so a FULL capture's activations
+#   reuse the piecewise graphs' blocks and its first sample holds its graphs, FlashAttention
+#   3's accumulators or FlashInfer's workspaces, as the first runner's first FULL sample;
+# - unlike the first runner, whose piecewise dummy runs build no attention metadata, the
+#   second runner's piecewise warm-ups and captures run attention (prepare_inputs_to_capture
+#   builds it for both modes), outside the graphs: where FlashAttention 3 splits the KV
+#   (FULL graphs on, n_sp > 0) the largest piecewise batch's accumulators stay in the
+#   ordinary pool from its warm-up on (not checked on a printed launch: no 0.29 launch on a
+#   GPU that runs FlashAttention 3 prints its estimate).
+# Not counted: the memory of a captured size, beta_g per layer, is fitted on the first
+# runner's second samples (0.19, H100) and taken as it is; on the one 0.29 launch that prints
+# the estimate (Qwen3-14B on an L40S: 0.51 GiB) this formula gives 0.78, which 4.3 MiB a size
+# where beta_g L gives 7.5 MiB would bring to the printed figure; one launch fits no figure.
+define(
+    "cudagraph_piecewise_accumulators",
+    r"M_{\mathrm{cg,acc,pw}}",
+    c_gs * c_fg * _split_accumulators(sp.Symbol("cudagraph_capture_tokens")),
+    "FlashAttention 3's split-KV accumulators of the largest piecewise batch, which the second "
+    "runner's piecewise warm-up runs attention on (0 for the first runner, whose piecewise "
+    "dummy runs skip attention, and without FULL graphs)",
+)
 define(
     "cudagraph_estimate",
     r"M_{\mathrm{cg,est}}",
     sp.Max(*_first_captures)
     + c_gs * sp.Min(*_first_captures)
     + (sp.Symbol("cudagraph_piecewise_graphs") + sp.Symbol("cudagraph_full_graphs") - 1 - c_fg)
-    * _per_graph,
+    * _per_graph
+    + sp.Symbol("cudagraph_piecewise_accumulators"),
     "the engine's estimate of its CUDA graphs: the larger first capture (both where c_gs = 1; "
     "piecewise: the "
     "forward pass's working set at the largest batch, once in the warm-up and once in the "
     "graph pool; FULL: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators "
     "for every query head of the GPU, or FlashInfer's workspaces), each with its own graphs, "
-    "plus the graphs of every other size",
+    "plus the graphs of every other size, and on the second runner the largest piecewise "
+    "batch's split-KV accumulators",
 )
 define("serve_budget", r"M_{\mathrm{req}}", u * M_gpu, "memory the engine may use on one GPU")
 define(

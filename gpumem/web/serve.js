@@ -503,9 +503,11 @@
     values.M_Pg = engine.evaluate(PREFILL, Object.assign({}, values, { B: 1n, s: largest }))
       .engine_prefill_workspace;
     const names = [
+      "cudagraph_capture_tokens",
       "cudagraph_piecewise_graphs",
       "cudagraph_full_graphs",
       "cudagraph_full_accumulators",
+      "cudagraph_piecewise_accumulators",
       "cudagraph_estimate",
     ];
     return engine.toInt(engine.evaluate(names, values).cudagraph_estimate);
