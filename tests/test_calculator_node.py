@@ -560,15 +560,17 @@ def test_node_serving_equals_python_to_the_byte() -> None:
     vision = [m for m in models if "vision_tower" in load_model(m).extra]
     text_only = {"model": "", "gpu": "h100-sxm", "options": {"language_model_only": True}}
     cases += [{**text_only, "model": m, "lengths": lengths} for m in vision]
-    # vLLM under WSL2 (the card's whole memory) or on Linux, as --wsl2 passes it; drawn by a
-    # generator of its own, which leaves the other settings as drawn without it
+    # vLLM under WSL2 (the card's whole memory) or on Linux, as --wsl2 passes it, and a value
+    # from an edited address, which serve() names; drawn by a generator of its own, which
+    # leaves the other settings as drawn without it
     platforms = random.Random(20261129)
     for _ in range(SERVE_CASES):
         model = rng.choice(models)
         spec = load_model(model)
         options = _serve_options(rng, spec.max_context, model in vision, "mtp_layers" in spec.extra)
-        if platforms.random() < 0.3:
-            options["wsl2"] = platforms.choice([True, False])
+        drawn = platforms.random()
+        if drawn < 0.3:
+            options["wsl2"] = platforms.choice([True, False]) if drawn > 0.02 else "yes"
         case = {"model": model, "gpu": rng.choice(gpus), "options": options, "lengths": lengths}
         if rng.random() < 0.2:
             # a GPU typed by its memory, as `gpumem serve --vram` takes it
@@ -598,6 +600,8 @@ def test_node_serving_equals_python_to_the_byte() -> None:
         pairs = zip(cases, expected, strict=True)
         chosen = [e for c, e in pairs if c["options"].get("wsl2") is platform]
         assert sum("error" not in e for e in chosen) > SERVE_CASES // 20
+    named = [e for c, e in zip(cases, expected, strict=True) if c["options"].get("wsl2") == "yes"]
+    assert all("error" in e for e in named) and sum("'yes'" in e["error"] for e in named) > 20
     modes = [e["mamba_cache_mode"] for e in started]
     assert modes.count("align") > 10 and modes.count("none") > 10
     asked = [

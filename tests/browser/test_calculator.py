@@ -849,4 +849,13 @@ def test_serving_wsl2(page: Page, root_url: str, language: str) -> None:
     page.wait_for_selector(".gc-log")
     assert page.locator("[name=wsl2]").input_value() == "on"
     assert page.locator(".gpumem-calculator").evaluate(READ_LAUNCH) == wsl2
+    # a value from an edited address that is not the choice is named, as serve() names it
+    page.goto("about:blank")
+    _open(page, root_url, language, "#view=serve&model=qwen3-8b&gpu=rtx-4090&wsl2=yes")
+    error = page.locator(".gpumem-calculator").evaluate(READ_LAUNCH)["error"]
+    named = {
+        "en": "gpumem: error: invalid wsl2 'yes': expected True or False",
+        "zh_CN": "gpumem：错误：wsl2 的值 'yes' 无效，应为：True 或 False",
+    }
+    assert error == named[language]
     assert not page.problems, "\n".join(page.problems)
