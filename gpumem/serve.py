@@ -176,9 +176,10 @@ def _runner_values(row: dict, engine_id: str, runner: str, values: dict) -> bool
     """The runner's inputs into ``values``: ``c_rb``, 1 from the row's
     ``buffers_counted_from`` (the budget counts what either runner allocates after the
     start-up snapshot), and the second runner's (``c_v2``, ``c_gs``, ``N_q``, its sampler's
-    ``l_s`` and no top-k/top-p buffer); whether the runner estimates CUDA graphs (the first
-    always where the row does; the second from the row's ``cudagraph_estimate_from``)."""
-    values.update(c_v2=0, c_rb=0, c_gs=0)
+    ``l_s``, ``c_sw`` from the row's ``sampler_warmup``, and a top-k/top-p buffer only in that
+    second pass off FlashInfer); whether the runner estimates CUDA graphs (the first always
+    where the row does; the second from the row's ``cudagraph_estimate_from``)."""
+    values.update(c_v2=0, c_rb=0, c_gs=0, c_sw=0)
     rules, release = _runner_rule(row, engine_id)
     if rules is not None:
         values["c_rb"] = int(release >= _release(rules["buffers_counted_from"]))
@@ -188,11 +189,15 @@ def _runner_values(row: dict, engine_id: str, runner: str, values: dict) -> bool
     fp32 = [
         r["bytes"] for r in rules["sampler_fp32_bytes_per_logit"] if release >= _release(r["from"])
     ]
+    warmup = rules.get("sampler_warmup")
+    second_pass = bool(warmup) and release >= _release(warmup["from"])
     values.update(
         c_v2=1,
         c_gs=int(graphs),
         l_s=fp32[-1],
-        n_tk=0,
+        c_sw=int(second_pass),
+        # the Triton top-k/top-p buffer only in the second pass where FlashInfer does not run
+        n_tk=values["n_tk"] if second_pass and not values["c_fs"] else 0,
     )
     return graphs
 
@@ -246,22 +251,29 @@ def _device_total(row: dict, device: GPU, wsl2: bool) -> int:
 def _sampler_device(row: dict, device: GPU, seqs: int) -> dict[str, int | None]:
     """The sampler's device-dependent terms: rows of the Triton top-k/top-p kernel's cached
     buffer (``min(SMs, rows)`` programs, rounded up to a power of two, at most the GPU's
-    streaming multiprocessors; the kernel runs from 8 rows, in releases that have it) and the
+    streaming multiprocessors; the kernel runs from 8 rows, in releases that have it), the
     cuBLAS workspace PyTorch sizes by the GPU's compute capability (the row's
-    ``cublas_workspace``), with ``assumed``: the row's ``multiprocessors_assumed`` where the
-    kernel runs and the catalog has no count, else None. A row without ``cublas_workspace``
-    holds them in its fitted terms."""
+    ``cublas_workspace``) and ``c_fs``, 1 where vLLM samples top-k/top-p with FlashInfer (the
+    row's ``model_runner.sampler_warmup``), with ``assumed``: the row's
+    ``multiprocessors_assumed`` where the kernel runs and the catalog has no count, else None.
+    A row without ``cublas_workspace`` holds them in its fitted terms."""
     if "cublas_workspace" not in row:
-        return {"n_tk": 0, "M_blas": 0, "assumed": None}
+        return {"n_tk": 0, "M_blas": 0, "c_fs": 0, "assumed": None}
     blas = row["cublas_workspace"]
     large = device.compute_capability in blas["large_capabilities"]
     kernel = row["sampler_topk_buffer"] and seqs >= 8
     assumed = row["multiprocessors_assumed"] if kernel and not device.multiprocessors else None
     units = device.multiprocessors or row["multiprocessors_assumed"]
     rows = min(1 << (min(units, seqs) - 1).bit_length(), units) if kernel else 0
+    warmup = row.get("model_runner", {}).get("sampler_warmup")
+    flashinfer = bool(warmup) and (
+        device.compute_capability in warmup["flashinfer_capabilities"]
+        and units >= warmup["flashinfer_min_multiprocessors"]
+    )
     return {
         "n_tk": rows,
         "M_blas": blas["large_bytes"] if large else blas["bytes"],
+        "c_fs": int(flashinfer),
         "assumed": assumed,
     }
 
@@ -1003,7 +1015,7 @@ def serve(
     runner = runner_for(spec, engine_id, model_runner)
     estimated = _runner_values(row, engine_id, runner, values)
     start = _compile_values(row, runner, compile_cache, values)
-    assumed = assumed if runner == "v1" else None  # no top-k/top-p buffer to size
+    assumed = assumed if values["n_tk"] else None  # only where a top-k/top-p buffer is sized
     values["N_q"] = seqs
     values = _cudagraph_estimate(row, device, spec, values)
     if not estimated:  # the second runner's profile_cudagraph_memory returns 0

@@ -545,15 +545,15 @@ def test_serve_engine_by_release_or_generation(capsys) -> None:
     argv = ("serve", "qwen3-8b", "--gpu", "h100-sxm", "--json")
     outputs = {
         engine: run(capsys, *argv, "--engine", engine)[1]
-        for engine in ("vllm", "0.21.0", "0.29.1rc1.dev17+gd2d649e67", "vllm-0.17", "0.19.1")
+        for engine in ("vllm", "0.21.0", "0.33.1rc1.dev17+gd2d649e67", "vllm-0.17", "0.19.1")
         + ("0.20.0", "0.18.0", "vllm-0.8", "0.9.2", "0.8.5")
     }
     _, default, _ = run(capsys, *argv)
     # 0.20 and later take the CUDA-graph estimate from the budget, 0.17 to 0.19 do not, 0.8.5
     # to 0.12 have another accounting (a larger profile run); the generation vllm follows its
-    # newest release read (0.29.0), whose second model runner runs every model, where 0.20 and
+    # newest release read (0.33.0), whose second model runner runs every model, where 0.20 and
     # 0.21 run the first
-    current = ("vllm", "0.29.1rc1.dev17+gd2d649e67")
+    current = ("vllm", "0.33.1rc1.dev17+gd2d649e67")
     assert all(outputs[name] == default for name in current)
     assert outputs["0.20.0"] == outputs["0.21.0"] != default
     assert json.loads(default)["model_runner"] == "v2"

@@ -1248,6 +1248,35 @@ def test_second_runner_sampler_by_hand() -> None:
     assert new.values["n_tk"] == 0 and new.values["engine_runner_sampler"] == base
 
 
+def test_second_runner_sampler_warmup_pass_by_hand() -> None:
+    # vLLM 0.33.0 samples the dummy logits a second time with every sampling feature on:
+    # Qwen3-8B (hidden 4,096, vocabulary 151,936) on one L40S (8.9, 142 SMs: FlashInfer's
+    # sampler) at 2,048 tokens and 256 sequences holds the hidden states and gathered rows,
+    # the BF16 logits, and FP32 logits, masked logits and probabilities, and the cuBLAS
+    # workspace of 8.9
+    hidden = (2048 + 256) * 4096 * 2  # 18,874,368
+    logits = 256 * 151_936 * 2  # 77,791,232
+    flashinfer = 12 * 256 * 151_936  # 466,747,392
+    newer = serve("qwen3-8b", "l40s", max_model_len=9000, engine_id="0.33.0")
+    older = serve("qwen3-8b", "l40s", max_model_len=9000, engine_id="0.29.0")
+    sampler = hidden + logits + flashinfer + 8_519_680
+    assert newer.values["engine_v2_sampler_run"] == sampler == 571_932_672
+    # above the forward pass's working set: the peak grows by the difference (0.33 GiB)
+    working = older.profile_peak_bytes - older.compile_transient_bytes
+    assert newer.profile_peak_bytes - older.profile_peak_bytes == sampler - working
+    assert sampler - working == 353_828_864
+    # the row id follows 0.33.0
+    assert serve("qwen3-8b", "l40s", max_model_len=9000).kv_tokens == newer.kv_tokens
+    # a T4 (7.5: no FlashInfer sampler) masks the FP32 copy with the Triton kernel's buffer of
+    # 40 vocabulary rows (its 40 SMs), then Gumbel samples (12 bytes a row and 1,024 logits);
+    # Qwen3-1.7B's hidden size is 2,048
+    triton = serve("qwen3-1.7b", "t4", engine_id="0.33.0").values
+    gumbel = 12 * 256 * 149  # ceil(151,936 / 1,024) = 149 blocks
+    copies = 4 * 256 * 151_936 + 4 * 40 * 151_936
+    expected = (2048 + 256) * 2048 * 2 + logits + copies + gumbel + 8_519_680
+    assert triton["engine_v2_sampler_run"] == expected == 276_098_048
+
+
 def test_second_runner_cuda_graph_estimate() -> None:
     # up to 0.28 its profile_cudagraph_memory returns 0: nothing comes out of the cache
     for release in ("0.22.0", "0.27.1", "0.28.0"):

@@ -640,9 +640,9 @@ function engine_sampler_run(h, V, b_a, T_b, N_s, c_h, n_tk, M_blas, sampler_logi
   return $add($add($add(M_blas, $mul($mul(4n, V), n_tk)), $mul($mul($mul(b_a, c_h), h), $add($mul(2n, N_s), T_b))), sampler_logits);
 }
 
-/** memory the second model runner's dummy sampler run holds: the forward pass's hidden states and the rows gathered from them, their logits (and an FP32 copy where the release makes one), the Gumbel sampler's per-block maxima and indices, and the cuBLAS workspace */
-function engine_v2_sampler_run(h, V, b_a, T_b, N_s, c_h, M_blas, sampler_logits) {
-  return $add($add($add(M_blas, $mul($mul(12n, N_s), $ceil_div(V, 1024n))), $mul($mul($mul(b_a, c_h), h), $add(N_s, T_b))), sampler_logits);
+/** memory the second model runner's dummy sampler run holds: the forward pass's hidden states and the rows gathered from them, their logits (and an FP32 copy where the release makes one), the Gumbel sampler's per-block maxima and indices, or, in the feature-laden second pass (c_warm = 1), an FP32 copy of the logits with FlashInfer's masked logits and probabilities or the Triton kernel's buffer and the Gumbel sampler's, and the cuBLAS workspace */
+function engine_v2_sampler_run(h, V, b_a, T_b, N_s, c_h, n_tk, M_blas, c_sw, c_fs, sampler_logits) {
+  return $add($add($add(M_blas, $mul($mul($mul(b_a, c_h), h), $add(N_s, T_b))), sampler_logits), $max($mul($mul(12n, N_s), $ceil_div(V, 1024n)), $mul(c_sw, $add($mul($mul($mul(12n, N_s), V), c_fs), $mul($sub(1n, c_fs), $add($add($mul($mul(4n, N_s), V), $mul($mul(12n, N_s), $ceil_div(V, 1024n))), $mul($mul(4n, V), n_tk)))))));
 }
 
 /** the dummy sampler run of the model runner the engine runs */
@@ -980,7 +980,7 @@ return {
     decode_intensity: [decode_intensity, ["B", "b_w"]],
     sampler_logits: [sampler_logits, ["V", "b_a", "N_s", "l_s"]],
     engine_sampler_run: [engine_sampler_run, ["h", "V", "b_a", "T_b", "N_s", "c_h", "n_tk", "M_blas", "sampler_logits"]],
-    engine_v2_sampler_run: [engine_v2_sampler_run, ["h", "V", "b_a", "T_b", "N_s", "c_h", "M_blas", "sampler_logits"]],
+    engine_v2_sampler_run: [engine_v2_sampler_run, ["h", "V", "b_a", "T_b", "N_s", "c_h", "n_tk", "M_blas", "c_sw", "c_fs", "sampler_logits"]],
     engine_runner_sampler: [engine_runner_sampler, ["c_v2", "engine_sampler_run", "engine_v2_sampler_run"]],
     engine_compile_transient: [engine_compile_transient, ["h", "c_v2", "c_cc", "k_tc"]],
     engine_runner_buffers: [engine_runner_buffers, ["h", "V", "b_a", "T_b", "n_sd", "c_v2", "c_rb", "N_q"]],

@@ -534,9 +534,9 @@ def engine_sampler_run(h, V, b_a, T_b, N_s, c_h, n_tk, M_blas, sampler_logits):
     return M_blas + 4*V*n_tk + b_a*c_h*h*(2*N_s + T_b) + sampler_logits
 
 
-def engine_v2_sampler_run(h, V, b_a, T_b, N_s, c_h, M_blas, sampler_logits):
-    """memory the second model runner's dummy sampler run holds: the forward pass's hidden states and the rows gathered from them, their logits (and an FP32 copy where the release makes one), the Gumbel sampler's per-block maxima and indices, and the cuBLAS workspace"""
-    return M_blas + 12*N_s*_ceil_div(V, 1024) + b_a*c_h*h*(N_s + T_b) + sampler_logits
+def engine_v2_sampler_run(h, V, b_a, T_b, N_s, c_h, n_tk, M_blas, c_sw, c_fs, sampler_logits):
+    """memory the second model runner's dummy sampler run holds: the forward pass's hidden states and the rows gathered from them, their logits (and an FP32 copy where the release makes one), the Gumbel sampler's per-block maxima and indices, or, in the feature-laden second pass (c_warm = 1), an FP32 copy of the logits with FlashInfer's masked logits and probabilities or the Triton kernel's buffer and the Gumbel sampler's, and the cuBLAS workspace"""
+    return M_blas + b_a*c_h*h*(N_s + T_b) + sampler_logits + _max(12*N_s*_ceil_div(V, 1024), c_sw*(12*N_s*V*c_fs + (1 - c_fs)*(4*N_s*V + 12*N_s*_ceil_div(V, 1024) + 4*V*n_tk)))
 
 
 def engine_runner_sampler(c_v2, engine_sampler_run, engine_v2_sampler_run):

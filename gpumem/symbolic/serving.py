@@ -217,17 +217,46 @@ N_q = sym(
 # No top-k/top-p pass runs; gumbel_sample (sample/gumbel.py) adds an int64 and an FP32 value
 # per row and block of 1,024 logits.
 _GUMBEL_BLOCK = 1024
+# From 0.33.0 _dummy_sampler_run samples the same logits a second time with
+# SamplingParams.for_sampler_warmup() for every row (top-k 50, top-p 0.9, min-p, penalties,
+# logit bias, bad words, logprobs): Sampler.apply_sampling_params copies the logits to FP32
+# (sample/sampler.py), the processing runs in place, and the fused sampler takes top-k and
+# top-p: FlashInfer's top_k_top_p_sampling_from_logits (v1/sample/ops/topk_topp_sampler.py
+# flashinfer_sample, where flashinfer_sampler_supported(): CUDA, compute capability 8.0 to
+# 12.1, more than 16 SMs; flashinfer-python is in requirements/cuda.txt) holds a masked FP32
+# copy and FP32 probabilities beside the FP32 logits; elsewhere apply_top_k_top_p_triton masks
+# the FP32 copy in place with its cached buffer of n_tk vocabulary rows, then Gumbel samples.
+c_sw = sym(
+    "c_sw",
+    r"c_{\mathrm{warm}}",
+    "1 when the second runner's dummy sampler run also samples with every sampling feature "
+    "on (vLLM 0.33.0 and later), else 0",
+    integer=True,
+)
+c_fs = sym(
+    "c_fs",
+    r"c_{\mathrm{FI}}",
+    "1 when vLLM samples top-k/top-p with FlashInfer on the GPU (CUDA, compute capability 8.0 "
+    "to 12.1, more than 16 SMs), 0 when with its Triton kernel",
+    integer=True,
+)
+_gumbel = N_s * CeilDiv(V, _GUMBEL_BLOCK) * (8 + 4)
 define(
     "engine_v2_sampler_run",
     r"M_{\mathrm{samp},2}",
     c_h * (T_b + N_s) * h * b_a
     + sp.Symbol("sampler_logits")
-    + N_s * CeilDiv(V, _GUMBEL_BLOCK) * (8 + 4)
+    + sp.Max(
+        _gumbel,
+        c_sw * (c_fs * 12 * N_s * V + (1 - c_fs) * (4 * N_s * V + 4 * n_tk * V + _gumbel)),
+    )
     + M_blas,
     "memory the second model runner's dummy sampler run holds: the forward pass's hidden "
     "states and the rows gathered from them, their logits (and an FP32 copy where the "
-    "release makes one), the Gumbel sampler's per-block maxima and indices, and the cuBLAS "
-    "workspace",
+    "release makes one), the Gumbel sampler's per-block maxima and indices, or, in the "
+    "feature-laden second pass (c_warm = 1), an FP32 copy of the logits with FlashInfer's "
+    "masked logits and probabilities or the Triton kernel's buffer and the Gumbel sampler's, "
+    "and the cuBLAS workspace",
 )
 define(
     "engine_runner_sampler",

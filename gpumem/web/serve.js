@@ -253,20 +253,25 @@
   }
 
   /** ``_runner_values``: the runner's inputs into ``values`` (c_rb from the row's
-   * buffers_counted_from, either runner; the second runner's c_v2, c_gs, its sampler's l_s, no
-   * top-k/top-p buffer); whether the runner estimates CUDA graphs. */
+   * buffers_counted_from, either runner; the second runner's c_v2, c_gs, its sampler's l_s,
+   * c_sw from the row's sampler_warmup, a top-k/top-p buffer only in that pass off FlashInfer);
+   * whether the runner estimates CUDA graphs. */
   function runnerValues(E, engineId, runner, values) {
-    Object.assign(values, { c_v2: 0n, c_rb: 0n, c_gs: 0n });
+    Object.assign(values, { c_v2: 0n, c_rb: 0n, c_gs: 0n, c_sw: 0n });
     const { rules, at } = runnerRule(E, engineId);
     if (rules) values.c_rb = atLeast(at, release(rules.buffers_counted_from)) ? 1n : 0n;
     if (runner === "v1") return true;
     const graphs = atLeast(at, release(rules.cudagraph_estimate_from));
     const fp32 = rules.sampler_fp32_bytes_per_logit.filter((r) => atLeast(at, release(r.from)));
+    const warmup = rules.sampler_warmup;
+    const secondPass = Boolean(warmup) && atLeast(at, release(warmup.from));
     Object.assign(values, {
       c_v2: 1n,
       c_gs: graphs ? 1n : 0n,
       l_s: int(fp32[fp32.length - 1].bytes),
-      n_tk: 0n,
+      c_sw: secondPass ? 1n : 0n,
+      // the Triton top-k/top-p buffer only in the second pass where FlashInfer does not run
+      n_tk: secondPass && !values.c_fs ? values.n_tk : 0n,
     });
     return graphs;
   }
@@ -408,7 +413,7 @@
    * and the catalog has none (else null); a row without cublas_workspace holds them in its
    * fitted terms. */
   function samplerDevice(E, gpu, seqs) {
-    if (!("cublas_workspace" in E)) return { n_tk: 0n, M_blas: 0n, assumed: null };
+    if (!("cublas_workspace" in E)) return { n_tk: 0n, M_blas: 0n, c_fs: 0n, assumed: null };
     const blas = E.cublas_workspace;
     // device.multiprocessors, device.compute_capability: a GPU given by its memory alone
     // (gpumem.cli._budget, not in the catalog) has neither
@@ -421,7 +426,17 @@
     // Python's 1 << (programs - 1).bit_length()
     const bits = programs > 1n ? (programs - 1n).toString(2).length : 0;
     const rows = kernel ? rt.$min(1n << BigInt(bits), units) : 0n;
-    return { n_tk: rows, M_blas: int(large ? blas.large_bytes : blas.bytes), assumed: assumed };
+    // where vLLM samples top-k/top-p with FlashInfer (the row's model_runner.sampler_warmup)
+    const warmup = E.model_runner && E.model_runner.sampler_warmup;
+    const flashinfer = Boolean(warmup) &&
+      warmup.flashinfer_capabilities.includes(known.compute_capability) &&
+      units >= int(warmup.flashinfer_min_multiprocessors);
+    return {
+      n_tk: rows,
+      M_blas: int(large ? blas.large_bytes : blas.bytes),
+      c_fs: flashinfer ? 1n : 0n,
+      assumed: assumed,
+    };
   }
 
   /** ``_marlin_group``: input columns that share one of the scales vLLM's Marlin kernels keep
@@ -650,7 +665,7 @@
     const runner = runnerFor(m, o.engine_id, o.model_runner);
     const estimated = runnerValues(E, o.engine_id, runner, values);
     const start = compileValues(E, runner, o.compile_cache, values);
-    if (runner !== "v1") assumed = null; // no top-k/top-p buffer to size
+    if (!values.n_tk) assumed = null; // only where a top-k/top-p buffer is sized
     values.N_q = s.max_num_seqs;
     // the second runner's profile_cudagraph_memory returns 0 before the row's cudagraph_estimate_from
     const estimate = estimated ? cudagraphEstimate(E, gpu, m, values) : 0n;
