@@ -262,3 +262,57 @@ def test_signed_size() -> None:
 
     assert signed_size(-1.5 * 2**30, "GiB") == f"\u22121.5{NBSP}GiB"
     assert signed_size(0.27 * 2**30, "GiB") == f"+0.27{NBSP}GiB"
+
+
+# recipes#810's one-RTX-5090 section: three --enforce-eager launches of Inferact's NVFP4
+# Qwen3.8-27B, with the vision tower, without it, and without it at 8 sequences
+RECIPE_ONE_GPU = (
+    "recipes-810-qwen38-27b-nvfp4-rtx5090-eager",
+    "recipes-810-qwen38-27b-nvfp4-rtx5090-eager-text-only",
+    "recipes-810-qwen38-27b-nvfp4-rtx5090-eager-text-only-8-seqs",
+)
+
+
+def test_serving_check_takes_a_launch_at_another_share() -> None:
+    def tokens(log: str, *option: str) -> int:
+        return int(
+            check(f"serving-check stat=predicted log={log} {' '.join(option)}").replace(",", "")
+        )
+
+    for log in RECIPE_ONE_GPU:
+        # the section's command leaves vLLM's default share, 0.92
+        assert tokens(log, "gpu_memory_utilization=0.92") == tokens(log)
+        assert tokens(log, "gpu_memory_utilization=0.945") > tokens(log)
+    # the 8-sequence pool the section printed, int(126 / 27 x 32,768), at a share of 0.945
+    assert tokens(RECIPE_ONE_GPU[2], "gpu_memory_utilization=0.945") == 126 * 32768 // 27
+    with pytest.raises(InvalidValueError):
+        check(f"serving-check stat=error log={RECIPE_ONE_GPU[0]} gpu_memory_utilization=most")
+
+
+MTP_LAUNCH = {
+    "model": "qwen3.8-27b-fp8",
+    "gpu": "rtx-3090",
+    "tp": "2",
+    "kv_dtype": "fp8_e4m3",
+    "max_model_len": "262144",
+    "max_num_seqs": "2",
+    "max_num_batched_tokens": "8192",
+    "mtp": "3",
+    "what": "buffers",
+}
+
+
+def test_runner_buffers_by_hand() -> None:
+    # club-3090#1036's launch on the first runner: its input embeddings and the drafter's
+    # hidden states and input embeddings, 8,192 rows of 5,120 in BF16 each, counted from 0.27.1
+    assert figure(**MTP_LAUNCH, engine="0.27.1") == f"{3 * 8192 * 5120 * 2:,}{NBSP}B"
+    assert figure(**MTP_LAUNCH, engine="0.24.0") == f"0{NBSP}B"
+
+
+def test_piecewise_accumulators_by_hand() -> None:
+    # vLLM 0.29's second runner on an H100: FlashAttention 3's FP32 output and log-sum-exp for
+    # 32 splits of Qwen3-8B's 32 query heads (128 values + 1) at the largest piecewise batch,
+    # 512 tokens; an L40S runs FlashAttention 2, which keeps none
+    launch = {"model": "qwen3-8b", "engine": "0.29.0", "what": "piecewise-accumulators"}
+    assert figure(**launch, gpu="h100-sxm") == f"{32 * 512 * 32 * 129 * 4:,}{NBSP}B"
+    assert figure(**launch, gpu="l40s") == f"0{NBSP}B"

@@ -267,15 +267,21 @@ def _having(checks: list[LogCheck], wanted: dict[str, str | None]) -> list[LogCh
     return checks
 
 
-def _restarted(check: LogCheck, compile_cache: str) -> LogCheck:
+def _relaunched(check: LogCheck, compile_cache: str | None, share: float | None) -> LogCheck:
     """``check``'s launch predicted as if its log showed ``compile_cache`` (``cold`` or
-    ``warm``); refused for a launch on the first runner, whose fitted terms hold whatever
-    compile state their launches had."""
-    if compile_cache not in COMPILE_CACHES:
-        raise UnknownNameError("compile_cache", compile_cache, COMPILE_CACHES)
-    if check.model_runner != "v2":
-        raise InvalidValueError("compile_cache", compile_cache, "launches on the second runner")
-    return check_log({**_log(check.log), "compile_cache": compile_cache})
+    ``warm``; refused for a launch on the first runner, whose fitted terms hold whatever
+    compile state their launches had) and its command gave ``--gpu-memory-utilization share``
+    (None: as the log has it)."""
+    row = _log(check.log)
+    if compile_cache is not None:
+        if compile_cache not in COMPILE_CACHES:
+            raise UnknownNameError("compile_cache", compile_cache, COMPILE_CACHES)
+        if check.model_runner != "v2":
+            raise InvalidValueError("compile_cache", compile_cache, "launches on the second runner")
+        row = {**row, "compile_cache": compile_cache}
+    if share is not None:
+        row = {**row, "args": {**row["args"], "gpu_memory_utilization": share}}
+    return check_log(row)
 
 
 def serving_check(
@@ -291,6 +297,7 @@ def serving_check(
     dtype: str | None = None,
     source: str | None = None,
     compile_cache: str | None = None,
+    gpu_memory_utilization: str | None = None,
 ) -> str:
     """A figure of the launches against gpumem: ``serving-check stat=median`` → ``4.2%``.
 
@@ -305,7 +312,8 @@ def serving_check(
     ``platform`` (``wsl2``), ``dtype`` (the catalog's weight format) and ``source`` (where the
     log was published, as the tables name it without its commit or number: ``llm-d-planner``)
     keep the launches whose rows give that value; ``compile_cache`` (``cold`` or
-    ``warm``) checks launches on the second runner as if their logs showed that start.
+    ``warm``) checks launches on the second runner as if their logs showed that start;
+    ``gpu_memory_utilization`` checks them as if launched with that share of the GPU.
     """
     for name, value, accepted in (
         ("stat", stat, STATS),
@@ -324,8 +332,13 @@ def serving_check(
         if log not in named:
             raise UnknownNameError("log", log, sorted(named))
         chosen = [named[log]]
-    if compile_cache is not None:
-        chosen = [_restarted(c, compile_cache) for c in chosen]
+    if compile_cache is not None or gpu_memory_utilization is not None:
+        share = (
+            None
+            if gpu_memory_utilization is None
+            else number(gpu_memory_utilization, "gpu_memory_utilization")
+        )
+        chosen = [_relaunched(c, compile_cache, share) for c in chosen]
     places = digits_option(digits)
     if stat == "predicted":
         return _predicted(chosen[0], measure, language, places)
@@ -388,13 +401,16 @@ _SIZES = {
     "cudagraph-estimate": "cudagraph_estimate_bytes",
     "drafter": "drafter_weights_bytes",
     "compile": "compile_transient_bytes",
+    "buffers": "runner_buffers_bytes",
 }
 #: Sizes the ``serve`` quantity takes from the launch's formulas: a recurrent layer's state
-#: for one request on one GPU, what the first FULL CUDA-graph capture holds, and a token's
+#: for one request on one GPU, what the first FULL CUDA-graph capture holds (and, on the
+#: second runner, the largest piecewise batch's attention accumulators), and a token's
 #: bytes of a gated DeltaNet layer's working set in vLLM's dummy runs and in the chunked rule.
 _FORMULA_SIZES = {
     "state": "recurrent_page",
     "full-accumulators": "cudagraph_full_accumulators",
+    "piecewise-accumulators": "cudagraph_piecewise_accumulators",
     "deltanet-token": "engine_deltanet_workspace",
     "deltanet-chunked-token": "deltanet_workspace",
 }
@@ -439,7 +455,9 @@ def serve_figure(
     ``budget`` (the share the engine may use), ``peak`` (the profiled peak), ``page``,
     ``cudagraph-estimate`` (gpumem's model of vLLM's CUDA-graph estimate), ``cudagraphs``
     (what comes out of the budget), ``state`` (a recurrent layer's state for one request),
-    ``full-accumulators`` (what the first FULL capture holds), ``deltanet-token`` or
+    ``full-accumulators`` (what the first FULL capture holds), ``piecewise-accumulators``
+    (what the second runner's largest piecewise warm-up leaves), ``buffers`` (what the model
+    runner makes before the profile and the budget counts), ``deltanet-token`` or
     ``deltanet-chunked-token`` (a token of a gated DeltaNet layer's working set in vLLM's
     dummy runs, or in the chunked delta rule), ``compile`` (what a first start's torch.compile
     adds to the profiled peak on the second runner); ``engine`` a row of
