@@ -135,6 +135,13 @@ def _runner_rule(row: dict, engine_id: str) -> tuple[dict | None, tuple | None]:
     return rules, _release(engine_id) or _release(rules["row_release"])
 
 
+def _at_least(row: dict, engine_id: str, first: str | None) -> bool:
+    """Whether the release ``engine_id`` names (a row id: the row's ``row_release``) is
+    ``first`` or later; False for no ``first`` or a row that names no release."""
+    _, release = _runner_rule(row, engine_id)
+    return first is not None and release is not None and release >= _release(first)
+
+
 def runner_for(spec: ModelSpec, engine_id: str = "vllm", given: str = "auto") -> str:
     """The model runner vLLM runs ``spec`` with: ``"v2"`` for its second one
     (vllm/v1/worker/gpu/), ``"v1"`` for the first (gpu_model_runner.py), as the release
@@ -300,7 +307,12 @@ def _marlin_group(
 
 
 #: Formulas of vLLM's CUDA-graph estimate, before and after the largest capture's working set.
-_GRAPH_SIZES = ("cudagraph_ceiling", "cudagraph_max_size", "cudagraph_off_grid")
+_GRAPH_SIZES = (
+    "cudagraph_ceiling",
+    "cudagraph_max_size",
+    "cudagraph_off_grid",
+    "cudagraph_seqs_off_grid",
+)
 _GRAPHS = (
     "cudagraph_piecewise_graphs",
     "cudagraph_full_graphs",
@@ -322,13 +334,16 @@ def _runs_flashinfer(graphs: dict, capability: str | None, spec: ModelSpec, valu
     )
 
 
-def _cudagraph_estimate(row: dict, device: GPU, spec: ModelSpec, values: dict) -> dict:
+def _cudagraph_estimate(
+    row: dict, device: GPU, spec: ModelSpec, values: dict, engine_id: str
+) -> dict:
     """What vLLM estimates its CUDA graphs to take (``profile_cudagraph_memory``; the row's
     ``cudagraph_estimate``): the formulas' values, ``cudagraph_estimate`` None for a row
     without one. The first piecewise capture holds
     the forward pass's working set at the largest batch (``engine_prefill_workspace`` there); the
     first FULL capture FlashAttention 3's split accumulators where the row's GPUs run it (not
-    for MLA), or FlashInfer's workspaces where the launch runs FlashInfer."""
+    for MLA), or FlashInfer's workspaces where the launch runs FlashInfer. From the row's
+    ``max_num_seqs_size_from`` max_num_seqs is one of the sizes."""
     graphs = row.get("cudagraph_estimate")
     if graphs is None:
         return {**values, "cudagraph_estimate": None}
@@ -346,6 +361,7 @@ def _cudagraph_estimate(row: dict, device: GPU, spec: ModelSpec, values: dict) -
             "M_fi": graphs["flashinfer_workspace_bytes"] if flashinfer else 0,
             "beta_g": graphs["bytes_per_layer"],
             "M_g0": graphs["first_capture_extra_bytes"],
+            "c_sq": int(_at_least(row, engine_id, graphs.get("max_num_seqs_size_from"))),
             # FlashInfer's FULL graphs hold one-token decodes only but where its trtllm-gen
             # kernels run: with draft tokens to verify vLLM falls back to piecewise graphs
             "c_fg": int(not (flashinfer and values["n_sd"] and not full_drafts)),
@@ -1017,7 +1033,7 @@ def serve(
     start = _compile_values(row, runner, compile_cache, values)
     assumed = assumed if values["n_tk"] else None  # only where a top-k/top-p buffer is sized
     values["N_q"] = seqs
-    values = _cudagraph_estimate(row, device, spec, values)
+    values = _cudagraph_estimate(row, device, spec, values, engine_id)
     if not estimated:  # the second runner's profile_cudagraph_memory returns 0
         values["cudagraph_estimate"] = 0
     estimate = values["cudagraph_estimate"]

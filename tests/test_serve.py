@@ -286,13 +286,15 @@ def test_cuda_graph_sizes_counted_from_vllm() -> None:
     + 17 = 51 of each, the largest 512, as vLLM 0.19.0 logged it ('PIECEWISE=51
     (largest=512), FULL=51 (largest=512)'); an A100 40GB (256, 2,048): 51 piecewise, 35 FULL
     (up to 256); 100 tokens a step: 1, 2, 4, 8 ... 96 and, from 0.20.2, 100 itself (16 of each);
-    3 sequences: 1, 2, 4 (up to 6) piecewise, 1, 2 FULL."""
+    3 sequences: 1, 2, 4 (up to 6) piecewise, 1, 2 FULL, and from 0.31 3 itself in both."""
     assert _graphs(serve("llama-3.1-8b", "h100-sxm", max_model_len=8192)) == (51, 51, 512)
     assert _graphs(serve("qwen3-8b", "a100-40gb", max_model_len=8192)) == (51, 35, 512)
     small = serve("qwen3-8b", "a100-40gb", max_model_len=8192, max_num_batched_tokens=100)
     assert _graphs(small) == (16, 16, 100)
-    few = serve("qwen3-8b", "a100-40gb", max_model_len=8192, max_num_seqs=3)
+    few = serve("qwen3-8b", "a100-40gb", max_model_len=8192, max_num_seqs=3, engine_id="0.30.0")
     assert _graphs(few) == (3, 2, 4)
+    newer = serve("qwen3-8b", "a100-40gb", max_model_len=8192, max_num_seqs=3)
+    assert _graphs(newer) == (4, 3, 4)
 
 
 def test_cuda_graph_counts_of_the_logs() -> None:
@@ -1275,6 +1277,28 @@ def test_second_runner_sampler_warmup_pass_by_hand() -> None:
     copies = 4 * 256 * 151_936 + 4 * 40 * 151_936
     expected = (2048 + 256) * 2048 * 2 + logits + copies + gumbel + 8_519_680
     assert triton["engine_v2_sampler_run"] == expected == 276_098_048
+
+
+def test_max_num_seqs_among_graph_sizes_from_031() -> None:
+    # vLLM 0.31 adds max_num_seqs to the CUDA-graph sizes: 100 sequences are off the grid
+    # (1, 2, 4, every 8, every 16 from 256), so under a ceiling of 2 x 100 = 200 tokens the
+    # piecewise sizes are 3 + 25 (8 to 200) + 1 and the FULL sizes 3 + 12 (8 to 96) + 1
+    launches = {
+        release: serve("qwen3-8b", "h100-sxm", max_num_seqs=100, engine_id=release)
+        for release in ("0.30.0", "0.31.0")
+    }
+    graphs = {
+        release: (v["cudagraph_piecewise_graphs"], v["cudagraph_full_graphs"])
+        for release, v in ((r, launch.values) for r, launch in launches.items())
+    }
+    assert graphs == {"0.30.0": (28, 15), "0.31.0": (29, 16)}
+    # two graph sets of 36 layers more, and the FULL graphs' largest batch is 100 tokens, not
+    # 96: FlashAttention 3's accumulators for 4 tokens more (32 splits, 32 heads of 128 + 1)
+    more = 2 * 196_608 * 36 + 32 * 4 * 32 * 129 * 4
+    estimates = {r: launch.cudagraph_estimate_bytes for r, launch in launches.items()}
+    assert estimates["0.31.0"] - estimates["0.30.0"] == more == 16_269_312
+    # the default 256 sequences are on the grid
+    assert serve("qwen3-8b", "l40s", engine_id="0.31.0").values["cudagraph_seqs_off_grid"] == 0
 
 
 def test_second_runner_cuda_graph_estimate() -> None:

@@ -710,14 +710,19 @@ function cudagraph_off_grid(T_b, cudagraph_ceiling) {
   return ((T_b <= cudagraph_ceiling) ? $min(1n, $sub(T_b, ((T_b >= 256n) ? $mul(16n, $floordiv(T_b, 16n)) : ((T_b >= 8n) ? $mul(8n, $floordiv(T_b, 8n)) : ((T_b >= 4n) ? 4n : ((T_b >= 2n) ? 2n : 1n)))))) : 0n);
 }
 
+/** 1 when the engine adds max_num_seqs to the CUDA-graph batch sizes and it is off the grid (and not max_num_batched_tokens, added already), else 0 */
+function cudagraph_seqs_off_grid(T_b, N_s, n_sd, T_gm, c_sq) {
+  return (((N_s <= T_gm) && (n_sd <= 0n) && (c_sq > 0n) && (N_s < T_b)) ? $min(1n, $sub(N_s, ((N_s >= 256n) ? $mul(16n, $floordiv(N_s, 16n)) : ((N_s >= 8n) ? $mul(8n, $floordiv(N_s, 8n)) : ((N_s >= 4n) ? 4n : ((N_s >= 2n) ? 2n : 1n)))))) : 0n);
+}
+
 /** batch sizes captured as piecewise CUDA graphs (one set of graphs per size) */
-function cudagraph_piecewise_graphs(cudagraph_max_size, cudagraph_off_grid) {
-  return $add($add($add($add($add(cudagraph_off_grid, ((cudagraph_max_size >= 2n) ? 1n : 0n)), ((cudagraph_max_size >= 4n) ? 1n : 0n)), $max(0n, $sub($floordiv(cudagraph_max_size, 16n), 15n))), $min(31n, $floordiv(cudagraph_max_size, 8n))), 1n);
+function cudagraph_piecewise_graphs(cudagraph_max_size, cudagraph_off_grid, cudagraph_seqs_off_grid) {
+  return $add($add($add($add($add($add(cudagraph_off_grid, cudagraph_seqs_off_grid), ((cudagraph_max_size >= 2n) ? 1n : 0n)), ((cudagraph_max_size >= 4n) ? 1n : 0n)), $max(0n, $sub($floordiv(cudagraph_max_size, 16n), 15n))), $min(31n, $floordiv(cudagraph_max_size, 8n))), 1n);
 }
 
 /** batch sizes captured as FULL CUDA graphs (uniform decode batches up to max_num_seqs requests of 1 + n_spec tokens; none where the engine captures piecewise graphs only) */
-function cudagraph_full_graphs(T_b, N_s, n_sd, c_fg, cudagraph_max_size, cudagraph_off_grid) {
-  return $mul(c_fg, $add($add($add($add($add($mul(cudagraph_off_grid, ((T_b <= $mul(N_s, $add(n_sd, 1n))) ? 1n : 0n)), (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 2n) ? 1n : 0n)), (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 4n) ? 1n : 0n)), $max(0n, $sub($floordiv($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))), 16n), 15n))), $min(31n, $floordiv($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))), 8n))), 1n));
+function cudagraph_full_graphs(T_b, N_s, n_sd, c_fg, cudagraph_max_size, cudagraph_off_grid, cudagraph_seqs_off_grid) {
+  return $mul(c_fg, $add($add($add($add($add($add($mul(cudagraph_off_grid, ((T_b <= $mul(N_s, $add(n_sd, 1n))) ? 1n : 0n)), cudagraph_seqs_off_grid), (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 2n) ? 1n : 0n)), (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 4n) ? 1n : 0n)), $max(0n, $sub($floordiv($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))), 16n), 15n))), $min(31n, $floordiv($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))), 8n))), 1n));
 }
 
 /** tokens of the first (largest) piecewise capture */
@@ -726,8 +731,8 @@ function cudagraph_capture_tokens(cudagraph_max_size, cudagraph_off_grid) {
 }
 
 /** what the first FULL capture holds beyond its graphs: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU at the largest batch, or FlashInfer's workspaces, which its metadata builder allocates at its first use */
-function cudagraph_full_accumulators(n_h, d_h, N_tp, T_b, N_s, n_sd, n_sp, M_fi, cudagraph_max_size, cudagraph_off_grid) {
-  return $add(M_fi, $mul($mul($mul($mul(4n, n_sp), $add(d_h, 1n)), (((T_b <= $mul(N_s, $add(n_sd, 1n))) && (cudagraph_off_grid > 0n)) ? T_b : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 256n) ? $mul(16n, $floordiv($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))), 16n)) : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 8n) ? $mul(8n, $floordiv($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))), 8n)) : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 4n) ? 4n : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 2n) ? 2n : 1n)))))), $floordiv(n_h, N_tp)));
+function cudagraph_full_accumulators(n_h, d_h, N_tp, T_b, N_s, n_sd, n_sp, M_fi, cudagraph_max_size, cudagraph_off_grid, cudagraph_seqs_off_grid) {
+  return $add(M_fi, $mul($mul($mul($mul(4n, n_sp), $add(d_h, 1n)), (((T_b <= $mul(N_s, $add(n_sd, 1n))) && (cudagraph_off_grid > 0n)) ? T_b : ((cudagraph_seqs_off_grid > 0n) ? N_s : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 256n) ? $mul(16n, $floordiv($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))), 16n)) : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 8n) ? $mul(8n, $floordiv($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))), 8n)) : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 4n) ? 4n : (($min(cudagraph_max_size, $mul(N_s, $add(n_sd, 1n))) >= 2n) ? 2n : 1n))))))), $floordiv(n_h, N_tp)));
 }
 
 /** FlashAttention 3's split-KV accumulators of the largest piecewise batch, which the second runner's piecewise warm-up runs attention on (0 for the first runner, whose piecewise dummy runs skip attention, and without FULL graphs) */
@@ -994,10 +999,11 @@ return {
     cudagraph_ceiling: [cudagraph_ceiling, ["N_s", "n_sd", "T_gm"]],
     cudagraph_max_size: [cudagraph_max_size, ["T_b", "cudagraph_ceiling"]],
     cudagraph_off_grid: [cudagraph_off_grid, ["T_b", "cudagraph_ceiling"]],
-    cudagraph_piecewise_graphs: [cudagraph_piecewise_graphs, ["cudagraph_max_size", "cudagraph_off_grid"]],
-    cudagraph_full_graphs: [cudagraph_full_graphs, ["T_b", "N_s", "n_sd", "c_fg", "cudagraph_max_size", "cudagraph_off_grid"]],
+    cudagraph_seqs_off_grid: [cudagraph_seqs_off_grid, ["T_b", "N_s", "n_sd", "T_gm", "c_sq"]],
+    cudagraph_piecewise_graphs: [cudagraph_piecewise_graphs, ["cudagraph_max_size", "cudagraph_off_grid", "cudagraph_seqs_off_grid"]],
+    cudagraph_full_graphs: [cudagraph_full_graphs, ["T_b", "N_s", "n_sd", "c_fg", "cudagraph_max_size", "cudagraph_off_grid", "cudagraph_seqs_off_grid"]],
     cudagraph_capture_tokens: [cudagraph_capture_tokens, ["cudagraph_max_size", "cudagraph_off_grid"]],
-    cudagraph_full_accumulators: [cudagraph_full_accumulators, ["n_h", "d_h", "N_tp", "T_b", "N_s", "n_sd", "n_sp", "M_fi", "cudagraph_max_size", "cudagraph_off_grid"]],
+    cudagraph_full_accumulators: [cudagraph_full_accumulators, ["n_h", "d_h", "N_tp", "T_b", "N_s", "n_sd", "n_sp", "M_fi", "cudagraph_max_size", "cudagraph_off_grid", "cudagraph_seqs_off_grid"]],
     cudagraph_piecewise_accumulators: [cudagraph_piecewise_accumulators, ["n_h", "d_h", "N_tp", "c_gs", "n_sp", "c_fg", "cudagraph_capture_tokens"]],
     cudagraph_estimate: [cudagraph_estimate, ["L_s", "c_gs", "beta_g", "M_g0", "M_Pg", "c_fg", "cudagraph_piecewise_graphs", "cudagraph_full_graphs", "cudagraph_full_accumulators", "cudagraph_piecewise_accumulators"]],
     serve_budget: [serve_budget, ["M_gpu", "u"]],

@@ -604,14 +604,19 @@ def cudagraph_off_grid(T_b, cudagraph_ceiling):
     return ((_min(1, T_b - ((16*((T_b) // (16))) if (T_b >= 256) else (8*((T_b) // (8))) if (T_b >= 8) else (4) if (T_b >= 4) else (2) if (T_b >= 2) else (1)))) if (T_b <= cudagraph_ceiling) else (0))
 
 
-def cudagraph_piecewise_graphs(cudagraph_max_size, cudagraph_off_grid):
+def cudagraph_seqs_off_grid(T_b, N_s, n_sd, T_gm, c_sq):
+    """1 when the engine adds max_num_seqs to the CUDA-graph batch sizes and it is off the grid (and not max_num_batched_tokens, added already), else 0"""
+    return ((_min(1, N_s - ((16*((N_s) // (16))) if (N_s >= 256) else (8*((N_s) // (8))) if (N_s >= 8) else (4) if (N_s >= 4) else (2) if (N_s >= 2) else (1)))) if (N_s <= T_gm) and (n_sd <= 0) and (c_sq > 0) and (N_s < T_b) else (0))
+
+
+def cudagraph_piecewise_graphs(cudagraph_max_size, cudagraph_off_grid, cudagraph_seqs_off_grid):
     """batch sizes captured as piecewise CUDA graphs (one set of graphs per size)"""
-    return cudagraph_off_grid + ((1) if (cudagraph_max_size >= 2) else (0)) + ((1) if (cudagraph_max_size >= 4) else (0)) + _max(0, ((cudagraph_max_size) // (16)) - 15) + _min(31, ((cudagraph_max_size) // (8))) + 1
+    return cudagraph_off_grid + cudagraph_seqs_off_grid + ((1) if (cudagraph_max_size >= 2) else (0)) + ((1) if (cudagraph_max_size >= 4) else (0)) + _max(0, ((cudagraph_max_size) // (16)) - 15) + _min(31, ((cudagraph_max_size) // (8))) + 1
 
 
-def cudagraph_full_graphs(T_b, N_s, n_sd, c_fg, cudagraph_max_size, cudagraph_off_grid):
+def cudagraph_full_graphs(T_b, N_s, n_sd, c_fg, cudagraph_max_size, cudagraph_off_grid, cudagraph_seqs_off_grid):
     """batch sizes captured as FULL CUDA graphs (uniform decode batches up to max_num_seqs requests of 1 + n_spec tokens; none where the engine captures piecewise graphs only)"""
-    return c_fg*(cudagraph_off_grid*((1) if (T_b <= N_s*(n_sd + 1)) else (0)) + ((1) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 2) else (0)) + ((1) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 4) else (0)) + _max(0, ((_min(cudagraph_max_size, N_s*(n_sd + 1))) // (16)) - 15) + _min(31, ((_min(cudagraph_max_size, N_s*(n_sd + 1))) // (8))) + 1)
+    return c_fg*(cudagraph_off_grid*((1) if (T_b <= N_s*(n_sd + 1)) else (0)) + cudagraph_seqs_off_grid + ((1) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 2) else (0)) + ((1) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 4) else (0)) + _max(0, ((_min(cudagraph_max_size, N_s*(n_sd + 1))) // (16)) - 15) + _min(31, ((_min(cudagraph_max_size, N_s*(n_sd + 1))) // (8))) + 1)
 
 
 def cudagraph_capture_tokens(cudagraph_max_size, cudagraph_off_grid):
@@ -619,9 +624,9 @@ def cudagraph_capture_tokens(cudagraph_max_size, cudagraph_off_grid):
     return cudagraph_off_grid*(cudagraph_max_size - ((16*((cudagraph_max_size) // (16))) if (cudagraph_max_size >= 256) else (8*((cudagraph_max_size) // (8))) if (cudagraph_max_size >= 8) else (4) if (cudagraph_max_size >= 4) else (2) if (cudagraph_max_size >= 2) else (1))) + ((16*((cudagraph_max_size) // (16))) if (cudagraph_max_size >= 256) else (8*((cudagraph_max_size) // (8))) if (cudagraph_max_size >= 8) else (4) if (cudagraph_max_size >= 4) else (2) if (cudagraph_max_size >= 2) else (1))
 
 
-def cudagraph_full_accumulators(n_h, d_h, N_tp, T_b, N_s, n_sd, n_sp, M_fi, cudagraph_max_size, cudagraph_off_grid):
+def cudagraph_full_accumulators(n_h, d_h, N_tp, T_b, N_s, n_sd, n_sp, M_fi, cudagraph_max_size, cudagraph_off_grid, cudagraph_seqs_off_grid):
     """what the first FULL capture holds beyond its graphs: FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for every query head of the GPU at the largest batch, or FlashInfer's workspaces, which its metadata builder allocates at its first use"""
-    return M_fi + 4*n_sp*(d_h + 1)*((T_b) if (T_b <= N_s*(n_sd + 1)) and (cudagraph_off_grid > 0) else (((16*((_min(cudagraph_max_size, N_s*(n_sd + 1))) // (16))) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 256) else (8*((_min(cudagraph_max_size, N_s*(n_sd + 1))) // (8))) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 8) else (4) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 4) else (2) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 2) else (1))))*((n_h) // (N_tp))
+    return M_fi + 4*n_sp*(d_h + 1)*((T_b) if (T_b <= N_s*(n_sd + 1)) and (cudagraph_off_grid > 0) else (N_s) if (cudagraph_seqs_off_grid > 0) else (((16*((_min(cudagraph_max_size, N_s*(n_sd + 1))) // (16))) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 256) else (8*((_min(cudagraph_max_size, N_s*(n_sd + 1))) // (8))) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 8) else (4) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 4) else (2) if (_min(cudagraph_max_size, N_s*(n_sd + 1)) >= 2) else (1))))*((n_h) // (N_tp))
 
 
 def cudagraph_piecewise_accumulators(n_h, d_h, N_tp, c_gs, n_sp, c_fg, cudagraph_capture_tokens):

@@ -684,10 +684,35 @@ define(
     "vLLM adds it to the sizes (from 0.20.2), else 0",
 )
 _appended = sp.Symbol("cudagraph_off_grid")
+# From 0.31.0 _set_cudagraph_sizes also adds max_num_seqs (the widest one-token decode batch)
+# when it is under the engine's ceiling and max_num_batched_tokens, without speculative
+# decoding (config/vllm.py: uniform_decode_sizes = [max_num_seqs]); off the grid it is one
+# size more, a piecewise set and a FULL graph, and the largest FULL batch.
+c_sq = sym(
+    "c_sq",
+    r"c_{g,\mathrm{seq}}",
+    "1 when the engine adds max_num_seqs to its CUDA-graph batch sizes (vLLM 0.31.0 and "
+    "later), else 0",
+    integer=True,
+)
+define(
+    "cudagraph_seqs_off_grid",
+    r"a_{g,\mathrm{seq}}",
+    sp.Piecewise(
+        (
+            sp.Min(N_s - _grid_top(N_s), 1),
+            (c_sq > 0) & (n_sd <= 0) & (N_s <= T_gm) & (N_s < T_b),
+        ),
+        (0, True),
+    ),
+    "1 when the engine adds max_num_seqs to the CUDA-graph batch sizes and it is off the grid "
+    "(and not max_num_batched_tokens, added already), else 0",
+)
+_seqs = sp.Symbol("cudagraph_seqs_off_grid")
 define(
     "cudagraph_piecewise_graphs",
     r"n_{g,\mathrm{pw}}",
-    _on_grid(T_g) + _appended,
+    _on_grid(T_g) + _appended + _seqs,
     "batch sizes captured as piecewise CUDA graphs (one set of graphs per size)",
 )
 # With an MTP drafter the piecewise captures also capture the drafter's pass (its dummy_run
@@ -707,7 +732,11 @@ define(
     "cudagraph_full_graphs",
     r"n_{g,\mathrm{full}}",
     c_fg
-    * (_on_grid(sp.Min(T_g, _decodes)) + _appended * sp.Piecewise((1, T_b <= _decodes), (0, True))),
+    * (
+        _on_grid(sp.Min(T_g, _decodes))
+        + _appended * sp.Piecewise((1, T_b <= _decodes), (0, True))
+        + _seqs
+    ),
     "batch sizes captured as FULL CUDA graphs (uniform decode batches up to max_num_seqs "
     "requests of 1 + n_spec tokens; none where the engine captures piecewise graphs only)",
 )
@@ -718,7 +747,9 @@ define(
     "tokens of the first (largest) piecewise capture",
 )
 _full_top = sp.Piecewise(
-    (T_b, (_appended > 0) & (T_b <= _decodes)), (_grid_top(sp.Min(T_g, _decodes)), True)
+    (T_b, (_appended > 0) & (T_b <= _decodes)),
+    (N_s, _seqs > 0),
+    (_grid_top(sp.Min(T_g, _decodes)), True),
 )
 _per_graph = sp.Max(beta_g * L_s, _MIN_GRAPH)
 

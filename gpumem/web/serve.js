@@ -220,6 +220,13 @@
     return { rules: rules, at: release(engineId) || release(rules.row_release) };
   }
 
+  /** ``_at_least``: whether the release engineId names (a row id: the row's row_release) is
+   * ``first`` or later; false for no ``first`` or a row that names no release. */
+  function atLeastRelease(E, engineId, first) {
+    const { at } = runnerRule(E, engineId);
+    return Boolean(first) && at !== null && atLeast(at, release(first));
+  }
+
   /** ``runner_for``: the model runner vLLM runs ``m`` with, "v2" or "v1", as the release
    * decides by default (listed architectures, every dense model, or every model; a hybrid
    * only where its architecture is listed), or as given ("v1", "v2"). */
@@ -492,8 +499,9 @@
    * cudagraph_estimate), null for a row without one; the first piecewise capture holds the
    * forward pass's working set at the largest batch, the first FULL capture FlashAttention 3's
    * split accumulators where the row's GPUs run it (not for MLA), or FlashInfer's workspaces
-   * where the launch runs FlashInfer. */
-  function cudagraphEstimate(E, gpu, m, values) {
+   * where the launch runs FlashInfer; from the row's max_num_seqs_size_from max_num_seqs is one
+   * of the sizes. */
+  function cudagraphEstimate(E, gpu, m, values, engineId) {
     const graphs = E.cudagraph_estimate;
     if (!graphs) return null;
     const known = Object.hasOwn(data.gpus, gpu.id) ? data.gpus[gpu.id] : gpu;
@@ -502,13 +510,14 @@
     const flashinfer = runsFlashinfer(graphs, known.compute_capability, m, values);
     const fullDrafts = graphs.flashinfer_speculative_full_capabilities.includes(known.compute_capability);
     values = engine.evaluate(
-      ["cudagraph_ceiling", "cudagraph_max_size", "cudagraph_off_grid"],
+      ["cudagraph_ceiling", "cudagraph_max_size", "cudagraph_off_grid", "cudagraph_seqs_off_grid"],
       Object.assign({}, values, {
         T_gm: int(large ? graphs.ceiling_large : graphs.ceiling),
         n_sp: int(splits ? graphs.fa3_splits : 0),
         M_fi: int(flashinfer ? graphs.flashinfer_workspace_bytes : 0),
         beta_g: int(graphs.bytes_per_layer),
         M_g0: int(graphs.first_capture_extra_bytes),
+        c_sq: atLeastRelease(E, engineId, graphs.max_num_seqs_size_from) ? 1n : 0n,
         // FlashInfer's FULL graphs hold one-token decodes only but where its trtllm-gen kernels
         // run: piecewise graphs with drafts
         c_fg: flashinfer && values.n_sd && !fullDrafts ? 0n : 1n,
@@ -668,7 +677,7 @@
     if (!values.n_tk) assumed = null; // only where a top-k/top-p buffer is sized
     values.N_q = s.max_num_seqs;
     // the second runner's profile_cudagraph_memory returns 0 before the row's cudagraph_estimate_from
-    const estimate = estimated ? cudagraphEstimate(E, gpu, m, values) : 0n;
+    const estimate = estimated ? cudagraphEstimate(E, gpu, m, values, o.engine_id) : 0n;
     const subtracted = E.cudagraph_estimate && E.cudagraph_estimate.subtracted;
     const graphs = o.cudagraph_memory === null ? (subtracted ? estimate : 0n) : o.cudagraph_memory;
     if (typeof graphs !== "bigint" || graphs < 0n) {
