@@ -402,18 +402,24 @@ def _recurrent_cache(
     ``mamba_cache_mode`` 'align'. Prefix caching is on when asked for, or by default from the
     row's ``prefix_caching_default_from`` (the row's newest release for a row id); vLLM
     then keeps a second block a request per recurrent group ('align'), unless the release has
-    no such mode, where it disables prefix caching for these layers. Returns the mode, None
-    for a model without recurrent layers."""
+    no such mode, where it disables prefix caching for these layers; Mamba-2 families cache
+    every block ('all') up to the row's ``align_for_every_family_from``, and keep a prefill
+    checkpoint block (``c_ck``) from its ``prefill_checkpoint``'s release. Returns the mode,
+    None for a model without recurrent layers."""
     if prefix_caching is not None and not isinstance(prefix_caching, bool):
         raise InvalidValueError("enable_prefix_caching", prefix_caching, Text("True or False"))
     cache_row = row["recurrent_cache"]
     if prefix_caching is None:
         first, release = cache_row["prefix_caching_default_from"], _release(engine_id)
         prefix_caching = first is not None and (release is None or release >= _release(first))
-    values.update(e_t=0, b_r=values["b_a"], c_pa=0)
+    values.update(e_t=0, b_r=values["b_a"], c_pa=0, c_ck=0)
     if not spec.n_recurrent_layers:
         return None
-    if prefix_caching and spec.family in cache_row["all_mode_families"]:
+    # up to 0.27 'all' for these families; from 0.28.0 'align' for every hybrid
+    release = _release(engine_id) or _runner_rule(row, engine_id)[1]
+    align_all = cache_row.get("align_for_every_family_from")
+    all_mode = not (align_all and release and release >= _release(align_all))
+    if prefix_caching and all_mode and spec.family in cache_row["all_mode_families"]:
         raise InvalidValueError(
             "enable_prefix_caching",
             prefix_caching,
@@ -429,6 +435,13 @@ def _recurrent_cache(
     values["e_t"] = int(spec.extra.get("recurrent_temporal_state", 0))
     values["b_r"] = int(bytes_per_value(state)) if state else values["b_a"]
     values["c_pa"] = int(bool(prefix_caching and cache_row["align_mode"]))
+    checkpoint = cache_row.get("prefill_checkpoint")
+    values["c_ck"] = int(
+        bool(checkpoint)
+        and spec.family in checkpoint["families"]
+        and bool(release)
+        and release >= _release(checkpoint["from"])
+    )
     return "align" if values["c_pa"] else "none"
 
 

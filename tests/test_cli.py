@@ -490,14 +490,14 @@ def test_serve_says_when_the_vision_encoder_is_profiled(capsys) -> None:
 
 
 def test_serve_refuses_prefix_caching_of_a_mamba2_model(capsys, tmp_path) -> None:
-    # Nemotron-H under vLLM 0.26 and later: prefix caching is on by default and caches a block
+    # Nemotron-H under vLLM 0.26 and 0.27: prefix caching is on by default and caches a block
     # of Mamba-2 state per block of tokens ('all' mode), which gpumem does not follow
     source = os.path.join(os.path.dirname(__file__), "configs", "nemotron-nano-9b-v2.json")
     with open(source) as f:
         config = json.load(f)["config"]
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config))
-    code, out, err = run(capsys, "serve", str(path), "--gpu", "h100-sxm")
+    code, out, err = run(capsys, "serve", str(path), "--gpu", "h100-sxm", "--engine", "0.27.1")
     assert code == 2 and not out
     assert err.startswith("gpumem: error: ") and err.count("\n") == 1
     assert "enable_prefix_caching" in err and "'all' mode" in err

@@ -227,11 +227,20 @@ def test_nemotron_h_hybrid_groups_by_hand() -> None:
     assert capacity(spec, 40 * GIB, block_size=1024, engine_id="0.19.0").page_bytes == 1024 * 4096
     with pytest.raises(InvalidValueError, match="at least 672"):
         capacity(spec, 40 * GIB, block_size=16, engine_id="0.19.0")
-    # with prefix caching (the default from 0.26.0) vLLM caches every block of a Mamba-2
-    # model's state ('all' mode), which gpumem does not follow: refused by name
+    # with prefix caching (the default from 0.26.0) vLLM 0.26 and 0.27 cache every block of a
+    # Mamba-2 model's state ('all' mode), which gpumem does not follow: refused by name
     with pytest.raises(InvalidValueError, match="enable_prefix_caching"):
-        capacity(spec, 40 * GIB)
+        capacity(spec, 40 * GIB, engine_id="0.27.1")
     assert capacity(spec, 40 * GIB, enable_prefix_caching=False).block_size == 1312
+    # from 0.28 'align' mode as every hybrid: 2 state blocks a request in each of the 7
+    # recurrent groups, and from 0.32 a third, the Mamba-2 mixer's prefill checkpoint;
+    # ceil(131,072 / 1,312) = 100 blocks of attention
+    aligned = capacity(spec, 40 * GIB, engine_id="0.28.0")
+    newest = capacity(spec, 40 * GIB)
+    assert aligned.blocks == newest.blocks == 40 * GIB // (1312 * 4096 * 4) == 1998
+    assert aligned.max_concurrency == pytest.approx(1998 / (100 + 7 * 2))
+    assert newest.max_concurrency == pytest.approx(1998 / (100 + 7 * 3))
+    assert capacity(spec, 40 * GIB, engine_id="0.31.0").max_concurrency == aligned.max_concurrency
 
 
 def test_hybrid_serve_on_an_h200() -> None:

@@ -775,9 +775,9 @@ function kv_blocks(L_g, kv_available, kv_page) {
   return $floordiv(kv_available, $mul(L_g, kv_page));
 }
 
-/** blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups; one block, its state, in recurrent groups, two with prefix caching in 'align' mode, and one more for each speculative token */
-function blocks_per_request(w, w_c, s, T_b, s_b, n_G, n_gw, n_gc, n_gr, c_pa, n_sd) {
-  return $add($add($add($mul(n_gc, $ceil_div($min(s, $add(T_b, w_c)), s_b)), $mul(n_gr, $add($add(c_pa, n_sd), 1n))), $mul(n_gw, $add($ceil_div($min(s, $sub($add(T_b, w), 1n)), s_b), 1n))), $mul($sub($sub($sub(n_G, n_gc), n_gr), n_gw), $ceil_div(s, s_b)));
+/** blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups; one block, its state, in recurrent groups, two with prefix caching in 'align' mode (three with a prefill checkpoint), and one more for each speculative token */
+function blocks_per_request(w, w_c, s, T_b, s_b, n_G, n_gw, n_gc, n_gr, c_pa, c_ck, n_sd) {
+  return $add($add($add($mul(n_gc, $ceil_div($min(s, $add(T_b, w_c)), s_b)), $mul(n_gr, $add($add($mul(c_pa, $add(c_ck, 1n)), n_sd), 1n))), $mul(n_gw, $add($ceil_div($min(s, $sub($add(T_b, w), 1n)), s_b), 1n))), $mul($sub($sub($sub(n_G, n_gc), n_gr), n_gw), $ceil_div(s, s_b)));
 }
 
 /** the 'GPU KV cache size' vLLM prints: blocks per group times the block size, or (from 0.20.1) the requests of s tokens the cache holds times s */
@@ -1012,7 +1012,7 @@ return {
     hybrid_block_size: [hybrid_block_size, ["b_kv", "e_kv", "a_b", "recurrent_page"]],
     kv_page: [kv_page, ["b_kv", "e_kv", "s_b"]],
     kv_blocks: [kv_blocks, ["L_g", "kv_available", "kv_page"]],
-    blocks_per_request: [blocks_per_request, ["w", "w_c", "s", "T_b", "s_b", "n_G", "n_gw", "n_gc", "n_gr", "c_pa", "n_sd"]],
+    blocks_per_request: [blocks_per_request, ["w", "w_c", "s", "T_b", "s_b", "n_G", "n_gw", "n_gc", "n_gr", "c_pa", "c_ck", "n_sd"]],
     kv_tokens: [kv_tokens, ["s", "s_b", "n_G", "c_kt", "kv_blocks", "blocks_per_request"]],
     max_concurrency: [max_concurrency, ["kv_blocks", "blocks_per_request"]],
     kv_memory_for_requests: [kv_memory_for_requests, ["L_g", "N_r", "kv_page", "blocks_per_request"]],

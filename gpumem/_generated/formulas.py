@@ -669,9 +669,9 @@ def kv_blocks(L_g, kv_available, kv_page):
     return ((kv_available) // (L_g*kv_page))
 
 
-def blocks_per_request(w, w_c, s, T_b, s_b, n_G, n_gw, n_gc, n_gr, c_pa, n_sd):
-    """blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups; one block, its state, in recurrent groups, two with prefix caching in 'align' mode, and one more for each speculative token"""
-    return n_gc*_ceil_div(_min(s, T_b + w_c), s_b) + n_gr*(c_pa + n_sd + 1) + n_gw*(_ceil_div(_min(s, T_b + w - 1), s_b) + 1) + (n_G - n_gc - n_gr - n_gw)*_ceil_div(s, s_b)
+def blocks_per_request(w, w_c, s, T_b, s_b, n_G, n_gw, n_gc, n_gr, c_pa, c_ck, n_sd):
+    """blocks one request of s tokens holds: every token in full-attention groups; the window, one batch and one more block in sliding-window groups; the chunk and one batch in chunked-attention groups; one block, its state, in recurrent groups, two with prefix caching in 'align' mode (three with a prefill checkpoint), and one more for each speculative token"""
+    return n_gc*_ceil_div(_min(s, T_b + w_c), s_b) + n_gr*(c_pa*(c_ck + 1) + n_sd + 1) + n_gw*(_ceil_div(_min(s, T_b + w - 1), s_b) + 1) + (n_G - n_gc - n_gr - n_gw)*_ceil_div(s, s_b)
 
 
 def kv_tokens(s, s_b, n_G, c_kt, kv_blocks, blocks_per_request):

@@ -119,6 +119,13 @@ c_pa = sym(
     "block a request in each recurrent group), else 0",
     integer=True,
 )
+c_ck = sym(
+    "c_ck",
+    r"c_{\mathrm{ckpt}}",
+    "1 when the recurrent layers keep a prefill checkpoint block a request in 'align' mode "
+    "(vLLM 0.32 and later for Mamba-2 mixers), else 0",
+    integer=True,
+)
 a_b = sym("a_b", r"a_b", "tokens the attention kernels need a block size to be a multiple of")
 c_moe = sym(
     "c_moe",
@@ -878,19 +885,24 @@ N_blk = sp.Symbol("kv_blocks")
 # mamba_cache_mode 'align', which MambaModelConfig.verify_and_update_config
 # (vllm/model_executor/models/config.py) picks when prefix caching is on for a model without
 # 'all' support (gated DeltaNet); num_speculative_blocks is num_speculative_tokens
-# (MambaBase.get_kv_cache_spec, model_executor/layers/mamba/abstract.py). An attention group
-# holds every token, draft tokens included, within max_model_len: no more blocks.
+# (MambaBase.get_kv_cache_spec, model_executor/layers/mamba/abstract.py). From 0.32.0 a
+# Mamba-2 mixer (MambaMixer2.get_kv_cache_spec, layers/mamba/mamba_mixer2.py: Nemotron-H,
+# Granite 4, Falcon-H1, Zamba2, Mamba-2) declares num_prefill_checkpoint_blocks = 1, one more
+# block in 'align' mode (max_memory_usage_bytes: 2 + speculative + checkpoint blocks; c_ckpt).
+# An attention group holds every token, draft tokens included, within max_model_len: no more
+# blocks.
 define(
     "blocks_per_request",
     r"n_{\mathrm{blk}}",
     (n_G - n_gw - n_gc - n_gr) * CeilDiv(s, s_b)
     + n_gw * (CeilDiv(sp.Min(w - 1 + T_b, s), s_b) + 1)
     + n_gc * CeilDiv(sp.Min(w_c + T_b, s), s_b)
-    + n_gr * (1 + c_pa + n_sd),
+    + n_gr * (1 + c_pa * (1 + c_ck) + n_sd),
     "blocks one request of s tokens holds: every token in full-attention groups; the window, "
     "one batch and one more block in sliding-window groups; the chunk and one batch in "
     "chunked-attention groups; one block, its state, in recurrent groups, two with prefix "
-    "caching in 'align' mode, and one more for each speculative token",
+    "caching in 'align' mode (three with a prefill checkpoint), and one more for each "
+    "speculative token",
 )
 n_blk = sp.Symbol("blocks_per_request")
 c_kt = sym(

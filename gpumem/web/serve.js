@@ -359,9 +359,13 @@
       const parts = release(engineId);
       prefixCaching = first !== null && (parts === null || atLeast(parts, release(first)));
     }
-    Object.assign(values, { e_t: 0n, b_r: values.b_a, c_pa: 0n });
+    Object.assign(values, { e_t: 0n, b_r: values.b_a, c_pa: 0n, c_ck: 0n });
     if (!m.inputs.L_r) return null;
-    if (prefixCaching && R.all_mode_families.includes(m.family)) {
+    // up to 0.27 'all' for these families; from 0.28.0 'align' for every hybrid
+    const at = release(engineId) || runnerRule(E, engineId).at;
+    const alignAll = R.align_for_every_family_from;
+    const allMode = !(alignAll && at && atLeast(at, release(alignAll)));
+    if (prefixCaching && allMode && R.all_mode_families.includes(m.family)) {
       throw engine.invalidValue(
         "enable_prefix_caching",
         prefixCaching,
@@ -376,6 +380,9 @@
     values.e_t = m.inputs.e_t;
     values.b_r = state ? engine.toInt(engine.bytesPerValue(engine.getFormat(state))) : values.b_a;
     values.c_pa = prefixCaching && R.align_mode ? 1n : 0n;
+    const checkpoint = R.prefill_checkpoint;
+    values.c_ck = checkpoint && checkpoint.families.includes(m.family) && at &&
+      atLeast(at, release(checkpoint.from)) ? 1n : 0n;
     return values.c_pa ? "align" : "none";
   }
 
