@@ -446,6 +446,24 @@ def _runner_line(s: Serving) -> list[str]:
     return []
 
 
+def _budget_line(s: Serving, settings: dict[str, object]) -> list[str]:
+    """The memory vLLM may use on one GPU and the device total it is a share of (what CUDA
+    reports, below nvidia-smi's total on Linux), as vLLM's budget line gives them; none where
+    the cache's memory was given, which vLLM takes in place of the budget."""
+    if s.budget_bytes is None or settings.get("kv_cache_memory") is not None:
+        return []
+    return [
+        _(
+            "Total memory vLLM sees (what CUDA reports): {total} GiB; desired GPU memory "
+            "utilization is ({u}, {budget} GiB)"
+        ).format(
+            total=_in(s.values["M_gpu"], "GiB"),
+            u=number(s.values["u"]),
+            budget=_in(s.budget_bytes, "GiB"),
+        )
+    ]
+
+
 def _start_line(s: Serving) -> list[str]:
     """Which start the second runner's figures are for, and the other start's tokens."""
     if s.other_start_kv_tokens is None:
@@ -511,6 +529,7 @@ def serve_text(s: Serving, gpu: GPU, settings: dict[str, object]) -> str:
             ).format(items=s.encoder_items, tokens=f"{s.encoder_item_tokens:,}")
         )
     lines += [
+        *_budget_line(s, settings),
         _("Model loading took {gib} GiB").format(gib=_in(s.weights_bytes, "GiB")),
         *_cudagraph_lines(s, settings),
         _("Available KV cache memory: {gib} GiB").format(gib=_in(s.available_kv_bytes, "GiB")),

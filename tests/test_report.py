@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from gpumem import estimate, i18n
-from gpumem.report import estimate_json, estimate_text
+from gpumem.hardware import get_gpu
+from gpumem.report import estimate_json, estimate_text, serve_text
+from gpumem.serve import serve
 
 
 @pytest.fixture
@@ -44,3 +46,14 @@ def test_headline_says_the_weights_are_as_shipped(language) -> None:
     assert "bf16, quantized modules as shipped (MXFP4)" in estimate_text(e).splitlines()[0]
     assert estimate_json(e)["workload"]["weights_as_shipped"] is True
     assert "as shipped" not in estimate_text(estimate("gpt-oss-20b")).splitlines()[0]
+
+
+def test_serve_text_gives_the_budget_as_vllm_prints_it() -> None:
+    """vLLM 0.29.0 on an L40S printed 'Free memory on device (43.97/44.39 GiB) on startup.
+    Desired GPU memory utilization is (0.92, 40.84 GiB)' (samilazrak/vllm-optimization-lab's
+    startup log); the line is left out where the cache's memory is given."""
+    l40s = get_gpu("l40s")
+    text = serve_text(serve("qwen3-14b", l40s), l40s, {})
+    assert "(what CUDA reports): 44.39 GiB; desired GPU memory utilization is (0.92, 40.84" in text
+    given = serve("qwen3-14b", l40s, kv_cache_memory=10 * 2**30)
+    assert "desired GPU memory" not in serve_text(given, l40s, {"kv_cache_memory": 10 * 2**30})
