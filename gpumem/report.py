@@ -496,7 +496,16 @@ def serve_text(s: Serving, gpu: GPU, settings: dict[str, object]) -> str:
         "",
     ]
     lines += _runner_line(s)
-    if s.mamba_cache_mode == "align":  # a hybrid model under prefix caching: two blocks
+    if s.mamba_cache_mode == "align" and s.values.get("c_ck"):  # and a prefill checkpoint
+        lines.append(
+            _(
+                "Setting attention block size to {tokens} tokens to ensure that attention page "
+                "size is >= mamba page size ({groups} of {kinds} KV-cache groups hold three "
+                "blocks of recurrent state per request: prefix caching, mamba_cache_mode "
+                "'align' with a prefill checkpoint)"
+            ).format(tokens=s.block_size, groups=s.recurrent_groups, kinds=s.groups)
+        )
+    elif s.mamba_cache_mode == "align":  # a hybrid model under prefix caching: two blocks
         lines.append(
             _(
                 "Setting attention block size to {tokens} tokens to ensure that attention page "

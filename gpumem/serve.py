@@ -15,6 +15,7 @@ vLLM's kernel shapes) and the memory outside PyTorch; both, and vLLM's defaults,
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from functools import cache
@@ -394,7 +395,12 @@ def _non_torch(row: dict, tp: int, device: GPU) -> tuple[int, str | None]:
 
 
 def _recurrent_cache(
-    row: dict, spec: ModelSpec, values: dict, prefix_caching: bool | None, engine_id: str
+    row: dict,
+    spec: ModelSpec,
+    values: dict,
+    prefix_caching: bool | None,
+    engine_id: str,
+    capability: str | None = None,
 ) -> str | None:
     """vLLM's recurrent state (the row's ``recurrent_cache``) into ``values``: its temporal
     part ``e_t`` in ``b_r`` bytes a value (the config's ``mamba_ssm_dtype`` where the release
@@ -404,8 +410,11 @@ def _recurrent_cache(
     then keeps a second block a request per recurrent group ('align'), unless the release has
     no such mode, where it disables prefix caching for these layers; Mamba-2 families cache
     every block ('all') up to the row's ``align_for_every_family_from``, and keep a prefill
-    checkpoint block (``c_ck``) from its ``prefill_checkpoint``'s release. Returns the mode,
-    None for a model without recurrent layers."""
+    checkpoint block (``c_ck``) from its ``prefill_checkpoint``'s release; gated DeltaNet
+    layers do too where FlashInfer runs their prefill (the row's
+    ``flashinfer_gdn_checkpoint``, by the GPU's ``capability``; :func:`capacity` names no GPU),
+    and their blocks then align to its checkpoint grid (``a_b``). Returns the mode, None for a
+    model without recurrent layers."""
     if prefix_caching is not None and not isinstance(prefix_caching, bool):
         raise InvalidValueError("enable_prefix_caching", prefix_caching, Text("True or False"))
     cache_row = row["recurrent_cache"]
@@ -442,6 +451,17 @@ def _recurrent_cache(
         and bool(release)
         and release >= _release(checkpoint["from"])
     )
+    gdn = cache_row.get("flashinfer_gdn_checkpoint")
+    if (
+        values["c_pa"]
+        and gdn
+        and spec.family in gdn["families"]
+        and capability in gdn["capabilities"]
+        and release
+        and release >= _release(gdn["from"])
+    ):
+        values["c_ck"] = 1
+        values["a_b"] = math.lcm(values["a_b"], gdn["alignment"])
     return "align" if values["c_pa"] else "none"
 
 
@@ -1025,7 +1045,8 @@ def serve(
     values = _symbols(loaded, tp, pp, dtype, kv_dtype, speculative_config)
     values["a_b"] = row["block_alignment"]
     values.update(encoder)
-    mode = _recurrent_cache(row, spec, values, enable_prefix_caching, engine_id)
+    capability = device.compute_capability
+    mode = _recurrent_cache(row, spec, values, enable_prefix_caching, engine_id, capability)
     blocks = _block_size(spec, values, block_size, row["block_size"])
     # the dummy run: one forward pass over the batch's tokens, then the sampler
     tokens, seqs = settings["max_num_batched_tokens"], settings["max_num_seqs"]

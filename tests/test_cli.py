@@ -460,12 +460,18 @@ def test_serve_names_the_raised_block_of_a_hybrid_model(capsys) -> None:
     # Qwen3-Next over two GPUs: one gated-DeltaNet state is (3 x 4,096 + 16 x 128 x 128) x 2 B
     # = 548,864 B and one attention token 1,024 B, so the block is 16 x ceil(33.5) = 544 tokens;
     # 12 attention and 36 DeltaNet layers in groups of 12: one attention, three recurrent.
-    code, out, err = run(capsys, "serve", "qwen3-next-80b-a3b", "--gpu", "h200", "--tp", "2")
+    argv = ("serve", "qwen3-next-80b-a3b", "--gpu", "h200", "--tp", "2")
+    code, out, err = run(capsys, *argv, "--engine", "0.29.0")
     assert code == 0 and not err
     assert "Setting attention block size to 544 tokens" in out
     # vLLM 0.26 and later cache prefixes of hybrid models too: two blocks a recurrent group
     assert "(3 of 4 KV-cache groups hold two blocks of recurrent state per request" in out
-    argv = ("serve", "qwen3-next-80b-a3b", "--gpu", "h200", "--tp", "2")
+    # from 0.33 on an H200 FlashInfer runs the DeltaNet prefill and keeps a checkpoint: blocks
+    # of 64 x ceil(548,864 / (64 x 1,024)) = 576 tokens, a third block a recurrent group
+    code, out, err = run(capsys, *argv)
+    assert code == 0 and not err
+    assert "Setting attention block size to 576 tokens" in out
+    assert "(3 of 4 KV-cache groups hold three blocks of recurrent state per request" in out
     code, out, _ = run(capsys, *argv, "--no-enable-prefix-caching")
     assert code == 0 and "(3 of 4 KV-cache groups hold one recurrent state per request)" in out
     code, out, _ = run(capsys, *argv, "--engine", "0.25.0")

@@ -1310,6 +1310,23 @@ def test_max_num_seqs_among_graph_sizes_from_031() -> None:
     assert serve("qwen3-8b", "l40s", engine_id="0.31.0").values["cudagraph_seqs_off_grid"] == 0
 
 
+def test_gated_deltanet_flashinfer_checkpoint_on_hopper() -> None:
+    # vLLM 0.33 runs a gated DeltaNet layer's prefill with FlashInfer on compute capability
+    # 9.0, and in 'align' mode (prefix caching, the default) the layer keeps a prefill
+    # checkpoint: blocks align to 64 tokens and each recurrent group holds 3 blocks a request.
+    # Qwen3.5-27B's state pads a 16-token-aligned block of 784 tokens (4,096 bytes a token);
+    # with 64: 64 x ceil(784 / 64) = 832. At 9,000 tokens a request holds ceil(9,000 / 832) =
+    # 11 attention blocks and 3 x 3 state blocks (12 and 3 x 2 before)
+    before = serve("qwen3.5-27b", "h100-sxm", max_model_len=9000, engine_id="0.29.0")
+    after = serve("qwen3.5-27b", "h100-sxm", max_model_len=9000, engine_id="0.33.0")
+    assert (before.block_size, after.block_size) == (784, 64 * -(-784 // 64)) == (784, 832)
+    assert before.recurrent_groups == after.recurrent_groups == 3
+    assert before.max_concurrency == pytest.approx(before.blocks / (12 + 3 * 2))
+    assert after.max_concurrency == pytest.approx(after.blocks / (11 + 3 * 3))
+    # an L40S (8.9) runs the Triton prefill: no checkpoint
+    assert serve("qwen3.5-27b", "l40s", max_model_len=9000).block_size == 784
+
+
 def test_second_runner_cuda_graph_estimate() -> None:
     # up to 0.28 its profile_cudagraph_memory returns 0: nothing comes out of the cache
     for release in ("0.22.0", "0.27.1", "0.28.0"):

@@ -349,7 +349,7 @@
    * default, else the model's dtype) and c_pa, 1 in mamba_cache_mode 'align' (prefix caching,
    * asked for or by default from the row's prefix_caching_default_from); returns the mode,
    * null for a model without recurrent layers. */
-  function recurrentCache(E, m, values, prefixCaching, engineId) {
+  function recurrentCache(E, m, values, prefixCaching, engineId, capability) {
     if (prefixCaching !== null && typeof prefixCaching !== "boolean") {
       throw engine.invalidValue("enable_prefix_caching", prefixCaching, engine.text("True or False"));
     }
@@ -383,6 +383,16 @@
     const checkpoint = R.prefill_checkpoint;
     values.c_ck = checkpoint && checkpoint.families.includes(m.family) && at &&
       atLeast(at, release(checkpoint.from)) ? 1n : 0n;
+    // gated DeltaNet layers whose prefill FlashInfer runs keep a checkpoint block too, and
+    // their blocks align to its grid (the row's flashinfer_gdn_checkpoint, by the GPU)
+    const gdn = R.flashinfer_gdn_checkpoint;
+    if (values.c_pa && gdn && gdn.families.includes(m.family) && gdn.capabilities.includes(capability) &&
+      at && atLeast(at, release(gdn.from))) {
+      values.c_ck = 1n;
+      const gcd = (a, b) => (b ? gcd(b, a % b) : a);
+      const alignment = int(gdn.alignment);
+      values.a_b = (values.a_b / gcd(values.a_b, alignment)) * alignment;
+    }
     return values.c_pa ? "align" : "none";
   }
 
@@ -653,7 +663,8 @@
     let values = symbols(loaded, o.tp, o.pp, o.dtype, o.kv_dtype, o.speculative_config);
     values.a_b = int(E.block_alignment);
     Object.assign(values, encoded);
-    const mode = recurrentCache(E, m, values, o.enable_prefix_caching, o.engine_id);
+    const known = Object.hasOwn(data.gpus, gpu.id) ? data.gpus[gpu.id] : gpu;
+    const mode = recurrentCache(E, m, values, o.enable_prefix_caching, o.engine_id, known.compute_capability);
     const blocks = blockSize(m, values, o.block_size, E.block_size);
     const tokens = s.max_num_batched_tokens;
     Object.assign(values, {
