@@ -267,6 +267,9 @@ def serving() -> dict[str, object]:
         "floats": floats,
         "oldest": ".".join(map(str, serve._OLDEST)),
         "encoder_profile": encoder,
+        "mtp_drafter": {
+            "whole_projection_families": serve._mtp_drafter()["whole_projection_families"]
+        },
     }
 
 

@@ -481,6 +481,11 @@ _NO_ENCODER = {
 }
 
 
+def _mtp_drafter() -> dict:
+    """``data/serving.json``'s ``mtp_drafter``: how vLLM builds an MTP module's projection."""
+    return _data.load_json(_data.path("serving.json"))["mtp_drafter"]
+
+
 def _encoder_profile() -> dict:
     """``data/serving.json``'s ``encoder_profile``: vLLM's encoder profiling run."""
     return _data.load_json(_data.path("serving.json"))["encoder_profile"]
@@ -864,6 +869,8 @@ def _symbols(
     # 'unresolved') quantizes the modules its quantized_layers name, and names none of the
     # MTP module (NVIDIA's Qwen3.6-35B-A3B build ships it unquantized)
     values["c_mq"] = int("unresolved" not in (model.extra.get("quantization") or {}))
+    # DeepSeek's MTP projection is whole on every GPU (data/serving.json's mtp_drafter)
+    values["c_ep"] = int(model.family in _mtp_drafter()["whole_projection_families"])
     return values
 
 

@@ -1069,6 +1069,23 @@ def test_mtp_tokens_default_to_the_module_layers() -> None:
     assert one.values["L_m"] == 1
 
 
+def test_deepseek_mtp_projection_whole_on_every_gpu() -> None:
+    # DeepSeek-V3's eh_proj is a plain nn.Linear [2 x 7,168 -> 7,168] in BF16 on every GPU
+    # (deepseek_mtp.py); the rest of the module is split: from TP 4 to TP 8 the drafter's
+    # share halves but for it, so 2 x (TP 8) - (TP 4) leaves the projection alone
+    drafter = {
+        tp: serve("deepseek-v3", "h200", tp=tp, speculative_config={"method": "mtp"})
+        for tp in (4, 8)
+    }
+    whole = 2 * 7168 * 7168 * 2
+    assert whole == 205_520_896
+    shares = {tp: launch.drafter_weights_bytes for tp, launch in drafter.items()}
+    assert 2 * shares[8] - shares[4] == whole
+    # Qwen's fc is a ColumnParallelLinear: split like the layer
+    qwen = {tp: serve("qwen3.6-27b", "h200", tp=tp, speculative_config=MTP3) for tp in (1, 2)}
+    assert 2 * qwen[2].drafter_weights_bytes == qwen[1].drafter_weights_bytes
+
+
 def test_mtp_module_parameters_against_the_published_totals() -> None:
     # the catalog's uncounted_parameters are the Hub's totals less what gpumem counts: the MTP
     # module. Qwen3.6-27B's less its norms (5 x 5,120 and q/k norms of 256 each) are its weight

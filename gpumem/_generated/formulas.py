@@ -584,9 +584,9 @@ def mtp_parameters(h, n_h, n_kv, d_h, n_e, c_kv, d_r, f_e, n_s, f_s, m_g, c_q, d
     return L_m*(h*m_g*((f_e*n_e + f_s*n_s) if (L_e > 0) else (f_x)) + ((c_kv*n_h*(d_h - d_r + d_v) + d_v*h*n_h + h*(c_kv + d_r) + ((c_q*d_h*n_h + c_q*h) if (c_q > 0) else (d_h*h*n_h))) if (c_kv > 0) else (d_h*h*n_h*(g_q + 2) + 2*d_h*h*n_kv))) + 2*h**2*_min(1, L_m)
 
 
-def mtp_weights(h, n_h, n_kv, d_h, n_e, c_kv, d_r, f_e, n_s, f_s, m_g, c_q, d_v, L_e, f_x, g_q, q_a, q_m, q_e, q_s, q_a2, q_m2, q_e2, q_s2, x_s, b_w, b_q, b_q2, N_tp, L_m, c_mq):
-    """one GPU's share of the multi-token-prediction module's weights: its layers in the weight format (as shipped: in the formats of the model's layers where c_MTP = 1, else in the dtype) and the projection in the weight format"""
-    return (L_m*(h*m_g*((f_e*n_e*(b_w + c_mq*x_s*(q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))) + f_s*n_s*(b_w + c_mq*x_s*(q_s*(b_q - b_w) + q_s2*(b_q2 - b_w)))) if (L_e > 0) else (f_x*(b_w + c_mq*x_s*(q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))))) + (b_w + c_mq*x_s*(q_a*(b_q - b_w) + q_a2*(b_q2 - b_w)))*((c_kv*n_h*(d_h - d_r + d_v) + d_v*h*n_h + h*(c_kv + d_r) + ((c_q*d_h*n_h + c_q*h) if (c_q > 0) else (d_h*h*n_h))) if (c_kv > 0) else (d_h*h*n_h*(g_q + 2) + 2*d_h*h*n_kv))) + 2*b_w*h**2*_min(1, L_m))/N_tp
+def mtp_weights(h, n_h, n_kv, d_h, n_e, c_kv, d_r, f_e, n_s, f_s, m_g, c_q, d_v, L_e, f_x, g_q, q_a, q_m, q_e, q_s, q_a2, q_m2, q_e2, q_s2, x_s, b_w, b_q, b_q2, b_a, N_tp, L_m, c_mq, c_ep):
+    """one GPU's share of the multi-token-prediction module's weights: its layers in the weight format (as shipped: in the formats of the model's layers where c_MTP = 1, else in the dtype) and the projection, split in the weight format or (c_eh = 1) whole in the dtype"""
+    return 2*b_a*c_ep*h**2*_min(1, L_m) + (L_m*(h*m_g*((f_e*n_e*(b_w + c_mq*x_s*(q_e*(b_q - b_w) + q_e2*(b_q2 - b_w))) + f_s*n_s*(b_w + c_mq*x_s*(q_s*(b_q - b_w) + q_s2*(b_q2 - b_w)))) if (L_e > 0) else (f_x*(b_w + c_mq*x_s*(q_m*(b_q - b_w) + q_m2*(b_q2 - b_w))))) + (b_w + c_mq*x_s*(q_a*(b_q - b_w) + q_a2*(b_q2 - b_w)))*((c_kv*n_h*(d_h - d_r + d_v) + d_v*h*n_h + h*(c_kv + d_r) + ((c_q*d_h*n_h + c_q*h) if (c_q > 0) else (d_h*h*n_h))) if (c_kv > 0) else (d_h*h*n_h*(g_q + 2) + 2*d_h*h*n_kv))) + 2*b_w*h**2*(1 - c_ep)*_min(1, L_m))/N_tp
 
 
 def cudagraph_ceiling(N_s, n_sd, T_gm):

@@ -576,16 +576,27 @@ define(
 # mtp.fc in modules_to_not_convert; DeepSeek-V3's FP8 blocks cover its layer 61) and the
 # projection in the dtype (Qwen3.5's fc stays unquantized under NVFP4). Left out: the FP8 block
 # scales (1/4,096 of a weight's bytes) and the per-channel scales Marlin keeps for them on GPUs
-# without FP8 tensor cores (1/64 of a weight: 6 MiB for Qwen3.8-27B's module), and
-# DeepSeek-V3's eh_proj, a plain nn.Linear (deepseek_mtp.py) that vLLM neither splits over the
-# GPUs nor quantizes: 205e6 bytes on every GPU, where this counts 1/N_tp of it.
+# without FP8 tensor cores (1/64 of a weight: 6 MiB for Qwen3.8-27B's module).
+# Qwen's projection fc is a ColumnParallelLinear (qwen3_5_mtp.py, qwen3_next_mtp.py), split
+# over the GPUs; DeepSeek's eh_proj is a plain nn.Linear (deepseek_mtp.py, 0.27.1 and 0.29.0),
+# which vLLM neither splits nor quantizes (no quant config; Fp8Config quantizes LinearBase
+# layers only): 2 h^2 in the model's dtype on every GPU (205,520,896 bytes for DeepSeek-V3).
+c_ep = sym(
+    "c_ep",
+    r"c_{\mathrm{eh}}",
+    "1 when the multi-token-prediction module's projection is a plain linear layer, whole on "
+    "every GPU and in the model's dtype (DeepSeek's eh_proj), 0 when split over the "
+    "tensor-parallel GPUs in the weight format (Qwen's fc)",
+    integer=True,
+)
 define(
     "mtp_weights",
     r"M_{W,\mathrm{MTP}}",
-    (L_m * _mtp_layer(_mtp_format) + sp.Min(L_m, 1) * 2 * h * h * b_w) / N_tp,
+    (L_m * _mtp_layer(_mtp_format) + (1 - c_ep) * sp.Min(L_m, 1) * 2 * h * h * b_w) / N_tp
+    + c_ep * sp.Min(L_m, 1) * 2 * h * h * b_a,
     "one GPU's share of the multi-token-prediction module's weights: its layers in the weight "
     "format (as shipped: in the formats of the model's layers where c_MTP = 1, else in the "
-    "dtype) and the projection in the weight format",
+    "dtype) and the projection, split in the weight format or (c_eh = 1) whole in the dtype",
 )
 # --- CUDA graphs: vLLM's estimate of their memory ---------------------------------------------
 # vLLM 0.18 and later estimate, before sizing the KV cache, the memory of the CUDA graphs they

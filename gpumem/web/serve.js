@@ -610,6 +610,8 @@
     // a ModelOpt MIXED_PRECISION checkpoint (its spec lists what it left 'unresolved') names
     // none of the MTP module among its quantized layers
     values.c_mq = m.quantization && Object.hasOwn(m.quantization, "unresolved") ? 0n : 1n;
+    // DeepSeek's MTP projection is whole on every GPU (serving.json's mtp_drafter)
+    values.c_ep = S.mtp_drafter.whole_projection_families.includes(m.family) ? 1n : 0n;
     return values;
   }
 
