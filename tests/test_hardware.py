@@ -209,8 +209,8 @@ def test_bad_link_rows_refused(
 def test_multiprocessors_and_compute_capability_as_devices_report_them() -> None:
     """Streaming multiprocessors and compute capability as deviceQuery and the vendors print
     them (H100 SXM5 132 / 9.0, A100 108 / 8.0, RTX 4090 128 / 8.9, L4 58 / 8.9, RTX 5090
-    170 / 12.0; L40 18,176 CUDA cores / 128 = 142 / 8.9), each with its source; none off NVIDIA,
-    with the reason."""
+    170 / 12.0; L40 18,176 CUDA cores / 128 = 142 / 8.9; A10G 80 / 8.6), each with its
+    source; none off NVIDIA, with the reason."""
     known = {
         "h100-sxm": (132, "9.0"),
         "a100-80gb": (108, "8.0"),
@@ -218,6 +218,7 @@ def test_multiprocessors_and_compute_capability_as_devices_report_them() -> None
         "l4": (58, "8.9"),
         "rtx-5090": (170, "12.0"),
         "l40": (18_176 // 128, "8.9"),
+        "a10g": (80, "8.6"),
         "mi300x": (None, None),
     }
     for name, (count, capability) in known.items():
@@ -240,6 +241,7 @@ def test_peer_link_by_form_factor() -> None:
         "h100-nvl": "pcie",
         "a100-80gb-pcie": "pcie",
         "l40s": "pcie",
+        "a10g": "pcie",
         "rtx-a6000": "pcie",
         "rtx-3090": "pcie",
         "rtx-5090": "pcie",
