@@ -377,16 +377,18 @@ def _cudagraph_estimate(
     return values
 
 
-def _non_torch(row: dict, tp: int, device: GPU) -> tuple[int, str | None]:
+def _non_torch(row: dict, tp: int, device: GPU, runner: str) -> tuple[int, str | None]:
     """Memory outside PyTorch that grows while vLLM profiles, and the link taken for a GPU
-    whose ``peer_link`` the catalog lacks (else None): with tensor parallelism the row's
+    whose ``peer_link`` the catalog lacks (else None): on one GPU the second runner's figure
+    where the row has one (``model_runner.non_torch``); with tensor parallelism the row's
     figure for how the GPUs reach each other (``non_torch_bytes_tensor_parallel``: NVLink
     turns on buffers that PCIe does not), its ``unknown`` link's where that is not known,
     and NVLink's on the compute capabilities where vLLM turns on FlashInfer's all-reduce
     fusion over PCIe too."""
     figures = row.get("non_torch_bytes_tensor_parallel")
     if tp == 1 or figures is None:
-        return row["non_torch_bytes"], None
+        second = row.get("model_runner", {}).get("non_torch") if runner == "v2" else None
+        return (second["bytes"] if tp == 1 and second else row["non_torch_bytes"]), None
     link = device.peer_link
     if link == "pcie" and device.compute_capability in figures["pcie_except_capabilities"]:
         link = "nvlink"
@@ -1085,7 +1087,7 @@ def serve(
         graphs = cudagraph_memory
     if not isinstance(graphs, int) or isinstance(graphs, bool) or graphs < 0:
         raise InvalidValueError("cudagraph_memory", graphs, Text("a number of bytes, at least 0"))
-    non_torch, link = _non_torch(row, tp, device)
+    non_torch, link = _non_torch(row, tp, device, runner)
     values.update(M_nt=non_torch, M_cg=graphs)
     values = evaluate(_BUDGET, values)
     if kv_cache_memory is not None:

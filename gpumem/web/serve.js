@@ -484,14 +484,17 @@
     return capabilities.includes(known.compute_capability) ? int(marlin.scale_groups[form]) : 0n;
   }
 
-  /** ``_non_torch``: memory outside PyTorch that grows while vLLM profiles; with tensor
-   * parallelism the row's figure for how the GPUs reach each other (the catalog's peer_link),
-   * the row's ``unknown`` link's where that is not known (then named in ``assumed``), and
-   * NVLink's on the compute capabilities where FlashInfer's all-reduce fusion is on over PCIe
-   * too. */
-  function nonTorch(E, gpu, tp) {
+  /** ``_non_torch``: memory outside PyTorch that grows while vLLM profiles; on one GPU the
+   * second runner's figure where the row has one; with tensor parallelism the row's figure
+   * for how the GPUs reach each other (the catalog's peer_link), the row's ``unknown`` link's
+   * where that is not known (then named in ``assumed``), and NVLink's on the compute
+   * capabilities where FlashInfer's all-reduce fusion is on over PCIe too. */
+  function nonTorch(E, gpu, tp, runner) {
     const figures = E.non_torch_bytes_tensor_parallel;
-    if (tp === 1n || !figures) return { bytes: int(E.non_torch_bytes), assumed: null };
+    if (tp === 1n || !figures) {
+      const second = runner === "v2" && E.model_runner ? E.model_runner.non_torch : null;
+      return { bytes: int(tp === 1n && second ? second.bytes : E.non_torch_bytes), assumed: null };
+    }
     // a GPU given by its memory alone (gpumem.cli._budget) has no peer_link
     const known = Object.hasOwn(data.gpus, gpu.id) ? data.gpus[gpu.id] : gpu;
     let link = known.peer_link;
@@ -707,7 +710,7 @@
         engine.text("a number of bytes, at least 0"),
       );
     }
-    const link = nonTorch(E, gpu, o.tp);
+    const link = nonTorch(E, gpu, o.tp, runner);
     Object.assign(values, { M_nt: link.bytes, M_cg: graphs });
     values = engine.evaluate(BUDGET, values);
     let reported = { estimate: estimate, graphs: graphs, other: null };
