@@ -557,6 +557,14 @@ MISSED = {
     # the sampling buffers): a first compile that leaves 0.56 GiB outside the profiled peak, in
     # no term gpumem has; its peak, 0.50 GiB over the restart's, is the compile term's 0.50
     "coldstart-a4-qwen3-17b-rtx4090-cold": 0.0374,
+    # Qwen3-8B on one A10G at max_model_len 8192 and vLLM's defaults (walidelkhatib's g5.xlarge
+    # benchmark, vLLM 0.30.0, the second runner, a first compile: compile_cache 'cold'): 9.0 %
+    # under, 0.28 GiB of a 3.16 GiB cache. Its table gives consumed memory of 15.52 GiB, which
+    # gpumem's weights, memory outside PyTorch and the runner's buffers meet (15.54), and a peak
+    # of 1.62 GiB with the CUDA-graph estimate in it, where gpumem counts 1.19 (a first compile
+    # of 0.99 and the forward pass) and an estimate of 0.68: 0.26 over, and the table prints
+    # neither the estimate nor the graphs' actual memory that would place it
+    "walidelkhatib-qwen3-8b-a10g-v0.30.0": -0.0903,
     # Qwen3-32B on two RTX PRO 6000s at utilization 0.426 (Kubesimplify's two-GPU post, vLLM
     # 0.27.1, the second runner), no compile line in the excerpt, so gpumem takes a first start
     # (its compile 1.24 GiB a GPU at hidden 5,120): with tensor parallelism it is 13.4 % under,
@@ -588,7 +596,7 @@ def test_the_split_is_recorded_for_every_log() -> None:
 def test_launches_predicted_from_scratch_are_counted() -> None:
     splits = [c.split for c in CHECKS]
     assert splits.count("fit") == 7
-    assert splits.count("held-out") == 91
+    assert splits.count("held-out") == 93
 
 
 @pytest.mark.parametrize("check", [c for c in CHECKS if c.split == "fit"], ids=lambda c: c.log)
@@ -644,7 +652,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 81 of 91 within
+    assert len(held_out) - len(within) == len(MISSED)  # 82 of 93 within
 
 
 @pytest.mark.parametrize(
@@ -1465,13 +1473,14 @@ def test_first_start_and_restart() -> None:
 #: Held-out launches of the current generation (vLLM 0.20 and later) by the compile state
 #: their logs show: launches, within 3 % (tokens), median and worst error (%). Null rows take
 #: a first start (--enforce-eager launches: a warm one, nothing compiles). Before the compile
-#: term (every launch a warm start) the same 43 gave: cold 3 of 12 within (median 3.39 %,
-#: worst 8.95 %), warm 4 of 4, null 18 of 27 (median 1.92 %); all 25 of 43 (median
-#: 2.30 %).
+#: term (every launch a warm start) the 43 then on record gave: cold 3 of 12 within (median
+#: 3.39 %, worst 8.95 %), warm 4 of 4, null 18 of 27 (median 1.92 %); all 25 of 43 (median
+#: 2.30 %). The two A10G launches came later: Qwen3-8B cold (the worst of the cold ones) and
+#: Qwen2.5-1.5B, whose report shows no compile state.
 BY_START = {
     "warm": (4, 4, 0.33, 0.49),
-    "cold": (12, 9, 0.80, 5.09),
-    None: (27, 21, 1.61, 22.67),
+    "cold": (13, 9, 0.83, 9.03),
+    None: (28, 22, 1.59, 22.67),
 }
 
 

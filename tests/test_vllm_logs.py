@@ -29,6 +29,9 @@ LAYERS_KV_HEADS_HEAD_DIM = {
     # huggingface.co/Qwen/Qwen2.5-0.5B-Instruct/blob/main/config.json: 24 layers, 2 KV heads,
     # 14 heads of hidden_size 896 (head_dim 64)
     "Qwen/Qwen2.5-0.5B-Instruct": (24, 2, 64),
+    # huggingface.co/Qwen/Qwen2.5-1.5B-Instruct/blob/main/config.json: 28 layers, 2 KV heads,
+    # 12 heads of hidden_size 1,536 (head_dim 128)
+    "Qwen/Qwen2.5-1.5B-Instruct": (28, 2, 128),
 }
 
 ROWS = logs()
