@@ -360,7 +360,10 @@ def _cudagraph_estimate(
             "T_gm": graphs["ceiling_large"] if large else graphs["ceiling"],
             "n_sp": graphs["fa3_splits"] if splits else 0,
             "M_fi": graphs["flashinfer_workspace_bytes"] if flashinfer else 0,
-            "beta_g": graphs["bytes_per_layer"],
+            # the second runner's own figure where it estimates (c_gs, from 0.29)
+            "beta_g": graphs[
+                "bytes_per_layer_second_runner" if values["c_gs"] else "bytes_per_layer"
+            ],
             "M_g0": graphs["first_capture_extra_bytes"],
             "c_sq": int(_at_least(row, engine_id, graphs.get("max_num_seqs_size_from"))),
             # FlashInfer's FULL graphs hold one-token decodes only but where its trtllm-gen

@@ -163,14 +163,14 @@ compile_cache=warm what=tokens`。
 
 
 def test_serving_check_gives_one_launchs_signed_error() -> None:
-    # Qwen3-14B on one L40S under vLLM 0.29.0 (samilazrak): 72,496 tokens printed, and the
+    # Qwen3-14B on one L40S under vLLM 0.28.0 (ddiiwoong): 75,824 tokens printed, and the
     # error the serve module reports for it, to one decimal, with its sign
     from gpumem.serve import check_logs
     from gpumem.sphinxext.quantities import compute
 
-    log = "samilazrak-optlab-qwen3-14b-l40s-v0.29.0"
+    log = "ddiiwoong-capstone-qwen3-14b-l40s-v0.28.0"
     check = next(c for c in check_logs() if c.log == log)
-    assert check.logged_tokens == 72496
+    assert check.logged_tokens == 75824
     expected = f"{100 * check.token_error:+.1f}%".replace("-", "\u2212")
     assert compute(f"serving-check stat=error log={log}", "en", "GB") == expected
     with pytest.raises(UnknownNameError):

@@ -78,10 +78,12 @@ CURRENT = [row for row in ROWS if _release(row["vllm_version"]) >= (0, 21)]
 
 
 def test_current_generation_is_recorded() -> None:
-    # every one held out from every fit but the pair the first compile's term is fitted on
-    # (data/serving.json), in the V1 token format
+    # every one held out from every fit but the pair the first compile's term is fitted on and
+    # the launch the second runner's graph memory is fitted on (data/serving.json), in the V1
+    # token format
     assert len(CURRENT) >= 15
     compiled = set(engine()["model_runner"]["compile_transient"]["fitted_on"])
+    compiled |= set(engine()["cudagraph_estimate"]["bytes_per_layer_second_runner_fitted_on"])
     assert {row["id"] for row in CURRENT if row["split"] == "fit"} == compiled
     assert {row["split"] for row in CURRENT if row["id"] not in compiled} == {"held-out"}
     assert {row["generation"] for row in CURRENT} == {"v1-tokens"}

@@ -535,7 +535,8 @@
         T_gm: int(large ? graphs.ceiling_large : graphs.ceiling),
         n_sp: int(splits ? graphs.fa3_splits : 0),
         M_fi: int(flashinfer ? graphs.flashinfer_workspace_bytes : 0),
-        beta_g: int(graphs.bytes_per_layer),
+        // the second runner's own figure where it estimates (c_gs, from 0.29)
+        beta_g: int(values.c_gs ? graphs.bytes_per_layer_second_runner : graphs.bytes_per_layer),
         M_g0: int(graphs.first_capture_extra_bytes),
         c_sq: atLeastRelease(E, engineId, graphs.max_num_seqs_size_from) ? 1n : 0n,
         // FlashInfer's FULL graphs hold one-token decodes only but where its trtllm-gen kernels
