@@ -446,6 +446,19 @@ def _runner_line(s: Serving) -> list[str]:
     return []
 
 
+def _engine_label(settings: dict[str, object]) -> str:
+    """The vLLM whose accounting the figures follow: the release given (``--engine 0.27.1``),
+    the newest release read for the row ``vllm`` (its ``row_release``), else the row's id."""
+    from .serve import engine, engine_named  # loaded already: serve() gave the figures
+
+    given = str(settings.get("engine_id") or "vllm")
+    row = engine(engine_named(given))
+    if given != row["id"]:
+        return f"vLLM {given}"
+    release = row.get("model_runner", {}).get("row_release")
+    return f"vLLM {release}" if release else f"vLLM ({given})"
+
+
 def _budget_line(s: Serving, settings: dict[str, object]) -> list[str]:
     """The memory vLLM may use on one GPU and the device total it is a share of (what CUDA
     reports, below nvidia-smi's total on Linux), as vLLM's budget line gives them; none where
@@ -492,7 +505,7 @@ def serve_text(s: Serving, gpu: GPU, settings: dict[str, object]) -> str:
     requests the cache holds at a few lengths."""
     tp, pp = settings.get("tp", 1), settings.get("pp", 1)
     lines = [
-        " · ".join([s.model.name, "vLLM", _device(gpu), f"tp={tp}, pp={pp}"]),
+        " · ".join([s.model.name, _engine_label(settings), _device(gpu), f"tp={tp}, pp={pp}"]),
         "",
     ]
     lines += _runner_line(s)

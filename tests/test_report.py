@@ -57,3 +57,20 @@ def test_serve_text_gives_the_budget_as_vllm_prints_it() -> None:
     assert "(what CUDA reports): 44.39 GiB; desired GPU memory utilization is (0.92, 40.84" in text
     given = serve("qwen3-14b", l40s, kv_cache_memory=10 * 2**30)
     assert "desired GPU memory" not in serve_text(given, l40s, {"kv_cache_memory": 10 * 2**30})
+
+
+def test_serve_text_names_the_vllm_it_follows() -> None:
+    # the default row follows the newest release read, 0.33.0; a release given is named as
+    # given, a row of an older generation by its id
+    l40s = get_gpu("l40s")
+    heads = {
+        name: serve_text(serve("qwen3-8b", l40s, **given), l40s, given).splitlines()[0]
+        for name, given in (
+            ("default", {}),
+            ("release", {"engine_id": "0.27.1"}),
+            ("row", {"engine_id": "vllm-0.17"}),
+        )
+    }
+    assert " · vLLM 0.33.0 · " in heads["default"]
+    assert " · vLLM 0.27.1 · " in heads["release"]
+    assert " · vLLM (vllm-0.17) · " in heads["row"]
