@@ -557,14 +557,18 @@ MISSED = {
     # the sampling buffers): a first compile that leaves 0.56 GiB outside the profiled peak, in
     # no term gpumem has; its peak, 0.50 GiB over the restart's, is the compile term's 0.50
     "coldstart-a4-qwen3-17b-rtx4090-cold": 0.0374,
-    # Qwen3-32B on two RTX PRO 6000s at utilization 0.426 (Kubesimplify's two-GPU post, vLLM
-    # 0.27.1, the second runner), no compile line in the excerpt, so gpumem takes a first start
-    # (its compile 1.24 GiB a GPU at hidden 5,120): with tensor parallelism it is 13.4 % under,
-    # +1.7 % as a restart, where the same post's launch over two pipeline stages is within the
-    # target as a first start: the two launches disagree on the compile state, or on how a
-    # compile's memory divides over tensor-parallel GPUs, which no log on record shows (the fit
-    # pair and the held-out first starts run on one GPU)
-    "kubesimplify-qwen3-32b-2x-rtxpro6000-tp2": -0.1336,
+    # Kubesimplify's launches on RTX PRO 6000 Server Editions (vLLM 0.27.1), whose device
+    # total the posts print (95.01 GiB, the row's device_totals): none prints a compile line,
+    # so gpumem takes a first start. Qwen3-32B at utilization 0.426 over two GPUs is 16.2 %
+    # under with tensor parallelism (-1.1 % as a restart) and 6.0 % under over two pipeline
+    # stages (+11.9 % as a restart); Qwen3-235B-A22B-FP8 over four GPUs (the first runner, no
+    # compile term) 3.3 to 4.1 % under, where its budget line prints a peak of 0.76 GiB and
+    # 1.70 GiB outside PyTorch against gpumem's 2.89 and 0.25
+    "kubesimplify-qwen3-32b-2x-rtxpro6000-tp2": -0.1617,
+    "kubesimplify-qwen3-32b-2x-rtxpro6000-pp2": -0.0602,
+    "kubesimplify-qwen3-235b-fp8-4x-rtxpro6000": -0.0331,
+    "kubesimplify-qwen3-235b-fp8-4x-rtxpro6000-ep": -0.0367,
+    "kubesimplify-qwen3-235b-fp8-4x-rtxpro6000-pp4": -0.0407,
 }
 
 
@@ -647,7 +651,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 82 of 92 within
+    assert len(held_out) - len(within) == len(MISSED)  # 78 of 92 within
 
 
 @pytest.mark.parametrize(
@@ -1482,7 +1486,7 @@ def test_first_start_and_restart() -> None:
 BY_START = {
     "warm": (4, 4, 0.33, 0.49),
     "cold": (12, 9, 0.80, 5.09),
-    None: (28, 22, 1.59, 22.67),
+    None: (28, 18, 1.61, 22.67),
 }
 
 
