@@ -562,6 +562,14 @@ def _add_device(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     return g
 
 
+def _default_row_release() -> str:
+    """The vLLM release the default engine row ``vllm`` follows (its ``row_release`` in
+    ``data/serving.json``: the newest release read)."""
+    from .serve import engine
+
+    return engine("vllm")["model_runner"]["row_release"]
+
+
 def _add_serve(sub: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
     serve = _add_command(
         sub,
@@ -661,11 +669,11 @@ def _add_serve(sub: argparse._SubParsersAction, name: str, text: str) -> argpars
         metavar="VERSION",
         help=_(
             "whose accounting to follow: a vLLM release such as 0.21.0 (or as vLLM prints a "
-            "build, 0.29.1rc1.dev17+g…), or a generation: vllm (0.20 and later, the default: "
-            "the CUDA-graph estimate comes out of the cache), vllm-0.17 (0.17 to 0.19), "
-            "vllm-0.13 (0.13 to 0.16, whose sampler sorts the logits) or vllm-0.8 (0.8.5 to "
-            "0.12, with fitted terms)"
-        ),
+            "build, 0.29.1rc1.dev17+g…), or a generation: vllm (0.20 and later, the default, "
+            "following {release}, the newest release read: the CUDA-graph estimate comes out "
+            "of the cache), vllm-0.17 (0.17 to 0.19), vllm-0.13 (0.13 to 0.16, whose sampler "
+            "sorts the logits) or vllm-0.8 (0.8.5 to 0.12, with fitted terms)"
+        ).format(release=_default_row_release()),
     )
     e.add_argument(
         "--model-runner",

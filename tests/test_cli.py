@@ -273,6 +273,19 @@ def test_help_text_of_each_command() -> None:
         help_text("fit", "fr")
 
 
+def test_serve_help_names_the_release_the_default_row_follows() -> None:
+    from pathlib import Path
+
+    from gpumem.cli import help_text
+
+    data = Path(__file__).parents[1] / "gpumem" / "data" / "serving.json"
+    row = next(r for r in json.loads(data.read_text())["engines"] if r["id"] == "vllm")
+    release = row["model_runner"]["row_release"]  # 0.33.0 when written
+    english = " ".join(help_text("serve", width=1000).split())
+    assert f"vllm (0.20 and later, the default, following {release}, the newest" in english
+    assert f"按已读到的最新版本 {release}" in help_text("serve", "zh_CN", width=1000)
+
+
 def test_grad_checkpointing_is_full_checkpointing(capsys) -> None:
     _, flag, _ = run(
         capsys, "estimate", "gpt2", "--mode", "training", "--grad-checkpointing", "--json"
