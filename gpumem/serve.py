@@ -1237,27 +1237,34 @@ def _launch_start(row: dict, release: str) -> str | None:
     return "warm" if row["args"].get("enforce_eager") else row.get("compile_cache")
 
 
-def check_log(row: dict) -> LogCheck:
-    """``row`` of the published logs predicted by :func:`serve` from its catalog entries."""
-    args, logged = row["args"], row["logged"]
-    launch = {
+def log_launch(row: dict) -> dict[str, object]:
+    """The launch of a published log's ``row`` as :func:`capacity` (and :func:`serve`) take it:
+    its parallelism, cache format, request length, prefix caching, speculative decoding,
+    weight format and the release (or row) whose accounting it follows."""
+    args = row["args"]
+    version = row.get("vllm_version")
+    return {
         "tp": row["tensor_parallel_size"],
         "pp": row.get("pipeline_parallel_size", 1),
         "kv_dtype": _kv_cache_dtype(args.get("kv_cache_dtype")),
         "max_model_len": args["max_model_len"],
+        "enable_prefix_caching": args.get("enable_prefix_caching"),
+        "speculative_config": args.get("speculative_config"),
+        "dtype": row.get("catalog_dtype"),
+        # the release itself where a row follows it: some defaults change within a generation
+        "engine_id": version if (_release(version or "") or ()) >= _OLDEST else engine_for(version),
     }
-    version = row.get("vllm_version")
-    engine_id = engine_for(version)
-    # the release itself where a row follows it: some defaults change within a generation
-    release = version if (_release(version or "") or ()) >= _OLDEST else engine_id
-    launch["enable_prefix_caching"] = args.get("enable_prefix_caching")
-    launch["speculative_config"] = args.get("speculative_config")
+
+
+def check_log(row: dict) -> LogCheck:
+    """``row`` of the published logs predicted by :func:`serve` from its catalog entries."""
+    args, logged = row["args"], row["logged"]
+    launch = log_launch(row)
+    release = str(launch["engine_id"])
     result = serve(
         row["catalog_model"],
         row["catalog_gpu"],
-        dtype=row.get("catalog_dtype"),
         gpu_memory_utilization=args.get("gpu_memory_utilization"),
-        engine_id=release,
         max_num_seqs=args.get("max_num_seqs"),
         max_num_batched_tokens=args.get("max_num_batched_tokens"),
         # --enforce-eager captures no graph, so vLLM estimates none
@@ -1278,18 +1285,12 @@ def check_log(row: dict) -> LogCheck:
     printed = logged.get("available_kv_gib")
     exact = None
     if printed and printed > 0:
-        exact = capacity(
-            row["catalog_model"],
-            int(printed * 2**30),
-            dtype=row.get("catalog_dtype"),
-            engine_id=release,
-            **launch,
-        ).kv_tokens
+        exact = capacity(row["catalog_model"], int(printed * 2**30), **launch).kv_tokens
     return LogCheck(
         log=row["id"],
         split=row["split"],
         generation=row["generation"],
-        engine=engine_id,
+        engine=engine_for(row.get("vllm_version")),
         model=row["catalog_model"],
         gpu=row["catalog_gpu"],
         tp=launch["tp"],
