@@ -31,7 +31,7 @@ from .workload import Workload
 
 #: The dummy forward pass's working set: a DeltaNet layer's as vLLM runs it, then the largest
 #: layer's.
-_PREFILL = ("engine_deltanet_workspace", "engine_prefill_workspace")
+_PREFILL = ("engine_deltanet_workspace", "engine_mlp_width", "engine_prefill_workspace")
 #: The vision encoder's part of the profiling run (gpumem.symbolic.encoder).
 _ENCODER = (
     "encoder_image_tokens",

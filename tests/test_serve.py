@@ -561,14 +561,12 @@ MISSED = {
     # total the posts print (95.01 GiB, the row's device_totals): none prints a compile line,
     # so gpumem takes a first start. Qwen3-32B at utilization 0.426 over two GPUs is 16.2 %
     # under with tensor parallelism (-1.1 % as a restart) and 6.0 % under over two pipeline
-    # stages (+11.9 % as a restart); Qwen3-235B-A22B-FP8 over four GPUs (the first runner, no
-    # compile term) 3.3 to 4.1 % under, where its budget line prints a peak of 0.76 GiB and
-    # 1.70 GiB outside PyTorch against gpumem's 2.89 and 0.25
+    # stages (+11.9 % as a restart). Qwen3-235B-A22B-FP8 over four pipeline stages (the first
+    # runner, no compile term) is 4.2 % over, where its tensor-parallel and expert-parallel
+    # launches are within 2.7 % (the post prints no memory line for it)
     "kubesimplify-qwen3-32b-2x-rtxpro6000-tp2": -0.1617,
     "kubesimplify-qwen3-32b-2x-rtxpro6000-pp2": -0.0602,
-    "kubesimplify-qwen3-235b-fp8-4x-rtxpro6000": -0.0331,
-    "kubesimplify-qwen3-235b-fp8-4x-rtxpro6000-ep": -0.0367,
-    "kubesimplify-qwen3-235b-fp8-4x-rtxpro6000-pp4": -0.0407,
+    "kubesimplify-qwen3-235b-fp8-4x-rtxpro6000-pp4": 0.0416,
 }
 
 
@@ -614,10 +612,13 @@ GRAPHS = [c for c in CHECKS if c.logged_cudagraph_gib is not None]
 #: Held-out estimates more than 0.25 GiB off, at their measured error (GiB), each explained on
 #: the serving page: the A100's graphs (FlashAttention 2) take far more than H100's; MLA and
 #: attention sinks (DeepSeek-V2-Lite, gpt-oss) run other kernels whose first FULL capture is
-#: not FlashAttention 3's; Gemma 3 27B is 0.35 GiB over.
+#: not FlashAttention 3's; Gemma 3 27B is 0.35 GiB over. The MoE launches are all under
+#: (Qwen1.5-MoE-A2.7B by 0.25 GiB): their first piecewise capture's working set holds no
+#: routed expert's intermediates, which the fused-MoE kernel keeps in its workspace.
 GRAPH_MISSES = {
     "tokenkaki-qwen3-8b-a100-40gb-v0.19.1": -1.67,
-    "llmd-planner-v0.19.0-deepseek-ai-deepseek-v2-tp1pp1dp1-8192": -0.72,
+    "llmd-planner-v0.19.0-deepseek-ai-deepseek-v2-tp1pp1dp1-8192": -0.80,
+    "llmd-planner-v0.19.0-qwen-qwen1-5-moe-a2-7b-tp1pp1dp1-8192": -0.25,
     "llmd-planner-v0.19.0-openai-gpt-oss-20b-tp2pp1dp1-8192": -0.51,
     "llmd-planner-v0.19.0-google-gemma-3-27b-it-tp1pp1dp1-8192": 0.35,
 }
@@ -636,7 +637,7 @@ def test_cuda_graph_estimate_held_out() -> None:
     held = [c for c in GRAPHS if c.split == "held-out"]
     errors = sorted(abs(c.cudagraph_error_gib) for c in held)
     assert len(held) == 44
-    assert errors[len(errors) // 2] <= 0.10  # median 0.09 GiB
+    assert errors[len(errors) // 2] <= 0.11  # median 0.10 GiB
     misses = {c.log: c.cudagraph_error_gib for c in held if abs(c.cudagraph_error_gib) > 0.25}
     assert misses == pytest.approx(GRAPH_MISSES, abs=0.01)
 
@@ -651,7 +652,7 @@ def test_most_held_out_launches_meet_the_target() -> None:
     held_out = [c for c in CHECKS if c.split == "held-out"]
     errors = [(c.token_error, c.concurrency_error or 0) for c in held_out]
     within = [e for e in errors if max(map(abs, e)) <= HELD_OUT_BOUND]
-    assert len(held_out) - len(within) == len(MISSED)  # 78 of 92 within
+    assert len(held_out) - len(within) == len(MISSED)  # 80 of 92 within
 
 
 @pytest.mark.parametrize(
@@ -776,6 +777,34 @@ def test_sampler_run_by_hand() -> None:
     )
     assert result.profile_peak_bytes == peak
     assert peak / GIB == pytest.approx(2.29, abs=0.005)
+
+
+def test_fused_moe_peak_by_hand() -> None:
+    # Mixtral-8x7B on two H100s (vLLM 0.19.0, llm-d-planner's sweep) printed a torch peak
+    # increase of 1.21 GiB. The routed experts' intermediates live in the fused-MoE kernel's
+    # workspace, kept through the sampler run: for all 8,192 tokens, 2 experts each, the
+    # activated product (or the output, 4,096 wide) of 14,336 / 2 channels a GPU and the first
+    # GEMM's 2 x 14,336 / 2 outputs, in BF16. The forward pass beside it holds the residual
+    # stream's four hidden-sized tensors only (no routed copy, no expert MLP temporaries),
+    # less than the sampler run: its hidden states and two copies of the 1,024 sampled rows,
+    # 1,024 x 32,000 logits in BF16 with three FP32 copies, the top-k/top-p buffer of 132 FP32
+    # vocabulary rows and the 32 MiB cuBLAS workspace
+    workspace = 8192 * 2 * (7168 + 14336) * 2
+    forward = 8192 * 4 * 4096 * 2
+    sampler = (8192 + 2 * 1024) * 4096 * 2 + 1024 * 32000 * (2 + 4 + 4 + 4) + 132 * 32000 * 4
+    sampler += 32 * 2**20
+    assert forward < sampler
+    result = serve(
+        "mixtral-8x7b",
+        "h100-sxm",
+        tp=2,
+        gpu_memory_utilization=0.95,
+        max_model_len=8192,
+        engine_id="0.19.0",
+    )
+    assert result.values["engine_prefill_workspace"] == forward
+    assert result.profile_peak_bytes == sampler + workspace
+    assert (sampler + workspace) / GIB == pytest.approx(1.21, abs=0.005)
 
 
 def test_sorting_sampler_by_hand() -> None:
@@ -1486,7 +1515,7 @@ def test_first_start_and_restart() -> None:
 BY_START = {
     "warm": (4, 4, 0.33, 0.49),
     "cold": (12, 9, 0.80, 5.09),
-    None: (28, 18, 1.61, 22.67),
+    None: (28, 20, 1.53, 22.67),
 }
 
 

@@ -670,9 +670,14 @@ function engine_deltanet_workspace(c_r, n_g, d_gv, b_a) {
   return ((n_g > 0n) ? $mul(b_a, $add($add(c_r, $mul($mul(4n, d_gv), n_g)), $mul(4n, n_g))) : 0n);
 }
 
-/** tensors live inside one layer in the engine's dummy forward pass: the prefill working set with a gated DeltaNet layer's as the engine runs it */
-function engine_prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m, m_p, engine_deltanet_workspace) {
-  return $mul($mul(B, s), $add($mul(h, i_h), $max($div(engine_deltanet_workspace, N_tp), $add($mul($mul(h, i_r), k_e), $div($mul(f, i_f), N_tp)), $add($div($mul(n_h, $add($add($add($mul(d_h, $add(i_k, i_q)), i_m), $mul(i_p, $add(s, $max(d_h, s)))), $mul(i_s, s))), N_tp), $div(m_p, $mul(B, s))))));
+/** MLP width whose temporaries the engine's forward pass holds: the model's, less the routed experts' where the fused-MoE workspace holds them (c_moe = 1), at least a dense layer's */
+function engine_mlp_width(f, k_e, f_e, L_d, f_x, c_moe) {
+  return $add($mul(c_moe, $max($mul(f_x, $min(1n, L_d)), $sub(f, $mul(f_e, k_e)))), $mul(f, $sub(1n, c_moe)));
+}
+
+/** tensors live inside one layer in the engine's dummy forward pass: the prefill working set with a gated DeltaNet layer's as the engine runs it, and the routed experts' intermediates in the fused-MoE workspace where the engine keeps one (c_moe = 1) */
+function engine_prefill_workspace(h, n_h, d_h, k_e, B, s, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m, m_p, c_moe, engine_deltanet_workspace, engine_mlp_width) {
+  return $mul($mul(B, s), $add($mul(h, i_h), $max($div(engine_deltanet_workspace, N_tp), $add($mul($mul($mul(h, i_r), k_e), $sub(1n, c_moe)), $div($mul(engine_mlp_width, i_f), N_tp)), $add($div($mul(n_h, $add($add($add($mul(d_h, $add(i_k, i_q)), i_m), $mul(i_p, $add(s, $max(d_h, s)))), $mul(i_s, s))), N_tp), $div(m_p, $mul(B, s))))));
 }
 
 /** peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), then, beside its outputs, a forward pass over T_b tokens (the engine's working set at B s = T_b; with an MTP drafter, its pass beside the target's output hidden states) and the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where the engine keeps it (c_moe = 1); the dummy pixel values throughout; on a first start of the second runner, what its torch.compile left in the peak */
@@ -991,7 +996,8 @@ return {
     engine_runner_buffers: [engine_runner_buffers, ["h", "V", "b_a", "T_b", "n_sd", "c_v2", "c_rb", "N_q"]],
     fused_moe_workspace: [fused_moe_workspace, ["h", "k_e", "f_e", "b_a", "N_tp", "T_b"]],
     engine_deltanet_workspace: [engine_deltanet_workspace, ["c_r", "n_g", "d_gv", "b_a"]],
-    engine_prefill_workspace: [engine_prefill_workspace, ["h", "n_h", "d_h", "f", "k_e", "B", "s", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_q", "i_k", "i_m", "m_p", "engine_deltanet_workspace"]],
+    engine_mlp_width: [engine_mlp_width, ["f", "k_e", "f_e", "L_d", "f_x", "c_moe"]],
+    engine_prefill_workspace: [engine_prefill_workspace, ["h", "n_h", "d_h", "k_e", "B", "s", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_q", "i_k", "i_m", "m_p", "c_moe", "engine_deltanet_workspace", "engine_mlp_width"]],
     engine_profile_peak: [engine_profile_peak, ["h", "b_a", "T_b", "c_moe", "n_sd", "engine_runner_sampler", "engine_compile_transient", "fused_moe_workspace", "engine_prefill_workspace", "encoder_pixels", "encoder_outputs", "encoder_workspace"]],
     engine_load_extra: [engine_load_extra, ["L", "h", "n_h", "d_h", "n_e", "V", "c_kv", "d_r", "L_r", "c_r", "L_n", "f_e", "n_s", "f_s", "m_g", "t_w", "n_g", "d_gv", "L_e", "L_d", "f_x", "q_a", "q_m", "q_e", "q_s", "q_h", "q_a2", "q_m2", "q_e2", "q_s2", "q_h2", "P_v", "x_s", "b_w", "b_q", "b_q2", "b_a", "N_tp", "L_s", "P_q", "e_kv", "c_al", "s_p", "c_hu", "g_m", "attention_weights"]],
     mtp_parameters: [mtp_parameters, ["h", "n_h", "n_kv", "d_h", "n_e", "c_kv", "d_r", "f_e", "n_s", "f_s", "m_g", "c_q", "d_v", "L_e", "f_x", "g_q", "L_m"]],

@@ -564,9 +564,14 @@ def engine_deltanet_workspace(c_r, n_g, d_gv, b_a):
     return ((b_a*(c_r + 4*d_gv*n_g + 4*n_g)) if (n_g > 0) else (0))
 
 
-def engine_prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m, m_p, engine_deltanet_workspace):
-    """tensors live inside one layer in the engine's dummy forward pass: the prefill working set with a gated DeltaNet layer's as the engine runs it"""
-    return B*s*(h*i_h + _max(engine_deltanet_workspace/N_tp, h*i_r*k_e + f*i_f/N_tp, n_h*(d_h*(i_k + i_q) + i_m + i_p*(s + _max(d_h, s)) + i_s*s)/N_tp + m_p/(B*s)))
+def engine_mlp_width(f, k_e, f_e, L_d, f_x, c_moe):
+    """MLP width whose temporaries the engine's forward pass holds: the model's, less the routed experts' where the fused-MoE workspace holds them (c_moe = 1), at least a dense layer's"""
+    return c_moe*_max(f_x*_min(1, L_d), f - f_e*k_e) + f*(1 - c_moe)
+
+
+def engine_prefill_workspace(h, n_h, d_h, k_e, B, s, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m, m_p, c_moe, engine_deltanet_workspace, engine_mlp_width):
+    """tensors live inside one layer in the engine's dummy forward pass: the prefill working set with a gated DeltaNet layer's as the engine runs it, and the routed experts' intermediates in the fused-MoE workspace where the engine keeps one (c_moe = 1)"""
+    return B*s*(h*i_h + _max(engine_deltanet_workspace/N_tp, h*i_r*k_e*(1 - c_moe) + engine_mlp_width*i_f/N_tp, n_h*(d_h*(i_k + i_q) + i_m + i_p*(s + _max(d_h, s)) + i_s*s)/N_tp + m_p/(B*s)))
 
 
 def engine_profile_peak(h, b_a, T_b, c_moe, n_sd, engine_runner_sampler, engine_compile_transient, fused_moe_workspace, engine_prefill_workspace, encoder_pixels, encoder_outputs, encoder_workspace):

@@ -31,10 +31,12 @@ from .inputs import (
     d_r,
     e_r,
     e_t,
+    f,
     f_e,
     f_s,
     f_x,
     h,
+    i_r,
     k_e,
     m_g,
     n_e,
@@ -346,7 +348,9 @@ define(
 # WorkspaceManager (v1/worker/workspace.py): one buffer grown to the largest request and kept,
 # so it is still allocated while the sampler runs after the forward pass.
 # moe_align_block_size's int32 index buffers (about M k_e entries) are left out.
-_MOE_CHUNK = 32768  # VLLM_FUSED_MOE_CHUNK_SIZE's default (envs.py)
+# VLLM_FUSED_MOE_CHUNK_SIZE's default (envs.py) in the releases that chunk; 0.19.0 to 0.33.0
+# have no such setting and pass all the tokens at once, which differs above 32,768 tokens only
+_MOE_CHUNK = 32768
 define(
     "fused_moe_workspace",
     r"M_{\mathrm{moe}}",
@@ -371,14 +375,39 @@ define(
     "bytes a token of a gated DeltaNet layer's working set in the engine's dummy runs, "
     "whose core does not run: projections, gates and the norm's output",
 )
+# The routed experts of a MoE layer under the engine's fused-MoE kernel (c_moe = 1; vLLM
+# 0.19 to 0.33: FusedMoEModularKernel._fused_experts in fused_moe/modular_kernel.py, whose
+# _allocate_buffers takes workspace13, workspace2 and the experts' output from the worker's
+# WorkspaceManager for all the tokens at once, no chunk) keep their per-expert intermediates,
+# the first GEMM's output, the activated product and the second GEMM's output, in that
+# workspace (fused_moe_workspace), not as tensors of their own: the engine's working set has
+# no per-expert copies of the hidden state (transformers' routed copies, i_r) and no MLP
+# temporaries of the routed experts. A MoE layer keeps those of its shared experts (n_s f_s,
+# an ordinary gated MLP beside the kernel) and a model's dense layers those of their MLP
+# (f_x, where L_d > 0). Left out: the kernel's int32 routing indices (moe_align_block_size,
+# about 4 k_e bytes a token) and, under FP8, the quantized copies of its inputs (h and k_e f_e
+# / N_tp bytes a token).
+define(
+    "engine_mlp_width",
+    r"f_{\mathrm{eng}}",
+    (1 - c_moe) * f + c_moe * sp.Max(f - k_e * f_e, sp.Min(L_d, 1) * f_x),
+    "MLP width whose temporaries the engine's forward pass holds: the model's, less the "
+    "routed experts' where the fused-MoE workspace holds them (c_moe = 1), at least a dense "
+    "layer's",
+)
 define(
     "engine_prefill_workspace",
     r"M_{P,\mathrm{eng}}",
     FORMULAS["prefill_workspace"].rhs.subs(
-        sp.Symbol("deltanet_workspace"), sp.Symbol("engine_deltanet_workspace")
+        {
+            sp.Symbol("deltanet_workspace"): sp.Symbol("engine_deltanet_workspace"),
+            i_r: (1 - c_moe) * i_r,
+            f: sp.Symbol("engine_mlp_width"),
+        }
     ),
     "tensors live inside one layer in the engine's dummy forward pass: the prefill working "
-    "set with a gated DeltaNet layer's as the engine runs it",
+    "set with a gated DeltaNet layer's as the engine runs it, and the routed experts' "
+    "intermediates in the fused-MoE workspace where the engine keeps one (c_moe = 1)",
 )
 M_Pe = sp.Symbol("engine_prefill_workspace")
 # gpu_model_runner.profile_run (vLLM 0.19 to 0.29): a vision-language model's encoder runs

@@ -17,7 +17,7 @@
   const int = (x) => BigInt(x);
   /** A number of engine row ``id`` with its Python type: an int as a BigInt. */
   const number = (id, key) => (S.floats[id].includes(key) ? S.engines[id][key] : int(S.engines[id][key]));
-  const PREFILL = ["engine_deltanet_workspace", "engine_prefill_workspace"];
+  const PREFILL = ["engine_deltanet_workspace", "engine_mlp_width", "engine_prefill_workspace"];
   const ENCODER = ["encoder_image_tokens", "encoder_video_tokens", "encoder_item_tokens", "encoder_items", "encoder_patches", "encoder_pixels", "encoder_outputs", "encoder_workspace"];
   const BUDGET = ["weights", "engine_load_extra", ...PREFILL, ...ENCODER, "fused_moe_workspace", "sampler_logits", "engine_sampler_run", "engine_v2_sampler_run", "engine_runner_sampler", "engine_runner_buffers", "engine_compile_transient", "engine_profile_peak", "mtp_parameters", "mtp_weights", "serve_budget"];
   /** ``_NO_ENCODER``: the encoder inputs of a model whose encoder vLLM does not profile. */
