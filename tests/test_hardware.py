@@ -64,18 +64,29 @@ def test_reported_totals() -> None:
     assert get_gpu("b200").memory_bytes == 183359 * 2**20
     assert get_gpu("h200").memory_bytes == 143771 * 2**20
     assert get_gpu("t4").memory_bytes == 15 * 2**30
+    assert get_gpu("b300").memory_bytes == 275040 * 2**20 == 288_400_343_040
+    assert get_gpu("rtx-pro-6000").memory_bytes == 97887 * 2**20  # 417 MiB under 96 GiB
+    assert get_gpu("rtx-4080").memory_bytes == 16376 * 2**20
+    assert get_gpu("l40").memory_bytes == get_gpu("l40s").memory_bytes == 46068 * 2**20
+
+
+def test_reported_totals_of_amd_cards_in_bytes() -> None:
+    # rocm-smi's VRAM Total Memory (B), a whole number of MiB
+    assert get_gpu("rx-7900-xtx").memory_bytes == 25_753_026_560 == 24560 * 2**20
+    assert get_gpu("mi355x").memory_bytes == 309_220_868_096 == 294896 * 2**20
 
 
 def test_capacity_of_dies() -> None:
-    # B300: eight 36 GiB HBM3e stacks; RTX 4080: eight 16 Gb GDDR6X chips
-    assert get_gpu("b300").memory_bytes == 8 * 36 * 2**30
-    assert get_gpu("rtx-4080").memory_bytes == 8 * 2 * 2**30
-    assert get_gpu("b300").memory_basis == get_gpu("rtx-4080").memory_basis == "dies"
+    # MI325X: eight 32 GiB HBM3e stacks; Arc B580: six 16 Gb GDDR6 chips
+    assert get_gpu("mi325x").memory_bytes == 8 * 32 * 2**30
+    assert get_gpu("arc-b580").memory_bytes == 6 * 2 * 2**30
+    assert get_gpu("mi325x").memory_basis == get_gpu("arc-b580").memory_basis == "dies"
 
 
 def test_no_row_counts_marketed_gigabytes() -> None:
-    # the examples: the same HBM2e as the SXM card, and a V100 unlike an RTX 5090
-    assert get_gpu("h100-pcie").memory_bytes == 80 * 2**30
+    # the examples: the PCIe card reports what the SXM card reports, and a V100
+    # unlike an RTX 5090
+    assert get_gpu("h100-pcie").memory_bytes == get_gpu("h100-sxm").memory_bytes == 81559 * 2**20
     assert get_gpu("v100-32gb").memory_bytes != get_gpu("rtx-5090").memory_bytes
     assert all(get_gpu(n).memory_bytes % 10**9 for n in gpu_names())
 
