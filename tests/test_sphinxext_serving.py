@@ -245,6 +245,52 @@ def test_log_fact_prints_what_the_log_printed() -> None:
         check("log-fact log=no-such-launch key=available_kv_gib")
 
 
+def test_log_fact_differences() -> None:
+    # i-serve's L40S run 2: the server at 512 batched tokens prints "16.7 GiB for consumed
+    # memory", the FlashInfer server "15.54 GiB"; the first prints "Model loading took 15.27 GiB"
+    cold = "iserve-run2-qwen3-8b-l40s-512-cold"
+    other = "iserve-run2-qwen3-8b-l40s-flashinfer-cold"
+    assert check(f"log-fact log={cold} key=consumed_gib minus_log={other}") == f"1.16{NBSP}GiB"
+    shown = check(f"log-fact log={cold} key=consumed_gib minus_key=model_loading_gib")
+    assert shown == f"1.43{NBSP}GiB"
+    # 161,552 and 161,504 tokens: a count less a count
+    assert check(f"log-fact log={cold} key=kv_cache_tokens minus_log={other}") == "-8,281"
+    with pytest.raises(InvalidValueError, match="minus_key"):
+        check(f"log-fact log={cold} key=kv_cache_tokens minus_key=consumed_gib")
+
+
+def test_blocks_a_printed_token_count_implies() -> None:
+    # club-3090's dual-max compose: blocks of 1,600 tokens, 179 a request at 262,144 tokens;
+    # #594 printed int(205 / 179 x 262,144) = 300,220 tokens, #1036 int(185 / 179 x ...) =
+    # 270,930; a block holds 17 layers' pages of 1,600 tokens x 2 (K, V) x 2 KV heads a GPU
+    # (4 over TP 2) x 256 x 1 byte (fp8)
+    assert int(205 / 179 * 262144) == 300220 and int(185 / 179 * 262144) == 270930
+    old, new = "club3090-594-qwen36-27b-fp8-2x3090", "club3090-1036-qwen38-27b-fp8-2x3090"
+    assert check(f"log-fact log={old} key=blocks") == "205"
+    assert check(f"log-fact log={new} key=blocks") == "185"
+    apart = check(f"log-fact log={old} key=blocks minus_log={new} unit=B")
+    assert apart == f"{20 * 17 * 1600 * 2 * 2 * 256:,}{NBSP}B"
+    # recipes#810's 8-sequence launch: int(126 / 27 x 32,768) = 152,917 tokens; 16 layers a
+    # group, pages of 3,211,264 bytes (the source's figures)
+    eight = "recipes-810-qwen38-27b-nvfp4-rtx5090-eager-text-only-8-seqs"
+    assert check(f"log-fact log={eight} key=blocks") == "126"
+    assert check(f"log-fact log={eight} key=blocks unit=B") == f"{126 * 16 * 3211264:,}{NBSP}B"
+    assert check(f"log-fact log={eight} key=blocks unit=GiB") == f"6.03{NBSP}GiB"
+    # a count of blocks less a memory is refused; a log printing blocks of 16, not tokens, too
+    with pytest.raises(InvalidValueError, match="minus_key"):
+        check(f"log-fact log={eight} key=blocks minus_key=kv_cache_tokens")
+    with pytest.raises(UnknownNameError, match="kv_cache_tokens"):
+        check("log-fact log=vllm-10517-llama31-8b-3090-20k key=blocks")
+
+
+def test_memory_outside_pytorch_is_the_engine_rows() -> None:
+    # serving.json: the second runner's memory outside PyTorch on one GPU, 124,603,924 bytes
+    # (fitted on the compile term's pair), the first runner's 0.25 GiB for 0.17 to 0.19
+    assert figure(model="qwen3-8b", gpu="l40s", what="non-torch") == f"124,603,924{NBSP}B"
+    shown = figure(model="qwen3-8b", gpu="l40s", what="non-torch", engine="vllm-0.17")
+    assert shown == f"{2**28:,}{NBSP}B"
+
+
 def test_cudagraph_error_is_a_signed_size() -> None:
     # the CUDA-graph estimate's error of a launch is gpumem's estimate less the printed one
     log = "llmd-planner-v0.19.0-qwen-qwen2-5-72b-instruc-tp2pp1dp1-8192"

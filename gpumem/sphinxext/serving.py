@@ -19,9 +19,11 @@ from ..serve import (
     COMPILE_CACHES,
     LogCheck,
     Serving,
+    capacity,
     check_log,
     check_logs,
     engine_named,
+    log_launch,
     serve,
 )
 from ..serve import engine as engine_row
@@ -402,6 +404,7 @@ _SIZES = {
     "drafter": "drafter_weights_bytes",
     "compile": "compile_transient_bytes",
     "buffers": "runner_buffers_bytes",
+    "non-torch": "non_torch_bytes",
 }
 #: Sizes the ``serve`` quantity takes from the launch's formulas: a recurrent layer's state
 #: for one request on one GPU, what the first FULL CUDA-graph capture holds (and, on the
@@ -452,7 +455,8 @@ def serve_figure(
     ``what`` is ``tokens`` (KV-cache size), ``longest`` (the longest request that fits),
     ``blocks``, ``block`` (tokens a block holds), ``concurrency`` (at ``length``, default
     ``max_model_len``), or a size in ``unit``: ``available`` (KV-cache memory), ``weights``,
-    ``budget`` (the share the engine may use), ``peak`` (the profiled peak), ``page``,
+    ``budget`` (the share the engine may use), ``peak`` (the profiled peak), ``non-torch``
+    (the memory outside PyTorch vLLM counts beside the weights), ``page``,
     ``cudagraph-estimate`` (gpumem's model of vLLM's CUDA-graph estimate), ``cudagraphs``
     (what comes out of the budget), ``state`` (a recurrent layer's state for one request),
     ``full-accumulators`` (what the first FULL capture holds), ``piecewise-accumulators``
@@ -532,17 +536,82 @@ def engine_fact(
     return format_size(value, unit, digits_option(digits))
 
 
-def log_fact(*, language: str, log: str, key: str, unit: str = "GiB", digits: str = "2") -> str:
-    """A figure a published launch's log printed, from ``logged`` of its row in
-    ``data/vllm_startup_logs.json``: ``log-fact log=ID key=available_kv_gib`` → ``3.04 GiB``;
-    a key in GiB (``…_gib``) is shown in ``unit`` (default GiB), a count as it stands."""
+#: The figure ``log-fact`` derives from a log's printed token count.
+BLOCKS = "blocks"
+
+
+def _block_bytes(log: str) -> int:
+    """One KV-cache block's bytes on one GPU for the launch of ``log``: a page for every layer
+    of a group."""
+    row = _log(log)
+    one = capacity(row["catalog_model"], 2**30, **log_launch(row))
+    return one.page_bytes * one.layers_per_group
+
+
+def _printed_blocks(log: str) -> int:
+    """The blocks whose count vLLM printed as the launch's KV-cache tokens (its arithmetic on
+    blocks, as gpumem follows it for the launch: from 0.20.1 the requests the blocks hold
+    times max_model_len); refused where no block count prints those tokens."""
+    row = _log(log)
+    launch, block = log_launch(row), _block_bytes(log)
+    printed = int(_logged(log, "kv_cache_tokens"))
+
+    def tokens(blocks: int) -> int:
+        return capacity(row["catalog_model"], blocks * block, **launch).kv_tokens
+
+    low, high = 0, 1
+    while tokens(high) < printed:
+        low, high = high, 2 * high
+    while high - low > 1:  # the fewest blocks that print at least the logged tokens
+        middle = (low + high) // 2
+        low, high = (middle, high) if tokens(middle) < printed else (low, middle)
+    if tokens(high) != printed:
+        raise InvalidValueError("log", log, "a launch whose printed tokens are a count of blocks")
+    return high
+
+
+def _logged(log: str, key: str) -> float:
+    """The number ``key`` of ``logged`` in the published launch ``log``'s row, or the
+    :data:`BLOCKS` its printed token count implies."""
+    if key == BLOCKS:
+        return _printed_blocks(log)
     logged = _log(log)["logged"]
     value = logged.get(key)
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         numbers = (k for k, v in logged.items() if isinstance(v, (int, float)))
-        raise UnknownNameError("key", key, sorted(numbers))
+        raise UnknownNameError("key", key, sorted(numbers) + [BLOCKS])
+    return value
+
+
+def log_fact(
+    *,
+    language: str,
+    log: str,
+    key: str,
+    unit: str | None = None,
+    digits: str = "2",
+    minus_log: str | None = None,
+    minus_key: str | None = None,
+) -> str:
+    """A figure a published launch's log printed, from ``logged`` of its row in
+    ``data/vllm_startup_logs.json``: ``log-fact log=ID key=available_kv_gib`` → ``3.04 GiB``;
+    a key in GiB (``…_gib``) is shown in ``unit`` (default GiB), a count as it stands.
+    ``key=blocks`` gives the KV-cache blocks the printed token count implies (with ``unit``,
+    their memory on one GPU). With ``minus_log`` (another launch) or ``minus_key`` (another
+    figure of the same kind), the difference: ``key`` of ``log`` less ``minus_key`` (default
+    ``key``) of ``minus_log`` (default ``log``)."""
+    value = _logged(log, key)
+    if minus_log is not None or minus_key is not None:
+        other = minus_key or key
+        if other.endswith("_gib") != key.endswith("_gib") or (other == BLOCKS) != (key == BLOCKS):
+            raise InvalidValueError("minus_key", other, f"a figure of the same kind as {key}")
+        if key == BLOCKS and unit and _block_bytes(minus_log or log) != _block_bytes(log):
+            raise InvalidValueError("minus_log", minus_log, "a launch with blocks of one size")
+        value -= _logged(minus_log or log, other)
+    if key == BLOCKS and unit:
+        return format_size(value * _block_bytes(log), unit, digits_option(digits))
     if key.endswith("_gib"):
-        return format_size(value * 2**30, unit, digits_option(digits))
+        return format_size(value * 2**30, unit or "GiB", digits_option(digits))
     if isinstance(value, int):
         return format_int(value, language)
     return significant(value, 6)
