@@ -335,6 +335,17 @@ def _runs_flashinfer(graphs: dict, capability: str | None, spec: ModelSpec, valu
     )
 
 
+def _speculative_full(row: dict, graphs: dict, engine_id: str) -> list[str]:
+    """Compute capabilities where FlashInfer's FULL CUDA graphs hold decodes with draft
+    tokens (``flashinfer_speculative_full_capabilities``) at the release ``engine_id`` names,
+    with those ``flashinfer_speculative_full_from`` adds from a release."""
+    later = graphs.get("flashinfer_speculative_full_from", [])
+    added = [
+        c for rule in later if _at_least(row, engine_id, rule["from"]) for c in rule["capabilities"]
+    ]
+    return graphs["flashinfer_speculative_full_capabilities"] + added
+
+
 def _cudagraph_estimate(
     row: dict, device: GPU, spec: ModelSpec, values: dict, engine_id: str
 ) -> dict:
@@ -352,7 +363,7 @@ def _cudagraph_estimate(
     large = capability in graphs["large_capabilities"]
     splits = capability in graphs["fa3_capabilities"] and not spec.uses_mla
     flashinfer = _runs_flashinfer(graphs, capability, spec, values)
-    full_drafts = capability in graphs["flashinfer_speculative_full_capabilities"]
+    full_drafts = capability in _speculative_full(row, graphs, engine_id)
     values = evaluate(
         _GRAPH_SIZES,
         {

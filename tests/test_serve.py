@@ -1189,10 +1189,11 @@ def test_mtp_drafter_in_the_profiling_run() -> None:
 
 def test_mtp_piecewise_graphs_under_flashinfer() -> None:
     # an fp8 cache on an RTX 3090 runs FlashInfer, whose FULL graphs hold one-token decodes
-    # only: with draft tokens vLLM captures piecewise graphs only (club-3090#44: PIECEWISE=7)
+    # only up to vLLM 0.32: with draft tokens vLLM captures piecewise graphs only
+    # (club-3090#44: PIECEWISE=7)
     on = serve(
         "qwen3.6-27b", "rtx-3090", tp=2, kv_dtype="fp8_e4m3", max_num_seqs=2,
-        max_num_batched_tokens=8192, speculative_config=MTP3,
+        max_num_batched_tokens=8192, speculative_config=MTP3, engine_id="0.32.0",
     )  # fmt: skip
     assert on.values["cudagraph_full_graphs"] == 0
     # the ceiling: min(2 x 2 x (1 + 3), 512) = 16 tokens -> 1, 2, 4, 8, 16
@@ -1200,6 +1201,26 @@ def test_mtp_piecewise_graphs_under_flashinfer() -> None:
     # FlashAttention on an H100 captures FULL graphs of up to 2 x (1 + 3) tokens: 1, 2, 4, 8
     h100 = serve("qwen3.6-27b", "h100-sxm", max_num_seqs=2, speculative_config=MTP3)
     assert h100.values["cudagraph_full_graphs"] == 4
+
+
+def test_mtp_full_graphs_under_flashinfer_from_033() -> None:
+    # vLLM 0.33.0: below compute capability 9.0 FlashInfer decodes draft tokens with its FA2
+    # kernels (UNIFORM_BATCH), so club-3090's MTP launch keeps its FULL graphs: the estimate
+    # gains FlashInfer's workspaces (394 MiB float + 8 MiB integer) and one graph of 64 layers
+    # x 111,027 bytes for each FULL size, 4 of them (2 x (1 + 3) tokens: 1, 2, 4, 8)
+    launch = {
+        "tp": 2, "kv_dtype": "fp8_e4m3", "max_model_len": 262144, "max_num_seqs": 2,
+        "max_num_batched_tokens": 8192, "speculative_config": MTP3,
+    }  # fmt: skip
+    old, new = (
+        serve("qwen3.8-27b-fp8", "rtx-3090", engine_id=e, **launch) for e in ("0.32.0", "0.33.0")
+    )
+    assert (old.values["cudagraph_full_graphs"], new.values["cudagraph_full_graphs"]) == (0, 4)
+    gained = new.values["cudagraph_estimate"] - old.values["cudagraph_estimate"]
+    assert gained == 413_138_944 + 8_388_608 + 4 * 64 * 111_027
+    # an RTX 5090 (12.0) as before
+    on_5090 = serve("qwen3.8-27b-fp8", "rtx-5090", engine_id="0.33.0", **launch)
+    assert on_5090.values["cudagraph_full_graphs"] == 0
 
 
 @pytest.mark.parametrize(

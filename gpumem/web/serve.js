@@ -515,6 +515,16 @@
     );
   }
 
+  /** ``_speculative_full``: compute capabilities where FlashInfer's FULL CUDA graphs hold
+   * decodes with draft tokens at the release engineId names (flashinfer_speculative_full_from
+   * adds some from a release). */
+  function speculativeFull(E, graphs, engineId) {
+    const added = (graphs.flashinfer_speculative_full_from || [])
+      .filter((rule) => atLeastRelease(E, engineId, rule.from))
+      .flatMap((rule) => rule.capabilities);
+    return graphs.flashinfer_speculative_full_capabilities.concat(added);
+  }
+
   /** ``_cudagraph_estimate``: what vLLM estimates its CUDA graphs to take (the row's
    * cudagraph_estimate), null for a row without one; the first piecewise capture holds the
    * forward pass's working set at the largest batch, the first FULL capture FlashAttention 3's
@@ -528,7 +538,7 @@
     const large = graphs.large_capabilities.includes(known.compute_capability);
     const splits = graphs.fa3_capabilities.includes(known.compute_capability) && !m.inputs.c_kv;
     const flashinfer = runsFlashinfer(graphs, known.compute_capability, m, values);
-    const fullDrafts = graphs.flashinfer_speculative_full_capabilities.includes(known.compute_capability);
+    const fullDrafts = speculativeFull(E, graphs, engineId).includes(known.compute_capability);
     values = engine.evaluate(
       ["cudagraph_ceiling", "cudagraph_max_size", "cudagraph_off_grid", "cudagraph_seqs_off_grid"],
       Object.assign({}, values, {
