@@ -1198,16 +1198,40 @@ def test_mtp_piecewise_graphs_under_flashinfer() -> None:
     assert on.values["cudagraph_full_graphs"] == 0
     # the ceiling: min(2 x 2 x (1 + 3), 512) = 16 tokens -> 1, 2, 4, 8, 16
     assert on.values["cudagraph_piecewise_graphs"] == 5
-    # FlashAttention on an H100 captures FULL graphs of up to 2 x (1 + 3) tokens: 1, 2, 4, 8
+    # FlashAttention on an H100 captures FULL graphs of up to 2 x (1 + 3) tokens, in whole
+    # requests of 4 tokens: the capture sizes 1, 2, 4, 8 round up to 4 and 8
     h100 = serve("qwen3.6-27b", "h100-sxm", max_num_seqs=2, speculative_config=MTP3)
-    assert h100.values["cudagraph_full_graphs"] == 4
+    assert h100.values["cudagraph_full_graphs"] == 2
+
+
+def test_full_graphs_with_draft_tokens_in_whole_requests() -> None:
+    # DeepSeek-V3 with one draft token (2 tokens a request) at 1,024 sequences on H200s: the
+    # grid to 512 tokens has 3 + 31 + 17 = 51 sizes; 1 and 2 both round up to 2, so the
+    # second runner (0.29) captures 50 FULL graphs and 51 piecewise sets, and the first
+    # runner (0.27.1), which rounds its piecewise sizes too, 50 of each
+    one = {"method": "mtp", "num_speculative_tokens": 1}
+    second = serve("deepseek-v3", "h200", tp=8, engine_id="0.29.0", speculative_config=one)
+    first = serve("deepseek-v3", "h200", tp=8, engine_id="0.27.1", speculative_config=one)
+    counts = [
+        (r.values["cudagraph_piecewise_graphs"], r.values["cudagraph_full_graphs"])
+        for r in (second, first)
+    ]
+    assert counts == [(51, 50), (50, 50)]
+    # Qwen3.6-27B with 3 draft tokens on an H100 under 0.27.1 (the first runner): 1, 2 and 4
+    # all round up to 4, the rest of the grid to 512 are multiples of 4: 49 sizes of each
+    qwen = serve("qwen3.6-27b", "h100-sxm", engine_id="0.27.1", speculative_config=MTP3)
+    assert qwen.values["cudagraph_piecewise_graphs"] == qwen.values["cudagraph_full_graphs"] == 49
+    # two draft tokens (3 a request) at 4 sequences: 1, 2 -> 3, 4 -> 6, 8 -> 9, up to 12
+    three = {"method": "mtp", "num_speculative_tokens": 2}
+    small = serve("qwen3.6-27b", "h100-sxm", max_num_seqs=4, speculative_config=three)
+    assert small.values["cudagraph_full_graphs"] == 3
 
 
 def test_mtp_full_graphs_under_flashinfer_from_033() -> None:
     # vLLM 0.33.0: below compute capability 9.0 FlashInfer decodes draft tokens with its FA2
     # kernels (UNIFORM_BATCH), so club-3090's MTP launch keeps its FULL graphs: the estimate
     # gains FlashInfer's workspaces (394 MiB float + 8 MiB integer) and one graph of 64 layers
-    # x 111,027 bytes for each FULL size, 4 of them (2 x (1 + 3) tokens: 1, 2, 4, 8)
+    # x 111,027 bytes for each FULL size, 2 of them (requests of 1 + 3 tokens: 4 and 8)
     launch = {
         "tp": 2, "kv_dtype": "fp8_e4m3", "max_model_len": 262144, "max_num_seqs": 2,
         "max_num_batched_tokens": 8192, "speculative_config": MTP3,
@@ -1215,9 +1239,9 @@ def test_mtp_full_graphs_under_flashinfer_from_033() -> None:
     old, new = (
         serve("qwen3.8-27b-fp8", "rtx-3090", engine_id=e, **launch) for e in ("0.32.0", "0.33.0")
     )
-    assert (old.values["cudagraph_full_graphs"], new.values["cudagraph_full_graphs"]) == (0, 4)
+    assert (old.values["cudagraph_full_graphs"], new.values["cudagraph_full_graphs"]) == (0, 2)
     gained = new.values["cudagraph_estimate"] - old.values["cudagraph_estimate"]
-    assert gained == 413_138_944 + 8_388_608 + 4 * 64 * 111_027
+    assert gained == 413_138_944 + 8_388_608 + 2 * 64 * 111_027
     # an RTX 5090 (12.0) as before
     on_5090 = serve("qwen3.8-27b-fp8", "rtx-5090", engine_id="0.33.0", **launch)
     assert on_5090.values["cudagraph_full_graphs"] == 0

@@ -756,16 +756,76 @@ define(
     "(and not max_num_batched_tokens, added already), else 0",
 )
 _seqs = sp.Symbol("cudagraph_seqs_off_grid")
-define(
-    "cudagraph_piecewise_graphs",
-    r"n_{g,\mathrm{pw}}",
-    _on_grid(T_g) + _appended + _seqs,
-    "batch sizes captured as piecewise CUDA graphs (one set of graphs per size)",
-)
-# With an MTP drafter the piecewise captures also capture the drafter's pass (its dummy_run
-# with use_cudagraphs in the runner's _dummy_run): one layer more per captured size, which the
-# per-layer figure puts at 192 KiB a size (about 1 MiB for the 5 sizes of 2 sequences and 3
-# draft tokens) and which is left out.
+# With draft tokens a uniform decode batch is 1 + n_spec tokens a request, and the FULL decode
+# graphs are sized in whole requests: the second runner rounds each capture size up to a
+# multiple of 1 + n_spec and keeps each rounded size once, up to max_num_seqs requests and the
+# largest size (v1/worker/gpu/cudagraph_utils.py CudaGraphManager._init_candidates, round_up,
+# "avoid duplicate graphs"; 0.29.0 to 0.33.0); the first runner, where FULL decode graphs are
+# on, rounds every capture size so (config/compilation.py adjust_cudagraph_sizes_for_spec_decode:
+# the sorted set of round_up(size, 1 + n_spec) up to the largest size; called from
+# gpu_model_runner.py in 0.19.0, from resolve_cudagraph_mode_and_sizes from 0.20.0 to 0.33.0),
+# piecewise ones too, and its dispatcher captures a FULL graph for each up to max_num_seqs
+# requests (cudagraph_dispatcher.initialize_cudagraph_keys).
+_q = 1 + n_sd
+
+
+def _rounded(x: sp.Expr) -> sp.Expr:
+    """The largest multiple of 1 + n_spec up to ``x``: a capture size rounds up to ``x`` or
+    less exactly when it is at most this."""
+    return _q * FloorDiv(x, _q)
+
+
+def _above(size: sp.Expr, below: sp.Expr) -> sp.Expr:
+    """1 when the capture size ``size`` rounds up to a larger multiple of 1 + n_spec than the
+    smaller size ``below``, else 0."""
+    return sp.Min(CeilDiv(size, _q) - CeilDiv(below, _q), 1)
+
+
+def _distinct(sizes: sp.Expr, span: sp.Expr) -> sp.Expr:
+    """Distinct multiples of 1 + n_spec that a run of ``sizes`` capture sizes rounds up to,
+    less its first: its sizes less one, or ``span`` (how many multiples its last rounds above
+    its first) where fewer."""
+    return sizes - 1 - sp.Max(sizes - 1 - span, 0)
+
+
+def _on_rounded_grid(x: sp.Expr) -> sp.Expr:
+    """Batch sizes of vLLM's capture grid (and max_num_batched_tokens where it is appended),
+    each rounded up to a multiple of 1 + n_spec, that are distinct and at most ``x``. A run of
+    the grid with step d from a to b rounds to min(its sizes, ceil(b / q) - ceil(a / q) + 1)
+    distinct multiples of q = 1 + n_spec; the first of a run is new where it rounds above the
+    run before it. Without draft tokens (q = 1), the grid up to ``x``."""
+    y = _rounded(x)
+    runs = sp.Min(FloorDiv(y, 8), 31)  # 8, 16, ..., 248
+    tops = FloorDiv(y, 16) - 15  # 256, 272, ...
+    return (
+        sp.Piecewise((1, y >= 1), (0, True))
+        + sp.Piecewise((_above(2, 1), y >= 2), (0, True))
+        + sp.Piecewise((_above(4, 2), y >= 4), (0, True))
+        + sp.Piecewise(
+            (_distinct(runs, CeilDiv(8 * runs, _q) - CeilDiv(8, _q)) + _above(8, 4), y >= 8),
+            (0, True),
+        )
+        + sp.Piecewise(
+            (
+                _distinct(tops, CeilDiv(16 * FloorDiv(y, 16), _q) - CeilDiv(256, _q))
+                + _above(256, 248),
+                y >= 256,
+            ),
+            (0, True),
+        )
+        + _appended * sp.Piecewise((_above(T_b, _grid_top(T_b)), T_b <= y), (0, True))
+    )
+
+
+def _rounded_top(x: sp.Expr) -> sp.Expr:
+    """The largest of :func:`_on_rounded_grid`'s sizes up to ``x``."""
+    y = _rounded(x)
+    return sp.Piecewise(
+        (T_b, (_appended > 0) & (T_b <= y)),
+        (_q * CeilDiv(_grid_top(y), _q), True),
+    )
+
+
 c_fg = sym(
     "c_fg",
     r"c_{\mathrm{full}}",
@@ -773,31 +833,40 @@ c_fg = sym(
     "decoding with an attention backend whose FULL graphs hold one-token decodes only)",
     integer=True,
 )
+#: the first runner rounds its piecewise sizes too: FULL decode graphs with draft tokens
+_rounds_all = (c_fg > 0) & (c_v2 < 1) & (n_sd > 0)
+define(
+    "cudagraph_piecewise_graphs",
+    r"n_{g,\mathrm{pw}}",
+    sp.Piecewise((_on_rounded_grid(T_g), _rounds_all), (_on_grid(T_g) + _appended, True)) + _seqs,
+    "batch sizes captured as piecewise CUDA graphs (one set of graphs per size; on the first "
+    "runner with FULL graphs and draft tokens, the sizes rounded up to whole requests of "
+    "1 + n_spec tokens)",
+)
+# With an MTP drafter the piecewise captures also capture the drafter's pass (its dummy_run
+# with use_cudagraphs in the runner's _dummy_run): one layer more per captured size, which the
+# per-layer figure puts at 192 KiB a size (about 1 MiB for the 5 sizes of 2 sequences and 3
+# draft tokens) and which is left out.
 #: tokens of the largest uniform decode batch: max_num_seqs requests of 1 + n_spec tokens
 _decodes = N_s * (1 + n_sd)
 define(
     "cudagraph_full_graphs",
     r"n_{g,\mathrm{full}}",
-    c_fg
-    * (
-        _on_grid(sp.Min(T_g, _decodes))
-        + _appended * sp.Piecewise((1, T_b <= _decodes), (0, True))
-        + _seqs
-    ),
+    c_fg * (_on_rounded_grid(sp.Min(T_g, _decodes)) + _seqs),
     "batch sizes captured as FULL CUDA graphs (uniform decode batches up to max_num_seqs "
-    "requests of 1 + n_spec tokens; none where the engine captures piecewise graphs only)",
+    "requests of 1 + n_spec tokens, the capture sizes rounded up to whole requests; none where "
+    "the engine captures piecewise graphs only)",
 )
 define(
     "cudagraph_capture_tokens",
     r"T_{g,\mathrm{pw}}",
-    _grid_top(T_g) + _appended * (T_g - _grid_top(T_g)),
+    sp.Piecewise(
+        (_rounded_top(T_g), _rounds_all),
+        (_grid_top(T_g) + _appended * (T_g - _grid_top(T_g)), True),
+    ),
     "tokens of the first (largest) piecewise capture",
 )
-_full_top = sp.Piecewise(
-    (T_b, (_appended > 0) & (T_b <= _decodes)),
-    (N_s, _seqs > 0),
-    (_grid_top(sp.Min(T_g, _decodes)), True),
-)
+_full_top = sp.Piecewise((N_s, _seqs > 0), (_rounded_top(sp.Min(T_g, _decodes)), True))
 _per_graph = sp.Max(beta_g * L_s, _MIN_GRAPH)
 
 
