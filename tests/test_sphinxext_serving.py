@@ -1,5 +1,8 @@
 """The serving page's figures (gpumem/sphinxext/serving.py), checked by hand."""
 
+import json
+from pathlib import Path
+
 import pytest
 
 from gpumem.errors import InvalidValueError, UnknownNameError
@@ -70,6 +73,13 @@ def test_engine_facts_from_the_engine_rows() -> None:
     assert shown == f"{(394 + 8) * 2**20:,}{NBSP}B"
     with pytest.raises(UnknownNameError, match="cudagraph_estimate.nothing"):
         engine_fact(language="en", key="cudagraph_estimate.nothing")
+    # the release the row vllm follows, as serving.json names it; with a unit it is refused
+    data = json.loads((Path(__file__).parents[1] / "gpumem/data/serving.json").read_text())
+    row = next(r for r in data["engines"] if r["id"] == "vllm")
+    shown = engine_fact(language="en", key="model_runner.row_release")
+    assert shown == row["model_runner"]["row_release"]
+    with pytest.raises(InvalidValueError):
+        engine_fact(language="en", key="model_runner.row_release", unit="GiB")
 
 
 # A first start on vLLM's second model runner compiles the model inside the memory profile:

@@ -523,14 +523,17 @@ def engine_fact(
     """A number of an engine's row of ``data/serving.json``:
     ``engine-fact key=non_torch_bytes unit=GiB``; a dotted ``key`` reads inside an object
     (``cudagraph_estimate.bytes_per_layer``); without ``unit`` the number as it stands (a share,
-    a count); ``engine`` a row or a vLLM release (default: the current row)."""
+    a count) or a release as the row names it (``model_runner.row_release``); ``engine`` a row
+    or a vLLM release (default: the current row)."""
     value: object = engine_row(engine_named(engine))
     for part in key.split("."):
         if not isinstance(value, dict) or part not in value:
             raise UnknownNameError("key", key, sorted(value) if isinstance(value, dict) else ())
         value = value[part]
+    if isinstance(value, str) and unit is None:  # a release the row follows: "0.33.0"
+        return value
     if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise InvalidValueError("key", key, "a number of the engine's row")
+        raise InvalidValueError("key", key, "a number or a release of the engine's row")
     if unit is None:
         return significant(value, 6)
     return format_size(value, unit, digits_option(digits))
