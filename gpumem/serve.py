@@ -1068,6 +1068,8 @@ def serve(
     values = _symbols(loaded, tp, pp, dtype, kv_dtype, speculative_config)
     values["a_b"] = row["block_alignment"]
     values.update(encoder)
+    # the runner keeps an encoder cache and input embeddings where the model takes some modality
+    values["c_mm"] = int(bool(encoder["d_e"] and (encoder["n_li"] or encoder["n_lv"])))
     capability = device.compute_capability
     mode = _recurrent_cache(row, spec, values, enable_prefix_caching, engine_id, capability)
     blocks = _block_size(spec, values, block_size, row["block_size"])

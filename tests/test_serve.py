@@ -1362,6 +1362,24 @@ def test_runner_buffers_club3090_1036() -> None:
     assert made["0.27.1"] == 251_658_240  # 9 of the launch's 27,852,800-byte blocks
 
 
+def test_second_runner_multimodal_embeddings_by_hand() -> None:
+    # Qwen3.5-27B (hidden 5,120, BF16, a vision tower) on one H100 under 0.29.0, the second
+    # runner at 8,192 batched tokens: where the model takes images its EncoderRunner keeps
+    # [8,192, 5,120] input embeddings, none with --language-model-only; an MTP speculator
+    # beside it keeps its hidden states and, for a multimodal target, its input embeddings,
+    # with one more int32 bitmask word per 32 of the 248,320 tokens for each of the 1,024
+    # request slots' draft rows
+    embeddings = 8192 * 5120 * 2
+    launch = {"engine_id": "0.29.0", "max_model_len": 8192}
+    images = serve("qwen3.5-27b", "h100-sxm", **launch)
+    text = serve("qwen3.5-27b", "h100-sxm", language_model_only=True, **launch)
+    mtp = serve("qwen3.5-27b", "h100-sxm", speculative_config={"method": "mtp"}, **launch)
+    assert images.model_runner == text.model_runner == mtp.model_runner == "v2"
+    assert images.runner_buffers_bytes - text.runner_buffers_bytes == embeddings == 83_886_080
+    words = 1024 * 4 * 248_320 // 32
+    assert mtp.runner_buffers_bytes - images.runner_buffers_bytes == 2 * embeddings + words
+
+
 def test_second_runner_sampler_by_hand() -> None:
     # Qwen2.5-0.5B (hidden 896, vocabulary 151,936) at 8,192 tokens and 256 sequences on an
     # RTX 4090 (8.9: the 8,519,680-byte cuBLAS workspace): the hidden states and the gathered

@@ -655,9 +655,9 @@ function engine_compile_transient(h, c_v2, c_cc, k_tc) {
   return $mul($mul($mul(c_cc, c_v2), h), k_tc);
 }
 
-/** the model runner's buffers the budget counts: the second runner's per request slot, an int32 count of every vocabulary token, and an int32 word per 32 tokens for the prompt's mask and for the grammar bitmask of each logit row (1 + n_sd a request); the first runner's input embeddings for T_b tokens; an MTP drafter's hidden states (and, on the first runner, input embeddings) for T_b tokens */
-function engine_runner_buffers(h, V, b_a, T_b, n_sd, c_v2, c_rb, N_q) {
-  return $mul(c_rb, $add($mul($mul($mul(4n, N_q), c_v2), $add(V, $mul($add(n_sd, 2n), $ceil_div(V, 32n)))), $mul($mul($mul(T_b, b_a), h), $add($add($neg(c_v2), $mul($sub(2n, c_v2), $min(1n, n_sd))), 1n))));
+/** the model runner's buffers the budget counts: the second runner's per request slot, an int32 count of every vocabulary token, and an int32 word per 32 tokens for the prompt's mask and for the grammar bitmask of each logit row (1 + n_sd a request); the input embeddings for T_b tokens (the first runner's for every model, the second's where it takes multimodal inputs, c_mm = 1); an MTP drafter's hidden states and input embeddings for T_b tokens (the second runner's speculator its input embeddings only where c_mm = 1) */
+function engine_runner_buffers(h, V, b_a, T_b, n_sd, c_v2, c_rb, c_mm, N_q) {
+  return $mul(c_rb, $add($mul($mul($mul(4n, N_q), c_v2), $add(V, $mul($add(n_sd, 2n), $ceil_div(V, 32n)))), $mul($mul($mul(T_b, b_a), h), $add($add($sub($mul(c_mm, c_v2), c_v2), $mul($add($sub($mul(c_mm, c_v2), c_v2), 2n), $min(1n, n_sd))), 1n))));
 }
 
 /** the engine's fused-MoE workspace for the forward pass's T_b tokens: the expert GEMMs' outputs and the activated product for every token and expert it is sent to (0 if dense), kept from the forward pass on */
@@ -993,7 +993,7 @@ return {
     engine_v2_sampler_run: [engine_v2_sampler_run, ["h", "V", "b_a", "T_b", "N_s", "c_h", "n_tk", "M_blas", "c_sw", "c_fs", "sampler_logits"]],
     engine_runner_sampler: [engine_runner_sampler, ["c_v2", "engine_sampler_run", "engine_v2_sampler_run"]],
     engine_compile_transient: [engine_compile_transient, ["h", "c_v2", "c_cc", "k_tc"]],
-    engine_runner_buffers: [engine_runner_buffers, ["h", "V", "b_a", "T_b", "n_sd", "c_v2", "c_rb", "N_q"]],
+    engine_runner_buffers: [engine_runner_buffers, ["h", "V", "b_a", "T_b", "n_sd", "c_v2", "c_rb", "c_mm", "N_q"]],
     fused_moe_workspace: [fused_moe_workspace, ["h", "k_e", "f_e", "b_a", "N_tp", "T_b"]],
     engine_deltanet_workspace: [engine_deltanet_workspace, ["c_r", "n_g", "d_gv", "b_a"]],
     engine_mlp_width: [engine_mlp_width, ["f", "k_e", "f_e", "L_d", "f_x", "c_moe"]],

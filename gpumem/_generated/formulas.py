@@ -549,9 +549,9 @@ def engine_compile_transient(h, c_v2, c_cc, k_tc):
     return c_cc*c_v2*h*k_tc
 
 
-def engine_runner_buffers(h, V, b_a, T_b, n_sd, c_v2, c_rb, N_q):
-    """the model runner's buffers the budget counts: the second runner's per request slot, an int32 count of every vocabulary token, and an int32 word per 32 tokens for the prompt's mask and for the grammar bitmask of each logit row (1 + n_sd a request); the first runner's input embeddings for T_b tokens; an MTP drafter's hidden states (and, on the first runner, input embeddings) for T_b tokens"""
-    return c_rb*(4*N_q*c_v2*(V + (n_sd + 2)*_ceil_div(V, 32)) + T_b*b_a*h*(-c_v2 + (2 - c_v2)*_min(1, n_sd) + 1))
+def engine_runner_buffers(h, V, b_a, T_b, n_sd, c_v2, c_rb, c_mm, N_q):
+    """the model runner's buffers the budget counts: the second runner's per request slot, an int32 count of every vocabulary token, and an int32 word per 32 tokens for the prompt's mask and for the grammar bitmask of each logit row (1 + n_sd a request); the input embeddings for T_b tokens (the first runner's for every model, the second's where it takes multimodal inputs, c_mm = 1); an MTP drafter's hidden states and input embeddings for T_b tokens (the second runner's speculator its input embeddings only where c_mm = 1)"""
+    return c_rb*(4*N_q*c_v2*(V + (n_sd + 2)*_ceil_div(V, 32)) + T_b*b_a*h*(c_mm*c_v2 - c_v2 + (c_mm*c_v2 - c_v2 + 2)*_min(1, n_sd) + 1))
 
 
 def fused_moe_workspace(h, k_e, f_e, b_a, N_tp, T_b):

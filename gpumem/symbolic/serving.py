@@ -202,6 +202,12 @@ c_rb = sym(
     "(vLLM 0.27.1 and later count the memory consumed since start-up), else 0",
     integer=True,
 )
+c_mm = sym(
+    "c_mm",
+    r"c_{\mathrm{mm}}",
+    "1 when the engine takes multimodal inputs (a vision tower with some modality allowed), else 0",
+    integer=True,
+)
 c_gs = sym(
     "c_gs",
     r"c_{g,\Sigma}",
@@ -319,11 +325,17 @@ define(
 # tokens for each logit row (max_num_reqs x decode_query_len, the draft tokens and one); its
 # request state lives in host memory. The first runner's (gpu_model_runner.py __init__):
 # inputs_embeds, a [max_num_batched_tokens, hidden] buffer in the model's dtype for every
-# model, beside int32/int64 token buffers of a few bytes a token (left out). An MTP drafter's
-# (v1/spec_decode/llm_base_proposer.py, built in the first runner's __init__): hidden_states
-# and inputs_embeds, [max_num_batched_tokens, hidden] each; the second runner's speculator
-# (v1/worker/gpu/spec_decode/autoregressive/speculator.py, 0.29) keeps the hidden states only
-# (inputs_embeds for a multimodal target only, left out).
+# model, beside int32/int64 token buffers of a few bytes a token (left out). The second
+# runner's for a model that takes multimodal inputs (c_mm): its EncoderRunner's inputs_embeds
+# (v1/worker/gpu/mm/encoder_runner.py, built by model_states/interface.py where the runner
+# has an encoder cache, i.e. MULTIMODAL_REGISTRY.supports_multimodal_inputs; 0.22 to 0.33).
+# An MTP drafter's (v1/spec_decode/llm_base_proposer.py, built in the first runner's
+# __init__): hidden_states and inputs_embeds, [max_num_batched_tokens, hidden] each; the
+# second runner's speculator (v1/worker/gpu/spec_decode/autoregressive/speculator.py 0.27.1
+# to 0.31, target_dependent_ar/speculator.py from 0.32) keeps the hidden states, and the
+# input embeddings where the target takes multimodal inputs and the drafter takes
+# multimodal embeddings (Qwen3_5MTP is SupportsMultiModal; 0.27.1 asks the registry of the
+# draft's config, the target's for MTP).
 _WORDS = CeilDiv(V, 32)
 define(
     "engine_runner_buffers",
@@ -331,13 +343,15 @@ define(
     c_rb
     * (
         c_v2 * N_q * 4 * (V + (2 + n_sd) * _WORDS)
-        + ((1 - c_v2) + sp.Min(n_sd, 1) * (2 - c_v2)) * T_b * h * b_a
+        + ((1 - c_v2 + c_v2 * c_mm) + sp.Min(n_sd, 1) * (2 - c_v2 + c_v2 * c_mm)) * T_b * h * b_a
     ),
     "the model runner's buffers the budget counts: the second runner's per request slot, an "
     "int32 count of every vocabulary token, and an int32 word per 32 tokens for the prompt's "
-    "mask and for the grammar bitmask of each logit row (1 + n_sd a request); the first "
-    "runner's input embeddings for T_b tokens; an MTP drafter's hidden states (and, on the "
-    "first runner, input embeddings) for T_b tokens",
+    "mask and for the grammar bitmask of each logit row (1 + n_sd a request); the input "
+    "embeddings for T_b tokens (the first runner's for every model, the second's where it "
+    "takes multimodal inputs, c_mm = 1); an MTP drafter's hidden states and input "
+    "embeddings for T_b tokens (the second runner's speculator its input embeddings only "
+    "where c_mm = 1)",
 )
 # vLLM's fused-MoE experts (TritonExperts.workspace_shapes in fused_moe/experts/triton_moe.py,
 # FusedMoEModularKernel in modular_kernel.py): for M = min(tokens, VLLM_FUSED_MOE_CHUNK_SIZE)

@@ -679,6 +679,8 @@
     let values = symbols(loaded, o.tp, o.pp, o.dtype, o.kv_dtype, o.speculative_config);
     values.a_b = int(E.block_alignment);
     Object.assign(values, encoded);
+    // the runner keeps an encoder cache and input embeddings where the model takes some modality
+    values.c_mm = encoded.d_e && (encoded.n_li || encoded.n_lv) ? 1n : 0n;
     const known = Object.hasOwn(data.gpus, gpu.id) ? data.gpus[gpu.id] : gpu;
     const mode = recurrentCache(E, m, values, o.enable_prefix_caching, o.engine_id, known.compute_capability);
     const blocks = blockSize(m, values, o.block_size, E.block_size);
