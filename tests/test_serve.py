@@ -1242,9 +1242,22 @@ def test_mtp_full_graphs_under_flashinfer_from_033() -> None:
     assert (old.values["cudagraph_full_graphs"], new.values["cudagraph_full_graphs"]) == (0, 2)
     gained = new.values["cudagraph_estimate"] - old.values["cudagraph_estimate"]
     assert gained == 413_138_944 + 8_388_608 + 2 * 64 * 111_027
-    # an RTX 5090 (12.0) as before
-    on_5090 = serve("qwen3.8-27b-fp8", "rtx-5090", engine_id="0.33.0", **launch)
-    assert on_5090.values["cudagraph_full_graphs"] == 0
+
+
+def test_mtp_full_graphs_under_flashinfer_on_12x_from_028() -> None:
+    # vLLM 0.28.0: FlashInfer's XQA decode on compute capability 12.x (RTX 5090) holds draft
+    # tokens (UNIFORM_BATCH); 0.27.1 captures piecewise graphs only there
+    launch = {
+        "tp": 2, "kv_dtype": "fp8_e4m3", "max_model_len": 262144, "max_num_seqs": 2,
+        "max_num_batched_tokens": 8192, "speculative_config": MTP3,
+    }  # fmt: skip
+    full = {
+        release: serve("qwen3.8-27b-fp8", "rtx-5090", engine_id=release, **launch).values[
+            "cudagraph_full_graphs"
+        ]
+        for release in ("0.27.1", "0.28.0", "0.29.0", "0.33.0")
+    }
+    assert full == {"0.27.1": 0, "0.28.0": 2, "0.29.0": 2, "0.33.0": 2}
 
 
 @pytest.mark.parametrize(
