@@ -269,6 +269,16 @@ def test_log_fact_differences() -> None:
         check(f"log-fact log={cold} key=kv_cache_tokens minus_key=consumed_gib")
 
 
+def test_fused_moe_workspace_by_hand() -> None:
+    # Qwen3-235B-A22B over four GPUs at 8,192 batched tokens: each token goes to 8 experts,
+    # whose outputs and activated product span the hidden size, 4,096 (above the expert MLP's
+    # 1,536 / 4 and 2 x 1,536 / 4), twice, in BF16; a dense model keeps none
+    launch = {"gpu": "rtx-pro-6000", "max_model_len": "32768", "engine": "0.27.1"}
+    shown = figure(model="qwen3-235b-a22b", dtype="fp8", tp="4", what="moe-workspace", **launch)
+    assert shown == f"{8192 * 8 * (4096 + 4096) * 2:,}{NBSP}B"
+    assert figure(model="qwen3-32b", what="moe-workspace", **launch) == f"0{NBSP}B"
+
+
 def test_blocks_a_printed_token_count_implies() -> None:
     # club-3090's dual-max compose: blocks of 1,600 tokens, 179 a request at 262,144 tokens;
     # #594 printed int(205 / 179 x 262,144) = 300,220 tokens, #1036 int(185 / 179 x ...) =

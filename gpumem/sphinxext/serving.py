@@ -414,6 +414,7 @@ _FORMULA_SIZES = {
     "state": "recurrent_page",
     "full-accumulators": "cudagraph_full_accumulators",
     "piecewise-accumulators": "cudagraph_piecewise_accumulators",
+    "moe-workspace": "fused_moe_workspace",
     "deltanet-token": "engine_deltanet_workspace",
     "deltanet-chunked-token": "deltanet_workspace",
 }
@@ -460,7 +461,8 @@ def serve_figure(
     ``cudagraph-estimate`` (gpumem's model of vLLM's CUDA-graph estimate), ``cudagraphs``
     (what comes out of the budget), ``state`` (a recurrent layer's state for one request),
     ``full-accumulators`` (what the first FULL capture holds), ``piecewise-accumulators``
-    (what the second runner's largest piecewise warm-up leaves), ``buffers`` (what the model
+    (what the second runner's largest piecewise warm-up leaves), ``moe-workspace`` (the
+    fused-MoE kernel's workspace, routed experts' intermediates in it), ``buffers`` (what the model
     runner makes before the profile and the budget counts), ``deltanet-token`` or
     ``deltanet-chunked-token`` (a token of a gated DeltaNet layer's working set in vLLM's
     dummy runs, or in the chunked delta rule), ``compile`` (what a first start's torch.compile
