@@ -205,6 +205,7 @@ SERVING_FIELDS = (
     "cublas_workspace",
     "multiprocessors_assumed",
     "fused_moe_workspace",
+    "fused_moe_chunk_tokens",
     "loaded_weights",
     "lm_head_unquantized_formats",
     "fp8_marlin",

@@ -1078,6 +1078,7 @@ def serve(
     values.update(B=1, s=tokens, T_b=tokens, N_s=min(seqs, tokens), s_b=blocks)
     values.update(M_gpu=total, u=util, l_s=row["sampler_fp32_bytes_per_logit"])
     values.update(c_h=row["sampler_hidden_states"], c_moe=row["fused_moe_workspace"])
+    values["T_mc"] = row["fused_moe_chunk_tokens"]
     values.update(c_al=row["loaded_weights"], s_p=spec.max_context)
 
     # the LM head in the model's dtype where the format's method leaves it unquantized

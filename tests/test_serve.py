@@ -807,6 +807,18 @@ def test_fused_moe_peak_by_hand() -> None:
     assert (sampler + workspace) / GIB == pytest.approx(1.21, abs=0.005)
 
 
+def test_fused_moe_workspace_takes_every_token() -> None:
+    # Qwen3-30B-A3B (8 of 128 experts, 768 channels each, hidden 2,048) at 40,960 batched
+    # tokens on one H100: from 0.19.0 the fused-MoE kernel takes all the tokens at once, its
+    # two workspaces 40,960 x 8 x 2,048 BF16 values each; the row of 0.13 to 0.16 keeps the
+    # 32,768-token chunk
+    launch = {"max_num_batched_tokens": 40960, "max_model_len": 40960}
+    new = serve("qwen3-30b-a3b", "h100-sxm", **launch)
+    old = serve("qwen3-30b-a3b", "h100-sxm", engine_id="0.16.0", **launch)
+    assert new.values["fused_moe_workspace"] == 40960 * 8 * 2 * 2048 * 2
+    assert old.values["fused_moe_workspace"] == 32768 * 8 * 2 * 2048 * 2
+
+
 def test_sorting_sampler_by_hand() -> None:
     # Qwen3-14B on one H100 under vLLM 0.15.0 and 0.16.0 (llm-d-planner's version sweep)
     # printed a torch peak increase of 5.64 GiB: those releases sort the logits for top-k and

@@ -660,9 +660,9 @@ function engine_runner_buffers(h, V, b_a, T_b, n_sd, c_v2, c_rb, c_mm, N_q) {
   return $mul(c_rb, $add($mul($mul($mul(4n, N_q), c_v2), $add(V, $mul($add(n_sd, 2n), $ceil_div(V, 32n)))), $mul($mul($mul(T_b, b_a), h), $add($add($sub($mul(c_mm, c_v2), c_v2), $mul($add($sub($mul(c_mm, c_v2), c_v2), 2n), $min(1n, n_sd))), 1n))));
 }
 
-/** the engine's fused-MoE workspace for the forward pass's T_b tokens: the expert GEMMs' outputs and the activated product for every token and expert it is sent to (0 if dense), kept from the forward pass on */
-function fused_moe_workspace(h, k_e, f_e, b_a, N_tp, T_b) {
-  return $mul($mul($mul(b_a, k_e), $add($max(h, $div(f_e, N_tp)), $max(h, $div($mul(2n, f_e), N_tp)))), $min(32768n, T_b));
+/** the engine's fused-MoE workspace for the forward pass's T_b tokens (at most a chunk of T_mc where the engine chunks, T_mc > 0): the expert GEMMs' outputs and the activated product for every token and expert it is sent to (0 if dense), kept from the forward pass on */
+function fused_moe_workspace(h, k_e, f_e, b_a, N_tp, T_b, T_mc) {
+  return $mul($mul($mul(b_a, k_e), $add($max(h, $div(f_e, N_tp)), $max(h, $div($mul(2n, f_e), N_tp)))), ((T_mc <= 0n) ? T_b : $min(T_b, T_mc)));
 }
 
 /** bytes a token of a gated DeltaNet layer's working set in the engine's dummy runs, whose core does not run: projections, gates and the norm's output */
@@ -994,7 +994,7 @@ return {
     engine_runner_sampler: [engine_runner_sampler, ["c_v2", "engine_sampler_run", "engine_v2_sampler_run"]],
     engine_compile_transient: [engine_compile_transient, ["h", "c_v2", "c_cc", "k_tc"]],
     engine_runner_buffers: [engine_runner_buffers, ["h", "V", "b_a", "T_b", "n_sd", "c_v2", "c_rb", "c_mm", "N_q"]],
-    fused_moe_workspace: [fused_moe_workspace, ["h", "k_e", "f_e", "b_a", "N_tp", "T_b"]],
+    fused_moe_workspace: [fused_moe_workspace, ["h", "k_e", "f_e", "b_a", "N_tp", "T_b", "T_mc"]],
     engine_deltanet_workspace: [engine_deltanet_workspace, ["c_r", "n_g", "d_gv", "b_a"]],
     engine_mlp_width: [engine_mlp_width, ["f", "k_e", "f_e", "L_d", "f_x", "c_moe"]],
     engine_prefill_workspace: [engine_prefill_workspace, ["h", "n_h", "d_h", "k_e", "B", "s", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_q", "i_k", "i_m", "m_p", "c_moe", "engine_deltanet_workspace", "engine_mlp_width"]],

@@ -554,9 +554,9 @@ def engine_runner_buffers(h, V, b_a, T_b, n_sd, c_v2, c_rb, c_mm, N_q):
     return c_rb*(4*N_q*c_v2*(V + (n_sd + 2)*_ceil_div(V, 32)) + T_b*b_a*h*(c_mm*c_v2 - c_v2 + (c_mm*c_v2 - c_v2 + 2)*_min(1, n_sd) + 1))
 
 
-def fused_moe_workspace(h, k_e, f_e, b_a, N_tp, T_b):
-    """the engine's fused-MoE workspace for the forward pass's T_b tokens: the expert GEMMs' outputs and the activated product for every token and expert it is sent to (0 if dense), kept from the forward pass on"""
-    return b_a*k_e*(_max(h, f_e/N_tp) + _max(h, 2*f_e/N_tp))*_min(32768, T_b)
+def fused_moe_workspace(h, k_e, f_e, b_a, N_tp, T_b, T_mc):
+    """the engine's fused-MoE workspace for the forward pass's T_b tokens (at most a chunk of T_mc where the engine chunks, T_mc > 0): the expert GEMMs' outputs and the activated product for every token and expert it is sent to (0 if dense), kept from the forward pass on"""
+    return b_a*k_e*(_max(h, f_e/N_tp) + _max(h, 2*f_e/N_tp))*((T_b) if (T_mc <= 0) else (_min(T_b, T_mc)))
 
 
 def engine_deltanet_workspace(c_r, n_g, d_gv, b_a):

@@ -129,6 +129,12 @@ c_ck = sym(
     integer=True,
 )
 a_b = sym("a_b", r"a_b", "tokens the attention kernels need a block size to be a multiple of")
+T_mc = sym(
+    "T_mc",
+    r"T_{\mathrm{moe}}",
+    "tokens of one chunk of the engine's fused-MoE kernel (0: all the batch's tokens at once)",
+    integer=True,
+)
 c_moe = sym(
     "c_moe",
     r"c_{\mathrm{moe}}",
@@ -354,22 +360,25 @@ define(
     "where c_mm = 1)",
 )
 # vLLM's fused-MoE experts (TritonExperts.workspace_shapes in fused_moe/experts/triton_moe.py,
-# FusedMoEModularKernel in modular_kernel.py): for M = min(tokens, VLLM_FUSED_MOE_CHUNK_SIZE)
-# tokens sent to k_e experts each, with N = w1's rows (gate and up, 2 f_e / N_tp on one GPU)
+# FusedMoEModularKernel in modular_kernel.py): for M tokens sent to k_e experts each (all
+# the tokens at once from 0.19.0 to 0.33.0, whose _fused_experts passes M_full as the chunk;
+# at most VLLM_FUSED_MOE_CHUNK_SIZE, 32,768 by default, where a release chunks: the row's
+# fused_moe_chunk_tokens), with N = w1's rows (gate and up, 2 f_e / N_tp on one GPU)
 # and K = h, workspace13 holds M k_e max(N / 2, K) elements (the activated product, and the
 # layer's M K output in the same storage) and workspace2 M k_e max(N, K) (the first GEMM's
 # output, then the second's), in the activation dtype. Both come from the worker's
 # WorkspaceManager (v1/worker/workspace.py): one buffer grown to the largest request and kept,
 # so it is still allocated while the sampler runs after the forward pass.
 # moe_align_block_size's int32 index buffers (about M k_e entries) are left out.
-# VLLM_FUSED_MOE_CHUNK_SIZE's default (envs.py) in the releases that chunk; 0.19.0 to 0.33.0
-# have no such setting and pass all the tokens at once, which differs above 32,768 tokens only
-_MOE_CHUNK = 32768
 define(
     "fused_moe_workspace",
     r"M_{\mathrm{moe}}",
-    sp.Min(T_b, _MOE_CHUNK) * k_e * b_a * (sp.Max(f_e / N_tp, h) + sp.Max(2 * f_e / N_tp, h)),
-    "the engine's fused-MoE workspace for the forward pass's T_b tokens: the expert GEMMs' "
+    sp.Piecewise((T_b, T_mc <= 0), (sp.Min(T_b, T_mc), True))
+    * k_e
+    * b_a
+    * (sp.Max(f_e / N_tp, h) + sp.Max(2 * f_e / N_tp, h)),
+    "the engine's fused-MoE workspace for the forward pass's T_b tokens (at most a chunk of "
+    "T_mc where the engine chunks, T_mc > 0): the expert GEMMs' "
     "outputs and the activated product for every token and expert it is sent to (0 if dense), "
     "kept from the forward pass on",
 )

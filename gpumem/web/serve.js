@@ -696,6 +696,7 @@
       l_s: number(id, "sampler_fp32_bytes_per_logit"),
       c_h: int(E.sampler_hidden_states),
       c_moe: int(E.fused_moe_workspace),
+      T_mc: int(E.fused_moe_chunk_tokens),
       c_al: int(E.loaded_weights),
       s_p: m.max_context,
       // the LM head in the model's dtype where the format's method leaves it unquantized
