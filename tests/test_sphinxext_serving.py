@@ -269,6 +269,16 @@ def test_log_fact_differences() -> None:
         check(f"log-fact log={cold} key=kv_cache_tokens minus_key=consumed_gib")
 
 
+def test_cuda_graph_counts_by_hand() -> None:
+    # vLLM's capture sizes up to 512 tokens: 1, 2, 4, then steps of 8 to 248 and of 16 to
+    # 512; with one draft token each FULL size is rounded up to a multiple of 2 and kept once
+    sizes = [1, 2, 4, *range(8, 256, 8), *range(256, 513, 16)]
+    rounded = {-(-size // 2) * 2 for size in sizes}
+    launch = {"model": "deepseek-v3", "gpu": "h200", "tp": "8"}
+    assert figure(**launch, what="full-graphs") == str(len(sizes)) == "51"
+    assert figure(**launch, mtp="1", what="full-graphs") == str(len(rounded)) == "50"
+
+
 def test_fused_moe_workspace_by_hand() -> None:
     # Qwen3-235B-A22B over four GPUs at 8,192 batched tokens: each token goes to 8 experts,
     # whose outputs and activated product span the hidden size, 4,096 (above the expert MLP's

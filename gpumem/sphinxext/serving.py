@@ -424,6 +424,12 @@ _COUNTS = {
     "blocks": "blocks",
     "block": "block_size",
 }
+#: Counts the ``serve`` quantity takes from the launch's formulas: the CUDA graphs vLLM
+#: captures, FULL and piecewise.
+_FORMULA_COUNTS = {
+    "full-graphs": "cudagraph_full_graphs",
+    "piecewise-graphs": "cudagraph_piecewise_graphs",
+}
 #: The ``serve`` quantity's switches: ``prefix_caching`` (vLLM's --enable-prefix-caching or its
 #: negation) and ``language_model_only`` (vLLM's --language-model-only).
 SWITCH = {"on": True, "off": False}
@@ -454,7 +460,8 @@ def serve_figure(
     """A figure vLLM prints for a launch: ``serve model=llama-3.1-8b gpu=h100-sxm what=tokens``.
 
     ``what`` is ``tokens`` (KV-cache size), ``longest`` (the longest request that fits),
-    ``blocks``, ``block`` (tokens a block holds), ``concurrency`` (at ``length``, default
+    ``blocks``, ``block`` (tokens a block holds), ``full-graphs`` and ``piecewise-graphs``
+    (the CUDA graphs vLLM captures), ``concurrency`` (at ``length``, default
     ``max_model_len``), or a size in ``unit``: ``available`` (KV-cache memory), ``weights``,
     ``budget`` (the share the engine may use), ``peak`` (the profiled peak), ``non-torch``
     (the memory outside PyTorch vLLM counts beside the weights), ``page``,
@@ -508,6 +515,9 @@ def serve_figure(
     result = _launch(model, gpu, settings)
     if what in _COUNTS:
         return format_int(getattr(result, _COUNTS[what]), language)
+    if what in _FORMULA_COUNTS:
+        name = _FORMULA_COUNTS[what]
+        return format_int(int(evaluate((name,), result.values)[name]), language)
     if what in _SIZES:
         return format_size(getattr(result, _SIZES[what]), unit, digits_option(digits))
     if what in _FORMULA_SIZES:
@@ -516,7 +526,8 @@ def serve_figure(
     if what == "concurrency":
         size = result.max_model_len if length is None else whole(length, "length")
         return significant(result.concurrency(size), digits_option(digits, high=6, low=1) + 1)
-    raise UnknownNameError("what", what, (*_COUNTS, *_SIZES, *_FORMULA_SIZES, "concurrency"))
+    accepted = (*_COUNTS, *_FORMULA_COUNTS, *_SIZES, *_FORMULA_SIZES, "concurrency")
+    raise UnknownNameError("what", what, accepted)
 
 
 def engine_fact(
