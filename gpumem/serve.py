@@ -313,6 +313,8 @@ _GRAPH_SIZES = (
     "cudagraph_max_size",
     "cudagraph_off_grid",
     "cudagraph_seqs_off_grid",
+    "cudagraph_decode_sizes",
+    "cudagraph_decode_sizes_rounded",
 )
 _GRAPHS = (
     "cudagraph_piecewise_graphs",
@@ -377,6 +379,7 @@ def _cudagraph_estimate(
             ],
             "M_g0": graphs["first_capture_extra_bytes"],
             "c_sq": int(_at_least(row, engine_id, graphs.get("max_num_seqs_size_from"))),
+            "c_ud": int(_at_least(row, engine_id, graphs.get("uniform_decode_sizes_from"))),
             # FlashInfer's FULL graphs hold one-token decodes only but where its trtllm-gen
             # kernels run: with draft tokens to verify vLLM falls back to piecewise graphs
             "c_fg": int(not (flashinfer and values["n_sd"] and not full_drafts)),

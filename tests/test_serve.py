@@ -1233,10 +1233,23 @@ def test_full_graphs_with_draft_tokens_in_whole_requests() -> None:
     # all round up to 4, the rest of the grid to 512 are multiples of 4: 49 sizes of each
     qwen = serve("qwen3.6-27b", "h100-sxm", engine_id="0.27.1", speculative_config=MTP3)
     assert qwen.values["cudagraph_piecewise_graphs"] == qwen.values["cudagraph_full_graphs"] == 49
-    # two draft tokens (3 a request) at 4 sequences: 1, 2 -> 3, 4 -> 6, 8 -> 9, up to 12
+    # two draft tokens (3 a request) at 4 sequences, the grid to 2 x 4 x 3 = 24 tokens (1, 2, 4,
+    # 8, 16, 24): under 0.28.0 (the first runner, all rounded) 3, 6, 9, 18, 24 and FULL graphs
+    # of 3, 6 and 9 tokens (up to 12); from 0.29.0 the uniform decode batches of 1, 2 and 4
+    # requests (3, 6, 12 tokens) join the sizes: the second runner's 9 piecewise sets and FULL
+    # graphs of 3, 6, 9 and 12 tokens
     three = {"method": "mtp", "num_speculative_tokens": 2}
-    small = serve("qwen3.6-27b", "h100-sxm", max_num_seqs=4, speculative_config=three)
-    assert small.values["cudagraph_full_graphs"] == 3
+    counts = {
+        release: (v["cudagraph_piecewise_graphs"], v["cudagraph_full_graphs"])
+        for release in ("0.28.0", "0.29.0")
+        for v in [
+            serve(
+                "qwen3.6-27b", "h100-sxm", max_num_seqs=4, engine_id=release,
+                speculative_config=three,
+            ).values
+        ]
+    }  # fmt: skip
+    assert counts == {"0.28.0": (5, 3), "0.29.0": (9, 4)}
 
 
 def test_mtp_full_graphs_under_flashinfer_from_033() -> None:

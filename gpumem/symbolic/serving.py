@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sympy as sp
 
 from .cache import e_kv
@@ -840,15 +842,6 @@ def _on_rounded_grid(x: sp.Expr) -> sp.Expr:
     )
 
 
-def _rounded_top(x: sp.Expr) -> sp.Expr:
-    """The largest of :func:`_on_rounded_grid`'s sizes up to ``x``."""
-    y = _rounded(x)
-    return sp.Piecewise(
-        (T_b, (_appended > 0) & (T_b <= y)),
-        (_q * CeilDiv(_grid_top(y), _q), True),
-    )
-
-
 c_fg = sym(
     "c_fg",
     r"c_{\mathrm{full}}",
@@ -858,10 +851,101 @@ c_fg = sym(
 )
 #: the first runner rounds its piecewise sizes too: FULL decode graphs with draft tokens
 _rounds_all = (c_fg > 0) & (c_v2 < 1) & (n_sd > 0)
+# From 0.29.0 _set_cudagraph_sizes also adds the uniform decode batches with draft tokens
+# (config/vllm.py: uniform_decode_sizes = n (1 + n_spec) for n on request_counts, the capture
+# grid of request counts up to min(max_num_seqs, the platform ceiling) and that count itself,
+# where under the ceiling and max_num_batched_tokens). Those off the token grid are sizes
+# more: 1 + n_spec, twice and four times it where they are off it; from 8 requests a multiple
+# of 8 below 256 tokens (on the grid) and from 256 tokens an odd multiple of 8 for an odd
+# 1 + n_spec (off the grid's multiples of 16); max_num_seqs x (1 + n_spec) where max_num_seqs
+# is off the request grid. Rounded up to whole requests (FULL graphs, and the first runner's
+# piecewise ones with FULL graphs on) a batch is new where no capture size rounds up to it.
+# Where max_num_batched_tokens is appended and one of these too, it is counted twice (not
+# followed: a max_num_batched_tokens under 2 max_num_seqs (1 + n_spec)).
+c_ud = sym(
+    "c_ud",
+    r"c_{g,\mathrm{ud}}",
+    "1 when the engine adds the uniform decode batches with draft tokens to its CUDA-graph "
+    "batch sizes (vLLM 0.29.0 and later), else 0",
+    integer=True,
+)
+_requests = sp.Min(N_s, T_gm)
+
+
+def _in_grid(v: sp.Expr) -> sp.Expr:
+    """1 when the batch size ``v`` is on vLLM's capture grid, else 0."""
+    return sp.Piecewise((1, v <= 1), (_on_grid(v) - _on_grid(v - 1), True))
+
+
+def _covered(v: sp.Expr) -> sp.Expr:
+    """1 when a size of the capture grid rounds up to the multiple ``v`` of 1 + n_spec."""
+    return sp.Piecewise((1, v <= _q), (sp.Min(_on_grid(v) - _on_grid(v - _q), 1), True))
+
+
+def _decode_sizes(new: Callable[[sp.Expr], sp.Expr], odd: sp.Expr) -> sp.Expr:
+    """Uniform decode batches the engine adds that are sizes more: those of 1, 2 and 4
+    requests and of max_num_seqs off the request grid where ``new`` (1 or 0) says so, and
+    ``odd`` of those of 8k requests from 256 tokens (an odd 1 + n_spec)."""
+    k_low = CeilDiv(32, _q)
+    # the 8k requests below 256 (the platform ceiling is at least 512)
+    k_high = sp.Min(FloorDiv(sp.Min(N_s, 255), 8), FloorDiv(T_g, 8 * _q))
+    odd_k = odd * sp.Piecewise(
+        (FloorDiv(k_high + 1, 2) - FloorDiv(k_low, 2), k_high >= k_low), (0, True)
+    )
+    top = _requests * _q
+    return sp.Piecewise(
+        (
+            sp.Piecewise((new(_q), _q <= T_g), (0, True))
+            + sp.Piecewise((new(2 * _q), (_requests >= 2) & (2 * _q <= T_g)), (0, True))
+            + sp.Piecewise((new(4 * _q), (_requests >= 4) & (4 * _q <= T_g)), (0, True))
+            + odd_k
+            + sp.Piecewise((new(top) * (1 - _in_grid(_requests)), top <= T_g), (0, True)),
+            (c_ud > 0) & (n_sd > 0),
+        ),
+        (0, True),
+    )
+
+
+#: 1 for an odd 1 + n_spec
+_odd = _q - 2 * FloorDiv(_q, 2)
+define(
+    "cudagraph_decode_sizes",
+    r"a_{g,\mathrm{ud}}",
+    _decode_sizes(lambda v: 1 - _in_grid(v), _odd),
+    "uniform decode batches with draft tokens the engine adds to its CUDA-graph batch sizes "
+    "that are off the grid (from vLLM 0.29.0), else 0",
+)
+define(
+    "cudagraph_decode_sizes_rounded",
+    r"a_{g,\mathrm{ud},q}",
+    _decode_sizes(lambda v: 1 - _covered(v), _odd * sp.Piecewise((1, _q <= 8), (0, True))),
+    "those of the uniform decode batches the engine adds that no capture size rounds up to, "
+    "in whole requests of 1 + n_spec tokens (from vLLM 0.29.0), else 0",
+)
+
+
+def _rounded_top(x: sp.Expr) -> sp.Expr:
+    """The largest size up to ``x`` in whole requests: of :func:`_on_rounded_grid`'s, and of
+    the uniform decode batches the engine adds (``x`` is at least the largest of those under
+    the largest CUDA-graph batch)."""
+    y = _rounded(x)
+    grid = sp.Piecewise((T_b, (_appended > 0) & (T_b <= y)), (_q * CeilDiv(_grid_top(y), _q), True))
+    decodes = sp.Piecewise(
+        (_requests * _q, _requests * _q <= T_g), (_q * _grid_top(FloorDiv(T_g, _q)), True)
+    )
+    return sp.Piecewise((sp.Max(grid, decodes), (c_ud > 0) & (n_sd > 0)), (grid, True))
+
+
+_decode = sp.Symbol("cudagraph_decode_sizes")
+_decode_rounded = sp.Symbol("cudagraph_decode_sizes_rounded")
 define(
     "cudagraph_piecewise_graphs",
     r"n_{g,\mathrm{pw}}",
-    sp.Piecewise((_on_rounded_grid(T_g), _rounds_all), (_on_grid(T_g) + _appended, True)) + _seqs,
+    sp.Piecewise(
+        (_on_rounded_grid(T_g) + _decode_rounded, _rounds_all),
+        (_on_grid(T_g) + _appended + _decode, True),
+    )
+    + _seqs,
     "batch sizes captured as piecewise CUDA graphs (one set of graphs per size; on the first "
     "runner with FULL graphs and draft tokens, the sizes rounded up to whole requests of "
     "1 + n_spec tokens)",
@@ -875,7 +959,7 @@ _decodes = N_s * (1 + n_sd)
 define(
     "cudagraph_full_graphs",
     r"n_{g,\mathrm{full}}",
-    c_fg * (_on_rounded_grid(sp.Min(T_g, _decodes)) + _seqs),
+    c_fg * (_on_rounded_grid(sp.Min(T_g, _decodes)) + _decode_rounded + _seqs),
     "batch sizes captured as FULL CUDA graphs (uniform decode batches up to max_num_seqs "
     "requests of 1 + n_spec tokens, the capture sizes rounded up to whole requests; none where "
     "the engine captures piecewise graphs only)",

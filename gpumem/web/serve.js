@@ -18,6 +18,8 @@
   /** A number of engine row ``id`` with its Python type: an int as a BigInt. */
   const number = (id, key) => (S.floats[id].includes(key) ? S.engines[id][key] : int(S.engines[id][key]));
   const PREFILL = ["engine_deltanet_workspace", "engine_mlp_width", "engine_prefill_workspace"];
+  /** serve.py's _GRAPH_SIZES: the formulas of the CUDA-graph batch sizes. */
+  const GRAPH_SIZES = ["cudagraph_ceiling", "cudagraph_max_size", "cudagraph_off_grid", "cudagraph_seqs_off_grid", "cudagraph_decode_sizes", "cudagraph_decode_sizes_rounded"];
   const ENCODER = ["encoder_image_tokens", "encoder_video_tokens", "encoder_item_tokens", "encoder_items", "encoder_patches", "encoder_pixels", "encoder_outputs", "encoder_workspace"];
   const BUDGET = ["weights", "engine_load_extra", ...PREFILL, ...ENCODER, "fused_moe_workspace", "sampler_logits", "engine_sampler_run", "engine_v2_sampler_run", "engine_runner_sampler", "engine_runner_buffers", "engine_compile_transient", "engine_profile_peak", "mtp_parameters", "mtp_weights", "serve_budget"];
   /** ``_NO_ENCODER``: the encoder inputs of a model whose encoder vLLM does not profile. */
@@ -540,7 +542,7 @@
     const flashinfer = runsFlashinfer(graphs, known.compute_capability, m, values);
     const fullDrafts = speculativeFull(E, graphs, engineId).includes(known.compute_capability);
     values = engine.evaluate(
-      ["cudagraph_ceiling", "cudagraph_max_size", "cudagraph_off_grid", "cudagraph_seqs_off_grid"],
+      GRAPH_SIZES,
       Object.assign({}, values, {
         T_gm: int(large ? graphs.ceiling_large : graphs.ceiling),
         n_sp: int(splits ? graphs.fa3_splits : 0),
@@ -549,6 +551,7 @@
         beta_g: int(values.c_gs ? graphs.bytes_per_layer_second_runner : graphs.bytes_per_layer),
         M_g0: int(graphs.first_capture_extra_bytes),
         c_sq: atLeastRelease(E, engineId, graphs.max_num_seqs_size_from) ? 1n : 0n,
+        c_ud: atLeastRelease(E, engineId, graphs.uniform_decode_sizes_from) ? 1n : 0n,
         // FlashInfer's FULL graphs hold one-token decodes only but where its trtllm-gen kernels
         // run: piecewise graphs with drafts
         c_fg: flashinfer && values.n_sd && !fullDrafts ? 0n : 1n,
