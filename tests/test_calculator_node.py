@@ -511,7 +511,8 @@ def _serve_options(rng: random.Random, context: int, vision: bool, mtp: bool = F
             + ["0.12", "0.8.5", " 0.10.2 ", "1.0", "0.8.4", "0.8", "vllm-0.7", "0.19.1.2"]
             + ["v0.19", "0.20.2", "0.21.0", "0.29.1rc1.dev17+gd2d649e67.d20260913"]
             + ["0.26.1rc1.dev608+g99a10304d", "0.21rc1", "0.21.0x", "0.25.0", "0.26.0"]
-            + ["0.22.0", "0.24.0", "0.27.1", "0.28.0", "0.29.0"]
+            + ["0.22.0", "0.24.0", "0.27.1", "0.28.0", "0.29.0", "0.30.0", "0.31.0"]
+            + ["0.32.0", "0.33.0", "0.33.1rc1"]
         )
     if rng.random() < 0.25:
         # vLLM's model runner as VLLM_USE_V2_MODEL_RUNNER picks it; and a name serve() refuses
