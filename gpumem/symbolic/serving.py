@@ -560,6 +560,17 @@ _fp8_bytes = x_s * b_q + (1 - x_s) * b_w
 _marlin = sp.Piecewise((_fp8_weights / N_tp * (b_a / g_m + 1 - _fp8_bytes), g_m > 0), (0, True))
 
 
+# A MoE layer's router (hidden -> routed experts) is a ReplicatedLinear, or its subclass
+# GateLinear (fused_moe/router/gate_linear.py), in every MoE model of vLLM (mixtral.py,
+# qwen2_moe.py, qwen3_moe.py, qwen3_next.py, deepseek_v2.py, gpt_oss.py; 0.19.0 to 0.33.0):
+# whole on every GPU, under expert parallelism too, each pipeline stage holding its own
+# layers'. It keeps the model's dtype: built without a quant config, or (qwen3_moe.py) with the
+# checkpoint's, whose FP8 and ModelOpt releases leave every mlp.gate unquantized. The weights
+# formula splits it over the GPUs in the weight format; this is the rest. Left out: gpt-oss's
+# router bias and DeepSeek's FP32 score correction (n_e values a layer), and qwen3_moe's gate
+# under --quantization fp8 of a 16-bit checkpoint (quantized, one byte a weight).
+_router = sp.Min(L_s, L_e) * h * n_e * (b_a - b_w / N_tp)
+
 define(
     "engine_load_extra",
     r"M_{W,\mathrm{load}}",
@@ -576,13 +587,15 @@ define(
         + (1 - t_w) * _vocabulary_matrix(_head + c_hu * (b_a - _head), _head)
         + s_p * sp.Piecewise((d_r, c_kv > 0), (d_h, True)) * b_a
         + _marlin
+        + _router
     ),
     "what the engine's weights hold beyond their bytes once loaded: the allocator's rounding "
     "of each large weight tensor, the padded rows of the vocabulary, the token embedding (and "
     "where c_hu = 1 the LM head) in the model's dtype under a quantized weight format, and "
     "the rotary embedding's cos/sin cache, and where the engine runs FP8 weights through "
-    "Marlin (g_m > 0) their scales per group of g_m input columns in place of the format's "
-    "(where the engine counts them, c_al = 1)",
+    "Marlin (g_m > 0) their scales per group of g_m input columns in place of the format's, "
+    "and each MoE layer's router whole on every GPU in the model's dtype (where the engine "
+    "counts them, c_al = 1)",
 )
 # The multi-token-prediction module vLLM loads as the drafter with the target (method 'mtp':
 # Qwen3_5MTP in vllm/model_executor/models/qwen3_5_mtp.py, Qwen3NextMTP, DeepSeekMTP; 0.24 to
