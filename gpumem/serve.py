@@ -355,15 +355,15 @@ def _cudagraph_estimate(
     ``cudagraph_estimate``): the formulas' values, ``cudagraph_estimate`` None for a row
     without one. The first piecewise capture holds
     the forward pass's working set at the largest batch (``engine_prefill_workspace`` there); the
-    first FULL capture FlashAttention 3's split accumulators where the row's GPUs run it (not
-    for MLA), or FlashInfer's workspaces where the launch runs FlashInfer. From the row's
-    ``max_num_seqs_size_from`` max_num_seqs is one of the sizes."""
+    first FULL capture FlashAttention 3's split accumulators where the row's GPUs run it (for
+    MLA as wide as the latent), or FlashInfer's workspaces where the launch runs FlashInfer.
+    From the row's ``max_num_seqs_size_from`` max_num_seqs is one of the sizes."""
     graphs = row.get("cudagraph_estimate")
     if graphs is None:
         return {**values, "cudagraph_estimate": None}
     capability = device.compute_capability
     large = capability in graphs["large_capabilities"]
-    splits = capability in graphs["fa3_capabilities"] and not spec.uses_mla
+    splits = capability in graphs["fa3_capabilities"]
     flashinfer = _runs_flashinfer(graphs, capability, spec, values)
     full_drafts = capability in _speculative_full(row, graphs, engine_id)
     values = evaluate(

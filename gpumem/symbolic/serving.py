@@ -993,8 +993,10 @@ _per_graph = sp.Max(beta_g * L_s, _MIN_GRAPH)
 def _split_accumulators(tokens: sp.Expr) -> sp.Expr:
     """FlashAttention 3's FP32 split-KV output and log-sum-exp accumulators for ``tokens``
     query tokens and every query head of the GPU (vLLM's flash_attn.py metadata builder sets
-    max_num_splits for batches up to the largest CUDA-graph size where FULL graphs are on)."""
-    return n_sp * tokens * FloorDiv(n_h, N_tp) * (d_h + 1) * 4
+    max_num_splits for batches up to the largest CUDA-graph size where FULL graphs are on; so
+    does flashattn_mla.py's for MLA's decode, whose value head is the latent of c_kv)."""
+    width = sp.Piecewise((c_kv, c_kv > 0), (d_h, True))
+    return n_sp * tokens * FloorDiv(n_h, N_tp) * (width + 1) * 4
 
 
 define(

@@ -530,7 +530,8 @@
   /** ``_cudagraph_estimate``: what vLLM estimates its CUDA graphs to take (the row's
    * cudagraph_estimate), null for a row without one; the first piecewise capture holds the
    * forward pass's working set at the largest batch, the first FULL capture FlashAttention 3's
-   * split accumulators where the row's GPUs run it (not for MLA), or FlashInfer's workspaces
+   * split accumulators where the row's GPUs run it (for MLA as wide as the latent), or
+   * FlashInfer's workspaces
    * where the launch runs FlashInfer; from the row's max_num_seqs_size_from max_num_seqs is one
    * of the sizes. */
   function cudagraphEstimate(E, gpu, m, values, engineId) {
@@ -538,7 +539,7 @@
     if (!graphs) return null;
     const known = Object.hasOwn(data.gpus, gpu.id) ? data.gpus[gpu.id] : gpu;
     const large = graphs.large_capabilities.includes(known.compute_capability);
-    const splits = graphs.fa3_capabilities.includes(known.compute_capability) && !m.inputs.c_kv;
+    const splits = graphs.fa3_capabilities.includes(known.compute_capability);
     const flashinfer = runsFlashinfer(graphs, known.compute_capability, m, values);
     const fullDrafts = speculativeFull(E, graphs, engineId).includes(known.compute_capability);
     values = engine.evaluate(
