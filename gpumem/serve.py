@@ -54,6 +54,7 @@ _BUDGET = (
     "engine_sampler_run",
     "engine_v2_sampler_run",
     "engine_runner_sampler",
+    "engine_stage_intermediate",
     "engine_runner_buffers",
     "engine_compile_transient",
     "engine_profile_peak",
@@ -768,6 +769,30 @@ def _groups(model: ModelSpec, pp: int, drafter: int = 0) -> dict[str, int]:
     }
 
 
+def _pipeline_stages(model: ModelSpec, values: dict, pp: int) -> list[dict]:
+    """``values`` for each of ``pp`` pipeline stages, in rank order: vLLM's split of the
+    layers (``distributed/utils.py get_pp_indices``: ``L // pp`` a stage, the remainder one
+    more each on the stages before the last; ``VLLM_PP_LAYER_PARTITION`` not followed), the
+    token embedding on the first and the LM head on the last. Where every layer attends alike,
+    a stage's block holds a page for each of its own layers."""
+    if pp == 1:
+        return [values]
+    layers = values["L"]
+    split = [layers // pp] * pp
+    for rank in range(2, layers % pp + 2):
+        split[-rank] += 1
+    uniform = values["n_G"] == 1 and _groups(model, 1)["L_g"] == layers
+    names = ("P_q", "P_q2", "stage_first_parameters", "stage_last_parameters")
+    stages = []
+    for rank, count in enumerate(split):
+        stage = {**values, "L_s": count, "c_pf": int(rank == 0), "c_pl": int(rank == pp - 1)}
+        stage = evaluate((*names, "engine_stage_parameters"), stage)
+        stage["P_s"] = stage["engine_stage_parameters"]
+        stage["L_g"] = count if uniform else values["L_g"]
+        stages.append(stage)
+    return stages
+
+
 def _positive(name: str, value: int) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise InvalidValueError(name, value, Text("a positive integer"))
@@ -884,6 +909,7 @@ def _symbols(
     values = symbol_values(model, work)
     values.update(_speculative(model, speculative_config, pp))
     values.update(_groups(model, pp, values["L_m"]))
+    values.update(c_pf=1, c_pl=1)  # one pipeline stage: the first and the last
     # a ModelOpt MIXED_PRECISION checkpoint (the only kind whose spec lists what it left
     # 'unresolved') quantizes the modules its quantized_layers name, and names none of the
     # MTP module (NVIDIA's Qwen3.6-35B-A3B build ships it unquantized)
@@ -1096,20 +1122,14 @@ def serve(
     start = _compile_values(row, runner, compile_cache, values)
     assumed = assumed if values["n_tk"] else None  # only where a top-k/top-p buffer is sized
     values["N_q"] = seqs
-    values = _cudagraph_estimate(row, device, spec, values, engine_id)
-    if not estimated:  # the second runner's profile_cudagraph_memory returns 0
-        values["cudagraph_estimate"] = 0
-    estimate = values["cudagraph_estimate"]
-    if cudagraph_memory is None:
-        subtracted = row.get("cudagraph_estimate", {}).get("subtracted")
-        graphs = estimate if subtracted else 0
-    else:
-        graphs = cudagraph_memory
-    if not isinstance(graphs, int) or isinstance(graphs, bool) or graphs < 0:
-        raise InvalidValueError("cudagraph_memory", graphs, Text("a number of bytes, at least 0"))
-    non_torch, link = _non_torch(row, tp, device, runner)
-    values.update(M_nt=non_torch, M_cg=graphs)
-    values = evaluate(_BUDGET, values)
+    if cudagraph_memory is not None and (
+        not isinstance(cudagraph_memory, int)
+        or isinstance(cudagraph_memory, bool)
+        or cudagraph_memory < 0
+    ):
+        raise InvalidValueError(
+            "cudagraph_memory", cudagraph_memory, Text("a number of bytes, at least 0")
+        )
     if kv_cache_memory is not None:
         _positive("kv_cache_memory", kv_cache_memory)
         if cudagraph_memory is not None:
@@ -1121,11 +1141,31 @@ def serve(
                     "budget or a CUDA-graph estimate"
                 ),
             )
-        # vLLM then only runs the profile pass: no budget, no CUDA-graph estimate
-        values["kv_available"] = kv_cache_memory
+    non_torch, link = _non_torch(row, tp, device, runner)
+    values["M_nt"] = non_torch
+
+    def budget(stage: dict) -> dict:
+        stage = _cudagraph_estimate(row, device, spec, stage, engine_id)
+        if not estimated:  # the second runner's profile_cudagraph_memory returns 0
+            stage["cudagraph_estimate"] = 0
+        if cudagraph_memory is None:
+            subtracted = row.get("cudagraph_estimate", {}).get("subtracted")
+            stage["M_cg"] = stage["cudagraph_estimate"] if subtracted else 0
+        else:
+            stage["M_cg"] = cudagraph_memory
+        stage = evaluate(_BUDGET, stage)
+        if kv_cache_memory is None:
+            stage = evaluate(("kv_available",), stage)
+        else:  # vLLM then only runs the profile pass: no budget, no CUDA-graph estimate
+            stage["kv_available"] = kv_cache_memory
+        return evaluate(("kv_page", "kv_blocks"), stage)
+
+    # every worker keeps the fewest blocks over the pipeline stages
+    values = min(map(budget, _pipeline_stages(spec, values, pp)), key=lambda v: v["kv_blocks"])
+    estimate, graphs = values["cudagraph_estimate"], values["M_cg"]
+    if kv_cache_memory is not None:
         estimate = graphs = other = None
     else:
-        values = evaluate(("kv_available",), values)
         other = start and _other_start(spec, values, settings["max_model_len"], max_model_len)
     return Serving(
         **_cache(spec, values, settings["max_model_len"], max_model_len == "auto"),

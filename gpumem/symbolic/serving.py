@@ -8,6 +8,7 @@ import sympy as sp
 
 from .cache import e_kv
 from .core import FORMULAS, CeilDiv, FloorDiv, define, sym
+from .derived import P_layer_stage
 from .inputs import (
     SECOND_FLAGS,
     SHIPPED_FLAGS,
@@ -17,7 +18,9 @@ from .inputs import (
     L_n,
     L_r,
     L_s,
+    N_pp,
     N_tp,
+    P,
     P_q,
     V,
     b_a,
@@ -216,6 +219,56 @@ c_mm = sym(
     "1 when the engine takes multimodal inputs (a vision tower with some modality allowed), else 0",
     integer=True,
 )
+# --- vLLM's pipeline stages (the GPU whose stage sizes the cache) ---------------------------
+# Each stage builds its own layers (model_executor/models/utils.py make_layers over
+# distributed/utils.py get_pp_indices: L // N_pp layers a stage, the remainder one more each on
+# the stages before the last; 0.19.0 to 0.33.0), the token embedding on the first (on the last
+# too where tied: the LM head is that matrix) and the final norm and LM head on the last, a
+# PPMissingLayer elsewhere (qwen2.py, qwen3_moe.py, llama.py). Only the last runs the sampler
+# in the profile (profile_run in gpu_model_runner.py and gpu/model_runner.py), and the second
+# runner builds its Sampler and StructuredOutputsWorker there only (load_model). The engine
+# takes the fewest blocks over the workers (v1/core/kv_cache_utils.py get_kv_cache_configs,
+# each worker's available memory over its own layers' pages), so one stage sizes the cache.
+c_pf = sym(
+    "c_pf",
+    r"c_{\mathrm{first}}",
+    "1 when the GPU's pipeline stage is the first (it holds the token embedding), else 0",
+    integer=True,
+)
+c_pl = sym(
+    "c_pl",
+    r"c_{\mathrm{last}}",
+    "1 when the GPU's pipeline stage is the last (final norm, LM head, sampler), else 0",
+    integer=True,
+)
+define(
+    "engine_stage_parameters",
+    r"P_{\mathrm{stage}}",
+    sp.Piecewise(
+        (P, N_pp <= 1),
+        (
+            c_pf * sp.Symbol("stage_first_parameters")
+            + c_pl * sp.Symbol("stage_last_parameters")
+            + (1 - c_pf - c_pl) * P_layer_stage,
+            True,
+        ),
+    ),
+    "parameters of the engine's pipeline stage: its L_s layers, with the token embedding on "
+    "the first and the final norm and LM head on the last (the whole model without pipeline "
+    "parallelism)",
+)
+# A stage after the first receives the previous stage's hidden states and residual into
+# persistent buffers of max_num_batched_tokens rows in the model's dtype
+# (make_empty_intermediate_tensors, model_executor/models/utils.py): the first runner
+# allocates them in its first dummy run, inside the profile (gpu_model_runner.py _dummy_run),
+# the second in load_model (gpu/model_runner.py), after the start-up snapshot.
+define(
+    "engine_stage_intermediate",
+    r"M_{\mathrm{PP}}",
+    (1 - c_pf) * 2 * T_b * h * b_a,
+    "the buffers of a pipeline stage after the first for the hidden states and the residual "
+    "it receives, T_b rows each",
+)
 c_gs = sym(
     "c_gs",
     r"c_{g,\Sigma}",
@@ -350,12 +403,14 @@ define(
     r"M_{\mathrm{buf}}",
     c_rb
     * (
-        c_v2 * N_q * 4 * (V + (2 + n_sd) * _WORDS)
+        c_v2 * c_pl * N_q * 4 * (V + (2 + n_sd) * _WORDS)
         + ((1 - c_v2 + c_v2 * c_mm) + sp.Min(n_sd, 1) * (2 - c_v2 + c_v2 * c_mm)) * T_b * h * b_a
+        + c_v2 * sp.Symbol("engine_stage_intermediate")
     ),
-    "the model runner's buffers the budget counts: the second runner's per request slot, an "
-    "int32 count of every vocabulary token, and an int32 word per 32 tokens for the prompt's "
-    "mask and for the grammar bitmask of each logit row (1 + n_sd a request); the input "
+    "the model runner's buffers the budget counts: the second runner's per request slot (on "
+    "the last pipeline stage), an int32 count of every vocabulary token, and an int32 word per "
+    "32 tokens for the prompt's mask and for the grammar bitmask of each logit row (1 + n_sd a "
+    "request), and its buffers for what a later pipeline stage receives; the input "
     "embeddings for T_b tokens (the first runner's for every model, the second's where it "
     "takes multimodal inputs, c_mm = 1); an MTP drafter's hidden states and input "
     "embeddings for T_b tokens (the second runner's speculator its input embeddings only "
@@ -456,16 +511,18 @@ define(
     + sp.Max(
         sp.Symbol("encoder_workspace"),
         sp.Symbol("encoder_outputs")
-        + sp.Max(M_Pe + sp.Min(n_sd, 1) * T_b * h * b_a, sp.Symbol("engine_runner_sampler"))
+        + sp.Max(M_Pe + sp.Min(n_sd, 1) * T_b * h * b_a, c_pl * sp.Symbol("engine_runner_sampler"))
         + c_moe * sp.Symbol("fused_moe_workspace"),
     )
-    + sp.Symbol("engine_compile_transient"),
+    + sp.Symbol("engine_compile_transient")
+    + (1 - c_v2) * sp.Symbol("engine_stage_intermediate"),
     "peak of the engine's dummy run: the vision encoder over its dummy batch (0 without one), "
     "then, beside its outputs, a forward pass over T_b tokens (the engine's working set at "
     "B s = T_b; with an MTP drafter, its pass beside the target's output hidden states) and "
-    "the sampler over N_s sequences, both beside the fused-MoE workspace of a MoE model where "
-    "the engine keeps it (c_moe = 1); the dummy pixel values throughout; on a first start of the "
-    "second runner, what its torch.compile left in the peak",
+    "the sampler over N_s sequences (on the last pipeline stage), both beside the fused-MoE "
+    "workspace of a MoE model where the engine keeps it (c_moe = 1); the dummy pixel values "
+    "throughout; on a first start of the second runner, what its torch.compile left in the "
+    "peak; the first runner's buffers for what a later pipeline stage receives",
 )
 # PyTorch's caching allocator (c10/cuda/CUDACachingAllocator.cpp get_allocation_size and
 # should_split, constants in c10/core/AllocatorConfig.h): a tensor of 10 MiB or more gets a new
@@ -583,8 +640,8 @@ define(
         )
         * L_s
         / L
-        + _vocabulary_matrix(b_a)
-        + (1 - t_w) * _vocabulary_matrix(_head + c_hu * (b_a - _head), _head)
+        + sp.Max(c_pf, t_w * c_pl) * _vocabulary_matrix(b_a)
+        + c_pl * (1 - t_w) * _vocabulary_matrix(_head + c_hu * (b_a - _head), _head)
         + s_p * sp.Piecewise((d_r, c_kv > 0), (d_h, True)) * b_a
         + _marlin
         + _router

@@ -21,7 +21,7 @@
   /** serve.py's _GRAPH_SIZES: the formulas of the CUDA-graph batch sizes. */
   const GRAPH_SIZES = ["cudagraph_ceiling", "cudagraph_max_size", "cudagraph_off_grid", "cudagraph_seqs_off_grid", "cudagraph_decode_sizes", "cudagraph_decode_sizes_rounded"];
   const ENCODER = ["encoder_image_tokens", "encoder_video_tokens", "encoder_item_tokens", "encoder_items", "encoder_patches", "encoder_pixels", "encoder_outputs", "encoder_workspace"];
-  const BUDGET = ["weights", "engine_load_extra", ...PREFILL, ...ENCODER, "fused_moe_workspace", "sampler_logits", "engine_sampler_run", "engine_v2_sampler_run", "engine_runner_sampler", "engine_runner_buffers", "engine_compile_transient", "engine_profile_peak", "mtp_parameters", "mtp_weights", "serve_budget"];
+  const BUDGET = ["weights", "engine_load_extra", ...PREFILL, ...ENCODER, "fused_moe_workspace", "sampler_logits", "engine_sampler_run", "engine_v2_sampler_run", "engine_runner_sampler", "engine_stage_intermediate", "engine_runner_buffers", "engine_compile_transient", "engine_profile_peak", "mtp_parameters", "mtp_weights", "serve_budget"];
   /** ``_NO_ENCODER``: the encoder inputs of a model whose encoder vLLM does not profile. */
   const NO_ENCODER = { X_i: 0n, X_v: 0n, p_v: 1n, m_v: 1n, t_pv: 1n, C_v: 0n, d_e: 0n, f_v: 0n, n_hv: 1n, n_li: 0n, n_lv: 0n };
 
@@ -627,10 +627,31 @@
     Object.assign(values, groups(m, pp, values.L_m));
     // a ModelOpt MIXED_PRECISION checkpoint (its spec lists what it left 'unresolved') names
     // none of the MTP module among its quantized layers
+    values.c_pf = 1n; // one pipeline stage: the first and the last
+    values.c_pl = 1n;
     values.c_mq = m.quantization && Object.hasOwn(m.quantization, "unresolved") ? 0n : 1n;
     // DeepSeek's MTP projection is whole on every GPU (serving.json's mtp_drafter)
     values.c_ep = S.mtp_drafter.whole_projection_families.includes(m.family) ? 1n : 0n;
     return values;
+  }
+
+  /** ``_pipeline_stages``: ``values`` for each of ``pp`` pipeline stages, in rank order (vLLM's
+   * get_pp_indices split; the embedding on the first, the LM head on the last). */
+  function pipelineStages(m, values, pp) {
+    if (pp === 1n) return [values];
+    const layers = values.L;
+    const split = Array.from({ length: Number(pp) }, () => layers / pp);
+    for (let rank = 2; rank < Number(layers % pp) + 2; rank++) split[split.length - rank] += 1n;
+    const uniform = values.n_G === 1n && groups(m, 1n, 0n).L_g === layers;
+    const names = ["P_q", "P_q2", "stage_first_parameters", "stage_last_parameters", "engine_stage_parameters"];
+    return split.map((count, rank) => {
+      const first = rank === 0 ? 1n : 0n;
+      const last = rank === split.length - 1 ? 1n : 0n;
+      const stage = engine.evaluate(names, Object.assign({}, values, { L_s: count, c_pf: first, c_pl: last }));
+      stage.P_s = stage.engine_stage_parameters;
+      stage.L_g = uniform ? count : values.L_g;
+      return stage;
+    });
   }
 
   /** ``_device_total``: what the device reports to vLLM: under WSL2 the card's whole memory,
@@ -717,39 +738,45 @@
     const start = compileValues(E, runner, o.compile_cache, values);
     if (!values.n_tk) assumed = null; // only where a top-k/top-p buffer is sized
     values.N_q = s.max_num_seqs;
-    // the second runner's profile_cudagraph_memory returns 0 before the row's cudagraph_estimate_from
-    const estimate = estimated ? cudagraphEstimate(E, gpu, m, values, o.engine_id) : 0n;
-    const subtracted = E.cudagraph_estimate && E.cudagraph_estimate.subtracted;
-    const graphs = o.cudagraph_memory === null ? (subtracted ? estimate : 0n) : o.cudagraph_memory;
-    if (typeof graphs !== "bigint" || graphs < 0n) {
-      throw engine.invalidValue(
-        "cudagraph_memory",
-        graphs,
-        engine.text("a number of bytes, at least 0"),
-      );
+    const given = o.cudagraph_memory;
+    if (given !== null && (typeof given !== "bigint" || given < 0n)) {
+      throw engine.invalidValue("cudagraph_memory", given, engine.text("a number of bytes, at least 0"));
     }
-    const link = nonTorch(E, gpu, o.tp, runner);
-    Object.assign(values, { M_nt: link.bytes, M_cg: graphs });
-    values = engine.evaluate(BUDGET, values);
-    let reported = { estimate: estimate, graphs: graphs, other: null };
     if (o.kv_cache_memory !== null) {
       positive("kv_cache_memory", o.kv_cache_memory);
-      if (o.cudagraph_memory !== null) {
+      if (given !== null) {
         throw engine.invalidValue(
           "cudagraph_memory",
-          o.cudagraph_memory,
+          given,
           engine.text(
             "nothing with kv_cache_memory, which vLLM takes as the cache without a budget or a CUDA-graph estimate",
           ),
         );
       }
-      // vLLM then only runs the profile pass: no budget, no CUDA-graph estimate
-      values.kv_available = o.kv_cache_memory;
-      reported = { estimate: null, graphs: null, other: null };
-    } else {
-      values = engine.evaluate(["kv_available"], values);
-      if (start) reported.other = otherStart(m, values, s.max_model_len, o.max_model_len, mode);
     }
+    const link = nonTorch(E, gpu, o.tp, runner);
+    values.M_nt = link.bytes;
+    const subtracted = E.cudagraph_estimate && E.cudagraph_estimate.subtracted;
+    const budget = (stage) => {
+      // the second runner's profile_cudagraph_memory returns 0 before the row's cudagraph_estimate_from
+      const estimate = estimated ? cudagraphEstimate(E, gpu, m, stage, o.engine_id) : 0n;
+      stage = Object.assign({}, stage, {
+        cudagraph_estimate: estimate,
+        M_cg: given === null ? (subtracted ? estimate : 0n) : given,
+      });
+      stage = engine.evaluate(BUDGET, stage);
+      if (o.kv_cache_memory === null) stage = engine.evaluate(["kv_available"], stage);
+      // vLLM then only runs the profile pass: no budget, no CUDA-graph estimate
+      else stage.kv_available = o.kv_cache_memory;
+      return engine.evaluate(["kv_page", "kv_blocks"], stage);
+    };
+    // every worker keeps the fewest blocks over the pipeline stages
+    values = pipelineStages(m, values, o.pp)
+      .map(budget)
+      .reduce((low, stage) => (stage.kv_blocks < low.kv_blocks ? stage : low));
+    let reported = { estimate: values.cudagraph_estimate, graphs: values.M_cg, other: null };
+    if (o.kv_cache_memory !== null) reported = { estimate: null, graphs: null, other: null };
+    else if (start) reported.other = otherStart(m, values, s.max_model_len, o.max_model_len, mode);
     return Object.assign(cache(m, values, s.max_model_len, o.max_model_len === "auto", mode), {
       budget_bytes: engine.toInt(values.serve_budget),
       weights_bytes: engine.toInt(rt.$add(rt.$add(values.weights, values.engine_load_extra), values.mtp_weights)),
