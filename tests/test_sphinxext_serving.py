@@ -269,6 +269,14 @@ def test_log_fact_differences() -> None:
         check(f"log-fact log={cold} key=kv_cache_tokens minus_key=consumed_gib")
 
 
+def test_pipeline_stages_take_their_own_layers() -> None:
+    # Llama 3.1 8B's 32 layers over two stages: 16 a stage, less than the whole model, and
+    # more than half of it (the token embedding or the LM head stays whole on its stage)
+    one = _bytes(figure(model="llama-3.1-8b", gpu="h100-sxm", what="weights"))
+    half = _bytes(figure(model="llama-3.1-8b", gpu="h100-sxm", pp="2", what="weights"))
+    assert one / 2 < half < one
+
+
 def test_cuda_graph_counts_by_hand() -> None:
     # vLLM's capture sizes up to 512 tokens: 1, 2, 4, then steps of 8 to 248 and of 16 to
     # 512; with one draft token each FULL size is rounded up to a multiple of 2 and kept once

@@ -443,6 +443,7 @@ def serve_figure(
     what: str,
     unit: str,
     tp: str = "1",
+    pp: str = "1",
     kv_dtype: str | None = None,
     max_model_len: str | None = None,
     gpu_memory_utilization: str | None = None,
@@ -475,12 +476,17 @@ def serve_figure(
     dummy runs, or in the chunked delta rule), ``compile`` (what a first start's torch.compile
     adds to the profiled peak on the second runner); ``engine`` a row of
     ``data/serving.json`` or a vLLM release (default: the current row); ``dtype`` the weight
-    format; ``prefix_caching`` ``on`` or ``off`` (default: vLLM's); ``mtp`` the draft tokens
+    format; ``tp`` and ``pp`` the GPUs and pipeline stages (figures are the stage's that sizes
+    the cache); ``prefix_caching`` ``on`` or ``off`` (default: vLLM's); ``mtp`` the draft tokens
     of the model's MTP module (vLLM's --speculative-config with method mtp; ``drafter``: its
     weights on one GPU); ``compile_cache`` ``cold`` (a first start, the default on the second
     runner) or ``warm`` (a restart that loads the compiled model).
     """
-    settings: dict[str, object] = {"tp": whole(tp, "tp"), "kv_dtype": kv_dtype}
+    settings: dict[str, object] = {
+        "tp": whole(tp, "tp"),
+        "pp": whole(pp, "pp"),
+        "kv_dtype": kv_dtype,
+    }
     if max_model_len is not None:
         settings["max_model_len"] = whole(max_model_len, "max_model_len")
     if gpu_memory_utilization is not None:
