@@ -29,19 +29,23 @@ def non_allocator_bytes() -> int:
 def allocator_peaks(device: torch.device) -> Iterator[dict[str, int]]:
     """Yield a dict filled, on exit, with the allocator's peaks over the block.
 
-    Empty when ``device`` is not a CUDA device.
+    The allocator's cache is emptied first, so that the reserved peak is the block's own and
+    not what earlier work left cached. Empty when ``device`` is not a CUDA device.
     """
     stats: dict[str, int] = {}
     if device.type != "cuda":
         yield stats
         return
     torch.cuda.synchronize(device)
+    torch.cuda.empty_cache()
     torch.cuda.reset_peak_memory_stats(device)
     start = torch.cuda.memory_allocated(device)
+    reserved = torch.cuda.memory_reserved(device)
     yield stats
     torch.cuda.synchronize(device)
     stats.update(
         memory_allocated_at_start=start,
+        memory_reserved_at_start=reserved,
         max_memory_allocated=torch.cuda.max_memory_allocated(device),
         max_memory_reserved=torch.cuda.max_memory_reserved(device),
         non_allocator_bytes=non_allocator_bytes(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import gc
 import importlib.metadata
 import json
 import sys
@@ -200,6 +201,9 @@ def _measure_group(
             _log(f"{model_id}: {sc.label()}: {result} ({time.perf_counter() - start:.1f} s)")
             records.append(record)
         del model
+    if device == "cuda":  # the modules' reference cycles hold the weights until collected
+        gc.collect()
+        torch.cuda.empty_cache()
     return records
 
 

@@ -157,10 +157,12 @@ def _with_lora(model: torch.nn.Module, sc: Scenario) -> torch.nn.Module:
     )
     # peft moves each new adapter to its base layer's device and dtype before casting it to
     # FP32; a fake parameter cannot be swapped, so the adapters stay as created: FP32, on the
-    # device they were made on (the base's), which is where peft leaves them too.
+    # device they were made on (the base's: made there on real tensors too), which is where
+    # peft leaves them.
     # Without that move, adapters kept in the base's dtype are made in it: the default dtype
     # while peft creates them.
     with (
+        torch.device(next(model.parameters()).device),
         mock.patch.object(BaseTunerLayer, "_move_adapter_to_device_of_base_layer"),
         mock.patch.object(LoraModel, "_replace_module", _put),
         _default_dtype(DTYPES[sc.adapter_dtype or "fp32"]),
