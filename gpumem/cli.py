@@ -302,9 +302,10 @@ def _add_workload_options(p: argparse.ArgumentParser, lists: bool) -> None:
         "--attention",
         help=_(
             "flash (a fused kernel, default), eager, or math: PyTorch sdpa's math kernel "
-            "(inference only; FP32 scores and probabilities), which PyTorch runs when no fused "
-            "kernel takes the shapes, dtype or mask (on the CPU: value heads narrower than "
-            "query heads, as in DeepSeek's latent attention) or when it is forced"
+            "(FP32 scores and probabilities, saved for backward in training), which PyTorch "
+            "runs when no fused kernel takes the shapes, dtype or mask (on the CPU: value heads "
+            "narrower than query heads, as in DeepSeek's latent attention; on CUDA: grouped KV "
+            "heads in FP32) or when it is forced"
         ),
     )
     g.add_argument(

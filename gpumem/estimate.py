@@ -395,12 +395,12 @@ def _activation_inputs(m: ModelSpec, w: Workload, b_a: float) -> dict[str, float
     if w.training and w.lora_rank is not None and "lora" in profile:
         profile = _extend(profile, profile["lora"])
     saved = profile["saved"]
-    fused = w.attention == "flash" or w.resolved_checkpointing == "selective"
+    recomputed = w.resolved_checkpointing == "selective"  # attention's own tensors not kept
     alphas = {f"a_{key}": _bytes(saved.get(shape, {}), b_a) for shape, key in _SHAPES.items()}
     work = profile["inference"]
     return {
         **alphas,
-        "a_s": 0.0 if fused else alphas["a_s"],
+        "a_s": alphas["a_s"] if w.attention == "eager" and not recomputed else 0.0,
         "a_i": _bytes(profile["checkpoint_input"], b_a),
         "g_c": int(w.resolved_checkpointing == "full"),
         "l_f": _bytes(profile["logits"]["forward"], b_a),
@@ -410,7 +410,8 @@ def _activation_inputs(m: ModelSpec, w: Workload, b_a: float) -> dict[str, float
         "i_f": _bytes(work["f"], b_a),
         "i_r": _bytes(work.get("routed", {}), b_a),
         "i_s": _bytes(work["scores"], b_a) if w.attention == "eager" else 0.0,
-        "i_p": 4.0 if w.attention == "math" else 0.0,  # sdpa's math kernel works in FP32
+        # sdpa's math kernel works in FP32
+        "i_p": 4.0 if w.attention == "math" and not recomputed else 0.0,
     }
 
 

@@ -131,10 +131,12 @@ class Workload(Record):
         Training only: ``"none"``, ``"full"`` (keep each layer's input, recompute the rest) or
         ``"selective"`` (recompute the attention scores only).
     attention
-        ``"flash"`` (fused kernel, no score matrix), ``"eager"`` (materialises the scores) or,
-        at inference, ``"math"`` (sdpa's math kernel: FP32 scores and probabilities, FP32
-        copies of half-precision inputs; what PyTorch runs when no fused kernel takes the
-        shapes, e.g. on the CPU value heads narrower than the query heads).
+        ``"flash"`` (fused kernel, no score matrix), ``"eager"`` (materialises the scores) or
+        ``"math"`` (sdpa's math kernel: FP32 scores and probabilities, FP32 copies of
+        half-precision inputs; in training it saves the FP32 probabilities, the scaled query
+        and the keys and values repeated to every query head; what PyTorch runs when no fused
+        kernel takes the shapes, e.g. on the CPU value heads narrower than the query heads, on
+        CUDA grouped KV heads in FP32).
     logits
         Inference only: keep logits of the ``"last"`` position or of ``"all"`` positions.
     lora_rank
@@ -280,12 +282,6 @@ class Workload(Record):
         self._check_lora()
         if self.fsdp:
             self._check_fsdp()
-        if self.attention == "math":
-            raise InvalidValueError(
-                "attention",
-                self.attention,
-                Text("flash or eager in training (the math kernel is modelled at inference only)"),
-            )
         if self.logits is not None:
             raise InvalidValueError(
                 "logits", self.logits, Text("nothing in training (all are kept)")

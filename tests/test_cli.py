@@ -68,9 +68,13 @@ def test_estimate_math_attention(capsys) -> None:
     code, _, err = run(capsys, "estimate", "llama-2-7b", "--attention", "sdpa")
     assert code == 2 and err.startswith("gpumem: error:")
     assert "'sdpa'" in err and "flash, eager, math" in err
-    training = ("--mode", "training", "--attention", "math")
-    code, _, err = run(capsys, "estimate", "llama-2-7b", *training)
-    assert code == 2 and "'math'" in err and "flash or eager in training" in err
+    # in training: 32 layers x 32 heads x 4,096^2 FP32 probabilities saved, at least
+    training = ("estimate", "llama-2-7b", "--mode", "training", "--seq", "4096", "--json")
+    code, out, _ = run(capsys, *training, "--attention", "math")
+    _, fused, _ = run(capsys, *training)
+    assert code == 0
+    forward = (json.loads(x)["phases"]["forward"] for x in (out, fused))
+    assert next(forward) - next(forward) > 32 * 32 * 4096**2 * 4
 
 
 def test_estimate_json(capsys) -> None:

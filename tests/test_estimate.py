@@ -485,9 +485,51 @@ def test_math_kernel_at_a_decoding_step() -> None:
     )
 
 
-def test_math_kernel_is_modelled_at_inference_only() -> None:
-    with pytest.raises(InvalidValueError, match="attention 'math'.*flash or eager in training"):
-        estimate("llama-3.1-8b", mode="training", attention="math")
+def _layer(model: str, **work: object) -> dict:
+    e = estimate(model, mode="training", dtype="fp32", precision="pure", **work, **BARE)
+    return formula_values(e.model, e.workload)
+
+
+def test_math_kernel_in_training_saves_fp32_probabilities() -> None:
+    # Qwen2.5-0.5B (14 heads of 64, 2 KV heads, hidden 896), FP32, 4 x 2,048: per layer sdpa's
+    # math kernel saves the FP32 probabilities, 4 x 14 x 2,048^2 x 4 bytes, the scaled query
+    # and the keys and values repeated to the 14 heads (3 x 14 x 64 x 4 a token); the fused
+    # kernel's rotated query (896 x 4), keys and values (2 x 128 x 4) and log-sum-exp
+    # (14 x 4) are not kept; o_proj keeps its input either way.
+    work = dict(batch=4, seq=2048)
+    probabilities = 4 * 14 * 2048**2 * 4
+    assert probabilities == 939_524_096
+    per_token = 3 * 14 * 64 * 4 - 896 * 4 - 2 * 128 * 4 - 14 * 4
+    math = _layer("qwen2.5-0.5b", attention="math", **work)
+    fused = _layer("qwen2.5-0.5b", **work)
+    added = math["layer_activations"] - fused["layer_activations"]
+    assert added == probabilities + 4 * 2048 * per_token
+    # measured on an H200 (cuda_measurements.json): 1,870,725,120 bytes a layer
+    assert math["layer_activations"] == pytest.approx(1_870_725_120, rel=1e-4)
+    # in backward _softmax_backward_data holds the probabilities' gradient and the scores'
+    assert math["recomputed_layer"] == 2 * probabilities
+    assert fused["recomputed_layer"] == 0
+
+
+def test_math_kernel_in_lora_training_drops_the_fused_output() -> None:
+    # LoRA on q_proj and v_proj, 1 x 512: the frozen o_proj keeps no input, so the fused
+    # kernel's output (896 x 4 a token) is not kept either; with o_proj adapted (all-linear),
+    # its adapter keeps it. Measured on an H200: 55,611,392 and 70,127,616 bytes a layer.
+    work = dict(batch=1, seq=512, attention="math")
+    fused_qv = _layer("qwen2.5-0.5b", batch=1, seq=512, lora_rank=8, lora_targets="q_proj,v_proj")
+    qv = _layer("qwen2.5-0.5b", lora_rank=8, lora_targets="q_proj,v_proj", **work)
+    per_token = 14 * (512 + 3 * 64) * 4 - 2 * 896 * 4 - 2 * 128 * 4 - 14 * 4
+    assert qv["layer_activations"] - fused_qv["layer_activations"] == 512 * per_token
+    assert qv["layer_activations"] == pytest.approx(55_611_392, rel=1e-4)
+    every = _layer("qwen2.5-0.5b", lora_rank=64, lora_targets="all-linear", **work)
+    assert every["layer_activations"] == pytest.approx(70_127_616, rel=1e-4)
+
+
+def test_math_kernel_under_selective_checkpointing_keeps_nothing_of_attention() -> None:
+    work = dict(batch=1, seq=512, checkpointing="selective")
+    math = estimate("qwen2.5-0.5b", mode="training", attention="math", **work, **BARE)
+    fused = estimate("qwen2.5-0.5b", mode="training", **work, **BARE)
+    assert math.tensor_bytes == fused.tensor_bytes
 
 
 def test_new_tokens_must_fit_the_context_window() -> None:

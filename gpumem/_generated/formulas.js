@@ -380,9 +380,14 @@ function adapter_bytes_per_token(h, n_h, d_h, f, r, u_l, y_a, j_q, j_k, j_v, j_o
   return $mul(u_l, $add($mul($mul(b_u, r), $add($add($add($add($add($add($max(j_d, y_a), $max(j_g, y_a)), $max(j_k, y_a)), $max(j_o, y_a)), $max(j_q, y_a)), $max(j_u, y_a)), $max(j_v, y_a))), (((o_l > 0n) || (b_a < b_u)) ? $mul($add(b_u, o_l), $add($mul(h, $add($add($add($add($max(j_g, y_a), $max(j_k, y_a)), $max(j_q, y_a)), $max(j_u, y_a)), $max(j_v, y_a))), $div($add($mul($mul(d_h, n_h), $max(j_o, y_a)), $mul(f, $max(j_d, y_a))), N_tp))) : $add($mul($mul(b_a, h), $add($max(j_g, j_u, y_a), $max(j_k, j_q, j_v, y_a))), $div($mul($mul(b_a, f), $max(j_d, y_a)), N_tp)))));
 }
 
-/** activations one transformer layer saves for its backward pass (with LoRA, the frozen base's plus its adapters') */
-function layer_activations(h, n_h, n_kv, d_h, f, n_e, k_e, B, s, a_h, a_q, a_k, a_f, a_n, a_s, a_e, a_r, N_tp, adapter_bytes_per_token) {
-  return $mul($mul(B, s), $add($add($add($add($mul(a_e, n_e), $mul(a_h, h)), $mul($mul(a_r, h), k_e)), adapter_bytes_per_token), $div($add($add($add($add($mul(a_f, f), $mul($mul(a_k, d_h), n_kv)), $mul(a_n, n_h)), $mul($mul(a_q, d_h), n_h)), $mul($mul(a_s, n_h), s)), N_tp)));
+/** bytes one layer saves per token with sdpa's math kernel beyond the fused kernel's: the FP32 probabilities, scaled query, and keys and values repeated to every query head, less the fused kernel's rotated query, key, value, log-sum-exp and (unless o_proj keeps it) output */
+function math_attention_bytes_per_token(n_h, n_kv, d_h, s, u_l, y_a, j_o, b_a, b_u, i_p, o_l) {
+  return ((i_p > 0n) ? $sub($add($mul($neg(b_a), $add($mul($mul(d_h, n_h), $add($mul(u_l, $add($mul($neg((((o_l > 0n) || (b_a < b_u)) ? 0n : 1n)), $max(j_o, y_a)), 1n)), 1n)), $mul($mul(2n, d_h), n_kv))), $mul($mul(i_p, n_h), $add($mul(3n, d_h), s))), $mul(4n, n_h)) : 0n);
+}
+
+/** activations one transformer layer saves for its backward pass (with LoRA, the frozen base's plus its adapters'; with sdpa's math kernel, its FP32 tensors) */
+function layer_activations(h, n_h, n_kv, d_h, f, n_e, k_e, B, s, a_h, a_q, a_k, a_f, a_n, a_s, a_e, a_r, N_tp, adapter_bytes_per_token, math_attention_bytes_per_token) {
+  return $mul($mul(B, s), $add($add($add($add($add($mul(a_e, n_e), $mul(a_h, h)), $mul($mul(a_r, h), k_e)), adapter_bytes_per_token), $div(math_attention_bytes_per_token, N_tp)), $div($add($add($add($add($mul(a_f, f), $mul($mul(a_k, d_h), n_kv)), $mul(a_n, n_h)), $mul($mul(a_q, d_h), n_h)), $mul($mul(a_s, n_h), s)), N_tp)));
 }
 
 /** activations saved during the forward pass: every layer's, or with checkpointing only each layer's input. With 1F1B pipelining the first stage holds as many micro-batches as there are stages, hence L rather than L / N_pp. */
@@ -390,9 +395,9 @@ function activations_training(L, h, B, s, a_i, g_c, layer_activations) {
   return $add($mul($mul($mul($mul($mul(B, L), a_i), g_c), h), s), $mul($mul(L, layer_activations), $sub(1n, g_c)));
 }
 
-/** the working set of one layer's backward pass: with checkpointing, its activations recomputed; with QLoRA, the weight matrix it multiplies by, dequantized to the compute dtype with its FP32 absmax (bitsandbytes MatMul4Bit.backward, dequantize_4bit) */
-function recomputed_layer(h, n_h, d_h, f, q_4, b_a, g_c, N_tp, layer_activations) {
-  return $add($mul(g_c, layer_activations), $div($mul($mul($mul(h, q_4), $add(b_a, $div(1n, 16n))), $max(f, $mul(d_h, n_h))), N_tp));
+/** the working set of one layer's backward pass: with checkpointing, its activations recomputed; with QLoRA, the weight matrix it multiplies by, dequantized to the compute dtype with its FP32 absmax (bitsandbytes MatMul4Bit.backward, dequantize_4bit); with sdpa's math kernel, the gradients of its probabilities and of its scores, both FP32 (B, n_h, s, s), live together in _softmax_backward_data */
+function recomputed_layer(h, n_h, d_h, f, B, s, q_4, b_a, g_c, i_p, N_tp, layer_activations) {
+  return $add($add($div($mul($mul($mul($mul(2n, B), i_p), n_h), $pow(s, 2n)), N_tp), $mul(g_c, layer_activations)), $div($mul($mul($mul(h, q_4), $add(b_a, $div(1n, 16n))), $max(f, $mul(d_h, n_h))), N_tp));
 }
 
 /** low-precision copies of the weights that autocast keeps for the backward pass */
@@ -446,7 +451,7 @@ function deltanet_workspace(c_r, n_g, d_gk, d_gv, b_a) {
 }
 
 /** tensors live inside one layer while the prompt is processed */
-function prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m, m_p, deltanet_workspace) {
+function prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s, i_p, N_tp, i_q, i_k, i_m, m_p, deltanet_workspace) {
   return $mul($mul(B, s), $add($mul(h, i_h), $max($div(deltanet_workspace, N_tp), $add($mul($mul(h, i_r), k_e), $div($mul(f, i_f), N_tp)), $add($div($mul(n_h, $add($add($add($mul(d_h, $add(i_k, i_q)), i_m), $mul(i_p, $add(s, $max(d_h, s)))), $mul(i_s, s))), N_tp), $div(m_p, $mul(B, s))))));
 }
 
@@ -466,7 +471,7 @@ function kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, e_t, c_r, L_n, k_c, B, s
 }
 
 /** tensors live inside one layer while one new token per sequence is processed: one layer's keys copied as the cache grows, and the layer's working set */
-function decode_workspace(L, h, n_h, n_kv, d_h, f, k_e, c_kv, L_w, w, L_c, L_r, L_n, k_c, B, s, n_t, b_kv, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m) {
+function decode_workspace(L, h, n_h, n_kv, d_h, f, k_e, c_kv, L_w, w, L_c, L_r, L_n, k_c, B, s, n_t, b_kv, i_h, i_f, i_r, i_s, i_p, N_tp, i_q, i_k, i_m) {
   return $add($mul($mul($mul($mul(B, b_kv), k_c), ((c_kv > 0n) ? c_kv : $mul(d_h, $ceil_div(n_kv, N_tp)))), $max(((L_w > 0n) ? $mul(2n, $min(w, $add(n_t, s))) : 0n), (($add($add($add($add($neg(L), L_c), L_n), L_r), L_w) < 0n) ? $add(n_t, s) : 0n))), $mul(B, $add($mul(h, i_h), $max(0n, $add($mul($mul(h, i_r), k_e), $div($mul(f, i_f), N_tp)), $div($mul(n_h, $add($add($mul(d_h, i_q), $mul(i_s, $add(n_t, s))), $mul($add(n_t, s), $add($add($mul(d_h, i_k), i_m), $mul(i_p, $add(d_h, 1n)))))), N_tp)))));
 }
 
@@ -686,7 +691,7 @@ function engine_mlp_width(f, k_e, f_e, L_d, f_x, c_moe) {
 }
 
 /** tensors live inside one layer in the engine's dummy forward pass: the prefill working set with a gated DeltaNet layer's as the engine runs it, and the routed experts' intermediates in the fused-MoE workspace where the engine keeps one (c_moe = 1) */
-function engine_prefill_workspace(h, n_h, d_h, k_e, B, s, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m, m_p, c_moe, engine_deltanet_workspace, engine_mlp_width) {
+function engine_prefill_workspace(h, n_h, d_h, k_e, B, s, i_h, i_f, i_r, i_s, i_p, N_tp, i_q, i_k, i_m, m_p, c_moe, engine_deltanet_workspace, engine_mlp_width) {
   return $mul($mul(B, s), $add($mul(h, i_h), $max($div(engine_deltanet_workspace, N_tp), $add($mul($mul($mul(h, i_r), k_e), $sub(1n, c_moe)), $div($mul(engine_mlp_width, i_f), N_tp)), $add($div($mul(n_h, $add($add($add($mul(d_h, $add(i_k, i_q)), i_m), $mul(i_p, $add(s, $max(d_h, s)))), $mul(i_s, s))), N_tp), $div(m_p, $mul(B, s))))));
 }
 
@@ -958,9 +963,10 @@ return {
     kv_cache_overhang: [kv_cache_overhang, ["L_w", "w", "B", "s", "b_kv", "N_pp", "e_kv"]],
     saved_bytes_per_element: [saved_bytes_per_element, ["b_a", "c_a", "c_32", "c_1", "c_u"]],
     adapter_bytes_per_token: [adapter_bytes_per_token, ["h", "n_h", "d_h", "f", "r", "u_l", "y_a", "j_q", "j_k", "j_v", "j_o", "j_g", "j_u", "j_d", "b_a", "b_u", "N_tp", "o_l"]],
-    layer_activations: [layer_activations, ["h", "n_h", "n_kv", "d_h", "f", "n_e", "k_e", "B", "s", "a_h", "a_q", "a_k", "a_f", "a_n", "a_s", "a_e", "a_r", "N_tp", "adapter_bytes_per_token"]],
+    math_attention_bytes_per_token: [math_attention_bytes_per_token, ["n_h", "n_kv", "d_h", "s", "u_l", "y_a", "j_o", "b_a", "b_u", "i_p", "o_l"]],
+    layer_activations: [layer_activations, ["h", "n_h", "n_kv", "d_h", "f", "n_e", "k_e", "B", "s", "a_h", "a_q", "a_k", "a_f", "a_n", "a_s", "a_e", "a_r", "N_tp", "adapter_bytes_per_token", "math_attention_bytes_per_token"]],
     activations_training: [activations_training, ["L", "h", "B", "s", "a_i", "g_c", "layer_activations"]],
-    recomputed_layer: [recomputed_layer, ["h", "n_h", "d_h", "f", "q_4", "b_a", "g_c", "N_tp", "layer_activations"]],
+    recomputed_layer: [recomputed_layer, ["h", "n_h", "d_h", "f", "B", "s", "q_4", "b_a", "g_c", "i_p", "N_tp", "layer_activations"]],
     autocast_copies: [autocast_copies, ["P_m", "b_c", "N_dp", "N_tp", "N_pp", "z_3", "y_f"]],
     autocast_copies_kept: [autocast_copies_kept, ["g_c", "autocast_copies"]],
     logits_forward: [logits_forward, ["V", "B", "s", "l_f"]],
@@ -971,11 +977,11 @@ return {
     i_m: [i_m, ["d_h", "c_kv", "d_r", "d_v", "b_a"]],
     m_p: [m_p, ["L_w", "w", "B", "s", "i_p"]],
     deltanet_workspace: [deltanet_workspace, ["c_r", "n_g", "d_gk", "d_gv", "b_a"]],
-    prefill_workspace: [prefill_workspace, ["h", "n_h", "d_h", "f", "k_e", "B", "s", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_q", "i_k", "i_m", "m_p", "deltanet_workspace"]],
+    prefill_workspace: [prefill_workspace, ["h", "n_h", "d_h", "f", "k_e", "B", "s", "i_h", "i_f", "i_r", "i_s", "i_p", "N_tp", "i_q", "i_k", "i_m", "m_p", "deltanet_workspace"]],
     logits_inference: [logits_inference, ["V", "B", "s_l", "l_i"]],
     attention_masks: [attention_masks, ["L", "L_w", "w", "L_c", "L_r", "L_n", "B", "s", "b_a", "i_s"]],
     kv_cache_decode: [kv_cache_decode, ["L", "L_w", "w", "L_c", "w_c", "L_r", "e_r", "e_t", "c_r", "L_n", "k_c", "B", "s", "n_t", "b_kv", "b_r", "N_tp", "N_pp", "e_kv", "kv_cache", "kv_cache_overhang"]],
-    decode_workspace: [decode_workspace, ["L", "h", "n_h", "n_kv", "d_h", "f", "k_e", "c_kv", "L_w", "w", "L_c", "L_r", "L_n", "k_c", "B", "s", "n_t", "b_kv", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_q", "i_k", "i_m"]],
+    decode_workspace: [decode_workspace, ["L", "h", "n_h", "n_kv", "d_h", "f", "k_e", "c_kv", "L_w", "w", "L_c", "L_r", "L_n", "k_c", "B", "s", "n_t", "b_kv", "i_h", "i_f", "i_r", "i_s", "i_p", "N_tp", "i_q", "i_k", "i_m"]],
     logits_decode: [logits_decode, ["V", "B", "l_i"]],
     gathered_root: [gathered_root, ["P", "b_a", "y_f", "layer_parameters"]],
     gathered_weights: [gathered_weights, ["b_a", "z_3", "y_f", "layer_parameters", "fsdp_padding", "gathered_root"]],
@@ -1019,7 +1025,7 @@ return {
     fused_moe_workspace: [fused_moe_workspace, ["h", "k_e", "f_e", "b_a", "N_tp", "T_b", "T_mc"]],
     engine_deltanet_workspace: [engine_deltanet_workspace, ["c_r", "n_g", "d_gv", "b_a"]],
     engine_mlp_width: [engine_mlp_width, ["f", "k_e", "f_e", "L_d", "f_x", "c_moe"]],
-    engine_prefill_workspace: [engine_prefill_workspace, ["h", "n_h", "d_h", "k_e", "B", "s", "i_h", "i_f", "i_r", "i_s", "N_tp", "i_p", "i_q", "i_k", "i_m", "m_p", "c_moe", "engine_deltanet_workspace", "engine_mlp_width"]],
+    engine_prefill_workspace: [engine_prefill_workspace, ["h", "n_h", "d_h", "k_e", "B", "s", "i_h", "i_f", "i_r", "i_s", "i_p", "N_tp", "i_q", "i_k", "i_m", "m_p", "c_moe", "engine_deltanet_workspace", "engine_mlp_width"]],
     engine_profile_peak: [engine_profile_peak, ["h", "b_a", "T_b", "c_moe", "n_sd", "c_v2", "c_pl", "engine_stage_intermediate", "engine_runner_sampler", "engine_compile_transient", "fused_moe_workspace", "engine_prefill_workspace", "encoder_pixels", "encoder_outputs", "encoder_workspace"]],
     engine_load_extra: [engine_load_extra, ["L", "h", "n_h", "d_h", "n_e", "V", "c_kv", "d_r", "L_r", "c_r", "L_n", "f_e", "n_s", "f_s", "m_g", "t_w", "n_g", "d_gv", "L_e", "L_d", "f_x", "q_a", "q_m", "q_e", "q_s", "q_h", "q_a2", "q_m2", "q_e2", "q_s2", "q_h2", "P_v", "x_s", "b_w", "b_q", "b_q2", "b_a", "N_tp", "L_s", "P_q", "e_kv", "c_al", "s_p", "c_pf", "c_pl", "c_hu", "g_m", "attention_weights"]],
     mtp_parameters: [mtp_parameters, ["h", "n_h", "n_kv", "d_h", "n_e", "c_kv", "d_r", "f_e", "n_s", "f_s", "m_g", "c_q", "d_v", "L_e", "f_x", "g_q", "L_m"]],
@@ -1066,7 +1072,7 @@ return {
   },
   /** The tables printed with the formulas (evaluation order, phases, components). */
   tables: {
-    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "shipped_parameters_second", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "fsdp_padding", "P_s", "P_q", "P_q2", "P_t", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "adapter_bytes_per_token", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "gathered_root", "gathered_weights", "all_gather_buffer", "all_gather_prefetch", "block_gradients", "root_gradients", "reduce_scatter_buffer", "activations_backward_top", "gathered_backward_top", "block_gradients_backward_top", "activations_backward_bottom", "gathered_backward_bottom", "block_gradients_backward_bottom", "head_gradient", "phase_forward", "phase_backward", "phase_optimizer", "phase_backward_end", "phase_backward_top", "phase_backward_bottom", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "attention_weights", "shipped_parameters", "shipped_parameters_second", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "fsdp_padding", "P_s", "P_q", "P_q2", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "kv_cache_overhang", "i_u", "i_q", "i_k", "i_m", "m_p", "deltanet_workspace", "prefill_workspace", "logits_inference", "attention_masks", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
+    ORDER: {"training_peak": ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "b_a", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "shipped_parameters_second", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "fsdp_padding", "P_s", "P_q", "P_q2", "P_t", "weights", "adapter_weights", "master_weights", "optimizer_states", "gradients", "optimizer_temporaries", "adapter_bytes_per_token", "math_attention_bytes_per_token", "layer_activations", "activations_training", "recomputed_layer", "autocast_copies", "autocast_copies_kept", "logits_forward", "logits_backward", "gathered_root", "gathered_weights", "all_gather_buffer", "all_gather_prefetch", "block_gradients", "root_gradients", "reduce_scatter_buffer", "activations_backward_top", "gathered_backward_top", "block_gradients_backward_top", "activations_backward_bottom", "gathered_backward_bottom", "block_gradients_backward_bottom", "head_gradient", "phase_forward", "phase_backward", "phase_optimizer", "phase_backward_end", "phase_backward_top", "phase_backward_bottom", "training_peak"], "inference_peak": ["f", "s_l", "b_a", "b_kv", "b_w", "attention_weights", "shipped_parameters", "shipped_parameters_second", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "fsdp_padding", "P_s", "P_q", "P_q2", "weights", "kv_values_gqa", "kv_values_mla", "e_kv", "kv_cache_full", "kv_cache_sliding", "kv_cache_chunked", "kv_cache_recurrent", "kv_cache", "kv_cache_overhang", "i_u", "i_q", "i_k", "i_m", "m_p", "deltanet_workspace", "prefill_workspace", "logits_inference", "attention_masks", "kv_cache_decode", "decode_workspace", "logits_decode", "phase_prefill", "phase_decode", "inference_peak"]},
     DERIVED: ["P_m", "f", "attention_features_gqa", "attention_features_mla", "F", "lora_features", "lora_parameters", "R", "s_l", "b_a", "b_kv", "b_t", "b_w", "b_l", "b_g", "b_m", "b_o", "b_c", "attention_weights", "shipped_parameters", "shipped_parameters_second", "L_s", "layer_parameters", "moe_layer_excess", "stage_first_parameters", "stage_last_parameters", "fsdp_padding", "P_s", "P_q", "P_q2", "P_t", "kv_values_gqa", "kv_values_mla", "e_kv", "i_u", "i_q", "i_k", "i_m", "m_p", "k_r"],
     PEAKS: {"training_peak": ["forward", "backward", "optimizer", "backward_end", "backward_top", "backward_bottom"], "inference_peak": ["prefill", "decode"]},
     PHASES: {"forward": ["phase_forward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies"], ["logits_forward"], ["gathered_weights"], ["all_gather_buffer"]]], "backward": ["phase_backward", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["activations_training"], ["autocast_copies_kept"], ["recomputed_layer", "logits_backward"], ["gathered_weights"], ["all_gather_prefetch"]]], "optimizer": ["phase_optimizer", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gradients"], ["optimizer_temporaries"]]], "backward_end": ["phase_backward_end", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["gathered_root"], ["block_gradients"], ["root_gradients"], ["reduce_scatter_buffer"]]], "backward_top": ["phase_backward_top", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["all_gather_prefetch"], ["reduce_scatter_buffer"], ["activations_backward_top"], ["gathered_backward_top"], ["block_gradients_backward_top"], ["head_gradient"]]], "backward_bottom": ["phase_backward_bottom", [["weights"], ["adapter_weights"], ["master_weights"], ["optimizer_states"], ["all_gather_prefetch"], ["reduce_scatter_buffer"], ["activations_backward_bottom"], ["gathered_backward_bottom"], ["block_gradients_backward_bottom"], ["head_gradient"]]], "prefill": ["phase_prefill", [["weights"], ["kv_cache"], ["kv_cache_overhang"], ["prefill_workspace", "logits_inference"], ["attention_masks"]]], "decode": ["phase_decode", [["weights"], ["kv_cache_decode"], ["decode_workspace", "logits_decode"]]]},

@@ -274,9 +274,14 @@ def adapter_bytes_per_token(h, n_h, d_h, f, r, u_l, y_a, j_q, j_k, j_v, j_o, j_g
     return u_l*(b_u*r*(_max(j_d, y_a) + _max(j_g, y_a) + _max(j_k, y_a) + _max(j_o, y_a) + _max(j_q, y_a) + _max(j_u, y_a) + _max(j_v, y_a)) + (((b_u + o_l)*(h*(_max(j_g, y_a) + _max(j_k, y_a) + _max(j_q, y_a) + _max(j_u, y_a) + _max(j_v, y_a)) + (d_h*n_h*_max(j_o, y_a) + f*_max(j_d, y_a))/N_tp)) if (o_l > 0) or (b_a < b_u) else (b_a*h*(_max(j_g, j_u, y_a) + _max(j_k, j_q, j_v, y_a)) + b_a*f*_max(j_d, y_a)/N_tp)))
 
 
-def layer_activations(h, n_h, n_kv, d_h, f, n_e, k_e, B, s, a_h, a_q, a_k, a_f, a_n, a_s, a_e, a_r, N_tp, adapter_bytes_per_token):
-    """activations one transformer layer saves for its backward pass (with LoRA, the frozen base's plus its adapters')"""
-    return B*s*(a_e*n_e + a_h*h + a_r*h*k_e + adapter_bytes_per_token + (a_f*f + a_k*d_h*n_kv + a_n*n_h + a_q*d_h*n_h + a_s*n_h*s)/N_tp)
+def math_attention_bytes_per_token(n_h, n_kv, d_h, s, u_l, y_a, j_o, b_a, b_u, i_p, o_l):
+    """bytes one layer saves per token with sdpa's math kernel beyond the fused kernel's: the FP32 probabilities, scaled query, and keys and values repeated to every query head, less the fused kernel's rotated query, key, value, log-sum-exp and (unless o_proj keeps it) output"""
+    return ((-b_a*(d_h*n_h*(u_l*(-((0) if (o_l > 0) or (b_a < b_u) else (1))*_max(j_o, y_a) + 1) + 1) + 2*d_h*n_kv) + i_p*n_h*(3*d_h + s) - 4*n_h) if (i_p > 0) else (0))
+
+
+def layer_activations(h, n_h, n_kv, d_h, f, n_e, k_e, B, s, a_h, a_q, a_k, a_f, a_n, a_s, a_e, a_r, N_tp, adapter_bytes_per_token, math_attention_bytes_per_token):
+    """activations one transformer layer saves for its backward pass (with LoRA, the frozen base's plus its adapters'; with sdpa's math kernel, its FP32 tensors)"""
+    return B*s*(a_e*n_e + a_h*h + a_r*h*k_e + adapter_bytes_per_token + math_attention_bytes_per_token/N_tp + (a_f*f + a_k*d_h*n_kv + a_n*n_h + a_q*d_h*n_h + a_s*n_h*s)/N_tp)
 
 
 def activations_training(L, h, B, s, a_i, g_c, layer_activations):
@@ -284,9 +289,9 @@ def activations_training(L, h, B, s, a_i, g_c, layer_activations):
     return B*L*a_i*g_c*h*s + L*layer_activations*(1 - g_c)
 
 
-def recomputed_layer(h, n_h, d_h, f, q_4, b_a, g_c, N_tp, layer_activations):
-    """the working set of one layer's backward pass: with checkpointing, its activations recomputed; with QLoRA, the weight matrix it multiplies by, dequantized to the compute dtype with its FP32 absmax (bitsandbytes MatMul4Bit.backward, dequantize_4bit)"""
-    return g_c*layer_activations + h*q_4*(b_a + (1/16))*_max(f, d_h*n_h)/N_tp
+def recomputed_layer(h, n_h, d_h, f, B, s, q_4, b_a, g_c, i_p, N_tp, layer_activations):
+    """the working set of one layer's backward pass: with checkpointing, its activations recomputed; with QLoRA, the weight matrix it multiplies by, dequantized to the compute dtype with its FP32 absmax (bitsandbytes MatMul4Bit.backward, dequantize_4bit); with sdpa's math kernel, the gradients of its probabilities and of its scores, both FP32 (B, n_h, s, s), live together in _softmax_backward_data"""
+    return 2*B*i_p*n_h*s**2/N_tp + g_c*layer_activations + h*q_4*(b_a + (1/16))*_max(f, d_h*n_h)/N_tp
 
 
 def autocast_copies(P_m, b_c, N_dp, N_tp, N_pp, z_3, y_f):
@@ -339,7 +344,7 @@ def deltanet_workspace(c_r, n_g, d_gk, d_gv, b_a):
     return ((b_a*(c_r + d_gv*n_g) + 4*n_g*(6*d_gk + 4*d_gv + 192)) if (n_g > 0) else (0))
 
 
-def prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m, m_p, deltanet_workspace):
+def prefill_workspace(h, n_h, d_h, f, k_e, B, s, i_h, i_f, i_r, i_s, i_p, N_tp, i_q, i_k, i_m, m_p, deltanet_workspace):
     """tensors live inside one layer while the prompt is processed"""
     return B*s*(h*i_h + _max(deltanet_workspace/N_tp, h*i_r*k_e + f*i_f/N_tp, n_h*(d_h*(i_k + i_q) + i_m + i_p*(s + _max(d_h, s)) + i_s*s)/N_tp + m_p/(B*s)))
 
@@ -359,7 +364,7 @@ def kv_cache_decode(L, L_w, w, L_c, w_c, L_r, e_r, e_t, c_r, L_n, k_c, B, s, n_t
     return _max(kv_cache + kv_cache_overhang, B*b_kv*e_kv*(n_t + s)*_ceil_div(L - L_c - L_n - L_r - L_w, N_pp) + B*b_kv*e_kv*_ceil_div(L_c, N_pp)*_min(w_c, n_t + s) + B*b_kv*e_kv*_ceil_div(L_w, N_pp)*_min(w, n_t + s) + B*k_c*(b_kv*_ceil_div(c_r + e_r - e_t, N_tp) + b_r*_ceil_div(e_t, N_tp))*_ceil_div(L_r, N_pp))
 
 
-def decode_workspace(L, h, n_h, n_kv, d_h, f, k_e, c_kv, L_w, w, L_c, L_r, L_n, k_c, B, s, n_t, b_kv, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m):
+def decode_workspace(L, h, n_h, n_kv, d_h, f, k_e, c_kv, L_w, w, L_c, L_r, L_n, k_c, B, s, n_t, b_kv, i_h, i_f, i_r, i_s, i_p, N_tp, i_q, i_k, i_m):
     """tensors live inside one layer while one new token per sequence is processed: one layer's keys copied as the cache grows, and the layer's working set"""
     return B*b_kv*k_c*((c_kv) if (c_kv > 0) else (d_h*_ceil_div(n_kv, N_tp)))*_max(((2*_min(w, n_t + s)) if (L_w > 0) else (0)), ((n_t + s) if (-L + L_c + L_n + L_r + L_w < 0) else (0))) + B*(h*i_h + _max(0, h*i_r*k_e + f*i_f/N_tp, n_h*(d_h*i_q + i_s*(n_t + s) + (n_t + s)*(d_h*i_k + i_m + i_p*(d_h + 1)))/N_tp))
 
@@ -579,7 +584,7 @@ def engine_mlp_width(f, k_e, f_e, L_d, f_x, c_moe):
     return c_moe*_max(f_x*_min(1, L_d), f - f_e*k_e) + f*(1 - c_moe)
 
 
-def engine_prefill_workspace(h, n_h, d_h, k_e, B, s, i_h, i_f, i_r, i_s, N_tp, i_p, i_q, i_k, i_m, m_p, c_moe, engine_deltanet_workspace, engine_mlp_width):
+def engine_prefill_workspace(h, n_h, d_h, k_e, B, s, i_h, i_f, i_r, i_s, i_p, N_tp, i_q, i_k, i_m, m_p, c_moe, engine_deltanet_workspace, engine_mlp_width):
     """tensors live inside one layer in the engine's dummy forward pass: the prefill working set with a gated DeltaNet layer's as the engine runs it, and the routed experts' intermediates in the fused-MoE workspace where the engine keeps one (c_moe = 1)"""
     return B*s*(h*i_h + _max(engine_deltanet_workspace/N_tp, h*i_r*k_e*(1 - c_moe) + engine_mlp_width*i_f/N_tp, n_h*(d_h*(i_k + i_q) + i_m + i_p*(s + _max(d_h, s)) + i_s*s)/N_tp + m_p/(B*s)))
 
@@ -836,6 +841,7 @@ ORDER = {'training_peak': ('P_m',
                    'gradients',
                    'optimizer_temporaries',
                    'adapter_bytes_per_token',
+                   'math_attention_bytes_per_token',
                    'layer_activations',
                    'activations_training',
                    'recomputed_layer',

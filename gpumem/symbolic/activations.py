@@ -33,6 +33,7 @@ from .inputs import (
     f,
     g_c,
     h,
+    i_p,
     k_e,
     l_b,
     l_f,
@@ -90,12 +91,50 @@ define(
     "which a frozen base does not save; o_proj's input is attention's output, saved anyway), "
     "and lora_A's rank-sized output",
 )
+
+# --- sdpa's math kernel in training ------------------------------------------------------------
+# Counted in PyTorch's _scaled_dot_product_attention_math (aten/src/ATen/native/transformers/
+# attention.cpp, torch 2.11 to 2.13), a composite of differentiable operators, and their
+# autograd formulas (tools/autograd/derivatives.yaml). It copies half-precision inputs to FP32
+# (query_.to(at::kFloat) ..., unless allow_fp16_bf16_reduction_math_sdp), so all it saves is
+# FP32 (i_p bytes): the product QK^T (matmul, a bmm) saves the scaled query (query_acc *
+# scaling_factor) and the keys repeated to every query head (pre_process_group_query_
+# attention_input: repeat_interleave under enable_gqa), then scaled; _safe_softmax saves its
+# probabilities, (B, n_h, s, s); the product with V saves them and the values repeated to every
+# query head (the values themselves when they are FP32 and not grouped). What a fused kernel
+# saves, which the profiles count, is not kept: the rotated query, key and value, its output
+# and the FP32 log-sum-exp per head; only o_proj keeps its input where it needs it (a trained
+# base's weight gradient; an adapter taking it in the base's dtype), then a contiguous copy of
+# the math kernel's output. Dropout on the probabilities (none in the models followed) would
+# save its output and its mask besides.
+o_in = 1 - u_l * (1 - t_o * sp.Piecewise((0, (o_l > 0) | (b_u > b_a)), (1, True)))
+define(
+    "math_attention_bytes_per_token",
+    r"\alpha_{\mathrm{math}}",
+    sp.Piecewise(
+        (
+            i_p * n_h * (s + 3 * d_h) - b_a * (n_h * d_h * (2 - o_in) + 2 * n_kv * d_h) - 4 * n_h,
+            i_p > 0,
+        ),
+        (0, True),
+    ),
+    "bytes one layer saves per token with sdpa's math kernel beyond the fused kernel's: the "
+    "FP32 probabilities, scaled query, and keys and values repeated to every query head, "
+    "less the fused kernel's rotated query, key, value, log-sum-exp and (unless o_proj "
+    "keeps it) output",
+)
 define(
     "layer_activations",
     "A_{\\ell}",
-    B * s * (layer_bytes_per_token + sp.Symbol("adapter_bytes_per_token")),
+    B
+    * s
+    * (
+        layer_bytes_per_token
+        + sp.Symbol("adapter_bytes_per_token")
+        + sp.Symbol("math_attention_bytes_per_token") / N_tp
+    ),
     "activations one transformer layer saves for its backward pass (with LoRA, the frozen "
-    "base's plus its adapters')",
+    "base's plus its adapters'; with sdpa's math kernel, its FP32 tensors)",
 )
 A_l = sp.Symbol("layer_activations")
 define(
@@ -110,10 +149,14 @@ define(
 define(
     "recomputed_layer",
     "M_{R}",
-    g_c * A_l + q_4 * sp.Max(n_h * d_h, f) / N_tp * h * (b_a + sp.Rational(4, 64)),
+    g_c * A_l
+    + q_4 * sp.Max(n_h * d_h, f) / N_tp * h * (b_a + sp.Rational(4, 64))
+    + 2 * i_p * B * n_h * s**2 / N_tp,
     "the working set of one layer's backward pass: with checkpointing, its activations "
     "recomputed; with QLoRA, the weight matrix it multiplies by, dequantized to the compute "
-    "dtype with its FP32 absmax (bitsandbytes MatMul4Bit.backward, dequantize_4bit)",
+    "dtype with its FP32 absmax (bitsandbytes MatMul4Bit.backward, dequantize_4bit); with "
+    "sdpa's math kernel, the gradients of its probabilities and of its scores, both FP32 "
+    "(B, n_h, s, s), live together in _softmax_backward_data",
 )
 M_C = sp.Symbol("autocast_copies")
 define(

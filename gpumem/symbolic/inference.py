@@ -24,6 +24,7 @@ from .inputs import (
     h,
     i_f,
     i_h,
+    i_p,
     i_r,
     i_s,
     k_c,
@@ -45,11 +46,6 @@ from .inputs import (
 # query and, in the product QK^T, the keys; a causal prompt gets an FP32 (s, s) mask, grouped
 # KV heads are repeated to every query head (enable_gqa). Its peak is the scores next to the
 # softmax's probabilities, or, for a single query, the scores next to the scaled keys.
-i_p = sym(
-    "i_p",
-    r"\iota_p",
-    "bytes per element of sdpa's math kernel (FP32; 0 with a fused kernel or eager attention)",
-)
 i_u = sym("i_u", r"\iota_u", "bytes per element of the math kernel's FP32 copies of its inputs")
 derive(i_u, sp.Piecewise((i_p, b_a < i_p), (0, True)))
 

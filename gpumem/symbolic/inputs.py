@@ -220,6 +220,11 @@ i_h = sym("i_h", r"\iota_h", "bytes live per token and hidden unit inside one la
 i_f = sym("i_f", r"\iota_f", "bytes live per token and MLP channel inside one layer at inference")
 i_r = sym("i_r", r"\iota_r", "bytes live per token and hidden unit sent to an expert at inference")
 i_s = sym("i_s", r"\iota_s", "bytes live per token, head and key at inference (0 when fused)")
+i_p = sym(
+    "i_p",
+    r"\iota_p",
+    "bytes per element of sdpa's math kernel (FP32; 0 with a fused kernel or eager attention)",
+)
 
 # --- parallelism -----------------------------------------------------------------------------
 N_dp = sym("N_dp", r"N_{dp}", "data-parallel GPUs", integer=True)

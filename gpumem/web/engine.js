@@ -285,13 +285,6 @@
     if (w.checkpointing !== null) choice("checkpointing", w.checkpointing, T.checkpointing);
     checkLora(w);
     if (w.fsdp) checkFsdp(w);
-    if (w.attention === "math") {
-      throw invalidValue(
-        "attention",
-        w.attention,
-        text("flash or eager in training (the math kernel is modelled at inference only)"),
-      );
-    }
     if (w.logits !== null) {
       throw invalidValue("logits", w.logits, text("nothing in training (all are kept)"));
     }
@@ -628,14 +621,14 @@
     const p = (data.profiles[m.family] || data.profiles.llama)[
       amp ? "amp" : lora ? "lora" : "plain"
     ];
-    const fused = w.attention === "flash" || resolvedCheckpointing(w) === "selective";
+    const recomputed = resolvedCheckpointing(w) === "selective"; // attention's own not kept
     const out = {};
     for (const [shape, key] of Object.entries(T.shapes)) {
       out[`a_${key}`] = bytesOf(p.saved[shape] || {}, b_a);
     }
     const work = p.inference;
     return Object.assign(out, {
-      a_s: fused ? 0.0 : out.a_s,
+      a_s: w.attention === "eager" && !recomputed ? out.a_s : 0.0,
       a_i: bytesOf(p.checkpoint_input, b_a),
       g_c: flag(resolvedCheckpointing(w) === "full"),
       l_f: bytesOf(p.logits.forward, b_a),
@@ -645,7 +638,8 @@
       i_f: bytesOf(work.f, b_a),
       i_r: bytesOf(work.routed || {}, b_a),
       i_s: w.attention === "eager" ? bytesOf(work.scores, b_a) : 0.0,
-      i_p: w.attention === "math" ? 4.0 : 0.0, // sdpa's math kernel works in FP32
+      // sdpa's math kernel works in FP32
+      i_p: w.attention === "math" && !recomputed ? 4.0 : 0.0,
     });
   }
 
