@@ -97,11 +97,6 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {}
 #: FakeTensorMode; ``cuda``: real tensors on one NVIDIA H200.
 SOURCES = {"cpu": "measurements.json", "cuda": "cuda_measurements.json"}
 
-_MATH_TRAINING = N_(
-    "sdpa's math kernel in training (not modelled): FP32 attention with grouped K/V heads, "
-    "for which PyTorch 2.11 chose no fused kernel on CUDA"
-)
-
 #: Held-out CUDA records gpumem misses by more than 5 %: (model, scenario label) -> the
 #: mechanism. Each stays listed until the model accounts for it.
 CUDA_KNOWN_MISSES: dict[tuple[str, str], str] = {
@@ -115,13 +110,6 @@ CUDA_KNOWN_MISSES: dict[tuple[str, str], str] = {
         "layer at 2 x 1024, 185 MB counted); the CPU harness measures the same peak, so the miss "
         "is not CUDA's"
     ),
-    **{
-        (model, f"train fp32 {shape} logits=all LoRA r={rank} {targets} foreach"): _MATH_TRAINING
-        for model in ("qwen2.5-0.5b", "llama-3.2-1b")
-        for shape in ("1x512", "4x2048")
-        for rank in (8, 64)
-        for targets in ("q_proj,v_proj", "all-linear")
-    },
 }
 
 #: Records whose memory allocated before the measured block beyond its tensors (memory of
