@@ -150,6 +150,10 @@ def test_sdpa_kernel_is_torchs_choice() -> None:
     assert sdpa_kernel(q, q, q, is_causal=True) == "flash_attention"
     with fake_mode():  # fake tensors: asked on real stand-ins, not the meta answer
         assert sdpa_kernel(*(torch.zeros(2, 4, 4096, 24),) * 3) == "flash_attention"
+    # under autocast sdpa gets BF16 copies: FP32 queries and keys beside BF16 values are no mix
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert sdpa_kernel(q.float(), q.float(), q, is_causal=True) == "flash_attention"
+    assert sdpa_kernel(q.float(), q.float(), q, is_causal=True) == "math"
 
 
 def test_train_record_is_consistent() -> None:

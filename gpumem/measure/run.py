@@ -266,9 +266,12 @@ def sdpa_kernel(
     ``"flash_attention"``, ``"efficient_attention"``, …
 
     Fake tensors get the meta device's answer (always the math kernel), so their choice is
-    asked on real stand-ins with the same batch, heads, head widths, dtype and device.
+    asked on real stand-ins with the same batch, heads, head widths, dtype and device. Under
+    autocast the choice is asked on the copies autocast makes (sdpa is on its lower-precision
+    list on the CPU and CUDA alike): transformers passes FP32 queries and keys after the rotary
+    embedding beside BF16 values, a mix no fused kernel takes, but sdpa receives BF16.
     """
-    tensors = [query, key, value]
+    tensors = [_autocast(t) for t in (query, key, value)]
     if isinstance(query, FakeTensor):
         with unset_fake_temporarily():
             stand_ins = [_stand_in(t, (-2,)) for t in tensors]
@@ -281,6 +284,14 @@ def sdpa_kernel(
             *tensors, attn_mask, dropout_p, is_causal, scale=scale, enable_gqa=enable_gqa
         )
     return SDPBackend(choice).name.lower()
+
+
+def _autocast(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor`` as autocast hands it to a lower-precision operator (itself outside autocast)."""
+    device = tensor.device.type
+    if tensor.is_floating_point() and torch.is_autocast_enabled(device):
+        return tensor.to(torch.get_autocast_dtype(device))
+    return tensor
 
 
 @contextmanager
