@@ -242,6 +242,32 @@ def test_training_activations_grow_and_checkpointing_cuts_them() -> None:
     assert ckpt.components.get("activations", 0) < full.components["activations"] / 5
 
 
+@pytest.mark.parametrize(
+    ("dtype", "precision", "per_token"),
+    [
+        # h = 768 (5 tensors + 2 one-byte dropout masks, 3h of QKV), f = 3,072 (5 tensors),
+        # 12 heads' FP32 log-sum-exp: 768 x (5b + 2 + 3b) + 3,072 x 5b + 48
+        ("fp32", "pure", 768 * (20 + 2 + 12) + 3072 * 20 + 48),
+        ("bf16", "pure", 768 * (10 + 2 + 6) + 3072 * 10 + 48),
+        # autocast on CUDA: FP32 norm inputs (2), BF16 casts and attention output (3), masks;
+        # the GELU's pow in FP32: 3 x FP32 + 2 x BF16 per MLP channel
+        ("bf16", "amp", 768 * (2 * 4 + 3 * 2 + 2 + 6) + 3072 * (3 * 4 + 2 * 2) + 48),
+    ],
+)
+def test_gpt2_layer_activations_as_cuda_keeps_them(dtype, precision, per_token) -> None:
+    work = Workload(mode="training", dtype=dtype, precision=precision, batch=4, seq=1024, **BARE)
+    values = formula_values(load_model("gpt2"), work)
+    assert values["layer_activations"] == 4 * 1024 * per_token
+
+
+def test_bert_loss_under_autocast_as_cuda_keeps_it() -> None:
+    # BF16 logits into cross_entropy: log_softmax keeps BF16, nll_loss an FP32 copy of it
+    # (forward: logits + log-softmax + copy; backward: log-softmax, copy, FP32 gradient)
+    work = Workload(mode="training", dtype="bf16", precision="amp", batch=2, seq=512, **BARE)
+    values = formula_values(load_model("bert-base-uncased"), work)
+    assert (values["l_f"], values["l_b"]) == (2 + 2 + 4, 2 + 4 + 4)
+
+
 def test_eager_attention_adds_the_quadratic_term() -> None:
     flash = estimate("llama-2-7b", mode="training", seq=4096, **BARE).phases["forward"]
     eager = estimate("llama-2-7b", mode="training", seq=4096, attention="eager", **BARE).phases[
