@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from gpumem._data import load_json, path
 from gpumem.catalog import load_model
 from gpumem.errors import UnknownNameError
 from gpumem.estimate import _profiles, formula_values
@@ -123,11 +122,19 @@ def test_cpu_only_records_stay_listed() -> None:
     assert any(r.model in CPU_ONLY_BEHAVIOUR and r.kind == "prefill" for r in BOUNDED)
 
 
+def test_cpu_only_models_within_bound_on_cuda() -> None:
+    # what the profiles follow: every training step of those models on the H200, the default
+    # grid's (fitted on the CPU) too
+    rows = [r for r in comparisons(source="cuda") if r.model in CPU_ONLY_BEHAVIOUR]
+    trains = [r for r in rows if r.kind == "train"]
+    assert len(trains) >= 15 and not any(r.cpu_only for r in rows)
+    assert all(abs(r.error) <= BOUNDS["train"] for r in trains)
+
+
 def _layer_bytes(model: str, dtype: str, amp: str | None, batch: int, source: str) -> int:
-    name = {"cpu": "measurements.json", "cuda": "cuda_measurements.json"}[source]
     (record,) = [
         r
-        for r in load_json(path(name))["records"]
+        for r in measurements(source)["records"]
         if r["model"] == model
         and r["scenario"]["mode"] == "train"
         and (r["scenario"]["dtype"], r["scenario"]["amp"], r["scenario"]["batch"])
