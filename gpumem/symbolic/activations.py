@@ -106,7 +106,9 @@ define(
 # and the FP32 log-sum-exp per head; only o_proj keeps its input where it needs it (a trained
 # base's weight gradient; an adapter taking it in the base's dtype), then a contiguous copy of
 # the math kernel's output. Dropout on the probabilities (none in the models followed) would
-# save its output and its mask besides.
+# save its output and its mask besides. Not counted: where the query, key and value are views
+# of one projection's output and no rotary embedding copies them (GPT-2's c_attn), FP32 values
+# saved as they are keep that output whole, so its query and key are not freed either.
 o_in = 1 - u_l * (1 - t_o * sp.Piecewise((0, (o_l > 0) | (b_u > b_a)), (1, True)))
 define(
     "math_attention_bytes_per_token",
