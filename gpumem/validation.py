@@ -193,11 +193,11 @@ def workload(scenario: dict) -> Workload:
     training (FP32 with grouped KV heads on CUDA, which no fused kernel takes: the LoRA grids
     of Qwen2.5-0.5B and Llama-3.2-1B, Qwen2.5-0.5B's full FP32 step; on the CPU
     DeepSeek-V2-Lite, whose peak is the optimizer step). Under autocast the fused kernel: the
-    harness asked PyTorch's choice on the inputs as transformers passes them, in FP32, which
-    on CUDA only the math kernel takes, while sdpa ran on the copies autocast casts them to
-    (its AutocastCUDA kernel), in BF16, which a fused kernel takes; the estimates agree with
-    the fused kernel's tensors (Qwen2.5-0.5B, Llama-3.2-1B, Qwen3-1.7B, TinyLlama within
-    0.3 %), not with the math kernel's (13 % to 69 % over)."""
+    nine autocast records that name the math kernel were asked before autocast's cast (the
+    file's conventions say so), while sdpa ran on the BF16 copies autocast makes, which a
+    fused kernel takes; their estimates agree with the fused kernel's tensors (Qwen2.5-0.5B,
+    Llama-3.2-1B, Qwen3-1.7B, TinyLlama within 0.3 %), not with the math kernel's (13 % to
+    69 % over)."""
     kind = scenario["mode"]
     if kind in ("weights", "prefill", "generate"):
         return Workload(
