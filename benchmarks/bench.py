@@ -121,11 +121,18 @@ def bench_sweep() -> None:
 
 
 def _family_errors(name: str, group: list, required: bool) -> None:
-    """Errors of one family and split, and the worst with the known misses set aside."""
-    errors_within(name, [abs(r.error) for r in group], required=required)
-    if any(r.known_miss for r in group):
-        aside = max((abs(r.error) for r in group if not r.known_miss), default=0.0)
+    """Errors of one family and split, and the worst with the known misses set aside; the
+    CPU records of a behaviour a GPU does not share (validation.CPU_ONLY_BEHAVIOUR) are
+    shown apart, not held to the target."""
+    gpu = [r for r in group if not r.cpu_only]
+    errors_within(name, [abs(r.error) for r in gpu], required=required)
+    if any(r.known_miss for r in gpu):
+        aside = max((abs(r.error) for r in gpu if not r.known_miss), default=0.0)
         print(f"{'  worst |error|, known misses aside':<62} {aside:>10.2%}")
+    if len(gpu) < len(group):
+        apart = max(abs(r.error) for r in group if r.cpu_only)
+        label = f"  {len(group) - len(gpu)} CPU-only records apart, worst |error|"
+        print(f"{label:<62} {apart:>10.2%}")
 
 
 def bench_accuracy(rows_too: bool) -> None:
