@@ -251,3 +251,123 @@ def test_rows_name_the_kernel_sdpa_ran() -> None:
 
 def test_rows_name_the_kernel_sdpa_ran_in_chinese(chinese) -> None:
     assert _saying("zh_CN", "sdpa 的 math 内核") == len(MATH)
+
+
+# Measured on a GPU ------------------------------------------------------------------------------
+
+CUDA = json.loads(open(path("cuda_measurements.json"), encoding="utf-8").read())
+#: GPT-2 trained in FP32 on 4 x 1,024 tokens with foreach AdamW, on the GPU.
+(GPT2_TWIN,) = [
+    r
+    for r in CUDA["records"]
+    if r["model"] == "gpt2"
+    and r["scenario"]
+    | {"dtype": "fp32", "amp": None, "batch": 4, "seq": 1024, "optimizer": "foreach"}
+    == r["scenario"]
+    and r["scenario"]["mode"] == "train"
+    and not r["scenario"]["grad_checkpointing"]
+]
+
+
+def _key(record: dict) -> tuple:
+    """A scenario as both files write it (the GPU's file writes every field, the unset ones
+    empty), the kernel sdpa chose left out."""
+    scenario = {k: v for k, v in record["scenario"].items() if k != "attention" and v}
+    return record["model"], json.dumps(scenario, sort_keys=True)
+
+
+def test_cuda_source_selects_the_gpu_records() -> None:
+    ran = [r for r in CUDA["records"] if r.get("peak_bytes")]
+    assert compute("accuracy stat=count source=cuda", "en", "GB") == str(len(ran))
+    assert compute("accuracy stat=failed source=cuda", "zh_CN", "GB") == str(
+        len(CUDA["records"]) - len(ran)
+    )
+    _, header, rows = table("accuracy-families", source="cuda", split="held_out")
+    assert header == table("accuracy-families")[1]  # the CPU's columns
+    lora = [r for r in ran if r["split"] == "held_out" and r["scenario"]["lora_rank"]]
+    (row,) = [r for r in rows if r[0] == "LoRA training step"]
+    assert row[2] == str(len(lora))
+    held = sum(r["split"] == "held_out" for r in ran)
+    assert sum(int(r[2]) for r in rows) == held
+    with pytest.raises(GpumemError, match="'rocm'"):
+        compute("accuracy stat=count source=rocm", "en", "GB")
+    with pytest.raises(GpumemError, match="'rocm'"):
+        table("accuracy-families", source="rocm")
+
+
+def test_cuda_misses_name_their_mechanism(chinese) -> None:
+    from gpumem.validation import CUDA_KNOWN_MISSES
+
+    _, _, rows = table("accuracy-misses", "zh_CN", source="cuda")
+    assert len(rows) == len(CUDA_KNOWN_MISSES)  # each names a scenario that ran on the GPU
+    assert not {r[3] for r in rows} & set(CUDA_KNOWN_MISSES.values())  # shown translated
+
+
+def test_twins_pair_the_same_scenario_on_both() -> None:
+    cpu = {_key(r): r["peak_bytes"] for r in RECORDS if r.get("peak_bytes")}
+    pairs = [
+        (cpu[_key(r)], r["peak_bytes"])
+        for r in CUDA["records"]
+        if r.get("peak_bytes") and _key(r) in cpu
+    ]
+    agree = sum(abs(b / a - 1) <= 0.005 for a, b in pairs)
+    assert compute("twins stat=count", "en", "GB") == str(len(pairs))
+    assert compute("twins stat=agree", "en", "GB") == str(agree)
+    assert compute("twins stat=differ", "en", "GB") == str(len(pairs) - agree)
+    assert compute("twins stat=tolerance", "en", "GB") == "0.5%"
+    with pytest.raises(GpumemError, match="'mean'"):
+        compute("twins stat=mean", "en", "GB")
+
+
+def test_gpt2_twins_differ_by_their_dropout_masks() -> None:
+    # GPT-2's 12 blocks keep two hidden-dropout masks each, the embeddings one: 25 masks of
+    # 4 x 1,024 x 768 elements, in FP32 on the CPU (4 bytes) and in one byte on the GPU
+    masks = 25 * 4 * 1024 * 768 * (4 - 1)
+    (cpu,) = [
+        r["peak_bytes"]
+        for r in RECORDS
+        if r["model"] == "gpt2" and _key(r)[1] == _key(GPT2_TWIN)[1]
+    ]
+    assert cpu - GPT2_TWIN["peak_bytes"] == pytest.approx(masks, abs=4096)
+    _, header, rows = table("accuracy-twins")
+    assert header == ["Why", "Models", "Scenarios", "GPU against the CPU"]
+    (dropout,) = [r for r in rows if r[0].startswith("dropout masks")]
+    assert dropout[1] == "GPT-2 (124M)" and "−2.8%" in dropout[3]
+    assert sum(int(r[2]) for r in rows) == int(compute("twins stat=differ", "en", "GB"))
+    assert not [r for r in rows if "not traced" in r[0]]
+
+
+def test_twins_table_in_chinese(chinese) -> None:
+    _, header, rows = table("accuracy-twins", "zh_CN")
+    assert header[0] != "Why" and all("dropout masks" not in r[0] for r in rows)
+    assert any("、" in r[1] for r in rows)  # several models, listed the Chinese way
+
+
+def test_gpu_overheads_from_the_probe() -> None:
+    # 552,402,944 B of context after initialisation, a 32 MiB cuBLAS workspace; nvidia-smi's
+    # 143,771 MiB less cudaMemGetInfo's 150,109,880,320 B
+    assert compute("cuda-overhead key=context_after_init unit=MiB", "en", "GB") == "526.81\xa0MiB"
+    assert compute("cuda-overhead key=cublas_workspace unit=MiB", "en", "GB") == "32\xa0MiB"
+    driver = 143_771 * 2**20 - 150_109_880_320
+    text = compute("cuda-overhead key=driver_share unit=MiB", "en", "GB")
+    assert text == f"{driver / 2**20:.2f}\xa0MiB"
+    assert compute("cuda-overhead key=default_context unit=MiB", "en", "GB") == "512\xa0MiB"
+    assert compute("cuda-overhead key=default_reserve", "en", "GB") == "5%"
+    with pytest.raises(GpumemError, match="'context'"):
+        compute("cuda-overhead key=context unit=MiB", "en", "GB")
+
+
+def test_measurement_facts_and_sources_table(chinese) -> None:
+    assert compute("measurement-fact key=device_name", "en", "GB") == "NVIDIA H200"
+    assert compute("measurement-fact key=torch", "en", "GB") == "2.11.0+cu130"
+    assert compute("measurement-fact key=torch source=cpu", "en", "GB") == "2.13.0+cpu"
+    with pytest.raises(GpumemError, match="'driver'"):
+        compute("measurement-fact key=driver source=cpu", "en", "GB")
+    with pytest.raises(GpumemError, match="'total'"):
+        compute("measurement-fact key=total", "en", "GB")
+    from gpumem.sphinxext.sources import TABLES as SOURCES_TABLES
+
+    title, _, rows = SOURCES_TABLES["cuda-measurements"]("zh_CN")
+    cells = {r[0]: r[1] for r in rows}
+    assert cells["记录"] == str(len(CUDA["records"]))
+    assert "150109880320" in cells.values() and "NVIDIA H200" in cells.values()

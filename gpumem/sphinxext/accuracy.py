@@ -1,12 +1,14 @@
 """How close gpumem comes to measured memory: the ``accuracy`` table and chart kinds, the
-``accuracy-summary``, ``accuracy-families``, ``accuracy-fitted`` and ``accuracy-misses``
-tables and the ``accuracy`` role quantity.
+``accuracy-summary``, ``accuracy-families``, ``accuracy-fitted``, ``accuracy-misses`` and
+``accuracy-twins`` tables and the ``accuracy``, ``twins``, ``measurement-fact`` and
+``cuda-overhead`` role quantities.
 
 Everything is read from :mod:`gpumem.validation` (the committed measurements and the
 comparison of each with the estimate and the rule of thumb), so the page follows the data.
 Errors are relative, ``(estimate − measured) ÷ measured``: negative means the estimate is short.
 Every selection takes a split (``fitted``, ``held_out``; both by default): claims rest on the
-held-out one.
+held-out one; and a source (:data:`~gpumem.validation.SOURCES`: ``cpu``, the default, under
+``FakeTensorMode``; ``cuda``, real tensors on a GPU).
 """
 
 from __future__ import annotations
@@ -17,27 +19,40 @@ from dataclasses import dataclass
 from functools import cache
 
 from .._data import load_json, path
-from ..catalog import load_model
+from ..catalog import catalog_entry, load_model
 from ..errors import InvalidValueError, UnknownNameError
 from ..estimate import rule_of_thumb_multiplier
 from ..gguf import ggml_type, layout, storage, tensor_bytes
+from ..i18n import N_
 from ..offload import plan
 from ..plotting import ErrorChart
 from ..units import to_unit
 from ..validation import (
+    CUDA_KNOWN_MISSES,
     FAMILY_NAMES,
     FITTED,
     KNOWN_MISSES,
+    SOURCES,
     SPLITS,
     Comparison,
     by_family,
     compare,
+    cuda_overheads,
     measurements,
     summary,
 )
 from ..workload import MODES
 from .datatext import translated
-from .formatting import amount, format_int, join_names, percent, signed_percent, significant
+from .formatting import (
+    amount,
+    chinese,
+    format_int,
+    format_size,
+    join_names,
+    percent,
+    signed_percent,
+    significant,
+)
 from .labels import kind_label, scenario_label
 from .options import digits as digits_option
 from .selection import Selection, Table
@@ -50,6 +65,8 @@ STATS = ("median", "worst", "best", "rule_median", "rule_worst", "rule_best")
 COUNTS = ("count", "failed", "exact", "models")
 #: Which measurements a figure counts: every one, or all but the :data:`KNOWN_MISSES`.
 MISSES = ("with", "without")
+#: The known misses of each source of measurements: (model, scenario label) -> mechanism.
+KNOWN = {"cpu": KNOWN_MISSES, "cuda": CUDA_KNOWN_MISSES}
 
 
 @dataclass(frozen=True)
@@ -68,10 +85,15 @@ class Entry:
 
 
 @cache
-def _all_entries() -> tuple[Entry, ...]:
+def _all_entries(source: str = "cpu") -> tuple[Entry, ...]:
     return tuple(
-        Entry(r["model"], r["scenario"], compare(r) if r.get("peak_bytes") else None, r["split"])
-        for r in measurements()["records"]
+        Entry(
+            r["model"],
+            r["scenario"],
+            compare(r, source) if r.get("peak_bytes") else None,
+            r["split"],
+        )
+        for r in measurements(source)["records"]
     )
 
 
@@ -83,11 +105,16 @@ def _check(name: str, values: Iterable[str], accepted: Iterable[str]) -> None:
 
 
 def entries(
-    models: Iterable[str] = (), kinds: Iterable[str] = (), splits: Iterable[str] = ()
+    models: Iterable[str] = (),
+    kinds: Iterable[str] = (),
+    splits: Iterable[str] = (),
+    source: str = "cpu",
 ) -> list[Entry]:
-    """Measured records of ``models`` (default: all, in the data's order), ``kinds`` and
-    ``splits`` (default: both), grouped by model and ordered by kind within each model."""
-    everything = _all_entries()
+    """Measured records of ``source`` (``cpu`` or ``cuda``) of ``models`` (default: all, in the
+    data's order), ``kinds`` and ``splits`` (default: both), grouped by model and ordered by
+    kind within each model."""
+    _check("source of measurements", [source], SOURCES)
+    everything = _all_entries(source)
     measured = list(dict.fromkeys(e.model for e in everything))
     models, kinds = tuple(models) or tuple(measured), tuple(kinds) or KINDS
     splits = tuple(splits) or SPLITS
@@ -99,7 +126,7 @@ def entries(
 
 
 def _selected(selection: Selection) -> list[Entry]:
-    return entries(selection.models, selection.kinds, selection.split)
+    return entries(selection.models, selection.kinds, selection.split, selection.source)
 
 
 def accuracy_table(selection: Selection, language: str) -> Table:
@@ -232,15 +259,17 @@ def statistic(
     splits: Iterable[str] = (),
     misses: str = "with",
     families: Iterable[str] = (),
+    source: str = "cpu",
 ) -> float | int:
     """One figure of the comparison (see :data:`STATS` and :data:`COUNTS`); ``misses``
-    ``"without"`` leaves the :data:`KNOWN_MISSES` out; ``families`` (of
-    :data:`~gpumem.validation.FAMILY_NAMES`) keep the scenarios of those families that ran."""
+    ``"without"`` leaves the known misses (:data:`KNOWN`) out; ``families`` (of
+    :data:`~gpumem.validation.FAMILY_NAMES`) keep the scenarios of those families that ran;
+    ``source`` picks the measurements."""
     _check("statistic", [stat], STATS + COUNTS)
     _check("misses", [misses], MISSES)
     families = tuple(families)
     _check("family", families, FAMILY_NAMES)
-    chosen = entries(models, kinds, splits)
+    chosen = entries(models, kinds, splits, source)
     if families:
         chosen = [e for e in chosen if e.comparison and e.comparison.family in families]
     value = _figures(chosen, misses)[stat]
@@ -258,6 +287,7 @@ def accuracy(
     split: str | None = None,
     misses: str = "with",
     family: str | None = None,
+    source: str = "cpu",
     digits: str = "2",
 ) -> str:
     """A figure of the comparison with measurements: ``accuracy stat=median`` → ``0.2%``.
@@ -267,8 +297,8 @@ def accuracy(
     (scenarios that did not run), ``exact`` (estimates equal to the byte) or ``models``
     (models compared); ``kind`` and
     ``model`` narrow the scenarios, ``split`` (``fitted`` or ``held_out``) and ``family``
-    (e.g. ``FSDP2``) too; ``misses=without`` leaves the known misses out; ``digits`` are
-    significant digits.
+    (e.g. ``FSDP2``) too; ``misses=without`` leaves the known misses out; ``source=cuda``
+    takes the measurements on a GPU; ``digits`` are significant digits.
     """
     value = statistic(
         stat,
@@ -277,6 +307,7 @@ def accuracy(
         [split] if split else [],
         misses,
         [family] if family else [],
+        source,
     )
     if stat in COUNTS:
         return format_int(int(value), language)
@@ -291,19 +322,211 @@ def fitted_table(selection: Selection, language: str) -> Table:
 
 
 def misses_table(selection: Selection, language: str) -> Table:
-    """The held-out scenarios gpumem is known to miss, with the error and its cause."""
+    """The scenarios of the selection's source gpumem is known to miss, with the error and
+    its cause."""
+    known = KNOWN[selection.source]
     header = [_("Model"), _("Scenario"), _("Error"), _("Cause")]
     rows = [
         [
             load_model(e.model).name,
             scenario_label(e.scenario, language),
             signed_percent(e.comparison.error, 1),
-            translated(KNOWN_MISSES[e.model, e.comparison.scenario]),
+            translated(known[e.model, e.comparison.scenario]),
         ]
-        for e in _all_entries()
+        for e in _selected(selection)
         if e.comparison is not None and e.comparison.known_miss
     ]
-    return _("Known misses among the held-out scenarios"), header, rows
+    return _("Known misses"), header, rows
+
+
+# The same scenarios on the CPU and on a GPU -----------------------------------------------------
+
+#: Twins whose tensor peaks differ by no more than this fraction agree.
+TWIN_TOLERANCE = 0.005
+#: Figures of the twins: scenarios that ran on both, those that agree, those that differ, and
+#: the tolerance.
+TWIN_STATS = ("count", "agree", "differ", "tolerance")
+#: Why a twin's peaks differ, as far as it has been traced.
+CAUSES = {
+    "math_on_gpu": N_(
+        "sdpa's math kernel on the GPU, which keeps the attention scores and probabilities: "
+        "FlashAttention takes 16-bit inputs only and the memory-efficient kernel no "
+        "grouped-query heads, so an FP32 step of a grouped-query model falls back to it; "
+        "the CPU's fused kernel took it"
+    ),
+    "math_on_cpu": N_(
+        "sdpa's math kernel on the CPU, where the value heads are narrower than the query and "
+        "key heads; on the GPU the memory-efficient kernel took them and keeps no scores"
+    ),
+    "autocast": N_(
+        "the two autocast policies differ: pow and layer norm run in FP32 under CUDA's only "
+        "(GPT-2's tanh GELU keeps FP32 intermediates on the GPU), cross-entropy under the "
+        "CPU's only (BERT's loss keeps other copies of the logits)"
+    ),
+    "dropout": N_(
+        "dropout masks: one byte per element on the GPU, the activation's type on the CPU"
+    ),
+    "untraced": N_("not traced yet"),
+}
+#: Configuration keys of a hidden dropout (in training the masks are kept for backward).
+DROPOUT_KEYS = ("resid_pdrop", "embd_pdrop", "hidden_dropout_prob")
+
+
+@dataclass(frozen=True)
+class Twin:
+    """One scenario measured under ``FakeTensorMode`` on the CPU and with real tensors on a
+    GPU, both runs complete: the two tensor peaks."""
+
+    model: str
+    scenario: dict  # the GPU record's
+    cpu_bytes: int
+    cuda_bytes: int
+    causes: tuple[str, ...]  # keys of CAUSES, for twins that differ
+
+    @property
+    def difference(self) -> float:
+        """The GPU's peak against the CPU's: ``cuda / cpu − 1``."""
+        return self.cuda_bytes / self.cpu_bytes - 1
+
+    @property
+    def agree(self) -> bool:
+        """Whether the peaks are within :data:`TWIN_TOLERANCE` of each other."""
+        return abs(self.difference) <= TWIN_TOLERANCE
+
+
+def _hidden_dropout(model: str) -> bool:
+    config = catalog_entry(model)["config"]
+    return any(float(config.get(key) or 0) > 0 for key in DROPOUT_KEYS)
+
+
+def _causes(model: str, cpu: dict, cuda: dict) -> tuple[str, ...]:
+    """Why the two runs of a scenario can differ: the attention kernel each ran, autocast,
+    dropout masks kept for backward."""
+    found = []
+    # under autocast the kernel named is the one asked before the inputs were cast: not shown
+    if not cuda["amp"] and cpu.get("attention") != cuda.get("attention"):
+        found.append("math_on_gpu" if cuda.get("attention") == "math" else "math_on_cpu")
+    training = cuda["mode"] == "train"
+    if training and cuda["amp"]:
+        found.append("autocast")
+    if training and _hidden_dropout(model):
+        found.append("dropout")
+    return tuple(found) or ("untraced",)
+
+
+@cache
+def twins() -> tuple[Twin, ...]:
+    """Every scenario that ran both on the CPU and on the GPU, in the GPU file's order."""
+    cpu = {(e.model, e.comparison.scenario): e for e in _all_entries("cpu") if e.comparison}
+    found = []
+    for entry in _all_entries("cuda"):
+        c = entry.comparison
+        twin = cpu.get((entry.model, c.scenario)) if c else None
+        if twin is not None and twin.comparison is not None and c is not None:
+            causes = _causes(entry.model, twin.scenario, entry.scenario)
+            found.append(
+                Twin(
+                    entry.model,
+                    entry.scenario,
+                    twin.comparison.measured_bytes,
+                    c.measured_bytes,
+                    causes,
+                )
+            )
+    return tuple(found)
+
+
+def twins_figure(*, language: str, stat: str, digits: str = "2") -> str:
+    """A figure of the scenarios measured on both the CPU and the GPU: ``twins stat=agree`` →
+    ``183``; ``stat`` is one of :data:`TWIN_STATS`."""
+    _check("statistic", [stat], TWIN_STATS)
+    if stat == "tolerance":
+        return percent(TWIN_TOLERANCE, digits_option(digits, high=6, low=1))
+    everything = twins()
+    agree = sum(t.agree for t in everything)
+    value = {"count": len(everything), "agree": agree, "differ": len(everything) - agree}[stat]
+    return format_int(value, language)
+
+
+def _range(values: list[float]) -> str:
+    low, high = min(values), max(values)
+    if signed_percent(low, 1) == signed_percent(high, 1):
+        return signed_percent(low, 1)
+    return f"{signed_percent(low, 1)} … {signed_percent(high, 1)}"
+
+
+def twins_table(selection: Selection, language: str) -> Table:
+    """The twins whose peaks differ, grouped by why: the models, how many, and the GPU's
+    peak against the CPU's."""
+    groups: dict[tuple[str, ...], list[Twin]] = {}
+    for twin in twins():
+        if not twin.agree:
+            groups.setdefault(twin.causes, []).append(twin)
+    header = [_("Why"), _("Models"), _("Scenarios"), _("GPU against the CPU")]
+    rows = []
+    for causes, group in groups.items():
+        models = list(dict.fromkeys(load_model(t.model).name for t in group))
+        rows.append(
+            [
+                ("；" if chinese(language) else "; ").join(translated(CAUSES[c]) for c in causes),
+                join_names(models, language),
+                format_int(len(group), language),
+                _range([t.difference for t in group]),
+            ]
+        )
+    return _("Tensor peaks that differ between the CPU and the GPU"), header, rows
+
+
+# Overheads measured on the GPU ----------------------------------------------------------------
+
+
+#: Figures of :func:`gpumem.validation.cuda_overheads` that count records, not bytes.
+OVERHEAD_COUNTS = ("overhead_records",)
+
+
+def _overheads() -> dict[str, int | float]:
+    figures = dict(cuda_overheads())
+    figures["driver_share"] = figures["nvidia_smi_total"] - figures["device_total"]
+    return figures
+
+
+def cuda_overhead(*, language: str, key: str, unit: str, digits: str = "2") -> str:
+    """A runtime overhead measured on the GPU (:func:`gpumem.validation.cuda_overheads`, and
+    ``driver_share``: what nvidia-smi counts beyond cudaMemGetInfo's total): bytes in
+    ``unit``, fractions as percentages, :data:`OVERHEAD_COUNTS` as counts:
+    ``cuda-overhead key=cublas_workspace unit=MiB`` → ``32 MiB``."""
+    figures = _overheads()
+    _check("overhead", [key], figures)
+    value = figures[key]
+    if key in OVERHEAD_COUNTS:
+        return format_int(int(value), language)
+    if isinstance(value, float):
+        return percent(value, digits_option(digits, high=6, low=1))
+    return format_size(value, unit, digits_option(digits, high=6, low=0))
+
+
+#: Fields of a measurements file's provenance a page can print.
+FACTS = (
+    "device_name",
+    "compute_capability",
+    "torch",
+    "cuda",
+    "driver",
+    "transformers",
+    "peft",
+    "date",
+)
+
+
+def measurement_fact(*, language: str, key: str, source: str = "cuda") -> str:
+    """A field of a measurements file's provenance: ``measurement-fact key=device_name`` →
+    ``NVIDIA H200``; ``key`` is one of :data:`FACTS`."""
+    _check("source of measurements", [source], SOURCES)
+    _check("provenance field", [key], FACTS)
+    provenance = measurements(source)["provenance"]
+    if key not in provenance:
+        raise InvalidValueError("key", key, f"a field the {source} measurements record")
+    return str(provenance[key])
 
 
 # The chart ------------------------------------------------------------------------------------
@@ -496,8 +719,16 @@ TABLES: dict[str, Callable[[Selection, str], Table]] = {
     "accuracy-families": accuracy_families_table,
     "accuracy-fitted": fitted_table,
     "accuracy-misses": misses_table,
+    "accuracy-twins": twins_table,
     "llamacpp-summary": llamacpp_table,
     "llamacpp-models": llamacpp_models_table,
+}
+QUANTITIES: dict[str, Callable[..., str]] = {
+    "accuracy": accuracy,
+    "llamacpp": llamacpp,
+    "twins": twins_figure,
+    "cuda-overhead": cuda_overhead,
+    "measurement-fact": measurement_fact,
 }
 CHARTS: dict[str, Callable[[Selection, str], tuple[ErrorChart, str]]] = {
     "accuracy": accuracy_chart,

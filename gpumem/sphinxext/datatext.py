@@ -22,6 +22,7 @@ PROSE: dict[str, tuple[str, tuple[str, ...]]] = {
     "gpus.json": ("gpus", ("note", "memory_evidence")),
     "links.json": ("links", ("evidence",)),
     "measurements.json": ("provenance", ("method", "conventions")),
+    "cuda_measurements.json": ("provenance", ("method", "conventions")),
 }
 
 

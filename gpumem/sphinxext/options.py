@@ -75,6 +75,14 @@ def word_list(text: str | None) -> tuple[str, ...]:
     return tuple(words(text))
 
 
+def word(text: str | None) -> str:
+    """Converter of one id: ``"cuda"``."""
+    found = words(text)
+    if len(found) != 1:
+        raise InvalidValueError("option", text or "", "exactly one word")
+    return found[0]
+
+
 def unit(text: str | None) -> str:
     """Converter of one byte unit (``GB``, ``GiB``…)."""
     if text not in UNITS:

@@ -19,8 +19,7 @@ from ..modelspec import ModelSpec
 from ..precision import bytes_per_value, get_format, weight_bytes
 from ..speed import decode_ceiling, dense_peak_tflops, ridge_point
 from . import table_kinds
-from .accuracy import accuracy as accuracy_figure
-from .accuracy import llamacpp
+from .accuracy import QUANTITIES as ACCURACY_QUANTITIES
 from .formatting import (
     NBSP,
     format_bandwidth,
@@ -325,8 +324,7 @@ QUANTITIES: dict[str, Callable[..., str]] = {
     "ratio": ratio,
     "saving": saving,
     "gpus-needed": gpus_needed,
-    "accuracy": accuracy_figure,
-    "llamacpp": llamacpp,
+    **ACCURACY_QUANTITIES,
     **SERVING_QUANTITIES,
     **LOCAL_QUANTITIES,
 }

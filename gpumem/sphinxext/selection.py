@@ -5,7 +5,7 @@
 more workloads separated by ``|`` (each ``key=value`` fields of :class:`gpumem.Workload`),
 ``:seqs:`` sequence lengths, ``:variants:`` ids of memory-saving techniques and ``:kinds:``
 kinds of measured scenario (``weights prefill generate train``), ``:split:`` splits of the
-measurements (``fitted held_out``).
+measurements (``fitted held_out``), ``:source:`` which measurements (``cpu``, ``cuda``).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ OPTION_SPEC: dict[str, Callable[[str | None], object]] = {
     "variants": options.word_list,
     "kinds": options.word_list,
     "split": options.word_list,
+    "source": options.word,
 }
 
 
@@ -55,6 +56,7 @@ class Selection:
     variants: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     split: tuple[str, ...] = ()
+    source: str = "cpu"
     given: frozenset[str] = frozenset()
 
     @classmethod

@@ -1,10 +1,10 @@
 """The ``gpumem-sources`` directive: where every fact in the package's data files comes from.
 
 ``gpumem-sources models`` (or ``gpus``, ``links``, ``formats``, ``optimizers``, ``activations``,
-``measurements``) renders one table read from ``gpumem/data`` at build time, so a new row in a
-data file shows up with its source without anyone editing the page. Web addresses in the
-source texts become links. Headers are the extension's labels, in the page's language; cells
-are ``translatable=False`` and stay out of the documents' catalogs.
+``measurements``, ``cuda-measurements``) renders one table read from ``gpumem/data`` at build
+time, so a new row in a data file shows up with its source without anyone editing the page.
+Web addresses in the source texts become links. Headers are the extension's labels, in the
+page's language; cells are ``translatable=False`` and stay out of the documents' catalogs.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from functools import partial
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -20,6 +21,7 @@ from .. import _data, vocabulary
 from ..catalog import catalog_entry, model_names
 from ..errors import UnknownNameError
 from ..hardware import GPU, get_gpu, get_link, gpu_names, link_names
+from ..validation import SOURCES
 from ..vocabulary import label
 from .datatext import translated
 from .directive import Cell, GpumemDirective, table_node
@@ -150,12 +152,33 @@ def provenance_label(key: str) -> str:
         "date": _("Date"),
         "conventions": _("Conventions"),
         "method": _("Method"),
+        "cuda": "CUDA",
+        "driver": _("Driver"),
+        "device_name": _("GPU"),
+        "compute_capability": _("Compute capability"),
+        "nvidia_smi_total_mib": _("Total memory by nvidia-smi (MiB)"),
+        "mem_get_info_total_bytes": _("Total memory by cudaMemGetInfo (bytes)"),
+        "context_bytes_after_init": _("Outside the allocator after CUDA starts (bytes)"),
+        "cublas_workspace_bytes": _("cuBLAS workspace (bytes)"),
+        "non_allocator_bytes_after_first_matmuls": _(
+            "Outside the allocator after the first matrix products (bytes)"
+        ),
     }.get(key, key)
 
 
-def measurements_table(language: str) -> Table:
-    """Measurements: how the records in ``measurements.json`` were obtained."""
-    path = _data.path("measurements.json")
+def _provenance_value(value: object, language: str) -> Cell:
+    """A provenance field's value: texts in the page's language, whole numbers its way."""
+    if isinstance(value, int):
+        return format_int(value, language)
+    if isinstance(value, list):
+        return [translated(str(text)) for text in value]
+    return translated(str(value))
+
+
+def measurements_table(language: str, source: str = "cpu") -> Table:
+    """Measurements: how the records in the file of ``source`` (:data:`SOURCES`) were
+    obtained."""
+    path = _data.path(SOURCES[source])
     rows: list[list[Cell]] = []
     if os.path.exists(path):
         raw = _data.load_json(path)
@@ -165,12 +188,11 @@ def measurements_table(language: str) -> Table:
         if models:
             rows.append([_("Models"), join_names(models, language)])
         for key, value in raw.get("provenance", {}).items():  # type: ignore[union-attr]
-            texts = value if isinstance(value, list) else [value]
-            shown = [translated(str(text)) for text in texts]
-            rows.append([provenance_label(key), shown if isinstance(value, list) else shown[0]])
+            rows.append([provenance_label(key), _provenance_value(value, language)])
     else:
         rows.append([_("Records"), "0"])
-    return _("Measurements"), [_("Field"), _("Value")], rows
+    title = _("Measurements on a GPU") if source == "cuda" else _("Measurements")
+    return title, [_("Field"), _("Value")], rows
 
 
 TABLES: dict[str, Callable[[str], Table]] = {
@@ -181,12 +203,13 @@ TABLES: dict[str, Callable[[str], Table]] = {
     "optimizers": optimizers_table,
     "activations": activations_table,
     "measurements": measurements_table,
+    "cuda-measurements": partial(measurements_table, source="cuda"),
 }
 
 
 class SourcesDirective(GpumemDirective):
     """``gpumem-sources <kind>``: one of ``models``, ``gpus``, ``links``, ``formats``,
-    ``optimizers``, ``activations`` or ``measurements``."""
+    ``optimizers``, ``activations``, ``measurements`` or ``cuda-measurements``."""
 
     required_arguments = 1
 
