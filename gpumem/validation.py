@@ -117,13 +117,7 @@ SOURCES = {"cpu": "measurements.json", "cuda": "cuda_measurements.json"}
 
 #: Held-out CUDA records gpumem misses by more than 5 %: (model, scenario label) -> the
 #: mechanism. Each stays listed until the model accounts for it.
-CUDA_KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("gemma-3-1b", "train fp32 amp-bf16 2x1024 logits=all foreach"): N_(
-        "Gemma 3's layers keep more than the llama profile gpumem applies to them (305 MB a "
-        "layer at 2 x 1024, 185 MB counted); the CPU harness measures the same peak, so the miss "
-        "is not CUDA's"
-    ),
-}
+CUDA_KNOWN_MISSES: dict[tuple[str, str], str] = {}
 
 #: Records whose memory allocated before the measured block beyond its tensors (memory of
 #: earlier models not yet collected, the cuBLAS workspaces) is at most this fraction of the

@@ -260,6 +260,59 @@ def test_gpt2_layer_activations_as_cuda_keeps_them(dtype, precision, per_token) 
     assert values["layer_activations"] == 4 * 1024 * per_token
 
 
+# Gemma-3-1B: h = 1,152; 4 query heads and 1 KV head of 256 (q = 1,024, kv = 256); f = 6,912.
+# Four RMSNorms a layer, each keeping an FP32 input and an FP32 normalised output (8 x 4), two
+# of them feeding projections (2b); the query and key norms an FP32 input and output (2 x 4 per
+# q and kv channel), attention the rotated query, key and value and its output (2b); the MLP
+# 4 x f (2b each); per head the FP32 log-sum-exp and the query norm's reciprocal root.
+GEMMA3_QKV = 1024 + 256
+
+
+@pytest.mark.parametrize(
+    ("dtype", "precision", "per_token"),
+    [
+        ("fp32", "pure", 1152 * 10 * 4 + GEMMA3_QKV * 4 * 4 + 6912 * 4 * 4 + 4 * 2 * 4),
+        ("bf16", "pure", 1152 * (8 * 4 + 2 * 2) + GEMMA3_QKV * (8 + 4) + 6912 * 8 + 4 * 8),
+        # autocast: the FP32 residual stream cast to BF16 once for each of q_proj, k_proj,
+        # v_proj, gate_proj and up_proj (5 x 2 instead of 2 x 2)
+        ("bf16", "amp", 1152 * (8 * 4 + 5 * 2) + GEMMA3_QKV * (8 + 4) + 6912 * 8 + 4 * 8),
+    ],
+)
+def test_gemma3_layer_activations(dtype, precision, per_token) -> None:
+    work = Workload(mode="training", dtype=dtype, precision=precision, batch=2, seq=1024, **BARE)
+    values = formula_values(load_model("gemma-3-1b"), work)
+    assert values["layer_activations"] == 2 * 1024 * per_token
+
+
+def test_gemma3_layer_under_autocast_against_the_h200() -> None:
+    # The H200 measured 304,935,936 bytes a layer of Gemma-3-1B under autocast at 2 x 1024
+    # (cuda_measurements.json). Less autocast's BF16 copies of the layer's weights
+    # (1,152 x (1,024 + 2 x 256) + 1,024 x 1,152 + 3 x 1,152 x 6,912 parameters x 2 bytes)
+    # and what the profile leaves out (a sliding-window layer's BF16 mask, 2 x 1,024 bytes a
+    # token, and its key repeated to the 4 query heads, 3 x 256 x 2; the norms' roots, 20),
+    # the rest is the profile's, to within the tracker's 32 KB.
+    copies = (1152 * (1024 + 2 * 256) + 1024 * 1152 + 3 * 1152 * 6912) * 2
+    left_out = 2 * 1024 * (2 * 1024 + 3 * 256 * 2 + 20)
+    work = Workload(mode="training", dtype="bf16", precision="amp", batch=2, seq=1024, **BARE)
+    layer = formula_values(load_model("gemma-3-1b"), work)["layer_activations"]
+    assert layer == pytest.approx(304_935_936 - copies - left_out, abs=32_000)
+
+
+def test_gemma3_profile_for_the_multimodal_models_and_lora() -> None:
+    # Gemma-3-4B (model_type gemma3): h = 2,560, 8 x 256 query and 4 x 256 KV channels,
+    # f = 10,240, 8 heads, under autocast
+    work = Workload(mode="training", dtype="bf16", precision="amp", batch=1, seq=1024, **BARE)
+    values = formula_values(load_model("gemma-3-4b"), work)
+    per_token = 2560 * (8 * 4 + 5 * 2) + (2048 + 1024) * (8 + 4) + 10240 * 8 + 8 * 8
+    assert values["layer_activations"] == 1024 * per_token
+    # A frozen base: the four norms' FP32 inputs, the q and k norms' FP32 inputs, the rotated
+    # query, key and value and attention's output, the MLP's 3 x f; the adapters on top
+    lora = Workload(mode="training", lora_rank=8, batch=1, seq=1024, **BARE)
+    values = formula_values(load_model("gemma-3-1b"), lora)
+    base = 1152 * 4 * 4 + GEMMA3_QKV * (4 + 4) + 6912 * 3 * 2 + 4 * 8
+    assert values["layer_activations"] == 1024 * (base + values["adapter_bytes_per_token"])
+
+
 def test_bert_loss_under_autocast_as_cuda_keeps_it() -> None:
     # BF16 logits into cross_entropy: log_softmax keeps BF16, nll_loss an FP32 copy of it
     # (forward: logits + log-softmax + copy; backward: log-softmax, copy, FP32 gradient)
