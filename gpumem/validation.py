@@ -44,7 +44,13 @@ bytes, each storage rounded up to the caching allocator's 512-byte blocks as Mem
 CUDA, beside the allocator's own statistics. Every CUDA record is held out from any fitting:
 none was in view when a coefficient was counted or fitted, except the default-grid rows of GPT-2
 and Qwen2.5-0.5B, which repeat fitted scenarios and stay ``fitted``. The CPU records remain the
-basis of the fitted and held-out splits; the CUDA set checks them on a real GPU.
+basis of the fitted and held-out splits; the CUDA set checks them on a real GPU. Measured
+first, it showed four things the CPU records could not, each then counted from PyTorch's or
+transformers' code, not fitted: sdpa's math kernel in training (PyTorch's choice on CUDA for
+FP32 attention with grouped K/V heads: the FP32 LoRA grids, Qwen2.5-0.5B's FP32 step; -49 %
+at worst before), CUDA's one-byte dropout masks, its autocast's FP32 ``pow`` (GPT-2's tanh
+GELU) and its loss on BF16 logits (BERT), and Gemma 3's layer (its FP32 norms, a profile of
+its own). On those terms the records that showed them are no longer a blind test.
 :data:`CUDA_KNOWN_MISSES` names the held-out CUDA records gpumem misses by more than 5 % and
 why; :func:`cuda_overheads` what the device holds beyond the tensors.
 """
