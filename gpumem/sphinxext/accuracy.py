@@ -28,6 +28,7 @@ from ..offload import plan
 from ..plotting import ErrorChart
 from ..units import to_unit
 from ..validation import (
+    CPU_ONLY_BEHAVIOUR,
     CUDA_KNOWN_MISSES,
     FAMILY_NAMES,
     FITTED,
@@ -63,7 +64,7 @@ KINDS = ("weights", "prefill", "generate", "train")
 DASH = "—"
 STATS = ("median", "worst", "best", "rule_median", "rule_worst", "rule_best")
 COUNTS = ("count", "failed", "exact", "models")
-#: Which measurements a figure counts: every one, or all but the :data:`KNOWN_MISSES`.
+#: Which measurements a figure counts: every one, or all but those set aside (:func:`aside`).
 MISSES = ("with", "without")
 #: The known misses of each source of measurements: (model, scenario label) -> mechanism.
 KNOWN = {"cpu": KNOWN_MISSES, "cuda": CUDA_KNOWN_MISSES}
@@ -168,10 +169,17 @@ def accuracy_table(selection: Selection, language: str) -> Table:
     return title, header, rows
 
 
+def aside(comparison: Comparison) -> bool:
+    """Whether a figure "without the known misses" leaves this comparison out: a known miss,
+    or a CPU training step of a model whose tensors there are not a GPU's
+    (:data:`~gpumem.validation.CPU_ONLY_BEHAVIOUR`)."""
+    return comparison.known_miss or comparison.cpu_only
+
+
 def _figures(chosen: list[Entry], misses: str = "with") -> dict[str, float | int | None]:
     ran = [e.comparison for e in chosen if e.comparison is not None]
     if misses == "without":
-        ran = [c for c in ran if not c.known_miss]
+        ran = [c for c in ran if not aside(c)]
     return {
         "count": len(ran),
         "failed": len(chosen) - len(ran),
@@ -227,7 +235,7 @@ def split_label(split: str) -> str:
 
 def accuracy_families_table(selection: Selection, language: str) -> Table:
     """Per family of scenario and split: scenarios compared, median and worst absolute error
-    of gpumem, and the worst without the known misses."""
+    of gpumem, and the worst without those set aside (:func:`aside`)."""
     ran = [e.comparison for e in _selected(selection) if e.comparison is not None]
     header = [
         _("Kind of scenario"),
@@ -235,11 +243,11 @@ def accuracy_families_table(selection: Selection, language: str) -> Table:
         _("Scenarios compared"),
         _("gpumem: median |error|"),
         _("gpumem: worst |error|"),
-        _("Worst without the known misses"),
+        _("Worst, known misses and CPU-only steps aside"),
     ]
     rows = []
     for (family, split), group in by_family(ran).items():
-        worst = [summary(g)["worst"] for g in (group, [c for c in group if not c.known_miss])]
+        worst = [summary(g)["worst"] for g in (group, [c for c in group if not aside(c)])]
         rows.append(
             [
                 family_label(family),
@@ -262,7 +270,7 @@ def statistic(
     source: str = "cpu",
 ) -> float | int:
     """One figure of the comparison (see :data:`STATS` and :data:`COUNTS`); ``misses``
-    ``"without"`` leaves the known misses (:data:`KNOWN`) out; ``families`` (of
+    ``"without"`` leaves those of :func:`aside` out; ``families`` (of
     :data:`~gpumem.validation.FAMILY_NAMES`) keep the scenarios of those families that ran;
     ``source`` picks the measurements."""
     _check("statistic", [stat], STATS + COUNTS)
@@ -297,7 +305,8 @@ def accuracy(
     (scenarios that did not run), ``exact`` (estimates equal to the byte) or ``models``
     (models compared); ``kind`` and
     ``model`` narrow the scenarios, ``split`` (``fitted`` or ``held_out``) and ``family``
-    (e.g. ``FSDP2``) too; ``misses=without`` leaves the known misses out; ``source=cuda``
+    (e.g. ``FSDP2``) too; ``misses=without`` leaves the known misses and the CPU-only steps
+    out; ``source=cuda``
     takes the measurements on a GPU; ``digits`` are significant digits.
     """
     value = statistic(
@@ -337,6 +346,27 @@ def misses_table(selection: Selection, language: str) -> Table:
         if e.comparison is not None and e.comparison.known_miss
     ]
     return _("Known misses"), header, rows
+
+
+def cpu_only_table(selection: Selection, language: str) -> Table:
+    """The models whose training steps keep other tensors on the CPU than on a GPU: why, how
+    many such steps were measured and gpumem's error on them."""
+    header = [_("Model"), _("Why"), _("Training steps"), _("Error")]
+    rows = []
+    for model, why in CPU_ONLY_BEHAVIOUR.items():
+        steps = [e.comparison for e in _selected(selection) if e.comparison and e.model == model]
+        steps = [c for c in steps if c.cpu_only]
+        if steps:
+            errors = [c.error for c in steps]
+            rows.append(
+                [
+                    load_model(model).name,
+                    translated(why),
+                    format_int(len(steps), language),
+                    _range(errors),
+                ]
+            )
+    return _("Training steps that keep other tensors on the CPU"), header, rows
 
 
 # The same scenarios on the CPU and on a GPU -----------------------------------------------------
@@ -719,6 +749,7 @@ TABLES: dict[str, Callable[[Selection, str], Table]] = {
     "accuracy-families": accuracy_families_table,
     "accuracy-fitted": fitted_table,
     "accuracy-misses": misses_table,
+    "accuracy-cpu-only": cpu_only_table,
     "accuracy-twins": twins_table,
     "llamacpp-summary": llamacpp_table,
     "llamacpp-models": llamacpp_models_table,
