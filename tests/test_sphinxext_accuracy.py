@@ -312,6 +312,8 @@ def test_cuda_misses_name_their_mechanism(chinese) -> None:
 
     _, _, rows = table("accuracy-misses", "zh_CN", source="cuda")
     assert len(rows) == len(CUDA_KNOWN_MISSES)  # each names a scenario that ran on the GPU
+    known = compute("accuracy stat=known_misses source=cuda", "zh_CN", "GB")
+    assert known == str(len(CUDA_KNOWN_MISSES))
     assert not {r[3] for r in rows} & set(CUDA_KNOWN_MISSES.values())  # shown translated
 
 

@@ -63,7 +63,7 @@ from .translation import gettext as _
 KINDS = ("weights", "prefill", "generate", "train")
 DASH = "—"
 STATS = ("median", "worst", "best", "rule_median", "rule_worst", "rule_best")
-COUNTS = ("count", "failed", "exact", "models")
+COUNTS = ("count", "failed", "exact", "models", "known_misses")
 #: Which measurements a figure counts: every one, or all but those set aside (:func:`aside`).
 MISSES = ("with", "without")
 #: The known misses of each source of measurements: (model, scenario label) -> mechanism.
@@ -185,6 +185,7 @@ def _figures(chosen: list[Entry], misses: str = "with") -> dict[str, float | int
         "failed": len(chosen) - len(ran),
         "exact": sum(c.estimate_bytes == c.measured_bytes for c in ran),
         "models": len({c.model for c in ran}),
+        "known_misses": sum(c.known_miss for c in ran),
         **summary(ran),
     }
 
@@ -302,8 +303,8 @@ def accuracy(
 
     ``stat`` is ``median``, ``worst`` or ``best`` (absolute error of gpumem), the same with
     ``rule_`` in front (of the rule of thumb), ``count`` (scenarios compared), ``failed``
-    (scenarios that did not run), ``exact`` (estimates equal to the byte) or ``models``
-    (models compared); ``kind`` and
+    (scenarios that did not run), ``exact`` (estimates equal to the byte), ``models``
+    (models compared) or ``known_misses`` (those among the known misses); ``kind`` and
     ``model`` narrow the scenarios, ``split`` (``fitted`` or ``held_out``) and ``family``
     (e.g. ``FSDP2``) too; ``misses=without`` leaves the known misses and the CPU-only steps
     out; ``source=cuda``

@@ -1,7 +1,7 @@
 """The ``gpumem-table`` directive: a table computed by the package, labelled in the page's language.
 
 Cells are ``translatable=False`` paragraphs, so no number or label enters the documents'
-message catalogs.
+message catalogs. A table with no row is left out.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ class TableDirective(KindDirective):
 
     def render(self) -> list[nodes.Node]:
         title, header, rows = self.computed()
+        if not rows:  # nothing selected (no known miss left): no table, not an empty one
+            return []
         table = table_node(title, header, rows, "gpumem-table")
         table["classes"].append(f"gpumem-{self.arguments[0]}")  # the kind, for its CSS
         return [table]
