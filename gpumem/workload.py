@@ -34,8 +34,11 @@ ADAPTER_DTYPES = ("fp32", "bf16", "fp16")
 
 #: Sequence length when none is given (capped by the model's context window).
 DEFAULT_SEQ = 2048
-#: The CUDA context plus cuBLAS/cuDNN workspaces: PyTorch 2.x with CUDA 12 on a data-centre
-#: GPU typically holds 0.3-0.6 GiB outside the caching allocator (lazy module loading).
+#: The memory a process holds outside the caching allocator (CUDA context, libraries' handles,
+#: kernels loaded lazily), the same default for PyTorch and llama.cpp. It grows with what runs:
+#: on one H200 (CUDA 13.0, PyTorch 2.11; data/cuda_measurements.json) 527 MiB after
+#: initialisation, 595 MiB after the first matrix products, up to 801 MiB once models ran;
+#: pass the figure of your stack as ``cuda_context`` where it matters.
 DEFAULT_CUDA_CONTEXT = 512 * 2**20
 #: Caching-allocator reserve above live tensors (block rounding, fragmentation).
 DEFAULT_ALLOCATOR_RESERVE = 0.05
