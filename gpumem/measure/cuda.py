@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -29,14 +30,17 @@ def non_allocator_bytes() -> int:
 def allocator_peaks(device: torch.device) -> Iterator[dict[str, int]]:
     """Yield a dict filled, on exit, with the allocator's peaks over the block.
 
-    The allocator's cache is emptied first, so that the reserved peak is the block's own and
-    not what earlier work left cached. Empty when ``device`` is not a CUDA device.
+    Unreachable objects are collected and the allocator's cache emptied first, so that the
+    block starts with no memory of earlier scenarios (tensors held by reference cycles until
+    Python collects them) and its reserved peak is its own. Empty when ``device`` is not a
+    CUDA device.
     """
     stats: dict[str, int] = {}
     if device.type != "cuda":
         yield stats
         return
     torch.cuda.synchronize(device)
+    gc.collect()
     torch.cuda.empty_cache()
     torch.cuda.reset_peak_memory_stats(device)
     start = torch.cuda.memory_allocated(device)
