@@ -192,12 +192,7 @@ def workload(scenario: dict) -> Workload:
     kernel it ran: sdpa's math kernel where the scenario names it, at inference and in
     training (FP32 with grouped KV heads on CUDA, which no fused kernel takes: the LoRA grids
     of Qwen2.5-0.5B and Llama-3.2-1B, Qwen2.5-0.5B's full FP32 step; on the CPU
-    DeepSeek-V2-Lite, whose peak is the optimizer step). Under autocast the fused kernel: the
-    nine autocast records that name the math kernel were asked before autocast's cast (the
-    file's conventions say so), while sdpa ran on the BF16 copies autocast makes, which a
-    fused kernel takes; their estimates agree with the fused kernel's tensors (Qwen2.5-0.5B,
-    Llama-3.2-1B, Qwen3-1.7B, TinyLlama within 0.3 %), not with the math kernel's (13 % to
-    69 % over)."""
+    DeepSeek-V2-Lite, whose peak is the optimizer step)."""
     kind = scenario["mode"]
     if kind in ("weights", "prefill", "generate"):
         return Workload(
@@ -222,7 +217,7 @@ def workload(scenario: dict) -> Workload:
         lora_rank=scenario.get("lora_rank") or None,
         lora_targets=scenario.get("lora_targets"),
         adapter_dtype=scenario.get("adapter_dtype"),
-        attention="flash" if amp else scenario.get("attention", "flash"),
+        attention=scenario.get("attention", "flash"),
         **_fsdp(scenario),
         **_BARE,
     )

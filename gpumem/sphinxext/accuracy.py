@@ -434,8 +434,7 @@ def _causes(model: str, cpu: dict, cuda: dict) -> tuple[str, ...]:
     """Why the two runs of a scenario can differ: the attention kernel each ran, autocast,
     dropout masks kept for backward."""
     found = []
-    # under autocast the kernel named is the one asked before the inputs were cast: not shown
-    if not cuda["amp"] and cpu.get("attention") != cuda.get("attention"):
+    if cpu.get("attention") != cuda.get("attention"):
         found.append("math_on_gpu" if cuda.get("attention") == "math" else "math_on_cpu")
     training = cuda["mode"] == "train"
     if training and cuda["amp"]:
